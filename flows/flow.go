@@ -1,0 +1,216 @@
+package flows
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Format is the only flow format this version of Parley reads. Later formats
+// get migrations, never a silent reinterpretation.
+const Format = "parley/flow@1"
+
+// DefaultExpireAfter is how long an idle conversation lives when a flow does
+// not say otherwise.
+const DefaultExpireAfter = 72 * time.Hour
+
+// Flow is one flow document, format v1. Field names follow
+// spec/flow-format.md; decoding is strict (see Parse).
+type Flow struct {
+	Format      string         `json:"format"`
+	ID          string         `json:"id"`
+	Name        string         `json:"name,omitempty"`
+	Language    string         `json:"language,omitempty"`
+	Start       string         `json:"start"`
+	ExpireAfter Duration       `json:"expire_after,omitempty"`
+	Reengage    string         `json:"reengage,omitempty"`
+	Vars        map[string]any `json:"vars,omitempty"`
+	Triggers    []Trigger      `json:"triggers,omitempty"`
+	Interrupts  []Interrupt    `json:"interrupts,omitempty"`
+	Nodes       []*Node        `json:"nodes"`
+	Meta        map[string]any `json:"meta,omitempty"`
+
+	index    map[string]int
+	programs *programs
+}
+
+// Trigger says how a contact with no running conversation starts this flow.
+type Trigger struct {
+	Type     string   `json:"type"` // keyword, any, referral
+	Keywords []string `json:"keywords,omitempty"`
+}
+
+// Interrupt jumps to Goto when an inbound message's first word is one of
+// Keywords, wherever the bot holds the conversation.
+type Interrupt struct {
+	Keywords []string `json:"keywords"`
+	Goto     string   `json:"goto"`
+}
+
+// Node types.
+const (
+	TypeSend      = "send"
+	TypeWaitReply = "wait_reply"
+	TypeBranch    = "branch"
+	TypeTemplate  = "template"
+	TypeHandoff   = "handoff"
+	TypeAutoReply = "auto_reply"
+	TypeSet       = "set"
+)
+
+// NodeTypes lists every node type of format v1.
+var NodeTypes = []string{TypeSend, TypeWaitReply, TypeBranch, TypeTemplate, TypeHandoff, TypeAutoReply, TypeSet}
+
+// Node is one step of a flow. It is the union of the fields of every node
+// type; the schema says which fields each type may carry, and package nodes
+// gives each type its behaviour.
+type Node struct {
+	ID   string         `json:"id"`
+	Type string         `json:"type"`
+	Meta map[string]any `json:"meta,omitempty"`
+
+	// send, handoff
+	Message *Message `json:"message,omitempty"`
+
+	// wait_reply
+	Prompt     *Message `json:"prompt,omitempty"`
+	SaveAs     string   `json:"save_as,omitempty"`
+	Accept     string   `json:"accept,omitempty"`
+	Valid      string   `json:"valid,omitempty"`
+	Retry      *Message `json:"retry,omitempty"`
+	MaxRetries *int     `json:"max_retries,omitempty"`
+	OnInvalid  string   `json:"on_invalid,omitempty"`
+	Timeout    Duration `json:"timeout,omitempty"`
+	OnTimeout  string   `json:"on_timeout,omitempty"`
+
+	// branch
+	Cases   []Case `json:"cases,omitempty"`
+	Default string `json:"-"` // branch default exit; see UnmarshalJSON
+
+	// template
+	Template  *TemplateRef `json:"template,omitempty"`
+	OnBlocked string       `json:"on_blocked,omitempty"`
+
+	// handoff
+	Queue        string   `json:"queue,omitempty"`
+	Note         string   `json:"note,omitempty"`
+	Priority     int      `json:"priority,omitempty"`
+	NoAgentAfter Duration `json:"no_agent_after,omitempty"`
+	OnNoAgent    string   `json:"on_no_agent,omitempty"`
+
+	// auto_reply
+	Rules        []Rule        `json:"rules,omitempty"`
+	DefaultReply *DefaultReply `json:"-"` // auto_reply default; see UnmarshalJSON
+	Hours        *Hours        `json:"hours,omitempty"`
+
+	// set
+	SetVars map[string]string `json:"vars,omitempty"`
+
+	// common exits
+	Next           string `json:"next,omitempty"`
+	OnWindowClosed string `json:"on_window_closed,omitempty"`
+}
+
+// Case is one arm of a branch: the first whose When is true wins.
+type Case struct {
+	When  string `json:"when"`
+	Next  string `json:"next"`
+	Label string `json:"label,omitempty"`
+}
+
+// TemplateRef names an approved template and the parameters to fill it with.
+// Every parameter may hold {{ }} interpolations.
+type TemplateRef struct {
+	Name     string           `json:"name"`
+	Language string           `json:"language"`
+	Header   []string         `json:"header,omitempty"`
+	Body     []string         `json:"body,omitempty"`
+	Buttons  []TemplateButton `json:"buttons,omitempty"`
+}
+
+// TemplateButton fills a quick-reply button's payload (by position).
+type TemplateButton struct {
+	Index   int    `json:"index"`
+	Payload string `json:"payload"`
+}
+
+// Rule is one answer of an auto_reply node; exactly one of Keywords,
+// Pattern and When selects it.
+type Rule struct {
+	Keywords []string `json:"keywords,omitempty"`
+	Pattern  string   `json:"pattern,omitempty"`
+	When     string   `json:"when,omitempty"`
+	Reply    *Message `json:"reply"`
+	Next     string   `json:"next,omitempty"`
+}
+
+// DefaultReply answers what no rule matched.
+type DefaultReply struct {
+	Reply *Message `json:"reply"`
+	Next  string   `json:"next,omitempty"`
+}
+
+// Hours are an auto_reply node's business hours.
+type Hours struct {
+	Timezone    string              `json:"timezone"`
+	Open        map[string][]string `json:"open"`
+	ClosedReply *Message            `json:"closed_reply"`
+	ClosedNext  string              `json:"closed_next,omitempty"`
+}
+
+// UnmarshalJSON decodes a node strictly; on the wire `default` is a string
+// on branch and an object on auto_reply, giving `default` its meaning by node type.
+func (n *Node) UnmarshalJSON(data []byte) error {
+	type plain Node
+	var w struct {
+		*plain
+		Default json.RawMessage `json:"default,omitempty"`
+	}
+	w.plain = (*plain)(n)
+	if err := strictUnmarshal(data, &w); err != nil {
+		return err
+	}
+	if len(w.Default) == 0 || string(w.Default) == "null" {
+		return nil
+	}
+	if n.Type == TypeAutoReply {
+		var d DefaultReply
+		if err := strictUnmarshal(w.Default, &d); err != nil {
+			return err
+		}
+		n.DefaultReply = &d
+		return nil
+	}
+	return json.Unmarshal(w.Default, &n.Default)
+}
+
+// MarshalJSON encodes a node in its wire form.
+func (n *Node) MarshalJSON() ([]byte, error) {
+	type plain Node
+	w := struct {
+		*plain
+		Default any `json:"default,omitempty"`
+	}{plain: (*plain)(n)}
+	switch {
+	case n.DefaultReply != nil:
+		w.Default = n.DefaultReply
+	case n.Default != "":
+		w.Default = n.Default
+	}
+	return json.Marshal(w)
+}
+
+// Node returns the node with the given id, or nil.
+func (f *Flow) Node(id string) *Node {
+	if i, ok := f.index[id]; ok {
+		return f.Nodes[i]
+	}
+	return nil
+}
+
+// Expiry is how long an idle conversation on this flow lives.
+func (f *Flow) Expiry() time.Duration {
+	if f.ExpireAfter > 0 {
+		return time.Duration(f.ExpireAfter)
+	}
+	return DefaultExpireAfter
+}
