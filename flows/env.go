@@ -245,3 +245,22 @@ func (f *Flow) Test(src string, env *Env) (bool, error) {
 	b, _ := v.(bool)
 	return b, nil
 }
+
+// StartsWithKeyword reports whether text begins with the words of keyword,
+// folded: "Order status please" starts with "order status" and "ORDER".
+func StartsWithKeyword(text, keyword string) bool {
+	kw := Words(keyword)
+	if len(kw) == 0 {
+		return false
+	}
+	words := Words(text)
+	if len(words) < len(kw) {
+		return false
+	}
+	for i, w := range kw {
+		if words[i] != w {
+			return false
+		}
+	}
+	return true
+}

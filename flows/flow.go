@@ -214,3 +214,12 @@ func (f *Flow) Expiry() time.Duration {
 	}
 	return DefaultExpireAfter
 }
+
+// DefaultReplyMessage is an auto_reply node's answer when no rule matches,
+// or nil.
+func (n *Node) DefaultReplyMessage() *Message {
+	if n.DefaultReply == nil {
+		return nil
+	}
+	return n.DefaultReply.Reply
+}

@@ -55,15 +55,18 @@ func splitText(s string) ([]part, error) {
 
 // Interpolate fills s's {{ }} markers from env. The result is text and is
 // never evaluated again, so a customer's words cannot become an expression.
+// An expression that fails inserts nothing; the first such failure is
+// returned beside the text rendered without it.
 func (f *Flow) Interpolate(s string, env *Env) (string, error) {
 	if !strings.Contains(s, "{{") {
 		return s, nil
 	}
 	parts, err := splitText(s)
 	if err != nil {
-		return "", err
+		return s, err
 	}
 	var b strings.Builder
+	var firstErr error
 	for _, p := range parts {
 		if !p.isExpr {
 			b.WriteString(p.text)
@@ -71,11 +74,14 @@ func (f *Flow) Interpolate(s string, env *Env) (string, error) {
 		}
 		v, err := f.Eval(p.expr, env)
 		if err != nil {
-			return "", fmt.Errorf("{{ %s }}: %w", p.expr, err)
+			if firstErr == nil {
+				firstErr = fmt.Errorf("{{ %s }}: %w", p.expr, err)
+			}
+			continue
 		}
 		b.WriteString(Stringify(v))
 	}
-	return b.String(), nil
+	return b.String(), firstErr
 }
 
 // Stringify renders an expression's value as a customer should read it:
@@ -113,10 +119,13 @@ func (f *Flow) RenderMessage(m *Message, env *Env) (Message, error) {
 	out := *m
 	var firstErr error
 	fill := func(s *string) {
-		if firstErr != nil || !strings.Contains(*s, "{{") {
+		if !strings.Contains(*s, "{{") {
 			return
 		}
-		*s, firstErr = f.Interpolate(*s, env)
+		var err error
+		if *s, err = f.Interpolate(*s, env); err != nil && firstErr == nil {
+			firstErr = err
+		}
 	}
 	forEachString(&out, true, fill)
 	return out, firstErr
@@ -183,28 +192,27 @@ type TemplateSend struct {
 func (f *Flow) RenderTemplate(t *TemplateRef, env *Env) (TemplateSend, error) {
 	out := TemplateSend{Name: t.Name, Language: t.Language}
 	var err error
+	fill := func(s string) string {
+		res, e := f.Interpolate(s, env)
+		if e != nil && err == nil {
+			err = e
+		}
+		return res
+	}
 	render := func(in []string) []string {
 		if len(in) == 0 {
 			return nil
 		}
 		res := make([]string, len(in))
 		for i, s := range in {
-			if err != nil {
-				return nil
-			}
-			res[i], err = f.Interpolate(s, env)
+			res[i] = fill(s)
 		}
 		return res
 	}
 	out.Header = render(t.Header)
 	out.Body = render(t.Body)
 	for _, b := range t.Buttons {
-		if err != nil {
-			break
-		}
-		var p string
-		p, err = f.Interpolate(b.Payload, env)
-		out.Buttons = append(out.Buttons, TemplateButton{Index: b.Index, Payload: p})
+		out.Buttons = append(out.Buttons, TemplateButton{Index: b.Index, Payload: fill(b.Payload)})
 	}
 	return out, err
 }

@@ -1,0 +1,50 @@
+// Command parley is the Parley chatbot flow engine for the WhatsApp
+// Business Platform: `parley serve` runs it, `parley validate` checks flow
+// files, `parley simulate` chats with a flow in the terminal or runs
+// conversation scripts.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `parley — a chatbot flow engine for the WhatsApp Business Platform
+
+Usage:
+  parley validate [--json] FLOW.json...        check flows; exit 1 on any error
+  parley simulate [flags] FLOW.json            chat with a flow in the terminal
+  parley simulate --script SCRIPT FLOW.json    run a conversation script; exit 1 on a mismatch
+
+Run 'parley COMMAND -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "simulate":
+		return cmdSimulate(ctx, args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "parley: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

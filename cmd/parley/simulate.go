@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/script"
+)
+
+const simulateHelp = `Type what the customer says. Other commands:
+  [id]              tap the button or list row with this id
+  {...}             send any Cloud API message object (location, media…)
+  ~ 25h             move the clock on; due timers fire
+  ! agent: text     reply as an agent (the conversation must be handed off)
+  ! resolve [x]     resolve as the agent; the flow resumes
+  :state            show the conversation: node, status, variables, window
+  :help, :quit
+`
+
+func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scriptPath := fs.String("script", "", "run this conversation script instead of chatting")
+	templatesPath := fs.String("templates", "", "a JSON file of templates (name, language, status, header_params, body_params, quick_replies); default: every template the flow names is approved")
+	dataDir := fs.String("data", "", "keep the simulation's store in this directory (default: a temporary one)")
+	reopen := fs.Bool("reopen", false, "close and reopen the store between steps (proves state lives in the store)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: parley simulate [--script SCRIPT] [--templates FILE] FLOW.json")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	flowDoc, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 2
+	}
+	dir := *dataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "parley-simulate-")
+		if err != nil {
+			fmt.Fprintln(stderr, "parley:", err)
+			return 2
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	opts := script.Options{
+		OpenStore: func() (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "simulate.db")) },
+		Reopen:    *reopen,
+	}
+	if *templatesPath != "" {
+		reg, err := loadTemplates(*templatesPath)
+		if err != nil {
+			fmt.Fprintln(stderr, "parley:", err)
+			return 2
+		}
+		opts.Templates = reg
+	}
+	if *scriptPath != "" {
+		return runScript(ctx, *scriptPath, flowDoc, opts, stdout, stderr)
+	}
+	return chat(ctx, flowDoc, opts, stdin, stdout, stderr)
+}
+
+func loadTemplates(path string) (*engine.TemplateSet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ts []engine.TemplateInfo
+	if err := json.Unmarshal(data, &ts); err != nil {
+		return nil, fmt.Errorf("%s: want a JSON array of templates: %w", path, err)
+	}
+	return engine.NewTemplateSet(ts...), nil
+}
+
+func runScript(ctx context.Context, path string, flowDoc []byte, opts script.Options, stdout, stderr io.Writer) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 2
+	}
+	defer f.Close()
+	s, err := script.Parse(path, f)
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 2
+	}
+	res, err := script.Run(ctx, s, flowDoc, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 1
+	}
+	if !res.OK() {
+		res.Report(stdout, path)
+		fmt.Fprintf(stdout, "FAIL %s: %d expectation(s) did not hold\n", path, len(res.Failures))
+		return 1
+	}
+	fmt.Fprintf(stdout, "ok %s (%d steps)\n", path, len(s.Steps))
+	return 0
+}
+
+func chat(ctx context.Context, flowDoc []byte, opts script.Options, stdin io.Reader, stdout, stderr io.Writer) int {
+	sess, err := script.NewSession(ctx, flowDoc, script.DefaultStart, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 1
+	}
+	defer sess.Close()
+	fmt.Fprintf(stdout, "Simulating as customer %s at %s. :help for commands.\n", script.CustomerWaID, sess.Now().Format("Mon 2006-01-02 15:04 MST"))
+	in := bufio.NewScanner(stdin)
+	line := 0
+	for {
+		fmt.Fprint(stdout, "you> ")
+		if !in.Scan() {
+			fmt.Fprintln(stdout)
+			return 0
+		}
+		line++
+		text := strings.TrimSpace(in.Text())
+		switch text {
+		case "":
+			continue
+		case ":quit", ":q", ":exit":
+			return 0
+		case ":help", "?":
+			fmt.Fprint(stdout, simulateHelp)
+			continue
+		case ":state":
+			showState(ctx, sess, stdout)
+			continue
+		}
+		st := script.Step{Line: line, Kind: script.Say, Arg: text}
+		if k := text[0]; k == script.Clock || k == script.Act || k == script.Say {
+			st = script.Step{Line: line, Kind: k, Arg: strings.TrimSpace(text[1:])}
+		}
+		if err := sess.Do(ctx, st); err != nil {
+			fmt.Fprintln(stdout, "  !", err)
+			continue
+		}
+		for _, m := range sess.TakeSent() {
+			who := "bot"
+			if strings.HasPrefix(m.Sender, "agent:") {
+				who = "agent"
+			}
+			fmt.Fprintf(stdout, "%s< %s\n", who, script.Render(m))
+		}
+		if st.Kind == script.Clock {
+			fmt.Fprintf(stdout, "  (now %s)\n", sess.Now().Format("Mon 2006-01-02 15:04 MST"))
+		}
+	}
+}
+
+func showState(ctx context.Context, sess *script.Session, w io.Writer) {
+	eng := sess.Engine()
+	c, err := eng.Contact(ctx, sess.Contact())
+	if err != nil {
+		fmt.Fprintln(w, "  no conversation yet")
+		return
+	}
+	fmt.Fprintf(w, "  now: %s\n", sess.Now().Format("Mon 2006-01-02 15:04 MST"))
+	if exp := engine.WindowExpiry(c); engine.WindowOpen(c, sess.Now()) {
+		fmt.Fprintf(w, "  window: open for %s\n", exp.Sub(sess.Now()).Round(1e9))
+	} else {
+		fmt.Fprintln(w, "  window: closed (templates only)")
+	}
+	conv, err := eng.CurrentConversation(ctx, sess.Contact())
+	if err != nil {
+		fmt.Fprintln(w, "  no conversation")
+		return
+	}
+	fmt.Fprintf(w, "  conversation %s: flow %s v%d, node %q, %s\n", conv.ID, conv.Flow, conv.Version, conv.Node, conv.Status)
+	if conv.Reason != "" {
+		fmt.Fprintf(w, "  reason: %s\n", conv.Reason)
+	}
+	vars, _ := json.Marshal(conv.Vars)
+	fmt.Fprintf(w, "  vars: %s\n", vars)
+	for _, t := range conv.Timers {
+		fmt.Fprintf(w, "  timer: %s at %s (in %s)\n", t.Kind, t.Due.Format("Mon 15:04"), t.Due.Sub(sess.Now()).Round(1e9))
+	}
+}

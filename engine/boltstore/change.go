@@ -1,0 +1,333 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/parleyhq/parley/engine"
+)
+
+// Commit makes c durable, all or nothing, sharing the transaction and its
+// fsync with the commits running at the same time.
+//
+// In c, the contact and conversations replace the stored ones; messages
+// are appended, and a message whose (Conversation, Seq) is already stored
+// refuses the whole change, since a transcript is never rewritten by
+// Commit (UpdateMessage does that); outbound messages in state Queued
+// enter the outbox in the order of c.Messages; DeleteTimers are removed
+// before SetTimers are set, so a timer in both stays set. With an
+// InboundID already committed, Commit returns engine.ErrDuplicate and
+// nothing of c is written. The inbound id's retention counts from c.At,
+// or from the wall clock if c.At is zero.
+//
+// Commit encodes c before it returns or queues; c may be reused as soon as
+// Commit returns. About ctx, see the sharp edge described on do: a Commit
+// that returns ctx.Err() may have committed.
+func (s *Store) Commit(ctx context.Context, c *engine.Change) error {
+	w, err := encodeChange(c)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, w)
+}
+
+type keyValue struct{ key, value []byte }
+
+// changeWrite is a Change encoded, by the committing goroutine rather than
+// by the committer, so that JSON encoding runs in parallel and off the
+// committer's path.
+type changeWrite struct {
+	inboundID   []byte
+	inboundTime []byte // inbound_by_time key: time + id
+	contact     *keyValue
+	convs       []convWrite
+	msgs        []msgWrite
+	delTimers   [][]byte
+	setTimers   []keyValue
+}
+
+type convWrite struct {
+	keyValue
+	contact engine.ContactKey
+}
+
+type msgWrite struct {
+	keyValue
+	queued bool
+	m      *engine.Message // for error messages only
+}
+
+func encodeChange(c *engine.Change) (*changeWrite, error) {
+	w := &changeWrite{}
+	if c.InboundID != "" {
+		at := c.At
+		if at.IsZero() {
+			at = time.Now()
+		}
+		if err := checkTime(at); err != nil {
+			return nil, fmt.Errorf("boltstore: change of inbound %s: %w", c.InboundID, err)
+		}
+		w.inboundID = []byte(c.InboundID)
+		w.inboundTime = inboundTimeKey(at, c.InboundID)
+	}
+	if c.Contact != nil {
+		if err := checkID("contact key", string(c.Contact.Key)); err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(c.Contact)
+		if err != nil {
+			return nil, fmt.Errorf("boltstore: contact %s: %w", c.Contact.Key, err)
+		}
+		w.contact = &keyValue{[]byte(c.Contact.Key), v}
+	}
+	w.convs = make([]convWrite, 0, len(c.Conversations))
+	for _, conv := range c.Conversations {
+		if conv == nil {
+			return nil, fmt.Errorf("boltstore: nil conversation in change")
+		}
+		if err := checkID("conversation id", conv.ID); err != nil {
+			return nil, err
+		}
+		if conv.Contact != "" {
+			if err := checkID("contact key", string(conv.Contact)); err != nil {
+				return nil, err
+			}
+		}
+		v, err := json.Marshal(conv)
+		if err != nil {
+			return nil, fmt.Errorf("boltstore: conversation %s: %w", conv.ID, err)
+		}
+		w.convs = append(w.convs, convWrite{keyValue{[]byte(conv.ID), v}, conv.Contact})
+	}
+	w.msgs = make([]msgWrite, 0, len(c.Messages))
+	for i, m := range c.Messages {
+		if m == nil {
+			return nil, fmt.Errorf("boltstore: nil message in change")
+		}
+		if err := checkID("message conversation", m.Conversation); err != nil {
+			return nil, err
+		}
+		for _, o := range c.Messages[:i] {
+			if o.Conversation == m.Conversation && o.Seq == m.Seq {
+				return nil, fmt.Errorf("boltstore: message %s #%d twice in one change", m.Conversation, m.Seq)
+			}
+		}
+		v, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("boltstore: message %s #%d: %w", m.Conversation, m.Seq, err)
+		}
+		w.msgs = append(w.msgs, msgWrite{
+			keyValue: keyValue{messageKey(m.Conversation, m.Seq), v},
+			queued:   m.Direction == engine.Out && m.State == engine.Queued,
+			m:        m,
+		})
+	}
+	w.delTimers = make([][]byte, 0, len(c.DeleteTimers))
+	for _, t := range c.DeleteTimers {
+		k, err := timerKey(t)
+		if err != nil {
+			return nil, err
+		}
+		w.delTimers = append(w.delTimers, k)
+	}
+	w.setTimers = make([]keyValue, 0, len(c.SetTimers))
+	for _, t := range c.SetTimers {
+		k, err := timerKey(t)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(t)
+		if err != nil {
+			return nil, fmt.Errorf("boltstore: timer of %s: %w", t.Conversation, err)
+		}
+		w.setTimers = append(w.setTimers, keyValue{k, v})
+	}
+	return w, nil
+}
+
+func (w *changeWrite) check(t *txn) error {
+	if w.inboundID != nil && t.inbound.Get(w.inboundID) != nil {
+		return engine.ErrDuplicate
+	}
+	for _, m := range w.msgs {
+		if t.messages.Get(m.key) != nil {
+			return fmt.Errorf("boltstore: message %s #%d is already stored", m.m.Conversation, m.m.Seq)
+		}
+	}
+	return nil
+}
+
+func (w *changeWrite) apply(t *txn) error {
+	if w.inboundID != nil {
+		if err := t.inbound.Put(w.inboundID, w.inboundTime[:8]); err != nil {
+			return err
+		}
+		if err := t.inboundByTime.Put(w.inboundTime, present); err != nil {
+			return err
+		}
+	}
+	if w.contact != nil {
+		if err := t.contacts.Put(w.contact.key, w.contact.value); err != nil {
+			return err
+		}
+	}
+	for _, c := range w.convs {
+		if err := t.putConversation(c); err != nil {
+			return err
+		}
+	}
+	for _, m := range w.msgs {
+		if err := t.messages.Put(m.key, m.value); err != nil {
+			return err
+		}
+		if m.queued {
+			seq, err := t.outbox.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := t.outbox.Put(u64(seq), m.key); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range w.delTimers {
+		if err := t.timers.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, kv := range w.setTimers {
+		if err := t.timers.Put(kv.key, kv.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putConversation stores a conversation and keeps the by-contact index
+// right: the index is written only for a new conversation or one that
+// changed contact, so the hot path reads it and writes nothing more.
+func (t *txn) putConversation(c convWrite) error {
+	if c.contact != "" {
+		idx := byContactKey(c.contact, string(c.key))
+		if t.byContact.Get(idx) == nil {
+			if old := t.conversations.Get(c.key); old != nil {
+				var was struct {
+					Contact engine.ContactKey `json:"contact"`
+				}
+				if err := json.Unmarshal(old, &was); err == nil && was.Contact != "" && was.Contact != c.contact {
+					if err := t.byContact.Delete(byContactKey(was.Contact, string(c.key))); err != nil {
+						return err
+					}
+				}
+			}
+			if err := t.byContact.Put(idx, present); err != nil {
+				return err
+			}
+		}
+	}
+	return t.conversations.Put(c.key, c.value)
+}
+
+// UpdateMessage rewrites the transcript message (m.Conversation, m.Seq),
+// which must exist (else engine.ErrNotFound); with done, it also removes
+// outbox item outboxSeq. An outbox item already gone is no error; one that
+// holds another message is, and then nothing is written. It shares
+// transactions with Commit; about ctx, see Commit.
+func (s *Store) UpdateMessage(ctx context.Context, outboxSeq uint64, m *engine.Message, done bool) error {
+	if m == nil {
+		return fmt.Errorf("boltstore: nil message")
+	}
+	if err := checkID("message conversation", m.Conversation); err != nil {
+		return err
+	}
+	v, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("boltstore: message %s #%d: %w", m.Conversation, m.Seq, err)
+	}
+	return s.do(ctx, &messageUpdate{
+		msg:       keyValue{messageKey(m.Conversation, m.Seq), v},
+		outboxSeq: outboxSeq,
+		done:      done,
+		m:         m,
+	})
+}
+
+type messageUpdate struct {
+	msg       keyValue
+	outboxSeq uint64
+	done      bool
+	m         *engine.Message
+}
+
+func (w *messageUpdate) check(t *txn) error {
+	if t.messages.Get(w.msg.key) == nil {
+		return fmt.Errorf("boltstore: message %s #%d: %w", w.m.Conversation, w.m.Seq, engine.ErrNotFound)
+	}
+	if w.done && w.outboxSeq != 0 {
+		if ref := t.outbox.Get(u64(w.outboxSeq)); ref != nil && !bytes.Equal(ref, w.msg.key) {
+			return fmt.Errorf("boltstore: outbox item %d is not message %s #%d", w.outboxSeq, w.m.Conversation, w.m.Seq)
+		}
+	}
+	return nil
+}
+
+func (w *messageUpdate) apply(t *txn) error {
+	if err := t.messages.Put(w.msg.key, w.msg.value); err != nil {
+		return err
+	}
+	if w.done && w.outboxSeq != 0 {
+		return t.outbox.Delete(u64(w.outboxSeq))
+	}
+	return nil
+}
+
+// PruneInbound forgets the inbound ids committed before t (by their
+// change's At) and returns how many. It deletes them a chunk per
+// transaction, so commits keep flowing during a large prune; if it fails
+// or ctx ends midway, the chunks already done stay done.
+func (s *Store) PruneInbound(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		w := &inboundPrune{before: timeBound(before)}
+		if err := s.do(ctx, w); err != nil {
+			return total, err
+		}
+		total += w.n
+		if w.n < pruneChunk {
+			return total, nil
+		}
+	}
+}
+
+type inboundPrune struct {
+	before []byte
+	n      int
+}
+
+func (w *inboundPrune) check(*txn) error { return nil }
+
+func (w *inboundPrune) apply(t *txn) error {
+	var keys [][]byte
+	c := t.inboundByTime.Cursor()
+	for k, _ := c.First(); k != nil && len(keys) < pruneChunk && bytes.Compare(k[:8], w.before) < 0; k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		id := k[8:]
+		// Never drop an id whose record is newer than this index entry.
+		if v := t.inbound.Get(id); v != nil && binary.BigEndian.Uint64(v) == binary.BigEndian.Uint64(k) {
+			if err := t.inbound.Delete(id); err != nil {
+				return err
+			}
+		}
+		if err := t.inboundByTime.Delete(k); err != nil {
+			return err
+		}
+	}
+	w.n = len(keys)
+	return nil
+}

@@ -1,0 +1,60 @@
+// Package boltstore is the embedded engine.Store: one bbolt file, buckets
+// per kind, keys chosen so that every hot read is one lookup or a short
+// range scan.
+//
+// # Buckets
+//
+//	contacts                  contact key → Contact (JSON)
+//	conversations             conversation id → Conversation (JSON)
+//	conversations_by_contact  contact key 0x00 conversation id → 1
+//	messages                  conversation id 0x00 seq (8 bytes BE) → Message (JSON)
+//	outbox                    sequence (8 bytes BE) → messages key of a queued message
+//	timers                    due (8 bytes) kind 0x00 conversation id 0x00 node → Timer (JSON)
+//	inbound                   inbound message id → committed at (8 bytes)
+//	inbound_by_time           committed at (8 bytes) inbound message id → 1
+//	flows                     flow id → FlowRecord (JSON)
+//	flow_versions             flow id 0x00 version (4 bytes BE) → FlowVersion (JSON)
+//	meta                      "schema" → schema version (8 bytes BE)
+//
+// Times in keys are UnixNano, big-endian with the sign bit flipped, so byte
+// order is time order. So DueTimers and NextTimer read the front of timers
+// and start-up never scans conversations; PruneInbound reads the front of
+// inbound_by_time; a transcript, a contact's conversations and a flow's
+// versions are each one range scan. Ids, keys, timer kinds and nodes must
+// not contain a NUL byte, which ends their part of a composite key; times
+// stored in keys must lie between the years 1678 and 2262.
+//
+// # Group commit
+//
+// Every write (Commit, UpdateMessage, SaveFlow, Publish, PruneInbound)
+// goes to one committer goroutine, which applies all the writes queued at
+// that moment, up to a cap (WithMaxBatch), in one bbolt transaction: one
+// fsync for all of them, then every waiter is answered. There is no delay:
+// a write to an idle store commits at once; under load, writes queue while
+// the previous fsync runs and the next batch takes them all. A Change is
+// encoded to JSON by the goroutine calling Commit, so the committer only
+// moves bytes.
+//
+// Within a batch, writes apply in order and each sees the ones before it.
+// A write first checks, reading only: a Change whose inbound id is already
+// stored — by an earlier batch or earlier in the same batch — is refused
+// with engine.ErrDuplicate, with nothing of it written, and the rest of the
+// batch commits. Any other failure while writing aborts the transaction,
+// and every write of the batch is retried in a transaction of its own, so
+// one bad write cannot fail the others.
+//
+// # Sharp edges
+//
+//   - A write whose ctx ends after the committer took it may still commit,
+//     though the caller got ctx.Err(). A Change with an inbound id can be
+//     retried: a second commit is refused with engine.ErrDuplicate.
+//   - Commit never rewrites a transcript message: a message already stored
+//     at (Conversation, Seq) refuses the change. UpdateMessage rewrites.
+//   - The freelist is not written at each commit (bbolt's NoFreelistSync);
+//     Open rebuilds it by scanning the file, which takes longer as the file
+//     grows.
+//   - One process at a time: Open fails with ErrLocked when another holds
+//     the file.
+//   - Close commits the writes already queued, waits for running reads, and
+//     closes the file; every call after it returns engine.ErrClosed.
+package boltstore

@@ -1,0 +1,200 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/parleyhq/parley/engine"
+)
+
+// Reads run in a read transaction each: they see every commit acknowledged
+// before they started, never part of one. What they return is decoded, not
+// shared with the file: callers may keep and change it.
+
+// Contact returns a contact, or engine.ErrNotFound.
+func (s *Store) Contact(ctx context.Context, key engine.ContactKey) (*engine.Contact, error) {
+	var c engine.Contact
+	err := s.get(ctx, bucketContacts, []byte(key), &c, "contact", string(key))
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Conversation returns a conversation, or engine.ErrNotFound.
+func (s *Store) Conversation(ctx context.Context, id string) (*engine.Conversation, error) {
+	var c engine.Conversation
+	if err := s.get(ctx, bucketConversations, []byte(id), &c, "conversation", id); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// get decodes the value of key into v, or returns ErrNotFound.
+func (s *Store) get(ctx context.Context, bucket, key []byte, v any, what, id string) error {
+	if len(key) == 0 {
+		return fmt.Errorf("boltstore: %s %q: %w", what, id, engine.ErrNotFound)
+	}
+	return s.view(ctx, func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucket).Get(key)
+		if data == nil {
+			return fmt.Errorf("boltstore: %s %q: %w", what, id, engine.ErrNotFound)
+		}
+		return decode(data, v, what, id)
+	})
+}
+
+func decode(data []byte, v any, what, id string) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("boltstore: decoding %s %q: %w", what, id, err)
+	}
+	return nil
+}
+
+// Seen reports whether an inbound message id has been committed (and not
+// pruned since).
+func (s *Store) Seen(ctx context.Context, inboundID string) (bool, error) {
+	if inboundID == "" {
+		return false, nil
+	}
+	var seen bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		seen = tx.Bucket(bucketInbound).Get([]byte(inboundID)) != nil
+		return nil
+	})
+	return seen, err
+}
+
+// DueTimers returns up to limit timers due at or before now, earliest
+// first; limit <= 0 means no limit. It reads only the due timers: the
+// timers bucket is ordered by due time.
+func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]engine.Timer, error) {
+	if limit <= 0 {
+		limit = math.MaxInt
+	}
+	bound := timeBound(now)
+	var out []engine.Timer
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketTimers).Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit && bytes.Compare(k[:8], bound) <= 0; k, v = c.Next() {
+			var t engine.Timer
+			if err := decode(v, &t, "timer", string(k[8:])); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// NextTimer returns the earliest timer's due time, if any.
+func (s *Store) NextTimer(ctx context.Context) (time.Time, bool, error) {
+	var due time.Time
+	var ok bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketTimers).Cursor().First(); k != nil {
+			due, ok = decodeTime(k), true
+		}
+		return nil
+	})
+	return due, ok, err
+}
+
+// Transcript returns a conversation's messages in order of Seq; none (and
+// no error) for an unknown conversation.
+func (s *Store) Transcript(ctx context.Context, conversation string) ([]*engine.Message, error) {
+	if err := checkID("conversation id", conversation); err != nil {
+		return nil, err
+	}
+	p := prefix(conversation)
+	var out []*engine.Message
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketMessages).Cursor()
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			m := &engine.Message{}
+			if err := decode(v, m, "message of", conversation); err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Outbox returns up to limit queued messages with a sequence number
+// greater than after, in order; limit <= 0 means no limit. Items stay
+// until UpdateMessage is called with done.
+func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.OutboxItem, error) {
+	if after == math.MaxUint64 {
+		return nil, s.view(ctx, func(*bolt.Tx) error { return nil })
+	}
+	if limit <= 0 {
+		limit = math.MaxInt
+	}
+	var out []engine.OutboxItem
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		msgs := tx.Bucket(bucketMessages)
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, ref := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, ref = c.Next() {
+			seq := binary.BigEndian.Uint64(k)
+			v := msgs.Get(ref)
+			if v == nil {
+				return fmt.Errorf("boltstore: outbox item %d: message %q is missing", seq, ref)
+			}
+			m := &engine.Message{}
+			if err := decode(v, m, "outbox item", fmt.Sprint(seq)); err != nil {
+				return err
+			}
+			out = append(out, engine.OutboxItem{Seq: seq, Message: m})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Conversations lists the conversations of a contact, oldest (by
+// StartedAt, then id) first. It is a range scan of the by-contact index.
+func (s *Store) Conversations(ctx context.Context, contact engine.ContactKey) ([]*engine.Conversation, error) {
+	if err := checkID("contact key", string(contact)); err != nil {
+		return nil, err
+	}
+	p := prefix(string(contact))
+	var out []*engine.Conversation
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		convs := tx.Bucket(bucketConversations)
+		c := tx.Bucket(bucketByContact).Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			id := k[len(p):]
+			v := convs.Get(id)
+			if v == nil {
+				continue
+			}
+			conv := &engine.Conversation{}
+			if err := decode(v, conv, "conversation", string(id)); err != nil {
+				return err
+			}
+			if conv.Contact == contact {
+				out = append(out, conv)
+			}
+		}
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b *engine.Conversation) int {
+		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, err
+}

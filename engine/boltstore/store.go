@@ -1,0 +1,166 @@
+package boltstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/parleyhq/parley/engine"
+)
+
+// ErrLocked is returned by Open when another process holds the data file
+// for longer than the lock timeout (see WithLockTimeout).
+var ErrLocked = errors.New("boltstore: data file is locked by another process")
+
+// Defaults of the options.
+const (
+	// DefaultLockTimeout bounds how long Open waits for another process to
+	// let go of the file: long enough for a restarting process to exit, short
+	// enough that a second `parley serve` on the same file fails visibly.
+	DefaultLockTimeout = 2 * time.Second
+	// DefaultMaxBatch caps the writes that share one transaction. Larger
+	// batches amortise the fsync further, but every waiter of a batch waits
+	// for all of its writes, and the transaction's dirty pages grow with it.
+	DefaultMaxBatch = 1000
+)
+
+// pruneChunk caps the inbound ids that PruneInbound deletes in one
+// transaction, so that a large prune never holds up commits for long.
+const pruneChunk = 1000
+
+// Option configures Open.
+type Option func(*config)
+
+type config struct {
+	lockTimeout time.Duration
+	maxBatch    int
+}
+
+// WithLockTimeout sets how long Open waits for the file lock before it
+// returns ErrLocked. Zero means DefaultLockTimeout.
+func WithLockTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.lockTimeout = d
+		}
+	}
+}
+
+// WithMaxBatch sets how many writes at most share one transaction and one
+// fsync. Zero or less means DefaultMaxBatch; 1 turns group commit off.
+func WithMaxBatch(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxBatch = n
+		}
+	}
+}
+
+// Store is an engine.Store in one bbolt file. It is safe for concurrent
+// use. Reads run in their own read transactions, concurrently with each
+// other and with the committer; all writes go through the committer.
+type Store struct {
+	db       *bolt.DB
+	maxBatch int
+
+	// writes feeds the committer; stop tells it to drain and return, and
+	// stopped is closed when it has.
+	writes  chan *pending
+	stop    chan struct{}
+	stopped chan struct{}
+
+	// mu guards closed. Reads hold it shared for their whole transaction;
+	// writers hold it shared only until their write is handed to the
+	// committer, counted in senders.
+	mu      sync.RWMutex
+	closed  bool
+	senders sync.WaitGroup
+}
+
+// Open opens the store in the file at path, creating the file and its
+// buckets if needed. The directory must exist. Only one process may have
+// the file open: another waits for the lock up to the lock timeout, then
+// gets ErrLocked.
+func Open(path string, opts ...Option) (*Store, error) {
+	cfg := config{lockTimeout: DefaultLockTimeout, maxBatch: DefaultMaxBatch}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: cfg.lockTimeout,
+		// The freelist is rebuilt by scanning the file on open instead of
+		// being written at every commit: one page less per fsync.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	if err := db.Update(initBuckets); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	s := &Store{
+		db:       db,
+		maxBatch: cfg.maxBatch,
+		writes:   make(chan *pending, cfg.maxBatch),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+func initBuckets(tx *bolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(keySchema); v != nil {
+		if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
+			return fmt.Errorf("data file has schema %x, this build reads %d", v, schemaVersion)
+		}
+		return nil
+	}
+	return meta.Put(keySchema, u64(schemaVersion))
+}
+
+// Close stops accepting writes, commits every write already handed to the
+// committer, and closes the file. Every call after it, Close included,
+// returns engine.ErrClosed. Close waits for running reads to finish.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return engine.ErrClosed
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.senders.Wait()
+	close(s.stop)
+	<-s.stopped
+	return s.db.Close()
+}
+
+// view runs fn in a read transaction.
+func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return engine.ErrClosed
+	}
+	return s.db.View(fn)
+}

@@ -1,0 +1,14 @@
+// Package engine runs conversations: one flow per conversation, as a durable
+// state machine.
+//
+// The engine applies one event at a time to one conversation (an inbound
+// message, a timer, an agent's action) under that conversation's lock: it
+// loads the state from the Store, runs nodes until the flow waits, hands off
+// or ends, checks every send against WhatsApp's rules (the 24-hour window in
+// window.go, templates and consent in policy.go), and commits the new state,
+// the messages to send, the timers and the inbound message's dedupe key in
+// one Store transaction. Conversations run in parallel; their commits are
+// grouped so that one fsync serves many.
+//
+// Time comes from a Clock, so tests and `parley simulate` move a fake one.
+package engine

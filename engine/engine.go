@@ -1,0 +1,494 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/flows"
+)
+
+// Errors the engine returns to its callers.
+var (
+	// ErrInvalidFlow is returned when a flow with error-level problems is
+	// published; the problems come beside it.
+	ErrInvalidFlow = errors.New("flow has errors")
+	// ErrNoConversation is returned by agent actions on a contact with no
+	// conversation handed to an agent.
+	ErrNoConversation = errors.New("no conversation handed to an agent")
+	// ErrWindowClosed is returned when an agent sends a free-form message
+	// outside the 24-hour window: only a template may be sent.
+	ErrWindowClosed = errors.New("the 24-hour window is closed: only a template may be sent")
+	// ErrBusy is returned when a flow is started for a contact who is
+	// already in a running conversation.
+	ErrBusy = errors.New("contact is already in a running conversation")
+)
+
+// Options configure an Engine.
+type Options struct {
+	Store     Store
+	Clock     Clock     // default SystemClock
+	Templates Templates // the template registry; nil blocks every template
+	Logger    *slog.Logger
+}
+
+// Engine runs conversations. It is safe for concurrent use.
+type Engine struct {
+	store     Store
+	clock     Clock
+	templates Templates
+	log       *slog.Logger
+	locks     keyLocks
+
+	flowMu   sync.RWMutex
+	flows    map[flowKey]*flows.Flow
+	triggers []flowVersion // latest published version of each live flow, by id
+}
+
+// flowVersion is a parsed flow with its version number.
+type flowVersion struct {
+	flow    *flows.Flow
+	version int
+}
+
+type flowKey struct {
+	id      string
+	version int
+}
+
+// New returns an engine over a store, with the triggers of the published
+// flows loaded.
+func New(ctx context.Context, o Options) (*Engine, error) {
+	if o.Store == nil {
+		return nil, errors.New("engine: no store")
+	}
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	e := &Engine{store: o.Store, clock: o.Clock, templates: o.Templates, log: o.Logger, flows: map[flowKey]*flows.Flow{}}
+	if err := e.loadTriggers(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() Store { return e.store }
+
+// Clock returns the engine's clock.
+func (e *Engine) Clock() Clock { return e.clock }
+
+// Inbound is a customer's message, as the engine takes it.
+type Inbound struct {
+	PhoneNumberID string
+	// ID is the message's id (wamid): a redelivered message with the same
+	// id is processed once.
+	ID     string
+	WaID   string
+	UserID string
+	// Name is the customer's profile name.
+	Name string
+	// At is when the customer sent it.
+	At       time.Time
+	Reply    flows.Reply
+	Referral bool
+}
+
+// Key is the contact the message comes from.
+func (in *Inbound) Key() ContactKey {
+	id := in.UserID
+	if id == "" {
+		id = in.WaID
+	}
+	return NewContactKey(in.PhoneNumberID, id)
+}
+
+// Passive message types are recorded and keep the window open, but do not
+// move a flow: a reaction or a deleted message is not an answer.
+var passive = map[string]bool{"reaction": true, "revoke": true, "edit": true, "system": true, "request_welcome": true}
+
+// Outcome says what an event did.
+type Outcome struct {
+	// Duplicate: the message had been processed before; nothing was done.
+	Duplicate    bool
+	Conversation string
+	Status       Status
+}
+
+// HandleInbound applies a customer's message: it resumes the conversation
+// waiting for it, or starts the flow its triggers select, and commits the
+// result. When it returns without error the message is durably processed.
+func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error) {
+	if in.UserID == "" && in.WaID == "" {
+		return Outcome{}, errors.New("engine: inbound message has neither wa_id nor user_id")
+	}
+	key := in.Key()
+	defer e.locks.lock(key)()
+	if in.ID != "" {
+		seen, err := e.store.Seen(ctx, in.ID)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("checking inbound %s: %w", in.ID, err)
+		}
+		if seen {
+			return Outcome{Duplicate: true}, nil
+		}
+	}
+	now := e.clock.Now()
+	t, err := e.begin(ctx, key, now)
+	if err != nil {
+		return Outcome{}, err
+	}
+	c := t.contact
+	c.PhoneNumberID = in.PhoneNumberID
+	if in.WaID != "" {
+		c.WaID = in.WaID
+	}
+	if in.UserID != "" {
+		c.UserID = in.UserID
+	}
+	if in.Name != "" {
+		c.Name = in.Name
+	}
+	openWindow(c, in.At, now)
+	t.change.InboundID = in.ID
+	reply := in.Reply
+	isPassive := passive[reply.Type]
+
+	switch {
+	case t.conv != nil && t.conv.Status == Agent:
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
+		t.touch()
+	case t.conv != nil:
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
+		t.touch()
+		if isPassive {
+			break
+		}
+		if target := interrupt(t.flow, reply.Text); target != "" {
+			t.pending = &reply
+			t.conv.Retries = 0
+			t.run(target, arriveEvent())
+		} else {
+			t.run(t.conv.Node, inboundEvent(&reply))
+		}
+	case !isPassive:
+		v, ok := e.matchTrigger(reply.Text, in.Referral)
+		if !ok {
+			break
+		}
+		t.start(v)
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
+		t.pending = &reply
+		t.run(v.flow.Start, arriveEvent())
+	}
+	if err := t.commit(); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			return Outcome{Duplicate: true}, nil
+		}
+		return Outcome{}, err
+	}
+	return t.outcome(), nil
+}
+
+// FireDueTimers fires every timer due by now: wait timeouts, no-agent
+// timeouts and expiries. It returns how many fired.
+func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
+	now := e.clock.Now()
+	fired := 0
+	for {
+		due, err := e.store.DueTimers(ctx, now, 256)
+		if err != nil {
+			return fired, fmt.Errorf("reading due timers: %w", err)
+		}
+		if len(due) == 0 {
+			return fired, nil
+		}
+		for _, tm := range due {
+			if err := e.fireTimer(ctx, tm, now); err != nil {
+				return fired, err
+			}
+			fired++
+		}
+	}
+}
+
+func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) error {
+	defer e.locks.lock(tm.Contact)()
+	t, err := e.begin(ctx, tm.Contact, now)
+	if err != nil {
+		return err
+	}
+	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.removeTimer(tm)
+	if !live {
+		// Stale: the conversation moved on since the timer was set.
+		t.change.DeleteTimers = append(t.change.DeleteTimers, tm)
+		return t.commitTimersOnly()
+	}
+	switch tm.Kind {
+	case TimerExpire:
+		t.finish(Expired, "")
+	case TimerTimeout:
+		t.run(tm.Node, timeoutEvent())
+	case TimerNoAgent:
+		t.run(tm.Node, noAgentEvent())
+	}
+	return t.commit() // the fired timer left conv.Timers, so commit deletes it
+}
+
+// AgentReply sends an agent's free-form message to a contact whose
+// conversation is handed off. Outside the window it is refused with
+// ErrWindowClosed: the agent must send a template.
+func (e *Engine) AgentReply(ctx context.Context, key ContactKey, agent string, m flows.Message) error {
+	defer e.locks.lock(key)()
+	now := e.clock.Now()
+	t, err := e.begin(ctx, key, now)
+	if err != nil {
+		return err
+	}
+	if t.conv == nil || t.conv.Status != Agent {
+		return ErrNoConversation
+	}
+	if !WindowOpen(t.contact, now) {
+		return ErrWindowClosed
+	}
+	t.record(&Message{Direction: Out, Sender: "agent:" + agent, Message: &m, State: Queued})
+	t.touch()
+	return t.commit()
+}
+
+// Resolve ends an agent's handling of a conversation; the flow resumes at
+// the handoff node's next with the outcome in vars.handoff_outcome.
+func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) error {
+	defer e.locks.lock(key)()
+	t, err := e.begin(ctx, key, e.clock.Now())
+	if err != nil {
+		return err
+	}
+	if t.conv == nil || t.conv.Status != Agent {
+		return ErrNoConversation
+	}
+	t.touch()
+	t.run(t.conv.Node, resolvedEvent(outcome))
+	return t.commit()
+}
+
+// StartFlow starts a flow's latest published version for a contact, at
+// node (or the flow's start when node is ""). It returns ErrBusy when the
+// contact is in a running conversation.
+func (e *Engine) StartFlow(ctx context.Context, key ContactKey, flowID, node string) (Outcome, error) {
+	v, err := e.latest(ctx, flowID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if node == "" {
+		node = v.flow.Start
+	}
+	if v.flow.Node(node) == nil {
+		return Outcome{}, fmt.Errorf("flow %s has no node %q: %w", flowID, node, ErrNotFound)
+	}
+	defer e.locks.lock(key)()
+	t, err := e.begin(ctx, key, e.clock.Now())
+	if err != nil {
+		return Outcome{}, err
+	}
+	if t.conv != nil {
+		return Outcome{}, ErrBusy
+	}
+	t.start(v)
+	t.run(node, arriveEvent())
+	if err := t.commit(); err != nil {
+		return Outcome{}, err
+	}
+	return t.outcome(), nil
+}
+
+// UpdateContact changes a contact (creating it if new) under its lock.
+func (e *Engine) UpdateContact(ctx context.Context, key ContactKey, fn func(*Contact)) (*Contact, error) {
+	defer e.locks.lock(key)()
+	t, err := e.begin(ctx, key, e.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	fn(t.contact)
+	t.contact.Key = key
+	if err := t.commit(); err != nil {
+		return nil, err
+	}
+	return t.contact, nil
+}
+
+// Contact returns a contact.
+func (e *Engine) Contact(ctx context.Context, key ContactKey) (*Contact, error) {
+	return e.store.Contact(ctx, key)
+}
+
+// CurrentConversation returns the contact's running conversation, or its
+// last one, or ErrNotFound.
+func (e *Engine) CurrentConversation(ctx context.Context, key ContactKey) (*Conversation, error) {
+	c, err := e.store.Contact(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if c.Conversation != "" {
+		return e.store.Conversation(ctx, c.Conversation)
+	}
+	convs, err := e.store.Conversations(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(convs) == 0 {
+		return nil, ErrNotFound
+	}
+	return convs[len(convs)-1], nil
+}
+
+// Publish validates a flow document and, when it has no error, stores it
+// as the flow's next immutable version. Running conversations keep the
+// version they started on.
+func (e *Engine) Publish(ctx context.Context, doc []byte, by string) (*FlowVersion, flows.Problems, error) {
+	f, problems := flows.Parse(doc)
+	if problems.HasErrors() || f == nil {
+		return nil, problems, ErrInvalidFlow
+	}
+	rec, err := e.store.Flow(ctx, f.ID)
+	if errors.Is(err, ErrNotFound) {
+		rec = &FlowRecord{ID: f.ID}
+	} else if err != nil {
+		return nil, problems, err
+	}
+	rec.Name, rec.Draft, rec.DraftAt, rec.DraftBy = f.Name, doc, e.clock.Now(), by
+	if err := e.store.SaveFlow(ctx, rec); err != nil {
+		return nil, problems, fmt.Errorf("saving flow %s: %w", f.ID, err)
+	}
+	v, err := e.store.Publish(ctx, f.ID, doc, by, e.clock.Now())
+	if err != nil {
+		return nil, problems, fmt.Errorf("publishing flow %s: %w", f.ID, err)
+	}
+	e.flowMu.Lock()
+	e.flows[flowKey{f.ID, v.Version}] = f
+	e.flowMu.Unlock()
+	if err := e.loadTriggers(ctx); err != nil {
+		return v, problems, err
+	}
+	return v, problems, nil
+}
+
+// Flow returns a published flow version, parsed (cached).
+func (e *Engine) Flow(ctx context.Context, id string, version int) (*flows.Flow, error) {
+	k := flowKey{id, version}
+	e.flowMu.RLock()
+	f := e.flows[k]
+	e.flowMu.RUnlock()
+	if f != nil {
+		return f, nil
+	}
+	v, err := e.store.FlowVersion(ctx, id, version)
+	if err != nil {
+		return nil, fmt.Errorf("loading flow %s v%d: %w", id, version, err)
+	}
+	f, problems := flows.Parse(v.Doc)
+	if err := problems.Err(); err != nil || f == nil {
+		return nil, fmt.Errorf("published flow %s v%d no longer parses: %w", id, version, err)
+	}
+	e.flowMu.Lock()
+	e.flows[k] = f
+	e.flowMu.Unlock()
+	return f, nil
+}
+
+func (e *Engine) latest(ctx context.Context, id string) (flowVersion, error) {
+	rec, err := e.store.Flow(ctx, id)
+	if err != nil {
+		return flowVersion{}, fmt.Errorf("flow %s: %w", id, err)
+	}
+	if rec.Published == 0 {
+		return flowVersion{}, fmt.Errorf("flow %s is not published: %w", id, ErrNotFound)
+	}
+	f, err := e.Flow(ctx, id, rec.Published)
+	return flowVersion{f, rec.Published}, err
+}
+
+func (e *Engine) loadTriggers(ctx context.Context) error {
+	recs, err := e.store.Flows(ctx)
+	if err != nil {
+		return fmt.Errorf("loading flows: %w", err)
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].ID < recs[j].ID })
+	var live []flowVersion
+	for _, r := range recs {
+		if r.Published == 0 || r.Archived {
+			continue
+		}
+		f, err := e.Flow(ctx, r.ID, r.Published)
+		if err != nil {
+			e.log.Error("published flow cannot be loaded; its triggers are off", "flow", r.ID, "err", err)
+			continue
+		}
+		if len(f.Triggers) > 0 {
+			live = append(live, flowVersion{f, r.Published})
+		}
+	}
+	e.flowMu.Lock()
+	e.triggers = live
+	e.flowMu.Unlock()
+	return nil
+}
+
+// matchTrigger picks the flow a new conversation starts: a keyword trigger
+// (the message's first words) wins over a referral trigger, which wins over a
+// catch-all; among equals, the flow id decides.
+func (e *Engine) matchTrigger(text string, referral bool) (flowVersion, bool) {
+	e.flowMu.RLock()
+	defer e.flowMu.RUnlock()
+	var byReferral, byAny *flowVersion
+	for i := range e.triggers {
+		v := &e.triggers[i]
+		for _, tr := range v.flow.Triggers {
+			switch tr.Type {
+			case "keyword":
+				for _, k := range tr.Keywords {
+					if flows.StartsWithKeyword(text, k) {
+						return *v, true
+					}
+				}
+			case "referral":
+				if referral && byReferral == nil {
+					byReferral = v
+				}
+			case "any":
+				if byAny == nil {
+					byAny = v
+				}
+			}
+		}
+	}
+	switch {
+	case byReferral != nil:
+		return *byReferral, true
+	case byAny != nil:
+		return *byAny, true
+	}
+	return flowVersion{}, false
+}
+
+// interrupt returns the node an inbound text jumps to, or "".
+func interrupt(f *flows.Flow, text string) string {
+	if f == nil || len(f.Interrupts) == 0 {
+		return ""
+	}
+	for _, in := range f.Interrupts {
+		for _, k := range in.Keywords {
+			if flows.StartsWithKeyword(text, k) {
+				return in.Goto
+			}
+		}
+	}
+	return ""
+}

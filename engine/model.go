@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/parleyhq/parley/flows"
+)
+
+// ContactKey identifies a customer of one business phone number: the phone
+// number id and the customer's identity (the business-scoped user id where
+// Meta sends one, else the wa_id).
+type ContactKey string
+
+// NewContactKey builds a contact key.
+func NewContactKey(phoneNumberID, identity string) ContactKey {
+	return ContactKey(phoneNumberID + ":" + identity)
+}
+
+// Contact is a customer as the engine knows them.
+type Contact struct {
+	Key           ContactKey     `json:"key"`
+	PhoneNumberID string         `json:"phone_number_id"`
+	WaID          string         `json:"wa_id,omitempty"`
+	UserID        string         `json:"user_id,omitempty"`
+	Name          string         `json:"name,omitempty"`
+	Language      string         `json:"language,omitempty"`
+	Tags          []string       `json:"tags,omitempty"`
+	Fields        map[string]any `json:"fields,omitempty"`
+
+	// Consent: business-initiated messages need OptedIn and not OptedOut.
+	OptedIn   bool      `json:"opted_in,omitempty"`
+	OptedInAt time.Time `json:"opted_in_at,omitzero"`
+	OptedOut  bool      `json:"opted_out,omitempty"`
+
+	// LastInboundAt opens the 24-hour window; WindowClosedAt records Meta
+	// saying it closed early (a late 131047). See window.go.
+	LastInboundAt  time.Time `json:"last_inbound_at,omitzero"`
+	WindowClosedAt time.Time `json:"window_closed_at,omitzero"`
+
+	// Conversation is the id of the running conversation, if any.
+	Conversation string `json:"conversation,omitempty"`
+	// Conversations counts the conversations ever started; it numbers them.
+	Conversations int `json:"conversations,omitempty"`
+}
+
+// Status is where a conversation stands.
+type Status string
+
+// Conversation statuses.
+const (
+	Active  Status = "active"  // the bot is running
+	Waiting Status = "waiting" // waiting for the customer
+	Agent   Status = "agent"   // handed off to a person
+	Ended   Status = "ended"
+	Expired Status = "expired"
+	Failed  Status = "failed"
+)
+
+// Done reports whether the conversation has finished.
+func (s Status) Done() bool { return s == Ended || s == Expired || s == Failed }
+
+// Conversation is one run of one flow version with one contact.
+type Conversation struct {
+	ID      string     `json:"id"`
+	Contact ContactKey `json:"contact"`
+	Flow    string     `json:"flow"`
+	Version int        `json:"version"`
+	Node    string     `json:"node"`
+	Status  Status     `json:"status"`
+	// Reason says why a conversation failed.
+	Reason string         `json:"reason,omitempty"`
+	Vars   map[string]any `json:"vars,omitempty"`
+
+	StartedAt      time.Time `json:"started_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	LastActivityAt time.Time `json:"last_activity_at"`
+	EndedAt        time.Time `json:"ended_at,omitzero"`
+
+	// Retries counts misfit replies at the current wait.
+	Retries int `json:"retries,omitempty"`
+	// LastReply is what expressions see as `reply`.
+	LastReply *flows.Reply `json:"last_reply,omitempty"`
+
+	// Handoff state.
+	Queue    string `json:"queue,omitempty"`
+	Priority int    `json:"priority,omitempty"`
+	Note     string `json:"note,omitempty"`
+
+	// Timers are the conversation's live timers; a fired timer that is not
+	// among them is stale and ignored.
+	Timers []Timer `json:"timers,omitempty"`
+	// Seq numbers the conversation's transcript messages.
+	Seq uint64 `json:"seq"`
+}
+
+// TimerKind says what a timer does when it fires.
+type TimerKind string
+
+// Timer kinds.
+const (
+	TimerTimeout TimerKind = "timeout"  // a wait_reply's timeout
+	TimerNoAgent TimerKind = "no_agent" // a handoff's no_agent_after
+	TimerExpire  TimerKind = "expire"   // the flow's expire_after
+)
+
+// Timer is a durable timer: it fires an event into its conversation when
+// the clock passes Due.
+type Timer struct {
+	Due          time.Time  `json:"due"`
+	Kind         TimerKind  `json:"kind"`
+	Contact      ContactKey `json:"contact"`
+	Conversation string     `json:"conversation"`
+	Node         string     `json:"node,omitempty"`
+}
+
+// Same reports whether t and o are the same timer.
+func (t Timer) Same(o Timer) bool {
+	return t.Due.Equal(o.Due) && t.Kind == o.Kind && t.Conversation == o.Conversation && t.Node == o.Node
+}
+
+// Direction says who a transcript message is from.
+type Direction string
+
+// Directions.
+const (
+	In   Direction = "in"   // from the customer
+	Out  Direction = "out"  // to the customer
+	Note Direction = "note" // an internal note: a block, a failure, an agent's note
+)
+
+// MessageState is an outbound message's progress towards the customer.
+type MessageState string
+
+// Message states; Rank orders them so a late status never moves one back.
+const (
+	Queued     MessageState = "queued"
+	Sending    MessageState = "sending"
+	Accepted   MessageState = "accepted" // Meta returned a wamid
+	Sent       MessageState = "sent"
+	Delivered  MessageState = "delivered"
+	Read       MessageState = "read"
+	SendFailed MessageState = "failed"
+	Unknown    MessageState = "unknown" // the send's outcome is not known; never resent blindly
+	Received   MessageState = "received"
+)
+
+// Message is one entry of a conversation's transcript: a customer's message,
+// a message to them (with its delivery state), or an internal note.
+type Message struct {
+	Conversation string    `json:"conversation"`
+	Seq          uint64    `json:"seq"`
+	Direction    Direction `json:"dir"`
+	At           time.Time `json:"at"`
+	Node         string    `json:"node,omitempty"`
+	// Sender is "customer", "bot", "agent:<name>" or "system".
+	Sender   string              `json:"sender"`
+	Contact  ContactKey          `json:"contact"`
+	Inbound  *flows.Reply        `json:"inbound,omitempty"`
+	Message  *flows.Message      `json:"message,omitempty"`
+	Template *flows.TemplateSend `json:"template,omitempty"`
+	Text     string              `json:"text,omitempty"` // notes
+
+	State     MessageState `json:"state,omitempty"`
+	WAMID     string       `json:"wamid,omitempty"`
+	ErrorCode int          `json:"error_code,omitempty"`
+	Error     string       `json:"error,omitempty"`
+}

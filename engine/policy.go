@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/flows"
+)
+
+// Template statuses (spec/whatsapp.md §4.4); only APPROVED may be sent.
+const (
+	TemplateApproved = "APPROVED"
+	TemplatePending  = "PENDING"
+)
+
+// TemplateInfo is what the engine needs to know of a template before
+// sending it.
+type TemplateInfo struct {
+	Name     string `json:"name"`
+	Language string `json:"language"`
+	Category string `json:"category,omitempty"` // MARKETING, UTILITY, AUTHENTICATION
+	Status   string `json:"status"`
+	// Parameter counts per component, and the number of quick-reply buttons.
+	HeaderParams int `json:"header_params"`
+	BodyParams   int `json:"body_params"`
+	QuickReplies int `json:"quick_replies"`
+}
+
+// Templates is the registry of the business's templates.
+type Templates interface {
+	// Template returns a template by name and language.
+	Template(name, language string) (TemplateInfo, bool)
+}
+
+// TemplateSet is an in-memory Templates.
+type TemplateSet struct {
+	mu sync.RWMutex
+	m  map[string]TemplateInfo
+}
+
+// NewTemplateSet returns a registry holding ts.
+func NewTemplateSet(ts ...TemplateInfo) *TemplateSet {
+	s := &TemplateSet{m: map[string]TemplateInfo{}}
+	for _, t := range ts {
+		s.Put(t)
+	}
+	return s
+}
+
+// Put adds or replaces a template.
+func (s *TemplateSet) Put(t TemplateInfo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[t.Name+"/"+t.Language] = t
+}
+
+// Template implements Templates.
+func (s *TemplateSet) Template(name, language string) (TemplateInfo, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.m[name+"/"+language]
+	return t, ok
+}
+
+// ApproveFlowTemplates adds every template f names, approved, with the
+// parameter counts f gives: what `parley simulate` assumes when no registry
+// is given.
+func (s *TemplateSet) ApproveFlowTemplates(f *flows.Flow) {
+	for _, n := range f.Nodes {
+		if n.Template == nil {
+			continue
+		}
+		if _, ok := s.Template(n.Template.Name, n.Template.Language); ok {
+			continue
+		}
+		s.Put(TemplateInfo{
+			Name: n.Template.Name, Language: n.Template.Language, Status: TemplateApproved,
+			HeaderParams: len(n.Template.Header), BodyParams: len(n.Template.Body),
+			QuickReplies: len(n.Template.Buttons),
+		})
+	}
+}
+
+// blockTemplate says why a template may not be sent to c now, or "".
+// A template sent while the window is closed is business-initiated and needs
+// the contact's opt-in (spec/whatsapp.md §4.8).
+func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Time) string {
+	id := t.Name + "/" + t.Language
+	if c.OptedOut {
+		return "the contact opted out"
+	}
+	if !WindowOpen(c, now) && !c.OptedIn {
+		return fmt.Sprintf("template %s is business-initiated (window closed) and the contact has no recorded opt-in", id)
+	}
+	if reg == nil {
+		return fmt.Sprintf("template %s: no template registry is configured", id)
+	}
+	info, ok := reg.Template(t.Name, t.Language)
+	switch {
+	case !ok:
+		return fmt.Sprintf("template %s is not in the registry", id) // Meta: 132001
+	case info.Status != TemplateApproved:
+		return fmt.Sprintf("template %s is %s, not APPROVED", id, info.Status)
+	case len(t.Header) != info.HeaderParams:
+		return fmt.Sprintf("template %s header takes %d parameter(s), the flow gives %d", id, info.HeaderParams, len(t.Header)) // Meta: 132000
+	case len(t.Body) != info.BodyParams:
+		return fmt.Sprintf("template %s body takes %d parameter(s), the flow gives %d", id, info.BodyParams, len(t.Body)) // Meta: 132000
+	}
+	for _, b := range t.Buttons {
+		if b.Index < 0 || b.Index >= info.QuickReplies {
+			return fmt.Sprintf("template %s has no quick-reply button %d", id, b.Index)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,369 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"runtime/debug"
+	"time"
+
+	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/nodes"
+)
+
+// MaxStepsPerEvent caps the nodes one event may run. A flow that loops
+// without waiting would otherwise spin forever; the validator refuses such
+// cycles, and this is the runtime backstop: the conversation fails with a
+// clear reason instead of hanging.
+const MaxStepsPerEvent = 100
+
+func arriveEvent() nodes.Event                { return nodes.Event{Kind: nodes.Arrive} }
+func timeoutEvent() nodes.Event               { return nodes.Event{Kind: nodes.Timeout} }
+func noAgentEvent() nodes.Event               { return nodes.Event{Kind: nodes.NoAgent} }
+func inboundEvent(r *flows.Reply) nodes.Event { return nodes.Event{Kind: nodes.Inbound, Reply: r} }
+func resolvedEvent(outcome string) nodes.Event {
+	return nodes.Event{Kind: nodes.AgentResolved, Outcome: outcome}
+}
+
+// turn is one event's work on one conversation: the state as loaded, what
+// the nodes did to it, and the Change that will commit it.
+type turn struct {
+	e       *Engine
+	ctx     context.Context
+	now     time.Time
+	contact *Contact
+	conv    *Conversation
+	flow    *flows.Flow
+	env     flows.Env
+	pending *flows.Reply
+	change  Change
+	// timers as loaded, to commit only the difference.
+	loadedTimers []Timer
+	err          error
+}
+
+// begin loads a contact (new if unknown) and its running conversation.
+func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*turn, error) {
+	t := &turn{e: e, ctx: ctx, now: now}
+	c, err := e.store.Contact(ctx, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		c = &Contact{Key: key}
+	case err != nil:
+		return nil, fmt.Errorf("loading contact %s: %w", key, err)
+	}
+	t.contact = c
+	t.change.Contact = c
+	t.change.At = now
+	if c.Conversation == "" {
+		return t, nil
+	}
+	conv, err := e.store.Conversation(ctx, c.Conversation)
+	if err != nil {
+		return nil, fmt.Errorf("loading conversation %s: %w", c.Conversation, err)
+	}
+	if conv.Status.Done() {
+		c.Conversation = ""
+		return t, nil
+	}
+	f, err := e.Flow(ctx, conv.Flow, conv.Version)
+	if err != nil {
+		return nil, err
+	}
+	t.attach(conv, f)
+	t.loadedTimers = append([]Timer(nil), conv.Timers...)
+	return t, nil
+}
+
+func (t *turn) attach(conv *Conversation, f *flows.Flow) {
+	t.conv, t.flow = conv, f
+	t.change.Conversations = []*Conversation{conv}
+}
+
+// start begins a new conversation on a published flow version.
+func (t *turn) start(v flowVersion) {
+	f := v.flow
+	c := t.contact
+	c.Conversations++
+	conv := &Conversation{
+		ID:        fmt.Sprintf("%s#%d", c.Key, c.Conversations),
+		Contact:   c.Key,
+		Flow:      f.ID,
+		Version:   v.version,
+		Status:    Active,
+		Vars:      maps.Clone(f.Vars),
+		StartedAt: t.now,
+	}
+	if conv.Vars == nil {
+		conv.Vars = map[string]any{}
+	}
+	c.Conversation = conv.ID
+	t.attach(conv, f)
+	t.touch()
+}
+
+// touch records activity: the conversation's idle expiry starts again.
+func (t *turn) touch() {
+	conv := t.conv
+	conv.LastActivityAt = t.now
+	conv.Timers = withoutKind(conv.Timers, TimerExpire)
+	conv.Timers = append(conv.Timers, Timer{
+		Due: t.now.Add(t.flow.Expiry()), Kind: TimerExpire, Contact: conv.Contact, Conversation: conv.ID,
+	})
+}
+
+// record appends a message to the conversation's transcript.
+func (t *turn) record(m *Message) {
+	if t.conv == nil {
+		return
+	}
+	t.conv.Seq++
+	m.Conversation, m.Seq, m.At, m.Contact = t.conv.ID, t.conv.Seq, t.now, t.conv.Contact
+	t.change.Messages = append(t.change.Messages, m)
+}
+
+func (t *turn) note(node, text string) {
+	t.record(&Message{Direction: Note, Sender: "system", Node: node, Text: text})
+}
+
+// buildEnv prepares what expressions see for this turn.
+func (t *turn) buildEnv() {
+	c, conv := t.contact, t.conv
+	if conv.Vars == nil {
+		conv.Vars = map[string]any{}
+	}
+	t.env = flows.Env{
+		Contact: flows.Contact{WaID: c.WaID, Name: c.Name, Language: c.Language, Tags: c.Tags, Fields: c.Fields, OptedIn: c.OptedIn && !c.OptedOut},
+		Vars:    conv.Vars,
+		Now:     t.now,
+		Window:  flows.Window{Open: WindowOpen(c, t.now), ExpiresAt: WindowExpiry(c)},
+		Conversation: flows.Conversation{
+			ID: conv.ID, Flow: conv.Flow, Version: conv.Version, StartedAt: conv.StartedAt,
+		},
+	}
+	if conv.LastReply != nil {
+		t.env.Reply = *conv.LastReply
+	}
+}
+
+// run executes nodes from node id, starting with event ev, until the flow
+// waits, hands off, ends or fails.
+func (t *turn) run(id string, ev nodes.Event) {
+	t.buildEnv()
+	conv := t.conv
+	conv.Status = Active
+	if ev.Kind == nodes.Inbound && ev.Reply != nil {
+		t.env.Reply = *ev.Reply
+		conv.LastReply = ev.Reply
+	}
+	for step := 0; ; step++ {
+		if step == MaxStepsPerEvent {
+			t.fail(id, fmt.Sprintf("ran %d nodes without waiting for the customer (a loop?); stopped at %q", MaxStepsPerEvent, id))
+			return
+		}
+		n := t.flow.Node(id)
+		if n == nil {
+			t.fail(id, fmt.Sprintf("flow %s v%d has no node %q", t.flow.ID, conv.Version, id))
+			return
+		}
+		conv.Node = id
+		view := nodes.View{Flow: t.flow, Env: &t.env, Pending: t.pending}
+		if ev.Kind != nodes.Arrive {
+			view.Retries = conv.Retries
+		}
+		eff := t.step(n, &view, ev)
+		for _, p := range eff.Problems {
+			t.e.log.Warn("flow problem", "flow", conv.Flow, "version", conv.Version, "node", id, "conversation", conv.ID, "problem", p)
+		}
+		if eff.Consumed {
+			t.pending = nil
+		}
+		if eff.Reply != nil {
+			t.env.Reply = *eff.Reply
+			conv.LastReply = eff.Reply
+		}
+		for k, v := range eff.Vars {
+			conv.Vars[k] = v
+		}
+		if eff.Fail != "" {
+			t.fail(id, eff.Fail)
+			return
+		}
+		if alt, reason, blocked := t.check(n, eff.Sends); blocked {
+			if alt == "" {
+				t.fail(id, reason)
+				return
+			}
+			t.note(id, fmt.Sprintf("not sent: %s; taking %q", reason, alt))
+			id, ev = alt, arriveEvent()
+			continue
+		}
+		for _, s := range eff.Sends {
+			t.record(&Message{Direction: Out, Sender: "bot", Node: id, Message: s.Message, Template: s.Template, State: Queued})
+		}
+		switch {
+		case eff.Wait != nil:
+			t.park(n, Waiting, eff.Wait.Retries)
+			if eff.Wait.Timeout > 0 {
+				t.addTimer(TimerTimeout, id, eff.Wait.Timeout)
+			}
+			return
+		case eff.Handoff != nil:
+			h := eff.Handoff
+			t.park(n, Agent, 0)
+			conv.Queue, conv.Priority, conv.Note = h.Queue, h.Priority, h.Note
+			if h.NoAgentAfter > 0 {
+				t.addTimer(TimerNoAgent, id, h.NoAgentAfter)
+			}
+			return
+		case eff.Next == "":
+			t.finish(Ended, "")
+			return
+		}
+		id, ev = eff.Next, arriveEvent()
+	}
+}
+
+// step runs one node; a panic fails only this conversation.
+func (t *turn) step(n *flows.Node, v *nodes.View, ev nodes.Event) (eff nodes.Effects) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.e.log.Error("node panicked", "flow", t.flow.ID, "node", n.ID, "conversation", t.conv.ID, "panic", r, "stack", string(debug.Stack()))
+			eff = nodes.Effects{Fail: fmt.Sprintf("node %q crashed: %v", n.ID, r)}
+		}
+	}()
+	return nodes.Step(n, v, ev)
+}
+
+// check applies WhatsApp's rules to a node's sends. A free-form message with
+// the window closed takes the node's on_window_closed, else the flow's
+// reengage; a template that may not be sent takes on_blocked. With no such
+// exit the conversation fails with the reason.
+func (t *turn) check(n *flows.Node, sends []nodes.Send) (alt, reason string, blocked bool) {
+	for _, s := range sends {
+		switch {
+		case s.Message != nil && !WindowOpen(t.contact, t.now):
+			alt = n.OnWindowClosed
+			if alt == "" {
+				alt = t.flow.Reengage
+			}
+			if alt == n.ID {
+				alt = ""
+			}
+			return alt, fmt.Sprintf("the 24-hour window is closed, node %q may not send a free-form message", n.ID), true
+		case s.Template != nil:
+			if why := blockTemplate(t.e.templates, s.Template, t.contact, t.now); why != "" {
+				return n.OnBlocked, why, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+func (t *turn) park(n *flows.Node, status Status, retries int) {
+	conv := t.conv
+	conv.Node, conv.Status, conv.Retries = n.ID, status, retries
+	conv.Timers = onlyKind(conv.Timers, TimerExpire)
+}
+
+func (t *turn) addTimer(kind TimerKind, node string, after time.Duration) {
+	t.conv.Timers = append(t.conv.Timers, Timer{
+		Due: t.now.Add(after), Kind: kind, Contact: t.conv.Contact, Conversation: t.conv.ID, Node: node,
+	})
+}
+
+func (t *turn) fail(node, reason string) {
+	t.e.log.Warn("conversation failed", "flow", t.conv.Flow, "conversation", t.conv.ID, "node", node, "reason", reason)
+	t.note(node, "conversation failed: "+reason)
+	t.finish(Failed, reason)
+}
+
+// finish ends the conversation with a final status.
+func (t *turn) finish(status Status, reason string) {
+	conv := t.conv
+	conv.Status, conv.Reason, conv.EndedAt = status, reason, t.now
+	conv.Timers = nil
+	conv.Queue = ""
+	if t.contact.Conversation == conv.ID {
+		t.contact.Conversation = ""
+	}
+}
+
+// commit writes the turn's change; timers are committed as the difference
+// between what was loaded and what the conversation holds now.
+func (t *turn) commit() error {
+	if t.conv != nil {
+		t.conv.UpdatedAt = t.now
+		for _, tm := range t.loadedTimers {
+			if !hasTimer(t.conv.Timers, tm) {
+				t.change.DeleteTimers = append(t.change.DeleteTimers, tm)
+			}
+		}
+		for _, tm := range t.conv.Timers {
+			if !hasTimer(t.loadedTimers, tm) {
+				t.change.SetTimers = append(t.change.SetTimers, tm)
+			}
+		}
+	}
+	if err := t.e.store.Commit(t.ctx, &t.change); err != nil {
+		return fmt.Errorf("committing %s: %w", t.contact.Key, err)
+	}
+	return nil
+}
+
+// commitTimersOnly deletes stale timers without touching anything else.
+func (t *turn) commitTimersOnly() error {
+	if err := t.e.store.Commit(t.ctx, &Change{At: t.now, DeleteTimers: t.change.DeleteTimers}); err != nil {
+		return fmt.Errorf("deleting stale timers: %w", err)
+	}
+	return nil
+}
+
+func (t *turn) outcome() Outcome {
+	if t.conv == nil {
+		return Outcome{}
+	}
+	return Outcome{Conversation: t.conv.ID, Status: t.conv.Status}
+}
+
+// removeTimer drops tm from the conversation's live timers, reporting
+// whether it was there.
+func (c *Conversation) removeTimer(tm Timer) bool {
+	for i, x := range c.Timers {
+		if x.Same(tm) {
+			c.Timers = append(c.Timers[:i:i], c.Timers[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func hasTimer(ts []Timer, tm Timer) bool {
+	for _, x := range ts {
+		if x.Same(tm) {
+			return true
+		}
+	}
+	return false
+}
+
+func withoutKind(ts []Timer, k TimerKind) []Timer {
+	out := ts[:0:0]
+	for _, x := range ts {
+		if x.Kind != k {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func onlyKind(ts []Timer, k TimerKind) []Timer {
+	out := ts[:0:0]
+	for _, x := range ts {
+		if x.Kind == k {
+			out = append(out, x)
+		}
+	}
+	return out
+}

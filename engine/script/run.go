@@ -1,0 +1,467 @@
+package script
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/flows"
+)
+
+// Script defaults: the business number and the customer the script plays.
+const (
+	PhoneNumberID = "100000000000001"
+	CustomerWaID  = "15551234567"
+)
+
+// DefaultStart is when a script's clock starts: a Monday, 10:00 UTC, inside
+// ordinary business hours. `@ now: <RFC 3339 time>` changes it.
+var DefaultStart = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+
+// Options configure a run.
+type Options struct {
+	// OpenStore opens the store the run uses. With Reopen it is called
+	// again before every step, on the same underlying data.
+	OpenStore func() (engine.Store, error)
+	// Reopen closes and reopens the engine and its store between every
+	// step, proving that the state lives in the store.
+	Reopen bool
+	// Templates is the registry; nil approves every template the flow
+	// names, with the parameter counts it gives.
+	Templates engine.Templates
+	// Logger receives the engine's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Failure is one expectation that did not hold.
+type Failure struct {
+	Line int
+	Step string
+	Got  string
+}
+
+func (f Failure) String() string {
+	return fmt.Sprintf("line %d: %s\n    got: %s", f.Line, f.Step, f.Got)
+}
+
+// Result is what a run found.
+type Result struct {
+	Failures []Failure
+	// Transcript is every step and every outbound message, in order.
+	Transcript []string
+}
+
+// OK reports whether every expectation held.
+func (r *Result) OK() bool { return len(r.Failures) == 0 }
+
+// Report writes the failures (or nothing) in a readable form.
+func (r *Result) Report(w io.Writer, name string) {
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "%s:%s\n", name, f)
+	}
+}
+
+// runner plays one script.
+type runner struct {
+	opts     Options
+	flowDoc  []byte
+	clock    *engine.ManualClock
+	store    engine.Store
+	eng      *engine.Engine
+	key      engine.ContactKey
+	res      *Result
+	outbox   []*engine.Message // sent but not yet matched by an expectation
+	lastSent *engine.Message
+	inbound  int
+}
+
+// Run plays script s against the flow document. An error means the run
+// could not be carried out (a broken script or store); failed expectations
+// are in the Result.
+func Run(ctx context.Context, s *Script, flowDoc []byte, opts Options) (*Result, error) {
+	start := DefaultStart
+	// Set-up lines may move the clock's start, so read them first.
+	for _, st := range s.Steps {
+		if st.Kind == Set && strings.HasPrefix(st.Arg, "now:") {
+			t, err := time.Parse(time.RFC3339, strings.TrimSpace(strings.TrimPrefix(st.Arg, "now:")))
+			if err != nil {
+				return nil, fmt.Errorf("line %d: @ now wants an RFC 3339 time: %w", st.Line, err)
+			}
+			start = t
+		}
+	}
+	sess, err := NewSession(ctx, flowDoc, start, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	r := sess.r
+	for _, st := range s.Steps {
+		if err := sess.Do(ctx, st); err != nil {
+			return r.res, fmt.Errorf("line %d (%s): %w", st.Line, st, err)
+		}
+	}
+	r.unmatched(0, "end of script")
+	return r.res, nil
+}
+
+// Session is a live simulation: a flow, a store, an engine on a manual
+// clock, and one customer. `parley simulate` drives one step at a time.
+type Session struct{ r *runner }
+
+// NewSession publishes the flow into the store and starts the clock at
+// start.
+func NewSession(ctx context.Context, flowDoc []byte, start time.Time, opts Options) (*Session, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &runner{
+		opts: opts, flowDoc: flowDoc, clock: engine.NewManualClock(start),
+		key: engine.NewContactKey(PhoneNumberID, CustomerWaID), res: &Result{},
+	}
+	if err := r.open(ctx); err != nil {
+		return nil, err
+	}
+	v, problems, err := r.eng.Publish(ctx, flowDoc, "simulate")
+	if err != nil {
+		r.close()
+		return nil, fmt.Errorf("publishing the flow: %w\n%v", err, problems.Err())
+	}
+	if r.opts.Templates == nil {
+		f, err := r.eng.Flow(ctx, v.Flow, v.Version)
+		if err != nil {
+			r.close()
+			return nil, err
+		}
+		reg := engine.NewTemplateSet()
+		reg.ApproveFlowTemplates(f)
+		r.opts.Templates = reg
+		r.close() // reopen with the registry in place
+		if err := r.open(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return &Session{r}, nil
+}
+
+// Do carries out one step. With Options.Reopen the engine and store are
+// closed and reopened first.
+func (s *Session) Do(ctx context.Context, st Step) error {
+	r := s.r
+	if r.opts.Reopen {
+		r.close()
+		if err := r.open(ctx); err != nil {
+			return err
+		}
+	}
+	return r.step(ctx, st)
+}
+
+// TakeSent returns the messages sent since the last call (or expectation).
+func (s *Session) TakeSent() []*engine.Message {
+	out := s.r.outbox
+	s.r.outbox = nil
+	return out
+}
+
+// Failures returns the expectations that failed so far.
+func (s *Session) Failures() []Failure { return s.r.res.Failures }
+
+// Engine returns the session's engine.
+func (s *Session) Engine() *engine.Engine { return s.r.eng }
+
+// Contact is the simulated customer's key.
+func (s *Session) Contact() engine.ContactKey { return s.r.key }
+
+// Now is the simulated time.
+func (s *Session) Now() time.Time { return s.r.clock.Now() }
+
+// Close closes the engine's store.
+func (s *Session) Close() { s.r.close() }
+
+func (r *runner) open(ctx context.Context) error {
+	st, err := r.opts.OpenStore()
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	eng, err := engine.New(ctx, engine.Options{Store: st, Clock: r.clock, Templates: r.opts.Templates, Logger: r.opts.Logger})
+	if err != nil {
+		st.Close()
+		return err
+	}
+	r.store, r.eng = st, eng
+	return nil
+}
+
+func (r *runner) close() {
+	if r.store != nil {
+		r.store.Close()
+		r.store, r.eng = nil, nil
+	}
+}
+
+func (r *runner) fail(st Step, got string) {
+	r.res.Failures = append(r.res.Failures, Failure{Line: st.Line, Step: st.String(), Got: got})
+}
+
+func (r *runner) log(s string) { r.res.Transcript = append(r.res.Transcript, s) }
+
+// unmatched reports messages sent that no expectation claimed: nothing may
+// be sent silently.
+func (r *runner) unmatched(line int, before string) {
+	for _, m := range r.outbox {
+		r.res.Failures = append(r.res.Failures, Failure{Line: line, Step: "(nothing expected before " + before + ")", Got: "< " + Render(m)})
+	}
+	r.outbox = nil
+}
+
+func (r *runner) step(ctx context.Context, st Step) error {
+	switch st.Kind {
+	case Say, Clock, Act:
+		r.unmatched(st.Line, fmt.Sprintf("line %d", st.Line))
+	}
+	r.log(st.String())
+	switch st.Kind {
+	case Set:
+		return r.set(ctx, st)
+	case Say:
+		reply, err := r.reply(st.Arg)
+		if err != nil {
+			return err
+		}
+		r.inbound++
+		in := &engine.Inbound{
+			PhoneNumberID: PhoneNumberID, ID: fmt.Sprintf("wamid.script.%d", r.inbound),
+			WaID: CustomerWaID, At: r.clock.Now(), Reply: reply,
+		}
+		if _, err := r.eng.HandleInbound(ctx, in); err != nil {
+			return err
+		}
+	case Clock:
+		d, err := time.ParseDuration(st.Arg)
+		if err != nil {
+			return fmt.Errorf("~ wants a duration like 25h or 10m: %w", err)
+		}
+		if err := r.advance(ctx, d); err != nil {
+			return err
+		}
+	case Act:
+		if err := r.act(ctx, st.Arg); err != nil {
+			return err
+		}
+	case Expect:
+		if len(r.outbox) == 0 {
+			r.fail(st, "nothing was sent")
+			return nil
+		}
+		m := r.outbox[0]
+		r.outbox = r.outbox[1:]
+		if got := Render(m); got != st.Arg {
+			r.fail(st, "< "+got)
+		}
+		return nil
+	case Status:
+		got := "none"
+		if conv, err := r.eng.CurrentConversation(ctx, r.key); err == nil {
+			got = string(conv.Status)
+		} else if !errors.Is(err, engine.ErrNotFound) {
+			return err
+		}
+		if got != st.Arg {
+			r.fail(st, "= "+got)
+		}
+		return nil
+	}
+	return r.drain(ctx)
+}
+
+// advance moves the clock by d, stopping at every due timer on the way so
+// that timers fire at their own time and in order.
+func (r *runner) advance(ctx context.Context, d time.Duration) error {
+	target := r.clock.Now().Add(d)
+	for {
+		next, ok, err := r.store.NextTimer(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok || next.After(target) {
+			break
+		}
+		r.clock.Set(next)
+		if _, err := r.eng.FireDueTimers(ctx); err != nil {
+			return err
+		}
+		if err := r.drain(ctx); err != nil {
+			return err
+		}
+	}
+	r.clock.Set(target)
+	_, err := r.eng.FireDueTimers(ctx)
+	return err
+}
+
+// drain takes everything queued for sending, as a sandbox that accepts
+// every message would.
+func (r *runner) drain(ctx context.Context) error {
+	items, err := r.store.Outbox(ctx, 0, 1000)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		m := it.Message
+		m.State, m.WAMID = engine.Sent, fmt.Sprintf("wamid.out.%d", it.Seq)
+		if err := r.store.UpdateMessage(ctx, it.Seq, m, true); err != nil {
+			return err
+		}
+		r.outbox = append(r.outbox, m)
+		r.lastSent = m
+		r.log("< " + Render(m))
+	}
+	return nil
+}
+
+func (r *runner) act(ctx context.Context, arg string) error {
+	verb, rest, _ := strings.Cut(arg, ":")
+	verb = strings.TrimSpace(verb)
+	switch {
+	case verb == "agent":
+		return r.eng.AgentReply(ctx, r.key, "agent", flows.Message{Type: flows.MsgText, Text: strings.TrimSpace(rest)})
+	case strings.HasPrefix(verb, "resolve"):
+		return r.eng.Resolve(ctx, r.key, strings.TrimSpace(strings.TrimPrefix(arg, "resolve")))
+	}
+	return fmt.Errorf("unknown action %q (want `! agent: text` or `! resolve [outcome]`)", arg)
+}
+
+func (r *runner) set(ctx context.Context, st Step) error {
+	name, value, ok := strings.Cut(st.Arg, ":")
+	if !ok {
+		return errors.New("@ wants `name: value`")
+	}
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	var setErr error
+	_, err := r.eng.UpdateContact(ctx, r.key, func(c *engine.Contact) {
+		c.PhoneNumberID, c.WaID = PhoneNumberID, CustomerWaID
+		switch {
+		case name == "now":
+		case name == "name":
+			c.Name = value
+		case name == "language":
+			c.Language = value
+		case name == "opted_in":
+			c.OptedIn = value == "true"
+			if c.OptedIn {
+				c.OptedInAt = r.clock.Now()
+			}
+		case name == "opted_out":
+			c.OptedOut = value == "true"
+		case name == "tags":
+			c.Tags = nil
+			for _, t := range strings.Split(value, ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					c.Tags = append(c.Tags, t)
+				}
+			}
+		case strings.HasPrefix(name, "field."):
+			if c.Fields == nil {
+				c.Fields = map[string]any{}
+			}
+			var v any = value
+			if f, err := strconv.ParseFloat(value, 64); err == nil {
+				v = f
+			}
+			c.Fields[strings.TrimPrefix(name, "field.")] = v
+		default:
+			setErr = fmt.Errorf("unknown set-up %q (name, language, opted_in, opted_out, tags, field.X, now)", name)
+		}
+	})
+	if setErr != nil {
+		return setErr
+	}
+	return err
+}
+
+// reply turns a `>` argument into the customer's message: plain text, a
+// tap `[id]` on a button or row of the last message sent, or a Cloud API
+// message object in JSON.
+func (r *runner) reply(arg string) (flows.Reply, error) {
+	switch {
+	case strings.HasPrefix(arg, "{"):
+		return cloudReply([]byte(arg))
+	case strings.HasPrefix(arg, "[") && strings.HasSuffix(arg, "]"):
+		return tap(r.lastSent, strings.TrimSuffix(strings.TrimPrefix(arg, "["), "]")), nil
+	}
+	return flows.Reply{Type: flows.MsgText, Text: arg}, nil
+}
+
+// tap is a tap on the option with this id of the last message sent.
+func tap(last *engine.Message, id string) flows.Reply {
+	if last != nil && last.Message != nil {
+		for _, s := range last.Message.Sections {
+			for _, row := range s.Rows {
+				if row.ID == id {
+					return flows.Reply{Type: flows.ReplyList, ListID: id, Title: row.Title}
+				}
+			}
+		}
+		for _, b := range last.Message.Buttons {
+			if b.ID == id {
+				return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: b.Title}
+			}
+		}
+	}
+	// A template's quick-reply button arrives as its payload.
+	return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: id}
+}
+
+// cloudReply folds a Cloud API message object into a reply.
+func cloudReply(raw []byte) (flows.Reply, error) {
+	var m struct {
+		Type string `json:"type"`
+		Text struct {
+			Body string `json:"body"`
+		} `json:"text"`
+		Interactive struct {
+			Type        string `json:"type"`
+			ButtonReply struct{ ID, Title string } `json:"button_reply"`
+			ListReply   struct{ ID, Title string } `json:"list_reply"`
+		} `json:"interactive"`
+		Button struct {
+			Payload string `json:"payload"`
+			Text    string `json:"text"`
+		} `json:"button"`
+		Location *flows.Location `json:"location"`
+		Image    *flows.MediaIn  `json:"image"`
+		Video    *flows.MediaIn  `json:"video"`
+		Audio    *flows.MediaIn  `json:"audio"`
+		Document *flows.MediaIn  `json:"document"`
+		Sticker  *flows.MediaIn  `json:"sticker"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return flows.Reply{}, fmt.Errorf("customer message is not a JSON message object: %w", err)
+	}
+	media := map[string]*flows.MediaIn{"image": m.Image, "video": m.Video, "audio": m.Audio, "document": m.Document, "sticker": m.Sticker}
+	switch {
+	case m.Type == "text":
+		return flows.Reply{Type: flows.MsgText, Text: m.Text.Body}, nil
+	case m.Type == "interactive" && m.Interactive.Type == "button_reply":
+		return flows.Reply{Type: flows.ReplyButton, ButtonID: m.Interactive.ButtonReply.ID, Title: m.Interactive.ButtonReply.Title}, nil
+	case m.Type == "interactive" && m.Interactive.Type == "list_reply":
+		return flows.Reply{Type: flows.ReplyList, ListID: m.Interactive.ListReply.ID, Title: m.Interactive.ListReply.Title}, nil
+	case m.Type == "button":
+		return flows.Reply{Type: flows.ReplyButton, ButtonID: m.Button.Payload, Title: m.Button.Text}, nil
+	case m.Type == "location" && m.Location != nil:
+		return flows.Reply{Type: flows.MsgLocation, Location: m.Location}, nil
+	case flows.IsMedia(m.Type) && media[m.Type] != nil:
+		return flows.Reply{Type: m.Type, Media: media[m.Type], Text: media[m.Type].Caption}, nil
+	case m.Type == "reaction" || m.Type == "revoke" || m.Type == "system":
+		return flows.Reply{Type: m.Type}, nil
+	}
+	return flows.Reply{Type: flows.ReplyOther}, nil
+}

@@ -1,0 +1,115 @@
+package script_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/script"
+)
+
+// scriptCase is one conversation script and the flow it drives.
+type scriptCase struct {
+	name, script, flow, templates string
+}
+
+// cases finds every script: testdata/scripts/<topic>/*.script beside the
+// topic's flow.json (and optional templates.json), and each example flow's
+// <name>.script beside <name>.json.
+func cases(t *testing.T) []scriptCase {
+	t.Helper()
+	var out []scriptCase
+	topics, _ := filepath.Glob("../../testdata/scripts/*/flow.json")
+	for _, flow := range topics {
+		dir := filepath.Dir(flow)
+		scripts, _ := filepath.Glob(filepath.Join(dir, "*.script"))
+		tpl := filepath.Join(dir, "templates.json")
+		if _, err := os.Stat(tpl); err != nil {
+			tpl = ""
+		}
+		for _, s := range scripts {
+			out = append(out, scriptCase{filepath.Base(dir) + "/" + strings.TrimSuffix(filepath.Base(s), ".script"), s, flow, tpl})
+		}
+	}
+	examples, _ := filepath.Glob("../../flows/examples/*.script")
+	for _, s := range examples {
+		name := strings.TrimSuffix(s, ".script")
+		out = append(out, scriptCase{"examples/" + filepath.Base(name), s, name + ".json", ""})
+	}
+	if len(out) == 0 {
+		t.Fatal("no conversation scripts found")
+	}
+	return out
+}
+
+// TestScripts runs every conversation script twice: once with one engine,
+// once closing and reopening the engine and its bbolt file between every
+// step, which proves the state lives in the store.
+func TestScripts(t *testing.T) {
+	for _, c := range cases(t) {
+		for _, reopen := range []bool{false, true} {
+			name := c.name
+			if reopen {
+				name += "/reopen"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				runCase(t, c, reopen)
+			})
+		}
+	}
+}
+
+func runCase(t *testing.T, c scriptCase, reopen bool) {
+	flowDoc, err := os.ReadFile(c.flow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(c.script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := script.Parse(c.script, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "parley.db")
+	opts := script.Options{
+		OpenStore: func() (engine.Store, error) { return boltstore.Open(db) },
+		Reopen:    reopen,
+	}
+	if c.templates != "" {
+		data, err := os.ReadFile(c.templates)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ts []engine.TemplateInfo
+		if err := json.Unmarshal(data, &ts); err != nil {
+			t.Fatalf("%s: %v", c.templates, err)
+		}
+		opts.Templates = engine.NewTemplateSet(ts...)
+	}
+	res, err := script.Run(context.Background(), s, flowDoc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fl := range res.Failures {
+		t.Errorf("%s:%s", c.script, fl)
+	}
+	if t.Failed() {
+		t.Logf("transcript:\n  %s", strings.Join(res.Transcript, "\n  "))
+	}
+}
+
+func TestParseRejectsUnknownStep(t *testing.T) {
+	_, err := script.Parse("bad.script", strings.NewReader("> hi\n? what\n"))
+	if err == nil || !strings.Contains(err.Error(), "bad.script:2") {
+		t.Fatalf("want an error naming line 2, got %v", err)
+	}
+}

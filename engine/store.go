@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors of a Store.
+var (
+	// ErrNotFound is returned when a contact, conversation, flow or version
+	// does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrDuplicate is returned by Commit when the change's inbound message
+	// id has already been committed: the whole change is dropped.
+	ErrDuplicate = errors.New("inbound message already processed")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("store closed")
+)
+
+// Change is everything one event did, committed atomically by Store.Commit:
+// either all of it is durable or none of it is.
+type Change struct {
+	// InboundID is the inbound message's id (wamid) when the event was one;
+	// Commit refuses the change with ErrDuplicate if it was seen before.
+	InboundID string
+	// At is when the event was processed (dedupe retention counts from it).
+	At time.Time
+
+	Contact       *Contact
+	Conversations []*Conversation
+	// Messages are appended to their conversations' transcripts; outbound
+	// ones in state Queued also enter the outbox, in order.
+	Messages []*Message
+
+	SetTimers    []Timer
+	DeleteTimers []Timer
+}
+
+// OutboxItem is a queued outbound message, by its place in the outbox.
+type OutboxItem struct {
+	Seq     uint64
+	Message *Message
+}
+
+// FlowRecord is a flow as stored: its draft and its published versions.
+type FlowRecord struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Draft is the latest saved document, published or not.
+	Draft     []byte    `json:"draft,omitempty"`
+	DraftAt   time.Time `json:"draft_at,omitzero"`
+	DraftBy   string    `json:"draft_by,omitempty"`
+	Published int       `json:"published,omitempty"` // latest version, 0 if none
+	Archived  bool      `json:"archived,omitempty"`
+}
+
+// FlowVersion is an immutable published version of a flow.
+type FlowVersion struct {
+	Flow        string    `json:"flow"`
+	Version     int       `json:"version"`
+	Doc         []byte    `json:"doc"`
+	PublishedAt time.Time `json:"published_at"`
+	PublishedBy string    `json:"published_by,omitempty"`
+}
+
+// Store is the engine's durable state. It is a unit of work, not a key-value
+// API: every write of one event goes through one Commit. Implementations
+// must be safe for concurrent use; the engine serialises the events of one
+// conversation itself. The contract is pinned by package storetest.
+type Store interface {
+	// Contact returns a contact, or ErrNotFound.
+	Contact(ctx context.Context, key ContactKey) (*Contact, error)
+	// Conversation returns a conversation, or ErrNotFound.
+	Conversation(ctx context.Context, id string) (*Conversation, error)
+	// Seen reports whether an inbound message id has been committed.
+	Seen(ctx context.Context, inboundID string) (bool, error)
+	// Commit makes a change durable, all or nothing. Concurrent commits may
+	// share one transaction and one fsync.
+	Commit(ctx context.Context, c *Change) error
+
+	// DueTimers returns up to limit timers due at or before now, earliest
+	// first. Timers stay until a Commit deletes them.
+	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+	// NextTimer returns the earliest timer's due time, if any.
+	NextTimer(ctx context.Context) (time.Time, bool, error)
+
+	// Transcript returns a conversation's messages in order.
+	Transcript(ctx context.Context, conversation string) ([]*Message, error)
+	// Outbox returns up to limit queued messages after seq, in order.
+	Outbox(ctx context.Context, after uint64, limit int) ([]OutboxItem, error)
+	// UpdateMessage changes one transcript message; with done it leaves the
+	// outbox.
+	UpdateMessage(ctx context.Context, outboxSeq uint64, m *Message, done bool) error
+	// Conversations lists the conversations of a contact, oldest first.
+	Conversations(ctx context.Context, contact ContactKey) ([]*Conversation, error)
+
+	// SaveFlow stores a flow record (its draft).
+	SaveFlow(ctx context.Context, r *FlowRecord) error
+	// Flow returns a flow record, or ErrNotFound.
+	Flow(ctx context.Context, id string) (*FlowRecord, error)
+	// Flows lists every flow record, by id.
+	Flows(ctx context.Context) ([]*FlowRecord, error)
+	// Publish stores doc as the flow's next version and returns it.
+	Publish(ctx context.Context, id string, doc []byte, by string, at time.Time) (*FlowVersion, error)
+	// FlowVersion returns one published version, or ErrNotFound.
+	FlowVersion(ctx context.Context, id string, version int) (*FlowVersion, error)
+	// FlowVersions lists a flow's versions, oldest first.
+	FlowVersions(ctx context.Context, id string) ([]*FlowVersion, error)
+
+	// PruneInbound forgets inbound ids committed before t.
+	PruneInbound(ctx context.Context, before time.Time) (int, error)
+
+	Close() error
+}

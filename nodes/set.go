@@ -1,0 +1,36 @@
+package nodes
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/parleyhq/parley/flows"
+)
+
+// set assigns variables from expressions, then moves on.
+//
+//	{"id": "count", "type": "set",
+//	 "vars": {"attempts": "vars.attempts + 1", "greeting": "'Hi ' + contact.name"},
+//	 "next": "ask"}
+//
+// Every expression sees the variables as they were before the node: the
+// assignments happen together, so their order does not matter.
+func init() { Register(flows.TypeSet, TypeFunc(stepSet)) }
+
+func stepSet(n *flows.Node, v *View, _ Event) Effects {
+	eff := Effects{Next: n.Next, Vars: make(map[string]any, len(n.SetVars))}
+	names := make([]string, 0, len(n.SetVars))
+	for name := range n.SetVars {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		val, err := v.Flow.Eval(n.SetVars[name], v.Env)
+		if err != nil {
+			eff.Problems = append(eff.Problems, fmt.Sprintf("vars.%s: %v", name, err))
+			continue
+		}
+		eff.Vars[name] = val
+	}
+	return eff
+}

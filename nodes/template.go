@@ -1,0 +1,29 @@
+package nodes
+
+import "github.com/parleyhq/parley/flows"
+
+// template sends an approved message template; it may go out with the
+// window closed.
+//
+//	{"id": "reengage_tpl", "type": "template",
+//	 "template": {"name": "order_followup", "language": "en_US",
+//	              "body": ["{{ contact.name }}"], "buttons": [{"index": 0, "payload": "yes"}]},
+//	 "next": "await", "on_blocked": "bye"}
+//
+// The engine checks that the template is approved with these parameters
+// and, for a business-initiated send, that the contact opted in; when it
+// cannot be sent the flow takes on_blocked, else the conversation fails.
+func init() { Register(flows.TypeTemplate, TypeFunc(stepTemplate)) }
+
+func stepTemplate(n *flows.Node, v *View, ev Event) Effects {
+	var eff Effects
+	if ev.Kind == Arrive && n.Template != nil {
+		t, err := v.Flow.RenderTemplate(n.Template, v.Env)
+		if err != nil {
+			eff.Problems = append(eff.Problems, err.Error())
+		}
+		eff.Sends = []Send{{Template: &t}}
+	}
+	eff.Next = n.Next
+	return eff
+}

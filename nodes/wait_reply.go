@@ -1,0 +1,250 @@
+package nodes
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/parleyhq/parley/flows"
+)
+
+// DefaultMaxRetries is how many misfit replies a wait_reply answers with its
+// retry message before taking on_invalid, when the node does not say.
+const DefaultMaxRetries = 2
+
+// Accept values of wait_reply.
+const (
+	AcceptAny      = "any"
+	AcceptText     = "text"
+	AcceptNumber   = "number"
+	AcceptButton   = "button"
+	AcceptList     = "list"
+	AcceptLocation = "location"
+	AcceptMedia    = "media"
+)
+
+// wait_reply sends an optional prompt and waits for the customer's answer.
+//
+//	{"id": "ask", "type": "wait_reply",
+//	 "prompt": {"type": "buttons", "text": "Track an order?",
+//	            "buttons": [{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]},
+//	 "accept": "button", "save_as": "answer",
+//	 "retry": {"type": "text", "text": "Please tap Yes or No."}, "max_retries": 2,
+//	 "on_invalid": "to_agent", "timeout": "30h", "on_timeout": "nudge", "next": "route"}
+//
+// A reply that fits accept (and valid, when given) is saved in vars[save_as]
+// and the flow moves to next. A misfit gets the retry message, up to
+// max_retries times (default 2), then the flow takes on_invalid; with no
+// on_invalid the node keeps asking. No fitting reply within timeout takes
+// on_timeout (or ends). A typed answer equal to a button or row title (or
+// id) counts as that button or row, since customers often type instead of
+// tapping.
+//
+// What is saved: the text, the number, the button or row id, or the
+// location or media object, by what was accepted.
+func init() { Register(flows.TypeWaitReply, TypeFunc(stepWaitReply)) }
+
+func stepWaitReply(n *flows.Node, v *View, ev Event) Effects {
+	var eff Effects
+	switch ev.Kind {
+	case Arrive:
+		if n.Prompt != nil {
+			eff.Sends = []Send{{Message: message(n.Prompt, v, &eff)}}
+		}
+		eff.Wait = &Wait{Timeout: n.Timeout.Std()}
+	case Inbound:
+		eff.Consumed = true
+		reply, value, ok := fit(n, ev.Reply)
+		if ok && n.Valid != "" {
+			env := *v.Env
+			env.Reply = *reply
+			valid, err := v.Flow.Test(n.Valid, &env)
+			if err != nil {
+				eff.Problems = append(eff.Problems, fmt.Sprintf("valid: %v", err))
+			}
+			ok = valid
+		}
+		if ok {
+			eff.Reply = reply
+			if n.SaveAs != "" {
+				eff.Vars = map[string]any{n.SaveAs: value}
+			}
+			eff.Next = n.Next
+			return eff
+		}
+		retries := v.Retries + 1
+		limit := DefaultMaxRetries
+		if n.MaxRetries != nil {
+			limit = *n.MaxRetries
+		}
+		if retries > limit && n.OnInvalid != "" {
+			eff.Next = n.OnInvalid
+			return eff
+		}
+		if n.Retry != nil {
+			eff.Sends = []Send{{Message: message(n.Retry, v, &eff)}}
+		}
+		eff.Wait = &Wait{Timeout: n.Timeout.Std(), Retries: retries}
+	case Timeout:
+		eff.Next = n.OnTimeout
+	default:
+		eff.Wait = &Wait{Timeout: n.Timeout.Std(), Retries: v.Retries}
+	}
+	return eff
+}
+
+// fit checks a reply against the node's accept rule, folding typed answers
+// into button or row taps, and returns the value to save.
+func fit(n *flows.Node, r *flows.Reply) (*flows.Reply, any, bool) {
+	if r == nil {
+		return nil, nil, false
+	}
+	folded := *r
+	if r.Type == flows.MsgText && n.Prompt != nil {
+		foldTyped(&folded, n.Prompt)
+	}
+	accept := n.Accept
+	if accept == "" {
+		accept = AcceptAny
+	}
+	switch accept {
+	case AcceptText:
+		if folded.Type == flows.MsgText && strings.TrimSpace(folded.Text) != "" {
+			return &folded, folded.Text, true
+		}
+	case AcceptNumber:
+		if f, ok := ParseNumber(folded.Text); ok && folded.Type == flows.MsgText {
+			folded.Number, folded.IsNumber = f, true
+			return &folded, f, true
+		}
+	case AcceptButton:
+		if folded.Type == flows.ReplyButton && (n.Prompt == nil || hasButton(n.Prompt, folded.ButtonID)) {
+			return &folded, folded.ButtonID, true
+		}
+	case AcceptList:
+		if folded.Type == flows.ReplyList && (n.Prompt == nil || hasRow(n.Prompt, folded.ListID)) {
+			return &folded, folded.ListID, true
+		}
+	case AcceptLocation:
+		if folded.Type == flows.MsgLocation && folded.Location != nil {
+			return &folded, locationValue(folded.Location), true
+		}
+	case AcceptMedia:
+		if flows.IsMedia(folded.Type) && folded.Media != nil {
+			return &folded, mediaValue(folded.Media), true
+		}
+	case AcceptAny:
+		return &folded, ReplyValue(&folded), folded.Type != flows.ReplyOther
+	}
+	return &folded, nil, false
+}
+
+// ReplyValue is what a reply is worth as a variable: its text, number, id,
+// or location / media object.
+func ReplyValue(r *flows.Reply) any {
+	switch {
+	case r.Type == flows.ReplyButton:
+		return r.ButtonID
+	case r.Type == flows.ReplyList:
+		return r.ListID
+	case r.Type == flows.MsgLocation && r.Location != nil:
+		return locationValue(r.Location)
+	case r.Media != nil:
+		return mediaValue(r.Media)
+	case r.IsNumber:
+		return r.Number
+	}
+	return r.Text
+}
+
+func locationValue(l *flows.Location) map[string]any {
+	m := map[string]any{"latitude": l.Latitude, "longitude": l.Longitude}
+	if l.Name != "" {
+		m["name"] = l.Name
+	}
+	if l.Address != "" {
+		m["address"] = l.Address
+	}
+	return m
+}
+
+func mediaValue(md *flows.MediaIn) map[string]any {
+	m := map[string]any{"id": md.ID}
+	if md.MimeType != "" {
+		m["mime_type"] = md.MimeType
+	}
+	if md.Caption != "" {
+		m["caption"] = md.Caption
+	}
+	if md.Filename != "" {
+		m["filename"] = md.Filename
+	}
+	return m
+}
+
+// foldTyped turns a typed answer that names one of the prompt's buttons or
+// rows (by title or id, ignoring case and accents) into a tap on it.
+func foldTyped(r *flows.Reply, prompt *flows.Message) {
+	typed := flows.Fold(strings.TrimSpace(r.Text))
+	if typed == "" {
+		return
+	}
+	for _, b := range prompt.Buttons {
+		if typed == flows.Fold(b.Title) || typed == flows.Fold(b.ID) {
+			r.Type, r.ButtonID, r.Title = flows.ReplyButton, b.ID, b.Title
+			return
+		}
+	}
+	for _, s := range prompt.Sections {
+		for _, row := range s.Rows {
+			if typed == flows.Fold(row.Title) || typed == flows.Fold(row.ID) {
+				r.Type, r.ListID, r.Title = flows.ReplyList, row.ID, row.Title
+				return
+			}
+		}
+	}
+}
+
+func hasButton(m *flows.Message, id string) bool {
+	if len(m.Buttons) == 0 {
+		return true // a prompt with no buttons cannot narrow the choice
+	}
+	for _, b := range m.Buttons {
+		if b.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func hasRow(m *flows.Message, id string) bool {
+	if len(m.Sections) == 0 {
+		return true
+	}
+	for _, s := range m.Sections {
+		for _, r := range s.Rows {
+			if r.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ParseNumber reads a number as customers type it: "42", " 3.5 ", "3,5",
+// "1 000".
+func ParseNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(s, " ", "")
+	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
+		s = strings.Replace(s, ",", ".", 1)
+	}
+	if s == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false
+	}
+	return f, true
+}
