@@ -1,0 +1,4 @@
+package engine
+
+// BenchFlow exposes benchFlow to the external benchmarks.
+const BenchFlow = benchFlow
