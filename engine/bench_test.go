@@ -44,4 +44,3 @@ func BenchmarkSteps(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*benchStepsPerEvent)/b.Elapsed().Seconds(), "steps/s")
 }
-

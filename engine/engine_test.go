@@ -141,7 +141,7 @@ func TestRedeliveredMessageIsProcessedOnce(t *testing.T) {
 
 func TestStaleTimerIsIgnored(t *testing.T) {
 	h := newHarness(t, echoFlow)
-	h.say("1", "hello")      // waits at ask, timeout in 1h
+	h.say("1", "hello") // waits at ask, timeout in 1h
 	h.clock.Advance(50 * time.Minute)
 	h.say("1", "still here") // answered; a new 1h timeout replaces the old one
 	h.sent("1")

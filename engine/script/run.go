@@ -428,7 +428,7 @@ func cloudReply(raw []byte) (flows.Reply, error) {
 			Body string `json:"body"`
 		} `json:"text"`
 		Interactive struct {
-			Type        string `json:"type"`
+			Type        string                     `json:"type"`
 			ButtonReply struct{ ID, Title string } `json:"button_reply"`
 			ListReply   struct{ ID, Title string } `json:"list_reply"`
 		} `json:"interactive"`

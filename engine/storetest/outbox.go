@@ -1,0 +1,150 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/engine"
+)
+
+// The outbox holds outbound messages in state Queued, in the order they were
+// committed, across conversations and commits.
+func testOutbox(t *testing.T, s *suite) {
+	st, _ := s.fresh(t)
+	ctx := ctxOf(t)
+	var want []*engine.Message
+	for n := range 5 {
+		c := contact(n)
+		conv := conversation(c.Key, 1, at(0))
+		msgs := []*engine.Message{
+			inbound(conv, 1, "hi"),
+			outbound(conv, 2, fmt.Sprint("first answer to ", n), engine.Queued),
+			{Conversation: conv.ID, Seq: 3, Direction: engine.Note, Sender: "system", Text: "noted", Contact: c.Key},
+			outbound(conv, 4, "already sent", engine.Sent), // not queued: not in the outbox
+			outbound(conv, 5, fmt.Sprint("second answer to ", n), engine.Queued),
+		}
+		commit(t, st, &engine.Change{InboundID: fmt.Sprint("wamid.", n), At: at(0), Contact: c, Conversations: []*engine.Conversation{conv}, Messages: msgs})
+		want = append(want, msgs[1], msgs[4])
+	}
+	items, err := st.Outbox(ctx, 0, 0)
+	must(t, err)
+	if len(items) != len(want) {
+		t.Fatalf("outbox has %d items, want %d", len(items), len(want))
+	}
+	for i, it := range items {
+		if i > 0 && it.Seq <= items[i-1].Seq {
+			t.Errorf("item %d: seq %d after %d", i, it.Seq, items[i-1].Seq)
+		}
+		if it.Seq == 0 {
+			t.Errorf("item %d: seq 0", i)
+		}
+		sameJSON(t, fmt.Sprint("item ", i), it.Message, want[i])
+	}
+
+	tests := []struct {
+		name      string
+		after     uint64
+		limit     int
+		wantFirst int // index into items, -1 for none
+		wantLen   int
+	}{
+		{"from the start", 0, 3, 0, 3},
+		{"after the first", items[0].Seq, 2, 1, 2},
+		{"after the third, no limit", items[2].Seq, 0, 3, len(items) - 3},
+		{"between two", items[4].Seq - 1, 1, 4, 1}, // seqs may have gaps, after need not be one
+		{"after the last", items[len(items)-1].Seq, 10, -1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := st.Outbox(ctx, tc.after, tc.limit)
+			must(t, err)
+			if len(got) != tc.wantLen {
+				t.Fatalf("%d items, want %d", len(got), tc.wantLen)
+			}
+			if tc.wantFirst >= 0 && got[0].Seq != items[tc.wantFirst].Seq {
+				t.Errorf("first item has seq %d, want %d", got[0].Seq, items[tc.wantFirst].Seq)
+			}
+		})
+	}
+
+	// Done items leave; the others keep their place; new items come after
+	// every item ever queued, done ones included.
+	for _, i := range []int{0, 3, len(items) - 1} {
+		m := *items[i].Message
+		m.State, m.WAMID = engine.Accepted, fmt.Sprint("wamid.out.", i)
+		must(t, st.UpdateMessage(ctx, items[i].Seq, &m, true))
+	}
+	left, err := st.Outbox(ctx, 0, 0)
+	must(t, err)
+	var wantLeft []uint64
+	for i, it := range items {
+		if i != 0 && i != 3 && i != len(items)-1 {
+			wantLeft = append(wantLeft, it.Seq)
+		}
+	}
+	var gotLeft []uint64
+	for _, it := range left {
+		gotLeft = append(gotLeft, it.Seq)
+	}
+	if fmt.Sprint(gotLeft) != fmt.Sprint(wantLeft) {
+		t.Errorf("outbox after done: %v, want %v", gotLeft, wantLeft)
+	}
+	conv := conversation(contact(9).Key, 1, at(0))
+	commit(t, st, &engine.Change{At: at(time.Minute), Conversations: []*engine.Conversation{conv}, Messages: []*engine.Message{outbound(conv, 1, "late", engine.Queued)}})
+	all, err := st.Outbox(ctx, 0, 0)
+	must(t, err)
+	if last := all[len(all)-1]; last.Message.Conversation != conv.ID || last.Seq <= items[len(items)-1].Seq {
+		t.Errorf("new item: seq %d of %s, want after %d", last.Seq, last.Message.Conversation, items[len(items)-1].Seq)
+	}
+}
+
+func testUpdateMessage(t *testing.T, s *suite) {
+	st, _ := s.fresh(t)
+	ctx := ctxOf(t)
+	c := event(1, "wamid.1")
+	commit(t, st, c)
+	conv := c.Conversations[0]
+	items, err := st.Outbox(ctx, 0, 0)
+	must(t, err)
+	if len(items) != 1 {
+		t.Fatalf("outbox has %d items, want 1", len(items))
+	}
+	it := items[0]
+
+	// Sending: still in the outbox, with its new state.
+	m := *it.Message
+	m.State = engine.Sending
+	must(t, st.UpdateMessage(ctx, it.Seq, &m, false))
+	items, err = st.Outbox(ctx, 0, 0)
+	must(t, err)
+	if len(items) != 1 || items[0].Message.State != engine.Sending || items[0].Seq != it.Seq {
+		t.Fatalf("after a not-done update: %d items, want 1 in state sending at seq %d", len(items), it.Seq)
+	}
+
+	// Accepted: done, out of the outbox, in the transcript.
+	m.State, m.WAMID = engine.Accepted, "wamid.HBgLNDkxNTE"
+	must(t, st.UpdateMessage(ctx, it.Seq, &m, true))
+	if items, _ := st.Outbox(ctx, 0, 0); len(items) != 0 {
+		t.Fatalf("outbox after done has %d items", len(items))
+	}
+	// Status webhooks move it on, outside the outbox; a repeated done is
+	// harmless.
+	m.State = engine.Delivered
+	must(t, st.UpdateMessage(ctx, 0, &m, false))
+	m.State = engine.Read
+	must(t, st.UpdateMessage(ctx, it.Seq, &m, true))
+	tr, err := st.Transcript(ctx, conv.ID)
+	must(t, err)
+	sameJSON(t, "transcript", tr, []*engine.Message{c.Messages[0], &m})
+
+	// An unknown message is not found and changes nothing.
+	ghost := outbound(conv, 99, "ghost", engine.Sent)
+	if err := st.UpdateMessage(ctx, 0, ghost, true); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("update of an unknown message: got %v, want ErrNotFound", err)
+	}
+	if tr, _ := st.Transcript(ctx, conv.ID); len(tr) != 2 {
+		t.Errorf("update of an unknown message added it: %d messages", len(tr))
+	}
+}
