@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -166,17 +165,26 @@ func Regexp(pattern string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
+// exprFunctions are Parley's helpers beyond expr-lang's own. Regular
+// expressions use expr-lang's operator, `reply.text matches '^[0-9]+$'`:
+// a function of the same name cannot be declared beside it.
 var exprFunctions = []expr.Option{
+	// has_any takes a list literal (['refund', 'money']), which expr types
+	// as []any, as well as a []string such as contact.tags.
 	expr.Function("has_any", func(params ...any) (any, error) {
-		return HasAnyWord(params[0].(string), params[1].([]string)), nil
-	}, new(func(string, []string) bool)),
-	expr.Function("matches", func(params ...any) (any, error) {
-		re, err := Regexp(params[1].(string))
-		if err != nil {
-			return nil, fmt.Errorf("matches: %w", err)
+		text, _ := params[0].(string)
+		switch words := params[1].(type) {
+		case []string:
+			return HasAnyWord(text, words), nil
+		case []any:
+			ws := make([]string, len(words))
+			for i, w := range words {
+				ws[i] = Stringify(w)
+			}
+			return HasAnyWord(text, ws), nil
 		}
-		return re.MatchString(params[0].(string)), nil
-	}, new(func(string, string) bool)),
+		return false, nil
+	}, new(func(string, []string) bool), new(func(string, []any) bool)),
 }
 
 // exprKind says what an expression must produce.

@@ -79,7 +79,18 @@ func Parse(data []byte) (*Flow, Problems) {
 	if len(data) > MaxFlowBytes {
 		return nil, Problems{{Error, "", fmt.Sprintf("flow is %d bytes; at most %d are accepted", len(data), MaxFlowBytes)}}
 	}
-	problems := checkSchema(data)
+	problems, cleaned := schemaCheck(data)
+	if cleaned != nil {
+		// The document has unknown fields (encoding/json would even match
+		// "Next" to next) or a field twice. The flow is refused, but the
+		// rest of it is checked without them, so that every problem is
+		// reported at once.
+		if g, err := decode(cleaned); err == nil {
+			problems = append(problems, g.check()...)
+			sortProblems(problems)
+		}
+		return nil, problems
+	}
 	f, err := decode(data)
 	if err != nil {
 		if len(problems) == 0 {

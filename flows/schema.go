@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,51 +70,143 @@ var patternMessages = map[string]string{
 // keyword gives one problem, worded for an analyst, at the JSON pointer of
 // the value it concerns.
 func checkSchema(data []byte) Problems {
-	doc, err := decodeJSON(data)
+	ps, _ := schemaCheck(data)
+	return ps
+}
+
+// schemaCheck is checkSchema that also returns, when the document has
+// unknown or repeated fields, a copy without them: the flow itself must be
+// refused, and the copy lets the graph and expression checks run anyway, so
+// that an analyst sees every problem at once.
+func schemaCheck(data []byte) (Problems, []byte) {
+	doc, dups, err := decodeJSON(data)
 	if err != nil {
-		return Problems{{Error, "", err.Error()}}
+		return Problems{{Error, "", err.Error()}}, nil
+	}
+	w := schemaWording{doc: doc, seen: map[Problem]bool{}}
+	for _, d := range dups {
+		// A repeat inside a value that a later repeat replaced is gone.
+		if _, ok := resolve(doc, d.ptr); ok {
+			w.add(d.ptr, fmt.Sprintf("field %q appears more than once; keep one", d.name))
+		}
 	}
 	sch, sdoc := compiledSchema()
-	err = sch.Validate(doc)
-	if err == nil {
-		return nil
+	w.schema = sdoc
+	if err := sch.Validate(doc); err != nil {
+		var ve *jsonschema.ValidationError
+		if !errors.As(err, &ve) {
+			return Problems{{Error, "", fmt.Sprintf("the flow could not be checked against its schema: %v", err)}}, nil
+		}
+		w.walk(ve)
 	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return Problems{{Error, "", fmt.Sprintf("the flow could not be checked against its schema: %v", err)}}
+	w.exactKeys(doc, reflect.TypeOf(Flow{}), "")
+	if len(w.ps) == 0 {
+		return nil, nil
 	}
-	w := schemaWording{doc: doc, schema: sdoc, seen: map[Problem]bool{}}
-	w.walk(ve)
 	sortProblems(w.ps)
-	return w.ps
+	var cleaned []byte
+	if len(w.unknown) > 0 || len(dups) > 0 {
+		for _, u := range w.unknown {
+			if obj, ok := resolve(doc, u.ptr); ok {
+				if m, ok := obj.(map[string]any); ok {
+					delete(m, u.name)
+				}
+			}
+		}
+		cleaned, _ = json.Marshal(doc)
+	}
+	return w.ps, cleaned
 }
+
+// maxJSONDepth is how deeply a flow document may nest; encoding/json
+// refuses deeper documents too, and no flow comes close.
+const maxJSONDepth = 10000
 
 // decodeJSON reads one JSON value, keeping numbers exact, and words a
-// syntax error with its line and column.
-func decodeJSON(data []byte) (any, error) {
+// syntax error with its line and column. It also lists the keys that occur
+// twice in one object: encoding/json would quietly merge or drop them.
+func decodeJSON(data []byte) (any, []field, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("the document is empty; a flow is a JSON object")
+		return nil, nil, errors.New("the document is empty; a flow is a JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &se):
-			return nil, fmt.Errorf("malformed JSON at %s: %s", position(data, se.Offset), se.Error())
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, fmt.Errorf("malformed JSON: the document ends at %s before every { and [ is closed", position(data, int64(len(data))))
+	r := jsonReader{dec: json.NewDecoder(bytes.NewReader(data))}
+	r.dec.UseNumber()
+	v, err := r.value("", 0)
+	if err == nil {
+		if _, err := r.dec.Token(); err != io.EOF {
+			return nil, nil, fmt.Errorf("malformed JSON: unexpected data after the flow object at %s", position(data, r.dec.InputOffset()))
 		}
-		return nil, fmt.Errorf("malformed JSON: %v", err)
+		return v, r.dups, nil
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("malformed JSON: unexpected data after the flow object at %s", position(data, dec.InputOffset()))
+	// Decode words the error better than Token does.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if derr := dec.Decode(new(any)); derr != nil {
+		err = derr
 	}
-	return v, nil
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		// Offset counts the offending byte itself.
+		return nil, nil, fmt.Errorf("malformed JSON at %s: %s", position(data, se.Offset-1), se.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return nil, nil, fmt.Errorf("malformed JSON: the document ends at %s before every { and [ is closed", position(data, int64(len(data))))
+	}
+	return nil, nil, fmt.Errorf("malformed JSON: %v", err)
 }
 
-// position is "line L, column C (byte B)" of offset in data, counting from 1.
+// jsonReader builds a JSON value token by token, noting duplicate keys.
+type jsonReader struct {
+	dec  *json.Decoder
+	dups []field
+}
+
+var errTooDeep = errors.New("the document nests too deeply")
+
+func (r *jsonReader) value(ptr string, depth int) (any, error) {
+	if depth > maxJSONDepth {
+		return nil, errTooDeep
+	}
+	tok, err := r.dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		m := map[string]any{}
+		for r.dec.More() {
+			kt, err := r.dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, _ := kt.(string)
+			v, err := r.value(ptr+"/"+escapeToken(k), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := m[k]; dup {
+				r.dups = append(r.dups, field{ptr, k})
+			}
+			m[k] = v
+		}
+		_, err := r.dec.Token() // }
+		return m, err
+	case json.Delim('['):
+		a := []any{}
+		for r.dec.More() {
+			v, err := r.value(ptr+"/"+strconv.Itoa(len(a)), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		_, err := r.dec.Token() // ]
+		return a, err
+	}
+	return tok, nil
+}
+
+// position words a byte offset in data as "line L, column C (offset O)";
+// lines and columns count from 1, the offset from 0.
 func position(data []byte, offset int64) string {
 	if offset > int64(len(data)) {
 		offset = int64(len(data))
@@ -124,7 +217,7 @@ func position(data []byte, offset int64) string {
 	before := data[:offset]
 	line := bytes.Count(before, []byte("\n")) + 1
 	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
-	return fmt.Sprintf("line %d, column %d (byte %d)", line, col, offset)
+	return fmt.Sprintf("line %d, column %d (offset %d)", line, col, offset)
 }
 
 // schemaWording turns jsonschema's tree of errors into flat problems.
@@ -133,7 +226,11 @@ type schemaWording struct {
 	schema any // the schema
 	ps     Problems
 	seen   map[Problem]bool
+	// unknown lists the fields no schema allows, by object pointer.
+	unknown []field
 }
+
+type field struct{ ptr, name string }
 
 func (w *schemaWording) add(ptr, msg string) {
 	p := Problem{Error, ptr, msg}
@@ -212,6 +309,7 @@ func (w *schemaWording) leaf(e *jsonschema.ValidationError, spath, kw string) {
 				msg += " (allowed here: " + strings.Join(allowed, ", ") + ")"
 			}
 			w.add(ptr, msg)
+			w.unknown = append(w.unknown, field{ptr, name})
 		}
 		if len(unknown) > 0 {
 			return
@@ -220,7 +318,7 @@ func (w *schemaWording) leaf(e *jsonschema.ValidationError, spath, kw string) {
 	case "type":
 		got := withArticle(jsonTypeOf(value))
 		switch value.(type) {
-		case json.Number, bool:
+		case json.Number, bool, string:
 			got = brief(value)
 		}
 		w.add(ptr, fmt.Sprintf("must be %s, not %s", typeNames(sch["type"]), got))
@@ -316,6 +414,105 @@ func (w *schemaWording) leaf(e *jsonschema.ValidationError, spath, kw string) {
 		}
 	}
 	w.add(ptr, e.Message)
+}
+
+// exactKeys reports the keys of v that no field of type t takes by its
+// exact name, as a safety net under the schema: encoding/json matches field
+// names case-insensitively ("neXt" fills next), which the strict decoding
+// of a flow must not do, and the schema cannot reach every object (a node
+// of no known type, say). What the schema has reported already is skipped.
+func (w *schemaWording) exactKeys(v any, t reflect.Type, ptr string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		fields := jsonFields(t)
+		keys := sortedKeys(obj)
+		for _, k := range keys {
+			ft, ok := fields[k]
+			if !ok && t == reflect.TypeOf(Node{}) && k == "default" {
+				// See Node.UnmarshalJSON: an object on auto_reply, else a string.
+				ft, ok = reflect.TypeOf(""), true
+				if typ, _ := obj["type"].(string); typ == TypeAutoReply {
+					ft = reflect.TypeOf(DefaultReply{})
+				}
+			}
+			if !ok {
+				w.unknownField(ptr, k, fields)
+				continue
+			}
+			w.exactKeys(obj[k], ft, ptr+"/"+escapeToken(k))
+		}
+	case reflect.Slice:
+		arr, _ := v.([]any)
+		for i, e := range arr {
+			w.exactKeys(e, t.Elem(), ptr+"/"+strconv.Itoa(i))
+		}
+	case reflect.Map:
+		obj, _ := v.(map[string]any)
+		for _, k := range sortedKeys(obj) {
+			w.exactKeys(obj[k], t.Elem(), ptr+"/"+escapeToken(k))
+		}
+	}
+}
+
+func (w *schemaWording) unknownField(ptr, name string, fields map[string]reflect.Type) {
+	for _, u := range w.unknown {
+		if u == (field{ptr, name}) {
+			return
+		}
+	}
+	allowed := make([]string, 0, len(fields))
+	for n := range fields {
+		allowed = append(allowed, n)
+	}
+	sort.Strings(allowed)
+	msg := fmt.Sprintf("unknown field %q", name)
+	if s := closest(name, allowed); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	w.add(ptr, msg)
+	w.unknown = append(w.unknown, field{ptr, name})
+}
+
+var jsonFieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields maps the JSON names of a struct's fields to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := jsonFieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		m[name] = f.Type
+	}
+	jsonFieldCache.Store(t, m)
+	return m
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // schemaPath is the JSON pointer inside the schema of an absolute keyword
@@ -456,6 +653,9 @@ func typeNames(t any) string {
 
 // brief renders a JSON value for a message, cut short when long.
 func brief(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(shorten(s, 50))
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)
@@ -509,6 +709,9 @@ func closest(s string, candidates []string) string {
 	const far = 3
 	best, bestD, ties := "", far, 0
 	for _, c := range candidates {
+		if strings.EqualFold(s, c) {
+			return c // "Next" for next: encoding/json would have taken it silently
+		}
 		d := editDistance(s, c, far)
 		switch {
 		case d >= far:
@@ -524,8 +727,9 @@ func closest(s string, candidates []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance of a and b, or limit when it is
-// at least limit (names are short; the cut keeps hostile input cheap).
+// editDistance is the edit distance of a and b counting a swap of two
+// neighbours as one edit ("sned" is one from "send"), or limit when it is at
+// least limit (names are short; the cut keeps hostile input cheap).
 func editDistance(a, b string, limit int) int {
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) > 64 || len(rb) > 64 {
@@ -534,6 +738,8 @@ func editDistance(a, b string, limit int) int {
 	if d := len(ra) - len(rb); d >= limit || -d >= limit {
 		return limit
 	}
+	// rows i-2, i-1 and i of the usual dynamic-programming table
+	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
@@ -547,8 +753,11 @@ func editDistance(a, b string, limit int) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	if prev[len(rb)] > limit {
 		return limit

@@ -17,10 +17,11 @@ import (
 // is unreadable in the editor, and the graph checks stay cheap.
 const MaxNodes = 1000
 
-// MaxExpressions caps the expressions and {{ }} interpolations compiled for
-// one flow, so that validating a hostile upload costs bounded time. A
-// thousand-node flow rarely holds more than a few per node.
-const MaxExpressions = 5000
+// MaxExpressions caps the distinct expressions (conditions, set values and
+// the insides of {{ }}) compiled for one flow, so that validating a hostile
+// upload costs bounded time: each compiles in tens of microseconds. A
+// thousand-node flow rarely holds more than a few distinct ones per node.
+const MaxExpressions = 10000
 
 // MaxExpressionLen caps one expression; anything longer belongs in code.
 const MaxExpressionLen = 2000
@@ -36,7 +37,7 @@ func (f *Flow) check() Problems {
 	if f == nil || len(f.Nodes) > MaxNodes {
 		return nil // the schema has said so; the flow is too big to check
 	}
-	c := &checker{f: f, index: make(map[string]int, len(f.Nodes))}
+	c := &checker{f: f, index: make(map[string]int, len(f.Nodes)), compiled: map[programKey]error{}}
 	c.ids()
 	c.flowLevel()
 	for i, n := range f.Nodes {
@@ -53,7 +54,7 @@ type checker struct {
 	ps          Problems
 	index       map[string]int // node id -> position of its first node
 	idList      []string
-	exprs       int
+	compiled    map[programKey]error // each distinct expression compiles once
 	capped      bool
 	suggestions int
 }
@@ -118,19 +119,16 @@ func (c *checker) flowLevel() {
 	}
 }
 
-// firstWords checks keywords that are compared with the first word of a
-// message (triggers, interrupts): a keyword of several words never matches.
+// firstWords checks keywords that are compared with the first words of a
+// message (triggers, interrupts): a keyword needs a letter or digit.
 func (c *checker) firstWords(ptr string, keywords []string) {
 	for j, kw := range keywords {
 		if kw == "" {
 			continue // the schema reports it
 		}
 		p := ptr + "/" + strconv.Itoa(j)
-		switch ws := Words(kw); {
-		case len(ws) == 0:
+		if len(Words(kw)) == 0 {
 			c.errorf(p, "keyword %q has no letters or digits, so no message can match it", kw)
-		case len(ws) > 1:
-			c.warnf(p, "keyword %q is more than one word; only the first word of a message is compared, so it never matches", shorten(kw, 40))
 		}
 	}
 }
@@ -245,7 +243,8 @@ func (c *checker) node(i int, n *Node) {
 			for k, b := range t.Buttons {
 				bp := fmt.Sprintf("%s/template/buttons/%d", p, k)
 				if seen[b.Index] {
-					c.errorf(bp+"/index", "button %d is filled twice", b.Index)
+					// At the button, not its index: the index may be missing (0).
+					c.errorf(bp, "fills button %d again; give each button index once", b.Index)
 				}
 				seen[b.Index] = true
 				c.text(bp+"/payload", b.Payload)
@@ -315,9 +314,14 @@ func (c *checker) hours(p string, h *Hours) {
 	for _, d := range days {
 		for k, r := range h.Open[d] {
 			from, to, ok := parseRange(r)
-			if ok && from >= to {
-				c.errorf(fmt.Sprintf("%s/open/%s/%d", p, escapeToken(d), k),
-					"%q ends before it starts; split a range that crosses midnight in two (\"22:00-24:00\" and \"00:00-02:00\" the next day)", r)
+			rp := fmt.Sprintf("%s/open/%s/%d", p, escapeToken(d), k)
+			switch {
+			case !ok:
+				// the schema reports it
+			case from == to:
+				c.errorf(rp, "%q is empty: it ends when it starts", r)
+			case from > to:
+				c.errorf(rp, "%q ends before it starts; split a range that crosses midnight in two (\"22:00-24:00\" and \"00:00-02:00\" the next day)", r)
 			}
 		}
 	}
@@ -452,14 +456,6 @@ func (c *checker) expr(ptr, src string, kind exprKind, inText bool) {
 	if src == "" {
 		return // a missing or empty expression is the schema's to report
 	}
-	if c.exprs >= MaxExpressions {
-		if !c.capped {
-			c.capped = true
-			c.errorf("", "the flow holds more than %d expressions and interpolations; split it into smaller flows", MaxExpressions)
-		}
-		return
-	}
-	c.exprs++
 	label := fmt.Sprintf("expression %q", shorten(src, 60))
 	if inText {
 		label = "{{ " + shorten(src, 60) + " }}"
@@ -468,7 +464,21 @@ func (c *checker) expr(ptr, src string, kind exprKind, inText bool) {
 		c.errorf(ptr, "%s is %d characters; at most %d are allowed", label, n, MaxExpressionLen)
 		return
 	}
-	if _, err := c.f.progs().get(src, kind); err != nil {
+	key := programKey{src, kind}
+	err, done := c.compiled[key]
+	if !done {
+		if len(c.compiled) >= MaxExpressions {
+			if !c.capped {
+				c.capped = true
+				c.errorf("", "the flow holds more than %d distinct expressions; split it into smaller flows", MaxExpressions)
+			}
+			return
+		}
+		// Compiling through the flow's cache readies the program for Eval.
+		_, err = c.f.progs().get(src, kind)
+		c.compiled[key] = err
+	}
+	if err != nil {
 		c.errorf(ptr, "%s: %s", label, exprMessage(err))
 	}
 }
@@ -492,7 +502,11 @@ func exprMessage(err error) string {
 	}
 	if m := exprUnknown.FindStringSubmatch(msg); m != nil {
 		_, fields := envType("flows.Env")
-		return fmt.Sprintf("unknown name %s (names are %s, has_any, matches)", m[1], strings.Join(fields, ", "))
+		return fmt.Sprintf("unknown name %s (names are %s and has_any; a variable is vars.%s)", m[1], strings.Join(fields, ", "), m[1])
+	}
+	if strings.Contains(msg, `Operator("matches")`) {
+		// expr-lang reads matches as an operator, never as a function.
+		return msg + `; write it as an operator: reply.text matches "^[0-9]+$"`
 	}
 	if m := exprNotBool.FindStringSubmatch(msg); m != nil {
 		return fmt.Sprintf("gives %s, but a condition must be true or false", goTypeWords(m[1]))
@@ -611,10 +625,34 @@ func (c *checker) graph() {
 			}
 		}
 	}
+	// A free-form send with no on_window_closed of its own goes straight to
+	// the flow's reengage when the window has closed: an edge like any other
+	// for loops (reengage → on_blocked → the same send spins).
+	viaReengage := map[[2]int]bool{}
+	if r, ok := c.index[c.f.Reengage]; ok {
+		for i, n := range nodes {
+			if n != nil && reengages(n) && !hasEdge(imm[i], r) {
+				imm[i] = append(imm[i], r)
+				viaReengage[[2]int{i, r}] = true
+			}
+		}
+	}
 	c.reachability(all)
-	c.loops(imm)
+	c.loops(imm, viaReengage)
 	c.afterTemplates(imm)
 	c.afterLongTimeouts()
+}
+
+// reengages reports whether a node sends a free-form message on arrival
+// and, when the window has closed, falls back on the flow's reengage.
+func reengages(n *Node) bool {
+	switch n.Type {
+	case TypeSend:
+		return n.Message != nil && n.OnWindowClosed == ""
+	case TypeWaitReply:
+		return n.Prompt != nil && n.OnWindowClosed == ""
+	}
+	return false
 }
 
 // reachability warns about nodes nothing leads to. The roots are start,
@@ -652,7 +690,7 @@ func (c *checker) reachability(all [][]int) {
 		if n == nil || n.ID == "" || seen[i] || c.index[n.ID] != i {
 			continue // a duplicate id has its own error
 		}
-		c.warnf(nodePtr(i), "node %q cannot be reached: no exit, interrupt or reengage leads to it", n.ID)
+		c.warnf(nodePtr(i), "node %q cannot be reached: no exit, interrupt or reengage leads to it", shorten(n.ID, 64))
 	}
 }
 
@@ -660,7 +698,7 @@ func (c *checker) reachability(all [][]int) {
 // components; a self-loop counts). Each pass of such a loop runs without
 // waiting for anyone, so it spins until the engine's step budget fails the
 // conversation.
-func (c *checker) loops(imm [][]int) {
+func (c *checker) loops(imm [][]int, viaReengage map[[2]int]bool) {
 	n := len(imm)
 	order := make([]int, n) // 0: not visited yet
 	low := make([]int, n)
@@ -707,11 +745,17 @@ func (c *checker) loops(imm [][]int) {
 	for _, scc := range sccs {
 		sort.Ints(scc)
 		path := shortestCycle(imm, scc)
-		ids := make([]string, len(path))
+		var b strings.Builder
 		for k, i := range path {
-			ids[k] = c.f.Nodes[i].ID
+			if k > 0 {
+				b.WriteString(" → ")
+				if viaReengage[[2]int{path[k-1], i}] {
+					b.WriteString("(window closed, flow reengage) ")
+				}
+			}
+			b.WriteString(c.f.Nodes[i].ID)
 		}
-		c.errorf(nodePtr(scc[0]), "loop with no wait in it: %s; each pass runs without the customer, so it can spin until the conversation fails. Put a wait_reply, handoff or auto_reply on the loop", strings.Join(ids, " → "))
+		c.errorf(nodePtr(scc[0]), "loop with no wait in it: %s; each pass runs without the customer, so it can spin until the conversation fails. Put a wait_reply, handoff or auto_reply on the loop", b.String())
 	}
 }
 
@@ -819,15 +863,19 @@ func (c *checker) afterTemplates(imm [][]int) {
 	}
 }
 
-// afterLongTimeouts warns about a free-form send that runs after a wait of
+// afterLongTimeouts warns about a free-form message due after a wait of
 // 24 hours or more timed out: by then the customer-service window has
-// closed, and with no on_window_closed and no flow reengage the
-// conversation fails there.
+// closed. A send or prompt with no on_window_closed falls back on the
+// flow's reengage, and with none the conversation fails there; a
+// handoff's message cannot be sent at all.
 func (c *checker) afterLongTimeouts() {
-	if c.f.Reengage != "" {
-		return
-	}
 	reported := map[string]bool{}
+	warn := func(ptr, format string, a ...any) {
+		if !reported[ptr] {
+			reported[ptr] = true
+			c.warnf(ptr, format, a...)
+		}
+	}
 	for _, wn := range c.f.Nodes {
 		if wn == nil || wn.Type != TypeWaitReply || time.Duration(wn.Timeout) < 24*time.Hour {
 			continue
@@ -836,6 +884,7 @@ func (c *checker) afterLongTimeouts() {
 		if !ok {
 			continue
 		}
+		after := fmt.Sprintf("runs after %q times out (%s), when the 24-hour window has closed", wn.ID, shortDuration(wn.Timeout))
 		seen := map[int]bool{start: true}
 		queue := []int{start}
 		for len(queue) > 0 {
@@ -845,24 +894,29 @@ func (c *checker) afterLongTimeouts() {
 			var next []string
 			switch n.Type {
 			case TypeSend, TypeWaitReply:
-				if sendsOnArrival(i, n) == "" {
+				ptr := sendsOnArrival(i, n)
+				switch {
+				case ptr == "":
 					continue // a wait_reply without a prompt just waits
-				}
-				if n.OnWindowClosed == "" {
-					ptr := sendsOnArrival(i, n)
-					if !reported[ptr] {
-						reported[ptr] = true
-						c.warnf(ptr, "runs after %q times out (%s), when the 24-hour window has closed; with no on_window_closed here and no reengage in the flow the conversation fails", wn.ID, shortDuration(wn.Timeout))
-					}
+				case n.OnWindowClosed != "":
+					next = []string{n.OnWindowClosed}
+				case c.f.Reengage == "":
+					warn(ptr, "%s; with no on_window_closed here and no reengage in the flow the conversation fails", after)
 					continue
+				default:
+					continue // the flow's reengage takes over
 				}
-				next = []string{n.OnWindowClosed}
+			case TypeHandoff:
+				if ptr := sendsOnArrival(i, n); ptr != "" {
+					warn(ptr, "%s; WhatsApp refuses a free-form message then, so this one cannot be sent", after)
+				}
+				continue
 			case TypeBranch, TypeSet:
 				for _, x := range nodeExits(i, n) {
 					next = append(next, x.to)
 				}
 			default:
-				continue // templates re-engage; handoffs and auto_replies wait
+				continue // templates re-engage; auto_replies wait
 			}
 			for _, id := range next {
 				if j, ok := c.index[id]; ok && !seen[j] {
@@ -882,12 +936,12 @@ var fieldOrder = func() map[string]int {
 		"triggers", "interrupts", "keywords", "goto", "nodes",
 		"message", "prompt", "save_as", "accept", "valid", "retry", "max_retries", "on_invalid",
 		"timeout", "on_timeout", "cases", "when", "label",
-		"template", "header", "body", "buttons", "index", "payload",
+		"template", "header", "text", "body", "footer", "buttons", "index", "payload",
 		"queue", "note", "priority", "no_agent_after", "on_no_agent",
 		"rules", "pattern", "reply", "default", "hours", "timezone", "open",
 		"mon", "tue", "wed", "thu", "fri", "sat", "sun", "closed_reply", "closed_next",
-		"text", "preview_url", "media", "link", "caption", "filename", "latitude", "longitude", "address",
-		"contacts", "footer", "title", "button", "sections", "rows", "description", "display_text", "url",
+		"preview_url", "media", "link", "caption", "filename", "latitude", "longitude", "address",
+		"contacts", "title", "button", "sections", "rows", "description", "display_text", "url",
 		"next", "on_window_closed", "on_blocked",
 	}
 	m := make(map[string]int, len(names))

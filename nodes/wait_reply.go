@@ -232,12 +232,16 @@ func hasRow(m *flows.Message, id string) bool {
 }
 
 // ParseNumber reads a number as customers type it: "42", " 3.5 ", "3,5",
-// "1 000".
+// "1 000", "1,000" (a comma before exactly three digits groups thousands).
 func ParseNumber(s string) (float64, bool) {
 	s = strings.TrimSpace(s)
 	s = strings.ReplaceAll(s, " ", "")
-	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
-		s = strings.Replace(s, ",", ".", 1)
+	if !strings.Contains(s, ".") {
+		if i := strings.LastIndexByte(s, ','); i >= 0 && len(s)-i-1 == 3 {
+			s = strings.ReplaceAll(s, ",", "")
+		} else if strings.Count(s, ",") == 1 {
+			s = strings.Replace(s, ",", ".", 1)
+		}
 	}
 	if s == "" {
 		return 0, false
