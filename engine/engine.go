@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -34,6 +35,8 @@ type Options struct {
 	Clock     Clock     // default SystemClock
 	Templates Templates // the template registry; nil blocks every template
 	Logger    *slog.Logger
+	// Metrics receives the engine's series; nil keeps them private.
+	Metrics *metrics.Registry
 }
 
 // Engine runs conversations. It is safe for concurrent use.
@@ -43,6 +46,9 @@ type Engine struct {
 	templates Templates
 	log       *slog.Logger
 	locks     keyLocks
+	metrics   engineMetrics
+	// outboxKick wakes the dispatcher after a commit queued messages.
+	outboxKick chan struct{}
 
 	flowMu   sync.RWMutex
 	flows    map[flowKey]*flows.Flow
@@ -72,7 +78,11 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	e := &Engine{store: o.Store, clock: o.Clock, templates: o.Templates, log: o.Logger, flows: map[flowKey]*flows.Flow{}}
+	e := &Engine{
+		store: o.Store, clock: o.Clock, templates: o.Templates, log: o.Logger,
+		metrics: newEngineMetrics(o.Metrics), outboxKick: make(chan struct{}, 1),
+		flows: map[flowKey]*flows.Flow{},
+	}
 	if err := e.loadTriggers(ctx); err != nil {
 		return nil, err
 	}
@@ -259,6 +269,8 @@ func (e *Engine) AgentReply(ctx context.Context, key ContactKey, agent string, m
 		return ErrWindowClosed
 	}
 	t.record(&Message{Direction: Out, Sender: "agent:" + agent, Message: &m, State: Queued})
+	// A person has answered: the no-agent timeout no longer applies.
+	t.conv.Timers = withoutKind(t.conv.Timers, TimerNoAgent)
 	t.touch()
 	return t.commit()
 }

@@ -91,6 +91,9 @@ type Conversation struct {
 	Timers []Timer `json:"timers,omitempty"`
 	// Seq numbers the conversation's transcript messages.
 	Seq uint64 `json:"seq"`
+	// ReroutedThrough is the last transcript position already covered by
+	// a window-closed reroute, so a burst of failures reroutes once.
+	ReroutedThrough uint64 `json:"rerouted_through,omitempty"`
 }
 
 // TimerKind says what a timer does when it fires.

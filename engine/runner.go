@@ -153,9 +153,15 @@ func (t *turn) run(id string, ev nodes.Event) {
 	t.buildEnv()
 	conv := t.conv
 	conv.Status = Active
-	if ev.Kind == nodes.Inbound && ev.Reply != nil {
-		t.env.Reply = *ev.Reply
-		conv.LastReply = ev.Reply
+	// `reply` is the customer's latest message: the one being answered,
+	// or the one that started or interrupted the conversation.
+	latest := t.pending
+	if ev.Kind == nodes.Inbound {
+		latest = ev.Reply
+	}
+	if latest != nil {
+		t.env.Reply = *latest
+		conv.LastReply = latest
 	}
 	for step := 0; ; step++ {
 		if step == MaxStepsPerEvent {
@@ -189,6 +195,12 @@ func (t *turn) run(id string, ev nodes.Event) {
 		if eff.Fail != "" {
 			t.fail(id, eff.Fail)
 			return
+		}
+		if n.Type == flows.TypeHandoff && len(eff.Sends) > 0 && !WindowOpen(t.contact, t.now) {
+			// A person can still answer with a template: hand off without
+			// the free-form greeting rather than fail.
+			t.note(id, "handoff message not sent: the 24-hour window is closed")
+			eff.Sends = nil
 		}
 		if alt, reason, blocked := t.check(n, eff.Sends); blocked {
 			if alt == "" {
@@ -308,6 +320,15 @@ func (t *turn) commit() error {
 	}
 	if err := t.e.store.Commit(t.ctx, &t.change); err != nil {
 		return fmt.Errorf("committing %s: %w", t.contact.Key, err)
+	}
+	for _, m := range t.change.Messages {
+		if m.State == Queued {
+			select {
+			case t.e.outboxKick <- struct{}{}:
+			default:
+			}
+			break
+		}
 	}
 	return nil
 }

@@ -35,6 +35,12 @@ type Change struct {
 
 	SetTimers    []Timer
 	DeleteTimers []Timer
+
+	// Updates rewrite transcript messages already stored (a delivery
+	// state, a wamid).
+	Updates []*Message
+	// Dequeue removes these outbox entries (by outbox sequence).
+	Dequeue []uint64
 }
 
 // OutboxItem is a queued outbound message, by its place in the outbox.
@@ -85,6 +91,8 @@ type Store interface {
 	// NextTimer returns the earliest timer's due time, if any.
 	NextTimer(ctx context.Context) (time.Time, bool, error)
 
+	// Message returns one transcript message, or ErrNotFound.
+	Message(ctx context.Context, conversation string, seq uint64) (*Message, error)
 	// Transcript returns a conversation's messages in order.
 	Transcript(ctx context.Context, conversation string) ([]*Message, error)
 	// Outbox returns up to limit queued messages after seq, in order.

@@ -14,19 +14,22 @@ import (
 // Commit makes c durable, all or nothing, sharing the transaction and its
 // fsync with the commits running at the same time.
 //
-// In c, the contact and conversations replace the stored ones; messages
-// are appended, and a message whose (Conversation, Seq) is already stored
-// refuses the whole change, since a transcript is never rewritten by
-// Commit (UpdateMessage does that); outbound messages in state Queued
-// enter the outbox in the order of c.Messages; DeleteTimers are removed
-// before SetTimers are set, so a timer in both stays set. With an
-// InboundID already committed, Commit returns engine.ErrDuplicate and
-// nothing of c is written. The inbound id's retention counts from c.At,
-// or from the wall clock if c.At is zero.
+// In c, the contact and conversations replace the stored ones. Messages
+// are appended: one whose (Conversation, Seq) is already stored refuses
+// the whole change; outbound ones in state Queued enter the outbox in the
+// order of c.Messages. Updates then rewrite messages, each of which must
+// be stored or appended by c (else the change is refused with an error
+// wrapping engine.ErrNotFound); they never enter the outbox. Dequeue
+// removes outbox items (one already gone is no error). DeleteTimers are
+// removed before SetTimers are set, so a timer in both stays set. With an
+// InboundID already committed, Commit returns engine.ErrDuplicate. A
+// refused change writes nothing. The inbound id's retention counts from
+// c.At, or from the wall clock if c.At is zero.
 //
-// Commit encodes c before it returns or queues; c may be reused as soon as
-// Commit returns. About ctx, see the sharp edge described on do: a Commit
-// that returns ctx.Err() may have committed.
+// Commit encodes c before queueing it, so c is the caller's again once
+// Commit returns. A ctx already done commits nothing; a ctx that ends while
+// the change waits makes Commit return ctx.Err() at once, though the change
+// may still commit if the committer had taken it (see the package doc).
 func (s *Store) Commit(ctx context.Context, c *engine.Change) error {
 	w, err := encodeChange(c)
 	if err != nil {
@@ -46,6 +49,8 @@ type changeWrite struct {
 	contact     *keyValue
 	convs       []convWrite
 	msgs        []msgWrite
+	updates     []msgWrite
+	dequeue     [][]byte
 	delTimers   [][]byte
 	setTimers   []keyValue
 }
@@ -126,6 +131,24 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 			m:        m,
 		})
 	}
+	w.updates = make([]msgWrite, 0, len(c.Updates))
+	for _, m := range c.Updates {
+		if m == nil {
+			return nil, fmt.Errorf("boltstore: nil message update in change")
+		}
+		if err := checkID("message conversation", m.Conversation); err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("boltstore: message %s #%d: %w", m.Conversation, m.Seq, err)
+		}
+		w.updates = append(w.updates, msgWrite{keyValue: keyValue{messageKey(m.Conversation, m.Seq), v}, m: m})
+	}
+	w.dequeue = make([][]byte, 0, len(c.Dequeue))
+	for _, seq := range c.Dequeue {
+		w.dequeue = append(w.dequeue, u64(seq))
+	}
 	w.delTimers = make([][]byte, 0, len(c.DeleteTimers))
 	for _, t := range c.DeleteTimers {
 		k, err := timerKey(t)
@@ -157,6 +180,18 @@ func (w *changeWrite) check(t *txn) error {
 		if t.messages.Get(m.key) != nil {
 			return fmt.Errorf("boltstore: message %s #%d is already stored", m.m.Conversation, m.m.Seq)
 		}
+	}
+updates:
+	for _, u := range w.updates {
+		if t.messages.Get(u.key) != nil {
+			continue
+		}
+		for _, m := range w.msgs {
+			if bytes.Equal(m.key, u.key) {
+				continue updates
+			}
+		}
+		return fmt.Errorf("boltstore: update of message %s #%d: %w", u.m.Conversation, u.m.Seq, engine.ErrNotFound)
 	}
 	return nil
 }
@@ -192,6 +227,16 @@ func (w *changeWrite) apply(t *txn) error {
 			if err := t.outbox.Put(u64(seq), m.key); err != nil {
 				return err
 			}
+		}
+	}
+	for _, u := range w.updates {
+		if err := t.messages.Put(u.key, u.value); err != nil {
+			return err
+		}
+	}
+	for _, k := range w.dequeue {
+		if err := t.outbox.Delete(k); err != nil {
+			return err
 		}
 	}
 	for _, k := range w.delTimers {
@@ -236,7 +281,7 @@ func (t *txn) putConversation(c convWrite) error {
 // which must exist (else engine.ErrNotFound); with done, it also removes
 // outbox item outboxSeq. An outbox item already gone is no error; one that
 // holds another message is, and then nothing is written. It shares
-// transactions with Commit; about ctx, see Commit.
+// transactions and their fsync with Commit, and treats ctx as Commit does.
 func (s *Store) UpdateMessage(ctx context.Context, outboxSeq uint64, m *engine.Message, done bool) error {
 	if m == nil {
 		return fmt.Errorf("boltstore: nil message")

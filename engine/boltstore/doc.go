@@ -36,20 +36,23 @@
 // moves bytes.
 //
 // Within a batch, writes apply in order and each sees the ones before it.
-// A write first checks, reading only: a Change whose inbound id is already
-// stored — by an earlier batch or earlier in the same batch — is refused
-// with engine.ErrDuplicate, with nothing of it written, and the rest of the
-// batch commits. Any other failure while writing aborts the transaction,
-// and every write of the batch is retried in a transaction of its own, so
-// one bad write cannot fail the others.
+// A write first checks, reading only, whether it must be refused: a Change
+// whose inbound id is stored — by an earlier batch or earlier in the same
+// batch — gets engine.ErrDuplicate; one that appends over a stored message,
+// or updates a missing one, gets an error too. A refused write has written
+// nothing, and the rest of the batch commits. Any failure while writing
+// aborts the transaction instead, and every write of the batch is retried
+// in a transaction of its own, so one bad write cannot fail the others.
 //
 // # Sharp edges
 //
 //   - A write whose ctx ends after the committer took it may still commit,
 //     though the caller got ctx.Err(). A Change with an inbound id can be
-//     retried: a second commit is refused with engine.ErrDuplicate.
-//   - Commit never rewrites a transcript message: a message already stored
-//     at (Conversation, Seq) refuses the change. UpdateMessage rewrites.
+//     retried: a second commit is refused with engine.ErrDuplicate. Other
+//     writes cannot tell: a Publish retried so may make two versions.
+//   - Commit appends Change.Messages and never over a stored message: one
+//     already stored at (Conversation, Seq) refuses the change. Rewriting
+//     is what Change.Updates and UpdateMessage are for.
 //   - The freelist is not written at each commit (bbolt's NoFreelistSync);
 //     Open rebuilds it by scanning the file, which takes longer as the file
 //     grows.

@@ -1,7 +1,6 @@
 package boltstore
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -151,6 +150,3 @@ func versionKey(flow string, version int) []byte {
 	k = append(k, sep)
 	return binary.BigEndian.AppendUint32(k, uint32(version))
 }
-
-// hasPrefix reports whether k starts with p.
-func hasPrefix(k, p []byte) bool { return bytes.HasPrefix(k, p) }

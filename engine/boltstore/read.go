@@ -110,6 +110,18 @@ func (s *Store) NextTimer(ctx context.Context) (time.Time, bool, error) {
 	return due, ok, err
 }
 
+// Message returns one transcript message, or engine.ErrNotFound.
+func (s *Store) Message(ctx context.Context, conversation string, seq uint64) (*engine.Message, error) {
+	if checkID("conversation id", conversation) != nil {
+		return nil, fmt.Errorf("boltstore: message %q #%d: %w", conversation, seq, engine.ErrNotFound)
+	}
+	m := &engine.Message{}
+	if err := s.get(ctx, bucketMessages, messageKey(conversation, seq), m, "message", fmt.Sprintf("%s #%d", conversation, seq)); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // Transcript returns a conversation's messages in order of Seq; none (and
 // no error) for an unknown conversation.
 func (s *Store) Transcript(ctx context.Context, conversation string) ([]*engine.Message, error) {

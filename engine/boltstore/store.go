@@ -61,6 +61,8 @@ func WithMaxBatch(n int) Option {
 	}
 }
 
+var _ engine.Store = (*Store)(nil)
+
 // Store is an engine.Store in one bbolt file. It is safe for concurrent
 // use. Reads run in their own read transactions, concurrently with each
 // other and with the committer; all writes go through the committer.

@@ -23,7 +23,7 @@ func Render(m *engine.Message) string {
 		return s
 	}
 	if m.Message == nil {
-		return "note: " + m.Text
+		return m.Text // what the script runner itself reports, e.g. "refused: …"
 	}
 	return RenderMessage(m.Message)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // Script defaults: the business number and the customer the script plays.
@@ -227,19 +228,21 @@ func (r *runner) step(ctx context.Context, st Step) error {
 	case Say, Clock, Act:
 		r.unmatched(st.Line, fmt.Sprintf("line %d", st.Line))
 	}
-	r.log(st.String())
+	if st.Kind != Expect {
+		r.log(st.String()) // outbound lines are logged as they are sent
+	}
 	switch st.Kind {
 	case Set:
 		return r.set(ctx, st)
 	case Say:
-		reply, err := r.reply(st.Arg)
+		reply, referral, err := r.reply(st.Arg)
 		if err != nil {
 			return err
 		}
 		r.inbound++
 		in := &engine.Inbound{
 			PhoneNumberID: PhoneNumberID, ID: fmt.Sprintf("wamid.script.%d", r.inbound),
-			WaID: CustomerWaID, At: r.clock.Now(), Reply: reply,
+			WaID: CustomerWaID, At: r.clock.Now(), Reply: reply, Referral: referral,
 		}
 		if _, err := r.eng.HandleInbound(ctx, in); err != nil {
 			return err
@@ -253,7 +256,13 @@ func (r *runner) step(ctx context.Context, st Step) error {
 			return err
 		}
 	case Act:
-		if err := r.act(ctx, st.Arg); err != nil {
+		err := r.act(ctx, st.Arg)
+		if errors.Is(err, engine.ErrWindowClosed) || errors.Is(err, engine.ErrNoConversation) {
+			// A refusal is an outcome a script can expect: `< refused: …`.
+			r.outbox = append(r.outbox, &engine.Message{Text: "refused: " + err.Error()})
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 	case Expect:
@@ -389,15 +398,15 @@ func (r *runner) set(ctx context.Context, st Step) error {
 
 // reply turns a `>` argument into the customer's message: plain text, a
 // tap `[id]` on a button or row of the last message sent, or a Cloud API
-// message object in JSON.
-func (r *runner) reply(arg string) (flows.Reply, error) {
+// message object in JSON (with a "referral" when it came from an ad).
+func (r *runner) reply(arg string) (reply flows.Reply, referral bool, err error) {
 	switch {
 	case strings.HasPrefix(arg, "{"):
 		return cloudReply([]byte(arg))
 	case strings.HasPrefix(arg, "[") && strings.HasSuffix(arg, "]"):
-		return tap(r.lastSent, strings.TrimSuffix(strings.TrimPrefix(arg, "["), "]")), nil
+		return tap(r.lastSent, strings.TrimSuffix(strings.TrimPrefix(arg, "["), "]")), false, nil
 	}
-	return flows.Reply{Type: flows.MsgText, Text: arg}, nil
+	return flows.Reply{Type: flows.MsgText, Text: arg}, false, nil
 }
 
 // tap is a tap on the option with this id of the last message sent.
@@ -420,48 +429,44 @@ func tap(last *engine.Message, id string) flows.Reply {
 	return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: id}
 }
 
-// cloudReply folds a Cloud API message object into a reply.
-func cloudReply(raw []byte) (flows.Reply, error) {
-	var m struct {
-		Type string `json:"type"`
-		Text struct {
-			Body string `json:"body"`
-		} `json:"text"`
-		Interactive struct {
-			Type        string                     `json:"type"`
-			ButtonReply struct{ ID, Title string } `json:"button_reply"`
-			ListReply   struct{ ID, Title string } `json:"list_reply"`
-		} `json:"interactive"`
-		Button struct {
-			Payload string `json:"payload"`
-			Text    string `json:"text"`
-		} `json:"button"`
-		Location *flows.Location `json:"location"`
-		Image    *flows.MediaIn  `json:"image"`
-		Video    *flows.MediaIn  `json:"video"`
-		Audio    *flows.MediaIn  `json:"audio"`
-		Document *flows.MediaIn  `json:"document"`
-		Sticker  *flows.MediaIn  `json:"sticker"`
+// cloudReply reads a Cloud API message object the way a webhook would
+// bring it: wrapped in an envelope, through the production parser and the
+// engine's own folding.
+func cloudReply(raw []byte) (flows.Reply, bool, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return flows.Reply{}, false, fmt.Errorf("customer message is not a JSON message object: %w", err)
 	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return flows.Reply{}, fmt.Errorf("customer message is not a JSON message object: %w", err)
+	obj["from"] = CustomerWaID
+	if _, ok := obj["id"]; !ok {
+		obj["id"] = "wamid.script.json"
 	}
-	media := map[string]*flows.MediaIn{"image": m.Image, "video": m.Video, "audio": m.Audio, "document": m.Document, "sticker": m.Sticker}
-	switch {
-	case m.Type == "text":
-		return flows.Reply{Type: flows.MsgText, Text: m.Text.Body}, nil
-	case m.Type == "interactive" && m.Interactive.Type == "button_reply":
-		return flows.Reply{Type: flows.ReplyButton, ButtonID: m.Interactive.ButtonReply.ID, Title: m.Interactive.ButtonReply.Title}, nil
-	case m.Type == "interactive" && m.Interactive.Type == "list_reply":
-		return flows.Reply{Type: flows.ReplyList, ListID: m.Interactive.ListReply.ID, Title: m.Interactive.ListReply.Title}, nil
-	case m.Type == "button":
-		return flows.Reply{Type: flows.ReplyButton, ButtonID: m.Button.Payload, Title: m.Button.Text}, nil
-	case m.Type == "location" && m.Location != nil:
-		return flows.Reply{Type: flows.MsgLocation, Location: m.Location}, nil
-	case flows.IsMedia(m.Type) && media[m.Type] != nil:
-		return flows.Reply{Type: m.Type, Media: media[m.Type], Text: media[m.Type].Caption}, nil
-	case m.Type == "reaction" || m.Type == "revoke" || m.Type == "system":
-		return flows.Reply{Type: m.Type}, nil
+	if _, ok := obj["timestamp"]; !ok {
+		obj["timestamp"] = "1767607200"
 	}
-	return flows.Reply{Type: flows.ReplyOther}, nil
+	envelope := map[string]any{
+		"object": "whatsapp_business_account",
+		"entry": []any{map[string]any{"id": "0", "changes": []any{map[string]any{
+			"field": "messages",
+			"value": map[string]any{
+				"messaging_product": "whatsapp",
+				"metadata":          map[string]any{"phone_number_id": PhoneNumberID},
+				"contacts":          []any{map[string]any{"wa_id": CustomerWaID}},
+				"messages":          []any{obj},
+			},
+		}}}},
+	}
+	body, err := json.Marshal(envelope)
+	if err != nil {
+		return flows.Reply{}, false, err
+	}
+	batch, err := whatsapp.ParseWebhook(body)
+	if err != nil {
+		return flows.Reply{}, false, err
+	}
+	if len(batch.Messages) != 1 {
+		return flows.Reply{}, false, fmt.Errorf("customer message did not parse as one message")
+	}
+	in := engine.InboundFromWhatsApp(&batch.Messages[0])
+	return in.Reply, in.Referral, nil
 }

@@ -245,3 +245,31 @@ func testPruneInbound(t *testing.T, s *suite) {
 		}
 	}
 }
+
+// Pinned: messages are appended, never rewritten by Commit (UpdateMessage
+// does that). A change carrying a message already stored at its
+// (Conversation, Seq) fails as a whole and writes nothing.
+func testCommitNeverRewritesMessage(t *testing.T, s *suite) {
+	st, _ := s.fresh(t)
+	ctx := ctxOf(t)
+	first := event(1, "wamid.1")
+	commit(t, st, first)
+	again := event(1, "wamid.2")
+	again.Contact.Name = "changed"
+	again.Messages[0].Inbound.Text = "rewritten"
+	if err := st.Commit(ctx, again); err == nil || errors.Is(err, engine.ErrDuplicate) {
+		t.Fatalf("commit of a stored message: got %v, want an error other than ErrDuplicate", err)
+	}
+	if seen, _ := st.Seen(ctx, again.InboundID); seen {
+		t.Error("the refused change's inbound id was committed")
+	}
+	c, err := st.Contact(ctx, first.Contact.Key)
+	must(t, err)
+	sameJSON(t, "contact", c, first.Contact)
+	tr, err := st.Transcript(ctx, first.Conversations[0].ID)
+	must(t, err)
+	sameJSON(t, "transcript", tr, first.Messages)
+	if items, _ := st.Outbox(ctx, 0, 0); len(items) != 1 {
+		t.Errorf("outbox has %d items, want 1", len(items))
+	}
+}

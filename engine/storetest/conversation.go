@@ -26,6 +26,13 @@ func testNotFound(t *testing.T, s *suite) {
 		{"contact with empty key", func() error { _, err := st.Contact(ctx, ""); return err }},
 		{"conversation", func() error { _, err := st.Conversation(ctx, conversationID(other.Key, 1)); return err }},
 		{"conversation with empty id", func() error { _, err := st.Conversation(ctx, ""); return err }},
+		{"message of unknown conversation", func() error { _, err := st.Message(ctx, conversationID(other.Key, 1), 1); return err }},
+		{"message after the last", func() error {
+			_, err := st.Message(ctx, conversationID(contact(1).Key, 1), 3)
+			return err
+		}},
+		{"message 0", func() error { _, err := st.Message(ctx, conversationID(contact(1).Key, 1), 0); return err }},
+		{"message with empty conversation", func() error { _, err := st.Message(ctx, "", 1); return err }},
 		{"flow", func() error { _, err := st.Flow(ctx, "goodbye"); return err }},
 		{"version of unknown flow", func() error { _, err := st.FlowVersion(ctx, "goodbye", 1); return err }},
 		{"version 0", func() error { _, err := st.FlowVersion(ctx, "welcome", 0); return err }},

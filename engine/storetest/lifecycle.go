@@ -45,6 +45,9 @@ func testReopen(t *testing.T, s *suite) {
 		tr, err := st.Transcript(ctx, conv.ID)
 		must(t, err)
 		sameJSON(t, "transcript", tr, c.Messages)
+		m, err := st.Message(ctx, conv.ID, c.Messages[1].Seq)
+		must(t, err)
+		sameJSON(t, "message", m, c.Messages[1])
 		timers, err := st.DueTimers(ctx, at(24*time.Hour), 0)
 		must(t, err)
 		sameJSON(t, "timers", timers, c.SetTimers)
@@ -110,6 +113,7 @@ func testClosed(t *testing.T, s *suite) {
 		{"Commit", func() error { return st.Commit(ctx, event(2, "wamid.2")) }},
 		{"DueTimers", func() error { _, err := st.DueTimers(ctx, at(time.Hour), 0); return err }},
 		{"NextTimer", func() error { _, _, err := st.NextTimer(ctx); return err }},
+		{"Message", func() error { _, err := st.Message(ctx, conv.ID, 1); return err }},
 		{"Transcript", func() error { _, err := st.Transcript(ctx, conv.ID); return err }},
 		{"Outbox", func() error { _, err := st.Outbox(ctx, 0, 0); return err }},
 		{"UpdateMessage", func() error { return st.UpdateMessage(ctx, 1, c.Messages[1], true) }},

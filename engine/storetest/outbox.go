@@ -148,3 +148,78 @@ func testUpdateMessage(t *testing.T, s *suite) {
 		t.Errorf("update of an unknown message added it: %d messages", len(tr))
 	}
 }
+
+// A Change updates stored messages and dequeues outbox items with the rest
+// of its writes, all or nothing: the dispatcher's and the status
+// webhooks' unit of work.
+func testCommitUpdatesAndDequeue(t *testing.T, s *suite) {
+	st, _ := s.fresh(t)
+	ctx := ctxOf(t)
+	c := event(1, "wamid.1")
+	commit(t, st, c)
+	conv := *c.Conversations[0]
+	items, err := st.Outbox(ctx, 0, 0)
+	must(t, err)
+	if len(items) != 1 {
+		t.Fatalf("outbox has %d items, want 1", len(items))
+	}
+	it := items[0]
+	m, err := st.Message(ctx, conv.ID, it.Message.Seq)
+	must(t, err)
+	sameJSON(t, "Message", m, c.Messages[1])
+
+	// A retry puts the message back to queued: Updates never enqueue, and
+	// the item that was not dequeued keeps its place.
+	m.State, m.Error = engine.Queued, "throttled"
+	commit(t, st, &engine.Change{At: at(time.Second), Updates: []*engine.Message{m}})
+	items, err = st.Outbox(ctx, 0, 0)
+	must(t, err)
+	if len(items) != 1 || items[0].Seq != it.Seq || items[0].Message.Error != "throttled" {
+		t.Fatalf("outbox after an update: %+v", items)
+	}
+
+	// Accepted: the message, the outbox and the conversation in one change,
+	// with a new message appended and updated in the same change.
+	m.State, m.Error, m.WAMID = engine.Accepted, "", "wamid.HBgLNDkxNTE"
+	conv.Node, conv.Seq = "thanks", 3
+	note := &engine.Message{Conversation: conv.ID, Seq: 3, Direction: engine.Note, Sender: "system", Contact: conv.Contact, Text: "draft"}
+	noteFinal := *note
+	noteFinal.Text = "final"
+	commit(t, st, &engine.Change{
+		At:            at(2 * time.Second),
+		Conversations: []*engine.Conversation{&conv},
+		Messages:      []*engine.Message{note},
+		Updates:       []*engine.Message{m, &noteFinal},
+		Dequeue:       []uint64{it.Seq},
+	})
+	if items, _ := st.Outbox(ctx, 0, 0); len(items) != 0 {
+		t.Errorf("outbox after dequeue has %d items", len(items))
+	}
+	tr, err := st.Transcript(ctx, conv.ID)
+	must(t, err)
+	sameJSON(t, "transcript", tr, []*engine.Message{c.Messages[0], m, &noteFinal})
+	got, err := st.Conversation(ctx, conv.ID)
+	must(t, err)
+	sameJSON(t, "conversation", got, &conv)
+
+	// Dequeueing an item already gone is no error.
+	commit(t, st, &engine.Change{At: at(3 * time.Second), Dequeue: []uint64{it.Seq, it.Seq + 1000}})
+
+	// An update of a message never stored refuses the change as a whole.
+	ghost := outbound(&conv, 99, "ghost", engine.Sent)
+	conv2 := conv
+	conv2.Node = "must not be stored"
+	bad := &engine.Change{InboundID: "wamid.2", At: at(4 * time.Second), Conversations: []*engine.Conversation{&conv2}, Updates: []*engine.Message{ghost}}
+	if err := st.Commit(ctx, bad); !errors.Is(err, engine.ErrNotFound) {
+		t.Fatalf("update of an unknown message: got %v, want ErrNotFound", err)
+	}
+	got, err = st.Conversation(ctx, conv.ID)
+	must(t, err)
+	sameJSON(t, "conversation after a refused change", got, &conv)
+	if seen, _ := st.Seen(ctx, "wamid.2"); seen {
+		t.Error("the refused change's inbound id was committed")
+	}
+	if _, err := st.Message(ctx, conv.ID, 99); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("Message of the refused update: got %v, want ErrNotFound", err)
+	}
+}

@@ -20,8 +20,11 @@
 // versions; pruning of dedupe keys; durability across Close and reopen;
 // ErrNotFound, ErrDuplicate and ErrClosed where they belong. It also pins
 // a few points the interface leaves implicit, each named in its test:
-// limit <= 0 means no limit, SaveFlow never moves Published back, Close
-// twice returns ErrClosed, a Commit with a cancelled ctx commits nothing.
+// limit <= 0 means no limit; Commit never appends over a stored message,
+// and its Updates never enqueue;
+// DeleteTimers apply before SetTimers; Conversations orders by StartedAt;
+// SaveFlow never moves Published back; a Commit with a cancelled ctx
+// commits nothing; Close twice returns ErrClosed.
 package storetest
 
 import (
@@ -58,6 +61,7 @@ func Run(t *testing.T, open Open) {
 		{"ConversationsOfContact", testConversationsOfContact},
 		{"CommitAtomicDuplicate", testCommitAtomicDuplicate},
 		{"CommitWithoutInboundID", testCommitWithoutInboundID},
+		{"CommitNeverRewritesMessage", testCommitNeverRewritesMessage},
 		{"CommitCancelledContext", testCommitCancelledContext},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"ConcurrentDuplicates", testConcurrentDuplicates},
@@ -65,6 +69,7 @@ func Run(t *testing.T, open Open) {
 		{"TimersDeletedBeforeSet", testTimersDeletedBeforeSet},
 		{"Outbox", testOutbox},
 		{"UpdateMessage", testUpdateMessage},
+		{"CommitUpdatesAndDequeue", testCommitUpdatesAndDequeue},
 		{"Transcript", testTranscript},
 		{"Flows", testFlows},
 		{"ConcurrentPublish", testConcurrentPublish},

@@ -1,0 +1,25 @@
+package engine
+
+import "github.com/parleyhq/parley/engine/metrics"
+
+// engineMetrics are the engine's series in the /metrics registry.
+type engineMetrics struct {
+	events      metrics.Counter   // kind, result
+	sends       metrics.Counter   // result, code
+	sendLatency metrics.Histogram // seconds per Cloud API call
+	statuses    metrics.Counter   // status
+	reroutes    metrics.Counter
+}
+
+func newEngineMetrics(r *metrics.Registry) engineMetrics {
+	if r == nil {
+		r = metrics.NewRegistry()
+	}
+	return engineMetrics{
+		events:      r.Counter("parley_events_total", "Events applied to conversations, by kind and result.", "kind", "result"),
+		sends:       r.Counter("parley_sends_total", "Outbound sends by result (accepted, retry, failed, unknown, window_closed) and Meta error code.", "result", "code"),
+		sendLatency: r.Histogram("parley_send_seconds", "Cloud API send latency.", metrics.LatencyBuckets),
+		statuses:    r.Counter("parley_statuses_total", "Status webhooks by status.", "status"),
+		reroutes:    r.Counter("parley_window_closed_reroutes_total", "Conversations sent down their template path because the window closed."),
+	}
+}

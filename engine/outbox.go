@@ -1,0 +1,391 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/whatsapp"
+)
+
+// Sender is the wire to WhatsApp the dispatcher sends through:
+// *whatsapp.Client against Meta or the sandbox.
+type Sender interface {
+	Send(ctx context.Context, m *whatsapp.OutboundMessage) (whatsapp.SendResult, error)
+}
+
+// Pacing defaults (spec/whatsapp.md §4.7).
+const (
+	// DefaultRate is Meta's default throughput per business number, in
+	// messages per second; above it sends fail with 130429.
+	DefaultRate = 80
+	// DefaultPairInterval and DefaultPairBurst model the pair rate: about
+	// one message per 6 s to the same customer, with short bursts allowed
+	// (above it: 131056). A bot's reply of two or three bubbles fits in the
+	// burst.
+	DefaultPairInterval = 6 * time.Second
+	DefaultPairBurst    = 10
+	// MaxSendAttempts bounds retries of one message; after it the message
+	// fails with the last error.
+	MaxSendAttempts = 12
+)
+
+// DispatchOptions configure the outbox dispatcher.
+type DispatchOptions struct {
+	Sender       Sender
+	Rate         float64       // per phone number, messages/s; default DefaultRate
+	PairInterval time.Duration // default DefaultPairInterval
+	PairBurst    int           // default DefaultPairBurst
+	Workers      int           // concurrent sends; default 32
+	// Poll is how often the outbox is read when nothing wakes the
+	// dispatcher; default 250 ms.
+	Poll time.Duration
+}
+
+// Dispatcher sends the outbox: in order per conversation, paced per phone
+// number and per customer, recording each message's state. A message whose
+// send had an unknown outcome is marked unknown and never sent again.
+type Dispatcher struct {
+	e    *Engine
+	opts DispatchOptions
+	now  func() time.Time // pacing runs on real time
+
+	mu        sync.Mutex
+	inflight  map[string]bool      // conversation → a send is under way
+	notBefore map[string]time.Time // conversation → retry after
+	attempts  map[uint64]int       // outbox seq → tries so far
+	numbers   map[string]*bucket   // phone number id → throughput
+	pairs     map[ContactKey]*bucket
+	done      chan struct{}
+	depth     int
+}
+
+// NewDispatcher returns a dispatcher for e's outbox.
+func (e *Engine) NewDispatcher(o DispatchOptions) *Dispatcher {
+	if o.Rate <= 0 {
+		o.Rate = DefaultRate
+	}
+	if o.PairInterval <= 0 {
+		o.PairInterval = DefaultPairInterval
+	}
+	if o.PairBurst <= 0 {
+		o.PairBurst = DefaultPairBurst
+	}
+	if o.Workers <= 0 {
+		o.Workers = 32
+	}
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
+	}
+	return &Dispatcher{
+		e: e, opts: o, now: time.Now,
+		inflight: map[string]bool{}, notBefore: map[string]time.Time{}, attempts: map[uint64]int{},
+		numbers: map[string]*bucket{}, pairs: map[ContactKey]*bucket{}, done: make(chan struct{}, 1),
+	}
+}
+
+// Depth is the number of queued messages at the last look.
+func (d *Dispatcher) Depth() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.depth
+}
+
+// Run sends until ctx is done. First it settles what a crash left behind:
+// a message marked sending may or may not have reached Meta, so it becomes
+// unknown rather than being sent twice.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if err := d.settle(ctx); err != nil {
+		return err
+	}
+	jobs := make(chan OutboxItem)
+	var wg sync.WaitGroup
+	for range d.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range jobs {
+				d.send(ctx, it)
+				d.mu.Lock()
+				delete(d.inflight, it.Message.Conversation)
+				d.mu.Unlock()
+				select {
+				case d.done <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer close(jobs)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		wait, err := d.round(ctx, jobs)
+		if err != nil && ctx.Err() == nil {
+			d.e.log.Error("reading the outbox", "err", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if wait > d.opts.Poll || wait <= 0 {
+			wait = d.opts.Poll
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.e.outboxKick:
+		case <-d.done:
+		case <-timer.C:
+		}
+	}
+}
+
+// round hands every conversation's first queued message that may go now to
+// the workers. It returns how long until a held-back message may go.
+func (d *Dispatcher) round(ctx context.Context, jobs chan<- OutboxItem) (time.Duration, error) {
+	items, err := d.e.store.Outbox(ctx, 0, 5000)
+	if err != nil {
+		return 0, err
+	}
+	d.mu.Lock()
+	d.depth = len(items)
+	d.mu.Unlock()
+	seen := make(map[string]bool, len(items))
+	var soonest time.Duration
+	hold := func(w time.Duration) {
+		if soonest == 0 || w < soonest {
+			soonest = w
+		}
+	}
+	for _, it := range items {
+		conv := it.Message.Conversation
+		if seen[conv] {
+			continue // in order per conversation: only its first message
+		}
+		seen[conv] = true
+		now := d.now()
+		d.mu.Lock()
+		busy := d.inflight[conv]
+		nb := d.notBefore[conv]
+		d.mu.Unlock()
+		if busy {
+			continue
+		}
+		if now.Before(nb) {
+			hold(nb.Sub(now))
+			continue
+		}
+		if w := d.pair(it.Message.Contact).take(now); w > 0 {
+			hold(w)
+			continue
+		}
+		number := d.number(phoneOf(it.Message.Contact))
+		for w := number.take(now); w > 0; w = number.take(d.now()) {
+			select {
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			case <-time.After(w):
+			}
+		}
+		d.mu.Lock()
+		d.inflight[conv] = true
+		d.mu.Unlock()
+		select {
+		case jobs <- it:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	return soonest, nil
+}
+
+func (d *Dispatcher) pair(k ContactKey) *bucket {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := d.pairs[k]
+	if b == nil {
+		b = newBucket(float64(d.opts.PairBurst), 1/d.opts.PairInterval.Seconds(), d.now())
+		d.pairs[k] = b
+	}
+	return b
+}
+
+func (d *Dispatcher) number(id string) *bucket {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := d.numbers[id]
+	if b == nil {
+		b = newBucket(d.opts.Rate, d.opts.Rate, d.now())
+		d.numbers[id] = b
+	}
+	return b
+}
+
+// settle marks every message a crash left in state sending as unknown.
+func (d *Dispatcher) settle(ctx context.Context) error {
+	var after uint64
+	for {
+		items, err := d.e.store.Outbox(ctx, after, 1000)
+		if err != nil {
+			return fmt.Errorf("settling the outbox: %w", err)
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		for _, it := range items {
+			after = it.Seq
+			if it.Message.State != Sending {
+				continue
+			}
+			err := d.e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
+				m.State, m.Error = Unknown, "Parley stopped while sending it; it may or may not have been sent, so it is not sent again"
+				t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			})
+			if err != nil {
+				return err
+			}
+			d.e.metrics.sends.Inc("unknown", "")
+		}
+	}
+}
+
+// send takes one message through the wire and records the outcome.
+func (d *Dispatcher) send(ctx context.Context, it OutboxItem) {
+	e := d.e
+	var out *whatsapp.OutboundMessage
+	proceed := false
+	err := e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
+		if m.State != Queued {
+			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			return
+		}
+		if m.Message != nil && !WindowOpen(t.contact, t.now) {
+			// The window closed while the message waited: it is not sent,
+			// and the conversation takes its template path.
+			m.State, m.ErrorCode, m.Error = SendFailed, CodeWindowClosed, "the 24-hour window closed before it could be sent"
+			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			t.windowClosed(m)
+			e.metrics.sends.Inc("window_closed", "")
+			return
+		}
+		var err error
+		if out, err = toWhatsApp(m, t.contact); err != nil {
+			m.State, m.Error = SendFailed, err.Error()
+			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			return
+		}
+		m.State = Sending
+		proceed = true
+	})
+	if err != nil {
+		e.log.Error("preparing a send", "conversation", it.Message.Conversation, "err", err)
+		d.retryLater(it, time.Second)
+		return
+	}
+	if !proceed {
+		return
+	}
+	start := time.Now()
+	res, sendErr := d.opts.Sender.Send(ctx, out)
+	e.metrics.sendLatency.Observe(time.Since(start).Seconds())
+	class := whatsapp.Classify(sendErr)
+	code := 0
+	var apiErr *whatsapp.APIError
+	if errors.As(sendErr, &apiErr) {
+		code = apiErr.Code
+	}
+	d.mu.Lock()
+	d.attempts[it.Seq]++
+	attempts := d.attempts[it.Seq]
+	d.mu.Unlock()
+	if class == whatsapp.Retry && attempts < MaxSendAttempts {
+		wait := whatsapp.RetryAfter(sendErr)
+		if wait <= 0 {
+			wait = backoff(attempts)
+		}
+		err = e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
+			m.State, m.ErrorCode, m.Error = Queued, code, sendErr.Error()
+		})
+		e.metrics.sends.Inc("retry", fmt.Sprint(code))
+		d.retryLater(it, wait)
+	} else {
+		d.mu.Lock()
+		delete(d.attempts, it.Seq)
+		d.mu.Unlock()
+		err = e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
+			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			switch class {
+			case whatsapp.Success:
+				m.WAMID = res.WAMID
+				m.advance(Accepted)
+				e.metrics.sends.Inc("accepted", "")
+			case whatsapp.Ambiguous:
+				m.State, m.Error = Unknown, sendErr.Error()
+				e.metrics.sends.Inc("unknown", "")
+			default:
+				m.State, m.ErrorCode, m.Error = SendFailed, code, sendErr.Error()
+				e.metrics.sends.Inc("failed", fmt.Sprint(code))
+				t.sendFailed(m)
+			}
+		})
+	}
+	if err != nil {
+		e.log.Error("recording a send", "conversation", it.Message.Conversation, "err", err)
+	}
+}
+
+func (d *Dispatcher) retryLater(it OutboxItem, wait time.Duration) {
+	d.mu.Lock()
+	d.notBefore[it.Message.Conversation] = d.now().Add(wait)
+	d.mu.Unlock()
+}
+
+// backoff is the wait before retry n of an error that names none:
+// 1 s, 2 s, 4 s … capped at 5 minutes.
+func backoff(n int) time.Duration {
+	d := time.Second << min(n-1, 9)
+	return min(d, 5*time.Minute)
+}
+
+func phoneOf(k ContactKey) string {
+	s := string(k)
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// bucket is a token bucket: capacity tokens, refilled at rate per second.
+type bucket struct {
+	mu       sync.Mutex
+	capacity float64
+	rate     float64
+	tokens   float64
+	last     time.Time
+}
+
+func newBucket(capacity, rate float64, now time.Time) *bucket {
+	return &bucket{capacity: capacity, rate: rate, tokens: capacity, last: now}
+}
+
+// take takes a token if there is one and returns 0, else returns how long
+// until there will be one.
+func (b *bucket) take(now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.After(b.last) {
+		b.tokens = min(b.capacity, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0
+	}
+	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}

@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/parleyhq/parley/whatsapp"
+)
+
+// Meta error codes the engine acts on (spec/whatsapp.md §3).
+const (
+	// CodeWindowClosed: a free-form message outside the 24-hour window.
+	// Meta accepts the send and fails it later in a status webhook.
+	CodeWindowClosed = 131047
+)
+
+// stateRank orders message states: a status moves a message forward only,
+// so a late "delivered" never undoes "read". A delivered or read after a
+// failure wins (Meta reports per device).
+var stateRank = map[MessageState]int{
+	Queued: 0, Sending: 1, Unknown: 2, Accepted: 3, Sent: 4, SendFailed: 5, Delivered: 6, Read: 7,
+}
+
+// advance moves the message to s if s is further along.
+func (m *Message) advance(s MessageState) bool {
+	if stateRank[s] > stateRank[m.State] {
+		m.State = s
+		return true
+	}
+	return false
+}
+
+// statusStates maps Meta's statuses to message states.
+var statusStates = map[string]MessageState{
+	whatsapp.StatusSent: Sent, whatsapp.StatusDelivered: Delivered, whatsapp.StatusRead: Read,
+	whatsapp.StatusPlayed: Read, whatsapp.StatusFailed: SendFailed,
+}
+
+// HandleStatus applies a status webhook to the message it is about, found
+// by the biz_opaque_callback_data Parley sent with it. A failed status with
+// 131047 closes the window in the contact's state and sends the
+// conversation down its template path. Statuses of messages Parley did not
+// send are ignored. Applying the same status twice changes nothing.
+func (e *Engine) HandleStatus(ctx context.Context, st *whatsapp.Status) error {
+	conv, seq, ok := parseCallbackData(st.BizOpaqueCallbackData)
+	state, known := statusStates[st.Status]
+	if !ok || !known {
+		e.metrics.statuses.Inc("ignored")
+		return nil
+	}
+	e.metrics.statuses.Inc(st.Status)
+	ref := &Message{Conversation: conv, Seq: seq, Contact: contactOf(conv)}
+	return e.withMessage(ctx, ref, func(t *turn, m *Message) {
+		if m.WAMID == "" {
+			m.WAMID = st.ID
+		}
+		if state != SendFailed {
+			m.advance(state)
+			return
+		}
+		if m.advance(SendFailed) && len(st.Errors) > 0 {
+			m.ErrorCode, m.Error = st.Errors[0].Code, errorText(st.Errors[0])
+		}
+		if m.State == SendFailed {
+			t.sendFailed(m)
+		}
+	})
+}
+
+func errorText(e whatsapp.Error) string {
+	s := e.Title
+	if e.Details != "" {
+		s += ": " + e.Details
+	} else if e.Message != "" && e.Message != e.Title {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// withMessage loads one transcript message under its contact's lock, lets
+// fn change it (and the turn), and commits both. A message that no longer
+// exists is skipped.
+func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn, m *Message)) error {
+	defer e.locks.lock(ref.Contact)()
+	t, err := e.begin(ctx, ref.Contact, e.clock.Now())
+	if err != nil {
+		return err
+	}
+	m, err := e.store.Message(ctx, ref.Conversation, ref.Seq)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("loading message %s/%d: %w", ref.Conversation, ref.Seq, err)
+	}
+	fn(t, m)
+	t.change.Updates = append(t.change.Updates, m)
+	return t.commit()
+}
+
+// sendFailed acts on a message Meta refused for good.
+func (t *turn) sendFailed(m *Message) {
+	switch m.ErrorCode {
+	case CodeWindowClosed:
+		t.contact.WindowClosedAt = t.now
+		t.windowClosed(m)
+	}
+}
+
+// windowClosed sends the conversation that produced a free-form message
+// that could not go out (the window closed) down its template path: the
+// node's on_window_closed, else the flow's reengage, else the conversation
+// fails. A burst of such failures reroutes once.
+func (t *turn) windowClosed(m *Message) {
+	conv := t.conv
+	if m.Message == nil || m.Node == "" || conv == nil || conv.ID != m.Conversation || conv.Status == Agent {
+		return // an agent's message, or a conversation that has moved on
+	}
+	if m.Seq <= conv.ReroutedThrough {
+		return
+	}
+	conv.ReroutedThrough = conv.Seq
+	n := t.flow.Node(m.Node)
+	if n == nil {
+		return
+	}
+	alt := n.OnWindowClosed
+	if alt == "" {
+		alt = t.flow.Reengage
+	}
+	t.e.metrics.reroutes.Inc()
+	if alt == "" {
+		t.fail(m.Node, fmt.Sprintf("the 24-hour window closed before node %q's message could be delivered, and there is no template path", m.Node))
+		return
+	}
+	t.note(m.Node, fmt.Sprintf("WhatsApp did not deliver node %q's message: the window had closed; taking %q", m.Node, alt))
+	conv.Retries = 0
+	t.run(alt, arriveEvent())
+}
