@@ -16,6 +16,7 @@ import (
 const usage = `parley — a chatbot flow engine for the WhatsApp Business Platform
 
 Usage:
+  parley serve [flags]                         run Parley (without WhatsApp credentials: the built-in sandbox)
   parley validate [--json] FLOW.json...        check flows; exit 1 on any error
   parley simulate [flags] FLOW.json            chat with a flow in the terminal
   parley simulate --script SCRIPT FLOW.json    run a conversation script; exit 1 on a mismatch
@@ -37,6 +38,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
 	case "simulate":

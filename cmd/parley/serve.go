@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/flows/examples"
+	"github.com/parleyhq/parley/ui"
+	"github.com/parleyhq/parley/whatsapp"
+	"github.com/parleyhq/parley/whatsapp/sandbox"
+)
+
+// serveConfig is `parley serve`'s configuration: flags, defaulted from the
+// environment.
+type serveConfig struct {
+	addr, data, flowsDir                  string
+	apiURL, token, appSecret, verifyToken string
+	phoneNumberID, wabaID                 string
+	rate                                  float64
+	sandboxStatusDelay                    time.Duration
+	sandboxThroughput                     float64
+	shutdownTimeout, timerInterval        time.Duration
+	logLevel                              string
+	// sandbox: no access token, so the built-in sandbox stands in for Meta.
+	sandbox bool
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", env("PARLEY_ADDR", "127.0.0.1:8080"), "listen address (PARLEY_ADDR)")
+	fs.StringVar(&c.data, "data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
+	fs.StringVar(&c.flowsDir, "flows", env("PARLEY_FLOWS", ""), "a folder of flow files, validated and published at start (PARLEY_FLOWS)")
+	fs.StringVar(&c.apiURL, "whatsapp-api-url", env("WHATSAPP_API_URL", "https://graph.facebook.com/v23.0"), "Graph API base URL with version (WHATSAPP_API_URL)")
+	fs.StringVar(&c.token, "whatsapp-access-token", env("WHATSAPP_ACCESS_TOKEN", ""), "Cloud API access token; without one Parley runs the built-in sandbox (WHATSAPP_ACCESS_TOKEN)")
+	fs.StringVar(&c.appSecret, "whatsapp-app-secret", env("WHATSAPP_APP_SECRET", ""), "app secret that signs webhooks (WHATSAPP_APP_SECRET)")
+	fs.StringVar(&c.verifyToken, "whatsapp-verify-token", env("WHATSAPP_VERIFY_TOKEN", ""), "webhook verify token (WHATSAPP_VERIFY_TOKEN)")
+	fs.StringVar(&c.phoneNumberID, "whatsapp-phone-number-id", env("WHATSAPP_PHONE_NUMBER_ID", ""), "business phone number id (WHATSAPP_PHONE_NUMBER_ID)")
+	fs.StringVar(&c.wabaID, "whatsapp-waba-id", env("WHATSAPP_WABA_ID", ""), "WhatsApp Business Account id (WHATSAPP_WABA_ID)")
+	fs.Float64Var(&c.rate, "rate", engine.DefaultRate, "messages per second per phone number")
+	fs.DurationVar(&c.sandboxStatusDelay, "sandbox-status-delay", 50*time.Millisecond, "sandbox: delay between sent, delivered and read statuses")
+	fs.Float64Var(&c.sandboxThroughput, "sandbox-throughput", sandbox.DefaultThroughput, "sandbox: the throughput it enforces (130429 above it)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for requests and sends in flight")
+	fs.DurationVar(&c.timerInterval, "timer-interval", 200*time.Millisecond, "how often due timers are checked")
+	fs.StringVar(&c.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	c.sandbox = c.token == ""
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		fmt.Fprintln(stderr, "parley: -log-level:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := serve(ctx, c, log); err != nil {
+		log.Error("parley serve stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs Parley until ctx is done (SIGTERM or SIGINT): then it stops
+// accepting requests, lets those in flight commit, stops the dispatcher
+// and the timers, and closes the store.
+func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
+	if err := os.MkdirAll(c.data, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	store, err := boltstore.Open(filepath.Join(c.data, "parley.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	var sb *sandbox.Sandbox
+	if c.sandbox {
+		c.token, c.appSecret = sandbox.DefaultAccessToken, sandbox.DefaultAppSecret
+		c.phoneNumberID, c.wabaID = sandbox.DefaultPhoneNumberID, sandbox.DefaultWABAID
+		if c.verifyToken == "" {
+			c.verifyToken = "sandbox-verify-token"
+		}
+		sb = sandbox.New(sandbox.Config{
+			WebhookURL:  "http://" + c.addr + "/webhook/whatsapp",
+			StatusDelay: c.sandboxStatusDelay,
+			Throughput:  c.sandboxThroughput,
+		})
+		if _, err := sb.Start(); err != nil {
+			return fmt.Errorf("starting the sandbox: %w", err)
+		}
+		defer sb.Close()
+		c.apiURL = sb.GraphURL()
+		log.Warn("no WHATSAPP_ACCESS_TOKEN: running against the built-in WhatsApp sandbox; no message leaves this machine",
+			"sandbox", sb.URL(), "customers_write_to", sb.URL()+"/_sandbox/customers/{wa_id}/messages")
+	} else if c.appSecret == "" || c.phoneNumberID == "" {
+		return errors.New("with WHATSAPP_ACCESS_TOKEN set, WHATSAPP_APP_SECRET and WHATSAPP_PHONE_NUMBER_ID are required")
+	}
+	client := whatsapp.NewClient(c.apiURL, c.token, c.phoneNumberID)
+	reg := metrics.NewRegistry()
+	templates := engine.NewTemplateSet()
+	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates, Logger: log, Metrics: reg})
+	if err != nil {
+		return err
+	}
+
+	docs, err := startupFlows(c)
+	if err != nil {
+		return err
+	}
+	if sb != nil {
+		if err := seedSandboxTemplates(ctx, client, sb, c.wabaID, docs); err != nil {
+			return err
+		}
+	}
+	if c.wabaID != "" {
+		n, err := engine.SyncTemplates(ctx, client, c.wabaID, templates)
+		if err != nil {
+			log.Error("template sync failed; template sends are blocked until it succeeds", "err", err)
+		} else {
+			log.Info("templates synced", "count", n)
+		}
+	}
+	if err := publishAll(ctx, eng, docs, log); err != nil {
+		return err
+	}
+
+	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate})
+	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
+	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log})
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = disp.Run(bg) }()
+	go func() { defer wg.Done(); eng.RunTimers(bg, c.timerInterval) }()
+
+	listenErr := make(chan error, 1)
+	go func() { listenErr <- srv.Listen(c.addr) }()
+	log.Info("parley serving", "addr", "http://"+c.addr, "data", c.data, "sandbox", sb != nil)
+
+	select {
+	case err = <-listenErr:
+		err = fmt.Errorf("listening on %s: %w", c.addr, err)
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		log.Warn("http shutdown", "err", serr)
+	}
+	stopBG()
+	wg.Wait()
+	return err
+}
+
+// flowDoc is a flow file to publish at start.
+type flowDoc struct {
+	name string
+	data []byte
+}
+
+// startupFlows reads PARLEY_FLOWS, or the example flows in sandbox mode.
+func startupFlows(c serveConfig) ([]flowDoc, error) {
+	var fsys fs.FS
+	switch {
+	case c.flowsDir != "":
+		fsys = os.DirFS(c.flowsDir)
+	case c.sandbox:
+		fsys = examples.FS
+	default:
+		return nil, nil
+	}
+	names, err := fs.Glob(fsys, "*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var docs []flowDoc
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("reading flow %s: %w", n, err)
+		}
+		docs = append(docs, flowDoc{n, data})
+	}
+	return docs, nil
+}
+
+// publishAll publishes each flow file whose content differs from its
+// latest published version. A broken file stops the start, with every
+// problem listed: flows as files in git must not half-deploy.
+func publishAll(ctx context.Context, eng *engine.Engine, docs []flowDoc, log *slog.Logger) error {
+	var bad []string
+	for _, d := range docs {
+		f, problems := flows.Parse(d.data)
+		if problems.HasErrors() || f == nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", d.name, problems.Err()))
+			continue
+		}
+		if rec, err := eng.Store().Flow(ctx, f.ID); err == nil && rec.Published > 0 {
+			if v, err := eng.Store().FlowVersion(ctx, f.ID, rec.Published); err == nil && string(v.Doc) == string(d.data) {
+				continue
+			}
+		}
+		v, _, err := eng.Publish(ctx, d.data, "file:"+d.name)
+		if err != nil {
+			return fmt.Errorf("publishing %s: %w", d.name, err)
+		}
+		log.Info("flow published", "flow", v.Flow, "version", v.Version, "file", d.name)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("invalid flow files:\n%s", strings.Join(bad, "\n"))
+	}
+	return nil
+}
+
+// seedSandboxTemplates creates, through the Graph API, an approved sandbox
+// template for every template the flows name.
+func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sandbox.Sandbox, wabaID string, docs []flowDoc) error {
+	seen := map[string]bool{}
+	for _, d := range docs {
+		f, _ := flows.Parse(d.data)
+		if f == nil {
+			continue
+		}
+		for _, n := range f.Nodes {
+			if n.Template == nil || seen[n.Template.Name+"/"+n.Template.Language] {
+				continue
+			}
+			seen[n.Template.Name+"/"+n.Template.Language] = true
+			created, err := client.CreateTemplate(ctx, wabaID, engine.SandboxTemplate(n.Template))
+			if err != nil {
+				return fmt.Errorf("creating sandbox template %s: %w", n.Template.Name, err)
+			}
+			if err := sb.ApproveTemplate(created.ID); err != nil {
+				return fmt.Errorf("approving sandbox template %s: %w", n.Template.Name, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// DedupeRetention is how long inbound message ids are remembered: Meta
+// redelivers an unacknowledged webhook for up to 7 days (spec/whatsapp.md
+// §1.2), plus a margin.
+const DedupeRetention = 7*24*time.Hour + time.Hour
+
+// RunTimers fires due timers every interval of real time until ctx is done,
+// and forgets inbound ids older than DedupeRetention once an hour. Tests
+// call FireDueTimers directly on a ManualClock instead.
+func (e *Engine) RunTimers(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var lastPrune time.Time
+	for {
+		if _, err := e.FireDueTimers(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("firing timers", "err", err)
+		}
+		if now := e.clock.Now(); now.Sub(lastPrune) >= time.Hour {
+			if n, err := e.store.PruneInbound(ctx, now.Add(-DedupeRetention)); err != nil && ctx.Err() == nil {
+				e.log.Error("pruning inbound ids", "err", err)
+			} else if n > 0 {
+				e.log.Info("pruned inbound ids", "count", n)
+			}
+			lastPrune = now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,129 @@
+// Package ui is Parley's HTTP face: the WhatsApp webhook, health and
+// metrics, the JSON REST API, and (later) the embedded web app. It owns no
+// state: everything goes through the engine.
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/metrics"
+)
+
+// MaxBodyBytes caps any request body: a flow document (flows.MaxFlowBytes)
+// with room to spare. The webhook route has its own, smaller cap.
+const MaxBodyBytes = 5 << 20
+
+// Config wires a Server.
+type Config struct {
+	Engine *engine.Engine
+	// AppSecret signs webhooks (X-Hub-Signature-256); VerifyToken answers
+	// Meta's subscription handshake.
+	AppSecret   string
+	VerifyToken string
+	Metrics     *metrics.Registry
+	Logger      *slog.Logger
+	// Ready reports whether the server can take traffic (nil: always).
+	Ready func() error
+}
+
+// Server serves Parley over HTTP.
+type Server struct {
+	cfg     Config
+	app     *fiber.App
+	log     *slog.Logger
+	metrics serverMetrics
+}
+
+type serverMetrics struct {
+	webhooks metrics.Counter   // result
+	latency  metrics.Histogram // seconds to durable processing
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewRegistry()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.metrics = serverMetrics{
+		webhooks: cfg.Metrics.Counter("parley_webhooks_total", "Webhook requests by result (ok, bad_signature, malformed, too_large, error).", "result"),
+		latency:  cfg.Metrics.Histogram("parley_webhook_seconds", "Time from receiving a webhook to its events being durably processed.", metrics.LatencyBuckets),
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "parley",
+		BodyLimit:             MaxBodyBytes,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		ErrorHandler:          s.errorHandler,
+	})
+	s.routes()
+	return s
+}
+
+// App is the fiber app, for tests (app.Test) and embedding.
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) routes() {
+	s.app.Get("/webhook/whatsapp", s.verifyWebhook)
+	s.app.Post("/webhook/whatsapp", s.receiveWebhook)
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	s.app.Get("/readyz", s.readyz)
+	s.app.Get("/metrics", s.metricsHandler)
+	api := s.app.Group("/api/v1")
+	s.flowRoutes(api)
+	s.conversationRoutes(api)
+}
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Shutdown stops accepting connections and waits for requests in flight
+// (their events are committed before they answer), up to ctx's deadline.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.app.ShutdownWithContext(ctx)
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			return c.Status(fiber.StatusServiceUnavailable).SendString(err.Error())
+		}
+	}
+	return c.SendString("ready")
+}
+
+func (s *Server) metricsHandler(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
+	_, err := s.cfg.Metrics.WriteTo(c)
+	return err
+}
+
+// apiError is the body of every API error: a message, and for an invalid
+// flow its problems.
+type apiError struct {
+	Error    string `json:"error"`
+	Problems any    `json:"problems,omitempty"`
+}
+
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	code := fiber.StatusInternalServerError
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code = fe.Code
+	}
+	if code >= 500 {
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	return c.Status(code).JSON(apiError{Error: err.Error()})
+}

@@ -1,0 +1,73 @@
+package ui
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/whatsapp"
+)
+
+// verifyWebhook answers Meta's subscription handshake (spec/whatsapp.md
+// §1.1): the challenge echoed when the verify token matches, else 403.
+func (s *Server) verifyWebhook(c *fiber.Ctx) error {
+	challenge, ok := whatsapp.VerifyChallenge(c.Query("hub.mode"), c.Query("hub.verify_token"), c.Query("hub.challenge"), s.cfg.VerifyToken)
+	if !ok {
+		return c.Status(fiber.StatusForbidden).SendString("verification failed")
+	}
+	return c.SendString(challenge)
+}
+
+// receiveWebhook takes one webhook delivery. It answers 200 only once every
+// event in it is durably processed, so Meta redelivers anything not
+// acknowledged; redelivered messages are recognised by id and processed
+// once. A bad signature is refused with 401 and nothing is kept.
+func (s *Server) receiveWebhook(c *fiber.Ctx) error {
+	start := time.Now()
+	body := c.Body()
+	if len(body) > whatsapp.MaxWebhookBytes {
+		s.metrics.webhooks.Inc("too_large")
+		return c.Status(fiber.StatusRequestEntityTooLarge).SendString("payload too large")
+	}
+	if err := whatsapp.VerifySignature(body, c.Get(whatsapp.SignatureHeader), s.cfg.AppSecret); err != nil {
+		s.metrics.webhooks.Inc("bad_signature")
+		s.log.Warn("webhook refused", "reason", err.Error(), "ip", c.IP())
+		return c.Status(fiber.StatusUnauthorized).SendString("invalid signature")
+	}
+	batch, err := whatsapp.ParseWebhook(body)
+	if err != nil {
+		s.metrics.webhooks.Inc("malformed")
+		return c.Status(fiber.StatusBadRequest).SendString(err.Error())
+	}
+	ctx := c.UserContext()
+	eng := s.cfg.Engine
+	var failed error
+	for i := range batch.Messages {
+		m := &batch.Messages[i]
+		if _, err := eng.HandleInbound(ctx, engine.InboundFromWhatsApp(m)); err != nil {
+			s.log.Error("inbound message not processed", "wamid", m.ID, "err", err)
+			failed = errors.Join(failed, err)
+		}
+	}
+	for i := range batch.Statuses {
+		st := &batch.Statuses[i]
+		if err := eng.HandleStatus(ctx, st); err != nil {
+			s.log.Error("status not processed", "wamid", st.ID, "status", st.Status, "err", err)
+			failed = errors.Join(failed, err)
+		}
+	}
+	for _, e := range batch.Errors {
+		s.log.Warn("webhook error from Meta", "phone_number_id", e.PhoneNumberID, "code", e.Code, "title", e.Title, "details", e.Details)
+	}
+	if failed != nil {
+		// Not acknowledged: Meta redelivers, and what did commit is
+		// recognised then.
+		s.metrics.webhooks.Inc("error")
+		return c.Status(fiber.StatusInternalServerError).SendString("not processed; retry")
+	}
+	s.metrics.webhooks.Inc("ok")
+	s.metrics.latency.Observe(time.Since(start).Seconds())
+	return c.SendString("ok")
+}
