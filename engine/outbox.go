@@ -47,16 +47,23 @@ type DispatchOptions struct {
 // Dispatcher sends the outbox: in order per conversation, paced per phone
 // number and per customer, recording each message's state. A message whose
 // send had an unknown outcome is marked unknown and never sent again.
+//
+// It reads the outbox once in full at start, then only what was queued
+// since (by outbox sequence), keeping a queue per conversation in memory;
+// the store stays the truth, and a restart rebuilds the queues from it.
 type Dispatcher struct {
 	e    *Engine
 	opts DispatchOptions
 	now  func() time.Time // pacing runs on real time
 
 	mu        sync.Mutex
-	inflight  map[string]bool      // conversation → a send is under way
-	notBefore map[string]time.Time // conversation → retry after
-	attempts  map[uint64]int       // outbox seq → tries so far
-	numbers   map[string]*bucket   // phone number id → throughput
+	queues    map[string][]OutboxItem // conversation → its queued messages, in order
+	order     []string                // conversations with queued messages, oldest first
+	lastSeq   uint64                  // highest outbox sequence read
+	inflight  map[string]bool         // conversation → a send is under way
+	notBefore map[string]time.Time    // conversation → retry after
+	attempts  map[uint64]int          // outbox seq → tries so far
+	numbers   map[string]*bucket      // phone number id → throughput
 	pairs     map[ContactKey]*bucket
 	done      chan struct{}
 	depth     int
@@ -80,13 +87,13 @@ func (e *Engine) NewDispatcher(o DispatchOptions) *Dispatcher {
 		o.Poll = 250 * time.Millisecond
 	}
 	return &Dispatcher{
-		e: e, opts: o, now: time.Now,
+		e: e, opts: o, now: time.Now, queues: map[string][]OutboxItem{},
 		inflight: map[string]bool{}, notBefore: map[string]time.Time{}, attempts: map[uint64]int{},
 		numbers: map[string]*bucket{}, pairs: map[ContactKey]*bucket{}, done: make(chan struct{}, 1),
 	}
 }
 
-// Depth is the number of queued messages at the last look.
+// Depth is the number of messages queued or being sent.
 func (d *Dispatcher) Depth() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -107,10 +114,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for it := range jobs {
-				d.send(ctx, it)
-				d.mu.Lock()
-				delete(d.inflight, it.Message.Conversation)
-				d.mu.Unlock()
+				finished := d.send(ctx, it)
+				d.finish(it, finished)
 				select {
 				case d.done <- struct{}{}:
 				default:
@@ -123,11 +128,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		wait, err := d.round(ctx, jobs)
-		if err != nil && ctx.Err() == nil {
+		if err := d.read(ctx); err != nil && ctx.Err() == nil {
 			d.e.log.Error("reading the outbox", "err", err)
 		}
-		if ctx.Err() != nil {
+		wait, err := d.round(ctx, jobs)
+		if ctx.Err() != nil || err != nil {
 			return nil
 		}
 		if wait > d.opts.Poll || wait <= 0 {
@@ -144,41 +149,92 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
+// read appends what was queued since the last read to the per-conversation
+// queues.
+func (d *Dispatcher) read(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		after := d.lastSeq
+		d.mu.Unlock()
+		items, err := d.e.store.Outbox(ctx, after, 1000)
+		if err != nil {
+			return err
+		}
+		d.mu.Lock()
+		for _, it := range items {
+			conv := it.Message.Conversation
+			if len(d.queues[conv]) == 0 {
+				d.order = append(d.order, conv)
+			}
+			d.queues[conv] = append(d.queues[conv], it)
+			d.lastSeq = it.Seq
+			d.depth++
+		}
+		d.mu.Unlock()
+		if len(items) < 1000 {
+			return nil
+		}
+	}
+}
+
+// finish records a send's end: a message that left the outbox leaves its
+// queue; one to be retried stays at the head.
+func (d *Dispatcher) finish(it OutboxItem, dequeued bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	conv := it.Message.Conversation
+	delete(d.inflight, conv)
+	if !dequeued {
+		return
+	}
+	q := d.queues[conv]
+	if len(q) > 0 && q[0].Seq == it.Seq {
+		q = q[1:]
+		d.depth--
+	}
+	if len(q) == 0 {
+		delete(d.queues, conv)
+		delete(d.notBefore, conv)
+	} else {
+		d.queues[conv] = q
+	}
+}
+
 // round hands every conversation's first queued message that may go now to
 // the workers. It returns how long until a held-back message may go.
 func (d *Dispatcher) round(ctx context.Context, jobs chan<- OutboxItem) (time.Duration, error) {
-	items, err := d.e.store.Outbox(ctx, 0, 5000)
-	if err != nil {
-		return 0, err
-	}
 	d.mu.Lock()
-	d.depth = len(items)
+	// Drop conversations whose queues emptied, keeping the order.
+	live := d.order[:0]
+	for _, conv := range d.order {
+		if len(d.queues[conv]) > 0 {
+			live = append(live, conv)
+		}
+	}
+	d.order = live
+	convs := append([]string(nil), d.order...)
 	d.mu.Unlock()
-	seen := make(map[string]bool, len(items))
+
 	var soonest time.Duration
 	hold := func(w time.Duration) {
 		if soonest == 0 || w < soonest {
 			soonest = w
 		}
 	}
-	for _, it := range items {
-		conv := it.Message.Conversation
-		if seen[conv] {
-			continue // in order per conversation: only its first message
-		}
-		seen[conv] = true
+	for _, conv := range convs {
 		now := d.now()
 		d.mu.Lock()
-		busy := d.inflight[conv]
-		nb := d.notBefore[conv]
+		q := d.queues[conv]
+		busy, nb := d.inflight[conv], d.notBefore[conv]
 		d.mu.Unlock()
-		if busy {
+		if busy || len(q) == 0 {
 			continue
 		}
 		if now.Before(nb) {
 			hold(nb.Sub(now))
 			continue
 		}
+		it := q[0] // in order per conversation: only its first message
 		if w := d.pair(it.Message.Contact).take(now); w > 0 {
 			hold(w)
 			continue
@@ -253,8 +309,9 @@ func (d *Dispatcher) settle(ctx context.Context) error {
 	}
 }
 
-// send takes one message through the wire and records the outcome.
-func (d *Dispatcher) send(ctx context.Context, it OutboxItem) {
+// send takes one message through the wire and records the outcome. It
+// reports whether the message left the outbox (false: retry later).
+func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 	e := d.e
 	var out *whatsapp.OutboundMessage
 	proceed := false
@@ -284,10 +341,10 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) {
 	if err != nil {
 		e.log.Error("preparing a send", "conversation", it.Message.Conversation, "err", err)
 		d.retryLater(it, time.Second)
-		return
+		return false
 	}
 	if !proceed {
-		return
+		return true
 	}
 	start := time.Now()
 	res, sendErr := d.opts.Sender.Send(ctx, out)
@@ -302,7 +359,8 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) {
 	d.attempts[it.Seq]++
 	attempts := d.attempts[it.Seq]
 	d.mu.Unlock()
-	if class == whatsapp.Retry && attempts < MaxSendAttempts {
+	retry := class == whatsapp.Retry && attempts < MaxSendAttempts
+	if retry {
 		wait := whatsapp.RetryAfter(sendErr)
 		if wait <= 0 {
 			wait = backoff(attempts)
@@ -334,8 +392,13 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) {
 		})
 	}
 	if err != nil {
+		// The outcome is not recorded; the message stays in state sending
+		// and the next start settles it as unknown. Hold the conversation.
 		e.log.Error("recording a send", "conversation", it.Message.Conversation, "err", err)
+		d.retryLater(it, time.Minute)
+		return false
 	}
+	return !retry
 }
 
 func (d *Dispatcher) retryLater(it OutboxItem, wait time.Duration) {
