@@ -46,6 +46,7 @@ type Engine struct {
 	templates Templates
 	log       *slog.Logger
 	locks     keyLocks
+	cache     stateCache
 	metrics   engineMetrics
 	// outboxKick wakes the dispatcher after a commit queued messages.
 	outboxKick chan struct{}
@@ -141,15 +142,9 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 	}
 	key := in.Key()
 	defer e.locks.lock(key)()
-	if in.ID != "" {
-		seen, err := e.store.Seen(ctx, in.ID)
-		if err != nil {
-			return Outcome{}, fmt.Errorf("checking inbound %s: %w", in.ID, err)
-		}
-		if seen {
-			return Outcome{Duplicate: true}, nil
-		}
-	}
+	// A redelivered message is caught by Commit, which refuses its change
+	// whole (ErrDuplicate); reading the dedupe key first would cost every
+	// message a store read to save the rare duplicate some work.
 	now := e.clock.Now()
 	t, err := e.begin(ctx, key, now)
 	if err != nil {
@@ -243,6 +238,11 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) error {
 	}
 	switch tm.Kind {
 	case TimerExpire:
+		if due := t.expiresAt(); due.After(now) {
+			// There was activity since the timer was set: wait out the rest.
+			t.conv.Timers = append(t.conv.Timers, Timer{Due: due, Kind: TimerExpire, Contact: tm.Contact, Conversation: tm.Conversation})
+			break
+		}
 		t.finish(Expired, "")
 	case TimerTimeout:
 		t.run(tm.Node, timeoutEvent())

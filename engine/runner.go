@@ -46,12 +46,16 @@ type turn struct {
 // begin loads a contact (new if unknown) and its running conversation.
 func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*turn, error) {
 	t := &turn{e: e, ctx: ctx, now: now}
-	c, err := e.store.Contact(ctx, key)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		c = &Contact{Key: key}
-	case err != nil:
-		return nil, fmt.Errorf("loading contact %s: %w", key, err)
+	c, conv, cached := e.cache.get(key)
+	if !cached {
+		var err error
+		c, err = e.store.Contact(ctx, key)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			c = &Contact{Key: key}
+		case err != nil:
+			return nil, fmt.Errorf("loading contact %s: %w", key, err)
+		}
 	}
 	t.contact = c
 	t.change.Contact = c
@@ -59,9 +63,11 @@ func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*tur
 	if c.Conversation == "" {
 		return t, nil
 	}
-	conv, err := e.store.Conversation(ctx, c.Conversation)
-	if err != nil {
-		return nil, fmt.Errorf("loading conversation %s: %w", c.Conversation, err)
+	if conv == nil {
+		var err error
+		if conv, err = e.store.Conversation(ctx, c.Conversation); err != nil {
+			return nil, fmt.Errorf("loading conversation %s: %w", c.Conversation, err)
+		}
 	}
 	if conv.Status.Done() {
 		c.Conversation = ""
@@ -103,15 +109,23 @@ func (t *turn) start(v flowVersion) {
 	t.touch()
 }
 
-// touch records activity: the conversation's idle expiry starts again.
+// touch records activity: the conversation's idle expiry counts from now.
+// The expiry timer is not moved on every message (that would cost two
+// writes per event); when it fires early, it is set again for the rest of
+// the idle time (see fireTimer).
 func (t *turn) touch() {
 	conv := t.conv
 	conv.LastActivityAt = t.now
-	conv.Timers = withoutKind(conv.Timers, TimerExpire)
-	conv.Timers = append(conv.Timers, Timer{
-		Due: t.now.Add(t.flow.Expiry()), Kind: TimerExpire, Contact: conv.Contact, Conversation: conv.ID,
-	})
+	for _, tm := range conv.Timers {
+		if tm.Kind == TimerExpire {
+			return
+		}
+	}
+	t.addTimer(TimerExpire, "", t.flow.Expiry())
 }
+
+// expiresAt is when the conversation expires if nothing else happens.
+func (t *turn) expiresAt() time.Time { return t.conv.LastActivityAt.Add(t.flow.Expiry()) }
 
 // record appends a message to the conversation's transcript.
 func (t *turn) record(m *Message) {
@@ -318,9 +332,12 @@ func (t *turn) commit() error {
 			}
 		}
 	}
+	key := t.contact.Key
 	if err := t.e.store.Commit(t.ctx, &t.change); err != nil {
-		return fmt.Errorf("committing %s: %w", t.contact.Key, err)
+		t.e.cache.forget(key)
+		return fmt.Errorf("committing %s: %w", key, err)
 	}
+	t.e.cache.put(key, t.contact, t.conv)
 	for _, m := range t.change.Messages {
 		if m.State == Queued {
 			select {

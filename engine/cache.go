@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"maps"
+	"sync"
+)
+
+// stateCacheSize bounds the contacts whose state the engine keeps in memory.
+const stateCacheSize = 50_000
+
+// stateCache keeps the latest committed contact and running conversation of
+// recently active contacts, so that an event does not read and decode them
+// from the store again. It is written only after a successful commit, under
+// the contact's lock, and the engine is the store's only writer of contacts
+// and conversations (bbolt's file lock makes the process the only one), so
+// it never disagrees with the store. Entries are handed out as copies: a
+// turn may change its copy freely and throw it away when its commit fails.
+type stateCache struct {
+	mu sync.Mutex
+	m  map[ContactKey]cachedState
+}
+
+type cachedState struct {
+	contact *Contact
+	conv    *Conversation // nil when no conversation is running
+}
+
+func (c *stateCache) get(k ContactKey) (*Contact, *Conversation, bool) {
+	c.mu.Lock()
+	s, ok := c.m[k]
+	c.mu.Unlock()
+	if !ok {
+		return nil, nil, false
+	}
+	return s.contact.clone(), s.conv.clone(), true
+}
+
+func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
+	if conv != nil && (conv.Status.Done() || contact.Conversation != conv.ID) {
+		conv = nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[ContactKey]cachedState)
+	}
+	if _, ok := c.m[k]; !ok && len(c.m) >= stateCacheSize {
+		for old := range c.m { // evict one, at random
+			delete(c.m, old)
+			break
+		}
+	}
+	c.m[k] = cachedState{contact.clone(), conv.clone()}
+}
+
+func (c *stateCache) forget(k ContactKey) {
+	c.mu.Lock()
+	delete(c.m, k)
+	c.mu.Unlock()
+}
+
+// clone copies a contact deeply enough that changing the copy never
+// changes the original: nested values are replaced, never edited in place.
+func (c *Contact) clone() *Contact {
+	if c == nil {
+		return nil
+	}
+	x := *c
+	x.Tags = append([]string(nil), c.Tags...)
+	x.Fields = maps.Clone(c.Fields)
+	return &x
+}
+
+// clone copies a conversation likewise.
+func (c *Conversation) clone() *Conversation {
+	if c == nil {
+		return nil
+	}
+	x := *c
+	x.Vars = maps.Clone(c.Vars)
+	x.Timers = append([]Timer(nil), c.Timers...)
+	return &x
+}
