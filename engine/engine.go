@@ -369,6 +369,16 @@ func (e *Engine) Publish(ctx context.Context, doc []byte, by string) (*FlowVersi
 	if problems.HasErrors() || f == nil {
 		return nil, problems, ErrInvalidFlow
 	}
+	defer e.lockFlow(f.ID)()
+	return e.publish(ctx, doc, by)
+}
+
+// publish is Publish under the flow's lock.
+func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*FlowVersion, flows.Problems, error) {
+	f, problems := flows.Parse(doc)
+	if problems.HasErrors() || f == nil {
+		return nil, problems, ErrInvalidFlow
+	}
 	rec, err := e.store.Flow(ctx, f.ID)
 	if errors.Is(err, ErrNotFound) {
 		rec = &FlowRecord{ID: f.ID}
@@ -422,6 +432,9 @@ func (e *Engine) latest(ctx context.Context, id string) (flowVersion, error) {
 	}
 	if rec.Published == 0 {
 		return flowVersion{}, fmt.Errorf("flow %s is not published: %w", id, ErrNotFound)
+	}
+	if rec.Archived {
+		return flowVersion{}, fmt.Errorf("flow %s is archived: %w", id, ErrNotFound)
 	}
 	f, err := e.Flow(ctx, id, rec.Published)
 	return flowVersion{f, rec.Published}, err

@@ -30,6 +30,11 @@ const (
 	// MaxSendAttempts bounds retries of one message; after it the message
 	// fails with the last error.
 	MaxSendAttempts = 12
+	// SendTimeout bounds one send, the record of its outcome included. A
+	// send under way when the dispatcher stops is finished within it rather
+	// than cut off: cut off, its outcome could not be recorded, and the
+	// next start would have to mark it unknown and never send it.
+	SendTimeout = 30 * time.Second
 )
 
 // DispatchOptions configure the outbox dispatcher.
@@ -100,9 +105,10 @@ func (d *Dispatcher) Depth() int {
 	return d.depth
 }
 
-// Run sends until ctx is done. First it settles what a crash left behind:
-// a message marked sending may or may not have reached Meta, so it becomes
-// unknown rather than being sent twice.
+// Run sends until ctx is done, then lets the sends under way finish (each
+// within SendTimeout) and records their outcomes before it returns. First
+// it settles what a crash left behind: a message marked sending may or may
+// not have reached Meta, so it becomes unknown rather than being sent twice.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := d.settle(ctx); err != nil {
 		return err
@@ -114,7 +120,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for it := range jobs {
-				finished := d.send(ctx, it)
+				// Not ctx: stopping must not cut a send off between the
+				// wire and the record of its outcome.
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SendTimeout)
+				finished := d.send(sctx, it)
+				cancel()
 				d.finish(it, finished)
 				select {
 				case d.done <- struct{}{}:
@@ -380,6 +390,12 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 			case whatsapp.Success:
 				m.WAMID = res.WAMID
 				m.advance(Accepted)
+				if m.State != SendFailed {
+					// An earlier attempt's throttling is history, not this
+					// message's error (a failed status that overtook this
+					// record is, and stays).
+					m.ErrorCode, m.Error = 0, ""
+				}
 				e.metrics.sends.Inc("accepted", "")
 			case whatsapp.Ambiguous:
 				m.State, m.Error = Unknown, sendErr.Error()

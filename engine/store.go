@@ -102,6 +102,11 @@ type Store interface {
 	UpdateMessage(ctx context.Context, outboxSeq uint64, m *Message, done bool) error
 	// Conversations lists the conversations of a contact, oldest first.
 	Conversations(ctx context.Context, contact ContactKey) ([]*Conversation, error)
+	// ListConversations lists the conversations that pass f, newest
+	// activity first (CompareActivity), one page of up to f.Limit after
+	// f.Cursor. It returns the cursor of the next page, "" after the last
+	// one, and ErrInvalidCursor for a cursor it did not make.
+	ListConversations(ctx context.Context, f ConversationFilter) ([]*Conversation, string, error)
 
 	// SaveFlow stores a flow record (its draft).
 	SaveFlow(ctx context.Context, r *FlowRecord) error

@@ -1,6 +1,187 @@
 package ui
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"time"
 
-// conversationRoutes registers the conversations API (being written).
-func (s *Server) conversationRoutes(api fiber.Router) {}
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/flows"
+)
+
+// conversationRoutes registers the conversations API: the listing with
+// filters and cursor paging, one conversation with its transcript, and a
+// contact with its 24-hour window. See README.md, "REST API".
+//
+// Customer text (messages, names, variables) comes back as JSON string
+// data, as it was received: whoever shows it escapes it.
+func (s *Server) conversationRoutes(api fiber.Router) {
+	api.Get("/conversations", s.listConversations)
+	api.Get("/conversations/:id", s.getConversation)
+	api.Get("/contacts/:key", s.getContact)
+}
+
+// Page sizes of GET /conversations: a screenful by default, and a cap so
+// that one request cannot make the store decode everything at once.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+// conversationItem is a conversation in a listing.
+type conversationItem struct {
+	ID             string            `json:"id"`
+	Contact        engine.ContactKey `json:"contact"`
+	Flow           string            `json:"flow"`
+	Version        int               `json:"version"`
+	Node           string            `json:"node"`
+	Status         engine.Status     `json:"status"`
+	Reason         string            `json:"reason,omitempty"`
+	StartedAt      time.Time         `json:"started_at"`
+	LastActivityAt time.Time         `json:"last_activity_at"`
+}
+
+func itemOf(c *engine.Conversation) conversationItem {
+	return conversationItem{
+		ID: c.ID, Contact: c.Contact, Flow: c.Flow, Version: c.Version, Node: c.Node,
+		Status: c.Status, Reason: c.Reason, StartedAt: c.StartedAt, LastActivityAt: c.LastActivityAt,
+	}
+}
+
+// transcriptEntry is one transcript message: who, when, where in the flow,
+// a one-line rendering (engine.Render), the message itself, and for
+// outbound messages the delivery state (queued, sending, accepted, sent,
+// delivered, read, failed with Meta's code and error, or unknown).
+type transcriptEntry struct {
+	Seq       uint64              `json:"seq"`
+	Direction engine.Direction    `json:"direction"`
+	Sender    string              `json:"sender"`
+	At        time.Time           `json:"at"`
+	Node      string              `json:"node,omitempty"`
+	Text      string              `json:"text"`
+	Inbound   *flows.Reply        `json:"inbound,omitempty"`
+	Message   *flows.Message      `json:"message,omitempty"`
+	Template  *flows.TemplateSend `json:"template,omitempty"`
+	State     engine.MessageState `json:"state,omitempty"`
+	WAMID     string              `json:"wamid,omitempty"`
+	ErrorCode int                 `json:"error_code,omitempty"`
+	Error     string              `json:"error,omitempty"`
+}
+
+func entryOf(m *engine.Message) transcriptEntry {
+	return transcriptEntry{
+		Seq: m.Seq, Direction: m.Direction, Sender: m.Sender, At: m.At, Node: m.Node,
+		Text: engine.Render(m), Inbound: m.Inbound, Message: m.Message, Template: m.Template,
+		State: m.State, WAMID: m.WAMID, ErrorCode: m.ErrorCode, Error: m.Error,
+	}
+}
+
+// windowView is a contact's 24-hour window as of the request. ExpiresAt is
+// when free-form sends stop (engine.WindowExpiry: the margin is already
+// taken off), in the past for a window that has closed, absent when the
+// customer never wrote or Meta closed it early.
+type windowView struct {
+	Open             bool      `json:"open"`
+	ExpiresAt        time.Time `json:"expires_at,omitzero"`
+	RemainingSeconds int64     `json:"remaining_seconds"`
+}
+
+func (s *Server) windowOf(c *engine.Contact) windowView {
+	now := s.cfg.Engine.Clock().Now()
+	w := windowView{Open: engine.WindowOpen(c, now), ExpiresAt: engine.WindowExpiry(c)}
+	if w.Open {
+		w.RemainingSeconds = int64(w.ExpiresAt.Sub(now) / time.Second)
+	}
+	return w
+}
+
+// validStatus is every status a filter may name.
+var validStatus = map[engine.Status]bool{
+	engine.Active: true, engine.Waiting: true, engine.Agent: true,
+	engine.Ended: true, engine.Expired: true, engine.Failed: true,
+}
+
+func (s *Server) listConversations(c *fiber.Ctx) error {
+	f := engine.ConversationFilter{
+		Status:  engine.Status(c.Query("status")),
+		Flow:    c.Query("flow"),
+		Contact: engine.ContactKey(c.Query("contact")),
+		Cursor:  c.Query("cursor"),
+		Limit:   DefaultPageSize,
+	}
+	if f.Status != "" && !validStatus[f.Status] {
+		return fiber.NewError(fiber.StatusBadRequest, "status must be one of active, waiting, agent, ended, expired, failed")
+	}
+	if q := c.Query("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > MaxPageSize {
+			return fiber.NewError(fiber.StatusBadRequest, "limit must be a number from 1 to "+strconv.Itoa(MaxPageSize))
+		}
+		f.Limit = n
+	}
+	convs, next, err := s.cfg.Engine.Store().ListConversations(c.UserContext(), f)
+	if err != nil {
+		return apiErr(err, "conversation")
+	}
+	items := make([]conversationItem, 0, len(convs))
+	for _, conv := range convs {
+		items = append(items, itemOf(conv))
+	}
+	return c.JSON(fiber.Map{"conversations": items, "next_cursor": next})
+}
+
+// getConversation is one conversation whole (vars, timers, queue…) with
+// its contact's window and its transcript, oldest message first.
+func (s *Server) getConversation(c *fiber.Ctx) error {
+	id, err := param(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, st := c.UserContext(), s.cfg.Engine.Store()
+	conv, err := st.Conversation(ctx, id)
+	if err != nil {
+		return apiErr(err, "conversation")
+	}
+	msgs, err := st.Transcript(ctx, id)
+	if err != nil {
+		return err
+	}
+	transcript := make([]transcriptEntry, 0, len(msgs))
+	for _, m := range msgs {
+		transcript = append(transcript, entryOf(m))
+	}
+	contact, err := st.Contact(ctx, conv.Contact)
+	if errors.Is(err, engine.ErrNotFound) {
+		// A conversation always has its contact; without one, no window.
+		contact = &engine.Contact{Key: conv.Contact}
+	} else if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"conversation": conv, "window": s.windowOf(contact), "transcript": transcript})
+}
+
+// getContact is a contact with its window and its conversations, newest
+// first.
+func (s *Server) getContact(c *fiber.Ctx) error {
+	key, err := param(c, "key")
+	if err != nil {
+		return err
+	}
+	ctx, st := c.UserContext(), s.cfg.Engine.Store()
+	contact, err := st.Contact(ctx, engine.ContactKey(key))
+	if err != nil {
+		return apiErr(err, "contact")
+	}
+	convs, err := st.Conversations(ctx, contact.Key)
+	if err != nil {
+		return err
+	}
+	items := make([]conversationItem, 0, len(convs))
+	for _, conv := range slices.Backward(convs) {
+		items = append(items, itemOf(conv))
+	}
+	return c.JSON(fiber.Map{"contact": contact, "window": s.windowOf(contact), "conversations": items})
+}

@@ -67,6 +67,10 @@ func New(cfg Config) *Server {
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          s.errorHandler,
 	})
+	s.app.Use(func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		return c.Next()
+	})
 	s.routes()
 	return s
 }
@@ -122,8 +126,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if errors.As(err, &fe) {
 		code = fe.Code
 	}
+	msg := err.Error()
 	if code >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		msg = "internal error; see the server log"
 	}
-	return c.Status(code).JSON(apiError{Error: err.Error()})
+	return c.Status(code).JSON(apiError{Error: msg})
 }

@@ -20,9 +20,12 @@
 // order is time order. So DueTimers and NextTimer read the front of timers
 // and start-up never scans conversations; PruneInbound reads the front of
 // inbound_by_time; a transcript, a contact's conversations and a flow's
-// versions are each one range scan. Ids, keys, timer kinds and nodes must
-// not contain a NUL byte, which ends their part of a composite key; times
-// stored in keys must lie between the years 1678 and 2262.
+// versions are each one range scan. The one read that is not is
+// ListConversations, the admin listing: without an index by activity it
+// reads every conversation (one contact's, when the filter names one).
+// Ids, keys, timer kinds and nodes must not contain a NUL byte, which ends
+// their part of a composite key; times stored in keys must lie between the
+// years 1678 and 2262.
 //
 // # Group commit
 //

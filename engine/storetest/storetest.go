@@ -23,6 +23,7 @@
 // limit <= 0 means no limit; Commit never appends over a stored message,
 // and its Updates never enqueue;
 // DeleteTimers apply before SetTimers; Conversations orders by StartedAt;
+// ListConversations ends its last page with no cursor, even a full one;
 // SaveFlow never moves Published back; a Commit with a cancelled ctx
 // commits nothing; Close twice returns ErrClosed.
 package storetest
@@ -59,6 +60,7 @@ func Run(t *testing.T, open Open) {
 		{"ContactRoundTrip", testContactRoundTrip},
 		{"ConversationRoundTrip", testConversationRoundTrip},
 		{"ConversationsOfContact", testConversationsOfContact},
+		{"ListConversations", testListConversations},
 		{"CommitAtomicDuplicate", testCommitAtomicDuplicate},
 		{"CommitWithoutInboundID", testCommitWithoutInboundID},
 		{"CommitNeverRewritesMessage", testCommitNeverRewritesMessage},

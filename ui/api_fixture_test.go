@@ -1,0 +1,276 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/ui"
+)
+
+// The fixture's world, frozen: one business number, three customers, three
+// flows. Every scenario runs on a fresh copy (seed) built by driving the
+// real engine over a real bbolt file, so what the API reads is what the
+// engine wrote.
+const phone = "100000000000001"
+
+var t0 = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+
+// Customers and their conversations' ids as the engine numbers them.
+const (
+	ann = "15551234567" // echo v1, waiting; said <script>; one reply delivered, one failed
+	bob = "15557654321" // promo v1 (ended), then echo v2 (waiting)
+	cyd = "15550000003" // echo v1, timed out: ended
+)
+
+func key(wa string) engine.ContactKey { return engine.NewContactKey(phone, wa) }
+func convID(wa string, n int) string  { return fmt.Sprintf("%s#%d", key(wa), n) }
+
+// pathID escapes an id for a URL path as clients must: '#' would start a
+// fragment. ':' is left as it is (it is valid in a path).
+func pathID(id string) string { return strings.ReplaceAll(id, "#", "%23") }
+
+// echoFlow answers every message with its text; v2 says "v2 heard".
+const echoFlow = `{"format": "parley/flow@1", "id": "echo", "name": "Echo", "start": "ask",
+ "triggers": [{"type": "any"}],
+ "nodes": [
+  {"id": "ask", "type": "wait_reply", "save_as": "said", "timeout": "1h", "on_timeout": "bye", "next": "answer"},
+  {"id": "answer", "type": "send", "message": {"type": "text", "text": "you said {{ vars.said }}"}, "next": "ask"},
+  {"id": "bye", "type": "send", "message": {"type": "text", "text": "bye"}}
+ ]}`
+
+var echoFlowV2 = strings.Replace(echoFlow, "you said", "v2 heard", 1)
+
+// promoFlow sends one offer on the keyword "promo" and ends.
+const promoFlow = `{"format": "parley/flow@1", "id": "promo", "name": "Promo", "start": "offer",
+ "triggers": [{"type": "keyword", "keywords": ["promo"]}],
+ "nodes": [
+  {"id": "offer", "type": "send", "message": {"type": "text", "text": "20% off today"}}
+ ]}`
+
+// promoDraft renames the promo flow: a draft with unpublished changes.
+var promoDraft = strings.Replace(promoFlow, `"Promo"`, `"Promo (spring)"`, 1)
+
+// brokenFlow is a draft that parses but cannot be published: its start
+// node leads nowhere.
+const brokenFlow = `{"format": "parley/flow@1", "id": "survey", "name": "Survey", "start": "q",
+ "nodes": [
+  {"id": "q", "type": "send", "message": {"type": "text", "text": "How did we do?"}, "next": "nowhere"}
+ ]}`
+
+const scriptText = `<script>alert("x")</script>`
+
+type fixture struct {
+	t     *testing.T
+	ctx   context.Context
+	clock *engine.ManualClock
+	store engine.Store
+	eng   *engine.Engine
+	srv   *ui.Server
+	seq   int
+}
+
+// newFixture is an empty Parley: no flows, no contacts.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st}
+	log := slog.New(slog.DiscardHandler)
+	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: engine.NewTemplateSet(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log})
+	return f
+}
+
+// seeded is the fixture's world:
+//
+//	flows:  echo   published v2 (= draft)          status published
+//	        promo  published v1, renamed in draft  status changed
+//	        survey draft only, with errors         status draft
+//	t0         cyd "hi"     → echo v1, cyd#1 waits
+//	t0+1h1m    timers       → cyd#1 times out, "bye", ended
+//	t0+2h      ann "hi"     → echo v1, ann#1 waits
+//	           echo v2 published
+//	t0+2h1m    bob "promo"  → promo v1, bob#1 ended
+//	t0+2h2m    bob "hi"     → echo v2, bob#2 waits
+//	t0+2h3m    ann "order 42"         → "you said order 42"     delivered
+//	t0+2h4m    ann "<script>…"        → "you said <script>…"    failed 131047
+func seeded(t *testing.T) *fixture {
+	f := newFixture(t)
+	f.publish(echoFlow)
+	f.publish(promoFlow)
+	f.saveDraft("promo", promoDraft)
+	f.saveDraft("survey", brokenFlow)
+
+	f.say(cyd, "hi")
+	f.clock.Set(t0.Add(time.Hour + time.Minute))
+	if _, err := f.eng.FireDueTimers(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(t0.Add(2 * time.Hour))
+	f.say(ann, "hi")
+	f.publish(echoFlowV2)
+	f.clock.Set(t0.Add(2*time.Hour + time.Minute))
+	f.say(bob, "promo")
+	f.clock.Set(t0.Add(2*time.Hour + 2*time.Minute))
+	f.say(bob, "hi")
+	f.clock.Set(t0.Add(2*time.Hour + 3*time.Minute))
+	f.say(ann, "order 42")
+	f.deliver(ann, engine.Delivered, 0, "")
+	f.clock.Set(t0.Add(2*time.Hour + 4*time.Minute))
+	f.say(ann, scriptText)
+	f.deliver(ann, engine.SendFailed, 131047, "Re-engagement message")
+	return f
+}
+
+func (f *fixture) publish(doc string) {
+	f.t.Helper()
+	if _, problems, err := f.eng.Publish(f.ctx, []byte(doc), "seed"); err != nil {
+		f.t.Fatalf("publish: %v\n%v", err, problems.Err())
+	}
+}
+
+func (f *fixture) saveDraft(id, doc string) {
+	f.t.Helper()
+	if _, _, err := f.eng.SaveDraft(f.ctx, id, []byte(doc), "seed"); err != nil {
+		f.t.Fatalf("draft %s: %v", id, err)
+	}
+}
+
+func (f *fixture) say(wa, text string) engine.Outcome {
+	f.t.Helper()
+	f.seq++
+	out, err := f.eng.HandleInbound(f.ctx, &engine.Inbound{
+		PhoneNumberID: phone, ID: fmt.Sprintf("wamid.in.%d", f.seq), WaID: wa, Name: "Customer " + wa,
+		At: f.clock.Now(), Reply: flows.Reply{Type: flows.MsgText, Text: text},
+	})
+	if err != nil {
+		f.t.Fatalf("inbound %q from %s: %v", text, wa, err)
+	}
+	return out
+}
+
+// deliver moves every queued message to wa to state, as the dispatcher and
+// Meta's status webhooks would.
+func (f *fixture) deliver(wa string, state engine.MessageState, code int, msg string) {
+	f.t.Helper()
+	items, err := f.store.Outbox(f.ctx, 0, 0)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, it := range items {
+		m := it.Message
+		if m.Contact != key(wa) {
+			continue
+		}
+		m.State, m.WAMID, m.ErrorCode, m.Error = state, fmt.Sprintf("wamid.out.%d", it.Seq), code, msg
+		if err := f.store.UpdateMessage(f.ctx, it.Seq, m, true); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// do sends one request to the app and returns the status and body.
+func (f *fixture) do(method, url, body string, header map[string]string) (int, []byte) {
+	f.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, url, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := f.srv.App().Test(req, -1)
+	if err != nil {
+		f.t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusNoContent && len(b) > 0 && !json.Valid(b) {
+		f.t.Errorf("%s %s: the body is not JSON: %s", method, url, b)
+	}
+	return resp.StatusCode, b
+}
+
+// decode decodes a JSON body into v, or fails the test.
+func decode[T any](t *testing.T, body []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("decoding %s: %v", body, err)
+	}
+	return v
+}
+
+// scenario is one API request and what its answer must hold (pocketbase's
+// ApiScenario): the status, strings the body must and must not contain,
+// and for what a string cannot say, a check of its own.
+type scenario struct {
+	name   string
+	method string
+	url    string
+	body   string
+	header map[string]string
+	// before changes the seeded world first.
+	before  func(t *testing.T, f *fixture)
+	status  int
+	want    []string
+	notWant []string
+	// after checks the body further, or the world after the request.
+	after func(t *testing.T, f *fixture, body []byte)
+}
+
+// run runs every scenario on a fresh seeded world, in parallel.
+func run(t *testing.T, scenarios []scenario) {
+	t.Helper()
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			f := seeded(t)
+			if sc.before != nil {
+				sc.before(t, f)
+			}
+			status, body := f.do(sc.method, sc.url, sc.body, sc.header)
+			if status != sc.status {
+				t.Errorf("status %d, want %d; body %s", status, sc.status, body)
+			}
+			for _, w := range sc.want {
+				if !strings.Contains(string(body), w) {
+					t.Errorf("body lacks %s\nbody: %s", w, body)
+				}
+			}
+			for _, w := range sc.notWant {
+				if strings.Contains(string(body), w) {
+					t.Errorf("body holds %s\nbody: %s", w, body)
+				}
+			}
+			if sc.after != nil && !t.Failed() {
+				sc.after(t, f, body)
+			}
+		})
+	}
+}
