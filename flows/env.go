@@ -2,6 +2,7 @@ package flows
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -87,14 +88,18 @@ type Conversation struct {
 	StartedAt time.Time `expr:"started_at"`
 }
 
-// HasAnyWord reports whether text contains any of words as a whole word,
-// ignoring case and accents.
-func HasAnyWord(text string, words []string) bool {
+// HasAnyWord reports whether text contains any of keywords as whole words,
+// ignoring case and accents. A keyword of several words ("opening hours",
+// "e-mail") matches those words side by side.
+func HasAnyWord(text string, keywords []string) bool {
 	fields := Words(text)
-	for _, w := range words {
-		w = Fold(w)
-		for _, f := range fields {
-			if f == w {
+	for _, kw := range keywords {
+		kws := Words(kw)
+		if len(kws) == 0 || len(kws) > len(fields) {
+			continue
+		}
+		for i := 0; i+len(kws) <= len(fields); i++ {
+			if slices.Equal(fields[i:i+len(kws)], kws) {
 				return true
 			}
 		}

@@ -110,18 +110,18 @@ func (c *checker) flowLevel() {
 	for k, in := range f.Interrupts {
 		p := fmt.Sprintf("/interrupts/%d", k)
 		c.target(p+"/goto", in.Goto)
-		c.firstWords(p+"/keywords", in.Keywords)
+		c.keywords(p+"/keywords", in.Keywords)
 	}
 	for k, t := range f.Triggers {
 		if t.Type == "keyword" {
-			c.firstWords(fmt.Sprintf("/triggers/%d/keywords", k), t.Keywords)
+			c.keywords(fmt.Sprintf("/triggers/%d/keywords", k), t.Keywords)
 		}
 	}
 }
 
-// firstWords checks keywords that are compared with the first words of a
-// message (triggers, interrupts): a keyword needs a letter or digit.
-func (c *checker) firstWords(ptr string, keywords []string) {
+// keywords checks keywords (triggers, interrupts, auto_reply rules): each
+// needs a letter or digit, since words are compared without punctuation.
+func (c *checker) keywords(ptr string, keywords []string) {
 	for j, kw := range keywords {
 		if kw == "" {
 			continue // the schema reports it
@@ -267,6 +267,7 @@ func (c *checker) node(i int, n *Node) {
 		}
 		for k, r := range n.Rules {
 			rp := fmt.Sprintf("%s/rules/%d", p, k)
+			c.keywords(rp+"/keywords", r.Keywords)
 			if r.Pattern != "" {
 				if _, err := Regexp(r.Pattern); err != nil {
 					c.errorf(rp+"/pattern", "is not a valid regular expression: %s", strings.TrimPrefix(firstLine(err.Error()), "error parsing regexp: "))

@@ -19,12 +19,14 @@ import (
 //	           "closed_reply": {"type": "text", "text": "We open at 9."}}}
 //
 // The first matching rule answers (keywords match whole words, ignoring case
-// and accents; pattern is a regular expression; when an expression); outside
-// hours the closed_reply answers instead. Then the flow follows that rule's
-// next, else the node's next; with neither it stays here and answers each
-// following message. On arrival it answers the message that started or
-// interrupted the conversation, if no node has answered it yet; otherwise it
-// waits for the next one.
+// and accents, and a keyword of several words, "opening hours" or "e-mail",
+// matches those words side by side; pattern is a regular expression; when
+// an expression); outside hours the closed_reply answers instead. Then the
+// flow follows that rule's next (the default's, or closed_next), else the
+// node's next; with neither it stays here and answers each following
+// message. On arrival it answers the message that started or interrupted
+// the conversation, if no node has answered it yet; otherwise it waits for
+// the next one.
 func init() { Register(flows.TypeAutoReply, TypeFunc(stepAutoReply)) }
 
 func stepAutoReply(n *flows.Node, v *View, ev Event) Effects {

@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -14,7 +15,10 @@ import (
 //	 "next": "ask"}
 //
 // Every expression sees the variables as they were before the node: the
-// assignments happen together, so their order does not matter.
+// assignments happen together, so their order does not matter. A value that
+// cannot be evaluated, or cannot be stored (a division by zero gives an
+// infinite number, which JSON cannot hold), is recorded as a problem and
+// leaves its variable as it was.
 func init() { Register(flows.TypeSet, TypeFunc(stepSet)) }
 
 func stepSet(n *flows.Node, v *View, _ Event) Effects {
@@ -28,6 +32,12 @@ func stepSet(n *flows.Node, v *View, _ Event) Effects {
 		val, err := v.Flow.Eval(n.SetVars[name], v.Env)
 		if err != nil {
 			eff.Problems = append(eff.Problems, fmt.Sprintf("vars.%s: %v", name, err))
+			continue
+		}
+		// Variables are stored as JSON with the conversation: a value
+		// json cannot encode would make every later commit fail.
+		if _, err := json.Marshal(val); err != nil {
+			eff.Problems = append(eff.Problems, fmt.Sprintf("vars.%s: %s cannot be stored: %v", name, flows.Stringify(val), err))
 			continue
 		}
 		eff.Vars[name] = val

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/parleyhq/parley/flows"
 )
@@ -38,7 +39,9 @@ const (
 // on_invalid the node keeps asking. No fitting reply within timeout takes
 // on_timeout (or ends). A typed answer equal to a button or row title (or
 // id) counts as that button or row, since customers often type instead of
-// tapping.
+// tapping; the prompt's {{ }} are filled in first, so that buttons made
+// from variables match what the customer saw. Accepting text or a number,
+// a typed answer stays what it is, even when it names a button.
 //
 // What is saved: the text, the number, the button or row id, or the
 // location or media object, by what was accepted.
@@ -54,7 +57,13 @@ func stepWaitReply(n *flows.Node, v *View, ev Event) Effects {
 		eff.Wait = &Wait{Timeout: n.Timeout.Std()}
 	case Inbound:
 		eff.Consumed = true
-		reply, value, ok := fit(n, ev.Reply)
+		prompt := n.Prompt
+		if prompt != nil && choicesInterpolated(prompt) {
+			// A failure was recorded when the prompt was sent.
+			p, _ := v.Flow.RenderMessage(prompt, v.Env)
+			prompt = &p
+		}
+		reply, value, ok := fit(n, prompt, ev.Reply)
 		if ok && n.Valid != "" {
 			env := *v.Env
 			env.Reply = *reply
@@ -94,18 +103,24 @@ func stepWaitReply(n *flows.Node, v *View, ev Event) Effects {
 }
 
 // fit checks a reply against the node's accept rule, folding typed answers
-// into button or row taps, and returns the value to save.
-func fit(n *flows.Node, r *flows.Reply) (*flows.Reply, any, bool) {
+// into taps on the (rendered) prompt's buttons or rows, and returns the
+// value to save.
+func fit(n *flows.Node, prompt *flows.Message, r *flows.Reply) (*flows.Reply, any, bool) {
 	if r == nil {
 		return nil, nil, false
-	}
-	folded := *r
-	if r.Type == flows.MsgText && n.Prompt != nil {
-		foldTyped(&folded, n.Prompt)
 	}
 	accept := n.Accept
 	if accept == "" {
 		accept = AcceptAny
+	}
+	folded := *r
+	switch accept {
+	case AcceptAny, AcceptButton, AcceptList:
+		// Only where a tap is an answer: accepting text or a number,
+		// "Small" or "2" typed stays text even when a button says so.
+		if r.Type == flows.MsgText && prompt != nil {
+			foldTyped(&folded, prompt)
+		}
 	}
 	switch accept {
 	case AcceptText:
@@ -118,11 +133,11 @@ func fit(n *flows.Node, r *flows.Reply) (*flows.Reply, any, bool) {
 			return &folded, f, true
 		}
 	case AcceptButton:
-		if folded.Type == flows.ReplyButton && (n.Prompt == nil || hasButton(n.Prompt, folded.ButtonID)) {
+		if folded.Type == flows.ReplyButton && (prompt == nil || hasButton(prompt, folded.ButtonID)) {
 			return &folded, folded.ButtonID, true
 		}
 	case AcceptList:
-		if folded.Type == flows.ReplyList && (n.Prompt == nil || hasRow(n.Prompt, folded.ListID)) {
+		if folded.Type == flows.ReplyList && (prompt == nil || hasRow(prompt, folded.ListID)) {
 			return &folded, folded.ListID, true
 		}
 	case AcceptLocation:
@@ -205,6 +220,26 @@ func foldTyped(r *flows.Reply, prompt *flows.Message) {
 	}
 }
 
+// choicesInterpolated reports whether a button's or row's id or title
+// holds {{ }}, so that the prompt must be rendered to know what the
+// customer was offered.
+func choicesInterpolated(m *flows.Message) bool {
+	has := func(s string) bool { return strings.Contains(s, "{{") }
+	for _, b := range m.Buttons {
+		if has(b.ID) || has(b.Title) {
+			return true
+		}
+	}
+	for _, s := range m.Sections {
+		for _, r := range s.Rows {
+			if has(r.ID) || has(r.Title) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func hasButton(m *flows.Message, id string) bool {
 	if len(m.Buttons) == 0 {
 		return true // a prompt with no buttons cannot narrow the choice
@@ -233,9 +268,16 @@ func hasRow(m *flows.Message, id string) bool {
 
 // ParseNumber reads a number as customers type it: "42", " 3.5 ", "3,5",
 // "1 000", "1,000" (a comma before exactly three digits groups thousands).
+// Only digits, one sign and one decimal separator count: strconv.ParseFloat
+// alone would also read "NaN", "Inf", "1e3", "0x1p4" and "1_000", and NaN
+// or an infinity saved as a variable cannot be stored as JSON.
 func ParseNumber(s string) (float64, bool) {
-	s = strings.TrimSpace(s)
-	s = strings.ReplaceAll(s, " ", "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) { // "1 000", also with a (narrow) no-break space
+			return -1
+		}
+		return r
+	}, s)
 	if !strings.Contains(s, ".") {
 		if i := strings.LastIndexByte(s, ','); i >= 0 && len(s)-i-1 == 3 {
 			s = strings.ReplaceAll(s, ",", "")
@@ -243,7 +285,7 @@ func ParseNumber(s string) (float64, bool) {
 			s = strings.Replace(s, ",", ".", 1)
 		}
 	}
-	if s == "" {
+	if !isDecimal(s) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
@@ -251,4 +293,24 @@ func ParseNumber(s string) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// isDecimal reports whether s is an optional sign, then digits with at most
+// one decimal point among or around them.
+func isDecimal(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	digits, points := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			points++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && points <= 1
 }
