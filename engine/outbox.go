@@ -322,6 +322,9 @@ func (d *Dispatcher) settle(ctx context.Context) error {
 // send takes one message through the wire and records the outcome. It
 // reports whether the message left the outbox (false: retry later).
 func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
+	// Once taken, a send runs to its recorded end even if the dispatcher is
+	// stopping: an interrupted send would leave its outcome unknown.
+	ctx = context.WithoutCancel(ctx)
 	e := d.e
 	var out *whatsapp.OutboundMessage
 	proceed := false
@@ -357,7 +360,9 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 		return true
 	}
 	start := time.Now()
-	res, sendErr := d.opts.Sender.Send(ctx, out)
+	sendCtx, cancel := context.WithTimeout(ctx, SendTimeout)
+	res, sendErr := d.opts.Sender.Send(sendCtx, out)
+	cancel()
 	e.metrics.sendLatency.Observe(time.Since(start).Seconds())
 	class := whatsapp.Classify(sendErr)
 	code := 0
