@@ -291,6 +291,9 @@ func (d *Dispatcher) number(id string) *bucket {
 	return b
 }
 
+// unknownAfterCrash explains an unknown state left by an unrecorded send.
+const unknownAfterCrash = "its send was not recorded (Parley stopped or its store failed); it may or may not have been sent, so it is not sent again"
+
 // settle marks every message a crash left in state sending as unknown.
 func (d *Dispatcher) settle(ctx context.Context) error {
 	var after uint64
@@ -308,7 +311,7 @@ func (d *Dispatcher) settle(ctx context.Context) error {
 				continue
 			}
 			err := d.e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
-				m.State, m.Error = Unknown, "Parley stopped while sending it; it may or may not have been sent, so it is not sent again"
+				m.State, m.Error = Unknown, unknownAfterCrash
 				t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			})
 			if err != nil {
@@ -330,6 +333,10 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 	proceed := false
 	err := e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
 		if m.State != Queued {
+			if m.State == Sending {
+				// An earlier attempt could not record its outcome.
+				m.State, m.Error = Unknown, unknownAfterCrash
+			}
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			return
 		}
