@@ -202,8 +202,8 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 	return t.outcome(), nil
 }
 
-// FireDueTimers fires every timer due by now: wait timeouts, no-agent
-// timeouts and expiries. It returns how many fired.
+// FireDueTimers fires every timer due by now: wait timeouts, window
+// closings, no-agent timeouts and expiries. It returns how many fired.
 func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 	now := e.clock.Now()
 	fired := 0
@@ -248,6 +248,13 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) error {
 		t.run(tm.Node, timeoutEvent())
 	case TimerNoAgent:
 		t.run(tm.Node, noAgentEvent())
+	case TimerWindowClosing:
+		if due := t.windowClosingMoved(tm); !due.IsZero() {
+			tm.Due = due
+			t.conv.Timers = append(t.conv.Timers, tm)
+			break
+		}
+		t.run(tm.Node, windowClosingEvent())
 	}
 	return t.commit() // the fired timer left conv.Timers, so commit deletes it
 }

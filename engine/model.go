@@ -104,6 +104,9 @@ const (
 	TimerTimeout TimerKind = "timeout"  // a wait_reply's timeout
 	TimerNoAgent TimerKind = "no_agent" // a handoff's no_agent_after
 	TimerExpire  TimerKind = "expire"   // the flow's expire_after
+	// TimerWindowClosing is a wait_reply's on_window_closing: due its
+	// before ahead of the close of the contact's 24-hour window.
+	TimerWindowClosing TimerKind = "window_closing"
 )
 
 // Timer is a durable timer: it fires an event into its conversation when

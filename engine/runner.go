@@ -21,6 +21,7 @@ const MaxStepsPerEvent = 100
 func arriveEvent() nodes.Event                { return nodes.Event{Kind: nodes.Arrive} }
 func timeoutEvent() nodes.Event               { return nodes.Event{Kind: nodes.Timeout} }
 func noAgentEvent() nodes.Event               { return nodes.Event{Kind: nodes.NoAgent} }
+func windowClosingEvent() nodes.Event         { return nodes.Event{Kind: nodes.WindowClosing} }
 func inboundEvent(r *flows.Reply) nodes.Event { return nodes.Event{Kind: nodes.Inbound, Reply: r} }
 func resolvedEvent(outcome string) nodes.Event {
 	return nodes.Event{Kind: nodes.AgentResolved, Outcome: outcome}
@@ -233,6 +234,9 @@ func (t *turn) run(id string, ev nodes.Event) {
 			t.park(n, Waiting, eff.Wait.Retries)
 			if eff.Wait.Timeout > 0 {
 				t.addTimer(TimerTimeout, id, eff.Wait.Timeout)
+			}
+			if eff.Wait.WindowClosing > 0 {
+				t.armWindowClosing(id, eff.Wait.WindowClosing)
 			}
 			return
 		case eff.Handoff != nil:

@@ -81,6 +81,9 @@ type Node struct {
 	OnInvalid  string   `json:"on_invalid,omitempty"`
 	Timeout    Duration `json:"timeout,omitempty"`
 	OnTimeout  string   `json:"on_timeout,omitempty"`
+	// OnWindowClosing is taken shortly before the 24-hour window closes,
+	// while the node still waits; see WindowClosing.
+	OnWindowClosing *WindowClosing `json:"on_window_closing,omitempty"`
 
 	// branch
 	Cases   []Case `json:"cases,omitempty"`
@@ -108,6 +111,23 @@ type Node struct {
 	// common exits
 	Next           string `json:"next,omitempty"`
 	OnWindowClosed string `json:"on_window_closed,omitempty"`
+}
+
+// WindowClosing is a wait_reply's exit taken Before the customer-service
+// window closes, so that a flow can send a last free-form message while
+// WhatsApp still allows one (spec/whatsapp.md §4.1: after the window only
+// templates may be sent). It is taken only while the conversation waits at
+// the node with the window open. Each message from the customer moves the
+// window, and the moment with it.
+//
+//	"on_window_closing": {"before": "30m", "next": "last_call"}
+type WindowClosing struct {
+	// Before is how long before the window closes the exit is taken: more
+	// than zero (the schema says so) and less than the window's 24 hours
+	// (the validator does).
+	Before Duration `json:"before"`
+	// Next is the node the exit leads to.
+	Next string `json:"next"`
 }
 
 // Case is one arm of a branch: the first whose When is true wins.

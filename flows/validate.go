@@ -167,6 +167,10 @@ func nodeExits(i int, n *Node) []exit {
 	// be sent; with no prompt there is nothing to send and it is never taken.
 	add(p+"/on_window_closed", n.OnWindowClosed, n.Type == TypeWaitReply && n.Prompt == nil)
 	add(p+"/on_timeout", n.OnTimeout, w)
+	if n.OnWindowClosing != nil {
+		// Taken after a timer event, like on_timeout.
+		add(p+"/on_window_closing/next", n.OnWindowClosing.Next, w)
+	}
 	add(p+"/on_invalid", n.OnInvalid, w)
 	add(p+"/on_blocked", n.OnBlocked, w)
 	add(p+"/on_no_agent", n.OnNoAgent, w)
@@ -210,6 +214,9 @@ func (c *checker) node(i int, n *Node) {
 		}
 		if n.OnWindowClosed != "" && n.Prompt == nil {
 			c.warnf(p+"/on_window_closed", "is never taken: with no prompt there is nothing to send")
+		}
+		if wc := n.OnWindowClosing; wc != nil {
+			c.windowClosing(p+"/on_window_closing", wc)
 		}
 		if (n.Accept == "" || n.Accept == "any") && n.Valid == "" {
 			// Every reply fits, so nothing is ever retried or invalid.
@@ -292,6 +299,23 @@ func (c *checker) node(i int, n *Node) {
 		for _, name := range names {
 			c.expr(p+"/vars/"+escapeToken(name), n.SetVars[name], kindAny, false)
 		}
+	}
+}
+
+// windowClosingMargin is the engine's WindowMargin: the engine treats the
+// window as closed this long before WhatsApp does, so an exit taken later
+// than that finds it closed.
+const windowClosingMargin = time.Minute
+
+// windowClosing checks a wait_reply's on_window_closing; the schema has
+// seen to it that before is a duration longer than zero.
+func (c *checker) windowClosing(p string, wc *WindowClosing) {
+	before := time.Duration(wc.Before)
+	switch {
+	case before >= 24*time.Hour:
+		c.errorf(p+"/before", "is %s; the window stays open only 24h after the customer's last message, so the exit must come less than 24h before it closes (30m, say)", shortDuration(wc.Before))
+	case before > 0 && before < windowClosingMargin:
+		c.warnf(p+"/before", "is %s: Parley sends nothing free-form in the last minute of the window (a message queued then could reach WhatsApp after it closes), so a free-form message after this exit finds the window closed; make it 1m or more", shortDuration(wc.Before))
 	}
 }
 
@@ -936,7 +960,7 @@ var fieldOrder = func() map[string]int {
 		"format", "id", "type", "meta", "name", "language", "start", "expire_after", "reengage", "vars",
 		"triggers", "interrupts", "keywords", "goto", "nodes",
 		"message", "prompt", "save_as", "accept", "valid", "retry", "max_retries", "on_invalid",
-		"timeout", "on_timeout", "cases", "when", "label",
+		"timeout", "on_timeout", "on_window_closing", "before", "cases", "when", "label",
 		"template", "header", "text", "body", "footer", "buttons", "index", "payload",
 		"queue", "note", "priority", "no_agent_after", "on_no_agent",
 		"rules", "pattern", "reply", "default", "hours", "timezone", "open",

@@ -201,6 +201,10 @@ func TestProblemMessages(t *testing.T) {
 			"opens {{ with no closing }}"},
 		{"loop", node(`{"id":"a","type":"send","message":{"type":"text","text":"x"},"next":"b"},{"id":"b","type":"set","vars":{"n":"1"},"next":"a"}`), "/nodes/0",
 			"loop with no wait in it: a → b → a; each pass runs without the customer, so it can spin until the conversation fails. Put a wait_reply, handoff or auto_reply on the loop"},
+		{"window closing too early", node(`{"id":"a","type":"wait_reply","on_window_closing":{"before":"25h","next":"a"},"next":"a"}`), "/nodes/0/on_window_closing/before",
+			"is 25h; the window stays open only 24h after the customer's last message, so the exit must come less than 24h before it closes (30m, say)"},
+		{"window closing at once", node(`{"id":"a","type":"wait_reply","on_window_closing":{"before":"0m","next":"a"},"next":"a"}`), "/nodes/0/on_window_closing/before",
+			`is "0m"; must be longer than zero`},
 		{"malformed", `{"format": "parley/flow@1",` + "\n" + `  "id": }`, "", `malformed JSON at line 2, column 9 (offset 36): invalid character '}' looking for beginning of value`},
 	}
 	for _, tt := range tests {
@@ -267,6 +271,8 @@ func TestCheckSurvivesBrokenFlows(t *testing.T) {
 			{ID: "e", Type: TypeHandoff, OnNoAgent: "zz"},
 			{ID: "f", Type: TypeSet, SetVars: map[string]string{"": ""}},
 			{ID: "g", Type: "mystery", Next: "g"},
+			{ID: "h", Type: TypeSend, OnWindowClosing: &WindowClosing{Next: "zz"}},
+			{ID: "i", Type: TypeWaitReply, OnWindowClosing: &WindowClosing{Before: -1}},
 			{ID: "", Type: TypeSend, Message: &Message{Type: MsgList, Sections: []Section{{}, {Rows: []Row{{}, {}}}}}},
 		}},
 	}

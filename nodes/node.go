@@ -34,9 +34,13 @@ const (
 	AgentResolved
 	// NoAgent: no agent took a handed-off conversation in time.
 	NoAgent
+	// WindowClosing: the 24-hour window closes soon, as a wait_reply's
+	// on_window_closing asked to be told.
+	WindowClosing
 )
 
-var eventNames = [...]string{"arrive", "inbound", "timeout", "agent_resolved", "no_agent"}
+// eventNames are the kinds' names; kinds keep their values (append only).
+var eventNames = [...]string{"arrive", "inbound", "timeout", "agent_resolved", "no_agent", "window_closing"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) {
@@ -114,6 +118,11 @@ type Send struct {
 type Wait struct {
 	// Timeout, when positive, fires a Timeout event that long after now.
 	Timeout time.Duration
+	// WindowClosing, when positive, fires a WindowClosing event that long
+	// before the contact's 24-hour window closes. The engine arms it only
+	// while the window is open and that moment is still ahead, and moves it
+	// with the window when the customer writes.
+	WindowClosing time.Duration
 	// Retries is the count of misfit replies so far.
 	Retries int
 }

@@ -87,8 +87,9 @@ type outcome struct {
 }
 
 type waitOutcome struct {
-	Timeout string `json:"timeout,omitempty"`
-	Retries int    `json:"retries,omitempty"`
+	Timeout       string `json:"timeout,omitempty"`
+	WindowClosing string `json:"window_closing,omitempty"`
+	Retries       int    `json:"retries,omitempty"`
 }
 
 type handoffOutcome struct {
@@ -338,6 +339,9 @@ func exits(n *flows.Node) []string {
 	if n.Hours != nil {
 		ids = append(ids, n.Hours.ClosedNext)
 	}
+	if n.OnWindowClosing != nil {
+		ids = append(ids, n.OnWindowClosing.Next)
+	}
 	return ids
 }
 
@@ -367,7 +371,7 @@ func outcomeOf(t testing.TB, eff nodes.Effects) outcome {
 		}
 	}
 	if w := eff.Wait; w != nil {
-		out.Wait = &waitOutcome{Timeout: shortDuration(w.Timeout), Retries: w.Retries}
+		out.Wait = &waitOutcome{Timeout: shortDuration(w.Timeout), WindowClosing: shortDuration(w.WindowClosing), Retries: w.Retries}
 	}
 	if h := eff.Handoff; h != nil {
 		out.Handoff = &handoffOutcome{Queue: h.Queue, Note: h.Note, Priority: h.Priority, NoAgentAfter: shortDuration(h.NoAgentAfter)}
@@ -433,6 +437,7 @@ func normalizeDurations(t *testing.T, o *outcome) {
 	}
 	if o.Wait != nil {
 		norm(&o.Wait.Timeout)
+		norm(&o.Wait.WindowClosing)
 	}
 	if o.Handoff != nil {
 		norm(&o.Handoff.NoAgentAfter)

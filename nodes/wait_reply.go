@@ -31,17 +31,25 @@ const (
 //	            "buttons": [{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]},
 //	 "accept": "button", "save_as": "answer",
 //	 "retry": {"type": "text", "text": "Please tap Yes or No."}, "max_retries": 2,
-//	 "on_invalid": "to_agent", "timeout": "30h", "on_timeout": "nudge", "next": "route"}
+//	 "on_invalid": "to_agent", "timeout": "30h", "on_timeout": "nudge",
+//	 "on_window_closing": {"before": "30m", "next": "last_call"}, "next": "route"}
 //
 // A reply that fits accept (and valid, when given) is saved in vars[save_as]
 // and the flow moves to next. A misfit gets the retry message, up to
 // max_retries times (default 2), then the flow takes on_invalid; with no
 // on_invalid the node keeps asking. No fitting reply within timeout takes
-// on_timeout (or ends). A typed answer equal to a button or row title (or
-// id) counts as that button or row, since customers often type instead of
-// tapping; the prompt's {{ }} are filled in first, so that buttons made
-// from variables match what the customer saw. Accepting text or a number,
-// a typed answer stays what it is, even when it names a button.
+// on_timeout (or ends). With on_window_closing, the node takes its next
+// `before` the 24-hour window closes, while a free-form message may still
+// be sent; whichever of that moment and the timeout comes first wins. Every
+// message from the customer, a misfit too, moves the window and the moment
+// with it; with the window closed, or the moment already past on arrival,
+// it is not taken (the engine arms it: see Wait.WindowClosing).
+//
+// A typed answer equal to a button or row title (or id) counts as that
+// button or row, since customers often type instead of tapping; the
+// prompt's {{ }} are filled in first, so that buttons made from variables
+// match what the customer saw. Accepting text or a number, a typed answer
+// stays what it is, even when it names a button.
 //
 // What is saved: the text, the number, the button or row id, or the
 // location or media object, by what was accepted.
@@ -54,7 +62,7 @@ func stepWaitReply(n *flows.Node, v *View, ev Event) Effects {
 		if n.Prompt != nil {
 			eff.Sends = []Send{{Message: message(n.Prompt, v, &eff)}}
 		}
-		eff.Wait = &Wait{Timeout: n.Timeout.Std()}
+		eff.Wait = wait(n, 0)
 	case Inbound:
 		eff.Consumed = true
 		prompt := n.Prompt
@@ -93,13 +101,28 @@ func stepWaitReply(n *flows.Node, v *View, ev Event) Effects {
 		if n.Retry != nil {
 			eff.Sends = []Send{{Message: message(n.Retry, v, &eff)}}
 		}
-		eff.Wait = &Wait{Timeout: n.Timeout.Std(), Retries: retries}
+		eff.Wait = wait(n, retries)
 	case Timeout:
 		eff.Next = n.OnTimeout
+	case WindowClosing:
+		if wc := n.OnWindowClosing; wc != nil {
+			eff.Next = wc.Next
+			break
+		}
+		eff.Wait = wait(n, v.Retries)
 	default:
-		eff.Wait = &Wait{Timeout: n.Timeout.Std(), Retries: v.Retries}
+		eff.Wait = wait(n, v.Retries)
 	}
 	return eff
+}
+
+// wait is the node's wait, with the misfit replies it has had so far.
+func wait(n *flows.Node, retries int) *Wait {
+	w := &Wait{Timeout: n.Timeout.Std(), Retries: retries}
+	if wc := n.OnWindowClosing; wc != nil {
+		w.WindowClosing = wc.Before.Std()
+	}
+	return w
 }
 
 // fit checks a reply against the node's accept rule, folding typed answers

@@ -29,7 +29,7 @@ func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 	for n := range 4 {
 		convs = append(convs, conversation(contact(n).Key, 1, at(0)))
 	}
-	kinds := []engine.TimerKind{engine.TimerTimeout, engine.TimerNoAgent, engine.TimerExpire}
+	kinds := []engine.TimerKind{engine.TimerTimeout, engine.TimerNoAgent, engine.TimerExpire, engine.TimerWindowClosing}
 	randomTimer := func() engine.Timer {
 		conv := convs[rng.IntN(len(convs))]
 		tm := timer(conv, at(time.Duration(rng.IntN(8))*time.Minute), kinds[rng.IntN(len(kinds))])
