@@ -10,5 +10,12 @@
 // one Store transaction. Conversations run in parallel; their commits are
 // grouped so that one fsync serves many.
 //
+// Sends are checked against a Templates registry. The durable one is
+// Registry (template_registry.go): the account's templates with their
+// status history, kept current by syncs with the Graph API
+// (templates_sync.go), template webhooks and sends Meta refuses
+// (template_updates.go). CheckFlowTemplates (template_check.go) checks a
+// flow's template nodes against it before publishing.
+//
 // Time comes from a Clock, so tests and `parley simulate` move a fake one.
 package engine

@@ -418,6 +418,7 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 				t.sendFailed(m)
 			}
 		})
+		e.noteTemplateRefusal(ctx, it.Message, class, code) // 132015/132016: the registry pauses/disables it now
 	}
 	if err != nil {
 		// The outcome is not recorded; the message stays in state sending

@@ -124,5 +124,11 @@ type Store interface {
 	// PruneInbound forgets inbound ids committed before t.
 	PruneInbound(ctx context.Context, before time.Time) (int, error)
 
+	// SaveTemplates stores template records, all or none, each replacing
+	// the stored record of the same name and language; the others stay.
+	SaveTemplates(ctx context.Context, rs []TemplateRecord) error
+	// Templates lists every template record, by name then language.
+	Templates(ctx context.Context) ([]TemplateRecord, error)
+
 	Close() error
 }

@@ -4,14 +4,26 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
 // templateParam finds a template variable: {{1}} or {{first_name}}.
-var templateParam = regexp.MustCompile(`\{\{\s*[A-Za-z0-9_]+\s*\}\}`)
+var templateParam = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_]+)\s*\}\}`)
+
+// countParams is how many parameters a text takes: one per distinct
+// variable, as a variable used twice is filled once.
+func countParams(text string) int {
+	seen := map[string]bool{}
+	for _, m := range templateParam.FindAllStringSubmatch(text, -1) {
+		seen[m[1]] = true
+	}
+	return len(seen)
+}
 
 // TemplateInfoFromWhatsApp reads what the engine checks before a send from
 // a template as the Graph API lists it.
@@ -21,10 +33,10 @@ func TemplateInfoFromWhatsApp(t whatsapp.Template) TemplateInfo {
 		switch strings.ToUpper(c.Type) {
 		case "HEADER":
 			if strings.EqualFold(c.Format, "TEXT") || c.Format == "" {
-				info.HeaderParams = len(templateParam.FindAllString(c.Text, -1))
+				info.HeaderParams = countParams(c.Text)
 			}
 		case "BODY":
-			info.BodyParams = len(templateParam.FindAllString(c.Text, -1))
+			info.BodyParams = countParams(c.Text)
 		case "BUTTONS":
 			for _, b := range c.Buttons {
 				if strings.EqualFold(b.Type, "QUICK_REPLY") {
@@ -53,6 +65,166 @@ func SyncTemplates(ctx context.Context, l TemplateLister, wabaID string, set *Te
 		set.Put(TemplateInfoFromWhatsApp(t))
 	}
 	return len(ts), nil
+}
+
+// Template sync timing (spec/whatsapp.md §4.7: the Graph API allows 200
+// management calls per hour per WABA without a registered number).
+const (
+	// DefaultTemplateSyncInterval is how often RunSync lists every
+	// template: webhooks carry the changes, the sync catches any missed.
+	DefaultTemplateSyncInterval = 15 * time.Minute
+	// MinTemplateResync is the least time between two syncs asked for by
+	// webhooks naming unknown templates, so that a burst of them costs one
+	// listing, not one each.
+	MinTemplateResync = time.Minute
+	// templateSyncPage is the page size asked of the Graph API.
+	templateSyncPage = 100
+)
+
+// SyncResult says what a Sync found.
+type SyncResult struct {
+	Listed  int // templates the Graph API listed
+	Added   int // new to the registry
+	Changed int // whose record changed (status, category, quality, components)
+	Deleted int // no longer listed: now DELETED
+}
+
+// Sync lists every template of the account wabaID (all pages) and merges
+// the list into the registry: each status, category and quality change is
+// recorded in the template's history (source "sync"); templates no longer
+// listed become DELETED. If the listing fails part way, what was listed is
+// merged, nothing is deleted, and the error is returned.
+func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (SyncResult, error) {
+	if l == nil || wabaID == "" {
+		return SyncResult{}, ErrNoTemplateAPI
+	}
+	started := r.clock.Now()
+	ts, listErr := l.ListTemplates(ctx, wabaID, whatsapp.TemplateQuery{Limit: templateSyncPage})
+	if listErr != nil {
+		listErr = fmt.Errorf("listing templates of %s: %w", wabaID, listErr)
+		if len(ts) == 0 {
+			return SyncResult{}, listErr
+		}
+	}
+	res := SyncResult{Listed: len(ts)}
+	err := r.change(ctx, func(now time.Time, tx *registryTx) {
+		listed := make(map[string]bool, len(ts))
+		for _, t := range ts {
+			key := templateKey(t.Name, t.Language)
+			if t.Name == "" || t.Language == "" || listed[key] {
+				continue
+			}
+			listed[key] = true
+			old := tx.find(key)
+			rec := tx.edit(key)
+			if mergeListed(rec, t, now) {
+				if old == nil {
+					res.Added++
+				} else {
+					res.Changed++
+				}
+				rec.UpdatedAt = now
+			} else {
+				tx.forget(key)
+			}
+		}
+		if listErr != nil {
+			return
+		}
+		for key, old := range tx.r.m {
+			// A record changed since the listing began may be a template
+			// created meanwhile: the next sync will tell.
+			if listed[key] || old.Status == TemplateDeleted || !old.UpdatedAt.Before(started) {
+				continue
+			}
+			rec := tx.edit(key)
+			rec.setStatus(TemplateDeleted, TemplateChange{At: now, Detail: "no longer listed by the Graph API", Source: SourceSync})
+			rec.UpdatedAt = now
+			res.Deleted++
+		}
+	})
+	if err != nil {
+		return res, err
+	}
+	if listErr == nil {
+		r.mu.Lock()
+		r.synced = r.clock.Now()
+		r.mu.Unlock()
+	}
+	return res, listErr
+}
+
+// mergeListed brings rec up to t as listed, recording what changed; it
+// reports whether anything did.
+func mergeListed(rec *TemplateRecord, t whatsapp.Template, now time.Time) bool {
+	before := rec.clone()
+	fresh := templateFromGraph(t)
+	entry := TemplateChange{At: now, Source: SourceSync}
+	if fresh.Status == TemplateRejected {
+		entry.Reason = fresh.RejectedReason
+	}
+	rec.setStatus(fresh.Status, entry)
+	rec.setCategory(fresh.Category, TemplateChange{At: now, Source: SourceSync})
+	rec.setQuality(fresh.Quality, TemplateChange{At: now, Source: SourceSync})
+	rec.Name, rec.Language, rec.ID, rec.ParameterFormat = fresh.Name, fresh.Language, fresh.ID, fresh.ParameterFormat
+	rec.HeaderParams, rec.BodyParams, rec.QuickReplies = fresh.HeaderParams, fresh.BodyParams, fresh.QuickReplies
+	rec.Buttons, rec.RejectedReason, rec.Incomplete = fresh.Buttons, fresh.RejectedReason, false
+	return !sameRecord(before, rec)
+}
+
+// sameRecord compares everything a sync may change.
+func sameRecord(a, b *TemplateRecord) bool {
+	return a.TemplateInfo == b.TemplateInfo && a.ID == b.ID && a.ParameterFormat == b.ParameterFormat &&
+		slices.Equal(a.Buttons, b.Buttons) && a.Quality == b.Quality && a.RejectedReason == b.RejectedReason &&
+		a.Incomplete == b.Incomplete
+}
+
+// RunSync syncs the registry with the Graph API every interval
+// (DefaultTemplateSyncInterval when 0), and soon after a webhook named a
+// template it did not know, until ctx is done. It does not sync at once:
+// sync before serving, so that the first sends find the templates. Without
+// a Graph client and account (RegistryOptions) it returns at once.
+func (r *Registry) RunSync(ctx context.Context, every time.Duration) {
+	if r.graph == nil || r.wabaID == "" {
+		return
+	}
+	if every <= 0 {
+		every = DefaultTemplateSyncInterval
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-r.resync:
+			if wait := MinTemplateResync - time.Since(last); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+		}
+		last = time.Now()
+		res, err := r.Sync(ctx, r.graph, r.wabaID)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.log.Error("template sync failed", "err", err)
+		case err == nil && res.Added+res.Changed+res.Deleted > 0:
+			r.log.Info("templates synced", "listed", res.Listed, "added", res.Added, "changed", res.Changed, "deleted", res.Deleted)
+		}
+	}
+}
+
+// askResync asks RunSync for a sync soon.
+func (r *Registry) askResync() {
+	select {
+	case r.resync <- struct{}{}:
+	default:
+	}
 }
 
 // SandboxTemplate is a template shaped to fit what a flow's template node

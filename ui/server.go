@@ -28,6 +28,10 @@ type Config struct {
 	VerifyToken string
 	Metrics     *metrics.Registry
 	Logger      *slog.Logger
+	// Templates is the template registry: template webhooks update it and
+	// the templates API reads and creates through it. Nil: template
+	// webhooks are only acknowledged, and the templates API answers 503.
+	Templates *engine.Registry
 	// Ready reports whether the server can take traffic (nil: always).
 	Ready func() error
 }
@@ -87,6 +91,7 @@ func (s *Server) routes() {
 	api := s.app.Group("/api/v1")
 	s.flowRoutes(api)
 	s.conversationRoutes(api)
+	s.templateRoutes(api)
 }
 
 // Listen serves on addr until Shutdown.

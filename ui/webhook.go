@@ -58,6 +58,19 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 			failed = errors.Join(failed, err)
 		}
 	}
+	for i := range batch.TemplateUpdates {
+		u := &batch.TemplateUpdates[i]
+		if s.cfg.Templates == nil {
+			s.log.Info("template webhook ignored: no template registry", "field", u.Field, "template", u.TemplateName, "event", u.Event)
+			continue
+		}
+		// Applied and stored before the 200: a redelivery after a failure
+		// is applied then, and one after success changes nothing.
+		if err := s.cfg.Templates.ApplyUpdate(ctx, *u); err != nil {
+			s.log.Error("template update not processed", "field", u.Field, "template", u.TemplateName, "language", u.Language, "event", u.Event, "err", err)
+			failed = errors.Join(failed, err)
+		}
+	}
 	for _, e := range batch.Errors {
 		s.log.Warn("webhook error from Meta", "phone_number_id", e.PhoneNumberID, "code", e.Code, "title", e.Title, "details", e.Details)
 	}

@@ -36,6 +36,7 @@ type txn struct {
 	contacts, conversations, byContact       *bolt.Bucket
 	messages, outbox, timers                 *bolt.Bucket
 	inbound, inboundByTime, flows, flowsVers *bolt.Bucket
+	templates                                *bolt.Bucket
 }
 
 func newTxn(tx *bolt.Tx) *txn {
@@ -51,6 +52,7 @@ func newTxn(tx *bolt.Tx) *txn {
 		inboundByTime: tx.Bucket(bucketInboundByTime),
 		flows:         tx.Bucket(bucketFlows),
 		flowsVers:     tx.Bucket(bucketFlowVersions),
+		templates:     tx.Bucket(bucketTemplates),
 	}
 }
 

@@ -14,6 +14,7 @@
 //	inbound_by_time           committed at (8 bytes) inbound message id → 1
 //	flows                     flow id → FlowRecord (JSON)
 //	flow_versions             flow id 0x00 version (4 bytes BE) → FlowVersion (JSON)
+//	templates                 template name 0x00 language → TemplateRecord (JSON)
 //	meta                      "schema" → schema version (8 bytes BE)
 //
 // Times in keys are UnixNano, big-endian with the sign bit flipped, so byte
@@ -29,14 +30,14 @@
 //
 // # Group commit
 //
-// Every write (Commit, UpdateMessage, SaveFlow, Publish, PruneInbound)
-// goes to one committer goroutine, which applies all the writes queued at
-// that moment, up to a cap (WithMaxBatch), in one bbolt transaction: one
-// fsync for all of them, then every waiter is answered. There is no delay:
-// a write to an idle store commits at once; under load, writes queue while
-// the previous fsync runs and the next batch takes them all. A Change is
-// encoded to JSON by the goroutine calling Commit, so the committer only
-// moves bytes.
+// Every write (Commit, UpdateMessage, SaveFlow, Publish, SaveTemplates,
+// PruneInbound) goes to one committer goroutine, which applies all the
+// writes queued at that moment, up to a cap (WithMaxBatch), in one bbolt
+// transaction: one fsync for all of them, then every waiter is answered.
+// There is no delay: a write to an idle store commits at once; under load,
+// writes queue while the previous fsync runs and the next batch takes them
+// all. A Change is encoded to JSON by the goroutine calling Commit, so the
+// committer only moves bytes.
 //
 // Within a batch, writes apply in order and each sees the ones before it.
 // A write first checks, reading only, whether it must be refused: a Change

@@ -25,7 +25,8 @@ var (
 	bucketInboundByTime        = []byte("inbound_by_time")
 	bucketFlows                = []byte("flows")
 	bucketFlowVersions         = []byte("flow_versions")
-	allBuckets                 = [][]byte{bucketMeta, bucketContacts, bucketConversations, bucketByContact, bucketMessages, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions}
+	bucketTemplates            = []byte("templates")
+	allBuckets                 = [][]byte{bucketMeta, bucketContacts, bucketConversations, bucketByContact, bucketMessages, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates}
 	keySchema                  = []byte("schema")
 	schemaVersion       uint64 = 1
 )
@@ -141,6 +142,15 @@ func inboundTimeKey(at time.Time, id string) []byte {
 	k := make([]byte, 0, 8+len(id))
 	k = appendTime(k, at)
 	return append(k, id...)
+}
+
+// templateKey is name + sep + language: a name's languages are one range,
+// and the bucket's order is by name, then language.
+func templateKey(name, language string) []byte {
+	k := make([]byte, 0, len(name)+1+len(language))
+	k = append(k, name...)
+	k = append(k, sep)
+	return append(k, language...)
 }
 
 // versionKey is flow id + sep + 4-byte big-endian version.

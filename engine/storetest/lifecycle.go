@@ -125,6 +125,10 @@ func testClosed(t *testing.T, s *suite) {
 		{"FlowVersion", func() error { _, err := st.FlowVersion(ctx, "welcome", 1); return err }},
 		{"FlowVersions", func() error { _, err := st.FlowVersions(ctx, "welcome"); return err }},
 		{"PruneInbound", func() error { _, err := st.PruneInbound(ctx, at(0)); return err }},
+		{"SaveTemplates", func() error {
+			return st.SaveTemplates(ctx, []engine.TemplateRecord{template("welcome", "en_US", "APPROVED")})
+		}},
+		{"Templates", func() error { _, err := st.Templates(ctx); return err }},
 		{"Close", st.Close}, // pinned: a second Close says so
 	}
 	for _, tc := range calls {

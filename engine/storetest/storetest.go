@@ -17,8 +17,9 @@
 // The suite pins what the engine relies on and the interface's comments
 // promise: atomic, deduplicated commits under concurrency; timers by due
 // time; the outbox in order; transcripts in order; immutable, numbered flow
-// versions; pruning of dedupe keys; durability across Close and reopen;
-// ErrNotFound, ErrDuplicate and ErrClosed where they belong. It also pins
+// versions; template records by name and language; pruning of dedupe keys;
+// durability across Close and reopen; ErrNotFound, ErrDuplicate and
+// ErrClosed where they belong. It also pins
 // a few points the interface leaves implicit, each named in its test:
 // limit <= 0 means no limit; Commit never appends over a stored message,
 // and its Updates never enqueue;
@@ -75,6 +76,7 @@ func Run(t *testing.T, open Open) {
 		{"Transcript", testTranscript},
 		{"Flows", testFlows},
 		{"ConcurrentPublish", testConcurrentPublish},
+		{"Templates", testTemplates},
 		{"PruneInbound", testPruneInbound},
 		{"Reopen", testReopen},
 		{"Closed", testClosed},

@@ -1,0 +1,81 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/parleyhq/parley/flows"
+)
+
+// templateStatusProblem is how a template status weighs at publish time: a
+// template on its way to approval (in review, or appealing a rejection) is
+// a warning — the flow may be published ahead of the verdict, its sends
+// are blocked until then — and any other status but APPROVED is an error.
+var templateStatusProblem = map[string]flows.Severity{
+	TemplatePending:  flows.Warning,
+	TemplateInAppeal: flows.Warning,
+}
+
+// CheckFlowTemplates checks every template node of f against the
+// registry, as a publish should: the template must exist in the node's
+// language (else Meta answers 132001), be APPROVED, and take as many
+// header and body parameters as the node gives (132000), with a
+// quick-reply button for each button the node fills. Each problem points at
+// the node's template (/nodes/i/template), or at the part that is wrong
+// (/nodes/i/template/body, /nodes/i/template/buttons/k). A nil registry
+// is one that holds nothing.
+func CheckFlowTemplates(f *flows.Flow, reg Templates) flows.Problems {
+	var ps flows.Problems
+	add := func(sev flows.Severity, ptr, format string, a ...any) {
+		ps = append(ps, flows.Problem{Severity: sev, Pointer: ptr, Message: fmt.Sprintf(format, a...)})
+	}
+	for i, n := range f.Nodes {
+		t := n.Template
+		if n.Type != flows.TypeTemplate || t == nil {
+			continue
+		}
+		ptr := fmt.Sprintf("/nodes/%d/template", i)
+		var (
+			info TemplateInfo
+			ok   bool
+		)
+		if reg != nil {
+			info, ok = reg.Template(t.Name, t.Language)
+		}
+		if !ok {
+			add(flows.Error, ptr, "template %q in %s is not in the template registry: create it, or sync the templates if it exists", t.Name, t.Language)
+			continue
+		}
+		if info.Status != TemplateApproved {
+			sev, soon := templateStatusProblem[info.Status]
+			if !soon {
+				sev = flows.Error
+			}
+			add(sev, ptr, "template %q in %s is %s, not APPROVED: it cannot be sent until Meta approves it", t.Name, t.Language, orUnknown(info.Status))
+		}
+		count := func(part string, given, takes int) {
+			if given == takes {
+				return
+			}
+			p := ptr
+			if given > 0 {
+				p += "/" + part
+			}
+			add(flows.Error, p, "template %q %s takes %d parameter(s); the node gives %d", t.Name, part, takes, given)
+		}
+		count("header", len(t.Header), info.HeaderParams)
+		count("body", len(t.Body), info.BodyParams)
+		for k, b := range t.Buttons {
+			if b.Index < 0 || b.Index >= info.QuickReplies {
+				add(flows.Error, fmt.Sprintf("%s/buttons/%d", ptr, k), "template %q has %d quick-reply button(s); there is no button %d to fill", t.Name, info.QuickReplies, b.Index)
+			}
+		}
+	}
+	return ps
+}
+
+func orUnknown(status string) string {
+	if status == "" {
+		return "of unknown status"
+	}
+	return status
+}

@@ -1,0 +1,120 @@
+package engine_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/flows"
+)
+
+// checkedFlow has a send node first, so the template node is /nodes/1.
+func checkedFlow(template string) string {
+	return `{"format": "parley/flow@1", "id": "notify", "start": "hello",
+ "triggers": [{"type": "any"}],
+ "nodes": [
+  {"id": "hello", "type": "send", "message": {"type": "text", "text": "hello"}, "next": "tpl"},
+  {"id": "tpl", "type": "template", "template": ` + template + `, "next": "bye", "on_blocked": "bye"},
+  {"id": "bye", "type": "send", "message": {"type": "text", "text": "bye"}}
+ ]}`
+}
+
+func TestCheckFlowTemplates(t *testing.T) {
+	// order_update/en_US: a one-parameter header, a two-parameter body and
+	// two quick replies.
+	approved := engine.TemplateInfo{Name: "order_update", Language: "en_US", Status: engine.TemplateApproved, HeaderParams: 1, BodyParams: 2, QuickReplies: 2}
+	with := func(status string) engine.TemplateInfo {
+		i := approved
+		i.Status = status
+		return i
+	}
+	noHeader := approved
+	noHeader.HeaderParams = 0
+	const good = `{"name": "order_update", "language": "en_US", "header": ["A-1"], "body": ["Ann", "today"],
+	 "buttons": [{"index": 0, "payload": "track"}, {"index": 1, "payload": "stop"}]}`
+	cases := []struct {
+		name     string
+		reg      engine.Templates // nil: approved
+		none     bool             // no registry at all
+		template string
+		want     []string // "severity pointer: message fragment"
+	}{
+		{name: "approved and well filled", template: good},
+		{
+			name:     "missing in that language",
+			template: strings.Replace(good, "en_US", "de", 1),
+			want:     []string{`error /nodes/1/template: template "order_update" in de is not in the template registry`},
+		},
+		{
+			name: "missing: no registry", none: true, template: good,
+			want: []string{`error /nodes/1/template: template "order_update" in en_US is not in the template registry`},
+		},
+		{name: "pending: a warning", reg: engine.NewTemplateSet(with(engine.TemplatePending)), template: good,
+			want: []string{`warning /nodes/1/template: template "order_update" in en_US is PENDING, not APPROVED`}},
+		{name: "in appeal: a warning", reg: engine.NewTemplateSet(with(engine.TemplateInAppeal)), template: good,
+			want: []string{`warning /nodes/1/template: template "order_update" in en_US is IN_APPEAL, not APPROVED`}},
+		{name: "rejected: an error", reg: engine.NewTemplateSet(with(engine.TemplateRejected)), template: good,
+			want: []string{`error /nodes/1/template: template "order_update" in en_US is REJECTED, not APPROVED`}},
+		{name: "paused: an error", reg: engine.NewTemplateSet(with(engine.TemplatePaused)), template: good,
+			want: []string{`error /nodes/1/template: template "order_update" in en_US is PAUSED`}},
+		{name: "disabled: an error", reg: engine.NewTemplateSet(with(engine.TemplateDisabled)), template: good,
+			want: []string{`error /nodes/1/template: template "order_update" in en_US is DISABLED`}},
+		{name: "deleted: an error", reg: engine.NewTemplateSet(with(engine.TemplateDeleted)), template: good,
+			want: []string{`error /nodes/1/template: template "order_update" in en_US is DELETED`}},
+		{
+			name:     "body short of a parameter",
+			template: strings.Replace(good, `["Ann", "today"]`, `["Ann"]`, 1),
+			want:     []string{`error /nodes/1/template/body: template "order_update" body takes 2 parameter(s); the node gives 1`},
+		},
+		{
+			name:     "header missing: the pointer is the template",
+			template: strings.Replace(good, `"header": ["A-1"], `, ``, 1),
+			want:     []string{`error /nodes/1/template: template "order_update" header takes 1 parameter(s); the node gives 0`},
+		},
+		{
+			name: "a header parameter the template has no place for", reg: engine.NewTemplateSet(noHeader), template: good,
+			want: []string{`error /nodes/1/template/header: template "order_update" header takes 0 parameter(s); the node gives 1`},
+		},
+		{
+			name:     "a button the template does not have",
+			template: strings.Replace(good, `"index": 1`, `"index": 2`, 1),
+			want:     []string{`error /nodes/1/template/buttons/1: template "order_update" has 2 quick-reply button(s); there is no button 2 to fill`},
+		},
+		{
+			name: "paused and mis-filled: every problem", reg: engine.NewTemplateSet(with(engine.TemplatePaused)),
+			template: strings.Replace(good, `["Ann", "today"]`, `[]`, 1),
+			want: []string{
+				`error /nodes/1/template: template "order_update" in en_US is PAUSED`,
+				`error /nodes/1/template: template "order_update" body takes 2 parameter(s); the node gives 0`,
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, problems := flows.Parse([]byte(checkedFlow(tc.template)))
+			if problems.HasErrors() {
+				t.Fatalf("the test flow is invalid: %v", problems.Err())
+			}
+			reg := tc.reg
+			switch {
+			case tc.none:
+				reg = nil
+			case reg == nil:
+				reg = engine.NewTemplateSet(approved)
+			}
+			var got []string
+			for _, p := range engine.CheckFlowTemplates(f, reg) {
+				got = append(got, fmt.Sprintf("%s %s: %s", p.Severity, p.Pointer, p.Message))
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tc.want[i]) {
+					t.Errorf("problem %d:\n  %s\nwant it to start with\n  %s", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}

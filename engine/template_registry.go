@@ -1,0 +1,335 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/whatsapp"
+)
+
+// Errors of the Registry.
+var (
+	// ErrNoTemplateAPI is returned by Create when the registry has no Graph
+	// API client or no WhatsApp Business Account id.
+	ErrNoTemplateAPI = errors.New("no template API: a WhatsApp Business Account id and a client are needed")
+	// ErrInvalidTemplate is returned (wrapped, with the cause) by Create for
+	// a template Meta would refuse outright: no name, language, category or
+	// body.
+	ErrInvalidTemplate = errors.New("invalid template")
+)
+
+// TemplateGraph is the part of the Graph API the registry uses:
+// *whatsapp.Client.
+type TemplateGraph interface {
+	TemplateLister
+	CreateTemplate(ctx context.Context, wabaID string, t whatsapp.Template) (whatsapp.CreatedTemplate, error)
+}
+
+// RegistryOptions configure a Registry.
+type RegistryOptions struct {
+	// Store keeps the records; required.
+	Store  Store
+	Clock  Clock // default SystemClock
+	Logger *slog.Logger
+	// Graph and WABAID are what Create and RunSync talk to; without them
+	// Create returns ErrNoTemplateAPI and RunSync returns at once.
+	Graph  TemplateGraph
+	WABAID string
+}
+
+// Registry is the durable template registry: every template of the
+// business with its status history, kept current by syncs (Sync, RunSync),
+// template webhooks (ApplyUpdate) and refused sends (MarkFromSendError). It
+// implements Templates, so sends are checked against it; reads never wait
+// for the store. It is safe for concurrent use.
+//
+// Every change is written to the Store before it is acknowledged; a change
+// the store refuses is undone in memory too, so what the registry answers
+// is always what a restart would load.
+type Registry struct {
+	store  Store
+	clock  Clock
+	log    *slog.Logger
+	graph  TemplateGraph
+	wabaID string
+
+	// writeMu serialises changes from computing them to storing them, so
+	// that stores happen in the order the changes were made.
+	writeMu sync.Mutex
+	mu      sync.RWMutex
+	m       map[string]*TemplateRecord // by templateKey; never changed in place
+	synced  time.Time
+
+	// resync asks RunSync for a sync soon: a webhook named a template the
+	// registry does not know.
+	resync chan struct{}
+}
+
+var _ Templates = (*Registry)(nil)
+
+// NewRegistry returns an empty registry; Load fills it from the store.
+func NewRegistry(o RegistryOptions) *Registry {
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Registry{
+		store: o.Store, clock: o.Clock, log: o.Logger, graph: o.Graph, wabaID: o.WABAID,
+		m: map[string]*TemplateRecord{}, resync: make(chan struct{}, 1),
+	}
+}
+
+// Load replaces what the registry holds with the store's records.
+func (r *Registry) Load(ctx context.Context) error {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	recs, err := r.store.Templates(ctx)
+	if err != nil {
+		return fmt.Errorf("loading templates: %w", err)
+	}
+	m := make(map[string]*TemplateRecord, len(recs))
+	for i := range recs {
+		m[templateKey(recs[i].Name, recs[i].Language)] = &recs[i]
+	}
+	r.mu.Lock()
+	r.m = m
+	r.mu.Unlock()
+	return nil
+}
+
+// Template implements Templates: a template known only from a webhook is
+// not returned until a sync has told its components.
+func (r *Registry) Template(name, language string) (TemplateInfo, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	rec, ok := r.m[templateKey(name, language)]
+	if !ok || rec.Incomplete {
+		return TemplateInfo{}, false
+	}
+	return rec.TemplateInfo, true
+}
+
+// Record returns a template's record with its history.
+func (r *Registry) Record(name, language string) (TemplateRecord, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	rec, ok := r.m[templateKey(name, language)]
+	if !ok {
+		return TemplateRecord{}, false
+	}
+	return *rec.clone(), true
+}
+
+// List returns every record, by name then language.
+func (r *Registry) List() []TemplateRecord {
+	r.mu.RLock()
+	out := make([]TemplateRecord, 0, len(r.m))
+	for _, rec := range r.m {
+		out = append(out, *rec.clone())
+	}
+	r.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Language < out[j].Language
+	})
+	return out
+}
+
+// LastSync is when the last successful Sync finished; zero before one.
+func (r *Registry) LastSync() time.Time {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.synced
+}
+
+// Create submits t for review through the Graph API and records it with
+// the status Meta answers (PENDING), by whom it was created in its history.
+// The verdict arrives as a webhook (ApplyUpdate). It returns the record.
+func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (TemplateRecord, error) {
+	if r.graph == nil || r.wabaID == "" {
+		return TemplateRecord{}, ErrNoTemplateAPI
+	}
+	if err := checkNewTemplate(&t); err != nil {
+		return TemplateRecord{}, err
+	}
+	created, err := r.graph.CreateTemplate(ctx, r.wabaID, t)
+	if err != nil {
+		return TemplateRecord{}, err
+	}
+	status := created.Status
+	if status == "" {
+		status = TemplatePending
+	}
+	key := templateKey(t.Name, t.Language)
+	var out TemplateRecord
+	// Meta has the template now: record it even if the caller has gone.
+	err = r.change(context.WithoutCancel(ctx), func(now time.Time, tx *registryTx) {
+		rec := tx.edit(key)
+		detail := "created through Parley"
+		if by != "" {
+			detail += " by " + by
+		}
+		entry := TemplateChange{At: now, Kind: ChangeStatus, To: status, Detail: detail, Source: SourceLocal}
+		fresh := templateFromGraph(t)
+		fresh.ID = created.ID
+		switch {
+		case rec.Name == "":
+			fresh.Status = status
+			*rec = fresh
+			rec.record(entry)
+		case rec.Incomplete:
+			// The verdict's webhook overtook Meta's answer to the create:
+			// keep what it said, and put the creation first.
+			fresh.Status, fresh.Quality, fresh.WebhookAt = rec.Status, rec.Quality, rec.WebhookAt
+			fresh.RejectedReason = rec.RejectedReason
+			if fresh.Category == "" {
+				fresh.Category = rec.Category
+			}
+			fresh.History = append([]TemplateChange{entry}, rec.History...)
+			for i := range fresh.History[1:] {
+				if h := &fresh.History[1+i]; h.Kind == ChangeStatus && h.From == "" {
+					h.From = status
+					break
+				}
+			}
+			*rec = fresh
+		default:
+			// A template of that name and language existed before (deleted,
+			// or rejected and fixed): this is its new life.
+			fresh.Status, fresh.History = rec.Status, rec.History
+			*rec = fresh
+			rec.setStatus(status, entry)
+		}
+		rec.setCategory(created.Category, TemplateChange{At: now, Detail: "the category Meta gave at creation", Source: SourceLocal})
+		rec.UpdatedAt = now
+		out = *rec.clone()
+	})
+	return out, err
+}
+
+// checkNewTemplate refuses what Meta would refuse before any review.
+func checkNewTemplate(t *whatsapp.Template) error {
+	var missing []string
+	if strings.TrimSpace(t.Name) == "" {
+		missing = append(missing, "name")
+	}
+	if t.Language == "" {
+		missing = append(missing, "language")
+	}
+	if t.Category == "" {
+		missing = append(missing, "category")
+	}
+	hasBody := false
+	for _, c := range t.Components {
+		hasBody = hasBody || strings.EqualFold(c.Type, "BODY")
+	}
+	if !hasBody {
+		missing = append(missing, "a BODY component")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: it needs %s", ErrInvalidTemplate, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// templateFromGraph is what a record holds of a template as the Graph API
+// shows it.
+func templateFromGraph(t whatsapp.Template) TemplateRecord {
+	rec := TemplateRecord{TemplateInfo: TemplateInfoFromWhatsApp(t), ID: t.ID, ParameterFormat: t.ParameterFormat}
+	if rec.ParameterFormat == "" {
+		rec.ParameterFormat = whatsapp.ParamsPositional
+	}
+	for _, c := range t.Components {
+		if strings.EqualFold(c.Type, "BUTTONS") {
+			for _, b := range c.Buttons {
+				rec.Buttons = append(rec.Buttons, TemplateButtonInfo{Type: b.Type, Text: b.Text})
+			}
+		}
+	}
+	if t.QualityScore != nil {
+		rec.Quality = t.QualityScore.Score
+	}
+	if t.RejectedReason != "NONE" {
+		rec.RejectedReason = t.RejectedReason
+	}
+	return rec
+}
+
+// registryTx is one change of the registry in the making: the records it
+// edits are copies, put in place by change once stored.
+type registryTx struct {
+	r      *Registry
+	edited map[string]*TemplateRecord
+	order  []string
+}
+
+// find returns the record under key as the change sees it, or nil; it
+// must not be modified (edit it instead).
+func (tx *registryTx) find(key string) *TemplateRecord {
+	if rec, ok := tx.edited[key]; ok {
+		return rec
+	}
+	return tx.r.m[key]
+}
+
+// edit returns a copy of the record under key to change, an empty one if
+// there is none (its Name is "").
+func (tx *registryTx) edit(key string) *TemplateRecord {
+	if rec, ok := tx.edited[key]; ok {
+		return rec
+	}
+	rec := &TemplateRecord{}
+	if old := tx.r.m[key]; old != nil {
+		rec = old.clone()
+	}
+	tx.edited[key] = rec
+	tx.order = append(tx.order, key)
+	return rec
+}
+
+// forget drops an edit that turned out to change nothing.
+func (tx *registryTx) forget(key string) {
+	delete(tx.edited, key)
+	for i, k := range tx.order {
+		if k == key {
+			tx.order = append(tx.order[:i], tx.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// change runs fn, stores the records it edited, and only then lets readers
+// see them. If the store fails, nothing changes.
+func (r *Registry) change(ctx context.Context, fn func(now time.Time, tx *registryTx)) error {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	// r.m only changes under writeMu: fn may read it without r.mu.
+	tx := &registryTx{r: r, edited: map[string]*TemplateRecord{}}
+	fn(r.clock.Now(), tx)
+	if len(tx.order) == 0 {
+		return nil
+	}
+	recs := make([]TemplateRecord, 0, len(tx.order))
+	for _, k := range tx.order {
+		recs = append(recs, *tx.edited[k])
+	}
+	if err := r.store.SaveTemplates(ctx, recs); err != nil {
+		return fmt.Errorf("storing templates: %w", err)
+	}
+	r.mu.Lock()
+	for _, k := range tx.order {
+		r.m[k] = tx.edited[k]
+	}
+	r.mu.Unlock()
+	return nil
+}
