@@ -20,6 +20,7 @@ Usage:
   parley validate [--json] FLOW.json...        check flows; exit 1 on any error
   parley simulate [flags] FLOW.json            chat with a flow in the terminal
   parley simulate --script SCRIPT FLOW.json    run a conversation script; exit 1 on a mismatch
+  parley loadgen [flags]                       post signed webhooks to a running Parley and measure it
 
 Run 'parley COMMAND -h' for a command's flags.
 `
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdValidate(args[1:], stdout, stderr)
 	case "simulate":
 		return cmdSimulate(ctx, args[1:], stdin, stdout, stderr)
+	case "loadgen":
+		return cmdLoadgen(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -38,6 +39,13 @@ type serveConfig struct {
 	logLevel                              string
 	// sandbox: no access token, so the built-in sandbox stands in for Meta.
 	sandbox bool
+
+	// listener, when set, is served instead of listening on addr: tests
+	// bind a loopback port first, to tell their sandbox where to post.
+	listener net.Listener
+	// started, when set, is called once Parley serves, with its engine
+	// (tests read conversations through it while Parley runs).
+	started func(*engine.Engine)
 }
 
 func env(name, def string) string {
@@ -66,9 +74,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for requests and sends in flight")
 	fs.DurationVar(&c.timerInterval, "timer-interval", 200*time.Millisecond, "how often due timers are checked")
 	fs.StringVar(&c.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
+	startProfile := profileFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	stopProfile, err := startProfile()
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 2
+	}
+	defer stopProfile()
 	c.sandbox = c.token == ""
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -158,8 +173,15 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	go func() { defer wg.Done(); eng.RunTimers(bg, c.timerInterval) }()
 
 	listenErr := make(chan error, 1)
-	go func() { listenErr <- srv.Listen(c.addr) }()
+	if c.listener != nil {
+		go func() { listenErr <- srv.App().Listener(c.listener) }()
+	} else {
+		go func() { listenErr <- srv.Listen(c.addr) }()
+	}
 	log.Info("parley serving", "addr", "http://"+c.addr, "data", c.data, "sandbox", sb != nil)
+	if c.started != nil {
+		c.started(eng)
+	}
 
 	select {
 	case err = <-listenErr:
@@ -173,6 +195,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		log.Warn("http shutdown", "err", serr)
 	}
 	stopBG()
+	log.Info("dispatcher and timers stopping; waiting for sends in flight")
 	wg.Wait()
 	return err
 }
