@@ -54,19 +54,6 @@ type TemplateLister interface {
 	ListTemplates(ctx context.Context, wabaID string, q whatsapp.TemplateQuery) ([]whatsapp.Template, error)
 }
 
-// SyncTemplates reads every template of the account into set and returns
-// how many there are.
-func SyncTemplates(ctx context.Context, l TemplateLister, wabaID string, set *TemplateSet) (int, error) {
-	ts, err := l.ListTemplates(ctx, wabaID, whatsapp.TemplateQuery{Limit: 100})
-	if err != nil {
-		return 0, fmt.Errorf("listing templates of %s: %w", wabaID, err)
-	}
-	for _, t := range ts {
-		set.Put(TemplateInfoFromWhatsApp(t))
-	}
-	return len(ts), nil
-}
-
 // Template sync timing (spec/whatsapp.md §4.7: the Graph API allows 200
 // management calls per hour per WABA without a registered number).
 const (

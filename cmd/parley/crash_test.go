@@ -270,6 +270,10 @@ func TestCrashRecovery(t *testing.T) {
 					errKinds[kind]++
 				}
 				mu.Unlock()
+				if status != http.StatusOK {
+					// Meta backs off before posting again.
+					time.Sleep(time.Duration(2+r.IntN(5)) * time.Millisecond)
+				}
 			}
 		}()
 	}

@@ -135,7 +135,10 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 	client := whatsapp.NewClient(c.apiURL, c.token, c.phoneNumberID)
 	reg := metrics.NewRegistry()
-	templates := engine.NewTemplateSet()
+	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID})
+	if err := templates.Load(ctx); err != nil {
+		return err
+	}
 	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates, Logger: log, Metrics: reg})
 	if err != nil {
 		return err
@@ -151,11 +154,11 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		}
 	}
 	if c.wabaID != "" {
-		n, err := engine.SyncTemplates(ctx, client, c.wabaID, templates)
+		res, err := templates.Sync(ctx, client, c.wabaID)
 		if err != nil {
-			log.Error("template sync failed; template sends are blocked until it succeeds", "err", err)
+			log.Error("template sync failed; sends are checked against the templates as last stored until a sync succeeds", "err", err)
 		} else {
-			log.Info("templates synced", "count", n)
+			log.Info("templates synced", "count", res.Listed, "added", res.Added, "changed", res.Changed, "deleted", res.Deleted)
 		}
 	}
 	if err := publishAll(ctx, eng, docs, log); err != nil {
@@ -164,12 +167,13 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 
 	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate})
 	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
-	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log})
+	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates})
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); _ = disp.Run(bg) }()
+	go func() { defer wg.Done(); templates.RunSync(bg, engine.DefaultTemplateSyncInterval) }()
 	go func() { defer wg.Done(); eng.RunTimers(bg, c.timerInterval) }()
 
 	listenErr := make(chan error, 1)
