@@ -42,6 +42,10 @@ type turn struct {
 	// timers as loaded, to commit only the difference.
 	loadedTimers []Timer
 	err          error
+	// changed is set by whatever changes the contact or conversation;
+	// a turn that only updates messages (a delivery status, a send's
+	// outcome) commits just those.
+	changed bool
 }
 
 // begin loads a contact (new if unknown) and its running conversation.
@@ -133,6 +137,7 @@ func (t *turn) record(m *Message) {
 	if t.conv == nil {
 		return
 	}
+	t.changed = true
 	t.conv.Seq++
 	m.Conversation, m.Seq, m.At, m.Contact = t.conv.ID, t.conv.Seq, t.now, t.conv.Contact
 	t.change.Messages = append(t.change.Messages, m)
@@ -165,6 +170,7 @@ func (t *turn) buildEnv() {
 // run executes nodes from node id, starting with event ev, until the flow
 // waits, hands off, ends or fails.
 func (t *turn) run(id string, ev nodes.Event) {
+	t.changed = true
 	t.buildEnv()
 	conv := t.conv
 	conv.Status = Active
@@ -311,6 +317,7 @@ func (t *turn) fail(node, reason string) {
 
 // finish ends the conversation with a final status.
 func (t *turn) finish(status Status, reason string) {
+	t.changed = true
 	conv := t.conv
 	conv.Status, conv.Reason, conv.EndedAt = status, reason, t.now
 	conv.Timers = nil

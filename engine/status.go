@@ -96,6 +96,14 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 	}
 	fn(t, m)
 	t.change.Updates = append(t.change.Updates, m)
+	if !t.changed {
+		// Only the message moved: leave the contact and conversation be.
+		c := Change{At: t.now, Updates: t.change.Updates, Dequeue: t.change.Dequeue}
+		if err := e.store.Commit(ctx, &c); err != nil {
+			return fmt.Errorf("updating message %s/%d: %w", m.Conversation, m.Seq, err)
+		}
+		return nil
+	}
 	return t.commit()
 }
 
@@ -104,6 +112,7 @@ func (t *turn) sendFailed(m *Message) {
 	switch m.ErrorCode {
 	case CodeWindowClosed:
 		t.contact.WindowClosedAt = t.now
+		t.changed = true
 		t.windowClosed(m)
 	}
 }
