@@ -2,7 +2,6 @@ package engine
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/parleyhq/parley/flows"
 )
@@ -18,73 +17,13 @@ import (
 func Render(m *Message) string {
 	switch {
 	case m.Template != nil:
-		t := m.Template
-		s := "template: " + t.Name + "/" + t.Language
-		params := append(append([]string(nil), t.Header...), t.Body...)
-		if len(params) > 0 {
-			s += " " + strings.Join(params, " | ")
-		}
-		return s
+		return m.Template.Line()
 	case m.Message != nil:
-		return RenderMessage(m.Message)
+		return m.Message.Line()
 	case m.Inbound != nil:
 		return RenderReply(m.Inbound)
 	}
 	return m.Text // a note, or what the script runner itself reports, e.g. "refused: …"
-}
-
-// RenderMessage renders a free-form message.
-func RenderMessage(msg *flows.Message) string {
-	var b strings.Builder
-	b.WriteString(msg.Type)
-	b.WriteString(": ")
-	switch msg.Type {
-	case flows.MsgText:
-		b.WriteString(msg.Text)
-	case flows.MsgButtons:
-		b.WriteString(msg.Text)
-		for _, o := range msg.Buttons {
-			b.WriteString(" [" + o.ID + ":" + o.Title + "]")
-		}
-	case flows.MsgList:
-		b.WriteString(msg.Text)
-		for _, s := range msg.Sections {
-			for _, r := range s.Rows {
-				b.WriteString(" [" + r.ID + ":" + r.Title + "]")
-			}
-		}
-	case flows.MsgCTAURL:
-		b.WriteString(msg.Text + " [" + msg.DisplayText + "](" + msg.URL + ")")
-	case flows.MsgLocation:
-		if msg.Latitude != nil && msg.Longitude != nil {
-			b.WriteString(num(*msg.Latitude) + "," + num(*msg.Longitude))
-		}
-		if msg.Name != "" {
-			b.WriteString(" " + msg.Name)
-		}
-	case flows.MsgContacts:
-		var names []string
-		for _, c := range msg.Contacts {
-			if n, ok := c["name"].(map[string]any); ok {
-				if f, ok := n["formatted_name"].(string); ok {
-					names = append(names, f)
-				}
-			}
-		}
-		b.WriteString(strings.Join(names, ", "))
-	default:
-		if msg.Media != nil {
-			ref := msg.Media.Link
-			if ref == "" {
-				ref = msg.Media.ID
-			}
-			b.WriteString(ref)
-		}
-		if msg.Caption != "" {
-			b.WriteString(" | " + msg.Caption)
-		}
-	}
-	return b.String()
 }
 
 // RenderReply renders a customer's message: "text: where is my order?",

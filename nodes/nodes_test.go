@@ -460,79 +460,18 @@ func shortDuration(d time.Duration) string {
 }
 
 // render is the one-line rendering of an outbound message that conversation
-// scripts match (spec/flow-format.md, "Rendering rules"). It is written out
-// here rather than imported: package nodes must not depend on the engine.
+// scripts match.
 func render(s nodes.Send) string {
 	switch {
 	case s.Template != nil && s.Message != nil:
 		return "<both a message and a template>"
 	case s.Template != nil:
-		t := s.Template
-		out := "template: " + t.Name + "/" + t.Language
-		params := append(append([]string(nil), t.Header...), t.Body...)
-		if len(params) > 0 {
-			out += " " + strings.Join(params, " | ")
-		}
-		return out
+		return s.Template.Line()
 	case s.Message != nil:
-		return renderMessage(s.Message)
+		return s.Message.Line()
 	}
 	return "<empty send>"
 }
-
-func renderMessage(msg *flows.Message) string {
-	var b strings.Builder
-	b.WriteString(msg.Type + ": ")
-	switch msg.Type {
-	case flows.MsgText:
-		b.WriteString(msg.Text)
-	case flows.MsgButtons:
-		b.WriteString(msg.Text)
-		for _, o := range msg.Buttons {
-			b.WriteString(" [" + o.ID + ":" + o.Title + "]")
-		}
-	case flows.MsgList:
-		b.WriteString(msg.Text)
-		for _, s := range msg.Sections {
-			for _, r := range s.Rows {
-				b.WriteString(" [" + r.ID + ":" + r.Title + "]")
-			}
-		}
-	case flows.MsgCTAURL:
-		b.WriteString(msg.Text + " [" + msg.DisplayText + "](" + msg.URL + ")")
-	case flows.MsgLocation:
-		if msg.Latitude != nil && msg.Longitude != nil {
-			b.WriteString(num(*msg.Latitude) + "," + num(*msg.Longitude))
-		}
-		if msg.Name != "" {
-			b.WriteString(" " + msg.Name)
-		}
-	case flows.MsgContacts:
-		var names []string
-		for _, c := range msg.Contacts {
-			if n, ok := c["name"].(map[string]any); ok {
-				if f, ok := n["formatted_name"].(string); ok {
-					names = append(names, f)
-				}
-			}
-		}
-		b.WriteString(strings.Join(names, ", "))
-	default:
-		if msg.Media != nil {
-			ref := msg.Media.Link
-			if ref == "" {
-				ref = msg.Media.ID
-			}
-			b.WriteString(ref)
-		}
-		if msg.Caption != "" {
-			b.WriteString(" | " + msg.Caption)
-		}
-	}
-	return b.String()
-}
-
-func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func readCases(typ string) ([]nodeCase, error) {
 	data, err := os.ReadFile(filepath.Join(casesDir, typ+".json"))

@@ -158,7 +158,7 @@ func chat(ctx context.Context, flowDoc []byte, opts script.Options, stdin io.Rea
 			if strings.HasPrefix(m.Sender, "agent:") {
 				who = "agent"
 			}
-			fmt.Fprintf(stdout, "%s< %s\n", who, script.Render(m))
+			fmt.Fprintf(stdout, "%s< %s\n", who, engine.Render(m))
 		}
 		if st.Kind == script.Clock {
 			fmt.Fprintf(stdout, "  (now %s)\n", sess.Now().Format("Mon 2006-01-02 15:04 MST"))

@@ -218,7 +218,7 @@ func (r *runner) log(s string) { r.res.Transcript = append(r.res.Transcript, s) 
 // be sent silently.
 func (r *runner) unmatched(line int, before string) {
 	for _, m := range r.outbox {
-		r.res.Failures = append(r.res.Failures, Failure{Line: line, Step: "(nothing expected before " + before + ")", Got: "< " + Render(m)})
+		r.res.Failures = append(r.res.Failures, Failure{Line: line, Step: "(nothing expected before " + before + ")", Got: "< " + engine.Render(m)})
 	}
 	r.outbox = nil
 }
@@ -272,7 +272,7 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		}
 		m := r.outbox[0]
 		r.outbox = r.outbox[1:]
-		if got := Render(m); got != st.Arg {
+		if got := engine.Render(m); got != st.Arg {
 			r.fail(st, "< "+got)
 		}
 		return nil
@@ -331,7 +331,7 @@ func (r *runner) drain(ctx context.Context) error {
 		}
 		r.outbox = append(r.outbox, m)
 		r.lastSent = m
-		r.log("< " + Render(m))
+		r.log("< " + engine.Render(m))
 	}
 	return nil
 }
