@@ -37,6 +37,12 @@ type Options struct {
 	Logger    *slog.Logger
 	// Metrics receives the engine's series; nil keeps them private.
 	Metrics *metrics.Registry
+	// OptOutKeywords and OptInKeywords replace the default consent
+	// keywords (DefaultOptOutKeywords, DefaultOptInKeywords); an empty,
+	// non-nil list turns them off. OptOutReply and OptInReply replace the
+	// default confirmations.
+	OptOutKeywords, OptInKeywords []string
+	OptOutReply, OptInReply       string
 }
 
 // Engine runs conversations. It is safe for concurrent use.
@@ -48,6 +54,7 @@ type Engine struct {
 	locks     keyLocks
 	cache     stateCache
 	metrics   engineMetrics
+	keywords  consentKeywords
 	// outboxKick wakes the dispatcher after a commit queued messages.
 	outboxKick chan struct{}
 
@@ -82,7 +89,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, clock: o.Clock, templates: o.Templates, log: o.Logger,
 		metrics: newEngineMetrics(o.Metrics), outboxKick: make(chan struct{}, 1),
-		flows: map[flowKey]*flows.Flow{},
+		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o),
 	}
 	if err := e.loadTriggers(ctx); err != nil {
 		return nil, err
@@ -166,6 +173,19 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 	reply := in.Reply
 	isPassive := passive[reply.Type]
 
+	// Consent keywords come before interrupts and triggers, in any flow.
+	if reply.Type == flows.MsgText {
+		if kind := e.keywords.match(reply.Text); kind != "" {
+			handled, err := t.consentKeyword(kind, &reply)
+			if err != nil {
+				return Outcome{}, err
+			}
+			if handled {
+				return e.commitInbound(t)
+			}
+		}
+	}
+
 	switch {
 	case t.conv != nil && t.conv.Status == Agent:
 		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
@@ -193,6 +213,11 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 		t.pending = &reply
 		t.run(v.flow.Start, arriveEvent())
 	}
+	return e.commitInbound(t)
+}
+
+// commitInbound commits an inbound message's turn.
+func (e *Engine) commitInbound(t *turn) (Outcome, error) {
 	if err := t.commit(); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return Outcome{Duplicate: true}, nil

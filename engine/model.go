@@ -27,10 +27,15 @@ type Contact struct {
 	Tags          []string       `json:"tags,omitempty"`
 	Fields        map[string]any `json:"fields,omitempty"`
 
-	// Consent: business-initiated messages need OptedIn and not OptedOut.
-	OptedIn   bool      `json:"opted_in,omitempty"`
-	OptedInAt time.Time `json:"opted_in_at,omitzero"`
-	OptedOut  bool      `json:"opted_out,omitempty"`
+	// Consent: business-initiated messages need OptedIn and not OptedOut;
+	// marketing templates also need not MarketingOptOut (the customer
+	// stopped them in WhatsApp: 131050, user_preferences). These are the
+	// effective state; Consent is the history behind it (consent.go).
+	OptedIn         bool           `json:"opted_in,omitempty"`
+	OptedInAt       time.Time      `json:"opted_in_at,omitzero"`
+	OptedOut        bool           `json:"opted_out,omitempty"`
+	MarketingOptOut bool           `json:"marketing_opt_out,omitempty"`
+	Consent         []ConsentEvent `json:"consent,omitempty"`
 
 	// LastInboundAt opens the 24-hour window; WindowClosedAt records Meta
 	// saying it closed early (a late 131047). See window.go.

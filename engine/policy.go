@@ -2,10 +2,12 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // Template statuses (spec/whatsapp.md §4.4); only APPROVED may be sent.
@@ -84,7 +86,8 @@ func (s *TemplateSet) ApproveFlowTemplates(f *flows.Flow) {
 
 // blockTemplate says why a template may not be sent to c now, or "".
 // A template sent while the window is closed is business-initiated and needs
-// the contact's opt-in (spec/whatsapp.md §4.8).
+// the contact's opt-in (spec/whatsapp.md §4.8). An opted-out contact gets
+// no template; one who stopped marketing messages gets no MARKETING one.
 func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Time) string {
 	id := t.Name + "/" + t.Language
 	if c.OptedOut {
@@ -100,6 +103,8 @@ func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Ti
 	switch {
 	case !ok:
 		return fmt.Sprintf("template %s is not in the registry", id) // Meta: 132001
+	case c.MarketingOptOut && strings.EqualFold(info.Category, whatsapp.CategoryMarketing):
+		return fmt.Sprintf("template %s is a marketing template and the contact stopped marketing messages", id) // Meta: 131050
 	case info.Status != TemplateApproved:
 		return fmt.Sprintf("template %s is %s, not APPROVED", id, info.Status)
 	case len(t.Header) != info.HeaderParams:

@@ -13,6 +13,9 @@ const (
 	// CodeWindowClosed: a free-form message outside the 24-hour window.
 	// Meta accepts the send and fails it later in a status webhook.
 	CodeWindowClosed = 131047
+	// CodeMarketingOptOut: the customer stopped marketing messages in
+	// WhatsApp ("Offers and announcements"); spec/whatsapp.md §4.8.
+	CodeMarketingOptOut = 131050
 )
 
 // stateRank orders message states: a status moves a message forward only,
@@ -114,6 +117,8 @@ func (t *turn) sendFailed(m *Message) {
 		t.contact.WindowClosedAt = t.now
 		t.changed = true
 		t.windowClosed(m)
+	case CodeMarketingOptOut:
+		t.marketingStopped(m)
 	}
 }
 

@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	api := s.app.Group("/api/v1")
 	s.flowRoutes(api)
 	s.conversationRoutes(api)
+	s.consentRoutes(api)
 	s.templateRoutes(api)
 }
 

@@ -58,6 +58,14 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 			failed = errors.Join(failed, err)
 		}
 	}
+	for i := range batch.Preferences {
+		p := batch.Preferences[i]
+		// A marketing stop/resume: applied and stored before the 200.
+		if err := eng.ApplyPreference(ctx, p.PhoneNumberID, p); err != nil {
+			s.log.Error("user preference not processed", "phone_number_id", p.PhoneNumberID, "category", p.Category, "value", p.Value, "err", err)
+			failed = errors.Join(failed, err)
+		}
+	}
 	for i := range batch.TemplateUpdates {
 		u := &batch.TemplateUpdates[i]
 		if s.cfg.Templates == nil {

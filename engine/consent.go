@@ -1,0 +1,396 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/whatsapp"
+)
+
+// ConsentKind is what a consent event changed (spec/whatsapp.md §4.8).
+type ConsentKind string
+
+// Consent kinds.
+const (
+	ConsentOptIn           ConsentKind = "opt_in"
+	ConsentOptOut          ConsentKind = "opt_out"
+	ConsentMarketingStop   ConsentKind = "marketing_stop"
+	ConsentMarketingResume ConsentKind = "marketing_resume"
+)
+
+// ConsentSource is where a consent event came from.
+type ConsentSource string
+
+// Consent sources.
+const (
+	SourceWebForm             ConsentSource = "web_form"
+	SourceSMS                 ConsentSource = "sms"
+	SourceInChat              ConsentSource = "in_chat"
+	SourceImport              ConsentSource = "import"
+	SourceAPI                 ConsentSource = "api"
+	SourceKeyword             ConsentSource = "keyword"
+	SourceWhatsAppPreferences ConsentSource = "whatsapp_preferences"
+	SourceMetaError           ConsentSource = "meta_error"
+)
+
+var (
+	consentKinds   = map[ConsentKind]bool{ConsentOptIn: true, ConsentOptOut: true, ConsentMarketingStop: true, ConsentMarketingResume: true}
+	consentSources = map[ConsentSource]bool{
+		SourceWebForm: true, SourceSMS: true, SourceInChat: true, SourceImport: true, SourceAPI: true,
+		SourceKeyword: true, SourceWhatsAppPreferences: true, SourceMetaError: true,
+	}
+)
+
+// ErrInvalidConsent is returned by RecordConsent for an event with an
+// unknown kind or source.
+var ErrInvalidConsent = errors.New("invalid consent event")
+
+// ConsentEvent is one entry of a contact's consent history: the proof of
+// an opt-in, or the record of an opt-out.
+type ConsentEvent struct {
+	At     time.Time     `json:"at"`
+	Kind   ConsentKind   `json:"kind"`
+	Source ConsentSource `json:"source"`
+	// Purpose is the text the customer was shown when opting in.
+	Purpose string `json:"purpose,omitempty"`
+	// By is who recorded it: a user, "api", "system".
+	By string `json:"by,omitempty"`
+	// Detail is the evidence: the keyword sent, Meta's error, the
+	// preference's detail.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Validate checks the event's kind and source.
+func (ev ConsentEvent) Validate() error {
+	if !consentKinds[ev.Kind] {
+		return fmt.Errorf("%w: kind %q is not one of opt_in, opt_out, marketing_stop, marketing_resume", ErrInvalidConsent, ev.Kind)
+	}
+	if !consentSources[ev.Source] {
+		return fmt.Errorf("%w: source %q is not one of web_form, sms, in_chat, import, api, keyword, whatsapp_preferences, meta_error", ErrInvalidConsent, ev.Source)
+	}
+	return nil
+}
+
+// applyConsent appends ev to the contact's history and sets the effective
+// state: OptedIn/OptedOut for opt_in/opt_out, MarketingOptOut for the
+// marketing kinds.
+func (c *Contact) applyConsent(ev ConsentEvent) {
+	c.Consent = append(c.Consent, ev)
+	switch ev.Kind {
+	case ConsentOptIn:
+		c.OptedIn, c.OptedInAt, c.OptedOut = true, ev.At, false
+	case ConsentOptOut:
+		c.OptedOut = true
+	case ConsentMarketingStop:
+		c.MarketingOptOut = true
+	case ConsentMarketingResume:
+		c.MarketingOptOut = false
+	}
+}
+
+// RecordConsent records a consent event on a contact (creating it if
+// new), under its lock, in one commit. An event without a time is dated
+// now.
+func (e *Engine) RecordConsent(ctx context.Context, key ContactKey, ev ConsentEvent) (*Contact, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	if ev.At.IsZero() {
+		ev.At = e.clock.Now()
+	}
+	return e.UpdateContact(ctx, key, func(c *Contact) {
+		if c.PhoneNumberID == "" {
+			// A contact first known by its consent (a web form, an API
+			// call): its ids come from the key.
+			phone, id, _ := strings.Cut(string(key), ":")
+			c.PhoneNumberID = phone
+			if c.WaID == "" && c.UserID == "" && isDigits(id) {
+				c.WaID = id
+			}
+		}
+		c.applyConsent(ev)
+	})
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Default consent keywords and confirmations. A text message whose whole
+// folded text is one of the keywords acts on consent, at any point of any
+// flow. CANCEL, END and QUIT (SMS habits) are left out: in a chat they are
+// ordinary answers ("cancel" my booking), and taking them as an opt-out
+// would unsubscribe customers who meant nothing of the kind.
+var (
+	DefaultOptOutKeywords = []string{
+		"STOP", "STOPALL", "UNSUBSCRIBE",
+		"BAJA", "PARAR", "ARRET", "ARRÊT", "STOPP", "SAIR",
+	}
+	DefaultOptInKeywords = []string{"START", "UNSTOP", "SUBSCRIBE"}
+)
+
+// Default confirmations of a keyword opt-out and opt-in.
+const (
+	DefaultOptOutReply = "You're unsubscribed and won't get more messages from us. Reply START to opt back in."
+	DefaultOptInReply  = "You're subscribed again. Reply STOP to unsubscribe."
+)
+
+// ReasonOptedOut is the reason of a conversation ended by an opt-out.
+const ReasonOptedOut = "opted out"
+
+// consentKeywords holds the folded keywords and the confirmations.
+type consentKeywords struct {
+	optOut, optIn           map[string]bool
+	optOutReply, optInReply string
+}
+
+func newConsentKeywords(o Options) consentKeywords {
+	k := consentKeywords{optOut: foldSet(o.OptOutKeywords, DefaultOptOutKeywords), optIn: foldSet(o.OptInKeywords, DefaultOptInKeywords),
+		optOutReply: o.OptOutReply, optInReply: o.OptInReply}
+	if k.optOutReply == "" {
+		k.optOutReply = DefaultOptOutReply
+	}
+	if k.optInReply == "" {
+		k.optInReply = DefaultOptInReply
+	}
+	return k
+}
+
+func foldSet(ks, def []string) map[string]bool {
+	if ks == nil {
+		ks = def
+	}
+	m := map[string]bool{}
+	for _, k := range ks {
+		if f := foldKeyword(k); f != "" {
+			m[f] = true
+		}
+	}
+	return m
+}
+
+// foldKeyword folds a message's whole text for keyword matching: case,
+// accents, surrounding spaces and punctuation do not count ("Stop." is
+// STOP); words inside do ("stop sending" is not).
+func foldKeyword(s string) string {
+	return strings.Join(flows.Words(s), " ")
+}
+
+// match says which consent kind a message's text asks for, or "".
+func (k consentKeywords) match(text string) ConsentKind {
+	f := foldKeyword(text)
+	switch {
+	case f == "":
+		return ""
+	case k.optOut[f]:
+		return ConsentOptOut
+	case k.optIn[f]:
+		return ConsentOptIn
+	}
+	return ""
+}
+
+// consentKeyword acts on an opt-out or opt-in keyword the customer sent,
+// instead of the flow. It reports false when the message is left to the
+// flow: an opt-in keyword from a contact who is not opted out (START may
+// be a flow's trigger).
+func (t *turn) consentKeyword(kind ConsentKind, reply *flows.Reply) (bool, error) {
+	c := t.contact
+	if kind == ConsentOptIn && !c.OptedOut {
+		return false, nil
+	}
+	repeated := kind == ConsentOptOut && c.OptedOut
+	target, err := t.consentConversation()
+	if err != nil {
+		return true, err
+	}
+	t.changed = true
+	in := &Message{Direction: In, Sender: "customer", Inbound: reply, State: Received}
+	recordOn(t, target, in)
+	if repeated {
+		// Already opted out: end whatever runs, say nothing again.
+		if t.conv != nil {
+			t.finish(Ended, ReasonOptedOut)
+		}
+		return true, nil
+	}
+	c.applyConsent(ConsentEvent{At: t.now, Kind: kind, Source: SourceKeyword, By: "customer", Detail: reply.Text})
+	confirm := t.e.keywords.optInReply
+	if kind == ConsentOptOut {
+		confirm = t.e.keywords.optOutReply
+		n, err := t.cancelQueuedTemplates()
+		if err != nil {
+			return true, err
+		}
+		text := fmt.Sprintf("the customer opted out (keyword %q)", reply.Text)
+		if n > 0 {
+			text += fmt.Sprintf("; %d queued template message(s) cancelled", n)
+		}
+		recordOn(t, target, &Message{Direction: Note, Sender: "system", Text: text})
+		if t.conv != nil {
+			t.finish(Ended, ReasonOptedOut)
+		}
+	} else {
+		recordOn(t, target, &Message{Direction: Note, Sender: "system", Text: fmt.Sprintf("the customer opted back in (keyword %q)", reply.Text)})
+	}
+	// The customer has just written: the window is open for a free-form
+	// confirmation.
+	recordOn(t, target, &Message{Direction: Out, Sender: "bot", Message: &flows.Message{Type: flows.MsgText, Text: confirm}, State: Queued})
+	return true, nil
+}
+
+// consentConversation is where a consent keyword and its confirmation are
+// recorded: the running conversation, else the contact's last one, else a
+// new one that holds only them (already ended: no flow runs in it).
+func (t *turn) consentConversation() (*Conversation, error) {
+	if t.conv != nil {
+		return t.conv, nil
+	}
+	c := t.contact
+	if c.Conversations > 0 {
+		conv, err := t.e.store.Conversation(t.ctx, fmt.Sprintf("%s#%d", c.Key, c.Conversations))
+		switch {
+		case err == nil:
+			t.change.Conversations = append(t.change.Conversations, conv)
+			return conv, nil
+		case !errors.Is(err, ErrNotFound):
+			return nil, fmt.Errorf("loading the last conversation of %s: %w", c.Key, err)
+		}
+	}
+	c.Conversations++
+	conv := &Conversation{
+		ID: fmt.Sprintf("%s#%d", c.Key, c.Conversations), Contact: c.Key, Status: Ended, Reason: "consent keyword",
+		StartedAt: t.now, UpdatedAt: t.now, LastActivityAt: t.now, EndedAt: t.now,
+	}
+	t.change.Conversations = append(t.change.Conversations, conv)
+	return conv, nil
+}
+
+// recordOn appends a message to conv's transcript (t.record writes to the
+// running conversation only).
+func recordOn(t *turn, conv *Conversation, m *Message) {
+	if conv == t.conv {
+		t.record(m)
+		return
+	}
+	t.changed = true
+	conv.Seq++
+	conv.UpdatedAt = t.now
+	m.Conversation, m.Seq, m.At, m.Contact = conv.ID, conv.Seq, t.now, conv.Contact
+	t.change.Messages = append(t.change.Messages, m)
+}
+
+// cancelledOptedOut is the error of a queued template cancelled by an
+// opt-out.
+const cancelledOptedOut = "cancelled: opted out"
+
+// cancelQueuedTemplates fails and dequeues, in the turn's commit, every
+// template message queued for the contact: business-initiated messages
+// must not go out after an opt-out. Messages being sent are left to their
+// outcome.
+func (t *turn) cancelQueuedTemplates() (int, error) {
+	key := t.contact.Key
+	n := 0
+	var after uint64
+	for {
+		items, err := t.e.store.Outbox(t.ctx, after, 1000)
+		if err != nil {
+			return n, fmt.Errorf("reading the outbox: %w", err)
+		}
+		for _, it := range items {
+			after = it.Seq
+			m := it.Message
+			if m.Contact != key || m.Template == nil || m.State != Queued {
+				continue
+			}
+			m.State, m.Error = SendFailed, cancelledOptedOut
+			t.change.Updates = append(t.change.Updates, m)
+			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			n++
+		}
+		if len(items) < 1000 {
+			return n, nil
+		}
+	}
+}
+
+// marketingStopped records a 131050 on a template send: the customer
+// stopped marketing messages in WhatsApp.
+func (t *turn) marketingStopped(m *Message) {
+	if m.Template == nil || t.contact.MarketingOptOut {
+		return
+	}
+	t.contact.applyConsent(ConsentEvent{
+		At: t.now, Kind: ConsentMarketingStop, Source: SourceMetaError, By: "system",
+		Detail: fmt.Sprintf("%d on template %s/%s: %s", m.ErrorCode, m.Template.Name, m.Template.Language, m.Error),
+	})
+	t.changed = true
+	if t.conv != nil && t.conv.ID == m.Conversation {
+		t.note(m.Node, "the customer has stopped marketing messages (131050): marketing templates are blocked until they resume")
+	}
+}
+
+// Preference values of the user_preferences webhook.
+const (
+	PreferenceMarketing = "marketing_messages"
+	PreferenceStop      = "stop"
+	PreferenceResume    = "resume"
+)
+
+// ApplyPreference applies a user_preferences webhook event: a marketing
+// "stop" sets the contact's MarketingOptOut, a "resume" clears it, each
+// recorded in the consent history. Other categories and values are
+// ignored, and so is an event that changes nothing (a redelivery).
+func (e *Engine) ApplyPreference(ctx context.Context, phoneNumberID string, p whatsapp.UserPreference) error {
+	if p.Category != PreferenceMarketing {
+		return nil
+	}
+	var kind ConsentKind
+	switch p.Value {
+	case PreferenceStop:
+		kind = ConsentMarketingStop
+	case PreferenceResume:
+		kind = ConsentMarketingResume
+	default:
+		return nil
+	}
+	if phoneNumberID == "" {
+		phoneNumberID = p.PhoneNumberID
+	}
+	id := p.Identity()
+	if id == "" || phoneNumberID == "" {
+		return errors.New("engine: user preference has no phone number id, wa_id or user_id")
+	}
+	key := NewContactKey(phoneNumberID, id)
+	defer e.locks.lock(key)()
+	t, err := e.begin(ctx, key, e.clock.Now())
+	if err != nil {
+		return err
+	}
+	c := t.contact
+	if c.MarketingOptOut == (kind == ConsentMarketingStop) {
+		return nil
+	}
+	c.Key, c.PhoneNumberID = key, phoneNumberID
+	if p.WaID != "" {
+		c.WaID = p.WaID
+	}
+	if p.UserID != "" {
+		c.UserID = p.UserID
+	}
+	at := p.Timestamp
+	if at.IsZero() {
+		at = t.now
+	}
+	c.applyConsent(ConsentEvent{At: at, Kind: kind, Source: SourceWhatsAppPreferences, By: "customer", Detail: p.Detail})
+	return t.commit()
+}
