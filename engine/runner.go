@@ -41,7 +41,6 @@ type turn struct {
 	change  Change
 	// timers as loaded, to commit only the difference.
 	loadedTimers []Timer
-	err          error
 	// changed is set by whatever changes the contact or conversation;
 	// a turn that only updates messages (a delivery status, a send's
 	// outcome) commits just those.
