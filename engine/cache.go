@@ -53,6 +53,14 @@ func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
 	c.m[k] = cachedState{contact.clone(), conv.clone()}
 }
 
+// has reports whether k is cached.
+func (c *stateCache) has(k ContactKey) bool {
+	c.mu.Lock()
+	_, ok := c.m[k]
+	c.mu.Unlock()
+	return ok
+}
+
 func (c *stateCache) forget(k ContactKey) {
 	c.mu.Lock()
 	delete(c.m, k)

@@ -370,7 +370,10 @@ func (e *Engine) ApplyPreference(ctx context.Context, phoneNumberID string, p wh
 	if id == "" || phoneNumberID == "" {
 		return errors.New("engine: user preference has no phone number id, wa_id or user_id")
 	}
-	key := NewContactKey(phoneNumberID, id)
+	key, err := e.resolveKey(ctx, NewContactKey(phoneNumberID, id))
+	if err != nil {
+		return err
+	}
 	defer e.locks.lock(key)()
 	t, err := e.begin(ctx, key, e.clock.Now())
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // Errors the engine returns to its callers.
@@ -117,6 +118,9 @@ type Inbound struct {
 	At       time.Time
 	Reply    flows.Reply
 	Referral bool
+	// System is the notice of a "system" message: the customer changed
+	// their number or user id (identity.go).
+	System *whatsapp.SystemUpdate
 }
 
 // Key is the contact the message comes from.
@@ -147,7 +151,10 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 	if in.UserID == "" && in.WaID == "" {
 		return Outcome{}, errors.New("engine: inbound message has neither wa_id nor user_id")
 	}
-	key := in.Key()
+	key, err := e.resolveKey(ctx, in.Key())
+	if err != nil {
+		return Outcome{}, err
+	}
 	defer e.locks.lock(key)()
 	// A redelivered message is caught by Commit, which refuses its change
 	// whole (ErrDuplicate); reading the dedupe key first would cost every
@@ -169,6 +176,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 		c.Name = in.Name
 	}
 	openWindow(c, in.At, now)
+	t.reachable()
 	t.change.InboundID = in.ID
 	reply := in.Reply
 	isPassive := passive[reply.Type]
@@ -212,6 +220,9 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
 		t.pending = &reply
 		t.run(v.flow.Start, arriveEvent())
+	}
+	if reply.Type == whatsapp.TypeSystem {
+		t.identityChanged(in.System)
 	}
 	return e.commitInbound(t)
 }

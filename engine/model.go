@@ -42,6 +42,16 @@ type Contact struct {
 	LastInboundAt  time.Time `json:"last_inbound_at,omitzero"`
 	WindowClosedAt time.Time `json:"window_closed_at,omitzero"`
 
+	// Reachability (delivery.go). Unreachable: Meta could not deliver to
+	// the customer (131026: not on WhatsApp, or cannot receive); nothing is
+	// sent to them until they write again. HoldUntil: Meta held a message
+	// back to keep the customer's engagement healthy (131049); no marketing
+	// template goes to them before it.
+	Unreachable       bool      `json:"unreachable,omitempty"`
+	UnreachableAt     time.Time `json:"unreachable_at,omitzero"`
+	UnreachableReason string    `json:"unreachable_reason,omitempty"`
+	HoldUntil         time.Time `json:"hold_until,omitzero"`
+
 	// Conversation is the id of the running conversation, if any.
 	Conversation string `json:"conversation,omitempty"`
 	// Conversations counts the conversations ever started; it numbers them.

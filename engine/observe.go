@@ -17,7 +17,7 @@ func newEngineMetrics(r *metrics.Registry) engineMetrics {
 	}
 	return engineMetrics{
 		events:      r.Counter("parley_events_total", "Events applied to conversations, by kind and result.", "kind", "result"),
-		sends:       r.Counter("parley_sends_total", "Outbound sends by result (accepted, retry, failed, unknown, window_closed) and Meta error code.", "result", "code"),
+		sends:       r.Counter("parley_sends_total", "Outbound sends by result (accepted, retry, failed, unknown, window_closed, blocked) and Meta error code.", "result", "code"),
 		sendLatency: r.Histogram("parley_send_seconds", "Cloud API send latency.", metrics.LatencyBuckets),
 		statuses:    r.Counter("parley_statuses_total", "Status webhooks by status.", "status"),
 		reroutes:    r.Counter("parley_window_closed_reroutes_total", "Conversations sent down their template path because the window closed."),

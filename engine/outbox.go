@@ -340,6 +340,14 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			return
 		}
+		if why := deliveryBlock(e.templates, m, t.contact, t.now); why != "" {
+			// Unreachable (131026) or a marketing hold (131049): refused
+			// here, without asking Meta.
+			m.State, m.ErrorCode, m.Error = SendFailed, 0, why
+			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			e.metrics.sends.Inc("blocked", "")
+			return
+		}
 		if m.Message != nil && !WindowOpen(t.contact, t.now) {
 			// The window closed while the message waited: it is not sent,
 			// and the conversation takes its template path.

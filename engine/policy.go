@@ -88,10 +88,15 @@ func (s *TemplateSet) ApproveFlowTemplates(f *flows.Flow) {
 // A template sent while the window is closed is business-initiated and needs
 // the contact's opt-in (spec/whatsapp.md §4.8). An opted-out contact gets
 // no template; one who stopped marketing messages gets no MARKETING one.
+// An unreachable contact (131026) gets none until they write again, and one
+// under a 131049 hold no MARKETING one until it ends (delivery.go).
 func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Time) string {
 	id := t.Name + "/" + t.Language
 	if c.OptedOut {
 		return "the contact opted out"
+	}
+	if why := unreachableBlock(c); why != "" {
+		return why // Meta: 131026
 	}
 	if !WindowOpen(c, now) && !c.OptedIn {
 		return fmt.Sprintf("template %s is business-initiated (window closed) and the contact has no recorded opt-in", id)
@@ -105,6 +110,8 @@ func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Ti
 		return fmt.Sprintf("template %s is not in the registry", id) // Meta: 132001
 	case c.MarketingOptOut && strings.EqualFold(info.Category, whatsapp.CategoryMarketing):
 		return fmt.Sprintf("template %s is a marketing template and the contact stopped marketing messages", id) // Meta: 131050
+	case marketingHoldBlock(id, info.Category, c, now) != "":
+		return marketingHoldBlock(id, info.Category, c, now) // Meta: 131049
 	case info.Status != TemplateApproved:
 		return fmt.Sprintf("template %s is %s, not APPROVED", id, info.Status)
 	case len(t.Header) != info.HeaderParams:

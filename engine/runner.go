@@ -348,6 +348,11 @@ func (t *turn) commit() error {
 		return fmt.Errorf("committing %s: %w", key, err)
 	}
 	t.e.cache.put(key, t.contact, t.conv)
+	for alias := range t.change.Aliases {
+		// A contact cached under a key that is now an alias must not
+		// bypass the alias (resolveKey trusts cached keys).
+		t.e.cache.forget(alias)
+	}
 	for _, m := range t.change.Messages {
 		if m.State == Queued {
 			select {

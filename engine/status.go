@@ -119,6 +119,10 @@ func (t *turn) sendFailed(m *Message) {
 		t.windowClosed(m)
 	case CodeMarketingOptOut:
 		t.marketingStopped(m)
+	case CodeUndeliverable:
+		t.undeliverable(m)
+	case CodeEcosystemLimit:
+		t.ecosystemHeld(m)
 	}
 }
 

@@ -41,6 +41,11 @@ type Change struct {
 	Updates []*Message
 	// Dequeue removes these outbox entries (by outbox sequence).
 	Dequeue []uint64
+
+	// Aliases point other contact keys at a contact's key (alias → key):
+	// a customer who changed number or user id keeps their contact and
+	// conversation (identity.go). Each replaces the alias of the same key.
+	Aliases map[ContactKey]ContactKey
 }
 
 // OutboxItem is a queued outbound message, by its place in the outbox.
@@ -79,6 +84,8 @@ type Store interface {
 	Contact(ctx context.Context, key ContactKey) (*Contact, error)
 	// Conversation returns a conversation, or ErrNotFound.
 	Conversation(ctx context.Context, id string) (*Conversation, error)
+	// Alias returns the contact key an alias points at, if key is one.
+	Alias(ctx context.Context, key ContactKey) (ContactKey, bool, error)
 	// Seen reports whether an inbound message id has been committed.
 	Seen(ctx context.Context, inboundID string) (bool, error)
 	// Commit makes a change durable, all or nothing. Concurrent commits may

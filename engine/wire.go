@@ -22,6 +22,10 @@ func InboundFromWhatsApp(m *whatsapp.InboundMessage) *Inbound {
 		Name: m.ProfileName, At: m.Timestamp, Referral: m.Referral != nil,
 	}
 	in.Reply = replyFrom(m)
+	if m.Type == whatsapp.TypeSystem && m.System != nil {
+		sys := *m.System
+		in.System = &sys
+	}
 	return in
 }
 

@@ -53,6 +53,7 @@ type changeWrite struct {
 	dequeue     [][]byte
 	delTimers   [][]byte
 	setTimers   []keyValue
+	aliases     []keyValue
 }
 
 type convWrite struct {
@@ -169,6 +170,11 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 		}
 		w.setTimers = append(w.setTimers, keyValue{k, v})
 	}
+	aliases, err := encodeAliases(c.Aliases)
+	if err != nil {
+		return nil, err
+	}
+	w.aliases = aliases
 	return w, nil
 }
 
@@ -249,7 +255,7 @@ func (w *changeWrite) apply(t *txn) error {
 			return err
 		}
 	}
-	return nil
+	return putAliases(t, w.aliases)
 }
 
 // putConversation stores a conversation and keeps the by-contact index

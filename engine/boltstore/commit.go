@@ -36,7 +36,7 @@ type txn struct {
 	contacts, conversations, byContact       *bolt.Bucket
 	messages, outbox, timers                 *bolt.Bucket
 	inbound, inboundByTime, flows, flowsVers *bolt.Bucket
-	templates                                *bolt.Bucket
+	templates, aliases                       *bolt.Bucket
 }
 
 func newTxn(tx *bolt.Tx) *txn {
@@ -53,6 +53,7 @@ func newTxn(tx *bolt.Tx) *txn {
 		flows:         tx.Bucket(bucketFlows),
 		flowsVers:     tx.Bucket(bucketFlowVersions),
 		templates:     tx.Bucket(bucketTemplates),
+		aliases:       tx.Bucket(bucketAliases),
 	}
 }
 

@@ -15,6 +15,7 @@
 //	flows                     flow id → FlowRecord (JSON)
 //	flow_versions             flow id 0x00 version (4 bytes BE) → FlowVersion (JSON)
 //	templates                 template name 0x00 language → TemplateRecord (JSON)
+//	contact_aliases           contact key → contact key it stands for
 //	meta                      "schema" → schema version (8 bytes BE)
 //
 // Times in keys are UnixNano, big-endian with the sign bit flipped, so byte

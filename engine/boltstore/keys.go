@@ -26,7 +26,8 @@ var (
 	bucketFlows                = []byte("flows")
 	bucketFlowVersions         = []byte("flow_versions")
 	bucketTemplates            = []byte("templates")
-	allBuckets                 = [][]byte{bucketMeta, bucketContacts, bucketConversations, bucketByContact, bucketMessages, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates}
+	bucketAliases              = []byte("contact_aliases")
+	allBuckets                 = [][]byte{bucketMeta, bucketContacts, bucketConversations, bucketByContact, bucketMessages, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases}
 	keySchema                  = []byte("schema")
 	schemaVersion       uint64 = 1
 )

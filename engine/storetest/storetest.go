@@ -77,6 +77,7 @@ func Run(t *testing.T, open Open) {
 		{"Flows", testFlows},
 		{"ConcurrentPublish", testConcurrentPublish},
 		{"Templates", testTemplates},
+		{"Aliases", testAliases},
 		{"PruneInbound", testPruneInbound},
 		{"Reopen", testReopen},
 		{"Closed", testClosed},

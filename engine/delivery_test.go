@@ -1,0 +1,270 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/whatsapp"
+)
+
+// recordingSender is Meta accepting every send; it keeps what was sent.
+type recordingSender struct {
+	mu   sync.Mutex
+	sent []*whatsapp.OutboundMessage
+}
+
+func (s *recordingSender) Send(_ context.Context, m *whatsapp.OutboundMessage) (whatsapp.SendResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, m)
+	return whatsapp.SendResult{WAMID: fmt.Sprintf("wamid.out.%d", len(s.sent))}, nil
+}
+
+func (s *recordingSender) all() []*whatsapp.OutboundMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*whatsapp.OutboundMessage(nil), s.sent...)
+}
+
+// drain runs a dispatcher until the outbox is empty.
+func drain(t *testing.T, eng *engine.Engine, sender engine.Sender) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = eng.NewDispatcher(engine.DispatchOptions{Sender: sender, Poll: 5 * time.Millisecond}).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		items, err := eng.Store().Outbox(ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d message(s) still queued", len(items))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// transcript returns a conversation's messages.
+func transcript(t *testing.T, h *harness, conv string) []*engine.Message {
+	t.Helper()
+	tr, err := h.store.Transcript(h.ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func hasNote(tr []*engine.Message, text string) bool {
+	for _, m := range tr {
+		if m.Direction == engine.Note && strings.Contains(m.Text, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// A 131026 makes the contact unreachable: the next queued message fails
+// locally without reaching Meta, and so does everything until the customer
+// writes again, which clears it.
+func TestUndeliverableMakesContactUnreachable(t *testing.T) {
+	const wa = "15551234567"
+	h := newHarness(t, echoFlow)
+	h.say(wa, "hi")
+	h.say(wa, "one")
+	out := h.say(wa, "two") // two replies queued
+
+	refusing := &refusingSender{code: engine.CodeUndeliverable}
+	drain(t, h.eng, refusing)
+	if n := refusing.tries.Load(); n != 1 {
+		t.Fatalf("%d send(s) reached Meta, want 1: the second is refused locally", n)
+	}
+	c := h.contact(wa)
+	if !c.Unreachable || !c.UnreachableAt.Equal(t0) || !strings.Contains(c.UnreachableReason, "131026") {
+		t.Fatalf("contact unreachable %v at %v (%q)", c.Unreachable, c.UnreachableAt, c.UnreachableReason)
+	}
+	tr := transcript(t, h, out.Conversation)
+	var failed []*engine.Message
+	for _, m := range tr {
+		if m.Direction == engine.Out {
+			failed = append(failed, m)
+		}
+	}
+	if len(failed) != 2 || failed[0].ErrorCode != engine.CodeUndeliverable || failed[1].State != engine.SendFailed ||
+		failed[1].ErrorCode != 0 || !strings.Contains(failed[1].Error, "unreachable") {
+		t.Fatalf("outbound messages: %+v", failed)
+	}
+	if !hasNote(tr, "could not deliver") {
+		t.Error("no note of the undeliverable customer in the conversation")
+	}
+
+	// A late status repeating it changes nothing.
+	h.clock.Advance(time.Minute)
+	err := h.eng.HandleStatus(h.ctx, &whatsapp.Status{Status: whatsapp.StatusFailed, ID: "wamid.x",
+		BizOpaqueCallbackData: fmt.Sprintf("%s|%d|answer", failed[0].Conversation, failed[0].Seq),
+		Errors:                []whatsapp.Error{{Code: engine.CodeUndeliverable, Title: "Message undeliverable"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := h.contact(wa); !c.UnreachableAt.Equal(t0) {
+		t.Errorf("a repeated 131026 moved UnreachableAt to %v", c.UnreachableAt)
+	}
+
+	// The customer writes: reachable again, and the reply goes out.
+	h.say(wa, "three")
+	if c := h.contact(wa); c.Unreachable || c.UnreachableReason != "" {
+		t.Fatalf("still unreachable after an inbound: %+v", c)
+	}
+	rec := &recordingSender{}
+	drain(t, h.eng, rec)
+	if got := rec.all(); len(got) != 1 || got[0].Text == nil || got[0].Text.Body != "you said three" {
+		t.Fatalf("sent %+v", got)
+	}
+}
+
+// A 131049 holds marketing templates for 24 hours: one already queued is
+// refused by the dispatcher, a flow's template node takes on_blocked, and
+// free-form messages still go; after the hold templates go again.
+func TestEcosystemLimitHoldsMarketing(t *testing.T) {
+	const wa = "15551234567"
+	h, _ := consentHarness(t, "MARKETING")
+	first := h.say(wa, "hi") // template T1 queued
+	h.say(wa, "ok")          // "thanks" queued; the conversation ends
+	h.say(wa, "again")       // a new conversation: template T2 queued
+	tr := transcript(t, h, first.Conversation)
+	t1 := tr[1]
+	if t1.Template == nil {
+		t.Fatalf("message %d is not the template: %+v", t1.Seq, t1)
+	}
+	// T1 was sent; Meta fails it later with 131049.
+	h.clock.Advance(time.Minute)
+	err := h.eng.HandleStatus(h.ctx, &whatsapp.Status{Status: whatsapp.StatusFailed, ID: "wamid.t1",
+		BizOpaqueCallbackData: fmt.Sprintf("%s|%d|tpl", t1.Conversation, t1.Seq),
+		Errors:                []whatsapp.Error{{Code: engine.CodeEcosystemLimit, Title: "Message failed to send to maintain healthy ecosystem engagement"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdUntil := t0.Add(time.Minute + engine.EcosystemHold)
+	if c := h.contact(wa); !c.HoldUntil.Equal(holdUntil) {
+		t.Fatalf("hold until %v, want %v", c.HoldUntil, holdUntil)
+	}
+	if !hasNote(transcript(t, h, h.conv(wa).ID), "131049") {
+		t.Error("no note of the hold in the running conversation")
+	}
+
+	rec := &recordingSender{}
+	drain(t, h.eng, rec)
+	if got := rec.all(); len(got) != 1 || got[0].Text == nil || got[0].Text.Body != "thanks" {
+		t.Fatalf("sent %+v, want only the free-form thanks", got)
+	}
+	for _, m := range transcript(t, h, h.conv(wa).ID) {
+		if m.Template != nil && (m.State != engine.SendFailed || m.ErrorCode != 0 || !strings.Contains(m.Error, "131049")) {
+			t.Errorf("queued template left %s %d %q, want refused locally", m.State, m.ErrorCode, m.Error)
+		}
+	}
+
+	// At flow time: the template node takes on_blocked.
+	h.say(wa, "ok") // ends the second conversation
+	h.sent(wa)
+	h.say(wa, "once more")
+	equal(t, h.sent(wa), []string{"blocked"})
+
+	// The hold ends.
+	h.clock.Set(holdUntil)
+	h.say(wa, "later")
+	equal(t, h.sent(wa), []string{"template:order_update"})
+}
+
+// A customer who changes number keeps their conversation: the system
+// notice links the new number to the contact, the next message from it
+// continues the conversation, and the reply goes to the new number.
+func TestUserChangedNumberKeepsConversation(t *testing.T) {
+	const old, new = "15551234567", "15559876543"
+	h := newHarness(t, echoFlow)
+	start := h.say(old, "hi")
+	sys, err := h.eng.HandleInbound(h.ctx, &engine.Inbound{PhoneNumberID: phone, ID: "wamid.sys", WaID: old, At: h.clock.Now(),
+		Reply:  flows.Reply{Type: whatsapp.TypeSystem},
+		System: &whatsapp.SystemUpdate{Type: engine.SystemUserChangedNumber, NewWaID: new}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys.Conversation != start.Conversation || sys.Status != engine.Waiting {
+		t.Fatalf("system notice: %+v, want the waiting conversation %s", sys, start.Conversation)
+	}
+	oldKey, newKey := engine.NewContactKey(phone, old), engine.NewContactKey(phone, new)
+	if to, ok, err := h.store.Alias(h.ctx, newKey); to != oldKey || !ok || err != nil {
+		t.Fatalf("alias of the new number: %q, %v, %v", to, ok, err)
+	}
+
+	next := h.say(new, "one")
+	if next.Conversation != start.Conversation {
+		t.Fatalf("the new number's message went to %q, want %q", next.Conversation, start.Conversation)
+	}
+	if _, err := h.store.Contact(h.ctx, newKey); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("a contact under the new number: %v", err)
+	}
+	if c := h.contact(old); c.WaID != new {
+		t.Errorf("contact wa_id %q, want %q", c.WaID, new)
+	}
+	if !hasNote(transcript(t, h, start.Conversation), "changed their number") {
+		t.Error("no note of the number change")
+	}
+	rec := &recordingSender{}
+	drain(t, h.eng, rec)
+	got := rec.all()
+	if len(got) != 1 || got[0].To != new || got[0].Text.Body != "you said one" {
+		t.Fatalf("sent %+v, want \"you said one\" to %s", got, new)
+	}
+}
+
+// Likewise for a customer known by user id whose user id changes: sends
+// go to the new one with recipient.
+func TestUserChangedUserIDKeepsConversation(t *testing.T) {
+	const old, new = "US.29384756102938475610", "US.77766655544433322211"
+	h := newHarness(t, echoFlow)
+	say := func(id, uid, text string, sys *whatsapp.SystemUpdate) engine.Outcome {
+		t.Helper()
+		r := flows.Reply{Type: flows.MsgText, Text: text}
+		if sys != nil {
+			r = flows.Reply{Type: whatsapp.TypeSystem}
+		}
+		out, err := h.eng.HandleInbound(h.ctx, &engine.Inbound{PhoneNumberID: phone, ID: id, UserID: uid, At: h.clock.Now(), Reply: r, System: sys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	start := say("wamid.1", old, "hi", nil)
+	say("wamid.2", old, "", &whatsapp.SystemUpdate{Type: engine.SystemUserChangedUserID, NewUserID: new})
+	if next := say("wamid.3", new, "one", nil); next.Conversation != start.Conversation {
+		t.Fatalf("the new user id's message went to %q, want %q", next.Conversation, start.Conversation)
+	}
+	rec := &recordingSender{}
+	drain(t, h.eng, rec)
+	if got := rec.all(); len(got) != 1 || got[0].Recipient != new || got[0].To != "" {
+		t.Fatalf("sent %+v, want recipient %s", got, new)
+	}
+}
+
+// A system message's notice reaches the engine.
+func TestInboundFromWhatsAppKeepsSystemNotice(t *testing.T) {
+	in := engine.InboundFromWhatsApp(&whatsapp.InboundMessage{PhoneNumberID: phone, ID: "wamid.s", From: "15557654321", Type: whatsapp.TypeSystem,
+		System: &whatsapp.SystemUpdate{Type: engine.SystemUserChangedNumber, NewWaID: "15559876543"}})
+	if in.Reply.Type != whatsapp.TypeSystem || in.System == nil || in.System.NewWaID != "15559876543" {
+		t.Fatalf("inbound %+v, system %+v", in, in.System)
+	}
+}
