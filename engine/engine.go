@@ -44,6 +44,10 @@ type Options struct {
 	// default confirmations.
 	OptOutKeywords, OptInKeywords []string
 	OptOutReply, OptInReply       string
+	// MessagingLimit is the business's messaging limit: the unique
+	// customers it may reach outside their window in a moving 24 h
+	// (limit.go; DefaultMessagingLimit for a new business). 0 is no limit.
+	MessagingLimit int
 }
 
 // Engine runs conversations. It is safe for concurrent use.
@@ -56,6 +60,11 @@ type Engine struct {
 	cache     stateCache
 	metrics   engineMetrics
 	keywords  consentKeywords
+	limit     int
+	// reachMu makes the dispatcher's check of the messaging limit and the
+	// record of the reach one step, so concurrent sends cannot both take
+	// the last place.
+	reachMu sync.Mutex
 	// outboxKick wakes the dispatcher after a commit queued messages.
 	outboxKick chan struct{}
 
@@ -90,7 +99,11 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, clock: o.Clock, templates: o.Templates, log: o.Logger,
 		metrics: newEngineMetrics(o.Metrics), outboxKick: make(chan struct{}, 1),
-		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o),
+		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o), limit: max(o.MessagingLimit, 0),
+	}
+	if o.Metrics != nil {
+		o.Metrics.GaugeFunc("parley_messaging_reach", "Unique customers reached outside their window in the moving 24 h (messaging limit).", e.reachCount)
+		o.Metrics.GaugeFunc("parley_messaging_limit", "The messaging limit enforced: unique customers per moving 24 h outside their window; 0 is none.", func() float64 { return float64(e.limit) })
 	}
 	if err := e.loadTriggers(ctx); err != nil {
 		return nil, err

@@ -47,6 +47,11 @@ type DispatchOptions struct {
 	// Poll is how often the outbox is read when nothing wakes the
 	// dispatcher; default 250 ms.
 	Poll time.Duration
+	// LimitRecheck bounds how long a message held by the messaging limit
+	// waits before it is checked again (capacity may return sooner than
+	// the oldest reach expires, and the engine's clock may not be the
+	// wall's); default 1 minute.
+	LimitRecheck time.Duration
 }
 
 // Dispatcher sends the outbox: in order per conversation, paced per phone
@@ -90,6 +95,9 @@ func (e *Engine) NewDispatcher(o DispatchOptions) *Dispatcher {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
+	}
+	if o.LimitRecheck <= 0 {
+		o.LimitRecheck = time.Minute
 	}
 	return &Dispatcher{
 		e: e, opts: o, now: time.Now, queues: map[string][]OutboxItem{},
@@ -331,6 +339,11 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 	e := d.e
 	var out *whatsapp.OutboundMessage
 	proceed := false
+	var held time.Duration // > 0: held by the messaging limit this long
+	serial := e.limit > 0 && it.Message.Template != nil
+	if serial {
+		e.reachMu.Lock() // the check and the reach's record are one step
+	}
 	err := e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
 		if m.State != Queued {
 			if m.State == Sending {
@@ -363,12 +376,37 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			return
 		}
+		if !WindowOpen(t.contact, t.now) {
+			// Business-initiated: counted against the messaging limit,
+			// and held, not sent, while it is reached (limit.go).
+			why, freeAt, err := e.limitBlock(ctx, t.contact, t.now)
+			if err != nil {
+				e.log.Error("checking the messaging limit", "conversation", m.Conversation, "err", err)
+				held = time.Second
+				return
+			}
+			if why != "" {
+				m.ErrorCode = 0
+				m.Error = fmt.Sprintf("held: %s; it may go from %s", why, freeAt.UTC().Format(time.RFC3339))
+				held = max(freeAt.Sub(t.now), time.Millisecond)
+				e.metrics.sends.Inc("limit_held", "")
+				return
+			}
+			t.change.Reached = append(t.change.Reached, Reach{Scope: ReachScope, At: t.now, Contact: t.contact.Key})
+		}
 		m.State = Sending
 		proceed = true
 	})
+	if serial {
+		e.reachMu.Unlock()
+	}
 	if err != nil {
 		e.log.Error("preparing a send", "conversation", it.Message.Conversation, "err", err)
 		d.retryLater(it, time.Second)
+		return false
+	}
+	if held > 0 {
+		d.retryLater(it, min(held, d.opts.LimitRecheck))
 		return false
 	}
 	if !proceed {

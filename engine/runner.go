@@ -291,6 +291,14 @@ func (t *turn) check(n *flows.Node, sends []nodes.Send) (alt, reason string, blo
 			if why := blockTemplate(t.e.templates, s.Template, t.contact, t.now); why != "" {
 				return n.OnBlocked, why, true
 			}
+			why, _, err := t.e.limitBlock(t.ctx, t.contact, t.now)
+			if err != nil {
+				// The dispatcher checks again before sending.
+				t.e.log.Error("checking the messaging limit", "conversation", t.conv.ID, "err", err)
+			}
+			if why != "" {
+				return n.OnBlocked, why, true
+			}
 		}
 	}
 	return "", "", false

@@ -101,7 +101,7 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 	t.change.Updates = append(t.change.Updates, m)
 	if !t.changed {
 		// Only the message moved: leave the contact and conversation be.
-		c := Change{At: t.now, Updates: t.change.Updates, Dequeue: t.change.Dequeue}
+		c := Change{At: t.now, Updates: t.change.Updates, Dequeue: t.change.Dequeue, Reached: t.change.Reached}
 		if err := e.store.Commit(ctx, &c); err != nil {
 			return fmt.Errorf("updating message %s/%d: %w", m.Conversation, m.Seq, err)
 		}

@@ -46,6 +46,19 @@ type Change struct {
 	// a customer who changed number or user id keeps their contact and
 	// conversation (identity.go). Each replaces the alias of the same key.
 	Aliases map[ContactKey]ContactKey
+
+	// Reached records business-initiated sends (a message to a contact
+	// whose window is closed) for the messaging limit (limit.go), written
+	// with the send's record.
+	Reached []Reach
+}
+
+// Reach is one business-initiated send: to Contact at At, counted against
+// the messaging limit of Scope (ReachScope: the business portfolio).
+type Reach struct {
+	Scope   string     `json:"scope"`
+	At      time.Time  `json:"at"`
+	Contact ContactKey `json:"contact"`
 }
 
 // OutboxItem is a queued outbound message, by its place in the outbox.
@@ -136,6 +149,15 @@ type Store interface {
 	SaveTemplates(ctx context.Context, rs []TemplateRecord) error
 	// Templates lists every template record, by name then language.
 	Templates(ctx context.Context) ([]TemplateRecord, error)
+
+	// ReachCount counts the unique contacts of scope with a Reach at or
+	// after since. oldest is the earliest, over those contacts, of each
+	// one's latest reach: when it is 24 h old the count drops. Zero when
+	// n is 0.
+	ReachCount(ctx context.Context, scope string, since time.Time) (n int, oldest time.Time, err error)
+	// ReachedSince reports whether contact has a Reach of scope at or after
+	// since.
+	ReachedSince(ctx context.Context, scope string, contact ContactKey, since time.Time) (bool, error)
 
 	Close() error
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type serveConfig struct {
 	apiURL, token, appSecret, verifyToken string
 	phoneNumberID, wabaID                 string
 	rate                                  float64
+	messagingLimit                        int
 	sandboxStatusDelay                    time.Duration
 	sandboxThroughput                     float64
 	shutdownTimeout, timerInterval        time.Duration
@@ -55,6 +57,14 @@ func env(name, def string) string {
 	return def
 }
 
+// envInt is env for an integer; a value that is not one is ignored.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(env(name, "")); err == nil {
+		return n
+	}
+	return def
+}
+
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -68,6 +78,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&c.verifyToken, "whatsapp-verify-token", env("WHATSAPP_VERIFY_TOKEN", ""), "webhook verify token (WHATSAPP_VERIFY_TOKEN)")
 	fs.StringVar(&c.phoneNumberID, "whatsapp-phone-number-id", env("WHATSAPP_PHONE_NUMBER_ID", ""), "business phone number id (WHATSAPP_PHONE_NUMBER_ID)")
 	fs.StringVar(&c.wabaID, "whatsapp-waba-id", env("WHATSAPP_WABA_ID", ""), "WhatsApp Business Account id (WHATSAPP_WABA_ID)")
+	fs.IntVar(&c.messagingLimit, "messaging-limit", envInt("PARLEY_MESSAGING_LIMIT", engine.DefaultMessagingLimit),
+		"the business's messaging limit: unique customers reached outside their 24-hour window per moving 24 h (Meta tiers 250, 2000, 10000, 100000); 0 is unlimited (PARLEY_MESSAGING_LIMIT)")
 	fs.Float64Var(&c.rate, "rate", engine.DefaultRate, "messages per second per phone number")
 	fs.DurationVar(&c.sandboxStatusDelay, "sandbox-status-delay", 50*time.Millisecond, "sandbox: delay between sent, delivered and read statuses")
 	fs.Float64Var(&c.sandboxThroughput, "sandbox-throughput", sandbox.DefaultThroughput, "sandbox: the throughput it enforces (130429 above it)")
@@ -76,6 +88,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&c.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	startProfile := profileFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if v := env("PARLEY_MESSAGING_LIMIT", ""); v != "" {
+		if _, err := strconv.Atoi(v); err != nil {
+			fmt.Fprintln(stderr, "parley: PARLEY_MESSAGING_LIMIT:", err)
+			return 2
+		}
+	}
+	if c.messagingLimit < 0 {
+		fmt.Fprintln(stderr, "parley: -messaging-limit must be 0 (unlimited) or more")
 		return 2
 	}
 	stopProfile, err := startProfile()
@@ -139,7 +161,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err := templates.Load(ctx); err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates, Logger: log, Metrics: reg})
+	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates, Logger: log, Metrics: reg, MessagingLimit: c.messagingLimit})
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,7 @@ type changeWrite struct {
 	delTimers   [][]byte
 	setTimers   []keyValue
 	aliases     []keyValue
+	reached     []keyValue // reach key, reach_by_contact key
 }
 
 type convWrite struct {
@@ -175,6 +176,9 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 		return nil, err
 	}
 	w.aliases = aliases
+	if w.reached, err = encodeReached(c.Reached); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -255,7 +259,10 @@ func (w *changeWrite) apply(t *txn) error {
 			return err
 		}
 	}
-	return putAliases(t, w.aliases)
+	if err := putAliases(t, w.aliases); err != nil {
+		return err
+	}
+	return putReached(t, w.reached)
 }
 
 // putConversation stores a conversation and keeps the by-contact index

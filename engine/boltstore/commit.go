@@ -37,23 +37,26 @@ type txn struct {
 	messages, outbox, timers                 *bolt.Bucket
 	inbound, inboundByTime, flows, flowsVers *bolt.Bucket
 	templates, aliases                       *bolt.Bucket
+	reach, reachByContact                    *bolt.Bucket
 }
 
 func newTxn(tx *bolt.Tx) *txn {
 	return &txn{
-		tx:            tx,
-		contacts:      tx.Bucket(bucketContacts),
-		conversations: tx.Bucket(bucketConversations),
-		byContact:     tx.Bucket(bucketByContact),
-		messages:      tx.Bucket(bucketMessages),
-		outbox:        tx.Bucket(bucketOutbox),
-		timers:        tx.Bucket(bucketTimers),
-		inbound:       tx.Bucket(bucketInbound),
-		inboundByTime: tx.Bucket(bucketInboundByTime),
-		flows:         tx.Bucket(bucketFlows),
-		flowsVers:     tx.Bucket(bucketFlowVersions),
-		templates:     tx.Bucket(bucketTemplates),
-		aliases:       tx.Bucket(bucketAliases),
+		tx:             tx,
+		contacts:       tx.Bucket(bucketContacts),
+		conversations:  tx.Bucket(bucketConversations),
+		byContact:      tx.Bucket(bucketByContact),
+		messages:       tx.Bucket(bucketMessages),
+		outbox:         tx.Bucket(bucketOutbox),
+		timers:         tx.Bucket(bucketTimers),
+		inbound:        tx.Bucket(bucketInbound),
+		inboundByTime:  tx.Bucket(bucketInboundByTime),
+		flows:          tx.Bucket(bucketFlows),
+		flowsVers:      tx.Bucket(bucketFlowVersions),
+		templates:      tx.Bucket(bucketTemplates),
+		aliases:        tx.Bucket(bucketAliases),
+		reach:          tx.Bucket(bucketReach),
+		reachByContact: tx.Bucket(bucketReachByContact),
 	}
 }
 

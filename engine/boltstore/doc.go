@@ -16,6 +16,8 @@
 //	flow_versions             flow id 0x00 version (4 bytes BE) → FlowVersion (JSON)
 //	templates                 template name 0x00 language → TemplateRecord (JSON)
 //	contact_aliases           contact key → contact key it stands for
+//	reach                     scope 0x00 time (8 bytes) contact key → 1 (messaging limit, reach.go)
+//	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1
 //	meta                      "schema" → schema version (8 bytes BE)
 //
 // Times in keys are UnixNano, big-endian with the sign bit flipped, so byte

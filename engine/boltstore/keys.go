@@ -14,22 +14,24 @@ import (
 // Buckets. Every hot read is one lookup or a short range scan of one of them;
 // doc.go lists each bucket's key and value.
 var (
-	bucketMeta                 = []byte("meta")
-	bucketContacts             = []byte("contacts")
-	bucketConversations        = []byte("conversations")
-	bucketByContact            = []byte("conversations_by_contact")
-	bucketMessages             = []byte("messages")
-	bucketOutbox               = []byte("outbox")
-	bucketTimers               = []byte("timers")
-	bucketInbound              = []byte("inbound")
-	bucketInboundByTime        = []byte("inbound_by_time")
-	bucketFlows                = []byte("flows")
-	bucketFlowVersions         = []byte("flow_versions")
-	bucketTemplates            = []byte("templates")
-	bucketAliases              = []byte("contact_aliases")
-	allBuckets                 = [][]byte{bucketMeta, bucketContacts, bucketConversations, bucketByContact, bucketMessages, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases}
-	keySchema                  = []byte("schema")
-	schemaVersion       uint64 = 1
+	bucketMeta                  = []byte("meta")
+	bucketContacts              = []byte("contacts")
+	bucketConversations         = []byte("conversations")
+	bucketByContact             = []byte("conversations_by_contact")
+	bucketMessages              = []byte("messages")
+	bucketOutbox                = []byte("outbox")
+	bucketTimers                = []byte("timers")
+	bucketInbound               = []byte("inbound")
+	bucketInboundByTime         = []byte("inbound_by_time")
+	bucketFlows                 = []byte("flows")
+	bucketFlowVersions          = []byte("flow_versions")
+	bucketTemplates             = []byte("templates")
+	bucketAliases               = []byte("contact_aliases")
+	bucketReach                 = []byte("reach")
+	bucketReachByContact        = []byte("reach_by_contact")
+	allBuckets                  = [][]byte{bucketMeta, bucketContacts, bucketConversations, bucketByContact, bucketMessages, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases, bucketReach, bucketReachByContact}
+	keySchema                   = []byte("schema")
+	schemaVersion        uint64 = 1
 )
 
 // sep ends a variable-length part of a composite key. Ids and keys that

@@ -125,6 +125,8 @@ func testClosed(t *testing.T, s *suite) {
 		{"FlowVersion", func() error { _, err := st.FlowVersion(ctx, "welcome", 1); return err }},
 		{"FlowVersions", func() error { _, err := st.FlowVersions(ctx, "welcome"); return err }},
 		{"PruneInbound", func() error { _, err := st.PruneInbound(ctx, at(0)); return err }},
+		{"ReachCount", func() error { _, _, err := st.ReachCount(ctx, engine.ReachScope, at(0)); return err }},
+		{"ReachedSince", func() error { _, err := st.ReachedSince(ctx, engine.ReachScope, c.Contact.Key, at(0)); return err }},
 		{"SaveTemplates", func() error {
 			return st.SaveTemplates(ctx, []engine.TemplateRecord{template("welcome", "en_US", "APPROVED")})
 		}},

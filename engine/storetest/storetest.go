@@ -78,6 +78,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentPublish", testConcurrentPublish},
 		{"Templates", testTemplates},
 		{"Aliases", testAliases},
+		{"Reach", testReach},
 		{"PruneInbound", testPruneInbound},
 		{"Reopen", testReopen},
 		{"Closed", testClosed},
