@@ -48,6 +48,11 @@ type Options struct {
 	// customers it may reach outside their window in a moving 24 h
 	// (limit.go; DefaultMessagingLimit for a new business). 0 is no limit.
 	MessagingLimit int
+	// CheckTemplatesOnPublish refuses to publish a flow whose template
+	// nodes name a template the registry does not hold as sendable with
+	// those parameters (CheckFlowTemplates). `parley serve` sets it;
+	// simulations, whose registry is made from the flow, do not.
+	CheckTemplatesOnPublish bool
 }
 
 // Engine runs conversations. It is safe for concurrent use.
@@ -58,9 +63,11 @@ type Engine struct {
 	log       *slog.Logger
 	locks     keyLocks
 	cache     stateCache
-	metrics   engineMetrics
-	keywords  consentKeywords
-	limit     int
+	// checkTemplates: see Options.CheckTemplatesOnPublish.
+	checkTemplates bool
+	metrics        engineMetrics
+	keywords       consentKeywords
+	limit          int
 	// reachMu makes the dispatcher's check of the messaging limit and the
 	// record of the reach one step, so concurrent sends cannot both take
 	// the last place.
@@ -100,6 +107,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		store: o.Store, clock: o.Clock, templates: o.Templates, log: o.Logger,
 		metrics: newEngineMetrics(o.Metrics), outboxKick: make(chan struct{}, 1),
 		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o), limit: max(o.MessagingLimit, 0),
+		checkTemplates: o.CheckTemplatesOnPublish,
 	}
 	if o.Metrics != nil {
 		o.Metrics.GaugeFunc("parley_messaging_reach", "Unique customers reached outside their window in the moving 24 h (messaging limit).", e.reachCount)
@@ -432,6 +440,10 @@ func (e *Engine) Publish(ctx context.Context, doc []byte, by string) (*FlowVersi
 // publish is Publish under the flow's lock.
 func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*FlowVersion, flows.Problems, error) {
 	f, problems := flows.Parse(doc)
+	if f != nil && e.checkTemplates {
+		problems = append(problems, CheckFlowTemplates(f, e.templates)...)
+		flows.SortProblems(problems)
+	}
 	if problems.HasErrors() || f == nil {
 		return nil, problems, ErrInvalidFlow
 	}

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -234,4 +235,38 @@ func TestAgentReplyNeedsOpenWindow(t *testing.T) {
 		t.Fatalf("status %s reason %q, want failed for the missing opt-in", c.Status, c.Reason)
 	}
 	equal(t, h.sent("1"), []string{"hi, Sam here"})
+}
+
+func TestPublishChecksTemplatesWhenAsked(t *testing.T) {
+	const doc = `{"format": "parley/flow@1", "id": "remind", "start": "tpl",
+	 "nodes": [{"id": "tpl", "type": "template", "template": {"name": "reminder", "language": "en", "body": ["x"]}}]}`
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		templates *engine.TemplateSet
+		wantErr   bool
+	}{
+		{"missing template", engine.NewTemplateSet(), true},
+		{"wrong parameter count", engine.NewTemplateSet(engine.TemplateInfo{Name: "reminder", Language: "en", Status: engine.TemplateApproved}), true},
+		{"approved and fitting", engine.NewTemplateSet(engine.TemplateInfo{Name: "reminder", Language: "en", Status: engine.TemplateApproved, BodyParams: 1}), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: tc.templates, CheckTemplatesOnPublish: true, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, problems, err := eng.Publish(ctx, []byte(doc), "test")
+			if got := err != nil; got != tc.wantErr {
+				t.Fatalf("publish error %v, want error %v; problems %v", err, tc.wantErr, problems)
+			}
+			if tc.wantErr && (!errors.Is(err, engine.ErrInvalidFlow) || !strings.HasPrefix(problems[0].Pointer, "/nodes/0/template")) {
+				t.Fatalf("want ErrInvalidFlow at /nodes/0/template…, got %v %v", err, problems)
+			}
+		})
+	}
 }

@@ -1042,3 +1042,8 @@ func cutSegment(p string) (string, string) {
 func sortProblems(ps Problems) {
 	sort.SliceStable(ps, func(i, j int) bool { return comparePointers(ps[i].Pointer, ps[j].Pointer) < 0 })
 }
+
+// SortProblems puts problems in document order, as Parse does; callers
+// that add problems of their own (a template registry's, say) keep the
+// list in that order with it.
+func SortProblems(ps Problems) { sortProblems(ps) }

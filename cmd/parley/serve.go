@@ -161,7 +161,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err := templates.Load(ctx); err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates, Logger: log, Metrics: reg, MessagingLimit: c.messagingLimit})
+	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates, Logger: log, Metrics: reg, MessagingLimit: c.messagingLimit, CheckTemplatesOnPublish: true})
 	if err != nil {
 		return err
 	}
