@@ -437,13 +437,21 @@ func (e *Engine) Publish(ctx context.Context, doc []byte, by string) (*FlowVersi
 	return e.publish(ctx, doc, by)
 }
 
-// publish is Publish under the flow's lock.
-func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*FlowVersion, flows.Problems, error) {
+// Validate checks a flow document as Publish would: flows.Parse, and with
+// CheckTemplatesOnPublish the template registry too. The flow is nil when
+// the document could not be decoded.
+func (e *Engine) Validate(doc []byte) (*flows.Flow, flows.Problems) {
 	f, problems := flows.Parse(doc)
 	if f != nil && e.checkTemplates {
 		problems = append(problems, CheckFlowTemplates(f, e.templates)...)
 		flows.SortProblems(problems)
 	}
+	return f, problems
+}
+
+// publish is Publish under the flow's lock.
+func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*FlowVersion, flows.Problems, error) {
+	f, problems := e.Validate(doc)
 	if problems.HasErrors() || f == nil {
 		return nil, problems, ErrInvalidFlow
 	}

@@ -260,6 +260,9 @@ func TestPublishChecksTemplatesWhenAsked(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if _, vp := eng.Validate([]byte(doc)); vp.HasErrors() != tc.wantErr {
+				t.Fatalf("Validate errors %v, want %v: %v", vp.HasErrors(), tc.wantErr, vp)
+			}
 			_, problems, err := eng.Publish(ctx, []byte(doc), "test")
 			if got := err != nil; got != tc.wantErr {
 				t.Fatalf("publish error %v, want error %v; problems %v", err, tc.wantErr, problems)

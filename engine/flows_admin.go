@@ -65,7 +65,7 @@ func (e *Engine) SaveDraft(ctx context.Context, id string, doc []byte, by string
 	if h.ID != id {
 		return nil, nil, fmt.Errorf("%w: %q under flow %q", ErrFlowIDMismatch, h.ID, id)
 	}
-	_, problems := flows.Parse(doc)
+	_, problems := e.Validate(doc)
 	defer e.lockFlow(id)()
 	rec, err := e.store.Flow(ctx, id)
 	if errors.Is(err, ErrNotFound) {

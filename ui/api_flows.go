@@ -196,7 +196,7 @@ func (s *Server) validateFlow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f, problems := flows.Parse(body)
+	f, problems := s.cfg.Engine.Validate(body)
 	return c.JSON(validation{Valid: f != nil && !problems.HasErrors(), Problems: problemsOrEmpty(problems)})
 }
 
