@@ -107,7 +107,7 @@ func (h *harness) sent(waID string) []string {
 			out = append(out, "template:"+m.Template.Name)
 		}
 		m.State = engine.Sent
-		if err := h.store.UpdateMessage(h.ctx, it.Seq, m, true); err != nil {
+		if err := h.store.Commit(h.ctx, &engine.Change{Updates: []*engine.Message{m}, Dequeue: []uint64{it.Seq}}); err != nil {
 			h.t.Fatal(err)
 		}
 	}

@@ -117,9 +117,6 @@ type Store interface {
 	Transcript(ctx context.Context, conversation string) ([]*Message, error)
 	// Outbox returns up to limit queued messages after seq, in order.
 	Outbox(ctx context.Context, after uint64, limit int) ([]OutboxItem, error)
-	// UpdateMessage changes one transcript message; with done it leaves the
-	// outbox.
-	UpdateMessage(ctx context.Context, outboxSeq uint64, m *Message, done bool) error
 	// Conversations lists the conversations of a contact, oldest first.
 	Conversations(ctx context.Context, contact ContactKey) ([]*Conversation, error)
 	// ListConversations lists the conversations that pass f, newest

@@ -188,7 +188,7 @@ func (f *fixture) deliver(wa string, state engine.MessageState, code int, msg st
 			continue
 		}
 		m.State, m.WAMID, m.ErrorCode, m.Error = state, fmt.Sprintf("wamid.out.%d", it.Seq), code, msg
-		if err := f.store.UpdateMessage(f.ctx, it.Seq, m, true); err != nil {
+		if err := f.store.Commit(f.ctx, &engine.Change{Updates: []*engine.Message{m}, Dequeue: []uint64{it.Seq}}); err != nil {
 			f.t.Fatal(err)
 		}
 	}

@@ -290,59 +290,6 @@ func (t *txn) putConversation(c convWrite) error {
 	return t.conversations.Put(c.key, c.value)
 }
 
-// UpdateMessage rewrites the transcript message (m.Conversation, m.Seq),
-// which must exist (else engine.ErrNotFound); with done, it also removes
-// outbox item outboxSeq. An outbox item already gone is no error; one that
-// holds another message is, and then nothing is written. It shares
-// transactions and their fsync with Commit, and treats ctx as Commit does.
-func (s *Store) UpdateMessage(ctx context.Context, outboxSeq uint64, m *engine.Message, done bool) error {
-	if m == nil {
-		return fmt.Errorf("boltstore: nil message")
-	}
-	if err := checkID("message conversation", m.Conversation); err != nil {
-		return err
-	}
-	v, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("boltstore: message %s #%d: %w", m.Conversation, m.Seq, err)
-	}
-	return s.do(ctx, &messageUpdate{
-		msg:       keyValue{messageKey(m.Conversation, m.Seq), v},
-		outboxSeq: outboxSeq,
-		done:      done,
-		m:         m,
-	})
-}
-
-type messageUpdate struct {
-	msg       keyValue
-	outboxSeq uint64
-	done      bool
-	m         *engine.Message
-}
-
-func (w *messageUpdate) check(t *txn) error {
-	if t.messages.Get(w.msg.key) == nil {
-		return fmt.Errorf("boltstore: message %s #%d: %w", w.m.Conversation, w.m.Seq, engine.ErrNotFound)
-	}
-	if w.done && w.outboxSeq != 0 {
-		if ref := t.outbox.Get(u64(w.outboxSeq)); ref != nil && !bytes.Equal(ref, w.msg.key) {
-			return fmt.Errorf("boltstore: outbox item %d is not message %s #%d", w.outboxSeq, w.m.Conversation, w.m.Seq)
-		}
-	}
-	return nil
-}
-
-func (w *messageUpdate) apply(t *txn) error {
-	if err := t.messages.Put(w.msg.key, w.msg.value); err != nil {
-		return err
-	}
-	if w.done && w.outboxSeq != 0 {
-		return t.outbox.Delete(u64(w.outboxSeq))
-	}
-	return nil
-}
-
 // PruneInbound forgets the inbound ids committed before t (by their
 // change's At) and returns how many. It deletes them a chunk per
 // transaction, so commits keep flowing during a large prune; if it fails

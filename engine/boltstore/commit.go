@@ -8,8 +8,8 @@ import (
 	"github.com/parleyhq/parley/engine"
 )
 
-// A write is one unit of work of the committer: a Commit's change, an
-// UpdateMessage, a flow save. It runs in two phases inside the batch's
+// A write is one unit of work of the committer: a Commit's change, a flow
+// save, a prune. It runs in two phases inside the batch's
 // transaction, so that the writes before it in the batch are visible to it.
 type write interface {
 	// check may only read. A non-nil error refuses the write (a duplicate

@@ -33,7 +33,7 @@
 //
 // # Group commit
 //
-// Every write (Commit, UpdateMessage, SaveFlow, Publish, SaveTemplates,
+// Every write (Commit, SaveFlow, Publish, SaveTemplates,
 // PruneInbound) goes to one committer goroutine, which applies all the
 // writes queued at that moment, up to a cap (WithMaxBatch), in one bbolt
 // transaction: one fsync for all of them, then every waiter is answered.
@@ -59,7 +59,7 @@
 //     writes cannot tell: a Publish retried so may make two versions.
 //   - Commit appends Change.Messages and never over a stored message: one
 //     already stored at (Conversation, Seq) refuses the change. Rewriting
-//     is what Change.Updates and UpdateMessage are for.
+//     is what Change.Updates are for.
 //   - The freelist is not written at each commit (bbolt's NoFreelistSync);
 //     Open rebuilds it by scanning the file, which takes longer as the file
 //     grows.

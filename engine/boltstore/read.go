@@ -146,7 +146,7 @@ func (s *Store) Transcript(ctx context.Context, conversation string) ([]*engine.
 
 // Outbox returns up to limit queued messages with a sequence number
 // greater than after, in order; limit <= 0 means no limit. Items stay
-// until UpdateMessage is called with done.
+// until a Commit dequeues them (Change.Dequeue).
 func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.OutboxItem, error) {
 	if after == math.MaxUint64 {
 		return nil, s.view(ctx, func(*bolt.Tx) error { return nil })

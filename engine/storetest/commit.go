@@ -246,8 +246,8 @@ func testPruneInbound(t *testing.T, s *suite) {
 	}
 }
 
-// Pinned: messages are appended, never rewritten by Commit (UpdateMessage
-// does that). A change carrying a message already stored at its
+// Pinned: messages are appended, never rewritten through
+// Change.Messages (Change.Updates does that). A change carrying a message already stored at its
 // (Conversation, Seq) fails as a whole and writes nothing.
 func testCommitNeverRewritesMessage(t *testing.T, s *suite) {
 	st, _ := s.fresh(t)

@@ -39,7 +39,7 @@ func testNotFound(t *testing.T, s *suite) {
 		{"version after the last", func() error { _, err := st.FlowVersion(ctx, "welcome", 2); return err }},
 		{"update of unknown message", func() error {
 			conv := conversation(other.Key, 1, at(0))
-			return st.UpdateMessage(ctx, 0, outbound(conv, 1, "x", engine.Sent), false)
+			return st.Commit(ctx, &engine.Change{At: at(0), Updates: []*engine.Message{outbound(conv, 1, "x", engine.Sent)}})
 		}},
 	}
 	for _, tc := range tests {

@@ -116,7 +116,6 @@ func testClosed(t *testing.T, s *suite) {
 		{"Message", func() error { _, err := st.Message(ctx, conv.ID, 1); return err }},
 		{"Transcript", func() error { _, err := st.Transcript(ctx, conv.ID); return err }},
 		{"Outbox", func() error { _, err := st.Outbox(ctx, 0, 0); return err }},
-		{"UpdateMessage", func() error { return st.UpdateMessage(ctx, 1, c.Messages[1], true) }},
 		{"Conversations", func() error { _, err := st.Conversations(ctx, c.Contact.Key); return err }},
 		{"SaveFlow", func() error { return st.SaveFlow(ctx, &engine.FlowRecord{ID: "welcome"}) }},
 		{"Flow", func() error { _, err := st.Flow(ctx, "welcome"); return err }},

@@ -74,7 +74,7 @@ func testOutbox(t *testing.T, s *suite) {
 	for _, i := range []int{0, 3, len(items) - 1} {
 		m := *items[i].Message
 		m.State, m.WAMID = engine.Accepted, fmt.Sprint("wamid.out.", i)
-		must(t, st.UpdateMessage(ctx, items[i].Seq, &m, true))
+		commit(t, st, &engine.Change{At: at(0), Updates: []*engine.Message{&m}, Dequeue: []uint64{items[i].Seq}})
 	}
 	left, err := st.Outbox(ctx, 0, 0)
 	must(t, err)
@@ -97,55 +97,6 @@ func testOutbox(t *testing.T, s *suite) {
 	must(t, err)
 	if last := all[len(all)-1]; last.Message.Conversation != conv.ID || last.Seq <= items[len(items)-1].Seq {
 		t.Errorf("new item: seq %d of %s, want after %d", last.Seq, last.Message.Conversation, items[len(items)-1].Seq)
-	}
-}
-
-func testUpdateMessage(t *testing.T, s *suite) {
-	st, _ := s.fresh(t)
-	ctx := ctxOf(t)
-	c := event(1, "wamid.1")
-	commit(t, st, c)
-	conv := c.Conversations[0]
-	items, err := st.Outbox(ctx, 0, 0)
-	must(t, err)
-	if len(items) != 1 {
-		t.Fatalf("outbox has %d items, want 1", len(items))
-	}
-	it := items[0]
-
-	// Sending: still in the outbox, with its new state.
-	m := *it.Message
-	m.State = engine.Sending
-	must(t, st.UpdateMessage(ctx, it.Seq, &m, false))
-	items, err = st.Outbox(ctx, 0, 0)
-	must(t, err)
-	if len(items) != 1 || items[0].Message.State != engine.Sending || items[0].Seq != it.Seq {
-		t.Fatalf("after a not-done update: %d items, want 1 in state sending at seq %d", len(items), it.Seq)
-	}
-
-	// Accepted: done, out of the outbox, in the transcript.
-	m.State, m.WAMID = engine.Accepted, "wamid.HBgLNDkxNTE"
-	must(t, st.UpdateMessage(ctx, it.Seq, &m, true))
-	if items, _ := st.Outbox(ctx, 0, 0); len(items) != 0 {
-		t.Fatalf("outbox after done has %d items", len(items))
-	}
-	// Status webhooks move it on, outside the outbox; a repeated done is
-	// harmless.
-	m.State = engine.Delivered
-	must(t, st.UpdateMessage(ctx, 0, &m, false))
-	m.State = engine.Read
-	must(t, st.UpdateMessage(ctx, it.Seq, &m, true))
-	tr, err := st.Transcript(ctx, conv.ID)
-	must(t, err)
-	sameJSON(t, "transcript", tr, []*engine.Message{c.Messages[0], &m})
-
-	// An unknown message is not found and changes nothing.
-	ghost := outbound(conv, 99, "ghost", engine.Sent)
-	if err := st.UpdateMessage(ctx, 0, ghost, true); !errors.Is(err, engine.ErrNotFound) {
-		t.Errorf("update of an unknown message: got %v, want ErrNotFound", err)
-	}
-	if tr, _ := st.Transcript(ctx, conv.ID); len(tr) != 2 {
-		t.Errorf("update of an unknown message added it: %d messages", len(tr))
 	}
 }
 

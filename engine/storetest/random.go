@@ -15,8 +15,8 @@ import (
 // timers and outbox items, short enough for fsync per commit.
 const randomSteps = 300
 
-// A random walk of commits and outbox completions (by UpdateMessage and by
-// a Change's Updates and Dequeue), checked against a model
+// A random walk of commits and outbox completions (by a Change's
+// Updates and Dequeue), checked against a model
 // after every step: the timers due at a random instant, the outbox order.
 func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 	st, path := s.fresh(t)
@@ -82,11 +82,7 @@ func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 			i := rng.IntN(len(items))
 			m := *items[i].Message
 			m.State = engine.Accepted
-			if rng.IntN(2) == 0 {
-				must(t, st.UpdateMessage(ctx, items[i].Seq, &m, true))
-			} else {
-				commit(t, st, &engine.Change{At: at(0), Updates: []*engine.Message{&m}, Dequeue: []uint64{items[i].Seq}})
-			}
+			commit(t, st, &engine.Change{At: at(0), Updates: []*engine.Message{&m}, Dequeue: []uint64{items[i].Seq}})
 			outbox = slices.Delete(outbox, i, i+1)
 		default:
 			must(t, st.Close())

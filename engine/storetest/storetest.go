@@ -71,7 +71,6 @@ func Run(t *testing.T, open Open) {
 		{"Timers", testTimers},
 		{"TimersDeletedBeforeSet", testTimersDeletedBeforeSet},
 		{"Outbox", testOutbox},
-		{"UpdateMessage", testUpdateMessage},
 		{"CommitUpdatesAndDequeue", testCommitUpdatesAndDequeue},
 		{"Transcript", testTranscript},
 		{"Flows", testFlows},
