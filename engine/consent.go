@@ -384,12 +384,7 @@ func (e *Engine) ApplyPreference(ctx context.Context, phoneNumberID string, p wh
 		return nil
 	}
 	c.Key, c.PhoneNumberID = key, phoneNumberID
-	if p.WaID != "" {
-		c.WaID = p.WaID
-	}
-	if p.UserID != "" {
-		c.UserID = p.UserID
-	}
+	c.learnIdentity(p.WaID, p.UserID)
 	at := p.Timestamp
 	if at.IsZero() {
 		at = t.now

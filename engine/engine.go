@@ -187,12 +187,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 	}
 	c := t.contact
 	c.PhoneNumberID = in.PhoneNumberID
-	if in.WaID != "" {
-		c.WaID = in.WaID
-	}
-	if in.UserID != "" {
-		c.UserID = in.UserID
-	}
+	c.learnIdentity(in.WaID, in.UserID)
 	if in.Name != "" {
 		c.Name = in.Name
 	}

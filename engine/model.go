@@ -186,3 +186,14 @@ type Message struct {
 	ErrorCode int          `json:"error_code,omitempty"`
 	Error     string       `json:"error,omitempty"`
 }
+
+// learnIdentity records the addresses a webhook gave for the contact: the
+// phone number (wa_id) and the business-scoped user id, whichever it had.
+func (c *Contact) learnIdentity(waID, userID string) {
+	if waID != "" {
+		c.WaID = waID
+	}
+	if userID != "" {
+		c.UserID = userID
+	}
+}
