@@ -97,6 +97,10 @@ type Store interface {
 	Contact(ctx context.Context, key ContactKey) (*Contact, error)
 	// Conversation returns a conversation, or ErrNotFound.
 	Conversation(ctx context.Context, id string) (*Conversation, error)
+	// ListContacts returns up to limit contacts with keys after after (""
+	// for the first), in key order: a page of the contact list, which the
+	// contacts API and schedules' audiences walk. limit <= 0 means no limit.
+	ListContacts(ctx context.Context, after ContactKey, limit int) ([]*Contact, error)
 	// Alias returns the contact key an alias points at, if key is one.
 	Alias(ctx context.Context, key ContactKey) (ContactKey, bool, error)
 	// Seen reports whether an inbound message id has been committed.

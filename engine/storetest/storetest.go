@@ -59,6 +59,7 @@ func Run(t *testing.T, open Open) {
 	}{
 		{"NotFound", testNotFound},
 		{"ContactRoundTrip", testContactRoundTrip},
+		{"ListContacts", testListContacts},
 		{"ConversationRoundTrip", testConversationRoundTrip},
 		{"ConversationsOfContact", testConversationsOfContact},
 		{"ListConversations", testListConversations},
