@@ -313,6 +313,8 @@ func (t *turn) cancelQueuedTemplates() (int, error) {
 				continue
 			}
 			m.State, m.Error = SendFailed, cancelledOptedOut
+			t.countMove(m, Queued)
+			t.block(StageOptOut, m.Conversation, m.Node, m.Template, BlockOptedOut, "a queued template was cancelled: the customer opted out")
 			t.change.Updates = append(t.change.Updates, m)
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			n++
@@ -370,7 +372,7 @@ func (e *Engine) ApplyPreference(ctx context.Context, phoneNumberID string, p wh
 	if id == "" || phoneNumberID == "" {
 		return errors.New("engine: user preference has no phone number id, wa_id or user_id")
 	}
-	key, err := e.resolveKey(ctx, NewContactKey(phoneNumberID, id))
+	key, _, err := e.resolveInbound(ctx, phoneNumberID, p.WaID, p.UserID)
 	if err != nil {
 		return err
 	}

@@ -81,19 +81,22 @@ func marketingHoldBlock(id, category string, c *Contact, now time.Time) string {
 }
 
 // deliveryBlock is the dispatcher's last check before a queued message goes
-// out: it says why m may not be sent to c now, or "". It repeats the rules
-// of blockTemplate that can change while a message waits: the contact
-// became unreachable, or a marketing hold began.
-func deliveryBlock(reg Templates, m *Message, c *Contact, now time.Time) string {
+// out: it says why m may not be sent to c now, or "", with the reason's
+// kind. It repeats the rules of blockTemplate that can change while a
+// message waits: the contact became unreachable, or a marketing hold began.
+func deliveryBlock(reg Templates, m *Message, c *Contact, now time.Time) (BlockReason, string) {
 	if why := unreachableBlock(c); why != "" {
-		return why
+		return BlockUnreachable, why
 	}
 	if m.Template == nil || reg == nil || !now.Before(c.HoldUntil) {
-		return ""
+		return "", ""
 	}
 	info, ok := reg.Template(m.Template.Name, m.Template.Language)
 	if !ok {
-		return ""
+		return "", ""
 	}
-	return marketingHoldBlock(m.Template.Name+"/"+m.Template.Language, info.Category, c, now)
+	if why := marketingHoldBlock(m.Template.Name+"/"+m.Template.Language, info.Category, c, now); why != "" {
+		return BlockHold, why
+	}
+	return "", ""
 }

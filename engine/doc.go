@@ -17,5 +17,9 @@
 // (template_updates.go). CheckFlowTemplates (template_check.go) checks a
 // flow's template nodes against it before publishing.
 //
+// As conversations run, the engine counts per flow version, node and UTC
+// day the entries, exits, drop-offs and message states (analytics.go), in
+// the same commit as the event that moved them; FlowAnalytics reads them.
+//
 // Time comes from a Clock, so tests and `parley simulate` move a fake one.
 package engine

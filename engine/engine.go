@@ -48,6 +48,14 @@ type Options struct {
 	// customers it may reach outside their window in a moving 24 h
 	// (limit.go; DefaultMessagingLimit for a new business). 0 is no limit.
 	MessagingLimit int
+	// MessagingLimitPinned keeps MessagingLimit whatever Meta announces;
+	// otherwise a tier from a phone_number_quality_update webhook
+	// replaces it, durably (limit_numbers.go).
+	MessagingLimitPinned bool
+	// PhoneNumbers are the business numbers Parley serves, to name the
+	// number of a phone_number_quality_update (Meta gives only its display
+	// number) and to list them in the numbers API.
+	PhoneNumbers []PhoneNumber
 	// CheckTemplatesOnPublish refuses to publish a flow whose template
 	// nodes name a template the registry does not hold as sendable with
 	// those parameters (CheckFlowTemplates). `parley serve` sets it;
@@ -67,13 +75,17 @@ type Engine struct {
 	checkTemplates bool
 	metrics        engineMetrics
 	keywords       consentKeywords
-	limit          int
+	// limits is the messaging limit, its reach cache and what Meta said
+	// of the numbers (limit.go, limit_cache.go, limit_numbers.go).
+	limits limitState
 	// reachMu makes the dispatcher's check of the messaging limit and the
 	// record of the reach one step, so concurrent sends cannot both take
 	// the last place.
 	reachMu sync.Mutex
 	// outboxKick wakes the dispatcher after a commit queued messages.
 	outboxKick chan struct{}
+	// observers learn of every commit (observer.go).
+	observers observers
 
 	flowMu   sync.RWMutex
 	flows    map[flowKey]*flows.Flow
@@ -106,12 +118,15 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, clock: o.Clock, templates: o.Templates, log: o.Logger,
 		metrics: newEngineMetrics(o.Metrics), outboxKick: make(chan struct{}, 1),
-		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o), limit: max(o.MessagingLimit, 0),
+		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o),
 		checkTemplates: o.CheckTemplatesOnPublish,
 	}
 	if o.Metrics != nil {
 		o.Metrics.GaugeFunc("parley_messaging_reach", "Unique customers reached outside their window in the moving 24 h (messaging limit).", e.reachCount)
-		o.Metrics.GaugeFunc("parley_messaging_limit", "The messaging limit enforced: unique customers per moving 24 h outside their window; 0 is none.", func() float64 { return float64(e.limit) })
+		o.Metrics.GaugeFunc("parley_messaging_limit", "The messaging limit enforced: unique customers per moving 24 h outside their window; 0 is none.", func() float64 { return float64(e.messagingLimit()) })
+	}
+	if err := e.initLimits(ctx, o); err != nil {
+		return nil, err
 	}
 	if err := e.loadTriggers(ctx); err != nil {
 		return nil, err
@@ -172,7 +187,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 	if in.UserID == "" && in.WaID == "" {
 		return Outcome{}, errors.New("engine: inbound message has neither wa_id nor user_id")
 	}
-	key, err := e.resolveKey(ctx, in.Key())
+	key, adopt, err := e.resolveInbound(ctx, in.PhoneNumberID, in.WaID, in.UserID) // identity.go
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -188,6 +203,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 	c := t.contact
 	c.PhoneNumberID = in.PhoneNumberID
 	c.learnIdentity(in.WaID, in.UserID)
+	t.adopt(adopt)
 	if in.Name != "" {
 		c.Name = in.Name
 	}
@@ -299,6 +315,9 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) error {
 	case TimerTimeout:
 		t.run(tm.Node, timeoutEvent())
 	case TimerNoAgent:
+		if t.conv.Assignee != "" {
+			break // an agent holds it: see noAgentDue in assign.go
+		}
 		t.run(tm.Node, noAgentEvent())
 	case TimerWindowClosing:
 		if due := t.windowClosingMoved(tm); !due.IsZero() {

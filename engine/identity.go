@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/parleyhq/parley/whatsapp"
@@ -74,4 +75,49 @@ func unknownID(s string) string {
 		return "(unknown)"
 	}
 	return s
+}
+
+// resolveInbound is the contact an inbound message is from. Meta keys a
+// customer by their business-scoped user id where it sends one, but a
+// contact created before their first message (an import, the API: by phone
+// number) is keyed by their wa_id. So a message whose user id names no
+// contact, from a wa_id that does, is that contact's: its key is returned
+// with the user id's key as adopt, to be written as an alias in the
+// message's commit (one lookup next time).
+func (e *Engine) resolveInbound(ctx context.Context, phoneNumberID, waID, userID string) (key, adopt ContactKey, err error) {
+	id := userID
+	if id == "" {
+		id = waID
+	}
+	primary := NewContactKey(phoneNumberID, id)
+	key, err = e.resolveKey(ctx, primary)
+	if err != nil || key != primary || userID == "" || waID == "" || e.cache.has(key) {
+		return key, "", err
+	}
+	if _, err := e.store.Contact(ctx, key); err == nil || !errors.Is(err, ErrNotFound) {
+		return key, "", err
+	}
+	byPhone, err := e.resolveKey(ctx, NewContactKey(phoneNumberID, waID))
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := e.store.Contact(ctx, byPhone); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return key, "", nil
+		}
+		return "", "", fmt.Errorf("loading contact %s: %w", byPhone, err)
+	}
+	return byPhone, primary, nil
+}
+
+// adopt makes alias stand for the turn's contact, in its commit.
+func (t *turn) adopt(alias ContactKey) {
+	if alias == "" || alias == t.contact.Key {
+		return
+	}
+	if t.change.Aliases == nil {
+		t.change.Aliases = map[ContactKey]ContactKey{}
+	}
+	t.change.Aliases[alias] = t.contact.Key
+	t.changed = true
 }

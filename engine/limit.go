@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // The messaging limit (spec/whatsapp.md §4.6): the unique customers a
@@ -31,24 +33,36 @@ const LimitWindow = 24 * time.Hour
 // DefaultMessagingLimit is the tier a new business starts with.
 const DefaultMessagingLimit = 250
 
-// limitBlock says why a business-initiated send to c at now would pass the
-// messaging limit, or "", with when capacity returns. A send inside the
-// window, to a contact already reached in the window, or with no limit is
-// never blocked.
+// limitBlock says why a business-initiated send to c at now may not go, or
+// "", with when it may (limitCheck without the reason's kind).
 func (e *Engine) limitBlock(ctx context.Context, c *Contact, now time.Time) (why string, freeAt time.Time, err error) {
-	if e.limit <= 0 || WindowOpen(c, now) {
-		return "", time.Time{}, nil
+	_, why, freeAt, err = e.limitCheck(ctx, c, now)
+	return why, freeAt, err
+}
+
+// limitCheck says why a business-initiated send to c at now may not go
+// (the messaging limit is reached, or Meta restricted business-initiated
+// messaging), or "", with when it may. A send inside the window, to a
+// contact already reached in the window, or with no limit is never blocked
+// by the limit.
+func (e *Engine) limitCheck(ctx context.Context, c *Contact, now time.Time) (reason BlockReason, why string, freeAt time.Time, err error) {
+	if WindowOpen(c, now) {
+		return "", "", time.Time{}, nil
+	}
+	if until := e.restrictedUntil(now); !until.IsZero() {
+		return BlockRestricted, fmt.Sprintf("Meta restricted business-initiated messaging (%s) until %s",
+			whatsapp.RestrictionBizInitiated, until.UTC().Format(time.RFC3339)), until, nil
+	}
+	limit := e.messagingLimit()
+	if limit <= 0 {
+		return "", "", time.Time{}, nil
 	}
 	since := limitSince(now)
-	reached, err := e.store.ReachedSince(ctx, ReachScope, c.Key, since)
-	if err != nil || reached {
-		return "", time.Time{}, err
+	reached, n, oldest, err := e.limits.reach.check(ctx, e.store, c.Key, since)
+	if err != nil || reached || n < limit {
+		return "", "", time.Time{}, err
 	}
-	n, oldest, err := e.store.ReachCount(ctx, ReachScope, since)
-	if err != nil || n < e.limit {
-		return "", time.Time{}, err
-	}
-	return fmt.Sprintf("messaging limit of %d unique customers per 24 h reached", e.limit), oldest.Add(LimitWindow), nil
+	return BlockLimit, fmt.Sprintf("messaging limit of %d unique customers per 24 h reached", limit), oldest.Add(LimitWindow), nil
 }
 
 // limitSince is the first instant of the moving window ending at now: a
@@ -60,12 +74,25 @@ func limitSince(now time.Time) time.Time { return now.Add(-LimitWindow + time.Na
 func (e *Engine) reachCount() float64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	n, _, err := e.store.ReachCount(ctx, ReachScope, limitSince(e.clock.Now()))
+	n, _, err := e.ReachUsage(ctx)
 	if err != nil {
 		return 0
 	}
 	return float64(n)
 }
 
+// ReachUsage is the messaging limit's usage now: the unique customers
+// reached outside their window in the moving 24 h, and when the earliest
+// of them leaves it (the next place frees; zero when n is 0).
+func (e *Engine) ReachUsage(ctx context.Context) (n int, nextFree time.Time, err error) {
+	_, n, oldest, err := e.limits.reach.check(ctx, e.store, "", limitSince(e.clock.Now()))
+	if err != nil || n == 0 {
+		return n, time.Time{}, err
+	}
+	return n, oldest.Add(LimitWindow), nil
+}
+
 // MessagingLimit is the limit the engine enforces, 0 for none.
-func (e *Engine) MessagingLimit() int { return e.limit }
+func (e *Engine) MessagingLimit() int { return e.messagingLimit() }
+
+func (e *Engine) messagingLimit() int { return int(e.limits.limit.Load()) }

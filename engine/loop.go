@@ -11,7 +11,8 @@ import (
 const DedupeRetention = 7*24*time.Hour + time.Hour
 
 // RunTimers fires due timers every interval of real time until ctx is done,
-// and forgets inbound ids older than DedupeRetention once an hour. Tests
+// and forgets inbound ids older than DedupeRetention and reaches older than
+// ReachRetention once an hour. Tests
 // call FireDueTimers directly on a ManualClock instead.
 func (e *Engine) RunTimers(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
@@ -27,6 +28,7 @@ func (e *Engine) RunTimers(ctx context.Context, interval time.Duration) {
 			} else if n > 0 {
 				e.log.Info("pruned inbound ids", "count", n)
 			}
+			e.pruneReach(ctx, now) // limit_cache.go
 			lastPrune = now
 		}
 		select {

@@ -52,6 +52,10 @@ type Contact struct {
 	UnreachableReason string    `json:"unreachable_reason,omitempty"`
 	HoldUntil         time.Time `json:"hold_until,omitzero"`
 
+	// Blocks are the latest sends WhatsApp's rules stopped, with their
+	// reasons, oldest first (blocks.go).
+	Blocks []Block `json:"blocks,omitempty"`
+
 	// Conversation is the id of the running conversation, if any.
 	Conversation string `json:"conversation,omitempty"`
 	// Conversations counts the conversations ever started; it numbers them.
@@ -83,7 +87,10 @@ type Conversation struct {
 	Node    string     `json:"node"`
 	Status  Status     `json:"status"`
 	// Reason says why a conversation failed.
-	Reason string         `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Origin is the dedupe key of the business-initiated start that opened
+	// it (a schedule's firing, initiate.go); "" for a customer's message.
+	Origin string         `json:"origin,omitempty"`
 	Vars   map[string]any `json:"vars,omitempty"`
 
 	StartedAt      time.Time `json:"started_at"`
@@ -100,6 +107,19 @@ type Conversation struct {
 	Queue    string `json:"queue,omitempty"`
 	Priority int    `json:"priority,omitempty"`
 	Note     string `json:"note,omitempty"`
+	// Handoffs counts the times the flow handed the conversation off; it
+	// tells one handoff from the next, so an assignment decided for an
+	// earlier one never lands on a later one (assign.go). HandoffAt is
+	// when the latest began: queues serve the oldest first.
+	Handoffs  int       `json:"handoffs,omitempty"`
+	HandoffAt time.Time `json:"handoff_at,omitzero"`
+	// Assignee is the agent (a user's email) who holds the conversation,
+	// or held it last once it is resolved; "" while it waits in its queue.
+	Assignee   string    `json:"assignee,omitempty"`
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+	// Outcome is what the agent gave when resolving the latest handoff
+	// (also in vars.handoff_outcome).
+	Outcome string `json:"outcome,omitempty"`
 
 	// Timers are the conversation's live timers; a fired timer that is not
 	// among them is stale and ignored.

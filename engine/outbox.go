@@ -340,7 +340,8 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 	var out *whatsapp.OutboundMessage
 	proceed := false
 	var held time.Duration // > 0: held by the messaging limit this long
-	serial := e.limit > 0 && it.Message.Template != nil
+	serial := e.messagingLimit() > 0 && it.Message.Template != nil
+	var reached []Reach // the reach this send records, for the cache (limit_cache.go)
 	if serial {
 		e.reachMu.Lock() // the check and the reach's record are one step
 	}
@@ -353,11 +354,12 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			return
 		}
-		if why := deliveryBlock(e.templates, m, t.contact, t.now); why != "" {
+		if reason, why := deliveryBlock(e.templates, m, t.contact, t.now); why != "" {
 			// Unreachable (131026) or a marketing hold (131049): refused
 			// here, without asking Meta.
 			m.State, m.ErrorCode, m.Error = SendFailed, 0, why
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			t.block(StageDispatch, m.Conversation, m.Node, m.Template, reason, why)
 			e.metrics.sends.Inc("blocked", "")
 			return
 		}
@@ -393,10 +395,12 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 				return
 			}
 			t.change.Reached = append(t.change.Reached, Reach{Scope: ReachScope, At: t.now, Contact: t.contact.Key})
+			reached = t.change.Reached
 		}
 		m.State = Sending
 		proceed = true
 	})
+	e.reachRecorded(reached, err)
 	if serial {
 		e.reachMu.Unlock()
 	}

@@ -85,44 +85,50 @@ func (s *TemplateSet) ApproveFlowTemplates(f *flows.Flow) {
 }
 
 // blockTemplate says why a template may not be sent to c now, or "".
+func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Time) string {
+	_, why := templateBlock(reg, t, c, now)
+	return why
+}
+
+// templateBlock is blockTemplate with the reason's kind (blocks.go).
 // A template sent while the window is closed is business-initiated and needs
 // the contact's opt-in (spec/whatsapp.md §4.8). An opted-out contact gets
 // no template; one who stopped marketing messages gets no MARKETING one.
 // An unreachable contact (131026) gets none until they write again, and one
 // under a 131049 hold no MARKETING one until it ends (delivery.go).
-func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Time) string {
+func templateBlock(reg Templates, t *flows.TemplateSend, c *Contact, now time.Time) (BlockReason, string) {
 	id := t.Name + "/" + t.Language
 	if c.OptedOut {
-		return "the contact opted out"
+		return BlockOptedOut, "the contact opted out"
 	}
 	if why := unreachableBlock(c); why != "" {
-		return why // Meta: 131026
+		return BlockUnreachable, why // Meta: 131026
 	}
 	if !WindowOpen(c, now) && !c.OptedIn {
-		return fmt.Sprintf("template %s is business-initiated (window closed) and the contact has no recorded opt-in", id)
+		return BlockNoOptIn, fmt.Sprintf("template %s is business-initiated (window closed) and the contact has no recorded opt-in", id)
 	}
 	if reg == nil {
-		return fmt.Sprintf("template %s: no template registry is configured", id)
+		return BlockTemplate, fmt.Sprintf("template %s: no template registry is configured", id)
 	}
 	info, ok := reg.Template(t.Name, t.Language)
 	switch {
 	case !ok:
-		return fmt.Sprintf("template %s is not in the registry", id) // Meta: 132001
+		return BlockTemplate, fmt.Sprintf("template %s is not in the registry", id) // Meta: 132001
 	case c.MarketingOptOut && strings.EqualFold(info.Category, whatsapp.CategoryMarketing):
-		return fmt.Sprintf("template %s is a marketing template and the contact stopped marketing messages", id) // Meta: 131050
+		return BlockMarketingOptOut, fmt.Sprintf("template %s is a marketing template and the contact stopped marketing messages", id) // Meta: 131050
 	case marketingHoldBlock(id, info.Category, c, now) != "":
-		return marketingHoldBlock(id, info.Category, c, now) // Meta: 131049
+		return BlockHold, marketingHoldBlock(id, info.Category, c, now) // Meta: 131049
 	case info.Status != TemplateApproved:
-		return fmt.Sprintf("template %s is %s, not APPROVED", id, info.Status)
+		return BlockTemplate, fmt.Sprintf("template %s is %s, not APPROVED", id, info.Status)
 	case len(t.Header) != info.HeaderParams:
-		return fmt.Sprintf("template %s header takes %d parameter(s), the flow gives %d", id, info.HeaderParams, len(t.Header)) // Meta: 132000
+		return BlockTemplate, fmt.Sprintf("template %s header takes %d parameter(s), the flow gives %d", id, info.HeaderParams, len(t.Header)) // Meta: 132000
 	case len(t.Body) != info.BodyParams:
-		return fmt.Sprintf("template %s body takes %d parameter(s), the flow gives %d", id, info.BodyParams, len(t.Body)) // Meta: 132000
+		return BlockTemplate, fmt.Sprintf("template %s body takes %d parameter(s), the flow gives %d", id, info.BodyParams, len(t.Body)) // Meta: 132000
 	}
 	for _, b := range t.Buttons {
 		if b.Index < 0 || b.Index >= info.QuickReplies {
-			return fmt.Sprintf("template %s has no quick-reply button %d", id, b.Index)
+			return BlockTemplate, fmt.Sprintf("template %s has no quick-reply button %d", id, b.Index)
 		}
 	}
-	return ""
+	return "", ""
 }

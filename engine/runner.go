@@ -194,6 +194,9 @@ func (t *turn) run(id string, ev nodes.Event) {
 			return
 		}
 		conv.Node = id
+		if ev.Kind == nodes.Arrive {
+			t.count(id, CountEntered, "")
+		}
 		view := nodes.View{Flow: t.flow, Env: &t.env, Pending: t.pending}
 		if ev.Kind != nodes.Arrive {
 			view.Retries = conv.Retries
@@ -222,12 +225,13 @@ func (t *turn) run(id string, ev nodes.Event) {
 			t.note(id, "handoff message not sent: the 24-hour window is closed")
 			eff.Sends = nil
 		}
-		if alt, reason, blocked := t.check(n, eff.Sends); blocked {
+		if alt, exit, reason, blocked := t.check(n, eff.Sends); blocked {
 			if alt == "" {
 				t.fail(id, reason)
 				return
 			}
 			t.note(id, fmt.Sprintf("not sent: %s; taking %q", reason, alt))
+			t.count(id, CountExit, exit)
 			id, ev = alt, arriveEvent()
 			continue
 		}
@@ -248,6 +252,7 @@ func (t *turn) run(id string, ev nodes.Event) {
 			h := eff.Handoff
 			t.park(n, Agent, 0)
 			conv.Queue, conv.Priority, conv.Note = h.Queue, h.Priority, h.Note
+			t.handedOff() // assign.go
 			if h.NoAgentAfter > 0 {
 				t.addTimer(TimerNoAgent, id, h.NoAgentAfter)
 			}
@@ -256,6 +261,7 @@ func (t *turn) run(id string, ev nodes.Event) {
 			t.finish(Ended, "")
 			return
 		}
+		t.count(id, CountExit, eff.Exit)
 		id, ev = eff.Next, arriveEvent()
 	}
 }
@@ -274,34 +280,37 @@ func (t *turn) step(n *flows.Node, v *nodes.View, ev nodes.Event) (eff nodes.Eff
 // check applies WhatsApp's rules to a node's sends. A free-form message with
 // the window closed takes the node's on_window_closed, else the flow's
 // reengage; a template that may not be sent takes on_blocked. With no such
-// exit the conversation fails with the reason.
-func (t *turn) check(n *flows.Node, sends []nodes.Send) (alt, reason string, blocked bool) {
+// exit the conversation fails with the reason. exit names the exit taken
+// (nodes.ExitWindowClosed, nodes.ExitReengage, nodes.ExitBlocked).
+func (t *turn) check(n *flows.Node, sends []nodes.Send) (alt, exit, reason string, blocked bool) {
 	for _, s := range sends {
 		switch {
 		case s.Message != nil && !WindowOpen(t.contact, t.now):
-			alt = n.OnWindowClosed
+			alt, exit = n.OnWindowClosed, nodes.ExitWindowClosed
 			if alt == "" {
-				alt = t.flow.Reengage
+				alt, exit = t.flow.Reengage, nodes.ExitReengage
 			}
 			if alt == n.ID {
 				alt = ""
 			}
-			return alt, fmt.Sprintf("the 24-hour window is closed, node %q may not send a free-form message", n.ID), true
+			return alt, exit, fmt.Sprintf("the 24-hour window is closed, node %q may not send a free-form message", n.ID), true
 		case s.Template != nil:
-			if why := blockTemplate(t.e.templates, s.Template, t.contact, t.now); why != "" {
-				return n.OnBlocked, why, true
+			if reason, why := templateBlock(t.e.templates, s.Template, t.contact, t.now); why != "" {
+				t.block(StageFlow, t.conv.ID, n.ID, s.Template, reason, why)
+				return n.OnBlocked, nodes.ExitBlocked, why, true
 			}
-			why, _, err := t.e.limitBlock(t.ctx, t.contact, t.now)
+			reason, why, _, err := t.e.limitCheck(t.ctx, t.contact, t.now)
 			if err != nil {
 				// The dispatcher checks again before sending.
 				t.e.log.Error("checking the messaging limit", "conversation", t.conv.ID, "err", err)
 			}
 			if why != "" {
-				return n.OnBlocked, why, true
+				t.block(StageFlow, t.conv.ID, n.ID, s.Template, reason, why)
+				return n.OnBlocked, nodes.ExitBlocked, why, true
 			}
 		}
 	}
-	return "", "", false
+	return "", "", "", false
 }
 
 func (t *turn) park(n *flows.Node, status Status, retries int) {
@@ -326,6 +335,7 @@ func (t *turn) fail(node, reason string) {
 func (t *turn) finish(status Status, reason string) {
 	t.changed = true
 	conv := t.conv
+	t.count(conv.Node, finishCount[status], "")
 	conv.Status, conv.Reason, conv.EndedAt = status, reason, t.now
 	conv.Timers = nil
 	conv.Queue = ""
@@ -356,6 +366,7 @@ func (t *turn) commit() error {
 		return fmt.Errorf("committing %s: %w", key, err)
 	}
 	t.e.cache.put(key, t.contact, t.conv)
+	t.e.observers.notify(&t.change, t.contact, t.conv)
 	for alias := range t.change.Aliases {
 		// A contact cached under a key that is now an alias must not
 		// bypass the alias (resolveKey trusts cached keys).

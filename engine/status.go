@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/parleyhq/parley/nodes"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -97,14 +98,17 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 	if err != nil {
 		return fmt.Errorf("loading message %s/%d: %w", ref.Conversation, ref.Seq, err)
 	}
+	from := m.State
 	fn(t, m)
+	t.countMove(m, from)
 	t.change.Updates = append(t.change.Updates, m)
 	if !t.changed {
 		// Only the message moved: leave the contact and conversation be.
-		c := Change{At: t.now, Updates: t.change.Updates, Dequeue: t.change.Dequeue, Reached: t.change.Reached}
+		c := Change{At: t.now, Updates: t.change.Updates, Dequeue: t.change.Dequeue, Reached: t.change.Reached, Counts: t.change.Counts}
 		if err := e.store.Commit(ctx, &c); err != nil {
 			return fmt.Errorf("updating message %s/%d: %w", m.Conversation, m.Seq, err)
 		}
+		e.observers.notify(&c, t.contact, t.conv)
 		return nil
 	}
 	return t.commit()
@@ -143,9 +147,9 @@ func (t *turn) windowClosed(m *Message) {
 	if n == nil {
 		return
 	}
-	alt := n.OnWindowClosed
+	alt, exit := n.OnWindowClosed, nodes.ExitWindowClosed
 	if alt == "" {
-		alt = t.flow.Reengage
+		alt, exit = t.flow.Reengage, nodes.ExitReengage
 	}
 	t.e.metrics.reroutes.Inc()
 	if alt == "" {
@@ -153,6 +157,7 @@ func (t *turn) windowClosed(m *Message) {
 		return
 	}
 	t.note(m.Node, fmt.Sprintf("WhatsApp did not deliver node %q's message: the window had closed; taking %q", m.Node, alt))
+	t.count(m.Node, CountExit, exit)
 	conv.Retries = 0
 	t.run(alt, arriveEvent())
 }

@@ -51,6 +51,10 @@ type Change struct {
 	// whose window is closed) for the messaging limit (limit.go), written
 	// with the send's record.
 	Reached []Reach
+
+	// Counts are analytics increments (analytics.go), added on the UTC day
+	// of At with the rest of the change.
+	Counts []Count
 }
 
 // Reach is one business-initiated send: to Contact at At, counted against
@@ -159,6 +163,23 @@ type Store interface {
 	// ReachedSince reports whether contact has a Reach of scope at or after
 	// since.
 	ReachedSince(ctx context.Context, scope string, contact ContactKey, since time.Time) (bool, error)
+	// Reaches returns every Reach of scope at or after since, oldest
+	// first: what the engine's reach cache starts from (limit_cache.go).
+	Reaches(ctx context.Context, scope string, since time.Time) ([]Reach, error)
+	// PruneReach forgets the reaches, of every scope, made before t, and
+	// returns how many: past LimitWindow they count for nothing.
+	PruneReach(ctx context.Context, before time.Time) (int, error)
+
+	// SaveNumber stores a business phone number's record (limit_numbers.go),
+	// replacing the record of the same key.
+	SaveNumber(ctx context.Context, r NumberRecord) error
+	// Numbers lists every phone number record, by key.
+	Numbers(ctx context.Context) ([]NumberRecord, error)
+
+	// FlowStats returns a flow's analytics counters (Change.Counts) of the
+	// UTC days from from's to to's, both included, ordered by day, version,
+	// node, kind and exit; counters never incremented are absent.
+	FlowStats(ctx context.Context, flow string, from, to time.Time) ([]FlowStat, error)
 
 	Close() error
 }

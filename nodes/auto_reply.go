@@ -44,20 +44,20 @@ func stepAutoReply(n *flows.Node, v *View, ev Event) Effects {
 
 func answer(n *flows.Node, v *View, r *flows.Reply) Effects {
 	eff := Effects{Consumed: true, Reply: r}
-	reply, next := n.DefaultReplyMessage(), n.Next
+	reply, next, exit := n.DefaultReplyMessage(), n.Next, ExitNext
 	if n.DefaultReply != nil && n.DefaultReply.Next != "" {
-		next = n.DefaultReply.Next
+		next, exit = n.DefaultReply.Next, ExitDefault
 	}
 	if h := n.Hours; h != nil && !isOpen(h, v.Env.Now, &eff) {
-		reply, next = h.ClosedReply, n.Next
+		reply, next, exit = h.ClosedReply, n.Next, ExitNext
 		if h.ClosedNext != "" {
-			next = h.ClosedNext
+			next, exit = h.ClosedNext, ExitClosedHours
 		}
 	} else if i := matchRule(n, v, r, &eff); i >= 0 {
 		rule := &n.Rules[i]
-		reply, next = rule.Reply, n.Next
+		reply, next, exit = rule.Reply, n.Next, ExitNext
 		if rule.Next != "" {
-			next = rule.Next
+			next, exit = rule.Next, RuleExit(i)
 		}
 	}
 	if reply != nil {
@@ -71,6 +71,9 @@ func answer(n *flows.Node, v *View, r *flows.Reply) Effects {
 		eff.Wait = &Wait{}
 	}
 	eff.Next = next
+	if next != "" {
+		eff.Exit = exit
+	}
 	return eff
 }
 

@@ -25,10 +25,10 @@ func stepBranch(n *flows.Node, v *View, _ Event) Effects {
 			continue
 		}
 		if ok {
-			eff.Next = c.Next
+			eff.Next, eff.Exit = c.Next, CaseExit(i)
 			return eff
 		}
 	}
-	eff.Next = n.Default
+	eff.Next, eff.Exit = n.Default, ExitDefault
 	return eff
 }

@@ -33,9 +33,9 @@ func stepHandoff(n *flows.Node, v *View, ev Event) Effects {
 		}
 	case AgentResolved:
 		eff.Vars = map[string]any{OutcomeVar: ev.Outcome}
-		eff.Next = n.Next
+		eff.Next, eff.Exit = n.Next, ExitNext
 	case NoAgent:
-		eff.Next = n.OnNoAgent
+		eff.Next, eff.Exit = n.OnNoAgent, ExitNoAgent
 	default:
 		// The bot does not answer while an agent holds the conversation;
 		// the engine does not route customer messages here.

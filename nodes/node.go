@@ -91,6 +91,10 @@ type Effects struct {
 	// Next is the node to go to now. Empty with no Wait and no Handoff ends
 	// the conversation.
 	Next string
+	// Exit names the exit Next follows (ExitNext, CaseExit(0), ExitTimeout…;
+	// see exits.go), so that the engine can count which way conversations
+	// leave a node; ExitTarget(node, Exit) is Next.
+	Exit string
 	// Wait, when set, parks the conversation at this node until an event.
 	Wait *Wait
 	// Handoff, when set, hands the conversation to an agent queue.

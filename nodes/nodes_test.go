@@ -230,6 +230,9 @@ func runCase(t testing.TB, typ string, c *nodeCase) outcome {
 	view := &nodes.View{Flow: f, Env: env, Retries: cv.Retries, Pending: cv.Pending}
 
 	eff := nodes.Step(node, view, ev)
+	if to, ok := nodes.ExitTarget(node, eff.Exit); eff.Next != "" && (!ok || to != eff.Next) {
+		t.Errorf("exit %q leads to %q, but the node went to %q", eff.Exit, to, eff.Next)
+	}
 	for _, p := range eff.Problems {
 		t.Logf("problem: %s", p)
 	}

@@ -18,6 +18,6 @@ func stepSend(n *flows.Node, v *View, ev Event) Effects {
 	if ev.Kind == Arrive && n.Message != nil {
 		eff.Sends = []Send{{Message: message(n.Message, v, &eff)}}
 	}
-	eff.Next = n.Next
+	eff.Next, eff.Exit = n.Next, ExitNext
 	return eff
 }

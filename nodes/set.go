@@ -22,7 +22,7 @@ import (
 func init() { Register(flows.TypeSet, TypeFunc(stepSet)) }
 
 func stepSet(n *flows.Node, v *View, _ Event) Effects {
-	eff := Effects{Next: n.Next, Vars: make(map[string]any, len(n.SetVars))}
+	eff := Effects{Next: n.Next, Exit: ExitNext, Vars: make(map[string]any, len(n.SetVars))}
 	names := make([]string, 0, len(n.SetVars))
 	for name := range n.SetVars {
 		names = append(names, name)

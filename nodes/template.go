@@ -24,6 +24,6 @@ func stepTemplate(n *flows.Node, v *View, ev Event) Effects {
 		}
 		eff.Sends = []Send{{Template: &t}}
 	}
-	eff.Next = n.Next
+	eff.Next, eff.Exit = n.Next, ExitNext
 	return eff
 }

@@ -86,7 +86,7 @@ func stepWaitReply(n *flows.Node, v *View, ev Event) Effects {
 			if n.SaveAs != "" {
 				eff.Vars = map[string]any{n.SaveAs: value}
 			}
-			eff.Next = n.Next
+			eff.Next, eff.Exit = n.Next, ExitNext
 			return eff
 		}
 		retries := v.Retries + 1
@@ -95,7 +95,7 @@ func stepWaitReply(n *flows.Node, v *View, ev Event) Effects {
 			limit = *n.MaxRetries
 		}
 		if retries > limit && n.OnInvalid != "" {
-			eff.Next = n.OnInvalid
+			eff.Next, eff.Exit = n.OnInvalid, ExitInvalid
 			return eff
 		}
 		if n.Retry != nil {
@@ -103,10 +103,10 @@ func stepWaitReply(n *flows.Node, v *View, ev Event) Effects {
 		}
 		eff.Wait = wait(n, retries)
 	case Timeout:
-		eff.Next = n.OnTimeout
+		eff.Next, eff.Exit = n.OnTimeout, ExitTimeout
 	case WindowClosing:
 		if wc := n.OnWindowClosing; wc != nil {
-			eff.Next = wc.Next
+			eff.Next, eff.Exit = wc.Next, ExitWindowClosing
 			break
 		}
 		eff.Wait = wait(n, v.Retries)

@@ -4,36 +4,29 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/ui/auth"
 )
 
-// UserHeader names who is acting on an API request ("by" in a flow's
-// history) until sign-in exists; without it the actor is DefaultUser.
-const (
-	UserHeader  = "X-Parley-User"
-	DefaultUser = "api"
-)
+// DefaultUser is the actor recorded when a request has no signed-in user:
+// it cannot happen behind auth's middleware, and says so if it ever does.
+const DefaultUser = "api"
 
-// maxUserBytes caps the actor's name as stored: the header is the caller's
-// word, not a place to park data.
+// maxUserBytes caps a "by" that a client states itself (a consent record's).
 const maxUserBytes = 100
 
-// actor is who the request acts for.
+// actor is who the request acts for ("by" in a flow's history, a consent
+// record, a template's): the signed-in user's email, or the email of the
+// user an API token belongs to.
 func actor(c *fiber.Ctx) string {
-	u := strings.TrimSpace(c.Get(UserHeader))
-	if u == "" || !utf8.ValidString(u) {
-		return DefaultUser
+	if u := auth.Current(c); u != nil {
+		return u.Email
 	}
-	for len(u) > maxUserBytes {
-		_, size := utf8.DecodeLastRuneInString(u)
-		u = u[:len(u)-size]
-	}
-	return u
+	return DefaultUser
 }
 
 // param is a path parameter, URL-decoded: conversation ids and contact

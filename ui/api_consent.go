@@ -9,13 +9,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/ui/auth"
 )
 
 // consentRoutes registers a contact's consent: its history, and recording
 // an opt-in or opt-out collected elsewhere (a web form, an SMS, a call).
 func (s *Server) consentRoutes(api fiber.Router) {
-	api.Get("/contacts/:key/consent", s.getConsent)
-	api.Post("/contacts/:key/consent", s.postConsent)
+	api.Get("/contacts/:key/consent", auth.Require(auth.Admin, auth.Agent), s.getConsent)
+	api.Post("/contacts/:key/consent", auth.Require(auth.Admin, auth.Agent), s.postConsent)
 }
 
 // consentView is a contact's effective consent and its history, oldest

@@ -47,9 +47,9 @@ func TestConsentAPI(t *testing.T) {
 		{
 			name: "record: an opt-in from a web form, by the acting user", method: "POST", url: annURL,
 			body:   `{"kind":"opt_in","source":"web_form","purpose":"Order updates from Acme on WhatsApp"}`,
-			header: map[string]string{"X-Parley-User": "maria"},
+			header: map[string]string{asUser: "maria@example.com"},
 			status: http.StatusCreated,
-			want:   []string{`"opted_in":true`, `"opted_in_at":"2026-01-05T12:04:00Z"`, `{"at":"2026-01-05T12:04:00Z","kind":"opt_in","source":"web_form","purpose":"Order updates from Acme on WhatsApp","by":"maria"}`},
+			want:   []string{`"opted_in":true`, `"opted_in_at":"2026-01-05T12:04:00Z"`, `{"at":"2026-01-05T12:04:00Z","kind":"opt_in","source":"web_form","purpose":"Order updates from Acme on WhatsApp","by":"maria@example.com"}`},
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				c, err := f.eng.Contact(f.ctx, key(ann))
 				if err != nil || !c.OptedIn || len(c.Consent) != 1 {
@@ -65,7 +65,7 @@ func TestConsentAPI(t *testing.T) {
 		{
 			name: "record: a new contact is created", method: "POST", url: newURL,
 			body: `{"kind":"opt_in","source":"import"}`, status: http.StatusCreated,
-			want: []string{`"contact":"100000000000001:15559990000"`, `"opted_in":true`, `"by":"api"`},
+			want: []string{`"contact":"100000000000001:15559990000"`, `"opted_in":true`, `"by":"admin@parley.test"`},
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				c, err := f.eng.Contact(f.ctx, key("15559990000"))
 				if err != nil || c.PhoneNumberID != phone || c.WaID != "15559990000" {

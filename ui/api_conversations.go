@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/ui/auth"
 )
 
 // conversationRoutes registers the conversations API: the listing with
@@ -19,9 +20,9 @@ import (
 // Customer text (messages, names, variables) comes back as JSON string
 // data, as it was received: whoever shows it escapes it.
 func (s *Server) conversationRoutes(api fiber.Router) {
-	api.Get("/conversations", s.listConversations)
-	api.Get("/conversations/:id", s.getConversation)
-	api.Get("/contacts/:key", s.getContact)
+	api.Get("/conversations", auth.Require(auth.Admin, auth.Agent), s.listConversations)
+	api.Get("/conversations/:id", auth.Require(auth.Admin, auth.Agent), s.getConversation)
+	api.Get("/contacts/:key", auth.Require(auth.Admin, auth.Agent), s.getContact)
 }
 
 // Page sizes of GET /conversations: a screenful by default, and a cap so
@@ -122,7 +123,7 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 		}
 		f.Limit = n
 	}
-	convs, next, err := s.cfg.Engine.Store().ListConversations(c.UserContext(), f)
+	convs, next, err := s.scopedConversations(c, f) // agents: their queues (api_inbox.go)
 	if err != nil {
 		return apiErr(err, "conversation")
 	}
@@ -145,6 +146,9 @@ func (s *Server) getConversation(c *fiber.Ctx) error {
 	if err != nil {
 		return apiErr(err, "conversation")
 	}
+	if !s.mayRead(c, conv) {
+		return fiber.NewError(fiber.StatusNotFound, "conversation not found")
+	}
 	msgs, err := st.Transcript(ctx, id)
 	if err != nil {
 		return err
@@ -163,8 +167,9 @@ func (s *Server) getConversation(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"conversation": conv, "window": s.windowOf(contact), "transcript": transcript})
 }
 
-// getContact is a contact with its window and its conversations, newest
-// first.
+// getContact is a contact with its window, its policy state (consent
+// history, reachability, blocks: api_contacts.go) and its conversations,
+// newest first.
 func (s *Server) getContact(c *fiber.Ctx) error {
 	key, err := param(c, "key")
 	if err != nil {
@@ -181,7 +186,13 @@ func (s *Server) getContact(c *fiber.Ctx) error {
 	}
 	items := make([]conversationItem, 0, len(convs))
 	for _, conv := range slices.Backward(convs) {
-		items = append(items, itemOf(conv))
+		if s.mayRead(c, conv) {
+			items = append(items, itemOf(conv))
+		}
 	}
-	return c.JSON(fiber.Map{"contact": contact, "window": s.windowOf(contact), "conversations": items})
+	if len(items) == 0 && !viewer(c).Admin {
+		// An agent reads a contact through a conversation of theirs.
+		return fiber.NewError(fiber.StatusNotFound, "contact not found")
+	}
+	return c.JSON(fiber.Map{"contact": contact, "window": s.windowOf(contact), "policy": s.policyOf(contact), "conversations": items})
 }

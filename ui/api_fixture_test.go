@@ -10,13 +10,17 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
+	"github.com/parleyhq/parley/ui/auth"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -86,6 +90,43 @@ type fixture struct {
 	reg     *engine.Registry
 	sb      *sandbox.Sandbox
 	sbClock *sandbox.ManualClock
+
+	// Sign-in: every API request carries an admin's API token unless it
+	// names its own credentials or, with asUser, who acts.
+	auth   *auth.Service
+	mu     sync.Mutex
+	tokens map[string]string // email → API token secret
+}
+
+// fixtureAdmin is the user every API request acts as by default.
+const fixtureAdmin = "admin@parley.test"
+
+// asUser is a header the fixture (not the server) reads: the request acts
+// as the user with this email (an admin, made on first use), through an
+// API token of theirs.
+const asUser = "X-Test-As"
+
+// tokenFor returns an API token of the user with email, creating the user
+// with roles (none: admin) the first time.
+func (f *fixture) tokenFor(email string, roles ...auth.Role) string {
+	f.t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if tok, ok := f.tokens[email]; ok {
+		return tok
+	}
+	if len(roles) == 0 {
+		roles = []auth.Role{auth.Admin}
+	}
+	if _, err := f.auth.CreateUser(f.ctx, auth.NewUser{Email: email, Name: email, Roles: roles, Password: "fixture password"}); err != nil {
+		f.t.Fatalf("user %s: %v", email, err)
+	}
+	tok, _, err := f.auth.CreateToken(f.ctx, email, "fixture")
+	if err != nil {
+		f.t.Fatalf("token for %s: %v", email, err)
+	}
+	f.tokens[email] = tok
+	return tok
 }
 
 // newFixture is an empty Parley: no flows, no contacts.
@@ -102,7 +143,13 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log, AppSecret: sandbox.DefaultAppSecret})
+	f.auth, err = auth.New(st, auth.Options{Clock: f.clock, Cost: bcrypt.MinCost, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tokens = map[string]string{}
+	f.tokenFor(fixtureAdmin)
+	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log, AppSecret: sandbox.DefaultAppSecret, Auth: f.auth})
 	return f
 }
 
@@ -206,7 +253,16 @@ func (f *fixture) do(method, url, body string, header map[string]string) (int, [
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		if k != asUser {
+			req.Header.Set(k, v)
+		}
+	}
+	if strings.HasPrefix(url, "/api/") && req.Header.Get("Authorization") == "" && req.Header.Get("Cookie") == "" {
+		who := fixtureAdmin
+		if header[asUser] != "" {
+			who = header[asUser]
+		}
+		req.Header.Set("Authorization", "Bearer "+f.tokenFor(who))
 	}
 	resp, err := f.srv.App().Test(req, -1)
 	if err != nil {

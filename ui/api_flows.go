@@ -12,21 +12,22 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/ui/auth"
 )
 
 // flowRoutes registers the flows API: drafts (saved even when invalid,
 // with their problems), validation, publishing and rollback, versions,
 // archiving. See README.md, "REST API".
 func (s *Server) flowRoutes(api fiber.Router) {
-	api.Get("/flows", s.listFlows)
-	api.Post("/flows/validate", s.validateFlow)
-	api.Get("/flows/:id", s.getFlow)
-	api.Put("/flows/:id", s.saveFlow)
-	api.Post("/flows/:id/publish", s.publishFlow)
-	api.Get("/flows/:id/versions", s.listVersions)
-	api.Get("/flows/:id/versions/:n", s.getVersion)
-	api.Post("/flows/:id/archive", s.archiveFlow(true))
-	api.Post("/flows/:id/unarchive", s.archiveFlow(false))
+	api.Get("/flows", auth.Require(auth.Admin, auth.Analyst), s.listFlows)
+	api.Post("/flows/validate", auth.Require(auth.Admin, auth.Analyst), s.validateFlow)
+	api.Get("/flows/:id", auth.Require(auth.Admin, auth.Analyst), s.getFlow)
+	api.Put("/flows/:id", auth.Require(auth.Admin, auth.Analyst), s.saveFlow)
+	api.Post("/flows/:id/publish", auth.Require(auth.Admin, auth.Analyst), s.publishFlow)
+	api.Get("/flows/:id/versions", auth.Require(auth.Admin, auth.Analyst), s.listVersions)
+	api.Get("/flows/:id/versions/:n", auth.Require(auth.Admin, auth.Analyst), s.getVersion)
+	api.Post("/flows/:id/archive", auth.Require(auth.Admin, auth.Analyst), s.archiveFlow(true))
+	api.Post("/flows/:id/unarchive", auth.Require(auth.Admin, auth.Analyst), s.archiveFlow(false))
 }
 
 // Flow statuses in listings: where the draft stands against what runs.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/flows"
-	"github.com/parleyhq/parley/ui"
 )
 
 func TestFlowsAPI(t *testing.T) {
@@ -36,10 +35,10 @@ func TestFlowsAPI(t *testing.T) {
 
 		// Saving drafts.
 		{
-			name: "save: a valid draft, by the user named in the header", method: "PUT", url: "/api/v1/flows/echo",
-			body: strings.Replace(echoFlowV2, "v2 heard", "v3 heard", 1), header: map[string]string{ui.UserHeader: "ana"},
+			name: "save: a valid draft, by the signed-in user", method: "PUT", url: "/api/v1/flows/echo",
+			body: strings.Replace(echoFlowV2, "v2 heard", "v3 heard", 1), header: map[string]string{asUser: "ana@example.com"},
 			status: http.StatusOK,
-			want:   []string{`"id":"echo"`, `"status":"changed"`, `"published_version":2`, `"draft_updated_by":"ana"`, `"valid":true`, `"problems":[]`},
+			want:   []string{`"id":"echo"`, `"status":"changed"`, `"published_version":2`, `"draft_updated_by":"ana@example.com"`, `"valid":true`, `"problems":[]`},
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				_, body := f.do("GET", "/api/v1/flows/echo", "", nil)
 				if !strings.Contains(string(body), `v3 heard`) {
@@ -60,10 +59,10 @@ func TestFlowsAPI(t *testing.T) {
 			},
 		},
 		{
-			name: "save: a new flow is created as a draft, by default by api", method: "PUT", url: "/api/v1/flows/welcome",
+			name: "save: a new flow is created as a draft, by the token's user", method: "PUT", url: "/api/v1/flows/welcome",
 			body:   strings.Replace(echoFlow, `"id": "echo"`, `"id": "welcome"`, 1),
 			status: http.StatusOK,
-			want:   []string{`"id":"welcome"`, `"status":"draft"`, `"published_version":0`, `"draft_updated_by":"api"`, `"valid":true`},
+			want:   []string{`"id":"welcome"`, `"status":"draft"`, `"published_version":0`, `"draft_updated_by":"admin@parley.test"`, `"valid":true`},
 		},
 		{
 			name: "save: saving the published document again is no change", method: "PUT", url: "/api/v1/flows/promo",
@@ -112,9 +111,9 @@ func TestFlowsAPI(t *testing.T) {
 		// Publishing and rolling back.
 		{
 			name: "publish: the draft becomes the next version", method: "POST", url: "/api/v1/flows/promo/publish",
-			header:  map[string]string{ui.UserHeader: "bo"},
+			header:  map[string]string{asUser: "bo@example.com"},
 			status:  http.StatusCreated,
-			want:    []string{`"flow":"promo"`, `"version":2`, `"published_by":"bo"`, `"problems":[]`},
+			want:    []string{`"flow":"promo"`, `"version":2`, `"published_by":"bo@example.com"`, `"problems":[]`},
 			notWant: []string{`republished_from`},
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				_, body := f.do("GET", "/api/v1/flows/promo", "", nil)

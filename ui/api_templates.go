@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/ui/auth"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -22,9 +23,9 @@ const maxTemplateBytes = 64 << 10
 // with their status, quality and history, and creation through the Graph
 // API. See README.md, "REST API".
 func (s *Server) templateRoutes(api fiber.Router) {
-	api.Get("/templates", s.listTemplates)
-	api.Post("/templates", s.createTemplate)
-	api.Get("/templates/:name/:language", s.getTemplate)
+	api.Get("/templates", auth.Require(auth.Admin, auth.Analyst, auth.Agent), s.listTemplates)
+	api.Post("/templates", auth.Require(auth.Admin, auth.Analyst), s.createTemplate)
+	api.Get("/templates/:name/:language", auth.Require(auth.Admin, auth.Analyst, auth.Agent), s.getTemplate)
 }
 
 // templateSummary is a template in a listing.

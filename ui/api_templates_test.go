@@ -62,7 +62,7 @@ func withTemplates(t *testing.T) *fixture {
 	if _, err := f.reg.Sync(f.ctx, client, sandbox.DefaultWABAID); err != nil {
 		t.Fatal(err)
 	}
-	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log, AppSecret: sandbox.DefaultAppSecret, Templates: f.reg})
+	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log, AppSecret: sandbox.DefaultAppSecret, Templates: f.reg, Auth: f.auth})
 	go f.srv.App().Listener(ln) //nolint:errcheck // ends with Shutdown
 	t.Cleanup(func() { f.srv.App().Shutdown() })
 	return f
@@ -135,12 +135,12 @@ func TestTemplatesAPI(t *testing.T) {
 		// Creating: through the Graph API, then Meta's review by webhook.
 		{
 			name: "create: PENDING, then approved by the review, by webhook, with its history", method: "POST", url: "/api/v1/templates",
-			body: orderShipped, header: map[string]string{ui.UserHeader: "ana"},
+			body: orderShipped, header: map[string]string{asUser: "ana@example.com"},
 			status: http.StatusCreated,
 			want: []string{
 				`"name":"order_shipped","language":"en_US","category":"UTILITY","status":"PENDING"`,
 				`"body_params":1,"quick_replies":1`,
-				`"history":[{"at":"2026-01-05T10:00:00Z","kind":"status","to":"PENDING","detail":"created through Parley by ana","source":"local"}]`,
+				`"history":[{"at":"2026-01-05T10:00:00Z","kind":"status","to":"PENDING","detail":"created through Parley by ana@example.com","source":"local"}]`,
 			},
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				if !strings.Contains(fmt.Sprint(f.sb.Templates()), "order_shipped") {
@@ -149,7 +149,7 @@ func TestTemplatesAPI(t *testing.T) {
 				f.review()
 				f.waitStatus("order_shipped", "en_US", "APPROVED")
 				_, body := f.do("GET", "/api/v1/templates/order_shipped/en_US", "", nil)
-				want := `"history":[{"at":"2026-01-05T10:00:00Z","kind":"status","to":"PENDING","detail":"created through Parley by ana","source":"local"},` +
+				want := `"history":[{"at":"2026-01-05T10:00:00Z","kind":"status","to":"PENDING","detail":"created through Parley by ana@example.com","source":"local"},` +
 					`{"at":"2026-01-05T11:00:00Z","kind":"status","from":"PENDING","to":"APPROVED","event":"APPROVED","source":"webhook"}]`
 				if !strings.Contains(string(body), want) {
 					t.Errorf("history after the review:\n%s\nwant it to hold\n%s", body, want)
@@ -162,7 +162,7 @@ func TestTemplatesAPI(t *testing.T) {
 		{
 			name: "create: a bad name is rejected by the review, with Meta's reason", method: "POST", url: "/api/v1/templates",
 			body:   strings.Replace(orderShipped, "order_shipped", "Order-Shipped", 1),
-			status: http.StatusCreated, want: []string{`"name":"Order-Shipped"`, `"status":"PENDING"`, `"detail":"created through Parley by api"`},
+			status: http.StatusCreated, want: []string{`"name":"Order-Shipped"`, `"status":"PENDING"`, `"detail":"created through Parley by admin@parley.test"`},
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				f.review()
 				f.waitStatus("Order-Shipped", "en_US", "REJECTED")

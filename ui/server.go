@@ -12,7 +12,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/schedule"
+	"github.com/parleyhq/parley/ui/auth"
 )
 
 // MaxBodyBytes caps any request body: a flow document (flows.MaxFlowBytes)
@@ -34,6 +37,15 @@ type Config struct {
 	Templates *engine.Registry
 	// Ready reports whether the server can take traffic (nil: always).
 	Ready func() error
+	// Auth signs users in and guards /api/v1 (see api_auth.go). Nil:
+	// every guarded route answers 503, never an unauthenticated 200.
+	Auth *auth.Service
+	// Inbox is the agents' inbox (api_inbox.go). Nil: no inbox routes,
+	// and agents who are not admins see no conversation.
+	Inbox *inbox.Inbox
+	// Schedules runs scheduled notifications (api_schedules.go). Nil: the
+	// schedules API answers 503.
+	Schedules *schedule.Scheduler
 }
 
 // Server serves Parley over HTTP.
@@ -42,6 +54,8 @@ type Server struct {
 	app     *fiber.App
 	log     *slog.Logger
 	metrics serverMetrics
+	// testChats are the editor's sandbox conversations (testchat.go).
+	testChats *testChats
 }
 
 type serverMetrics struct {
@@ -89,19 +103,32 @@ func (s *Server) routes() {
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", s.metricsHandler)
 	api := s.app.Group("/api/v1")
+	// First: sign-in routes, then the middleware that authenticates every
+	// route registered after it.
+	s.authRoutes(api)
 	s.flowRoutes(api)
 	s.conversationRoutes(api)
 	s.consentRoutes(api)
+	s.contactRoutes(api)
+	s.numberRoutes(api)
 	s.templateRoutes(api)
+	s.testChatRoutes(api)
+	s.analyticsRoutes(api)
+	s.inboxRoutes(api)
+	s.scheduleRoutes(api)
+	s.webRoutes() // last: the web app answers what no route above did
 }
 
 // Listen serves on addr until Shutdown.
 func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
 
 // Shutdown stops accepting connections and waits for requests in flight
-// (their events are committed before they answer), up to ctx's deadline.
+// (their events are committed before they answer), up to ctx's deadline,
+// then closes the test chats (removing their files).
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.app.ShutdownWithContext(ctx)
+	err := s.app.ShutdownWithContext(ctx)
+	s.testChats.Close() // after the requests: none is left using a chat
+	return err
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

@@ -79,6 +79,23 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 			failed = errors.Join(failed, err)
 		}
 	}
+	for i := range batch.NumberUpdates {
+		// A tier or quality change of a number: recorded, and a new tier
+		// becomes the enforced messaging limit (engine/limit_numbers.go).
+		u := batch.NumberUpdates[i]
+		if err := eng.ApplyNumberUpdate(ctx, u); err != nil {
+			s.log.Error("phone number update not processed", "display_phone_number", u.DisplayPhoneNumber, "event", u.Event, "err", err)
+			failed = errors.Join(failed, err)
+		}
+	}
+	for i := range batch.AccountUpdates {
+		a := batch.AccountUpdates[i]
+		s.log.Info("account update from Meta", "waba_id", a.WABAID, "event", a.Event)
+		if err := eng.ApplyAccountUpdate(ctx, a); err != nil {
+			s.log.Error("account update not processed", "waba_id", a.WABAID, "event", a.Event, "err", err)
+			failed = errors.Join(failed, err)
+		}
+	}
 	for _, e := range batch.Errors {
 		s.log.Warn("webhook error from Meta", "phone_number_id", e.PhoneNumberID, "code", e.Code, "title", e.Title, "details", e.Details)
 	}

@@ -81,13 +81,14 @@ type Batch struct {
 	TemplateUpdates []TemplateUpdate `json:"template_updates,omitempty"`
 	Preferences     []UserPreference `json:"preferences,omitempty"`
 	AccountUpdates  []AccountUpdate  `json:"account_updates,omitempty"`
+	NumberUpdates   []NumberUpdate   `json:"number_updates,omitempty"`
 	Other           []Other          `json:"other,omitempty"`
 }
 
 // Len is the number of events of all kinds in the batch.
 func (b *Batch) Len() int {
 	return len(b.Messages) + len(b.Statuses) + len(b.Errors) + len(b.TemplateUpdates) +
-		len(b.Preferences) + len(b.AccountUpdates) + len(b.Other)
+		len(b.Preferences) + len(b.AccountUpdates) + len(b.NumberUpdates) + len(b.Other)
 }
 
 // InboundMessage is one message a customer sent (value.messages[]).
@@ -572,6 +573,8 @@ func (b *Batch) addChange(ent entryInfo, field string, value json.RawMessage) {
 			WABAID: ent.wabaID, Time: ent.time, Event: w.Event,
 			PhoneNumber: string(w.PhoneNumber), Value: value,
 		})
+	case FieldPhoneNumberQuality:
+		b.addNumberUpdate(ent, value)
 	default:
 		b.addOther(ent, field, value, nil)
 	}

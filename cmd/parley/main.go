@@ -21,6 +21,8 @@ Usage:
   parley simulate [flags] FLOW.json            chat with a flow in the terminal
   parley simulate --script SCRIPT FLOW.json    run a conversation script; exit 1 on a mismatch
   parley loadgen [flags]                       post signed webhooks to a running Parley and measure it
+  parley user add|list|passwd [flags]          manage who signs in (password from stdin, never a flag)
+  parley token add|list|revoke [flags]         API tokens for external systems (Authorization: Bearer)
 
 Run 'parley COMMAND -h' for a command's flags.
 `
@@ -47,6 +49,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdSimulate(ctx, args[1:], stdin, stdout, stderr)
 	case "loadgen":
 		return cmdLoadgen(ctx, args[1:], stdout, stderr)
+	case "user":
+		return cmdUser(ctx, args[1:], stdin, stdout, stderr)
+	case "token":
+		return cmdToken(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -19,7 +19,9 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/flows/examples"
 	"github.com/parleyhq/parley/ui"
@@ -41,6 +43,23 @@ type serveConfig struct {
 	logLevel                              string
 	// sandbox: no access token, so the built-in sandbox stands in for Meta.
 	sandbox bool
+	// scheduleGrace: a schedule's fire time missed (Parley down) by at
+	// most this long still runs once; scheduleInterval: how often
+	// schedules are checked.
+	scheduleGrace, scheduleInterval time.Duration
+	// adminEmail and adminPassword seed the first admin (PARLEY_ADMIN_*,
+	// environment only); secureCookie marks the session cookie Secure.
+	adminEmail, adminPassword string
+	secureCookie              bool
+
+	// messagingLimitPinned: -messaging-limit (or PARLEY_MESSAGING_LIMIT)
+	// was given, so a tier Meta announces does not replace it.
+	messagingLimitPinned bool
+	// clock, when set, is the engine's and the template registry's time
+	// instead of the system's: tests move it (timeouts, the 24-hour
+	// window, the messaging limit) without sleeping. Pacing and the HTTP
+	// layer keep real time.
+	clock engine.Clock
 
 	// listener, when set, is served instead of listening on addr: tests
 	// bind a loopback port first, to tell their sandbox where to post.
@@ -53,6 +72,14 @@ type serveConfig struct {
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
+	}
+	return def
+}
+
+// envDuration is env for a duration; a value that is not one is ignored.
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(name, "")); err == nil {
+		return d
 	}
 	return def
 }
@@ -85,7 +112,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Float64Var(&c.sandboxThroughput, "sandbox-throughput", sandbox.DefaultThroughput, "sandbox: the throughput it enforces (130429 above it)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for requests and sends in flight")
 	fs.DurationVar(&c.timerInterval, "timer-interval", 200*time.Millisecond, "how often due timers are checked")
+	fs.DurationVar(&c.scheduleGrace, "schedule-grace", envDuration("PARLEY_SCHEDULE_GRACE", schedule.DefaultGrace),
+		"a schedule's fire time missed while Parley was down runs once if at most this late, else it is recorded as missed; negative: never late (PARLEY_SCHEDULE_GRACE)")
+	fs.DurationVar(&c.scheduleInterval, "schedule-interval", time.Second, "how often schedules are checked for due fire times")
 	fs.StringVar(&c.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
+	fs.BoolVar(&c.secureCookie, "secure-cookie", env("PARLEY_SECURE_COOKIE", "") == "true", "always mark the session cookie Secure (behind a TLS proxy that sends no X-Forwarded-Proto) (PARLEY_SECURE_COOKIE=true)")
 	startProfile := profileFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -95,6 +126,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stderr, "parley: PARLEY_MESSAGING_LIMIT:", err)
 			return 2
 		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "messaging-limit" {
+			c.messagingLimitPinned = true
+		}
+	})
+	if env("PARLEY_MESSAGING_LIMIT", "") != "" {
+		c.messagingLimitPinned = true
 	}
 	if c.messagingLimit < 0 {
 		fmt.Fprintln(stderr, "parley: -messaging-limit must be 0 (unlimited) or more")
@@ -107,6 +146,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer stopProfile()
 	c.sandbox = c.token == ""
+	if err := adminSeedFromEnv(&c); err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 2
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
 		fmt.Fprintln(stderr, "parley: -log-level:", err)
@@ -157,12 +200,24 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 	client := whatsapp.NewClient(c.apiURL, c.token, c.phoneNumberID)
 	reg := metrics.NewRegistry()
-	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID})
+	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock})
 	if err := templates.Load(ctx); err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates, Logger: log, Metrics: reg, MessagingLimit: c.messagingLimit, CheckTemplatesOnPublish: true})
+	number := engine.PhoneNumber{ID: c.phoneNumberID}
+	if sb != nil {
+		number.Display = sb.Config().DisplayPhoneNumber
+	}
+	eng, err := engine.New(ctx, engine.Options{Store: store, Clock: c.clock, Templates: templates, Logger: log, Metrics: reg,
+		MessagingLimit: c.messagingLimit, MessagingLimitPinned: c.messagingLimitPinned, PhoneNumbers: []engine.PhoneNumber{number},
+		CheckTemplatesOnPublish: true})
 	if err != nil {
+		return err
+	}
+	// The agents' inbox observes the engine's commits from here on, and
+	// rebuilds its queues from the store before any traffic.
+	desk := inbox.New(inbox.Options{Engine: eng, Records: store, Logger: log})
+	if err := desk.Start(ctx); err != nil {
 		return err
 	}
 
@@ -189,7 +244,15 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 
 	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate})
 	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
-	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates})
+	authSvc, err := startAuth(ctx, c, store, log)
+	if err != nil {
+		return err
+	}
+	sched, err := schedule.New(schedule.Options{Engine: eng, Files: store, Grace: c.scheduleGrace, Logger: log})
+	if err != nil {
+		return err
+	}
+	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates, Auth: authSvc, Inbox: desk, Schedules: sched})
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -197,6 +260,13 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	go func() { defer wg.Done(); _ = disp.Run(bg) }()
 	go func() { defer wg.Done(); templates.RunSync(bg, engine.DefaultTemplateSyncInterval) }()
 	go func() { defer wg.Done(); eng.RunTimers(bg, c.timerInterval) }()
+	if c.scheduleInterval <= 0 {
+		c.scheduleInterval = time.Second
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); sched.Run(bg, c.scheduleInterval) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); desk.Run(bg) }()
 
 	listenErr := make(chan error, 1)
 	if c.listener != nil {
@@ -217,6 +287,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
+	desk.Hub().Close() // live inbox streams end; browsers reconnect to the next process
 	if serr := srv.Shutdown(sctx); serr != nil {
 		log.Warn("http shutdown", "err", serr)
 	}

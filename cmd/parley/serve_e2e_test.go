@@ -88,6 +88,10 @@ type e2eOptions struct {
 	// webhookRetries overrides how often the sandbox re-posts a webhook
 	// Parley did not answer with 200 (restart tests need more).
 	webhookRetries int
+	// sandbox and serve, when set, change the sandbox's and serve's
+	// configuration last (policy_e2e_test.go: clocks, limits).
+	sandbox func(*sandbox.Config)
+	serve   func(*serveConfig)
 }
 
 // e2e is one test's world: a sandbox and a Parley on loopback.
@@ -101,6 +105,8 @@ type e2e struct {
 	ln       net.Listener // bound on addr, for the first start
 	log      *e2eLogBuffer
 	verify   string
+	serveCfg func(*serveConfig) // e2eOptions.serve
+	cookie   string             // the admin's session (signIn)
 
 	// the running instance, if any
 	eng    *engine.Engine
@@ -110,7 +116,7 @@ type e2e struct {
 
 func newE2E(t *testing.T, o e2eOptions) *e2e {
 	t.Helper()
-	h := &e2e{t: t, data: t.TempDir(), flowsDir: t.TempDir(), log: &e2eLogBuffer{}, verify: "e2e-verify-token"}
+	h := &e2e{t: t, data: t.TempDir(), flowsDir: t.TempDir(), log: &e2eLogBuffer{}, verify: "e2e-verify-token", serveCfg: o.serve}
 
 	// Parley's port is bound first, so that the sandbox knows where to post.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -134,6 +140,9 @@ func newE2E(t *testing.T, o e2eOptions) *e2e {
 	}
 	if o.clock != nil {
 		cfg.Clock = o.clock
+	}
+	if o.sandbox != nil {
+		o.sandbox(&cfg)
 	}
 	h.sb = sandbox.New(cfg)
 	if o.front != nil {
@@ -199,7 +208,11 @@ func (h *e2e) start() {
 		apiURL: h.graphURL, token: sc.AccessToken, appSecret: sc.AppSecret, verifyToken: h.verify,
 		phoneNumberID: sc.PhoneNumberID, wabaID: sc.WABAID,
 		rate: engine.DefaultRate, shutdownTimeout: 10 * time.Second, timerInterval: 20 * time.Millisecond,
+		adminEmail: e2eAdmin, adminPassword: e2ePassword,
 		started: func(e *engine.Engine) { started <- e },
+	}
+	if h.serveCfg != nil {
+		h.serveCfg(&cfg)
 	}
 	log := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -245,8 +258,48 @@ func (h *e2e) wait() {
 
 func (h *e2e) url(path string) string { return "http://" + h.addr + path }
 
+// The admin serve seeds (as PARLEY_ADMIN_EMAIL and PARLEY_ADMIN_PASSWORD
+// would), whom API reads sign in as.
+const (
+	e2eAdmin    = "admin@e2e.test"
+	e2ePassword = "e2e admin password"
+)
+
+// signIn signs the admin in once and returns the session cookie; the
+// session outlives restarts (it is in the data file).
+func (h *e2e) signIn() string {
+	h.t.Helper()
+	if h.cookie != "" {
+		return h.cookie
+	}
+	resp, err := http.Post(h.url("/api/v1/auth/login"), "application/json",
+		strings.NewReader(`{"email":"`+e2eAdmin+`","password":"`+e2ePassword+`"}`))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "parley_session" {
+			h.cookie = c.Name + "=" + c.Value
+		}
+	}
+	if resp.StatusCode != http.StatusOK || h.cookie == "" {
+		b, _ := io.ReadAll(resp.Body)
+		h.t.Fatalf("sign-in: %d %s", resp.StatusCode, b)
+	}
+	return h.cookie
+}
+
+// get GETs path; under /api/v1, signed in as the admin.
 func (h *e2e) get(path string) (int, string) {
-	resp, err := http.Get(h.url(path))
+	req, err := http.NewRequest(http.MethodGet, h.url(path), nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	if strings.HasPrefix(path, "/api/v1/") {
+		req.Header.Set("Cookie", h.signIn())
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err.Error()
 	}

@@ -23,7 +23,8 @@ const benchContacts = 10_000
 
 // benchEvent is a typical inbound message's change, the n-th event of the
 // benchmark: contact n % benchContacts answers the bot, which queues its
-// next question and re-arms the wait's timeout (deleting the previous one).
+// next question, re-arms the wait's timeout (deleting the previous one)
+// and counts the step for analytics.
 func benchEvent(n int) *engine.Change {
 	i, round := n%benchContacts, n/benchContacts
 	wa := fmt.Sprintf("49151%07d", i)
@@ -58,6 +59,14 @@ func benchEvent(n int) *engine.Change {
 		},
 		SetTimers:    []engine.Timer{timeout},
 		DeleteTimers: []engine.Timer{previous},
+		// The analytics of the step: the answer leaves the wait, the bot
+		// passes through the send node and waits again.
+		Counts: []engine.Count{
+			{Flow: "order-status", Version: 3, Node: "ask_order", Kind: engine.CountExit, Exit: "next", N: 1},
+			{Flow: "order-status", Version: 3, Node: "status", Kind: engine.CountEntered, N: 1},
+			{Flow: "order-status", Version: 3, Node: "status", Kind: engine.CountExit, Exit: "next", N: 1},
+			{Flow: "order-status", Version: 3, Node: "ask_order", Kind: engine.CountEntered, N: 1},
+		},
 	}
 }
 

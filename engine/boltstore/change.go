@@ -55,6 +55,7 @@ type changeWrite struct {
 	setTimers   []keyValue
 	aliases     []keyValue
 	reached     []keyValue // reach key, reach_by_contact key
+	counts      []keyValue // flow_stats key, increment (stats.go)
 }
 
 type convWrite struct {
@@ -179,6 +180,9 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 	if w.reached, err = encodeReached(c.Reached); err != nil {
 		return nil, err
 	}
+	if w.counts, err = encodeCounts(c.Counts, c.At); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -262,7 +266,10 @@ func (w *changeWrite) apply(t *txn) error {
 	if err := putAliases(t, w.aliases); err != nil {
 		return err
 	}
-	return putReached(t, w.reached)
+	if err := putReached(t, w.reached); err != nil {
+		return err
+	}
+	return addCounts(t, w.counts)
 }
 
 // putConversation stores a conversation and keeps the by-contact index

@@ -18,6 +18,7 @@
 //	contact_aliases           contact key → contact key it stands for
 //	reach                     scope 0x00 time (8 bytes) contact key → 1 (messaging limit, reach.go)
 //	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1
+//	flow_stats                flow id 0x00 day (yyyymmdd, 4 bytes BE) version (4 bytes BE) node 0x00 kind (1 byte) exit → count (8 bytes BE; stats.go)
 //	meta                      "schema" → schema version (8 bytes BE)
 //
 // Times in keys are UnixNano, big-endian with the sign bit flipped, so byte

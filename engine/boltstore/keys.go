@@ -29,7 +29,7 @@ var (
 	bucketAliases               = []byte("contact_aliases")
 	bucketReach                 = []byte("reach")
 	bucketReachByContact        = []byte("reach_by_contact")
-	allBuckets                  = [][]byte{bucketMeta, bucketContacts, bucketConversations, bucketByContact, bucketMessages, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases, bucketReach, bucketReachByContact}
+	allBuckets                  = [][]byte{bucketMeta, bucketContacts, bucketConversations, bucketByContact, bucketMessages, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases, bucketReach, bucketReachByContact, bucketFlowStats}
 	keySchema                   = []byte("schema")
 	schemaVersion        uint64 = 1
 )

@@ -73,6 +73,7 @@ func (r *Result) Report(w io.Writer, name string) {
 type runner struct {
 	opts     Options
 	flowDoc  []byte
+	flowID   string
 	clock    *engine.ManualClock
 	store    engine.Store
 	eng      *engine.Engine
@@ -114,7 +115,8 @@ func Run(ctx context.Context, s *Script, flowDoc []byte, opts Options) (*Result,
 }
 
 // Session is a live simulation: a flow, a store, an engine on a manual
-// clock, and one customer. `parley simulate` drives one step at a time.
+// clock, and one customer. `parley simulate` drives one step at a time;
+// the editor's test chat drives it by the methods of chat.go.
 type Session struct{ r *runner }
 
 // NewSession publishes the flow into the store and starts the clock at
@@ -135,6 +137,7 @@ func NewSession(ctx context.Context, flowDoc []byte, start time.Time, opts Optio
 		r.close()
 		return nil, fmt.Errorf("publishing the flow: %w\n%v", err, problems.Err())
 	}
+	r.flowID = v.Flow
 	if r.opts.Templates == nil {
 		f, err := r.eng.Flow(ctx, v.Flow, v.Version)
 		if err != nil {

@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/term"
+
+	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/ui/auth"
+)
+
+const userUsage = `Usage:
+  parley user add --email EMAIL --name NAME --role admin[,analyst,agent] [--password-stdin]
+  parley user list [--json]
+  parley user passwd --email EMAIL [--password-stdin]
+
+The password is read from the terminal (twice, not echoed) or, when stdin
+is not a terminal or with --password-stdin, as one line from stdin; never
+from a flag, which would leave it in the shell history and the process
+list. Every command takes --data (PARLEY_DATA), as serve does, and cannot
+run while serve holds the data file: use the users API then.
+`
+
+const tokenUsage = `Usage:
+  parley token add --email EMAIL --name NAME   prints the token once: keep it
+  parley token list [--email EMAIL]
+  parley token revoke --id ID
+
+An API token (Authorization: Bearer prl_…) acts as its user, with that
+user's roles. Every command takes --data (PARLEY_DATA).
+`
+
+// cmdUser runs `parley user …`.
+func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, userUsage)
+		return 2
+	}
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
+	email := fs.String("email", "", "the user's email (their id)")
+	name := fs.String("name", "", "the user's display name")
+	roles := fs.String("role", "", "roles, comma-separated: admin, analyst, agent")
+	fromStdin := fs.Bool("password-stdin", false, "read the password as one line from stdin, without a prompt")
+	asJSON := fs.Bool("json", false, "list as JSON")
+	switch args[0] {
+	case "add", "list", "passwd":
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, userUsage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "parley user: unknown command %q\n\n%s", args[0], userUsage)
+		return 2
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "parley user %s: unexpected arguments %q (the password is never an argument)\n", args[0], fs.Args())
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "parley user %s: %v\n", args[0], err)
+		return 1
+	}
+
+	switch args[0] {
+	case "add":
+		if *email == "" || *roles == "" {
+			fmt.Fprintln(stderr, "parley user add: --email and --role are required")
+			return 2
+		}
+		rs, err := auth.ParseRoles(*roles)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := auth.NormalizeEmail(*email); err != nil {
+			return fail(err)
+		}
+		pw, err := readPassword(stdin, stderr, *fromStdin)
+		if err != nil {
+			return fail(err)
+		}
+		svc, closeStore, err := openAuth(*data, true)
+		if err != nil {
+			return fail(err)
+		}
+		defer closeStore()
+		u, err := svc.CreateUser(ctx, auth.NewUser{Email: *email, Name: *name, Roles: rs, Password: pw})
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "user %s added with roles %s\n", u.Email, joinRoles(u.Roles))
+	case "list":
+		svc, closeStore, err := openAuth(*data, false)
+		if err != nil {
+			return fail(err)
+		}
+		defer closeStore()
+		users, err := svc.Users(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(users); err != nil {
+				return fail(err)
+			}
+			return 0
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMAIL\tNAME\tROLES\tSTATUS\tCREATED")
+		for _, u := range users {
+			status := "active"
+			if u.Disabled {
+				status = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, u.Name, joinRoles(u.Roles), status, u.CreatedAt.Format("2006-01-02 15:04"))
+		}
+		if err := tw.Flush(); err != nil {
+			return fail(err)
+		}
+	case "passwd":
+		if *email == "" {
+			fmt.Fprintln(stderr, "parley user passwd: --email is required")
+			return 2
+		}
+		svc, closeStore, err := openAuth(*data, false)
+		if err != nil {
+			return fail(err)
+		}
+		defer closeStore()
+		if _, err := svc.User(ctx, *email); err != nil {
+			return fail(err)
+		}
+		pw, err := readPassword(stdin, stderr, *fromStdin)
+		if err != nil {
+			return fail(err)
+		}
+		u, err := svc.UpdateUser(ctx, *email, auth.UserChange{Password: &pw})
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "password of %s changed; their sessions ended\n", u.Email)
+	}
+	return 0
+}
+
+// cmdToken runs `parley token …`.
+func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, tokenUsage)
+		return 2
+	}
+	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
+	email := fs.String("email", "", "the user the token acts as")
+	name := fs.String("name", "", "what the token is for (\"crm\")")
+	id := fs.String("id", "", "the token's id (from token list)")
+	switch args[0] {
+	case "add", "list", "revoke":
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, tokenUsage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "parley token: unknown command %q\n\n%s", args[0], tokenUsage)
+		return 2
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "parley token %s: %v\n", args[0], err)
+		return 1
+	}
+	svc, closeStore, err := openAuth(*data, false)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeStore()
+	switch args[0] {
+	case "add":
+		if *email == "" || *name == "" {
+			fmt.Fprintln(stderr, "parley token add: --email and --name are required")
+			return 2
+		}
+		secret, tok, err := svc.CreateToken(ctx, *email, *name)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stderr, "token %s (%s) acts as %s; it is shown only now:\n", tok.ID, tok.Name, tok.Email)
+		fmt.Fprintln(stdout, secret)
+	case "list":
+		toks, err := svc.Tokens(ctx, *email)
+		if err != nil {
+			return fail(err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tCREATED\tLAST USED")
+		for _, t := range toks {
+			used := "never"
+			if t.LastUsedAt != nil {
+				used = t.LastUsedAt.Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Email, t.CreatedAt.Format("2006-01-02 15:04"), used)
+		}
+		if err := tw.Flush(); err != nil {
+			return fail(err)
+		}
+	case "revoke":
+		if *id == "" {
+			fmt.Fprintln(stderr, "parley token revoke: --id is required")
+			return 2
+		}
+		if err := svc.RevokeToken(ctx, *id); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "token %s revoked\n", *id)
+	}
+	return 0
+}
+
+// openAuth opens the data directory's store for the auth commands. Only
+// `user add` may create it (the first admin before the first serve).
+func openAuth(dir string, create bool) (*auth.Service, func(), error) {
+	path := filepath.Join(dir, "parley.db")
+	if create {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, nil, fmt.Errorf("data directory: %w", err)
+		}
+	} else if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("no Parley data at %s (--data or PARLEY_DATA): %w", dir, err)
+	}
+	store, err := boltstore.Open(path)
+	if errors.Is(err, boltstore.ErrLocked) {
+		return nil, nil, fmt.Errorf("%s is in use, most likely by a running `parley serve` (bbolt lets one process open it at a time): stop it first, or manage users through the API (/api/v1/users, /api/v1/auth/tokens)", path)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := auth.New(store, auth.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return svc, func() { store.Close() }, nil
+}
+
+// readPassword reads a new password: from a terminal, twice and without
+// echo; otherwise (a pipe, or --password-stdin) as one line of stdin.
+func readPassword(stdin io.Reader, stderr io.Writer, noPrompt bool) (string, error) {
+	if f, ok := stdin.(*os.File); ok && !noPrompt && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		a, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the password: %w", err)
+		}
+		if err := auth.CheckPassword(string(a)); err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Again: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the password: %w", err)
+		}
+		if string(a) != string(b) {
+			return "", errors.New("the passwords differ")
+		}
+		return string(a), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the password from stdin: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password on stdin (pipe one line, e.g. `printf '%s\\n' \"$PW\" | parley user add …`)")
+	}
+	return pw, auth.CheckPassword(pw)
+}
+
+func joinRoles(rs []auth.Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,349 @@
+package inbox
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/engine"
+)
+
+// Inbox assigns handed-off conversations to agents and keeps the live
+// view of the queues. Create it with New, register it with the engine
+// before traffic (New does), load it with Start, and run Run for the
+// background passes. It is safe for concurrent use.
+type Inbox struct {
+	eng     *engine.Engine
+	records Records
+	log     *slog.Logger
+	hub     *Hub
+
+	// pass is the assignment lock: one pass decides at a time.
+	pass sync.Mutex
+	kick chan struct{}
+
+	// mu guards the view below. It is held only for work in memory, never
+	// across an engine call or a Publish (the hub's filters read the view).
+	mu      sync.RWMutex
+	agents  map[string]*agentState
+	queues  map[string]*Queue
+	canned  map[string]*Canned
+	entries map[string]*entry // by conversation id, status agent only
+	// tick numbers assignments, for round robin: the agent assigned
+	// longest ago (lowest lastAssigned) wins a tie.
+	tick uint64
+}
+
+// agentState is an agent's profile and what they hold.
+type agentState struct {
+	Agent
+	open         int // conversations held, reservations included
+	lastAssigned uint64
+}
+
+// entry is a handed-off conversation as the inbox sees it.
+type entry struct {
+	conv      string
+	contact   engine.ContactKey
+	name      string // the contact's profile name
+	queue     string
+	priority  int
+	note      string
+	handoff   int
+	handoffAt time.Time
+	assignee  string
+	// pending: assignee is a reservation of a pass whose commit has not
+	// landed yet; committed is the assignee as last committed.
+	pending   bool
+	committed string
+	// replied: the closed-hours reply was sent (or is no longer due).
+	replied      bool
+	unread       int
+	lastActivity time.Time
+	preview      string
+}
+
+// Options configure an Inbox.
+type Options struct {
+	Engine  *engine.Engine
+	Records Records
+	Logger  *slog.Logger
+}
+
+// New returns an inbox observing the engine's commits. Register it before
+// the engine takes traffic, then call Start.
+func New(o Options) *Inbox {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	ib := &Inbox{
+		eng: o.Engine, records: o.Records, log: o.Logger, hub: NewHub(),
+		kick:   make(chan struct{}, 1),
+		agents: map[string]*agentState{}, queues: map[string]*Queue{}, canned: map[string]*Canned{},
+		entries: map[string]*entry{},
+	}
+	o.Engine.Observe(ib.observe)
+	return ib
+}
+
+// Hub is the inbox's live event hub.
+func (ib *Inbox) Hub() *Hub { return ib.hub }
+
+// Start loads the agents, queues and canned responses, and rebuilds the
+// queues and each agent's count from the conversations in status agent
+// (one listing of the store). Commits observed before Start are part of
+// what it reads.
+func (ib *Inbox) Start(ctx context.Context) error {
+	agents := map[string]*agentState{}
+	queues := map[string]*Queue{}
+	canned := map[string]*Canned{}
+	if err := loadAll(ctx, ib.records, bucketAgents, func(a *Agent) { agents[a.Email] = &agentState{Agent: *a} }); err != nil {
+		return err
+	}
+	if err := loadAll(ctx, ib.records, bucketQueues, func(q *Queue) { queues[q.ID] = q }); err != nil {
+		return err
+	}
+	if err := loadAll(ctx, ib.records, bucketCanned, func(c *Canned) { canned[c.ID] = c }); err != nil {
+		return err
+	}
+	st := ib.eng.Store()
+	convs, _, err := st.ListConversations(ctx, engine.ConversationFilter{Status: engine.Agent})
+	if err != nil {
+		return fmt.Errorf("inbox: listing handed-off conversations: %w", err)
+	}
+	entries := map[string]*entry{}
+	for _, c := range convs {
+		e := entryOf(c)
+		e.replied = true // a restart does not repeat closed-hours replies
+		if ct, err := st.Contact(ctx, c.Contact); err == nil {
+			e.name = ct.Name
+		}
+		entries[c.ID] = e
+	}
+	ib.mu.Lock()
+	ib.agents, ib.queues, ib.canned = agents, queues, canned
+	// Commits observed since New are newer than the listing, or the same.
+	for id, e := range ib.entries {
+		entries[id] = e
+	}
+	ib.entries = entries
+	for _, e := range ib.entries {
+		if a := ib.agents[e.assignee]; a != nil {
+			a.open++
+		}
+	}
+	ib.mu.Unlock()
+	ib.log.Info("inbox loaded", "agents", len(agents), "queues", len(queues), "handed_off", len(entries))
+	ib.Kick()
+	return nil
+}
+
+func entryOf(c *engine.Conversation) *entry {
+	return &entry{
+		conv: c.ID, contact: c.Contact, queue: c.Queue, priority: c.Priority, note: c.Note,
+		handoff: c.Handoffs, handoffAt: c.HandoffAt, assignee: c.Assignee, committed: c.Assignee, lastActivity: c.LastActivityAt,
+	}
+}
+
+// Kick asks Run for an assignment pass; it never blocks.
+func (ib *Inbox) Kick() {
+	select {
+	case ib.kick <- struct{}{}:
+	default:
+	}
+}
+
+// retryAfter is the wait before another pass when a pass's commits
+// failed for a reason other than the conversation moving on (the store
+// is in trouble): soon enough, without spinning.
+const retryAfter = time.Second
+
+// Run makes an assignment pass whenever kicked, until ctx is done.
+func (ib *Inbox) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ib.kick:
+		}
+		if _, err := ib.Rebalance(ctx); err != nil && ctx.Err() == nil {
+			ib.log.Error("inbox: assignment pass", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(retryAfter):
+			}
+			ib.Kick()
+		}
+	}
+}
+
+// reservation is one decision of a pass.
+type reservation struct {
+	conv, agent string
+	handoff     int
+}
+
+// Rebalance makes one assignment pass: it assigns waiting conversations
+// to online agents with room (doc.go), commits the assignments, and sends
+// the closed-hours replies due. It returns how many it assigned. Passes
+// are serialised; Run calls it when kicked, tests call it directly.
+func (ib *Inbox) Rebalance(ctx context.Context) (int, error) {
+	ib.pass.Lock()
+	defer ib.pass.Unlock()
+	ib.mu.Lock()
+	res := ib.match()
+	ib.mu.Unlock()
+
+	// A commit cut short by ctx may land all the same (boltstore's do),
+	// and then the view would give back a place the store holds: once
+	// decided, a pass's commits run to their end.
+	ctx = context.WithoutCancel(ctx)
+	errs := make([]error, len(res))
+	var wg sync.WaitGroup
+	for i, r := range res {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = ib.eng.Assign(ctx, r.conv, r.handoff, r.agent, "")
+		}()
+	}
+	wg.Wait()
+	assigned := 0
+	var failed error
+	for i, r := range res {
+		if errs[i] == nil {
+			assigned++
+			continue
+		}
+		ib.release(r)
+		if !errors.Is(errs[i], engine.ErrNoConversation) && !errors.Is(errs[i], engine.ErrStaleHandoff) {
+			failed = errors.Join(failed, fmt.Errorf("assigning %s to %s: %w", r.conv, r.agent, errs[i]))
+		}
+	}
+	ib.closedReplies(ctx)
+	return assigned, failed
+}
+
+// match reserves an agent for each waiting conversation it can place,
+// highest priority then oldest handoff first. Called with mu held.
+func (ib *Inbox) match() []reservation {
+	var waiting []*entry
+	for _, e := range ib.entries {
+		if e.assignee == "" {
+			waiting = append(waiting, e)
+		}
+	}
+	if len(waiting) == 0 {
+		return nil
+	}
+	slices.SortFunc(waiting, queueOrder)
+	var res []reservation
+	for _, e := range waiting {
+		a := ib.pick(e.queue)
+		if a == nil {
+			continue
+		}
+		ib.tick++
+		a.lastAssigned = ib.tick
+		ib.setAssignee(e, a.Email)
+		e.pending = true
+		res = append(res, reservation{conv: e.conv, agent: a.Email, handoff: e.handoff})
+	}
+	return res
+}
+
+// queueOrder is the order a queue is served in: highest priority, then
+// oldest handoff, then conversation id (so equal times still have one
+// order).
+func queueOrder(a, b *entry) int {
+	if c := cmp.Compare(b.priority, a.priority); c != 0 {
+		return c
+	}
+	if c := a.handoffAt.Compare(b.handoffAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.conv, b.conv)
+}
+
+// pick is the agent a conversation of queue q goes to: online, in q,
+// below capacity; fewest open, then assigned longest ago, then by email.
+func (ib *Inbox) pick(q string) *agentState {
+	var best *agentState
+	for _, a := range ib.agents {
+		if a.Status != Online || a.open >= a.Capacity || !a.InQueue(q) {
+			continue
+		}
+		if best == nil || a.open < best.open ||
+			(a.open == best.open && (a.lastAssigned < best.lastAssigned ||
+				(a.lastAssigned == best.lastAssigned && a.Email < best.Email))) {
+			best = a
+		}
+	}
+	return best
+}
+
+// setAssignee moves e to agent (or to nobody), keeping the counts.
+// Called with mu held.
+func (ib *Inbox) setAssignee(e *entry, agent string) {
+	if e.assignee == agent {
+		return
+	}
+	if a := ib.agents[e.assignee]; a != nil {
+		a.open--
+	}
+	e.assignee = agent
+	if a := ib.agents[agent]; a != nil {
+		a.open++
+	}
+}
+
+// release gives back a reservation whose commit failed, if it still
+// stands.
+func (ib *Inbox) release(r reservation) {
+	ib.mu.Lock()
+	defer ib.mu.Unlock()
+	if e := ib.entries[r.conv]; e != nil && e.pending && e.assignee == r.agent && e.handoff == r.handoff {
+		ib.setAssignee(e, "")
+		e.pending = false
+	}
+}
+
+// closedReplies sends the closed-hours reply to each conversation that
+// is still waiting after its first pass, when its queue is closed.
+func (ib *Inbox) closedReplies(ctx context.Context) {
+	type due struct {
+		conv, text string
+		handoff    int
+	}
+	now := ib.eng.Clock().Now()
+	var todo []due
+	ib.mu.Lock()
+	for _, e := range ib.entries {
+		if e.replied {
+			continue
+		}
+		e.replied = true
+		if e.assignee != "" {
+			continue
+		}
+		if text := ib.queues[e.queue].closedReply(now); text != "" {
+			todo = append(todo, due{e.conv, text, e.handoff})
+		}
+	}
+	ib.mu.Unlock()
+	for _, d := range todo {
+		err := ib.eng.AutoReply(ctx, d.conv, d.handoff, d.text)
+		switch {
+		case errors.Is(err, engine.ErrWindowClosed):
+			ib.log.Info("inbox: queue closed, no reply sent: the 24-hour window is closed", "conversation", d.conv)
+		case err != nil && !errors.Is(err, engine.ErrNoConversation) && !errors.Is(err, engine.ErrStaleHandoff):
+			ib.log.Error("inbox: sending the closed-hours reply", "conversation", d.conv, "err", err)
+		}
+	}
+}

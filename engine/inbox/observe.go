@@ -1,0 +1,121 @@
+package inbox
+
+import (
+	"github.com/parleyhq/parley/engine"
+)
+
+// previewRunes caps the last-message preview kept per conversation.
+const previewRunes = 120
+
+// observe is the engine's commit observer (engine.Observer): it brings the
+// view up to date with the commit and publishes what changed. It holds mu
+// for work in memory only, publishes after releasing it, and never calls
+// the engine: a pass it calls for is run by Run.
+func (ib *Inbox) observe(c engine.Committed) {
+	var events []Event
+	rebalance, closedNow := false, false
+	now := ib.eng.Clock().Now()
+	conv := c.Conversation
+
+	ib.mu.Lock()
+	if conv != nil {
+		e := ib.entries[conv.ID]
+		switch {
+		case conv.Status == engine.Agent:
+			if e == nil || e.handoff != conv.Handoffs {
+				if e != nil {
+					ib.setAssignee(e, "")
+				}
+				e = entryOf(conv)
+				e.assignee = ""
+				if c.Contact != nil {
+					e.name = c.Contact.Name
+				}
+				ib.entries[conv.ID] = e
+				rebalance = true
+				events = append(events, Event{Type: EventHandoff, At: now, Conversation: conv.ID, Contact: conv.Contact, Status: conv.Status, Queue: conv.Queue})
+			}
+			prevQ, prevA := e.queue, e.committed
+			e.priority, e.note, e.lastActivity = conv.Priority, conv.Note, conv.LastActivityAt
+			if c.Contact != nil && c.Contact.Name != "" {
+				e.name = c.Contact.Name
+			}
+			switch {
+			case conv.Assignee == e.assignee:
+				e.pending = false
+			case conv.Assignee == "" && e.pending:
+				// The pass's commit has not landed yet: keep the place.
+			default:
+				ib.setAssignee(e, conv.Assignee)
+				e.pending = false
+			}
+			if conv.Queue != e.queue {
+				e.queue = conv.Queue
+			}
+			if e.assignee == "" && (prevA != "" || prevQ != conv.Queue) {
+				rebalance = true
+			}
+			e.committed = conv.Assignee
+			if e.queue != prevQ || e.committed != prevA {
+				events = append(events, Event{Type: EventAssigned, At: now, Conversation: conv.ID, Contact: conv.Contact, Status: conv.Status,
+					Queue: e.queue, Assignee: e.committed, PrevQueue: prevQ, PrevAssignee: prevA})
+			}
+		case e != nil:
+			// Resolved, no agent in time, expired or failed: out of the
+			// inbox. This commit's messages (the bot carrying on) still go
+			// out live; later ones are the bot's business.
+			closedNow = true
+			ib.setAssignee(e, "")
+			delete(ib.entries, conv.ID)
+			rebalance = true
+			events = append(events, Event{Type: EventClosed, At: now, Conversation: conv.ID, Contact: conv.Contact, Status: conv.Status,
+				Queue: e.queue, Assignee: conv.Assignee})
+		}
+		for _, m := range c.Messages {
+			if m.Conversation != conv.ID || (ib.entries[conv.ID] == nil && !closedNow) {
+				continue // a bot conversation, not the inbox's
+			}
+			ev := Event{Type: EventMessage, At: now, Conversation: conv.ID, Contact: conv.Contact, Status: conv.Status,
+				Queue: conv.Queue, Assignee: conv.Assignee, Message: m}
+			if e := ib.entries[conv.ID]; e != nil {
+				switch {
+				case m.Direction == engine.In:
+					e.unread++
+				case m.Direction == engine.Out && isAgent(m.Sender):
+					e.unread = 0
+				}
+				if m.Direction != engine.Note {
+					e.preview = cut(engine.Render(m), previewRunes)
+				}
+				ev.Queue, ev.Assignee, ev.Unread = e.queue, e.assignee, e.unread
+			}
+			events = append(events, ev)
+		}
+	}
+	for _, m := range c.Updates {
+		ev := Event{Type: EventStatus, At: now, Conversation: m.Conversation, Contact: m.Contact, Message: m}
+		if e := ib.entries[m.Conversation]; e != nil {
+			ev.Queue, ev.Assignee = e.queue, e.assignee
+			events = append(events, ev)
+		}
+	}
+	ib.mu.Unlock()
+
+	for _, ev := range events {
+		ib.hub.Publish(ev)
+	}
+	if rebalance {
+		ib.Kick()
+	}
+}
+
+func isAgent(sender string) bool { return len(sender) > 6 && sender[:6] == "agent:" }
+
+// cut shortens s to at most n runes, marking the cut.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,356 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleyhq/parley/whatsapp"
+)
+
+// What Meta says of the business's numbers and of its messaging limit.
+//
+// phone_number_quality_update webhooks announce a number's quality events
+// (FLAGGED, UNFLAGGED) and tier changes (UPGRADE, DOWNGRADE with
+// current_limit, and since October 2025 max_daily_conversations_per_business
+// for the portfolio: TIER_250, TIER_2K, TIER_10K, TIER_100K,
+// TIER_UNLIMITED). account_update ACCOUNT_RESTRICTION may forbid
+// business-initiated messaging until a date. Each is recorded durably on
+// the number's NumberRecord (Store.SaveNumber), with a bounded history.
+//
+// The messaging limit enforced is Options.MessagingLimit until Meta
+// announces a tier; from then on the latest announced tier, restored at
+// start from the records, unless Options.MessagingLimitPinned keeps the
+// configured one (`parley serve -messaging-limit` set explicitly). An
+// active restriction blocks every business-initiated send (limitBlock).
+
+// PhoneNumber is a business number Parley serves.
+type PhoneNumber struct {
+	ID      string `json:"id"`
+	Display string `json:"display_phone_number,omitempty"`
+}
+
+// MaxNumberHistory bounds NumberRecord.History: the newest are kept.
+const MaxNumberHistory = 100
+
+// Limit sources, in NumberView.LimitSource.
+const (
+	LimitConfigured = "configured" // Options.MessagingLimit
+	LimitFromMeta   = "meta"       // a tier Meta announced
+)
+
+// NumberRecord is what Meta said of one business phone number.
+type NumberRecord struct {
+	// Key is the phone number id when Parley knows which number Meta
+	// meant, else its display number.
+	Key                string `json:"key"`
+	PhoneNumberID      string `json:"phone_number_id,omitempty"`
+	DisplayPhoneNumber string `json:"display_phone_number,omitempty"`
+	WABAID             string `json:"waba_id,omitempty"`
+	// Tier is the messaging limit tier last announced (TIER_2K …), "" if
+	// none was; TierLimit its size (0: unlimited), TierAt when.
+	Tier      string    `json:"tier,omitempty"`
+	TierLimit int       `json:"tier_limit,omitempty"`
+	TierAt    time.Time `json:"tier_at,omitzero"`
+	// QualityEvent is the latest quality event (FLAGGED, UNFLAGGED …);
+	// Flagged holds while a FLAGGED has not been followed by UNFLAGGED: the
+	// number's quality is low and its limit may come down.
+	QualityEvent string    `json:"quality_event,omitempty"`
+	Flagged      bool      `json:"flagged,omitempty"`
+	QualityAt    time.Time `json:"quality_at,omitzero"`
+	// Restrictions are the account's restrictions last announced.
+	Restrictions []whatsapp.Restriction `json:"restrictions,omitempty"`
+	UpdatedAt    time.Time              `json:"updated_at,omitzero"`
+	History      []NumberEvent          `json:"history,omitempty"`
+}
+
+// NumberEvent is one webhook event on a number, as recorded.
+type NumberEvent struct {
+	At    time.Time `json:"at"`
+	Field string    `json:"field"`
+	Event string    `json:"event"`
+	// Tier and OldTier: the messaging limit announced, and before.
+	Tier    string `json:"tier,omitempty"`
+	OldTier string `json:"old_tier,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+func (r *NumberRecord) addEvent(ev NumberEvent) {
+	r.History = append(r.History, ev)
+	if n := len(r.History) - MaxNumberHistory; n > 0 {
+		r.History = append(r.History[:0:0], r.History[n:]...)
+	}
+	r.UpdatedAt = ev.At
+}
+
+// limitState is the engine's messaging limit and what feeds it.
+type limitState struct {
+	limit      atomic.Int64
+	configured int
+	pinned     bool
+	fromMeta   atomic.Bool
+	numbers    []PhoneNumber
+	reach      reachCache
+
+	mu sync.Mutex // serialises updates of the number records
+	// restricted is business-initiated messaging's end of restriction,
+	// UnixNano (0: none).
+	restricted atomic.Int64
+}
+
+// initLimits sets the limit from the options and, unless pinned, from the
+// tier Meta last announced; and restores an active restriction.
+func (e *Engine) initLimits(ctx context.Context, o Options) error {
+	l := &e.limits
+	l.configured, l.pinned, l.numbers = max(o.MessagingLimit, 0), o.MessagingLimitPinned, o.PhoneNumbers
+	l.limit.Store(int64(l.configured))
+	recs, err := e.store.Numbers(ctx)
+	if err != nil {
+		return fmt.Errorf("loading phone number records: %w", err)
+	}
+	var latest *NumberRecord
+	for i := range recs {
+		r := &recs[i]
+		if r.Tier != "" && (latest == nil || r.TierAt.After(latest.TierAt)) {
+			latest = r
+		}
+		e.noteRestrictions(r.Restrictions)
+	}
+	if latest != nil {
+		e.learnTier(latest.TierLimit)
+	}
+	return nil
+}
+
+// learnTier makes a tier from Meta the enforced limit, unless pinned.
+func (e *Engine) learnTier(limit int) {
+	if e.limits.pinned {
+		return
+	}
+	e.limits.limit.Store(int64(max(limit, 0)))
+	e.limits.fromMeta.Store(true)
+}
+
+func (e *Engine) noteRestrictions(rs []whatsapp.Restriction) {
+	var until time.Time
+	for _, r := range rs {
+		if r.Type == whatsapp.RestrictionBizInitiated && r.Expiration.After(until) {
+			until = r.Expiration
+		}
+	}
+	if until.IsZero() {
+		return
+	}
+	if cur := e.limits.restricted.Load(); until.UnixNano() > cur {
+		e.limits.restricted.Store(until.UnixNano())
+	}
+}
+
+// restrictedUntil is the end of a restriction of business-initiated
+// messaging in force at now, or zero.
+func (e *Engine) restrictedUntil(now time.Time) time.Time {
+	ns := e.limits.restricted.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	until := time.Unix(0, ns)
+	if !now.Before(until) {
+		return time.Time{}
+	}
+	return until
+}
+
+// numberKey names the record of the number Meta calls display: the
+// configured number with that display number, the one configured number
+// when there is only one, else the display number itself.
+func (e *Engine) numberKey(display string) (key, id string) {
+	ns := e.limits.numbers
+	for _, n := range ns {
+		if n.Display != "" && n.Display == display {
+			return n.ID, n.ID
+		}
+	}
+	if len(ns) == 1 {
+		return ns[0].ID, ns[0].ID
+	}
+	return display, ""
+}
+
+// updateNumber changes the record key (new if unknown) and stores it.
+func (e *Engine) updateNumber(ctx context.Context, key string, fn func(*NumberRecord)) (*NumberRecord, error) {
+	e.limits.mu.Lock()
+	defer e.limits.mu.Unlock()
+	recs, err := e.store.Numbers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading phone number records: %w", err)
+	}
+	rec := NumberRecord{Key: key}
+	for _, r := range recs {
+		if r.Key == key {
+			rec = r
+		}
+	}
+	fn(&rec)
+	if err := e.store.SaveNumber(ctx, rec); err != nil {
+		return nil, fmt.Errorf("saving phone number %s: %w", key, err)
+	}
+	return &rec, nil
+}
+
+// ApplyNumberUpdate records a phone_number_quality_update: the quality
+// event, and a new messaging limit tier, which becomes the enforced limit
+// unless it is pinned. A redelivered event is recorded again (the history
+// shows it) but changes nothing else.
+func (e *Engine) ApplyNumberUpdate(ctx context.Context, u whatsapp.NumberUpdate) error {
+	if u.DisplayPhoneNumber == "" && len(e.limits.numbers) != 1 {
+		return errors.New("engine: phone_number_quality_update names no number")
+	}
+	at := u.Time
+	if at.IsZero() {
+		at = e.clock.Now()
+	}
+	key, id := e.numberKey(u.DisplayPhoneNumber)
+	limit, tier, hasTier := u.MessagingLimit()
+	_, err := e.updateNumber(ctx, key, func(r *NumberRecord) {
+		if id != "" {
+			r.PhoneNumberID = id
+		}
+		if u.DisplayPhoneNumber != "" {
+			r.DisplayPhoneNumber = u.DisplayPhoneNumber
+		}
+		if u.WABAID != "" {
+			r.WABAID = u.WABAID
+		}
+		ev := NumberEvent{At: at, Field: whatsapp.FieldPhoneNumberQuality, Event: u.Event, OldTier: u.OldLimit}
+		if hasTier {
+			ev.Tier = tier
+			if !at.Before(r.TierAt) {
+				r.Tier, r.TierLimit, r.TierAt = tier, limit, at
+			}
+		}
+		switch u.Event {
+		case whatsapp.NumberEventFlagged, whatsapp.NumberEventUnflagged:
+			if !at.Before(r.QualityAt) {
+				r.QualityEvent, r.Flagged, r.QualityAt = u.Event, u.Event == whatsapp.NumberEventFlagged, at
+			}
+		}
+		r.addEvent(ev)
+	})
+	if err != nil {
+		return err
+	}
+	if hasTier {
+		e.log.Info("Meta announced a messaging limit tier", "number", key, "event", u.Event, "tier", tier, "pinned", e.limits.pinned)
+		e.learnTier(limit)
+	}
+	return nil
+}
+
+// ApplyAccountUpdate records an account_update that restricts messaging
+// (ACCOUNT_RESTRICTION) on every number Parley serves; a restriction of
+// business-initiated messaging blocks such sends until it expires. Other
+// account events are only logged by the caller.
+func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdate) error {
+	rs := a.Restrictions()
+	if a.Event != whatsapp.AccountEventRestriction {
+		return nil
+	}
+	at := a.Time
+	if at.IsZero() {
+		at = e.clock.Now()
+	}
+	keys := []string{}
+	for _, n := range e.limits.numbers {
+		keys = append(keys, n.ID)
+	}
+	if len(keys) == 0 {
+		keys = append(keys, "waba:"+a.WABAID)
+	}
+	for _, key := range keys {
+		_, err := e.updateNumber(ctx, key, func(r *NumberRecord) {
+			if r.PhoneNumberID == "" && key != "waba:"+a.WABAID {
+				r.PhoneNumberID = key
+			}
+			r.WABAID = a.WABAID
+			r.Restrictions = rs
+			detail := ""
+			for _, x := range rs {
+				detail += fmt.Sprintf("%s until %s; ", x.Type, x.Expiration.UTC().Format(time.RFC3339))
+			}
+			r.addEvent(NumberEvent{At: at, Field: whatsapp.FieldAccountUpdate, Event: a.Event, Detail: detail})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	e.noteRestrictions(rs)
+	return nil
+}
+
+// NumberView is a business number as the numbers API shows it: Meta's
+// record and the messaging limit's state now. The limit and its usage are
+// the portfolio's, shared by all its numbers (spec/whatsapp.md §4.6).
+type NumberView struct {
+	NumberRecord
+	// Limit is the messaging limit enforced (0: none), LimitSource where
+	// it comes from (configured, meta), Pinned whether Meta may change it.
+	Limit       int    `json:"limit"`
+	LimitSource string `json:"limit_source"`
+	Pinned      bool   `json:"pinned"`
+	// Usage is the unique customers reached outside their window in the
+	// moving 24 h; NextFreeAt when the earliest of them leaves it.
+	Usage      int       `json:"usage"`
+	NextFreeAt time.Time `json:"next_free_at,omitzero"`
+	// RestrictedUntil: business-initiated messaging is restricted until
+	// then.
+	RestrictedUntil time.Time `json:"restricted_until,omitzero"`
+}
+
+// Numbers lists the business numbers: every configured one and every one
+// Meta reported on, by key.
+func (e *Engine) Numbers(ctx context.Context) ([]NumberView, error) {
+	recs, err := e.store.Numbers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string]NumberRecord{}
+	for _, r := range recs {
+		byKey[r.Key] = r
+	}
+	for _, n := range e.limits.numbers {
+		if _, ok := byKey[n.ID]; !ok {
+			byKey[n.ID] = NumberRecord{Key: n.ID, PhoneNumberID: n.ID, DisplayPhoneNumber: n.Display}
+		}
+	}
+	usage, nextFree, err := e.ReachUsage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	source := LimitConfigured
+	if e.limits.fromMeta.Load() {
+		source = LimitFromMeta
+	}
+	out := make([]NumberView, 0, len(byKey))
+	for _, r := range byKey {
+		out = append(out, NumberView{
+			NumberRecord: r, Limit: e.messagingLimit(), LimitSource: source, Pinned: e.limits.pinned,
+			Usage: usage, NextFreeAt: nextFree, RestrictedUntil: e.restrictedUntil(e.clock.Now()),
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// DefaultPhoneNumberID is the business number when Parley serves exactly
+// one (Options.PhoneNumbers), else "": what a contact created without a
+// number belongs to.
+func (e *Engine) DefaultPhoneNumberID() string {
+	if len(e.limits.numbers) == 1 {
+		return e.limits.numbers[0].ID
+	}
+	return ""
+}

@@ -1,0 +1,112 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/parleyhq/parley/engine"
+)
+
+// Delivery is where a firing's sends stand now, read from their messages'
+// states. Queued + Accepted + Delivered + the Failed + Unknown = Sent;
+// Read counts the delivered that were also read.
+type Delivery struct {
+	// Queued: still in the outbox (or being sent).
+	Queued int `json:"queued"`
+	// Accepted: Meta took it (accepted or sent), not yet delivered.
+	Accepted  int `json:"accepted"`
+	Delivered int `json:"delivered"`
+	Read      int `json:"read"`
+	// Failed counts failures by Meta's error code ("131026"), or by
+	// "blocked" when Parley refused it before sending.
+	Failed map[string]int `json:"failed"`
+	// Unknown: the send's outcome is not known (never resent blindly).
+	Unknown int `json:"unknown"`
+	// NoMessage: a flow started that sent nothing (yet).
+	NoMessage int `json:"no_message"`
+}
+
+// Report is a firing with the delivery of its sends.
+type Report struct {
+	Firing   *Firing  `json:"firing"`
+	Delivery Delivery `json:"delivery"`
+}
+
+// Report reads a firing and the current state of each of its sends.
+func (s *Scheduler) Report(ctx context.Context, firingID string) (*Report, error) {
+	f, err := s.Firing(ctx, firingID)
+	if err != nil {
+		return nil, err
+	}
+	var sends []Send
+	err = s.files.View(ctx, func(tx *bolt.Tx) error {
+		sends = sends[:0]
+		b, _ := openBuckets(tx)
+		return sendsOf(b, firingID, func(sd *Send) error {
+			if sd.Outcome == OutcomeSent {
+				sends = append(sends, *sd)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := Delivery{Failed: map[string]int{}}
+	for _, sd := range sends {
+		if sd.Seq == 0 {
+			d.NoMessage++
+			continue
+		}
+		m, err := s.e.Store().Message(ctx, sd.Conversation, sd.Seq)
+		if errors.Is(err, engine.ErrNotFound) {
+			d.NoMessage++
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading send %s/%d: %w", sd.Conversation, sd.Seq, err)
+		}
+		switch m.State {
+		case engine.Queued, engine.Sending:
+			d.Queued++
+		case engine.Accepted, engine.Sent:
+			d.Accepted++
+		case engine.Delivered:
+			d.Delivered++
+		case engine.Read:
+			d.Delivered++
+			d.Read++
+		case engine.SendFailed:
+			code := "blocked"
+			if m.ErrorCode != 0 {
+				code = strconv.Itoa(m.ErrorCode)
+			}
+			d.Failed[code]++
+		default:
+			d.Unknown++
+		}
+	}
+	return &Report{Firing: f, Delivery: d}, nil
+}
+
+// Sends lists what a firing did for each contact, in contact order, up to
+// limit after the contact key after ("" for the first).
+func (s *Scheduler) Sends(ctx context.Context, firingID string, after engine.ContactKey, limit int) ([]*Send, error) {
+	out := []*Send{}
+	err := s.files.View(ctx, func(tx *bolt.Tx) error {
+		out = out[:0]
+		b, _ := openBuckets(tx)
+		return sendsOf(b, firingID, func(sd *Send) error {
+			if sd.Contact <= after || (limit > 0 && len(out) >= limit) {
+				return nil
+			}
+			out = append(out, sd)
+			return nil
+		})
+	})
+	return out, err
+}

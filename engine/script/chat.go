@@ -1,0 +1,159 @@
+package script
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/flows"
+)
+
+// A Session also backs the editor's test chat: the methods below drive it
+// one customer action at a time, outside any script.
+
+// Start begins the flow at node (its start when node is ""), as if the
+// customer had just written: their window opens now. The customer counts
+// as opted in, so that the flow's template paths can be tried too.
+func (s *Session) Start(ctx context.Context, node string) error {
+	r := s.r
+	_, err := r.eng.UpdateContact(ctx, r.key, func(c *engine.Contact) {
+		c.PhoneNumberID, c.WaID = PhoneNumberID, CustomerWaID
+		now := r.clock.Now()
+		c.LastInboundAt = now
+		if !c.OptedIn {
+			c.OptedIn, c.OptedInAt = true, now
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := r.eng.StartFlow(ctx, r.key, r.flowID, node); err != nil {
+		return err
+	}
+	return s.settle(ctx)
+}
+
+// Send delivers a message from the customer, then takes what the bot
+// queued in answer.
+func (s *Session) Send(ctx context.Context, reply flows.Reply) error {
+	r := s.r
+	r.inbound++
+	in := &engine.Inbound{
+		PhoneNumberID: PhoneNumberID, ID: fmt.Sprintf("wamid.chat.%d", r.inbound),
+		WaID: CustomerWaID, At: r.clock.Now(), Reply: reply,
+	}
+	if _, err := r.eng.HandleInbound(ctx, in); err != nil {
+		return err
+	}
+	return s.settle(ctx)
+}
+
+// Advance moves the clock on by d; every timer due on the way fires at its
+// own time, in order.
+func (s *Session) Advance(ctx context.Context, d time.Duration) error {
+	if err := s.r.advance(ctx, d); err != nil {
+		return err
+	}
+	return s.settle(ctx)
+}
+
+// settle takes what was queued and forgets it: a chat shows the store's
+// transcript, not the script's list of sends.
+func (s *Session) settle(ctx context.Context) error {
+	err := s.r.drain(ctx)
+	s.r.outbox = nil
+	s.r.res.Transcript = nil
+	return err
+}
+
+// ErrNotOffered is returned by Tap for an id no message offered.
+var ErrNotOffered = errors.New("no message sent to the customer offers it")
+
+// Tap is the customer's tap on the button (list false) or list row (list
+// true) with this id, as WhatsApp sends it: with the title it was offered
+// under. The latest message offering the id wins; a template's quick-reply
+// button is found by its payload (and titled by it: the template's text is
+// Meta's). ErrNotOffered when no message sent offered it.
+func (s *Session) Tap(ctx context.Context, id string, list bool) (flows.Reply, error) {
+	ms, err := s.Transcript(ctx)
+	if err != nil {
+		return flows.Reply{}, err
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		m := ms[i]
+		if m.Direction != engine.Out {
+			continue
+		}
+		switch {
+		case m.Message != nil && list:
+			for _, sec := range m.Message.Sections {
+				for _, row := range sec.Rows {
+					if row.ID == id {
+						return flows.Reply{Type: flows.ReplyList, ListID: id, Title: row.Title}, nil
+					}
+				}
+			}
+		case m.Message != nil:
+			for _, b := range m.Message.Buttons {
+				if b.ID == id {
+					return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: b.Title}, nil
+				}
+			}
+		case m.Template != nil && !list:
+			for _, b := range m.Template.Buttons {
+				if b.Payload == id {
+					return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: id}, nil
+				}
+			}
+		}
+	}
+	what := "button"
+	if list {
+		what = "list row"
+	}
+	return flows.Reply{}, fmt.Errorf("%s %q: %w", what, id, ErrNotOffered)
+}
+
+// Transcript is every message of the customer's conversations, oldest
+// conversation first.
+func (s *Session) Transcript(ctx context.Context) ([]*engine.Message, error) {
+	r := s.r
+	convs, err := r.store.Conversations(ctx, r.key)
+	if err != nil {
+		return nil, err
+	}
+	var out []*engine.Message
+	for _, c := range convs {
+		ms, err := r.store.Transcript(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ms...)
+	}
+	return out, nil
+}
+
+// Conversation is the customer's running conversation, else their last
+// one, else nil.
+func (s *Session) Conversation(ctx context.Context) (*engine.Conversation, error) {
+	c, err := s.r.eng.CurrentConversation(ctx, s.r.key)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// Customer is the simulated customer as the engine knows them; nil before
+// the session has started.
+func (s *Session) Customer(ctx context.Context) (*engine.Contact, error) {
+	c, err := s.r.eng.Contact(ctx, s.r.key)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// Flow is the id of the session's flow.
+func (s *Session) Flow() string { return s.r.flowID }

@@ -1,0 +1,27 @@
+// Package auth is Parley's sign-in: users with roles, password sign-in
+// with server-side sessions in an HTTP-only cookie, CSRF protection for
+// cookie-authenticated writes, API tokens for external systems, and the
+// fiber middleware that puts the acting user on every /api/v1 request.
+//
+// Who may do what is decided next to each route registration with
+// Require; Middleware only establishes who is asking:
+//
+//	api.Use(svc.Middleware())
+//	api.Get("/flows", auth.Require(auth.Admin, auth.Analyst), s.listFlows)
+//
+// Records live in the engine's bbolt file, in the buckets "auth_users",
+// "auth_sessions" and "auth_tokens", written through boltstore's Update
+// (so they share its committer and fsync) and read through View.
+//
+// What is stored is chosen so that a copy of the data file does not let
+// anyone in: passwords as bcrypt hashes, session ids and API token secrets
+// as SHA-256 hashes of 32 random bytes (a hash of a random 256-bit value
+// needs no salt or stretching: it cannot be guessed, only stolen, and the
+// hash is useless to a thief).
+//
+// Sharp edges:
+//   - Login throttling is kept in memory: a restart forgets failures, and
+//     several Parley processes would each count their own.
+//   - The data file is locked by bbolt: the `parley user` commands cannot
+//     run while `parley serve` holds it; use the users API then.
+package auth

@@ -1,0 +1,431 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Defaults of Options.
+const (
+	// DefaultCost is the bcrypt work factor: one above x/crypto's default,
+	// about 105 ms per hash on one core of the 2-core CI machine (10: 52 ms,
+	// 12: 215 ms). Slow for a guesser, fine for a sign-in, and cheap enough
+	// that a burst of sign-ins does not starve the webhook.
+	DefaultCost = bcrypt.DefaultCost + 1
+	// DefaultIdleTimeout ends a session nobody used for this long: a
+	// working day, so a shift signs in once.
+	DefaultIdleTimeout = 12 * time.Hour
+	// DefaultSessionLifetime ends any session this long after sign-in,
+	// however busy: a stolen cookie does not live for ever.
+	DefaultSessionLifetime = 7 * 24 * time.Hour
+	// DefaultMaxFailures failed sign-ins for one email within
+	// DefaultFailureWindow make further tries answer 429 until the oldest
+	// failure leaves the window.
+	DefaultMaxFailures   = 10
+	DefaultFailureWindow = 15 * time.Minute
+)
+
+// touchEvery is how stale a session's or token's "last seen" may get
+// before a request writes it again: one write a minute per session, not
+// one per request.
+const touchEvery = time.Minute
+
+// Clock tells the time; engine.ManualClock fits, so tests move the clock
+// instead of sleeping.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Options configure a Service. Zero values take the defaults.
+type Options struct {
+	Clock  Clock
+	Logger *slog.Logger
+	// Cost is the bcrypt cost of new hashes (tests use bcrypt.MinCost).
+	Cost            int
+	IdleTimeout     time.Duration
+	SessionLifetime time.Duration
+	MaxFailures     int
+	FailureWindow   time.Duration
+	// SecureCookie marks the session cookie Secure on every request, for
+	// a deployment behind a TLS-terminating proxy that does not send
+	// X-Forwarded-Proto. Without it the cookie is Secure when the request
+	// came over HTTPS.
+	SecureCookie bool
+}
+
+// Service manages users, sessions and API tokens.
+type Service struct {
+	db        DB
+	o         Options
+	log       *slog.Logger
+	dummyHash []byte
+	throttle  *throttle
+	// bcryptSlots bounds the password hashes computed at once (half the
+	// CPUs, at least one): a flood of sign-ins waits here instead of
+	// taking every core from the webhook and the engine.
+	bcryptSlots chan struct{}
+}
+
+// New returns a Service keeping its records in db.
+func New(db DB, o Options) (*Service, error) {
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Cost == 0 {
+		o.Cost = DefaultCost
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.SessionLifetime <= 0 {
+		o.SessionLifetime = DefaultSessionLifetime
+	}
+	if o.MaxFailures <= 0 {
+		o.MaxFailures = DefaultMaxFailures
+	}
+	if o.FailureWindow <= 0 {
+		o.FailureWindow = DefaultFailureWindow
+	}
+	// Compared against when the email is unknown, so that an unknown
+	// email costs the same bcrypt time as a wrong password.
+	dummy, err := bcrypt.GenerateFromPassword([]byte("parley-dummy-password"), o.Cost)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return &Service{
+		db: db, o: o, log: o.Logger, dummyHash: dummy,
+		throttle:    newThrottle(o.MaxFailures, o.FailureWindow),
+		bcryptSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
+	}, nil
+}
+
+// withBcrypt runs fn, a bcrypt computation, in one of the bcrypt slots.
+func (s *Service) withBcrypt(ctx context.Context, fn func()) error {
+	select {
+	case s.bcryptSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.bcryptSlots }()
+	fn()
+	return nil
+}
+
+func (s *Service) now() time.Time { return s.o.Clock.Now().UTC() }
+
+func (s *Service) hash(ctx context.Context, password string) ([]byte, error) {
+	if err := CheckPassword(password); err != nil {
+		return nil, err
+	}
+	var h []byte
+	var err error
+	if werr := s.withBcrypt(ctx, func() { h, err = bcrypt.GenerateFromPassword([]byte(password), s.o.Cost) }); werr != nil {
+		return nil, werr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: hashing: %w", err)
+	}
+	return h, nil
+}
+
+func (s *Service) validNew(ctx context.Context, nu NewUser) (*userRecord, error) {
+	email, err := NormalizeEmail(nu.Email)
+	if err != nil {
+		return nil, err
+	}
+	name, err := normalizeName(nu.Name)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := normalizeRoles(nu.Roles)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.hash(ctx, nu.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return &userRecord{User: User{Email: email, Name: name, Roles: roles, CreatedAt: now}, Hash: h, PasswordChangedAt: now}, nil
+}
+
+// CreateUser adds a user. ErrUserExists if the email is taken.
+func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
+	rec, err := s.validNew(ctx, nu)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(usersBucket) != nil && tx.Bucket(usersBucket).Get([]byte(rec.Email)) != nil {
+			return ErrUserExists
+		}
+		return putJSON(tx, usersBucket, []byte(rec.Email), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("user created", "email", rec.Email, "roles", rec.Roles)
+	u := rec.User
+	return &u, nil
+}
+
+// Setup creates the first admin, only while no user exists (else
+// ErrSetupDone): the first run of a fresh install.
+func (s *Service) Setup(ctx context.Context, nu NewUser) (*User, error) {
+	nu.Roles = []Role{Admin}
+	rec, err := s.validNew(ctx, nu)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(usersBucket); b != nil && b.Stats().KeyN > 0 {
+			return ErrSetupDone
+		}
+		return putJSON(tx, usersBucket, []byte(rec.Email), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("first admin created", "email", rec.Email)
+	u := rec.User
+	return &u, nil
+}
+
+// SetupNeeded reports whether no user exists yet.
+func (s *Service) SetupNeeded(ctx context.Context) (bool, error) {
+	needed := true
+	err := s.db.View(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(usersBucket); b != nil {
+			k, _ := b.Cursor().First()
+			needed = k == nil
+		}
+		return nil
+	})
+	return needed, err
+}
+
+// User returns the user with email, or ErrUserNotFound.
+func (s *Service) User(ctx context.Context, email string) (*User, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return nil, ErrUserNotFound
+	}
+	var rec *userRecord
+	err = s.db.View(ctx, func(tx *bolt.Tx) error {
+		var err error
+		rec, err = getJSON[userRecord](tx.Bucket(usersBucket), []byte(email))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, ErrUserNotFound
+	}
+	u := rec.User
+	return &u, nil
+}
+
+// Users lists every user, by email.
+func (s *Service) Users(ctx context.Context) ([]User, error) {
+	users := []User{}
+	err := s.db.View(ctx, func(tx *bolt.Tx) error {
+		return each(tx, usersBucket, func(_ []byte, r *userRecord) error {
+			users = append(users, r.User)
+			return nil
+		})
+	})
+	return users, err
+}
+
+// UpdateUser changes a user. Disabling a user or setting their password
+// ends their sessions; a change that would leave no enabled admin is
+// refused with ErrLastAdmin.
+func (s *Service) UpdateUser(ctx context.Context, email string, ch UserChange) (*User, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return nil, ErrUserNotFound
+	}
+	var name string
+	var roles []Role
+	var hash []byte
+	if ch.Name != nil {
+		if name, err = normalizeName(*ch.Name); err != nil {
+			return nil, err
+		}
+	}
+	if ch.Roles != nil {
+		if roles, err = normalizeRoles(*ch.Roles); err != nil {
+			return nil, err
+		}
+	}
+	if ch.Password != nil {
+		if hash, err = s.hash(ctx, *ch.Password); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	var out User
+	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+		rec, err := getJSON[userRecord](tx.Bucket(usersBucket), []byte(email))
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			return ErrUserNotFound
+		}
+		if ch.Name != nil {
+			rec.Name = name
+		}
+		if ch.Roles != nil {
+			rec.Roles = roles
+		}
+		if ch.Disabled != nil {
+			rec.Disabled = *ch.Disabled
+		}
+		if hash != nil {
+			rec.Hash, rec.PasswordChangedAt = hash, now
+		}
+		if err := putJSON(tx, usersBucket, []byte(email), rec); err != nil {
+			return err
+		}
+		if err := checkAdminLeft(tx); err != nil {
+			return err
+		}
+		if rec.Disabled || hash != nil {
+			if err := endSessions(tx, email); err != nil {
+				return err
+			}
+		}
+		out = rec.User
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("user changed", "email", email, "roles", out.Roles, "disabled", out.Disabled, "password_changed", hash != nil)
+	return &out, nil
+}
+
+// DeleteUser removes a user with their sessions and API tokens.
+func (s *Service) DeleteUser(ctx context.Context, email string) error {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return ErrUserNotFound
+	}
+	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(usersBucket)
+		if b == nil || b.Get([]byte(email)) == nil {
+			return ErrUserNotFound
+		}
+		if err := b.Delete([]byte(email)); err != nil {
+			return err
+		}
+		if err := checkAdminLeft(tx); err != nil {
+			return err
+		}
+		if err := endSessions(tx, email); err != nil {
+			return err
+		}
+		return deleteWhere(tx, tokensBucket, func(t *Token) bool { return t.Email == email })
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("user deleted", "email", email)
+	return nil
+}
+
+// checkAdminLeft fails with ErrLastAdmin when no enabled admin remains.
+func checkAdminLeft(tx *bolt.Tx) error {
+	found := errors.New("found")
+	err := each(tx, usersBucket, func(_ []byte, r *userRecord) error {
+		if !r.Disabled && slices.Contains(r.Roles, Admin) {
+			return found
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, found):
+		return nil
+	case err != nil:
+		return err
+	}
+	return ErrLastAdmin
+}
+
+// Login checks an email and password and opens a session. Unknown emails
+// and wrong passwords both give ErrBadCredentials after the same bcrypt
+// work; too many failures for an email give ErrThrottled without any.
+func (s *Service) Login(ctx context.Context, email, password string) (*User, *Session, error) {
+	// A malformed email is counted as typed (lowercased): it matches no
+	// user, and still costs the bcrypt work.
+	key, err := NormalizeEmail(email)
+	if err != nil {
+		key = strings.ToLower(strings.TrimSpace(email))
+		if len(key) > maxEmailBytes {
+			key = key[:maxEmailBytes]
+		}
+	}
+	now := s.now()
+	if wait := s.throttle.begin(key, now); wait > 0 {
+		return nil, nil, &ThrottledError{RetryAfter: wait}
+	}
+	var rec *userRecord
+	err = s.db.View(ctx, func(tx *bolt.Tx) error {
+		var err error
+		rec, err = getJSON[userRecord](tx.Bucket(usersBucket), []byte(key))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	hash := s.dummyHash
+	if rec != nil {
+		hash = rec.Hash
+	}
+	// bcrypt's compare is constant-time in the hash; the dummy hash makes
+	// an unknown email cost the same as a known one.
+	var match bool
+	if err := s.withBcrypt(ctx, func() { match = bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil }); err != nil {
+		return nil, nil, err
+	}
+	ok := match && rec != nil
+	if !ok {
+		s.log.Info("sign-in failed", "email", key)
+		return nil, nil, ErrBadCredentials
+	}
+	s.throttle.reset(key)
+	if rec.Disabled {
+		return nil, nil, ErrDisabled
+	}
+	sess, err := s.newSession(ctx, rec.Email)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.log.Info("signed in", "email", rec.Email)
+	u := rec.User
+	return &u, sess, nil
+}
+
+// ThrottledError is ErrThrottled with how long to wait.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string { return ErrThrottled.Error() }
+
+// Unwrap makes errors.Is(err, ErrThrottled) hold.
+func (e *ThrottledError) Unwrap() error { return ErrThrottled }

@@ -1,0 +1,235 @@
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type Edge as RFEdge,
+  type EdgeChange,
+  type NodeChange,
+  MarkerType,
+} from '@xyflow/react';
+import type { FlowDoc, NodeStats } from '../types';
+import { edgesOf, exitsOf } from './graph';
+import { FlowNodeView, type CanvasNode } from './FlowNodeView';
+import type { ProblemIndex } from './pointer';
+
+const nodeTypes = { flow: FlowNodeView };
+
+export interface CanvasProps {
+  doc: FlowDoc;
+  readOnly: boolean;
+  problems: ProblemIndex;
+  activeNode?: string;
+  stats?: Record<string, NodeStats>;
+  selected: string[];
+  onSelect: (ids: string[]) => void;
+  onMove: (pos: Map<string, { x: number; y: number }>) => void;
+  onConnect: (source: string, handle: string, target: string | undefined) => void;
+  onDeleteNodes: (ids: string[]) => void;
+  onDropType: (type: string, x: number, y: number) => void;
+  /** fitSignal: each new value fits the view once the nodes moved (after an auto-layout). */
+  fitSignal: number;
+}
+
+/** fallbackPosition places a node without a saved position on a grid. */
+function fallbackPosition(i: number) {
+  return { x: (i % 6) * 280, y: Math.floor(i / 6) * 200 };
+}
+
+export function Canvas(p: CanvasProps) {
+  const rf = useReactFlow();
+  const [nodes, setNodes] = useState<CanvasNode[]>([]);
+  const [selectedEdges, setSelectedEdges] = useState<Set<string>>(new Set());
+  const reconnected = useRef(true);
+  const selectedSet = useMemo(() => new Set(p.selected), [p.selected]);
+  // Fit the flow in view when it opens; an empty canvas starts at 100 %.
+  const [initialFit] = useState(() => p.doc.nodes.length > 0);
+
+  // The document is the truth; canvas nodes are rebuilt from it, reusing
+  // the previous object of every node that did not change (React Flow then
+  // skips it, which keeps a 300-node flow quick).
+  useEffect(() => {
+    setNodes((prev) => {
+      const byId = new Map(prev.map((n) => [n.id, n]));
+      return p.doc.nodes.map((n, i) => {
+        const old = byId.get(n.id);
+        const position = typeof n.meta?.x === 'number' && typeof n.meta?.y === 'number' ? { x: n.meta.x, y: n.meta.y! } : old?.position ?? fallbackPosition(i);
+        const probs = p.problems.byNode.get(n.id);
+        const errors = probs?.filter((x) => x.severity === 'error').length ?? 0;
+        const warnings = (probs?.length ?? 0) - errors;
+        const start = p.doc.start === n.id;
+        const active = p.activeNode === n.id;
+        const stats = p.stats?.[n.id] ?? (p.stats ? { entered: 0, exits: {}, dropped: {} } : undefined);
+        const selected = selectedSet.has(n.id);
+        const d = old?.data;
+        if (
+          old && d && d.node === n && d.start === start && d.errors === errors && d.warnings === warnings && d.active === active &&
+          (d.stats === stats || (!d.stats && !stats)) && old.position.x === position.x && old.position.y === position.y && !!old.selected === selected
+        ) {
+          return old;
+        }
+        return {
+          ...(old ?? {}),
+          id: n.id,
+          type: 'flow' as const,
+          position,
+          selected,
+          draggable: !p.readOnly,
+          data: { node: n, exits: d?.node === n ? d.exits : exitsOf(n), start, errors, warnings, active, stats },
+        };
+      });
+    });
+  }, [p.doc, p.problems, p.activeNode, p.stats, selectedSet, p.readOnly]);
+
+  const fitted = useRef(p.fitSignal);
+  useEffect(() => {
+    if (fitted.current === p.fitSignal) return;
+    fitted.current = p.fitSignal;
+    // Two frames: the moved nodes reach React Flow's store in between.
+    requestAnimationFrame(() => requestAnimationFrame(() => void rf.fitView({ duration: 200, maxZoom: 1 })));
+  }, [p.fitSignal, rf]);
+
+  const edges: RFEdge[] = useMemo(
+    () =>
+      edgesOf(p.doc).map((e) => ({
+        id: e.id,
+        source: e.source,
+        sourceHandle: e.sourceHandle,
+        target: e.target,
+        selected: selectedEdges.has(e.id),
+        markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+        className: `e-${e.sourceHandle.split('/')[0]}`,
+        reconnectable: !p.readOnly,
+      })),
+    [p.doc, selectedEdges, p.readOnly],
+  );
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<CanvasNode>[]) => {
+      const moved = new Map<string, { x: number; y: number }>();
+      let selChanged = false;
+      for (const c of changes) {
+        if (c.type === 'position' && c.dragging === false && c.position) moved.set(c.id, c.position);
+        if (c.type === 'select') selChanged = true;
+      }
+      setNodes((ns) => {
+        const next = applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns);
+        if (selChanged) {
+          const ids = next.filter((n) => n.selected).map((n) => n.id);
+          queueMicrotask(() => p.onSelect(ids));
+        }
+        if (changes.some((c) => c.type === 'position' && c.dragging === false)) {
+          // A drag ended: every node dragged with it is in the batch or selected.
+          for (const n of next) if (n.selected && !moved.has(n.id) && n.dragging === false) moved.set(n.id, n.position);
+        }
+        return next;
+      });
+      if (moved.size > 0) p.onMove(moved);
+    },
+    [p],
+  );
+
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    setSelectedEdges((prev) => {
+      let next = prev;
+      for (const c of changes) {
+        if (c.type === 'select') {
+          if (next === prev) next = new Set(prev);
+          if (c.selected) next.add(c.id);
+          else next.delete(c.id);
+        }
+      }
+      return next;
+    });
+  }, []);
+
+  const onConnect = useCallback((c: Connection) => {
+    if (c.source && c.sourceHandle) p.onConnect(c.source, c.sourceHandle, c.target ?? undefined);
+  }, [p]);
+
+  const onReconnectStart = useCallback(() => {
+    reconnected.current = false;
+  }, []);
+  const onReconnect = useCallback(
+    (old: RFEdge, c: Connection) => {
+      reconnected.current = true;
+      if (c.source !== old.source || c.sourceHandle !== old.sourceHandle) p.onConnect(old.source, old.sourceHandle!, undefined);
+      if (c.source && c.sourceHandle) p.onConnect(c.source, c.sourceHandle, c.target ?? undefined);
+    },
+    [p],
+  );
+  const onReconnectEnd = useCallback(
+    (_: unknown, old: RFEdge) => {
+      // An edge dragged off its target and dropped on nothing is deleted.
+      if (!reconnected.current) p.onConnect(old.source, old.sourceHandle!, undefined);
+      reconnected.current = true;
+    },
+    [p],
+  );
+
+  const onDelete = useCallback(
+    ({ nodes: ns, edges: es }: { nodes: CanvasNode[]; edges: RFEdge[] }) => {
+      if (p.readOnly) return;
+      const ids = ns.map((n) => n.id);
+      const gone = new Set(ids);
+      for (const e of es) if (!gone.has(e.source)) p.onConnect(e.source, e.sourceHandle!, undefined);
+      if (ids.length) p.onDeleteNodes(ids);
+      setSelectedEdges(new Set());
+    },
+    [p],
+  );
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes('application/x-parley-node')) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const type = e.dataTransfer.getData('application/x-parley-node');
+      if (!type || p.readOnly) return;
+      e.preventDefault();
+      const pos = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      p.onDropType(type, pos.x, pos.y);
+    },
+    [p, rf],
+  );
+
+  return (
+    <div className="canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <ReactFlow<CanvasNode, RFEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onReconnect={onReconnect}
+        onReconnectStart={onReconnectStart}
+        onReconnectEnd={onReconnectEnd}
+        onDelete={onDelete}
+        nodesConnectable={!p.readOnly}
+        nodesDraggable={!p.readOnly}
+        edgesReconnectable={!p.readOnly}
+        deleteKeyCode={p.readOnly ? null : ['Delete', 'Backspace']}
+        multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+        minZoom={0.05}
+        maxZoom={2}
+        onlyRenderVisibleElements
+        fitView={initialFit}
+        fitViewOptions={{ maxZoom: 1 }}
+        defaultViewport={{ x: 40, y: 40, zoom: 1 }}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={20} />
+        <MiniMap pannable zoomable nodeStrokeWidth={3} data-testid="minimap" />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
+  );
+}

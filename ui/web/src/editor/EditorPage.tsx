@@ -1,0 +1,485 @@
+// The flow editor: canvas, palette, properties and side panels, with an
+// autosaved draft, undo/redo, the clipboard and keyboard shortcuts.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import { ApiError, enc, get, post, put } from '../api';
+import { linkProps, navigate } from '../router';
+import { statusText } from '../pages/FlowsList';
+import type { FlowDetail, FlowDoc, FlowNode, FlowSummary, NodeStats, Problem, SavedFlow, VersionSummary } from '../types';
+import { Canvas } from './Canvas';
+import { addNode, connect, deleteNodes, exitsOf, hasPositions, moveNodes, newNode, pasteNodes, renameNode, replaceNode, uniqueId } from './graph';
+import { initHistory, push, redo, undo, type History } from './history';
+import { layout, NodeWidth, nodeHeight } from './layout';
+import { indexProblems } from './pointer';
+import { Palette } from './Palette';
+import { knownVars, Properties } from './Properties';
+import { ProblemsPanel } from './ProblemsPanel';
+import { VersionsPanel } from './VersionsPanel';
+import { TestChatPanel } from './TestChat';
+import { FlowSettings } from './FlowSettings';
+import { AnalyticsBar } from './AnalyticsBar';
+
+/** SaveDelayMs is how long the editor waits after the last edit before saving the draft. */
+export const SaveDelayMs = 700;
+
+type Tab = 'props' | 'problems' | 'versions' | 'test' | 'flow';
+type SaveState = 'saved' | 'pending' | 'saving' | 'error';
+
+export function EditorPage(props: { flowId: string; version?: number }) {
+  return (
+    <ReactFlowProvider>
+      <Editor {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+let clipboard: FlowNode[] = [];
+
+function isTyping(t: EventTarget | null): boolean {
+  const el = t as HTMLElement | null;
+  if (!el) return false;
+  return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable;
+}
+
+function Editor({ flowId, version }: { flowId: string; version?: number }) {
+  const readOnly = version !== undefined;
+  const rf = useReactFlow();
+  const [hist, setHist] = useState<History<FlowDoc> | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [summary, setSummary] = useState<FlowSummary | null>(null);
+  const [versionInfo, setVersionInfo] = useState<VersionSummary | null>(null);
+  const [checked, setChecked] = useState<{ doc: FlowDoc; problems: Problem[] } | null>(null);
+  const [saveState, setSaveState] = useState<SaveState>('saved');
+  const [saveError, setSaveError] = useState('');
+  const [selected, setSelected] = useState<string[]>([]);
+  const [tab, setTab] = useState<Tab>('props');
+  const [focus, setFocus] = useState<{ node: string; field: string; seq: number } | null>(null);
+  const [activeNode, setActiveNode] = useState<string | undefined>();
+  const [stats, setStats] = useState<Record<string, NodeStats> | undefined>();
+  const [notice, setNotice] = useState('');
+  const [openedAt] = useState(() => performance.now());
+  const saved = useRef<FlowDoc | null>(null);
+  const saving = useRef<Promise<void>>(Promise.resolve());
+  const doc = hist?.present ?? null;
+  const docRef = useRef<FlowDoc | null>(null);
+  docRef.current = doc;
+
+  // Load the draft, or a published version read-only.
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      try {
+        let d: FlowDoc;
+        if (readOnly) {
+          const v = await get<VersionSummary & { doc: FlowDoc }>(`/flows/${enc(flowId)}/versions/${version}`);
+          d = v.doc;
+          if (live) setVersionInfo(v);
+          const f = await get<FlowDetail>(`/flows/${enc(flowId)}`);
+          if (live) setSummary(f);
+        } else {
+          const f = await get<FlowDetail>(`/flows/${enc(flowId)}`);
+          d = f.draft ?? { format: 'parley/flow@1', id: flowId, start: '', nodes: [] };
+          if (live) setSummary(f);
+        }
+        if (!Array.isArray(d.nodes)) d = { ...d, nodes: [] };
+        if (!hasPositions(d)) d = moveNodes(d, layout(d));
+        if (!live) return;
+        saved.current = d;
+        setHist(initHistory(d));
+        const v = await post<{ problems: Problem[] }>('/flows/validate', d);
+        if (live) setChecked({ doc: d, problems: v.problems });
+      } catch (e) {
+        if (live) setLoadError((e as Error).message);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [flowId, version, readOnly]);
+
+  // Mark when the canvas first painted the flow (load-to-interactive, in ms
+  // since the page's navigation): the browser tests read it.
+  const hasDoc = doc !== null;
+  useEffect(() => {
+    if (!hasDoc) return;
+    const id = requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        const w = window as unknown as { __parleyReady?: { at: number; sinceOpen: number } };
+        w.__parleyReady = { at: performance.now(), sinceOpen: performance.now() - openedAt };
+      }),
+    );
+    return () => cancelAnimationFrame(id);
+  }, [hasDoc, openedAt]);
+
+  const saveNow = useCallback(async () => {
+    const run = async () => {
+      const d = docRef.current;
+      if (!d || readOnly || d === saved.current) return;
+      setSaveState('saving');
+      try {
+        const r = await put<SavedFlow>(`/flows/${enc(flowId)}`, d);
+        saved.current = d;
+        setSummary(r);
+        setChecked({ doc: d, problems: r.problems });
+        setSaveError('');
+        setSaveState(docRef.current === d ? 'saved' : 'pending');
+      } catch (e) {
+        setSaveState('error');
+        setSaveError((e as Error).message);
+      }
+    };
+    saving.current = saving.current.then(run);
+    return saving.current;
+  }, [flowId, readOnly]);
+
+  // Autosave: a debounced PUT of the draft after each edit.
+  useEffect(() => {
+    if (!doc || readOnly || doc === saved.current) return;
+    setSaveState('pending');
+    const t = setTimeout(() => void saveNow(), SaveDelayMs);
+    return () => clearTimeout(t);
+  }, [doc, readOnly, saveNow]);
+
+  // Leaving with unsaved work: save it on the way out.
+  useEffect(() => {
+    const h = (e: BeforeUnloadEvent) => {
+      if (docRef.current !== saved.current && !readOnly) {
+        void saveNow();
+        e.preventDefault();
+      }
+    };
+    window.addEventListener('beforeunload', h);
+    return () => window.removeEventListener('beforeunload', h);
+  }, [readOnly, saveNow]);
+
+  const edit = useCallback(
+    (fn: (d: FlowDoc) => FlowDoc, key?: string) => {
+      if (readOnly) return;
+      setHist((h) => (h ? push(h, fn(h.present), key) : h));
+    },
+    [readOnly],
+  );
+
+  const problems = useMemo(() => (checked ? indexProblems(checked.doc, checked.problems) : indexProblems({ format: '', id: '', start: '', nodes: [] }, [])), [checked]);
+
+  const centre = useCallback(() => {
+    const el = document.querySelector('.canvas');
+    const r = el?.getBoundingClientRect();
+    if (!r) return { x: 0, y: 0 };
+    const p = rf.screenToFlowPosition({ x: r.left + r.width / 2, y: r.top + r.height / 2 });
+    return { x: p.x - 110, y: p.y - 40 };
+  }, [rf]);
+
+  const addType = useCallback(
+    (type: string, x?: number, y?: number) => {
+      if (!doc) return;
+      const id = uniqueId(new Set(doc.nodes.map((n) => n.id)), type);
+      let at: { x: number; y: number };
+      if (x !== undefined && y !== undefined) at = { x, y };
+      else {
+        // A click adds the node after the selected one, else at the centre of the view.
+        const after = selected.length === 1 ? doc.nodes.find((n) => n.id === selected[0]) : undefined;
+        at = after?.meta && typeof after.meta.x === 'number' ? { x: after.meta.x + NodeWidth + 80, y: after.meta.y ?? 0 } : centre();
+        // …below any node already there, so that none hides another.
+        const h = nodeHeight(exitsOf(newNode(type, id, 0, 0)).length);
+        const overlaps = (py: number) =>
+          doc.nodes.some((n) => {
+            const nx = n.meta?.x ?? 0;
+            const ny = n.meta?.y ?? 0;
+            return at.x < nx + NodeWidth + 20 && nx < at.x + NodeWidth + 20 && py < ny + nodeHeight(exitsOf(n).length) + 20 && ny < py + h + 20;
+          });
+        for (let i = 0; i < 50 && overlaps(at.y); i++) at = { x: at.x, y: at.y + 40 };
+      }
+      edit((d) => addNode(d, newNode(type, id, at.x, at.y)));
+      setSelected([id]);
+      setTab('props');
+      // Keep the new node in sight.
+      const el = document.querySelector('.canvas')?.getBoundingClientRect();
+      const nh = nodeHeight(exitsOf(newNode(type, id, 0, 0)).length);
+      if (el) {
+        const tl = rf.flowToScreenPosition(at);
+        const br = rf.flowToScreenPosition({ x: at.x + NodeWidth, y: at.y + nh });
+        if (tl.x < el.left || tl.y < el.top || br.x > el.right || br.y > el.bottom) {
+          void rf.setCenter(at.x + NodeWidth / 2, at.y + nh / 2, { zoom: rf.getZoom(), duration: 150 });
+        }
+      }
+    },
+    [doc, selected, centre, edit, rf],
+  );
+
+  const copy = useCallback(() => {
+    if (!doc) return;
+    const set = new Set(selected);
+    clipboard = structuredClone(doc.nodes.filter((n) => set.has(n.id)));
+    try {
+      void navigator.clipboard?.writeText(JSON.stringify(clipboard, null, 2)).catch(() => {});
+    } catch {
+      /* the app's own clipboard is enough */
+    }
+  }, [doc, selected]);
+
+  const paste = useCallback(() => {
+    if (!clipboard.length || readOnly) return;
+    let ids: string[] = [];
+    edit((d) => {
+      const r = pasteNodes(d, clipboard, 40, 40);
+      ids = r.ids;
+      return r.doc;
+    });
+    // The clipboard moves on, so that pasting again steps further.
+    clipboard = clipboard.map((n) => ({ ...n, meta: { ...(n.meta ?? {}), x: (n.meta?.x ?? 0) + 40, y: (n.meta?.y ?? 0) + 40 } }));
+    queueMicrotask(() => setSelected(ids));
+  }, [edit, readOnly]);
+
+  const [fitSignal, setFitSignal] = useState(0);
+  const autoLayout = useCallback(() => {
+    edit((d) => moveNodes(d, layout(d)));
+    setFitSignal((n) => n + 1);
+  }, [edit]);
+
+  // Keyboard shortcuts (outside text fields, where the browser's own undo works).
+  useEffect(() => {
+    const h = (e: KeyboardEvent) => {
+      if (isTyping(e.target)) return;
+      const mod = e.ctrlKey || e.metaKey;
+      const k = e.key.toLowerCase();
+      if (mod && k === 'z' && !e.shiftKey) setHist((x) => (x && !readOnly ? undo(x) : x));
+      else if (mod && ((k === 'z' && e.shiftKey) || k === 'y')) setHist((x) => (x && !readOnly ? redo(x) : x));
+      else if (mod && k === 'c') copy();
+      else if (mod && k === 'v') paste();
+      else if (mod && k === 'd') {
+        copy();
+        paste();
+      } else if (mod && k === 's') void saveNow();
+      else if (mod && e.shiftKey && k === 'l') autoLayout();
+      else if (e.shiftKey && e.key === '!') void rf.fitView({ duration: 200 });
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', h);
+    return () => window.removeEventListener('keydown', h);
+  }, [copy, paste, saveNow, autoLayout, rf, readOnly]);
+
+  const focusProblem = useCallback(
+    (node: string | undefined, field: string) => {
+      if (!node) {
+        setTab('flow');
+        return;
+      }
+      setSelected([node]);
+      setTab('props');
+      setFocus({ node, field, seq: Date.now() });
+      const n = rf.getNode(node);
+      if (n) void rf.setCenter(n.position.x + 110, n.position.y + 60, { zoom: Math.max(rf.getZoom(), 0.8), duration: 250 });
+    },
+    [rf],
+  );
+
+  // Focus the field a problem names, once the panel shows it.
+  useEffect(() => {
+    if (!focus) return;
+    const t = setTimeout(() => {
+      const panel = document.querySelector('[data-testid="properties"]');
+      let el: HTMLElement | null = null;
+      for (let f = focus.field; f && !el; f = f.includes('/') ? f.slice(0, f.lastIndexOf('/')) : '') {
+        el = panel?.querySelector<HTMLElement>(`[data-field="${CSS.escape(f)}"]`) ?? null;
+      }
+      if (el) {
+        el.scrollIntoView({ block: 'center' });
+        el.focus();
+      }
+    }, 30);
+    return () => clearTimeout(t);
+  }, [focus]);
+
+  const publish = useCallback(async () => {
+    await saveNow();
+    setNotice('');
+    try {
+      const r = await post<{ version: number; problems: Problem[] }>(`/flows/${enc(flowId)}/publish`);
+      setNotice(`Published version ${r.version}.`);
+      setSummary(await get<FlowDetail>(`/flows/${enc(flowId)}`));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 422) {
+        const body = e.body as { problems?: Problem[] };
+        if (docRef.current) setChecked({ doc: docRef.current, problems: body.problems ?? [] });
+        setTab('problems');
+        setNotice('Not published: fix the errors first.');
+      } else setNotice((e as Error).message);
+    }
+  }, [flowId, saveNow]);
+
+  const rollback = useCallback(
+    async (n: number) => {
+      setNotice('');
+      try {
+        const r = await post<{ version: number }>(`/flows/${enc(flowId)}/publish?version=${n}`);
+        setNotice(`Version ${n} published again as version ${r.version}.`);
+        if (readOnly) navigate(`/flows/${enc(flowId)}`);
+        else setSummary(await get<FlowDetail>(`/flows/${enc(flowId)}`));
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 422) setNotice(`Version ${n} no longer validates: ${e.message}`);
+        else setNotice((e as Error).message);
+      }
+    },
+    [flowId, readOnly],
+  );
+
+  const copyIntoDraft = useCallback(async () => {
+    if (!doc) return;
+    await put<SavedFlow>(`/flows/${enc(flowId)}`, doc);
+    navigate(`/flows/${enc(flowId)}`);
+  }, [doc, flowId]);
+
+  const vars = useMemo(() => (doc ? knownVars(doc) : []), [doc]);
+  const onSelect = useCallback((ids: string[]) => setSelected((prev) => (prev.length === ids.length && prev.every((x, i) => x === ids[i]) ? prev : ids)), []);
+  const onMove = useCallback((pos: Map<string, { x: number; y: number }>) => edit((d) => moveNodes(d, pos)), [edit]);
+  const onConnect = useCallback((s: string, h: string, t: string | undefined) => edit((d) => connect(d, s, h, t)), [edit]);
+  const onDeleteNodes = useCallback((ids: string[]) => {
+    edit((d) => deleteNodes(d, ids));
+    setSelected([]);
+  }, [edit]);
+  const onDropType = useCallback((type: string, x: number, y: number) => addType(type, x, y), [addType]);
+
+  if (loadError) return <div className="error page-error" data-testid="editor-error">{loadError}</div>;
+  if (!doc || !hist) return <div className="boot">Loading flow…</div>;
+
+  const node = selected.length === 1 ? doc.nodes.find((n) => n.id === selected[0]) : undefined;
+  const errors = problems.errors;
+  return (
+    <div className="editor" data-testid="editor">
+      <div className="toolbar editor-bar">
+        <a {...linkProps('/flows')} className="back">
+          ← Flows
+        </a>
+        <h1 data-testid="flow-title">{doc.name || doc.id}</h1>
+        {summary && (
+          <span className={`badge ${summary.status}`} data-testid="flow-status">
+            {statusText(summary)}
+          </span>
+        )}
+        {readOnly ? (
+          <span className="badge readonly" data-testid="readonly-banner">
+            version {version}
+            {versionInfo ? ` · ${new Date(versionInfo.published_at).toLocaleString()}${versionInfo.published_by ? ' by ' + versionInfo.published_by : ''}` : ''} · read-only
+          </span>
+        ) : (
+          <span className={`save ${saveState}`} data-testid="save-state" title={saveError}>
+            {{ saved: 'Saved', pending: 'Editing…', saving: 'Saving…', error: 'Not saved: ' + saveError }[saveState]}
+          </span>
+        )}
+        <span className="spacer" />
+        {!readOnly && (
+          <>
+            <button onClick={() => setHist(undo(hist))} disabled={!hist.past.length} title="Undo (Ctrl+Z)" data-testid="undo">
+              ↶
+            </button>
+            <button onClick={() => setHist(redo(hist))} disabled={!hist.future.length} title="Redo (Ctrl+Shift+Z)" data-testid="redo">
+              ↷
+            </button>
+            <button onClick={autoLayout} title="Auto-layout (Ctrl+Shift+L)" data-testid="auto-layout">
+              Layout
+            </button>
+          </>
+        )}
+        <button onClick={() => void rf.fitView({ duration: 200 })} title="Fit view (Shift+1)" data-testid="fit-view">
+          Fit
+        </button>
+        <AnalyticsBar flowId={flowId} onStats={setStats} />
+        <button className={errors ? 'err-count' : 'ok-count'} onClick={() => setTab('problems')} data-testid="problems-count">
+          {errors} error{errors === 1 ? '' : 's'} · {problems.warnings} warning{problems.warnings === 1 ? '' : 's'}
+        </button>
+        {readOnly ? (
+          <>
+            <button onClick={() => void copyIntoDraft()} data-testid="copy-into-draft">
+              Copy into draft
+            </button>
+            <button className="primary" onClick={() => void rollback(version!)} data-testid="rollback-this">
+              Roll back to this version
+            </button>
+          </>
+        ) : (
+          <button className="primary" onClick={() => void publish()} disabled={errors > 0 || saveState === 'error'} title={errors ? 'Fix the errors to publish' : 'Publish a new version'} data-testid="publish">
+            Publish
+          </button>
+        )}
+      </div>
+      {notice && (
+        <div className="notice" data-testid="notice" onClick={() => setNotice('')}>
+          {notice}
+        </div>
+      )}
+      <div className="editor-body">
+        {!readOnly && <Palette onAdd={(t) => addType(t)} />}
+        <Canvas
+          doc={doc}
+          readOnly={readOnly}
+          problems={problems}
+          activeNode={tab === 'test' ? activeNode : undefined}
+          stats={stats}
+          selected={selected}
+          onSelect={onSelect}
+          onMove={onMove}
+          onConnect={onConnect}
+          onDeleteNodes={onDeleteNodes}
+          onDropType={onDropType}
+          fitSignal={fitSignal}
+        />
+        <aside className="side">
+          <div className="tabs" role="tablist">
+            {(
+              [
+                ['props', 'Properties'],
+                ['problems', `Problems${checked?.problems.length ? ` (${checked.problems.length})` : ''}`],
+                ['flow', 'Flow'],
+                ['versions', 'Versions'],
+                ['test', 'Test chat'],
+              ] as [Tab, string][]
+            ).map(([t, label]) => (
+              <button key={t} role="tab" className={tab === t ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+                {label}
+              </button>
+            ))}
+          </div>
+          <div className="side-body">
+            {tab === 'props' &&
+              (node ? (
+                <Properties
+                  key={node.id}
+                  doc={doc}
+                  node={node}
+                  problems={problems.byNode.get(node.id) ?? []}
+                  vars={vars}
+                  readOnly={readOnly}
+                  onChange={(n, key) => edit((d) => replaceNode(d, node.id, n), key)}
+                  onRename={(to) => {
+                    edit((d) => renameNode(d, node.id, to));
+                    setSelected([to]);
+                  }}
+                  onSetStart={() => edit((d) => ({ ...d, start: node.id }))}
+                  onDelete={() => onDeleteNodes([node.id])}
+                />
+              ) : (
+                <div className="empty">
+                  <p>{selected.length > 1 ? `${selected.length} nodes selected.` : 'Select a node to edit it.'}</p>
+                  {!readOnly && (
+                    <ul className="shortcuts">
+                      <li>Drag a node type from the palette, or click it to add it at the centre.</li>
+                      <li>Drag from an exit's handle to a node to connect; drag an edge's end to move or drop it.</li>
+                      <li>Delete / Backspace deletes; Ctrl+C, Ctrl+V, Ctrl+D copy, paste, duplicate.</li>
+                      <li>Ctrl+Z / Ctrl+Shift+Z undo and redo; Ctrl+S saves now; Ctrl+Shift+L lays out; Shift+1 fits.</li>
+                    </ul>
+                  )}
+                </div>
+              ))}
+            {tab === 'problems' && <ProblemsPanel doc={checked?.doc ?? doc} problems={checked?.problems ?? []} onFocus={focusProblem} />}
+            {tab === 'flow' && <FlowSettings doc={doc} readOnly={readOnly} problems={problems.flow} onChange={(d, key) => edit(() => d, key)} />}
+            {tab === 'versions' && <VersionsPanel flowId={flowId} current={version} published={summary?.published_version ?? 0} onRollback={rollback} />}
+            {tab === 'test' && <TestChatPanel flowId={flowId} doc={doc} startNode={selected.length === 1 ? selected[0] : undefined} onActive={setActiveNode} />}
+          </div>
+        </aside>
+      </div>
+    </div>
+  );
+}
+

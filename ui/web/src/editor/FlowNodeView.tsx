@@ -1,0 +1,67 @@
+import { memo } from 'react';
+import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import type { FlowNode, NodeStats } from '../types';
+import { exitName, type Exit } from './graph';
+import { nodeSummary, TypeLabels } from './summary';
+import { NodeWidth } from './layout';
+
+export interface FlowNodeData extends Record<string, unknown> {
+  node: FlowNode;
+  exits: Exit[];
+  start: boolean;
+  errors: number;
+  warnings: number;
+  active: boolean;
+  stats?: NodeStats;
+}
+
+export type CanvasNode = Node<FlowNodeData, 'flow'>;
+
+function pct(n: number | undefined, of: number | undefined): string {
+  if (!of) return '–';
+  return `${Math.round(((n ?? 0) * 100) / of)}%`;
+}
+
+/** FlowNodeView draws one node: its type and id, a summary, and a labelled handle per exit. */
+export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
+  const { node, exits, start, errors, warnings, active, stats } = data;
+  const cls = ['fnode', `t-${node.type}`, selected ? 'selected' : '', errors ? 'has-error' : warnings ? 'has-warning' : '', active ? 'active' : ''].join(' ');
+  const dropped = stats ? (stats.dropped.ended ?? 0) + (stats.dropped.expired ?? 0) + (stats.dropped.failed ?? 0) : 0;
+  return (
+    <div className={cls} style={{ width: NodeWidth }} data-testid={`node-${node.id}`} data-node-id={node.id}>
+      <Handle type="target" position={Position.Left} className="in" />
+      <div className="fnode-head">
+        <span className="fnode-type">{TypeLabels[node.type] ?? node.type}</span>
+        {start && <span className="pill start" title="The flow starts here">start</span>}
+        {errors > 0 && (
+          <span className="pill err" data-testid={`node-errors-${node.id}`} title={`${errors} error(s)`}>
+            {errors}
+          </span>
+        )}
+        {errors === 0 && warnings > 0 && <span className="pill warn" title={`${warnings} warning(s)`}>{warnings}</span>}
+      </div>
+      <div className="fnode-id mono">{node.id}</div>
+      <div className="fnode-sum">{nodeSummary(node) || '\u00a0'}</div>
+      {stats && (
+        <div className="fnode-stats" data-testid={`node-stats-${node.id}`}>
+          <span title="conversations that entered">⤷ {stats.entered}</span>
+          <span title="dropped off here (ended, expired, failed)">✕ {dropped}</span>
+          {stats.sends && (stats.sends.sent ?? 0) > 0 && (
+            <span title="delivered / read / failed of sent">
+              ✓{pct(stats.sends.delivered, stats.sends.sent)} 👁{pct(stats.sends.read, stats.sends.sent)} ⚠{pct(stats.sends.failed, stats.sends.sent)}
+            </span>
+          )}
+        </div>
+      )}
+      <div className="fnode-exits">
+        {exits.map((e) => (
+          <div key={e.handle} className={`exit ${e.target ? 'set' : ''}`} data-testid={`handle-${node.id}-${e.handle}`}>
+            <span className="exit-label">{e.label}</span>
+            {stats && <span className="exit-count">{stats.exits?.[exitName(e.handle)] ?? 0}</span>}
+            <Handle type="source" position={Position.Right} id={e.handle} className={`out h-${e.handle.split('/')[0]}`} />
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+});

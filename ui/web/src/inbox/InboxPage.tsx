@@ -1,0 +1,491 @@
+// The agents' inbox: queues with counts, "mine" / "unassigned" / all,
+// one conversation whole (transcript with delivery ticks and failure
+// reasons, contact, consent, tags, window countdown), a reply box that
+// offers free-form only while the window is open and templates after,
+// notes, canned responses, claim, transfer and resolve. New messages and
+// assignments arrive live over server-sent events; EventSource reconnects
+// by itself after a restart, and a "reset" reloads everything.
+//
+// Customer text is only ever rendered as React text: never as HTML.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError, enc, get, post, put } from '../api';
+import type { AgentView, Canned, ConversationView, Entry, Item, LiveEvent, Me, QueueView, TemplateOption } from './types';
+
+type View = 'mine' | 'unassigned' | 'all';
+
+export function InboxPage() {
+  const [me, setMe] = useState<Me | null>(null);
+  const [queues, setQueues] = useState<QueueView[]>([]);
+  const [agents, setAgents] = useState<AgentView[]>([]);
+  const [view, setView] = useState<View>('mine');
+  const [queue, setQueue] = useState('');
+  const [items, setItems] = useState<Item[]>([]);
+  const [selected, setSelected] = useState('');
+  const [conv, setConv] = useState<ConversationView | null>(null);
+  const [live, setLive] = useState(false);
+  const [error, setError] = useState('');
+  const selectedRef = useRef('');
+  selectedRef.current = selected;
+
+  const loadLists = useCallback(async () => {
+    try {
+      const q = new URLSearchParams({ view });
+      if (queue) q.set('queue', queue);
+      const [m, qs, list, ags] = await Promise.all([
+        get<Me>('/inbox/me'),
+        get<{ queues: QueueView[] }>('/inbox/queues'),
+        get<{ conversations: Item[] }>('/inbox/conversations?' + q.toString()),
+        get<{ agents: AgentView[] }>('/inbox/agents'),
+      ]);
+      setMe(m);
+      setQueues(qs.queues);
+      setItems(list.conversations);
+      setAgents(ags.agents);
+    } catch (e) {
+      setError(String((e as Error).message));
+    }
+  }, [view, queue]);
+
+  const loadConv = useCallback(async (id: string) => {
+    if (!id) {
+      setConv(null);
+      return;
+    }
+    try {
+      setConv(await get<ConversationView>('/inbox/conversations/' + enc(id)));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        setSelected('');
+        setConv(null);
+      } else setError(String((e as Error).message));
+    }
+  }, []);
+
+  useEffect(() => {
+    void loadLists();
+  }, [loadLists]);
+  useEffect(() => {
+    void loadConv(selected);
+  }, [selected, loadConv]);
+
+  // Live events: refresh what they touch, at most every 150 ms.
+  const refresh = useRef({ lists: false, conv: false, timer: 0 });
+  const loaders = useRef({ loadLists, loadConv });
+  loaders.current = { loadLists, loadConv };
+  useEffect(() => {
+    const es = new EventSource('/api/v1/inbox/events');
+    const schedule = () => {
+      const r = refresh.current;
+      if (r.timer) return;
+      r.timer = window.setTimeout(() => {
+        const { lists, conv } = r;
+        r.lists = r.conv = false;
+        r.timer = 0;
+        if (lists) void loaders.current.loadLists();
+        if (conv && selectedRef.current) void loaders.current.loadConv(selectedRef.current);
+      }, 150);
+    };
+    es.onopen = () => setLive(true);
+    es.onerror = () => setLive(false);
+    es.onmessage = (m) => {
+      let ev: LiveEvent;
+      try {
+        ev = JSON.parse(m.data) as LiveEvent;
+      } catch {
+        return;
+      }
+      setLive(true);
+      const r = refresh.current;
+      if (ev.type === 'hello') return;
+      r.lists = true;
+      if (ev.type === 'reset' || (ev.conversation && ev.conversation === selectedRef.current)) r.conv = true;
+      schedule();
+    };
+    return () => {
+      es.close();
+      window.clearTimeout(refresh.current.timer);
+    };
+  }, []);
+
+  const act = async (fn: () => Promise<unknown>) => {
+    setError('');
+    try {
+      await fn();
+    } catch (e) {
+      setError(String((e as Error).message));
+    }
+    await loadLists();
+    await loadConv(selectedRef.current);
+  };
+
+  const counts = me?.unread;
+  return (
+    <div className="inbox" data-testid="inbox">
+      <aside className="inbox-side">
+        <div className="inbox-me">
+          <span className={'live ' + (live ? 'on' : 'off')} data-testid="inbox-live" title={live ? 'live' : 'reconnecting…'}>
+            {live ? '● live' : '○ reconnecting…'}
+          </span>
+          {me?.agent && (
+            <label>
+              Status{' '}
+              <select
+                data-testid="inbox-status"
+                value={me.agent.status}
+                onChange={(e) => void act(() => put('/inbox/me/status', { status: e.target.value }))}
+              >
+                <option value="online">online</option>
+                <option value="away">away</option>
+                <option value="offline">offline</option>
+              </select>
+            </label>
+          )}
+          {me?.agent && (
+            <small className="muted">
+              {me.agent.open}/{me.agent.capacity} open
+            </small>
+          )}
+        </div>
+        <div className="tabs inbox-tabs">
+          {(['mine', 'unassigned', 'all'] as View[]).map((v) => (
+            <button key={v} className={view === v ? 'active' : ''} data-testid={'inbox-view-' + v} onClick={() => setView(v)}>
+              {v === 'mine' ? 'Mine' : v === 'unassigned' ? 'Unassigned' : 'All'}
+              {v === 'mine' && counts && counts.mine > 0 && <span className="badge">{counts.mine}</span>}
+              {v === 'unassigned' && counts && counts.waiting > 0 && <span className="badge">{counts.waiting}</span>}
+            </button>
+          ))}
+        </div>
+        <ul className="inbox-queues" data-testid="inbox-queues">
+          <li className={queue === '' ? 'active' : ''} onClick={() => setQueue('')}>
+            All queues
+          </li>
+          {queues.map((q) => (
+            <li key={q.id} className={queue === q.id ? 'active' : ''} onClick={() => setQueue(q.id)} data-testid={'queue-' + q.id}>
+              {q.name || q.id} <small className="muted">{q.open ? '' : '(closed) '}</small>
+              <span className="pill">{q.waiting} waiting</span> <span className="pill">{q.assigned} open</span>
+            </li>
+          ))}
+        </ul>
+        <ul className="inbox-list" data-testid="inbox-list">
+          {items.length === 0 && <li className="muted">Nothing here.</li>}
+          {items.map((it) => (
+            <li
+              key={it.conversation}
+              data-testid="inbox-item"
+              data-conv={it.conversation}
+              className={(selected === it.conversation ? 'active ' : '') + (it.assignee ? '' : 'waiting')}
+              onClick={() => setSelected(it.conversation)}
+            >
+              <div className="row">
+                <strong>{it.name || it.contact}</strong>
+                <span className="spacer" />
+                {it.unread > 0 && (
+                  <span className="badge" data-testid="inbox-unread">
+                    {it.unread}
+                  </span>
+                )}
+              </div>
+              <div className="muted small">
+                {it.queue}
+                {it.priority ? ` · priority ${it.priority}` : ''} · {it.assignee ? it.assignee : 'waiting'}
+              </div>
+              {it.preview && <div className="preview">{it.preview}</div>}
+            </li>
+          ))}
+        </ul>
+      </aside>
+      <section className="inbox-main">
+        {error && (
+          <div className="error" data-testid="inbox-error">
+            {error}
+          </div>
+        )}
+        {conv ? <ConversationPane conv={conv} me={me} agents={agents} queues={queues} act={act} /> : <div className="empty">Pick a conversation.</div>}
+      </section>
+    </div>
+  );
+}
+
+function ConversationPane(props: {
+  conv: ConversationView;
+  me: Me | null;
+  agents: AgentView[];
+  queues: QueueView[];
+  act: (fn: () => Promise<unknown>) => Promise<void>;
+}) {
+  const { conv, me, agents, queues, act } = props;
+  const id = conv.conversation.id;
+  const base = '/inbox/conversations/' + enc(id);
+  const handedOff = conv.conversation.status === 'agent';
+  const mine = conv.inbox?.assignee === me?.email;
+  const [outcome, setOutcome] = useState('');
+  const [note, setNote] = useState('');
+  const [tags, setTags] = useState(conv.contact.tags.join(', '));
+  const [tq, setTq] = useState('');
+  const [ta, setTa] = useState('');
+  useEffect(() => {
+    setTags(conv.contact.tags.join(', '));
+  }, [conv.contact.tags]);
+  const end = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    end.current?.scrollIntoView?.({ block: 'end' });
+  }, [conv.transcript.length]);
+
+  return (
+    <div className="inbox-conv" data-testid="inbox-conv" data-conv={id}>
+      <header className="inbox-conv-head">
+        <div>
+          <h2 data-testid="conv-name">{conv.contact.name || conv.contact.key}</h2>
+          <div className="muted small">
+            {conv.contact.wa_id && <>+{conv.contact.wa_id} · </>}
+            flow {conv.conversation.flow} · <span data-testid="conv-status">{conv.conversation.status}</span>
+            {conv.inbox && <> · queue {conv.inbox.queue} · {conv.inbox.assignee ? 'with ' + conv.inbox.assignee : 'waiting'}</>}
+            {conv.conversation.outcome && <> · outcome {conv.conversation.outcome}</>}
+          </div>
+          {conv.inbox?.note && (
+            <div className="note" data-testid="conv-note">
+              {conv.inbox.note}
+            </div>
+          )}
+        </div>
+        <span className="spacer" />
+        <Countdown window={conv.window} />
+      </header>
+      <div className="inbox-body">
+        <div className="inbox-transcript" data-testid="inbox-transcript">
+          {conv.transcript.map((m) => (
+            <Bubble key={m.seq} m={m} />
+          ))}
+          <div ref={end} />
+        </div>
+        <aside className="inbox-contact" data-testid="inbox-contact">
+          <h3>Contact</h3>
+          <div className="small">
+            Consent:{' '}
+            <span data-testid="contact-consent">
+              {conv.contact.opted_out ? 'opted out' : conv.contact.opted_in ? 'opted in' : 'no opt-in'}
+              {conv.contact.marketing_opt_out ? ', no marketing' : ''}
+            </span>
+          </div>
+          <label className="small">
+            Tags
+            <input data-testid="contact-tags" value={tags} onChange={(e) => setTags(e.target.value)} disabled={!handedOff} />
+          </label>
+          <button
+            disabled={!handedOff}
+            data-testid="contact-tags-save"
+            onClick={() => void act(() => put(base + '/tags', { tags: tags.split(',').map((t) => t.trim()).filter(Boolean) }))}
+          >
+            Save tags
+          </button>
+          {handedOff && (
+            <>
+              <h3>Actions</h3>
+              {!conv.inbox?.assignee && (
+                <button data-testid="conv-claim" onClick={() => void act(() => post(base + '/claim'))}>
+                  Claim
+                </button>
+              )}
+              <div className="transfer">
+                <select data-testid="transfer-queue" value={tq} onChange={(e) => setTq(e.target.value)}>
+                  <option value="">same queue</option>
+                  {queues.map((q) => (
+                    <option key={q.id} value={q.id}>
+                      {q.name || q.id}
+                    </option>
+                  ))}
+                </select>
+                <select data-testid="transfer-agent" value={ta} onChange={(e) => setTa(e.target.value)}>
+                  <option value="">any agent</option>
+                  {agents.map((a) => (
+                    <option key={a.email} value={a.email}>
+                      {a.name || a.email} ({a.status})
+                    </option>
+                  ))}
+                </select>
+                <button
+                  data-testid="transfer-go"
+                  disabled={!tq && !ta}
+                  onClick={() => void act(() => post(base + '/transfer', { queue: tq, agent: ta }))}
+                >
+                  Transfer
+                </button>
+              </div>
+              <div className="resolve">
+                <input data-testid="resolve-outcome" placeholder="outcome (optional)" value={outcome} onChange={(e) => setOutcome(e.target.value)} />
+                <button data-testid="resolve-go" onClick={() => void act(() => post(base + '/resolve', { outcome }))}>
+                  Resolve → back to the bot
+                </button>
+              </div>
+            </>
+          )}
+        </aside>
+      </div>
+      {handedOff && (
+        <footer className="inbox-reply">
+          <ReplyBox conv={conv} base={base} act={act} disabled={!mine && !me?.admin && !!conv.inbox?.assignee} />
+          <div className="inbox-note-box">
+            <textarea data-testid="note-text" placeholder="Internal note (the customer never sees it)" value={note} onChange={(e) => setNote(e.target.value)} />
+            <button
+              data-testid="note-add"
+              disabled={!note.trim()}
+              onClick={() =>
+                void act(async () => {
+                  await post(base + '/notes', { text: note });
+                  setNote('');
+                })
+              }
+            >
+              Add note
+            </button>
+          </div>
+        </footer>
+      )}
+    </div>
+  );
+}
+
+/** ReplyBox: free-form (with canned responses) inside the window; a template picker outside. */
+function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () => Promise<unknown>) => Promise<void>; disabled: boolean }) {
+  const { conv, base, act, disabled } = props;
+  const [text, setText] = useState('');
+  const [canned, setCanned] = useState<Canned[]>([]);
+  const [templates, setTemplates] = useState<TemplateOption[]>([]);
+  const [tpl, setTpl] = useState('');
+  const [params, setParams] = useState<string[]>([]);
+  const freeform = conv.reply.freeform;
+  useEffect(() => {
+    const q = conv.inbox?.queue ? '?queue=' + enc(conv.inbox.queue) : '';
+    get<{ canned: Canned[] }>('/inbox/canned' + q).then((r) => setCanned(r.canned), () => setCanned([]));
+    get<{ templates: TemplateOption[] }>('/inbox/templates').then((r) => setTemplates(r.templates), () => setTemplates([]));
+  }, [conv.inbox?.queue]);
+  const chosen = templates.find((t) => t.name + '/' + t.language === tpl);
+
+  if (freeform) {
+    return (
+      <div className="inbox-reply-box" data-testid="reply-freeform">
+        {canned.length > 0 && (
+          <select data-testid="reply-canned" value="" onChange={(e) => setText(canned.find((c) => c.id === e.target.value)?.text ?? text)}>
+            <option value="">Canned responses…</option>
+            {canned.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.title}
+              </option>
+            ))}
+          </select>
+        )}
+        <textarea data-testid="reply-text" placeholder="Reply to the customer" value={text} onChange={(e) => setText(e.target.value)} disabled={disabled} />
+        <button
+          data-testid="reply-send"
+          disabled={disabled || !text.trim()}
+          onClick={() =>
+            void act(async () => {
+              await post(base + '/reply', { text });
+              setText('');
+            })
+          }
+        >
+          Send
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="inbox-reply-box" data-testid="reply-templates">
+      <div className="notice" data-testid="reply-closed">
+        {conv.reply.reason ?? 'The 24-hour window is closed'}: pick an approved template.
+      </div>
+      <select
+        data-testid="reply-template"
+        value={tpl}
+        onChange={(e) => {
+          setTpl(e.target.value);
+          const t = templates.find((x) => x.name + '/' + x.language === e.target.value);
+          setParams(Array(t?.body_params ?? 0).fill(''));
+        }}
+      >
+        <option value="">Template…</option>
+        {templates.map((t) => (
+          <option key={t.name + '/' + t.language} value={t.name + '/' + t.language}>
+            {t.name} ({t.language})
+          </option>
+        ))}
+      </select>
+      {params.map((p, i) => (
+        <input
+          key={i}
+          data-testid={'template-param-' + i}
+          placeholder={`{{${i + 1}}}`}
+          value={p}
+          onChange={(e) => setParams(params.map((x, j) => (j === i ? e.target.value : x)))}
+        />
+      ))}
+      <button
+        data-testid="template-send"
+        disabled={disabled || !chosen || (chosen.header_params ?? 0) > 0}
+        onClick={() => void act(() => post(base + '/template', { name: chosen!.name, language: chosen!.language, body: params }))}
+      >
+        Send template
+      </button>
+    </div>
+  );
+}
+
+const ticks: Record<string, string> = { queued: '…', sending: '…', accepted: '✓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '✗', unknown: '?' };
+
+function Bubble({ m }: { m: Entry }) {
+  const who = m.sender === 'customer' ? 'customer' : m.sender.startsWith('agent:') ? m.sender.slice(6) : m.sender;
+  const loc = m.inbound?.location;
+  return (
+    <div className={'bubble inbox-msg ' + m.direction + ' ' + (m.sender.startsWith('agent:') ? 'agent' : m.sender)} data-testid="msg" data-dir={m.direction}>
+      <div className="small muted">
+        {who} · {new Date(m.at).toLocaleTimeString()}
+      </div>
+      <div className="msg-text" data-testid="msg-text">
+        {m.text}
+      </div>
+      {loc && (
+        <a href={`https://www.openstreetmap.org/?mlat=${loc.latitude}&mlon=${loc.longitude}`} target="_blank" rel="noreferrer noopener">
+          📍 {loc.name ?? `${loc.latitude}, ${loc.longitude}`}
+        </a>
+      )}
+      {m.inbound?.media && (
+        <div className="small muted" data-testid="msg-media">
+          {m.inbound.type} {m.inbound.media.mime_type ?? ''} {m.inbound.media.caption ?? ''}
+        </div>
+      )}
+      {m.direction === 'out' && m.state && (
+        <div className={'small ' + (m.state === 'failed' ? 'st-failed' : m.state === 'read' ? 'read' : 'muted')} data-testid="msg-state" title={m.state}>
+          {ticks[m.state] ?? m.state} {m.state}
+          {m.state === 'failed' && m.error && <> — {m.error_code ? m.error_code + ': ' : ''}{m.error}</>}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** Countdown shows the 24-hour window ticking down, by the second. */
+function Countdown({ window: w }: { window: ConversationView['window'] }) {
+  const [now, setNow] = useState(Date.now());
+  const [at] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  const left = Math.max(0, w.remaining_seconds - Math.floor((now - at) / 1000));
+  if (!w.open || left === 0) {
+    return (
+      <span className="pill warning" data-testid="inbox-window">
+        window closed
+      </span>
+    );
+  }
+  const h = Math.floor(left / 3600);
+  const mm = Math.floor((left % 3600) / 60);
+  const ss = left % 60;
+  return (
+    <span className="pill ok" data-testid="inbox-window" title={w.expires_at}>
+      window {h}h {String(mm).padStart(2, '0')}m {String(ss).padStart(2, '0')}s
+    </span>
+  );
+}

@@ -1,0 +1,103 @@
+// The inbox API's shapes (ui/api_inbox.go, ui/inbox_sse.go).
+
+export interface AgentView {
+  email: string;
+  name?: string;
+  queues: string[];
+  capacity: number;
+  status: 'online' | 'away' | 'offline';
+  open: number;
+}
+
+export interface QueueView {
+  id: string;
+  name?: string;
+  known: boolean;
+  open: boolean;
+  waiting: number;
+  assigned: number;
+  agents_online: number;
+}
+
+export interface Item {
+  conversation: string;
+  contact: string;
+  name?: string;
+  queue: string;
+  priority?: number;
+  note?: string;
+  handoff_at: string;
+  assignee?: string;
+  unread: number;
+  last_activity_at: string;
+  preview?: string;
+}
+
+export interface Entry {
+  seq: number;
+  direction: 'in' | 'out' | 'note';
+  sender: string;
+  at: string;
+  node?: string;
+  text: string;
+  inbound?: {
+    type: string;
+    text?: string;
+    media?: { id?: string; mime_type?: string; caption?: string; link?: string };
+    location?: { latitude: number; longitude: number; name?: string; address?: string };
+  };
+  state?: string;
+  error_code?: number;
+  error?: string;
+}
+
+export interface ConversationView {
+  conversation: { id: string; status: string; queue?: string; assignee?: string; outcome?: string; note?: string; flow: string };
+  inbox?: Item;
+  contact: {
+    key: string;
+    name?: string;
+    wa_id?: string;
+    tags: string[];
+    opted_in: boolean;
+    opted_out: boolean;
+    marketing_opt_out: boolean;
+    consent: { at: string; kind: string; source?: string }[];
+  };
+  window: { open: boolean; expires_at?: string; remaining_seconds: number };
+  reply: { freeform: boolean; template: boolean; reason?: string };
+  transcript: Entry[];
+}
+
+export interface Me {
+  email: string;
+  name: string;
+  admin: boolean;
+  agent?: AgentView;
+  unread: { mine: number; waiting: number };
+}
+
+export interface Canned {
+  id: string;
+  title: string;
+  text: string;
+  queue?: string;
+}
+
+export interface TemplateOption {
+  name: string;
+  language: string;
+  category?: string;
+  header_params: number;
+  body_params: number;
+  quick_replies: number;
+}
+
+export interface LiveEvent {
+  id?: string;
+  type: string;
+  conversation?: string;
+  queue?: string;
+  assignee?: string;
+  unread?: number;
+}

@@ -1,0 +1,166 @@
+// The flow document (format parley/flow@1, docs/flow-format.md) as the
+// editor holds it. The editor keeps every field it does not know as is:
+// node objects are plain JSON, typed loosely on purpose.
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export interface Message {
+  type: string;
+  text?: string;
+  preview_url?: boolean;
+  header?: string;
+  footer?: string;
+  media?: { link?: string; id?: string };
+  caption?: string;
+  filename?: string;
+  latitude?: number;
+  longitude?: number;
+  name?: string;
+  address?: string;
+  contacts?: Json[];
+  buttons?: { id: string; title: string }[];
+  button?: string;
+  sections?: { title?: string; rows: { id: string; title: string; description?: string }[] }[];
+  display_text?: string;
+  url?: string;
+}
+
+export interface TemplateRef {
+  name: string;
+  language: string;
+  header?: string[];
+  body?: string[];
+  buttons?: { index: number; payload: string }[];
+}
+
+export interface FlowNode {
+  id: string;
+  type: string;
+  meta?: { x?: number; y?: number; [k: string]: Json | undefined };
+  message?: Message;
+  prompt?: Message;
+  save_as?: string;
+  accept?: string;
+  valid?: string;
+  retry?: Message;
+  max_retries?: number;
+  on_invalid?: string;
+  timeout?: string;
+  on_timeout?: string;
+  on_window_closing?: { before: string; next: string };
+  cases?: { when: string; next: string; label?: string }[];
+  // branch: a node id; auto_reply: {reply, next?}
+  default?: string | { reply: Message; next?: string };
+  template?: TemplateRef;
+  on_blocked?: string;
+  queue?: string;
+  note?: string;
+  priority?: number;
+  no_agent_after?: string;
+  on_no_agent?: string;
+  rules?: { keywords?: string[]; pattern?: string; when?: string; reply: Message; next?: string }[];
+  hours?: { timezone: string; open: Record<string, string[]>; closed_reply: Message; closed_next?: string };
+  vars?: Record<string, string>;
+  next?: string;
+  on_window_closed?: string;
+}
+
+export interface FlowDoc {
+  format: string;
+  id: string;
+  name?: string;
+  language?: string;
+  start: string;
+  expire_after?: string;
+  reengage?: string;
+  vars?: Record<string, Json>;
+  triggers?: { type: string; keywords?: string[] }[];
+  interrupts?: { keywords: string[]; goto: string }[];
+  nodes: FlowNode[];
+  meta?: Record<string, Json>;
+}
+
+export interface Problem {
+  severity: 'error' | 'warning' | string;
+  pointer: string;
+  message: string;
+}
+
+export interface User {
+  email: string;
+  name: string;
+  roles: string[];
+}
+
+export interface FlowSummary {
+  id: string;
+  name: string;
+  status: 'draft' | 'published' | 'changed' | string;
+  published_version: number;
+  draft_updated_at?: string;
+  draft_updated_by?: string;
+  archived: boolean;
+}
+
+export interface FlowDetail extends FlowSummary {
+  draft: FlowDoc | null;
+}
+
+export interface SavedFlow extends FlowSummary {
+  valid: boolean;
+  problems: Problem[];
+}
+
+export interface VersionSummary {
+  flow: string;
+  version: number;
+  published_at: string;
+  published_by?: string;
+}
+
+export interface TemplateSummary {
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  header_params: number;
+  body_params: number;
+  quick_replies: number;
+}
+
+export interface ChatMessage {
+  seq: number;
+  dir: 'in' | 'out' | 'note';
+  sender?: string;
+  at?: string;
+  node?: string;
+  inbound?: Record<string, Json>;
+  message?: Message;
+  template?: { name: string; language: string; header?: string[]; body?: string[]; [k: string]: Json | undefined };
+  text?: string;
+  state?: string;
+}
+
+export interface TestChat {
+  id: string;
+  flow: string;
+  now: string;
+  status: string;
+  node: string;
+  vars: Record<string, Json>;
+  window: { open: boolean; closes_at?: string };
+  messages: ChatMessage[];
+}
+
+export interface NodeStats {
+  entered: number;
+  exits: Record<string, number>;
+  dropped: { ended?: number; expired?: number; failed?: number };
+  sends?: { sent?: number; delivered?: number; read?: number; failed?: number };
+}
+
+export interface Analytics {
+  from: string;
+  to: string;
+  nodes: Record<string, NodeStats>;
+}
