@@ -116,7 +116,11 @@ func (s *Server) inboxEvents(c *fiber.Ctx) error {
 		}
 		beat := time.NewTicker(sseHeartbeat)
 		defer beat.Stop()
-		end := time.NewTimer(sseMaxAge)
+		maxAge := s.cfg.EventStreamMaxAge
+		if maxAge <= 0 {
+			maxAge = sseMaxAge
+		}
+		end := time.NewTimer(maxAge)
 		defer end.Stop()
 		for {
 			select {

@@ -43,6 +43,9 @@ type Config struct {
 	// Inbox is the agents' inbox (api_inbox.go). Nil: no inbox routes,
 	// and agents who are not admins see no conversation.
 	Inbox *inbox.Inbox
+	// EventStreamMaxAge bounds one inbox event stream (default sseMaxAge);
+	// the client then reconnects with Last-Event-ID.
+	EventStreamMaxAge time.Duration
 	// Schedules runs scheduled notifications (api_schedules.go). Nil: the
 	// schedules API answers 503.
 	Schedules *schedule.Scheduler

@@ -306,9 +306,8 @@ func TestFanOutWaitsForTheLimit(t *testing.T) {
 	if n := w.sent.maxInWindow(); n > 3 {
 		t.Errorf("%d sends in a moving 24 h, limit 3", n)
 	}
-	total := 0
-	for _, k := range keys {
-		total += w.scheduled()[k]
+	if got := w.scheduled(); len(got) != len(keys) {
+		t.Errorf("%d contacts reached, want all %d", len(got), len(keys)) // day 3's firing may add second reminders
 	}
 	rep, err := w.s.Report(w.ctx, f.ID)
 	if err != nil {

@@ -5,6 +5,7 @@ import type { ReactElement } from 'react';
 import { FlowsList } from './pages/FlowsList';
 import { EditorPage } from './editor/EditorPage';
 import { InboxPage } from './inbox/InboxPage';
+import { SchedulesPage } from './schedules/SchedulesPage';
 
 export interface Route {
   path: string;
@@ -19,4 +20,5 @@ export const routes: Route[] = [
   { path: '/flows/:id', roles: ['analyst'], render: (p) => <EditorPage key={p.id} flowId={p.id} /> },
   { path: '/flows/:id/versions/:n', roles: ['analyst'], render: (p) => <EditorPage key={p.id + '@' + p.n} flowId={p.id} version={Number(p.n)} /> },
   { path: '/inbox', nav: 'Inbox', roles: ['agent'], render: () => <InboxPage /> },
+  { path: '/schedules', nav: 'Schedules', roles: ['analyst'], render: () => <SchedulesPage /> },
 ];

@@ -232,6 +232,10 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
   }, [edit, readOnly]);
 
   const [fitSignal, setFitSignal] = useState(0);
+  const [chatOpened, setChatOpened] = useState(false);
+  useEffect(() => {
+    if (tab === 'test') setChatOpened(true);
+  }, [tab]);
   const autoLayout = useCallback(() => {
     edit((d) => moveNodes(d, layout(d)));
     setFitSignal((n) => n + 1);
@@ -315,14 +319,29 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
       try {
         const r = await post<{ version: number }>(`/flows/${enc(flowId)}/publish?version=${n}`);
         setNotice(`Version ${n} published again as version ${r.version}.`);
-        if (readOnly) navigate(`/flows/${enc(flowId)}`);
-        else setSummary(await get<FlowDetail>(`/flows/${enc(flowId)}`));
+        if (readOnly) {
+          navigate(`/flows/${enc(flowId)}`);
+          return;
+        }
+        await saveNow();
+        const f = await get<FlowDetail>(`/flows/${enc(flowId)}`);
+        setSummary(f);
+        // A draft with nothing unpublished became the rolled-back document: show it.
+        if (f.draft && JSON.stringify(f.draft) !== JSON.stringify(saved.current)) {
+          let d = f.draft;
+          if (!hasPositions(d)) d = moveNodes(d, layout(d));
+          saved.current = d;
+          setHist(initHistory(d));
+          setSelected([]);
+          const v = await post<{ problems: Problem[] }>('/flows/validate', d);
+          setChecked({ doc: d, problems: v.problems });
+        }
       } catch (e) {
         if (e instanceof ApiError && e.status === 422) setNotice(`Version ${n} no longer validates: ${e.message}`);
         else setNotice((e as Error).message);
       }
     },
-    [flowId, readOnly],
+    [flowId, readOnly, saveNow],
   );
 
   const copyIntoDraft = useCallback(async () => {
@@ -415,7 +434,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
           doc={doc}
           readOnly={readOnly}
           problems={problems}
-          activeNode={tab === 'test' ? activeNode : undefined}
+          activeNode={activeNode}
           stats={stats}
           selected={selected}
           onSelect={onSelect}
@@ -475,7 +494,12 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
             {tab === 'problems' && <ProblemsPanel doc={checked?.doc ?? doc} problems={checked?.problems ?? []} onFocus={focusProblem} />}
             {tab === 'flow' && <FlowSettings doc={doc} readOnly={readOnly} problems={problems.flow} onChange={(d, key) => edit(() => d, key)} />}
             {tab === 'versions' && <VersionsPanel flowId={flowId} current={version} published={summary?.published_version ?? 0} onRollback={rollback} />}
-            {tab === 'test' && <TestChatPanel flowId={flowId} doc={doc} startNode={selected.length === 1 ? selected[0] : undefined} onActive={setActiveNode} />}
+            {/* Kept mounted on other tabs: leaving the tab must not end the chat. */}
+            {(tab === 'test' || chatOpened) && (
+              <div hidden={tab !== 'test'}>
+                <TestChatPanel flowId={flowId} doc={doc} startNode={selected.length === 1 ? selected[0] : undefined} onActive={setActiveNode} />
+              </div>
+            )}
           </div>
         </aside>
       </div>

@@ -44,11 +44,11 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
       <div className="fnode-sum">{nodeSummary(node) || '\u00a0'}</div>
       {stats && (
         <div className="fnode-stats" data-testid={`node-stats-${node.id}`}>
-          <span title="conversations that entered">⤷ {stats.entered}</span>
-          <span title="dropped off here (ended, expired, failed)">✕ {dropped}</span>
+          <span title="conversations that entered">in {stats.entered}</span>
+          <span title="dropped off here (ended, expired, failed)">dropped {dropped}</span>
           {stats.sends && (stats.sends.sent ?? 0) > 0 && (
             <span title="delivered / read / failed of sent">
-              ✓{pct(stats.sends.delivered, stats.sends.sent)} 👁{pct(stats.sends.read, stats.sends.sent)} ⚠{pct(stats.sends.failed, stats.sends.sent)}
+              delivered {pct(stats.sends.delivered, stats.sends.sent)} · read {pct(stats.sends.read, stats.sends.sent)} · failed {pct(stats.sends.failed, stats.sends.sent)}
             </span>
           )}
         </div>

@@ -229,7 +229,9 @@ function Optional(p: { label: string; on: boolean; onToggle: (on: boolean) => vo
 /** IdField renames a node when the new id is valid and free (on blur or Enter). */
 function IdField({ id, taken, onRename }: { id: string; taken: string[]; onRename: (to: string) => void }) {
   const [v, setV] = useState(id);
-  useEffect(() => setV(id), [id]);
+  useEffect(() => {
+    setV(id);
+  }, [id]);
   const err = v === id ? '' : !idRe.test(v) ? 'a–z, 0–9 and _, at most 64' : taken.includes(v) ? 'taken by another node' : '';
   const commit = () => {
     if (v !== id && !err) onRename(v);

@@ -17,7 +17,9 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
   const chatRef = useRef<TestChat | null>(null);
   chatRef.current = chat;
 
-  useEffect(() => onActive(chat && chat.status !== 'ended' ? chat.node : undefined), [chat, onActive]);
+  useEffect(() => {
+    onActive(chat && chat.status !== 'ended' ? chat.node : undefined);
+  }, [chat, onActive]);
 
   // Close the session when the panel goes away.
   useEffect(
@@ -97,7 +99,7 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
               at <b data-testid="chat-node">{chat.node || '—'}</b>
             </span>
             <span className="muted" data-testid="chat-now" title="simulated time">
-              🕑 {fmtTime(chat.now)}
+              clock {fmtTime(chat.now)}
             </span>
             <span className={chat.window.open ? 'ok' : 'warning'} data-testid="chat-window">
               window {chat.window.open ? `open until ${fmtTime(chat.window.closes_at)}` : 'closed'}
@@ -153,7 +155,10 @@ function Phone({ chat, busy, onReply }: { chat: TestChat; busy: boolean; onReply
   const [text, setText] = useState('');
   const [attach, setAttach] = useState(false);
   const end = useRef<HTMLDivElement>(null);
-  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [chat.messages.length]);
+  useEffect(() => {
+    // Block body: scrollIntoView returns a promise in recent browsers, and an effect must return nothing or a cleanup.
+    void end.current?.scrollIntoView({ block: 'end' });
+  }, [chat.messages.length]);
   const send = (e: FormEvent) => {
     e.preventDefault();
     if (!text) return;
@@ -172,7 +177,7 @@ function Phone({ chat, busy, onReply }: { chat: TestChat; busy: boolean; onReply
       {attach && (
         <div className="attach" data-testid="chat-attach">
           <button className="small" onClick={() => onReply({ location: { latitude: 53.3498, longitude: -6.2603, name: 'Dublin' } })} data-testid="send-location">
-            📍 Location
+            Location
           </button>
           {(['image', 'audio', 'video', 'document'] as const).map((k) => (
             <button key={k} className="small" onClick={() => onReply({ media: { kind: k, caption: text || undefined } as unknown as Json })} data-testid={`send-${k}`}>
@@ -183,7 +188,7 @@ function Phone({ chat, busy, onReply }: { chat: TestChat; busy: boolean; onReply
       )}
       <form className="composer" onSubmit={send}>
         <button type="button" className="small" onClick={() => setAttach(!attach)} title="Location or media" data-testid="chat-attach-toggle">
-          📎
+          +
         </button>
         <input value={text} onChange={(e) => setText(e.target.value)} placeholder="Type as the customer…" data-testid="chat-input" disabled={busy} />
         <button className="primary small" disabled={busy || !text} data-testid="chat-send">
@@ -214,7 +219,7 @@ function Bubble({ m, live, busy, onReply }: { m: ChatMessage; live: boolean; bus
 }
 
 function stateMark(s: string): string {
-  return { queued: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓ read', failed: '⚠ failed', unknown: '?' }[s] ?? s;
+  return { queued: 'queued', sent: '✓', delivered: '✓✓', read: '✓✓ read', failed: 'failed', unknown: '?' }[s] ?? s;
 }
 
 /** Inbound renders what the customer sent (a flows.Reply), whatever its shape. */
@@ -226,7 +231,7 @@ function Inbound({ v, text }: { v?: Record<string, Json>; text?: string }) {
     const l = o.location as Record<string, unknown>;
     return (
       <span>
-        📍 {str(l.name)} {String(l.latitude)},{String(l.longitude)}
+        Location: {str(l.name)} {String(l.latitude)},{String(l.longitude)}
       </span>
     );
   }
@@ -234,11 +239,11 @@ function Inbound({ v, text }: { v?: Record<string, Json>; text?: string }) {
     const m = o.media as Record<string, unknown>;
     return (
       <span>
-        📎 {str(o.type) || 'media'} {str(m.caption) && <span className="text">{str(m.caption)}</span>}
+        [{str(o.type) || 'media'}] {str(m.caption) && <span className="text">{str(m.caption)}</span>}
       </span>
     );
   }
-  if (o.button_id || o.list_id) return <span className="text">⮑ {str(o.title) || str(o.button_id) || str(o.list_id)}</span>;
+  if (o.button_id || o.list_id) return <span className="text">{str(o.title) || str(o.button_id) || str(o.list_id)}</span>;
   if (typeof o.text === 'string') return <span className="text">{o.text}</span>;
   return <span className="mono">{JSON.stringify(v)}</span>;
 }
@@ -273,7 +278,7 @@ function OutMessage({ msg, live, busy, onReply }: { msg: Message; live: boolean;
           {footer}
           <div className="m-buttons">
             <button disabled={!live || busy} onClick={() => setOpen(!open)} data-testid="chat-list-open">
-              ☰ {msg.button}
+              ≡ {msg.button}
             </button>
           </div>
           {open && live && (
@@ -301,7 +306,7 @@ function OutMessage({ msg, live, busy, onReply }: { msg: Message; live: boolean;
           {footer}
           <div className="m-buttons">
             <a href={safeURL(msg.url)} target="_blank" rel="noreferrer noopener">
-              ↗ {msg.display_text}
+              {msg.display_text} →
             </a>
           </div>
         </>
@@ -309,11 +314,11 @@ function OutMessage({ msg, live, busy, onReply }: { msg: Message; live: boolean;
     case 'location':
       return (
         <span>
-          📍 {msg.name} {msg.address} ({msg.latitude}, {msg.longitude})
+          Location: {msg.name} {msg.address} ({msg.latitude}, {msg.longitude})
         </span>
       );
     case 'contacts':
-      return <span>👤 contact card</span>;
+      return <span>[contact card]</span>;
   }
   return (
     <span>

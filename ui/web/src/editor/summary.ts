@@ -34,7 +34,7 @@ export function messageSummary(m: Message | undefined): string {
     case 'cta_url':
       return cut(m.text ?? '');
     case 'location':
-      return `📍 ${m.name ?? ''} ${m.latitude ?? ''},${m.longitude ?? ''}`;
+      return `location: ${m.name ?? ''} ${m.latitude ?? ''},${m.longitude ?? ''}`;
     case 'contacts':
       return 'contact card';
   }
