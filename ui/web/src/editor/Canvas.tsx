@@ -29,7 +29,8 @@ export interface CanvasProps {
   onSelect: (ids: string[]) => void;
   onMove: (pos: Map<string, { x: number; y: number }>) => void;
   onConnect: (source: string, handle: string, target: string | undefined) => void;
-  onDeleteNodes: (ids: string[]) => void;
+  /** onDelete removes nodes and disconnects exits, as one undo step. */
+  onDelete: (nodes: string[], exits: { source: string; handle: string }[]) => void;
   onDropType: (type: string, x: number, y: number) => void;
   /** fitSignal: each new value fits the view once the nodes moved (after an auto-layout). */
   fitSignal: number;
@@ -174,10 +175,10 @@ export function Canvas(p: CanvasProps) {
   const onDelete = useCallback(
     ({ nodes: ns, edges: es }: { nodes: CanvasNode[]; edges: RFEdge[] }) => {
       if (p.readOnly) return;
-      const ids = ns.map((n) => n.id);
-      const gone = new Set(ids);
-      for (const e of es) if (!gone.has(e.source)) p.onConnect(e.source, e.sourceHandle!, undefined);
-      if (ids.length) p.onDeleteNodes(ids);
+      p.onDelete(
+        ns.map((n) => n.id),
+        es.map((e) => ({ source: e.source, handle: e.sourceHandle! })),
+      );
       setSelectedEdges(new Set());
     },
     [p],

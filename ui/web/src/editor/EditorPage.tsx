@@ -354,10 +354,13 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
   const onSelect = useCallback((ids: string[]) => setSelected((prev) => (prev.length === ids.length && prev.every((x, i) => x === ids[i]) ? prev : ids)), []);
   const onMove = useCallback((pos: Map<string, { x: number; y: number }>) => edit((d) => moveNodes(d, pos)), [edit]);
   const onConnect = useCallback((s: string, h: string, t: string | undefined) => edit((d) => connect(d, s, h, t)), [edit]);
-  const onDeleteNodes = useCallback((ids: string[]) => {
-    edit((d) => deleteNodes(d, ids));
-    setSelected([]);
-  }, [edit]);
+  const onDelete = useCallback(
+    (ids: string[], exits: { source: string; handle: string }[]) => {
+      edit((d) => deleteNodes(exits.reduce((x, e) => connect(x, e.source, e.handle, undefined), d), ids));
+      setSelected([]);
+    },
+    [edit],
+  );
   const onDropType = useCallback((type: string, x: number, y: number) => addType(type, x, y), [addType]);
 
   if (loadError) return <div className="error page-error" data-testid="editor-error">{loadError}</div>;
@@ -440,7 +443,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
           onSelect={onSelect}
           onMove={onMove}
           onConnect={onConnect}
-          onDeleteNodes={onDeleteNodes}
+          onDelete={onDelete}
           onDropType={onDropType}
           fitSignal={fitSignal}
         />
@@ -476,7 +479,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
                     setSelected([to]);
                   }}
                   onSetStart={() => edit((d) => ({ ...d, start: node.id }))}
-                  onDelete={() => onDeleteNodes([node.id])}
+                  onDelete={() => onDelete([node.id], [])}
                 />
               ) : (
                 <div className="empty">
