@@ -46,7 +46,7 @@ export function FlowSettings({ doc, readOnly, problems, onChange }: { doc: FlowD
             </button>
           </div>
         ))}
-        <button type="button" className="small" onClick={() => set({ triggers: [...triggers, { type: 'keyword', keywords: [''] }] }, 'triggers')}>
+        <button type="button" className="small" onClick={() => set({ triggers: [...triggers, { type: 'keyword', keywords: [''] }] }, 'triggers')} data-testid="add-trigger">
           + Trigger
         </button>
       </div>
@@ -69,7 +69,7 @@ export function FlowSettings({ doc, readOnly, problems, onChange }: { doc: FlowD
             </button>
           </div>
         ))}
-        <button type="button" className="small" onClick={() => set({ interrupts: [...interrupts, { keywords: ['agent'], goto: ids[0] ?? '' }] }, 'interrupts')}>
+        <button type="button" className="small" onClick={() => set({ interrupts: [...interrupts, { keywords: ['agent'], goto: ids[0] ?? '' }] }, 'interrupts')} data-testid="add-interrupt">
           + Interrupt
         </button>
       </div>

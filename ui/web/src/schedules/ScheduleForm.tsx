@@ -48,6 +48,8 @@ export function ScheduleForm(p: { schedule: Schedule | null; onSaved: (s: Schedu
       p.onSaved(saved);
     } catch (err) {
       setSaveErr(fieldError(err));
+      // Show the field at fault (or the form's error), wherever it is.
+      requestAnimationFrame(() => document.querySelector('.sched-form [role="alert"]')?.scrollIntoView({ block: 'center' }));
     } finally {
       setBusy(false);
     }
@@ -220,7 +222,7 @@ export function ScheduleForm(p: { schedule: Schedule | null; onSaved: (s: Schedu
       </fieldset>
 
       {general && (
-        <p className="error" data-testid="form-error">
+        <p className="error" data-testid="form-error" role="alert">
           {general}
         </p>
       )}
