@@ -31,6 +31,7 @@ func (s *Server) scheduleRoutes(api fiber.Router) {
 	g.Get("", s.listSchedules)
 	g.Post("", s.createSchedule)
 	g.Post("/preview", s.previewSchedule)
+	g.Post("/audience", s.countAudience)
 	g.Get("/:id", s.getSchedule)
 	g.Put("/:id", s.putSchedule)
 	g.Delete("/:id", s.deleteSchedule)
@@ -127,6 +128,23 @@ func (s *Server) previewSchedule(c *fiber.Ctx) error {
 		return scheduleErr(c, err, "schedule")
 	}
 	return c.JSON(fiber.Map{"next_fires": times})
+}
+
+// countAudience answers POST /schedules/audience {audience}: how many
+// contacts the expression selects now, or why it does not compile (400,
+// as saving would say).
+func (s *Server) countAudience(c *fiber.Ctx) error {
+	var req struct {
+		Audience string `json:"audience"`
+	}
+	if err := json.Unmarshal(c.Body(), &req); err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "the body is not {audience}: "+err.Error())
+	}
+	n, err := s.cfg.Schedules.CountAudience(c.UserContext(), req.Audience)
+	if err != nil {
+		return scheduleErr(c, err, "audience")
+	}
+	return c.JSON(n)
 }
 
 func (s *Server) getSchedule(c *fiber.Ctx) error {

@@ -140,6 +140,7 @@ var permissions = []permission{
 	{method: "GET", path: "/schedules", allow: editors},
 	{method: "POST", path: "/schedules", allow: editors},
 	{method: "POST", path: "/schedules/preview", body: `{"cron":"@daily"}`, allow: editors},
+	{method: "POST", path: "/schedules/audience", body: `{"audience":"opted_in"}`, allow: editors},
 	{method: "GET", path: "/schedules/:id", url: "/schedules/s0", allow: editors},
 	{method: "PUT", path: "/schedules/:id", url: "/schedules/s0", allow: editors},
 	{method: "DELETE", path: "/schedules/:id", url: "/schedules/s0", allow: editors},

@@ -6,6 +6,7 @@ import {
   ReactFlow,
   applyNodeChanges,
   useReactFlow,
+  useStore,
   type Connection,
   type Edge as RFEdge,
   type EdgeChange,
@@ -18,6 +19,9 @@ import { FlowNodeView, type CanvasNode } from './FlowNodeView';
 import type { ProblemIndex } from './pointer';
 
 const nodeTypes = { flow: FlowNodeView };
+
+/** FarZoom is the zoom below which nodes are drawn without their text. */
+export const FarZoom = 0.45;
 
 export interface CanvasProps {
   doc: FlowDoc;
@@ -43,6 +47,9 @@ function fallbackPosition(i: number) {
 
 export function Canvas(p: CanvasProps) {
   const rf = useReactFlow();
+  // Zoomed far out, text is too small to read: not painting it keeps a
+  // large flow smooth to pan.
+  const far = useStore((s) => s.transform[2] < FarZoom);
   const [nodes, setNodes] = useState<CanvasNode[]>([]);
   const [selectedEdges, setSelectedEdges] = useState<Set<string>>(new Set());
   const reconnected = useRef(true);
@@ -202,7 +209,7 @@ export function Canvas(p: CanvasProps) {
   );
 
   return (
-    <div className="canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+    <div className={`canvas ${far ? 'far' : ''}`} data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
       <ReactFlow<CanvasNode, RFEdge>
         nodes={nodes}
         edges={edges}

@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { get } from '../api';
 import type { FlowSummary, TemplateSummary } from '../types';
-import { createSchedule, previewFires, updateSchedule, type Schedule } from './api';
+import { countAudience, createSchedule, previewFires, updateSchedule, type AudienceCount, type Schedule } from './api';
 import { cronPresets, describeCron, errorFor, fieldError, formOf, formatZoned, inputOf, relative, resize, zoneNames, browserZone, type FieldError, type Form } from './model';
 
 const zoneListId = 'schedule-zones';
@@ -18,6 +18,7 @@ export function ScheduleForm(p: { schedule: Schedule | null; onSaved: (s: Schedu
   const [templates, setTemplates] = useState<TemplateSummary[] | null>(null);
   const zones = useMemo(zoneNames, []);
   const preview = usePreview(f.cron, f.timezone);
+  const audience = useAudience(f.audience);
 
   useEffect(() => {
     let live = true;
@@ -206,7 +207,7 @@ export function ScheduleForm(p: { schedule: Schedule | null; onSaved: (s: Schedu
         <legend>To whom</legend>
         <Field
           label="Audience"
-          error={errorFor(saveErr, 'audience')}
+          error={errorFor(saveErr, 'audience') || errorFor(audience.err, 'audience')}
           testid="audience-error"
           hint={
             <>
@@ -218,6 +219,14 @@ export function ScheduleForm(p: { schedule: Schedule | null; onSaved: (s: Schedu
         >
           <textarea className="mono expr" rows={2} value={f.audience} onChange={(e) => set('audience', e.target.value)} data-testid="sched-audience" spellCheck={false} />
         </Field>
+        {audience.count && (
+          <p className="hint" data-testid="audience-count">
+            Selects <strong>{audience.count.matching}</strong> of {audience.count.total} contacts now
+            {audience.count.matching > 0 &&
+              `; of them ${audience.count.no_consent} not opted in, ${audience.count.opted_out} opted out and ${audience.count.unreachable} unreachable would be skipped`}
+            .
+          </p>
+        )}
         <p className="hint">A contact already in a running conversation is skipped and recorded as busy.</p>
       </fieldset>
 
@@ -255,6 +264,22 @@ function Field(p: { label: string; error?: string; hint?: ReactNode; testid?: st
       )}
     </div>
   );
+}
+
+/** useAudience asks the server how many contacts the expression selects, 400 ms after the last change. */
+function useAudience(expr: string) {
+  const [state, setState] = useState<{ count: AudienceCount | null; err: FieldError | null }>({ count: null, err: null });
+  const seq = useRef(0);
+  useEffect(() => {
+    const n = ++seq.current;
+    const timer = setTimeout(() => {
+      countAudience(expr.trim())
+        .then((count) => n === seq.current && setState({ count, err: null }))
+        .catch((e) => n === seq.current && setState({ count: null, err: fieldError(e) }));
+    }, 400);
+    return () => clearTimeout(timer);
+  }, [expr]);
+  return state;
 }
 
 /** usePreview asks the server for the next fire times, 300 ms after the last change. */

@@ -109,6 +109,9 @@ export const setPaused = (id: string, paused: boolean) => post<Schedule>(`${base
 export const runNow = (id: string) => post<Firing>(`${base}/${enc(id)}/run`);
 export const previewFires = (cron: string, timezone: string) =>
   post<{ next_fires: string[] }>(`${base}/preview`, { cron, timezone }).then((r) => r.next_fires ?? []);
+/** How many contacts an audience expression selects now (and how many of them consent rules would skip). */
+export type AudienceCount = { matching: number; total: number; no_consent: number; opted_out: number; unreachable: number };
+export const countAudience = (audience: string) => post<AudienceCount>(`${base}/audience`, { audience });
 export const listFirings = (id: string, limit = 50) =>
   get<{ firings: Firing[] }>(`${base}/${enc(id)}/firings?limit=${limit}`).then((r) => r.firings ?? []);
 export const getReport = (id: string, firing: string) => get<Report>(`${base}/${enc(id)}/firings/${enc(firing)}`);
