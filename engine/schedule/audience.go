@@ -14,10 +14,10 @@ const audiencePage = 500
 // out of all contacts, and how many of those a fan-out would skip for
 // consent (not opted in, or opted out) or reachability.
 type AudienceCount struct {
-	Matching   int `json:"matching"`
-	Total      int `json:"total"`
-	NoConsent  int `json:"no_consent"`
-	OptedOut   int `json:"opted_out"`
+	Matching    int `json:"matching"`
+	Total       int `json:"total"`
+	NoConsent   int `json:"no_consent"`
+	OptedOut    int `json:"opted_out"`
 	Unreachable int `json:"unreachable"`
 }
 
