@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -46,6 +47,9 @@ func (s *Server) getConsent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := s.mayReadContact(c, engine.ContactKey(key)); err != nil || !ok {
+		return cmp.Or(err, errContactNotFound)
+	}
 	contact, err := s.cfg.Engine.Contact(c.UserContext(), engine.ContactKey(key))
 	if err != nil {
 		return apiErr(err, "contact")
@@ -74,6 +78,9 @@ func (s *Server) postConsent(c *fiber.Ctx) error {
 	}
 	if phone, id, ok := strings.Cut(key, ":"); !ok || phone == "" || id == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "a contact key is <phone_number_id>:<wa_id or user_id>")
+	}
+	if ok, err := s.mayReadContact(c, engine.ContactKey(key)); err != nil || !ok {
+		return cmp.Or(err, errContactNotFound)
 	}
 	var req consentRequest
 	if err := json.Unmarshal(c.Body(), &req); err != nil {

@@ -170,6 +170,24 @@ func (s *Server) getConversation(c *fiber.Ctx) error {
 // getContact is a contact with its window, its policy state (consent
 // history, reachability, blocks: api_contacts.go) and its conversations,
 // newest first.
+// errContactNotFound is what an agent gets for a contact none of whose
+// conversations they may read: the same as for no contact at all.
+var errContactNotFound error = fiber.NewError(fiber.StatusNotFound, "contact not found")
+
+// mayReadContact reports whether the caller may read or act on a
+// contact: an admin any; an agent one with a conversation they may read
+// (an agent reads a contact through a conversation of theirs).
+func (s *Server) mayReadContact(c *fiber.Ctx, key engine.ContactKey) (bool, error) {
+	if viewer(c).Admin {
+		return true, nil
+	}
+	convs, err := s.cfg.Engine.Store().Conversations(c.UserContext(), key)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(convs, func(conv *engine.Conversation) bool { return s.mayRead(c, conv) }), nil
+}
+
 func (s *Server) getContact(c *fiber.Ctx) error {
 	key, err := param(c, "key")
 	if err != nil {
@@ -191,8 +209,7 @@ func (s *Server) getContact(c *fiber.Ctx) error {
 		}
 	}
 	if len(items) == 0 && !viewer(c).Admin {
-		// An agent reads a contact through a conversation of theirs.
-		return fiber.NewError(fiber.StatusNotFound, "contact not found")
+		return errContactNotFound
 	}
 	return c.JSON(fiber.Map{"contact": contact, "window": s.windowOf(contact), "policy": s.policyOf(contact), "conversations": items})
 }
