@@ -58,6 +58,7 @@ func (s *Server) inboxRoutes(api fiber.Router) {
 	g.Put("/conversations/:id/tags", desk, s.inboxTags)
 	g.Post("/conversations/:id/resolve", desk, s.inboxResolve)
 	g.Post("/conversations/:id/read", desk, s.inboxRead)
+	g.Get("/conversations/:id/media/:seq", desk, s.inboxMedia)
 
 	g.Get("/canned", desk, s.inboxCanned)
 	g.Post("/canned", admin, s.inboxPutCanned)

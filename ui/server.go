@@ -43,6 +43,9 @@ type Config struct {
 	// Inbox is the agents' inbox (api_inbox.go). Nil: no inbox routes,
 	// and agents who are not admins see no conversation.
 	Inbox *inbox.Inbox
+	// Media fetches the media customers send, for the inbox (nil: the
+	// inbox shows their type and caption only).
+	Media MediaSource
 	// EventStreamMaxAge bounds one inbox event stream (default sseMaxAge);
 	// the client then reconnects with Last-Event-ID.
 	EventStreamMaxAge time.Duration

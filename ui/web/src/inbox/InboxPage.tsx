@@ -254,7 +254,7 @@ function ConversationPane(props: {
       <div className="inbox-body">
         <div className="inbox-transcript" data-testid="inbox-transcript">
           {conv.transcript.map((m) => (
-            <Bubble key={m.seq} m={m} />
+            <Bubble key={m.seq} m={m} mediaURL={'/api/v1' + base + '/media/' + m.seq} />
           ))}
           <div ref={end} />
         </div>
@@ -433,7 +433,7 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
 
 const ticks: Record<string, string> = { queued: '…', sending: '…', accepted: '✓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '✗', unknown: '?' };
 
-function Bubble({ m }: { m: Entry }) {
+function Bubble({ m, mediaURL }: { m: Entry; mediaURL: string }) {
   const who = m.sender === 'customer' ? 'customer' : m.sender.startsWith('agent:') ? m.sender.slice(6) : m.sender;
   const loc = m.inbound?.location;
   return (
@@ -449,17 +449,56 @@ function Bubble({ m }: { m: Entry }) {
           📍 {loc.name ?? `${loc.latitude}, ${loc.longitude}`}
         </a>
       )}
-      {m.inbound?.media && (
-        <div className="small muted" data-testid="msg-media">
-          {m.inbound.type} {m.inbound.media.mime_type ?? ''} {m.inbound.media.caption ?? ''}
-        </div>
-      )}
+      {m.inbound?.media && <Media type={m.inbound.type} media={m.inbound.media} url={mediaURL} />}
       {m.direction === 'out' && m.state && (
         <div className={'small ' + (m.state === 'failed' ? 'st-failed' : m.state === 'read' ? 'read' : 'muted')} data-testid="msg-state" title={m.state}>
           {ticks[m.state] ?? m.state} {m.state}
           {m.state === 'failed' && m.error && <> — {m.error_code ? m.error_code + ': ' : ''}{m.error}</>}
         </div>
       )}
+    </div>
+  );
+}
+
+/**
+ * Media shows what a customer sent: pictures and stickers inline, audio and
+ * video with players, anything else as a download. The server fetches it from
+ * WhatsApp on demand and serves documents as attachments only.
+ */
+function Media({ type, media, url }: { type: string; media: NonNullable<NonNullable<Entry['inbound']>['media']>; url: string }) {
+  const [failed, setFailed] = useState(false);
+  const caption = media.caption && <div className="small" data-testid="msg-caption">{media.caption}</div>;
+  if (!media.id || failed) {
+    return (
+      <div className="small muted" data-testid="msg-media">
+        {type} {media.mime_type ?? ''} {failed && '(could not be fetched from WhatsApp)'}
+        {caption}
+      </div>
+    );
+  }
+  let body;
+  switch (type) {
+    case 'image':
+    case 'sticker':
+      body = <img className="msg-image" src={url} alt={media.caption || type} loading="lazy" onError={() => setFailed(true)} />;
+      break;
+    case 'audio':
+      body = <audio controls preload="none" src={url} onError={() => setFailed(true)} />;
+      break;
+    case 'video':
+      body = <video className="msg-image" controls preload="none" src={url} onError={() => setFailed(true)} />;
+      break;
+    default:
+      body = (
+        <a href={url} download>
+          📎 {media.caption || type} {media.mime_type ? `(${media.mime_type})` : ''}
+        </a>
+      );
+  }
+  return (
+    <div data-testid="msg-media" data-type={type}>
+      {body}
+      {type !== 'document' && caption}
     </div>
   );
 }
