@@ -17,6 +17,7 @@ import type { FlowDoc, NodeStats } from '../types';
 import { edgesOf, exitsOf } from './graph';
 import { FlowNodeView, type CanvasNode } from './FlowNodeView';
 import type { ProblemIndex } from './pointer';
+import { NodeWidth } from './layout';
 
 const nodeTypes = { flow: FlowNodeView };
 
@@ -191,6 +192,14 @@ export function Canvas(p: CanvasProps) {
     [p],
   );
 
+  // A double click on a node brings it to the middle at 100 % (or closer).
+  const onNodeDoubleClick = useCallback(
+    (_: unknown, n: CanvasNode) => {
+      void rf.setCenter(n.position.x + NodeWidth / 2, n.position.y + (n.measured?.height ?? 120) / 2, { zoom: Math.max(1, rf.getZoom()), duration: 200 });
+    },
+    [rf],
+  );
+
   const onDragOver = useCallback((e: DragEvent) => {
     if (e.dataTransfer.types.includes('application/x-parley-node')) {
       e.preventDefault();
@@ -221,6 +230,7 @@ export function Canvas(p: CanvasProps) {
         onReconnectStart={onReconnectStart}
         onReconnectEnd={onReconnectEnd}
         onDelete={onDelete}
+        onNodeDoubleClick={onNodeDoubleClick}
         nodesConnectable={!p.readOnly}
         nodesDraggable={!p.readOnly}
         edgesReconnectable={!p.readOnly}

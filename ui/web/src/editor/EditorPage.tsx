@@ -489,7 +489,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
                       <li>Drag a node type from the palette, or click it to add it at the centre.</li>
                       <li>Drag from an exit's handle to a node to connect; drag an edge's end to move or drop it.</li>
                       <li>Delete / Backspace deletes; Ctrl+C, Ctrl+V, Ctrl+D copy, paste, duplicate.</li>
-                      <li>Ctrl+Z / Ctrl+Shift+Z undo and redo; Ctrl+S saves now; Ctrl+Shift+L lays out; Shift+1 fits.</li>
+                      <li>Ctrl+Z / Ctrl+Shift+Z undo and redo; Ctrl+S saves now; Ctrl+Shift+L lays out; Shift+1 fits; a double click on a node zooms to it.</li>
                     </ul>
                   )}
                 </div>
