@@ -2,6 +2,7 @@ package engine
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/parleyhq/parley/flows"
 )
@@ -56,3 +57,66 @@ func RenderReply(r *flows.Reply) string {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// Display is a message as a person reads it in the inbox: what the
+// customer wrote or tapped, the text the bot or an agent sent, a
+// template's name and parameters, a note's text — without the type
+// prefixes and option ids that Render keeps for scripts.
+func Display(m *Message) string {
+	switch {
+	case m.Template != nil:
+		s := "Template " + m.Template.Name + " (" + m.Template.Language + ")"
+		if params := append(append([]string(nil), m.Template.Header...), m.Template.Body...); len(params) > 0 {
+			s += ": " + strings.Join(params, " · ")
+		}
+		return s
+	case m.Message != nil:
+		return displayMessage(m.Message)
+	case m.Inbound != nil:
+		return displayReply(m.Inbound)
+	}
+	return m.Text
+}
+
+func displayMessage(msg *flows.Message) string {
+	switch msg.Type {
+	case flows.MsgText:
+		return msg.Text
+	case flows.MsgButtons:
+		titles := make([]string, len(msg.Buttons))
+		for i, o := range msg.Buttons {
+			titles[i] = "[" + o.Title + "]"
+		}
+		return strings.TrimSpace(msg.Text + " " + strings.Join(titles, " "))
+	case flows.MsgList:
+		var titles []string
+		for _, s := range msg.Sections {
+			for _, r := range s.Rows {
+				titles = append(titles, "["+r.Title+"]")
+			}
+		}
+		return strings.TrimSpace(msg.Text + " " + strings.Join(titles, " "))
+	case flows.MsgCTAURL:
+		return msg.Text + " [" + msg.DisplayText + "]"
+	case flows.MsgLocation:
+		return strings.TrimSpace("📍 " + msg.Name)
+	}
+	if msg.Caption != "" {
+		return msg.Caption
+	}
+	return msg.Type
+}
+
+func displayReply(r *flows.Reply) string {
+	switch {
+	case r.ButtonID != "" || r.ListID != "":
+		return r.Title
+	case r.Location != nil:
+		return strings.TrimSpace("📍 " + r.Location.Name)
+	case r.Media != nil && r.Media.Caption != "":
+		return r.Media.Caption
+	case r.Text != "":
+		return r.Text
+	}
+	return r.Type
+}

@@ -57,12 +57,15 @@ func itemOf(c *engine.Conversation) conversationItem {
 // outbound messages the delivery state (queued, sending, accepted, sent,
 // delivered, read, failed with Meta's code and error, or unknown).
 type transcriptEntry struct {
-	Seq       uint64              `json:"seq"`
-	Direction engine.Direction    `json:"direction"`
-	Sender    string              `json:"sender"`
-	At        time.Time           `json:"at"`
-	Node      string              `json:"node,omitempty"`
-	Text      string              `json:"text"`
+	Seq       uint64           `json:"seq"`
+	Direction engine.Direction `json:"direction"`
+	Sender    string           `json:"sender"`
+	At        time.Time        `json:"at"`
+	Node      string           `json:"node,omitempty"`
+	Text      string           `json:"text"`
+	// Display is the text as a person reads it (engine.Display); Text is
+	// the scripts' rendering, with type prefixes and option ids.
+	Display   string              `json:"display"`
 	Inbound   *flows.Reply        `json:"inbound,omitempty"`
 	Message   *flows.Message      `json:"message,omitempty"`
 	Template  *flows.TemplateSend `json:"template,omitempty"`
@@ -75,7 +78,7 @@ type transcriptEntry struct {
 func entryOf(m *engine.Message) transcriptEntry {
 	return transcriptEntry{
 		Seq: m.Seq, Direction: m.Direction, Sender: m.Sender, At: m.At, Node: m.Node,
-		Text: engine.Render(m), Inbound: m.Inbound, Message: m.Message, Template: m.Template,
+		Text: engine.Render(m), Display: engine.Display(m), Inbound: m.Inbound, Message: m.Message, Template: m.Template,
 		State: m.State, WAMID: m.WAMID, ErrorCode: m.ErrorCode, Error: m.Error,
 	}
 }

@@ -85,7 +85,7 @@ func (ib *Inbox) observe(c engine.Committed) {
 					e.unread = 0
 				}
 				if m.Direction != engine.Note {
-					e.preview = cut(engine.Render(m), previewRunes)
+					e.preview = cut(engine.Display(m), previewRunes)
 				}
 				ev.Queue, ev.Assignee, ev.Unread = e.queue, e.assignee, e.unread
 			}

@@ -441,9 +441,11 @@ function Bubble({ m, mediaURL }: { m: Entry; mediaURL: string }) {
       <div className="small muted">
         {who} · {new Date(m.at).toLocaleTimeString()}
       </div>
-      <div className="msg-text" data-testid="msg-text">
-        {m.text}
-      </div>
+      {!loc && !m.inbound?.media && (
+        <div className="msg-text" data-testid="msg-text">
+          {m.display ?? m.text}
+        </div>
+      )}
       {loc && (
         <a href={`https://www.openstreetmap.org/?mlat=${loc.latitude}&mlon=${loc.longitude}`} target="_blank" rel="noreferrer noopener">
           📍 {loc.name ?? `${loc.latitude}, ${loc.longitude}`}

@@ -39,7 +39,10 @@ export interface Entry {
   sender: string;
   at: string;
   node?: string;
+  /** The scripts' rendering ("text: hi", "button: [yes:Yes]"). */
   text: string;
+  /** The message as a person reads it ("hi", "Yes"). */
+  display?: string;
   inbound?: {
     type: string;
     text?: string;
