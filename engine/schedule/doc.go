@@ -109,4 +109,9 @@
 //	schedules_active   fire time (20 digits) "." firing id → firing id:
 //	                   the firings not finished
 //	schedules_sends    firing id 0x00 contact key → Send (JSON)
+//
+// A finished firing keeps its Send records for Options.Retention (default
+// DefaultRetention, 30 days); then Prune, run by Tick once an hour,
+// freezes the firing's delivery into it and deletes them, so that the
+// report reads the same and the file does not grow with every firing.
 package schedule

@@ -149,6 +149,9 @@ type Firing struct {
 	// Cursor is the last contact considered.
 	Cursor engine.ContactKey `json:"cursor,omitempty"`
 	Counts Counts            `json:"counts"`
+	// Delivery is frozen when the firing's per-contact records are pruned
+	// after the retention period (retention.go); nil until then.
+	Delivery *Delivery `json:"delivery,omitempty"`
 }
 
 // Skip reasons.

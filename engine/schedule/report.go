@@ -36,14 +36,28 @@ type Report struct {
 	Delivery Delivery `json:"delivery"`
 }
 
-// Report reads a firing and the current state of each of its sends.
+// Report reads a firing and the current state of each of its sends; for a
+// firing past the retention period, the delivery frozen when its
+// per-contact records were pruned (retention.go).
 func (s *Scheduler) Report(ctx context.Context, firingID string) (*Report, error) {
 	f, err := s.Firing(ctx, firingID)
 	if err != nil {
 		return nil, err
 	}
+	if f.Delivery != nil {
+		return &Report{Firing: f, Delivery: *f.Delivery}, nil
+	}
+	d, err := s.delivery(ctx, firingID)
+	if err != nil {
+		return nil, err
+	}
+	return &Report{Firing: f, Delivery: d}, nil
+}
+
+// delivery reads the state now of each message a firing sent.
+func (s *Scheduler) delivery(ctx context.Context, firingID string) (Delivery, error) {
 	var sends []Send
-	err = s.files.View(ctx, func(tx *bolt.Tx) error {
+	err := s.files.View(ctx, func(tx *bolt.Tx) error {
 		sends = sends[:0]
 		b, _ := openBuckets(tx)
 		return sendsOf(b, firingID, func(sd *Send) error {
@@ -54,7 +68,7 @@ func (s *Scheduler) Report(ctx context.Context, firingID string) (*Report, error
 		})
 	})
 	if err != nil {
-		return nil, err
+		return Delivery{}, err
 	}
 	d := Delivery{Failed: map[string]int{}}
 	for _, sd := range sends {
@@ -68,7 +82,7 @@ func (s *Scheduler) Report(ctx context.Context, firingID string) (*Report, error
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading send %s/%d: %w", sd.Conversation, sd.Seq, err)
+			return Delivery{}, fmt.Errorf("reading send %s/%d: %w", sd.Conversation, sd.Seq, err)
 		}
 		switch m.State {
 		case engine.Queued, engine.Sending:
@@ -90,7 +104,7 @@ func (s *Scheduler) Report(ctx context.Context, firingID string) (*Report, error
 			d.Unknown++
 		}
 	}
-	return &Report{Firing: f, Delivery: d}, nil
+	return d, nil
 }
 
 // Sends lists what a firing did for each contact, in contact order, up to

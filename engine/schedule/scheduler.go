@@ -50,7 +50,10 @@ type Options struct {
 	Grace   time.Duration
 	Batch   int
 	Workers int
-	Logger  *slog.Logger
+	// Retention is how long a finished firing keeps its per-contact
+	// records (retention.go); default DefaultRetention, negative: forever.
+	Retention time.Duration
+	Logger    *slog.Logger
 }
 
 // Scheduler claims schedules' firings on the engine's clock and fans them
@@ -70,6 +73,7 @@ type Scheduler struct {
 	pending       map[msgRef]bool
 	pendingLoaded bool
 	checked       map[string]time.Time // waiting firing → last limit check
+	lastPrune     time.Time            // when Tick last looked for firings to prune
 
 	cacheMu sync.Mutex
 	cache   map[string]*compiled // schedule id + updated_at → compiled
@@ -93,6 +97,9 @@ func New(o Options) (*Scheduler, error) {
 	}
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
+	}
+	if o.Retention == 0 {
+		o.Retention = DefaultRetention
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -513,6 +520,12 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 		}
 		if err := s.advance(ctx, f); err != nil {
 			errs = append(errs, fmt.Errorf("firing %s: %w", f.ID, err))
+		}
+	}
+	if now.Sub(s.lastPrune) >= pruneEvery {
+		s.lastPrune = now
+		if _, err := s.Prune(ctx); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -102,7 +102,11 @@ export function FiringReport(p: { schedule: string; firing: string; onClose: () 
           </table>
         </div>
       </div>
-      {sends === null ? (
+      {f.delivery ? (
+        <p className="hint" data-testid="sends-pruned">
+          Each contact’s outcome was kept for 30 days after the run; the figures above are as they stood then.
+        </p>
+      ) : sends === null ? (
         <button className="small" onClick={() => void loadSends('')} data-testid="show-sends">
           Show each contact’s outcome
         </button>

@@ -70,6 +70,8 @@ export interface Firing {
   timezone: string;
   cursor?: string;
   counts: Counts;
+  /** Frozen when the per-contact records were pruned after the retention period. */
+  delivery?: Delivery;
 }
 
 export interface Delivery {
