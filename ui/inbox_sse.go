@@ -8,7 +8,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
 )
 
@@ -37,38 +36,31 @@ const (
 )
 
 // sseEvent is an event as it goes on the wire: the inbox event with its
-// message as a transcript entry.
+// message as a transcript entry (the outer Message hides the embedded
+// one in JSON).
 type sseEvent struct {
-	ID           string            `json:"id,omitempty"`
-	Type         string            `json:"type"`
-	At           time.Time         `json:"at,omitzero"`
-	Conversation string            `json:"conversation,omitempty"`
-	Contact      engine.ContactKey `json:"contact,omitempty"`
-	Status       engine.Status     `json:"status,omitempty"`
-	Queue        string            `json:"queue,omitempty"`
-	Assignee     string            `json:"assignee,omitempty"`
-	PrevQueue    string            `json:"prev_queue,omitempty"`
-	PrevAssignee string            `json:"prev_assignee,omitempty"`
-	Unread       int               `json:"unread,omitempty"`
-	Message      *transcriptEntry  `json:"message,omitempty"`
-	Agent        *inbox.Agent      `json:"agent,omitempty"`
+	inbox.Event
+	Message *transcriptEntry `json:"message,omitempty"`
 	// Mine and Waiting are the caller's unread counts (hello only).
 	Mine    *int `json:"mine,omitempty"`
 	Waiting *int `json:"waiting,omitempty"`
 }
 
 func sseOf(ev inbox.Event) sseEvent {
-	out := sseEvent{
-		ID: ev.ID, Type: string(ev.Type), At: ev.At, Conversation: ev.Conversation, Contact: ev.Contact,
-		Status: ev.Status, Queue: ev.Queue, Assignee: ev.Assignee, PrevQueue: ev.PrevQueue,
-		PrevAssignee: ev.PrevAssignee, Unread: ev.Unread, Agent: ev.Agent,
-	}
+	out := sseEvent{Event: ev}
 	if ev.Message != nil {
 		e := entryOf(ev.Message)
 		out.Message = &e
 	}
 	return out
 }
+
+// The stream's own events, beside the inbox's: the caller's unread counts
+// first, and a reset when Last-Event-ID is older than the replay ring.
+const (
+	eventHello inbox.EventType = "hello"
+	eventReset inbox.EventType = "reset"
+)
 
 // writeSSE writes one event; an id, when set, becomes the client's
 // Last-Event-ID.
@@ -101,11 +93,11 @@ func (s *Server) inboxEvents(c *fiber.Ctx) error {
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer sub.Close()
 		fmt.Fprintf(w, "retry: %d\n\n", sseRetry)
-		if err := writeSSE(w, sseEvent{Type: "hello", Mine: &mine, Waiting: &waiting}); err != nil {
+		if err := writeSSE(w, sseEvent{Event: inbox.Event{Type: eventHello}, Mine: &mine, Waiting: &waiting}); err != nil {
 			return
 		}
 		if reset {
-			if err := writeSSE(w, sseEvent{Type: "reset"}); err != nil {
+			if err := writeSSE(w, sseEvent{Event: inbox.Event{Type: eventReset}}); err != nil {
 				return
 			}
 		}

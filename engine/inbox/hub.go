@@ -38,9 +38,9 @@ const (
 // is now, PrevQueue and PrevAssignee where it was before a transfer, so
 // that whoever saw it there sees it leave.
 type Event struct {
-	ID           string            `json:"id"`
+	ID           string            `json:"id,omitempty"`
 	Type         EventType         `json:"type"`
-	At           time.Time         `json:"at"`
+	At           time.Time         `json:"at,omitzero"`
 	Conversation string            `json:"conversation,omitempty"`
 	Contact      engine.ContactKey `json:"contact,omitempty"`
 	Status       engine.Status     `json:"status,omitempty"`
