@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -152,9 +153,20 @@ func (s *Server) getConversation(c *fiber.Ctx) error {
 	if !s.mayRead(c, conv) {
 		return fiber.NewError(fiber.StatusNotFound, "conversation not found")
 	}
-	msgs, err := st.Transcript(ctx, id)
+	transcript, contact, err := s.transcriptAndContact(ctx, conv)
 	if err != nil {
 		return err
+	}
+	return c.JSON(fiber.Map{"conversation": conv, "window": s.windowOf(contact), "transcript": transcript})
+}
+
+// transcriptAndContact reads a conversation's transcript, oldest first,
+// and its contact.
+func (s *Server) transcriptAndContact(ctx context.Context, conv *engine.Conversation) ([]transcriptEntry, *engine.Contact, error) {
+	st := s.cfg.Engine.Store()
+	msgs, err := st.Transcript(ctx, conv.ID)
+	if err != nil {
+		return nil, nil, err
 	}
 	transcript := make([]transcriptEntry, 0, len(msgs))
 	for _, m := range msgs {
@@ -165,9 +177,9 @@ func (s *Server) getConversation(c *fiber.Ctx) error {
 		// A conversation always has its contact; without one, no window.
 		contact = &engine.Contact{Key: conv.Contact}
 	} else if err != nil {
-		return err
+		return nil, nil, err
 	}
-	return c.JSON(fiber.Map{"conversation": conv, "window": s.windowOf(contact), "transcript": transcript})
+	return transcript, contact, nil
 }
 
 // getContact is a contact with its window, its policy state (consent

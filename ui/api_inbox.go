@@ -345,19 +345,9 @@ func (s *Server) inboxConversation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, st := c.UserContext(), s.cfg.Engine.Store()
-	msgs, err := st.Transcript(ctx, conv.ID)
+	ctx := c.UserContext()
+	transcript, contact, err := s.transcriptAndContact(ctx, conv)
 	if err != nil {
-		return err
-	}
-	transcript := make([]transcriptEntry, 0, len(msgs))
-	for _, m := range msgs {
-		transcript = append(transcript, entryOf(m))
-	}
-	contact, err := st.Contact(ctx, conv.Contact)
-	if errors.Is(err, engine.ErrNotFound) {
-		contact = &engine.Contact{Key: conv.Contact}
-	} else if err != nil {
 		return err
 	}
 	v := viewer(c)
