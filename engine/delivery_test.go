@@ -268,3 +268,39 @@ func TestInboundFromWhatsAppKeepsSystemNotice(t *testing.T) {
 		t.Fatalf("inbound %+v, system %+v", in, in.System)
 	}
 }
+
+// TestStatusThatMovesNothingCommitsNothing: a status redelivered, or one
+// that arrives after a later one ("delivered" after "read"), leaves the
+// message as it is and costs the store no write; the first "read" does.
+func TestStatusThatMovesNothingCommitsNothing(t *testing.T) {
+	h := newHarness(t, echoFlow)
+	h.say("491511", "hi")
+	h.say("491511", "hello")
+	var mu sync.Mutex
+	var updates int
+	h.eng.Observe(func(c engine.Committed) {
+		mu.Lock()
+		updates += len(c.Updates)
+		mu.Unlock()
+	})
+	commits := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return updates
+	}
+
+	h.status("491511", "answer", whatsapp.StatusRead, 0)
+	if n := commits(); n != 1 {
+		t.Fatalf("the first read committed %d message updates, want 1", n)
+	}
+	h.status("491511", "answer", whatsapp.StatusDelivered, 0) // late
+	h.status("491511", "answer", whatsapp.StatusRead, 0)      // redelivered
+	if n := commits(); n != 1 {
+		t.Fatalf("statuses that moved nothing committed %d more updates", n-1)
+	}
+	for _, m := range transcript(t, h, h.conv("491511").ID) {
+		if m.Direction == engine.Out && m.Node == "answer" && m.State != engine.Read {
+			t.Fatalf("message #%d is %s, want read", m.Seq, m.State)
+		}
+	}
+}

@@ -84,7 +84,9 @@ func errorText(e whatsapp.Error) string {
 
 // withMessage loads one transcript message under its contact's lock, lets
 // fn change it (and the turn), and commits both. A message that no longer
-// exists is skipped.
+// exists is skipped. fn may change the message's delivery fields (State,
+// WAMID, ErrorCode, Error) and the turn; when it changed none of them (a
+// status redelivered, a "delivered" after "read"), nothing is committed.
 func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn, m *Message)) error {
 	defer e.locks.lock(ref.Contact)()
 	t, err := e.begin(ctx, ref.Contact, e.clock.Now())
@@ -99,7 +101,14 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 		return fmt.Errorf("loading message %s/%d: %w", ref.Conversation, ref.Seq, err)
 	}
 	from := m.State
+	was := delivery{m.State, m.WAMID, m.ErrorCode, m.Error}
 	fn(t, m)
+	if !t.changed && was == (delivery{m.State, m.WAMID, m.ErrorCode, m.Error}) && t.change.empty() {
+		// Nothing moved: a commit would cost the store's single writer a
+		// page and every waiter of its batch the time to write it, for no
+		// change.
+		return nil
+	}
 	t.countMove(m, from)
 	t.change.Updates = append(t.change.Updates, m)
 	if !t.changed {
@@ -112,6 +121,22 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 		return nil
 	}
 	return t.commit()
+}
+
+// delivery is what withMessage's fn may change of a message.
+type delivery struct {
+	state     MessageState
+	wamid     string
+	errorCode int
+	err       string
+}
+
+// empty reports whether c holds nothing to write beyond its contact and
+// conversations (which a turn always carries, changed or not).
+func (c *Change) empty() bool {
+	return c.InboundID == "" && len(c.Messages) == 0 && len(c.Updates) == 0 && len(c.Dequeue) == 0 &&
+		len(c.SetTimers) == 0 && len(c.DeleteTimers) == 0 && len(c.Aliases) == 0 &&
+		len(c.Reached) == 0 && len(c.Counts) == 0
 }
 
 // sendFailed acts on a message Meta refused for good.

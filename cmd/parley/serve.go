@@ -36,6 +36,7 @@ type serveConfig struct {
 	apiURL, token, appSecret, verifyToken string
 	phoneNumberID, wabaID                 string
 	rate                                  float64
+	dispatchWorkers                       int
 	messagingLimit                        int
 	sandboxStatusDelay                    time.Duration
 	sandboxThroughput                     float64
@@ -108,6 +109,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&c.messagingLimit, "messaging-limit", envInt("PARLEY_MESSAGING_LIMIT", engine.DefaultMessagingLimit),
 		"the business's messaging limit: unique customers reached outside their 24-hour window per moving 24 h (Meta tiers 250, 2000, 10000, 100000); 0 is unlimited (PARLEY_MESSAGING_LIMIT)")
 	fs.Float64Var(&c.rate, "rate", engine.DefaultRate, "messages per second per phone number")
+	fs.IntVar(&c.dispatchWorkers, "dispatch-workers", envInt("PARLEY_DISPATCH_WORKERS", engine.DefaultDispatchWorkers),
+		"sends the outbox dispatcher runs at once; each waits for two commits and a Cloud API call, so this bounds replies per second (PARLEY_DISPATCH_WORKERS)")
 	fs.DurationVar(&c.sandboxStatusDelay, "sandbox-status-delay", 50*time.Millisecond, "sandbox: delay between sent, delivered and read statuses")
 	fs.Float64Var(&c.sandboxThroughput, "sandbox-throughput", sandbox.DefaultThroughput, "sandbox: the throughput it enforces (130429 above it)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for requests and sends in flight")
@@ -242,7 +245,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 
-	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate})
+	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers})
 	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
 	authSvc, err := startAuth(ctx, c, store, log)
 	if err != nil {
