@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -466,6 +467,9 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 	if req.Name == "" || req.Language == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "name and language are required")
 	}
+	if err := checkTemplateParams(s.cfg.Engine, &req); err != nil {
+		return err
+	}
 	id, err := s.takeForWrite(c, true)
 	if err != nil {
 		return err
@@ -474,6 +478,34 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 		return inboxErr(err, "conversation")
 	}
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"queued": true})
+}
+
+// checkTemplateParams holds an agent's template to what the registry says
+// it takes (GET /inbox/templates): as many header and body parameters, none
+// of them empty (WhatsApp refuses an empty parameter). 422 otherwise, in
+// the agent's terms. A template the registry does not know is left to the
+// engine, which refuses it with its reason.
+func checkTemplateParams(eng *engine.Engine, req *flows.TemplateSend) error {
+	id := req.Name + "/" + req.Language
+	if info, ok := eng.Template(req.Name, req.Language); ok && (len(req.Header) != info.HeaderParams || len(req.Body) != info.BodyParams) {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf(
+			"template %s takes %d header and %d body parameter(s); the request gives %d header and %d body parameter(s)",
+			id, info.HeaderParams, info.BodyParams, len(req.Header), len(req.Body)))
+	}
+	for _, part := range []struct {
+		name   string
+		params []string
+	}{{"header", req.Header}, {"body", req.Body}} {
+		for i, p := range part.params {
+			switch {
+			case strings.TrimSpace(p) == "":
+				return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("template %s: %s parameter {{%d}} is empty", id, part.name, i+1))
+			case utf8.RuneCountInString(p) > engine.MaxAgentText:
+				return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("template %s: %s parameter {{%d}} is longer than %d characters", id, part.name, i+1, engine.MaxAgentText))
+			}
+		}
+	}
+	return nil
 }
 
 type noteRequest struct {

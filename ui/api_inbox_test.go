@@ -45,7 +45,8 @@ const (
 )
 
 // inboxFixture is an empty Parley with the inbox: the desk flow
-// published, an approved template "followup" (one body parameter), the
+// published, approved templates "followup" (one body parameter) and
+// "order_update" (one header and two body parameters), the
 // agents' users and profiles (offline).
 func inboxFixture(t *testing.T) (*fixture, *inbox.Inbox) {
 	t.Helper()
@@ -56,7 +57,10 @@ func inboxFixture(t *testing.T) (*fixture, *inbox.Inbox) {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st, tokens: map[string]string{}}
 	log := slog.New(slog.DiscardHandler)
-	tpl := engine.NewTemplateSet(engine.TemplateInfo{Name: "followup", Language: "en_US", Status: engine.TemplateApproved, Category: "UTILITY", BodyParams: 1})
+	tpl := engine.NewTemplateSet(
+		engine.TemplateInfo{Name: "followup", Language: "en_US", Status: engine.TemplateApproved, Category: "UTILITY", BodyParams: 1},
+		engine.TemplateInfo{Name: "order_update", Language: "en_US", Status: engine.TemplateApproved, Category: "UTILITY", HeaderParams: 1, BodyParams: 2},
+	)
 	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: tpl, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -429,3 +433,52 @@ func TestInboxEvents(t *testing.T) {
 }
 
 func textReply(s string) flows.Reply { return flows.Reply{Type: flows.MsgText, Text: s} }
+
+// TestInboxTemplateParams: an agent's template carries a header and body
+// parameter for each the registry counts; a wrong count, or an empty
+// parameter, is 422 with what the template takes, and nothing is sent.
+func TestInboxTemplateParams(t *testing.T) {
+	f, _ := inboxFixture(t)
+	f.say(ann, "where is my order?")
+	conv := convID(ann, 1)
+	f.expect("PUT", "/api/v1/inbox/me/status", `{"status":"online"}`, agentAnn, 200)
+	f.clock.Advance(engine.WindowLength)
+	if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *engine.Contact) { c.OptedIn = true }); err != nil {
+		t.Fatal(err)
+	}
+	before, err := f.store.Transcript(f.ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	refused := []struct{ name, body, want string }{
+		{"body only", `{"name":"order_update","language":"en_US","body":["Ann","Friday"]}`,
+			"template order_update/en_US takes 1 header and 2 body parameter(s); the request gives 0 header and 2 body parameter(s)"},
+		{"too few body", `{"name":"order_update","language":"en_US","header":["#123"],"body":["Ann"]}`,
+			"takes 1 header and 2 body parameter(s); the request gives 1 header and 1 body"},
+		{"a header the template has not", `{"name":"followup","language":"en_US","header":["x"],"body":["Ann"]}`,
+			"template followup/en_US takes 0 header and 1 body parameter(s)"},
+		{"no parameters", `{"name":"followup","language":"en_US"}`, "takes 0 header and 1 body parameter(s); the request gives 0 header and 0 body"},
+		{"empty header", `{"name":"order_update","language":"en_US","header":[" "],"body":["Ann","Friday"]}`, "header parameter {{1}} is empty"},
+		{"empty body", `{"name":"order_update","language":"en_US","header":["#123"],"body":["Ann",""]}`, "body parameter {{2}} is empty"},
+	}
+	for _, r := range refused {
+		status, b := f.do("POST", inboxURL(conv)+"/template", r.body, map[string]string{asUser: agentAnn})
+		if status != http.StatusUnprocessableEntity || !strings.Contains(string(b), r.want) {
+			t.Errorf("%s: %d %s, want 422 with %q", r.name, status, b, r.want)
+		}
+	}
+	if after, _ := f.store.Transcript(f.ctx, conv); len(after) != len(before) {
+		t.Fatalf("refused templates reached the transcript: %d messages, was %d", len(after), len(before))
+	}
+
+	f.expect("POST", inboxURL(conv)+"/template", `{"name":"order_update","language":"en_US","header":["#123"],"body":["Ann","Friday"]}`, agentAnn, http.StatusAccepted)
+	after, err := f.store.Transcript(f.ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := after[len(after)-1]
+	if last.Template == nil || fmt.Sprint(last.Template.Header, last.Template.Body) != "[#123] [Ann Friday]" || last.Sender != "agent:"+agentAnn {
+		t.Fatalf("the template sent: %+v", last)
+	}
+}

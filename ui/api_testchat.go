@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	gomime "mime"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -247,11 +249,20 @@ type chatReplyRequest struct {
 		Name      string   `json:"name"`
 		Address   string   `json:"address"`
 	} `json:"location"`
+	// Media is a media message as WhatsApp's webhook describes it: the
+	// kind, the MIME type, a caption, and for a document its file name.
+	// The file itself is not uploaded: a flow sees only this description
+	// (reply.media), never the bytes.
 	Media *struct {
-		Kind    string `json:"kind"`
-		Caption string `json:"caption"`
+		Kind     string `json:"kind"`
+		Caption  string `json:"caption"`
+		MimeType string `json:"mime_type"`
+		Filename string `json:"filename"`
 	} `json:"media"`
 }
+
+// maxChatFilename bounds a simulated document's file name, in characters.
+const maxChatFilename = 240
 
 // chatMediaMIME is the MIME type a simulated media message arrives with.
 var chatMediaMIME = map[string]string{
@@ -259,7 +270,7 @@ var chatMediaMIME = map[string]string{
 }
 
 // errOneReply is the 400 of a reply body without exactly one kind.
-const errOneReply = "a reply is exactly one of {text}, {button_id}, {list_id}, {location: {latitude, longitude, name?, address?}}, {media: {kind, caption?}}"
+const errOneReply = "a reply is exactly one of {text}, {button_id}, {list_id}, {location: {latitude, longitude, name?, address?}}, {media: {kind, caption?, mime_type?, filename?}}"
 
 // reply turns the request into the customer's message; taps are looked up
 // in what the chat sent (script.Session.Tap).
@@ -318,9 +329,31 @@ func (req *chatReplyRequest) reply(c *fiber.Ctx, tc *testChat) (flows.Reply, err
 		if !ok {
 			return bad(`media kind must be "image", "audio", "video" or "document"`)
 		}
+		if m.MimeType != "" {
+			t, params, err := gomime.ParseMediaType(m.MimeType)
+			switch {
+			case err != nil || len(t) > 255 || !strings.Contains(t, "/"):
+				return bad(fmt.Sprintf("mime_type %.60q is not a MIME type like image/png", m.MimeType))
+			case m.Kind != flows.MsgDocument && !strings.HasPrefix(t, m.Kind+"/"):
+				return bad(fmt.Sprintf("mime_type %s is not an %s type: send it as a document", t, m.Kind))
+			}
+			mime = gomime.FormatMediaType(t, params) // as WhatsApp sends a voice note's: audio/ogg; codecs=opus
+		}
+		if !utf8.ValidString(m.Caption) || utf8.RuneCountInString(m.Caption) > maxChatText {
+			return bad(fmt.Sprintf("caption is not UTF-8 text of at most %d characters", maxChatText))
+		}
 		in := &flows.MediaIn{ID: "media.testchat." + m.Kind, MimeType: mime, Caption: m.Caption}
-		if m.Kind == flows.MsgDocument {
+		switch name := strings.TrimSpace(m.Filename); {
+		case m.Kind != flows.MsgDocument && name != "":
+			return bad("filename comes only with a document: WhatsApp sends no file name for " + m.Kind)
+		case m.Kind != flows.MsgDocument:
+		case name == "":
 			in.Filename = "document.pdf"
+		case !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxChatFilename || strings.ContainsAny(name, "/\\") ||
+			strings.IndexFunc(name, unicode.IsControl) >= 0:
+			return bad(fmt.Sprintf("filename must be a file's name (no folders, no control characters), at most %d characters", maxChatFilename))
+		default:
+			in.Filename = name
 		}
 		return flows.Reply{Type: m.Kind, Media: in}, nil
 	}

@@ -203,6 +203,10 @@ func TestTestChatAPI(t *testing.T) {
 		{"a location without longitude", "reply", `{"location": {"latitude": 1}}`, "location needs latitude and longitude"},
 		{"a location off the globe", "reply", `{"location": {"latitude": 91, "longitude": 0}}`, "off the globe"},
 		{"an unknown media kind", "reply", `{"media": {"kind": "sticker"}}`, `media kind must be`},
+		{"an image that is no image", "reply", `{"media": {"kind": "image", "mime_type": "application/pdf"}}`, `mime_type application/pdf is not an image type: send it as a document`},
+		{"a MIME type that is none", "reply", `{"media": {"kind": "document", "mime_type": "pdf"}}`, `is not a MIME type like image/png`},
+		{"a file name with an image", "reply", `{"media": {"kind": "image", "filename": "a.png"}}`, `filename comes only with a document`},
+		{"a file name with a folder", "reply", `{"media": {"kind": "document", "filename": "../etc/passwd"}}`, `filename must be a file's name`},
 		{"an unknown reply field", "reply", `{"emoji": "x"}`, `unknown field \"emoji\"`},
 		{"a duration that is no duration", "advance", `{"duration": "soon"}`, `want a duration like`},
 		{"a negative duration", "advance", `{"duration": "-1h"}`, `must be more than zero`},
@@ -224,5 +228,37 @@ func TestTestChatAPI(t *testing.T) {
 	v := chatDo(t, f, "GET", url, "", http.StatusOK)
 	if len(v.Messages) != 1 || v.Node != "menu" {
 		t.Errorf("bad requests moved the chat: %+v", v)
+	}
+}
+
+// TestTestChatMediaDescription: the test chat sends a media message as
+// WhatsApp's webhook describes one (the file itself is not uploaded): the
+// file's MIME type, a caption, and a document's file name reach the flow
+// as reply.media; without them, a kind's usual type and a default name.
+func TestTestChatMediaDescription(t *testing.T) {
+	f := chatFixture(t)
+	cases := []struct {
+		name, media string
+		want        map[string]any
+	}{
+		{"a document with its name and type", `{"kind": "document", "caption": "this week's prices", "filename": "prices 2026.xlsx", "mime_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}`,
+			map[string]any{"id": "media.testchat.document", "mime_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "caption": "this week's prices", "filename": "prices 2026.xlsx"}},
+		{"an image with its type", `{"kind": "image", "mime_type": "image/png"}`,
+			map[string]any{"id": "media.testchat.image", "mime_type": "image/png"}},
+		{"a voice note with parameters in its type", `{"kind": "audio", "mime_type": "Audio/OGG; codecs=opus"}`,
+			map[string]any{"id": "media.testchat.audio", "mime_type": "audio/ogg; codecs=opus"}},
+		{"a bare document", `{"kind": "document"}`,
+			map[string]any{"id": "media.testchat.document", "mime_type": "application/pdf", "filename": "document.pdf"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := chatDo(t, f, "POST", "/api/v1/flows/chat/test", `{"node": "photo"}`, http.StatusCreated)
+			v = chatDo(t, f, "POST", "/api/v1/test/"+v.ID+"/reply", `{"media": `+tc.media+`}`, http.StatusOK)
+			got, _ := json.Marshal(v.Vars["pic"])
+			want, _ := json.Marshal(tc.want)
+			if v.Node != "size" || string(got) != string(want) {
+				t.Errorf("node %q, vars.pic %s; want size, %s", v.Node, got, want)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -70,16 +71,27 @@ func TestWebApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// asset is the entry script index.html loads; chunks are the pages'
+	// scripts (React.lazy), which the entry imports when a page opens.
+	index := string(files["/index.html"].body)
 	var asset string
+	var chunks []string
 	for p := range files {
 		if strings.HasPrefix(p, "/assets/") && strings.HasSuffix(p, ".js") {
-			asset = p
+			if strings.Contains(index, `src="`+p+`"`) {
+				asset = p
+			} else {
+				chunks = append(chunks, p)
+			}
 		}
 	}
 	if asset == "" {
-		t.Fatal("the embedded build has no JavaScript asset")
+		t.Fatal("index.html loads no JavaScript asset of the build")
 	}
-	index := string(files["/index.html"].body)
+	if len(chunks) == 0 {
+		t.Fatal("the build has a single script: the pages are not split into chunks")
+	}
+	slices.Sort(chunks)
 
 	tests := []struct {
 		name, path string
@@ -156,6 +168,27 @@ func TestWebApp(t *testing.T) {
 	t.Run("index names its assets", func(t *testing.T) {
 		if !strings.Contains(index, asset) {
 			t.Fatalf("index.html does not load %s", asset)
+		}
+	})
+	t.Run("page chunks are imported and cached for long", func(t *testing.T) {
+		for _, c := range chunks {
+			imported := false
+			for p, f := range files {
+				if p != c && strings.HasSuffix(p, ".js") && strings.Contains(string(f.body), path.Base(c)) {
+					imported = true
+				}
+			}
+			if !imported {
+				t.Errorf("no script of the build imports %s", c)
+			}
+			resp, err := app.Test(httptest.NewRequest("GET", c, nil), -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != cacheAssets {
+				t.Errorf("%s: status %d, Cache-Control %q; want 200, %q", c, resp.StatusCode, resp.Header.Get("Cache-Control"), cacheAssets)
+			}
 		}
 	})
 }

@@ -10,6 +10,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,15 +79,20 @@ func TestBrowserEditor(t *testing.T) {
 
 	b.signIn(e2eAdmin, e2ePassword)
 	b.waitText("nav", "Flows")
+	b.noEditorChunk("sign-in and the flows list")
 	b.shot("signed in")
 
-	// A new flow: an empty canvas.
+	// A new flow: an empty canvas. The editor (React Flow, dagre) is its
+	// own chunk, fetched now.
 	b.click("new-flow")
 	b.fill("new-flow-id", "support")
 	b.fill("new-flow-name", "Support")
 	b.click("new-flow-create")
 	b.wait("editor")
 	b.wait("palette")
+	if !slices.ContainsFunc(b.scripts(), func(s string) bool { return strings.HasPrefix(s, "EditorPage-") }) {
+		t.Errorf("the editor was not loaded as its own chunk: %v", b.scripts())
+	}
 	if n := js[int](b, `document.querySelectorAll('.react-flow__node').length`); n != 0 {
 		t.Fatalf("a new flow shows %d nodes, want an empty canvas", n)
 	}
@@ -200,6 +206,35 @@ func TestBrowserEditor(t *testing.T) {
 	b.click("send-location")
 	b.waitJS(`$$t('chat-in').some((m) => m.innerText.includes('Location'))`, "the location shown")
 	b.waitText("chat-status", "agent")
+
+	// A file: the chat describes it to the flow as WhatsApp's webhook does
+	// (kind, type, caption, a document's name), and says the file itself is
+	// not uploaded. Its name is shown as text.
+	b.click("chat-start")
+	b.waitJS(`$$t('chat-in').length === 0 && $t('chat-button-yes')`, "a fresh chat at ask")
+	if !js[bool](b, `!!$t('chat-attach')`) { // still open from the location, else open it
+		b.click("chat-attach-toggle")
+	}
+	b.waitText("chat-file-hint", "not uploaded")
+	js[bool](b, `(() => {
+  const dt = new DataTransfer();
+  dt.items.add(new File(['%PDF-1.4 test'], '<img src=x onerror="window.__pwned = 3"> invoice 7.pdf', { type: 'application/pdf' }));
+  const input = $t('chat-file');
+  input.files = dt.files;
+  input.dispatchEvent(new Event('change', { bubbles: true }));
+  return true;
+})()`)
+	const fileName = `<img src=x onerror="window.__pwned = 3"> invoice 7.pdf`
+	b.waitText("chat-file-pending", "[document] "+fileName)
+	b.fill("chat-input", "my bill")
+	b.shot("test chat file picked")
+	b.click("chat-file-send")
+	b.waitJS(`$$t('chat-in').some((m) => m.innerText.includes(`+quote("[document] "+fileName+" my bill application/pdf")+`))`, "the document's description shown")
+	if js[bool](b, `!!document.querySelector('[data-testid="chat-messages"] img, [data-testid="chat-file-pending"] img') || window.__pwned !== undefined || !!$t('chat-file-pending')`) {
+		t.Error("the file's name was rendered as HTML, or the file stayed pending after sending")
+	}
+	b.waitText("chat-status", "agent")
+	b.shot("test chat document sent")
 	b.click("chat-stop")
 
 	// Versions: change the greeting, publish v2, roll back to v1 (published as v3).

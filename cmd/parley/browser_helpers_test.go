@@ -332,3 +332,30 @@ func startUI(t *testing.T, o e2eOptions) *e2e {
 	h.start()
 	return h
 }
+
+// scripts are the file names of the scripts the page has fetched: the
+// entry index.html names, and the chunk of every page opened since (the
+// editor, the inbox and schedules are each their own chunk, React.lazy).
+func (b *browser) scripts() []string {
+	b.t.Helper()
+	return js[[]string](b, `(() => {
+  const urls = [...document.querySelectorAll('script[src]')].map((s) => s.src)
+    .concat(performance.getEntriesByType('resource').map((e) => e.name));
+  return [...new Set(urls.filter((u) => u.endsWith('.js')).map((u) => u.split('/').pop()))].sort();
+})()`)
+}
+
+// noEditorChunk fails the test if the page has fetched the editor's
+// chunk (React Flow and dagre) or holds React Flow's elements: sign-in,
+// setup, the flows list and the inbox must not need them.
+func (b *browser) noEditorChunk(where string) {
+	b.t.Helper()
+	for _, s := range b.scripts() {
+		if strings.HasPrefix(s, "EditorPage-") {
+			b.t.Errorf("%s fetched the editor's chunk %s (scripts: %v)", where, s, b.scripts())
+		}
+	}
+	if js[bool](b, `!!document.querySelector('.react-flow')`) {
+		b.t.Errorf("%s shows React Flow", where)
+	}
+}

@@ -37,8 +37,10 @@ const inboxDeskFlow = `{
 
 var inboxTemplate = sandbox.Template{
 	Name: "followup", Language: "en_US", Category: "UTILITY",
-	Components: []sandbox.TemplateComponent{{Type: "BODY", Text: "Hi {{1}}, we have news about your case.",
-		Example: json.RawMessage(`{"body_text":[["Ann"]]}`)}},
+	Components: []sandbox.TemplateComponent{
+		{Type: "HEADER", Format: "TEXT", Text: "Case {{1}}", Example: json.RawMessage(`{"header_text":["#1"]}`)},
+		{Type: "BODY", Text: "Hi {{1}}, we have news about your case.", Example: json.RawMessage(`{"body_text":[["Ann"]]}`)},
+	},
 }
 
 const (
@@ -93,6 +95,11 @@ func TestBrowserInbox(t *testing.T) {
 	b.signIn(inboxAgent, inboxAgentPwd)
 	b.click("nav-inbox")
 	b.wait("inbox")
+	// The inbox is its own chunk and needs no React Flow.
+	if !slices.ContainsFunc(b.scripts(), func(s string) bool { return strings.HasPrefix(s, "InboxPage-") }) {
+		t.Errorf("the inbox was not loaded as its own chunk: %v", b.scripts())
+	}
+	b.noEditorChunk("the inbox")
 	b.fill("inbox-status", "online")
 	b.waitJS(`$t('inbox-live') && $t('inbox-live').innerText.includes('live')`, "the live stream connected")
 	b.waitJS(`$t('inbox-status').value === 'online'`, "status online")
@@ -159,17 +166,28 @@ func TestBrowserInbox(t *testing.T) {
 		t.Error("the reply box still offers free-form text with the window closed")
 	}
 	b.waitText("inbox-window", "window closed")
+	// The picker has a field per parameter of the header and of the body
+	// (the registry's counts), and sends only once all are filled.
 	b.fill("reply-template", "followup/en_US")
-	b.fill("template-param-0", "Bob")
+	b.wait("template-header-0")
+	b.wait("template-body-0")
+	if n := js[int](b, `document.querySelectorAll('input[data-testid^="template-header-"], input[data-testid^="template-body-"]').length`); n != 2 {
+		t.Errorf("the template picker shows %d parameter fields, want 2 (1 header, 1 body)", n)
+	}
+	b.fill("template-body-0", "Bob")
+	if !js[bool](b, `$t('template-send').disabled`) {
+		t.Error("a template with its header parameter empty may be sent")
+	}
+	b.fill("template-header-0", "#4417")
 	b.shot("window closed, templates only")
 	b.click("template-send")
 	eventually(t, e2eTimeout, func() bool {
 		for _, e := range h.accepted(bob) {
 			if e.Type == "template" {
-				return true
+				return strings.Contains(string(e.Raw), `"#4417"`) && strings.Contains(string(e.Raw), `"Bob"`)
 			}
 		}
 		return false
-	}, "the template reaching the customer (sent %q)", sentBodies(h.accepted(bob)))
+	}, "the template with its header and body parameters reaching the customer (sent %q)", sentBodies(h.accepted(bob)))
 	b.shot("template sent")
 }

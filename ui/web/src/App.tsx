@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Component, Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { get, post, setCsrf, setUnauthorizedHandler } from './api';
 import { linkProps, match, navigate, usePath } from './router';
 import { routes } from './routes';
@@ -99,12 +99,43 @@ function Shell({ user, signOut }: { user: User; signOut: () => void }) {
         </button>
       </header>
       <main className="page">
-        {page ?? (
-          <div className="empty" data-testid="not-found">
-            {home ? 'Nothing here.' : 'Your role has no page in this app yet.'}
-          </div>
-        )}
+        <PageBoundary key={path}>
+          <Suspense fallback={<div className="boot" data-testid="page-loading">Loading…</div>}>
+            {page ?? (
+              <div className="empty" data-testid="not-found">
+                {home ? 'Nothing here.' : 'Your role has no page in this app yet.'}
+              </div>
+            )}
+          </Suspense>
+        </PageBoundary>
       </main>
     </div>
   );
+}
+
+/**
+ * PageBoundary catches a page that fails to load or render: most often a
+ * page's chunk that is gone because the server was upgraded while this tab
+ * stayed open (chunks are named by their content). Reloading fetches the
+ * current index.html and its chunks.
+ */
+class PageBoundary extends Component<{ children: ReactNode }, { error: Error | null }> {
+  state = { error: null as Error | null };
+
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+
+  render() {
+    if (!this.state.error) return this.props.children;
+    return (
+      <div className="page-error" data-testid="page-error">
+        <p className="error">This page could not be loaded: {this.state.error.message}</p>
+        <p className="muted">If Parley was just upgraded, reloading fetches the new version.</p>
+        <button className="primary" onClick={() => location.reload()}>
+          Reload
+        </button>
+      </div>
+    );
+  }
 }

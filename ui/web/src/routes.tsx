@@ -1,11 +1,17 @@
 // The app's pages. A page lists the roles that may open it; the nav bar
 // shows only those the user may open. New pages (the agents' inbox,
 // schedules) are one entry each here.
-import type { ReactElement } from 'react';
+//
+// Sign-in and the flows list are in the main bundle; every other page is
+// its own chunk, fetched the first time it is opened (React.lazy), so that
+// signing in or opening the inbox never downloads React Flow and dagre,
+// which only the editor uses.
+import { lazy, type ReactElement } from 'react';
 import { FlowsList } from './pages/FlowsList';
-import { EditorPage } from './editor/EditorPage';
-import { InboxPage } from './inbox/InboxPage';
-import { SchedulesPage } from './schedules/SchedulesPage';
+
+const EditorPage = lazy(() => import('./editor/EditorPage').then((m) => ({ default: m.EditorPage })));
+const InboxPage = lazy(() => import('./inbox/InboxPage').then((m) => ({ default: m.InboxPage })));
+const SchedulesPage = lazy(() => import('./schedules/SchedulesPage').then((m) => ({ default: m.SchedulesPage })));
 
 export interface Route {
   path: string;

@@ -13,6 +13,8 @@ import {
   type NodeChange,
   MarkerType,
 } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import './canvas.css';
 import type { FlowDoc, NodeStats } from '../types';
 import { edgesOf, exitsOf } from './graph';
 import { FlowNodeView, type CanvasNode } from './FlowNodeView';

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { del, enc, get, post } from '../api';
 import type { ChatMessage, FlowDoc, Json, Message, TestChat } from '../types';
+import { mediaOf, sizeText } from './media';
 
 /** PollMs refreshes an open chat, for statuses that arrive after the answer. */
 const PollMs = 1500;
@@ -154,6 +155,8 @@ function Clock({ onAdvance, busy }: { onAdvance: (d: string) => void; busy: bool
 function Phone({ chat, busy, onReply }: { chat: TestChat; busy: boolean; onReply: (b: Record<string, Json>) => void }) {
   const [text, setText] = useState('');
   const [attach, setAttach] = useState(false);
+  // A file the analyst picked: described to the flow, never uploaded.
+  const [file, setFile] = useState<File | null>(null);
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => {
     // Block body: scrollIntoView returns a promise in recent browsers, and an effect must return nothing or a cleanup.
@@ -184,6 +187,46 @@ function Phone({ chat, busy, onReply }: { chat: TestChat; busy: boolean; onReply
               {k}
             </button>
           ))}
+          <label className="button small" title="Send a file's description: its kind, type and name">
+            File…
+            <input
+              type="file"
+              hidden
+              data-testid="chat-file"
+              onChange={(e) => {
+                setFile(e.target.files?.[0] ?? null);
+                e.target.value = '';
+              }}
+            />
+          </label>
+          {file && (
+            <div className="attach-file" data-testid="chat-file-pending">
+              <span>
+                [{mediaOf(file).kind}] <span className="text">{file.name}</span>{' '}
+                <span className="muted">
+                  ({file.type || 'unknown type'}, {sizeText(file.size)})
+                </span>
+              </span>
+              <button
+                className="small primary"
+                disabled={busy}
+                onClick={() => {
+                  onReply({ media: mediaOf(file, text) as unknown as Json });
+                  setFile(null);
+                  setText('');
+                }}
+                data-testid="chat-file-send"
+              >
+                Send as {mediaOf(file).kind}
+              </button>
+              <button className="small" onClick={() => setFile(null)} title="Drop this file" data-testid="chat-file-drop">
+                ✕
+              </button>
+            </div>
+          )}
+          <p className="hint" data-testid="chat-file-hint">
+            The file itself is not uploaded: the flow gets what WhatsApp's webhook says of it — its kind, type, the caption typed below and, for a document, its name.
+          </p>
         </div>
       )}
       <form className="composer" onSubmit={send}>
@@ -239,7 +282,9 @@ function Inbound({ v, text }: { v?: Record<string, Json>; text?: string }) {
     const m = o.media as Record<string, unknown>;
     return (
       <span>
-        [{str(o.type) || 'media'}] {str(m.caption) && <span className="text">{str(m.caption)}</span>}
+        [{str(o.type) || 'media'}] {str(m.filename) && <span className="text">{str(m.filename)} </span>}
+        {str(m.caption) && <span className="text">{str(m.caption)}</span>}
+        {str(m.mime_type) && <span className="muted mime"> {str(m.mime_type)}</span>}
       </span>
     );
   }

@@ -352,7 +352,9 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
   const [canned, setCanned] = useState<Canned[]>([]);
   const [templates, setTemplates] = useState<TemplateOption[]>([]);
   const [tpl, setTpl] = useState('');
-  const [params, setParams] = useState<string[]>([]);
+  // A field per parameter the registry counts for the chosen template.
+  const [header, setHeader] = useState<string[]>([]);
+  const [body, setBody] = useState<string[]>([]);
   const freeform = conv.reply.freeform;
   useEffect(() => {
     const q = conv.inbox?.queue ? '?queue=' + enc(conv.inbox.queue) : '';
@@ -401,7 +403,8 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
         onChange={(e) => {
           setTpl(e.target.value);
           const t = templates.find((x) => x.name + '/' + x.language === e.target.value);
-          setParams(Array(t?.body_params ?? 0).fill(''));
+          setHeader(Array(t?.header_params ?? 0).fill(''));
+          setBody(Array(t?.body_params ?? 0).fill(''));
         }}
       >
         <option value="">Template…</option>
@@ -411,23 +414,52 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
           </option>
         ))}
       </select>
-      {params.map((p, i) => (
-        <input
-          key={i}
-          data-testid={'template-param-' + i}
-          placeholder={`{{${i + 1}}}`}
-          value={p}
-          onChange={(e) => setParams(params.map((x, j) => (j === i ? e.target.value : x)))}
-        />
-      ))}
+      <TemplateParams part="header" values={header} onChange={setHeader} />
+      <TemplateParams part="body" values={body} onChange={setBody} />
       <button
         data-testid="template-send"
-        disabled={disabled || !chosen || (chosen.header_params ?? 0) > 0}
-        onClick={() => void act(() => post(base + '/template', { name: chosen!.name, language: chosen!.language, body: params }))}
+        disabled={disabled || !chosen || [...header, ...body].some((p) => !p.trim())}
+        title={chosen && [...header, ...body].some((p) => !p.trim()) ? 'Fill in every parameter' : undefined}
+        onClick={() =>
+          void act(async () => {
+            await post(base + '/template', {
+              name: chosen!.name,
+              language: chosen!.language,
+              ...(header.length > 0 && { header }),
+              ...(body.length > 0 && { body }),
+            });
+            setTpl('');
+            setHeader([]);
+            setBody([]);
+          })
+        }
       >
         Send template
       </button>
     </div>
+  );
+}
+
+/** TemplateParams: a labelled field per parameter of a template's header or body ({{1}}, {{2}}…). */
+function TemplateParams(props: { part: 'header' | 'body'; values: string[]; onChange: (v: string[]) => void }) {
+  const { part, values, onChange } = props;
+  if (values.length === 0) return null;
+  const title = part === 'header' ? 'Header' : 'Body';
+  return (
+    <fieldset className="template-params" data-testid={'template-' + part}>
+      <legend>{title} parameters</legend>
+      {values.map((v, i) => (
+        <label key={i}>
+          <span className="muted">{`{{${i + 1}}}`}</span>
+          <input
+            data-testid={`template-${part}-${i}`}
+            aria-label={`${title} parameter ${i + 1}`}
+            value={v}
+            onChange={(e) => onChange(values.map((x, j) => (j === i ? e.target.value : x)))}
+          />
+        </label>
+      ))}
+    </fieldset>
   );
 }
 

@@ -73,7 +73,7 @@ export function FlowsList() {
       {flows === null ? (
         <p>Loading…</p>
       ) : visible.length === 0 ? (
-        <p className="empty">No flows yet. Create one, or import a flow's JSON.</p>
+        <p className="empty" data-testid="flows-empty">No flows yet. Create one, or import a flow's JSON.</p>
       ) : (
         <table className="list" data-testid="flows-table">
           <thead>
