@@ -147,6 +147,7 @@ func BenchmarkCommit(b *testing.B) {
 			var next atomic.Int64
 			next.Store(benchContacts) // the seed took the first round
 			end := int64(benchContacts + b.N)
+			before := s.db.Stats().TxStats
 			b.ReportAllocs()
 			b.ResetTimer()
 			var wg sync.WaitGroup
@@ -163,8 +164,18 @@ func BenchmarkCommit(b *testing.B) {
 			wg.Wait()
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			reportPages(b, s, before)
 		})
 	}
+}
+
+// reportPages reports the pages the benchmark's transactions allocated
+// and wrote (bbolt's TxStats since before), per operation: the disk's work
+// per event, whatever the batches.
+func reportPages(b *testing.B, s *Store, before bolt.TxStats) {
+	after := s.db.Stats().TxStats
+	b.ReportMetric(float64(after.GetPageCount()-before.GetPageCount())/float64(b.N), "pages/op")
+	b.ReportMetric(float64(after.GetWrite()-before.GetWrite())/float64(b.N), "writes/op")
 }
 
 // BenchmarkEncodeChange is the CPU a Commit spends before it queues: the
