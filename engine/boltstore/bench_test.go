@@ -25,8 +25,21 @@ const benchContacts = 10_000
 // benchmark: contact n % benchContacts answers the bot, which queues its
 // next question, re-arms the wait's timeout (deleting the previous one)
 // and counts the step for analytics.
-func benchEvent(n int) *engine.Change {
+func benchEvent(n int) *engine.Change { return benchEventOf(n, false) }
+
+// benchScatter is a multiplier prime to benchContacts: event n of a round
+// goes to contact n*benchScatter % benchContacts, so that consecutive
+// events go to customers far apart in key order, as real traffic does.
+const benchScatter = 7919
+
+// benchEventOf is benchEvent, to the round's contacts in key order or,
+// when scattered, in an order that spreads consecutive events over the
+// whole key space. Either way each contact has one event per round.
+func benchEventOf(n int, scattered bool) *engine.Change {
 	i, round := n%benchContacts, n/benchContacts
+	if scattered {
+		i = i * benchScatter % benchContacts
+	}
 	wa := fmt.Sprintf("49151%07d", i)
 	key := engine.NewContactKey("106540352242922", wa)
 	now := t0.Add(time.Duration(n) * time.Millisecond)
@@ -138,35 +151,45 @@ func copyFile(dst, src string) error {
 // BenchmarkCommit commits typical events from conc goroutines at once: the
 // engine's conversations running in parallel. events/s is the figure that
 // matters; ns/op is its inverse.
+//
+// order=keys sends consecutive events to consecutive customers in key
+// order, so a batch's writes share pages; order=scattered spreads them
+// over the key space, as customers writing at random do.
 func BenchmarkCommit(b *testing.B) {
 	seed := seed(b)
-	for _, conc := range []int{1, 64, 256} {
-		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
-			s := seededStore(b, seed)
-			ctx := b.Context()
-			var next atomic.Int64
-			next.Store(benchContacts) // the seed took the first round
-			end := int64(benchContacts + b.N)
-			before := s.db.Stats().TxStats
-			b.ReportAllocs()
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			for range conc {
-				wg.Go(func() {
-					for n := next.Add(1) - 1; n < end; n = next.Add(1) - 1 {
-						if err := s.Commit(ctx, benchEvent(int(n))); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
+	for _, order := range []string{"keys", "scattered"} {
+		for _, conc := range []int{1, 64, 256} {
+			b.Run(fmt.Sprintf("order=%s/conc=%d", order, conc), func(b *testing.B) {
+				benchCommit(b, seed, conc, order == "scattered")
+			})
+		}
+	}
+}
+
+func benchCommit(b *testing.B, seed string, conc int, scattered bool) {
+	s := seededStore(b, seed)
+	ctx := b.Context()
+	var next atomic.Int64
+	next.Store(benchContacts) // the seed took the first round
+	end := int64(benchContacts + b.N)
+	before := s.db.Stats().TxStats
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Go(func() {
+			for n := next.Add(1) - 1; n < end; n = next.Add(1) - 1 {
+				if err := s.Commit(ctx, benchEventOf(int(n), scattered)); err != nil {
+					b.Error(err)
+					return
+				}
 			}
-			wg.Wait()
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-			reportPages(b, s, before)
 		})
 	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	reportPages(b, s, before)
 }
 
 // reportPages reports the pages the benchmark's transactions allocated
