@@ -12,6 +12,8 @@ import { FlowsList } from './pages/FlowsList';
 const EditorPage = lazy(() => import('./editor/EditorPage').then((m) => ({ default: m.EditorPage })));
 const InboxPage = lazy(() => import('./inbox/InboxPage').then((m) => ({ default: m.InboxPage })));
 const SchedulesPage = lazy(() => import('./schedules/SchedulesPage').then((m) => ({ default: m.SchedulesPage })));
+const TemplatesPage = lazy(() => import('./templates/TemplatesPage').then((m) => ({ default: m.TemplatesPage })));
+const ContactsPage = lazy(() => import('./contacts/ContactsPage').then((m) => ({ default: m.ContactsPage })));
 
 export interface Route {
   path: string;
@@ -27,4 +29,7 @@ export const routes: Route[] = [
   { path: '/flows/:id/versions/:n', roles: ['analyst'], render: (p) => <EditorPage key={p.id + '@' + p.n} flowId={p.id} version={Number(p.n)} /> },
   { path: '/inbox', nav: 'Inbox', roles: ['agent'], render: () => <InboxPage /> },
   { path: '/schedules', nav: 'Schedules', roles: ['analyst'], render: () => <SchedulesPage /> },
+  // Templates (with the numbers' limits) for analysts; contacts, whose list is an admin's, for admins.
+  { path: '/templates', nav: 'Templates', roles: ['analyst'], render: () => <TemplatesPage /> },
+  { path: '/contacts', nav: 'Contacts', roles: ['admin'], render: () => <ContactsPage /> },
 ];
