@@ -201,3 +201,30 @@ func TestLoadgenStatusEnvelope(t *testing.T) {
 		t.Error("not JSON")
 	}
 }
+
+// TestLoadgenScatteredOrder: every customer writes exactly once per round,
+// in a scattered order unless -key-order.
+func TestLoadgenScatteredOrder(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 10, 1000, 1024, 60000} {
+		for _, keyOrder := range []bool{false, true} {
+			c := &loadgenConfig{Customers: n, KeyOrder: keyOrder}
+			seen := make([]bool, n)
+			adjacent := 0
+			prev := -1
+			for i := range n {
+				cust := c.lgCustomerAt(i)
+				if cust < 0 || cust >= n || seen[cust] {
+					t.Fatalf("customers %d, key order %v: place %d gives customer %d twice or out of range", n, keyOrder, i, cust)
+				}
+				seen[cust] = true
+				if cust == prev+1 {
+					adjacent++
+				}
+				prev = cust
+			}
+			if !keyOrder && n >= 1000 && adjacent > n/100 {
+				t.Errorf("customers %d: %d neighbours in a row; want them scattered", n, adjacent)
+			}
+		}
+	}
+}
