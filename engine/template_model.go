@@ -48,6 +48,10 @@ type TemplateRecord struct {
 	ID string `json:"id,omitempty"`
 	// ParameterFormat is POSITIONAL ({{1}}) or NAMED ({{first_name}}).
 	ParameterFormat string `json:"parameter_format,omitempty"`
+	// Texts are the template's words as Meta shows them, its variables
+	// ({{1}}, {{first_name}}) unfilled: what an analyst or agent reads
+	// before choosing it.
+	Texts TemplateTexts `json:"texts,omitzero"`
 	// Buttons are the template's buttons, in order.
 	Buttons []TemplateButtonInfo `json:"buttons,omitempty"`
 	// Quality is GREEN, YELLOW, RED or UNKNOWN (new templates).
@@ -64,6 +68,14 @@ type TemplateRecord struct {
 	// History is every change of status, quality and category, oldest
 	// first, at most MaxTemplateHistory.
 	History []TemplateChange `json:"history,omitempty"`
+}
+
+// TemplateTexts are a template's text components; a media header has no
+// text.
+type TemplateTexts struct {
+	Header string `json:"header,omitempty"`
+	Body   string `json:"body,omitempty"`
+	Footer string `json:"footer,omitempty"`
 }
 
 // TemplateButtonInfo is one button of a template: QUICK_REPLY, URL,

@@ -250,7 +250,14 @@ func templateFromGraph(t whatsapp.Template) TemplateRecord {
 		rec.ParameterFormat = whatsapp.ParamsPositional
 	}
 	for _, c := range t.Components {
-		if strings.EqualFold(c.Type, "BUTTONS") {
+		switch strings.ToUpper(c.Type) {
+		case "HEADER":
+			rec.Texts.Header = c.Text
+		case "BODY":
+			rec.Texts.Body = c.Text
+		case "FOOTER":
+			rec.Texts.Footer = c.Text
+		case "BUTTONS":
 			for _, b := range c.Buttons {
 				rec.Buttons = append(rec.Buttons, TemplateButtonInfo{Type: b.Type, Text: b.Text})
 			}

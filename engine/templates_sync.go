@@ -155,13 +155,13 @@ func mergeListed(rec *TemplateRecord, t whatsapp.Template, now time.Time) bool {
 	rec.setQuality(fresh.Quality, TemplateChange{At: now, Source: SourceSync})
 	rec.Name, rec.Language, rec.ID, rec.ParameterFormat = fresh.Name, fresh.Language, fresh.ID, fresh.ParameterFormat
 	rec.HeaderParams, rec.BodyParams, rec.QuickReplies = fresh.HeaderParams, fresh.BodyParams, fresh.QuickReplies
-	rec.Buttons, rec.RejectedReason, rec.Incomplete = fresh.Buttons, fresh.RejectedReason, false
+	rec.Texts, rec.Buttons, rec.RejectedReason, rec.Incomplete = fresh.Texts, fresh.Buttons, fresh.RejectedReason, false
 	return !sameRecord(before, rec)
 }
 
 // sameRecord compares everything a sync may change.
 func sameRecord(a, b *TemplateRecord) bool {
-	return a.TemplateInfo == b.TemplateInfo && a.ID == b.ID && a.ParameterFormat == b.ParameterFormat &&
+	return a.TemplateInfo == b.TemplateInfo && a.ID == b.ID && a.ParameterFormat == b.ParameterFormat && a.Texts == b.Texts &&
 		slices.Equal(a.Buttons, b.Buttons) && a.Quality == b.Quality && a.RejectedReason == b.RejectedReason &&
 		a.Incomplete == b.Incomplete
 }

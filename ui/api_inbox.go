@@ -662,6 +662,8 @@ type inboxTemplate struct {
 	HeaderParams int    `json:"header_params"`
 	BodyParams   int    `json:"body_params"`
 	QuickReplies int    `json:"quick_replies"`
+	// Texts let the agent read what the customer will get.
+	Texts engine.TemplateTexts `json:"texts,omitzero"`
 }
 
 func (s *Server) inboxTemplates(c *fiber.Ctx) error {
@@ -673,7 +675,7 @@ func (s *Server) inboxTemplates(c *fiber.Ctx) error {
 			}
 			out = append(out, inboxTemplate{
 				Name: r.Name, Language: r.Language, Category: r.Category,
-				HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies,
+				HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies, Texts: r.Texts,
 			})
 		}
 	}

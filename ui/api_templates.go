@@ -50,6 +50,7 @@ type templateSummary struct {
 // change first.
 type templateDetail struct {
 	templateSummary
+	Texts   engine.TemplateTexts        `json:"texts"`
 	Buttons []engine.TemplateButtonInfo `json:"buttons"`
 	History []engine.TemplateChange     `json:"history"`
 }
@@ -64,7 +65,7 @@ func summarizeTemplate(r *engine.TemplateRecord) templateSummary {
 }
 
 func detailTemplate(r *engine.TemplateRecord) templateDetail {
-	d := templateDetail{templateSummary: summarizeTemplate(r), Buttons: r.Buttons, History: r.History}
+	d := templateDetail{templateSummary: summarizeTemplate(r), Texts: r.Texts, Buttons: r.Buttons, History: r.History}
 	if d.Buttons == nil {
 		d.Buttons = []engine.TemplateButtonInfo{}
 	}

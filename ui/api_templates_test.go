@@ -121,10 +121,11 @@ func TestTemplatesAPI(t *testing.T) {
 			notWant: []string{`"history"`, `"buttons"`}, // details are for GET /templates/:name/:language
 		},
 		{
-			name: "get: one template with its buttons and history", method: "GET", url: "/api/v1/templates/order_update/en_US",
+			name: "get: one template with its words, buttons and history", method: "GET", url: "/api/v1/templates/order_update/en_US",
 			status: http.StatusOK,
 			want: []string{
 				`"name":"order_update","language":"en_US","category":"UTILITY","status":"APPROVED"`,
+				`"texts":{"header":"Order {{1}}","body":"Hi {{1}}, your order ships {{2}}."}`,
 				`"buttons":[{"type":"QUICK_REPLY","text":"Track"},{"type":"QUICK_REPLY","text":"Stop"}]`,
 				`"history":[{"at":"2026-01-05T10:00:00Z","kind":"status","to":"APPROVED","source":"sync"}]`,
 			},

@@ -414,6 +414,11 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
           </option>
         ))}
       </select>
+      {chosen?.texts?.body && (
+        <div className="small muted tpl-preview" data-testid="template-preview">
+          {chosen.texts.header && <strong>{chosen.texts.header}</strong>} {chosen.texts.body}
+        </div>
+      )}
       <TemplateParams part="header" values={header} onChange={setHeader} />
       <TemplateParams part="body" values={body} onChange={setBody} />
       <button

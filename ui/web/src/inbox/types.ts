@@ -94,6 +94,8 @@ export interface TemplateOption {
   header_params: number;
   body_params: number;
   quick_replies: number;
+  /** The template's words, variables unfilled. */
+  texts?: { header?: string; body?: string; footer?: string };
 }
 
 export interface LiveEvent {

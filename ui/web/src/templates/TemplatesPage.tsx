@@ -267,6 +267,28 @@ function TemplateView(p: { sel: { name: string; language: string }; onLoaded: (d
         <dd data-testid="template-detail-params">
           {t.header_params} in the header, {t.body_params} in the body{t.parameter_format ? ` (${t.parameter_format.toLowerCase()})` : ''}
         </dd>
+        {t.texts?.header && (
+          <>
+            <dt>Header</dt>
+            <dd data-testid="template-header">{t.texts.header}</dd>
+          </>
+        )}
+        {t.texts?.body && (
+          <>
+            <dt>Body</dt>
+            <dd className="tpl-body" data-testid="template-body">
+              {t.texts.body}
+            </dd>
+          </>
+        )}
+        {t.texts?.footer && (
+          <>
+            <dt>Footer</dt>
+            <dd className="muted" data-testid="template-footer">
+              {t.texts.footer}
+            </dd>
+          </>
+        )}
         <dt>Buttons</dt>
         <dd data-testid="template-buttons">
           {t.buttons.length === 0 ? (

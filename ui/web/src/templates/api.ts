@@ -35,6 +35,8 @@ export interface TemplateChange {
 }
 
 export interface TemplateDetail extends Template {
+  /** The template's words as Meta shows them, variables unfilled. */
+  texts?: { header?: string; body?: string; footer?: string };
   buttons: { type: string; text?: string }[];
   history: TemplateChange[];
 }
