@@ -55,13 +55,15 @@ type contactItem struct {
 	MarketingOptOut bool              `json:"marketing_opt_out"`
 	Unreachable     bool              `json:"unreachable"`
 	LastInboundAt   time.Time         `json:"last_inbound_at,omitzero"`
+	// WindowClosedAt: Meta closed the window early (a late 131047).
+	WindowClosedAt time.Time `json:"window_closed_at,omitzero"`
 }
 
 func contactItemOf(c *engine.Contact) contactItem {
 	it := contactItem{
 		Key: c.Key, PhoneNumberID: c.PhoneNumberID, WaID: c.WaID, UserID: c.UserID, Name: c.Name, Language: c.Language,
 		Tags: c.Tags, Fields: c.Fields, OptedIn: c.OptedIn, OptedOut: c.OptedOut, MarketingOptOut: c.MarketingOptOut,
-		Unreachable: c.Unreachable, LastInboundAt: c.LastInboundAt,
+		Unreachable: c.Unreachable, LastInboundAt: c.LastInboundAt, WindowClosedAt: c.WindowClosedAt,
 	}
 	if it.Tags == nil {
 		it.Tags = []string{}

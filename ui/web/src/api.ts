@@ -24,15 +24,19 @@ export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+/**
+ * api calls the REST API. A body is sent as JSON, or as it is when a
+ * contentType is given (a CSV import: 'text/csv').
+ */
+export async function api<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = contentType ?? 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
   const res = await fetch('/api/v1' + path, {
     method,
     headers,
     credentials: 'same-origin',
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : contentType || typeof body === 'string' ? String(body) : JSON.stringify(body),
   });
   const text = await res.text();
   let data: unknown = null;

@@ -112,7 +112,7 @@ export function ContactsPage() {
               <tbody>
                 {page.contacts.map((c) => {
                   const cs = consentState(c);
-                  const w = windowFromInbound(c.last_inbound_at, now);
+                  const w = windowFromInbound(c.last_inbound_at, now, c.window_closed_at);
                   return (
                     <tr key={c.key} className={`ct-row ${c.key === selected ? 'active' : ''}`} onClick={() => select(c.key)} data-testid="contact-row" data-key={c.key}>
                       <td className="ct-name">

@@ -1,7 +1,7 @@
 // The contacts and consent APIs (ui/api_contacts.go, ui/api_consent.go,
 // GET /contacts/:key in ui/api_conversations.go) as the Contacts page uses
 // them. Times are RFC 3339 strings.
-import { ApiError, enc, get, post } from '../api';
+import { api, ApiError, enc, get, post } from '../api';
 
 /** ContactItem is a contact in the listing. */
 export interface ContactItem {
@@ -18,6 +18,8 @@ export interface ContactItem {
   marketing_opt_out: boolean;
   unreachable: boolean;
   last_inbound_at?: string;
+  /** Meta closed the window early (a late 131047). */
+  window_closed_at?: string;
 }
 
 export interface ConsentEvent {
@@ -138,31 +140,15 @@ export const recordConsent = (key: string, c: ConsentInput) => post<unknown>(`/c
 /** ImportAnswer is what POST /contacts/import said: a result, with problems on a 422. */
 export type ImportAnswer = { ok: true; result: ImportResult } | { ok: false; status: number; error: string; result: ImportResult | null };
 
-/**
- * importCSV posts a CSV file as text/csv (?dry_run=true only checks it). The
- * shared client (../api) sends JSON only, so this one fetches itself, with
- * the session's CSRF token from /auth/me.
- */
+/** importCSV posts a CSV file as text/csv (?dry_run=true only checks it). */
 export async function importCSV(csv: string, dryRun: boolean): Promise<ImportAnswer> {
-  const me = await get<{ csrf_token?: string }>('/auth/me');
-  const res = await fetch(`/api/v1/contacts/import?dry_run=${dryRun}`, {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'Content-Type': 'text/csv', Accept: 'application/json', 'X-CSRF-Token': me.csrf_token ?? '' },
-    body: csv,
-  });
-  const text = await res.text();
-  let data: { error?: string; result?: ImportResult } | null = null;
   try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
+    const data = await api<{ result?: ImportResult }>('POST', `/contacts/import?dry_run=${dryRun}`, csv, 'text/csv');
+    if (data?.result) return { ok: true, result: data.result };
+    return { ok: false, status: 200, error: 'the server answered no result', result: null };
+  } catch (e) {
+    if (!(e instanceof ApiError) || !e.body || typeof e.body !== 'object') throw e;
+    const body = e.body as { error?: string; result?: ImportResult };
+    return { ok: false, status: e.status, error: body.error ?? e.message, result: body.result ?? null };
   }
-  if (res.ok && data?.result) return { ok: true, result: data.result };
-  if (res.status === 401) {
-    // Let the shared client notice the session is gone (it shows the sign-in page).
-    await get('/contacts?limit=1').catch(() => undefined);
-  }
-  if (!res.ok && !data) throw new ApiError(res.status, `${res.status} ${res.statusText}`, text);
-  return { ok: false, status: res.status, error: data?.error ?? `${res.status} ${res.statusText}`, result: data?.result ?? null };
 }

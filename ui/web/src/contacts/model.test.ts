@@ -99,5 +99,8 @@ describe('consent and window in words', () => {
     expect(windowFromInbound(undefined, now)).toBeNull();
     expect(windowFromInbound('2026-01-05T10:00:00Z', now)).toEqual({ open: true, closesAt: Date.parse('2026-01-06T09:59:00Z'), remaining: 22 * 3600 - 60 });
     expect(windowFromInbound('2026-01-04T11:59:30Z', now)?.open).toBe(false);
+    // Meta closed it early (131047 after the last message); an older 131047 does not count.
+    expect(windowFromInbound('2026-01-05T10:00:00Z', now, '2026-01-05T11:00:00Z')?.open).toBe(false);
+    expect(windowFromInbound('2026-01-05T10:00:00Z', now, '2026-01-05T09:00:00Z')?.open).toBe(true);
   });
 });

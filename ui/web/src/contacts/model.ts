@@ -24,10 +24,17 @@ const marginMs = 60_000;
  * and the seconds left. The contact's page has the server's own answer,
  * which also knows when Meta closed a window early.
  */
-export function windowFromInbound(lastInbound: string | undefined, now: number): { open: boolean; closesAt: number; remaining: number } | null {
+export function windowFromInbound(
+  lastInbound: string | undefined,
+  now: number,
+  closedEarly?: string,
+): { open: boolean; closesAt: number; remaining: number } | null {
   if (!lastInbound) return null;
   const t = Date.parse(lastInbound);
   if (Number.isNaN(t) || t <= 0) return null;
+  // Meta said 131047 after the customer's last message: closed (engine/window.go).
+  const early = closedEarly ? Date.parse(closedEarly) : NaN;
+  if (!Number.isNaN(early) && early >= t) return { open: false, closesAt: early, remaining: 0 };
   const closesAt = t + windowMs - marginMs;
   return { open: now < closesAt, closesAt, remaining: Math.max(0, Math.floor((closesAt - now) / 1000)) };
 }
