@@ -60,6 +60,7 @@ type changeWrite struct {
 
 type convWrite struct {
 	keyValue
+	id      string
 	contact engine.ContactKey
 }
 
@@ -90,7 +91,7 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 		if err != nil {
 			return nil, fmt.Errorf("boltstore: contact %s: %w", c.Contact.Key, err)
 		}
-		w.contact = &keyValue{[]byte(c.Contact.Key), v}
+		w.contact = &keyValue{contactRecordKey(c.Contact.Key), v}
 	}
 	w.convs = make([]convWrite, 0, len(c.Conversations))
 	for _, conv := range c.Conversations {
@@ -109,7 +110,7 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 		if err != nil {
 			return nil, fmt.Errorf("boltstore: conversation %s: %w", conv.ID, err)
 		}
-		w.convs = append(w.convs, convWrite{keyValue{[]byte(conv.ID), v}, conv.Contact})
+		w.convs = append(w.convs, convWrite{keyValue{conversationKey(conv.ID), v}, conv.ID, conv.Contact})
 	}
 	w.msgs = make([]msgWrite, 0, len(c.Messages))
 	for i, m := range c.Messages {
@@ -191,13 +192,13 @@ func (w *changeWrite) check(t *txn) error {
 		return engine.ErrDuplicate
 	}
 	for _, m := range w.msgs {
-		if t.messages.Get(m.key) != nil {
+		if t.data.Get(m.key) != nil {
 			return fmt.Errorf("boltstore: message %s #%d is already stored", m.m.Conversation, m.m.Seq)
 		}
 	}
 updates:
 	for _, u := range w.updates {
-		if t.messages.Get(u.key) != nil {
+		if t.data.Get(u.key) != nil {
 			continue
 		}
 		for _, m := range w.msgs {
@@ -220,7 +221,7 @@ func (w *changeWrite) apply(t *txn) error {
 		}
 	}
 	if w.contact != nil {
-		if err := t.contacts.Put(w.contact.key, w.contact.value); err != nil {
+		if err := t.data.Put(w.contact.key, w.contact.value); err != nil {
 			return err
 		}
 	}
@@ -230,7 +231,7 @@ func (w *changeWrite) apply(t *txn) error {
 		}
 	}
 	for _, m := range w.msgs {
-		if err := t.messages.Put(m.key, m.value); err != nil {
+		if err := t.data.Put(m.key, m.value); err != nil {
 			return err
 		}
 		if m.queued {
@@ -244,7 +245,7 @@ func (w *changeWrite) apply(t *txn) error {
 		}
 	}
 	for _, u := range w.updates {
-		if err := t.messages.Put(u.key, u.value); err != nil {
+		if err := t.data.Put(u.key, u.value); err != nil {
 			return err
 		}
 	}
@@ -272,29 +273,33 @@ func (w *changeWrite) apply(t *txn) error {
 	return addCounts(t, w.counts)
 }
 
-// putConversation stores a conversation and keeps the by-contact index
-// right: the index is written only for a new conversation or one that
-// changed contact, so the hot path reads it and writes nothing more.
+// putConversation stores a conversation in its group (ownerOf its id).
+// A conversation whose contact is another key — not one the engine makes,
+// or moved to another contact — also gets an entry in contact_conversations,
+// so its contact's listing finds it. The entry is written only when
+// missing, so the hot path (contact = group) writes nothing more; an entry
+// left behind by a conversation that changed contact again is harmless,
+// since readers keep only conversations whose contact is the one asked.
 func (t *txn) putConversation(c convWrite) error {
-	if c.contact != "" {
-		idx := byContactKey(c.contact, string(c.key))
-		if t.byContact.Get(idx) == nil {
-			if old := t.conversations.Get(c.key); old != nil {
+	if c.contact != "" && string(c.contact) != ownerOf(c.id) {
+		idx := otherContactKey(c.contact, c.id)
+		if t.otherContact.Get(idx) == nil {
+			if old := t.data.Get(c.key); old != nil {
 				var was struct {
 					Contact engine.ContactKey `json:"contact"`
 				}
 				if err := json.Unmarshal(old, &was); err == nil && was.Contact != "" && was.Contact != c.contact {
-					if err := t.byContact.Delete(byContactKey(was.Contact, string(c.key))); err != nil {
+					if err := t.otherContact.Delete(otherContactKey(was.Contact, c.id)); err != nil {
 						return err
 					}
 				}
 			}
-			if err := t.byContact.Put(idx, present); err != nil {
+			if err := t.otherContact.Put(idx, present); err != nil {
 				return err
 			}
 		}
 	}
-	return t.conversations.Put(c.key, c.value)
+	return t.data.Put(c.key, c.value)
 }
 
 // PruneInbound forgets the inbound ids committed before t (by their

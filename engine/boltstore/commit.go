@@ -33,8 +33,8 @@ type pending struct {
 // txn is a write transaction with its buckets looked up once.
 type txn struct {
 	tx                                       *bolt.Tx
-	contacts, conversations, byContact       *bolt.Bucket
-	messages, outbox, timers                 *bolt.Bucket
+	data, otherContact                       *bolt.Bucket
+	outbox, timers                           *bolt.Bucket
 	inbound, inboundByTime, flows, flowsVers *bolt.Bucket
 	templates, aliases                       *bolt.Bucket
 	reach, reachByContact                    *bolt.Bucket
@@ -43,10 +43,8 @@ type txn struct {
 func newTxn(tx *bolt.Tx) *txn {
 	return &txn{
 		tx:             tx,
-		contacts:       tx.Bucket(bucketContacts),
-		conversations:  tx.Bucket(bucketConversations),
-		byContact:      tx.Bucket(bucketByContact),
-		messages:       tx.Bucket(bucketMessages),
+		data:           tx.Bucket(bucketData),
+		otherContact:   tx.Bucket(bucketOtherContact),
 		outbox:         tx.Bucket(bucketOutbox),
 		timers:         tx.Bucket(bucketTimers),
 		inbound:        tx.Bucket(bucketInbound),

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 
 	bolt "go.etcd.io/bbolt"
@@ -9,24 +10,36 @@ import (
 )
 
 // ListContacts returns up to limit contacts with keys after after, in key
-// order; limit <= 0 means no limit. It is one range scan of contacts.
+// order; limit <= 0 means no limit. Contacts are records of contact_data,
+// one per group, and groups sort as their keys do: it reads the first key
+// of each group, looks up the group's contact record, and seeks to the
+// next group, two seeks per contact, never a transcript.
 func (s *Store) ListContacts(ctx context.Context, after engine.ContactKey, limit int) ([]*engine.Contact, error) {
 	var out []*engine.Contact
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketContacts).Cursor()
-		k, v := c.First()
+		data := tx.Bucket(bucketData)
+		c := data.Cursor()
+		k, _ := c.First()
 		if after != "" {
-			k, v = c.Seek([]byte(after))
-			if k != nil && string(k) == string(after) {
-				k, v = c.Next()
-			}
+			// The first group after after: group + sep >= after + 0x01
+			// exactly when group > after (keys hold no NUL).
+			k, _ = c.Seek(append([]byte(after), sep+1))
 		}
-		for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			var ct engine.Contact
-			if err := decode(v, &ct, "contact", string(k)); err != nil {
-				return err
+		for k != nil && (limit <= 0 || len(out) < limit) {
+			i := bytes.IndexByte(k, sep)
+			if i < 0 {
+				k, _ = c.Next()
+				continue
 			}
-			out = append(out, &ct)
+			group := bytes.Clone(k[:i])
+			if v := data.Get(contactRecordKey(engine.ContactKey(group))); v != nil {
+				var ct engine.Contact
+				if err := decode(v, &ct, "contact", string(group)); err != nil {
+					return err
+				}
+				out = append(out, &ct)
+			}
+			k, _ = c.Seek(append(group, sep+1))
 		}
 		return nil
 	})

@@ -4,11 +4,15 @@
 //
 // # Buckets
 //
-//	contacts                  contact key → Contact (JSON)
-//	conversations             conversation id → Conversation (JSON)
-//	conversations_by_contact  contact key 0x00 conversation id → 1
-//	messages                  conversation id 0x00 seq (8 bytes BE) → Message (JSON)
-//	outbox                    sequence (8 bytes BE) → messages key of a queued message
+//	contact_data              a customer's records together, under group 0x00 (keys.go):
+//	                            group 0x00 'k' → Contact (JSON), group = contact key
+//	                            group 0x00 'c' suffix 0x00 'r' → Conversation (JSON)
+//	                            group 0x00 'c' suffix 0x00 'm' seq (8 bytes BE) → Message (JSON)
+//	                          where a conversation's group is its id up to the last '#'
+//	                          (the contact key, for ids the engine makes) and suffix the rest
+//	contact_conversations     contact key 0x00 conversation id → 1, only for a conversation
+//	                          whose contact is not its group
+//	outbox                    sequence (8 bytes BE) → contact_data key of a queued message
 //	timers                    due (8 bytes) kind 0x00 conversation id 0x00 node → Timer (JSON)
 //	inbound                   inbound message id → committed at (8 bytes)
 //	inbound_by_time           committed at (8 bytes) inbound message id → 1
@@ -19,15 +23,28 @@
 //	reach                     scope 0x00 time (8 bytes) contact key → 1 (messaging limit, reach.go)
 //	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1
 //	flow_stats                flow id 0x00 day (yyyymmdd, 4 bytes BE) version (4 bytes BE) node 0x00 kind (1 byte) exit → count (8 bytes BE; stats.go)
-//	meta                      "schema" → schema version (8 bytes BE)
+//	meta                      "schema" → schema version (8 bytes BE); "migrating_from_1" → 1
+//	                          while Open moves a version-1 file's records (migrate.go)
+//
+// One event rewrites its contact and conversation and appends messages:
+// in contact_data these are neighbours (the conversation's record right
+// after its newest message, the contact's right after its last
+// conversation), so the event dirties one or two leaf pages there instead
+// of one in each of three buckets. No index maps a conversation to its
+// contact: the engine's conversation ids are contact key + "#" + n, so the
+// id names its group. (A contact's tenth conversation, "#10", sorts before
+// "#2": from then on the contact record is a transcript away from the
+// active conversation, one page more per event.)
 //
 // Times in keys are UnixNano, big-endian with the sign bit flipped, so byte
 // order is time order. So DueTimers and NextTimer read the front of timers
 // and start-up never scans conversations; PruneInbound reads the front of
-// inbound_by_time; a transcript, a contact's conversations and a flow's
-// versions are each one range scan. The one read that is not is
-// ListConversations, the admin listing: without an index by activity it
-// reads every conversation (one contact's, when the filter names one).
+// inbound_by_time; a transcript and a flow's versions are each one range
+// scan; a contact's conversations are a range scan of its group that seeks
+// past each transcript; ListContacts seeks from group to group. The one
+// read that is not short is ListConversations, the admin listing: without
+// an index by activity it reads every conversation record, seeking past
+// the transcripts (one contact's, when the filter names one).
 // Ids, keys, timer kinds and nodes must not contain a NUL byte, which ends
 // their part of a composite key; times stored in keys must lie between the
 // years 1678 and 2262.

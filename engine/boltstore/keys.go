@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,24 +15,25 @@ import (
 // Buckets. Every hot read is one lookup or a short range scan of one of them;
 // doc.go lists each bucket's key and value.
 var (
-	bucketMeta                  = []byte("meta")
-	bucketContacts              = []byte("contacts")
-	bucketConversations         = []byte("conversations")
-	bucketByContact             = []byte("conversations_by_contact")
-	bucketMessages              = []byte("messages")
-	bucketOutbox                = []byte("outbox")
-	bucketTimers                = []byte("timers")
-	bucketInbound               = []byte("inbound")
-	bucketInboundByTime         = []byte("inbound_by_time")
-	bucketFlows                 = []byte("flows")
-	bucketFlowVersions          = []byte("flow_versions")
-	bucketTemplates             = []byte("templates")
-	bucketAliases               = []byte("contact_aliases")
-	bucketReach                 = []byte("reach")
-	bucketReachByContact        = []byte("reach_by_contact")
-	allBuckets                  = [][]byte{bucketMeta, bucketContacts, bucketConversations, bucketByContact, bucketMessages, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases, bucketReach, bucketReachByContact, bucketFlowStats}
-	keySchema                   = []byte("schema")
-	schemaVersion        uint64 = 1
+	bucketMeta           = []byte("meta")
+	bucketData           = []byte("contact_data")
+	bucketOtherContact   = []byte("contact_conversations")
+	bucketOutbox         = []byte("outbox")
+	bucketTimers         = []byte("timers")
+	bucketInbound        = []byte("inbound")
+	bucketInboundByTime  = []byte("inbound_by_time")
+	bucketFlows          = []byte("flows")
+	bucketFlowVersions   = []byte("flow_versions")
+	bucketTemplates      = []byte("templates")
+	bucketAliases        = []byte("contact_aliases")
+	bucketReach          = []byte("reach")
+	bucketReachByContact = []byte("reach_by_contact")
+	allBuckets           = [][]byte{bucketMeta, bucketData, bucketOtherContact, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases, bucketReach, bucketReachByContact, bucketFlowStats}
+	keySchema            = []byte("schema")
+	// keyMigrating, in meta, marks a file whose version-1 records are
+	// still being moved (migrate.go).
+	keyMigrating         = []byte("migrating_from_1")
+	schemaVersion uint64 = 2
 )
 
 // sep ends a variable-length part of a composite key. Ids and keys that
@@ -95,13 +97,101 @@ func checkID(what, id string) error {
 
 func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n) }
 
-// messageKey is conversation id + sep + 8-byte big-endian seq: a
-// conversation's transcript is one range scan, in order.
+// The contact_data bucket keeps everything of one customer together: the
+// contact record, its conversations and their messages share the key
+// prefix group + sep, where the group of a contact is its key and the
+// group of a conversation is ownerOf(its id). Engine conversation ids are
+// contact key + "#" + n, so a contact's conversations are in its group and
+// one event's writes (contact, conversation, the newest messages) sit side
+// by side, on one or two pages. Within a group:
+//
+//	group 0x00 'c' suffix 0x00 'm' seq (8 bytes BE)  message
+//	group 0x00 'c' suffix 0x00 'r'                   conversation record
+//	group 0x00 'k'                                   contact record
+//
+// where suffix is the conversation id without its group (id = group +
+// suffix). So a transcript is one range scan, the conversation's record
+// comes right after its newest message, and the contact record right after
+// its last conversation.
+const (
+	kindConversation = 'c'
+	kindContact      = 'k'
+	kindMessage      = 'm'
+	kindRecord       = 'r'
+)
+
+// ownerOf is the group of a conversation id: the id up to its last '#'
+// (the contact key, for the ids the engine makes), or the whole id when it
+// has no '#' past its first byte. It depends on the id alone, so a message
+// or conversation is found from its id without an index.
+func ownerOf(conversation string) string {
+	if i := strings.LastIndexByte(conversation, '#'); i > 0 {
+		return conversation[:i]
+	}
+	return conversation
+}
+
+// contactRecordKey is group + sep + 'k'.
+func contactRecordKey(contact engine.ContactKey) []byte {
+	k := make([]byte, 0, len(contact)+2)
+	return append(append(k, contact...), sep, kindContact)
+}
+
+// conversationPrefix is group + sep + 'c' + suffix + sep: the start of
+// every key of the conversation.
+func conversationPrefix(conversation string) []byte {
+	g := ownerOf(conversation)
+	k := make([]byte, 0, len(conversation)+12)
+	k = append(k, g...)
+	k = append(k, sep, kindConversation)
+	k = append(k, conversation[len(g):]...)
+	return append(k, sep)
+}
+
+// conversationKey is the key of a conversation's record.
+func conversationKey(conversation string) []byte {
+	return append(conversationPrefix(conversation), kindRecord)
+}
+
+// messageKey is the key of a message: a conversation's transcript is one
+// range scan, in order of seq.
 func messageKey(conversation string, seq uint64) []byte {
-	k := make([]byte, 0, len(conversation)+9)
-	k = append(k, conversation...)
-	k = append(k, sep)
+	k := append(conversationPrefix(conversation), kindMessage)
 	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// transcriptPrefix is the start of every message key of a conversation.
+func transcriptPrefix(conversation string) []byte {
+	return append(conversationPrefix(conversation), kindMessage)
+}
+
+// dataKey is a contact_data key taken apart: its group, its kind
+// (kindContact or kindConversation) and, for a conversation's key, the
+// conversation id and sub-kind (kindMessage or kindRecord).
+type dataKey struct {
+	group        []byte
+	kind         byte
+	conversation string
+	sub          byte
+}
+
+func parseDataKey(k []byte) (dataKey, bool) {
+	i := bytes.IndexByte(k, sep)
+	if i < 0 || i+1 >= len(k) {
+		return dataKey{}, false
+	}
+	d := dataKey{group: k[:i], kind: k[i+1]}
+	if d.kind != kindConversation {
+		return d, true
+	}
+	rest := k[i+2:]
+	j := bytes.IndexByte(rest, sep)
+	if j < 0 || j+1 >= len(rest) {
+		return dataKey{}, false
+	}
+	d.conversation = string(d.group) + string(rest[:j])
+	d.sub = rest[j+1]
+	return d, true
 }
 
 // prefix is id + sep: the start of every composite key of id.
@@ -110,8 +200,9 @@ func prefix(id string) []byte {
 	return append(append(k, id...), sep)
 }
 
-// byContactKey is contact key + sep + conversation id.
-func byContactKey(contact engine.ContactKey, conversation string) []byte {
+// otherContactKey is contact key + sep + conversation id: the index entry
+// of a conversation whose contact is not its group (see putConversation).
+func otherContactKey(contact engine.ContactKey, conversation string) []byte {
 	k := make([]byte, 0, len(contact)+1+len(conversation))
 	k = append(k, contact...)
 	k = append(k, sep)

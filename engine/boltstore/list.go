@@ -1,7 +1,6 @@
 package boltstore
 
 import (
-	"bytes"
 	"context"
 	"slices"
 	"time"
@@ -25,10 +24,9 @@ type listed struct {
 // first, one page of up to f.Limit (<= 0: all) after f.Cursor.
 //
 // Cost: there is no index by activity, so a listing reads every candidate
-// once, in one read transaction — each one's head decoded to filter and
+// once, in one read transaction (a seek per conversation, past its transcript) — each one's head decoded to filter and
 // order it, only the page's conversations decoded whole. With f.Contact the
-// candidates are that contact's conversations, one range scan of the
-// by-contact index; without it they are every conversation in the store.
+// candidates are that contact's conversations (see Conversations); without it they are every conversation in the store.
 // That is fine for an admin listing at tens of thousands of conversations;
 // beyond, an activity index kept by Commit would make a page a short range
 // scan.
@@ -49,9 +47,9 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 	var out []*engine.Conversation
 	next := ""
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		convs := tx.Bucket(bucketConversations)
+		data := tx.Bucket(bucketData)
 		var cands []listed
-		consider := func(v []byte, id string) error {
+		consider := func(id string, v []byte) error {
 			var l listed
 			if err := decode(v, &l, "conversation", id); err != nil {
 				return err
@@ -65,17 +63,10 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 			return nil
 		}
 		if f.Contact != "" {
-			p := prefix(string(f.Contact))
-			c := tx.Bucket(bucketByContact).Cursor()
-			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-				id := k[len(p):]
-				if v := convs.Get(id); v != nil {
-					if err := consider(v, string(id)); err != nil {
-						return err
-					}
-				}
+			if err := contactConversations(tx, f.Contact, consider); err != nil {
+				return err
 			}
-		} else if err := convs.ForEach(func(k, v []byte) error { return consider(v, string(k)) }); err != nil {
+		} else if err := scanConversations(data, nil, consider); err != nil {
 			return err
 		}
 		slices.SortFunc(cands, func(a, b listed) int {
@@ -88,7 +79,7 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 		out = make([]*engine.Conversation, 0, len(cands))
 		for _, l := range cands {
 			conv := &engine.Conversation{}
-			if err := decode(convs.Get([]byte(l.ID)), conv, "conversation", l.ID); err != nil {
+			if err := decode(data.Get(conversationKey(l.ID)), conv, "conversation", l.ID); err != nil {
 				return err
 			}
 			out = append(out, conv)

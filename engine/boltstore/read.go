@@ -23,7 +23,10 @@ import (
 // Contact returns a contact, or engine.ErrNotFound.
 func (s *Store) Contact(ctx context.Context, key engine.ContactKey) (*engine.Contact, error) {
 	var c engine.Contact
-	err := s.get(ctx, bucketContacts, []byte(key), &c, "contact", string(key))
+	if checkID("contact key", string(key)) != nil {
+		return nil, fmt.Errorf("boltstore: contact %q: %w", key, engine.ErrNotFound)
+	}
+	err := s.get(ctx, bucketData, contactRecordKey(key), &c, "contact", string(key))
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +36,10 @@ func (s *Store) Contact(ctx context.Context, key engine.ContactKey) (*engine.Con
 // Conversation returns a conversation, or engine.ErrNotFound.
 func (s *Store) Conversation(ctx context.Context, id string) (*engine.Conversation, error) {
 	var c engine.Conversation
-	if err := s.get(ctx, bucketConversations, []byte(id), &c, "conversation", id); err != nil {
+	if checkID("conversation id", id) != nil {
+		return nil, fmt.Errorf("boltstore: conversation %q: %w", id, engine.ErrNotFound)
+	}
+	if err := s.get(ctx, bucketData, conversationKey(id), &c, "conversation", id); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -116,7 +122,7 @@ func (s *Store) Message(ctx context.Context, conversation string, seq uint64) (*
 		return nil, fmt.Errorf("boltstore: message %q #%d: %w", conversation, seq, engine.ErrNotFound)
 	}
 	m := &engine.Message{}
-	if err := s.get(ctx, bucketMessages, messageKey(conversation, seq), m, "message", fmt.Sprintf("%s #%d", conversation, seq)); err != nil {
+	if err := s.get(ctx, bucketData, messageKey(conversation, seq), m, "message", fmt.Sprintf("%s #%d", conversation, seq)); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -128,10 +134,10 @@ func (s *Store) Transcript(ctx context.Context, conversation string) ([]*engine.
 	if err := checkID("conversation id", conversation); err != nil {
 		return nil, err
 	}
-	p := prefix(conversation)
+	p := transcriptPrefix(conversation)
 	var out []*engine.Message
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketMessages).Cursor()
+		c := tx.Bucket(bucketData).Cursor()
 		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 			m := &engine.Message{}
 			if err := decode(v, m, "message of", conversation); err != nil {
@@ -156,7 +162,7 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.O
 	}
 	var out []engine.OutboxItem
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		msgs := tx.Bucket(bucketMessages)
+		msgs := tx.Bucket(bucketData)
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, ref := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, ref = c.Next() {
 			seq := binary.BigEndian.Uint64(k)
@@ -176,31 +182,25 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.O
 }
 
 // Conversations lists the conversations of a contact, oldest (by
-// StartedAt, then id) first. It is a range scan of the by-contact index.
+// StartedAt, then id) first. It reads the records of the contact's group,
+// a range scan that seeks past each transcript, and the conversations that
+// contact_conversations names.
 func (s *Store) Conversations(ctx context.Context, contact engine.ContactKey) ([]*engine.Conversation, error) {
 	if err := checkID("contact key", string(contact)); err != nil {
 		return nil, err
 	}
-	p := prefix(string(contact))
 	var out []*engine.Conversation
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		convs := tx.Bucket(bucketConversations)
-		c := tx.Bucket(bucketByContact).Cursor()
-		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			id := k[len(p):]
-			v := convs.Get(id)
-			if v == nil {
-				continue
-			}
+		return contactConversations(tx, contact, func(id string, v []byte) error {
 			conv := &engine.Conversation{}
-			if err := decode(v, conv, "conversation", string(id)); err != nil {
+			if err := decode(v, conv, "conversation", id); err != nil {
 				return err
 			}
 			if conv.Contact == contact {
 				out = append(out, conv)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	slices.SortStableFunc(out, func(a, b *engine.Conversation) int {
 		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
@@ -209,4 +209,55 @@ func (s *Store) Conversations(ctx context.Context, contact engine.ContactKey) ([
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out, err
+}
+
+// contactConversations calls fn with every conversation that may be the
+// contact's: those of its group, then those contact_conversations names.
+// fn must check the conversation's contact: a record of the group may name
+// another contact, an index entry may be stale.
+func contactConversations(tx *bolt.Tx, contact engine.ContactKey, fn func(id string, v []byte) error) error {
+	data := tx.Bucket(bucketData)
+	group := append(prefix(string(contact)), kindConversation)
+	if err := scanConversations(data, group, fn); err != nil {
+		return err
+	}
+	p := prefix(string(contact))
+	c := tx.Bucket(bucketOtherContact).Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		id := string(k[len(p):])
+		if v := data.Get(conversationKey(id)); v != nil {
+			if err := fn(id, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scanConversations calls fn with every conversation record of data whose
+// key starts with p, in key order. It seeks past each transcript, so it
+// reads one record per conversation, not its messages.
+func scanConversations(data *bolt.Bucket, p []byte, fn func(id string, v []byte) error) error {
+	c := data.Cursor()
+	k, v := c.First()
+	if len(p) > 0 {
+		k, v = c.Seek(p)
+	}
+	for k != nil && bytes.HasPrefix(k, p) {
+		d, ok := parseDataKey(k)
+		if ok && d.kind == kindConversation {
+			switch d.sub {
+			case kindMessage:
+				// Seek to the conversation's record, after its messages.
+				k, v = c.Seek(conversationKey(d.conversation))
+				continue
+			case kindRecord:
+				if err := fn(d.conversation, v); err != nil {
+					return err
+				}
+			}
+		}
+		k, v = c.Next()
+	}
+	return nil
 }

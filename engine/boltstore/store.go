@@ -111,6 +111,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
 	s := &Store{
 		db:       db,
 		maxBatch: cfg.maxBatch,
@@ -130,6 +134,9 @@ func initBuckets(tx *bolt.Tx) error {
 	}
 	meta := tx.Bucket(bucketMeta)
 	if v := meta.Get(keySchema); v != nil {
+		if len(v) == 8 && binary.BigEndian.Uint64(v) == 1 {
+			return startMigration(tx)
+		}
 		if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
 			return fmt.Errorf("data file has schema %x, this build reads %d", v, schemaVersion)
 		}
