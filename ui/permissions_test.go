@@ -60,6 +60,10 @@ var permissions = []permission{
 	{method: "GET", path: "/auth/setup", allow: public},
 	{method: "POST", path: "/auth/setup", body: `{"email":"x@example.com","name":"X","password":"long enough pw"}`, allow: public},
 
+	// One's own password: anyone signed in (the body's current password is
+	// wrong here, so each caller gets 403 from the handler, not the role).
+	{method: "POST", path: "/auth/password", body: `{"current_password":"nope","new_password":"long enough pw"}`, allow: staff},
+
 	// Users and API tokens: admin.
 	{method: "GET", path: "/users", allow: adminOnly},
 	{method: "POST", path: "/users", body: `{"email":"new@example.com","name":"New","roles":["agent"],"password":"long enough pw"}`, allow: adminOnly},

@@ -4,7 +4,8 @@ package main
 // PARLEY_ADMIN_EMAIL) shows the setup page; creating the admin there signs
 // them in on the flows list; a second visit (a fresh browser, no session)
 // shows sign-in, never setup again, and the admin signs in. The first page
-// loads only the main bundle: React Flow is the editor's chunk.
+// loads only the main bundle: React Flow is the editor's chunk. Then the
+// admin changes their own password.
 
 import (
 	"strings"
@@ -69,4 +70,31 @@ func TestBrowserFirstRunSetup(t *testing.T) {
 	b2.click("signin-submit")
 	b2.wait("flows-empty")
 	b2.shot("signed in again")
+
+	// The admin changes their password in the second browser: it carries
+	// on, the first browser is signed out, and only the new one signs in.
+	const newPassword = "a brand new passphrase"
+	b2.click("who")
+	b2.wait("account-form")
+	b2.fill("account-current", "not the password")
+	b2.fill("account-new", newPassword)
+	b2.fill("account-again", newPassword)
+	b2.click("account-submit")
+	b2.wait("account-error")
+	b2.fill("account-current", password)
+	b2.click("account-submit")
+	b2.wait("account-done")
+	b2.shot("password changed")
+	if st := js[int](b2, `fetch('/api/v1/auth/me').then((r) => r.status)`); st != 200 {
+		t.Errorf("the browser that changed the password: /auth/me %d, want 200", st)
+	}
+	if st := js[int](b, `fetch('/api/v1/auth/me').then((r) => r.status)`); st != 401 {
+		t.Errorf("the other browser after the change: /auth/me %d, want 401", st)
+	}
+	b2.click("signout")
+	b2.wait("signin-form")
+	b2.fill("signin-email", email)
+	b2.fill("signin-password", newPassword)
+	b2.click("signin-submit")
+	b2.wait("account-form") // back where they signed out
 }

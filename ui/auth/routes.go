@@ -28,9 +28,10 @@ func (s *Service) PublicRoutes(api fiber.Router) {
 	api.Post("/auth/setup", s.setup)
 }
 
-// Routes registers the admin routes: users and API tokens. Register them
-// after Middleware.
+// Routes registers the routes for signed-in users: a user's own password,
+// and (admins) users and API tokens. Register them after Middleware.
 func (s *Service) Routes(api fiber.Router) {
+	api.Post("/auth/password", Require(Admin, Analyst, Agent), s.changePassword)
 	admin := Require(Admin)
 	api.Get("/users", admin, s.listUsers)
 	api.Post("/users", admin, s.createUser)

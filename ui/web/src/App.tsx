@@ -91,9 +91,9 @@ function Shell({ user, signOut }: { user: User; signOut: () => void }) {
             ))}
         </nav>
         <span className="spacer" />
-        <span className="who" data-testid="who">
+        <a className="who" {...linkProps('/account')} title="Your account" data-testid="who">
           {user.name || user.email} <small>({user.roles.join(', ')})</small>
-        </span>
+        </a>
         <button className="link" onClick={signOut} data-testid="signout">
           Sign out
         </button>

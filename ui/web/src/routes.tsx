@@ -8,6 +8,7 @@
 // which only the editor uses.
 import { lazy, type ReactElement } from 'react';
 import { FlowsList } from './pages/FlowsList';
+import { Account } from './pages/Account';
 
 const EditorPage = lazy(() => import('./editor/EditorPage').then((m) => ({ default: m.EditorPage })));
 const InboxPage = lazy(() => import('./inbox/InboxPage').then((m) => ({ default: m.InboxPage })));
@@ -32,4 +33,6 @@ export const routes: Route[] = [
   // Templates (with the numbers' limits) for analysts; contacts, whose list is an admin's, for admins.
   { path: '/templates', nav: 'Templates', roles: ['analyst'], render: () => <TemplatesPage /> },
   { path: '/contacts', nav: 'Contacts', roles: ['admin'], render: () => <ContactsPage /> },
+  // One's own account, from the name in the top bar.
+  { path: '/account', roles: ['analyst', 'agent'], render: () => <Account /> },
 ];
