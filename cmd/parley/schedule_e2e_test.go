@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,48 +15,6 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
-
-// startWith runs serve like h.start, with the test's changes to the
-// configuration.
-func (h *e2e) startWith(edit func(*serveConfig)) {
-	t := h.t
-	t.Helper()
-	ln := h.ln
-	h.ln = nil
-	if ln == nil {
-		eventually(t, e2eTimeout, func() bool {
-			var err error
-			ln, err = net.Listen("tcp", h.addr)
-			return err == nil
-		}, "listening on %s", h.addr)
-	}
-	sc := h.sb.Config()
-	started := make(chan *engine.Engine, 1)
-	cfg := serveConfig{
-		addr: h.addr, listener: ln, data: h.data, flowsDir: h.flowsDir,
-		apiURL: h.graphURL, token: sc.AccessToken, appSecret: sc.AppSecret, verifyToken: h.verify,
-		phoneNumberID: sc.PhoneNumberID, wabaID: sc.WABAID,
-		rate: engine.DefaultRate, shutdownTimeout: 10 * time.Second, timerInterval: 20 * time.Millisecond,
-		adminEmail: e2eAdmin, adminPassword: e2ePassword,
-		started: func(e *engine.Engine) { started <- e },
-	}
-	edit(&cfg)
-	log := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, log) }()
-	select {
-	case h.eng = <-started:
-	case err := <-done:
-		cancel()
-		ln.Close()
-		t.Fatalf("serve returned before serving: %v", err)
-	case <-time.After(e2eTimeout):
-		cancel()
-		t.Fatal("serve did not start")
-	}
-	h.cancel, h.done = cancel, done
-}
 
 // apiWrite sends a JSON write to /api/v1 as the admin, with the session's
 // CSRF token, and decodes the answer into v.
@@ -147,10 +103,12 @@ func TestScheduleE2EDailyReminderUnderTheLimit(t *testing.T) {
 
 	// 09:00 in Berlin is 08:00 UTC in January.
 	clock := engine.NewManualClock(time.Date(2026, 1, 5, 7, 58, 0, 0, time.UTC))
-	h.startWith(func(c *serveConfig) {
+	h.serveCfg = func(c *serveConfig) {
 		c.clock, c.messagingLimit, c.messagingLimitPinned = clock, limit, true
 		c.rate, c.scheduleInterval = 1500, 10*time.Millisecond
-	})
+	}
+	h.quietLog = true // 5,000 contacts' debug lines are noise
+	h.start()
 	t.Logf("serve started after %v", time.Since(began).Round(time.Millisecond))
 
 	// Seed: every tenth contact never opted in, every tenth (+1) opted

@@ -106,7 +106,9 @@ type e2e struct {
 	log      *e2eLogBuffer
 	verify   string
 	serveCfg func(*serveConfig) // e2eOptions.serve
-	cookie   string             // the admin's session (signIn)
+	// quietLog keeps serve's debug lines out of the test's log.
+	quietLog bool
+	cookie   string // the admin's session (signIn)
 
 	// the running instance, if any
 	eng    *engine.Engine
@@ -214,7 +216,11 @@ func (h *e2e) start() {
 	if h.serveCfg != nil {
 		h.serveCfg(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	level := slog.LevelDebug
+	if h.quietLog {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, log) }()
