@@ -307,12 +307,9 @@ func (s *Scheduler) modify(ctx context.Context, id string, fn func(*Schedule, ti
 		if err != nil {
 			return err
 		}
-		sc, err := getJSON[Schedule](b.defs, []byte(id))
+		sc, err := storedSchedule(b, id)
 		if err != nil {
 			return err
-		}
-		if sc == nil {
-			return ErrNotFound
 		}
 		if err := fn(sc, now); err != nil {
 			return err
@@ -362,9 +359,15 @@ func (s *Scheduler) Get(ctx context.Context, id string) (*Schedule, error) {
 	err := s.files.View(ctx, func(tx *bolt.Tx) error {
 		b, _ := openBuckets(tx)
 		var err error
-		sc, err = getJSON[Schedule](b.defs, []byte(id))
+		sc, err = storedSchedule(b, id)
 		return err
 	})
+	return sc, err
+}
+
+// storedSchedule reads a schedule in a transaction, or ErrNotFound.
+func storedSchedule(b buckets, id string) (*Schedule, error) {
+	sc, err := getJSON[Schedule](b.defs, []byte(id))
 	if err == nil && sc == nil {
 		err = ErrNotFound
 	}
@@ -423,12 +426,9 @@ func (s *Scheduler) RunNow(ctx context.Context, id, by string) (*Firing, error) 
 		if err != nil {
 			return err
 		}
-		sc, err := getJSON[Schedule](b.defs, []byte(id))
+		sc, err := storedSchedule(b, id)
 		if err != nil {
 			return err
-		}
-		if sc == nil {
-			return ErrNotFound
 		}
 		if sc.Paused {
 			return ErrPaused
