@@ -93,9 +93,9 @@ func (s *Server) inboxMedia(c *fiber.Ctx) error {
 // mediaErr tells the agent why a media could not be fetched: WhatsApp
 // keeps media 30 days, and a network failure is worth a retry.
 func mediaErr(err error) error {
-	var apiErr *whatsapp.APIError
-	if errors.As(err, &apiErr) {
-		return fiber.NewError(fiber.StatusBadGateway, fmt.Sprintf("WhatsApp did not give the media (%d): it may have expired", apiErr.Code))
+	var metaErr *whatsapp.APIError
+	if errors.As(err, &metaErr) {
+		return fiber.NewError(fiber.StatusBadGateway, fmt.Sprintf("WhatsApp did not give the media (%d): it may have expired", metaErr.Code))
 	}
 	return fmt.Errorf("fetching media: %w", err)
 }
