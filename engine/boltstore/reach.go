@@ -70,21 +70,13 @@ func (s *Store) ReachCount(ctx context.Context, scope string, since time.Time) (
 	if err := checkID("reach scope", scope); err != nil {
 		return 0, time.Time{}, err
 	}
-	latest := map[string]time.Time{}
+	latest := map[engine.ContactKey]time.Time{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		p := prefix(scope)
-		c := tx.Bucket(bucketReach).Cursor()
-		for k, _ := c.Seek(append(append([]byte(nil), p...), timeBound(since)...)); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			rest := k[len(p):]
-			if len(rest) < 8 {
-				continue
-			}
-			at := decodeTime(rest[:8])
-			contact := string(rest[8:])
+		walkReach(tx, scope, since, func(at time.Time, contact engine.ContactKey) {
 			if at.After(latest[contact]) {
 				latest[contact] = at
 			}
-		}
+		})
 		return nil
 	})
 	if err != nil {
@@ -97,6 +89,20 @@ func (s *Store) ReachCount(ctx context.Context, scope string, since time.Time) (
 		}
 	}
 	return len(latest), oldest, nil
+}
+
+// walkReach calls fn for each reach of scope at or after since, in time
+// order: one range scan of the reach bucket.
+func walkReach(tx *bolt.Tx, scope string, since time.Time, fn func(at time.Time, contact engine.ContactKey)) {
+	p := prefix(scope)
+	c := tx.Bucket(bucketReach).Cursor()
+	for k, _ := c.Seek(append(append([]byte(nil), p...), timeBound(since)...)); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		rest := k[len(p):]
+		if len(rest) < 8 {
+			continue
+		}
+		fn(decodeTime(rest[:8]), engine.ContactKey(rest[8:]))
+	}
 }
 
 // ReachedSince implements engine.Store.

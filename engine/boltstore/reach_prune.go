@@ -17,15 +17,9 @@ func (s *Store) Reaches(ctx context.Context, scope string, since time.Time) ([]e
 	}
 	var out []engine.Reach
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		p := prefix(scope)
-		c := tx.Bucket(bucketReach).Cursor()
-		for k, _ := c.Seek(append(append([]byte(nil), p...), timeBound(since)...)); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			rest := k[len(p):]
-			if len(rest) < 8 {
-				continue
-			}
-			out = append(out, engine.Reach{Scope: scope, At: decodeTime(rest[:8]), Contact: engine.ContactKey(rest[8:])})
-		}
+		walkReach(tx, scope, since, func(at time.Time, contact engine.ContactKey) {
+			out = append(out, engine.Reach{Scope: scope, At: at, Contact: contact})
+		})
 		return nil
 	})
 	return out, err
