@@ -534,20 +534,7 @@ func crashHooksFor(sb *sandbox.Sandbox, wamid string) string {
 
 // crashToken extracts the message number from a text carrying a loadgen
 // {id} token of the crash run ("msg lgcrashx17", "echo: msg lgcrashx17").
-func crashToken(text string) (int, bool) {
-	const prefix = "lgcrashx"
-	i := strings.Index(text, prefix)
-	if i < 0 {
-		return 0, false
-	}
-	rest := text[i+len(prefix):]
-	j := 0
-	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-		j++
-	}
-	n, err := strconv.Atoi(rest[:j])
-	return n, err == nil
-}
+func crashToken(text string) (int, bool) { return lgTokenNumber(text, "crash") }
 
 // crashWaitDrained waits until Parley's outbox gauge reads 0 several times
 // in a row.

@@ -624,7 +624,13 @@ func (g *graphDouble) handleSend(w http.ResponseWriter, r *http.Request) {
 // tokenIn finds this run's {id} token in a reply and returns its message
 // number.
 func (g *graphDouble) tokenIn(text string) (int, bool) {
-	prefix := "lg" + g.cfg.RunID + "x"
+	return lgTokenNumber(text, g.cfg.RunID)
+}
+
+// lgTokenNumber finds the {id} token of run runID in a text (lgToken:
+// "lg<run>x<n>") and returns its message number n.
+func lgTokenNumber(text, runID string) (int, bool) {
+	prefix := "lg" + runID + "x"
 	i := strings.Index(text, prefix)
 	if i < 0 {
 		return 0, false
