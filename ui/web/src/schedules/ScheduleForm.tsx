@@ -6,7 +6,8 @@ import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } 
 import { get } from '../api';
 import type { FlowSummary, TemplateSummary } from '../types';
 import { countAudience, createSchedule, previewFires, updateSchedule, type AudienceCount, type Schedule } from './api';
-import { cronPresets, describeCron, errorFor, fieldError, formOf, formatZoned, inputOf, relative, resize, zoneNames, browserZone, type FieldError, type Form } from './model';
+import { cronPresets, describeCron, errorFor, fieldError, formOf, formatZoned, inputOf, resize, zoneNames, browserZone, type FieldError, type Form } from './model';
+import { relative } from '../templates/format';
 
 const zoneListId = 'schedule-zones';
 

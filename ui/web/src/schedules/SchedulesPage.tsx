@@ -5,7 +5,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError } from '../api';
 import { deleteSchedule, listFirings, listSchedules, runNow, setPaused, type Firing, type Schedule } from './api';
-import { activeStatus, describeCron, formatZoned, pending, relative, sum } from './model';
+import { activeStatus, describeCron, formatZoned, pending, sum } from './model';
+import { relative } from '../templates/format';
 import { ScheduleForm } from './ScheduleForm';
 import { FiringReport } from './FiringReport';
 import { FiringStatusBadge } from './badges';

@@ -10,11 +10,11 @@ import {
   isoOffset,
   offsetText,
   pending,
-  relative,
   resize,
   sortedEntries,
   zonedParts,
 } from './model';
+import { relative } from '../templates/format';
 import type { Schedule } from './api';
 
 describe('times in a zone', () => {

@@ -103,20 +103,6 @@ export function formatZoned(iso: string | undefined, zone?: string, opts: { seco
   return opts.offset === false ? s : `${s} (${offsetText(p.offset)})`;
 }
 
-/** relative: "in 3 h", "in 2 days", "5 min ago", from now (ms). */
-export function relative(iso: string | undefined, now: number): string {
-  if (!iso) return '';
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return '';
-  const d = ms - now;
-  const a = Math.abs(d);
-  let s: string;
-  if (a < 60_000) return d >= 0 ? 'in less than a minute' : 'just now';
-  if (a < 3_600_000) s = `${Math.round(a / 60_000)} min`;
-  else if (a < 48 * 3_600_000) s = `${Math.round(a / 3_600_000)} h`;
-  else s = `${Math.round(a / 86_400_000)} days`;
-  return d >= 0 ? `in ${s}` : `${s} ago`;
-}
 
 /** browserZone is the browser's own IANA zone (UTC if unknown). */
 export function browserZone(): string {
