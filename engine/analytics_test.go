@@ -109,8 +109,9 @@ func TestAnalyticsCountsEveryPath(t *testing.T) {
 	h.tap("a", "yes") // menu → route → cases/0 → thanks: ended
 	h.tap("b", "no")  // menu → route → default → bye: ended
 	h.say("c", "meh") // menu → on_invalid → sorry, waits until it expires
-	// A redelivered webhook counts nothing again.
-	h.sayID("c", "wamid.4", "hi")
+	// A redelivered webhook counts nothing again: c's first message
+	// (the third said) comes again, late.
+	h.sayID("c", "wamid.3", "hi")
 
 	// Statuses: each counted once, when the message's state moves on.
 	h.status("a", "menu", whatsapp.StatusSent, 0)

@@ -209,7 +209,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error
 	}
 	openWindow(c, in.At, now)
 	t.reachable()
-	t.change.InboundID = in.ID
+	t.change.InboundID, t.change.InboundKey = in.ID, in.Key()
 	reply := in.Reply
 	isPassive := passive[reply.Type]
 

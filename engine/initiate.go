@@ -118,7 +118,7 @@ func (e *Engine) initiate(ctx context.Context, in Initiation, start func(*turn) 
 	defer e.locks.lock(key)()
 	// The key is read before the busy check: the start being repeated may
 	// be what makes the contact busy now.
-	seen, err := e.store.Seen(ctx, in.DedupeKey)
+	seen, err := e.store.Seen(ctx, in.Contact, in.DedupeKey)
 	if err != nil {
 		return Initiated{}, fmt.Errorf("checking start %s: %w", in.DedupeKey, err)
 	}
@@ -139,7 +139,7 @@ func (e *Engine) initiate(ctx context.Context, in Initiation, start func(*turn) 
 		return Initiated{}, err
 	}
 	t.changed = true
-	t.change.InboundID = in.DedupeKey
+	t.change.InboundID, t.change.InboundKey = in.DedupeKey, in.Contact
 	if err := t.commit(); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return e.initiatedBy(ctx, key, in.DedupeKey)

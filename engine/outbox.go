@@ -353,14 +353,12 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 	if serial {
 		e.reachMu.Lock() // the check and the reach's record are one step
 	}
-	err := e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
+	err := e.withQueued(ctx, it, func(t *turn, m *Message) (send bool) {
 		if m.State != Queued {
-			if m.State == Sending {
-				// An earlier attempt could not record its outcome.
-				m.State, m.Error = Unknown, unknownAfterCrash
-			}
+			// Not the dispatcher's any more (no such entry is left behind
+			// today; an older file may hold one): it leaves the outbox.
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			return
+			return false
 		}
 		if reason, why := deliveryBlock(e.templates, m, t.contact, t.now); why != "" {
 			// Unreachable (131026) or a marketing hold (131049): refused
@@ -369,7 +367,7 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			t.block(StageDispatch, m.Conversation, m.Node, m.Template, reason, why)
 			e.metrics.sends.Inc("blocked", "")
-			return
+			return false
 		}
 		if m.Message != nil && !WindowOpen(t.contact, t.now) {
 			// The window closed while the message waited: it is not sent,
@@ -378,13 +376,13 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			t.windowClosed(m)
 			e.metrics.sends.Inc("window_closed", "")
-			return
+			return false
 		}
 		var err error
 		if out, err = toWhatsApp(m, t.contact); err != nil {
 			m.State, m.Error = SendFailed, err.Error()
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			return
+			return false
 		}
 		if !WindowOpen(t.contact, t.now) {
 			// Business-initiated: counted against the messaging limit,
@@ -393,20 +391,20 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 			if err != nil {
 				e.log.Error("checking the messaging limit", "conversation", m.Conversation, "err", err)
 				held = time.Second
-				return
+				return false
 			}
 			if why != "" {
 				m.ErrorCode = 0
 				m.Error = fmt.Sprintf("held: %s; it may go from %s", why, freeAt.UTC().Format(time.RFC3339))
 				held = max(freeAt.Sub(t.now), time.Millisecond)
 				e.metrics.sends.Inc("limit_held", "")
-				return
+				return false
 			}
 			t.change.Reached = append(t.change.Reached, Reach{Scope: ReachScope, At: t.now, Contact: t.contact.Key})
 			reached = t.change.Reached
 		}
-		m.State = Sending
 		proceed = true
+		return true
 	})
 	e.reachRecorded(reached, err)
 	if serial {
@@ -417,6 +415,20 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 		// message go back, or a message held by the messaging limit would
 		// spend its customer's pair-rate burst on rechecks alone.
 		d.refund(it)
+	}
+	switch {
+	case errors.Is(err, ErrNotQueued):
+		return true // cancelled while it waited (an opt-out)
+	case errors.Is(err, ErrClaimed):
+		// An earlier attempt could not record its outcome.
+		err = e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
+			m.State, m.Error = Unknown, unknownAfterCrash
+			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+		})
+		if err == nil {
+			e.metrics.sends.Inc("unknown", "")
+			return true
+		}
 	}
 	if err != nil {
 		e.log.Error("preparing a send", "conversation", it.Message.Conversation, "err", err)
@@ -453,6 +465,7 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 		}
 		err = e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
 			m.State, m.ErrorCode, m.Error = Queued, code, sendErr.Error()
+			t.change.Unclaim = append(t.change.Unclaim, it.Seq)
 		})
 		e.metrics.sends.Inc("retry", fmt.Sprint(code))
 		d.retryLater(it, wait)
@@ -485,8 +498,9 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 		e.noteTemplateRefusal(ctx, it.Message, class, code) // 132015/132016: the registry pauses/disables it now
 	}
 	if err != nil {
-		// The outcome is not recorded; the message stays in state sending
-		// and the next start settles it as unknown. Hold the conversation.
+		// The outcome is not recorded; the outbox entry stays claimed, and
+		// the next attempt or start settles it as unknown. Hold the
+		// conversation.
 		e.log.Error("recording a send", "conversation", it.Message.Conversation, "err", err)
 		d.retryLater(it, time.Minute)
 		return false

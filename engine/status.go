@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/parleyhq/parley/nodes"
 	"github.com/parleyhq/parley/whatsapp"
@@ -113,7 +114,7 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 	t.change.Updates = append(t.change.Updates, m)
 	if !t.changed {
 		// Only the message moved: leave the contact and conversation be.
-		c := Change{At: t.now, Updates: t.change.Updates, Dequeue: t.change.Dequeue, Reached: t.change.Reached, Counts: t.change.Counts}
+		c := t.messageOnly()
 		if err := e.store.Commit(ctx, &c); err != nil {
 			return fmt.Errorf("updating message %s/%d: %w", m.Conversation, m.Seq, err)
 		}
@@ -121,6 +122,56 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 		return nil
 	}
 	return t.commit()
+}
+
+// messageOnly is the turn's change without its contact and conversation,
+// for a turn that changed neither: a commit of it leaves them be.
+func (t *turn) messageOnly() Change {
+	c := t.change
+	return Change{At: c.At, Updates: c.Updates, Dequeue: c.Dequeue, Claim: c.Claim, Unclaim: c.Unclaim, Reached: c.Reached, Counts: c.Counts}
+}
+
+// withQueued is withMessage for a message waiting in the outbox, as the
+// dispatcher read it: fn decides whether to send it (and may change the
+// message and the turn when not). The change claims the outbox entry
+// (Change.Claim), which makes it commit only while the entry is still
+// queued and unclaimed: ErrNotQueued when an opt-out cancelled it meanwhile,
+// ErrClaimed when an earlier attempt's outcome was never recorded. Nothing
+// else changes a queued message without dequeuing it, so the outbox's copy
+// is as good as the stored one, and the common case, a send going ahead,
+// neither reads nor rewrites the transcript: it writes only the claim.
+// When fn does not send, the claim is taken back in the same change,
+// unless fn dequeued the message.
+func (e *Engine) withQueued(ctx context.Context, it OutboxItem, fn func(t *turn, m *Message) (send bool)) error {
+	defer e.locks.lock(it.Message.Contact)()
+	t, err := e.begin(ctx, it.Message.Contact, e.clock.Now())
+	if err != nil {
+		return err
+	}
+	m := *it.Message
+	from := m.State
+	was := delivery{m.State, m.WAMID, m.ErrorCode, m.Error}
+	send := fn(t, &m)
+	t.change.Claim = append(t.change.Claim, it.Seq)
+	if !send && !slices.Contains(t.change.Dequeue, it.Seq) {
+		t.change.Unclaim = append(t.change.Unclaim, it.Seq)
+	}
+	moved := was != delivery{m.State, m.WAMID, m.ErrorCode, m.Error}
+	if moved {
+		t.countMove(&m, from)
+		t.change.Updates = append(t.change.Updates, &m)
+	}
+	if t.changed {
+		return t.commit()
+	}
+	c := t.messageOnly()
+	if err := e.store.Commit(ctx, &c); err != nil {
+		return fmt.Errorf("claiming outbox item %d: %w", it.Seq, err)
+	}
+	if moved {
+		e.observers.notify(&c, t.contact, t.conv)
+	}
+	return nil
 }
 
 // delivery is what withMessage's fn may change of a message.
@@ -135,6 +186,7 @@ type delivery struct {
 // conversations (which a turn always carries, changed or not).
 func (c *Change) empty() bool {
 	return c.InboundID == "" && len(c.Messages) == 0 && len(c.Updates) == 0 && len(c.Dequeue) == 0 &&
+		len(c.Claim) == 0 && len(c.Unclaim) == 0 &&
 		len(c.SetTimers) == 0 && len(c.DeleteTimers) == 0 && len(c.Aliases) == 0 &&
 		len(c.Reached) == 0 && len(c.Counts) == 0
 }

@@ -14,6 +14,12 @@ var (
 	// ErrDuplicate is returned by Commit when the change's inbound message
 	// id has already been committed: the whole change is dropped.
 	ErrDuplicate = errors.New("inbound message already processed")
+	// ErrNotQueued is returned by Commit when a change claims an outbox
+	// entry that is no longer queued (Change.Claim).
+	ErrNotQueued = errors.New("outbox entry not queued")
+	// ErrClaimed is returned by Commit when a change claims an outbox entry
+	// already claimed: a send whose outcome was never recorded.
+	ErrClaimed = errors.New("outbox entry already claimed")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("store closed")
 )
@@ -22,8 +28,15 @@ var (
 // either all of it is durable or none of it is.
 type Change struct {
 	// InboundID is the inbound message's id (wamid) when the event was one;
-	// Commit refuses the change with ErrDuplicate if it was seen before.
+	// Commit refuses the change with ErrDuplicate if it was seen before
+	// under InboundKey.
 	InboundID string
+	// InboundKey is the contact key the inbound id is remembered under: the
+	// key the message itself names (Inbound.Key), which every redelivery
+	// names again whatever aliases say by then. It is usually Contact's own
+	// key, which keeps the id on the contact's page; when empty, it is
+	// Contact's key. A change with an InboundID needs one or the other.
+	InboundKey ContactKey
 	// At is when the event was processed (dedupe retention counts from it).
 	At time.Time
 
@@ -41,6 +54,21 @@ type Change struct {
 	Updates []*Message
 	// Dequeue removes these outbox entries (by outbox sequence).
 	Dequeue []uint64
+	// Claim marks outbox entries as being sent: the dispatcher's durable
+	// "sending" mark, written before a message goes on the wire, so that a
+	// crash between the wire and the record of its outcome leaves a claimed
+	// entry, which the next start settles as unknown instead of sending it
+	// again. The mark lives on the outbox entry, not on the transcript
+	// message, whose state stays queued until the outcome: the entry's key
+	// is a sequence number, so the claims of one batch share a page or two
+	// where transcript messages would each dirty a page of their own. A
+	// claim of an entry gone refuses the whole change with ErrNotQueued, of
+	// one already claimed with ErrClaimed. Claims are applied before
+	// Unclaim, and both before Dequeue.
+	Claim []uint64
+	// Unclaim takes the mark off these outbox entries (a send to be tried
+	// again later). An entry not claimed, or gone, is no error.
+	Unclaim []uint64
 
 	// Aliases point other contact keys at a contact's key (alias → key):
 	// a customer who changed number or user id keeps their contact and
@@ -67,7 +95,9 @@ type Reach struct {
 
 // OutboxItem is a queued outbound message, by its place in the outbox.
 type OutboxItem struct {
-	Seq     uint64
+	Seq uint64
+	// Message is the transcript message, in state Sending when the entry is
+	// claimed (Change.Claim).
 	Message *Message
 }
 
@@ -107,8 +137,9 @@ type Store interface {
 	ListContacts(ctx context.Context, after ContactKey, limit int) ([]*Contact, error)
 	// Alias returns the contact key an alias points at, if key is one.
 	Alias(ctx context.Context, key ContactKey) (ContactKey, bool, error)
-	// Seen reports whether an inbound message id has been committed.
-	Seen(ctx context.Context, inboundID string) (bool, error)
+	// Seen reports whether an inbound message id has been committed under
+	// a contact key (Change.InboundKey).
+	Seen(ctx context.Context, key ContactKey, inboundID string) (bool, error)
 	// Commit makes a change durable, all or nothing. Concurrent commits may
 	// share one transaction and one fsync.
 	Commit(ctx context.Context, c *Change) error

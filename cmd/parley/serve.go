@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,6 +94,13 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// serveGCPercent is serve's garbage-collection target when GOGC is not set.
+// A webhook allocates a few kilobytes that die at once (JSON in and out),
+// so the default 100 collects often while the live heap stays small: 400
+// gave 11% more messages per second under loadgen on a 2-core machine, for
+// a heap up to five times the live one. GOGC and GOMEMLIMIT still apply.
+const serveGCPercent = 400
+
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -159,6 +167,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
 	if err := serve(ctx, c, log); err != nil {
 		log.Error("parley serve stopped", "err", err)
 		return 1
@@ -247,6 +258,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 
 	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers})
 	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
+	storeMetrics(reg, store)
 	authSvc, err := startAuth(ctx, c, store, log)
 	if err != nil {
 		return err
@@ -385,4 +397,14 @@ func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sand
 		}
 	}
 	return nil
+}
+
+// storeMetrics exposes the store's committer: its commits (one fsync each),
+// the writes they carry, the pages they write and the time spent writing
+// them. Pages per write is what bounds the store's throughput.
+func storeMetrics(reg *metrics.Registry, store *boltstore.Store) {
+	reg.CounterFunc("parley_store_commits_total", "Store transactions committed, one fsync each.", func() float64 { return float64(store.Stats().Commits) })
+	reg.CounterFunc("parley_store_writes_total", "Changes committed to the store; a transaction carries many.", func() float64 { return float64(store.Stats().Writes) })
+	reg.CounterFunc("parley_store_pages_written_total", "Pages the store's commits wrote to its file.", func() float64 { return float64(store.Stats().PagesWritten) })
+	reg.CounterFunc("parley_store_write_seconds_total", "Time the store's commits spent writing and syncing pages.", func() float64 { return store.Stats().WriteTime.Seconds() })
 }

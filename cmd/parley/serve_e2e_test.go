@@ -875,10 +875,10 @@ func TestServeE2EWebhookSecurity(t *testing.T) {
 	if convs, err := st.Conversations(ctx, malloryKey); err != nil || len(convs) != 0 {
 		t.Errorf("conversations of the forged message: %d, %v", len(convs), err)
 	}
-	if seen, err := st.Seen(ctx, "wamid.E2E-FORGED"); err != nil || seen {
+	if seen, err := st.Seen(ctx, malloryKey, "wamid.E2E-FORGED"); err != nil || seen {
 		t.Errorf("forged wamid seen: %v, %v", seen, err)
 	}
-	if seen, err := st.Seen(ctx, "wamid.E2E-GOOD"); err != nil || !seen {
+	if seen, err := st.Seen(ctx, bobKey, "wamid.E2E-GOOD"); err != nil || !seen {
 		t.Errorf("good wamid seen: %v, %v", seen, err)
 	}
 	if convs, err := st.Conversations(ctx, bobKey); err != nil || len(convs) != 1 {
@@ -1279,7 +1279,7 @@ func TestServeE2EShutdownWithWebhooksInFlight(t *testing.T) {
 		}
 		acked++
 		// Answered 200: the message and its reply are in the data file.
-		seen, err := st.Seen(ctx, hk.wamid)
+		seen, err := st.Seen(ctx, h.key(hk.waID), hk.wamid)
 		if err != nil || !seen {
 			t.Errorf("%s answered 200 but not recorded: %v", hk.wamid, err)
 		}

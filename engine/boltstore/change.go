@@ -44,13 +44,17 @@ type keyValue struct{ key, value []byte }
 // by the committer, so that JSON encoding runs in parallel and off the
 // committer's path.
 type changeWrite struct {
-	inboundID   []byte
+	inboundID   []byte // the id, for the inbound bucket of schema 2
+	inboundKey  []byte // contact_data key of the id (inboundKey)
 	inboundTime []byte // inbound_by_time key: time + id
+	inboundVal  []byte // inbound_by_time value (inboundTimeValue)
 	contact     *keyValue
 	convs       []convWrite
 	msgs        []msgWrite
 	updates     []msgWrite
 	dequeue     [][]byte
+	claim       [][]byte
+	unclaim     [][]byte
 	delTimers   [][]byte
 	setTimers   []keyValue
 	aliases     []keyValue
@@ -80,8 +84,20 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 		if err := checkTime(at); err != nil {
 			return nil, fmt.Errorf("boltstore: change of inbound %s: %w", c.InboundID, err)
 		}
+		if err := checkID("inbound id", c.InboundID); err != nil {
+			return nil, err
+		}
+		key := c.InboundKey
+		if key == "" && c.Contact != nil {
+			key = c.Contact.Key
+		}
+		if err := checkID("inbound key", string(key)); err != nil {
+			return nil, fmt.Errorf("boltstore: change of inbound %s: %w", c.InboundID, err)
+		}
 		w.inboundID = []byte(c.InboundID)
+		w.inboundKey = inboundKey(key, c.InboundID)
 		w.inboundTime = inboundTimeKey(at, c.InboundID)
+		w.inboundVal = inboundTimeValue(key)
 	}
 	if c.Contact != nil {
 		if err := checkID("contact key", string(c.Contact.Key)); err != nil {
@@ -153,6 +169,12 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 	for _, seq := range c.Dequeue {
 		w.dequeue = append(w.dequeue, u64(seq))
 	}
+	for _, seq := range c.Claim {
+		w.claim = append(w.claim, u64(seq))
+	}
+	for _, seq := range c.Unclaim {
+		w.unclaim = append(w.unclaim, u64(seq))
+	}
 	w.delTimers = make([][]byte, 0, len(c.DeleteTimers))
 	for _, t := range c.DeleteTimers {
 		k, err := timerKey(t)
@@ -188,7 +210,7 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 }
 
 func (w *changeWrite) check(t *txn) error {
-	if w.inboundID != nil && t.inbound.Get(w.inboundID) != nil {
+	if w.inboundID != nil && (t.data.Get(w.inboundKey) != nil || t.inbound.Get(w.inboundID) != nil) {
 		return engine.ErrDuplicate
 	}
 	for _, m := range w.msgs {
@@ -208,15 +230,31 @@ updates:
 		}
 		return fmt.Errorf("boltstore: update of message %s #%d: %w", u.m.Conversation, u.m.Seq, engine.ErrNotFound)
 	}
+	for _, k := range w.claim {
+		switch v := t.outbox.Get(k); {
+		case v == nil:
+			return fmt.Errorf("boltstore: claim of outbox item %d: gone: %w", binary.BigEndian.Uint64(k), engine.ErrNotQueued)
+		case claimed(v):
+			return fmt.Errorf("boltstore: claim of outbox item %d: %w", binary.BigEndian.Uint64(k), engine.ErrClaimed)
+		}
+	}
 	return nil
 }
 
+// An outbox value is the contact_data key of its message; a claimed one
+// (Change.Claim) has sep in front. Message keys start with a contact key,
+// which is never empty and never holds sep, so the two cannot be confused.
+func claimed(outboxValue []byte) bool { return len(outboxValue) > 0 && outboxValue[0] == sep }
+
+// claimedValue is the value of an outbox entry once claimed.
+func claimedValue(v []byte) []byte { return append([]byte{sep}, v...) }
+
 func (w *changeWrite) apply(t *txn) error {
 	if w.inboundID != nil {
-		if err := t.inbound.Put(w.inboundID, w.inboundTime[:8]); err != nil {
+		if err := t.data.Put(w.inboundKey, w.inboundTime[:8]); err != nil {
 			return err
 		}
-		if err := t.inboundByTime.Put(w.inboundTime, present); err != nil {
+		if err := t.inboundByTime.Put(w.inboundTime, w.inboundVal); err != nil {
 			return err
 		}
 	}
@@ -247,6 +285,18 @@ func (w *changeWrite) apply(t *txn) error {
 	for _, u := range w.updates {
 		if err := t.data.Put(u.key, u.value); err != nil {
 			return err
+		}
+	}
+	for _, k := range w.claim {
+		if err := t.outbox.Put(k, claimedValue(t.outbox.Get(k))); err != nil {
+			return err
+		}
+	}
+	for _, k := range w.unclaim {
+		if v := t.outbox.Get(k); claimed(v) {
+			if err := t.outbox.Put(k, bytes.Clone(v[1:])); err != nil {
+				return err
+			}
 		}
 	}
 	for _, k := range w.dequeue {
@@ -328,23 +378,29 @@ type inboundPrune struct {
 func (w *inboundPrune) check(*txn) error { return nil }
 
 func (w *inboundPrune) apply(t *txn) error {
-	var keys [][]byte
+	var entries []keyValue
 	c := t.inboundByTime.Cursor()
-	for k, _ := c.First(); k != nil && len(keys) < pruneChunk && bytes.Compare(k[:8], w.before) < 0; k, _ = c.Next() {
-		keys = append(keys, bytes.Clone(k))
+	for k, v := c.First(); k != nil && len(entries) < pruneChunk && bytes.Compare(k[:8], w.before) < 0; k, v = c.Next() {
+		entries = append(entries, keyValue{bytes.Clone(k), bytes.Clone(v)})
 	}
-	for _, k := range keys {
-		id := k[8:]
+	for _, e := range entries {
+		id := e.key[8:]
+		// Where the id is stored: in its contact's group (schema 3), or
+		// in the inbound bucket (schema 2).
+		b, key := t.inbound, id
+		if len(e.value) > 1 && e.value[0] == kindInbound {
+			b, key = t.data, inboundKey(engine.ContactKey(e.value[1:]), string(id))
+		}
 		// Never drop an id whose record is newer than this index entry.
-		if v := t.inbound.Get(id); v != nil && binary.BigEndian.Uint64(v) == binary.BigEndian.Uint64(k) {
-			if err := t.inbound.Delete(id); err != nil {
+		if v := b.Get(key); v != nil && binary.BigEndian.Uint64(v) == binary.BigEndian.Uint64(e.key) {
+			if err := b.Delete(key); err != nil {
 				return err
 			}
 		}
-		if err := t.inboundByTime.Delete(k); err != nil {
+		if err := t.inboundByTime.Delete(e.key); err != nil {
 			return err
 		}
 	}
-	w.n = len(keys)
+	w.n = len(entries)
 	return nil
 }

@@ -164,7 +164,10 @@ func (s *Store) commitBatch(batch []*pending) {
 		}
 		return nil
 	})
+	s.commitCount.Add(1)
+	s.writeCount.Add(int64(len(live)))
 	if err != nil && len(live) > 1 {
+		s.commitCount.Add(int64(len(live)))
 		for _, p := range live {
 			p.err = s.db.Update(func(tx *bolt.Tx) error {
 				t := newTxn(tx)

@@ -28,11 +28,17 @@ func openTest(t testing.TB, opts ...Option) (*Store, string) {
 	return s, path
 }
 
+// sender is the key every change of these tests names for its inbound id,
+// as redeliveries of one message do, so that one id given twice is a
+// duplicate whichever contact the changes write.
+var sender = engine.NewContactKey("1065", "sender")
+
 func change(id string, n int) *engine.Change {
 	key := engine.NewContactKey("1065", fmt.Sprint("49151", n))
 	conv := &engine.Conversation{ID: fmt.Sprintf("%s#1", key), Contact: key, Status: engine.Active, StartedAt: t0, Seq: 1}
 	return &engine.Change{
 		InboundID:     id,
+		InboundKey:    sender,
 		At:            t0,
 		Contact:       &engine.Contact{Key: key, PhoneNumberID: "1065"},
 		Conversations: []*engine.Conversation{conv},
@@ -95,7 +101,7 @@ func TestBatchRefusesAndIsolates(t *testing.T) {
 		}
 	}
 	for id, want := range map[string]bool{"wamid.1": true, "wamid.huge": false, "wamid.2": true, "wamid.cancelled": false} {
-		if seen, _ := s.Seen(ctx, id); seen != want {
+		if seen, _ := s.Seen(ctx, sender, id); seen != want {
 			t.Errorf("Seen(%s) = %v, want %v", id, seen, want)
 		}
 	}
@@ -134,7 +140,7 @@ func TestCommitRefusesUnstorable(t *testing.T) {
 			if err := s.Commit(t.Context(), c); err == nil {
 				t.Fatal("accepted")
 			}
-			if seen, _ := s.Seen(t.Context(), c.InboundID); seen {
+			if seen, _ := s.Seen(t.Context(), sender, c.InboundID); seen {
 				t.Error("refused change wrote its inbound id")
 			}
 		})
@@ -217,7 +223,7 @@ func TestCloseKeepsAcknowledged(t *testing.T) {
 		t.Fatal("nothing committed before Close")
 	}
 	for _, id := range acked {
-		if seen, err := s2.Seen(ctx, id); !seen || err != nil {
+		if seen, err := s2.Seen(ctx, sender, id); !seen || err != nil {
 			t.Fatalf("acknowledged %s lost across Close (%v)", id, err)
 		}
 	}

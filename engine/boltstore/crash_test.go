@@ -61,7 +61,7 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 		}
 		ctx := context.Background()
 		for _, id := range acked {
-			if seen, err := s.Seen(ctx, id); !seen || err != nil {
+			if seen, err := s.Seen(ctx, sender, id); !seen || err != nil {
 				t.Fatalf("round %d: acknowledged %s lost (%v)", round, id, err)
 			}
 		}

@@ -8,14 +8,19 @@
 //	                            group 0x00 'k' → Contact (JSON), group = contact key
 //	                            group 0x00 'c' suffix 0x00 'r' → Conversation (JSON)
 //	                            group 0x00 'c' suffix 0x00 'm' seq (8 bytes BE) → Message (JSON)
+//	                            group 0x00 'i' inbound id → committed at (8 bytes), group =
+//	                              the key the message named (Change.InboundKey)
 //	                          where a conversation's group is its id up to the last '#'
 //	                          (the contact key, for ids the engine makes) and suffix the rest
 //	contact_conversations     contact key 0x00 conversation id → 1, only for a conversation
 //	                          whose contact is not its group
-//	outbox                    sequence (8 bytes BE) → contact_data key of a queued message
+//	outbox                    sequence (8 bytes BE) → contact_data key of a queued message,
+//	                          with 0x00 in front while claimed (being sent)
 //	timers                    due (8 bytes) kind 0x00 conversation id 0x00 node → Timer (JSON)
-//	inbound                   inbound message id → committed at (8 bytes)
-//	inbound_by_time           committed at (8 bytes) inbound message id → 1
+//	inbound                   inbound message id → committed at (8 bytes), as schema 2
+//	                          kept them; read until pruned, never written
+//	inbound_by_time           committed at (8 bytes) inbound message id → 'i' group
+//	                          (1 for an id in inbound)
 //	flows                     flow id → FlowRecord (JSON)
 //	flow_versions             flow id 0x00 version (4 bytes BE) → FlowVersion (JSON)
 //	templates                 template name 0x00 language → TemplateRecord (JSON)

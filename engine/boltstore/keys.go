@@ -33,7 +33,7 @@ var (
 	// keyMigrating, in meta, marks a file whose version-1 records are
 	// still being moved (migrate.go).
 	keyMigrating         = []byte("migrating_from_1")
-	schemaVersion uint64 = 2
+	schemaVersion uint64 = 3
 )
 
 // sep ends a variable-length part of a composite key. Ids and keys that
@@ -116,6 +116,7 @@ func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0,
 const (
 	kindConversation = 'c'
 	kindContact      = 'k'
+	kindInbound      = 'i'
 	kindMessage      = 'm'
 	kindRecord       = 'r'
 )
@@ -228,6 +229,23 @@ func timerKey(t engine.Timer) ([]byte, error) {
 	k = append(k, t.Conversation...)
 	k = append(k, sep)
 	return append(k, t.Node...), nil
+}
+
+// inboundKey is group + sep + 'i' + inbound message id: a committed inbound
+// id, on the page of its contact's other records (schema 3). Schema 2 kept
+// them in a bucket of their own, keyed by id alone: one more page per event,
+// at a random place.
+func inboundKey(group engine.ContactKey, id string) []byte {
+	k := make([]byte, 0, len(group)+2+len(id))
+	k = append(append(k, group...), sep, kindInbound)
+	return append(k, id...)
+}
+
+// inboundTimeValue is the value of an inbound_by_time entry of schema 3:
+// 'i' + the group its id is stored in. Schema 2's value, 1, means the id is
+// in the inbound bucket.
+func inboundTimeValue(group engine.ContactKey) []byte {
+	return append([]byte{kindInbound}, group...)
 }
 
 // inboundTimeKey is when + inbound message id: PruneInbound is a range scan

@@ -3,6 +3,7 @@ package boltstore
 import (
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -86,7 +88,7 @@ func checkV1(t *testing.T, s *Store) {
 				queued = append(queued, m)
 			}
 		}
-		if seen, err := s.Seen(ctx, c.InboundID); !seen || err != nil {
+		if seen, err := s.Seen(ctx, c.Contact.Key, c.InboundID); !seen || err != nil {
 			t.Errorf("inbound %s not seen after migration (%v)", c.InboundID, err)
 		}
 	}
@@ -335,5 +337,76 @@ func TestMigrateV1OddConversations(t *testing.T) {
 	}
 	if all, _, err := s.ListConversations(ctx, engine.ConversationFilter{}); err != nil || len(all) != len(convs) {
 		t.Errorf("ListConversations = %d, %v", len(all), err)
+	}
+}
+
+// A schema-2 file keeps its inbound ids in the inbound bucket: after Open
+// (schema 3) they are still seen and refuse their message again, new ids go
+// to their contact's group, and PruneInbound forgets both kinds.
+func TestSchema2InboundIDs(t *testing.T) {
+	s, path := openTest(t)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := t0.Add(-48 * time.Hour)
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Put(keySchema, u64(2)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketInbound).Put([]byte("wamid.v2"), appendTime(nil, old)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketInboundByTime).Put(inboundTimeKey(old, "wamid.v2"), present)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.view(ctx, func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keySchema); string(v) != string(u64(3)) {
+			t.Errorf("schema after Open: %x, want 3", v)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if seen, err := s.Seen(ctx, sender, "wamid.v2"); !seen || err != nil {
+		t.Errorf("schema-2 id: Seen = %v, %v", seen, err)
+	}
+	if err := s.Commit(ctx, change("wamid.v2", 1)); !errors.Is(err, engine.ErrDuplicate) {
+		t.Errorf("schema-2 id again: %v, want ErrDuplicate", err)
+	}
+	if err := s.Commit(ctx, change("wamid.v3", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.view(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketData).Get(inboundKey(sender, "wamid.v3")) == nil {
+			t.Error("new id not in its contact's group")
+		}
+		if tx.Bucket(bucketInbound).Get([]byte("wamid.v3")) != nil {
+			t.Error("new id written to the schema-2 bucket")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneInbound(ctx, t0.Add(time.Hour)); n != 2 || err != nil {
+		t.Errorf("prune: %d, %v; want 2, nil", n, err)
+	}
+	for _, id := range []string{"wamid.v2", "wamid.v3"} {
+		if seen, err := s.Seen(ctx, sender, id); seen || err != nil {
+			t.Errorf("%s after prune: Seen = %v, %v", id, seen, err)
+		}
 	}
 }

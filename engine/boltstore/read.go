@@ -68,13 +68,14 @@ func decode(data []byte, v any, what, id string) error {
 
 // Seen reports whether an inbound message id has been committed (and not
 // pruned since).
-func (s *Store) Seen(ctx context.Context, inboundID string) (bool, error) {
-	if inboundID == "" {
+func (s *Store) Seen(ctx context.Context, key engine.ContactKey, inboundID string) (bool, error) {
+	if inboundID == "" || checkID("inbound id", inboundID) != nil || checkID("inbound key", string(key)) != nil {
 		return false, nil
 	}
 	var seen bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		seen = tx.Bucket(bucketInbound).Get([]byte(inboundID)) != nil
+		seen = tx.Bucket(bucketData).Get(inboundKey(key, inboundID)) != nil ||
+			tx.Bucket(bucketInbound).Get([]byte(inboundID)) != nil
 		return nil
 	})
 	return seen, err
@@ -152,7 +153,8 @@ func (s *Store) Transcript(ctx context.Context, conversation string) ([]*engine.
 
 // Outbox returns up to limit queued messages with a sequence number
 // greater than after, in order; limit <= 0 means no limit. Items stay
-// until a Commit dequeues them (Change.Dequeue).
+// until a Commit dequeues them (Change.Dequeue); a claimed item's message
+// is in state Sending.
 func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.OutboxItem, error) {
 	if after == math.MaxUint64 {
 		return nil, s.view(ctx, func(*bolt.Tx) error { return nil })
@@ -166,6 +168,10 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.O
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, ref := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, ref = c.Next() {
 			seq := binary.BigEndian.Uint64(k)
+			isClaimed := claimed(ref)
+			if isClaimed {
+				ref = ref[1:]
+			}
 			v := msgs.Get(ref)
 			if v == nil {
 				return fmt.Errorf("boltstore: outbox item %d: message %q is missing", seq, ref)
@@ -173,6 +179,9 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.O
 			m := &engine.Message{}
 			if err := decode(v, m, "outbox item", fmt.Sprint(seq)); err != nil {
 				return err
+			}
+			if isClaimed && m.State == engine.Queued {
+				m.State = engine.Sending
 			}
 			out = append(out, engine.OutboxItem{Seq: seq, Message: m})
 		}

@@ -38,7 +38,7 @@ type family struct {
 	buckets    []float64
 	mu         sync.Mutex
 	series     map[string]*series
-	gaugeFunc  func() float64
+	valueFunc  func() float64 // a gauge's or counter's value, read when written
 }
 
 type series struct {
@@ -110,7 +110,15 @@ func (c Counter) Value(values ...string) float64 {
 // GaugeFunc registers a gauge whose value is read when metrics are written.
 func (r *Registry) GaugeFunc(name, help string, fn func() float64) {
 	f := r.family(name, help, gaugeKind, nil, nil)
-	f.gaugeFunc = fn
+	f.valueFunc = fn
+}
+
+// CounterFunc registers a counter whose value is read when metrics are
+// written, for a total kept elsewhere (the store's own counts); fn must
+// never decrease.
+func (r *Registry) CounterFunc(name, help string, fn func() float64) {
+	f := r.family(name, help, counterKind, nil, nil)
+	f.valueFunc = fn
 }
 
 // Histogram counts observations in buckets, by label values.
@@ -160,8 +168,8 @@ func (r *Registry) WriteTo(w io.Writer) (int64, error) {
 
 func (f *family) write(b *strings.Builder) {
 	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.kind)
-	if f.gaugeFunc != nil {
-		fmt.Fprintf(b, "%s %s\n", f.name, num(f.gaugeFunc()))
+	if f.valueFunc != nil {
+		fmt.Fprintf(b, "%s %s\n", f.name, num(f.valueFunc()))
 		return
 	}
 	f.mu.Lock()

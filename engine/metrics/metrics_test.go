@@ -15,6 +15,7 @@ func TestWriteTo(t *testing.T) {
 	h.Observe(0.005)
 	h.Observe(0.05)
 	r.GaugeFunc("parley_outbox_depth", "Queued messages.", func() float64 { return 7 })
+	r.CounterFunc("parley_store_commits_total", "Commits.", func() float64 { return 42 })
 	var b strings.Builder
 	if _, err := r.WriteTo(&b); err != nil {
 		t.Fatal(err)
@@ -29,6 +30,9 @@ parley_latency_seconds_count 2
 # HELP parley_outbox_depth Queued messages.
 # TYPE parley_outbox_depth gauge
 parley_outbox_depth 7
+# HELP parley_store_commits_total Commits.
+# TYPE parley_store_commits_total counter
+parley_store_commits_total 42
 # HELP parley_webhooks_total Webhooks by result.
 # TYPE parley_webhooks_total counter
 parley_webhooks_total{result="bad_signature"} 1

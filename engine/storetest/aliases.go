@@ -32,7 +32,7 @@ func testAliases(t *testing.T, s *suite) {
 	}
 
 	// A refused change writes no alias.
-	err := st.Commit(ctx, &engine.Change{InboundID: "wamid.alias1", At: at(1),
+	err := st.Commit(ctx, &engine.Change{InboundID: "wamid.alias1", InboundKey: c.Key, At: at(1),
 		Aliases: map[engine.ContactKey]engine.ContactKey{newUser: oldKey}})
 	if !errors.Is(err, engine.ErrDuplicate) {
 		t.Fatalf("duplicate commit: %v, want ErrDuplicate", err)

@@ -18,11 +18,11 @@ func testCommitAtomicDuplicate(t *testing.T, s *suite) {
 	st, _ := s.fresh(t)
 	ctx := ctxOf(t)
 	first := event(1, "wamid.HBgLNDkxNTEyMzQ1Njc4FQIAEhgg")
-	if seen, err := st.Seen(ctx, first.InboundID); seen || err != nil {
+	if seen, err := st.Seen(ctx, first.Contact.Key, first.InboundID); seen || err != nil {
 		t.Fatalf("Seen before commit = %v, %v", seen, err)
 	}
 	commit(t, st, first)
-	if seen, err := st.Seen(ctx, first.InboundID); !seen || err != nil {
+	if seen, err := st.Seen(ctx, first.Contact.Key, first.InboundID); !seen || err != nil {
 		t.Fatalf("Seen after commit = %v, %v", seen, err)
 	}
 
@@ -65,7 +65,7 @@ func testCommitWithoutInboundID(t *testing.T, s *suite) {
 	c2 := &engine.Change{At: at(time.Minute), Contact: c.Contact}
 	commit(t, st, c2)
 	commit(t, st, c2)
-	if seen, err := st.Seen(ctx, ""); seen || err != nil {
+	if seen, err := st.Seen(ctx, c.Contact.Key, ""); seen || err != nil {
 		t.Errorf(`Seen("") = %v, %v; want false, nil`, seen, err)
 	}
 	// An empty change is allowed.
@@ -81,7 +81,7 @@ func testCommitCancelledContext(t *testing.T, s *suite) {
 	if err := st.Commit(ctx, c); !errors.Is(err, context.Canceled) {
 		t.Fatalf("commit with a cancelled context: got %v, want context.Canceled", err)
 	}
-	if seen, err := st.Seen(ctxOf(t), c.InboundID); seen || err != nil {
+	if seen, err := st.Seen(ctxOf(t), c.Contact.Key, c.InboundID); seen || err != nil {
 		t.Errorf("Seen = %v, %v; want false, nil", seen, err)
 	}
 	if _, err := st.Contact(ctxOf(t), c.Contact.Key); !errors.Is(err, engine.ErrNotFound) {
@@ -111,7 +111,7 @@ func testConcurrentCommits(t *testing.T, s *suite) {
 		t.Error(err)
 	}
 	for n := range workers * each {
-		if seen, err := st.Seen(ctx, fmt.Sprintf("wamid.%d", n)); !seen || err != nil {
+		if seen, err := st.Seen(ctx, contact(n).Key, fmt.Sprintf("wamid.%d", n)); !seen || err != nil {
 			t.Errorf("event %d: Seen = %v, %v", n, seen, err)
 		}
 		key := contact(n).Key
@@ -146,8 +146,12 @@ func testConcurrentDuplicates(t *testing.T, s *suite) {
 		wg.Go(func() {
 			for i := range ids {
 				id := fmt.Sprintf("wamid.same.%d", i)
-				// Every attempt writes its own contact: only the winner's may exist.
-				err := st.Commit(ctx, event(w*ids+i, id))
+				// Every attempt writes its own contact: only the winner's
+				// may exist. All name the same key, as a redelivered
+				// message does.
+				c := event(w*ids+i, id)
+				c.InboundKey = contact(i).Key
+				err := st.Commit(ctx, c)
 				switch {
 				case err == nil:
 					mu.Lock()
@@ -183,6 +187,9 @@ func testConcurrentDuplicates(t *testing.T, s *suite) {
 	}
 }
 
+// pruneKey is the contact key the prune test's inbound ids are kept under.
+const pruneKey engine.ContactKey = "1065:prune"
+
 func testPruneInbound(t *testing.T, s *suite) {
 	st, _ := s.fresh(t)
 	ctx := ctxOf(t)
@@ -195,7 +202,7 @@ func testPruneInbound(t *testing.T, s *suite) {
 		{"wamid.new", at(0)},
 	}
 	for _, c := range ids {
-		commit(t, st, &engine.Change{InboundID: c.id, At: c.at})
+		commit(t, st, &engine.Change{InboundID: c.id, InboundKey: pruneKey, At: c.at})
 	}
 	// Strictly before: an id committed at the bound stays.
 	n, err := st.PruneInbound(ctx, at(-24*time.Hour))
@@ -204,14 +211,14 @@ func testPruneInbound(t *testing.T, s *suite) {
 		t.Errorf("pruned %d, want 1", n)
 	}
 	for _, c := range ids {
-		seen, err := st.Seen(ctx, c.id)
+		seen, err := st.Seen(ctx, pruneKey, c.id)
 		must(t, err)
 		if want := c.id != "wamid.old"; seen != want {
 			t.Errorf("Seen(%s) = %v, want %v", c.id, seen, want)
 		}
 	}
 	// A forgotten id is new again.
-	commit(t, st, &engine.Change{InboundID: "wamid.old", At: at(time.Hour)})
+	commit(t, st, &engine.Change{InboundID: "wamid.old", InboundKey: pruneKey, At: at(time.Hour)})
 	if n, err := st.PruneInbound(ctx, at(-24*time.Hour)); n != 0 || err != nil {
 		t.Errorf("second prune: %d, %v; want 0, nil", n, err)
 	}
@@ -222,7 +229,8 @@ func testPruneInbound(t *testing.T, s *suite) {
 	for w := range 50 {
 		wg.Go(func() {
 			for i := w; i < many; i += 50 {
-				if err := st.Commit(ctx, &engine.Change{InboundID: fmt.Sprint("wamid.bulk.", i), At: at(-time.Duration(many-i) * time.Minute)}); err != nil {
+				key := contact(i).Key // spread over many groups
+				if err := st.Commit(ctx, &engine.Change{InboundID: fmt.Sprint("wamid.bulk.", i), InboundKey: key, At: at(-time.Duration(many-i) * time.Minute)}); err != nil {
 					t.Error(err)
 				}
 			}
@@ -234,13 +242,13 @@ func testPruneInbound(t *testing.T, s *suite) {
 	if n != many+1 { // and wamid.edge
 		t.Errorf("pruned %d, want %d", n, many+1)
 	}
-	for _, id := range []string{"wamid.bulk.0", "wamid.bulk.2499", "wamid.edge"} {
-		if seen, _ := st.Seen(ctx, id); seen {
+	for id, key := range map[string]engine.ContactKey{"wamid.bulk.0": contact(0).Key, "wamid.bulk.2499": contact(2499).Key, "wamid.edge": pruneKey} {
+		if seen, _ := st.Seen(ctx, key, id); seen {
 			t.Errorf("%s still seen after prune", id)
 		}
 	}
 	for _, id := range []string{"wamid.new", "wamid.old"} {
-		if seen, _ := st.Seen(ctx, id); !seen {
+		if seen, _ := st.Seen(ctx, pruneKey, id); !seen {
 			t.Errorf("%s forgotten by a prune before it", id)
 		}
 	}
@@ -260,7 +268,7 @@ func testCommitNeverRewritesMessage(t *testing.T, s *suite) {
 	if err := st.Commit(ctx, again); err == nil || errors.Is(err, engine.ErrDuplicate) {
 		t.Fatalf("commit of a stored message: got %v, want an error other than ErrDuplicate", err)
 	}
-	if seen, _ := st.Seen(ctx, again.InboundID); seen {
+	if seen, _ := st.Seen(ctx, again.Contact.Key, again.InboundID); seen {
 		t.Error("the refused change's inbound id was committed")
 	}
 	c, err := st.Contact(ctx, first.Contact.Key)

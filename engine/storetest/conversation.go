@@ -74,7 +74,7 @@ func testNotFound(t *testing.T, s *suite) {
 			}
 		})
 	}
-	if seen, err := st.Seen(ctx, "wamid.2"); seen || err != nil {
+	if seen, err := st.Seen(ctx, contact(2).Key, "wamid.2"); seen || err != nil {
 		t.Errorf("Seen(unknown) = %v, %v; want false, nil", seen, err)
 	}
 }

@@ -27,7 +27,7 @@ func testReopen(t *testing.T, s *suite) {
 
 	for round := range 2 {
 		st = s.reopen(t, path)
-		if seen, err := st.Seen(ctx, c.InboundID); !seen || err != nil {
+		if seen, err := st.Seen(ctx, c.Contact.Key, c.InboundID); !seen || err != nil {
 			t.Errorf("round %d: Seen = %v, %v", round, seen, err)
 		}
 		if err := st.Commit(ctx, c); !errors.Is(err, engine.ErrDuplicate) {
@@ -109,7 +109,7 @@ func testClosed(t *testing.T, s *suite) {
 	}{
 		{"Contact", func() error { _, err := st.Contact(ctx, c.Contact.Key); return err }},
 		{"Conversation", func() error { _, err := st.Conversation(ctx, conv.ID); return err }},
-		{"Seen", func() error { _, err := st.Seen(ctx, c.InboundID); return err }},
+		{"Seen", func() error { _, err := st.Seen(ctx, c.Contact.Key, c.InboundID); return err }},
 		{"Commit", func() error { return st.Commit(ctx, event(2, "wamid.2")) }},
 		{"DueTimers", func() error { _, err := st.DueTimers(ctx, at(time.Hour), 0); return err }},
 		{"NextTimer", func() error { _, _, err := st.NextTimer(ctx); return err }},

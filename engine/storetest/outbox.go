@@ -160,17 +160,87 @@ func testCommitUpdatesAndDequeue(t *testing.T, s *suite) {
 	ghost := outbound(&conv, 99, "ghost", engine.Sent)
 	conv2 := conv
 	conv2.Node = "must not be stored"
-	bad := &engine.Change{InboundID: "wamid.2", At: at(4 * time.Second), Conversations: []*engine.Conversation{&conv2}, Updates: []*engine.Message{ghost}}
+	bad := &engine.Change{InboundID: "wamid.2", InboundKey: conv.Contact, At: at(4 * time.Second), Conversations: []*engine.Conversation{&conv2}, Updates: []*engine.Message{ghost}}
 	if err := st.Commit(ctx, bad); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("update of an unknown message: got %v, want ErrNotFound", err)
 	}
 	got, err = st.Conversation(ctx, conv.ID)
 	must(t, err)
 	sameJSON(t, "conversation after a refused change", got, &conv)
-	if seen, _ := st.Seen(ctx, "wamid.2"); seen {
+	if seen, _ := st.Seen(ctx, conv.Contact, "wamid.2"); seen {
 		t.Error("the refused change's inbound id was committed")
 	}
 	if _, err := st.Message(ctx, conv.ID, 99); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("Message of the refused update: got %v, want ErrNotFound", err)
+	}
+}
+
+// A claim marks an outbox entry as being sent without touching its
+// transcript message: Outbox shows the message in state Sending, a second
+// claim is refused with ErrClaimed and a claim of an entry gone with
+// ErrNotQueued, each refusing its whole change; Unclaim takes the mark off,
+// and Dequeue removes a claimed entry like any other.
+func testOutboxClaim(t *testing.T, s *suite) {
+	st, _ := s.fresh(t)
+	ctx := ctxOf(t)
+	for n := range 3 {
+		commit(t, st, event(n, fmt.Sprint("wamid.", n)))
+	}
+	items, err := st.Outbox(ctx, 0, 0)
+	must(t, err)
+	if len(items) != 3 {
+		t.Fatalf("outbox has %d items, want 3", len(items))
+	}
+	states := func() []engine.MessageState {
+		t.Helper()
+		got, err := st.Outbox(ctx, 0, 0)
+		must(t, err)
+		var out []engine.MessageState
+		for _, it := range got {
+			out = append(out, it.Message.State)
+		}
+		return out
+	}
+
+	commit(t, st, &engine.Change{At: at(time.Second), Claim: []uint64{items[0].Seq, items[2].Seq}})
+	if got, want := fmt.Sprint(states()), fmt.Sprint([]engine.MessageState{engine.Sending, engine.Queued, engine.Sending}); got != want {
+		t.Errorf("after claims: %s, want %s", got, want)
+	}
+	m, err := st.Message(ctx, items[0].Message.Conversation, items[0].Message.Seq)
+	must(t, err)
+	if m.State != engine.Queued {
+		t.Errorf("transcript message of a claimed entry is %s, want it left queued", m.State)
+	}
+
+	// A second claim refuses its whole change: the other entry it claims
+	// stays unclaimed, and its timer is not set.
+	extra := timer(event(1, "").Conversations[0], at(2*time.Hour), engine.TimerExpire)
+	err = st.Commit(ctx, &engine.Change{At: at(2 * time.Second), Claim: []uint64{items[1].Seq, items[0].Seq}, SetTimers: []engine.Timer{extra}})
+	if !errors.Is(err, engine.ErrClaimed) {
+		t.Fatalf("second claim: %v, want ErrClaimed", err)
+	}
+	if got, want := fmt.Sprint(states()), fmt.Sprint([]engine.MessageState{engine.Sending, engine.Queued, engine.Sending}); got != want {
+		t.Errorf("after a refused claim: %s, want %s", got, want)
+	}
+	due, err := st.DueTimers(ctx, at(3*time.Hour), 0)
+	must(t, err)
+	for _, tm := range due {
+		if tm.Kind == engine.TimerExpire {
+			t.Errorf("a refused change set its timer %+v", tm)
+		}
+	}
+
+	// Unclaim, dequeue of a claimed entry, and a claim of an entry gone.
+	commit(t, st, &engine.Change{At: at(3 * time.Second), Unclaim: []uint64{items[0].Seq, items[1].Seq}, Dequeue: []uint64{items[2].Seq}})
+	if got, want := fmt.Sprint(states()), fmt.Sprint([]engine.MessageState{engine.Queued, engine.Queued}); got != want {
+		t.Errorf("after unclaim and dequeue: %s, want %s", got, want)
+	}
+	if err := st.Commit(ctx, &engine.Change{At: at(4 * time.Second), Claim: []uint64{items[2].Seq}}); !errors.Is(err, engine.ErrNotQueued) {
+		t.Errorf("claim of a dequeued entry: %v, want ErrNotQueued", err)
+	}
+	// Claim and dequeue in one change: the entry is gone.
+	commit(t, st, &engine.Change{At: at(5 * time.Second), Claim: []uint64{items[1].Seq}, Dequeue: []uint64{items[1].Seq}})
+	if got, want := fmt.Sprint(states()), fmt.Sprint([]engine.MessageState{engine.Queued}); got != want {
+		t.Errorf("after claim and dequeue: %s, want %s", got, want)
 	}
 }

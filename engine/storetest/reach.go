@@ -28,8 +28,8 @@ func testReach(t *testing.T, s *suite) {
 		{Scope: "other", At: at(time.Hour), Contact: c},   // another scope
 	}}))
 	// A refused change writes no reach.
-	must(t, st.Commit(ctx, &engine.Change{InboundID: "wamid.reach", At: at(0)}))
-	err := st.Commit(ctx, &engine.Change{InboundID: "wamid.reach", At: at(3 * time.Hour),
+	must(t, st.Commit(ctx, &engine.Change{InboundID: "wamid.reach", InboundKey: "1065:reach", At: at(0)}))
+	err := st.Commit(ctx, &engine.Change{InboundID: "wamid.reach", InboundKey: "1065:reach", At: at(3 * time.Hour),
 		Reached: []engine.Reach{{Scope: scope, At: at(3 * time.Hour), Contact: c}}})
 	if !errors.Is(err, engine.ErrDuplicate) {
 		t.Fatalf("duplicate commit: %v, want ErrDuplicate", err)

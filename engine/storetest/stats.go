@@ -33,11 +33,11 @@ func testFlowStats(t *testing.T, s *suite) {
 		entered("f", 1, "b", 1), entered("f", 1, "a", 2), exit("a", "cases/0"), exit("a", "cases/0"), exit("a", "default"),
 		entered("f", 2, "a", 1), entered("g", 1, "a", 5), entered("f2", 1, "a", 7),
 	}})
-	commit(t, st, &engine.Change{InboundID: "wamid.stats", At: day(1), Counts: []engine.Count{
+	commit(t, st, &engine.Change{InboundID: "wamid.stats", InboundKey: "1065:stats", At: day(1), Counts: []engine.Count{
 		entered("f", 1, "a", 1), {Flow: "f", Version: 1, Node: "a", Kind: engine.CountSendFailed, N: 1},
 	}})
 	// A refused change counts nothing.
-	err := st.Commit(ctx, &engine.Change{InboundID: "wamid.stats", At: day(1), Counts: []engine.Count{entered("f", 1, "a", 100)}})
+	err := st.Commit(ctx, &engine.Change{InboundID: "wamid.stats", InboundKey: "1065:stats", At: day(1), Counts: []engine.Count{entered("f", 1, "a", 100)}})
 	if !errors.Is(err, engine.ErrDuplicate) {
 		t.Fatalf("duplicate commit: %v, want ErrDuplicate", err)
 	}

@@ -72,6 +72,7 @@ func Run(t *testing.T, open Open) {
 		{"Timers", testTimers},
 		{"TimersDeletedBeforeSet", testTimersDeletedBeforeSet},
 		{"Outbox", testOutbox},
+		{"OutboxClaim", testOutboxClaim},
 		{"CommitUpdatesAndDequeue", testCommitUpdatesAndDequeue},
 		{"Transcript", testTranscript},
 		{"Flows", testFlows},
