@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -44,20 +45,22 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	eng := s.cfg.Engine
 	var failed error
-	for i := range batch.Messages {
-		m := &batch.Messages[i]
-		if _, err := eng.HandleInbound(ctx, engine.InboundFromWhatsApp(m)); err != nil {
-			s.log.Error("inbound message not processed", "wamid", m.ID, "err", err)
-			failed = errors.Join(failed, err)
-		}
-	}
-	for i := range batch.Statuses {
-		st := &batch.Statuses[i]
-		if err := eng.HandleStatus(ctx, st); err != nil {
-			s.log.Error("status not processed", "wamid", st.ID, "status", st.Status, "err", err)
-			failed = errors.Join(failed, err)
-		}
-	}
+	failed = errors.Join(failed, byCustomer(batch.Messages, func(m *whatsapp.InboundMessage) string { return m.From + "|" + m.UserID },
+		func(m *whatsapp.InboundMessage) error {
+			if _, err := eng.HandleInbound(ctx, engine.InboundFromWhatsApp(m)); err != nil {
+				s.log.Error("inbound message not processed", "wamid", m.ID, "err", err)
+				return err
+			}
+			return nil
+		}))
+	failed = errors.Join(failed, byCustomer(batch.Statuses, func(st *whatsapp.Status) string { return st.RecipientID + "|" + st.RecipientUserID },
+		func(st *whatsapp.Status) error {
+			if err := eng.HandleStatus(ctx, st); err != nil {
+				s.log.Error("status not processed", "wamid", st.ID, "status", st.Status, "err", err)
+				return err
+			}
+			return nil
+		}))
 	for i := range batch.Preferences {
 		p := batch.Preferences[i]
 		// A marketing stop/resume: applied and stored before the 200.
@@ -108,4 +111,36 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 	s.metrics.webhooks.Inc("ok")
 	s.metrics.latency.Observe(time.Since(start).Seconds())
 	return c.SendString("ok")
+}
+
+// byCustomer runs fn on every item of a delivery: the items of one customer
+// (by customer) one after the other, in the delivery's order, and those of
+// different customers at the same time. Meta batches messages and statuses
+// of many customers into one delivery under load; run one by one, each
+// would wait for its own group commit, run together they share one. It
+// returns every error, joined.
+func byCustomer[T any](items []T, customer func(*T) string, fn func(*T) error) error {
+	if len(items) == 1 {
+		return fn(&items[0])
+	}
+	groups := map[string][]*T{}
+	var order []string
+	for i := range items {
+		k := customer(&items[i])
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], &items[i])
+	}
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for g, k := range order {
+		wg.Go(func() {
+			for _, it := range groups[k] {
+				errs[g] = errors.Join(errs[g], fn(it))
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
