@@ -13,8 +13,10 @@ const stateCacheSize = 50_000
 // from the store again. It is written only after a successful commit, under
 // the contact's lock, and the engine is the store's only writer of contacts
 // and conversations (bbolt's file lock makes the process the only one), so
-// it never disagrees with the store. Entries are handed out as copies: a
-// turn may change its copy freely and throw it away when its commit fails.
+// it never disagrees with the store, but in the one way begin reads the
+// store anyway: a contact whose conversation ended has none running.
+// Entries are handed out as copies: a turn may change its copy freely and
+// throw it away when its commit fails.
 type stateCache struct {
 	mu sync.Mutex
 	m  map[ContactKey]cachedState
@@ -36,6 +38,12 @@ func (c *stateCache) get(k ContactKey) (*Contact, *Conversation, bool) {
 }
 
 func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
+	cached := contact.clone()
+	if conv != nil && conv.Status.Done() && contact.Conversation == conv.ID {
+		// Cached as begin would read it: with no conversation running, so
+		// the next event does not load the ended one to find that out.
+		cached.Conversation = ""
+	}
 	if conv != nil && (conv.Status.Done() || contact.Conversation != conv.ID) {
 		conv = nil
 	}
@@ -50,7 +58,7 @@ func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
 			break
 		}
 	}
-	c.m[k] = cachedState{contact.clone(), conv.clone()}
+	c.m[k] = cachedState{cached, conv.clone()}
 }
 
 // has reports whether k is cached.
