@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrMalformed is returned (wrapped, with the cause) by ParseWebhook when the
@@ -522,7 +523,19 @@ type Other struct {
 //
 // The body must already be authenticated with VerifySignature.
 func ParseWebhook(body []byte) (*Batch, error) {
-	var env wireEnvelope
+	// Most deliveries decode in one pass; the rest, and every body in
+	// error, take the item-by-item path, which isolates each item.
+	if b, ok := parseAtOnce(body); ok {
+		return b, nil
+	}
+	return parseItemByItem(body)
+}
+
+// parseItemByItem is ParseWebhook's general path: it keeps each change's
+// value raw and decodes it, and then each of its items, on its own, so that
+// an item of an unexpected shape costs only itself.
+func parseItemByItem(body []byte) (*Batch, error) {
+	var env wireEnvelope[json.RawMessage]
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
@@ -531,7 +544,7 @@ func ParseWebhook(body []byte) (*Batch, error) {
 	}
 	b := &Batch{}
 	for _, e := range env.Entry {
-		ent := entryInfo{wabaID: lenientString(e.ID), time: lenientTime(e.Time)}
+		ent := entryInfo{wabaID: string(e.ID), time: e.Time.t}
 		for _, c := range e.Changes {
 			b.addChange(ent, c.Field, c.Value)
 		}
@@ -594,23 +607,14 @@ func (b *Batch) addMessages(ent entryInfo, value json.RawMessage) {
 		b.addOther(ent, FieldMessages, value, err)
 		return
 	}
-	phoneID, display := string(v.Metadata.PhoneNumberID), string(v.Metadata.DisplayPhoneNumber)
 	contacts := decodeContacts(v.Contacts)
-
 	for _, raw := range v.Messages {
 		m, ok := decodeMessage(raw, 0)
 		if !ok {
 			b.addOther(ent, FieldMessages, raw, errors.New("message is not a JSON object"))
 			continue
 		}
-		m.WABAID, m.PhoneNumberID, m.DisplayPhone = ent.wabaID, phoneID, display
-		if c := matchContact(contacts, m.From, m.UserID); c != nil {
-			m.From = firstOf(m.From, c.waID)
-			m.UserID = firstOf(m.UserID, c.userID)
-			m.ParentUserID = firstOf(m.ParentUserID, c.parentUserID)
-			m.ProfileName, m.Username = c.name, c.username
-		}
-		b.Messages = append(b.Messages, m)
+		b.addMessage(ent, &v.Metadata, contacts, m)
 	}
 	for _, raw := range v.Statuses {
 		var w wireStatus
@@ -618,9 +622,7 @@ func (b *Batch) addMessages(ent entryInfo, value json.RawMessage) {
 			b.addOther(ent, FieldMessages, raw, fmt.Errorf("status: %w", err))
 			continue
 		}
-		s := w.public()
-		s.WABAID, s.PhoneNumberID = ent.wabaID, phoneID
-		b.Statuses = append(b.Statuses, s)
+		b.addStatus(ent, &v.Metadata, &w)
 	}
 	for _, raw := range v.Errors {
 		var w wireError
@@ -628,7 +630,7 @@ func (b *Batch) addMessages(ent entryInfo, value json.RawMessage) {
 			b.addOther(ent, FieldMessages, raw, fmt.Errorf("error: %w", err))
 			continue
 		}
-		b.Errors = append(b.Errors, ErrorEvent{WABAID: ent.wabaID, PhoneNumberID: phoneID, Error: w.public()})
+		b.addErrorEvent(ent, &v.Metadata, &w)
 	}
 }
 
@@ -645,30 +647,70 @@ func (b *Batch) addPreferences(ent entryInfo, value json.RawMessage) {
 			b.addOther(ent, FieldUserPreferences, raw, err)
 			continue
 		}
-		p := UserPreference{
-			WABAID: ent.wabaID, PhoneNumberID: string(v.Metadata.PhoneNumberID),
-			Category: w.Category, Value: w.Value, Detail: w.Detail,
-			SignupID: string(w.SignupID), Timestamp: w.Timestamp.t,
-		}
-		p.WaID, p.UserID = splitIdentity(string(w.WaID), w.UserID)
-		if c := matchContact(contacts, p.WaID, p.UserID); c != nil {
-			p.WaID = firstOf(p.WaID, c.waID)
-			p.UserID = firstOf(p.UserID, c.userID)
-		}
-		b.Preferences = append(b.Preferences, p)
+		b.addPreference(ent, &v.Metadata, contacts, &w)
 	}
+}
+
+// addMessage adds m, sent to the business number of md in entry ent, with
+// what contacts say of its sender. Both parsing paths add items with
+// addMessage, addStatus, addErrorEvent and addPreference.
+func (b *Batch) addMessage(ent entryInfo, md *wireMetadata, contacts []contactInfo, m InboundMessage) {
+	m.WABAID, m.PhoneNumberID, m.DisplayPhone = ent.wabaID, string(md.PhoneNumberID), string(md.DisplayPhoneNumber)
+	if c := matchContact(contacts, m.From, m.UserID); c != nil {
+		m.From = firstOf(m.From, c.waID)
+		m.UserID = firstOf(m.UserID, c.userID)
+		m.ParentUserID = firstOf(m.ParentUserID, c.parentUserID)
+		m.ProfileName, m.Username = c.name, c.username
+	}
+	b.Messages = append(b.Messages, m)
+}
+
+func (b *Batch) addStatus(ent entryInfo, md *wireMetadata, w *wireStatus) {
+	s := w.public()
+	s.WABAID, s.PhoneNumberID = ent.wabaID, string(md.PhoneNumberID)
+	b.Statuses = append(b.Statuses, s)
+}
+
+func (b *Batch) addErrorEvent(ent entryInfo, md *wireMetadata, w *wireError) {
+	b.Errors = append(b.Errors, ErrorEvent{WABAID: ent.wabaID, PhoneNumberID: string(md.PhoneNumberID), Error: w.public()})
+}
+
+func (b *Batch) addPreference(ent entryInfo, md *wireMetadata, contacts []contactInfo, w *wirePreference) {
+	p := UserPreference{
+		WABAID: ent.wabaID, PhoneNumberID: string(md.PhoneNumberID),
+		Category: w.Category, Value: w.Value, Detail: w.Detail,
+		SignupID: string(w.SignupID), Timestamp: w.Timestamp.t,
+	}
+	p.WaID, p.UserID = splitIdentity(string(w.WaID), w.UserID)
+	if c := matchContact(contacts, p.WaID, p.UserID); c != nil {
+		p.WaID = firstOf(p.WaID, c.waID)
+		p.UserID = firstOf(p.UserID, c.userID)
+	}
+	b.Preferences = append(b.Preferences, p)
 }
 
 // decodeMessage reads one messages[] item. A message whose shape is not the
 // documented one is still returned, as unsupported with whatever header
 // fields could be read, so that it can be deduplicated and answered; ok is
 // false only when the item is not a JSON object at all.
-func decodeMessage(raw json.RawMessage, depth int) (m InboundMessage, ok bool) {
+func decodeMessage(raw json.RawMessage, depth int) (InboundMessage, bool) {
 	var w wireMessage
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return undecodableMessage(raw, err)
 	}
-	m = InboundMessage{
+	m, err := w.public(raw, depth)
+	if err != nil {
+		return undecodableMessage(raw, err)
+	}
+	return m, true
+}
+
+// public turns a decoded messages[] item into an InboundMessage. raw is the
+// item's JSON text, which an unsupported message keeps (nil leaves it out);
+// depth is how many edits the item is nested in. The error is the
+// interactive object's: it is kept raw in w, and decoded only here.
+func (w *wireMessage) public(raw json.RawMessage, depth int) (InboundMessage, error) {
+	m := InboundMessage{
 		ID:           w.ID,
 		Timestamp:    w.Timestamp.t,
 		ParentUserID: w.FromParentUserID,
@@ -710,7 +752,7 @@ func decodeMessage(raw json.RawMessage, depth int) (m InboundMessage, ok bool) {
 		if missing = len(w.Interactive) == 0 || string(w.Interactive) == "null"; !missing {
 			var err error
 			if m.Interactive, err = decodeInteractive(w.Interactive); err != nil {
-				return undecodableMessage(raw, err)
+				return InboundMessage{}, err
 			}
 		}
 	case TypeButton:
@@ -745,11 +787,11 @@ func decodeMessage(raw json.RawMessage, depth int) (m InboundMessage, ok bool) {
 	case TypeEdit:
 		if missing = w.Edit == nil || len(w.Edit.Message) == 0; !missing {
 			if depth >= maxEditDepth {
-				return unsupported(m, raw, w.Type, "edit nested in an edit"), true
+				return unsupported(m, raw, w.Type, "edit nested in an edit"), nil
 			}
 			inner, ok := decodeMessage(w.Edit.Message, depth+1)
 			if !ok {
-				return unsupported(m, raw, w.Type, "edit.message is not an object"), true
+				return unsupported(m, raw, w.Type, "edit.message is not an object"), nil
 			}
 			m.Edit = &EditedMessage{OriginalMessageID: w.Edit.OriginalMessageID, Message: &inner}
 		}
@@ -762,14 +804,14 @@ func decodeMessage(raw json.RawMessage, depth int) (m InboundMessage, ok bool) {
 		if w.Unsupported != nil {
 			name = w.Unsupported.Type
 		}
-		return unsupported(m, raw, name, ""), true
+		return unsupported(m, raw, name, ""), nil
 	default:
-		return unsupported(m, raw, w.Type, ""), true
+		return unsupported(m, raw, w.Type, ""), nil
 	}
 	if missing {
-		return unsupported(m, raw, w.Type, "no "+w.Type+" object"), true
+		return unsupported(m, raw, w.Type, "no "+w.Type+" object"), nil
 	}
-	return m, true
+	return m, nil
 }
 
 // unsupported turns m into an unsupported message that keeps raw.
@@ -856,11 +898,15 @@ func decodeContacts(raws []json.RawMessage) []contactInfo {
 		if json.Unmarshal(raw, &w) != nil {
 			continue
 		}
-		c := contactInfo{parentUserID: w.ParentUserID, name: w.Profile.Name, username: w.Profile.Username}
-		c.waID, c.userID = splitIdentity(string(w.WaID), w.UserID)
-		cs = append(cs, c)
+		cs = append(cs, w.info())
 	}
 	return cs
+}
+
+func (w *wireContact) info() contactInfo {
+	c := contactInfo{parentUserID: w.ParentUserID, name: w.Profile.Name, username: w.Profile.Username}
+	c.waID, c.userID = splitIdentity(string(w.WaID), w.UserID)
+	return c
 }
 
 // matchContact finds the contacts[] entry of the customer with phone number
@@ -919,30 +965,40 @@ func clip(s string, n int) string {
 }
 
 // lenientString and lenientTime read envelope fields that carry no meaning
-// for routing; a strange shape there must not cost the whole batch.
-func lenientString(raw json.RawMessage) string {
-	var s flexString
-	_ = json.Unmarshal(raw, &s)
-	return string(s)
+// for routing (entry id and time); a strange shape there must not cost the
+// whole batch, so it reads as empty.
+type lenientString string
+
+func (s *lenientString) UnmarshalJSON(data []byte) error {
+	var v flexString
+	_ = v.UnmarshalJSON(data)
+	*s = lenientString(v)
+	return nil
 }
 
-func lenientTime(raw json.RawMessage) time.Time {
-	var t flexTime
-	_ = json.Unmarshal(raw, &t)
-	return t.t
+type lenientTime struct{ t time.Time }
+
+func (t *lenientTime) UnmarshalJSON(data []byte) error {
+	var v flexTime
+	_ = v.UnmarshalJSON(data)
+	t.t = v.t
+	return nil
 }
 
 // Wire shapes: Meta's JSON as documented, read with tolerance for the
 // string/number variations seen in real payloads.
 
-type wireEnvelope struct {
+// wireEnvelope is a webhook body; V is how a change's value is read: kept
+// raw (json.RawMessage) by parseItemByItem, decoded (wireValue) by
+// parseAtOnce.
+type wireEnvelope[V any] struct {
 	Object string `json:"object"`
 	Entry  []struct {
-		ID      json.RawMessage `json:"id"`
-		Time    json.RawMessage `json:"time"`
+		ID      lenientString `json:"id"`
+		Time    lenientTime   `json:"time"`
 		Changes []struct {
-			Field string          `json:"field"`
-			Value json.RawMessage `json:"value"`
+			Field string `json:"field"`
+			Value V      `json:"value"`
 		} `json:"changes"`
 	} `json:"entry"`
 }
@@ -1305,6 +1361,10 @@ func (s *flexString) UnmarshalJSON(data []byte) error {
 	case len(data) == 0:
 		return errors.New("empty value")
 	case data[0] == '"':
+		if v, ok := plainString(data); ok {
+			*s = flexString(v)
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(data, &v); err != nil {
 			return err
@@ -1317,6 +1377,22 @@ func (s *flexString) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("want a string or number, got %s", clip(string(data), 16))
 	}
 	return nil
+}
+
+// plainString returns the contents of the JSON string literal data when
+// they are printable ASCII without escapes, as ids and timestamps are: then
+// they are the string's value as they stand, and need no json.Unmarshal.
+func plainString(data []byte) (string, bool) {
+	if len(data) < 2 || data[len(data)-1] != '"' {
+		return "", false
+	}
+	text := data[1 : len(data)-1]
+	for _, c := range text {
+		if c < ' ' || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return "", false
+		}
+	}
+	return string(text), true
 }
 
 // scalar returns the text of a JSON string or number, and whether it was one.
@@ -1383,19 +1459,40 @@ type flexTime struct{ t time.Time }
 const maxUnixSeconds = 253402300799
 
 func (t *flexTime) UnmarshalJSON(data []byte) error {
-	s, ok, err := scalar(data)
-	if err != nil || !ok || s == "" {
-		return err
-	}
-	v, err := parseInt(s)
-	if err != nil {
-		return err
+	v, ok := unixDigits(data)
+	if !ok {
+		s, ok, err := scalar(data)
+		if err != nil || !ok || s == "" {
+			return err
+		}
+		if v, err = parseInt(s); err != nil {
+			return err
+		}
 	}
 	if v < 0 || v > maxUnixSeconds {
 		return fmt.Errorf("unix time out of range: %d", v)
 	}
 	t.t = time.Unix(v, 0).UTC()
 	return nil
+}
+
+// unixDigits reads a time in its usual form, up to 18 decimal digits,
+// quoted or not, without the allocations of the general path.
+func unixDigits(data []byte) (int64, bool) {
+	if len(data) > 1 && data[0] == '"' && data[len(data)-1] == '"' {
+		data = data[1 : len(data)-1]
+	}
+	if len(data) == 0 || len(data) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range data {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
 }
 
 // flexJSONText is JSON carried as a string (nfm_reply.response_json); an

@@ -82,8 +82,14 @@ func (u NumberUpdate) MessagingLimit() (limit int, tier string, ok bool) {
 }
 
 type wireNumberUpdate struct {
+	Event string `json:"event"`
+	wireNumberLimits
+}
+
+// wireNumberLimits is a phone_number_quality_update value but its event,
+// which wireValue shares with template updates.
+type wireNumberLimits struct {
 	DisplayPhoneNumber flexString `json:"display_phone_number"`
-	Event              string     `json:"event"`
 	CurrentLimit       string     `json:"current_limit"`
 	OldLimit           string     `json:"old_limit"`
 	BusinessLimit      string     `json:"max_daily_conversations_per_business"`
@@ -96,10 +102,14 @@ func (b *Batch) addNumberUpdate(ent entryInfo, value json.RawMessage) {
 		b.addOther(ent, FieldPhoneNumberQuality, value, err)
 		return
 	}
-	b.NumberUpdates = append(b.NumberUpdates, NumberUpdate{
+	b.NumberUpdates = append(b.NumberUpdates, w.public(ent))
+}
+
+func (w *wireNumberUpdate) public(ent entryInfo) NumberUpdate {
+	return NumberUpdate{
 		WABAID: ent.wabaID, Time: ent.time, DisplayPhoneNumber: string(w.DisplayPhoneNumber), Event: w.Event,
 		CurrentLimit: w.CurrentLimit, OldLimit: w.OldLimit, BusinessLimit: w.BusinessLimit,
-	})
+	}
 }
 
 // Account restrictions (account_update event ACCOUNT_RESTRICTION).
