@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -265,7 +264,7 @@ func TestCrashRecovery(t *testing.T) {
 					}
 					kind := "HTTP " + strconv.Itoa(status)
 					if err != nil {
-						kind = crashErrKind(err)
+						kind = lgErrorKind(err)
 					}
 					errKinds[kind]++
 				}
@@ -564,19 +563,6 @@ func crashWaitDrained(base string, limit time.Duration) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("outbox not drained after %v (parley_outbox_depth %s)", limit, last)
-}
-
-func crashErrKind(err error) string {
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	case strings.Contains(err.Error(), "refused"):
-		return "connection refused"
-	case strings.Contains(err.Error(), "reset"), strings.Contains(err.Error(), "EOF"):
-		return "connection closed"
-	}
-	return "transport"
 }
 
 // crashFreeAddr returns a loopback address with a port free right now,

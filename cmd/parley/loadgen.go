@@ -20,6 +20,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/parleyhq/parley/whatsapp"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
@@ -49,6 +52,13 @@ flow sends back, so each reply is matched to its message (duplicate replies
 and per-message reply latency are then reported too); {n} is the message
 number, {customer} the customer number.
 
+With -batch N each webhook carries N messages of N different customers in
+one value.messages[] (and contacts[]), each with its own wamid and {id}, as
+Meta batches deliveries under load. -rate, -messages and the
+acknowledgements count messages, each message having its webhook's
+latency; -concurrency counts webhooks, and -duplicate-fraction posts whole
+webhooks again.
+
 Example, against an echo flow:
   parley loadgen -sandbox -customers 20000 -rate 5000 -duration 20s -text 'hi {id}' -expect-replies 1
 
@@ -73,8 +83,12 @@ type loadgenConfig struct {
 	WaPrefix  string
 	KeyOrder  bool
 	// Rate is messages per second (0: as fast as Concurrency allows).
-	Rate        float64
+	Rate float64
+	// Concurrency is how many webhooks are in flight at most.
 	Concurrency int
+	// Batch is how many messages, each from a different customer, one
+	// webhook carries (at least 1, at most Customers).
+	Batch int
 	// Messages, if > 0, is how many distinct messages to send; else the
 	// run lasts Duration.
 	Messages int
@@ -119,6 +133,9 @@ func (c *loadgenConfig) setDefaults() {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 32
 	}
+	if c.Batch <= 0 {
+		c.Batch = 1
+	}
 	if c.Messages <= 0 && c.Duration <= 0 {
 		c.Duration = 10 * time.Second
 	}
@@ -135,9 +152,17 @@ func (c *loadgenConfig) setDefaults() {
 
 // lgCustomer returns customer i's wa_id and business-scoped user id.
 func (c *loadgenConfig) lgCustomer(i int) (waID, userID string) {
-	width := max(12-len(c.WaPrefix), len(strconv.Itoa(c.Customers-1)))
-	num := fmt.Sprintf("%0*d", width, i)
-	return c.WaPrefix + num, "US.LG" + c.WaPrefix + num
+	var digits [20]byte
+	width := max(12-len(c.WaPrefix), len(strconv.AppendInt(digits[:0], int64(c.Customers-1), 10)))
+	num := strconv.AppendInt(digits[:0], int64(i), 10)
+	b := make([]byte, 0, len("US.LG")+len(c.WaPrefix)+max(width, len(num)))
+	b = append(b, "US.LG"...)
+	b = append(b, c.WaPrefix...)
+	for range width - len(num) {
+		b = append(b, '0')
+	}
+	userID = string(append(b, num...))
+	return userID[len("US.LG"):], userID
 }
 
 // lgCustomerAt is the customer at place i of a round: i itself in key
@@ -168,9 +193,15 @@ func gcd(a, b int) int {
 }
 
 // lgToken is message n's {id} token.
-func (c *loadgenConfig) lgToken(n int) string { return "lg" + c.RunID + "x" + strconv.Itoa(n) }
+func (c *loadgenConfig) lgToken(n int) string {
+	var buf [48]byte
+	b := append(buf[:0], "lg"...)
+	b = append(b, c.RunID...)
+	b = append(b, 'x')
+	return string(strconv.AppendInt(b, int64(n), 10))
+}
 
-// lgMessage is one generated webhook.
+// lgMessage is one generated message and the webhook that carries it.
 type lgMessage struct {
 	N        int    // message number
 	Customer int    // customer number
@@ -179,121 +210,277 @@ type lgMessage struct {
 	WAMID    string
 	Text     string
 	Token    string // the {id} token (set even when Text does not use it)
-	Body     []byte // the signed webhook body
-	Sig      string // its X-Hub-Signature-256
+	// Body is the signed body of the webhook that carries the message;
+	// with -batch the webhook's messages share it (and Sig).
+	Body []byte
+	Sig  string // its X-Hub-Signature-256
 }
 
 // lgBuild builds message n: a Meta messages webhook with one text message.
 func (c *loadgenConfig) lgBuild(n int, at time.Time) *lgMessage {
+	return c.lgBuildBatch(n, 1, at)[0]
+}
+
+// lgBuildBatch builds messages n to n+count-1 and the one webhook that
+// carries them, as Meta batches deliveries under load: the messages are
+// from count different customers (count ≤ Customers) and share the
+// webhook's Body and Sig.
+func (c *loadgenConfig) lgBuildBatch(n, count int, at time.Time) []*lgMessage {
+	ms := make([]lgMessage, count)
+	msgs := make([]*lgMessage, count)
+	size := 160 + len(c.WABAID) + len(c.DisplayPhone) + len(c.PhoneNumberID)
+	for i := range ms {
+		m := &ms[i]
+		c.lgFill(m, n+i)
+		msgs[i] = m
+		size += 200 + 2*(len(m.WaID)+len(m.UserID)) + len(m.WAMID) + len(m.Text)
+	}
+	body := c.appendWebhook(make([]byte, 0, size), msgs, at)
+	sig := whatsapp.Sign(body, c.Secret)
+	for _, m := range msgs {
+		m.Body, m.Sig = body, sig
+	}
+	return msgs
+}
+
+// lgFill sets message n's fields other than Body and Sig.
+func (c *loadgenConfig) lgFill(m *lgMessage, n int) {
 	cust := c.lgCustomerAt(n % c.Customers)
 	k := n / c.Customers // the customer's k-th message
 	wa, uid := c.lgCustomer(cust)
-	m := &lgMessage{N: n, Customer: cust, WaID: wa, UserID: uid, Token: c.lgToken(n)}
-	m.WAMID = "wamid." + base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("LG.%s.%s.%d", c.RunID, wa, k)))
-	m.Text = strings.NewReplacer("{id}", m.Token, "{n}", strconv.Itoa(n), "{customer}", strconv.Itoa(cust)).
-		Replace(c.Texts[k%len(c.Texts)])
-	m.Body = webhookEnvelope(c.WABAID, c.DisplayPhone, c.PhoneNumberID, wa, uid, "Customer "+strconv.Itoa(cust), m.WAMID, m.Text, at)
-	m.Sig = whatsapp.Sign(m.Body, c.Secret)
-	return m
+	*m = lgMessage{N: n, Customer: cust, WaID: wa, UserID: uid, Token: c.lgToken(n)}
+	m.WAMID = c.lgWAMID(wa, k)
+	m.Text = lgExpand(c.Texts[k%len(c.Texts)], m.Token, n, cust)
 }
 
-// webhookEnvelope is a messages webhook as Meta posts it (spec/whatsapp.md
-// §1.2, §1.4–1.6) carrying one text message.
-func webhookEnvelope(wabaID, displayPhone, phoneNumberID, waID, userID, name, wamid, text string, at time.Time) []byte {
-	type profile struct {
-		Name string `json:"name"`
+// lgWAMID is the wamid of customer wa's k-th message: "wamid." and the
+// base64 of "LG.<run>.<wa_id>.<k>".
+func (c *loadgenConfig) lgWAMID(wa string, k int) string {
+	var rawBuf, outBuf [96]byte
+	raw := append(rawBuf[:0], "LG."...)
+	raw = append(raw, c.RunID...)
+	raw = append(raw, '.')
+	raw = append(raw, wa...)
+	raw = append(raw, '.')
+	raw = strconv.AppendInt(raw, int64(k), 10)
+	return string(base64.StdEncoding.AppendEncode(append(outBuf[:0], "wamid."...), raw))
+}
+
+// lgExpand replaces {id} by token, {n} by n and {customer} by cust in a
+// -text message (see loadgenUsage); other braces stay as they are.
+func lgExpand(text, token string, n, cust int) string {
+	if strings.IndexByte(text, '{') < 0 {
+		return text
 	}
-	type contact struct {
-		Profile profile `json:"profile"`
-		WaID    string  `json:"wa_id"`
-		UserID  string  `json:"user_id,omitempty"`
+	var sb strings.Builder
+	sb.Grow(len(text) + len(token) + 16)
+	var digits [20]byte
+	for {
+		i := strings.IndexByte(text, '{')
+		if i < 0 {
+			break
+		}
+		sb.WriteString(text[:i])
+		text = text[i:]
+		switch {
+		case strings.HasPrefix(text, "{id}"):
+			sb.WriteString(token)
+			text = text[len("{id}"):]
+		case strings.HasPrefix(text, "{n}"):
+			sb.Write(strconv.AppendInt(digits[:0], int64(n), 10))
+			text = text[len("{n}"):]
+		case strings.HasPrefix(text, "{customer}"):
+			sb.Write(strconv.AppendInt(digits[:0], int64(cust), 10))
+			text = text[len("{customer}"):]
+		default:
+			sb.WriteByte('{')
+			text = text[1:]
+		}
 	}
-	type textBody struct {
-		Body string `json:"body"`
+	sb.WriteString(text)
+	return sb.String()
+}
+
+// appendWebhook appends a messages webhook as Meta posts it
+// (spec/whatsapp.md §1.2, §1.4–1.6), received at at and carrying msgs as
+// text messages: one entry, one change, and in its value a contact and a
+// message for each.
+func (c *loadgenConfig) appendWebhook(b []byte, msgs []*lgMessage, at time.Time) []byte {
+	b = c.appendValueStart(b)
+	b = append(b, `,"contacts":[`...)
+	for i, m := range msgs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"profile":{"name":"Customer `...)
+		b = strconv.AppendInt(b, int64(m.Customer), 10)
+		b = append(b, `"},"wa_id":`...)
+		b = appendJSONString(b, m.WaID)
+		b = append(b, `,"user_id":`...)
+		b = appendJSONString(b, m.UserID)
+		b = append(b, '}')
 	}
-	type message struct {
-		From       string   `json:"from"`
-		FromUserID string   `json:"from_user_id,omitempty"`
-		ID         string   `json:"id"`
-		Timestamp  string   `json:"timestamp"`
-		Type       string   `json:"type"`
-		Text       textBody `json:"text"`
+	b = append(b, `],"messages":[`...)
+	for i, m := range msgs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"from":`...)
+		b = appendJSONString(b, m.WaID)
+		b = append(b, `,"from_user_id":`...)
+		b = appendJSONString(b, m.UserID)
+		b = append(b, `,"id":`...)
+		b = appendJSONString(b, m.WAMID)
+		b = append(b, `,"timestamp":"`...)
+		b = strconv.AppendInt(b, at.Unix(), 10)
+		b = append(b, `","type":"text","text":{"body":`...)
+		b = appendJSONString(b, m.Text)
+		b = append(b, "}}"...)
 	}
-	type metadata struct {
-		DisplayPhoneNumber string `json:"display_phone_number"`
-		PhoneNumberID      string `json:"phone_number_id"`
+	return appendValueEnd(append(b, ']'))
+}
+
+// appendValueStart appends the start of a webhook for c's business
+// number, up to and including the metadata of the change's value;
+// appendValueEnd closes it.
+func (c *loadgenConfig) appendValueStart(b []byte) []byte {
+	b = append(b, `{"object":"whatsapp_business_account","entry":[{"id":`...)
+	b = appendJSONString(b, c.WABAID)
+	b = append(b, `,"changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":`...)
+	b = appendJSONString(b, c.DisplayPhone)
+	b = append(b, `,"phone_number_id":`...)
+	b = appendJSONString(b, c.PhoneNumberID)
+	return append(b, '}')
+}
+
+// appendValueEnd closes what appendValueStart began.
+func appendValueEnd(b []byte) []byte {
+	return append(b, `},"field":"messages"}]}]}`...)
+}
+
+// appendJSONString appends s as a JSON string. Like encoding/json, it
+// escapes '"', '\\', control characters, U+2028 and U+2029, and
+// replaces invalid UTF-8 with U+FFFD; everything else is copied as is.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0 // s[start:i] is still to be copied
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
 	}
-	type value struct {
-		MessagingProduct string    `json:"messaging_product"`
-		Metadata         metadata  `json:"metadata"`
-		Contacts         []contact `json:"contacts"`
-		Messages         []message `json:"messages"`
-	}
-	type change struct {
-		Value value  `json:"value"`
-		Field string `json:"field"`
-	}
-	type entry struct {
-		ID      string   `json:"id"`
-		Changes []change `json:"changes"`
-	}
-	env := struct {
-		Object string  `json:"object"`
-		Entry  []entry `json:"entry"`
-	}{"whatsapp_business_account", []entry{{ID: wabaID, Changes: []change{{Field: "messages", Value: value{
-		MessagingProduct: "whatsapp",
-		Metadata:         metadata{displayPhone, phoneNumberID},
-		Contacts:         []contact{{Profile: profile{name}, WaID: waID, UserID: userID}},
-		Messages: []message{{From: waID, FromUserID: userID, ID: wamid, Timestamp: strconv.FormatInt(at.Unix(), 10),
-			Type: "text", Text: textBody{text}}},
-	}}}}}}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(env); err != nil {
-		panic(err) // plain strings always encode
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n")
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// lgHTTPClient posts webhooks: a fasthttp client (no compression) and
+// the timeout of each post.
+type lgHTTPClient struct {
+	c       *fasthttp.Client
+	timeout time.Duration
+}
+
+// lgClient is a webhook client that keeps a connection per worker, for
+// concurrency workers posting one webhook at a time each.
+func lgClient(concurrency int, timeout time.Duration) *lgHTTPClient {
+	return &lgHTTPClient{timeout: timeout, c: &fasthttp.Client{
+		MaxConnsPerHost:        concurrency,
+		MaxConnWaitTimeout:     timeout, // more posters than connections wait rather than fail
+		DisablePathNormalizing: true,    // post to the URL as given
+	}}
 }
 
 // lgPost posts one webhook and returns the HTTP status (0 when the request
-// failed) and the error.
-func lgPost(ctx context.Context, hc *http.Client, url string, body []byte, sig string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
+// failed) and the error. The post is not started once ctx is done, and
+// lasts hc's timeout at most, less if ctx's deadline is nearer.
+func lgPost(ctx context.Context, hc *lgHTTPClient, url string, body []byte, sig string) (int, error) {
+	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "facebookexternalua")
+	timeout := hc.timeout
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(deadline))
+	}
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(url)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/json")
+	req.Header.SetUserAgent("facebookexternalua")
 	req.Header.Set(whatsapp.SignatureHeader, sig)
-	resp, err := hc.Do(req)
-	if err != nil {
+	req.SetBodyRaw(body)
+	if err := hc.c.DoTimeout(req, resp, timeout); err != nil {
 		return 0, err
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	return resp.StatusCode(), nil
 }
 
-// lgClient is an HTTP client that keeps a connection per worker.
-func lgClient(concurrency int, timeout time.Duration) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = concurrency * 2
-	tr.MaxIdleConnsPerHost = concurrency * 2
-	tr.DisableCompression = true
-	return &http.Client{Transport: tr, Timeout: timeout}
+// lgErrorKind names what made a post fail, for the report: "timeout",
+// "connection closed", "connection refused" or "transport".
+func lgErrorKind(err error) string {
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &timeout) && timeout.Timeout(), errors.Is(err, fasthttp.ErrDialTimeout):
+		return "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, fasthttp.ErrConnectionClosed), strings.Contains(err.Error(), "reset"):
+		return "connection closed"
+	case strings.Contains(err.Error(), "refused"):
+		return "connection refused"
+	}
+	return "transport"
 }
 
 // loadReport is what a run did.
 type loadReport struct {
 	Start, End time.Time
+	Batch      int   // messages per webhook
+	Webhooks   int64 // webhooks posted (distinct and duplicate)
 	Unique     int64 // distinct messages posted
-	Duplicates int64 // messages posted again
-	Acked      int64 // answered 200 (distinct and duplicate)
+	Duplicates int64 // messages posted again (in duplicate webhooks)
+	Acked      int64 // messages answered 200 (distinct and duplicate)
+	AckedHooks int64 // webhooks answered 200
 	AckedIDs   int64 // distinct messages answered 200 at least once
 	LastAck    time.Time
-	Errors     map[string]int64 // by "HTTP 500", "timeout", "transport"…
-	Latencies  []time.Duration  // of the 200s, sorted
+	Errors     map[string]int64 // failed webhooks by "HTTP 500", "timeout", "transport"…
+	// Latencies are those of the 200s, one for each message the webhook
+	// carried, sorted.
+	Latencies []time.Duration
 }
 
 // Percentile returns the p-th percentile (0 < p ≤ 100) of the latencies.
@@ -305,7 +492,7 @@ func (r *loadReport) Percentile(p float64) time.Duration {
 	return r.Latencies[min(max(i, 0), len(r.Latencies)-1)]
 }
 
-// Throughput is acknowledged webhooks per second.
+// Throughput is acknowledged messages per second.
 func (r *loadReport) Throughput() float64 {
 	d := r.End.Sub(r.Start).Seconds()
 	if d <= 0 {
@@ -314,53 +501,70 @@ func (r *loadReport) Throughput() float64 {
 	return float64(r.Acked) / d
 }
 
-// lgHooks see every post, from many goroutines at once: Before just before
-// it is posted, After with its HTTP status (0 on error), error and latency.
+// lgHooks see every message posted, from many goroutines at once: Before
+// just before its webhook is posted, After with the webhook's HTTP status
+// (0 on error), error and latency. With -batch, each message of a webhook
+// is seen.
 type lgHooks struct {
 	Before func(m *lgMessage, duplicate bool)
 	After  func(m *lgMessage, duplicate bool, status int, err error, latency time.Duration)
 }
 
-// runLoad posts the configured load and returns its report.
-func runLoad(ctx context.Context, cfg loadgenConfig, hc *http.Client, hooks lgHooks) (*loadReport, error) {
+// runLoad posts the configured load and returns its report. A nil hc is
+// a client made by lgClient for cfg.
+func runLoad(ctx context.Context, cfg loadgenConfig, hc *lgHTTPClient, hooks lgHooks) (*loadReport, error) {
 	cfg.setDefaults()
-	if hc == nil {
-		hc = lgClient(cfg.Concurrency, cfg.Timeout)
-	}
 	if cfg.DuplicateFraction < 0 || cfg.DuplicateFraction > 1 {
 		return nil, errors.New("loadgen: -duplicate-fraction must be within 0 and 1")
 	}
+	if cfg.Batch > cfg.Customers {
+		return nil, errors.New("loadgen: -batch must not exceed -customers: a webhook's messages are from different customers")
+	}
+	if hc == nil {
+		hc = lgClient(cfg.Concurrency, cfg.Timeout)
+	}
 	var (
-		next      atomic.Int64
-		unique    atomic.Int64
-		dups      atomic.Int64
-		acked     atomic.Int64
-		ackedIDs  atomic.Int64
-		lastAck   atomic.Int64
-		mu        sync.Mutex
-		errs      = map[string]int64{}
-		latencies []time.Duration
-		recent    = make([]*lgMessage, 1024) // for duplicates
+		next       atomic.Int64
+		webhooks   atomic.Int64
+		unique     atomic.Int64
+		dups       atomic.Int64
+		acked      atomic.Int64
+		ackedHooks atomic.Int64
+		ackedIDs   atomic.Int64
+		lastAck    atomic.Int64
+		mu         sync.Mutex
+		errs       = map[string]int64{}
+		latencies  []time.Duration
+		recent     = make([][]*lgMessage, 1024) // webhooks, for duplicates
 	)
 	start := time.Now()
 	deadline := time.Time{}
 	if cfg.Messages <= 0 {
 		deadline = start.Add(cfg.Duration)
 	}
-	post := func(m *lgMessage, dup bool, lat *[]time.Duration) bool {
+	// post posts the webhook carrying msgs.
+	post := func(msgs []*lgMessage, dup bool, lat *[]time.Duration) bool {
 		if hooks.Before != nil {
-			hooks.Before(m, dup)
+			for _, m := range msgs {
+				hooks.Before(m, dup)
+			}
 		}
 		t0 := time.Now()
-		status, err := lgPost(ctx, hc, cfg.URL, m.Body, m.Sig)
+		status, err := lgPost(ctx, hc, cfg.URL, msgs[0].Body, msgs[0].Sig)
 		d := time.Since(t0)
+		webhooks.Add(1)
 		if hooks.After != nil {
-			hooks.After(m, dup, status, err, d)
+			for _, m := range msgs {
+				hooks.After(m, dup, status, err, d)
+			}
 		}
 		if status == http.StatusOK {
-			acked.Add(1)
+			acked.Add(int64(len(msgs)))
+			ackedHooks.Add(1)
 			lastAck.Store(time.Now().UnixNano())
-			*lat = append(*lat, d)
+			for range msgs {
+				*lat = append(*lat, d)
+			}
 			return true
 		}
 		if ctx.Err() != nil && err != nil {
@@ -368,15 +572,7 @@ func runLoad(ctx context.Context, cfg loadgenConfig, hc *http.Client, hooks lgHo
 		}
 		key := "HTTP " + strconv.Itoa(status)
 		if err != nil {
-			key = "transport"
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				key = "timeout"
-			} else if errors.Is(err, io.EOF) || strings.Contains(err.Error(), "reset") {
-				key = "connection closed"
-			} else if strings.Contains(err.Error(), "refused") {
-				key = "connection refused"
-			}
+			key = lgErrorKind(err)
 		}
 		mu.Lock()
 		errs[key]++
@@ -396,9 +592,13 @@ func runLoad(ctx context.Context, cfg loadgenConfig, hc *http.Client, hooks lgHo
 				mu.Unlock()
 			}()
 			for ctx.Err() == nil {
-				n := int(next.Add(1) - 1)
-				if cfg.Messages > 0 && n >= cfg.Messages {
-					return
+				n := int(next.Add(int64(cfg.Batch)) - int64(cfg.Batch)) // the webhook's first message
+				count := cfg.Batch
+				if cfg.Messages > 0 {
+					if n >= cfg.Messages {
+						return
+					}
+					count = min(count, cfg.Messages-n)
 				}
 				if cfg.Rate > 0 {
 					due := start.Add(time.Duration(float64(n) / cfg.Rate * float64(time.Second)))
@@ -415,30 +615,31 @@ func runLoad(ctx context.Context, cfg loadgenConfig, hc *http.Client, hooks lgHo
 				} else if !deadline.IsZero() && !time.Now().Before(deadline) {
 					return
 				}
-				m := cfg.lgBuild(n, time.Now())
-				unique.Add(1)
-				if post(m, false, &lat) {
-					ackedIDs.Add(1)
+				msgs := cfg.lgBuildBatch(n, count, time.Now())
+				unique.Add(int64(count))
+				if post(msgs, false, &lat) {
+					ackedIDs.Add(int64(count))
 				}
 				mu.Lock()
-				recent[n%len(recent)] = m
+				recent[n/cfg.Batch%len(recent)] = msgs
 				mu.Unlock()
 				if cfg.DuplicateFraction > 0 && rng.Float64() < cfg.DuplicateFraction {
 					mu.Lock()
 					d := recent[rng.IntN(len(recent))]
 					mu.Unlock()
 					if d == nil {
-						d = m
+						d = msgs
 					}
-					dups.Add(1)
+					dups.Add(int64(len(d)))
 					post(d, true, &lat)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	r := &loadReport{Start: start, End: time.Now(), Unique: unique.Load(), Duplicates: dups.Load(),
-		Acked: acked.Load(), AckedIDs: ackedIDs.Load(), Errors: errs, Latencies: latencies}
+	r := &loadReport{Start: start, End: time.Now(), Batch: cfg.Batch, Webhooks: webhooks.Load(),
+		Unique: unique.Load(), Duplicates: dups.Load(), Acked: acked.Load(), AckedHooks: ackedHooks.Load(),
+		AckedIDs: ackedIDs.Load(), Errors: errs, Latencies: latencies}
 	if ns := lastAck.Load(); ns > 0 {
 		r.LastAck = time.Unix(0, ns)
 	}
@@ -450,12 +651,21 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
 }
 
-// print writes the report for people.
+// print writes the report for people. With one message per webhook it
+// counts webhooks and messages as one; else it says which is which.
 func (r *loadReport) print(w io.Writer) {
-	el := r.End.Sub(r.Start).Seconds()
-	fmt.Fprintf(w, "sent        %d webhooks (%d messages + %d duplicates) in %.2fs: %.0f/s\n",
-		r.Unique+r.Duplicates, r.Unique, r.Duplicates, el, float64(r.Unique+r.Duplicates)/max(el, 1e-9))
-	fmt.Fprintf(w, "acked       %d (200), %d of the %d messages\n", r.Acked, r.AckedIDs, r.Unique)
+	el := max(r.End.Sub(r.Start).Seconds(), 1e-9)
+	batched := r.Batch > 1
+	if batched {
+		fmt.Fprintf(w, "sent        %d webhooks of up to %d messages (%d messages + %d duplicates) in %.2fs: %.0f webhooks/s, %.0f messages/s\n",
+			r.Webhooks, r.Batch, r.Unique, r.Duplicates, el, float64(r.Webhooks)/el, float64(r.Unique+r.Duplicates)/el)
+		fmt.Fprintf(w, "acked       %d webhooks (200) carrying %d messages, %d of the %d distinct messages\n",
+			r.AckedHooks, r.Acked, r.AckedIDs, r.Unique)
+	} else {
+		fmt.Fprintf(w, "sent        %d webhooks (%d messages + %d duplicates) in %.2fs: %.0f/s\n",
+			r.Webhooks, r.Unique, r.Duplicates, el, float64(r.Webhooks)/el)
+		fmt.Fprintf(w, "acked       %d (200), %d of the %d messages\n", r.Acked, r.AckedIDs, r.Unique)
+	}
 	if len(r.Errors) == 0 {
 		fmt.Fprintln(w, "errors      none")
 	} else {
@@ -468,9 +678,17 @@ func (r *loadReport) print(w io.Writer) {
 		for i, k := range keys {
 			parts[i] = fmt.Sprintf("%s: %d", k, r.Errors[k])
 		}
-		fmt.Fprintln(w, "errors      "+strings.Join(parts, ", "))
+		line := "errors      " + strings.Join(parts, ", ")
+		if batched {
+			line += " (webhooks)"
+		}
+		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "throughput  %.0f acked/s\n", r.Throughput())
+	if batched {
+		fmt.Fprintf(w, "throughput  %.0f acked messages/s (%.0f webhooks/s)\n", r.Throughput(), float64(r.AckedHooks)/el)
+	} else {
+		fmt.Fprintf(w, "throughput  %.0f acked/s\n", r.Throughput())
+	}
 	if len(r.Latencies) > 0 {
 		fmt.Fprintf(w, "latency     p50 %s  p90 %s  p99 %s  max %s\n",
 			ms(r.Percentile(50)), ms(r.Percentile(90)), ms(r.Percentile(99)), ms(r.Latencies[len(r.Latencies)-1]))
@@ -483,10 +701,11 @@ func (r *loadReport) print(w io.Writer) {
 // status webhooks back, as Meta does.
 type graphDouble struct {
 	cfg      *loadgenConfig
-	srv      *http.Server
+	srv      *fasthttp.Server
+	ln       net.Listener
 	url      string
 	statuses bool
-	hc       *http.Client
+	hc       *lgHTTPClient
 
 	sends    atomic.Int64
 	marks    atomic.Int64
@@ -527,15 +746,14 @@ func (g *graphDouble) start(addr string) error {
 	if err != nil {
 		return fmt.Errorf("graph double: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /{version}/{id}/messages", g.handleSend)
-	mux.HandleFunc("GET /{version}/{id}/message_templates", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"data":[]}`)
-	})
-	g.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	g.ln = ln
+	g.srv = &fasthttp.Server{
+		Handler:               g.serve,
+		MaxRequestBodySize:    1 << 20,
+		NoDefaultServerHeader: true,
+	}
 	g.url = "http://" + ln.Addr().String() + "/" + sandbox.DefaultVersion
-	go g.srv.Serve(ln) //nolint:errcheck // ErrServerClosed at close
+	go g.srv.Serve(ln) //nolint:errcheck // returns when closed
 	return nil
 }
 
@@ -543,7 +761,8 @@ func (g *graphDouble) close() {
 	if g.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		_ = g.srv.Shutdown(ctx)
+		_ = g.srv.ShutdownWithContext(ctx)
+		_ = g.ln.Close() // in case Serve had not begun: Shutdown only closes the listeners it serves
 	}
 	if g.statusQ != nil {
 		close(g.statusQ)
@@ -560,47 +779,87 @@ func (g *graphDouble) posted(m *lgMessage, at time.Time) {
 	g.mu.Unlock()
 }
 
-func (g *graphDouble) handleSend(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		To     string `json:"to"`
-		Status string `json:"status"`
-		Text   *struct {
-			Body string `json:"body"`
-		} `json:"text"`
-		Interactive *struct {
-			Body *struct {
-				Text string `json:"text"`
-			} `json:"body"`
-		} `json:"interactive"`
-		Tracker string `json:"biz_opaque_callback_data"`
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err == nil {
-		err = json.Unmarshal(body, &req)
-	}
-	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"error":{"message":"(#100) Invalid parameter","type":"OAuthException","code":100}}`)
+// serve routes the Graph API calls Parley makes: POST
+// /{version}/{id}/messages and GET /{version}/{id}/message_templates.
+func (g *graphDouble) serve(ctx *fasthttp.RequestCtx) {
+	var ok bool
+	switch string(graphEndpoint(ctx.Path())) {
+	case "messages":
+		if ok = ctx.IsPost(); ok {
+			g.handleSend(ctx)
+		}
+	case "message_templates":
+		if ok = ctx.IsGet() || ctx.IsHead(); ok {
+			ctx.SetContentType("application/json")
+			ctx.SetBodyString(`{"data":[]}`)
+		}
+	default:
+		ctx.Error("404 page not found", fasthttp.StatusNotFound)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	if !ok {
+		ctx.Error("method not allowed", fasthttp.StatusMethodNotAllowed)
+	}
+}
+
+// graphEndpoint returns the last segment of a /{version}/{id}/{endpoint}
+// path, or nil for any other path.
+func graphEndpoint(path []byte) []byte {
+	version, rest, ok1 := bytes.Cut(bytes.TrimPrefix(path, []byte("/")), []byte("/"))
+	id, endpoint, ok2 := bytes.Cut(rest, []byte("/"))
+	if !ok1 || !ok2 || len(version) == 0 || len(id) == 0 || bytes.IndexByte(endpoint, '/') >= 0 {
+		return nil
+	}
+	return endpoint
+}
+
+// graphSend is what the double reads of a send or mark-as-read request.
+type graphSend struct {
+	To     string `json:"to"`
+	Status string `json:"status"`
+	Text   struct {
+		Body string `json:"body"`
+	} `json:"text"`
+	Interactive struct {
+		Body struct {
+			Text string `json:"text"`
+		} `json:"body"`
+	} `json:"interactive"`
+	Tracker string `json:"biz_opaque_callback_data"`
+}
+
+// handleSend answers a send with a fresh wamid (a mark-as-read with
+// success) and counts it, and the reply to a message if it carries the
+// message's token.
+func (g *graphDouble) handleSend(ctx *fasthttp.RequestCtx) {
+	var req graphSend
+	ctx.SetContentType("application/json")
+	if err := json.Unmarshal(ctx.PostBody(), &req); err != nil {
+		ctx.SetStatusCode(fasthttp.StatusBadRequest)
+		ctx.SetBodyString(`{"error":{"message":"(#100) Invalid parameter","type":"OAuthException","code":100}}`)
+		return
+	}
 	if req.Status == "read" {
 		g.marks.Add(1)
-		io.WriteString(w, `{"success":true}`)
+		ctx.SetBodyString(`{"success":true}`)
 		return
 	}
 	now := time.Now()
 	g.sends.Add(1)
 	g.first.CompareAndSwap(0, now.UnixNano())
 	g.last.Store(now.UnixNano())
-	wamid := "wamid.GD" + strconv.FormatInt(g.seq.Add(1), 10)
-	fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":%q,"message_status":"accepted"}]}`,
-		req.To, req.To, wamid)
+	seq := g.seq.Add(1)
+	var buf [256]byte
+	b := append(buf[:0], `{"messaging_product":"whatsapp","contacts":[{"input":`...)
+	b = appendJSONString(b, req.To)
+	b = append(b, `,"wa_id":`...)
+	b = appendJSONString(b, req.To)
+	b = append(b, `}],"messages":[{"id":"wamid.GD`...)
+	b = strconv.AppendInt(b, seq, 10)
+	ctx.SetBody(append(b, `","message_status":"accepted"}]}`...))
 
-	text := ""
-	if req.Text != nil {
-		text = req.Text.Body
-	} else if req.Interactive != nil && req.Interactive.Body != nil {
+	text := req.Text.Body
+	if text == "" {
 		text = req.Interactive.Body.Text
 	}
 	if n, ok := g.tokenIn(text); ok {
@@ -615,7 +874,7 @@ func (g *graphDouble) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	if g.statuses {
 		select {
-		case g.statusQ <- statusJob{wamid, req.To, req.Tracker}:
+		case g.statusQ <- statusJob{"wamid.GD" + strconv.FormatInt(seq, 10), req.To, req.Tracker}:
 		default: // too far behind: skip rather than block sends
 		}
 	}
@@ -660,24 +919,26 @@ func (g *graphDouble) postStatuses() {
 	}
 }
 
+// statusEnvelope is a statuses webhook as Meta posts it for send j, now
+// in the given status; "sent" carries pricing.
 func statusEnvelope(cfg *loadgenConfig, j statusJob, status string) []byte {
-	st := map[string]any{"id": j.wamid, "status": status, "timestamp": strconv.FormatInt(time.Now().Unix(), 10),
-		"recipient_id": j.to}
+	b := cfg.appendValueStart(make([]byte, 0, 512))
+	b = append(b, `,"statuses":[{"id":`...)
+	b = appendJSONString(b, j.wamid)
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, status)
+	b = append(b, `,"timestamp":"`...)
+	b = strconv.AppendInt(b, time.Now().Unix(), 10)
+	b = append(b, `","recipient_id":`...)
+	b = appendJSONString(b, j.to)
 	if j.tracker != "" {
-		st["biz_opaque_callback_data"] = j.tracker
+		b = append(b, `,"biz_opaque_callback_data":`...)
+		b = appendJSONString(b, j.tracker)
 	}
 	if status == "sent" {
-		st["pricing"] = map[string]any{"billable": false, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"}
+		b = append(b, `,"pricing":{"billable":false,"pricing_model":"PMP","type":"free_customer_service","category":"service"}`...)
 	}
-	env := map[string]any{"object": "whatsapp_business_account", "entry": []any{map[string]any{
-		"id": cfg.WABAID, "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
-			"messaging_product": "whatsapp",
-			"metadata":          map[string]string{"display_phone_number": cfg.DisplayPhone, "phone_number_id": cfg.PhoneNumberID},
-			"statuses":          []any{st},
-		}}},
-	}}}
-	b, _ := json.Marshal(env)
-	return b
+	return appendValueEnd(append(b, "}]"...))
 }
 
 // graphReport is what the double saw.
@@ -794,6 +1055,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&c.WaPrefix, "wa-prefix", "4917", "customers' wa_ids start with this")
 	fs.Float64Var(&c.Rate, "rate", 0, "messages per second (0: as fast as -concurrency allows)")
 	fs.IntVar(&c.Concurrency, "concurrency", 32, "webhooks in flight at most")
+	fs.IntVar(&c.Batch, "batch", 1, "messages per webhook, each from a different customer (Meta batches deliveries under load)")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to send (unless -messages)")
 	fs.IntVar(&c.Messages, "messages", 0, "send this many messages instead of running for -duration")
 	fs.StringVar(&text, "text", "order status|no", "what customers say; '|' separates a customer's successive messages; {id} {n} {customer} are replaced")
@@ -841,6 +1103,9 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	span := c.Duration.String()
 	if c.Messages > 0 {
 		span = strconv.Itoa(c.Messages) + " messages"
+	}
+	if c.Batch > 1 {
+		span += fmt.Sprintf(", %d messages per webhook", c.Batch)
 	}
 	fmt.Fprintf(stdout, "loadgen     %s: %d customers, %s, concurrency %d, %s, run %s\n", c.URL, c.Customers, run, c.Concurrency, span, c.RunID)
 

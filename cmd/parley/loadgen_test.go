@@ -3,14 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -225,6 +231,386 @@ func TestLoadgenScatteredOrder(t *testing.T) {
 			if !keyOrder && n >= 1000 && adjacent > n/100 {
 				t.Errorf("customers %d: %d neighbours in a row; want them scattered", n, adjacent)
 			}
+		}
+	}
+}
+
+// refWebhookEnvelope is the messages webhook as loadgen built it with
+// encoding/json before appendWebhook: the reference the builder is
+// checked against.
+func refWebhookEnvelope(wabaID, displayPhone, phoneNumberID, waID, userID, name, wamid, text string, at time.Time) []byte {
+	type profile struct {
+		Name string `json:"name"`
+	}
+	type contact struct {
+		Profile profile `json:"profile"`
+		WaID    string  `json:"wa_id"`
+		UserID  string  `json:"user_id,omitempty"`
+	}
+	type textBody struct {
+		Body string `json:"body"`
+	}
+	type message struct {
+		From       string   `json:"from"`
+		FromUserID string   `json:"from_user_id,omitempty"`
+		ID         string   `json:"id"`
+		Timestamp  string   `json:"timestamp"`
+		Type       string   `json:"type"`
+		Text       textBody `json:"text"`
+	}
+	type metadata struct {
+		DisplayPhoneNumber string `json:"display_phone_number"`
+		PhoneNumberID      string `json:"phone_number_id"`
+	}
+	type value struct {
+		MessagingProduct string    `json:"messaging_product"`
+		Metadata         metadata  `json:"metadata"`
+		Contacts         []contact `json:"contacts"`
+		Messages         []message `json:"messages"`
+	}
+	type change struct {
+		Value value  `json:"value"`
+		Field string `json:"field"`
+	}
+	type entry struct {
+		ID      string   `json:"id"`
+		Changes []change `json:"changes"`
+	}
+	env := struct {
+		Object string  `json:"object"`
+		Entry  []entry `json:"entry"`
+	}{"whatsapp_business_account", []entry{{ID: wabaID, Changes: []change{{Field: "messages", Value: value{
+		MessagingProduct: "whatsapp",
+		Metadata:         metadata{displayPhone, phoneNumberID},
+		Contacts:         []contact{{Profile: profile{name}, WaID: waID, UserID: userID}},
+		Messages: []message{{From: waID, FromUserID: userID, ID: wamid, Timestamp: strconv.FormatInt(at.Unix(), 10),
+			Type: "text", Text: textBody{text}}},
+	}}}}}}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(env); err != nil {
+		panic(err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+// refMessage is message n's identity and text as loadgen derived them
+// with fmt and strings.Replacer before lgFill.
+func refMessage(c *loadgenConfig, n int) (waID, userID, wamid, text string) {
+	cust := c.lgCustomerAt(n % c.Customers)
+	k := n / c.Customers
+	width := max(12-len(c.WaPrefix), len(strconv.Itoa(c.Customers-1)))
+	num := fmt.Sprintf("%0*d", width, cust)
+	waID, userID = c.WaPrefix+num, "US.LG"+c.WaPrefix+num
+	wamid = "wamid." + base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("LG.%s.%s.%d", c.RunID, waID, k)))
+	text = strings.NewReplacer("{id}", c.lgToken(n), "{n}", strconv.Itoa(n), "{customer}", strconv.Itoa(cust)).
+		Replace(c.Texts[k%len(c.Texts)])
+	return waID, userID, wamid, text
+}
+
+// lgTexts are texts that JSON must escape, or not.
+var lgTexts = []string{
+	"",
+	"order status",
+	"hi {id}",
+	`say "hi"`,
+	`back\slash \" \\ \n`,
+	"line\nbreak\r\ttab",
+	"control \x00\x01\x08\x0c\x1f\x7f",
+	"grüß dich, ça va? 你好 🙂",
+	"js \u2028 and \u2029 separators",
+	"invalid \xff\xfe utf-8 \xe2\x82",
+	"<html> & 'quotes'",
+	"{n}{customer}{id}{ {x} }{{id}}{",
+}
+
+// TestLoadgenPayload checks the appended webhook against the one
+// encoding/json built, parsed by whatsapp.ParseWebhook, for texts and
+// business numbers that need escaping, and the messages' identities
+// against how they were derived before.
+func TestLoadgenPayload(t *testing.T) {
+	at := time.Unix(1767225600, 0)
+	for i, text := range lgTexts {
+		c := loadgenConfig{Customers: 1000, Texts: []string{text}, RunID: "r" + strconv.Itoa(i), Secret: "s"}
+		if i%2 == 1 {
+			c.WABAID, c.DisplayPhone, c.PhoneNumberID, c.WaPrefix = `w"a\ba`, "+1 555\t0100", "ü"+text, "49"
+		}
+		c.setDefaults()
+		n := 1234 + i
+		m := c.lgBuild(n, at)
+		wa, uid, wamid, want := refMessage(&c, n)
+		if m.WaID != wa || m.UserID != uid || m.WAMID != wamid || m.Text != want {
+			t.Errorf("text %q: message %+v, want wa_id %s user id %s wamid %s text %q", text, m, wa, uid, wamid, want)
+		}
+		ref := refWebhookEnvelope(c.WABAID, c.DisplayPhone, c.PhoneNumberID, wa, uid, "Customer "+strconv.Itoa(m.Customer), wamid, want, at)
+		got, err := whatsapp.ParseWebhook(m.Body)
+		if err != nil {
+			t.Fatalf("text %q: %v\n%s", text, err, m.Body)
+		}
+		exp, err := whatsapp.ParseWebhook(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, exp) {
+			t.Errorf("text %q: parsed\n%+v\nwant\n%+v\nbody %s", text, got, exp, m.Body)
+		}
+		if len(got.Messages) != 1 || utf8.ValidString(want) && got.Messages[0].Text != want {
+			t.Errorf("text %q: parsed text %q", text, got.Messages[0].Text)
+		}
+		var gotV, expV any
+		if err := json.Unmarshal(m.Body, &gotV); err != nil {
+			t.Fatalf("text %q: %v\n%s", text, err, m.Body)
+		}
+		json.Unmarshal(ref, &expV)
+		if !reflect.DeepEqual(gotV, expV) {
+			t.Errorf("text %q: JSON\n%s\nwant\n%s", text, m.Body, ref)
+		}
+		if whatsapp.VerifySignature(m.Body, m.Sig, c.Secret) != nil {
+			t.Errorf("text %q: bad signature", text)
+		}
+
+		// A batch carries the same messages, each with its own contact.
+		batch := c.lgBuildBatch(n, 3, at)
+		parsed, err := whatsapp.ParseWebhook(batch[0].Body)
+		if err != nil || len(parsed.Messages) != 3 {
+			t.Fatalf("text %q: batch: %v\n%s", text, err, batch[0].Body)
+		}
+		for j, bm := range batch {
+			if &bm.Body[0] != &batch[0].Body[0] || bm.Sig != batch[0].Sig {
+				t.Errorf("text %q: batch message %d has a body of its own", text, j)
+			}
+			wa, uid, wamid, want := refMessage(&c, n+j)
+			ref := refWebhookEnvelope(c.WABAID, c.DisplayPhone, c.PhoneNumberID, wa, uid, "Customer "+strconv.Itoa(bm.Customer), wamid, want, at)
+			exp, _ := whatsapp.ParseWebhook(ref)
+			if !reflect.DeepEqual(parsed.Messages[j], exp.Messages[0]) {
+				t.Errorf("text %q: batch message %d parsed\n%+v\nwant\n%+v", text, j, parsed.Messages[j], exp.Messages[0])
+			}
+		}
+	}
+}
+
+// TestLoadgenJSONString compares appendJSONString with encoding/json.
+func TestLoadgenJSONString(t *testing.T) {
+	for _, s := range append(lgTexts, "\u2027\u202a", "\xc0\x80", "\xed\xa0\x80", strings.Repeat("ab\"", 100)) {
+		b := appendJSONString([]byte("x"), s)
+		if b[0] != 'x' || !json.Valid(b[1:]) {
+			t.Errorf("%q: invalid JSON %s", s, b)
+			continue
+		}
+		var got string
+		json.Unmarshal(b[1:], &got)
+		ref, _ := json.Marshal(s)
+		var want string
+		json.Unmarshal(ref, &want)
+		if got != want {
+			t.Errorf("%q: decodes to %q, want %q", s, got, want)
+		}
+		for _, c := range b[1:] {
+			if c < 0x20 {
+				t.Errorf("%q: raw control character in %q", s, b)
+				break
+			}
+		}
+	}
+}
+
+// TestLoadgenExpand checks {id}, {n} and {customer} replace as
+// strings.Replacer did.
+func TestLoadgenExpand(t *testing.T) {
+	for _, text := range append(lgTexts, "{id}", "{n}", "{customer}", "{id", "x{n}y{n}z", "{{n}}", "}{") {
+		want := strings.NewReplacer("{id}", "lgRx7", "{n}", "7", "{customer}", "42").Replace(text)
+		if got := lgExpand(text, "lgRx7", 7, 42); got != want {
+			t.Errorf("lgExpand(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+// refStatusEnvelope is the status webhook as loadgen built it from maps
+// before statusEnvelope appended it.
+func refStatusEnvelope(cfg *loadgenConfig, j statusJob, status string, at time.Time) []byte {
+	st := map[string]any{"id": j.wamid, "status": status, "timestamp": strconv.FormatInt(at.Unix(), 10),
+		"recipient_id": j.to}
+	if j.tracker != "" {
+		st["biz_opaque_callback_data"] = j.tracker
+	}
+	if status == "sent" {
+		st["pricing"] = map[string]any{"billable": false, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"}
+	}
+	env := map[string]any{"object": "whatsapp_business_account", "entry": []any{map[string]any{
+		"id": cfg.WABAID, "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
+			"messaging_product": "whatsapp",
+			"metadata":          map[string]string{"display_phone_number": cfg.DisplayPhone, "phone_number_id": cfg.PhoneNumberID},
+			"statuses":          []any{st},
+		}}},
+	}}}
+	b, _ := json.Marshal(env)
+	return b
+}
+
+// TestLoadgenStatusPayload checks the appended status webhooks against
+// the map-built ones, parsed by whatsapp.ParseWebhook.
+func TestLoadgenStatusPayload(t *testing.T) {
+	cfg := loadgenConfig{WABAID: `w"1`}
+	cfg.setDefaults()
+	for _, tracker := range []string{"", "c|2|n", `q"uo\te` + "\n", "ü 🙂 \xff"} {
+		for _, st := range []string{"sent", "delivered", "read"} {
+			j := statusJob{wamid: "wamid.GD7", to: "491700000001", tracker: tracker}
+			var body, ref []byte
+			for { // the same second for both
+				at := time.Now()
+				body = statusEnvelope(&cfg, j, st)
+				ref = refStatusEnvelope(&cfg, j, st, at)
+				if time.Now().Unix() == at.Unix() {
+					break
+				}
+			}
+			got, err := whatsapp.ParseWebhook(body)
+			if err != nil || len(got.Statuses) != 1 {
+				t.Fatalf("%s %q: %v %s", st, tracker, err, body)
+			}
+			exp, _ := whatsapp.ParseWebhook(ref)
+			if !reflect.DeepEqual(got, exp) {
+				t.Errorf("%s %q: parsed\n%+v\nwant\n%+v", st, tracker, got.Statuses[0], exp.Statuses[0])
+			}
+			var gotV, expV any
+			json.Unmarshal(body, &gotV)
+			json.Unmarshal(ref, &expV)
+			if !reflect.DeepEqual(gotV, expV) {
+				t.Errorf("%s %q: JSON\n%s\nwant\n%s", st, tracker, body, ref)
+			}
+		}
+	}
+}
+
+// TestLoadgenBatch posts -batch 5 webhooks to a receiver that checks
+// each: signature-valid, parsed by whatsapp.ParseWebhook, five messages of
+// five customers; and duplicates repost whole webhooks.
+func TestLoadgenBatch(t *testing.T) {
+	const secret = "lg-secret"
+	var mu sync.Mutex
+	bodies := map[string]int{} // body → posts
+	wamids := map[string]int{}
+	var bad []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if err := whatsapp.VerifySignature(body, r.Header.Get(whatsapp.SignatureHeader), secret); err != nil {
+			bad = append(bad, "signature: "+err.Error())
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		b, err := whatsapp.ParseWebhook(body)
+		if err != nil || len(b.Messages) != 5 {
+			bad = append(bad, fmt.Sprintf("parse: %v, %d messages", err, len(b.Messages)))
+			http.Error(w, "bad envelope", http.StatusBadRequest)
+			return
+		}
+		customers := map[string]bool{}
+		for _, m := range b.Messages {
+			if m.Type != whatsapp.TypeText || m.UserID == "" || m.ProfileName == "" || !strings.HasPrefix(m.Text, "hi lg") {
+				bad = append(bad, fmt.Sprintf("message %+v", m))
+			}
+			customers[m.From] = true
+		}
+		if len(customers) != 5 {
+			bad = append(bad, fmt.Sprintf("%d customers in a webhook", len(customers)))
+		}
+		if bodies[string(body)]++; bodies[string(body)] == 1 {
+			for _, m := range b.Messages {
+				wamids[m.ID]++
+			}
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+
+	var hooked sync.Map
+	cfg := loadgenConfig{URL: srv.URL, Secret: secret, Customers: 50, Messages: 400, Batch: 5, Concurrency: 4,
+		Texts: []string{"hi {id}"}, DuplicateFraction: 0.2, Seed: 3}
+	r, err := runLoad(context.Background(), cfg, nil, lgHooks{
+		Before: func(m *lgMessage, dup bool) {
+			if !dup {
+				hooked.Store(m.N, true)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bad) > 0 {
+		t.Fatalf("%d bad webhooks, first: %s", len(bad), bad[0])
+	}
+	dupHooks := 0
+	for _, n := range bodies {
+		dupHooks += n - 1
+	}
+	if len(bodies) != 80 || len(wamids) != 400 || dupHooks == 0 {
+		t.Errorf("%d distinct webhooks with %d distinct wamids, %d duplicate posts; want 80, 400 and some", len(bodies), len(wamids), dupHooks)
+	}
+	if r.Unique != 400 || r.Webhooks != int64(80+dupHooks) || r.Duplicates != int64(5*dupHooks) ||
+		r.AckedIDs != 400 || r.Acked != 400+r.Duplicates || r.AckedHooks != r.Webhooks || int64(len(r.Latencies)) != r.Acked {
+		t.Errorf("report: %d webhooks (%d acked), %d messages + %d duplicates, %d acked (%d distinct), %d latencies; posted %d duplicate webhooks",
+			r.Webhooks, r.AckedHooks, r.Unique, r.Duplicates, r.Acked, r.AckedIDs, len(r.Latencies), dupHooks)
+	}
+	n := 0
+	hooked.Range(func(any, any) bool { n++; return true })
+	if n != 400 {
+		t.Errorf("Before saw %d messages, want 400", n)
+	}
+	var out bytes.Buffer
+	r.print(&out)
+	if want := fmt.Sprintf("sent        %d webhooks of up to 5 messages (400 messages + %d duplicates)", r.Webhooks, r.Duplicates); !strings.Contains(out.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, out.String())
+	}
+
+	if _, err := runLoad(context.Background(), loadgenConfig{URL: srv.URL, Customers: 4, Batch: 5, Messages: 10}, nil, lgHooks{}); err == nil {
+		t.Error("-batch 5 with 4 customers: no error")
+	}
+}
+
+// TestLoadgenErrorKinds checks failed posts are reported by kind.
+func TestLoadgenErrorKinds(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	closing, err := net.Listen("tcp", "127.0.0.1:0") // closes at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closing.Close()
+	go func() {
+		for {
+			c, err := closing.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	refused, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused.Close()
+	for _, tc := range []struct {
+		addr, kind string
+	}{
+		{silent.Addr().String(), "timeout"},
+		{closing.Addr().String(), "connection closed"},
+		{refused.Addr().String(), "connection refused"},
+	} {
+		r, err := runLoad(context.Background(), loadgenConfig{URL: "http://" + tc.addr, Messages: 2, Concurrency: 1, Timeout: 200 * time.Millisecond}, nil, lgHooks{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Errors[tc.kind] != 2 || len(r.Errors) != 1 {
+			t.Errorf("%s: errors %v, want %s: 2", tc.kind, r.Errors, tc.kind)
 		}
 	}
 }
