@@ -77,7 +77,10 @@ func defaultHTTPClient() *http.Client {
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 60 * time.Second
-	t.MaxIdleConnsPerHost = 64
+	// The dispatcher sends up to 256 messages at once (its default
+	// workers); with fewer connections kept, each burst above them opens
+	// and closes connections, a TLS handshake each against Meta.
+	t.MaxIdleConnsPerHost = 256
 	return &http.Client{Transport: t}
 }
 
