@@ -132,9 +132,12 @@ func (t *turn) countMove(m *Message, from MessageState) {
 	flow, version := "", 0
 	if t.conv != nil && t.conv.ID == m.Conversation {
 		flow, version = t.conv.Flow, t.conv.Version
+	} else if f, v, ok := t.e.cache.endedFlow(m.Contact, m.Conversation); ok {
+		// The contact's last conversation, ended (statuses often come
+		// after the last message of a flow).
+		flow, version = f, v
 	} else {
-		// The conversation has finished (statuses often come after the
-		// last message of a flow): one more read, only for such messages.
+		// An older conversation: one more read, only for such messages.
 		conv, err := t.e.store.Conversation(t.ctx, m.Conversation)
 		if err != nil {
 			t.e.log.Error("analytics: loading the conversation of a message", "conversation", m.Conversation, "err", err)

@@ -25,6 +25,15 @@ type stateCache struct {
 type cachedState struct {
 	contact *Contact
 	conv    *Conversation // nil when no conversation is running
+	// ended is the contact's conversation that ended last: the analytics
+	// of a status that comes after a flow's last message need its flow
+	// and version (countMove), which would otherwise cost a read.
+	ended endedConversation
+}
+
+type endedConversation struct {
+	id, flow string
+	version  int
 }
 
 func (c *stateCache) get(k ContactKey) (*Contact, *Conversation, bool) {
@@ -39,6 +48,10 @@ func (c *stateCache) get(k ContactKey) (*Contact, *Conversation, bool) {
 
 func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
 	cached := contact.clone()
+	var ended endedConversation
+	if conv != nil && conv.Status.Done() {
+		ended = endedConversation{conv.ID, conv.Flow, conv.Version}
+	}
 	if conv != nil && conv.Status.Done() && contact.Conversation == conv.ID {
 		// Cached as begin would read it: with no conversation running, so
 		// the next event does not load the ended one to find that out.
@@ -52,13 +65,29 @@ func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
 	if c.m == nil {
 		c.m = make(map[ContactKey]cachedState)
 	}
-	if _, ok := c.m[k]; !ok && len(c.m) >= stateCacheSize {
+	old, ok := c.m[k]
+	if ended.id == "" {
+		ended = old.ended
+	}
+	if !ok && len(c.m) >= stateCacheSize {
 		for old := range c.m { // evict one, at random
 			delete(c.m, old)
 			break
 		}
 	}
-	c.m[k] = cachedState{cached, conv.clone()}
+	c.m[k] = cachedState{cached, conv.clone(), ended}
+}
+
+// endedFlow returns the flow and version of conversation if it is the
+// cached contact k's that ended last.
+func (c *stateCache) endedFlow(k ContactKey, conversation string) (flow string, version int, ok bool) {
+	c.mu.Lock()
+	e := c.m[k].ended
+	c.mu.Unlock()
+	if e.id == "" || e.id != conversation {
+		return "", 0, false
+	}
+	return e.flow, e.version, true
 }
 
 // has reports whether k is cached.
