@@ -304,3 +304,41 @@ func TestStatusThatMovesNothingCommitsNothing(t *testing.T) {
 		}
 	}
 }
+
+// A claimed outbox entry is a send that may have reached Meta without its
+// outcome being recorded (the process died between the wire and the
+// record): the next dispatcher never sends it, and marks it unknown.
+func TestClaimedSendIsNeverRepeated(t *testing.T) {
+	const wa = "15551234567"
+	h := newHarness(t, echoFlow)
+	h.say(wa, "hi") // starts the flow, which waits
+	out := h.say(wa, "one")
+	items, err := h.store.Outbox(h.ctx, 0, 0)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("outbox: %d items, %v", len(items), err)
+	}
+	if err := h.store.Commit(h.ctx, &engine.Change{At: t0, Claim: []uint64{items[0].Seq}}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingSender{}
+	drain(t, h.eng, rec)
+	if sent := rec.all(); len(sent) != 0 {
+		t.Fatalf("a claimed message was sent again: %+v", sent)
+	}
+	var reply *engine.Message
+	for _, m := range transcript(t, h, out.Conversation) {
+		if m.Direction == engine.Out {
+			reply = m
+		}
+	}
+	if reply == nil || reply.State != engine.Unknown || !strings.Contains(reply.Error, "not sent again") {
+		t.Fatalf("the claimed reply: %+v, want unknown", reply)
+	}
+
+	// The next reply goes out as usual.
+	h.say(wa, "again")
+	drain(t, h.eng, rec)
+	if sent := rec.all(); len(sent) != 1 || sent[0].Text == nil || sent[0].Text.Body != "you said again" {
+		t.Fatalf("sent %+v", sent)
+	}
+}
