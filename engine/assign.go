@@ -52,7 +52,7 @@ const (
 func (t *turn) handedOff() {
 	c := t.conv
 	c.Handoffs++
-	c.HandoffAt = t.now
+	c.HandoffAt, c.HandoffSeq = t.now, t.startSeq
 	c.Assignee, c.AssignedAt, c.Outcome = "", time.Time{}, ""
 }
 

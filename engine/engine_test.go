@@ -273,3 +273,19 @@ func TestPublishChecksTemplatesWhenAsked(t *testing.T) {
 		})
 	}
 }
+
+// A handoff records the transcript seq before the turn that made it: the
+// agents' inbox counts the customer's messages after it as unread.
+func TestHandoffSeq(t *testing.T) {
+	h := newHarness(t, `{"format": "parley/flow@1", "id": "help", "start": "ask",
+	 "triggers": [{"type": "any"}],
+	 "nodes": [{"id": "ask", "type": "send", "message": {"type": "text", "text": "what is it about?"}, "next": "wait"},
+	           {"id": "wait", "type": "wait_reply", "save_as": "topic", "next": "human"},
+	           {"id": "human", "type": "handoff", "queue": "support"}]}`)
+	h.say("1", "hi")         // 1: hi, 2: what is it about?
+	h.say("1", "my invoice") // 3: my invoice, then the handoff
+	c := h.conv("1")
+	if c.Status != engine.Agent || c.HandoffSeq != 2 {
+		t.Fatalf("status %s, handoff seq %d; want agent, 2", c.Status, c.HandoffSeq)
+	}
+}

@@ -113,6 +113,11 @@ type Conversation struct {
 	// when the latest began: queues serve the oldest first.
 	Handoffs  int       `json:"handoffs,omitempty"`
 	HandoffAt time.Time `json:"handoff_at,omitzero"`
+	// HandoffSeq is the transcript's last seq before the turn that handed
+	// the conversation off: the messages after it are the handoff's, which
+	// the agents' inbox counts as unread until an agent answers or opens
+	// the conversation.
+	HandoffSeq uint64 `json:"handoff_seq,omitempty"`
 	// Assignee is the agent (a user's email) who holds the conversation,
 	// or held it last once it is resolved; "" while it waits in its queue.
 	Assignee   string    `json:"assignee,omitempty"`

@@ -45,6 +45,9 @@ type turn struct {
 	// a turn that only updates messages (a delivery status, a send's
 	// outcome) commits just those.
 	changed bool
+	// startSeq is the conversation's transcript seq when the turn took it
+	// up: 0 for one it started.
+	startSeq uint64
 }
 
 // begin loads a contact (new if unknown) and its running conversation.
@@ -88,6 +91,7 @@ func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*tur
 
 func (t *turn) attach(conv *Conversation, f *flows.Flow) {
 	t.conv, t.flow = conv, f
+	t.startSeq = conv.Seq
 	t.change.Conversations = []*Conversation{conv}
 }
 

@@ -358,7 +358,11 @@ func (s *Server) inboxConversation(c *fiber.Ctx) error {
 	if it, err := s.cfg.Inbox.Item(conv.ID); err == nil {
 		out["inbox"] = it
 		if it.Assignee == v.Email {
-			s.cfg.Inbox.MarkRead(conv.ID)
+			if err := s.cfg.Inbox.MarkRead(ctx, conv.ID); err != nil {
+				// The count is zero now; only a restart would count
+				// these messages again.
+				s.log.Error("marking a conversation read", "conversation", conv.ID, "err", err)
+			}
 		}
 	}
 	w := s.windowOf(contact)
@@ -597,7 +601,9 @@ func (s *Server) inboxRead(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.cfg.Inbox.MarkRead(conv.ID)
+	if err := s.cfg.Inbox.MarkRead(c.UserContext(), conv.ID); err != nil {
+		return err
+	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 

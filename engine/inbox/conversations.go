@@ -280,18 +280,24 @@ func (ib *Inbox) TakeForReply(ctx context.Context, v Viewer, conv string, claim 
 }
 
 // MarkRead sets a conversation's unread count to zero (an agent opened
-// it).
-func (ib *Inbox) MarkRead(conv string) {
+// it) and records the read, so that a restart does not count those
+// messages again.
+func (ib *Inbox) MarkRead(ctx context.Context, conv string) error {
 	ib.mu.Lock()
 	e := ib.entries[conv]
 	if e == nil || e.unread == 0 {
 		ib.mu.Unlock()
-		return
+		return nil
 	}
 	e.unread = 0
+	seq := e.lastSeq
 	ev := Event{Type: EventRead, At: ib.eng.Clock().Now(), Conversation: conv, Contact: e.contact, Status: engine.Agent, Queue: e.queue, Assignee: e.assignee}
 	ib.mu.Unlock()
 	ib.hub.Publish(ev)
+	if err := saveRead(ctx, ib.records, conv, seq); err != nil {
+		return fmt.Errorf("inbox: recording the read of %s: %w", conv, err)
+	}
+	return nil
 }
 
 // moved reports whether an engine error means the conversation moved on

@@ -39,14 +39,16 @@
 //     queue opens — only inside the 24-hour window (a free-form message;
 //     nobody gets a template they did not ask for). A restart between a
 //     handoff and its reply skips the reply.
-//   - Unread counts (customer messages since an agent of the conversation
-//     last answered or opened it) are kept in memory: a restart resets
-//     them to zero.
+//   - Unread counts are the customer's messages since the handoff, an
+//     agent's last message or an agent opening the conversation, whichever
+//     is latest. Openings are recorded (bucket "inbox_read"), so a restart
+//     counts the same from the transcripts.
 //   - A queue named by a flow but never created in the inbox still
 //     exists: it has no hours and no agents until an admin adds them, and
 //     its conversations wait.
 //
 // Records live in the engine's bbolt file, in buckets "inbox_agents",
-// "inbox_queues" and "inbox_canned", written through the store's Update
-// (so they share its committer and fsync) and read through View.
+// "inbox_queues", "inbox_canned" and "inbox_read", written through the
+// store's Update (so they share its committer and fsync) and read through
+// View.
 package inbox

@@ -106,8 +106,46 @@ func TestLiveEvents(t *testing.T) {
 	if mine, _ := h.ib.Unread(ann); mine != 2 {
 		t.Errorf("ann's unread %d, want 2", mine)
 	}
-	h.ib.MarkRead(convID(1))
+	if err := h.ib.MarkRead(h.ctx, convID(1)); err != nil {
+		t.Fatal(err)
+	}
 	if mine, _ := h.ib.Unread(ann); mine != 0 {
 		t.Errorf("after reading: %d", mine)
 	}
+}
+
+// TestUnreadSurvivesRestart: unread counts are rebuilt from the transcript
+// and the recorded reads, as they were counted live: the customer's
+// messages since the handoff, the agent's last message or the agent
+// opening the conversation.
+func TestUnreadSurvivesRestart(t *testing.T) {
+	h := newHarness(t)
+	h.agent("ann@x.com", 5, inbox.Online, "support")
+	ann := inbox.Viewer{Email: "ann@x.com"}
+	unread := func(want int, when string) {
+		t.Helper()
+		live, _ := h.ib.Unread(ann)
+		h.restart()
+		h.rebalance()
+		if again, _ := h.ib.Unread(ann); live != want || again != want {
+			t.Errorf("%s: unread %d live and %d after a restart, want %d", when, live, again, want)
+		}
+	}
+	h.say(1, "help")
+	h.rebalance()
+	h.say(1, "anyone?")
+	unread(2, "after the handoff")
+	if err := h.ib.MarkRead(h.ctx, convID(1)); err != nil {
+		t.Fatal(err)
+	}
+	unread(0, "after ann opened it")
+	h.say(1, "hello?")
+	unread(1, "after another message")
+	if err := h.eng.AgentSend(h.ctx, convID(1), "ann@x.com", textMsg("hi, Ann here")); err != nil {
+		t.Fatal(err)
+	}
+	unread(0, "after ann answered")
+	h.say(1, "thanks")
+	h.say(1, "one more thing")
+	unread(2, "after two more")
 }

@@ -62,8 +62,12 @@ type entry struct {
 	pending   bool
 	committed string
 	// replied: the closed-hours reply was sent (or is no longer due).
-	replied      bool
+	replied bool
+	// unread counts the customer's messages since the handoff, an agent's
+	// last message or an agent opening it, whichever is latest; lastSeq
+	// is the newest transcript seq seen.
 	unread       int
+	lastSeq      uint64
 	lastActivity time.Time
 	preview      string
 }
@@ -116,6 +120,10 @@ func (ib *Inbox) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("inbox: listing handed-off conversations: %w", err)
 	}
+	reads, err := loadReads(ctx, ib.records)
+	if err != nil {
+		return fmt.Errorf("inbox: loading read marks: %w", err)
+	}
 	entries := map[string]*entry{}
 	for _, c := range convs {
 		e := entryOf(c)
@@ -123,7 +131,21 @@ func (ib *Inbox) Start(ctx context.Context) error {
 		if ct, err := st.Contact(ctx, c.Contact); err == nil {
 			e.name = ct.Name
 		}
+		tr, err := st.Transcript(ctx, c.ID)
+		if err != nil {
+			return fmt.Errorf("inbox: reading %s: %w", c.ID, err)
+		}
+		e.countUnread(tr, max(c.HandoffSeq, reads[c.ID]))
 		entries[c.ID] = e
+	}
+	var stale []string
+	for id := range reads {
+		if entries[id] == nil {
+			stale = append(stale, id)
+		}
+	}
+	if err := forgetReads(ctx, ib.records, stale); err != nil {
+		return fmt.Errorf("inbox: forgetting read marks: %w", err)
 	}
 	ib.mu.Lock()
 	ib.agents, ib.queues, ib.canned = agents, queues, canned
@@ -141,6 +163,25 @@ func (ib *Inbox) Start(ctx context.Context) error {
 	ib.log.Info("inbox loaded", "agents", len(agents), "queues", len(queues), "handed_off", len(entries))
 	ib.Kick()
 	return nil
+}
+
+// countUnread sets the entry's unread count and newest seq from its
+// transcript: the customer's messages after seq read and after the last
+// agent message, as observe counts them live.
+func (e *entry) countUnread(transcript []*engine.Message, read uint64) {
+	e.unread = 0
+	for _, m := range transcript {
+		e.lastSeq = max(e.lastSeq, m.Seq)
+		if m.Seq <= read {
+			continue
+		}
+		switch {
+		case m.Direction == engine.In:
+			e.unread++
+		case m.Direction == engine.Out && isAgent(m.Sender):
+			e.unread = 0
+		}
+	}
 }
 
 func entryOf(c *engine.Conversation) *entry {

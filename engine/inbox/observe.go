@@ -78,6 +78,7 @@ func (ib *Inbox) observe(c engine.Committed) {
 			ev := Event{Type: EventMessage, At: now, Conversation: conv.ID, Contact: conv.Contact, Status: conv.Status,
 				Queue: conv.Queue, Assignee: conv.Assignee, Message: m}
 			if e := ib.entries[conv.ID]; e != nil {
+				e.lastSeq = max(e.lastSeq, m.Seq)
 				switch {
 				case m.Direction == engine.In:
 					e.unread++

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 
@@ -21,7 +22,63 @@ var (
 	bucketAgents = []byte("inbox_agents")
 	bucketQueues = []byte("inbox_queues")
 	bucketCanned = []byte("inbox_canned")
+	// bucketRead keeps, by conversation id, the transcript seq an agent
+	// last opened it at (8 bytes, big-endian): unread counts survive a
+	// restart (Start).
+	bucketRead = []byte("inbox_read")
 )
+
+// saveRead records that conversation conv was read up to seq, unless a
+// later read is recorded already.
+func saveRead(ctx context.Context, r Records, conv string, seq uint64) error {
+	return r.Update(ctx, func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketRead)
+		if err != nil {
+			return err
+		}
+		if v := b.Get([]byte(conv)); len(v) == 8 && binary.BigEndian.Uint64(v) >= seq {
+			return nil
+		}
+		return b.Put([]byte(conv), binary.BigEndian.AppendUint64(nil, seq))
+	})
+}
+
+// loadReads returns every recorded read, by conversation id.
+func loadReads(ctx context.Context, r Records) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	err := r.View(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRead)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(v) == 8 {
+				out[string(k)] = binary.BigEndian.Uint64(v)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// forgetReads deletes the recorded reads of these conversations.
+func forgetReads(ctx context.Context, r Records, convs []string) error {
+	if len(convs) == 0 {
+		return nil
+	}
+	return r.Update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRead)
+		if b == nil {
+			return nil
+		}
+		for _, c := range convs {
+			if err := b.Delete([]byte(c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
 
 // put stores v under key in bucket, creating the bucket.
 func put(ctx context.Context, r Records, bucket []byte, key string, v any) error {
