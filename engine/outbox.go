@@ -153,7 +153,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer close(jobs)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	lastPrune := d.now()
 	for {
+		if now := d.now(); now.Sub(lastPrune) >= pairPruneEvery {
+			d.prunePairs(now)
+			lastPrune = now
+		}
 		if err := d.read(ctx); err != nil && ctx.Err() == nil {
 			d.e.log.Error("reading the outbox", "err", err)
 		}
@@ -294,6 +299,23 @@ func (d *Dispatcher) pair(k ContactKey) *bucket {
 		d.pairs[k] = b
 	}
 	return b
+}
+
+// pairPruneEvery is how often the dispatcher forgets the pair-rate
+// buckets of customers it has not sent to lately.
+const pairPruneEvery = time.Minute
+
+// prunePairs forgets every pair-rate bucket that has refilled to its
+// capacity: it is the same as a new one. Without it the dispatcher would
+// keep a bucket for every customer it ever sent to.
+func (d *Dispatcher) prunePairs(now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k, b := range d.pairs {
+		if b.fullAt(now) {
+			delete(d.pairs, k)
+		}
+	}
 }
 
 func (d *Dispatcher) number(id string) *bucket {
@@ -565,6 +587,14 @@ func (b *bucket) take(now time.Time) time.Duration {
 		return 0
 	}
 	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}
+
+// fullAt reports whether the bucket will have refilled to its capacity by
+// now.
+func (b *bucket) fullAt(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens+now.Sub(b.last).Seconds()*b.rate >= b.capacity
 }
 
 // give returns a token taken for nothing, up to the capacity.
