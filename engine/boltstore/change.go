@@ -288,8 +288,10 @@ func (w *changeWrite) apply(t *txn) error {
 		}
 	}
 	for _, k := range w.claim {
-		if err := t.outbox.Put(k, claimedValue(t.outbox.Get(k))); err != nil {
-			return err
+		if v := t.outbox.Get(k); !claimed(v) { // check saw it; a change may name it twice
+			if err := t.outbox.Put(k, claimedValue(v)); err != nil {
+				return err
+			}
 		}
 	}
 	for _, k := range w.unclaim {

@@ -164,10 +164,11 @@ func (s *Store) commitBatch(batch []*pending) {
 		}
 		return nil
 	})
-	s.commitCount.Add(1)
-	s.writeCount.Add(int64(len(live)))
+	if err == nil {
+		s.commitCount.Add(1)
+		s.writeCount.Add(int64(len(live)))
+	}
 	if err != nil && len(live) > 1 {
-		s.commitCount.Add(int64(len(live)))
 		for _, p := range live {
 			p.err = s.db.Update(func(tx *bolt.Tx) error {
 				t := newTxn(tx)
@@ -176,6 +177,10 @@ func (s *Store) commitBatch(batch []*pending) {
 				}
 				return p.w.apply(t)
 			})
+			if p.err == nil {
+				s.commitCount.Add(1)
+				s.writeCount.Add(1)
+			}
 		}
 	} else if err != nil {
 		live[0].err = err

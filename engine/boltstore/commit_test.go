@@ -229,3 +229,30 @@ func TestCloseKeepsAcknowledged(t *testing.T) {
 	}
 	t.Logf("%d commits acknowledged before Close", len(acked))
 }
+
+// Stats counts what the committer did: every committed write once, in at
+// least one and at most as many transactions, and the pages they wrote.
+func TestStats(t *testing.T) {
+	s, _ := openTest(t)
+	before := s.Stats()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if err := s.Commit(t.Context(), change(fmt.Sprint("wamid.stats.", i), i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := s.Commit(t.Context(), change("wamid.stats.0", 0)); !errors.Is(err, engine.ErrDuplicate) {
+		t.Fatalf("duplicate: %v", err)
+	}
+	st := s.Stats()
+	writes, commits := st.Writes-before.Writes, st.Commits-before.Commits
+	if writes != 21 || commits < 1 || commits > 21 {
+		t.Errorf("%d writes in %d commits, want 21 (a refused one included) in 1 to 21", writes, commits)
+	}
+	if st.PagesWritten <= before.PagesWritten || st.WriteTime <= before.WriteTime {
+		t.Errorf("pages written %d -> %d, write time %v -> %v", before.PagesWritten, st.PagesWritten, before.WriteTime, st.WriteTime)
+	}
+}

@@ -94,7 +94,7 @@ type Store struct {
 // bounds throughput: each dirty page is written and synced at commit.
 type Stats struct {
 	Commits      int64         // transactions committed (one fsync each)
-	Writes       int64         // changes and other writes they carried
+	Writes       int64         // writes they carried, refused ones (a duplicate) included
 	PagesWritten int64         // pages written to the file by commits
 	WriteTime    time.Duration // spent writing and syncing pages
 }
