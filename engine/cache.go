@@ -13,8 +13,9 @@ const stateCacheSize = 50_000
 // from the store again. It is written only after a successful commit, under
 // the contact's lock, and the engine is the store's only writer of contacts
 // and conversations (bbolt's file lock makes the process the only one), so
-// it never disagrees with the store, but in the one way begin reads the
-// store anyway: a contact whose conversation ended has none running.
+// it never disagrees with the store, except where begin would change what
+// it read anyway: a contact whose conversation ended is cached with none
+// running.
 // Entries are handed out as copies: a turn may change its copy freely and
 // throw it away when its commit fails.
 type stateCache struct {
@@ -70,8 +71,8 @@ func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
 		ended = old.ended
 	}
 	if !ok && len(c.m) >= stateCacheSize {
-		for old := range c.m { // evict one, at random
-			delete(c.m, old)
+		for victim := range c.m { // evict one, at random
+			delete(c.m, victim)
 			break
 		}
 	}
