@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -58,6 +60,17 @@ Meta batches deliveries under load. -rate, -messages and the
 acknowledgements count messages, each message having its webhook's
 latency; -concurrency counts webhooks, and -duplicate-fraction posts whole
 webhooks again.
+
+With -statuses the double also posts status webhooks back for each send
+it accepts, as Meta does: sent at once, delivered after -status-delay and
+read after twice that, each after the previous one was acknowledged. The
+statuses due are batched, up to -status-batch per webhook (value.statuses[]),
+a webhook going when full or every 10ms, -status-concurrency at a time;
+none is dropped, and a webhook not answered 200 is posted again after a
+short backoff. It prints how many statuses were due, posted and
+acknowledged, in how many webhooks, statuses/s, the status webhooks'
+latency, and how many were still unposted when the run ended (statuses
+get up to -settle after the last reply to drain).
 
 Example, against an echo flow:
   parley loadgen -sandbox -customers 20000 -rate 5000 -duration 20s -text 'hi {id}' -expect-replies 1
@@ -485,11 +498,17 @@ type loadReport struct {
 
 // Percentile returns the p-th percentile (0 < p ≤ 100) of the latencies.
 func (r *loadReport) Percentile(p float64) time.Duration {
-	if len(r.Latencies) == 0 {
+	return lgPercentile(r.Latencies, p)
+}
+
+// lgPercentile returns the p-th percentile (0 < p ≤ 100) of sorted
+// latencies, 0 if there are none.
+func lgPercentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(float64(len(r.Latencies))*p/100+0.5) - 1
-	return r.Latencies[min(max(i, 0), len(r.Latencies)-1)]
+	i := int(float64(len(sorted))*p/100+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 // Throughput is acknowledged messages per second.
@@ -698,14 +717,13 @@ func (r *loadReport) print(w io.Writer) {
 // graphDouble is a minimal Graph API: it accepts every send with a fresh
 // wamid and counts it, so Parley's dispatcher can be measured without
 // Meta's (or the sandbox's) limits. It can post sent / delivered / read
-// status webhooks back, as Meta does.
+// status webhooks back, as Meta does (statusStream).
 type graphDouble struct {
-	cfg      *loadgenConfig
-	srv      *fasthttp.Server
-	ln       net.Listener
-	url      string
-	statuses bool
-	hc       *lgHTTPClient
+	cfg *loadgenConfig
+	srv *fasthttp.Server
+	ln  net.Listener
+	url string
+	st  *statusStream // nil unless the double posts statuses
 
 	sends    atomic.Int64
 	marks    atomic.Int64
@@ -716,26 +734,14 @@ type graphDouble struct {
 	tokens   map[int]int       // message number → replies carrying its token
 	sentAt   map[int]time.Time // message number → when it was posted
 	replyLat []time.Duration   // post of a message → its first reply
-
-	statusQ    chan statusJob
-	statusSent atomic.Int64
-	statusErrs atomic.Int64
-	wg         sync.WaitGroup
 }
 
-type statusJob struct {
-	wamid, to, tracker string
-}
-
-func newGraphDouble(cfg *loadgenConfig, statuses bool) *graphDouble {
-	g := &graphDouble{cfg: cfg, statuses: statuses, tokens: map[int]int{}, sentAt: map[int]time.Time{}}
-	if statuses {
-		g.hc = lgClient(16, cfg.Timeout)
-		g.statusQ = make(chan statusJob, 1<<16)
-		for range 16 {
-			g.wg.Add(1)
-			go g.postStatuses()
-		}
+// newGraphDouble returns a double for cfg's run that, unless sc is nil,
+// posts the statuses of each send to cfg.URL as sc says.
+func newGraphDouble(cfg *loadgenConfig, sc *statusConfig) *graphDouble {
+	g := &graphDouble{cfg: cfg, tokens: map[int]int{}, sentAt: map[int]time.Time{}}
+	if sc != nil {
+		g.st = newStatusStream(cfg, *sc)
 	}
 	return g
 }
@@ -764,9 +770,8 @@ func (g *graphDouble) close() {
 		_ = g.srv.ShutdownWithContext(ctx)
 		_ = g.ln.Close() // in case Serve had not begun: Shutdown only closes the listeners it serves
 	}
-	if g.statusQ != nil {
-		close(g.statusQ)
-		g.wg.Wait()
+	if g.st != nil {
+		g.st.close()
 	}
 }
 
@@ -872,11 +877,8 @@ func (g *graphDouble) handleSend(ctx *fasthttp.RequestCtx) {
 		}
 		g.mu.Unlock()
 	}
-	if g.statuses {
-		select {
-		case g.statusQ <- statusJob{"wamid.GD" + strconv.FormatInt(seq, 10), req.To, req.Tracker}:
-		default: // too far behind: skip rather than block sends
-		}
+	if g.st != nil {
+		g.st.add("wamid.GD"+strconv.FormatInt(seq, 10), req.To, req.Tracker, now)
 	}
 }
 
@@ -903,42 +905,388 @@ func lgTokenNumber(text, runID string) (int, bool) {
 	return n, err == nil
 }
 
-// postStatuses posts sent, delivered and read for each accepted send.
-func (g *graphDouble) postStatuses() {
-	defer g.wg.Done()
-	for j := range g.statusQ {
-		for _, st := range []string{"sent", "delivered", "read"} {
-			body := statusEnvelope(g.cfg, j, st)
-			status, err := lgPost(context.Background(), g.hc, g.cfg.URL, body, whatsapp.Sign(body, g.cfg.Secret))
-			if err != nil || status != http.StatusOK {
-				g.statusErrs.Add(1)
-				continue
+// statusConfig is how the Graph double posts the statuses of the sends it
+// accepts (-statuses).
+type statusConfig struct {
+	// Delay is how long after sent a message is delivered; read follows
+	// as long again after delivered.
+	Delay time.Duration
+	// Batch is how many statuses one webhook carries at most.
+	Batch int
+	// Concurrency is how many status webhooks are in flight at most.
+	Concurrency int
+}
+
+// lgStatusNames are the statuses posted for each accepted send, in order.
+var lgStatusNames = [...]string{"sent", "delivered", "read"}
+
+const (
+	// statusFlushEvery is how often statuses due are posted in a partial
+	// batch; a full batch is posted at once.
+	statusFlushEvery = 10 * time.Millisecond
+	// statusRetryFirst and statusRetryMax bound the backoff before a status
+	// webhook answered non-200 (or failed) is posted again.
+	statusRetryFirst = 20 * time.Millisecond
+	statusRetryMax   = time.Second
+)
+
+// lgSend is a send the Graph double accepted, whose statuses it posts one
+// after the other: the next is scheduled when the previous is
+// acknowledged, so that Parley sees them in order.
+type lgSend struct {
+	wamid, to, tracker string
+	at                 time.Time // when the send was accepted
+	// stage indexes lgStatusNames: the status scheduled or being posted
+	// (len(lgStatusNames) once read is acknowledged).
+	stage int
+	// due is when the status of stage may be posted: at + stage × Delay,
+	// or later if the previous status was acknowledged later.
+	due time.Time
+}
+
+// status is s's status of its current stage, as posted.
+func (s *lgSend) status(delay time.Duration) lgStatus {
+	return lgStatus{WAMID: s.wamid, Status: lgStatusNames[s.stage], To: s.to, Tracker: s.tracker,
+		At: s.at.Add(time.Duration(s.stage) * delay)}
+}
+
+// lgSendHeap orders sends by the due time of their next status
+// (container/heap).
+type lgSendHeap []*lgSend
+
+func (h lgSendHeap) Len() int           { return len(h) }
+func (h lgSendHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h lgSendHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *lgSendHeap) Push(x any)        { *h = append(*h, x.(*lgSend)) }
+func (h *lgSendHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return x
+}
+
+// statusStream posts sent, delivered and read status webhooks to Parley
+// for each send the Graph double accepts, as Meta does under load: sent at
+// once, delivered after Delay and read after 2 × Delay, each status in its
+// turn; the statuses due are batched, up to Batch per webhook, a batch
+// going when full or at the next flush tick (statusFlushEvery), from
+// Concurrency posters. Nothing is dropped: statuses wait in memory until
+// posted, and a webhook not answered 200 is posted again after a backoff.
+type statusStream struct {
+	cfg    *loadgenConfig
+	sc     statusConfig
+	hc     *lgHTTPClient
+	ctx    context.Context // done when the stream is closed
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	wake *sync.Cond // a batch may be taken, or the stream is closed
+	// sends are all the sends accepted, for the report.
+	sends []*lgSend
+	// waiting are the sends whose next status is not due yet.
+	waiting lgSendHeap
+	// ready are the sends whose next status is due, oldest first; the
+	// first flushable of them were due at the last flush tick and go even
+	// in a partial batch.
+	ready     []*lgSend
+	flushable int
+	closed    bool
+
+	posted, acked       int64 // statuses posted at least once, acknowledged
+	webhooks, ackedHook int64 // status webhooks posted (retries included), answered 200
+	failed              map[string]int64
+	lastAck             time.Time
+	latencies           []time.Duration // of the webhooks answered 200
+}
+
+// newStatusStream starts a stream posting to cfg.URL.
+func newStatusStream(cfg *loadgenConfig, sc statusConfig) *statusStream {
+	sc.Batch = max(sc.Batch, 1)
+	sc.Concurrency = max(sc.Concurrency, 1)
+	sc.Delay = max(sc.Delay, 0)
+	s := &statusStream{cfg: cfg, sc: sc, hc: lgClient(sc.Concurrency, cfg.Timeout), failed: map[string]int64{}}
+	s.wake = sync.NewCond(&s.mu)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1 + sc.Concurrency)
+	go s.flushTicks()
+	for range sc.Concurrency {
+		go s.poster()
+	}
+	return s
+}
+
+// add schedules the statuses of a send accepted at at.
+func (s *statusStream) add(wamid, to, tracker string, at time.Time) {
+	snd := &lgSend{wamid: wamid, to: to, tracker: tracker, at: at, due: at}
+	s.mu.Lock()
+	s.sends = append(s.sends, snd)
+	s.readyLocked(snd)
+	s.mu.Unlock()
+}
+
+// readyLocked appends a send whose next status is due to the ready ones,
+// and wakes a poster when a full batch is ready.
+func (s *statusStream) readyLocked(snd *lgSend) {
+	s.ready = append(s.ready, snd)
+	if len(s.ready) >= s.sc.Batch {
+		s.wake.Signal()
+	}
+}
+
+// flushTicks moves the statuses that fell due to the ready ones every
+// statusFlushEvery, and lets the posters post them even in a partial
+// batch.
+func (s *statusStream) flushTicks() {
+	defer s.wg.Done()
+	tick := time.NewTicker(statusFlushEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-tick.C:
+			s.mu.Lock()
+			for len(s.waiting) > 0 && !s.waiting[0].due.After(now) {
+				s.ready = append(s.ready, heap.Pop(&s.waiting).(*lgSend))
 			}
-			g.statusSent.Add(1)
+			if s.flushable = len(s.ready); s.flushable > 0 {
+				s.wake.Broadcast()
+			}
+			s.mu.Unlock()
 		}
 	}
 }
 
-// statusEnvelope is a statuses webhook as Meta posts it for send j, now
-// in the given status; "sent" carries pricing.
-func statusEnvelope(cfg *loadgenConfig, j statusJob, status string) []byte {
-	b := cfg.appendValueStart(make([]byte, 0, 512))
-	b = append(b, `,"statuses":[{"id":`...)
-	b = appendJSONString(b, j.wamid)
-	b = append(b, `,"status":`...)
-	b = appendJSONString(b, status)
-	b = append(b, `,"timestamp":"`...)
-	b = strconv.AppendInt(b, time.Now().Unix(), 10)
-	b = append(b, `","recipient_id":`...)
-	b = appendJSONString(b, j.to)
-	if j.tracker != "" {
-		b = append(b, `,"biz_opaque_callback_data":`...)
-		b = appendJSONString(b, j.tracker)
+// poster posts batches of statuses until the stream is closed.
+func (s *statusStream) poster() {
+	defer s.wg.Done()
+	for {
+		batch := s.take()
+		if batch == nil {
+			return
+		}
+		s.post(batch)
 	}
-	if status == "sent" {
-		b = append(b, `,"pricing":{"billable":false,"pricing_model":"PMP","type":"free_customer_service","category":"service"}`...)
+}
+
+// take waits for a batch to post: Batch ready statuses, or fewer if they
+// were due at the last flush tick. It returns nil once the stream is
+// closed.
+func (s *statusStream) take() []*lgSend {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for !s.closed && len(s.ready) < s.sc.Batch && s.flushable == 0 {
+		s.wake.Wait()
 	}
-	return appendValueEnd(append(b, "}]"...))
+	if s.closed {
+		return nil
+	}
+	n := min(len(s.ready), s.sc.Batch)
+	batch := slices.Clone(s.ready[:n])
+	clear(s.ready[:n])
+	s.ready = s.ready[n:]
+	s.flushable = max(s.flushable-n, 0)
+	if len(s.ready) >= s.sc.Batch || s.flushable > 0 {
+		s.wake.Signal() // more for another poster
+	}
+	return batch
+}
+
+// post posts one batch until it is answered 200 or the stream is closed,
+// then schedules each send's next status.
+func (s *statusStream) post(batch []*lgSend) {
+	sts := make([]lgStatus, len(batch))
+	for i, snd := range batch {
+		sts[i] = snd.status(s.sc.Delay)
+	}
+	body, sig := s.cfg.statusWebhook(sts)
+	backoff := statusRetryFirst
+	for try := 0; ; try++ {
+		t0 := time.Now()
+		code, err := lgPost(s.ctx, s.hc, s.cfg.URL, body, sig)
+		now := time.Now()
+		if s.ctx.Err() != nil {
+			return // closed: the batch stays unacknowledged
+		}
+		s.mu.Lock()
+		s.webhooks++
+		if try == 0 {
+			s.posted += int64(len(batch))
+		}
+		if code == http.StatusOK {
+			s.acked += int64(len(batch))
+			s.ackedHook++
+			s.lastAck = now
+			s.latencies = append(s.latencies, now.Sub(t0))
+			for _, snd := range batch {
+				if snd.stage++; snd.stage == len(lgStatusNames) {
+					continue
+				}
+				snd.due = snd.at.Add(time.Duration(snd.stage) * s.sc.Delay)
+				if snd.due.After(now) {
+					heap.Push(&s.waiting, snd)
+				} else {
+					s.readyLocked(snd)
+				}
+			}
+			s.mu.Unlock()
+			return
+		}
+		key := "HTTP " + strconv.Itoa(code)
+		if err != nil {
+			key = lgErrorKind(err)
+		}
+		s.failed[key]++
+		s.mu.Unlock()
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, statusRetryMax)
+	}
+}
+
+// close stops the stream; statuses not yet acknowledged stay so.
+func (s *statusStream) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.wake.Broadcast()
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+}
+
+// drain waits until every status of every send so far is acknowledged, or
+// until (or ctx ends), and reports.
+func (s *statusStream) drain(ctx context.Context, until time.Time) statusReport {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for time.Now().Before(until) {
+		s.mu.Lock()
+		done := s.acked == int64(len(lgStatusNames)*len(s.sends))
+		s.mu.Unlock()
+		if done {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return s.report(time.Now())
+		case <-tick.C:
+		}
+	}
+	return s.report(time.Now())
+}
+
+// statusReport is what a status stream did.
+type statusReport struct {
+	Sends int           // sends accepted, each with len(lgStatusNames) statuses
+	Delay time.Duration // between a send's statuses
+	// Due are the statuses whose time (sent: the send; delivered: Delay
+	// later; read: 2 × Delay later) had come at the report, posted or not.
+	Due int64
+	// Posted statuses were in a webhook posted at least once, Acked in one
+	// answered 200; Unposted = Due − Posted.
+	Posted, Acked, Unposted int64
+	// Webhooks were posted, retries included; AckedHooks answered 200;
+	// Failed did not, by "HTTP 500", "timeout"…, and were posted again.
+	Webhooks, AckedHooks int64
+	Failed               map[string]int64
+	LastAck              time.Time
+	// Latencies are those of the webhooks answered 200, sorted.
+	Latencies []time.Duration
+}
+
+// report reports the stream at end.
+func (s *statusStream) report(end time.Time) statusReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := statusReport{Sends: len(s.sends), Delay: s.sc.Delay, Posted: s.posted, Acked: s.acked,
+		Webhooks: s.webhooks, AckedHooks: s.ackedHook, Failed: maps.Clone(s.failed), LastAck: s.lastAck,
+		Latencies: slices.Clone(s.latencies)}
+	for _, snd := range s.sends {
+		for k := range lgStatusNames {
+			if !snd.at.Add(time.Duration(k) * s.sc.Delay).After(end) {
+				r.Due++
+			}
+		}
+	}
+	r.Unposted = r.Due - r.Posted
+	slices.Sort(r.Latencies)
+	return r
+}
+
+// print writes the report for people; statuses/s are counted from the
+// run's first webhook to the last status acknowledged.
+func (r *statusReport) print(w io.Writer, lr *loadReport) {
+	perHook := 0.0
+	if r.AckedHooks > 0 {
+		perHook = float64(r.Acked) / float64(r.AckedHooks)
+	}
+	rate := 0.0
+	if !r.LastAck.IsZero() {
+		rate = float64(r.Acked) / max(r.LastAck.Sub(lr.Start).Seconds(), 1e-9)
+	}
+	fmt.Fprintf(w, "statuses    %d due of %d (sent, delivered %s later, read %s later), %d posted, %d acked (200) in %d webhooks (%.1f statuses each): %.0f statuses/s\n",
+		r.Due, int64(len(lgStatusNames)*r.Sends), r.Delay, 2*r.Delay, r.Posted, r.Acked, r.AckedHooks, perHook, rate)
+	failed := "none failed"
+	if len(r.Failed) > 0 {
+		keys := slices.Sorted(maps.Keys(r.Failed))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s: %d", k, r.Failed[k])
+		}
+		failed = "failed and retried " + strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(w, "            status webhooks p50 %s  p99 %s; %s; %d statuses unposted at the end, %d posted but not acked\n",
+		ms(lgPercentile(r.Latencies, 50)), ms(lgPercentile(r.Latencies, 99)), failed, r.Unposted, r.Posted-r.Acked)
+}
+
+// lgStatus is one status of a statuses webhook.
+type lgStatus struct {
+	WAMID, Status, To string
+	// Tracker is the send's biz_opaque_callback_data, echoed if not empty.
+	Tracker string
+	At      time.Time
+}
+
+// statusWebhook returns the signed statuses webhook carrying sts and its
+// X-Hub-Signature-256.
+func (c *loadgenConfig) statusWebhook(sts []lgStatus) (body []byte, sig string) {
+	body = c.appendStatuses(make([]byte, 0, 256+200*len(sts)), sts)
+	return body, whatsapp.Sign(body, c.Secret)
+}
+
+// appendStatuses appends a statuses webhook as Meta posts it
+// (spec/whatsapp.md §1.2, §1.9) carrying sts in value.statuses[]: one
+// entry, one change; "sent" carries pricing.
+func (c *loadgenConfig) appendStatuses(b []byte, sts []lgStatus) []byte {
+	b = c.appendValueStart(b)
+	b = append(b, `,"statuses":[`...)
+	for i, st := range sts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, st.WAMID)
+		b = append(b, `,"status":`...)
+		b = appendJSONString(b, st.Status)
+		b = append(b, `,"timestamp":"`...)
+		b = strconv.AppendInt(b, st.At.Unix(), 10)
+		b = append(b, `","recipient_id":`...)
+		b = appendJSONString(b, st.To)
+		if st.Tracker != "" {
+			b = append(b, `,"biz_opaque_callback_data":`...)
+			b = appendJSONString(b, st.Tracker)
+		}
+		if st.Status == "sent" {
+			b = append(b, `,"pricing":{"billable":false,"pricing_model":"PMP","type":"free_customer_service","category":"service"}`...)
+		}
+		b = append(b, '}')
+	}
+	return appendValueEnd(append(b, ']'))
 }
 
 // graphReport is what the double saw.
@@ -951,8 +1299,9 @@ type graphReport struct {
 	Tokens           int           // messages with at least one reply carrying their token
 	DuplicateReplies int           // replies beyond the first for one token
 	ReplyLatencies   []time.Duration
-	StatusPosts      int64
-	StatusErrors     int64
+	// Statuses is what the status stream did, if the double posts
+	// statuses and it was drained (statusStream.drain).
+	Statuses *statusReport
 }
 
 // wait waits until expected sends arrived (expected > 0) or none arrived
@@ -978,8 +1327,7 @@ wait:
 		case <-tick.C:
 		}
 	}
-	r := graphReport{Sends: g.sends.Load(), MarkRead: g.marks.Load(), Expected: expected,
-		StatusPosts: g.statusSent.Load(), StatusErrors: g.statusErrs.Load()}
+	r := graphReport{Sends: g.sends.Load(), MarkRead: g.marks.Load(), Expected: expected}
 	r.Complete = expected > 0 && r.Sends >= expected
 	if ns := g.first.Load(); ns > 0 {
 		r.First = time.Unix(0, ns)
@@ -1022,13 +1370,13 @@ func (r *graphReport) print(w io.Writer, lr *loadReport) {
 	if r.Tokens > 0 {
 		fmt.Fprintf(w, "            %d messages answered, %d duplicate replies", r.Tokens, r.DuplicateReplies)
 		if n := len(r.ReplyLatencies); n > 0 {
-			p := func(q float64) time.Duration { return r.ReplyLatencies[min(n-1, max(0, int(float64(n)*q/100+0.5)-1))] }
-			fmt.Fprintf(w, "; webhook → reply p50 %s  p99 %s  max %s", ms(p(50)), ms(p(99)), ms(r.ReplyLatencies[n-1]))
+			fmt.Fprintf(w, "; webhook → reply p50 %s  p99 %s  max %s",
+				ms(lgPercentile(r.ReplyLatencies, 50)), ms(lgPercentile(r.ReplyLatencies, 99)), ms(r.ReplyLatencies[n-1]))
 		}
 		fmt.Fprintln(w)
 	}
-	if r.StatusPosts+r.StatusErrors > 0 {
-		fmt.Fprintf(w, "statuses    %d status webhooks acked, %d failed\n", r.StatusPosts, r.StatusErrors)
+	if r.Statuses != nil {
+		r.Statuses.print(w, lr)
 	}
 }
 
@@ -1036,6 +1384,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var c loadgenConfig
 	var text string
 	var useGraph, statuses bool
+	var sc statusConfig
 	var graphAddr string
 	var expectReplies float64
 	var settle, waitReady time.Duration
@@ -1065,6 +1414,9 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.BoolVar(&useGraph, "sandbox", false, "serve a counting Graph API double on -graph-addr and report the replies Parley sends")
 	fs.StringVar(&graphAddr, "graph-addr", "127.0.0.1:9090", "with -sandbox: where the Graph double listens")
 	fs.BoolVar(&statuses, "statuses", false, "with -sandbox: post sent, delivered and read status webhooks for each reply, as Meta does")
+	fs.DurationVar(&sc.Delay, "status-delay", 200*time.Millisecond, "with -statuses: delivered comes this long after sent, read as long again after delivered")
+	fs.IntVar(&sc.Batch, "status-batch", 50, "with -statuses: statuses per webhook at most")
+	fs.IntVar(&sc.Concurrency, "status-concurrency", 4, "with -statuses: status webhooks in flight at most")
 	fs.Float64Var(&expectReplies, "expect-replies", 0, "with -sandbox: replies expected per acknowledged message (0: wait until replies stop for -settle)")
 	fs.DurationVar(&settle, "settle", 3*time.Second, "with -sandbox: how long without a reply ends the wait")
 	fs.DurationVar(&waitReady, "wait-ready", 30*time.Second, "wait this long for Parley's /healthz before sending")
@@ -1080,7 +1432,11 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 	var g *graphDouble
 	if useGraph {
-		g = newGraphDouble(&c, statuses)
+		var stc *statusConfig
+		if statuses {
+			stc = &sc
+		}
+		g = newGraphDouble(&c, stc)
 		if err := g.start(graphAddr); err != nil {
 			fmt.Fprintln(stderr, "parley loadgen:", err)
 			return 1
@@ -1126,6 +1482,10 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if g != nil {
 		expected := int64(expectReplies * float64(r.AckedIDs))
 		gr := g.wait(ctx, expected, settle, r.LastAck)
+		if g.st != nil {
+			sr := g.st.drain(ctx, gr.Last.Add(settle))
+			gr.Statuses = &sr
+		}
 		gr.print(stdout, r)
 	}
 	if r.AckedIDs < r.Unique {

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,7 +146,7 @@ func TestLoadgenRate(t *testing.T) {
 func TestLoadgenGraphDouble(t *testing.T) {
 	cfg := loadgenConfig{RunID: "t1", Secret: "s", URL: "http://127.0.0.1:1"}
 	cfg.setDefaults()
-	g := newGraphDouble(&cfg, false)
+	g := newGraphDouble(&cfg, nil)
 	if err := g.start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -187,24 +189,6 @@ func TestLoadgenGraphDouble(t *testing.T) {
 	gr.print(&buf, &loadReport{Start: time.Now().Add(-time.Second)})
 	if !strings.Contains(buf.String(), "3 duplicate replies") {
 		t.Errorf("report:\n%s", buf.String())
-	}
-}
-
-// TestLoadgenStatusEnvelope checks the status webhooks of -statuses parse.
-func TestLoadgenStatusEnvelope(t *testing.T) {
-	cfg := loadgenConfig{}
-	cfg.setDefaults()
-	body := statusEnvelope(&cfg, statusJob{wamid: "wamid.X", to: "491700000001", tracker: "c|2|n"}, "delivered")
-	b, err := whatsapp.ParseWebhook(body)
-	if err != nil || len(b.Statuses) != 1 {
-		t.Fatalf("parse: %v %+v", err, b)
-	}
-	if st := b.Statuses[0]; st.ID != "wamid.X" || st.Status != "delivered" || st.BizOpaqueCallbackData != "c|2|n" {
-		t.Errorf("status = %+v", st)
-	}
-	var v map[string]any
-	if json.Unmarshal(body, &v) != nil {
-		t.Error("not JSON")
 	}
 }
 
@@ -426,60 +410,207 @@ func TestLoadgenExpand(t *testing.T) {
 	}
 }
 
-// refStatusEnvelope is the status webhook as loadgen built it from maps
-// before statusEnvelope appended it.
-func refStatusEnvelope(cfg *loadgenConfig, j statusJob, status string, at time.Time) []byte {
-	st := map[string]any{"id": j.wamid, "status": status, "timestamp": strconv.FormatInt(at.Unix(), 10),
-		"recipient_id": j.to}
-	if j.tracker != "" {
-		st["biz_opaque_callback_data"] = j.tracker
-	}
-	if status == "sent" {
-		st["pricing"] = map[string]any{"billable": false, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"}
+// refStatuses is the statuses webhook carrying sts, built from maps, as
+// a reference for appendStatuses.
+func refStatuses(cfg *loadgenConfig, sts []lgStatus) []byte {
+	items := make([]any, len(sts))
+	for i, s := range sts {
+		st := map[string]any{"id": s.WAMID, "status": s.Status, "timestamp": strconv.FormatInt(s.At.Unix(), 10),
+			"recipient_id": s.To}
+		if s.Tracker != "" {
+			st["biz_opaque_callback_data"] = s.Tracker
+		}
+		if s.Status == "sent" {
+			st["pricing"] = map[string]any{"billable": false, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"}
+		}
+		items[i] = st
 	}
 	env := map[string]any{"object": "whatsapp_business_account", "entry": []any{map[string]any{
 		"id": cfg.WABAID, "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
 			"messaging_product": "whatsapp",
 			"metadata":          map[string]string{"display_phone_number": cfg.DisplayPhone, "phone_number_id": cfg.PhoneNumberID},
-			"statuses":          []any{st},
+			"statuses":          items,
 		}}},
 	}}}
 	b, _ := json.Marshal(env)
 	return b
 }
 
-// TestLoadgenStatusPayload checks the appended status webhooks against
-// the map-built ones, parsed by whatsapp.ParseWebhook.
+// TestLoadgenStatusPayload checks batched statuses webhooks: signature-
+// valid, parsed by whatsapp.ParseWebhook into the expected statuses, in
+// order, and the same JSON as the map-built reference.
 func TestLoadgenStatusPayload(t *testing.T) {
-	cfg := loadgenConfig{WABAID: `w"1`}
+	cfg := loadgenConfig{WABAID: `w"1`, Secret: "st-secret"}
 	cfg.setDefaults()
-	for _, tracker := range []string{"", "c|2|n", `q"uo\te` + "\n", "ü 🙂 \xff"} {
-		for _, st := range []string{"sent", "delivered", "read"} {
-			j := statusJob{wamid: "wamid.GD7", to: "491700000001", tracker: tracker}
-			var body, ref []byte
-			for { // the same second for both
-				at := time.Now()
-				body = statusEnvelope(&cfg, j, st)
-				ref = refStatusEnvelope(&cfg, j, st, at)
-				if time.Now().Unix() == at.Unix() {
-					break
-				}
+	at := time.Unix(1763780460, 0)
+	pricing := &whatsapp.Pricing{PricingModel: "PMP", Type: "free_customer_service", Category: "service"}
+	var full []lgStatus
+	for i := range 50 {
+		full = append(full, lgStatus{WAMID: "wamid.GD" + strconv.Itoa(i), Status: lgStatusNames[i%3],
+			To: "4917000000" + strconv.Itoa(10+i), Tracker: "c|" + strconv.Itoa(i) + "|n", At: at.Add(time.Duration(i) * time.Second)})
+	}
+	for _, tc := range []struct {
+		name     string
+		sts      []lgStatus
+		trackers []string // the trackers as parsed, if not as sent
+	}{
+		{name: "one sent", sts: []lgStatus{{WAMID: "wamid.GD1", Status: "sent", To: "491700000001", Tracker: "c|2|n", At: at}}},
+		{name: "escapes", sts: []lgStatus{
+			{WAMID: "wamid.GD1", Status: "sent", To: "491700000001", Tracker: `q"uo\te` + "\n\t", At: at},
+			{WAMID: "wamid.GD1", Status: "delivered", To: "491700000001", Tracker: "ü 🙂 \xff", At: at.Add(time.Second)},
+			{WAMID: "wamid.GD2", Status: "read", To: "491700000002", At: at.Add(2 * time.Second)},
+			{WAMID: "wamid.GD3", Status: "delivered", To: "491700000003", Tracker: "a\u2028b</script>\x01", At: at},
+		}, trackers: []string{`q"uo\te` + "\n\t", "ü 🙂 \ufffd", "", "a\u2028b</script>\x01"}},
+		{name: "full batch", sts: full},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, sig := cfg.statusWebhook(tc.sts)
+			if err := whatsapp.VerifySignature(body, sig, cfg.Secret); err != nil {
+				t.Fatalf("signature: %v", err)
 			}
 			got, err := whatsapp.ParseWebhook(body)
-			if err != nil || len(got.Statuses) != 1 {
-				t.Fatalf("%s %q: %v %s", st, tracker, err, body)
+			if err != nil {
+				t.Fatalf("parse: %v\n%s", err, body)
 			}
-			exp, _ := whatsapp.ParseWebhook(ref)
-			if !reflect.DeepEqual(got, exp) {
-				t.Errorf("%s %q: parsed\n%+v\nwant\n%+v", st, tracker, got.Statuses[0], exp.Statuses[0])
+			want := make([]whatsapp.Status, len(tc.sts))
+			for i, s := range tc.sts {
+				want[i] = whatsapp.Status{WABAID: cfg.WABAID, PhoneNumberID: cfg.PhoneNumberID, ID: s.WAMID,
+					Status: s.Status, Timestamp: s.At.UTC(), RecipientID: s.To, BizOpaqueCallbackData: s.Tracker}
+				if tc.trackers != nil {
+					want[i].BizOpaqueCallbackData = tc.trackers[i]
+				}
+				if s.Status == "sent" {
+					want[i].Pricing = pricing
+				}
 			}
-			var gotV, expV any
-			json.Unmarshal(body, &gotV)
-			json.Unmarshal(ref, &expV)
-			if !reflect.DeepEqual(gotV, expV) {
-				t.Errorf("%s %q: JSON\n%s\nwant\n%s", st, tracker, body, ref)
+			if !reflect.DeepEqual(got.Statuses, want) || got.Len() != len(want) {
+				t.Errorf("parsed\n%+v\nwant\n%+v", got.Statuses, want)
+			}
+			var gotV, refV any
+			if err := json.Unmarshal(body, &gotV); err != nil {
+				t.Fatal(err)
+			}
+			ref := refStatuses(&cfg, tc.sts)
+			json.Unmarshal(ref, &refV)
+			if !reflect.DeepEqual(gotV, refV) {
+				t.Errorf("JSON\n%s\nwant\n%s", body, ref)
+			}
+		})
+	}
+}
+
+// TestLoadgenStatusStream accepts sends through the Graph double with
+// statuses on, posting them to a receiver that answers the first batched
+// webhook 500: every status arrives exactly once, in order per message,
+// batched, and the refused webhook comes again as it was.
+func TestLoadgenStatusStream(t *testing.T) {
+	const secret = "st-secret"
+	var (
+		mu       sync.Mutex
+		got      = map[string][]whatsapp.Status{} // wamid → the statuses acknowledged
+		hooks    int                              // webhooks answered 200
+		maxBatch int
+		refused  []byte // the body answered 500
+		again    bool   // refused came again
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := whatsapp.VerifySignature(body, r.Header.Get(whatsapp.SignatureHeader), secret); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		b, err := whatsapp.ParseWebhook(body)
+		if err != nil || len(b.Statuses) == 0 {
+			http.Error(w, "bad webhook", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if refused == nil && len(b.Statuses) > 1 {
+			refused = body
+			http.Error(w, "retry", http.StatusInternalServerError)
+			return
+		}
+		again = again || bytes.Equal(body, refused)
+		hooks++
+		maxBatch = max(maxBatch, len(b.Statuses))
+		for _, st := range b.Statuses {
+			got[st.ID] = append(got[st.ID], st)
+		}
+	}))
+	defer srv.Close()
+
+	cfg := loadgenConfig{RunID: "st", Secret: secret, URL: srv.URL}
+	cfg.setDefaults()
+	const delay = 5 * time.Millisecond
+	g := newGraphDouble(&cfg, &statusConfig{Delay: delay, Batch: 8, Concurrency: 3})
+	if err := g.start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	client := whatsapp.NewClient(g.url, "tok", cfg.PhoneNumberID)
+	const n = 120
+	trackers := map[string]string{} // wamid → tracker sent
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 4 {
+				m := whatsapp.NewText("4917"+strconv.Itoa(10000000+i), "hi")
+				m.BizOpaqueCallbackData = fmt.Sprintf(`t"%d\|`, i)
+				res, err := client.Send(context.Background(), m)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				trackers[res.WAMID] = m.BizOpaqueCallbackData
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sr := g.st.drain(context.Background(), time.Now().Add(10*time.Second))
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != n || len(trackers) != n {
+		t.Fatalf("statuses for %d sends, %d sends, want %d", len(got), len(trackers), n)
+	}
+	for wamid, sts := range got {
+		var seq []string
+		for _, st := range sts {
+			seq = append(seq, st.Status)
+			if st.BizOpaqueCallbackData != trackers[wamid] || (st.Pricing != nil) != (st.Status == "sent") {
+				t.Errorf("%s: %+v, want tracker %q and pricing on sent only", wamid, st, trackers[wamid])
 			}
 		}
+		if !slices.Equal(seq, lgStatusNames[:]) {
+			t.Errorf("%s: statuses %v, want sent, delivered, read once each", wamid, seq)
+		}
+		if len(sts) == 3 && (sts[1].Timestamp.Before(sts[0].Timestamp) || sts[2].Timestamp.Before(sts[1].Timestamp)) {
+			t.Errorf("%s: timestamps out of order: %+v", wamid, sts)
+		}
+	}
+	if maxBatch < 2 {
+		t.Errorf("at most %d statuses per webhook, want batches", maxBatch)
+	}
+	if refused == nil || !again {
+		t.Errorf("refused webhook %v, posted again %v", refused != nil, again)
+	}
+	want := statusReport{Sends: n, Delay: delay, Due: 3 * n, Posted: 3 * n, Acked: 3 * n,
+		Webhooks: int64(hooks) + 1, AckedHooks: int64(hooks), Failed: map[string]int64{"HTTP 500": 1}}
+	if sr.Sends != want.Sends || sr.Delay != want.Delay || sr.Due != want.Due || sr.Posted != want.Posted ||
+		sr.Acked != want.Acked || sr.Unposted != 0 || sr.Webhooks != want.Webhooks || sr.AckedHooks != want.AckedHooks ||
+		!maps.Equal(sr.Failed, want.Failed) || len(sr.Latencies) != hooks {
+		t.Errorf("report %+v, want %+v", sr, want)
+	}
+	var buf bytes.Buffer
+	sr.print(&buf, &loadReport{Start: time.Now().Add(-time.Second)})
+	if out := buf.String(); !strings.Contains(out, "360 due of 360") || !strings.Contains(out, "360 acked (200)") ||
+		!strings.Contains(out, "HTTP 500: 1") || !strings.Contains(out, "0 statuses unposted") {
+		t.Errorf("report:\n%s", out)
 	}
 }
 
