@@ -127,3 +127,58 @@ func (c *Conversation) clone() *Conversation {
 	x.Timers = append([]Timer(nil), c.Timers...)
 	return &x
 }
+
+// messageCacheSize bounds the transcript messages the engine keeps in
+// memory.
+const messageCacheSize = 50_000
+
+// messageCache keeps the latest committed copy of recent outbound
+// messages, so that a send's outcome and the statuses that follow it (three
+// per message: sent, delivered, read) do not read and decode the message
+// from the store each time. The engine is the only writer of messages:
+// every write is one of its commits, made under the contact's lock, which
+// withMessage also holds while it reads and updates; the cache is written
+// after each such commit, so it never disagrees with the store. Copies are
+// shallow: what changes a stored message is only its delivery fields
+// (withMessage), which are values.
+type messageCache struct {
+	mu sync.Mutex
+	m  map[messageKey]Message
+}
+
+type messageKey struct {
+	conversation string
+	seq          uint64
+}
+
+func (c *messageCache) get(conversation string, seq uint64) (*Message, bool) {
+	c.mu.Lock()
+	m, ok := c.m[messageKey{conversation, seq}]
+	c.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return &m, true
+}
+
+// put keeps copies of the outbound messages of ms.
+func (c *messageCache) put(ms []*Message) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range ms {
+		if m.Direction != Out {
+			continue
+		}
+		if c.m == nil {
+			c.m = make(map[messageKey]Message)
+		}
+		k := messageKey{m.Conversation, m.Seq}
+		if _, ok := c.m[k]; !ok && len(c.m) >= messageCacheSize {
+			for victim := range c.m { // evict one, at random
+				delete(c.m, victim)
+				break
+			}
+		}
+		c.m[k] = *m
+	}
+}

@@ -71,6 +71,7 @@ type Engine struct {
 	log       *slog.Logger
 	locks     keyLocks
 	cache     stateCache
+	messages  messageCache
 	// checkTemplates: see Options.CheckTemplatesOnPublish.
 	checkTemplates bool
 	metrics        engineMetrics

@@ -41,3 +41,34 @@ func TestPrunePairs(t *testing.T) {
 		}
 	}
 }
+
+// The message cache hands out copies, keeps outbound messages only, and
+// stays within its bound.
+func TestMessageCache(t *testing.T) {
+	var c messageCache
+	out := &Message{Conversation: "1:a#1", Seq: 2, Direction: Out, State: Queued}
+	in := &Message{Conversation: "1:a#1", Seq: 1, Direction: In, State: Received}
+	c.put([]*Message{in, out})
+	if _, ok := c.get("1:a#1", 1); ok {
+		t.Error("an inbound message was cached")
+	}
+	m, ok := c.get("1:a#1", 2)
+	if !ok || m.State != Queued {
+		t.Fatalf("cached outbound message: %+v, %v", m, ok)
+	}
+	m.State = Read
+	if again, _ := c.get("1:a#1", 2); again.State != Queued {
+		t.Error("changing a copy changed the cache")
+	}
+	out.State = Accepted
+	c.put([]*Message{out})
+	if again, _ := c.get("1:a#1", 2); again.State != Accepted {
+		t.Errorf("after put: %s, want accepted", again.State)
+	}
+	for i := range messageCacheSize + 10 {
+		c.put([]*Message{{Conversation: "1:b#1", Seq: uint64(i), Direction: Out}})
+	}
+	if n := len(c.m); n != messageCacheSize {
+		t.Errorf("%d messages cached, want the bound %d", n, messageCacheSize)
+	}
+}

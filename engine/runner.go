@@ -370,6 +370,8 @@ func (t *turn) commit() error {
 		return fmt.Errorf("committing %s: %w", key, err)
 	}
 	t.e.cache.put(key, t.contact, t.conv)
+	t.e.messages.put(t.change.Messages)
+	t.e.messages.put(t.change.Updates)
 	t.e.observers.notify(&t.change, t.contact, t.conv)
 	for alias := range t.change.Aliases {
 		// A contact cached under a key that is now an alias must not

@@ -94,7 +94,7 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 	if err != nil {
 		return err
 	}
-	m, err := e.store.Message(ctx, ref.Conversation, ref.Seq)
+	m, err := e.message(ctx, ref.Conversation, ref.Seq)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -118,10 +118,36 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 		if err := e.store.Commit(ctx, &c); err != nil {
 			return fmt.Errorf("updating message %s/%d: %w", m.Conversation, m.Seq, err)
 		}
+		e.messages.put(c.Updates)
 		e.observers.notify(&c, t.contact, t.conv)
 		return nil
 	}
 	return t.commit()
+}
+
+// message returns a transcript message, from the message cache when it is
+// there. The caller holds the message's contact's lock.
+func (e *Engine) message(ctx context.Context, conversation string, seq uint64) (*Message, error) {
+	if m, ok := e.messages.get(conversation, seq); ok {
+		return m, nil
+	}
+	m, err := e.store.Message(ctx, conversation, seq)
+	if err != nil {
+		return nil, err
+	}
+	e.messages.put([]*Message{m})
+	return m, nil
+}
+
+// RecordSent records that a queued message went out with wamid and takes it
+// out of the outbox, as the dispatcher does once Meta accepts a send; the
+// message is marked sent. It is for tools that stand in for the dispatcher
+// and WhatsApp, such as conversation scripts.
+func (e *Engine) RecordSent(ctx context.Context, it OutboxItem, wamid string) error {
+	return e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
+		m.State, m.WAMID = Sent, wamid
+		t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+	})
 }
 
 // messageOnly is the turn's change without its contact and conversation,
@@ -168,6 +194,7 @@ func (e *Engine) withQueued(ctx context.Context, it OutboxItem, fn func(t *turn,
 	if err := e.store.Commit(ctx, &c); err != nil {
 		return fmt.Errorf("claiming outbox item %d: %w", it.Seq, err)
 	}
+	e.messages.put(c.Updates)
 	if moved {
 		e.observers.notify(&c, t.contact, t.conv)
 	}

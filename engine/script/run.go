@@ -329,7 +329,7 @@ func (r *runner) drain(ctx context.Context) error {
 	for _, it := range items {
 		m := it.Message
 		m.State, m.WAMID = engine.Sent, fmt.Sprintf("wamid.out.%d", it.Seq)
-		if err := r.store.Commit(ctx, &engine.Change{Updates: []*engine.Message{m}, Dequeue: []uint64{it.Seq}}); err != nil {
+		if err := r.eng.RecordSent(ctx, it, m.WAMID); err != nil {
 			return err
 		}
 		r.outbox = append(r.outbox, m)
