@@ -23,6 +23,7 @@ Usage:
   parley loadgen [flags]                       post signed webhooks to a running Parley and measure it
   parley user add|list|passwd [flags]          manage who signs in (password from stdin, never a flag)
   parley token add|list|revoke [flags]         API tokens for external systems (Authorization: Bearer)
+  parley contacts import [flags] FILE.csv      import contacts and consent (serve stopped; else the web app)
 
 Run 'parley COMMAND -h' for a command's flags.
 `
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUser(ctx, args[1:], stdin, stdout, stderr)
 	case "token":
 		return cmdToken(ctx, args[1:], stdout, stderr)
+	case "contacts":
+		return cmdContacts(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
