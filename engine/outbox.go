@@ -332,6 +332,20 @@ func (d *Dispatcher) number(id string) *bucket {
 // unknownAfterCrash explains an unknown state left by an unrecorded send.
 const unknownAfterCrash = "its send was not recorded (Parley stopped or its store failed); it may or may not have been sent, so it is not sent again"
 
+// settleUnknown takes out of the outbox a message whose send was claimed
+// but whose outcome was never recorded, marking it unknown: it may or may
+// not have reached Meta, so it is never sent again.
+func (d *Dispatcher) settleUnknown(ctx context.Context, it OutboxItem) error {
+	err := d.e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
+		m.State, m.Error = Unknown, unknownAfterCrash
+		t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+	})
+	if err == nil {
+		d.e.metrics.sends.Inc("unknown", "")
+	}
+	return err
+}
+
 // settle marks every message a crash left in state sending as unknown.
 func (d *Dispatcher) settle(ctx context.Context) error {
 	var after uint64
@@ -348,14 +362,9 @@ func (d *Dispatcher) settle(ctx context.Context) error {
 			if it.Message.State != Sending {
 				continue
 			}
-			err := d.e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
-				m.State, m.Error = Unknown, unknownAfterCrash
-				t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			})
-			if err != nil {
+			if err := d.settleUnknown(ctx, it); err != nil {
 				return err
 			}
-			d.e.metrics.sends.Inc("unknown", "")
 		}
 	}
 }
@@ -443,12 +452,7 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 		return true // cancelled while it waited (an opt-out)
 	case errors.Is(err, ErrClaimed):
 		// An earlier attempt could not record its outcome.
-		err = e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
-			m.State, m.Error = Unknown, unknownAfterCrash
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-		})
-		if err == nil {
-			e.metrics.sends.Inc("unknown", "")
+		if err = d.settleUnknown(ctx, it); err == nil {
 			return true
 		}
 	}
