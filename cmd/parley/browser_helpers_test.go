@@ -30,7 +30,7 @@ import (
 
 // browserTimeout bounds one wait in the browser: generous, for CI's two
 // shared cores.
-const browserTimeout = 30 * time.Second
+const browserTimeout = 90 * time.Second
 
 // chromiumPath finds Chromium, or skips the test (fails it in CI).
 func chromiumPath(t *testing.T) string {

@@ -151,7 +151,7 @@ func TestCrashRecovery(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		proc, exited, running = cmd, done, true
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(e2eTimeout)
 		for {
 			resp, err := http.Get("http://" + addr + "/healthz")
 			if err == nil {
@@ -319,7 +319,7 @@ func TestCrashRecovery(t *testing.T) {
 	startParley(rounds + 1)
 	stopFresh.Store(true)
 	up.Store(true)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(e2eTimeout)
 	for {
 		mu.Lock()
 		pending := 0
@@ -333,7 +333,7 @@ func TestCrashRecovery(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d webhooks still not acknowledged after 20 s\n%s", pending, crashTail(logPath))
+			t.Fatalf("%d webhooks still not acknowledged after %v\n%s", pending, e2eTimeout, crashTail(logPath))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -342,7 +342,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	// Let Parley drain its outbox, then stop it gracefully.
 	t.Logf("all acknowledged after %v", time.Since(trafficStart).Round(time.Millisecond))
-	if err := crashWaitDrained("http://"+addr, 20*time.Second); err != nil {
+	if err := crashWaitDrained("http://"+addr, e2eTimeout); err != nil {
 		t.Fatalf("%v\n%s", err, crashTail(logPath))
 	}
 	t.Logf("outbox drained after %v", time.Since(trafficStart).Round(time.Millisecond))
@@ -357,8 +357,8 @@ func TestCrashRecovery(t *testing.T) {
 		if err != nil {
 			t.Errorf("parley did not stop cleanly on SIGTERM: %v\n%s", err, crashTail(logPath))
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("parley did not stop within 20 s of SIGTERM\n%s", crashTail(logPath))
+	case <-time.After(e2eTimeout):
+		t.Fatalf("parley did not stop within %v of SIGTERM\n%s", e2eTimeout, crashTail(logPath))
 	}
 
 	// The evidence.

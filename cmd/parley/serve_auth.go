@@ -28,11 +28,17 @@ func adminSeedFromEnv(c *serveConfig) error {
 	return nil
 }
 
+// passwordCost is the bcrypt cost of the password hashes serve and the
+// user commands make; 0 is auth.DefaultCost. The package's tests lower it
+// to bcrypt.MinCost: a hash at the production cost takes about 1.5 s
+// under the race detector, and a busy 2-core machine runs many.
+var passwordCost int
+
 // startAuth opens sign-in on the store and makes sure someone can sign
 // in: it seeds the first admin from the environment, or says at start how
 // the first admin is created.
 func startAuth(ctx context.Context, c serveConfig, db auth.DB, log *slog.Logger) (*auth.Service, error) {
-	svc, err := auth.New(db, auth.Options{Logger: log, SecureCookie: c.secureCookie})
+	svc, err := auth.New(db, auth.Options{Logger: log, SecureCookie: c.secureCookie, Cost: passwordCost})
 	if err != nil {
 		return nil, err
 	}

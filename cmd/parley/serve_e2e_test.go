@@ -40,7 +40,7 @@ import (
 
 // e2eTimeout is the usual deadline of a condition: generous, because CI
 // runs these tests in parallel under -race on two cores.
-const e2eTimeout = 20 * time.Second
+const e2eTimeout = 2 * time.Minute
 
 // eventually polls cond until it holds or timeout passes, then fails the
 // test with what.

@@ -241,7 +241,7 @@ func openAuth(dir string, create bool) (*auth.Service, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := auth.New(store, auth.Options{Logger: slog.New(slog.DiscardHandler)})
+	svc, err := auth.New(store, auth.Options{Logger: slog.New(slog.DiscardHandler), Cost: passwordCost})
 	if err != nil {
 		store.Close()
 		return nil, nil, err
