@@ -141,9 +141,13 @@ const messageCacheSize = 50_000
 // after each such commit, so it never disagrees with the store. Copies are
 // shallow: what changes a stored message is only its delivery fields
 // (withMessage), which are values.
+//
+// It also finds a recent message by its wamid, for a status that came
+// without the callback data Parley sends (status.go).
 type messageCache struct {
-	mu sync.Mutex
-	m  map[messageKey]Message
+	mu     sync.Mutex
+	m      map[messageKey]Message
+	wamids map[string]messageKey
 }
 
 type messageKey struct {
@@ -161,6 +165,14 @@ func (c *messageCache) get(conversation string, seq uint64) (*Message, bool) {
 	return &m, true
 }
 
+// byWAMID finds a cached message by its wamid.
+func (c *messageCache) byWAMID(wamid string) (conversation string, seq uint64, ok bool) {
+	c.mu.Lock()
+	k, ok := c.wamids[wamid]
+	c.mu.Unlock()
+	return k.conversation, k.seq, ok
+}
+
 // put keeps copies of the outbound messages of ms.
 func (c *messageCache) put(ms []*Message) {
 	c.mu.Lock()
@@ -171,14 +183,19 @@ func (c *messageCache) put(ms []*Message) {
 		}
 		if c.m == nil {
 			c.m = make(map[messageKey]Message)
+			c.wamids = make(map[string]messageKey)
 		}
 		k := messageKey{m.Conversation, m.Seq}
 		if _, ok := c.m[k]; !ok && len(c.m) >= messageCacheSize {
-			for victim := range c.m { // evict one, at random
+			for victim, vm := range c.m { // evict one, at random
 				delete(c.m, victim)
+				delete(c.wamids, vm.WAMID)
 				break
 			}
 		}
 		c.m[k] = *m
+		if m.WAMID != "" {
+			c.wamids[m.WAMID] = k
+		}
 	}
 }

@@ -9,6 +9,7 @@ type engineMetrics struct {
 	sendLatency metrics.Histogram // seconds per Cloud API call
 	statuses    metrics.Counter   // status
 	reroutes    metrics.Counter
+	pauses      metrics.Counter // number, code
 }
 
 func newEngineMetrics(r *metrics.Registry) engineMetrics {
@@ -17,9 +18,10 @@ func newEngineMetrics(r *metrics.Registry) engineMetrics {
 	}
 	return engineMetrics{
 		events:      r.Counter("parley_events_total", "Events applied to conversations, by kind and result.", "kind", "result"),
-		sends:       r.Counter("parley_sends_total", "Outbound sends by result (accepted, retry, failed, unknown, window_closed, blocked) and Meta error code.", "result", "code"),
+		sends:       r.Counter("parley_sends_total", "Outbound sends by result (accepted, retry, failed, expired, unknown, window_closed, blocked, limit_held) and Meta error code.", "result", "code"),
 		sendLatency: r.Histogram("parley_send_seconds", "Cloud API send latency.", metrics.LatencyBuckets),
 		statuses:    r.Counter("parley_statuses_total", "Status webhooks by status.", "status"),
 		reroutes:    r.Counter("parley_window_closed_reroutes_total", "Conversations sent down their template path because the window closed."),
+		pauses:      r.Counter("parley_sending_pauses_total", "Times sending was paused, by number (all: every number) and Meta error code (0: the Graph API unreachable or failing).", "number", "code"),
 	}
 }

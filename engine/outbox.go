@@ -27,9 +27,13 @@ const (
 	// burst.
 	DefaultPairInterval = 6 * time.Second
 	DefaultPairBurst    = 10
-	// MaxSendAttempts bounds retries of one message; after it the message
-	// fails with the last error.
-	MaxSendAttempts = 12
+	// DefaultTemplateRetryFor is how long a template that WhatsApp could
+	// not take yet (an outage, throttling, a paused account) is kept and
+	// tried again; then it fails for good. A free-form message is tried
+	// until its 24-hour window closes, then takes the window-closed path.
+	DefaultTemplateRetryFor = 24 * time.Hour
+	// maxRetryWait caps the backoff between tries of one message.
+	maxRetryWait = 5 * time.Minute
 	// SendTimeout bounds one send, the record of its outcome included. A
 	// send under way when the dispatcher stops is finished within it rather
 	// than cut off: cut off, its outcome could not be recorded, and the
@@ -60,11 +64,17 @@ type DispatchOptions struct {
 	// the oldest reach expires, and the engine's clock may not be the
 	// wall's); default 1 minute.
 	LimitRecheck time.Duration
+	// TemplateRetryFor: see DefaultTemplateRetryFor.
+	TemplateRetryFor time.Duration
 }
 
 // Dispatcher sends the outbox: in order per conversation, paced per phone
 // number and per customer, recording each message's state. A message whose
-// send had an unknown outcome is marked unknown and never sent again.
+// send had an unknown outcome is marked unknown and never sent again. One
+// that failed unambiguously stays queued and is tried again with backoff
+// for as long as it is worth sending; an error about the number or the
+// account, or the Graph API being down, pauses the numbers it concerns
+// (pause.go) instead of failing the messages.
 //
 // It reads the outbox once in full at start, then only what was queued
 // since (by outbox sequence), keeping a queue per conversation in memory;
@@ -85,6 +95,19 @@ type Dispatcher struct {
 	pairs     map[ContactKey]*bucket
 	done      chan struct{}
 	depth     int
+
+	pauses pauses
+	// wire is the context of calls on the wire: Abandon cancels it, so
+	// that stopping has a hard bound.
+	wire    context.Context
+	abandon context.CancelFunc
+}
+
+// job is a message handed to a worker; probe: it is sent alone to see
+// whether a pause is over.
+type job struct {
+	it    OutboxItem
+	probe bool
 }
 
 // NewDispatcher returns a dispatcher for e's outbox.
@@ -107,10 +130,44 @@ func (e *Engine) NewDispatcher(o DispatchOptions) *Dispatcher {
 	if o.LimitRecheck <= 0 {
 		o.LimitRecheck = time.Minute
 	}
+	if o.TemplateRetryFor <= 0 {
+		o.TemplateRetryFor = DefaultTemplateRetryFor
+	}
+	wire, abandon := context.WithCancel(context.Background())
 	return &Dispatcher{
 		e: e, opts: o, now: time.Now, queues: map[string][]OutboxItem{},
 		inflight: map[string]bool{}, notBefore: map[string]time.Time{}, attempts: map[uint64]int{},
 		numbers: map[string]*bucket{}, pairs: map[ContactKey]*bucket{}, done: make(chan struct{}, 1),
+		wire: wire, abandon: abandon,
+	}
+}
+
+// Pauses returns the numbers whose sending is paused, and why.
+func (d *Dispatcher) Pauses() []Pause { return d.pauses.list() }
+
+// Resume ends the pauses of number (AllNumbers: every pause), as an admin
+// does once the cause is fixed; it returns those it ended. Should the
+// cause remain, the next send pauses again.
+func (d *Dispatcher) Resume(number string) []Pause {
+	ended := d.pauses.lift(number, true)
+	for _, p := range ended {
+		d.e.log.Info("sending resumed by an admin", "number", pauseNumberLabel(p.Number), "paused_for", d.now().Sub(p.Since).Round(time.Second))
+	}
+	d.kick()
+	return ended
+}
+
+// Abandon cuts off the sends on the wire: their outcome is recorded as
+// unknown (or, for a request not yet written, they stay queued). Stopping
+// calls it when its time is up; Run still records those outcomes before it
+// returns.
+func (d *Dispatcher) Abandon() { d.abandon() }
+
+// kick wakes the dispatcher's loop.
+func (d *Dispatcher) kick() {
+	select {
+	case d.done <- struct{}{}:
+	default:
 	}
 }
 
@@ -129,23 +186,19 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := d.settle(ctx); err != nil {
 		return err
 	}
-	jobs := make(chan OutboxItem)
+	jobs := make(chan job)
 	var wg sync.WaitGroup
 	for range d.opts.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for it := range jobs {
+			for j := range jobs {
 				// Not ctx: stopping must not cut a send off between the
-				// wire and the record of its outcome.
-				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SendTimeout)
-				finished := d.send(sctx, it)
-				cancel()
-				d.finish(it, finished)
-				select {
-				case d.done <- struct{}{}:
-				default:
-				}
+				// wire and the record of its outcome (Abandon cuts the
+				// wire only).
+				finished := d.send(context.WithoutCancel(ctx), j)
+				d.finish(j.it, finished)
+				d.kick()
 			}
 		}()
 	}
@@ -233,7 +286,7 @@ func (d *Dispatcher) finish(it OutboxItem, dequeued bool) {
 
 // round hands every conversation's first queued message that may go now to
 // the workers. It returns how long until a held-back message may go.
-func (d *Dispatcher) round(ctx context.Context, jobs chan<- OutboxItem) (time.Duration, error) {
+func (d *Dispatcher) round(ctx context.Context, jobs chan<- job) (time.Duration, error) {
 	d.mu.Lock()
 	// Drop conversations whose queues emptied, keeping the order.
 	live := d.order[:0]
@@ -270,6 +323,12 @@ func (d *Dispatcher) round(ctx context.Context, jobs chan<- OutboxItem) (time.Du
 			hold(w)
 			continue
 		}
+		w, probe := d.pauses.admit(phoneOf(it.Message.Contact), now)
+		if w > 0 {
+			d.pair(it.Message.Contact).give()
+			hold(w)
+			continue
+		}
 		number := d.number(phoneOf(it.Message.Contact))
 		for w := number.take(now); w > 0; w = number.take(d.now()) {
 			select {
@@ -282,7 +341,7 @@ func (d *Dispatcher) round(ctx context.Context, jobs chan<- OutboxItem) (time.Du
 		d.inflight[conv] = true
 		d.mu.Unlock()
 		select {
-		case jobs <- it:
+		case jobs <- job{it, probe}:
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
@@ -371,10 +430,8 @@ func (d *Dispatcher) settle(ctx context.Context) error {
 
 // send takes one message through the wire and records the outcome. It
 // reports whether the message left the outbox (false: retry later).
-func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
-	// Once taken, a send runs to its recorded end even if the dispatcher is
-	// stopping: an interrupted send would leave its outcome unknown.
-	ctx = context.WithoutCancel(ctx)
+func (d *Dispatcher) send(ctx context.Context, j job) bool {
+	it := j.it
 	e := d.e
 	var out *whatsapp.OutboundMessage
 	proceed := false
@@ -407,6 +464,19 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			t.windowClosed(m)
 			e.metrics.sends.Inc("window_closed", "")
+			return false
+		}
+		if m.Template != nil && t.now.Sub(m.At) > d.opts.TemplateRetryFor {
+			// Tried for as long as it was worth it (an outage, a paused
+			// account): it fails, with the last reason it did not go.
+			why := fmt.Sprintf("not sent within %v of being queued", d.opts.TemplateRetryFor)
+			if m.Error != "" {
+				why += "; last: " + m.Error
+			}
+			m.State, m.Error = SendFailed, why
+			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			t.sendFailed(m)
+			e.metrics.sends.Inc("expired", fmt.Sprint(m.ErrorCode))
 			return false
 		}
 		var err error
@@ -444,8 +514,12 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 	if !proceed || err != nil {
 		// Nothing went to Meta: the pacing tokens round took for this
 		// message go back, or a message held by the messaging limit would
-		// spend its customer's pair-rate burst on rechecks alone.
+		// spend its customer's pair-rate burst on rechecks alone. A probe
+		// that did not go frees its pause for the next one.
 		d.refund(it)
+		if j.probe {
+			d.pauses.unprobe(phoneOf(it.Message.Contact))
+		}
 	}
 	switch {
 	case errors.Is(err, ErrNotQueued):
@@ -469,58 +543,104 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 		return true
 	}
 	start := time.Now()
-	sendCtx, cancel := context.WithTimeout(ctx, SendTimeout)
+	sendCtx, cancel := context.WithTimeout(d.wire, SendTimeout)
 	res, sendErr := d.opts.Sender.Send(sendCtx, out)
 	cancel()
 	e.metrics.sendLatency.Observe(time.Since(start).Seconds())
+	return d.record(ctx, j, res, sendErr)
+}
+
+// record commits a send's outcome and acts on it: the pauses it starts or
+// ends, the backoff of a retry. It reports whether the message left the
+// outbox.
+func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult, sendErr error) bool {
+	it, e := j.it, d.e
+	number := phoneOf(it.Message.Contact)
 	class := whatsapp.Classify(sendErr)
 	code := 0
 	var apiErr *whatsapp.APIError
 	if errors.As(sendErr, &apiErr) {
 		code = apiErr.Code
 	}
-	d.mu.Lock()
-	d.attempts[it.Seq]++
-	attempts := d.attempts[it.Seq]
-	d.mu.Unlock()
-	retry := class == whatsapp.Retry && attempts < MaxSendAttempts
-	if retry {
-		wait := whatsapp.RetryAfter(sendErr)
-		if wait <= 0 {
-			wait = backoff(attempts)
+	pauseScope, pausing := pauseScopeOf(sendErr, number)
+	if d.wire.Err() != nil && class != whatsapp.Ambiguous && class != whatsapp.Success {
+		// Cut off by Abandon before it was written: it stays queued for
+		// the next start, and pauses nothing.
+		pausing, class = false, whatsapp.Retry
+	}
+	switch {
+	case class == whatsapp.Success:
+		d.resumed(d.pauses.lift(number, false), "a send succeeded")
+		d.number(number).recover()
+	case pausing && class != whatsapp.Ambiguous:
+		p, isNew := d.pauses.hold(pauseScope, sendErr, d.now(), j.probe)
+		if isNew {
+			d.paused(p)
 		}
-		err = e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
-			m.State, m.ErrorCode, m.Error = Queued, code, sendErr.Error()
+		if code == whatsapp.CodeThroughput {
+			d.number(number).slow() // 130429: the whole number slows down
+		}
+	case j.probe:
+		// WhatsApp answered about the message itself: the pause is over.
+		d.resumed(d.pauses.probeDone(number), "WhatsApp answered again")
+	}
+
+	retry := class == whatsapp.Retry || (pausing && class == whatsapp.Permanent)
+	left := true // the message left the outbox
+	err := e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
+		if class != whatsapp.Success && stateRank[m.State] > stateRank[Unknown] {
+			// A status already says Meta has it: whatever this attempt
+			// says, it is never sent again, and its state stands.
+			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			return
+		}
+		if retry {
+			// Not sent, unambiguously: it stays queued, with the reason.
+			m.ErrorCode, m.Error = code, sendErr.Error()
 			t.change.Unclaim = append(t.change.Unclaim, it.Seq)
-		})
+			left = false
+			return
+		}
+		t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+		switch class {
+		case whatsapp.Success:
+			m.WAMID = res.WAMID
+			m.advance(Accepted)
+			if m.State != SendFailed {
+				// An earlier attempt's throttling is history, not this
+				// message's error (a failed status that overtook this
+				// record is, and stays).
+				m.ErrorCode, m.Error = 0, ""
+			}
+			e.metrics.sends.Inc("accepted", "")
+		case whatsapp.Ambiguous:
+			// A status that overtook this record tells more than a
+			// timeout: the state only moves forward.
+			if m.advance(Unknown) {
+				m.Error = sendErr.Error()
+			}
+			e.metrics.sends.Inc("unknown", "")
+		case whatsapp.Retry, whatsapp.Permanent:
+			if m.advance(SendFailed) {
+				m.ErrorCode, m.Error = code, sendErr.Error()
+				t.sendFailed(m)
+			}
+			e.metrics.sends.Inc("failed", fmt.Sprint(code))
+		}
+	})
+	if !left {
 		e.metrics.sends.Inc("retry", fmt.Sprint(code))
-		d.retryLater(it, wait)
+		if !pausing {
+			d.mu.Lock()
+			d.attempts[it.Seq]++
+			n := d.attempts[it.Seq]
+			d.mu.Unlock()
+			d.retryLater(it, max(whatsapp.RetryAfter(sendErr), jitter(backoff(n))))
+		}
 	} else {
 		d.mu.Lock()
 		delete(d.attempts, it.Seq)
 		d.mu.Unlock()
-		err = e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			switch class {
-			case whatsapp.Success:
-				m.WAMID = res.WAMID
-				m.advance(Accepted)
-				if m.State != SendFailed {
-					// An earlier attempt's throttling is history, not this
-					// message's error (a failed status that overtook this
-					// record is, and stays).
-					m.ErrorCode, m.Error = 0, ""
-				}
-				e.metrics.sends.Inc("accepted", "")
-			case whatsapp.Ambiguous:
-				m.State, m.Error = Unknown, sendErr.Error()
-				e.metrics.sends.Inc("unknown", "")
-			default:
-				m.State, m.ErrorCode, m.Error = SendFailed, code, sendErr.Error()
-				e.metrics.sends.Inc("failed", fmt.Sprint(code))
-				t.sendFailed(m)
-			}
-		})
 		e.noteTemplateRefusal(ctx, it.Message, class, code) // 132015/132016: the registry pauses/disables it now
 	}
 	if err != nil {
@@ -531,7 +651,54 @@ func (d *Dispatcher) send(ctx context.Context, it OutboxItem) bool {
 		d.retryLater(it, time.Minute)
 		return false
 	}
-	return !retry
+	return left
+}
+
+// pauseScopeOf tells which numbers a failed send from number holds back:
+// every one when the Graph API is down or the account is at fault, the
+// number when the error is the number's; pausing is false when it concerns
+// the message or the customer only.
+func pauseScopeOf(err error, number string) (scope string, pausing bool) {
+	if whatsapp.Unavailable(err) {
+		return AllNumbers, true
+	}
+	switch whatsapp.ScopeOf(err) {
+	case whatsapp.ScopeAccount:
+		return AllNumbers, true
+	case whatsapp.ScopeNumber:
+		return number, true
+	}
+	return "", false
+}
+
+// paused logs a new pause once, at the level it deserves: ERROR when a
+// person must act, WARN when it passes by itself.
+func (d *Dispatcher) paused(p Pause) {
+	d.e.metrics.pauses.Inc(pauseNumberLabel(p.Number), fmt.Sprint(p.Code))
+	attrs := []any{"number", pauseNumberLabel(p.Number), "code", p.Code, "reason", p.Reason, "action", p.Action, "next_probe", p.NextProbe.Sub(p.Since).Round(time.Second)}
+	if p.NeedsAction {
+		d.e.log.Error("sending paused: WhatsApp refuses this number's or account's sends; queued messages are kept", attrs...)
+	} else {
+		d.e.log.Warn("sending paused: WhatsApp is not answering; queued messages are kept and sent once it does", attrs...)
+	}
+}
+
+// resumed logs the pauses a successful probe ended.
+func (d *Dispatcher) resumed(ended []Pause, why string) {
+	for _, p := range ended {
+		d.e.log.Info("sending resumed: "+why, "number", pauseNumberLabel(p.Number), "code", p.Code, "paused_for", d.now().Sub(p.Since).Round(time.Second), "probes", p.Probes)
+	}
+	if len(ended) > 0 {
+		d.kick()
+	}
+}
+
+// pauseNumberLabel names a pause's scope in logs and metrics.
+func pauseNumberLabel(number string) string {
+	if number == AllNumbers {
+		return "all"
+	}
+	return number
 }
 
 func (d *Dispatcher) retryLater(it OutboxItem, wait time.Duration) {
@@ -540,11 +707,11 @@ func (d *Dispatcher) retryLater(it OutboxItem, wait time.Duration) {
 	d.mu.Unlock()
 }
 
-// backoff is the wait before retry n of an error that names none:
-// 1 s, 2 s, 4 s … capped at 5 minutes.
+// backoff is the longest wait before retry n of one message: 1 s, 2 s,
+// 4 s … capped at maxRetryWait; jitter spreads it.
 func backoff(n int) time.Duration {
-	d := time.Second << min(n-1, 9)
-	return min(d, 5*time.Minute)
+	d := time.Second << min(max(n-1, 0), 9)
+	return min(d, maxRetryWait)
 }
 
 func phoneOf(k ContactKey) string {
@@ -591,6 +758,25 @@ func (b *bucket) take(now time.Time) time.Duration {
 		return 0
 	}
 	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}
+
+// slow halves the bucket's rate, down to one token a second: Meta said
+// the number is over its throughput (130429).
+func (b *bucket) slow() {
+	b.mu.Lock()
+	b.rate = max(1, b.rate/2)
+	b.mu.Unlock()
+}
+
+// recover raises a slowed bucket's rate a little after a success, back up
+// to its capacity per second (the configured rate): additive increase
+// after slow's multiplicative decrease.
+func (b *bucket) recover() {
+	b.mu.Lock()
+	if b.rate < b.capacity {
+		b.rate = min(b.capacity, b.rate+max(1, b.capacity/100))
+	}
+	b.mu.Unlock()
 }
 
 // fullAt reports whether the bucket will have refilled to its capacity by

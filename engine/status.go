@@ -43,20 +43,34 @@ var statusStates = map[string]MessageState{
 }
 
 // HandleStatus applies a status webhook to the message it is about, found
-// by the biz_opaque_callback_data Parley sent with it. A failed status with
-// 131047 closes the window in the contact's state and sends the
-// conversation down its template path. Statuses of messages Parley did not
-// send are ignored. Applying the same status twice changes nothing.
+// by the biz_opaque_callback_data Parley sent with it, or else by its
+// wamid among recent messages. When both name a message they must agree: a
+// status whose wamid is not the one Meta gave for the message its callback
+// data names is logged and ignored. A failed status with 131047 closes the
+// window in the contact's state and sends the conversation down its
+// template path. Statuses of messages Parley did not send are ignored.
+// Applying the same status twice changes nothing, and a message's state
+// only moves forward, in whatever order statuses and the send's own
+// outcome arrive.
 func (e *Engine) HandleStatus(ctx context.Context, st *whatsapp.Status) error {
 	conv, seq, ok := parseCallbackData(st.BizOpaqueCallbackData)
+	if !ok && st.ID != "" {
+		conv, seq, ok = e.messages.byWAMID(st.ID)
+	}
 	state, known := statusStates[st.Status]
 	if !ok || !known {
 		e.metrics.statuses.Inc("ignored")
 		return nil
 	}
-	e.metrics.statuses.Inc(st.Status)
 	ref := &Message{Conversation: conv, Seq: seq, Contact: contactOf(conv)}
 	return e.withMessage(ctx, ref, func(t *turn, m *Message) {
+		if m.WAMID != "" && st.ID != "" && m.WAMID != st.ID {
+			e.log.Warn("status ignored: its wamid is not the one Meta gave for the message its callback data names",
+				"conversation", m.Conversation, "seq", m.Seq, "status", st.Status, "wamid", st.ID, "message_wamid", m.WAMID)
+			e.metrics.statuses.Inc("mismatch")
+			return
+		}
+		e.metrics.statuses.Inc(st.Status)
 		if m.WAMID == "" {
 			m.WAMID = st.ID
 		}

@@ -112,6 +112,9 @@ var permissions = []permission{
 	// Numbers (limit, usage, quality): admin, analyst.
 	{method: "GET", path: "/numbers", allow: editors},
 	{method: "GET", path: "/numbers/:id", url: "/numbers/" + phone, allow: editors},
+	// Whether sending is paused: everyone signed in; resuming: admin.
+	{method: "GET", path: "/sending", allow: staff},
+	{method: "POST", path: "/sending/resume", allow: adminOnly},
 	// The agents' inbox (api_inbox.go): agents and admins work it; only
 	// admins set up queues, other agents and canned responses.
 	{method: "GET", path: "/inbox/me", allow: desk},

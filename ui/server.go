@@ -52,6 +52,9 @@ type Config struct {
 	// Schedules runs scheduled notifications (api_schedules.go). Nil: the
 	// schedules API answers 503.
 	Schedules *schedule.Scheduler
+	// Sending tells and ends pauses of sending (api_sending.go). Nil: no
+	// pause is reported.
+	Sending Sending
 }
 
 // Server serves Parley over HTTP.
@@ -122,6 +125,7 @@ func (s *Server) routes() {
 	s.analyticsRoutes(api)
 	s.inboxRoutes(api)
 	s.scheduleRoutes(api)
+	s.sendingRoutes(api)
 	s.webRoutes() // last: the web app answers what no route above did
 }
 
@@ -137,10 +141,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// readyz answers 200 "ready", or 503 with the reasons it is not, one a
+// line.
 func (s *Server) readyz(c *fiber.Ctx) error {
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(); err != nil {
-			return c.Status(fiber.StatusServiceUnavailable).SendString(err.Error())
+			return c.Status(fiber.StatusServiceUnavailable).SendString("not ready:\n" + err.Error() + "\n")
 		}
 	}
 	return c.SendString("ready")

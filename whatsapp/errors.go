@@ -194,6 +194,10 @@ type codeRule struct {
 	scope Scope
 }
 
+// CodeThroughput is Meta's 130429: the number sent more messages per
+// second than its throughput allows.
+const CodeThroughput = 130429
+
 // Delays for Retry codes. Meta publishes only the pair rate (~1 message per
 // 6 s to one customer) and the ≤1 min maintenance of a throughput upgrade;
 // the rest are floors for an exponential backoff the caller applies.
@@ -341,4 +345,21 @@ func ScopeOf(err error) Scope {
 		return ae.rule().scope
 	}
 	return ScopeMessage
+}
+
+// Unavailable reports whether err says the Graph API itself failed rather
+// than anything about the request: it could not be reached (ErrNotSent:
+// connection refused, DNS, TLS), it answered 5xx or 429 without an error
+// code of Meta's, or with Meta's "temporarily unavailable" codes 1 and 2.
+// Every send would fail alike until it recovers, so a caller holds all of
+// them and probes, instead of retrying each message on its own.
+func Unavailable(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		if ae.Code == 1 || ae.Code == 2 {
+			return true
+		}
+		return ae.Code == 0 && (ae.HTTPStatus >= 500 || ae.HTTPStatus == http.StatusTooManyRequests)
+	}
+	return errors.Is(err, ErrNotSent) && !errors.Is(err, ErrOutcomeUnknown)
 }

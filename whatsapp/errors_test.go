@@ -106,3 +106,31 @@ func TestParseAPIError(t *testing.T) {
 		t.Errorf("non-Meta body: %+v, class %v", html, Classify(html))
 	}
 }
+
+// Unavailable picks out the failures of the Graph API itself, which hold
+// every send alike, from answers about the one request.
+func TestUnavailable(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection refused", &TransportError{Method: "POST", Err: errors.New("connection refused")}, true},
+		{"written, no answer: ambiguous, not an outage", &TransportError{Method: "POST", Written: true, Err: context.DeadlineExceeded}, false},
+		{"503 without envelope", &APIError{HTTPStatus: 503}, true},
+		{"429 without envelope", &APIError{HTTPStatus: 429}, true},
+		{"temporarily unavailable 2", &APIError{HTTPStatus: 503, Code: 2}, true},
+		{"unknown error 1", &APIError{HTTPStatus: 500, Code: 1}, true},
+		{"something went wrong 131000: about the message", &APIError{HTTPStatus: 500, Code: 131000}, false},
+		{"throughput 130429: the number's", &APIError{HTTPStatus: 400, Code: 130429}, false},
+		{"token 190", &APIError{HTTPStatus: 401, Code: 190}, false},
+		{"wrapped", fmt.Errorf("outbox: %w", &APIError{HTTPStatus: 502}), true},
+		{"nil", nil, false},
+		{"foreign error", errors.New("disk full"), false},
+	}
+	for _, tc := range cases {
+		if got := Unavailable(tc.err); got != tc.want {
+			t.Errorf("%s: Unavailable = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

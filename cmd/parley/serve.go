@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/engine"
@@ -42,6 +41,9 @@ type serveConfig struct {
 	sandboxStatusDelay                    time.Duration
 	sandboxThroughput                     float64
 	shutdownTimeout, timerInterval        time.Duration
+	// templateRetryFor: how long a template WhatsApp could not take yet is
+	// tried again before it fails.
+	templateRetryFor time.Duration
 	logLevel                              string
 	// sandbox: no access token, so the built-in sandbox stands in for Meta.
 	sandbox bool
@@ -122,6 +124,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&c.sandboxStatusDelay, "sandbox-status-delay", 50*time.Millisecond, "sandbox: delay between sent, delivered and read statuses")
 	fs.Float64Var(&c.sandboxThroughput, "sandbox-throughput", sandbox.DefaultThroughput, "sandbox: the throughput it enforces (130429 above it)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for requests and sends in flight")
+	fs.DurationVar(&c.templateRetryFor, "template-retry-for", envDuration("PARLEY_TEMPLATE_RETRY_FOR", engine.DefaultTemplateRetryFor),
+		"how long a template that WhatsApp could not take yet (an outage, throttling, a paused account) is tried again before it fails; a free-form message is tried until its 24-hour window closes (PARLEY_TEMPLATE_RETRY_FOR)")
 	fs.DurationVar(&c.timerInterval, "timer-interval", 200*time.Millisecond, "how often due timers are checked")
 	fs.DurationVar(&c.scheduleGrace, "schedule-grace", envDuration("PARLEY_SCHEDULE_GRACE", schedule.DefaultGrace),
 		"a schedule's fire time missed while Parley was down runs once if at most this late, else it is recorded as missed; negative: never late (PARLEY_SCHEDULE_GRACE)")
@@ -256,8 +260,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 
-	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers})
+	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor})
 	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
+	reg.GaugeFunc("parley_sending_paused", "Pauses of sending in force (by number, or of every number).", func() float64 { return float64(len(disp.Pauses())) })
 	storeMetrics(reg, store)
 	authSvc, err := startAuth(ctx, c, store, log)
 	if err != nil {
@@ -267,21 +272,23 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates, Auth: authSvc, Inbox: desk, Schedules: sched, Media: client})
-
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); _ = disp.Run(bg) }()
-	go func() { defer wg.Done(); templates.RunSync(bg, engine.DefaultTemplateSyncInterval) }()
-	go func() { defer wg.Done(); eng.RunTimers(bg, c.timerInterval) }()
+	defer stopBG()
+	bgLoops := newLoops(bg)
+	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
+		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Sending: disp, Ready: readiness(store, bgLoops, disp)})
+
 	if c.scheduleInterval <= 0 {
 		c.scheduleInterval = time.Second
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); sched.Run(bg, c.scheduleInterval) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); desk.Run(bg) }()
+	bgLoops.run("the outbox dispatcher", disp.Run)
+	bgLoops.run("the template sync", func(ctx context.Context) error {
+		templates.RunSync(ctx, engine.DefaultTemplateSyncInterval)
+		return nil
+	})
+	bgLoops.run("the timers", func(ctx context.Context) error { eng.RunTimers(ctx, c.timerInterval); return nil })
+	bgLoops.run("the scheduler", func(ctx context.Context) error { sched.Run(ctx, c.scheduleInterval); return nil })
+	bgLoops.run("the inbox", func(ctx context.Context) error { desk.Run(ctx); return nil })
 
 	listenErr := make(chan error, 1)
 	if c.listener != nil {
@@ -297,9 +304,15 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	select {
 	case err = <-listenErr:
 		err = fmt.Errorf("listening on %s: %w", c.addr, err)
+	case err = <-bgLoops.fatal:
+		log.Error("shutting down: a background loop stopped", "err", err)
 	case <-ctx.Done():
 		log.Info("shutting down")
 	}
+	// -shutdown-timeout bounds all of it: requests in flight, then the
+	// sends on the wire, which are cut off in time for their outcome
+	// (unknown, never sent again) to be recorded before it is up.
+	start := time.Now()
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
 	desk.Hub().Close() // live inbox streams end; browsers reconnect to the next process
@@ -308,8 +321,44 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 	stopBG()
 	log.Info("dispatcher and timers stopping; waiting for sends in flight")
-	wg.Wait()
+	stopped := make(chan struct{})
+	go func() { bgLoops.wait(); close(stopped) }()
+	record := min(2*time.Second, c.shutdownTimeout/4) // to record what Abandon cuts off
+	select {
+	case <-stopped:
+		return err
+	case <-time.After(c.shutdownTimeout - record - time.Since(start)):
+	}
+	log.Warn("shutdown timeout: cutting off the sends still on the wire; their outcome is recorded as unknown and they are never sent again")
+	disp.Abandon()
+	select {
+	case <-stopped:
+	case <-sctx.Done():
+		log.Error("shutdown timeout: stopping with background work unfinished")
+	}
 	return err
+}
+
+// readiness is /readyz's check: Parley is ready when its store takes
+// writes, every background loop runs, and sending is not paused.
+func readiness(store *boltstore.Store, bg *loops, disp *engine.Dispatcher) func() error {
+	return func() error {
+		var errs []error
+		if err := store.WriteErr(); err != nil {
+			errs = append(errs, fmt.Errorf("the store cannot write: %w", err))
+		}
+		if err := bg.Down(); err != nil {
+			errs = append(errs, err)
+		}
+		for _, p := range disp.Pauses() {
+			who := "number " + p.Number
+			if p.Number == engine.AllNumbers {
+				who = "every number"
+			}
+			errs = append(errs, fmt.Errorf("sending paused for %s since %s: %s (action: %s)", who, p.Since.UTC().Format(time.RFC3339), p.Reason, p.Action))
+		}
+		return errors.Join(errs...)
+	}
 }
 
 // flowDoc is a flow file to publish at start.

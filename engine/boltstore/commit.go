@@ -137,6 +137,28 @@ func (s *Store) commitLoop() {
 	}
 }
 
+// noteCommit records whether a transaction reached the file: err is what
+// Update returned, writeErr what the writes themselves returned (a refused
+// or bad write says nothing of the file).
+func (s *Store) noteCommit(err, writeErr error) {
+	switch {
+	case err == nil:
+		s.writeErr.Store(nil)
+	case err != writeErr:
+		s.writeErr.Store(&err)
+	}
+}
+
+// WriteErr is the error of the last commit that could not be written to
+// the file (a full disk, an I/O error), or nil once a commit has been
+// written since: whether the store can take writes now.
+func (s *Store) WriteErr() error {
+	if p := s.writeErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // commitBatch commits batch in one transaction, or, when a write fails to
 // apply or the commit fails, each write in a transaction of its own, so
 // that one bad write cannot fail the others.
@@ -152,31 +174,36 @@ func (s *Store) commitBatch(batch []*pending) {
 	if len(live) == 0 {
 		return
 	}
+	var applyErr error
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		t := newTxn(tx)
 		for _, p := range live {
 			if p.err = p.w.check(t); p.err != nil {
 				continue
 			}
-			if err := p.w.apply(t); err != nil {
-				return err
+			if applyErr = p.w.apply(t); applyErr != nil {
+				return applyErr
 			}
 		}
 		return nil
 	})
+	s.noteCommit(err, applyErr)
 	if err == nil {
 		s.commitCount.Add(1)
 		s.writeCount.Add(int64(len(live)))
 	}
 	if err != nil && len(live) > 1 {
 		for _, p := range live {
+			var writeErr error
 			p.err = s.db.Update(func(tx *bolt.Tx) error {
 				t := newTxn(tx)
-				if err := p.w.check(t); err != nil {
-					return err
+				if writeErr = p.w.check(t); writeErr != nil {
+					return writeErr
 				}
-				return p.w.apply(t)
+				writeErr = p.w.apply(t)
+				return writeErr
 			})
+			s.noteCommit(p.err, writeErr)
 			if p.err == nil {
 				s.commitCount.Add(1)
 				s.writeCount.Add(1)

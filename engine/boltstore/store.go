@@ -87,6 +87,8 @@ type Store struct {
 
 	// Counts of the committer, for Stats.
 	commitCount, writeCount atomic.Int64
+	// writeErr is the last commit that failed to reach the file (WriteErr).
+	writeErr atomic.Pointer[error]
 }
 
 // Stats are running totals of the committer's work since Open: what the
