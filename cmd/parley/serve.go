@@ -44,7 +44,7 @@ type serveConfig struct {
 	// templateRetryFor: how long a template WhatsApp could not take yet is
 	// tried again before it fails.
 	templateRetryFor time.Duration
-	logLevel                              string
+	logLevel         string
 	// sandbox: no access token, so the built-in sandbox stands in for Meta.
 	sandbox bool
 	// scheduleGrace: a schedule's fire time missed (Parley down) by at
