@@ -66,6 +66,11 @@ type DispatchOptions struct {
 	LimitRecheck time.Duration
 	// TemplateRetryFor: see DefaultTemplateRetryFor.
 	TemplateRetryFor time.Duration
+	// Clock is the time of pacing, of retries' backoff and of pauses
+	// (default: the system's). It is not the engine's clock, which says
+	// whether a message is still worth sending: tests pass a fast one to
+	// live through minutes of outage in a second.
+	Clock Clock
 }
 
 // Dispatcher sends the outbox: in order per conversation, paced per phone
@@ -133,9 +138,13 @@ func (e *Engine) NewDispatcher(o DispatchOptions) *Dispatcher {
 	if o.TemplateRetryFor <= 0 {
 		o.TemplateRetryFor = DefaultTemplateRetryFor
 	}
+	now := time.Now
+	if o.Clock != nil {
+		now = o.Clock.Now
+	}
 	wire, abandon := context.WithCancel(context.Background())
 	return &Dispatcher{
-		e: e, opts: o, now: time.Now, queues: map[string][]OutboxItem{},
+		e: e, opts: o, now: now, queues: map[string][]OutboxItem{},
 		inflight: map[string]bool{}, notBefore: map[string]time.Time{}, attempts: map[uint64]int{},
 		numbers: map[string]*bucket{}, pairs: map[ContactKey]*bucket{}, done: make(chan struct{}, 1),
 		wire: wire, abandon: abandon,
@@ -334,7 +343,7 @@ func (d *Dispatcher) round(ctx context.Context, jobs chan<- job) (time.Duration,
 			select {
 			case <-ctx.Done():
 				return 0, ctx.Err()
-			case <-time.After(w):
+			case <-time.After(min(w, d.opts.Poll)):
 			}
 		}
 		d.mu.Lock()
