@@ -270,7 +270,7 @@ func TestStatusesMatchedByWAMID(t *testing.T) {
 		st   whatsapp.Status
 		want engine.MessageState
 	}{
-		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusDelivered}, engine.Delivered},                          // no callback data
+		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusDelivered}, engine.Delivered},                             // no callback data
 		{whatsapp.Status{ID: "wamid.other", Status: whatsapp.StatusRead, BizOpaqueCallbackData: cb}, engine.Delivered}, // mismatch: ignored
 		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusRead, BizOpaqueCallbackData: cb}, engine.Read},
 		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusDelivered}, engine.Read}, // late: forward only
