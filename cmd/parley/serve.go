@@ -64,6 +64,9 @@ type serveConfig struct {
 	// window, the messaging limit) without sleeping. Pacing and the HTTP
 	// layer keep real time.
 	clock engine.Clock
+	// paceClock, when set, is the dispatcher's time for pacing, backoff
+	// and pauses (tests run it fast to live through long outages).
+	paceClock engine.Clock
 
 	// listener, when set, is served instead of listening on addr: tests
 	// bind a loopback port first, to tell their sandbox where to post.
@@ -260,7 +263,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 
-	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor})
+	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock})
 	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
 	reg.GaugeFunc("parley_sending_paused", "Pauses of sending in force (by number, or of every number).", func() float64 { return float64(len(disp.Pauses())) })
 	storeMetrics(reg, store)
