@@ -53,6 +53,13 @@ func (s *faultySender) Send(_ context.Context, m *whatsapp.OutboundMessage) (wha
 	return whatsapp.SendResult{}, fault
 }
 
+// sinceNow forgets how many sends were on the wire at once so far.
+func (s *faultySender) sinceNow() {
+	s.mu.Lock()
+	s.mostOn = 0
+	s.mu.Unlock()
+}
+
 func (s *faultySender) stats() (tries, mostOn int, accepted []*whatsapp.OutboundMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -137,7 +144,11 @@ func TestFaultsPauseAndLoseNothing(t *testing.T) {
 			if p.Number != tc.number || p.NeedsAction != tc.needsAction || p.Action == "" {
 				t.Errorf("pause %+v, want number %q, needs action %v, and an action", p, tc.number, tc.needsAction)
 			}
-			// Probes go on, one at a time, and nothing fails meanwhile.
+			// Probes go on, one at a time, and nothing fails meanwhile
+			// (counted from the second probe: sends already on the wire
+			// when the pause began are long done by then).
+			waitFor(t, "two failed probes", func() bool { ps := d.Pauses(); return len(ps) > 0 && ps[0].Probes >= 2 })
+			sender.sinceNow()
 			tries, _, _ := sender.stats()
 			waitFor(t, "three more probes", func() bool { n, _, _ := sender.stats(); return n >= tries+3 })
 			if _, most, _ := sender.stats(); most > 1 {

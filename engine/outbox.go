@@ -102,6 +102,9 @@ type Dispatcher struct {
 	depth     int
 
 	pauses pauses
+	// unavailableRun counts the sends in a row that found the Graph API
+	// unreachable or failing; at unavailableTrip they pause every number.
+	unavailableRun int
 	// wire is the context of calls on the wire: Abandon cancels it, so
 	// that stopping has a hard bound.
 	wire    context.Context
@@ -572,6 +575,9 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 		code = apiErr.Code
 	}
 	pauseScope, pausing := pauseScopeOf(sendErr, number)
+	if !d.outage(sendErr, j.probe) && whatsapp.Unavailable(sendErr) {
+		pausing = false // a blip: this message backs off on its own
+	}
 	if d.wire.Err() != nil && class != whatsapp.Ambiguous && class != whatsapp.Success {
 		// Cut off by Abandon before it was written: it stays queued for
 		// the next start, and pauses nothing.
@@ -661,6 +667,26 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 		return false
 	}
 	return left
+}
+
+// unavailableTrip is how many sends in a row must find the Graph API
+// unreachable or failing before every number pauses: one 503 is a blip
+// that its message's backoff rides out, three are an outage, which probes
+// measure more gently than every queued message retrying on its own.
+const unavailableTrip = 3
+
+// outage tells, after a send whose error was err, whether the Graph API
+// counts as down: the send was a probe, or it was one of unavailableTrip
+// in a row that found it unreachable or failing.
+func (d *Dispatcher) outage(err error, probe bool) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !whatsapp.Unavailable(err) {
+		d.unavailableRun = 0
+		return false
+	}
+	d.unavailableRun++
+	return probe || d.unavailableRun >= unavailableTrip
 }
 
 // pauseScopeOf tells which numbers a failed send from number holds back:
