@@ -89,7 +89,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if _, err := auth.NormalizeEmail(*email); err != nil {
 			return fail(err)
 		}
-		pw, err := readPassword(stdin, stderr, *fromStdin)
+		pw, err := readPassword(stdin, stderr, *fromStdin, *email)
 		if err != nil {
 			return fail(err)
 		}
@@ -146,7 +146,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if _, err := svc.User(ctx, *email); err != nil {
 			return fail(err)
 		}
-		pw, err := readPassword(stdin, stderr, *fromStdin)
+		pw, err := readPassword(stdin, stderr, *fromStdin, *email)
 		if err != nil {
 			return fail(err)
 		}
@@ -268,9 +268,10 @@ func openData(dir string, create bool, instead string) (*boltstore.Store, error)
 	return store, err
 }
 
-// readPassword reads a new password: from a terminal, twice and without
-// echo; otherwise (a pipe, or --password-stdin) as one line of stdin.
-func readPassword(stdin io.Reader, stderr io.Writer, noPrompt bool) (string, error) {
+// readPassword reads a new password for email: from a terminal, twice
+// and without echo; otherwise (a pipe, or --password-stdin) as one line of
+// stdin. It is checked as the server would (auth.CheckPassword).
+func readPassword(stdin io.Reader, stderr io.Writer, noPrompt bool, email string) (string, error) {
 	if f, ok := stdin.(*os.File); ok && !noPrompt && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(stderr, "Password: ")
 		a, err := term.ReadPassword(int(f.Fd()))
@@ -278,7 +279,7 @@ func readPassword(stdin io.Reader, stderr io.Writer, noPrompt bool) (string, err
 		if err != nil {
 			return "", fmt.Errorf("reading the password: %w", err)
 		}
-		if err := auth.CheckPassword(string(a)); err != nil {
+		if err := auth.CheckPassword(string(a), email); err != nil {
 			return "", err
 		}
 		fmt.Fprint(stderr, "Again: ")
@@ -300,7 +301,7 @@ func readPassword(stdin io.Reader, stderr io.Writer, noPrompt bool) (string, err
 	if pw == "" {
 		return "", errors.New("no password on stdin (pipe one line, e.g. `printf '%s\\n' \"$PW\" | parley user add …`)")
 	}
-	return pw, auth.CheckPassword(pw)
+	return pw, auth.CheckPassword(pw, email)
 }
 
 func joinRoles(rs []auth.Role) string {

@@ -24,8 +24,9 @@ var (
 	ErrInvalidName = errors.New("invalid name")
 	// ErrInvalidRole is returned for an unknown role or no role at all.
 	ErrInvalidRole = errors.New("invalid roles")
-	// ErrWeakPassword is returned for a password shorter than
-	// MinPasswordLength or longer than MaxPasswordBytes.
+	// ErrWeakPassword is returned for a password CheckPassword refuses:
+	// too short or too long, common, a sequence or repeat, or built on the
+	// email address. The error says which.
 	ErrWeakPassword = errors.New("invalid password")
 	// ErrLastAdmin is returned when a change would leave no enabled admin:
 	// nobody could manage users any more.

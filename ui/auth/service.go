@@ -127,8 +127,9 @@ func (s *Service) withBcrypt(ctx context.Context, fn func()) error {
 
 func (s *Service) now() time.Time { return s.o.Clock.Now().UTC() }
 
-func (s *Service) hash(ctx context.Context, password string) ([]byte, error) {
-	if err := CheckPassword(password); err != nil {
+// hash checks password as the password of email and hashes it.
+func (s *Service) hash(ctx context.Context, password, email string) ([]byte, error) {
+	if err := CheckPassword(password, email); err != nil {
 		return nil, err
 	}
 	var h []byte
@@ -155,7 +156,7 @@ func (s *Service) validNew(ctx context.Context, nu NewUser) (*userRecord, error)
 	if err != nil {
 		return nil, err
 	}
-	h, err := s.hash(ctx, nu.Password)
+	h, err := s.hash(ctx, nu.Password, email)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +275,7 @@ func (s *Service) UpdateUser(ctx context.Context, email string, ch UserChange) (
 		}
 	}
 	if ch.Password != nil {
-		if hash, err = s.hash(ctx, *ch.Password); err != nil {
+		if hash, err = s.hash(ctx, *ch.Password, email); err != nil {
 			return nil, err
 		}
 	}

@@ -89,14 +89,3 @@ func normalizeName(s string) (string, error) {
 	}
 	return n, nil
 }
-
-// CheckPassword tells whether p is acceptable as a password.
-func CheckPassword(p string) error {
-	switch {
-	case utf8.RuneCountInString(p) < MinPasswordLength:
-		return fmt.Errorf("%w: at least %d characters", ErrWeakPassword, MinPasswordLength)
-	case len(p) > MaxPasswordBytes:
-		return fmt.Errorf("%w: at most %d bytes", ErrWeakPassword, MaxPasswordBytes)
-	}
-	return nil
-}
