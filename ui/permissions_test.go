@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"net/http"
+	"net/netip"
 	"regexp"
 	"slices"
 	"sort"
@@ -246,7 +247,7 @@ func TestPermissionMatrixCoversEveryRoute(t *testing.T) {
 // without the X-CSRF-Token header.
 func TestEveryWriteNeedsCSRF(t *testing.T) {
 	f := newFixture(t)
-	_, sess, err := f.auth.Login(f.ctx, fixtureAdmin, "fixture password")
+	_, sess, err := f.auth.Login(f.ctx, fixtureAdmin, "fixture password", netip.Addr{})
 	if err != nil {
 		t.Fatal(err)
 	}

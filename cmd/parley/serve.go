@@ -52,9 +52,11 @@ type serveConfig struct {
 	// schedules are checked.
 	scheduleGrace, scheduleInterval time.Duration
 	// adminEmail and adminPassword seed the first admin (PARLEY_ADMIN_*,
-	// environment only); secureCookie marks the session cookie Secure.
+	// environment only); secureCookie marks the session cookie Secure;
+	// trustedProxies may name the client in X-Forwarded-For.
 	adminEmail, adminPassword string
 	secureCookie              bool
+	trustedProxies            string
 
 	// messagingLimitPinned: -messaging-limit (or PARLEY_MESSAGING_LIMIT)
 	// was given, so a tier Meta announces does not replace it.
@@ -135,6 +137,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&c.scheduleInterval, "schedule-interval", time.Second, "how often schedules are checked for due fire times")
 	fs.StringVar(&c.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.BoolVar(&c.secureCookie, "secure-cookie", env("PARLEY_SECURE_COOKIE", "") == "true", "always mark the session cookie Secure (behind a TLS proxy that sends no X-Forwarded-Proto) (PARLEY_SECURE_COOKIE=true)")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client that sign-in throttling counts; without them the client is the TCP peer (PARLEY_TRUSTED_PROXIES)")
 	startProfile := profileFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2

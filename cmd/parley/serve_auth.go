@@ -38,7 +38,11 @@ var passwordCost int
 // in: it seeds the first admin from the environment, or says at start how
 // the first admin is created.
 func startAuth(ctx context.Context, c serveConfig, db auth.DB, log *slog.Logger) (*auth.Service, error) {
-	svc, err := auth.New(db, auth.Options{Logger: log, SecureCookie: c.secureCookie, Cost: passwordCost})
+	proxies, err := auth.ParseTrustedProxies(c.trustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	svc, err := auth.New(db, auth.Options{Logger: log, SecureCookie: c.secureCookie, Cost: passwordCost, TrustedProxies: proxies})
 	if err != nil {
 		return nil, err
 	}

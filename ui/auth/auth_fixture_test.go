@@ -59,7 +59,9 @@ type fixture struct {
 	db    *bolt.DB
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture is a Service on a fresh bbolt file, on a manual clock, and a
+// fiber app with its routes; opts change its Options.
+func newFixture(t *testing.T, opts ...func(*auth.Options)) *fixture {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "auth.db"), 0o600, nil)
 	if err != nil {
@@ -67,7 +69,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f := &fixture{t: t, clock: &clock{now: t0}, db: db}
-	f.svc, err = auth.New(boltDB{db}, auth.Options{Clock: f.clock, Cost: bcrypt.MinCost, Logger: slog.New(slog.DiscardHandler)})
+	o := auth.Options{Clock: f.clock, Cost: bcrypt.MinCost, Logger: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	f.svc, err = auth.New(boltDB{db}, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,12 @@
 // hash is useless to a thief).
 //
 // Sharp edges:
-//   - Login throttling is kept in memory: a restart forgets failures, and
-//     several Parley processes would each count their own.
+//   - Sign-in throttling (per account and per client address, with
+//     delays that double; see throttle) is kept in memory, bounded: a
+//     restart forgets failures and the addresses known to each account,
+//     and several Parley processes would each count their own. Behind a
+//     reverse proxy, set Options.TrustedProxies, or every client is the
+//     proxy.
 //   - The data file is locked by bbolt: the `parley user` commands cannot
 //     run while `parley serve` holds it; use the users API then.
 package auth

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -13,11 +14,11 @@ import (
 var ErrWrongPassword = errors.New("the current password is wrong")
 
 // ChangePassword lets a user change their own password, given the current
-// one: it is checked like a sign-in (the same bcrypt work, the same
-// throttle), then set, which ends every session of the user; the caller
+// one: it is checked like a sign-in from the client address from (the
+// same bcrypt work, the same throttle), then set, which ends every session of the user; the caller
 // gets a new session so that this browser stays signed in.
-func (s *Service) ChangePassword(ctx context.Context, email, current, next string) (*Session, error) {
-	if _, sess, err := s.Login(ctx, email, current); err != nil {
+func (s *Service) ChangePassword(ctx context.Context, email, current, next string, from netip.Addr) (*Session, error) {
+	if _, sess, err := s.Login(ctx, email, current, from); err != nil {
 		if errors.Is(err, ErrBadCredentials) {
 			return nil, ErrWrongPassword
 		}
@@ -35,7 +36,8 @@ func (s *Service) ChangePassword(ctx context.Context, email, current, next strin
 // new_password} for any signed-in user: from a browser, the new session
 // (cookie, and the body of a sign-in with its CSRF token); from an API
 // token, 204. 403 for a wrong current password (not
-// 401: the session is fine), 400 for a weak new one.
+// 401: the session is fine), 400 for a weak new one, 429 (Retry-After)
+// while sign-ins of the user or this address are throttled.
 func (s *Service) changePassword(c *fiber.Ctx) error {
 	u := Current(c)
 	if u == nil {
@@ -48,11 +50,12 @@ func (s *Service) changePassword(c *fiber.Ctx) error {
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	sess, err := s.ChangePassword(c.UserContext(), u.Email, req.Current, req.New)
+	sess, err := s.ChangePassword(c.UserContext(), u.Email, req.Current, req.New, ClientAddr(c, s.o.TrustedProxies))
 	switch {
 	case errors.Is(err, ErrWrongPassword):
 		return fiber.NewError(fiber.StatusForbidden, err.Error())
 	case err != nil:
+		setRetryAfter(c, err)
 		return httpError(err)
 	}
 	if c.Cookies(CookieName) == "" {

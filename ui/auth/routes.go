@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -70,6 +71,15 @@ func httpError(err error) error {
 	return err
 }
 
+// setRetryAfter tells a throttled client, in whole seconds rounded up,
+// when to try again.
+func setRetryAfter(c *fiber.Ctx, err error) {
+	var te *ThrottledError
+	if errors.As(err, &te) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
+	}
+}
+
 // readJSON decodes the body into v. Sign-in and setup demand a JSON
 // content type: a cross-site HTML form cannot send one without a CORS
 // preflight, so no other site can sign a browser in (login CSRF).
@@ -91,12 +101,9 @@ func (s *Service) login(c *fiber.Ctx) error {
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	u, sess, err := s.Login(c.UserContext(), req.Email, req.Password)
+	u, sess, err := s.Login(c.UserContext(), req.Email, req.Password, ClientAddr(c, s.o.TrustedProxies))
 	if err != nil {
-		var te *ThrottledError
-		if errors.As(err, &te) {
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(te.RetryAfter.Seconds())+1))
-		}
+		setRetryAfter(c, err)
 		return httpError(err)
 	}
 	s.setCookie(c, sess)

@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
@@ -27,11 +29,21 @@ const (
 	// DefaultSessionLifetime ends any session this long after sign-in,
 	// however busy: a stolen cookie does not live for ever.
 	DefaultSessionLifetime = 7 * 24 * time.Hour
-	// DefaultMaxFailures failed sign-ins for one email within
-	// DefaultFailureWindow make further tries answer 429 until the oldest
-	// failure leaves the window.
-	DefaultMaxFailures   = 10
-	DefaultFailureWindow = 15 * time.Minute
+	// DefaultFreeFailures failed sign-ins for one account (and
+	// DefaultAddressFreeFailures from one client address, which may be an
+	// office behind one NAT) are let through at once; after them every
+	// further try waits DefaultBaseDelay, doubled at each failure up to
+	// DefaultMaxDelay, and one failure is forgiven per DefaultForgiveEvery
+	// without one. A guesser who keeps at it gets one try per
+	// DefaultMaxDelay per account and per address.
+	DefaultFreeFailures        = 5
+	DefaultAddressFreeFailures = 10
+	DefaultBaseDelay           = time.Second
+	DefaultMaxDelay            = 15 * time.Minute
+	DefaultForgiveEvery        = 10 * time.Minute
+	// DefaultRememberAddress is how long an address that signed in to an
+	// account stays exempt from the account's delay (see Options).
+	DefaultRememberAddress = 30 * 24 * time.Hour
 )
 
 // touchEvery is how stale a session's or token's "last seen" may get
@@ -55,8 +67,18 @@ type Options struct {
 	Cost            int
 	IdleTimeout     time.Duration
 	SessionLifetime time.Duration
-	MaxFailures     int
-	FailureWindow   time.Duration
+	// Sign-in throttling (the Default… constants say what they do).
+	FreeFailures, AddressFreeFailures int
+	BaseDelay, MaxDelay, ForgiveEvery time.Duration
+	// RememberAddress is how long a client address that signed in to an
+	// account successfully is "known" for it: failures from other
+	// addresses do not make it wait, so a guesser cannot lock the owner
+	// out. Remembered in memory only: a restart forgets.
+	RememberAddress time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client. Without them the client is the TCP peer, and the header
+	// (which anyone can send) is ignored.
+	TrustedProxies []netip.Prefix
 	// SecureCookie marks the session cookie Secure on every request, for
 	// a deployment behind a TLS-terminating proxy that does not send
 	// X-Forwarded-Proto. Without it the cookie is Secure when the request
@@ -94,12 +116,12 @@ func New(db DB, o Options) (*Service, error) {
 	if o.SessionLifetime <= 0 {
 		o.SessionLifetime = DefaultSessionLifetime
 	}
-	if o.MaxFailures <= 0 {
-		o.MaxFailures = DefaultMaxFailures
-	}
-	if o.FailureWindow <= 0 {
-		o.FailureWindow = DefaultFailureWindow
-	}
+	o.FreeFailures = cmp.Or(max(0, o.FreeFailures), DefaultFreeFailures)
+	o.AddressFreeFailures = cmp.Or(max(0, o.AddressFreeFailures), DefaultAddressFreeFailures)
+	o.BaseDelay = cmp.Or(max(0, o.BaseDelay), DefaultBaseDelay)
+	o.MaxDelay = cmp.Or(max(0, o.MaxDelay), DefaultMaxDelay)
+	o.ForgiveEvery = cmp.Or(max(0, o.ForgiveEvery), DefaultForgiveEvery)
+	o.RememberAddress = cmp.Or(max(0, o.RememberAddress), DefaultRememberAddress)
 	// Compared against when the email is unknown, so that an unknown
 	// email costs the same bcrypt time as a wrong password.
 	dummy, err := bcrypt.GenerateFromPassword([]byte("parley-dummy-password"), o.Cost)
@@ -108,7 +130,11 @@ func New(db DB, o Options) (*Service, error) {
 	}
 	return &Service{
 		db: db, o: o, log: o.Logger, dummyHash: dummy,
-		throttle:    newThrottle(o.MaxFailures, o.FailureWindow),
+		throttle: newThrottle(throttleOptions{
+			accountFree: o.FreeFailures, addressFree: o.AddressFreeFailures,
+			baseDelay: o.BaseDelay, maxDelay: o.MaxDelay,
+			forgiveEvery: o.ForgiveEvery, remember: o.RememberAddress,
+		}),
 		bcryptSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}, nil
 }
@@ -369,10 +395,12 @@ func checkAdminLeft(tx *bolt.Tx) error {
 	return ErrLastAdmin
 }
 
-// Login checks an email and password and opens a session. Unknown emails
-// and wrong passwords both give ErrBadCredentials after the same bcrypt
-// work; too many failures for an email give ErrThrottled without any.
-func (s *Service) Login(ctx context.Context, email, password string) (*User, *Session, error) {
+// Login checks an email and password from the client address from (the
+// zero Addr when there is none) and opens a session. Unknown emails and
+// wrong passwords both give ErrBadCredentials after the same bcrypt work;
+// while the account or the address is in its throttling delay (see
+// throttle), a *ThrottledError without any.
+func (s *Service) Login(ctx context.Context, email, password string, from netip.Addr) (*User, *Session, error) {
 	// A malformed email is counted as typed (lowercased): it matches no
 	// user, and still costs the bcrypt work.
 	key, err := NormalizeEmail(email)
@@ -382,8 +410,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (*User, *Se
 			key = key[:maxEmailBytes]
 		}
 	}
-	now := s.now()
-	if wait := s.throttle.begin(key, now); wait > 0 {
+	addr := addrKey(from)
+	try, wait := s.throttle.begin(key, addr, s.now())
+	if try == nil {
+		s.log.Debug("sign-in throttled", "email", key, "addr", addr, "retry_after", wait)
 		return nil, nil, &ThrottledError{RetryAfter: wait}
 	}
 	var rec *userRecord
@@ -407,10 +437,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (*User, *Se
 	}
 	ok := match && rec != nil
 	if !ok {
-		s.log.Info("sign-in failed", "email", key)
+		s.log.Info("sign-in failed", "email", key, "addr", addr)
 		return nil, nil, ErrBadCredentials
 	}
-	s.throttle.reset(key)
+	s.throttle.succeeded(try, s.now())
 	if rec.Disabled {
 		return nil, nil, ErrDisabled
 	}
