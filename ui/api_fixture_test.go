@@ -122,7 +122,7 @@ func (f *fixture) tokenFor(email string, roles ...auth.Role) string {
 	if _, err := f.auth.CreateUser(f.ctx, auth.NewUser{Email: email, Name: email, Roles: roles, Password: "fixture password"}); err != nil {
 		f.t.Fatalf("user %s: %v", email, err)
 	}
-	tok, _, err := f.auth.CreateToken(f.ctx, email, "fixture")
+	tok, _, err := f.auth.CreateToken(f.ctx, auth.NewToken{Email: email, Name: "fixture"})
 	if err != nil {
 		f.t.Fatalf("token for %s: %v", email, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/term"
 
@@ -33,12 +34,16 @@ run while serve holds the data file: use the users API then.
 `
 
 const tokenUsage = `Usage:
-  parley token add --email EMAIL --name NAME   prints the token once: keep it
+  parley token add --email EMAIL --name NAME [--expires 90d] [--service]
+                                    prints the token once: keep it
   parley token list [--email EMAIL]
   parley token revoke --id ID
 
 An API token (Authorization: Bearer prl_…) acts as its user, with that
-user's roles. Every command takes --data (PARLEY_DATA).
+user's roles. --expires ends it after that long (days "90d", weeks "2w",
+or hours "12h"); without it, it lasts until revoked. Changing the user's
+password revokes their tokens, except those made with --service (for a
+system that must keep running). Every command takes --data (PARLEY_DATA).
 `
 
 // cmdUser runs `parley user …`.
@@ -154,7 +159,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "password of %s changed; their sessions ended\n", u.Email)
+		fmt.Fprintf(stdout, "password of %s changed; their sessions and API tokens (but service tokens) ended\n", u.Email)
 	}
 	return 0
 }
@@ -171,6 +176,8 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	email := fs.String("email", "", "the user the token acts as")
 	name := fs.String("name", "", "what the token is for (\"crm\")")
 	id := fs.String("id", "", "the token's id (from token list)")
+	expires := fs.String("expires", "", "add: the token ends after this long: 90d, 2w, 12h (default: never)")
+	service := fs.Bool("service", false, "add: a service token, kept when the user's password changes")
 	switch args[0] {
 	case "add", "list", "revoke":
 	case "help", "-h", "--help":
@@ -187,6 +194,11 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "parley token %s: %v\n", args[0], err)
 		return 1
 	}
+	life, err := auth.ParseLifetime(*expires)
+	if err != nil {
+		fmt.Fprintf(stderr, "parley token %s: --expires: %v\n", args[0], err)
+		return 2
+	}
 	svc, closeStore, err := openAuth(*data, false)
 	if err != nil {
 		return fail(err)
@@ -198,25 +210,43 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stderr, "parley token add: --email and --name are required")
 			return 2
 		}
-		secret, tok, err := svc.CreateToken(ctx, *email, *name)
+		secret, tok, err := svc.CreateToken(ctx, auth.NewToken{Email: *email, Name: *name, ExpiresIn: life, Service: *service})
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stderr, "token %s (%s) acts as %s; it is shown only now:\n", tok.ID, tok.Name, tok.Email)
+		until := "until revoked"
+		if tok.ExpiresAt != nil {
+			until = "until " + tok.ExpiresAt.Format("2006-01-02 15:04 MST")
+		}
+		kind := "token"
+		if tok.Service {
+			kind = "service token"
+		}
+		fmt.Fprintf(stderr, "%s %s (%s) acts as %s %s; it is shown only now:\n", kind, tok.ID, tok.Name, tok.Email, until)
 		fmt.Fprintln(stdout, secret)
 	case "list":
 		toks, err := svc.Tokens(ctx, *email)
 		if err != nil {
 			return fail(err)
 		}
+		now := time.Now()
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tCREATED\tLAST USED")
+		fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tCREATED\tLAST USED\tEXPIRES\tSERVICE")
 		for _, t := range toks {
-			used := "never"
+			used, expires, service := "never", "never", "no"
 			if t.LastUsedAt != nil {
 				used = t.LastUsedAt.Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Email, t.CreatedAt.Format("2006-01-02 15:04"), used)
+			if t.ExpiresAt != nil {
+				expires = t.ExpiresAt.Format("2006-01-02 15:04")
+				if !now.Before(*t.ExpiresAt) {
+					expires += " (expired)"
+				}
+			}
+			if t.Service {
+				service = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Email, t.CreatedAt.Format("2006-01-02 15:04"), used, expires, service)
 		}
 		if err := tw.Flush(); err != nil {
 			return fail(err)

@@ -58,7 +58,10 @@ func TestUserCommands(t *testing.T) {
 		{"passwd: unknown user", "a new long password\n", []string{"user", "passwd", "--data", data, "--email", "zed@example.com"}, 1, "user not found"},
 		{"token add", "", []string{"token", "add", "--data", data, "--email", "ana@example.com", "--name", "crm"}, 0, "prl_"},
 		{"token add: unknown user", "", []string{"token", "add", "--data", data, "--email", "zed@example.com", "--name", "crm"}, 1, "user not found"},
+		{"token add --expires --service", "", []string{"token", "add", "--data", data, "--email", "ana@example.com", "--name", "etl", "--expires", "90d", "--service"}, 0, "prl_"},
+		{"token add: a bad --expires", "", []string{"token", "add", "--data", data, "--email", "ana@example.com", "--name", "x", "--expires", "soon"}, 2, "--expires: invalid token lifetime"},
 		{"token list", "", []string{"token", "list", "--data", data}, 0, "crm   ana@example.com"},
+		{"token list: expiry and service", "", []string{"token", "list", "--data", data}, 0, "  yes\n"},
 	}
 	var secret string
 	for _, st := range steps {

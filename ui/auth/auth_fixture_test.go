@@ -186,7 +186,7 @@ func sessionOf(t *testing.T, r response) session {
 // token makes an API token for email through the service.
 func (f *fixture) token(email string) string {
 	f.t.Helper()
-	secret, _, err := f.svc.CreateToken(f.t.Context(), email, "test")
+	secret, _, err := f.svc.CreateToken(f.t.Context(), auth.NewToken{Email: email, Name: "test"})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -35,4 +35,9 @@ var (
 	ErrSetupDone = errors.New("setup is done: an account exists; sign in")
 	// ErrTokenNotFound is returned for an API token id no token has.
 	ErrTokenNotFound = errors.New("API token not found")
+	// ErrTokenExpired is answered (401) for an API token past its expiry.
+	ErrTokenExpired = errors.New("API token expired")
+	// ErrInvalidLifetime is returned for a token lifetime ParseLifetime
+	// cannot read or that is out of bounds.
+	ErrInvalidLifetime = errors.New("invalid token lifetime")
 )

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"crypto/subtle"
+	"errors"
 	"strings"
 	"time"
 
@@ -95,6 +96,10 @@ func (s *Service) identify(c *fiber.Ctx) (*User, *Session, error) {
 			return nil, nil, fiber.NewError(fiber.StatusUnauthorized, "Authorization must be Bearer <API token>")
 		}
 		u, err := s.tokenUser(ctx, strings.TrimSpace(secret))
+		if errors.Is(err, ErrTokenExpired) {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="parley", error="invalid_token", error_description="expired"`)
+			return nil, nil, fiber.NewError(fiber.StatusUnauthorized, err.Error())
+		}
 		if err != nil {
 			return nil, nil, err
 		}

@@ -31,6 +31,12 @@ func (s *Service) PublicRoutes(api fiber.Router) {
 
 // Routes registers the routes for signed-in users: a user's own password,
 // and (admins) users and API tokens. Register them after Middleware.
+//
+//	POST   /auth/password    {current_password, new_password}
+//	GET    /users, POST /users, GET|PUT|DELETE /users/:email
+//	GET    /auth/tokens      [?email=] → {tokens: [Token]}
+//	POST   /auth/tokens      {email?, name, expires_in?, service?} → {token, secret}
+//	DELETE /auth/tokens/:id
 func (s *Service) Routes(api fiber.Router) {
 	api.Post("/auth/password", Require(Admin, Analyst, Agent), s.changePassword)
 	admin := Require(Admin)
@@ -65,7 +71,8 @@ func httpError(err error) error {
 		return fiber.NewError(fiber.StatusNotFound, err.Error())
 	case errors.Is(err, ErrUserExists), errors.Is(err, ErrSetupDone), errors.Is(err, ErrLastAdmin):
 		return fiber.NewError(fiber.StatusConflict, err.Error())
-	case errors.Is(err, ErrInvalidEmail), errors.Is(err, ErrInvalidName), errors.Is(err, ErrInvalidRole), errors.Is(err, ErrWeakPassword):
+	case errors.Is(err, ErrInvalidEmail), errors.Is(err, ErrInvalidName), errors.Is(err, ErrInvalidRole), errors.Is(err, ErrWeakPassword),
+		errors.Is(err, ErrInvalidLifetime):
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
 	return err
@@ -298,10 +305,15 @@ type createdToken struct {
 	Secret string `json:"secret"`
 }
 
+// createToken answers POST /auth/tokens {email?, name, expires_in?,
+// service?}: email defaults to the caller's; expires_in is a
+// ParseLifetime string ("90d"), none for a token that does not expire.
 func (s *Service) createToken(c *fiber.Ctx) error {
 	var req struct {
-		Email string `json:"email"`
-		Name  string `json:"name"`
+		Email     string `json:"email"`
+		Name      string `json:"name"`
+		ExpiresIn string `json:"expires_in"`
+		Service   bool   `json:"service"`
 	}
 	if err := json.Unmarshal(c.Body(), &req); err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "malformed JSON: "+err.Error())
@@ -309,7 +321,11 @@ func (s *Service) createToken(c *fiber.Ctx) error {
 	if req.Email == "" {
 		req.Email = Current(c).Email
 	}
-	secret, tok, err := s.CreateToken(c.UserContext(), req.Email, req.Name)
+	life, err := ParseLifetime(req.ExpiresIn)
+	if err != nil {
+		return httpError(err)
+	}
+	secret, tok, err := s.CreateToken(c.UserContext(), NewToken{Email: req.Email, Name: req.Name, ExpiresIn: life, Service: req.Service})
 	if err != nil {
 		return httpError(err)
 	}

@@ -280,7 +280,8 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 }
 
 // UpdateUser changes a user. Disabling a user or setting their password
-// ends their sessions; a change that would leave no enabled admin is
+// ends their sessions; setting their password also revokes their API
+// tokens but the service ones (Token.Service); a change that would leave no enabled admin is
 // refused with ErrLastAdmin.
 func (s *Service) UpdateUser(ctx context.Context, email string, ch UserChange) (*User, error) {
 	email, err := NormalizeEmail(email)
@@ -307,6 +308,7 @@ func (s *Service) UpdateUser(ctx context.Context, email string, ch UserChange) (
 	}
 	now := s.now()
 	var out User
+	var revoked int
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
 		rec, err := getJSON[userRecord](tx.Bucket(usersBucket), []byte(email))
 		if err != nil {
@@ -338,13 +340,19 @@ func (s *Service) UpdateUser(ctx context.Context, email string, ch UserChange) (
 				return err
 			}
 		}
+		revoked = 0
+		if hash != nil {
+			if revoked, err = revokeTokens(tx, email); err != nil {
+				return err
+			}
+		}
 		out = rec.User
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("user changed", "email", email, "roles", out.Roles, "disabled", out.Disabled, "password_changed", hash != nil)
+	s.log.Info("user changed", "email", email, "roles", out.Roles, "disabled", out.Disabled, "password_changed", hash != nil, "tokens_revoked", revoked)
 	return &out, nil
 }
 

@@ -47,11 +47,17 @@ type sessionRecord struct {
 // Token is an API token as listed: never its secret, which is shown once,
 // when it is made.
 type Token struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Email      string     `json:"email"`
-	CreatedAt  time.Time  `json:"created_at"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	CreatedAt time.Time `json:"created_at"`
+	// LastUsedAt is the last request it made (to within a minute).
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// ExpiresAt, when set, is when it stops working (401).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Service tokens survive their user's password change; others are
+	// revoked by it, like the user's sessions.
+	Service bool `json:"service"`
 }
 
 func hashKey(secret string) []byte {
