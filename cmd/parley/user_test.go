@@ -139,6 +139,13 @@ func TestServeFirstAdmin(t *testing.T) {
 			t.Errorf("log: %s", b.String())
 		}
 	})
+	t.Run("a bad -trusted-proxies stops the start", func(t *testing.T) {
+		var b bytes.Buffer
+		_, err := startAuth(context.Background(), serveConfig{addr: "127.0.0.1:8080", trustedProxies: "10.0.0.0/8, proxy.example"}, open(t), logTo(&b))
+		if err == nil || !strings.Contains(err.Error(), `-trusted-proxies: trusted proxy "proxy.example" is neither an address nor a CIDR prefix`) {
+			t.Errorf("err %v", err)
+		}
+	})
 	t.Run("seeded from the environment", func(t *testing.T) {
 		t.Setenv(envAdminEmail, "Root@Example.com")
 		t.Setenv(envAdminPassword, "root long password")

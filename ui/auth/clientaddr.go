@@ -8,18 +8,18 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// ClientAddr is the address of the client making the request, as sign-in
+// clientAddr is the address of the client making the request, as sign-in
 // throttling counts it: the TCP peer; when the peer is one of
 // trustedProxies, the address X-Forwarded-For names, read from the right
 // (the hop each proxy appended) past every trusted proxy, since anything
 // further left is whatever the client chose to send.
-func ClientAddr(c *fiber.Ctx, trustedProxies []netip.Prefix) netip.Addr {
+func clientAddr(c *fiber.Ctx, trustedProxies []netip.Prefix) netip.Addr {
 	peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 	return forwardedFor(peer.Unmap(), c.GetReqHeaders()[fiber.HeaderXForwardedFor], trustedProxies)
 }
 
 // forwardedFor is the client behind peer given the X-Forwarded-For header
-// values in order (see ClientAddr).
+// values in order (see clientAddr).
 func forwardedFor(peer netip.Addr, header []string, trusted []netip.Prefix) netip.Addr {
 	isTrusted := func(a netip.Addr) bool {
 		for _, p := range trusted {

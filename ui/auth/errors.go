@@ -10,8 +10,8 @@ var (
 	// ErrDisabled is returned by Login when the password is right but the
 	// account is disabled (the caller already proved they know it).
 	ErrDisabled = errors.New("this account is disabled")
-	// ErrThrottled is returned by Login after too many failures for one
-	// email within the failure window.
+	// ErrThrottled is returned (as a *ThrottledError) by Login while the
+	// account or the client address waits after too many failures.
 	ErrThrottled = errors.New("too many failed sign-ins; try again later")
 	// ErrUserExists is returned when creating a user whose email is taken.
 	ErrUserExists = errors.New("a user with this email exists")

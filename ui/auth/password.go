@@ -35,7 +35,8 @@ func (s *Service) ChangePassword(ctx context.Context, email, current, next strin
 // changePassword answers POST /auth/password {current_password,
 // new_password} for any signed-in user: from a browser, the new session
 // (cookie, and the body of a sign-in with its CSRF token); from an API
-// token, 204. 403 for a wrong current password (not
+// token, 204 (and that token is revoked with the user's others, unless
+// it is a service token). 403 for a wrong current password (not
 // 401: the session is fine), 400 for a weak new one, 429 (Retry-After)
 // while sign-ins of the user or this address are throttled.
 func (s *Service) changePassword(c *fiber.Ctx) error {
@@ -50,7 +51,7 @@ func (s *Service) changePassword(c *fiber.Ctx) error {
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	sess, err := s.ChangePassword(c.UserContext(), u.Email, req.Current, req.New, ClientAddr(c, s.o.TrustedProxies))
+	sess, err := s.ChangePassword(c.UserContext(), u.Email, req.Current, req.New, clientAddr(c, s.o.TrustedProxies))
 	switch {
 	case errors.Is(err, ErrWrongPassword):
 		return fiber.NewError(fiber.StatusForbidden, err.Error())

@@ -108,7 +108,7 @@ func (s *Service) login(c *fiber.Ctx) error {
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	u, sess, err := s.Login(c.UserContext(), req.Email, req.Password, ClientAddr(c, s.o.TrustedProxies))
+	u, sess, err := s.Login(c.UserContext(), req.Email, req.Password, clientAddr(c, s.o.TrustedProxies))
 	if err != nil {
 		setRetryAfter(c, err)
 		return httpError(err)
