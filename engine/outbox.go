@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -66,6 +67,9 @@ type DispatchOptions struct {
 	LimitRecheck time.Duration
 	// TemplateRetryFor: see DefaultTemplateRetryFor.
 	TemplateRetryFor time.Duration
+	// OnPauses, when set, is told the pauses in force each time one
+	// begins or ends (serve tells the web app, live).
+	OnPauses func([]Pause)
 	// Clock is the time of pacing, of retries' backoff and of pauses
 	// (default: the system's). It is not the engine's clock, which says
 	// whether a message is still worth sending: tests pass a fast one to
@@ -165,6 +169,7 @@ func (d *Dispatcher) Resume(number string) []Pause {
 	for _, p := range ended {
 		d.e.log.Info("sending resumed by an admin", "number", pauseNumberLabel(p.Number), "paused_for", d.now().Sub(p.Since).Round(time.Second))
 	}
+	d.pausesChanged()
 	d.kick()
 	return ended
 }
@@ -707,24 +712,43 @@ func pauseScopeOf(err error, number string) (scope string, pausing bool) {
 }
 
 // paused logs a new pause once, at the level it deserves: ERROR when a
-// person must act, WARN when it passes by itself.
+// person must act, WARN when the Graph API is down, DEBUG when Meta only
+// asks the number to slow down (130429 and its kin: flow control, not a
+// fault).
 func (d *Dispatcher) paused(p Pause) {
 	d.e.metrics.pauses.Inc(pauseNumberLabel(p.Number), fmt.Sprint(p.Code))
 	attrs := []any{"number", pauseNumberLabel(p.Number), "code", p.Code, "reason", p.Reason, "action", p.Action, "next_probe", p.NextProbe.Sub(p.Since).Round(time.Second)}
-	if p.NeedsAction {
+	d.pausesChanged()
+	switch {
+	case p.NeedsAction:
 		d.e.log.Error("sending paused: WhatsApp refuses this number's or account's sends; queued messages are kept", attrs...)
-	} else {
-		d.e.log.Warn("sending paused: WhatsApp is not answering; queued messages are kept and sent once it does", attrs...)
+	case !p.throttled:
+		d.e.log.Warn("sending paused: the WhatsApp API is not answering; queued messages are kept and sent once it does", attrs...)
+	default:
+		d.e.log.Debug("sending held: WhatsApp asks this number to slow down", attrs...)
 	}
 }
 
 // resumed logs the pauses a successful probe ended.
 func (d *Dispatcher) resumed(ended []Pause, why string) {
 	for _, p := range ended {
-		d.e.log.Info("sending resumed: "+why, "number", pauseNumberLabel(p.Number), "code", p.Code, "paused_for", d.now().Sub(p.Since).Round(time.Second), "probes", p.Probes)
+		level := slog.LevelInfo
+		if p.throttled {
+			level = slog.LevelDebug
+		}
+		d.e.log.Log(context.Background(), level, "sending resumed: "+why, "number", pauseNumberLabel(p.Number), "code", p.Code,
+			"paused_for", d.now().Sub(p.Since).Round(time.Second), "probes", p.Probes)
 	}
 	if len(ended) > 0 {
+		d.pausesChanged()
 		d.kick()
+	}
+}
+
+// pausesChanged tells OnPauses the pauses now in force.
+func (d *Dispatcher) pausesChanged() {
+	if d.opts.OnPauses != nil {
+		d.opts.OnPauses(d.pauses.list())
 	}
 }
 

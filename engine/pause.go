@@ -41,6 +41,9 @@ type Pause struct {
 	Probes int `json:"probes"`
 
 	probing bool // a probe is on the wire
+	// throttled: Meta only asked the number to slow down (130429 and its
+	// kin), flow control rather than a fault, logged at DEBUG.
+	throttled bool
 }
 
 // Backoff of pauses. Meta names no wait for most of these, so probes back
@@ -139,6 +142,7 @@ func (p *pauses) hold(number string, err error, now time.Time, probe bool) (Paus
 		x.Probes++
 	}
 	x.Code, x.Reason, x.NeedsAction, x.probing = code, reason, needsAction, false
+	x.throttled = !needsAction && !whatsapp.Unavailable(err)
 	first, most := unavailableFirstProbe, unavailableMaxProbe
 	x.Action = "none: sending resumes by itself once WhatsApp answers again"
 	if needsAction {

@@ -266,7 +266,8 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 
-	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock})
+	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock,
+		OnPauses: func(ps []engine.Pause) { desk.Hub().Publish(inbox.Event{Type: inbox.EventSending, At: time.Now(), Paused: ps}) }})
 	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
 	reg.GaugeFunc("parley_sending_paused", "Pauses of sending in force (by number, or of every number).", func() float64 { return float64(len(disp.Pauses())) })
 	storeMetrics(reg, store)

@@ -134,7 +134,7 @@ func (ib *Inbox) CanSee(v Viewer, conv *engine.Conversation) bool {
 // rule as CanSee, where the conversation is now or was just before. Agent
 // events go to everyone.
 func (ib *Inbox) CanSeeEvent(v Viewer, ev Event) bool {
-	if ev.Type == EventAgent || v.Admin {
+	if ev.Type == EventAgent || ev.Type == EventSending || v.Admin {
 		return true
 	}
 	ib.mu.RLock()

@@ -32,6 +32,10 @@ const (
 	EventAgent EventType = "agent"
 	// EventRead: a conversation's unread count went to zero.
 	EventRead EventType = "read"
+	// EventSending: sending was paused or resumed (Paused holds the
+	// pauses now in force; none: sending runs). Everyone sees it: while
+	// it lasts, agents' replies wait in the queue too.
+	EventSending EventType = "sending"
 )
 
 // Event is one live event. Queue and Assignee are where the conversation
@@ -50,6 +54,7 @@ type Event struct {
 	PrevAssignee string            `json:"prev_assignee,omitempty"`
 	Unread       int               `json:"unread,omitempty"`
 	Message      *engine.Message   `json:"message,omitempty"`
+	Paused       []engine.Pause    `json:"paused,omitempty"`
 	Agent        *Agent            `json:"agent,omitempty"`
 }
 
