@@ -73,6 +73,7 @@ var permissions = []permission{
 	{method: "GET", path: "/auth/tokens", allow: adminOnly},
 	{method: "POST", path: "/auth/tokens", body: `{"name":"crm"}`, allow: adminOnly},
 	{method: "DELETE", path: "/auth/tokens/:id", url: "/auth/tokens/0000000000000000", allow: adminOnly},
+	{method: "GET", path: "/admin/backup", allow: adminOnly},
 
 	// Flows: admin, analyst.
 	{method: "GET", path: "/flows", allow: editors},

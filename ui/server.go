@@ -55,6 +55,11 @@ type Config struct {
 	// Sending tells and ends pauses of sending (api_sending.go). Nil: no
 	// pause is reported.
 	Sending Sending
+	// Backup copies the data file for GET /api/v1/admin/backup (nil: 503),
+	// staged in BackupDir (default: the system's temporary directory;
+	// serve gives the data directory, which has room for the file).
+	Backup    Backuper
+	BackupDir string
 }
 
 // Server serves Parley over HTTP.
@@ -126,6 +131,7 @@ func (s *Server) routes() {
 	s.inboxRoutes(api)
 	s.scheduleRoutes(api)
 	s.sendingRoutes(api)
+	s.adminRoutes(api)
 	s.webRoutes() // last: the web app answers what no route above did
 }
 

@@ -279,7 +279,8 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	defer stopBG()
 	bgLoops := newLoops(bg)
 	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
-		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Sending: disp, Ready: readiness(store, bgLoops, disp)})
+		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Sending: disp, Ready: readiness(store, bgLoops, disp),
+		Backup: store, BackupDir: c.data})
 
 	if c.scheduleInterval <= 0 {
 		c.scheduleInterval = time.Second

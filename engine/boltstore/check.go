@@ -376,3 +376,15 @@ func ordered(keys [][]byte, low, high []byte) error {
 	}
 	return nil
 }
+
+// CheckFile runs Open's start-up check on the file at path without opening
+// it as a store or writing to it: for a backup just written, or one about
+// to be restored. A missing file is an error here.
+func CheckFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("boltstore: %w", err)
+	}
+	defer f.Close()
+	return checkFile(f, path)
+}
