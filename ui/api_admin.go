@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -19,9 +20,28 @@ type Backuper interface {
 }
 
 // adminRoutes registers what only admins run on a live instance: a backup
-// of the data file, which `parley backup` cannot make while serve holds it.
+// of the data file, which `parley backup` cannot make while serve holds it,
+// and the webhook items set aside as never processable.
 func (s *Server) adminRoutes(api fiber.Router) {
 	api.Get("/admin/backup", auth.Require(auth.Admin), s.backup)
+	api.Get("/webhooks/rejected", auth.Require(auth.Admin), s.listRejected)
+}
+
+// listRejected answers the webhook items set aside, newest first: up to
+// limit (default 100, at most quarantine.MaxItems, all that are kept).
+func (s *Server) listRejected(c *fiber.Ctx) error {
+	if s.cfg.Quarantine == nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "rejected webhook items are not kept by this server")
+	}
+	limit := c.QueryInt("limit", 100)
+	if limit < 1 || limit > quarantine.MaxItems {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d", quarantine.MaxItems))
+	}
+	items, err := s.cfg.Quarantine.List(c.UserContext(), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items})
 }
 
 // backup answers a consistent copy of the data file as a download. The

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/ui/auth"
@@ -157,7 +158,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log, AppSecret: sandbox.DefaultAppSecret, Auth: f.auth, Inbox: ib, EventStreamMaxAge: time.Millisecond,
-		Backup: st, BackupDir: t.TempDir()})
+		Backup: st, BackupDir: t.TempDir(), Quarantine: quarantine.New(st)})
 	return f
 }
 
