@@ -115,7 +115,7 @@ func (in *ContactInput) Validate(now time.Time) []FieldProblem {
 			add("phone", "%q is not a phone number: 8 to 15 digits, an optional leading +", clipText(in.WaID))
 		}
 	}
-	if in.UserID != "" && (len(in.UserID) > maxUserIDBytes || strings.ContainsAny(in.UserID, ": \t\x00") || !utf8.ValidString(in.UserID)) {
+	if in.UserID != "" && !ValidIdentity(in.UserID) {
 		add("user_id", "%q is not a WhatsApp user id (like US.13491208655302741918)", clipText(in.UserID))
 	}
 	if in.WaID == "" && in.UserID == "" {

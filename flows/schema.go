@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -767,3 +768,29 @@ func editDistance(a, b string, limit int) int {
 	}
 	return prev[len(rb)]
 }
+
+// ErrInvalidID is returned (wrapped, saying what is wrong) by CheckID.
+var ErrInvalidID = errors.New("invalid flow id")
+
+// CheckID checks id by the schema's rule for flow ids ($defs/id), so that
+// a route naming a flow refuses an id no flow document could have — and
+// never stores a draft under it.
+func CheckID(id string) error {
+	re, words := idRule()
+	if !re.MatchString(id) {
+		if len(id) > 80 {
+			id = id[:80] + "…"
+		}
+		return fmt.Errorf("%w: %+q %s", ErrInvalidID, id, words)
+	}
+	return nil
+}
+
+// idRule is the schema's pattern for ids, compiled, and its wording.
+var idRule = sync.OnceValues(func() (*regexp.Regexp, string) {
+	_, doc := compiledSchema()
+	defs, _ := doc.(map[string]any)["$defs"].(map[string]any)
+	id, _ := defs["id"].(map[string]any)
+	pattern, _ := id["pattern"].(string)
+	return regexp.MustCompile(pattern), patternMessages[pattern]
+})

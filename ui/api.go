@@ -42,6 +42,35 @@ func param(c *fiber.Ctx, name string) (string, error) {
 	return strings.Clone(v), nil
 }
 
+// flowParam is the :id of a route naming a flow, checked by the flow
+// schema's id rule: 400 for an id no flow can have.
+func flowParam(c *fiber.Ctx) (string, error) {
+	return checkedParam(c, "id", flows.CheckID)
+}
+
+// contactParam is the :key of a route naming a contact, checked: 400 for a
+// key no contact can have.
+func contactParam(c *fiber.Ctx) (string, error) {
+	return checkedParam(c, "key", engine.CheckContactKey)
+}
+
+// conversationParam is the :id of a route naming a conversation, checked:
+// 400 for an id no conversation can have.
+func conversationParam(c *fiber.Ctx) (string, error) {
+	return checkedParam(c, "id", engine.CheckConversationID)
+}
+
+func checkedParam(c *fiber.Ctx, name string, check func(string) error) (string, error) {
+	v, err := param(c, name)
+	if err != nil {
+		return "", err
+	}
+	if err := check(v); err != nil {
+		return "", fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	return v, nil
+}
+
 // apiErr turns an engine error into the HTTP error the API answers with:
 // what is not found is 404 (naming what, not the store's wording), a bad
 // cursor 400; anything else stays a 500 for the error handler to log.

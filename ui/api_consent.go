@@ -43,7 +43,7 @@ func consentOf(c *engine.Contact) consentView {
 }
 
 func (s *Server) getConsent(c *fiber.Ctx) error {
-	key, err := param(c, "key")
+	key, err := contactParam(c)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ type consentRequest struct {
 // known yet (an opt-in is often collected before the first message). "by"
 // defaults to the acting user.
 func (s *Server) postConsent(c *fiber.Ctx) error {
-	key, err := param(c, "key")
+	key, err := contactParam(c)
 	if err != nil {
 		return err
 	}

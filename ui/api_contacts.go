@@ -172,7 +172,7 @@ func (s *Server) postContact(c *fiber.Ctx) error {
 // putContact updates an existing contact; its key names it, and the body
 // may not name another.
 func (s *Server) putContact(c *fiber.Ctx) error {
-	key, err := param(c, "key")
+	key, err := contactParam(c)
 	if err != nil {
 		return err
 	}

@@ -141,7 +141,7 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 // getConversation is one conversation whole (vars, timers, queue…) with
 // its contact's window and its transcript, oldest message first.
 func (s *Server) getConversation(c *fiber.Ctx) error {
-	id, err := param(c, "id")
+	id, err := conversationParam(c)
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func (s *Server) mayReadContact(c *fiber.Ctx, key engine.ContactKey) (bool, erro
 }
 
 func (s *Server) getContact(c *fiber.Ctx) error {
-	key, err := param(c, "key")
+	key, err := contactParam(c)
 	if err != nil {
 		return err
 	}

@@ -107,9 +107,12 @@ func TestConversationsAPI(t *testing.T) {
 		},
 		{name: "get: the id escaped whole", method: "GET", url: "/api/v1/conversations/" + annEscaped, status: http.StatusOK, want: []string{`"id":"100000000000001:15551234567#1"`}},
 		{
-			name: "get: an unescaped # starts the URL's fragment, so the id is cut", method: "GET", url: "/api/v1/conversations/" + annConv,
-			status: http.StatusNotFound, want: []string{`{"error":"conversation not found"}`},
+			name: "get: an unescaped # starts the URL's fragment, so the id is cut: not a conversation id", method: "GET", url: "/api/v1/conversations/" + annConv,
+			status: http.StatusBadRequest, want: []string{`is not \u003ccontact key\u003e#\u003cnumber\u003e`},
 		},
+		{name: "get: a path as the id", method: "GET", url: "/api/v1/conversations/..%2F..%2Fetc%2Fpasswd", status: http.StatusBadRequest, want: []string{`invalid id: conversation id`}},
+		{name: "get: a contact key with a right-to-left override", method: "GET", url: "/api/v1/contacts/" + url.PathEscape(phone+":1555\u202e1234567"), status: http.StatusBadRequest, want: []string{`invalid id: contact key`, `\\u202e`}},
+		{name: "get: a contact key without the business number", method: "GET", url: "/api/v1/contacts/15551234567", status: http.StatusBadRequest, want: []string{`invalid id: contact key`}},
 		{name: "get: unknown conversation", method: "GET", url: "/api/v1/conversations/" + pathID(convID(ann, 2)), status: http.StatusNotFound},
 		{name: "get: an ended conversation", method: "GET", url: "/api/v1/conversations/" + pathID(cydConv), status: http.StatusOK, want: []string{`"status":"ended"`, `"text":"text: bye"`, `"state":"queued"`}},
 		{

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/ui/auth"
@@ -156,7 +157,8 @@ func newFixture(t *testing.T) *fixture {
 	if err := ib.Start(f.ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log, AppSecret: sandbox.DefaultAppSecret, Auth: f.auth, Inbox: ib, EventStreamMaxAge: time.Millisecond})
+	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log, AppSecret: sandbox.DefaultAppSecret, Auth: f.auth, Inbox: ib, EventStreamMaxAge: time.Millisecond,
+		Backup: st, BackupDir: t.TempDir(), Quarantine: quarantine.New(st)})
 	return f
 }
 
@@ -280,9 +282,10 @@ func (f *fixture) do(method, url, body string, header map[string]string) (int, [
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	// The API answers JSON (the inbox's events are a stream of it); the
-	// webhook answers Meta in plain text.
-	stream := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
+	// The API answers JSON (the inbox's events are a stream of it; a
+	// backup is a download); the webhook answers Meta in plain text.
+	ct := resp.Header.Get("Content-Type")
+	stream := strings.HasPrefix(ct, "text/event-stream") || ct == "application/octet-stream"
 	if strings.HasPrefix(url, "/api/") && !stream && resp.StatusCode != http.StatusNoContent && len(b) > 0 && !json.Valid(b) {
 		f.t.Errorf("%s %s: the body is not JSON: %s", method, url, b)
 	}

@@ -130,7 +130,7 @@ func (s *Server) listFlows(c *fiber.Ctx) error {
 
 // flowRecord loads the flow named in the path, or answers 404.
 func (s *Server) flowRecord(c *fiber.Ctx) (*engine.FlowRecord, error) {
-	id, err := param(c, "id")
+	id, err := flowParam(c)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func flowBody(c *fiber.Ctx) ([]byte, error) {
 // saveFlow stores the body as the flow's draft. An invalid draft is saved
 // too — an editor saves work in progress — and its problems come back.
 func (s *Server) saveFlow(c *fiber.Ctx) error {
-	id, err := param(c, "id")
+	id, err := flowParam(c)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (s *Server) validateFlow(c *fiber.Ctx) error {
 // again as the newest (a rollback). A document with errors is refused with
 // 422 and every problem.
 func (s *Server) publishFlow(c *fiber.Ctx) error {
-	id, err := param(c, "id")
+	id, err := flowParam(c)
 	if err != nil {
 		return err
 	}
@@ -258,7 +258,7 @@ func (s *Server) listVersions(c *fiber.Ctx) error {
 }
 
 func (s *Server) getVersion(c *fiber.Ctx) error {
-	id, err := param(c, "id")
+	id, err := flowParam(c)
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ func (s *Server) getVersion(c *fiber.Ctx) error {
 // start nothing; running conversations go on.
 func (s *Server) archiveFlow(archived bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := param(c, "id")
+		id, err := flowParam(c)
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,10 @@
 package ui_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -237,4 +240,33 @@ func TestFlowsAPI(t *testing.T) {
 		{name: "archive: unknown flow", method: "POST", url: "/api/v1/flows/nope/archive", status: http.StatusNotFound},
 		{name: "unarchive: unknown flow", method: "POST", url: "/api/v1/flows/nope/unarchive", status: http.StatusNotFound},
 	})
+}
+
+// Every route naming a flow refuses, with 400, an id the flow schema's id
+// rule refuses; PUT stores no draft under it.
+func TestFlowRoutesRefuseBadIDs(t *testing.T) {
+	f := seeded(t)
+	bad := []string{"../../etc/passwd", "<script>", "ab\u202ecd", "ab\u200bcd", "Echo", strings.Repeat("a", 65), "a b"}
+	routes := []struct{ method, suffix string }{
+		{"PUT", ""}, {"GET", ""}, {"POST", "/publish"}, {"GET", "/versions"}, {"GET", "/versions/1"},
+		{"POST", "/archive"}, {"POST", "/unarchive"}, {"POST", "/test"}, {"GET", "/analytics"},
+	}
+	for _, id := range bad {
+		for _, r := range routes {
+			t.Run(fmt.Sprintf("%s %+q%s", r.method, id, r.suffix), func(t *testing.T) {
+				body := ""
+				if r.method != "GET" {
+					doc, _ := json.Marshal(map[string]any{"format": "parley/flow@1", "id": id, "start": "a", "nodes": []any{}})
+					body = string(doc)
+				}
+				status, got := f.do(r.method, "/api/v1/flows/"+url.PathEscape(id)+r.suffix, body, nil)
+				if status != http.StatusBadRequest || !strings.Contains(string(got), "invalid flow id") {
+					t.Fatalf("%d %s, want 400 invalid flow id", status, got)
+				}
+			})
+		}
+		if _, err := f.store.Flow(f.ctx, id); err == nil {
+			t.Errorf("a flow was stored under %+q", id)
+		}
+	}
 }

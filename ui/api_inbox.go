@@ -322,7 +322,7 @@ func contactViewOf(c *engine.Contact) contactView {
 
 // visibleConversation loads a conversation the caller may see, or 404.
 func (s *Server) visibleConversation(c *fiber.Ctx) (*engine.Conversation, error) {
-	id, err := param(c, "id")
+	id, err := conversationParam(c)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +378,7 @@ func (s *Server) inboxConversation(c *fiber.Ctx) error {
 }
 
 func (s *Server) inboxClaim(c *fiber.Ctx) error {
-	id, err := param(c, "id")
+	id, err := conversationParam(c)
 	if err != nil {
 		return err
 	}
@@ -395,7 +395,7 @@ type transferRequest struct {
 }
 
 func (s *Server) inboxTransfer(c *fiber.Ctx) error {
-	id, err := param(c, "id")
+	id, err := conversationParam(c)
 	if err != nil {
 		return err
 	}
@@ -416,7 +416,7 @@ func (s *Server) inboxTransfer(c *fiber.Ctx) error {
 // takeForWrite checks that the caller may write to the conversation
 // (inbox.TakeForReply; claim: an agent takes a waiting one first).
 func (s *Server) takeForWrite(c *fiber.Ctx, claim bool) (string, error) {
-	id, err := param(c, "id")
+	id, err := conversationParam(c)
 	if err != nil {
 		return "", err
 	}

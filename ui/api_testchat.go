@@ -171,7 +171,7 @@ func strictJSON(body []byte, v any, what string) error {
 // startTestChat starts a chat on the posted document, or on the flow's
 // saved draft.
 func (s *Server) startTestChat(c *fiber.Ctx) error {
-	id, err := param(c, "id")
+	id, err := flowParam(c)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,8 @@ var permissions = []permission{
 	{method: "GET", path: "/auth/tokens", allow: adminOnly},
 	{method: "POST", path: "/auth/tokens", body: `{"name":"crm"}`, allow: adminOnly},
 	{method: "DELETE", path: "/auth/tokens/:id", url: "/auth/tokens/0000000000000000", allow: adminOnly},
+	{method: "GET", path: "/admin/backup", allow: adminOnly},
+	{method: "GET", path: "/webhooks/rejected", allow: adminOnly},
 
 	// Flows: admin, analyst.
 	{method: "GET", path: "/flows", allow: editors},

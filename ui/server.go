@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/ui/auth"
 )
@@ -55,6 +56,15 @@ type Config struct {
 	// Sending tells and ends pauses of sending (api_sending.go). Nil: no
 	// pause is reported.
 	Sending Sending
+	// Backup copies the data file for GET /api/v1/admin/backup (nil: 503),
+	// staged in BackupDir (default: the system's temporary directory;
+	// serve gives the data directory, which has room for the file).
+	Backup    Backuper
+	BackupDir string
+	// Quarantine keeps the webhook items acknowledged but never
+	// processable, for GET /api/v1/webhooks/rejected. Nil: they are
+	// acknowledged, counted and logged only.
+	Quarantine *quarantine.Quarantine
 }
 
 // Server serves Parley over HTTP.
@@ -69,6 +79,7 @@ type Server struct {
 
 type serverMetrics struct {
 	webhooks metrics.Counter   // result
+	rejected metrics.Counter   // reason
 	latency  metrics.Histogram // seconds to durable processing
 }
 
@@ -83,6 +94,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	s.metrics = serverMetrics{
 		webhooks: cfg.Metrics.Counter("parley_webhooks_total", "Webhook requests by result (ok, bad_signature, malformed, too_large, error).", "result"),
+		rejected: cfg.Metrics.Counter("parley_webhook_items_rejected_total", "Webhook items acknowledged but set aside as never processable, by reason (no_id, bad_id, no_sender, bad_sender, bad_phone_number_id).", "reason"),
 		latency:  cfg.Metrics.Histogram("parley_webhook_seconds", "Time from receiving a webhook to its events being durably processed.", metrics.LatencyBuckets),
 	}
 	s.app = fiber.New(fiber.Config{
@@ -126,6 +138,7 @@ func (s *Server) routes() {
 	s.inboxRoutes(api)
 	s.scheduleRoutes(api)
 	s.sendingRoutes(api)
+	s.adminRoutes(api)
 	s.webRoutes() // last: the web app answers what no route above did
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -44,6 +46,7 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	eng := s.cfg.Engine
+	rejected := s.setAside(batch)
 	var failed error
 	failed = errors.Join(failed, byCustomer(batch.Messages, func(m *whatsapp.InboundMessage) string { return m.From + "|" + m.UserID },
 		func(m *whatsapp.InboundMessage) error {
@@ -102,9 +105,13 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 	for _, e := range batch.Errors {
 		s.log.Warn("webhook error from Meta", "phone_number_id", e.PhoneNumberID, "code", e.Code, "title", e.Title, "details", e.Details)
 	}
+	if failed == nil {
+		failed = s.keepRejected(ctx, rejected)
+	}
 	if failed != nil {
 		// Not acknowledged: Meta redelivers, and what did commit is
-		// recognised then.
+		// recognised then (items set aside are kept with the delivery
+		// that is acknowledged).
 		s.metrics.webhooks.Inc("error")
 		return c.Status(fiber.StatusInternalServerError).SendString("not processed; retry")
 	}
@@ -143,4 +150,57 @@ func byCustomer[T any](items []T, customer func(*T) string, fn func(*T) error) e
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// setAside takes out of batch the messages and preferences that can never
+// be processed (whatsapp's Unprocessable: no id, an id or sender that
+// cannot be a key) and returns them as quarantine items. Answering 500 for
+// them would have Meta redeliver the whole delivery for days; the webhook
+// acknowledges them instead, and keepRejected keeps them for admins.
+func (s *Server) setAside(batch *whatsapp.Batch) []quarantine.Item {
+	var out []quarantine.Item
+	now := s.cfg.Engine.Clock().Now()
+	aside := func(field, reason, detail string, v any) {
+		text, clipped := quarantine.Clip(v)
+		out = append(out, quarantine.Item{At: now, Field: field, Reason: reason, Detail: detail, Item: text, Clipped: clipped})
+	}
+	msgs := batch.Messages[:0]
+	for _, m := range batch.Messages {
+		if reason, detail := m.Unprocessable(); reason != "" {
+			aside(whatsapp.FieldMessages, reason, detail, m)
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	batch.Messages = msgs
+	prefs := batch.Preferences[:0]
+	for _, p := range batch.Preferences {
+		if reason, detail := p.Unprocessable(); reason != "" {
+			aside(whatsapp.FieldUserPreferences, reason, detail, p)
+			continue
+		}
+		prefs = append(prefs, p)
+	}
+	batch.Preferences = prefs
+	return out
+}
+
+// keepRejected stores the items setAside took (when the server has a
+// quarantine), then counts and logs each: at WARN, with its reason and
+// detail, never its content.
+func (s *Server) keepRejected(ctx context.Context, items []quarantine.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if s.cfg.Quarantine != nil {
+		if err := s.cfg.Quarantine.Keep(ctx, items); err != nil {
+			s.log.Error("unprocessable webhook items not kept", "items", len(items), "err", err)
+			return err
+		}
+	}
+	for _, it := range items {
+		s.metrics.rejected.Inc(it.Reason)
+		s.log.Warn("webhook item acknowledged but set aside: it can never be processed", "field", it.Field, "reason", it.Reason, "detail", it.Detail, "kept", s.cfg.Quarantine != nil)
+	}
+	return nil
 }

@@ -24,6 +24,7 @@ Usage:
   parley user add|list|passwd [flags]          manage who signs in (password from stdin, never a flag)
   parley token add|list|revoke [flags]         API tokens for external systems (Authorization: Bearer)
   parley contacts import [flags] FILE.csv      import contacts and consent (serve stopped; else the web app)
+  parley backup [--data DIR] OUT.db            a consistent, checked copy of the data file (serve stopped)
 
 Run 'parley COMMAND -h' for a command's flags.
 `
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdToken(ctx, args[1:], stdout, stderr)
 	case "contacts":
 		return cmdContacts(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

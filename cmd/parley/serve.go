@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/flows/examples"
@@ -283,7 +284,8 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	defer stopBG()
 	bgLoops := newLoops(bg)
 	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
-		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Sending: disp, Ready: readiness(store, bgLoops, disp)})
+		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Sending: disp, Ready: readiness(store, bgLoops, disp),
+		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store)})
 
 	if c.scheduleInterval <= 0 {
 		c.scheduleInterval = time.Second

@@ -88,6 +88,10 @@
 //     grows.
 //   - One process at a time: Open fails with ErrLocked when another holds
 //     the file.
+//   - Open checks a file that exists before bbolt maps it (check.go), and
+//     refuses an empty, truncated, damaged or foreign one with ErrDamaged:
+//     bbolt itself would fault or panic on it, or start empty over a
+//     0-byte file. The check reads every page of the tree once.
 //   - Close commits the writes already queued, waits for running reads, and
 //     closes the file; every call after it returns engine.ErrClosed.
 package boltstore

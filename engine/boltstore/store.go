@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,30 +119,68 @@ func (s *Store) Stats() Stats {
 // buckets if needed. The directory must exist. Only one process may have
 // the file open: another waits for the lock up to the lock timeout, then
 // gets ErrLocked.
+//
+// A file that exists is checked before bbolt maps it (checkFile): one that
+// is empty, cut short, not a bbolt file, damaged, or another program's is
+// refused with ErrDamaged, saying what is wrong and what to do. A panic of
+// bbolt while the file is opened, migrated or its buckets made is returned
+// as ErrDamaged too, never raised.
 func Open(path string, opts ...Option) (*Store, error) {
 	cfg := config{lockTimeout: DefaultLockTimeout, maxBatch: DefaultMaxBatch}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: cfg.lockTimeout,
-		// The freelist is rebuilt by scanning the file on open instead of
-		// being written at every commit: one page less per fsync.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
-	}
+	f, created, err := openFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	if err := db.Update(initBuckets); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	if err := lockFile(f, cfg.lockTimeout); err != nil {
+		f.Close()
+		if errors.Is(err, ErrLocked) {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+		}
+		return nil, fmt.Errorf("boltstore: locking %s: %w", path, err)
 	}
-	if err := migrate(db); err != nil {
-		db.Close()
+	if !created {
+		if err := checkFile(f, path); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	var db *bolt.DB
+	err = guard(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout: cfg.lockTimeout,
+			// The freelist is rebuilt by scanning the file on open instead of
+			// being written at every commit: one page less per fsync.
+			NoFreelistSync: true,
+			FreelistType:   bolt.FreelistMapType,
+			// The file checked and locked above: bbolt locks it again.
+			OpenFile: func(string, int, os.FileMode) (*os.File, error) { return f, nil },
+		})
+		if err != nil {
+			return err
+		}
+		if err := db.Update(initBuckets); err != nil {
+			return err
+		}
+		return migrate(db)
+	})
+	if err != nil {
+		if db != nil {
+			db.Close()
+		} else {
+			f.Close()
+		}
+		var p panicked
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
+			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+		case errors.Is(err, errForeign):
+			return nil, damaged(path, "is not a Parley data file (%v)", err)
+		case errors.As(err, &p):
+			return nil, damaged(path, "could not be read (%v)", err)
+		}
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	s := &Store{
@@ -153,7 +194,52 @@ func Open(path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// openFile opens the data file for reading and writing, creating it if it
+// does not exist; created says whether it did.
+func openFile(path string) (f *os.File, created bool, err error) {
+	f, err = os.OpenFile(path, os.O_RDWR, 0)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return f, false, err
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) { // another process made it meanwhile
+		return openFile(path)
+	}
+	return f, err == nil, err
+}
+
+// panicked is a panic of bbolt's, recovered by guard.
+type panicked struct{ value any }
+
+func (p panicked) Error() string { return fmt.Sprintf("bbolt panicked: %v", p.value) }
+
+// guard runs fn, returning a panic, and a fault reading the memory map
+// (SIGBUS, SIGSEGV: SetPanicOnFault), as a panicked error. bbolt asserts
+// what a damaged file breaks by panicking.
+func guard(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicked{r}
+		}
+	}()
+	return fn()
+}
+
+// errForeign is returned by initBuckets for a bbolt file that is not
+// Parley's.
+var errForeign = errors.New("a bbolt file with no Parley schema")
+
+// initBuckets creates the buckets a file lacks and settles its schema
+// version. A file with buckets but no meta bucket, or a meta bucket with
+// no schema version, was not written by Parley (which writes the meta
+// bucket and its version with the first buckets, in one transaction):
+// errForeign.
 func initBuckets(tx *bolt.Tx) error {
+	first, _ := tx.Cursor().First()
+	if meta := tx.Bucket(bucketMeta); meta == nil && first != nil || meta != nil && meta.Get(keySchema) == nil {
+		return errForeign
+	}
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
@@ -176,7 +262,7 @@ func initBuckets(tx *bolt.Tx) error {
 		}
 		return nil
 	}
-	return meta.Put(keySchema, u64(schemaVersion))
+	return meta.Put(keySchema, u64(schemaVersion)) // a new file
 }
 
 // Close stops accepting writes, commits every write already handed to the

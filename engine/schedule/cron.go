@@ -14,6 +14,17 @@ var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cr
 // MaxPreview caps the fire times Preview returns.
 const MaxPreview = 50
 
+// MinInterval is the shortest time between two firings of a schedule. Each
+// firing is a claimed record and a fan-out to a whole audience; five-field
+// cron cannot go below a minute, and `@every` (robfig/cron rounds anything
+// under a second, 0s and negative durations included, up to one second)
+// must not either.
+const MinInterval = time.Minute
+
+// intervalProbes is how many consecutive fire times ParseTiming compares
+// against MinInterval.
+const intervalProbes = 10
+
 // Timing is a parsed cron expression in its time zone.
 type Timing struct {
 	spec cron.Schedule
@@ -21,7 +32,9 @@ type Timing struct {
 }
 
 // ParseTiming parses a cron expression and an IANA time zone ("" is UTC).
-// The zone goes in its own field, never in the expression (CRON_TZ=…).
+// The zone goes in its own field, never in the expression (CRON_TZ=…). An
+// expression that never fires, or fires more often than MinInterval, is
+// refused.
 func ParseTiming(expr, zone string) (Timing, error) {
 	expr = strings.TrimSpace(expr)
 	if expr == "" {
@@ -42,8 +55,14 @@ func ParseTiming(expr, zone string) (Timing, error) {
 		return Timing{}, invalid("cron", "%v", err)
 	}
 	tm := Timing{spec: spec, loc: loc}
-	if tm.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+	fires := tm.Preview(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), intervalProbes)
+	if len(fires) == 0 {
 		return Timing{}, invalid("cron", "%q never fires", expr)
+	}
+	for i := 1; i < len(fires); i++ {
+		if gap := fires[i].Sub(fires[i-1]); gap < MinInterval {
+			return Timing{}, invalid("cron", "%q fires every %s: a schedule fires at most once every %s", expr, gap, MinInterval)
+		}
 	}
 	return tm, nil
 }

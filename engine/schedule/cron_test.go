@@ -89,6 +89,11 @@ func TestParseTimingRefuses(t *testing.T) {
 		{"unknown zone", "0 9 * * *", "Mars/Olympus", "timezone"},
 		{"Local is not a zone", "0 9 * * *", "Local", "timezone"},
 		{"never fires", "0 0 30 2 *", "UTC", "cron"},
+		{"@every 0s", "@every 0s", "UTC", "cron"},
+		{"@every 1ns", "@every 1ns", "UTC", "cron"},
+		{"@every -1s", "@every -1s", "UTC", "cron"},
+		{"@every 30s", "@every 30s", "UTC", "cron"},
+		{"@every 59s", "@every 59s", "UTC", "cron"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseTiming(c.cron, c.tz)
@@ -97,5 +102,14 @@ func TestParseTimingRefuses(t *testing.T) {
 				t.Fatalf("got %v, want an InvalidError on %s", err, c.field)
 			}
 		})
+	}
+}
+
+// Schedules fire at most once a minute: the fastest accepted expressions.
+func TestParseTimingMinimumInterval(t *testing.T) {
+	for _, expr := range []string{"@every 1m", "@every 90s", "* * * * *", "*/1 * * * *", "@hourly"} {
+		if _, err := ParseTiming(expr, "Europe/Berlin"); err != nil {
+			t.Errorf("%s: %v", expr, err)
+		}
 	}
 }

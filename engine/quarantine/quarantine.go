@@ -1,0 +1,131 @@
+// Package quarantine keeps the webhook items Parley acknowledges but can
+// never process — a message with no id, an id or a sender that cannot be a
+// key (whatsapp.InboundMessage.Unprocessable) — so that an admin can see
+// what Meta sent. Answering 500 for them instead would have Meta redeliver
+// them for days, holding every other item of their delivery back.
+//
+// It keeps the last MaxItems, each clipped to MaxItemBytes, in the data
+// file's bucket "quarantine_items" (sequence, 8 bytes big-endian → Item as
+// JSON), written through the store's committer.
+package quarantine
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Limits of what is kept: enough to diagnose a misbehaving sender, small
+// enough that a flood of bad items cannot grow the data file.
+const (
+	MaxItems     = 1000
+	MaxItemBytes = 4096
+)
+
+var bucket = []byte("quarantine_items")
+
+// Records is the data file, as boltstore.Store offers it to subsystems.
+type Records interface {
+	Update(ctx context.Context, fn func(tx *bolt.Tx) error) error
+	View(ctx context.Context, fn func(tx *bolt.Tx) error) error
+}
+
+// Item is one item set aside.
+type Item struct {
+	Seq    uint64    `json:"seq"`
+	At     time.Time `json:"at"`
+	Field  string    `json:"field"`  // the webhook field: messages, user_preferences
+	Reason string    `json:"reason"` // whatsapp.Reject*
+	Detail string    `json:"detail"`
+	// Item is the item as parsed (Parley's JSON form of it, customer text
+	// included), clipped to MaxItemBytes; Clipped says it was.
+	Item    string `json:"item"`
+	Clipped bool   `json:"clipped,omitempty"`
+}
+
+// Quarantine keeps and lists set-aside items. It is safe for concurrent use.
+type Quarantine struct {
+	records Records
+}
+
+// New returns a Quarantine over records.
+func New(records Records) *Quarantine { return &Quarantine{records: records} }
+
+// Clip encodes v as an Item's text: JSON, cut to MaxItemBytes.
+func Clip(v any) (text string, clipped bool) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("(not encodable: %v)", err), false
+	}
+	if len(b) > MaxItemBytes {
+		return string(b[:MaxItemBytes]), true
+	}
+	return string(b), false
+}
+
+// Keep stores items durably, in one commit, each under the next sequence
+// number, and drops the oldest beyond MaxItems. It returns once they are
+// durable.
+func (q *Quarantine) Keep(ctx context.Context, items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	err := q.records.Update(ctx, func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucket)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			it.Seq = seq
+			v, err := json.Marshal(it)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
+				return err
+			}
+			if seq > MaxItems {
+				if err := b.Delete(binary.BigEndian.AppendUint64(nil, seq-MaxItems)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("quarantine: keeping %d items: %w", len(items), err)
+	}
+	return nil
+}
+
+// List returns up to limit items, newest first.
+func (q *Quarantine) List(ctx context.Context, limit int) ([]Item, error) {
+	items := []Item{}
+	err := q.records.View(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil && len(items) < limit; k, v = c.Prev() {
+			var it Item
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("item %x: %w", k, err)
+			}
+			items = append(items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: listing: %w", err)
+	}
+	return items, nil
+}
