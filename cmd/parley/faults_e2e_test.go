@@ -224,3 +224,54 @@ func TestFaultsStatusesBeforeTheOutcome(t *testing.T) {
 		t.Errorf("the sandbox took the reply %d times, want once", n)
 	}
 }
+
+// SIGTERM while a send hangs on the wire: -shutdown-timeout bounds the
+// stop (it used to take the send's own 30 s timeout). The cut-off send is
+// recorded unknown — Meta may have it — and never sent again.
+func TestFaultsShutdownCutsOffAHungSend(t *testing.T) {
+	t.Parallel()
+	const shutdown = 2 * time.Second
+	gate := &sendGate{open: make(chan struct{})}
+	h := newE2E(t, e2eOptions{
+		flows: map[string]string{"ack.json": e2eAckFlow}, webhookRetries: -1,
+		front: func(sb http.Handler) http.Handler { gate.next = sb; return gate },
+		serve: func(c *serveConfig) { c.shutdownTimeout = shutdown },
+	})
+	h.start()
+	const cus = "15553040001"
+	h.customer(cus, "Cus")
+	h.says(cus, sandbox.Text("hi"))
+	eventually(t, e2eTimeout, func() bool { return gate.held.Load() == 1 }, "the reply hanging on the wire")
+
+	start := time.Now()
+	h.stop()
+	// The bound is the point of the test: well under the send's own 30 s
+	// timeout, with room for a busy machine.
+	if took := time.Since(start); took > shutdown+5*time.Second {
+		t.Errorf("stopping took %v with -shutdown-timeout %v", took, shutdown)
+	}
+	if !strings.Contains(h.log.String(), "cutting off the sends still on the wire") {
+		t.Error("the cut-off was not logged")
+	}
+	close(gate.open) // WhatsApp answers again
+	st := h.openStore()
+	convs, err := st.Conversations(t.Context(), h.key(cus))
+	if err != nil || len(convs) != 1 {
+		t.Fatalf("conversations: %d, %v", len(convs), err)
+	}
+	msgs, err := st.Transcript(t.Context(), convs[0].ID)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := byDirection(msgs, engine.Out); len(out) != 1 || out[0].State != engine.Unknown {
+		t.Fatalf("the cut-off reply is %v, want unknown", msgStates(out))
+	}
+
+	h.start()
+	h.says("15553040002", sandbox.Text("other"))
+	h.waitAccepted("15553040002", 1)
+	if n := gate.held.Load(); n != 2 {
+		t.Errorf("%d sends reached the wire, want 2: the cut-off one was sent again", n)
+	}
+}
