@@ -90,7 +90,7 @@ func (s *Server) inboxEvents(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderConnection, "keep-alive")
 	c.Set("X-Accel-Buffering", "no")
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+	s.streamBody(c, func(w *bufio.Writer) {
 		defer sub.Close()
 		fmt.Fprintf(w, "retry: %d\n\n", sseRetry)
 		if err := writeSSE(w, sseEvent{Event: inbox.Event{Type: eventHello}, Mine: &mine, Waiting: &waiting}); err != nil {

@@ -5,8 +5,10 @@ package ui
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,10 +20,6 @@ import (
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/ui/auth"
 )
-
-// MaxBodyBytes caps any request body: a flow document (flows.MaxFlowBytes)
-// with room to spare. The webhook route has its own, smaller cap.
-const MaxBodyBytes = 5 << 20
 
 // Config wires a Server.
 type Config struct {
@@ -65,6 +63,19 @@ type Config struct {
 	// processable, for GET /api/v1/webhooks/rejected. Nil: they are
 	// acknowledged, counted and logged only.
 	Quarantine *quarantine.Quarantine
+	// ReadTimeout bounds reading one request, headers and body (default
+	// DefaultReadTimeout): a client sending slowly is cut off (408).
+	ReadTimeout time.Duration
+	// BodyMemory bounds the request-body bytes held at once across all
+	// requests (default DefaultBodyMemory; body.go).
+	BodyMemory int64
+	// MetricsToken, when set, is the bearer token GET /metrics asks for
+	// (401 without it): the metrics tell traffic, failures and backlog.
+	MetricsToken string
+	// MetricsApart serves /metrics only on the app MetricsApp returns (on
+	// an address of its own, e.g. reachable by the scraper alone), not on
+	// the main one.
+	MetricsApart bool
 }
 
 // Server serves Parley over HTTP.
@@ -73,6 +84,10 @@ type Server struct {
 	app     *fiber.App
 	log     *slog.Logger
 	metrics serverMetrics
+	// metricsApp serves /metrics alone (Config.MetricsApart), else nil.
+	metricsApp *fiber.App
+	// bodyMem holds the request bodies' bytes in memory (body.go).
+	bodyMem bodyMemory
 	// testChats are the editor's sandbox conversations (testchat.go).
 	testChats *testChats
 }
@@ -91,42 +106,85 @@ func New(cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.NewRegistry()
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.BodyMemory <= 0 {
+		cfg.BodyMemory = DefaultBodyMemory
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.bodyMem.max = cfg.BodyMemory
 	s.metrics = serverMetrics{
-		webhooks: cfg.Metrics.Counter("parley_webhooks_total", "Webhook requests by result (ok, bad_signature, malformed, too_large, error).", "result"),
+		webhooks: cfg.Metrics.Counter("parley_webhooks_total", "Webhook requests by result (ok, bad_signature, malformed, too_large, busy, timeout, error).", "result"),
 		rejected: cfg.Metrics.Counter("parley_webhook_items_rejected_total", "Webhook items acknowledged but set aside as never processable, by reason (no_id, bad_id, no_sender, bad_sender, bad_phone_number_id).", "reason"),
 		latency:  cfg.Metrics.Histogram("parley_webhook_seconds", "Time from receiving a webhook to its events being durably processed.", metrics.LatencyBuckets),
 	}
-	s.app = fiber.New(fiber.Config{
+	s.app = s.newApp()
+	s.routes()
+	if cfg.MetricsApart {
+		s.metricsApp = s.newApp()
+		s.metricsApp.Get("/metrics", s.metricsHandler)
+	}
+	return s
+}
+
+// newApp is a fiber app with the server's settings and the middleware
+// every request goes through: security headers, panic recovery, and the
+// body read with its route's cap (body.go).
+func (s *Server) newApp() *fiber.App {
+	largest := DefaultBodyBytes
+	for _, r := range bodyRoutes {
+		largest = max(largest, r.max)
+	}
+	app := fiber.New(fiber.Config{
 		AppName:               "parley",
-		BodyLimit:             MaxBodyBytes,
 		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
-		ErrorHandler:          s.errorHandler,
+		// Bodies are read by limitBody, as a stream: fasthttp reads at
+		// most 8 KiB ahead, and never a multipart form into memory or
+		// temporary files on its own.
+		StreamRequestBody:            true,
+		BodyLimit:                    largest,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  s.cfg.ReadTimeout,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  2 * time.Minute,
+		ErrorHandler:                 s.errorHandler,
 	})
-	s.app.Use(func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	app.Use(func(c *fiber.Ctx) error {
+		securityHeaders(c)
 		return c.Next()
 	})
-	s.routes()
-	return s
+	app.Use(s.recoverPanic)
+	app.Use(s.limitBody)
+	return app
+}
+
+// securityHeaders are set on every answer, a 500 after a panic included.
+func securityHeaders(c *fiber.Ctx) {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 }
 
 // App is the fiber app, for tests (app.Test) and embedding.
 func (s *Server) App() *fiber.App { return s.app }
+
+// MetricsApp serves GET /metrics alone, for an address of its own; nil
+// unless Config.MetricsApart. Shutdown stops it too.
+func (s *Server) MetricsApp() *fiber.App { return s.metricsApp }
 
 func (s *Server) routes() {
 	s.app.Get("/webhook/whatsapp", s.verifyWebhook)
 	s.app.Post("/webhook/whatsapp", s.receiveWebhook)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.app.Get("/readyz", s.readyz)
-	s.app.Get("/metrics", s.metricsHandler)
+	if !s.cfg.MetricsApart {
+		s.app.Get("/metrics", s.metricsHandler)
+	}
 	api := s.app.Group("/api/v1")
 	// First: sign-in routes, then the middleware that authenticates every
-	// route registered after it.
+	// route registered after it, then the reading of the bodies that wait
+	// for a user (body.go).
 	s.authRoutes(api)
+	api.Use(s.readBody)
 	s.flowRoutes(api)
 	s.conversationRoutes(api)
 	s.consentRoutes(api)
@@ -150,6 +208,9 @@ func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
 // then closes the test chats (removing their files).
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
+	if s.metricsApp != nil {
+		err = errors.Join(err, s.metricsApp.ShutdownWithContext(ctx))
+	}
 	s.testChats.Close() // after the requests: none is left using a chat
 	return err
 }
@@ -165,7 +226,16 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.SendString("ready")
 }
 
+// metricsHandler answers GET /metrics: Prometheus text, behind
+// Config.MetricsToken when one is set.
 func (s *Server) metricsHandler(c *fiber.Ctx) error {
+	if want := s.cfg.MetricsToken; want != "" {
+		scheme, got, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) != 1 {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="parley metrics"`)
+			return fiber.NewError(fiber.StatusUnauthorized, "the metrics need Authorization: Bearer <metrics token>")
+		}
+	}
 	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
 	_, err := s.cfg.Metrics.WriteTo(c)
 	return err
@@ -178,6 +248,10 @@ type apiError struct {
 	Problems any    `json:"problems,omitempty"`
 }
 
+// internalError is what a 500 says: the cause is in the log, not for the
+// client.
+const internalError = "internal error; see the server log"
+
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	code := fiber.StatusInternalServerError
 	var fe *fiber.Error
@@ -187,7 +261,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	msg := err.Error()
 	if code >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-		msg = "internal error; see the server log"
+		msg = internalError
 	}
 	return c.Status(code).JSON(apiError{Error: msg})
 }

@@ -29,11 +29,7 @@ func (s *Server) verifyWebhook(c *fiber.Ctx) error {
 // once. A bad signature is refused with 401 and nothing is kept.
 func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 	start := time.Now()
-	body := c.Body()
-	if len(body) > whatsapp.MaxWebhookBytes {
-		s.metrics.webhooks.Inc("too_large")
-		return c.Status(fiber.StatusRequestEntityTooLarge).SendString("payload too large")
-	}
+	body := c.Body() // read by limitBody: at most whatsapp.MaxWebhookBytes
 	if err := whatsapp.VerifySignature(body, c.Get(whatsapp.SignatureHeader), s.cfg.AppSecret); err != nil {
 		s.metrics.webhooks.Inc("bad_signature")
 		s.log.Warn("webhook refused", "reason", err.Error(), "ip", c.IP())
@@ -125,7 +121,9 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 // different customers at the same time. Meta batches messages and statuses
 // of many customers into one delivery under load; run one by one, each
 // would wait for its own group commit, run together they share one. It
-// returns every error, joined.
+// returns every error, joined. A panic in fn is raised again in the
+// caller's goroutine once every customer is done, where recoverPanic
+// answers it.
 func byCustomer[T any](items []T, customer func(*T) string, fn func(*T) error) error {
 	if len(items) == 1 {
 		return fn(&items[0])
@@ -140,15 +138,23 @@ func byCustomer[T any](items []T, customer func(*T) string, fn func(*T) error) e
 		groups[k] = append(groups[k], &items[i])
 	}
 	errs := make([]error, len(order))
+	panics := make([]*goroutinePanic, len(order))
 	var wg sync.WaitGroup
 	for g, k := range order {
 		wg.Go(func() {
-			for _, it := range groups[k] {
-				errs[g] = errors.Join(errs[g], fn(it))
-			}
+			recoverInto(&panics[g], func() {
+				for _, it := range groups[k] {
+					errs[g] = errors.Join(errs[g], fn(it))
+				}
+			})
 		})
 	}
 	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
 	return errors.Join(errs...)
 }
 

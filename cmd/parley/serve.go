@@ -58,6 +58,9 @@ type serveConfig struct {
 	adminEmail, adminPassword string
 	secureCookie              bool
 	trustedProxies            string
+	// metricsToken, when set, guards /metrics (Bearer); metricsAddr, when
+	// set, serves /metrics there instead of on addr.
+	metricsToken, metricsAddr string
 
 	// messagingLimitPinned: -messaging-limit (or PARLEY_MESSAGING_LIMIT)
 	// was given, so a tier Meta announces does not replace it.
@@ -73,7 +76,8 @@ type serveConfig struct {
 
 	// listener, when set, is served instead of listening on addr: tests
 	// bind a loopback port first, to tell their sandbox where to post.
-	listener net.Listener
+	// metricsListener is the same for metricsAddr.
+	listener, metricsListener net.Listener
 	// started, when set, is called once Parley serves, with its engine
 	// (tests read conversations through it while Parley runs).
 	started func(*engine.Engine)
@@ -139,6 +143,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&c.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.BoolVar(&c.secureCookie, "secure-cookie", env("PARLEY_SECURE_COOKIE", "") == "true", "always mark the session cookie Secure (behind a TLS proxy that sends no X-Forwarded-Proto) (PARLEY_SECURE_COOKIE=true)")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client that sign-in throttling counts; without them the client is the TCP peer (PARLEY_TRUSTED_PROXIES)")
+	fs.StringVar(&c.metricsToken, "metrics-token", env("PARLEY_METRICS_TOKEN", ""), "when set, /metrics needs Authorization: Bearer <this token> (PARLEY_METRICS_TOKEN)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("PARLEY_METRICS_ADDR", ""), "when set, /metrics is served on this address only, not on -addr (PARLEY_METRICS_ADDR)")
 	startProfile := profileFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -268,7 +274,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 
 	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock,
-		OnPauses: func(ps []engine.Pause) { desk.Hub().Publish(inbox.Event{Type: inbox.EventSending, At: time.Now(), Paused: ps}) }})
+		OnPauses: func(ps []engine.Pause) {
+			desk.Hub().Publish(inbox.Event{Type: inbox.EventSending, At: time.Now(), Paused: ps})
+		}})
 	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
 	reg.GaugeFunc("parley_sending_paused", "Pauses of sending in force (by number, or of every number).", func() float64 { return float64(len(disp.Pauses())) })
 	storeMetrics(reg, store)
@@ -285,7 +293,14 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops := newLoops(bg)
 	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
 		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Sending: disp, Ready: readiness(store, bgLoops, disp),
-		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store)})
+		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store),
+		MetricsToken: c.metricsToken, MetricsApart: c.metricsAddr != "" || c.metricsListener != nil})
+	metricsLn := c.metricsListener
+	if c.metricsAddr != "" && metricsLn == nil {
+		if metricsLn, err = net.Listen("tcp", c.metricsAddr); err != nil {
+			return fmt.Errorf("metrics address: %w", err)
+		}
+	}
 
 	if c.scheduleInterval <= 0 {
 		c.scheduleInterval = time.Second
@@ -299,11 +314,19 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops.run("the scheduler", func(ctx context.Context) error { sched.Run(ctx, c.scheduleInterval); return nil })
 	bgLoops.run("the inbox", func(ctx context.Context) error { desk.Run(ctx); return nil })
 
-	listenErr := make(chan error, 1)
+	listenErr := make(chan error, 2) // the main address's, the metrics address's
 	if c.listener != nil {
 		go func() { listenErr <- srv.App().Listener(c.listener) }()
 	} else {
 		go func() { listenErr <- srv.Listen(c.addr) }()
+	}
+	if metricsLn != nil {
+		go func() {
+			if err := srv.MetricsApp().Listener(metricsLn); err != nil {
+				listenErr <- fmt.Errorf("metrics: %w", err)
+			}
+		}()
+		log.Info("metrics served apart", "addr", "http://"+metricsLn.Addr().String()+"/metrics")
 	}
 	log.Info("parley serving", "addr", "http://"+c.addr, "data", c.data, "sandbox", sb != nil)
 	if c.started != nil {
