@@ -131,6 +131,16 @@ func (p *pauses) hold(number string, err error, now time.Time, probe bool) (Paus
 	if p.m == nil {
 		p.m = map[string]*Pause{}
 	}
+	if probe {
+		// The probe is over, whichever pause it was for: a 130429 that
+		// answers the probe of an outage must not leave that pause
+		// waiting for it for ever.
+		for _, k := range []string{number, AllNumbers} {
+			if x := p.m[k]; x != nil {
+				x.probing = false
+			}
+		}
+	}
 	x, old := p.m[number]
 	switch {
 	case !old:
