@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"strconv"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +14,22 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
+
+// faultScale is how much faster than the wall the dispatcher's clock runs
+// in these tests; PARLEY_FAULTS_SCALE=1 lives through a real ten-minute
+// outage (for the figures of a delivery report).
+var faultScale = envFloat("PARLEY_FAULTS_SCALE", 100)
+
+// faultCustomersN is how many customers write during the outage test
+// (PARLEY_FAULTS_CUSTOMERS).
+var faultCustomersN = int(envFloat("PARLEY_FAULTS_CUSTOMERS", 20))
+
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
 
 // faultWorld is a Parley on loopback whose Graph API is the sandbox behind
 // a faultyGraph, with the dispatcher on a clock 100 times as fast as the
@@ -24,7 +42,7 @@ type faultWorld struct {
 
 func newFaultWorld(t *testing.T) *faultWorld {
 	t.Helper()
-	w := &faultWorld{pace: engine.NewScaledClock(100)}
+	w := &faultWorld{pace: engine.NewScaledClock(faultScale)}
 	w.e2e = newE2E(t, e2eOptions{
 		flows: map[string]string{"echo.json": crashEchoFlow},
 		// Parley's pacing runs fast here; the sandbox's would refuse it.
@@ -41,7 +59,8 @@ func newFaultWorld(t *testing.T) *faultWorld {
 // paceSince waits until d has passed on the dispatcher's clock since t0.
 func (w *faultWorld) paceSince(t0 time.Time, d time.Duration) {
 	w.t.Helper()
-	eventually(w.t, e2eTimeout, func() bool { return w.pace.Now().Sub(t0) >= d }, "%v on the dispatcher's clock", d)
+	bound := e2eTimeout + time.Duration(float64(d)/faultScale)
+	eventually(w.t, bound, func() bool { return w.pace.Now().Sub(t0) >= d }, "%v on the dispatcher's clock", d)
 }
 
 // readyzSays waits until /readyz answers 503 with what in its reasons.
@@ -117,7 +136,7 @@ func faultCustomers(prefix string, n int) []string {
 func TestFaultsGraphOutage(t *testing.T) {
 	t.Parallel()
 	w := newFaultWorld(t)
-	customers := faultCustomers("1555300", 20)
+	customers := faultCustomers("1555300", faultCustomersN)
 	w.write(customers, 0, 1)
 	w.allOnceInOrder(customers, 1)
 
@@ -135,7 +154,7 @@ func TestFaultsGraphOutage(t *testing.T) {
 	w.graph.setFault(nil)
 	took := w.allOnceInOrder(customers, 3)
 	t.Logf("after a 10-minute outage (%d sends answered 503, the rest refused), %d replies delivered %v after recovery (%v on the dispatcher's clock)",
-		w.graph.count(answer503), 2*len(customers), took.Round(time.Millisecond), (took * 100).Round(time.Second))
+		w.graph.count(answer503), 2*len(customers), took.Round(time.Millisecond), time.Duration(float64(took)*faultScale).Round(time.Second))
 	if n := w.metric(`parley_sends_total{result="unknown",code=""}`); n > 0 { // -1: no such series
 		t.Errorf("%v sends ended unknown, want 0", n)
 	}
