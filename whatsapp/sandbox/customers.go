@@ -69,6 +69,7 @@ func (s *Sandbox) AddCustomer(c Customer) Customer {
 	if c.WaID != "" {
 		s.customers[c.WaID] = cu
 	}
+	s.changedLocked()
 	return c
 }
 

@@ -60,6 +60,11 @@ func (s *Sandbox) recordLocked(e Entry) {
 		e.Time = s.clock.Now()
 	}
 	s.log = append(s.log, e)
+	// Every change a restart should keep (a message in or out, a status,
+	// a template) is logged: one place to note it for Persist.
+	if e.Kind != KindRequest && e.Kind != KindWebhook {
+		s.changedLocked()
+	}
 }
 
 // Log returns a copy of every entry so far, oldest first.

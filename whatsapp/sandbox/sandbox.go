@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -48,6 +49,9 @@ const (
 // Config configures a Sandbox. The zero value works: every empty field
 // takes its Default.
 type Config struct {
+	// Addr is where Start listens (default "127.0.0.1:0": a fresh
+	// loopback port).
+	Addr string
 	// Version is the Graph API version in the URL Start returns; requests
 	// are accepted under any "vNN.N".
 	Version string
@@ -104,6 +108,7 @@ func (c *Config) setDefaults() {
 			*s = v
 		}
 	}
+	def(&c.Addr, "127.0.0.1:0")
 	def(&c.Version, DefaultVersion)
 	def(&c.AccessToken, DefaultAccessToken)
 	def(&c.PhoneNumberID, DefaultPhoneNumberID)
@@ -166,6 +171,13 @@ type Sandbox struct {
 
 	srv *http.Server
 	url string
+
+	// Persist's file (state.go): the saver writes it after a change.
+	statePath string
+	dirty     chan struct{}
+	saverDone chan struct{}
+	stateErr  error      // the first failed background save
+	saveMu    sync.Mutex // one write of the file at a time
 }
 
 // New returns a sandbox configured by cfg (see Config for defaults). Its
@@ -195,10 +207,11 @@ func New(cfg Config) *Sandbox {
 // Config returns the configuration in force, defaults filled in.
 func (s *Sandbox) Config() Config { return s.cfg }
 
-// Start serves the sandbox on a fresh loopback port and returns the base
-// URL to give whatsapp.NewClient: "http://127.0.0.1:PORT/v23.0".
+// Start serves the sandbox on Config.Addr (by default a fresh loopback
+// port) and returns the base URL to give whatsapp.NewClient:
+// "http://127.0.0.1:PORT/v23.0".
 func (s *Sandbox) Start() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return "", fmt.Errorf("sandbox: %w", err)
 	}
@@ -223,7 +236,8 @@ func (s *Sandbox) URL() string {
 func (s *Sandbox) GraphURL() string { return s.URL() + "/" + s.cfg.Version }
 
 // Close stops the server (if started), pending timers and the webhook
-// sender; undelivered webhooks are dropped.
+// sender; undelivered webhooks are dropped. With Persist, it writes the
+// state a last time and returns the first error of any write.
 func (s *Sandbox) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -238,16 +252,17 @@ func (s *Sandbox) Close() error {
 	srv := s.srv
 	s.mu.Unlock()
 	s.hooks.close()
+	var err error
 	if srv != nil {
 		// Let answers in flight finish, briefly: Shutdown would wait up to
 		// 5 s for connections that never sent a request.
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		if srv.Shutdown(ctx) != nil {
-			return srv.Close()
+			err = srv.Close()
 		}
 	}
-	return nil
+	return errors.Join(err, s.closeState())
 }
 
 // after runs fn after d on its own goroutine, unless the sandbox closes

@@ -28,4 +28,5 @@ func (s *Sandbox) SetLastInbound(id string, t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.customerLocked(id).lastInbound = t
+	s.changedLocked()
 }
