@@ -184,7 +184,8 @@ type Outcome struct {
 // HandleInbound applies a customer's message: it resumes the conversation
 // waiting for it, or starts the flow its triggers select, and commits the
 // result. When it returns without error the message is durably processed.
-func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (Outcome, error) {
+func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, err error) {
+	defer func(start time.Time) { e.observeEvent(eventKindMessage, start, out.Duplicate, err) }(time.Now())
 	if in.UserID == "" && in.WaID == "" {
 		return Outcome{}, errors.New("engine: inbound message has neither wa_id nor user_id")
 	}
@@ -293,7 +294,8 @@ func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 	}
 }
 
-func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) error {
+func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err error) {
+	defer func(start time.Time) { e.observeEvent(eventKindTimer, start, false, err) }(time.Now())
 	defer e.locks.lock(tm.Contact)()
 	t, err := e.begin(ctx, tm.Contact, now)
 	if err != nil {
@@ -334,7 +336,8 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) error {
 // AgentReply sends an agent's free-form message to a contact whose
 // conversation is handed off. Outside the window it is refused with
 // ErrWindowClosed: the agent must send a template.
-func (e *Engine) AgentReply(ctx context.Context, key ContactKey, agent string, m flows.Message) error {
+func (e *Engine) AgentReply(ctx context.Context, key ContactKey, agent string, m flows.Message) (err error) {
+	defer func(start time.Time) { e.observeEvent(eventKindAgentReply, start, false, err) }(time.Now())
 	defer e.locks.lock(key)()
 	now := e.clock.Now()
 	t, err := e.begin(ctx, key, now)
@@ -356,7 +359,8 @@ func (e *Engine) AgentReply(ctx context.Context, key ContactKey, agent string, m
 
 // Resolve ends an agent's handling of a conversation; the flow resumes at
 // the handoff node's next with the outcome in vars.handoff_outcome.
-func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) error {
+func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) (err error) {
+	defer func(start time.Time) { e.observeEvent(eventKindResolve, start, false, err) }(time.Now())
 	defer e.locks.lock(key)()
 	t, err := e.begin(ctx, key, e.clock.Now())
 	if err != nil {
@@ -373,7 +377,8 @@ func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) er
 // StartFlow starts a flow's latest published version for a contact, at
 // node (or the flow's start when node is ""). It returns ErrBusy when the
 // contact is in a running conversation.
-func (e *Engine) StartFlow(ctx context.Context, key ContactKey, flowID, node string) (Outcome, error) {
+func (e *Engine) StartFlow(ctx context.Context, key ContactKey, flowID, node string) (_ Outcome, err error) {
+	defer func(start time.Time) { e.observeEvent(eventKindStart, start, false, err) }(time.Now())
 	v, err := e.latest(ctx, flowID)
 	if err != nil {
 		return Outcome{}, err

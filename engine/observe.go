@@ -1,10 +1,15 @@
 package engine
 
-import "github.com/parleyhq/parley/engine/metrics"
+import (
+	"time"
+
+	"github.com/parleyhq/parley/engine/metrics"
+)
 
 // engineMetrics are the engine's series in the /metrics registry.
 type engineMetrics struct {
 	events      metrics.Counter   // kind, result
+	eventTime   metrics.Histogram // seconds per event, by kind
 	sends       metrics.Counter   // result, code
 	sendLatency metrics.Histogram // seconds per Cloud API call
 	statuses    metrics.Counter   // status
@@ -17,11 +22,37 @@ func newEngineMetrics(r *metrics.Registry) engineMetrics {
 		r = metrics.NewRegistry()
 	}
 	return engineMetrics{
-		events:      r.Counter("parley_events_total", "Events applied to conversations, by kind and result.", "kind", "result"),
+		events:      r.Counter("parley_events_total", "Events applied to conversations, by kind (message, timer, status, agent_reply, resolve, start) and result (ok, duplicate, error).", "kind", "result"),
+		eventTime:   r.Histogram("parley_event_seconds", "Time to apply an event and commit it, by kind.", metrics.LatencyBuckets, "kind"),
 		sends:       r.Counter("parley_sends_total", "Outbound sends by result (accepted, retry, failed, expired, unknown, window_closed, blocked, limit_held) and Meta error code.", "result", "code"),
 		sendLatency: r.Histogram("parley_send_seconds", "Cloud API send latency.", metrics.LatencyBuckets),
 		statuses:    r.Counter("parley_statuses_total", "Status webhooks by status.", "status"),
 		reroutes:    r.Counter("parley_window_closed_reroutes_total", "Conversations sent down their template path because the window closed."),
 		pauses:      r.Counter("parley_sending_pauses_total", "Times sending was paused, by number (all: every number) and Meta error code (0: the Graph API unreachable or failing).", "number", "code"),
 	}
+}
+
+// Event kinds of parley_events_total and parley_event_seconds.
+const (
+	eventKindMessage    = "message"
+	eventKindTimer      = "timer"
+	eventKindStatus     = "status"
+	eventKindAgentReply = "agent_reply"
+	eventKindResolve    = "resolve"
+	eventKindStart      = "start"
+)
+
+// observeEvent counts an event of kind that began at start (wall time: what
+// it cost, whatever the engine's clock says) and ended with err; a
+// duplicate is an inbound message processed before.
+func (e *Engine) observeEvent(kind string, start time.Time, duplicate bool, err error) {
+	result := "ok"
+	switch {
+	case err != nil:
+		result = "error"
+	case duplicate:
+		result = "duplicate"
+	}
+	e.metrics.events.Inc(kind, result)
+	e.metrics.eventTime.Observe(time.Since(start).Seconds(), kind)
 }

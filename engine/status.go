@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/parleyhq/parley/nodes"
 	"github.com/parleyhq/parley/whatsapp"
@@ -52,7 +53,7 @@ var statusStates = map[string]MessageState{
 // Applying the same status twice changes nothing, and a message's state
 // only moves forward, in whatever order statuses and the send's own
 // outcome arrive.
-func (e *Engine) HandleStatus(ctx context.Context, st *whatsapp.Status) error {
+func (e *Engine) HandleStatus(ctx context.Context, st *whatsapp.Status) (err error) {
 	conv, seq, ok := parseCallbackData(st.BizOpaqueCallbackData)
 	if !ok && st.ID != "" {
 		conv, seq, ok = e.messages.byWAMID(st.ID)
@@ -62,6 +63,7 @@ func (e *Engine) HandleStatus(ctx context.Context, st *whatsapp.Status) error {
 		e.metrics.statuses.Inc("ignored")
 		return nil
 	}
+	defer func(start time.Time) { e.observeEvent(eventKindStatus, start, false, err) }(time.Now())
 	ref := &Message{Conversation: conv, Seq: seq, Contact: contactOf(conv)}
 	return e.withMessage(ctx, ref, func(t *turn, m *Message) {
 		if m.WAMID != "" && st.ID != "" && m.WAMID != st.ID {
