@@ -283,6 +283,9 @@ func (e *Engine) SaveContact(ctx context.Context, in ContactInput, by string) (*
 	if ps := in.Validate(now); len(ps) > 0 {
 		return nil, false, fmt.Errorf("%w: %s: %s", ErrInvalidContact, ps[0].Field, ps[0].Message)
 	}
+	if p := e.checkNumber(in.PhoneNumberID); p != nil {
+		return nil, false, fmt.Errorf("%w: %s: %s", ErrInvalidContact, p.Field, p.Message)
+	}
 	if in.Consent != nil && !in.Consent.OptedIn && in.Consent.At.IsZero() {
 		in.Consent.At = now
 	}
@@ -292,6 +295,17 @@ func (e *Engine) SaveContact(ctx context.Context, in ContactInput, by string) (*
 	}
 	c, created, err := e.saveContact(ctx, &in, source, by, "")
 	return c, created, err
+}
+
+// checkNumber refuses a business number Parley does not serve: a contact
+// of a number it cannot send from would be unreachable, and a typo in the
+// number id would make a second, silent copy of every contact.
+func (e *Engine) checkNumber(id string) *FieldProblem {
+	if id == "" || e.servesNumber(id) {
+		return nil
+	}
+	return &FieldProblem{Field: "phone_number_id",
+		Message: fmt.Sprintf("%s is not a business number Parley serves (%s)", clipText(id), e.servedNumbers())}
 }
 
 // ErrConsentConflict is returned when an opt-in would override the

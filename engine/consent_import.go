@@ -334,6 +334,10 @@ func parseImportTime(s string) (time.Time, error) {
 func (e *Engine) checkImport(ctx context.Context, rows []importRow, res *ImportResult) []ImportProblem {
 	var probs []ImportProblem
 	for _, row := range rows {
+		if p := e.checkNumber(row.in.PhoneNumberID); p != nil {
+			probs = append(probs, ImportProblem{Row: row.n, Column: p.Field, Message: p.Message})
+			continue
+		}
 		key, err := e.resolveKey(ctx, row.in.Key())
 		if err != nil {
 			return []ImportProblem{{Row: row.n, Message: "reading the contact: " + err.Error()}}

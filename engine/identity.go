@@ -121,3 +121,33 @@ func (t *turn) adopt(alias ContactKey) {
 	t.change.Aliases[alias] = t.contact.Key
 	t.changed = true
 }
+
+// contactScanPage is how many contacts ContactsByWaID reads per store read.
+const contactScanPage = 500
+
+// ContactsByWaID returns the contacts whose phone number is waID (digits,
+// as NormalizePhone makes them), on any business number, in key order.
+// A customer's contact is keyed by their business-scoped user id where
+// Meta sends one, so their phone number is not in the key: this reads
+// every contact, two seeks each and no transcript — a lookup for a person
+// at a screen (tens of milliseconds per 10,000 contacts), not for a hot
+// path.
+func (e *Engine) ContactsByWaID(ctx context.Context, waID string) ([]*Contact, error) {
+	var out []*Contact
+	var after ContactKey
+	for {
+		page, err := e.store.ListContacts(ctx, after, contactScanPage)
+		if err != nil {
+			return nil, fmt.Errorf("looking up contacts by phone number: %w", err)
+		}
+		for _, c := range page {
+			if c.WaID == waID {
+				out = append(out, c)
+			}
+		}
+		if len(page) < contactScanPage {
+			return out, nil
+		}
+		after = page[len(page)-1].Key
+	}
+}

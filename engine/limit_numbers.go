@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,6 +113,9 @@ func (e *Engine) initLimits(ctx context.Context, o Options) error {
 	recs, err := e.store.Numbers(ctx)
 	if err != nil {
 		return fmt.Errorf("loading phone number records: %w", err)
+	}
+	if err := e.recordServedNumbers(ctx, recs); err != nil {
+		return err
 	}
 	var latest *NumberRecord
 	for i := range recs {
@@ -353,4 +358,53 @@ func (e *Engine) DefaultPhoneNumberID() string {
 		return e.limits.numbers[0].ID
 	}
 	return ""
+}
+
+// recordServedNumbers stores a record for each number Parley serves that
+// has none yet, so that what runs on the data file while Parley is stopped
+// (`parley contacts import`) knows the business's numbers: StoredNumbers.
+func (e *Engine) recordServedNumbers(ctx context.Context, recs []NumberRecord) error {
+	for _, n := range e.limits.numbers {
+		if slices.ContainsFunc(recs, func(r NumberRecord) bool { return r.Key == n.ID }) {
+			continue
+		}
+		r := NumberRecord{Key: n.ID, PhoneNumberID: n.ID, DisplayPhoneNumber: n.Display}
+		if err := e.store.SaveNumber(ctx, r); err != nil {
+			return fmt.Errorf("recording phone number %s: %w", n.ID, err)
+		}
+	}
+	return nil
+}
+
+// StoredNumbers are the business numbers a store knows by id: those a
+// Parley served on it, and those Meta reported on. Commands that open the
+// data file while Parley is stopped pass them as Options.PhoneNumbers.
+func StoredNumbers(ctx context.Context, s Store) ([]PhoneNumber, error) {
+	recs, err := s.Numbers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading phone number records: %w", err)
+	}
+	var out []PhoneNumber
+	for _, r := range recs {
+		if r.PhoneNumberID != "" {
+			out = append(out, PhoneNumber{ID: r.PhoneNumberID, Display: r.DisplayPhoneNumber})
+		}
+	}
+	return out, nil
+}
+
+// servesNumber reports whether contacts may belong to the business number
+// id: one Parley serves, or any when it was told of none (a bare engine).
+func (e *Engine) servesNumber(id string) bool {
+	ns := e.limits.numbers
+	return len(ns) == 0 || slices.ContainsFunc(ns, func(n PhoneNumber) bool { return n.ID == id })
+}
+
+// servedNumbers lists the numbers Parley serves, for an error message.
+func (e *Engine) servedNumbers() string {
+	ids := make([]string, len(e.limits.numbers))
+	for i, n := range e.limits.numbers {
+		ids[i] = n.ID
+	}
+	return strings.Join(ids, ", ")
 }

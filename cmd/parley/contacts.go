@@ -28,7 +28,9 @@ while it runs, use the web app or the API instead.
 
 Flags:
   --data DIR              data directory (PARLEY_DATA, default ./parley-data)
-  --phone-number-id ID    the business number of rows without one (WHATSAPP_PHONE_NUMBER_ID)
+  --phone-number-id ID    the business number of rows without one (WHATSAPP_PHONE_NUMBER_ID;
+                          default: the number Parley serves on this data directory, when
+                          it serves one); a number Parley does not serve is refused
   --by NAME               who imports, recorded with each opt-in (default: the OS user)
   --dry-run               check and count only; store nothing
   --json                  print the result as JSON
@@ -78,9 +80,22 @@ func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return fail(err)
 	}
 	defer store.Close()
-	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+	// The numbers a Parley served on this data file: a row's number must
+	// be one of them, and the only one is the default.
+	numbers, err := engine.StoredNumbers(ctx, store)
 	if err != nil {
 		return fail(err)
+	}
+	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
+		PhoneNumbers: numbers})
+	if err != nil {
+		return fail(err)
+	}
+	if *phone == "" {
+		*phone = eng.DefaultPhoneNumberID()
+	}
+	if *phone == "" && len(numbers) == 0 {
+		fmt.Fprintln(stderr, "parley contacts import: the data directory knows no business number yet (start parley serve on it once): rows need a phone_number_id, or give --phone-number-id")
 	}
 	res, err := eng.ImportContacts(ctx, f, engine.ImportOptions{PhoneNumberID: *phone, By: *by, DryRun: *dry})
 	if err != nil && !errors.Is(err, engine.ErrImportInvalid) {

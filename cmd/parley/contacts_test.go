@@ -78,3 +78,53 @@ func TestContactsImport(t *testing.T) {
 		t.Fatalf("with the data file in use: exit %d, %s", code, errOut)
 	}
 }
+
+// TestContactsImportNumbers: on a data directory a Parley served, the
+// import's rows belong to the number it served, without a flag; a number
+// it never served is refused, row by row, and nothing is imported.
+func TestContactsImportNumbers(t *testing.T) {
+	data := t.TempDir()
+	st, err := boltstore.Open(filepath.Join(data, "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What serve does at start: the engine records the number it serves.
+	if _, err := engine.New(t.Context(), engine.Options{Store: st, Templates: engine.NewTemplateSet(),
+		PhoneNumbers: []engine.PhoneNumber{{ID: "100000000000001", Display: "15550000001"}}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	csv := filepath.Join(t.TempDir(), "contacts.csv")
+	if err := os.WriteFile(csv, []byte("phone,name\n15551234567,Ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	madeUp := filepath.Join(t.TempDir(), "made-up.csv")
+	if err := os.WriteFile(madeUp, []byte("phone,name,phone_number_id\n15551234567,Ann,123456\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"a made-up number", []string{"--phone-number-id", "999", csv}, 1, "row 2, column phone_number_id: 999 is not a business number Parley serves (100000000000001)"},
+		{"a made-up number in a row", []string{madeUp}, 1, "row 2, column phone_number_id: 123456 is not a business number"},
+		{"the number served", []string{csv}, 0, "imported 1 rows: 1 contacts created"},
+	} {
+		t.Run(s.name, func(t *testing.T) {
+			code, out, errOut := parley(t, "", append([]string{"contacts", "import", "--data", data}, s.args...)...)
+			if code != s.code || !strings.Contains(errOut+out, s.out) {
+				t.Fatalf("exit %d, want %d; output:\n%s%s\nwant it to contain %q", code, s.code, errOut, out, s.out)
+			}
+		})
+	}
+	st, err = boltstore.Open(filepath.Join(data, "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if c, err := st.Contact(t.Context(), engine.NewContactKey("100000000000001", "15551234567")); err != nil || c.Name != "Ann" {
+		t.Errorf("the imported contact of the number served: %+v, %v", c, err)
+	}
+}
