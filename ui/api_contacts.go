@@ -23,8 +23,9 @@ import (
 // which record consent, for admins.
 func (s *Server) contactRoutes(api fiber.Router) {
 	// The whole contact list is an admin's: agents reach a contact through
-	// a conversation of their queues (GET /contacts/:key).
-	api.Get("/contacts", auth.Require(auth.Admin), s.listContacts)
+	// a conversation of their queues (GET /contacts/:key), or look one up
+	// by phone number (?phone=), among those contacts only.
+	api.Get("/contacts", auth.Require(auth.Admin, auth.Agent), s.listContacts)
 	api.Post("/contacts", auth.Require(auth.Admin), s.postContact)
 	// Registered before /contacts/:key so that "import" is not a key.
 	api.Post("/contacts/import", auth.Require(auth.Admin), s.importContacts)
@@ -81,6 +82,12 @@ func contactItemOf(c *engine.Contact) contactItem {
 // request reads at most maxContactScan contacts: it may answer fewer than
 // limit with a next_after to go on.
 func (s *Server) listContacts(c *fiber.Ctx) error {
+	if q := c.Query("phone"); q != "" {
+		return s.contactsByPhone(c, q)
+	}
+	if !viewer(c).Admin {
+		return fiber.NewError(fiber.StatusForbidden, "the contact list is an admin's: look a customer up with ?phone=")
+	}
 	limit := DefaultContactPage
 	if q := c.Query("limit"); q != "" {
 		n, err := strconv.Atoi(q)
@@ -134,6 +141,33 @@ func (s *Server) listContacts(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"contacts": items, "next_after": next})
+}
+
+// contactsByPhone answers GET /contacts?phone=: every contact with that
+// phone number (wa_id), on any business number, in key order, in one
+// answer (a customer has one contact per number at most). An agent gets
+// those with a conversation they may read; the others are not theirs to
+// know of.
+func (s *Server) contactsByPhone(c *fiber.Ctx, phone string) error {
+	wa, ok := engine.NormalizePhone(phone)
+	if !ok {
+		return fiber.NewError(fiber.StatusBadRequest, "phone must be a phone number: 8 to 15 digits, an optional leading +")
+	}
+	found, err := s.cfg.Engine.ContactsByWaID(c.UserContext(), wa)
+	if err != nil {
+		return err
+	}
+	items := make([]contactItem, 0, len(found))
+	for _, ct := range found {
+		ok, err := s.mayReadContact(c, ct.Key)
+		if err != nil {
+			return err
+		}
+		if ok {
+			items = append(items, contactItemOf(ct))
+		}
+	}
+	return c.JSON(fiber.Map{"contacts": items, "next_after": ""})
 }
 
 func hasTag(tags []string, tag string) bool {
