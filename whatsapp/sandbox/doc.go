@@ -40,4 +40,10 @@
 //
 // Time comes from Config.Clock, so tests move the 24-hour window and the
 // rate limits with a ManualClock instead of sleeping.
+//
+// Persist keeps what a restart must not forget in a file: customers with
+// their windows and transcripts, templates, the id sequence, and webhooks
+// not yet acknowledged, posted again at the next start (state.go). Serve
+// serves on a listener of the caller's, a fixed port say; Start on a
+// fresh one.
 package sandbox

@@ -49,9 +49,6 @@ const (
 // Config configures a Sandbox. The zero value works: every empty field
 // takes its Default.
 type Config struct {
-	// Addr is where Start listens (default "127.0.0.1:0": a fresh
-	// loopback port).
-	Addr string
 	// Version is the Graph API version in the URL Start returns; requests
 	// are accepted under any "vNN.N".
 	Version string
@@ -108,7 +105,6 @@ func (c *Config) setDefaults() {
 			*s = v
 		}
 	}
-	def(&c.Addr, "127.0.0.1:0")
 	def(&c.Version, DefaultVersion)
 	def(&c.AccessToken, DefaultAccessToken)
 	def(&c.PhoneNumberID, DefaultPhoneNumberID)
@@ -178,6 +174,9 @@ type Sandbox struct {
 	saverDone chan struct{}
 	stateErr  error      // the first failed background save
 	saveMu    sync.Mutex // one write of the file at a time
+	// restoredHooks are undelivered webhooks of the state loaded, posted
+	// once the sandbox serves.
+	restoredHooks [][]byte
 }
 
 // New returns a sandbox configured by cfg (see Config for defaults). Its
@@ -207,21 +206,34 @@ func New(cfg Config) *Sandbox {
 // Config returns the configuration in force, defaults filled in.
 func (s *Sandbox) Config() Config { return s.cfg }
 
-// Start serves the sandbox on Config.Addr (by default a fresh loopback
-// port) and returns the base URL to give whatsapp.NewClient:
-// "http://127.0.0.1:PORT/v23.0".
+// Start serves the sandbox on a fresh loopback port and returns the base
+// URL to give whatsapp.NewClient: "http://127.0.0.1:PORT/v23.0".
 func (s *Sandbox) Start() (string, error) {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("sandbox: %w", err)
 	}
+	return s.Serve(ln), nil
+}
+
+// Serve serves the sandbox on ln, a listener of the caller's (a fixed
+// port, say), until Close, and returns the base URL as Start does.
+// Webhooks a persisted sandbox had not delivered are posted again now.
+func (s *Sandbox) Serve(ln net.Listener) string {
 	s.mu.Lock()
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	s.url = "http://" + ln.Addr().String()
 	srv := s.srv
 	s.mu.Unlock()
 	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed on Close
-	return s.GraphURL(), nil
+	s.mu.Lock()
+	hooks := s.restoredHooks
+	s.restoredHooks = nil // into the queue, where the next save finds them
+	s.mu.Unlock()
+	for _, h := range hooks {
+		s.hooks.push(h)
+	}
+	return s.GraphURL()
 }
 
 // URL is the root URL of a started sandbox ("" before Start); the control

@@ -30,6 +30,9 @@ type savedState struct {
 	Seq       int64           `json:"seq"`
 	Customers []savedCustomer `json:"customers"`
 	Templates []savedTemplate `json:"templates"`
+	// Webhooks are those not yet answered 200, delivered again after a
+	// restart, as Meta delivers again what was not acknowledged.
+	Webhooks []json.RawMessage `json:"webhooks,omitempty"`
 }
 
 type savedCustomer struct {
@@ -112,6 +115,10 @@ func (s *Sandbox) restore(data []byte) error {
 		s.templates = append(s.templates, &template{Template: t.Template, created: t.Created,
 			rejectionDetail: t.RejectionDetail, autoReview: t.AutoReview})
 	}
+	s.restoredHooks = nil
+	for _, w := range st.Webhooks {
+		s.restoredHooks = append(s.restoredHooks, []byte(w))
+	}
 	return nil
 }
 
@@ -134,7 +141,17 @@ func (s *Sandbox) snapshotLocked() savedState {
 		st.Templates = append(st.Templates, savedTemplate{Template: t.Template, Created: t.created,
 			RejectionDetail: t.rejectionDetail, AutoReview: t.autoReview})
 	}
+	for _, w := range append(s.hooks.pending(), s.restoredHooks...) {
+		st.Webhooks = append(st.Webhooks, json.RawMessage(w))
+	}
 	return st
+}
+
+// changed is changedLocked for callers without s.mu.
+func (s *Sandbox) changed() {
+	s.mu.Lock()
+	s.changedLocked()
+	s.mu.Unlock()
 }
 
 // changedLocked notes, under s.mu, that the state changed: the saver

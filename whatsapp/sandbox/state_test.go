@@ -157,3 +157,46 @@ func TestPersistRefusesBadFile(t *testing.T) {
 		})
 	}
 }
+
+// TestPersistRedeliversWebhooks: a webhook Parley had not acknowledged
+// when the sandbox stopped (Parley stopped first, say) is posted again
+// after the restart, as Meta posts again what was not acknowledged.
+func TestPersistRedeliversWebhooks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.json")
+	down := newReceiver(t, sandbox.DefaultAppSecret)
+	down.fail.Store(1 << 30) // Parley answers nothing but 500
+	sb := sandbox.New(sandbox.Config{WebhookURL: down.srv.URL, WebhookRetries: 100, WebhookBackoff: time.Hour})
+	if err := sb.Persist(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wamid, err := sb.CustomerSays(phone, sandbox.Text("hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for down.posts.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	up := newReceiver(t, sandbox.DefaultAppSecret)
+	again := sandbox.New(sandbox.Config{WebhookURL: up.srv.URL})
+	if err := again.Persist(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	drain(t, again)
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	if len(up.bodies) != 1 || !strings.Contains(string(up.bodies[0]), wamid) {
+		t.Errorf("after the restart, %d webhooks delivered, want the message %s again: %q", len(up.bodies), wamid, up.bodies)
+	}
+}

@@ -65,6 +65,7 @@ type webhookQueue struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	queue   [][]byte
+	current []byte // being delivered, not yet answered 200
 	busy    bool
 	stopped bool
 	stop    chan struct{}
@@ -85,6 +86,19 @@ func (q *webhookQueue) push(body []byte) {
 		q.cond.Signal()
 	}
 	q.mu.Unlock()
+	q.s.changed() // Persist keeps it until it is delivered
+}
+
+// pending returns the webhooks not yet answered 200, in order: the one
+// being delivered, then the queue. After close, those close cut short.
+func (q *webhookQueue) pending() [][]byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out [][]byte
+	if q.current != nil {
+		out = append(out, q.current)
+	}
+	return append(out, q.queue...)
 }
 
 func (q *webhookQueue) idle() bool {
@@ -114,29 +128,35 @@ func (q *webhookQueue) run() {
 			q.cond.Wait()
 		}
 		if q.stopped {
-			q.queue = nil
-			q.mu.Unlock()
+			q.mu.Unlock() // the queue stays: pending() hands it to Persist
 			return
 		}
 		body := q.queue[0]
 		q.queue = q.queue[1:]
-		q.busy = true
+		q.busy, q.current = true, body
 		q.mu.Unlock()
 
-		q.deliver(body)
+		done := q.deliver(body)
 
 		q.mu.Lock()
 		q.busy = false
+		if done {
+			q.current = nil
+		}
 		q.mu.Unlock()
+		if done {
+			q.s.changed()
+		}
 	}
 }
 
-// deliver posts body until it is answered 200 or the retries run out.
-func (q *webhookQueue) deliver(body []byte) {
+// deliver posts body until it is answered 200 or the retries run out; it
+// returns false when the sandbox closed first.
+func (q *webhookQueue) deliver(body []byte) bool {
 	cfg := q.s.cfg
 	if cfg.WebhookURL == "" {
 		q.s.record(Entry{Kind: KindWebhook, Reason: "no webhook URL configured", Raw: body})
-		return
+		return true
 	}
 	backoff := cfg.WebhookBackoff
 	attempts := 1 + max(0, cfg.WebhookRetries)
@@ -148,21 +168,22 @@ func (q *webhookQueue) deliver(body []byte) {
 		}
 		if status == http.StatusOK {
 			q.s.record(e)
-			return
+			return true
 		}
 		if attempt == attempts {
 			e.Reason = "dropped after " + strconv.Itoa(attempts) + " attempts"
 			q.s.record(e)
-			return
+			return true
 		}
 		q.s.record(e)
 		select {
 		case <-q.stop:
-			return
+			return false
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, maxWebhookBackoff)
 	}
+	return true // not reached: the last attempt returns
 }
 
 func (q *webhookQueue) post(cfg Config, body []byte) (int, error) {
