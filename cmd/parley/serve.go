@@ -48,6 +48,11 @@ type serveConfig struct {
 	logLevel         string
 	// sandbox: no access token, so the built-in sandbox stands in for Meta.
 	sandbox bool
+	// sandboxAddr is where the sandbox listens ("": a fresh loopback
+	// port); sandboxAddrSet says it was chosen (flag or environment), so a
+	// taken address is an error rather than a fallback.
+	sandboxAddr    string
+	sandboxAddrSet bool
 	// scheduleGrace: a schedule's fire time missed (Parley down) by at
 	// most this long still runs once; scheduleInterval: how often
 	// schedules are checked.
@@ -106,6 +111,11 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// defaultSandboxAddr is where the sandbox listens unless told otherwise: a
+// fixed port, so that the sandbox's address in the README and in scripts
+// stays the same from one start to the next.
+const defaultSandboxAddr = "127.0.0.1:8089"
+
 // serveGCPercent is serve's garbage-collection target when GOGC is not set.
 // A webhook allocates a few kilobytes that die at once (JSON in and out),
 // so the default 100 collects often while the live heap stays small: 400
@@ -131,6 +141,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Float64Var(&c.rate, "rate", engine.DefaultRate, "messages per second per phone number")
 	fs.IntVar(&c.dispatchWorkers, "dispatch-workers", envInt("PARLEY_DISPATCH_WORKERS", engine.DefaultDispatchWorkers),
 		"sends the outbox dispatcher runs at once; each waits for two commits and a Cloud API call, so this bounds replies per second (PARLEY_DISPATCH_WORKERS)")
+	fs.StringVar(&c.sandboxAddr, "sandbox-addr", env("PARLEY_SANDBOX_ADDR", defaultSandboxAddr),
+		"sandbox: where the built-in WhatsApp sandbox listens, its control API included: loopback only (PARLEY_SANDBOX_ADDR)")
 	fs.DurationVar(&c.sandboxStatusDelay, "sandbox-status-delay", 50*time.Millisecond, "sandbox: delay between sent, delivered and read statuses")
 	fs.Float64Var(&c.sandboxThroughput, "sandbox-throughput", sandbox.DefaultThroughput, "sandbox: the throughput it enforces (130429 above it)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for requests and sends in flight")
@@ -156,10 +168,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "messaging-limit" {
+		switch f.Name {
+		case "messaging-limit":
 			c.messagingLimitPinned = true
+		case "sandbox-addr":
+			c.sandboxAddrSet = true
 		}
 	})
+	c.sandboxAddrSet = c.sandboxAddrSet || env("PARLEY_SANDBOX_ADDR", "") != ""
 	if env("PARLEY_MESSAGING_LIMIT", "") != "" {
 		c.messagingLimitPinned = true
 	}
@@ -198,6 +214,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // accepting requests, lets those in flight commit, stops the dispatcher
 // and the timers, and closes the store.
 func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
+	// The port first: a second Parley on it stops here, before it waits
+	// for the data file's lock, and the sandbox learns the real address.
+	ln := c.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", c.addr); err != nil {
+			return fmt.Errorf("listening on %s (another parley serve? set -addr or PARLEY_ADDR): %w", c.addr, err)
+		}
+	}
+	defer ln.Close()
+	c.addr = ln.Addr().String()
 	if err := os.MkdirAll(c.data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -214,18 +241,20 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		if c.verifyToken == "" {
 			c.verifyToken = "sandbox-verify-token"
 		}
-		sb = sandbox.New(sandbox.Config{
-			WebhookURL:  "http://" + c.addr + "/webhook/whatsapp",
-			StatusDelay: c.sandboxStatusDelay,
-			Throughput:  c.sandboxThroughput,
-		})
-		if _, err := sb.Start(); err != nil {
-			return fmt.Errorf("starting the sandbox: %w", err)
+		sb, err = startSandbox(c, log)
+		if err != nil {
+			return err
 		}
-		defer sb.Close()
+		defer func() {
+			if err := sb.Close(); err != nil {
+				log.Error("sandbox: saving its state", "err", err)
+			}
+		}()
 		c.apiURL = sb.GraphURL()
+		cfg := sb.Config()
 		log.Warn("no WHATSAPP_ACCESS_TOKEN: running against the built-in WhatsApp sandbox; no message leaves this machine",
-			"sandbox", sb.URL(), "customers_write_to", sb.URL()+"/_sandbox/customers/{wa_id}/messages")
+			"sandbox", sb.URL(), "phone_number_id", cfg.PhoneNumberID, "display_phone_number", cfg.DisplayPhoneNumber,
+			"waba_id", cfg.WABAID, "customers_write_to", sb.URL()+"/_sandbox/customers/{wa_id}/messages")
 	} else if c.appSecret == "" || c.phoneNumberID == "" {
 		return errors.New("with WHATSAPP_ACCESS_TOKEN set, WHATSAPP_APP_SECRET and WHATSAPP_PHONE_NUMBER_ID are required")
 	}
@@ -315,11 +344,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops.run("the inbox", func(ctx context.Context) error { desk.Run(ctx); return nil })
 
 	listenErr := make(chan error, 2) // the main address's, the metrics address's
-	if c.listener != nil {
-		go func() { listenErr <- srv.App().Listener(c.listener) }()
-	} else {
-		go func() { listenErr <- srv.Listen(c.addr) }()
-	}
+	go func() { listenErr <- srv.App().Listener(ln) }()
 	if metricsLn != nil {
 		go func() {
 			if err := srv.MetricsApp().Listener(metricsLn); err != nil {
@@ -335,7 +360,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 
 	select {
 	case err = <-listenErr:
-		err = fmt.Errorf("listening on %s: %w", c.addr, err)
+		err = fmt.Errorf("serving on %s: %w", c.addr, err)
 	case err = <-bgLoops.fatal:
 		log.Error("shutting down: a background loop stopped", "err", err)
 	case <-ctx.Done():
@@ -427,37 +452,54 @@ func startupFlows(c serveConfig) ([]flowDoc, error) {
 }
 
 // publishAll publishes each flow file whose content differs from its
-// latest published version. A broken file stops the start, with every
-// problem listed: flows as files in git must not half-deploy.
+// latest published version. The files are all validated first, as Publish
+// would (templates included): one with an error stops the start before
+// any is published — flows as files in git must not half-deploy — and
+// every problem is logged at ERROR with its file, JSON pointer and message.
 func publishAll(ctx context.Context, eng *engine.Engine, docs []flowDoc, log *slog.Logger) error {
 	var bad []string
 	for _, d := range docs {
-		f, problems := flows.Parse(d.data)
-		if problems.HasErrors() || f == nil {
-			bad = append(bad, fmt.Sprintf("%s: %v", d.name, problems.Err()))
+		f, problems := eng.Validate(d.data)
+		if !problems.HasErrors() && f != nil {
 			continue
 		}
+		for _, p := range problems {
+			if p.Severity == flows.Error {
+				log.Error("flow file has an error", "file", d.name, "pointer", p.Pointer, "problem", p.Message)
+			}
+		}
+		bad = append(bad, fmt.Sprintf("%s: %v", d.name, problems.Err()))
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("invalid flow files, nothing published:\n%s", strings.Join(bad, "\n"))
+	}
+	for _, d := range docs {
+		f, _ := flows.Parse(d.data)
 		if rec, err := eng.Store().Flow(ctx, f.ID); err == nil && rec.Published > 0 {
 			if v, err := eng.Store().FlowVersion(ctx, f.ID, rec.Published); err == nil && string(v.Doc) == string(d.data) {
 				continue
 			}
 		}
-		v, _, err := eng.Publish(ctx, d.data, "file:"+d.name)
+		v, problems, err := eng.Publish(ctx, d.data, "file:"+d.name)
 		if err != nil {
+			if perr := problems.Err(); perr != nil {
+				err = fmt.Errorf("%w: %v", err, perr)
+			}
 			return fmt.Errorf("publishing %s: %w", d.name, err)
 		}
 		log.Info("flow published", "flow", v.Flow, "version", v.Version, "file", d.name)
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("invalid flow files:\n%s", strings.Join(bad, "\n"))
 	}
 	return nil
 }
 
 // seedSandboxTemplates creates, through the Graph API, an approved sandbox
-// template for every template the flows name.
+// template for every template the flows name that the sandbox does not
+// have yet.
 func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sandbox.Sandbox, wabaID string, docs []flowDoc) error {
 	seen := map[string]bool{}
+	for _, t := range sb.Templates() {
+		seen[t.Name+"/"+t.Language] = true // kept from an earlier start (Persist)
+	}
 	for _, d := range docs {
 		f, _ := flows.Parse(d.data)
 		if f == nil {
@@ -478,6 +520,44 @@ func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sand
 		}
 	}
 	return nil
+}
+
+// sandboxStateFile is the sandbox's state in the data directory: its
+// customers and their windows, its templates (sandbox.Persist).
+const sandboxStateFile = "sandbox.json"
+
+// startSandbox starts the built-in sandbox on c.sandboxAddr with its state
+// kept in the data directory. The default address taken (another Parley's
+// sandbox, say) falls back to a fresh port, said at ERROR; an address
+// chosen by flag or environment must be free.
+func startSandbox(c serveConfig, log *slog.Logger) (*sandbox.Sandbox, error) {
+	addr := c.sandboxAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil && !c.sandboxAddrSet && addr != "127.0.0.1:0" {
+		taken := err
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err == nil {
+			log.Error("the sandbox's address is taken (another parley serve?): the sandbox listens on another port; set PARLEY_SANDBOX_ADDR to choose",
+				"wanted", addr, "sandbox", "http://"+ln.Addr().String(), "err", taken)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting the sandbox on %s (-sandbox-addr, PARLEY_SANDBOX_ADDR): %w", addr, err)
+	}
+	sb := sandbox.New(sandbox.Config{
+		WebhookURL:  "http://" + c.addr + "/webhook/whatsapp",
+		StatusDelay: c.sandboxStatusDelay,
+		Throughput:  c.sandboxThroughput,
+	})
+	if err := sb.Persist(filepath.Join(c.data, sandboxStateFile)); err != nil {
+		ln.Close()
+		sb.Close()
+		return nil, err
+	}
+	sb.Serve(ln)
+	return sb, nil
 }
 
 // storeMetrics exposes the store's committer: its commits (one fsync each),
