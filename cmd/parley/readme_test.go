@@ -53,9 +53,11 @@ func TestReadmeWalkthrough(t *testing.T) {
 
 	w := newReadmeWalk(t)
 	defer w.stop()
-	for _, line := range shellLines(readme) {
+	lines := shellLines(readme)
+	for _, line := range lines {
 		w.exec(line)
 	}
+	t.Logf("%d README lines run; parley serve started %d times", len(lines), w.starts)
 	if !w.running() {
 		w.start()
 	}
@@ -97,6 +99,7 @@ type readmeWalk struct {
 	t       *testing.T
 	data    string
 	repo    string
+	cwd     string // where curl -o writes
 	addr    string // serve's host:port, kept across restarts
 	vars    map[string]string
 	built   bool
@@ -120,7 +123,7 @@ func newReadmeWalk(t *testing.T) *readmeWalk {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	w := &readmeWalk{t: t, data: filepath.Join(t.TempDir(), "parley-data"), repo: repo, addr: addr,
+	w := &readmeWalk{t: t, data: filepath.Join(t.TempDir(), "parley-data"), repo: repo, cwd: t.TempDir(), addr: addr,
 		vars: map[string]string{}, log: &e2eLogBuffer{}}
 	// The README runs serve without flags: the environment points it at
 	// the test's data directory and ports, and keeps Meta's out.
@@ -262,11 +265,12 @@ func (w *readmeWalk) command(cmd, line string) string {
 
 // curl does what curl does with the flags the README uses: -s, -X,
 // -d/--data/--data-binary (@file read from the repository root; a form
-// content type unless -H sets one), -H.
+// content type unless -H sets one), -H, -o (a file in a directory of the
+// test's).
 func (w *readmeWalk) curl(args []string, line string) string {
 	t := w.t
 	t.Helper()
-	method, target, body := "", "", ""
+	method, target, body, output := "", "", "", ""
 	hasBody := false
 	header := http.Header{}
 	for i := 0; i < len(args); i++ {
@@ -296,6 +300,8 @@ func (w *readmeWalk) curl(args []string, line string) string {
 		case a == "-H":
 			k, v, _ := strings.Cut(next(), ":")
 			header.Set(k, strings.TrimSpace(v))
+		case a == "-o":
+			output = filepath.Join(w.cwd, next())
 		case strings.HasPrefix(a, "-"):
 			t.Fatalf("README line %q: the walk-through's curl does not know %s", line, a)
 		default:
@@ -335,6 +341,12 @@ func (w *readmeWalk) curl(args []string, line string) string {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode/100 != 2 {
 		t.Errorf("README line %q: %s %s answered %d %s", line, method, target, resp.StatusCode, b)
+	}
+	if output != "" {
+		if err := os.WriteFile(output, b, 0o600); err != nil {
+			t.Fatalf("README line %q: %v", line, err)
+		}
+		return ""
 	}
 	return string(b)
 }
