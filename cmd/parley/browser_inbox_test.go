@@ -168,6 +168,8 @@ func TestBrowserInbox(t *testing.T) {
 	b.waitText("inbox-window", "window closed")
 	// The picker has a field per parameter of the header and of the body
 	// (the registry's counts), and sends only once all are filled.
+	// The templates load after the box shows: pick one once it is there.
+	b.waitJS(`!!document.querySelector('[data-testid="reply-template"] option[value="followup/en_US"]')`, "the template followup among the choices")
 	b.fill("reply-template", "followup/en_US")
 	b.wait("template-header-0")
 	b.wait("template-body-0")

@@ -206,7 +206,11 @@ func TestScheduleE2EDailyReminderUnderTheLimit(t *testing.T) {
 		}
 	}
 	// Day 2's own firing has been claimed at 09:00 Berlin, and waits too.
-	if fs := firings(); len(fs) != 2 || fs[0].Firing.Status != "waiting" || fs[0].Firing.Counts.Sent != 0 {
+	eventually(t, e2eTimeout, func() bool {
+		fs := firings()
+		return len(fs) == 2 && fs[0].Firing.Status == "waiting"
+	}, "day 2's firing waiting for the limit")
+	if fs := firings(); fs[0].Firing.Counts.Sent != 0 {
 		t.Fatalf("day 2: %+v", fs)
 	}
 
