@@ -4,6 +4,7 @@ import { linkProps, match, navigate, usePath } from './router';
 import { routes } from './routes';
 import { SessionContext, hasRole } from './session';
 import { SignIn, Setup } from './pages/SignIn';
+import { SendingBanner } from './SendingBanner';
 import type { User } from './types';
 
 interface AuthBody {
@@ -98,6 +99,7 @@ function Shell({ user, signOut }: { user: User; signOut: () => void }) {
           Sign out
         </button>
       </header>
+      <SendingBanner user={user} />
       <main className="page">
         <PageBoundary key={path}>
           <Suspense fallback={<div className="boot" data-testid="page-loading">Loading…</div>}>

@@ -164,3 +164,15 @@ export interface Analytics {
   to: string;
   nodes: Record<string, NodeStats>;
 }
+
+/** A pause of WhatsApp sends (GET /api/v1/sending; docs/delivery.md). */
+export interface SendingPause {
+  number: string; // "" for every number
+  code: number;
+  reason: string;
+  action: string;
+  needs_action: boolean;
+  since: string;
+  next_probe: string;
+  probes: number;
+}
