@@ -42,7 +42,9 @@ const crashEchoFlow = `{
 // that lives in the test (the witness that survives Parley's deaths),
 // drives signed webhooks at it from many customers, SIGKILLs it at random
 // moments while traffic flows and restarts it on the same data directory,
-// several times. Webhooks not acknowledged are redelivered, as Meta would.
+// several times, while the Graph API in front of the sandbox fails now and
+// then (faultyGraph: 5xx, 429, 130429, resets, answers that never come).
+// Webhooks not acknowledged are redelivered, as Meta would.
 // Then it checks DESIGN.md's invariants against the sandbox's log and
 // Parley's store:
 //
@@ -51,7 +53,9 @@ const crashEchoFlow = `{
 //     kill is marked unknown and not sent again;
 //  2. the sandbox accepted no reply twice;
 //  3. a webhook that was not acknowledged was processed at most once,
-//     however often it was redelivered.
+//     however often it was redelivered;
+//  4. every send that failed unambiguously was sent in the end: nothing is
+//     left queued, and no reply failed.
 //
 // PARLEY_CRASH_SEED replays a run; PARLEY_CRASH_ROUNDS changes the number
 // of kills.
@@ -104,9 +108,30 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
+	// The Graph API misbehaves as well: 503s and 429s without Meta's
+	// envelope, 130429s, connections reset, and sends the sandbox took
+	// whose answer never came. The first four must be sent in the end,
+	// the last is ambiguous (unknown, never sent again).
+	graph := newFaultyGraph(t, sb.GraphURL())
+	faultRNG := rand.New(rand.NewPCG(seed, 0xfa17))
+	graph.setFault(func() graphFault {
+		switch n := faultRNG.IntN(100); {
+		case n < 2:
+			return answer503
+		case n < 3:
+			return answer429
+		case n < 5:
+			return throughput
+		case n < 7:
+			return resetUnsent
+		case n < 9:
+			return dropAfterTaken
+		}
+		return passThrough
+	})
 
 	const (
-		customers   = 500
+		customers   = 625
 		perCustomer = 8 // within the dispatcher's pair-rate burst (10)
 		workers     = 12
 		rate        = 500 // fresh messages per second
@@ -135,7 +160,7 @@ func TestCrashRecovery(t *testing.T) {
 		fmt.Fprintf(logFile, "\n===== start %d =====\n", round)
 		cmd := exec.Command(bin, "serve", "-addr", addr, "-rate", "100000", "-log-level", "warn", "-shutdown-timeout", "10s")
 		cmd.Env = append(os.Environ(),
-			"WHATSAPP_API_URL="+sb.GraphURL(),
+			"WHATSAPP_API_URL="+graph.URL(),
 			"WHATSAPP_ACCESS_TOKEN="+sandbox.DefaultAccessToken,
 			"WHATSAPP_APP_SECRET="+sandbox.DefaultAppSecret,
 			"WHATSAPP_PHONE_NUMBER_ID="+sandbox.DefaultPhoneNumberID,
@@ -317,9 +342,23 @@ func TestCrashRecovery(t *testing.T) {
 	// The last life: no more fresh messages; everything not acknowledged
 	// is redelivered until it is.
 	startParley(rounds + 1)
-	stopFresh.Store(true)
 	up.Store(true)
+	// The last life takes the rest of the traffic: every message is posted.
 	deadline := time.Now().Add(e2eTimeout)
+	for {
+		mu.Lock()
+		posted := nextFresh
+		mu.Unlock()
+		if posted == total {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d messages posted after %v", posted, total, e2eTimeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stopFresh.Store(true)
+	deadline = time.Now().Add(e2eTimeout)
 	for {
 		mu.Lock()
 		pending := 0
@@ -345,7 +384,8 @@ func TestCrashRecovery(t *testing.T) {
 	if err := crashWaitDrained("http://"+addr, e2eTimeout); err != nil {
 		t.Fatalf("%v\n%s", err, crashTail(logPath))
 	}
-	t.Logf("outbox drained after %v", time.Since(trafficStart).Round(time.Millisecond))
+	drainedAt := time.Now()
+	t.Logf("outbox drained after %v", drainedAt.Sub(trafficStart).Round(time.Millisecond))
 	drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	_ = sb.Drain(drainCtx) // status webhooks; not required for the checks
 	cancel()
@@ -407,6 +447,16 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
+	// Nothing may be left queued: every unambiguous failure was sent in
+	// the end.
+	if left, err := st.Outbox(ctx, 0, 100); err != nil {
+		t.Fatal(err)
+	} else if len(left) > 0 {
+		for _, it := range left[:min(5, len(left))] {
+			t.Errorf("still queued after the drain (at %s): outbox %d of %s, queued at %s, last error %q", drainedAt.Format("15:04:05.000"),
+				it.Seq, it.Message.Conversation, it.Message.At.Format("15:04:05.000"), it.Message.Error)
+		}
+	}
 	inbound := map[int]int{}
 	replies := map[int][]*engine.Message{}
 	for i := range customers {
@@ -507,6 +557,8 @@ func TestCrashRecovery(t *testing.T) {
 		t.Errorf("… %d problems in all", bad)
 	}
 	t.Logf("%d messages were processed by a delivery the kill left unanswered; their redeliveries were recognised", earlyProcessed)
+	t.Logf("the Graph API's faults: %d 503, %d 429, %d 130429, %d resets, %d taken without an answer",
+		graph.count(answer503), graph.count(answer429), graph.count(throughput), graph.count(resetUnsent), graph.count(dropAfterTaken))
 	t.Logf("outcome: %d messages each processed once; replies: %d accepted by the sandbox and recorded (%d of them were cut by a kill, marked unknown, then confirmed by the sandbox's status webhook), %d unknown (%d of them did reach the sandbox, %d did not), %d sandbox sends in all, none twice",
 		sentN, delivered, healed, unknownSent+unknownNotSent, unknownSent, unknownNotSent, len(sb.Accepted())-stray)
 	if t.Failed() {
