@@ -139,6 +139,11 @@ func TestFaultsGraphOutage(t *testing.T) {
 	customers := faultCustomers("1555300", faultCustomersN)
 	w.write(customers, 0, 1)
 	w.allOnceInOrder(customers, 1)
+	// Every answer recorded before the API goes: one cut off on its way
+	// back would rightly be unknown.
+	eventually(t, e2eTimeout, func() bool {
+		return !slices.ContainsFunc(customers, func(c string) bool { return !w.outboundSettled(c) })
+	}, "every first reply's outcome recorded")
 
 	t0 := w.pace.Now()
 	w.graph.down()
