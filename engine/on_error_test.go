@@ -356,3 +356,22 @@ func TestMessageFailedLeavesMovedOnConversations(t *testing.T) {
 		equal(t, h.sent("1"), nil)
 	})
 }
+
+// A handoff has no on_error: its message, refused as rendered, is left
+// out with a note, and the conversation goes to the agents all the same.
+func TestHandoffMessageOverItsLimit(t *testing.T) {
+	h := newHarness(t, `{"format": "parley/flow@1", "id": "desk", "start": "hand",
+	 "triggers": [{"type": "any"}],
+	 "nodes": [
+	  {"id": "hand", "type": "handoff", "queue": "support",
+	   "message": {"type": "buttons", "text": "Connecting you…", "buttons": [{"id": "me", "title": "{{ contact.name }}"}]}}
+	 ]}`)
+	out := h.named("1", longName, "hi")
+	if out.Status != engine.Agent {
+		t.Fatalf("status %s, want agent", out.Status)
+	}
+	equal(t, h.sent("1"), nil)
+	if tr := transcript(t, h, out.Conversation); !hasNote(tr, `handoff message not sent: node "hand"'s message cannot be sent as rendered: button 1's title is 29 characters; WhatsApp allows 20`) {
+		t.Errorf("no note of the message left out: %+v", tr)
+	}
+}
