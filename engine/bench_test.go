@@ -29,7 +29,7 @@ func BenchmarkSteps(b *testing.B) {
 	f := flows.MustParse([]byte(benchFlow))
 	e := &Engine{log: slog.New(slog.DiscardHandler)}
 	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	contact := &Contact{Key: "p:1", LastInboundAt: now}
+	contact := &Contact{Key: "p:1", WaID: "1", LastInboundAt: now}
 	conv := &Conversation{ID: "p:1#1", Contact: "p:1", Flow: "bench", Version: 1, Node: "ask", Vars: map[string]any{}}
 	reply := &flows.Reply{Type: flows.MsgText, Text: "hello"}
 	b.ReportAllocs()

@@ -124,14 +124,27 @@ func TestUndeliverableMakesContactUnreachable(t *testing.T) {
 		t.Errorf("a repeated 131026 moved UnreachableAt to %v", c.UnreachableAt)
 	}
 
-	// The customer writes: reachable again, and the reply goes out.
+	// The conversation waited on the second reply, which the customer
+	// never got: it failed with the reason (the first reply's failure came
+	// before the customer wrote again, so it moved nothing).
+	conv, err := h.store.Conversation(h.ctx, out.Conversation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.Status != engine.Failed || conv.Node != "answer" || !strings.Contains(conv.Reason, `node "answer"'s message was not delivered (the contact is unreachable`) {
+		t.Fatalf("conversation %s at %q: %q", conv.Status, conv.Node, conv.Reason)
+	}
+
+	// The customer writes: reachable again (a new conversation), and the
+	// reply goes out.
 	h.say(wa, "three")
 	if c := h.contact(wa); c.Unreachable || c.UnreachableReason != "" {
 		t.Fatalf("still unreachable after an inbound: %+v", c)
 	}
+	h.say(wa, "four")
 	rec := &recordingSender{}
 	drain(t, h.eng, rec)
-	if got := rec.all(); len(got) != 1 || got[0].Text == nil || got[0].Text.Body != "you said three" {
+	if got := rec.all(); len(got) != 1 || got[0].Text == nil || got[0].Text.Body != "you said four" {
 		t.Fatalf("sent %+v", got)
 	}
 }

@@ -132,8 +132,13 @@ type Conversation struct {
 	// Seq numbers the conversation's transcript messages.
 	Seq uint64 `json:"seq"`
 	// ReroutedThrough is the last transcript position already covered by
-	// a window-closed reroute, so a burst of failures reroutes once.
+	// a reroute after a failed message (window closed, on_error), so a
+	// burst of failures reroutes once.
 	ReroutedThrough uint64 `json:"rerouted_through,omitempty"`
+	// InboundSeq is the transcript position of the customer's latest
+	// message: a bot message before it is one the conversation no longer
+	// waits on (status.go, messageFailed).
+	InboundSeq uint64 `json:"inbound_seq,omitempty"`
 }
 
 // TimerKind says what a timer does when it fires.

@@ -471,6 +471,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			m.State, m.ErrorCode, m.Error = SendFailed, 0, why
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			t.block(StageDispatch, m.Conversation, m.Node, m.Template, reason, why)
+			t.sendFailed(m)
 			e.metrics.sends.Inc("blocked", "")
 			return false
 		}
@@ -500,6 +501,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 		if out, err = toWhatsApp(m, t.contact); err != nil {
 			m.State, m.Error = SendFailed, err.Error()
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			t.sendFailed(m)
 			return false
 		}
 		if !WindowOpen(t.contact, t.now) {

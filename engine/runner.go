@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/nodes"
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // MaxStepsPerEvent caps the nodes one event may run. A flow that loops
@@ -143,6 +144,9 @@ func (t *turn) record(m *Message) {
 	t.changed = true
 	t.conv.Seq++
 	m.Conversation, m.Seq, m.At, m.Contact = t.conv.ID, t.conv.Seq, t.now, t.conv.Contact
+	if m.Direction == In {
+		t.conv.InboundSeq = m.Seq
+	}
 	t.change.Messages = append(t.change.Messages, m)
 }
 
@@ -223,13 +227,18 @@ func (t *turn) run(id string, ev nodes.Event) {
 			t.fail(id, eff.Fail)
 			return
 		}
-		if n.Type == flows.TypeHandoff && len(eff.Sends) > 0 && !WindowOpen(t.contact, t.now) {
-			// A person can still answer with a template: hand off without
-			// the free-form greeting rather than fail.
-			t.note(id, "handoff message not sent: the 24-hour window is closed")
-			eff.Sends = nil
+		if n.Type == flows.TypeHandoff && len(eff.Sends) > 0 {
+			// A person can still answer (with a template if need be): hand
+			// off without the greeting rather than fail.
+			if !WindowOpen(t.contact, t.now) {
+				t.note(id, "handoff message not sent: the 24-hour window is closed")
+				eff.Sends = nil
+			} else if why := t.refusal(n, ev, eff.Sends[0]); why != "" {
+				t.note(id, "handoff message not sent: "+why)
+				eff.Sends = nil
+			}
 		}
-		if alt, exit, reason, blocked := t.check(n, eff.Sends); blocked {
+		if alt, exit, reason, blocked := t.check(n, ev, eff.Sends); blocked {
 			if alt == "" {
 				t.fail(id, reason)
 				return
@@ -283,13 +292,14 @@ func (t *turn) step(n *flows.Node, v *nodes.View, ev nodes.Event) (eff nodes.Eff
 
 // check applies WhatsApp's rules to a node's sends. A free-form message with
 // the window closed takes the node's on_window_closed, else the flow's
-// reengage; a template that may not be sent takes on_blocked. With no such
-// exit the conversation fails with the reason. exit names the exit taken
-// (nodes.ExitWindowClosed, nodes.ExitReengage, nodes.ExitBlocked).
-func (t *turn) check(n *flows.Node, sends []nodes.Send) (alt, exit, reason string, blocked bool) {
+// reengage; a template that may not be sent takes on_blocked; a message
+// that WhatsApp would refuse as rendered (see refusal) takes on_error. With
+// no such exit the conversation fails with the reason. exit names the exit
+// taken (nodes.ExitWindowClosed, nodes.ExitReengage, nodes.ExitBlocked,
+// nodes.ExitError).
+func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, exit, reason string, blocked bool) {
 	for _, s := range sends {
-		switch {
-		case s.Message != nil && !WindowOpen(t.contact, t.now):
+		if s.Message != nil && !WindowOpen(t.contact, t.now) {
 			alt, exit = n.OnWindowClosed, nodes.ExitWindowClosed
 			if alt == "" {
 				alt, exit = t.flow.Reengage, nodes.ExitReengage
@@ -298,7 +308,8 @@ func (t *turn) check(n *flows.Node, sends []nodes.Send) (alt, exit, reason strin
 				alt = ""
 			}
 			return alt, exit, fmt.Sprintf("the 24-hour window is closed, node %q may not send a free-form message", n.ID), true
-		case s.Template != nil:
+		}
+		if s.Template != nil {
 			if reason, why := templateBlock(t.e.templates, s.Template, t.contact, t.now); why != "" {
 				t.block(StageFlow, t.conv.ID, n.ID, s.Template, reason, why)
 				return n.OnBlocked, nodes.ExitBlocked, why, true
@@ -313,8 +324,54 @@ func (t *turn) check(n *flows.Node, sends []nodes.Send) (alt, exit, reason strin
 				return n.OnBlocked, nodes.ExitBlocked, why, true
 			}
 		}
+		if why := t.refusal(n, ev, s); why != "" {
+			t.e.log.Warn("message refused before sending", "code", 0, "conversation", t.conv.ID, "node", n.ID, "reason", why)
+			alt = n.OnError
+			if alt == n.ID {
+				alt = "" // it would be refused again
+			}
+			return alt, nodes.ExitError, why, true
+		}
 	}
 	return "", "", "", false
+}
+
+// refusal says why WhatsApp would refuse node n's message s as rendered, or
+// "": a text or title that renders over its limit, an empty body, a
+// recipient the contact does not have. It applies the Cloud API's own
+// rules (whatsapp.OutboundMessage.Validate, which the client applies again
+// before sending) where the message is rendered, so that a message that
+// can never be sent takes the node's on_error (or fails the conversation)
+// instead of leaving it waiting on a message the customer never gets.
+func (t *turn) refusal(n *flows.Node, ev nodes.Event, s nodes.Send) string {
+	out, err := toWhatsApp(&Message{Conversation: t.conv.ID, Node: n.ID, Message: s.Message, Template: s.Template}, t.contact)
+	if err == nil {
+		err = out.Validate()
+	}
+	if err == nil {
+		return ""
+	}
+	why := err.Error()
+	if inv := (*whatsapp.InvalidMessageError)(nil); errors.As(err, &inv) {
+		why = inv.Reason()
+	}
+	return fmt.Sprintf("node %q's %s cannot be sent as rendered: %s", n.ID, sendLabel(n, ev), why)
+}
+
+// sendLabel names what a node sends, for reasons people read.
+func sendLabel(n *flows.Node, ev nodes.Event) string {
+	switch n.Type {
+	case flows.TypeWaitReply:
+		if ev.Kind == nodes.Arrive {
+			return "prompt"
+		}
+		return "retry message"
+	case flows.TypeTemplate:
+		return "template"
+	case flows.TypeAutoReply:
+		return "reply"
+	}
+	return "message"
 }
 
 func (t *turn) park(n *flows.Node, status Status, retries int) {

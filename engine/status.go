@@ -234,13 +234,23 @@ func (c *Change) empty() bool {
 		len(c.Reached) == 0 && len(c.Counts) == 0
 }
 
-// sendFailed acts on a message Meta refused for good.
+// sendFailed acts on a message that failed for good: refused by Meta with
+// a permanent error, failed in a status webhook, or refused by the
+// dispatcher before it reached Meta (ErrorCode 0). Every such failure is
+// logged. A 131047 (the window closed) sends the conversation down its
+// template path (windowClosed). Any other failure moves the conversation
+// if it waits on the message (messageFailed); 131050, 131026 and 131049
+// first record what they say about the customer (a marketing stop, an
+// unreachable customer, a marketing hold), which stands whatever the
+// conversation does.
 func (t *turn) sendFailed(m *Message) {
+	t.e.log.Warn("message failed for good", "code", m.ErrorCode, "conversation", m.Conversation, "seq", m.Seq, "node", m.Node, "error", m.Error)
 	switch m.ErrorCode {
 	case CodeWindowClosed:
 		t.contact.WindowClosedAt = t.now
 		t.changed = true
 		t.windowClosed(m)
+		return
 	case CodeMarketingOptOut:
 		t.marketingStopped(m)
 	case CodeUndeliverable:
@@ -248,6 +258,43 @@ func (t *turn) sendFailed(m *Message) {
 	case CodeEcosystemLimit:
 		t.ecosystemHeld(m)
 	}
+	t.messageFailed(m)
+}
+
+// messageFailed moves the conversation that sent m, a bot message that
+// failed for good, when it still waits on it: to the on_error exit of the
+// node that sent it, else the conversation fails with the reason. A
+// conversation waits on a message when it is the contact's running
+// conversation, the bot holds it (an agent answers for their own messages
+// and sees the failure in the inbox), and the customer has not written
+// since the message was sent (after that the conversation has moved on,
+// and the failure stays in the transcript). A burst of failures moves it
+// once, like a window-closed reroute.
+func (t *turn) messageFailed(m *Message) {
+	conv := t.conv
+	if m.Direction != Out || m.Node == "" || conv == nil || conv.ID != m.Conversation || conv.Status == Agent {
+		return
+	}
+	if m.Seq <= conv.ReroutedThrough || m.Seq < conv.InboundSeq {
+		return
+	}
+	conv.ReroutedThrough = conv.Seq
+	t.changed = true
+	what := m.Error
+	if m.ErrorCode != 0 {
+		what = fmt.Sprintf("%d: %s", m.ErrorCode, m.Error)
+	}
+	reason := fmt.Sprintf("node %q's message was not delivered (%s)", m.Node, what)
+	n := t.flow.Node(m.Node)
+	if n == nil || n.OnError == "" {
+		conv.Node = m.Node // the drop-off counts where the message failed
+		t.fail(m.Node, reason)
+		return
+	}
+	t.note(m.Node, fmt.Sprintf("%s; taking %q", reason, n.OnError))
+	t.count(m.Node, CountExit, nodes.ExitError)
+	conv.Retries = 0
+	t.run(n.OnError, arriveEvent())
 }
 
 // windowClosed sends the conversation that produced a free-form message

@@ -18,7 +18,7 @@ import (
 const notifyFlow = `{"format": "parley/flow@1", "id": "notify", "start": "tpl",
  "triggers": [{"type": "any"}],
  "nodes": [
-  {"id": "tpl", "type": "template", "template": {"name": "order_update", "language": "en_US", "body": ["{{ contact.name }}"]},
+  {"id": "tpl", "type": "template", "template": {"name": "order_update", "language": "en_US", "body": ["{{ contact.wa_id }}"]},
    "next": "wait", "on_blocked": "blocked"},
   {"id": "wait", "type": "wait_reply", "save_as": "answer", "next": "thanks"},
   {"id": "thanks", "type": "send", "message": {"type": "text", "text": "thanks"}},

@@ -111,6 +111,12 @@ type Node struct {
 	// common exits
 	Next           string `json:"next,omitempty"`
 	OnWindowClosed string `json:"on_window_closed,omitempty"`
+	// OnError (send, wait_reply, template) is taken when the node's
+	// message fails for good: refused before sending (as rendered it
+	// breaks a WhatsApp limit, or the recipient is invalid) or failed by
+	// Meta with a permanent code other than 131047, which takes
+	// OnWindowClosed. Without it the conversation fails with the reason.
+	OnError string `json:"on_error,omitempty"`
 }
 
 // WindowClosing is a wait_reply's exit taken Before the customer-service

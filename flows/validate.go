@@ -173,6 +173,10 @@ func nodeExits(i int, n *Node) []exit {
 	}
 	add(p+"/on_invalid", n.OnInvalid, w)
 	add(p+"/on_blocked", n.OnBlocked, w)
+	// on_error is taken at once when the node's message, as rendered,
+	// cannot be sent; a wait_reply sends on arrival only with a prompt
+	// (its retry message goes after a reply, like the exits of a wait).
+	add(p+"/on_error", n.OnError, n.Type == TypeWaitReply && n.Prompt == nil)
 	add(p+"/on_no_agent", n.OnNoAgent, w)
 	add(p+"/default", n.Default, w)
 	for k, cs := range n.Cases {
@@ -214,6 +218,9 @@ func (c *checker) node(i int, n *Node) {
 		}
 		if n.OnWindowClosed != "" && n.Prompt == nil {
 			c.warnf(p+"/on_window_closed", "is never taken: with no prompt there is nothing to send")
+		}
+		if n.OnError != "" && n.Prompt == nil && n.Retry == nil {
+			c.warnf(p+"/on_error", "is never taken: with no prompt and no retry message there is nothing to send")
 		}
 		if wc := n.OnWindowClosing; wc != nil {
 			c.windowClosing(p+"/on_window_closing", wc)
@@ -967,7 +974,7 @@ var fieldOrder = func() map[string]int {
 		"mon", "tue", "wed", "thu", "fri", "sat", "sun", "closed_reply", "closed_next",
 		"preview_url", "media", "link", "caption", "filename", "latitude", "longitude", "address",
 		"contacts", "title", "button", "sections", "rows", "description", "display_text", "url",
-		"next", "on_window_closed", "on_blocked",
+		"next", "on_window_closed", "on_blocked", "on_error",
 	}
 	m := make(map[string]int, len(names))
 	for i, n := range names {

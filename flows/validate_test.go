@@ -180,7 +180,7 @@ func TestProblemMessages(t *testing.T) {
 	}{
 		{"missing field", node(`{"id":"a","type":"wait_reply"}`), "/nodes/0", `missing required field "next"`},
 		{"unknown field", node(`{"id":"a","type":"send","message":{"type":"text","text":"x"},"nxt":"a"}`), "/nodes/0",
-			`unknown field "nxt"; did you mean "next"? (allowed here: id, message, meta, next, on_window_closed, type)`},
+			`unknown field "nxt"; did you mean "next"? (allowed here: id, message, meta, next, on_error, on_window_closed, type)`},
 		{"too long", node(`{"id":"a","type":"send","message":{"type":"buttons","text":"x","buttons":[{"id":"a","title":"1234567890123456789012345"}]}}`),
 			"/nodes/0/message/buttons/0/title", "is 25 characters; WhatsApp allows at most 20"},
 		{"enum", node(`{"id":"a","type":"sned"}`), "/nodes/0/type",

@@ -21,10 +21,13 @@ const (
 	ExitClosedHours   = "hours/closed_next"
 	// The engine takes these, not the node: a send that WhatsApp's rules
 	// forbid goes down on_window_closed (or, with none, the flow's
-	// reengage) or on_blocked.
+	// reengage) or on_blocked; a message that fails for good (refused as
+	// rendered, or failed by Meta with a permanent code) goes down
+	// on_error.
 	ExitWindowClosed = "on_window_closed"
 	ExitReengage     = "reengage"
 	ExitBlocked      = "on_blocked"
+	ExitError        = "on_error"
 )
 
 // CaseExit names a branch's case i.
@@ -64,6 +67,8 @@ func ExitTarget(n *flows.Node, name string) (string, bool) {
 		to = n.OnWindowClosed
 	case ExitBlocked:
 		to = n.OnBlocked
+	case ExitError:
+		to = n.OnError
 	default:
 		if i, ok := index(name, "cases/"); ok && i < len(n.Cases) {
 			to = n.Cases[i].Next

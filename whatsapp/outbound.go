@@ -547,15 +547,35 @@ func (m *OutboundMessage) IsTemplate() bool {
 
 // Validate checks the message against the Cloud API rules that need no
 // server: one recipient, one payload matching Type, and the length and count
-// limits of §2.3. It returns an error wrapping ErrInvalidMessage.
+// limits of §2.3. It returns an *InvalidMessageError (which wraps
+// ErrInvalidMessage) listing every rule broken. The problems name what a
+// person wrote ("button 2's title"), not the request's JSON, and never
+// quote a value: a value may be the customer's own text.
 func (m *OutboundMessage) Validate() error {
 	var v validator
 	m.validate(&v)
 	if len(v.problems) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s", ErrInvalidMessage, strings.Join(v.problems, "; "))
+	return &InvalidMessageError{Problems: v.problems}
 }
+
+// InvalidMessageError is the error of Validate: the message breaks Cloud
+// API rules that can be checked locally, so nothing was sent and sending
+// it again can never succeed.
+type InvalidMessageError struct {
+	// Problems are the rules broken, each a short sentence such as
+	// "button 2's title is 29 characters; WhatsApp allows 20".
+	Problems []string
+}
+
+// Reason is the problems joined into one line.
+func (e *InvalidMessageError) Reason() string { return strings.Join(e.Problems, "; ") }
+
+func (e *InvalidMessageError) Error() string { return ErrInvalidMessage.Error() + ": " + e.Reason() }
+
+// Unwrap makes errors.Is(err, ErrInvalidMessage) hold.
+func (e *InvalidMessageError) Unwrap() error { return ErrInvalidMessage }
 
 type validator struct{ problems []string }
 
@@ -566,20 +586,20 @@ func (v *validator) addf(format string, args ...any) {
 // maxLen checks a length in characters (runes), as Meta counts them.
 func (v *validator) maxLen(field, s string, max int) {
 	if n := utf8.RuneCountInString(s); n > max {
-		v.addf("%s is %d characters, max %d", field, n, max)
+		v.addf("%s is %d characters; WhatsApp allows %d", field, n, max)
 	}
 }
 
 func (v *validator) required(field, s string) {
 	if strings.TrimSpace(s) == "" {
-		v.addf("%s is required", field)
+		v.addf("%s is empty", field)
 	}
 }
 
 func (m *OutboundMessage) validate(v *validator) {
 	switch {
 	case m.To == "" && m.Recipient == "":
-		v.addf("to or recipient is required")
+		v.addf("to or recipient is required: the customer has no phone number or user id to send to")
 	case m.To != "" && m.Recipient != "":
 		v.addf("set only one of to and recipient")
 	}
@@ -603,8 +623,8 @@ func (m *OutboundMessage) validate(v *validator) {
 	}
 	switch typ {
 	case TypeText:
-		v.required("text.body", m.Text.Body)
-		v.maxLen("text.body", m.Text.Body, MaxTextBodyLen)
+		v.required("the text", m.Text.Body)
+		v.maxLen("the text", m.Text.Body, MaxTextBodyLen)
 	case TypeImage:
 		validateMedia(v, "image", m.Image, true, false)
 	case TypeVideo:
@@ -622,7 +642,7 @@ func (m *OutboundMessage) validate(v *validator) {
 		}
 	case TypeContacts:
 		for i, c := range m.Contacts {
-			v.required(fmt.Sprintf("contacts[%d].name.formatted_name", i), c.Name.FormattedName)
+			v.required(fmt.Sprintf("contact %d's formatted name", i+1), c.Name.FormattedName)
 		}
 	case TypeReaction:
 		v.required("reaction.message_id", m.Reaction.MessageID)
@@ -643,88 +663,85 @@ func validateMedia(v *validator, field string, md *OutMedia, caption, filename b
 	if md.Filename != "" && !filename {
 		v.addf("%s: filename is only allowed on documents", field)
 	}
-	v.maxLen(field+".caption", md.Caption, MaxCaptionLen)
+	v.maxLen("the "+field+"'s caption", md.Caption, MaxCaptionLen)
 }
 
 func validateInteractive(v *validator, in *OutInteractive) {
 	if in.Body != nil {
-		v.maxLen("interactive.body.text", in.Body.Text, MaxInteractiveBodyLen)
+		v.maxLen("the body text", in.Body.Text, MaxInteractiveBodyLen)
 	}
 	if in.Footer != nil {
-		v.maxLen("interactive.footer.text", in.Footer.Text, MaxFooterLen)
+		v.maxLen("the footer", in.Footer.Text, MaxFooterLen)
 	}
 	if h := in.Header; h != nil {
 		switch h.Type {
 		case "text":
-			v.required("interactive.header.text", h.Text)
-			v.maxLen("interactive.header.text", h.Text, MaxHeaderTextLen)
+			v.required("the header", h.Text)
+			v.maxLen("the header", h.Text, MaxHeaderTextLen)
 		case "image", "video", "document":
 		default:
 			v.addf("interactive.header.type %q is not text, image, video or document", h.Type)
 		}
 	}
-	if in.Type != InteractiveList && (in.Body == nil || strings.TrimSpace(in.Body.Text) == "") {
-		v.addf("interactive.body.text is required")
+	if in.Body == nil || strings.TrimSpace(in.Body.Text) == "" {
+		v.addf("the body text is empty")
 	}
 	a := in.Action
 	switch in.Type {
 	case InteractiveButton:
 		if n := len(a.Buttons); n < 1 || n > MaxReplyButtons {
-			v.addf("interactive button needs 1–%d buttons, got %d", MaxReplyButtons, n)
+			v.addf("a buttons message needs 1 to %d buttons, not %d", MaxReplyButtons, n)
 		}
 		ids, titles := map[string]bool{}, map[string]bool{}
 		for i, b := range a.Buttons {
-			f := fmt.Sprintf("buttons[%d]", i)
+			f := fmt.Sprintf("button %d's", i+1)
 			if b.Type != "reply" {
-				v.addf("%s.type must be \"reply\"", f)
+				v.addf("%s type must be \"reply\"", f)
 			}
-			v.required(f+".reply.id", b.Reply.ID)
-			v.required(f+".reply.title", b.Reply.Title)
-			v.maxLen(f+".reply.id", b.Reply.ID, MaxReplyButtonIDLen)
-			v.maxLen(f+".reply.title", b.Reply.Title, MaxReplyButtonTitleLen)
+			v.required(f+" id", b.Reply.ID)
+			v.required(f+" title", b.Reply.Title)
+			v.maxLen(f+" id", b.Reply.ID, MaxReplyButtonIDLen)
+			v.maxLen(f+" title", b.Reply.Title, MaxReplyButtonTitleLen)
 			if b.Reply.ID != strings.TrimSpace(b.Reply.ID) {
-				v.addf("%s.reply.id has leading or trailing spaces", f)
+				v.addf("%s id has leading or trailing spaces", f)
 			}
 			if ids[b.Reply.ID] || titles[b.Reply.Title] {
-				v.addf("%s: button ids and titles must be unique", f)
+				v.addf("button %d has the id or title of an earlier button; WhatsApp needs them unique", i+1)
 			}
 			ids[b.Reply.ID], titles[b.Reply.Title] = true, true
 		}
 	case InteractiveList:
-		if in.Body == nil || strings.TrimSpace(in.Body.Text) == "" {
-			v.addf("interactive.body.text is required")
-		}
-		v.required("action.button", a.Button)
-		v.maxLen("action.button", a.Button, MaxListButtonLen)
+		v.required("the list's button label", a.Button)
+		v.maxLen("the list's button label", a.Button, MaxListButtonLen)
 		if n := len(a.Sections); n < 1 || n > MaxListSections {
-			v.addf("list needs 1–%d sections, got %d", MaxListSections, n)
+			v.addf("a list needs 1 to %d sections, not %d", MaxListSections, n)
 		}
 		rows, ids := 0, map[string]bool{}
 		for i, s := range a.Sections {
-			f := fmt.Sprintf("sections[%d]", i)
-			if len(a.Sections) > 1 {
-				v.required(f+".title", s.Title)
+			f := fmt.Sprintf("section %d", i+1)
+			if len(a.Sections) > 1 && strings.TrimSpace(s.Title) == "" {
+				v.addf("%s needs a title: the list has more than one section", f)
 			}
-			v.maxLen(f+".title", s.Title, MaxListSectionTitleLen)
+			v.maxLen(f+"'s title", s.Title, MaxListSectionTitleLen)
 			if len(s.Rows) == 0 {
 				v.addf("%s has no rows", f)
 			}
 			for j, r := range s.Rows {
-				rf := fmt.Sprintf("%s.rows[%d]", f, j)
-				v.required(rf+".id", r.ID)
-				v.required(rf+".title", r.Title)
-				v.maxLen(rf+".id", r.ID, MaxListRowIDLen)
-				v.maxLen(rf+".title", r.Title, MaxListRowTitleLen)
-				v.maxLen(rf+".description", r.Description, MaxListRowDescLen)
+				rf := fmt.Sprintf("%s row %d's", f, j+1)
+				v.required(rf+" id", r.ID)
+				v.required(rf+" title", r.Title)
+				v.maxLen(rf+" id", r.ID, MaxListRowIDLen)
+				v.maxLen(rf+" title", r.Title, MaxListRowTitleLen)
+				v.maxLen(rf+" description", r.Description, MaxListRowDescLen)
 				if ids[r.ID] {
-					v.addf("%s.id %q is not unique", rf, r.ID)
+					v.addf("%s id is the id of an earlier row; WhatsApp needs them unique", rf)
 				}
 				ids[r.ID] = true
 				rows++
 			}
 		}
 		if rows > MaxListRowsTotal {
-			v.addf("list has %d rows, max %d across all sections", rows, MaxListRowsTotal)
+			v.addf("the list has %d rows; WhatsApp allows %d across all sections", rows, MaxListRowsTotal)
 		}
 	case InteractiveCTAURL:
 		p := a.Parameters
@@ -732,10 +749,10 @@ func validateInteractive(v *validator, in *OutInteractive) {
 			v.addf("cta_url needs action.name \"cta_url\" and parameters")
 			return
 		}
-		v.required("parameters.display_text", p.DisplayText)
-		v.maxLen("parameters.display_text", p.DisplayText, MaxCTADisplayTextLen)
+		v.required("the button's display text", p.DisplayText)
+		v.maxLen("the button's display text", p.DisplayText, MaxCTADisplayTextLen)
 		if !strings.HasPrefix(p.URL, "https://") && !strings.HasPrefix(p.URL, "http://") {
-			v.addf("parameters.url must be an http(s) URL")
+			v.addf("the button's URL is not an http(s) URL")
 		}
 	case InteractiveLocationRequest:
 		if a.Name != "send_location" {
@@ -760,7 +777,7 @@ func validateTemplate(v *validator, t *OutTemplate) {
 		case "header", "body":
 			for j, p := range c.Parameters {
 				if p.Type == "text" && p.Text == "" {
-					v.addf("%s.parameters[%d].text is required", f, j)
+					v.addf("template %s parameter %d is empty", c.Type, j+1)
 				}
 				if p.Type == "text" {
 					if p.ParameterName != "" {
@@ -776,7 +793,7 @@ func validateTemplate(v *validator, t *OutTemplate) {
 			}
 			for j, p := range c.Parameters {
 				if c.SubType == "quick_reply" && (p.Type != "payload" || p.Payload == "") {
-					v.addf("%s.parameters[%d]: quick_reply needs a payload parameter", f, j)
+					v.addf("template button %s: parameter %d: a quick reply needs a payload", c.Index, j+1)
 				}
 			}
 		default:

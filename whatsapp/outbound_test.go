@@ -106,8 +106,8 @@ func TestValidateRejects(t *testing.T) {
 		{"no payload", "exactly one payload", &OutboundMessage{To: "1"}},
 		{"two payloads", "exactly one payload", &OutboundMessage{To: "1", Text: &OutText{Body: "x"}, Reaction: &OutReaction{MessageID: "w"}}},
 		{"type mismatch", "does not match", &OutboundMessage{To: "1", Type: TypeImage, Text: &OutText{Body: "x"}}},
-		{"empty text", "text.body is required", NewText("1", " ")},
-		{"text too long", "max 4096", NewText("1", long(4097))},
+		{"empty text", "the text is empty", NewText("1", " ")},
+		{"text too long", "the text is 4097 characters; WhatsApp allows 4096", NewText("1", long(4097))},
 		{"tracker too long", "biz_opaque_callback_data", func() *OutboundMessage {
 			m := NewText("1", "x")
 			m.BizOpaqueCallbackData = long(513)
@@ -117,21 +117,21 @@ func TestValidateRejects(t *testing.T) {
 		{"media with both", "exactly one of id and link", NewMedia("1", TypeImage, OutMedia{ID: "1", Link: "https://x"})},
 		{"caption on audio", "caption is not allowed", NewMedia("1", TypeAudio, OutMedia{ID: "1", Caption: "c"})},
 		{"filename on image", "filename is only allowed", NewMedia("1", TypeImage, OutMedia{ID: "1", Filename: "f"})},
-		{"no buttons", "needs 1–3 buttons", NewButtons("1", "b")},
-		{"four buttons", "needs 1–3 buttons", NewButtons("1", "b", btn(1), btn(2), btn(3), btn(4))},
-		{"button title too long", "max 20", NewButtons("1", "b", OutReply{ID: "a", Title: long(21)})},
+		{"no buttons", "needs 1 to 3 buttons, not 0", NewButtons("1", "b")},
+		{"four buttons", "needs 1 to 3 buttons, not 4", NewButtons("1", "b", btn(1), btn(2), btn(3), btn(4))},
+		{"button title too long", "button 1's title is 21 characters; WhatsApp allows 20", NewButtons("1", "b", OutReply{ID: "a", Title: long(21)})},
 		{"duplicate button", "unique", NewButtons("1", "b", OutReply{ID: "a", Title: "A"}, OutReply{ID: "a", Title: "B"})},
-		{"eleven rows across sections", "11 rows, max 10", NewList("1", "b", "Go",
+		{"eleven rows across sections", "the list has 11 rows; WhatsApp allows 10 across all sections", NewList("1", "b", "Go",
 			OutSection{Title: "A", Rows: rows(6)}, OutSection{Title: "B", Rows: []OutRow{{ID: "z1", Title: "1"}, {ID: "z2", Title: "2"}, {ID: "z3", Title: "3"}, {ID: "z4", Title: "4"}, {ID: "z5", Title: "5"}}})},
-		{"untitled section among several", "sections[1].title is required", NewList("1", "b", "Go",
+		{"untitled section among several", "section 2 needs a title", NewList("1", "b", "Go",
 			OutSection{Title: "A", Rows: rows(1)}, OutSection{Rows: []OutRow{{ID: "q", Title: "Q"}}})},
-		{"row description too long", "max 72", NewList("1", "b", "Go", OutSection{Rows: []OutRow{{ID: "r", Title: "R", Description: long(73)}}})},
-		{"cta display text too long", "max 20", NewCTAURL("1", "b", long(21), "https://x")},
+		{"row description too long", "section 1 row 1's description is 73 characters; WhatsApp allows 72", NewList("1", "b", "Go", OutSection{Rows: []OutRow{{ID: "r", Title: "R", Description: long(73)}}})},
+		{"cta display text too long", "the button's display text is 21 characters; WhatsApp allows 20", NewCTAURL("1", "b", long(21), "https://x")},
 		{"cta not a URL", "http(s) URL", NewCTAURL("1", "b", "Go", "ftp://x")},
-		{"template without language", "language.code is required", NewTemplate("1", "t", "")},
+		{"template without language", "template.language.code is empty", NewTemplate("1", "t", "")},
 		{"template mixing named and positional", "mixes named and positional", NewTemplate("1", "t", "en",
 			BodyParams("a"), NamedHeaderParams(NamedParam{"x", "y"}))},
-		{"empty template parameter", "text is required", NewTemplate("1", "t", "en", BodyParams(""))},
+		{"empty template parameter", "template body parameter 1 is empty", NewTemplate("1", "t", "en", BodyParams(""))},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,6 +146,32 @@ func TestValidateRejects(t *testing.T) {
 				t.Errorf("Classify = %v, want permanent", Classify(err))
 			}
 		})
+	}
+}
+
+// TestInvalidMessageProblems: Validate lists every rule broken, one
+// sentence each, and never quotes a value (it may be the customer's text).
+func TestInvalidMessageProblems(t *testing.T) {
+	secret := "Ann Margaret Smith-Jones-Ox"
+	m := NewButtons("1", "Pick", OutReply{ID: "a", Title: "Yes"}, OutReply{ID: "b", Title: secret}, OutReply{ID: "c", Title: secret})
+	err := m.Validate()
+	var inv *InvalidMessageError
+	if !errors.As(err, &inv) {
+		t.Fatalf("Validate = %v, want an *InvalidMessageError", err)
+	}
+	want := []string{
+		"button 2's title is 27 characters; WhatsApp allows 20",
+		"button 3's title is 27 characters; WhatsApp allows 20",
+		"button 3 has the id or title of an earlier button; WhatsApp needs them unique",
+	}
+	if strings.Join(inv.Problems, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(inv.Problems, "\n"), strings.Join(want, "\n"))
+	}
+	if inv.Reason() != strings.Join(want, "; ") || err.Error() != "whatsapp: invalid outbound message: "+inv.Reason() {
+		t.Errorf("Error() = %q", err)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("the error quotes a value: %q", err)
 	}
 }
 

@@ -134,6 +134,8 @@ func TestBrowserEditor(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the fit's animation
 	b.drag(sel("handle-greet-next")+" .react-flow__handle", sel("node-ask")+" .react-flow__handle.in")
 	b.waitJS(`document.querySelector('.react-flow__edge[data-id="greet::next"], [data-testid="rf__edge-greet::next"]')`, "the edge greet → ask")
+	// Every node that sends has its on_error handle, labelled.
+	b.waitJS(`['greet', 'ask', 'followup'].every((n) => $t('handle-' + n + '-on_error') && $t('handle-' + n + '-on_error').innerText.includes('on_error'))`, "on_error handles")
 	b.selectNode("ask")
 	b.setExit("next", "route")
 	b.setExit("on_timeout", "followup")

@@ -64,12 +64,14 @@ var policyGroups = []policyGroup{
 	{name: "stop_rejoin", optIn: true, status: engine.Ended,
 		received: []string{pWelcome, engine.DefaultOptOutReply, pWelcome, pLastCall}, blocks: []engine.BlockReason{engine.BlockOptedOut}},
 	{name: "answers", optIn: true, status: engine.Ended, received: []string{pWelcome, pThanks}},
-	// The sandbox cannot deliver to them (131026 on the welcome): the last
-	// call is refused at dispatch, the reminder at flow time.
+	// The sandbox cannot deliver to them (131026 on the welcome, whose
+	// on_error waits on at ask): the last call is refused at dispatch (its
+	// on_error goes to the reminder), the reminder at flow time.
 	{name: "undeliverable", optIn: true, status: engine.Ended, received: []string{pWelcome + " [131026]"}, rejected: []int{131026},
 		blocks: []engine.BlockReason{engine.BlockUnreachable, engine.BlockUnreachable}},
 	// A marketing template that Meta holds back (131049, posted by the
-	// test): the next marketing template is not tried for 24 h.
+	// test; its on_error waits on at after_promo): the next marketing
+	// template is not tried for 24 h.
 	{name: "hold", optIn: true, status: engine.Ended, received: []string{pWelcome, pLastCall, "promo_ok [131049]"}, rejected: []int{131049},
 		blocks: []engine.BlockReason{engine.BlockHold}},
 	// Meta's clock says the window closed before Parley's (131047 on the

@@ -13,13 +13,22 @@ import (
 // A Session also backs the editor's test chat: the methods below drive it
 // one customer action at a time, outside any script.
 
+// ChatCustomerName is the test chat customer's profile name: WhatsApp
+// customers have one, and a flow's {{ contact.name }} (in a template
+// parameter, say, which may not be empty) should render as it would.
+const ChatCustomerName = "Alex"
+
 // Start begins the flow at node (its start when node is ""), as if the
 // customer had just written: their window opens now. The customer counts
-// as opted in, so that the flow's template paths can be tried too.
+// as opted in, so that the flow's template paths can be tried too, and is
+// named ChatCustomerName.
 func (s *Session) Start(ctx context.Context, node string) error {
 	r := s.r
 	_, err := r.eng.UpdateContact(ctx, r.key, func(c *engine.Contact) {
 		c.PhoneNumberID, c.WaID = PhoneNumberID, CustomerWaID
+		if c.Name == "" {
+			c.Name = ChatCustomerName
+		}
 		now := r.clock.Now()
 		c.LastInboundAt = now
 		if !c.OptedIn {

@@ -280,9 +280,14 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		}
 		return nil
 	case Status:
+		// `= failed` checks the status; `= failed: reason` the reason too.
+		_, _, withReason := strings.Cut(st.Arg, ":")
 		got := "none"
 		if conv, err := r.eng.CurrentConversation(ctx, r.key); err == nil {
 			got = string(conv.Status)
+			if withReason {
+				got += ": " + conv.Reason
+			}
 		} else if !errors.Is(err, engine.ErrNotFound) {
 			return err
 		}

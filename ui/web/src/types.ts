@@ -63,6 +63,7 @@ export interface FlowNode {
   vars?: Record<string, string>;
   next?: string;
   on_window_closed?: string;
+  on_error?: string;
 }
 
 export interface FlowDoc {

@@ -87,6 +87,7 @@ export function Properties(p: PropertiesProps) {
           <MessageEditor message={n.message ?? { type: 'text', text: '' }} path="message" problems={probs} vars={p.vars} onChange={msg('message')} />
           {exit('next')}
           {exit('on_window_closed')}
+          {exit('on_error', 'on_error (the message cannot be delivered)')}
         </>
       )}
 
@@ -124,6 +125,7 @@ export function Properties(p: PropertiesProps) {
             />
           )}
           {exit('on_window_closed')}
+          {exit('on_error', 'on_error (the prompt cannot be delivered)')}
         </>
       )}
 
@@ -179,6 +181,7 @@ export function Properties(p: PropertiesProps) {
           />
           {exit('next')}
           {exit('on_blocked')}
+          {exit('on_error', 'on_error (sent, but not delivered)')}
         </>
       )}
 

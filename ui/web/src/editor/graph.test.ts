@@ -9,7 +9,7 @@ const doc = (): FlowDoc => ({
   reengage: 'tpl',
   interrupts: [{ keywords: ['agent'], goto: 'agent' }],
   nodes: [
-    { id: 'greet', type: 'send', message: { type: 'text', text: 'Hi' }, next: 'ask' },
+    { id: 'greet', type: 'send', message: { type: 'text', text: 'Hi' }, next: 'ask', on_error: 'agent' },
     { id: 'ask', type: 'wait_reply', next: 'route', on_timeout: 'tpl', on_window_closing: { before: '30m', next: 'greet' } },
     { id: 'route', type: 'branch', cases: [{ when: "reply.button_id == 'yes'", next: 'agent' }], default: 'tpl' },
     { id: 'tpl', type: 'template', template: { name: 't', language: 'en_US' }, next: 'agent', on_blocked: 'agent' },
@@ -20,10 +20,10 @@ const doc = (): FlowDoc => ({
 
 describe('exitsOf', () => {
   const cases: [string, string[]][] = [
-    ['send', ['next', 'on_window_closed']],
-    ['wait_reply', ['next', 'on_invalid', 'on_timeout', 'on_window_closing/next', 'on_window_closed']],
+    ['send', ['next', 'on_window_closed', 'on_error']],
+    ['wait_reply', ['next', 'on_invalid', 'on_timeout', 'on_window_closing/next', 'on_window_closed', 'on_error']],
     ['branch', ['cases/0/next', 'default']],
-    ['template', ['next', 'on_blocked']],
+    ['template', ['next', 'on_blocked', 'on_error']],
     ['handoff', ['next', 'on_no_agent']],
     ['auto_reply', ['rules/0/next', 'default/next', 'hours/closed_next', 'next']],
     ['set', ['next']],
@@ -46,6 +46,7 @@ describe('edgesOf', () => {
     const es = edgesOf(d).filter((e) => e.source === 'greet' || e.source === 'ask');
     expect(es.map((e) => `${e.source}:${e.sourceHandle}->${e.target}`)).toEqual([
       'greet:next->ask',
+      'greet:on_error->agent',
       'ask:next->route',
       'ask:on_timeout->tpl',
       'ask:on_window_closing/next->greet',
@@ -60,6 +61,9 @@ describe('setExit', () => {
     expect(s.on_window_closed).toBe('b');
     expect(n.on_window_closed).toBeUndefined();
     expect('on_window_closed' in setExit(s, 'on_window_closed', undefined)).toBe(false);
+    const e = setExit(n, 'on_error', 'c');
+    expect(e.on_error).toBe('c');
+    expect('on_error' in setExit(e, 'on_error', undefined)).toBe(false);
   });
   it('creates on_window_closing with a default before, and removes it whole', () => {
     const n: FlowNode = { id: 'a', type: 'wait_reply', next: 'b' };
@@ -88,6 +92,7 @@ describe('renameNode', () => {
     expect(r.interrupts?.[0].goto).toBe('human');
     expect(r.nodes[2].cases?.[0].next).toBe('human');
     expect(r.nodes[5].rules?.[0].next).toBe('human');
+    expect(r.nodes[0].on_error).toBe('human');
     expect(renameNode(doc(), 'tpl', 'x').reengage).toBe('x');
   });
   it('refuses an id that is taken', () => {
@@ -134,7 +139,7 @@ describe('ids and names', () => {
     expect(uniqueId(new Set(), 'Hello World!')).toBe('hello_world_');
   });
   it('exitName matches the engine', () => {
-    expect(['next', 'cases/0/next', 'rules/2/next', 'on_window_closing/next', 'default/next', 'hours/closed_next', 'on_timeout'].map(exitName)).toEqual([
+    expect(['next', 'cases/0/next', 'rules/2/next', 'on_window_closing/next', 'default/next', 'hours/closed_next', 'on_timeout', 'on_error'].map(exitName)).toEqual([
       'next',
       'cases/0',
       'rules/2',
@@ -142,6 +147,7 @@ describe('ids and names', () => {
       'default',
       'hours/closed_next',
       'on_timeout',
+      'on_error',
     ]);
   });
   it('connect points an exit', () => {

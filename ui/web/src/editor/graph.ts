@@ -35,6 +35,7 @@ export function exitsOf(n: FlowNode): Exit[] {
     case 'send':
       add('next', 'next', n.next);
       add('on_window_closed', 'on_window_closed', n.on_window_closed);
+      add('on_error', 'on_error', n.on_error);
       break;
     case 'wait_reply':
       add('next', 'next', n.next);
@@ -42,6 +43,7 @@ export function exitsOf(n: FlowNode): Exit[] {
       add('on_timeout', 'on_timeout', n.on_timeout);
       add('on_window_closing/next', 'on_window_closing', n.on_window_closing?.next);
       add('on_window_closed', 'on_window_closed', n.on_window_closed);
+      add('on_error', 'on_error', n.on_error);
       break;
     case 'branch':
       (n.cases ?? []).forEach((c, i) => add(`cases/${i}/next`, caseLabel(c, i), c.next));
@@ -50,6 +52,7 @@ export function exitsOf(n: FlowNode): Exit[] {
     case 'template':
       add('next', 'next', n.next);
       add('on_blocked', 'on_blocked', n.on_blocked);
+      add('on_error', 'on_error', n.on_error);
       break;
     case 'handoff':
       add('next', 'next', n.next);
@@ -80,7 +83,7 @@ export function setExit(n: FlowNode, handle: string, target: string | undefined)
   const c: FlowNode = { ...n };
   const parts = handle.split('/');
   if (parts.length === 1) {
-    const k = handle as 'next' | 'on_window_closed' | 'on_invalid' | 'on_timeout' | 'on_blocked' | 'on_no_agent' | 'default';
+    const k = handle as 'next' | 'on_window_closed' | 'on_error' | 'on_invalid' | 'on_timeout' | 'on_blocked' | 'on_no_agent' | 'default';
     if (target) (c as unknown as Record<string, unknown>)[k] = target;
     else delete (c as unknown as Record<string, unknown>)[k];
     return c;
