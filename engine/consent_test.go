@@ -139,7 +139,7 @@ func TestMarketingOptOutFrom131050(t *testing.T) {
 		defer close(done)
 		_ = h.eng.NewDispatcher(engine.DispatchOptions{Sender: sender, Poll: 5 * time.Millisecond}).Run(ctx)
 	}()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a bound for a busy machine, not a timing
 	for !h.contact(wa).MarketingOptOut {
 		if time.Now().After(deadline) {
 			cancel()

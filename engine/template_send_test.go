@@ -66,7 +66,7 @@ func TestDispatcherMarksARefusedTemplate(t *testing.T) {
 		defer close(done)
 		_ = eng.NewDispatcher(engine.DispatchOptions{Sender: sender, Poll: 5 * time.Millisecond}).Run(ctx)
 	}()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a bound for a busy machine, not a timing
 	for f.record("order_update", "en_US").Status != engine.TemplatePaused {
 		if time.Now().After(deadline) {
 			t.Fatalf("not paused after %d refused send(s)", sender.tries.Load())
