@@ -3,9 +3,9 @@ package flows
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/parleyhq/parley/internal/fuzztest"
 )
 
 // FuzzParse: whatever bytes arrive (an editor upload, an import), Parse
@@ -13,19 +13,10 @@ import (
 // exist in the document, and a flow it accepts must survive a round trip
 // through its own JSON encoding.
 func FuzzParse(f *testing.F) {
-	for _, dir := range []string{"valid", "invalid"} {
-		files, err := filepath.Glob(filepath.Join("..", "testdata", dir, "*.json"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, path := range files {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(data)
-		}
+	for _, data := range fuzztest.Files(f, "../testdata/valid/*.json", "../testdata/invalid/*.json") {
+		f.Add(data)
 	}
+	fuzztest.MinimizeAtMost(f, 5000)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		flow, ps := Parse(data)
 		for i := 1; i < len(ps); i++ {
