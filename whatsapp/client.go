@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // maxResponseBytes caps how much of a Graph API answer is read; Meta's
@@ -339,9 +340,15 @@ func isDialError(err error) bool {
 	return errors.As(err, &dns)
 }
 
+// truncate is b as text, cut to at most n bytes and marked "…" when cut.
+// The cut falls between characters: half a character would make the text
+// invalid UTF-8 in logs and in the API's answers.
 func truncate(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "…"
+	if len(b) <= n {
+		return string(b)
 	}
-	return string(b)
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return string(b[:n]) + "…"
 }

@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,11 +126,7 @@ func parseAPIError(status int, header http.Header, body []byte) *APIError {
 		e.Title, e.UserMsg, e.Details, e.FBTraceID = x.ErrorUserTitle, x.ErrorUserMsg, x.ErrorData.Details, x.FBTraceID
 		return e
 	}
-	msg := strings.TrimSpace(string(body))
-	if len(msg) > 200 {
-		msg = msg[:200] + "…"
-	}
-	e.Message = msg
+	e.Message = truncate(bytes.TrimSpace(body), 200)
 	return e
 }
 
