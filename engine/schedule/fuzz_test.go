@@ -140,3 +140,42 @@ func FuzzTemplateParameter(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScheduleBody: the body of POST /schedules and PUT /schedules/:id,
+// decoded as the route decodes it, compiles or is refused with an
+// InvalidError naming a field; a schedule that compiles renders its
+// template for any contact without a panic, and its parameters come out
+// the same twice.
+func FuzzScheduleBody(f *testing.F) {
+	f.Add([]byte(`{"name":"Reminder","cron":"0 9 * * MON","timezone":"Europe/Berlin","audience":"\"patient\" in tags","action":{"kind":"send_template","template":{"name":"appointment_reminder","language":"en_US","body":["{{ name }}","{{ fields.appointment }}"],"buttons":[{"index":0,"payload":"confirm"}]}}}`))
+	f.Add([]byte(`{"name":"Survey","cron":"@daily","action":{"kind":"start_flow","flow":"survey"},"busy":"skip"}`))
+	f.Add([]byte(`{"name":"x","cron":"0 9 * * *","action":{"kind":"send_template","template":{"name":"t","language":"en","header":["{{"]}}}`))
+	f.Add([]byte(`{"name":"x","cron":"0 9 * * *","action":{"kind":"wave"},"busy":"queue"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var sc Schedule
+		if json.Unmarshal(body, &sc) != nil {
+			return
+		}
+		sc.normalize()
+		c, err := compile(&sc)
+		if err != nil {
+			var inv *InvalidError
+			if !errors.As(err, &inv) || inv.Field == "" || inv.Message == "" {
+				t.Fatalf("compile = %v, want an InvalidError naming a field", err)
+			}
+			return
+		}
+		if sc.Action.Kind != ActionSendTemplate {
+			return
+		}
+		env := &Env{Name: "Ana {{ fields.x }}", Tags: []string{"patient"}, Fields: map[string]any{"appointment": "Friday"}}
+		ts, err := c.tmpl.render(sc.Action.Template, env)
+		ts2, err2 := c.tmpl.render(sc.Action.Template, env)
+		if (err == nil) != (err2 == nil) || strings.Join(ts.Body, "\x00") != strings.Join(ts2.Body, "\x00") {
+			t.Fatalf("two renderings differ: %+v %v / %+v %v", ts, err, ts2, err2)
+		}
+		if err == nil && (ts.Name != sc.Action.Template.Name || len(ts.Body) != len(sc.Action.Template.Body) || len(ts.Header) != len(sc.Action.Template.Header)) {
+			t.Fatalf("rendered %+v from %+v", ts, sc.Action.Template)
+		}
+	})
+}
