@@ -11,7 +11,7 @@ import (
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// ConsentKind is what a consent event changed (spec/whatsapp.md §4.8).
+// ConsentKind is what a consent event changed (docs/whatsapp.md §4.8).
 type ConsentKind string
 
 // Consent kinds.

@@ -152,17 +152,18 @@ func (e *Engine) parseImport(r io.Reader, o ImportOptions, res *ImportResult) ([
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		cols[i] = h
+		col := clipText(h) // a header cell can be as long as the file
 		switch {
 		case h == "":
 			probs = append(probs, ImportProblem{Row: 1, Column: strconv.Itoa(i + 1), Message: "a column has no name"})
 		case seen[h] || (h == "wa_id" && seen["phone"]) || (h == "phone" && seen["wa_id"]):
-			probs = append(probs, ImportProblem{Row: 1, Column: h, Message: "the column appears twice"})
+			probs = append(probs, ImportProblem{Row: 1, Column: col, Message: "the column appears twice"})
 		case strings.HasPrefix(h, "field:"):
 			if !fieldNameRE.MatchString(strings.TrimPrefix(h, "field:")) {
-				probs = append(probs, ImportProblem{Row: 1, Column: h, Message: "a field name is lowercase letters, digits and _, not starting with a digit"})
+				probs = append(probs, ImportProblem{Row: 1, Column: col, Message: "a field name is lowercase letters, digits and _, not starting with a digit"})
 			}
 		case !importColumns[h]:
-			probs = append(probs, ImportProblem{Row: 1, Column: h, Message: "unknown column (phone, wa_id, user_id, phone_number_id, name, language, tags, field:<name>, opted_in, opted_in_at, source, purpose)"})
+			probs = append(probs, ImportProblem{Row: 1, Column: col, Message: "unknown column (phone, wa_id, user_id, phone_number_id, name, language, tags, field:<name>, opted_in, opted_in_at, source, purpose)"})
 		}
 		seen[h] = true
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // Late failures that say something about the customer rather than the
-// message (spec/whatsapp.md §3).
+// message (docs/whatsapp.md §3).
 const (
 	// CodeUndeliverable: the customer cannot receive messages (not on
 	// WhatsApp, an old app, …). The contact becomes Unreachable: nothing

@@ -8,7 +8,7 @@ import (
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// System notices that change a customer's identity (spec/whatsapp.md §1.4,
+// System notices that change a customer's identity (docs/whatsapp.md §1.4,
 // §4.9). The contact keeps its key, so its conversation is not split; the
 // new identity's key becomes an alias of it.
 const (

@@ -8,7 +8,7 @@ import (
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// The messaging limit (spec/whatsapp.md §4.6): the unique customers a
+// The messaging limit (docs/whatsapp.md §4.6): the unique customers a
 // business may reach OUTSIDE their 24-hour window in a moving 24 hours, set
 // for the business portfolio and shared by its numbers (tiers 250, 2,000,
 // 10,000, 100,000, unlimited). Meta names no error code for it, so Parley

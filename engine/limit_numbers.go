@@ -298,7 +298,7 @@ func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdat
 
 // NumberView is a business number as the numbers API shows it: Meta's
 // record and the messaging limit's state now. The limit and its usage are
-// the portfolio's, shared by all its numbers (spec/whatsapp.md §4.6).
+// the portfolio's, shared by all its numbers (docs/whatsapp.md §4.6).
 type NumberView struct {
 	NumberRecord
 	// Limit is the messaging limit enforced (0: none), LimitSource where

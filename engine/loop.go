@@ -6,7 +6,7 @@ import (
 )
 
 // DedupeRetention is how long inbound message ids are remembered: Meta
-// redelivers an unacknowledged webhook for up to 7 days (spec/whatsapp.md
+// redelivers an unacknowledged webhook for up to 7 days (docs/whatsapp.md
 // §1.2), plus a margin.
 const DedupeRetention = 7*24*time.Hour + time.Hour
 

@@ -17,7 +17,7 @@ type Sender interface {
 	Send(ctx context.Context, m *whatsapp.OutboundMessage) (whatsapp.SendResult, error)
 }
 
-// Pacing defaults (spec/whatsapp.md §4.7).
+// Pacing defaults (docs/whatsapp.md §4.7).
 const (
 	// DefaultRate is Meta's default throughput per business number, in
 	// messages per second; above it sends fail with 130429.

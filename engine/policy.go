@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// Template statuses (spec/whatsapp.md §4.4); only APPROVED may be sent.
+// Template statuses (docs/whatsapp.md §4.4); only APPROVED may be sent.
 const (
 	TemplateApproved = "APPROVED"
 	TemplatePending  = "PENDING"
@@ -92,7 +92,7 @@ func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Ti
 
 // templateBlock is blockTemplate with the reason's kind (blocks.go).
 // A template sent while the window is closed is business-initiated and needs
-// the contact's opt-in (spec/whatsapp.md §4.8). An opted-out contact gets
+// the contact's opt-in (docs/whatsapp.md §4.8). An opted-out contact gets
 // no template; one who stopped marketing messages gets no MARKETING one.
 // An unreachable contact (131026) gets none until they write again, and one
 // under a 131049 hold no MARKETING one until it ends (delivery.go).

@@ -11,13 +11,13 @@ import (
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// Meta error codes the engine acts on (spec/whatsapp.md §3).
+// Meta error codes the engine acts on (docs/whatsapp.md §3).
 const (
 	// CodeWindowClosed: a free-form message outside the 24-hour window.
 	// Meta accepts the send and fails it later in a status webhook.
 	CodeWindowClosed = 131047
 	// CodeMarketingOptOut: the customer stopped marketing messages in
-	// WhatsApp ("Offers and announcements"); spec/whatsapp.md §4.8.
+	// WhatsApp ("Offers and announcements"); docs/whatsapp.md §4.8.
 	CodeMarketingOptOut = 131050
 )
 

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// More template statuses (spec/whatsapp.md §4.4). Only TemplateApproved is
+// More template statuses (docs/whatsapp.md §4.4). Only TemplateApproved is
 // sendable; the others say why a template is not.
 const (
 	TemplateRejected        = "REJECTED"
@@ -105,7 +105,7 @@ type TemplateChange struct {
 }
 
 // templateKey is how the registry and the stores name a template: names
-// are not unique, a name and a language are (spec/whatsapp.md §4.5).
+// are not unique, a name and a language are (docs/whatsapp.md §4.5).
 func templateKey(name, language string) string { return name + "/" + language }
 
 // clone is a deep copy: records in the registry are never changed in

@@ -11,7 +11,7 @@ import (
 )
 
 // eventStatus is the status a message_template_status_update event leaves
-// a template in (spec/whatsapp.md §5). An event missing here changes no
+// a template in (docs/whatsapp.md §5). An event missing here changes no
 // status: FLAGGED arrives while the template is still APPROVED (a warning
 // before a pause), and an event Parley does not know is recorded and left
 // to the next sync. UNARCHIVED and UNLOCKED go back to the status before
@@ -251,7 +251,7 @@ func (r *TemplateRecord) recorded(ch TemplateChange) bool {
 }
 
 // sendStatus is the status a refused template send reveals
-// (spec/whatsapp.md §3): Meta paused the template for low quality (132015;
+// (docs/whatsapp.md §3): Meta paused the template for low quality (132015;
 // 3 h, then 6 h) or disabled it (132016, paused too often).
 var sendStatus = map[int]string{132015: TemplatePaused, 132016: TemplateDisabled}
 

@@ -54,7 +54,7 @@ type TemplateLister interface {
 	ListTemplates(ctx context.Context, wabaID string, q whatsapp.TemplateQuery) ([]whatsapp.Template, error)
 }
 
-// Template sync timing (spec/whatsapp.md §4.7: the Graph API allows 200
+// Template sync timing (docs/whatsapp.md §4.7: the Graph API allows 200
 // management calls per hour per WABA without a registered number).
 const (
 	// DefaultTemplateSyncInterval is how often RunSync lists every

@@ -3,7 +3,7 @@ package engine
 import "time"
 
 // WindowLength is WhatsApp's customer-service window: free-form messages may
-// be sent for 24 hours after the customer's last message (spec/whatsapp.md
+// be sent for 24 hours after the customer's last message (docs/whatsapp.md
 // §4.1); outside it only templates, else Meta fails the send with 131047.
 const WindowLength = 24 * time.Hour
 

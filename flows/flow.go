@@ -14,7 +14,7 @@ const Format = "parley/flow@1"
 const DefaultExpireAfter = 72 * time.Hour
 
 // Flow is one flow document, format v1. Field names follow
-// spec/flow-format.md; decoding is strict (see Parse).
+// docs/flow-format.md; decoding is strict (see Parse).
 type Flow struct {
 	Format      string         `json:"format"`
 	ID          string         `json:"id"`
@@ -121,7 +121,7 @@ type Node struct {
 
 // WindowClosing is a wait_reply's exit taken Before the customer-service
 // window closes, so that a flow can send a last free-form message while
-// WhatsApp still allows one (spec/whatsapp.md §4.1: after the window only
+// WhatsApp still allows one (docs/whatsapp.md §4.1: after the window only
 // templates may be sent). It is taken only while the conversation waits at
 // the node with the window open. Each message from the customer moves the
 // window, and the moment with it.

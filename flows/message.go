@@ -15,7 +15,7 @@ const (
 	MsgCTAURL   = "cta_url"
 )
 
-// WhatsApp's limits on interactive messages (spec/whatsapp.md §2.3); the
+// WhatsApp's limits on interactive messages (docs/whatsapp.md §2.3); the
 // schema enforces them too, these name them for code.
 const (
 	MaxTextLen        = 4096

@@ -122,91 +122,142 @@ func schemaCheck(data []byte) (Problems, []byte) {
 	return w.ps, cleaned
 }
 
-// maxJSONDepth is how deeply a flow document may nest; encoding/json
-// refuses deeper documents too, and no flow comes close.
-const maxJSONDepth = 10000
-
 // decodeJSON reads one JSON value, keeping numbers exact, and words a
 // syntax error with its line and column. It also lists the keys that occur
 // twice in one object: encoding/json would quietly merge or drop them.
+// (One Decode and a scan of the valid bytes: reading the document token by
+// token with json.Decoder.Token cost several times as much, and every
+// keystroke of the editor and every fuzzed input pays for it.)
 func decodeJSON(data []byte) (any, []field, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, errors.New("the document is empty; a flow is a JSON object")
 	}
-	r := jsonReader{dec: json.NewDecoder(bytes.NewReader(data))}
-	r.dec.UseNumber()
-	v, err := r.value("", 0)
-	if err == nil {
-		if _, err := r.dec.Token(); err != io.EOF {
-			return nil, nil, fmt.Errorf("malformed JSON: unexpected data after the flow object at %s", position(data, r.dec.InputOffset()))
-		}
-		return v, r.dups, nil
-	}
-	// Decode words the error better than Token does.
 	dec := json.NewDecoder(bytes.NewReader(data))
-	if derr := dec.Decode(new(any)); derr != nil {
-		err = derr
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			// Offset counts the offending byte itself.
+			return nil, nil, fmt.Errorf("malformed JSON at %s: %s", position(data, se.Offset-1), se.Error())
+		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+			return nil, nil, fmt.Errorf("malformed JSON: the document ends at %s before every { and [ is closed", position(data, int64(len(data))))
+		}
+		return nil, nil, fmt.Errorf("malformed JSON: %v", err)
 	}
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &se):
-		// Offset counts the offending byte itself.
-		return nil, nil, fmt.Errorf("malformed JSON at %s: %s", position(data, se.Offset-1), se.Error())
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return nil, nil, fmt.Errorf("malformed JSON: the document ends at %s before every { and [ is closed", position(data, int64(len(data))))
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, fmt.Errorf("malformed JSON: unexpected data after the flow object at %s", position(data, end))
 	}
-	return nil, nil, fmt.Errorf("malformed JSON: %v", err)
+	d := dupScan{data: data[:end]}
+	d.value()
+	return v, d.dups, nil
 }
 
-// jsonReader builds a JSON value token by token, noting duplicate keys.
-type jsonReader struct {
-	dec  *json.Decoder
+// dupScan finds the keys repeated in one object of a valid JSON text, by
+// the pointer of that object.
+type dupScan struct {
+	data []byte
+	i    int
+	path []string // pointer segments of the value being read
 	dups []field
 }
 
-var errTooDeep = errors.New("the document nests too deeply")
+func (d *dupScan) space() {
+	for d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ' ', '\t', '\r', '\n':
+			d.i++
+		default:
+			return
+		}
+	}
+}
 
-func (r *jsonReader) value(ptr string, depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, errTooDeep
-	}
-	tok, err := r.dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch tok {
-	case json.Delim('{'):
-		m := map[string]any{}
-		for r.dec.More() {
-			kt, err := r.dec.Token()
-			if err != nil {
-				return nil, err
+func (d *dupScan) value() {
+	d.space()
+	switch d.data[d.i] {
+	case '{':
+		d.i++
+		var seen map[string]bool
+		for {
+			d.space()
+			if d.data[d.i] == '}' {
+				d.i++
+				return
 			}
-			k, _ := kt.(string)
-			v, err := r.value(ptr+"/"+escapeToken(k), depth+1)
-			if err != nil {
-				return nil, err
+			if d.data[d.i] == ',' {
+				d.i++
+				d.space()
 			}
-			if _, dup := m[k]; dup {
-				r.dups = append(r.dups, field{ptr, k})
+			k := d.str()
+			d.space()
+			d.i++ // :
+			d.path = append(d.path, escapeToken(k))
+			d.value()
+			d.path = d.path[:len(d.path)-1]
+			if seen == nil {
+				seen = map[string]bool{}
 			}
-			m[k] = v
+			if seen[k] {
+				d.dups = append(d.dups, field{d.pointer(), k})
+			}
+			seen[k] = true
 		}
-		_, err := r.dec.Token() // }
-		return m, err
-	case json.Delim('['):
-		a := []any{}
-		for r.dec.More() {
-			v, err := r.value(ptr+"/"+strconv.Itoa(len(a)), depth+1)
-			if err != nil {
-				return nil, err
+	case '[':
+		d.i++
+		for n := 0; ; n++ {
+			d.space()
+			if d.data[d.i] == ']' {
+				d.i++
+				return
 			}
-			a = append(a, v)
+			if d.data[d.i] == ',' {
+				d.i++
+			}
+			d.path = append(d.path, strconv.Itoa(n))
+			d.value()
+			d.path = d.path[:len(d.path)-1]
 		}
-		_, err := r.dec.Token() // ]
-		return a, err
+	case '"':
+		d.str()
+	default: // a number, true, false or null
+		for d.i < len(d.data) && !strings.ContainsRune(",]} \t\r\n", rune(d.data[d.i])) {
+			d.i++
+		}
 	}
-	return tok, nil
+}
+
+// str reads a string and returns it as encoding/json decodes it.
+func (d *dupScan) str() string {
+	start := d.i
+	d.i++
+	plain := true
+	for d.data[d.i] != '"' {
+		if c := d.data[d.i]; c == '\\' {
+			plain = false
+			d.i++
+		} else if c >= utf8.RuneSelf {
+			plain = false
+		}
+		d.i++
+	}
+	d.i++
+	raw := d.data[start:d.i]
+	if plain {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s) // valid: Decode has read it
+	return s
+}
+
+func (d *dupScan) pointer() string {
+	if len(d.path) == 0 {
+		return ""
+	}
+	return "/" + strings.Join(d.path, "/")
 }
 
 // position words a byte offset in data as "line L, column C (offset O)";

@@ -961,7 +961,7 @@ func (c *checker) afterLongTimeouts() {
 }
 
 // fieldOrder ranks field names as a flow is normally written (the order of
-// spec/flow-format.md), so that problems come out in document order.
+// docs/flow-format.md), so that problems come out in document order.
 var fieldOrder = func() map[string]int {
 	names := []string{
 		"format", "id", "type", "meta", "name", "language", "start", "expire_after", "reengage", "vars",

@@ -15,7 +15,7 @@ import (
 )
 
 // maxTemplateBytes caps a posted template: a body is at most 1024
-// characters and there are at most ten buttons (spec/whatsapp.md §4.5), so
+// characters and there are at most ten buttons (docs/whatsapp.md §4.5), so
 // a real template is a few KB.
 const maxTemplateBytes = 64 << 10
 

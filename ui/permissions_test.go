@@ -32,7 +32,7 @@ var whoRoles = map[string][]auth.Role{
 	asAnalystAgent: {auth.Analyst, auth.Agent},
 }
 
-// Who may call a route, by the roles of DESIGN.md's "Security".
+// Who may call a route, by the roles of docs/design.md's "Security".
 var (
 	public    = everyWho                                              // sign-in itself
 	adminOnly = []string{asAdmin}                                     // users, API tokens

@@ -13,7 +13,7 @@ import (
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// verifyWebhook answers Meta's subscription handshake (spec/whatsapp.md
+// verifyWebhook answers Meta's subscription handshake (docs/whatsapp.md
 // §1.1): the challenge echoed when the verify token matches, else 403.
 func (s *Server) verifyWebhook(c *fiber.Ctx) error {
 	challenge, ok := whatsapp.VerifyChallenge(c.Query("hub.mode"), c.Query("hub.verify_token"), c.Query("hub.challenge"), s.cfg.VerifyToken)

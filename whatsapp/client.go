@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // maxResponseBytes caps how much of a Graph API answer is read; Meta's
@@ -87,7 +88,7 @@ func defaultHTTPClient() *http.Client {
 // PhoneNumberID is the business phone number the client sends from.
 func (c *Client) PhoneNumberID() string { return c.phoneNumberID }
 
-// SendResult is Meta's answer to an accepted send (spec §2.2). Acceptance
+// SendResult is Meta's answer to an accepted send (docs/whatsapp.md §2.2). Acceptance
 // is not delivery: status webhooks for WAMID follow, and may say "failed".
 type SendResult struct {
 	// WAMID is the message id ("wamid.…") that status webhooks and replies
@@ -153,7 +154,7 @@ func (c *Client) sendJSON(ctx context.Context, body []byte) (SendResult, error) 
 
 // MarkRead marks the customer's message wamid (and every earlier one) as
 // read — blue ticks; with typing, it also shows a typing indicator that
-// WhatsApp dismisses when Parley replies or after 25 s (spec §2.4), so pass
+// WhatsApp dismisses when Parley replies or after 25 s (docs/whatsapp.md §2.4), so pass
 // typing only when a reply is on its way.
 func (c *Client) MarkRead(ctx context.Context, wamid string, typing bool) error {
 	req := markRead{MessagingProduct: "whatsapp", Status: "read", MessageID: wamid}
@@ -179,7 +180,7 @@ func checkSuccess(data []byte) error {
 }
 
 // UploadMedia uploads a file for later sends by id (ids live 30 days,
-// spec §2.5) and returns its media id.
+// docs/whatsapp.md §2.5) and returns its media id.
 func (c *Client) UploadMedia(ctx context.Context, filename, mimeType string, r io.Reader) (string, error) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -339,9 +340,15 @@ func isDialError(err error) bool {
 	return errors.As(err, &dns)
 }
 
+// truncate is b as text, cut to at most n bytes and marked "…" when cut.
+// The cut falls between characters: half a character would make the text
+// invalid UTF-8 in logs and in the API's answers.
 func truncate(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "…"
+	if len(b) <= n {
+		return string(b)
 	}
-	return string(b)
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return string(b[:n]) + "…"
 }

@@ -587,7 +587,7 @@ func TestMediaRoundTrip(t *testing.T) {
 	if _, err := e.client.DownloadMedia(ctx, info.URL, 10); err == nil {
 		t.Errorf("a download over the size cap must fail")
 	}
-	// Media URLs expire after 5 minutes (spec §2.5).
+	// Media URLs expire after 5 minutes (docs/whatsapp.md §2.5).
 	e.clock.Advance(6 * time.Minute)
 	_, err = e.client.DownloadMedia(ctx, info.URL, 1<<20)
 	var ae *APIError

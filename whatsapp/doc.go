@@ -1,6 +1,6 @@
 // Package whatsapp is Parley's wire to Meta's WhatsApp Cloud API: webhooks
 // in, Graph API calls out, and a sandbox that stands in for Meta. It knows
-// the API's shapes and rules (spec/whatsapp.md) and nothing of flows,
+// the API's shapes and rules (docs/whatsapp.md) and nothing of flows,
 // conversations or storage; the engine imports it, never the reverse.
 //
 // # Webhooks in

@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,7 +58,7 @@ func (e *TransportError) Unwrap() []error { return []error{e.sentinel(), e.Err} 
 //	          "error_user_msg","error_data":{"details"},"fbtrace_id"}}
 //
 // Decide on Code (and Details), never on HTTP status or titles: Meta sends
-// most codes, throttling included, with 400 (spec §3). An APIError with a
+// most codes, throttling included, with 400 (docs/whatsapp.md §3). An APIError with a
 // zero Code and HTTPStatus 5xx/429 is an answer Meta's error envelope was
 // missing from (a proxy's 502 page, say).
 type APIError struct {
@@ -125,11 +126,7 @@ func parseAPIError(status int, header http.Header, body []byte) *APIError {
 		e.Title, e.UserMsg, e.Details, e.FBTraceID = x.ErrorUserTitle, x.ErrorUserMsg, x.ErrorData.Details, x.FBTraceID
 		return e
 	}
-	msg := strings.TrimSpace(string(body))
-	if len(msg) > 200 {
-		msg = msg[:200] + "…"
-	}
-	e.Message = msg
+	e.Message = truncate(bytes.TrimSpace(body), 200)
 	return e
 }
 
@@ -185,7 +182,7 @@ const (
 	ScopeAccount
 )
 
-// codeRule is what spec/whatsapp.md §3 says about one error code.
+// codeRule is what docs/whatsapp.md §3 says about one error code.
 type codeRule struct {
 	class Class
 	// wait is the least time before the same request (Retry) or any
@@ -212,7 +209,7 @@ const (
 	pausedWait      = 3 * time.Hour    // 132015: first pause lasts 3 h (then 6 h)
 )
 
-// codeRules follows the table of spec/whatsapp.md §3. Codes not listed are
+// codeRules follows the table of docs/whatsapp.md §3. Codes not listed are
 // Permanent, except code 0 with HTTP 5xx/429 (no Meta envelope), which is
 // Retry.
 var codeRules = map[int]codeRule{

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestClassifyCodes(t *testing.T) {
@@ -132,5 +133,19 @@ func TestUnavailable(t *testing.T) {
 		if got := Unavailable(tc.err); got != tc.want {
 			t.Errorf("%s: Unavailable = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestAPIErrorCutKeepsCharactersWhole: a body that is not Meta's envelope
+// is kept to 200 bytes; the cut fell inside a two-byte character and made
+// the message invalid UTF-8 (found by FuzzParseAPIError).
+func TestAPIErrorCutKeepsCharactersWhole(t *testing.T) {
+	body := []byte("x" + strings.Repeat("é", 150))
+	e := parseAPIError(502, http.Header{}, body)
+	if !utf8.ValidString(e.Message) {
+		t.Fatalf("message is not valid UTF-8: %q", e.Message)
+	}
+	if want := "x" + strings.Repeat("é", 99) + "…"; e.Message != want {
+		t.Errorf("message = %q, want %q", e.Message, want)
 	}
 }

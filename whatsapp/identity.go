@@ -15,7 +15,7 @@ const (
 	MaxMessageIDBytes = 512
 	// MaxWaIDDigits caps a wa_id: E.164 numbers have at most 15 digits.
 	MaxWaIDDigits = 20
-	// maxBSUIDChars caps the part of a BSUID after its prefix (spec §1.4:
+	// maxBSUIDChars caps the part of a BSUID after its prefix (docs/whatsapp.md §1.4:
 	// "≤128 alphanumerics").
 	maxBSUIDChars = 128
 )
@@ -41,7 +41,7 @@ func ValidPhoneNumberID(s string) bool { return ValidWaID(s) }
 
 // ValidUserID reports whether s is a business-scoped user id: an ISO 3166
 // alpha-2 code, a dot, "ENT." for a parent BSUID, then 1 to 128 ASCII
-// letters and digits (spec §1.4).
+// letters and digits (docs/whatsapp.md §1.4).
 func ValidUserID(s string) bool {
 	if !isBSUID(s) {
 		return false

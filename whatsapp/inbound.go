@@ -18,11 +18,11 @@ import (
 // Nothing in such a body can be trusted, so no events come with the error.
 var ErrMalformed = errors.New("whatsapp: malformed webhook")
 
-// objectWABA is the envelope "object" of every WhatsApp webhook (spec §1.2).
+// objectWABA is the envelope "object" of every WhatsApp webhook (docs/whatsapp.md §1.2).
 const objectWABA = "whatsapp_business_account"
 
 // Webhook fields (changes[].field) that ParseWebhook turns into typed events
-// (spec §1.3). Any other field ends up in Batch.Other.
+// (docs/whatsapp.md §1.3). Any other field ends up in Batch.Other.
 const (
 	FieldMessages         = "messages"
 	FieldTemplateStatus   = "message_template_status_update"
@@ -38,7 +38,7 @@ const (
 // TypeInteractive, TypeReaction), with the same meaning.
 const (
 	// TypeButton is a tap on a template's quick-reply button: its payload is
-	// InboundMessage.Button, not an interactive button_reply (spec §1.6).
+	// InboundMessage.Button, not an interactive button_reply (docs/whatsapp.md §1.6).
 	TypeButton = "button"
 	TypeOrder  = "order"
 	// TypeSystem is a notice about the customer: number or identity changed.
@@ -61,7 +61,7 @@ const (
 	InteractiveNFMReply    = "nfm_reply"    // a WhatsApp Flow or address message completed
 )
 
-// Delivery states of an outbound message, in Status.Status (spec §1.9).
+// Delivery states of an outbound message, in Status.Status (docs/whatsapp.md §1.9).
 const (
 	StatusSent      = "sent"
 	StatusDelivered = "delivered" // may be skipped when read arrives at once
@@ -161,7 +161,7 @@ func (m *InboundMessage) Identity() string {
 	return m.From
 }
 
-// MessageContext is why a message refers to another (spec §1.7): a reply or
+// MessageContext is why a message refers to another (docs/whatsapp.md §1.7): a reply or
 // button tap (From, ID = the business's number and the quoted wamid), a
 // forward, or a "Message business" tap on a product.
 type MessageContext struct {
@@ -179,7 +179,7 @@ type ReferredProduct struct {
 }
 
 // Referral is the Click-to-WhatsApp ad or post a conversation started from.
-// Meta sends it on the first message after the click only (spec §1.8).
+// Meta sends it on the first message after the click only (docs/whatsapp.md §1.8).
 type Referral struct {
 	SourceURL      string `json:"source_url,omitempty"`
 	SourceID       string `json:"source_id,omitempty"`
@@ -196,7 +196,7 @@ type Referral struct {
 
 // Media is an image, video, audio, document or sticker the customer sent.
 // ID is valid for 7 days; URL (when Meta includes it) for 5 minutes and only
-// with the access token (spec §2.5).
+// with the access token (docs/whatsapp.md §2.5).
 type Media struct {
 	ID       string `json:"id,omitempty"`
 	MimeType string `json:"mime_type,omitempty"`
@@ -335,7 +335,7 @@ type OrderItem struct {
 	Currency          string  `json:"currency,omitempty"`
 }
 
-// SystemUpdate is a notice about the customer (spec §1.6): user_changed_number
+// SystemUpdate is a notice about the customer (docs/whatsapp.md §1.6): user_changed_number
 // (NewWaID is the new number; the message's From is the old one),
 // user_changed_user_id (NewUserID), or customer_identity_changed (see
 // InboundMessage.IdentityChange).
@@ -370,7 +370,7 @@ type RevokedMessage struct {
 
 // Error is an error Meta reports in a webhook: on a failed status, on an
 // unsupported message, or on its own (ErrorEvent). Decide on Code and
-// Details, not Title: Meta is deprecating titles (spec §3).
+// Details, not Title: Meta is deprecating titles (docs/whatsapp.md §3).
 type Error struct {
 	Code    int    `json:"code"`
 	Title   string `json:"title,omitempty"`
@@ -418,14 +418,14 @@ type Pricing struct {
 }
 
 // ErrorEvent is an error Meta reports outside any message or status
-// (value.errors[], spec §1.10).
+// (value.errors[], docs/whatsapp.md §1.10).
 type ErrorEvent struct {
 	WABAID        string `json:"waba_id,omitempty"`
 	PhoneNumberID string `json:"phone_number_id,omitempty"`
 	Error
 }
 
-// TemplateUpdate is a change to a message template (spec §5), from one of
+// TemplateUpdate is a change to a message template (docs/whatsapp.md §5), from one of
 // three fields: message_template_status_update (Event, Reason, Category and
 // the *Info details), message_template_quality_update (PrevQuality,
 // NewQuality) or template_category_update (PrevCategory, NewCategory).
@@ -468,7 +468,7 @@ type TemplateNotice struct {
 
 // UserPreference is a customer's choice about marketing messages (field
 // user_preferences): Value stop, resume or signup. After stop, marketing
-// templates to them fail with 131050 until resume (spec §4.8).
+// templates to them fail with 131050 until resume (docs/whatsapp.md §4.8).
 type UserPreference struct {
 	WABAID        string    `json:"waba_id,omitempty"`
 	PhoneNumberID string    `json:"phone_number_id,omitempty"`
@@ -1225,7 +1225,7 @@ func (w *wireOrder) public() *Order {
 }
 
 // wireSystem accepts both spellings of the new identity: Meta's reference
-// shows new_wa_id, current payloads wa_id (spec §1.6).
+// shows new_wa_id, current payloads wa_id (docs/whatsapp.md §1.6).
 type wireSystem struct {
 	Body      string     `json:"body"`
 	Type      string     `json:"type"`
@@ -1350,7 +1350,7 @@ type wireAccountUpdate struct {
 
 // Flexible scalars. Meta sends ids and timestamps as strings in one payload
 // and numbers in another (message_template_id, expiration_timestamp,
-// user_preferences timestamp, spec §1.9, §5); these accept both, and null.
+// user_preferences timestamp, docs/whatsapp.md §1.9, §5); these accept both, and null.
 
 // flexString is a string, or a JSON number kept digit for digit (ids exceed
 // float64 precision, so they are never parsed as numbers).
@@ -1434,7 +1434,7 @@ func parseInt(s string) (int64, error) {
 }
 
 // flexFloat is a number given as a JSON number or a numeric string
-// (latitude, longitude and prices, spec §1.6).
+// (latitude, longitude and prices, docs/whatsapp.md §1.6).
 type flexFloat float64
 
 func (f *flexFloat) UnmarshalJSON(data []byte) error {

@@ -337,7 +337,7 @@ func TestParseWebhookTolerates(t *testing.T) {
 }
 
 // TestIdentity pins how the sender is worked out from messages[] and
-// contacts[] (spec §1.4): contacts are matched by wa_id or user_id, never by
+// contacts[] (docs/whatsapp.md §1.4): contacts are matched by wa_id or user_id, never by
 // position, and a BSUID in from is a user id, not a phone number.
 func TestIdentity(t *testing.T) {
 	cases := []struct {

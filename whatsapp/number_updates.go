@@ -7,7 +7,7 @@ import (
 )
 
 // FieldPhoneNumberQuality is the webhook field that reports a change of a
-// business number's messaging limit, throughput or quality (spec §1.3,
+// business number's messaging limit, throughput or quality (docs/whatsapp.md §1.3,
 // §4.6, §4.7).
 const FieldPhoneNumberQuality = "phone_number_quality_update"
 
@@ -25,7 +25,7 @@ const (
 	NumberEventThroughputUpgrade = "THROUGHPUT_UPGRADE"
 )
 
-// Messaging limit tiers as Meta names them (spec §4.6). TIER_1K and TIER_50
+// Messaging limit tiers as Meta names them (docs/whatsapp.md §4.6). TIER_1K and TIER_50
 // are older names some integrations still send; TIER_NOT_SET says nothing.
 const (
 	TierNotSet    = "TIER_NOT_SET"

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// Message types of the Send API's "type" field (spec/whatsapp.md §2.1).
+// Message types of the Send API's "type" field (docs/whatsapp.md §2.1).
 const (
 	TypeText        = "text"
 	TypeImage       = "image"
@@ -73,7 +73,7 @@ type OutboundMessage struct {
 	// To is the customer's phone number (wa_id, "+" optional).
 	To string `json:"to,omitempty"`
 	// Recipient is a BSUID ("US.1349…") or parent BSUID, used instead of To
-	// when the customer's phone number is unknown (spec §1.4, §2.1).
+	// when the customer's phone number is unknown (docs/whatsapp.md §1.4, §2.1).
 	Recipient string `json:"recipient,omitempty"`
 	// Context quotes an earlier message (reply-to).
 	Context *OutContext `json:"context,omitempty"`
@@ -482,7 +482,7 @@ func URLButton(index int, suffix string) OutTemplateComponent {
 
 // bsuidPattern matches business-scoped user ids: an ISO 3166 alpha-2
 // country, optionally ".ENT" for a parent BSUID, then "." and up to 128
-// alphanumerics (spec §1.4).
+// alphanumerics (docs/whatsapp.md §1.4).
 var bsuidPattern = regexp.MustCompile(`^[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}$`)
 
 // SetRecipient addresses the message to id: a BSUID goes into Recipient,
@@ -801,13 +801,13 @@ func validateTemplate(v *validator, t *OutTemplate) {
 		}
 	}
 	// Header and body must use the same parameter style as the template
-	// (spec §2.3): mixing them can never match a template and fails with 132000.
+	// (docs/whatsapp.md §2.3): mixing them can never match a template and fails with 132000.
 	if named && positional {
 		v.addf("template mixes named and positional parameters")
 	}
 }
 
-// markRead is the body of the mark-as-read call (spec §2.4).
+// markRead is the body of the mark-as-read call (docs/whatsapp.md §2.4).
 type markRead struct {
 	MessagingProduct string           `json:"messaging_product"`
 	Status           string           `json:"status"`

@@ -11,7 +11,7 @@ import (
 const customerPhone = "16505550123"
 
 // outboundCases are every kind of send with the exact body the Cloud API
-// expects (spec §2.3). client_test.go sends each through the sandbox.
+// expects (docs/whatsapp.md §2.3). client_test.go sends each through the sandbox.
 var outboundCases = []struct {
 	name string
 	msg  *OutboundMessage

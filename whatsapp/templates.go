@@ -11,7 +11,7 @@ import (
 )
 
 // Template statuses and categories of the template management API
-// (spec §4.4). Only TemplateApproved templates can be sent.
+// (docs/whatsapp.md §4.4). Only TemplateApproved templates can be sent.
 const (
 	TemplateApproved = "APPROVED"
 	TemplatePending  = "PENDING"

@@ -32,7 +32,7 @@ var (
 	ErrBadSignature = errors.New("whatsapp: webhook signature invalid")
 )
 
-// VerifyChallenge answers Meta's GET verification handshake (spec §1.1). It
+// VerifyChallenge answers Meta's GET verification handshake (docs/whatsapp.md §1.1). It
 // returns the challenge to echo back with 200 and true when mode is
 // "subscribe" and token equals verifyToken; otherwise "" and false, and the
 // caller answers 403. An empty verifyToken or challenge never verifies. The

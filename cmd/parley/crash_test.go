@@ -45,7 +45,7 @@ const crashEchoFlow = `{
 // several times, while the Graph API in front of the sandbox fails now and
 // then (faultyGraph: 5xx, 429, 130429, resets, answers that never come).
 // Webhooks not acknowledged are redelivered, as Meta would.
-// Then it checks DESIGN.md's invariants against the sandbox's log and
+// Then it checks docs/design.md's invariants against the sandbox's log and
 // Parley's store:
 //
 //  1. every acknowledged webhook was processed exactly once: one inbound

@@ -315,7 +315,7 @@ func lgExpand(text, token string, n, cust int) string {
 }
 
 // appendWebhook appends a messages webhook as Meta posts it
-// (spec/whatsapp.md §1.2, §1.4–1.6), received at at and carrying msgs as
+// (docs/whatsapp.md §1.2, §1.4–1.6), received at at and carrying msgs as
 // text messages: one entry, one change, and in its value a contact and a
 // message for each.
 func (c *loadgenConfig) appendWebhook(b []byte, msgs []*lgMessage, at time.Time) []byte {
@@ -1260,7 +1260,7 @@ func (c *loadgenConfig) statusWebhook(sts []lgStatus) (body []byte, sig string) 
 }
 
 // appendStatuses appends a statuses webhook as Meta posts it
-// (spec/whatsapp.md §1.2, §1.9) carrying sts in value.statuses[]: one
+// (docs/whatsapp.md §1.2, §1.9) carrying sts in value.statuses[]: one
 // entry, one change; "sent" carries pricing.
 func (c *loadgenConfig) appendStatuses(b []byte, sts []lgStatus) []byte {
 	b = c.appendValueStart(b)

@@ -817,7 +817,7 @@ func TestServeE2EWebhookSecurity(t *testing.T) {
 		}
 	}
 
-	// The handshake (spec §1.1).
+	// The handshake (docs/whatsapp.md §1.1).
 	for _, tc := range []struct {
 		query    string
 		want     int
@@ -1014,7 +1014,7 @@ func TestServeE2ELateWindowClosed(t *testing.T) {
 	const cus = "15551230051"
 	h.customer(cus, "Ann")
 	// A template outside the window is business-initiated: it needs the
-	// contact's opt-in (spec §4.8).
+	// contact's opt-in (docs/whatsapp.md §4.8).
 	if _, err := h.eng.UpdateContact(context.Background(), h.key(cus), func(c *engine.Contact) {
 		c.OptedIn, c.OptedInAt = true, time.Now()
 	}); err != nil {

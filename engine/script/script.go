@@ -1,5 +1,5 @@
 // Package script runs conversation scripts: plain-text dialogues that drive
-// a flow on a fake clock and check what the bot sends (spec/flow-format.md,
+// a flow on a fake clock and check what the bot sends (docs/flow-format.md,
 // "Conversation scripts"). `parley simulate --script` and the tests run
 // them.
 package script

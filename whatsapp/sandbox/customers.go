@@ -20,7 +20,7 @@ type Customer struct {
 	Name     string `json:"name,omitempty"`
 	Username string `json:"username,omitempty"`
 	// HidePhone leaves wa_id and from out of webhooks, as for customers who
-	// adopted a username (spec §1.4): Parley must key them on user_id and
+	// adopted a username (docs/whatsapp.md §1.4): Parley must key them on user_id and
 	// send with "recipient".
 	HidePhone bool `json:"hide_phone,omitempty"`
 	// Undeliverable makes every send to the customer fail with 131026.
@@ -104,7 +104,7 @@ func (s *Sandbox) customerLocked(id string) *customer {
 	return c
 }
 
-// pairBucket returns the customer's pair-rate bucket (spec §4.7).
+// pairBucket returns the customer's pair-rate bucket (docs/whatsapp.md §4.7).
 func (s *Sandbox) pairBucket(c *customer) *bucket {
 	if c.pair == nil {
 		c.pair = newBucket(1/s.cfg.PairInterval.Seconds(), s.cfg.PairBurst, s.clock.Now())
@@ -278,5 +278,5 @@ var defaultMIME = map[string]string{
 }
 
 // bsuidPattern matches business-scoped user ids ("US.1349…", parent
-// "US.ENT.1181…"): spec §1.4.
+// "US.ENT.1181…"): docs/whatsapp.md §1.4.
 var bsuidPattern = regexp.MustCompile(`^[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}$`)

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// mediaURLLifetime is how long a media URL works (spec §2.5).
+// mediaURLLifetime is how long a media URL works (docs/whatsapp.md §2.5).
 const mediaURLLifetime = 5 * time.Minute
 
 type mediaObject struct {
@@ -23,7 +23,7 @@ type mediaObject struct {
 	sha256B64 string
 }
 
-// Media types Meta accepts, with their size limits (spec §2.5).
+// Media types Meta accepts, with their size limits (docs/whatsapp.md §2.5).
 var mediaLimits = map[string]int64{
 	"audio/aac": 16 << 20, "audio/amr": 16 << 20, "audio/mpeg": 16 << 20, "audio/mp4": 16 << 20, "audio/ogg": 16 << 20,
 	"text/plain": 100 << 20, "application/pdf": 100 << 20,

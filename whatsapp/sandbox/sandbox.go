@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Defaults of Config, chosen to match Meta's (spec/whatsapp.md §4.1, §4.7).
+// Defaults of Config, chosen to match Meta's (docs/whatsapp.md §4.1, §4.7).
 const (
 	DefaultVersion        = "v23.0"
 	DefaultAccessToken    = "sandbox-token"
@@ -415,7 +415,7 @@ type metaErr struct {
 }
 
 // newErr builds a WhatsApp error answer: message "(#code) title", HTTP
-// status as Meta's table has it (spec §3).
+// status as Meta's table has it (docs/whatsapp.md §3).
 func newErr(code int, title, details string) *metaErr {
 	return &metaErr{http: httpStatusFor(code), code: code, typ: "OAuthException",
 		msg: fmt.Sprintf("(#%d) %s", code, title), details: details}

@@ -136,7 +136,7 @@ type templateReq struct {
 	} `json:"components"`
 }
 
-// Limits the sandbox checks, as Meta does (spec §2.3).
+// Limits the sandbox checks, as Meta does (docs/whatsapp.md §2.3).
 const (
 	maxTextBody      = 4096
 	maxCaption       = 1024
@@ -258,7 +258,7 @@ func (s *Sandbox) handleMessages(w http.ResponseWriter, r *http.Request, body []
 	s.messages[m.wamid] = m
 	s.recordLocked(Entry{Kind: KindAccepted, WAMID: m.wamid, To: id, Type: m.typ, Body: m.body, Raw: json.RawMessage(body)})
 
-	// What Meta decides after answering 200 (spec §8.1).
+	// What Meta decides after answering 200 (docs/whatsapp.md §8, fact 1).
 	var fail *failure
 	switch {
 	case cust.Undeliverable || unknownBSUID:
@@ -521,7 +521,7 @@ func checkInteractive(in *interactiveReq) *metaErr {
 				rows++
 			}
 		}
-		// The 10-row limit is across all sections (spec §2.3).
+		// The 10-row limit is across all sections (docs/whatsapp.md §2.3).
 		if rows < 1 || rows > maxRowsTotal {
 			return invalid(fmt.Sprintf("list has %d rows in total, 1 to %d are allowed", rows, maxRowsTotal))
 		}

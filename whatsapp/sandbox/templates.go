@@ -58,7 +58,7 @@ type template struct {
 	autoReview bool
 }
 
-// Review rules (spec §4.5).
+// Review rules (docs/whatsapp.md §4.5).
 var (
 	templateName = regexp.MustCompile(`^[a-z0-9_]{1,512}$`)
 	variable     = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_]+)\s*\}\}`)

@@ -449,7 +449,7 @@ func (f *failure) body() hookErrorBody {
 	return b
 }
 
-// Meta's asynchronous failures the sandbox produces (spec §3).
+// Meta's asynchronous failures the sandbox produces (docs/whatsapp.md §3).
 var (
 	failWindowClosed = failure{131047, "Re-engagement message",
 		"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}

@@ -2,7 +2,7 @@ package sandbox
 
 import "time"
 
-// The customer service window (spec §4.1): it opens when the customer
+// The customer service window (docs/whatsapp.md §4.1): it opens when the customer
 // writes and each further message of theirs resets it to Config.Window.
 // The business's own messages, templates included, never open or extend
 // it. Outside it only templates are delivered; anything else is accepted

@@ -1,5 +1,5 @@
 // WhatsApp's length limits on message fields, as schemas/flow.schema.json
-// states them (spec/whatsapp.md §2.3, §4.5). Meta counts characters, not
+// states them (docs/whatsapp.md §2.3, §4.5). Meta counts characters, not
 // bytes or UTF-16 units: an emoji is one.
 
 export const Limits = {

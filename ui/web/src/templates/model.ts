@@ -1,5 +1,5 @@
 // The Templates page's logic, apart from React: the create form ↔ Meta's
-// creation body, Meta's rules checked as you type (spec/whatsapp.md §4.5;
+// creation body, Meta's rules checked as you type (docs/whatsapp.md §4.5;
 // the sandbox's review applies the same ones), the server's errors put on
 // their fields, and how statuses and qualities are coloured.
 import { ApiError } from '../api';
