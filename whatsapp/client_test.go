@@ -462,7 +462,7 @@ func TestMarkRead(t *testing.T) {
 	if got := string(last[len(last)-1].Raw); got != want {
 		t.Errorf("on the wire %s", got)
 	}
-	apiErr(t, e.client.MarkRead(ctx, "wamid.unknown", false), 100, 400, Permanent)
+	apiErr(t, e.client.MarkRead(ctx, "wamid.unknown", false), 131009, 400, Permanent)
 }
 
 func TestTransportOutcomes(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -376,5 +377,52 @@ func TestCloseWithPendingWork(t *testing.T) {
 	}
 	if _, err := sb.CustomerSays(phone, sandbox.Text("late")); err == nil {
 		t.Errorf("a closed sandbox accepts customer messages")
+	}
+}
+
+// TestMarkRead: the sandbox takes a mark-read (with or without a typing
+// indicator) only for a message its number received, and a typing
+// indicator only on one received in the last 30 days, as Meta does; what
+// it takes is logged and shown on the customer's turn.
+func TestMarkRead(t *testing.T) {
+	clock := sandbox.NewManualClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	sb := start(t, sandbox.Config{Clock: clock})
+	c := whatsapp.NewClient(sb.GraphURL(), sandbox.DefaultAccessToken, sandbox.DefaultPhoneNumberID)
+	ctx := context.Background()
+	wamid, err := sb.CustomerSays(phone, sandbox.Text("hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		wamid   string
+		typing  bool
+		advance time.Duration
+		code    int // 0: accepted
+	}{
+		{"typing on a fresh message", wamid, true, 0, 0},
+		{"read", wamid, false, 0, 0},
+		{"unknown message", "wamid.nope", false, 0, 131009},
+		{"unknown message, typing", "wamid.nope", true, 0, 131009},
+		{"typing after 30 days", wamid, true, 31 * 24 * time.Hour, 131009},
+		{"read after 30 days", wamid, false, 0, 0},
+	}
+	for _, tc := range cases {
+		clock.Advance(tc.advance)
+		err := c.MarkRead(ctx, tc.wamid, tc.typing)
+		var apiErr *whatsapp.APIError
+		switch {
+		case tc.code == 0 && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.code != 0 && (!errors.As(err, &apiErr) || apiErr.Code != tc.code):
+			t.Errorf("%s: err %v, want code %d", tc.name, err, tc.code)
+		}
+	}
+	if got := len(sb.Entries(sandbox.KindMarkRead)); got != 3 {
+		t.Errorf("%d mark-read entries, want 3", got)
+	}
+	tr := sb.Transcript(phone)
+	if len(tr) != 1 || tr[0].Status != "read" || !tr[0].Typing {
+		t.Errorf("transcript %+v: want the message read, with a typing indicator", tr)
 	}
 }

@@ -545,7 +545,12 @@ func checkInteractive(in *interactiveReq) *metaErr {
 	return nil
 }
 
-// markRead serves the mark-as-read (and typing indicator) form of /messages.
+// typingMaxAge is how old a customer's message may be for a typing
+// indicator on it (spec/whatsapp.md §2.4: within 30 days of receipt).
+const typingMaxAge = 30 * 24 * time.Hour
+
+// markRead serves the mark-as-read (and typing indicator) form of /messages:
+// the message must be one the number received (else 131009).
 func (s *Sandbox) markRead(w http.ResponseWriter, req *sendRequest) *metaErr {
 	if req.Status != "read" {
 		return &metaErr{http: 400, code: 100, msg: "(#100) Invalid parameter", details: "status must be \"read\""}
@@ -560,9 +565,17 @@ func (s *Sandbox) markRead(w http.ResponseWriter, req *sendRequest) *metaErr {
 	c := s.inbound[req.MessageID]
 	if c == nil {
 		s.mu.Unlock()
-		return &metaErr{http: 400, code: 100, msg: "(#100) Invalid parameter", details: "Message ID " + req.MessageID + " is not a message received by this number"}
+		return invalid("Message ID " + req.MessageID + " is not a message received by this number")
 	}
 	typing := req.TypingIndicator != nil
+	if typing {
+		for _, t := range c.turns {
+			if t.WAMID == req.MessageID && s.clock.Now().Sub(t.Time) > typingMaxAge {
+				s.mu.Unlock()
+				return invalid("a typing indicator may only be shown on a message received in the last 30 days")
+			}
+		}
+	}
 	// Marking one message read marks every earlier one read too (§2.4).
 	for _, t := range c.turns {
 		if t.From == "customer" {
