@@ -209,6 +209,9 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 	if in.Name != "" {
 		c.Name = in.Name
 	}
+	if in.ID != "" && in.Reply.Type != whatsapp.TypeSystem && (c.LastInboundWAMID == "" || !in.At.Before(c.LastInboundAt)) {
+		c.LastInboundWAMID = in.ID // a notice from WhatsApp is no message to mark read
+	}
 	openWindow(c, in.At, now)
 	t.reachable()
 	t.change.InboundID, t.change.InboundKey = in.ID, in.Key()

@@ -41,6 +41,9 @@ type Contact struct {
 	// saying it closed early (a late 131047). See window.go.
 	LastInboundAt  time.Time `json:"last_inbound_at,omitzero"`
 	WindowClosedAt time.Time `json:"window_closed_at,omitzero"`
+	// LastInboundWAMID is the id of the customer's latest message: the
+	// one a reply marks read, and a typing indicator shows on (receipts.go).
+	LastInboundWAMID string `json:"last_inbound_wamid,omitempty"`
 
 	// Reachability (delivery.go). Unreachable: Meta could not deliver to
 	// the customer (131026: not on WhatsApp, or cannot receive); nothing is

@@ -15,6 +15,7 @@ type engineMetrics struct {
 	statuses    metrics.Counter   // status
 	reroutes    metrics.Counter
 	pauses      metrics.Counter // number, code
+	receipts    metrics.Counter // result
 }
 
 func newEngineMetrics(r *metrics.Registry) engineMetrics {
@@ -28,6 +29,7 @@ func newEngineMetrics(r *metrics.Registry) engineMetrics {
 		sendLatency: r.Histogram("parley_send_seconds", "Cloud API send latency.", metrics.LatencyBuckets),
 		statuses:    r.Counter("parley_statuses_total", "Status webhooks by status.", "status"),
 		reroutes:    r.Counter("parley_window_closed_reroutes_total", "Conversations sent down their template path because the window closed."),
+		receipts:    r.Counter("parley_read_receipts_total", "Customers' messages marked read and typing indicators shown, by result (read, typing, error, dropped).", "result"),
 		pauses:      r.Counter("parley_sending_pauses_total", "Times sending was paused, by number (all: every number) and Meta error code (0: the Graph API unreachable or failing).", "number", "code"),
 	}
 }

@@ -70,6 +70,9 @@ type DispatchOptions struct {
 	// OnPauses, when set, is told the pauses in force each time one
 	// begins or ends (serve tells the web app, live).
 	OnPauses func([]Pause)
+	// Receipts, when set, marks the customer's latest message read as a
+	// reply to them goes (receipts.go).
+	Receipts *Receipts
 	// Clock is the time of pacing, of retries' backoff and of pauses
 	// (default: the system's). It is not the engine's clock, which says
 	// whether a message is still worth sending: tests pass a fast one to
@@ -455,6 +458,8 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	var held time.Duration // > 0: held by the messaging limit this long
 	serial := e.messagingLimit() > 0 && it.Message.Template != nil
 	var reached []Reach // the reach this send records, for the cache (limit_cache.go)
+	var readKey ContactKey
+	var readWAMID string // a reply: the customer's message it marks read
 	if serial {
 		e.reachMu.Lock() // the check and the reach's record are one step
 	}
@@ -522,6 +527,8 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			}
 			t.change.Reached = append(t.change.Reached, Reach{Scope: ReachScope, At: t.now, Contact: t.contact.Key})
 			reached = t.change.Reached
+		} else {
+			readKey, readWAMID = t.contact.Key, t.contact.LastInboundWAMID
 		}
 		proceed = true
 		return true
@@ -561,6 +568,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	if !proceed {
 		return true
 	}
+	d.opts.Receipts.replied(readKey, readWAMID)
 	start := time.Now()
 	sendCtx, cancel := context.WithTimeout(d.wire, SendTimeout)
 	res, sendErr := d.opts.Sender.Send(sendCtx, out)
