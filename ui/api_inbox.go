@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +60,7 @@ func (s *Server) inboxRoutes(api fiber.Router) {
 	g.Put("/conversations/:id/tags", desk, s.inboxTags)
 	g.Post("/conversations/:id/resolve", desk, s.inboxResolve)
 	g.Post("/conversations/:id/read", desk, s.inboxRead)
+	g.Post("/conversations/:id/typing", desk, s.inboxTyping)
 	g.Get("/conversations/:id/media/:seq", desk, s.inboxMedia)
 
 	g.Get("/canned", desk, s.inboxCanned)
@@ -605,6 +607,31 @@ func (s *Server) inboxRead(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// Typing shows a conversation's customer a typing indicator:
+// *engine.Receipts.
+type Typing interface {
+	Typing(ctx context.Context, conversation string) (bool, error)
+}
+
+// inboxTyping tells the customer an agent is typing (the web app calls it
+// at most every few seconds while the agent types): 200 {"shown": bool}.
+// Not shown is no error: typing indicators are off, the window is closed,
+// or WhatsApp refused it (logged and counted). The agent must be able to
+// reply: a conversation held by another agent is 409.
+func (s *Server) inboxTyping(c *fiber.Ctx) error {
+	id, err := s.takeForWrite(c, false)
+	if err != nil {
+		return err
+	}
+	shown := false
+	if s.cfg.Typing != nil {
+		if shown, err = s.cfg.Typing.Typing(c.UserContext(), id); err != nil {
+			return inboxErr(err, "conversation")
+		}
+	}
+	return c.JSON(fiber.Map{"shown": shown})
 }
 
 // inboxCanned lists the canned responses: an admin all, an agent those of

@@ -142,6 +142,7 @@ var permissions = []permission{
 	{method: "PUT", path: "/inbox/conversations/:id/tags", url: "/inbox/conversations/nope/tags", allow: desk},
 	{method: "POST", path: "/inbox/conversations/:id/resolve", url: "/inbox/conversations/nope/resolve", allow: desk},
 	{method: "POST", path: "/inbox/conversations/:id/read", url: "/inbox/conversations/nope/read", allow: desk},
+	{method: "POST", path: "/inbox/conversations/:id/typing", url: "/inbox/conversations/nope/typing", allow: desk},
 	{method: "GET", path: "/inbox/conversations/:id/media/:seq", url: "/inbox/conversations/nope/media/1", allow: desk},
 	{method: "GET", path: "/inbox/canned", allow: desk},
 	{method: "POST", path: "/inbox/canned", body: `{"title":"hi","text":"Hello!"}`, allow: adminOnly},

@@ -51,6 +51,10 @@ type Config struct {
 	// Schedules runs scheduled notifications (api_schedules.go). Nil: the
 	// schedules API answers 503.
 	Schedules *schedule.Scheduler
+	// Typing shows a customer a typing indicator while an agent types
+	// (POST /api/v1/inbox/conversations/:id/typing). Nil: the route says
+	// none was shown.
+	Typing Typing
 	// Sending tells and ends pauses of sending (api_sending.go). Nil: no
 	// pause is reported.
 	Sending Sending
