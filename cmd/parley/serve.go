@@ -46,6 +46,9 @@ type serveConfig struct {
 	// tried again before it fails.
 	templateRetryFor time.Duration
 	logLevel         string
+	// readReceipts: a reply marks the customer's message read;
+	// typingIndicator: an agent typing shows "typing…".
+	readReceipts, typingIndicator bool
 	// sandbox: no access token, so the built-in sandbox stands in for Meta.
 	sandbox bool
 	// sandboxAddr is where the sandbox listens ("": a fresh loopback
@@ -103,6 +106,14 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
+// envBool is env for a boolean; a value that is not one is ignored.
+func envBool(name string, def bool) bool {
+	if b, err := strconv.ParseBool(env(name, "")); err == nil {
+		return b
+	}
+	return def
+}
+
 // envInt is env for an integer; a value that is not one is ignored.
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(env(name, "")); err == nil {
@@ -152,6 +163,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&c.scheduleGrace, "schedule-grace", envDuration("PARLEY_SCHEDULE_GRACE", schedule.DefaultGrace),
 		"a schedule's fire time missed while Parley was down runs once if at most this late, else it is recorded as missed; negative: never late (PARLEY_SCHEDULE_GRACE)")
 	fs.DurationVar(&c.scheduleInterval, "schedule-interval", time.Second, "how often schedules are checked for due fire times")
+	fs.BoolVar(&c.readReceipts, "read-receipts", envBool("PARLEY_READ_RECEIPTS", true),
+		"a reply, the bot's or an agent's, marks the customer's message read (blue ticks) (PARLEY_READ_RECEIPTS=false turns it off)")
+	fs.BoolVar(&c.typingIndicator, "typing-indicator", envBool("PARLEY_TYPING_INDICATOR", true),
+		"an agent typing in the inbox shows the customer \"typing…\" (PARLEY_TYPING_INDICATOR=false turns it off)")
 	fs.StringVar(&c.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.BoolVar(&c.secureCookie, "secure-cookie", env("PARLEY_SECURE_COOKIE", "") == "true", "always mark the session cookie Secure (behind a TLS proxy that sends no X-Forwarded-Proto) (PARLEY_SECURE_COOKIE=true)")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client that sign-in throttling counts; without them the client is the TCP peer (PARLEY_TRUSTED_PROXIES)")
@@ -302,7 +317,8 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 
-	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock,
+	receipts := eng.NewReceipts(engine.ReceiptOptions{Marker: client, Read: c.readReceipts, Typing: c.typingIndicator})
+	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Receipts: receipts, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock,
 		OnPauses: func(ps []engine.Pause) {
 			desk.Hub().Publish(inbox.Event{Type: inbox.EventSending, At: time.Now(), Paused: ps})
 		}})
@@ -321,7 +337,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	defer stopBG()
 	bgLoops := newLoops(bg)
 	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
-		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Sending: disp, Ready: readiness(store, bgLoops, disp),
+		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Typing: receipts, Sending: disp, Ready: readiness(store, bgLoops, disp),
 		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store),
 		MetricsToken: c.metricsToken, MetricsApart: c.metricsAddr != "" || c.metricsListener != nil})
 	metricsLn := c.metricsListener
@@ -335,6 +351,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		c.scheduleInterval = time.Second
 	}
 	bgLoops.run("the outbox dispatcher", disp.Run)
+	bgLoops.run("the read receipts", receipts.Run)
 	bgLoops.run("the template sync", func(ctx context.Context) error {
 		templates.RunSync(ctx, engine.DefaultTemplateSyncInterval)
 		return nil
