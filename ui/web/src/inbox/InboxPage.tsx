@@ -7,8 +7,9 @@
 // by itself after a restart, and a "reset" reloads everything.
 //
 // Customer text is only ever rendered as React text: never as HTML.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, enc, get, post, put } from '../api';
+import { typingNotifier } from './typing';
 import type { AgentView, Canned, ConversationView, Entry, Item, LiveEvent, Me, QueueView, TemplateOption } from './types';
 
 type View = 'mine' | 'unassigned' | 'all';
@@ -356,6 +357,9 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
   const [header, setHeader] = useState<string[]>([]);
   const [body, setBody] = useState<string[]>([]);
   const freeform = conv.reply.freeform;
+  // While the agent types, the customer sees "typing…" (the server sends it
+  // at most every few seconds, only while the window is open).
+  const typing = useMemo(() => typingNotifier(() => post(base + '/typing')), [base]);
   useEffect(() => {
     const q = conv.inbox?.queue ? '?queue=' + enc(conv.inbox.queue) : '';
     get<{ canned: Canned[] }>('/inbox/canned' + q).then((r) => setCanned(r.canned), () => setCanned([]));
@@ -376,7 +380,16 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
             ))}
           </select>
         )}
-        <textarea data-testid="reply-text" placeholder="Reply to the customer" value={text} onChange={(e) => setText(e.target.value)} disabled={disabled} />
+        <textarea
+          data-testid="reply-text"
+          placeholder="Reply to the customer"
+          value={text}
+          onChange={(e) => {
+            setText(e.target.value);
+            typing(e.target.value);
+          }}
+          disabled={disabled}
+        />
         <button
           data-testid="reply-send"
           disabled={disabled || !text.trim()}
