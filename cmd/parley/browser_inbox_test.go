@@ -83,7 +83,8 @@ func (h *e2e) adminCall(method, path, body string) (int, string) {
 
 func TestBrowserInbox(t *testing.T) {
 	chromiumPath(t)
-	h := startUI(t, e2eOptions{flows: map[string]string{"desk.json": inboxDeskFlow}, templates: []sandbox.Template{inboxTemplate}})
+	h := startUI(t, e2eOptions{flows: map[string]string{"desk.json": inboxDeskFlow}, templates: []sandbox.Template{inboxTemplate},
+		serve: func(c *serveConfig) { c.readReceipts, c.typingIndicator = true, true }})
 	if code, body := h.adminCall("POST", "/users", `{"email":"`+inboxAgent+`","name":"Sam","roles":["agent"],"password":"`+inboxAgentPwd+`"}`); code != http.StatusCreated && code != http.StatusOK {
 		t.Fatalf("creating the agent: %d %s", code, body)
 	}
@@ -122,8 +123,12 @@ func TestBrowserInbox(t *testing.T) {
 	b.waitText("inbox-window", "window")
 	b.shot("conversation open, html shown as text")
 
-	// The agent replies; the customer receives it.
+	// The agent replies; the customer sees "typing…" meanwhile, and
+	// receives it.
 	b.fill("reply-text", "Hi Ann, Sam here. Sorted!")
+	eventually(t, e2eTimeout, func() bool {
+		return slices.ContainsFunc(h.markReads(ann), func(s string) bool { return strings.HasSuffix(s, "+typing") })
+	}, "a typing indicator while the agent types (mark-reads %q)", h.markReads(ann))
 	b.click("reply-send")
 	eventually(t, e2eTimeout, func() bool {
 		return slices.Contains(sentBodies(h.accepted(ann)), "Hi Ann, Sam here. Sorted!")
