@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/quarantine"
+	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/ui/auth"
@@ -98,6 +100,9 @@ type fixture struct {
 	auth   *auth.Service
 	mu     sync.Mutex
 	tokens map[string]string // email → API token secret
+
+	secrets *secrets.Store
+	logs    serverLogs // the server's
 }
 
 // fixtureAdmin is the user every API request acts as by default.
@@ -131,6 +136,30 @@ func (f *fixture) tokenFor(email string, roles ...auth.Role) string {
 	return tok
 }
 
+// serverLogs is what the fixture's server logged, at every level, for
+// tests of what it must never log.
+type serverLogs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *serverLogs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *serverLogs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// logger logs into f.logs, debug level included.
+func (f *fixture) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(&f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
 // newFixture is an empty Parley: no flows, no contacts.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -157,8 +186,12 @@ func newFixture(t *testing.T) *fixture {
 	if err := ib.Start(f.ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log, AppSecret: sandbox.DefaultAppSecret, Auth: f.auth, Inbox: ib, EventStreamMaxAge: time.Millisecond,
-		Backup: st, BackupDir: t.TempDir(), Quarantine: quarantine.New(st)})
+	f.secrets, err = secrets.New(st, bytes.Repeat([]byte{1}, secrets.KeySize), f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: f.logger(), AppSecret: sandbox.DefaultAppSecret, Auth: f.auth, Inbox: ib, EventStreamMaxAge: time.Millisecond,
+		Backup: st, BackupDir: t.TempDir(), Quarantine: quarantine.New(st), Secrets: f.secrets})
 	return f
 }
 

@@ -76,6 +76,9 @@ var permissions = []permission{
 	{method: "DELETE", path: "/auth/tokens/:id", url: "/auth/tokens/0000000000000000", allow: adminOnly},
 	{method: "GET", path: "/admin/backup", allow: adminOnly},
 	{method: "GET", path: "/webhooks/rejected", allow: adminOnly},
+	{method: "GET", path: "/secrets", allow: adminOnly},
+	{method: "PUT", path: "/secrets/:name", url: "/secrets/shop_token", body: `{"value":"s3cret"}`, allow: adminOnly},
+	{method: "DELETE", path: "/secrets/:name", url: "/secrets/nope", allow: adminOnly},
 
 	// Flows: admin, analyst.
 	{method: "GET", path: "/flows", allow: editors},

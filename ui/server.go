@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
+	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -67,6 +68,9 @@ type Config struct {
 	// processable, for GET /api/v1/webhooks/rejected. Nil: they are
 	// acknowledged, counted and logged only.
 	Quarantine *quarantine.Quarantine
+	// Secrets keeps the named values flows send (api_secrets.go). Nil:
+	// the secrets API answers 503.
+	Secrets *secrets.Store
 	// ReadTimeout bounds reading one request, headers and body (default
 	// DefaultReadTimeout): a client sending slowly is cut off (408).
 	ReadTimeout time.Duration
@@ -201,6 +205,7 @@ func (s *Server) routes() {
 	s.scheduleRoutes(api)
 	s.sendingRoutes(api)
 	s.adminRoutes(api)
+	s.secretRoutes(api)
 	s.webRoutes() // last: the web app answers what no route above did
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
+	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/flows/examples"
 	"github.com/parleyhq/parley/ui"
@@ -248,6 +249,10 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
+	vault, err := openSecrets(c.data, store, log)
+	if err != nil {
+		return err
+	}
 
 	var sb *sandbox.Sandbox
 	if c.sandbox {
@@ -338,7 +343,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops := newLoops(bg)
 	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
 		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Typing: receipts, Sending: disp, Ready: readiness(store, bgLoops, disp),
-		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store),
+		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store), Secrets: vault,
 		MetricsToken: c.metricsToken, MetricsApart: c.metricsAddr != "" || c.metricsListener != nil})
 	metricsLn := c.metricsListener
 	if c.metricsAddr != "" && metricsLn == nil {
@@ -585,4 +590,21 @@ func storeMetrics(reg *metrics.Registry, store *boltstore.Store) {
 	reg.CounterFunc("parley_store_writes_total", "Changes committed to the store; a transaction carries many.", func() float64 { return float64(store.Stats().Writes) })
 	reg.CounterFunc("parley_store_pages_written_total", "Pages the store's commits wrote to its file.", func() float64 { return float64(store.Stats().PagesWritten) })
 	reg.CounterFunc("parley_store_write_seconds_total", "Time the store's commits spent writing and syncing pages.", func() float64 { return store.Stats().WriteTime.Seconds() })
+}
+
+// openSecrets is the secrets store over the data file, its key from
+// PARLEY_SECRETS_KEY or the key file beside the data file (made on first
+// run). Where the key came from is logged, never the key.
+func openSecrets(dir string, store *boltstore.Store, log *slog.Logger) (*secrets.Store, error) {
+	key, src, err := secrets.LoadKey(dir, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	switch src {
+	case secrets.FromNewFile:
+		log.Info("secrets key made: back it up apart from the data file, which cannot open its secrets without it", "file", filepath.Join(dir, secrets.KeyFile))
+	case secrets.FromEnv:
+		log.Debug("secrets key from the environment", "var", secrets.KeyEnv)
+	}
+	return secrets.New(store, key, nil)
 }
