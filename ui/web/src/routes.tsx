@@ -15,6 +15,7 @@ const InboxPage = lazy(() => import('./inbox/InboxPage').then((m) => ({ default:
 const SchedulesPage = lazy(() => import('./schedules/SchedulesPage').then((m) => ({ default: m.SchedulesPage })));
 const TemplatesPage = lazy(() => import('./templates/TemplatesPage').then((m) => ({ default: m.TemplatesPage })));
 const ContactsPage = lazy(() => import('./contacts/ContactsPage').then((m) => ({ default: m.ContactsPage })));
+const SecretsPage = lazy(() => import('./secrets/SecretsPage').then((m) => ({ default: m.SecretsPage })));
 
 export interface Route {
   path: string;
@@ -33,6 +34,8 @@ export const routes: Route[] = [
   // Templates (with the numbers' limits) for analysts; contacts, whose list is an admin's, for admins.
   { path: '/templates', nav: 'Templates', roles: ['analyst'], render: () => <TemplatesPage /> },
   { path: '/contacts', nav: 'Contacts', roles: ['admin'], render: () => <ContactsPage /> },
+  // Secrets flows send (http steps): admins only, as the API.
+  { path: '/secrets', nav: 'Secrets', roles: ['admin'], render: () => <SecretsPage /> },
   // One's own account, from the name in the top bar.
   { path: '/account', roles: ['analyst', 'agent'], render: () => <Account /> },
 ];
