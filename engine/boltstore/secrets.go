@@ -18,8 +18,9 @@ var _ secrets.Records = (*Store)(nil)
 
 // PutSecret stores r, keeping the stored creation time and author of a
 // name stored already (secrets.Records).
-func (s *Store) PutSecret(ctx context.Context, r secrets.Record) (bool, error) {
+func (s *Store) PutSecret(ctx context.Context, r secrets.Record) (secrets.Record, bool, error) {
 	var created bool
+	var stored secrets.Record
 	err := s.Update(ctx, func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketSecrets)
 		if err != nil {
@@ -39,9 +40,10 @@ func (s *Store) PutSecret(ctx context.Context, r secrets.Record) (bool, error) {
 		if err != nil {
 			return err
 		}
+		stored = rec
 		return b.Put([]byte(r.Name), v)
 	})
-	return created, err
+	return stored, created, err
 }
 
 // Secret returns the record of name (secrets.Records).

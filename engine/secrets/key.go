@@ -61,7 +61,11 @@ func LoadKey(dir string, env func(string) string) ([]byte, KeySource, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, "", fmt.Errorf("secrets: new key: %w", err)
 	}
-	if err := writeKeyFile(path, key); err != nil {
+	err = writeKeyFile(path, key)
+	if errors.Is(err, fs.ErrExist) { // another process made it first: its key is the key
+		return LoadKey(dir, func(string) string { return "" })
+	}
+	if err != nil {
 		return nil, "", err
 	}
 	return key, FromNewFile, nil

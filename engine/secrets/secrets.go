@@ -54,10 +54,10 @@ type Record struct {
 // Records is where secrets are kept: *boltstore.Store implements it over
 // the data file; another backend implements the same four operations.
 type Records interface {
-	// PutSecret stores r under r.Name, durably. When the name is stored
-	// already, the stored CreatedAt and CreatedBy are kept and created
-	// is false.
-	PutSecret(ctx context.Context, r Record) (created bool, err error)
+	// PutSecret stores r under r.Name, durably, and returns the record as
+	// stored: when the name is stored already, its CreatedAt and
+	// CreatedBy are kept and created is false.
+	PutSecret(ctx context.Context, r Record) (stored Record, created bool, err error)
 	// Secret returns the record of name; ok is false when there is none.
 	Secret(ctx context.Context, name string) (r Record, ok bool, err error)
 	// ListSecrets returns every record, by name.
@@ -65,6 +65,13 @@ type Records interface {
 	// DeleteSecret deletes name, durably; ok is false when there was none.
 	DeleteSecret(ctx context.Context, name string) (ok bool, err error)
 }
+
+// Resolver is what a flow step that sends secrets needs of a Store.
+type Resolver interface {
+	Resolve(ctx context.Context, name string) (string, error)
+}
+
+var _ Resolver = (*Store)(nil)
 
 // Info is what may be shown of a secret: everything but its value.
 type Info struct {
@@ -148,16 +155,11 @@ func (s *Store) Put(ctx context.Context, name, value, by string) (Info, bool, er
 		CreatedAt:   now, CreatedBy: by,
 		UpdatedAt: now, UpdatedBy: by,
 	}
-	created, err := s.records.PutSecret(ctx, r)
+	stored, created, err := s.records.PutSecret(ctx, r)
 	if err != nil {
 		return Info{}, false, fmt.Errorf("secrets: storing %q: %w", name, err)
 	}
-	if !created { // the stored creation is kept: read it back
-		if stored, ok, err := s.records.Secret(ctx, name); err == nil && ok {
-			r = stored
-		}
-	}
-	return info(r), created, nil
+	return info(stored), created, nil
 }
 
 // List returns every secret's Info, by name.

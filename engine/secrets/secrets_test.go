@@ -199,7 +199,7 @@ func TestAtRest(t *testing.T) {
 	// A sealed value moved to another name does not open either.
 	r, _, _ := db.Secret(ctx, "shop_token")
 	r.Name = "other"
-	if _, err := db.PutSecret(ctx, r); err != nil {
+	if _, _, err := db.PutSecret(ctx, r); err != nil {
 		t.Fatal(err)
 	}
 	right, _ := secrets.New(db, testKey(1), nil)
