@@ -71,13 +71,16 @@ func LoadKey(dir string, env func(string) string) ([]byte, KeySource, error) {
 	return key, FromNewFile, nil
 }
 
-// writeKeyFile makes path with key, 0600, durably. It never replaces a
-// file: if another process made one first, its key is the key.
+// writeKeyFile makes path with key, 0600, durably. The key is written to
+// a temporary file first and linked to path whole, so that no one ever
+// reads a half-written key; it never replaces a file (fs.ErrExist: if
+// another process made one first, its key is the key).
 func writeKeyFile(path string, key []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+KeyFile+"-*") // 0600
 	if err != nil {
 		return fmt.Errorf("secrets: making key file: %w", err)
 	}
+	defer os.Remove(f.Name())
 	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
 	if err == nil {
 		err = f.Sync()
@@ -85,8 +88,10 @@ func writeKeyFile(path string, key []byte) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Link(f.Name(), path)
+	}
 	if err != nil {
-		os.Remove(path)
 		return fmt.Errorf("secrets: writing key file: %w", err)
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil { // the new name is durable too

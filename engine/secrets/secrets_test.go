@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -248,5 +249,32 @@ func TestLoadKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), secrets.KeyEnv) {
 			t.Errorf("LoadKey with %s=%q: %v", secrets.KeyEnv, bad, err)
 		}
+	}
+}
+
+// TestLoadKeyRace: serves starting at once on one data directory all end
+// up with the one key written, never a half-written file.
+func TestLoadKeyRace(t *testing.T) {
+	dir := t.TempDir()
+	keys := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() {
+			key, _, err := secrets.LoadKey(dir, func(string) string { return "" })
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = key
+		})
+	}
+	wg.Wait()
+	for _, k := range keys[1:] {
+		if !bytes.Equal(k, keys[0]) {
+			t.Fatal("two keys for one directory")
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
