@@ -603,6 +603,11 @@ func openSecrets(dir string, store *boltstore.Store, log *slog.Logger) (*secrets
 	switch src {
 	case secrets.FromNewFile:
 		log.Info("secrets key made: back it up apart from the data file, which cannot open its secrets without it", "file", filepath.Join(dir, secrets.KeyFile))
+	case secrets.FromFile:
+		path := filepath.Join(dir, secrets.KeyFile)
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("the secrets key file is readable by others than its owner: chmod 600 it", "file", path, "mode", fmt.Sprintf("%o", fi.Mode().Perm()))
+		}
 	case secrets.FromEnv:
 		log.Debug("secrets key from the environment", "var", secrets.KeyEnv)
 	}

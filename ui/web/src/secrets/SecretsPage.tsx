@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '../api';
 import { formatTime } from '../templates/format';
 import { deleteSecret, listSecrets, nameProblem, putSecret, usage, valueProblem, type SecretInfo } from './model';
+import './secrets.css';
 
 export function SecretsPage() {
   const [list, setList] = useState<SecretInfo[] | null>(null);
