@@ -502,8 +502,10 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	paused := map[string]bool{}
 	for _, sc := range defs {
 		if sc.Paused {
+			paused[sc.ID] = true
 			continue
 		}
 		if err := s.claimDue(ctx, sc, now); err != nil {
@@ -520,6 +522,12 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 		}
 		if err := s.advance(ctx, f); err != nil {
 			errs = append(errs, fmt.Errorf("firing %s: %w", f.ID, err))
+		}
+		if f.Status == Waiting && !paused[f.Schedule] {
+			// Older firings go first: places that free up while this one
+			// waits (the clock moves during a tick) are not for a younger
+			// firing; the next tick offers them to this one first.
+			break
 		}
 	}
 	if now.Sub(s.lastPrune) >= pruneEvery {
