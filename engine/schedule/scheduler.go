@@ -516,18 +516,22 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var owed time.Time // an older firing waits for places that free then
 	for _, f := range active {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if !owed.IsZero() && !s.now().Before(owed) {
+			// Older firings go first: places that freed up during this
+			// tick, while an older firing was found waiting for them, are
+			// not a younger firing's; the next tick offers them to it.
+			break
+		}
 		if err := s.advance(ctx, f); err != nil {
 			errs = append(errs, fmt.Errorf("firing %s: %w", f.ID, err))
 		}
-		if f.Status == Waiting && !paused[f.Schedule] {
-			// Older firings go first: places that free up while this one
-			// waits (the clock moves during a tick) are not for a younger
-			// firing; the next tick offers them to this one first.
-			break
+		if f.Status == Waiting && !paused[f.Schedule] && (owed.IsZero() || f.FreeAt.Before(owed)) {
+			owed = f.FreeAt
 		}
 	}
 	if now.Sub(s.lastPrune) >= pruneEvery {
