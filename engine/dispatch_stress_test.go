@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -38,7 +39,7 @@ func (s *randomFaults) Send(_ context.Context, m *whatsapp.OutboundMessage) (wha
 func TestRandomFaultsLoseNothing(t *testing.T) {
 	h := newHarness(t, echoFlow)
 	sender := &randomFaults{rng: rand.New(rand.NewPCG(7, 8)), accepted: map[string]int{}}
-	runDispatcher(t, h.eng, sender)
+	d := runDispatcher(t, h.eng, sender)
 	const customers, each = 100, 4
 	var wg sync.WaitGroup
 	for c := range customers {
@@ -53,7 +54,17 @@ func TestRandomFaultsLoseNothing(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitFor(t, "the outbox drained", func() bool { return h.outboxLen() == 0 })
+	deadline := time.Now().Add(time.Minute)
+	for h.outboxLen() > 0 {
+		if time.Now().After(deadline) {
+			items, _ := h.store.Outbox(h.ctx, 0, 5)
+			for _, it := range items {
+				t.Logf("left: %d %s %s %q", it.Seq, it.Message.Conversation, it.Message.State, it.Message.Error)
+			}
+			t.Fatalf("the outbox did not drain; the dispatcher:\n%s", d.DebugState())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	sender.mu.Lock()
 	defer sender.mu.Unlock()
 	if len(sender.accepted) != customers*each {

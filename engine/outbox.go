@@ -598,6 +598,9 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 		// the next start, and pauses nothing.
 		pausing, class = false, whatsapp.Retry
 	}
+	if j.probe {
+		d.pauses.unprobe(number)
+	}
 	switch {
 	case class == whatsapp.Success:
 		d.resumed(d.pauses.lift(number, false), "a send succeeded")

@@ -131,16 +131,6 @@ func (p *pauses) hold(number string, err error, now time.Time, probe bool) (Paus
 	if p.m == nil {
 		p.m = map[string]*Pause{}
 	}
-	if probe {
-		// The probe is over, whichever pause it was for: a 130429 that
-		// answers the probe of an outage must not leave that pause
-		// waiting for it for ever.
-		for _, k := range []string{number, AllNumbers} {
-			if x := p.m[k]; x != nil {
-				x.probing = false
-			}
-		}
-	}
 	x, old := p.m[number]
 	switch {
 	case !old:
@@ -183,13 +173,18 @@ func (p *pauses) lift(number string, all bool) []Pause {
 	return ended
 }
 
-// unprobe frees a pause's probe that did not go out (it was cancelled
-// or held before reaching the wire), for the next message to take.
+// unprobe ends the probe of whichever pause holds number (its own, or
+// every number's): the probe's outcome is known, or it never went out.
+// Whatever scope the answer concerns — a 130429 answering the probe of an
+// outage, a 503 answering the probe of a throughput hold — the pause the
+// probe was for must not wait for it for ever.
 func (p *pauses) unprobe(number string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if x := p.covering(number); x != nil {
-		x.probing = false
+	for _, k := range []string{number, AllNumbers} {
+		if x := p.m[k]; x != nil {
+			x.probing = false
+		}
 	}
 }
 

@@ -18,10 +18,24 @@ func TestProbeAnsweredByAnotherScope(t *testing.T) {
 	if _, probe := p.admit("1", now); !probe {
 		t.Fatal("no probe once the wait passed")
 	}
+	p.unprobe("1") // its answer is known, as the dispatcher records it
 	p.hold("1", &whatsapp.APIError{HTTPStatus: 400, Code: whatsapp.CodeThroughput}, now, true)
 	now = now.Add(time.Hour)
 	if w, probe := p.admit("2", now); !probe { // number 2 is held by the outage's pause only
 		t.Fatalf("the outage's pause waits %v for a probe that is over", w)
+	}
+
+	// And the other way round: the number's own pause probes, and the
+	// answer is an outage of every number.
+	if _, probe := p.admit("1", now); !probe {
+		t.Fatal("no probe of the number's pause")
+	}
+	p.unprobe("1")
+	p.hold(AllNumbers, &whatsapp.APIError{HTTPStatus: 503}, now, true)
+	delete(p.m, AllNumbers) // the outage passes; the number's own pause remains
+	now = now.Add(time.Hour)
+	if w, probe := p.admit("1", now); !probe {
+		t.Fatalf("the number's pause waits %v for a probe that an outage answered", w)
 	}
 }
 
