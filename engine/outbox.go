@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/whatsapp"
@@ -109,6 +110,9 @@ type Dispatcher struct {
 	depth     int
 
 	pauses pauses
+	// started: the start-up settle and the first read of the outbox are
+	// done, so Depth counts what is queued.
+	started atomic.Bool
 	// unavailableRun counts the sends in a row that found the Graph API
 	// unreachable or failing; at unavailableTrip they pause every number.
 	unavailableRun int
@@ -191,6 +195,10 @@ func (d *Dispatcher) kick() {
 	}
 }
 
+// Started reports whether the dispatcher has settled what a crash left
+// and read the outbox: until then Depth says nothing of what is queued.
+func (d *Dispatcher) Started() bool { return d.started.Load() }
+
 // Depth is the number of messages queued or being sent.
 func (d *Dispatcher) Depth() int {
 	d.mu.Lock()
@@ -234,6 +242,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		if err := d.read(ctx); err != nil && ctx.Err() == nil {
 			d.e.log.Error("reading the outbox", "err", err)
+		} else if err == nil {
+			d.started.Store(true)
 		}
 		wait, err := d.round(ctx, jobs)
 		if ctx.Err() != nil || err != nil {

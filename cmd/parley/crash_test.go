@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -587,10 +588,25 @@ func crashHooksFor(sb *sandbox.Sandbox, wamid string) string {
 // {id} token of the crash run ("msg lgcrashx17", "echo: msg lgcrashx17").
 func crashToken(text string) (int, bool) { return lgTokenNumber(text, "crash") }
 
-// crashWaitDrained waits until Parley's outbox gauge reads 0 several times
-// in a row.
+// crashWaitDrained waits until Parley's dispatcher has started (read the
+// outbox: /readyz no longer says it is starting) and its outbox gauge then
+// reads 0 several times in a row.
 func crashWaitDrained(base string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(b), "dispatcher is starting") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the dispatcher did not start within %v", limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	zeros := 0
 	last := "?"
 	for time.Now().Before(deadline) {

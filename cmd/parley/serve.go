@@ -429,6 +429,9 @@ func readiness(store *boltstore.Store, bg *loops, disp *engine.Dispatcher) func(
 		if err := bg.Down(); err != nil {
 			errs = append(errs, err)
 		}
+		if !disp.Started() {
+			errs = append(errs, errors.New("the outbox dispatcher is starting: settling what a stop left and reading the outbox"))
+		}
 		for _, p := range disp.Pauses() {
 			who := "number " + p.Number
 			if p.Number == engine.AllNumbers {

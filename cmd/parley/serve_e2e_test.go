@@ -1420,6 +1420,8 @@ func TestServeE2EHealthAndMetrics(t *testing.T) {
 	if code, body := h.get("/healthz"); code != http.StatusOK || body != "ok" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
+	// Ready once the dispatcher has read the outbox, a moment after start.
+	eventually(t, e2eTimeout, func() bool { code, _ := h.get("/readyz"); return code == http.StatusOK }, "/readyz ready")
 	if code, body := h.get("/readyz"); code != http.StatusOK || body != "ready" {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
