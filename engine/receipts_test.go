@@ -133,16 +133,19 @@ func TestTyping(t *testing.T) {
 	h2 := newHarness(t, echoFlow)
 	rec2 := &readRecorder{}
 	r2 := runReceipts(t, h2, rec2, true, true)
-	d := h2.eng.NewDispatcher(engine.DispatchOptions{Sender: rec2, Receipts: r2, Poll: 2 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
 	h2.say("15550002222", "hi")
 	conv2 := h2.say("15550002222", "help").Conversation
 	if shown, err := r2.Typing(h2.ctx, conv2); !shown || err != nil {
 		t.Fatalf("typing: %v, %v", shown, err)
 	}
+	// The dispatcher starts only now: the typing indicator comes first, as
+	// an agent types before sending (started earlier, the reply could win
+	// the race on a busy machine and mark the message read itself).
+	d := h2.eng.NewDispatcher(engine.DispatchOptions{Sender: rec2, Receipts: r2, Poll: 2 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
 	waitFor(t, "the reply", func() bool { _, _, acc := rec2.stats(); return len(acc) == 1 })
 	h2.say("15550002222", "more")
 	waitFor(t, "the second reply", func() bool { _, _, acc := rec2.stats(); return len(acc) == 2 })
