@@ -16,6 +16,7 @@ const SchedulesPage = lazy(() => import('./schedules/SchedulesPage').then((m) =>
 const TemplatesPage = lazy(() => import('./templates/TemplatesPage').then((m) => ({ default: m.TemplatesPage })));
 const ContactsPage = lazy(() => import('./contacts/ContactsPage').then((m) => ({ default: m.ContactsPage })));
 const SecretsPage = lazy(() => import('./secrets/SecretsPage').then((m) => ({ default: m.SecretsPage })));
+const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
 
 export interface Route {
   path: string;
@@ -34,8 +35,12 @@ export const routes: Route[] = [
   // Templates (with the numbers' limits) for analysts; contacts, whose list is an admin's, for admins.
   { path: '/templates', nav: 'Templates', roles: ['analyst'], render: () => <TemplatesPage /> },
   { path: '/contacts', nav: 'Contacts', roles: ['admin'], render: () => <ContactsPage /> },
-  // Secrets flows send (http steps): admins only, as the API.
-  { path: '/secrets', nav: 'Secrets', roles: ['admin'], render: () => <SecretsPage /> },
+  // The team's admin area (users, agents, queues, canned responses, API
+  // tokens) and the secrets flows send (http steps), linked from it:
+  // admins only, as the API.
+  { path: '/team', nav: 'Team', roles: ['admin'], render: () => <TeamPage /> },
+  { path: '/team/:tab', roles: ['admin'], render: (p) => <TeamPage tab={p.tab} /> },
+  { path: '/secrets', roles: ['admin'], render: () => <SecretsPage /> },
   // One's own account, from the name in the top bar.
   { path: '/account', roles: ['analyst', 'agent'], render: () => <Account /> },
 ];

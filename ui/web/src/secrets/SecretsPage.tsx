@@ -5,6 +5,7 @@
 // server never returns it, so no page can show it again.
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '../api';
+import { linkProps } from '../router';
 import { formatTime } from '../templates/format';
 import { deleteSecret, listSecrets, nameProblem, putSecret, usage, valueProblem, type SecretInfo } from './model';
 import './secrets.css';
@@ -29,6 +30,10 @@ export function SecretsPage() {
   return (
     <div className="secrets-page" data-testid="secrets">
       <div className="toolbar">
+        <a {...linkProps('/team')} data-testid="secrets-team">
+          Team
+        </a>
+        <span className="muted">/</span>
         <h1>Secrets</h1>
       </div>
       <p className="muted">
