@@ -42,12 +42,12 @@ func TestAnalyticsAPI(t *testing.T) {
 		{
 			name: "one day", method: "GET", url: "/api/v1/flows/echo/analytics?from=2026-01-05&to=2026-01-05",
 			status: http.StatusOK,
-			want:   []string{`{"from":"2026-01-05","to":"2026-01-05","nodes":{` + answer + `,` + askDay1 + `}}`},
+			want:   []string{`{"from":"2026-01-05","to":"2026-01-05","nodes":{` + answer + `,` + askDay1 + `},"days":[{"day":"2026-01-05","started":1,"ended":0,"expired":0,"failed":0}]}`},
 		},
 		{
 			name: "another day", method: "GET", url: "/api/v1/flows/echo/analytics?from=2026-01-06&to=2026-01-06",
 			status: http.StatusOK,
-			want:   []string{`{"from":"2026-01-06","to":"2026-01-06","nodes":{` + askDay2 + `}}`},
+			want:   []string{`{"from":"2026-01-06","to":"2026-01-06","nodes":{` + askDay2 + `},"days":[{"day":"2026-01-06","started":2,"ended":0,"expired":0,"failed":0}]}`},
 		},
 		{
 			name: "one version", method: "GET", url: "/api/v1/flows/echo/analytics?version=2&from=2026-01-01",
@@ -57,7 +57,7 @@ func TestAnalyticsAPI(t *testing.T) {
 		},
 		{
 			name: "days with nothing", method: "GET", url: "/api/v1/flows/echo/analytics?from=2025-01-01&to=2025-01-31",
-			status: http.StatusOK, want: []string{`{"from":"2025-01-01","to":"2025-01-31","nodes":{}}`},
+			status: http.StatusOK, want: []string{`{"from":"2025-01-01","to":"2025-01-31","nodes":{},"days":[{"day":"2025-01-01","started":0,`},
 		},
 		{name: "a bad date", method: "GET", url: "/api/v1/flows/echo/analytics?from=5.1.2026", status: http.StatusBadRequest, want: []string{`from must be a date like 2026-01-01`}},
 		{name: "from after to", method: "GET", url: "/api/v1/flows/echo/analytics?from=2026-01-06&to=2026-01-05", status: http.StatusBadRequest, want: []string{`from is after to`}},

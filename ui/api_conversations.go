@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,17 +13,22 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // conversationRoutes registers the conversations API: the listing with
 // filters and cursor paging, one conversation with its transcript, and a
 // contact with its 24-hour window. See README.md, "REST API".
 //
+// Analysts read the conversations log too, every conversation (they build
+// the flows whose runs it shows; docs/design.md, "Security"); agents read
+// those of their queues.
+//
 // Customer text (messages, names, variables) comes back as JSON string
 // data, as it was received: whoever shows it escapes it.
 func (s *Server) conversationRoutes(api fiber.Router) {
-	api.Get("/conversations", auth.Require(auth.Admin, auth.Agent), s.listConversations)
-	api.Get("/conversations/:id", auth.Require(auth.Admin, auth.Agent), s.getConversation)
+	api.Get("/conversations", auth.Require(auth.Admin, auth.Analyst, auth.Agent), s.listConversations)
+	api.Get("/conversations/:id", auth.Require(auth.Admin, auth.Analyst, auth.Agent), s.getConversation)
 	api.Get("/contacts/:key", auth.Require(auth.Admin, auth.Agent), s.getContact)
 }
 
@@ -111,11 +117,10 @@ var validStatus = map[engine.Status]bool{
 
 func (s *Server) listConversations(c *fiber.Ctx) error {
 	f := engine.ConversationFilter{
-		Status:  engine.Status(c.Query("status")),
-		Flow:    c.Query("flow"),
-		Contact: engine.ContactKey(c.Query("contact")),
-		Cursor:  c.Query("cursor"),
-		Limit:   DefaultPageSize,
+		Status: engine.Status(c.Query("status")),
+		Flow:   c.Query("flow"),
+		Cursor: c.Query("cursor"),
+		Limit:  DefaultPageSize,
 	}
 	if f.Status != "" && !validStatus[f.Status] {
 		return fiber.NewError(fiber.StatusBadRequest, "status must be one of active, waiting, agent, ended, expired, failed")
@@ -127,7 +132,16 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 		}
 		f.Limit = n
 	}
-	convs, next, err := s.scopedConversations(c, f) // agents: their queues (api_inbox.go)
+	lf, err := parseLogFilter(c)
+	if err != nil {
+		return err
+	}
+	// A whole contact key goes to the store, which lists that contact's
+	// conversations only; a customer's number alone is matched below.
+	if strings.Contains(lf.contact, ":") {
+		f.Contact, lf.contact = engine.ContactKey(lf.contact), ""
+	}
+	convs, next, err := s.scopedConversations(c, f, lf.keep()) // agents: their queues (api_inbox.go)
 	if err != nil {
 		return apiErr(err, "conversation")
 	}
@@ -136,6 +150,59 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 		items = append(items, itemOf(conv))
 	}
 	return c.JSON(fiber.Map{"conversations": items, "next_cursor": next})
+}
+
+// logFilter is the part of a listing's filter the store does not keep an
+// index for, checked on each conversation the store lists: the node it
+// is at (or stopped at), the business number, the customer's number or id
+// without the business number, and the UTC days it started in.
+type logFilter struct {
+	node, number, contact string
+	from, until           time.Time // started at or after from, before until
+}
+
+// parseLogFilter reads node=, number=, contact=, from= and to= (dates,
+// both days included).
+func parseLogFilter(c *fiber.Ctx) (logFilter, error) {
+	lf := logFilter{node: c.Query("node"), number: c.Query("number"), contact: strings.TrimSpace(c.Query("contact"))}
+	if lf.number != "" && !whatsapp.ValidPhoneNumberID(lf.number) {
+		return lf, fiber.NewError(fiber.StatusBadRequest, "number must be a business number's phone_number_id (digits)")
+	}
+	for _, d := range []struct {
+		param string
+		into  *time.Time
+		add   int
+	}{{"from", &lf.from, 0}, {"to", &lf.until, 1}} {
+		if q := c.Query(d.param); q != "" {
+			t, err := time.Parse(dayLayout, q)
+			if err != nil {
+				return lf, fiber.NewError(fiber.StatusBadRequest, d.param+" must be a date like 2026-01-31")
+			}
+			*d.into = t.AddDate(0, 0, d.add)
+		}
+	}
+	if !lf.from.IsZero() && !lf.until.IsZero() && !lf.from.Before(lf.until) {
+		return lf, fiber.NewError(fiber.StatusBadRequest, "from is after to")
+	}
+	return lf, nil
+}
+
+// keep is the filter's check, nil when it has none.
+func (lf logFilter) keep() func(*engine.Conversation) bool {
+	if lf == (logFilter{}) {
+		return nil
+	}
+	return lf.match
+}
+
+// match reports whether conv passes the filter.
+func (lf logFilter) match(conv *engine.Conversation) bool {
+	pn, id, _ := strings.Cut(string(conv.Contact), ":")
+	return (lf.node == "" || conv.Node == lf.node) &&
+		(lf.number == "" || pn == lf.number) &&
+		(lf.contact == "" || id == lf.contact) &&
+		(lf.from.IsZero() || !conv.StartedAt.Before(lf.from)) &&
+		(lf.until.IsZero() || conv.StartedAt.Before(lf.until))
 }
 
 // getConversation is one conversation whole (vars, timers, queue…) with
@@ -150,7 +217,7 @@ func (s *Server) getConversation(c *fiber.Ctx) error {
 	if err != nil {
 		return apiErr(err, "conversation")
 	}
-	if !s.mayRead(c, conv) {
+	if !s.readsLog(c) && !s.mayRead(c, conv) {
 		return fiber.NewError(fiber.StatusNotFound, "conversation not found")
 	}
 	transcript, contact, err := s.transcriptAndContact(ctx, conv)

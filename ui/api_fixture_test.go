@@ -316,9 +316,10 @@ func (f *fixture) do(method, url, body string, header map[string]string) (int, [
 		f.t.Fatal(err)
 	}
 	// The API answers JSON (the inbox's events are a stream of it; a
-	// backup is a download); the webhook answers Meta in plain text.
+	// backup and a flow's results are downloads); the webhook answers
+	// Meta in plain text.
 	ct := resp.Header.Get("Content-Type")
-	stream := strings.HasPrefix(ct, "text/event-stream") || ct == "application/octet-stream"
+	stream := strings.HasPrefix(ct, "text/event-stream") || ct == "application/octet-stream" || strings.HasPrefix(ct, "text/csv")
 	if strings.HasPrefix(url, "/api/") && !stream && resp.StatusCode != http.StatusNoContent && len(b) > 0 && !json.Valid(b) {
 		f.t.Errorf("%s %s: the body is not JSON: %s", method, url, b)
 	}

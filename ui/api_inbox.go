@@ -727,14 +727,22 @@ func (s *Server) mayRead(c *fiber.Ctx, conv *engine.Conversation) bool {
 	return s.cfg.Inbox != nil && s.cfg.Inbox.CanSee(v, conv)
 }
 
-// scopedConversations is Store.ListConversations for the caller: an
-// agent's pages hold only what they may read, filled from the following
-// pages of the store (up to maxScopedScans of them, so a listing an agent
-// may read little of stays bounded; an early short page still carries
-// next_cursor).
-func (s *Server) scopedConversations(c *fiber.Ctx, f engine.ConversationFilter) ([]*engine.Conversation, string, error) {
+// readsLog reports whether the caller reads every conversation of the
+// log: admins, and analysts, who build the flows it shows the runs of.
+// Agents read the conversations of their queues (mayRead).
+func (s *Server) readsLog(c *fiber.Ctx) bool {
+	return viewer(c).Admin || auth.Current(c).Has(auth.Analyst)
+}
+
+// scopedConversations is Store.ListConversations for the caller, keeping
+// only those keep passes (nil: all): an agent's pages hold only what they
+// may read. A page so thinned is filled from the following pages of the
+// store (up to maxScopedScans of them, so a listing that keeps little
+// stays bounded; an early short page still carries next_cursor).
+func (s *Server) scopedConversations(c *fiber.Ctx, f engine.ConversationFilter, keep func(*engine.Conversation) bool) ([]*engine.Conversation, string, error) {
 	st := s.cfg.Engine.Store()
-	if viewer(c).Admin {
+	all := s.readsLog(c)
+	if all && keep == nil {
 		return st.ListConversations(c.UserContext(), f)
 	}
 	const maxScopedScans = 20
@@ -746,7 +754,7 @@ func (s *Server) scopedConversations(c *fiber.Ctx, f engine.ConversationFilter) 
 			return nil, "", err
 		}
 		for _, conv := range convs {
-			if !s.mayRead(c, conv) {
+			if (!all && !s.mayRead(c, conv)) || (keep != nil && !keep(conv)) {
 				continue
 			}
 			out = append(out, conv)

@@ -91,6 +91,7 @@ var permissions = []permission{
 	{method: "POST", path: "/flows/:id/archive", url: "/flows/echo/archive", allow: editors},
 	{method: "POST", path: "/flows/:id/unarchive", url: "/flows/echo/unarchive", allow: editors},
 	{method: "GET", path: "/flows/:id/analytics", url: "/flows/echo/analytics", allow: editors},
+	{method: "GET", path: "/flows/:id/results.csv", url: "/flows/echo/results.csv", allow: editors},
 
 	// Test chat: admin, analyst.
 	{method: "POST", path: "/flows/:id/test", url: "/flows/echo/test", allow: editors},
@@ -105,8 +106,9 @@ var permissions = []permission{
 	{method: "GET", path: "/templates/:name/:language", url: "/templates/order_update/en_US", allow: staff},
 
 	// Conversations, contacts, consent: admin, agent.
-	{method: "GET", path: "/conversations", allow: desk},
-	{method: "GET", path: "/conversations/:id", url: "/conversations/" + pathID(convID(ann, 1)), allow: desk},
+	// The conversations log: analysts read it too (the runs of their flows).
+	{method: "GET", path: "/conversations", allow: staff},
+	{method: "GET", path: "/conversations/:id", url: "/conversations/" + pathID(convID(ann, 1)), allow: staff},
 	{method: "GET", path: "/contacts/:key", url: "/contacts/" + string(key(ann)), allow: desk},
 	{method: "GET", path: "/contacts/:key/consent", url: "/contacts/" + string(key(ann)) + "/consent", allow: desk},
 	{method: "POST", path: "/contacts/:key/consent", url: "/contacts/" + string(key(ann)) + "/consent", body: `{"kind":"opt_in","source":"api"}`, allow: desk},

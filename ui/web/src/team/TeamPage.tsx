@@ -388,6 +388,7 @@ function QueuesTab() {
   const { list, error, setError, reload } = useList(T.listQueues);
   const [notice, setNotice] = useState('');
   const [editing, setEditing] = useState<T.Queue | null>(null);
+  const [saved, setSaved] = useState(0); // a new form after each save
   return (
     <>
       <Messages error={error} notice={notice} />
@@ -439,11 +440,12 @@ function QueuesTab() {
         </div>
       )}
       <QueueForm
-        key={editing?.id ?? 'new'}
+        key={editing?.id ?? 'new' + saved}
         queue={editing}
         onSaved={(q) => {
           setNotice(`Saved queue ${q.id}.`);
           setEditing(null);
+          setSaved((n) => n + 1);
           void reload();
         }}
       />
@@ -513,6 +515,7 @@ function CannedTab() {
   const { list, error, setError, reload } = useList(T.listCanned);
   const [notice, setNotice] = useState('');
   const [editing, setEditing] = useState<T.Canned | null>(null);
+  const [saved, setSaved] = useState(0);
   return (
     <>
       <Messages error={error} notice={notice} />
@@ -557,11 +560,12 @@ function CannedTab() {
         </div>
       )}
       <CannedForm
-        key={editing?.id ?? 'new'}
+        key={editing?.id ?? 'new' + saved}
         canned={editing}
         onSaved={(c) => {
           setNotice(`Saved “${c.title}”.`);
           setEditing(null);
+          setSaved((n) => n + 1);
           void reload();
         }}
       />
