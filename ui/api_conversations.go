@@ -50,6 +50,10 @@ type conversationItem struct {
 	Reason         string            `json:"reason,omitempty"`
 	StartedAt      time.Time         `json:"started_at"`
 	LastActivityAt time.Time         `json:"last_activity_at"`
+	// ContactName and WaID say who the customer is in a listing (a
+	// contact's key may hold a user id rather than their number).
+	ContactName string `json:"contact_name,omitempty"`
+	WaID        string `json:"wa_id,omitempty"`
 }
 
 func itemOf(c *engine.Conversation) conversationItem {
@@ -140,25 +144,50 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 	// conversations only; a customer's number alone is matched below.
 	if strings.Contains(lf.contact, ":") {
 		f.Contact, lf.contact = engine.ContactKey(lf.contact), ""
+	} else if wa, ok := engine.NormalizePhone(lf.contact); ok {
+		// A contact's key holds the customer's user id where Meta sends
+		// one, not their number: the number finds the contacts that have it.
+		found, err := s.cfg.Engine.ContactsByWaID(c.UserContext(), wa)
+		if err != nil {
+			return err
+		}
+		lf.keys = map[engine.ContactKey]bool{}
+		for _, ct := range found {
+			lf.keys[ct.Key] = true
+		}
 	}
 	convs, next, err := s.scopedConversations(c, f, lf.keep()) // agents: their queues (api_inbox.go)
 	if err != nil {
 		return apiErr(err, "conversation")
 	}
 	items := make([]conversationItem, 0, len(convs))
+	names := map[engine.ContactKey]*engine.Contact{}
 	for _, conv := range convs {
-		items = append(items, itemOf(conv))
+		it := itemOf(conv)
+		ct, ok := names[conv.Contact]
+		if !ok {
+			if ct, err = s.cfg.Engine.Store().Contact(c.UserContext(), conv.Contact); err != nil && !errors.Is(err, engine.ErrNotFound) {
+				return err
+			}
+			names[conv.Contact] = ct
+		}
+		if ct != nil {
+			it.ContactName, it.WaID = ct.Name, ct.WaID
+		}
+		items = append(items, it)
 	}
 	return c.JSON(fiber.Map{"conversations": items, "next_cursor": next})
 }
 
 // logFilter is the part of a listing's filter the store does not keep an
 // index for, checked on each conversation the store lists: the node it
-// is at (or stopped at), the business number, the customer's number or id
-// without the business number, and the UTC days it started in.
+// is at (or stopped at), the business number, the customer's phone number
+// (or user id) without the business number, and the UTC days it started
+// in.
 type logFilter struct {
 	node, number, contact string
-	from, until           time.Time // started at or after from, before until
+	keys                  map[engine.ContactKey]bool // the contacts with the phone number contact, if it is one
+	from, until           time.Time                  // started at or after from, before until
 }
 
 // parseLogFilter reads node=, number=, contact=, from= and to= (dates,
@@ -189,7 +218,7 @@ func parseLogFilter(c *fiber.Ctx) (logFilter, error) {
 
 // keep is the filter's check, nil when it has none.
 func (lf logFilter) keep() func(*engine.Conversation) bool {
-	if lf == (logFilter{}) {
+	if lf.node == "" && lf.number == "" && lf.contact == "" && lf.from.IsZero() && lf.until.IsZero() {
 		return nil
 	}
 	return lf.match
@@ -200,7 +229,7 @@ func (lf logFilter) match(conv *engine.Conversation) bool {
 	pn, id, _ := strings.Cut(string(conv.Contact), ":")
 	return (lf.node == "" || conv.Node == lf.node) &&
 		(lf.number == "" || pn == lf.number) &&
-		(lf.contact == "" || id == lf.contact) &&
+		(lf.contact == "" || id == lf.contact || lf.keys[conv.Contact]) &&
 		(lf.from.IsZero() || !conv.StartedAt.Before(lf.from)) &&
 		(lf.until.IsZero() || conv.StartedAt.Before(lf.until))
 }

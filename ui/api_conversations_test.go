@@ -54,7 +54,7 @@ func TestConversationsAPI(t *testing.T) {
 			name: "list: newest activity first, every field", method: "GET", url: "/api/v1/conversations",
 			status: http.StatusOK,
 			want: []string{
-				`{"id":"100000000000001:15551234567#1","contact":"100000000000001:15551234567","flow":"echo","version":1,"node":"ask","status":"waiting","started_at":"2026-01-05T12:00:00Z","last_activity_at":"2026-01-05T12:04:00Z"}`,
+				`{"id":"100000000000001:15551234567#1","contact":"100000000000001:15551234567","flow":"echo","version":1,"node":"ask","status":"waiting","started_at":"2026-01-05T12:00:00Z","last_activity_at":"2026-01-05T12:04:00Z","contact_name":"Customer 15551234567","wa_id":"15551234567"}`,
 				`{"id":"100000000000001:15557654321#1","contact":"100000000000001:15557654321","flow":"promo","version":1,"node":"offer","status":"ended",`,
 				`"next_cursor":""`,
 			},

@@ -16,6 +16,9 @@ const SchedulesPage = lazy(() => import('./schedules/SchedulesPage').then((m) =>
 const TemplatesPage = lazy(() => import('./templates/TemplatesPage').then((m) => ({ default: m.TemplatesPage })));
 const ContactsPage = lazy(() => import('./contacts/ContactsPage').then((m) => ({ default: m.ContactsPage })));
 const SecretsPage = lazy(() => import('./secrets/SecretsPage').then((m) => ({ default: m.SecretsPage })));
+const ConversationsPage = lazy(() => import('./conversations/ConversationsPage').then((m) => ({ default: m.ConversationsPage })));
+const ConversationPage = lazy(() => import('./conversations/ConversationPage').then((m) => ({ default: m.ConversationPage })));
+const FlowAnalyticsPage = lazy(() => import('./analytics/FlowAnalyticsPage').then((m) => ({ default: m.FlowAnalyticsPage })));
 const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
 
 export interface Route {
@@ -29,8 +32,12 @@ export interface Route {
 export const routes: Route[] = [
   { path: '/flows', nav: 'Flows', roles: ['analyst'], render: () => <FlowsList /> },
   { path: '/flows/:id', roles: ['analyst'], render: (p) => <EditorPage key={p.id} flowId={p.id} /> },
+  { path: '/flows/:id/analytics', roles: ['analyst'], render: (p) => <FlowAnalyticsPage key={p.id} flowId={p.id} /> },
   { path: '/flows/:id/versions/:n', roles: ['analyst'], render: (p) => <EditorPage key={p.id + '@' + p.n} flowId={p.id} version={Number(p.n)} /> },
   { path: '/inbox', nav: 'Inbox', roles: ['agent'], render: () => <InboxPage /> },
+  // The conversations log: analysts read every conversation, agents those of their queues (as the API).
+  { path: '/conversations', nav: 'Conversations', roles: ['analyst', 'agent'], render: () => <ConversationsPage /> },
+  { path: '/conversations/:id', roles: ['analyst', 'agent'], render: (p) => <ConversationPage id={p.id} /> },
   { path: '/schedules', nav: 'Schedules', roles: ['analyst'], render: () => <SchedulesPage /> },
   // Templates (with the numbers' limits) for analysts; contacts, whose list is an admin's, for admins.
   { path: '/templates', nav: 'Templates', roles: ['analyst'], render: () => <TemplatesPage /> },

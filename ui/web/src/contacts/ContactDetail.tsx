@@ -8,6 +8,8 @@ import { ApiError } from '../api';
 import { getContact, recordConsent, type ContactDetail } from './api';
 import { blockLabels, consentState, contactName, kindLabels, recordSources, sourceLabels, stageLabels } from './model';
 import { duration, formatTime, relative } from '../templates/format';
+import { linkProps } from '../router';
+import { conversationPath } from '../conversations/model';
 
 export function ContactDetailView(p: { contactKey: string; onChanged: () => void; onGone: () => void }) {
   const [d, setD] = useState<ContactDetail | null>(null);
@@ -259,7 +261,9 @@ export function ContactDetailView(p: { contactKey: string; onChanged: () => void
             {d.conversations.map((cv) => (
               <tr key={cv.id} data-testid="conversation-row">
                 <td>
-                  <span className="mono">{cv.flow}</span> <span className="muted">v{cv.version}</span>
+                  <a {...linkProps(conversationPath(cv.id))} data-testid="conversation-open">
+                    <span className="mono">{cv.flow}</span> <span className="muted">v{cv.version}</span>
+                  </a>
                 </td>
                 <td>
                   <span className="badge" title={cv.reason || undefined}>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { enc, get } from '../api';
+import { linkProps } from '../router';
 import type { Analytics, NodeStats } from '../types';
 
 function day(d: Date): string {
@@ -39,6 +40,9 @@ export function AnalyticsBar({ flowId, onStats }: { flowId: string; onStats: (s:
           <input type="date" value={from} max={to} onChange={(e) => setFrom(e.target.value)} data-testid="analytics-from" />
           <input type="date" value={to} min={from} onChange={(e) => setTo(e.target.value)} data-testid="analytics-to" />
           {error && <span className="error" title={error}>unavailable</span>}
+          <a {...linkProps(`/flows/${enc(flowId)}/analytics`)} data-testid="analytics-page">
+            Funnel, trend, results…
+          </a>
         </>
       )}
     </span>

@@ -104,6 +104,9 @@ export function FlowsList() {
                   {f.draft_updated_at ? new Date(f.draft_updated_at).toLocaleString() : ''} {f.draft_updated_by ? `by ${f.draft_updated_by}` : ''}
                 </td>
                 <td className="actions">
+                  <a className="button" {...linkProps(`/flows/${enc(f.id)}/analytics`)} data-testid={`analytics-${f.id}`}>
+                    Analytics
+                  </a>
                   <button onClick={() => setDialog({ kind: 'duplicate', from: f.id })} data-testid={`duplicate-${f.id}`}>
                     Duplicate
                   </button>
