@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -697,19 +698,46 @@ type inboxTemplate struct {
 	QuickReplies int    `json:"quick_replies"`
 	// Texts let the agent read what the customer will get.
 	Texts engine.TemplateTexts `json:"texts,omitzero"`
+	// Refused, with ?conversation=, says why sending it in that
+	// conversation now would be refused (engine.TemplateRefusal): the
+	// inbox marks it before the agent fills it in.
+	Refused string `json:"refused,omitempty"`
 }
 
+// inboxTemplates lists the templates an agent may send; with
+// ?conversation=ID (one the caller may see), each says whether it would
+// be refused to that conversation's customer now, and why.
 func (s *Server) inboxTemplates(c *fiber.Ctx) error {
+	var contact engine.ContactKey
+	if c.Query("conversation") != "" {
+		id, err := url.QueryUnescape(c.Query("conversation"))
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, "malformed conversation id")
+		}
+		conv, err := s.cfg.Engine.Store().Conversation(c.UserContext(), id)
+		if err != nil || !s.mayRead(c, conv) {
+			return fiber.NewError(fiber.StatusNotFound, "conversation not found")
+		}
+		contact = conv.Contact
+	}
 	out := []inboxTemplate{}
 	if s.cfg.Templates != nil {
 		for _, r := range s.cfg.Templates.List() {
 			if r.Status != engine.TemplateApproved || r.Incomplete {
 				continue
 			}
-			out = append(out, inboxTemplate{
+			t := inboxTemplate{
 				Name: r.Name, Language: r.Language, Category: r.Category,
 				HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies, Texts: r.Texts,
-			})
+			}
+			if contact != "" {
+				why, err := s.cfg.Engine.TemplateRefusal(c.UserContext(), contact, r.Name, r.Language)
+				if err != nil {
+					return err
+				}
+				t.Refused = why
+			}
+			out = append(out, t)
 		}
 	}
 	return c.JSON(fiber.Map{"templates": out})
