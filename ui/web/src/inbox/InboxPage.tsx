@@ -6,10 +6,18 @@
 // assignments arrive live over server-sent events; EventSource reconnects
 // by itself after a restart, and a "reset" reloads everything.
 //
+// On a phone (narrow screen) the list and the conversation take the whole
+// width in turn. The keyboard reaches everything (SHORTCUTS in keys.ts,
+// listed by "?"); the tab's title counts unread messages, and with the
+// agent's permission a browser notification says a message arrived while
+// the tab is hidden (no customer text in it: it shows on lock screens).
+//
 // Customer text is only ever rendered as React text: never as HTML.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, enc, get, post, put } from '../api';
+import { plainError, plainSendError } from '../plainErrors';
 import { typingNotifier } from './typing';
+import { isTyping, neighbour, notificationText, SHORTCUTS, titleWithUnread } from './keys';
 import type { AgentView, Canned, ConversationView, Entry, Item, LiveEvent, Me, QueueView, TemplateOption } from './types';
 
 type View = 'mine' | 'unassigned' | 'all';
@@ -25,8 +33,12 @@ export function InboxPage() {
   const [conv, setConv] = useState<ConversationView | null>(null);
   const [live, setLive] = useState(false);
   const [error, setError] = useState('');
+  const [help, setHelp] = useState(false);
+  const [notify, setNotify] = useState<NotificationPermission | 'unsupported'>(() => ('Notification' in window ? Notification.permission : 'unsupported'));
   const selectedRef = useRef('');
   selectedRef.current = selected;
+  const itemsRef = useRef<Item[]>([]);
+  itemsRef.current = items;
 
   const loadLists = useCallback(async () => {
     try {
@@ -98,6 +110,14 @@ export function InboxPage() {
       setLive(true);
       const r = refresh.current;
       if (ev.type === 'hello') return;
+      const text = notificationText(ev, selectedRef.current, document.hidden);
+      if (text && 'Notification' in window && Notification.permission === 'granted') {
+        try {
+          new Notification('Parley inbox', { body: text, tag: ev.conversation || 'inbox' });
+        } catch {
+          /* some browsers allow notifications only from a service worker */
+        }
+      }
       r.lists = true;
       if (ev.type === 'reset' || (ev.conversation && ev.conversation === selectedRef.current)) r.conv = true;
       schedule();
@@ -113,15 +133,76 @@ export function InboxPage() {
     try {
       await fn();
     } catch (e) {
-      setError(String((e as Error).message));
+      setError(e instanceof ApiError ? plainSendError(e.status, e.message) : String((e as Error).message));
     }
     await loadLists();
     await loadConv(selectedRef.current);
   };
 
+  // The tab's title counts what waits for the agent, in another tab too.
+  const unread = (me?.unread.mine ?? 0) + (me?.unread.waiting ?? 0);
+  useEffect(() => {
+    const before = document.title;
+    document.title = titleWithUnread('Inbox · Parley', unread);
+    return () => {
+      document.title = before;
+    };
+  }, [unread]);
+
+  // Keyboard shortcuts (keys.ts), outside the fields.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.metaKey || e.ctrlKey || e.altKey) return;
+      if (e.key === 'Escape') {
+        if (help) setHelp(false);
+        else if (isTyping(e.target)) (e.target as HTMLElement).blur();
+        else if (selectedRef.current) {
+          setSelected('');
+          window.setTimeout(() => document.querySelector<HTMLElement>('[data-testid="inbox-item"]')?.focus(), 0);
+        }
+        return;
+      }
+      if (isTyping(e.target)) return;
+      const list = itemsRef.current.map((i) => i.conversation);
+      switch (e.key) {
+        case 'j':
+        case 'k': {
+          const id = neighbour(list, selectedRef.current, e.key === 'j' ? 1 : -1);
+          if (id) {
+            e.preventDefault();
+            setSelected(id);
+          }
+          break;
+        }
+        case 'r':
+        case '/':
+          e.preventDefault(); // the reply box is focused on the key's release, so the key is not typed into it
+          break;
+        case '?':
+          setHelp((h) => !h);
+          break;
+        case '1':
+        case '2':
+        case '3':
+          setView((['mine', 'unassigned', 'all'] as View[])[Number(e.key) - 1]);
+          break;
+      }
+    };
+    const onKeyUp = (e: KeyboardEvent) => {
+      if (e.metaKey || e.ctrlKey || e.altKey || isTyping(e.target)) return;
+      if (e.key === 'r' || e.key === '/') document.querySelector<HTMLElement>('[data-testid="reply-text"], [data-testid="reply-template"]')?.focus();
+    };
+    window.addEventListener('keydown', onKey);
+    window.addEventListener('keyup', onKeyUp);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('keyup', onKeyUp);
+    };
+  }, [help]);
+
   const counts = me?.unread;
   return (
-    <div className="inbox" data-testid="inbox">
+    <div className={'inbox ' + (selected ? 'has-conv' : 'no-conv')} data-testid="inbox">
       <aside className="inbox-side">
         <div className="inbox-me">
           <span className={'live ' + (live ? 'on' : 'off')} data-testid="inbox-live" title={live ? 'live' : 'reconnecting…'}>
@@ -146,7 +227,31 @@ export function InboxPage() {
               {me.agent.open}/{me.agent.capacity} open
             </small>
           )}
+          <span className="spacer" />
+          {notify === 'default' && (
+            <button className="small" onClick={() => void Notification.requestPermission().then(setNotify)} data-testid="inbox-notify" title="Be told of new messages while this tab is in the background">
+              Notify me
+            </button>
+          )}
+          <button className="small" onClick={() => setHelp((h) => !h)} aria-expanded={help} data-testid="inbox-shortcuts-toggle" title="Keyboard shortcuts (?)">
+            ⌨ ?
+          </button>
         </div>
+        {help && (
+          <div className="inbox-shortcuts" role="dialog" aria-label="Keyboard shortcuts" data-testid="inbox-shortcuts">
+            <strong>Keyboard shortcuts</strong>
+            <dl>
+              {SHORTCUTS.map(([k, what]) => (
+                <div key={k}>
+                  <dt>
+                    <kbd>{k}</kbd>
+                  </dt>
+                  <dd>{what}</dd>
+                </div>
+              ))}
+            </dl>
+          </div>
+        )}
         <div className="tabs inbox-tabs">
           {(['mine', 'unassigned', 'all'] as View[]).map((v) => (
             <button key={v} className={view === v ? 'active' : ''} data-testid={'inbox-view-' + v} onClick={() => setView(v)}>
@@ -157,11 +262,11 @@ export function InboxPage() {
           ))}
         </div>
         <ul className="inbox-queues" data-testid="inbox-queues">
-          <li className={queue === '' ? 'active' : ''} onClick={() => setQueue('')}>
+          <li className={queue === '' ? 'active' : ''} onClick={() => setQueue('')} {...pressable(() => setQueue(''))}>
             All queues
           </li>
           {queues.map((q) => (
-            <li key={q.id} className={queue === q.id ? 'active' : ''} onClick={() => setQueue(q.id)} data-testid={'queue-' + q.id}>
+            <li key={q.id} className={queue === q.id ? 'active' : ''} onClick={() => setQueue(q.id)} {...pressable(() => setQueue(q.id))} data-testid={'queue-' + q.id}>
               {q.name || q.id} <small className="muted">{q.open ? '' : '(closed) '}</small>
               <span className="pill">{q.waiting} waiting</span> <span className="pill">{q.assigned} open</span>
             </li>
@@ -176,6 +281,9 @@ export function InboxPage() {
               data-conv={it.conversation}
               className={(selected === it.conversation ? 'active ' : '') + (it.assignee ? '' : 'waiting')}
               onClick={() => setSelected(it.conversation)}
+              {...pressable(() => setSelected(it.conversation))}
+              aria-current={selected === it.conversation ? 'true' : undefined}
+              aria-label={`${it.name || it.contact}${it.unread > 0 ? `, ${it.unread} unread` : ''}`}
             >
               <div className="row">
                 <strong>{it.name || it.contact}</strong>
@@ -201,7 +309,11 @@ export function InboxPage() {
             {error}
           </div>
         )}
-        {conv ? <ConversationPane conv={conv} me={me} agents={agents} queues={queues} act={act} /> : <div className="empty">Pick a conversation.</div>}
+        {conv ? (
+          <ConversationPane conv={conv} me={me} agents={agents} queues={queues} act={act} onBack={() => setSelected('')} />
+        ) : (
+          <div className="empty">Pick a conversation (j and k move through them; ? lists the keys).</div>
+        )}
       </section>
     </div>
   );
@@ -213,8 +325,9 @@ function ConversationPane(props: {
   agents: AgentView[];
   queues: QueueView[];
   act: (fn: () => Promise<unknown>) => Promise<void>;
+  onBack: () => void;
 }) {
-  const { conv, me, agents, queues, act } = props;
+  const { conv, me, agents, queues, act, onBack } = props;
   const id = conv.conversation.id;
   const base = '/inbox/conversations/' + enc(id);
   const handedOff = conv.conversation.status === 'agent';
@@ -235,7 +348,10 @@ function ConversationPane(props: {
   return (
     <div className="inbox-conv" data-testid="inbox-conv" data-conv={id}>
       <header className="inbox-conv-head">
-        <div>
+        <button className="small inbox-back" onClick={onBack} data-testid="inbox-back" aria-label="Back to the conversations">
+          ←
+        </button>
+        <div className="inbox-conv-title">
           <h2 data-testid="conv-name">{conv.contact.name || conv.contact.key}</h2>
           <div className="muted small">
             {conv.contact.wa_id && <>+{conv.contact.wa_id} · </>}
@@ -357,14 +473,20 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
   const [header, setHeader] = useState<string[]>([]);
   const [body, setBody] = useState<string[]>([]);
   const freeform = conv.reply.freeform;
+  const sendText = () =>
+    void act(async () => {
+      await post(base + '/reply', { text });
+      setText('');
+    });
   // While the agent types, the customer sees "typing…" (the server sends it
   // at most every few seconds, only while the window is open).
   const typing = useMemo(() => typingNotifier(() => post(base + '/typing')), [base]);
   useEffect(() => {
     const q = conv.inbox?.queue ? '?queue=' + enc(conv.inbox.queue) : '';
     get<{ canned: Canned[] }>('/inbox/canned' + q).then((r) => setCanned(r.canned), () => setCanned([]));
-    get<{ templates: TemplateOption[] }>('/inbox/templates').then((r) => setTemplates(r.templates), () => setTemplates([]));
-  }, [conv.inbox?.queue]);
+    get<{ templates: TemplateOption[] }>('/inbox/templates?conversation=' + enc(conv.conversation.id)).then((r) => setTemplates(r.templates), () => setTemplates([]));
+  }, [conv.inbox?.queue, conv.conversation.id, freeform]);
+  const refused = templates.filter((t) => t.refused);
   const chosen = templates.find((t) => t.name + '/' + t.language === tpl);
 
   if (freeform) {
@@ -388,18 +510,18 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
             setText(e.target.value);
             typing(e.target.value);
           }}
+          onKeyDown={(e) => {
+            // Enter sends, Shift+Enter is a new line; not while an input
+            // method is composing a character.
+            if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+              e.preventDefault();
+              if (!disabled && text.trim()) sendText();
+            }
+          }}
+          aria-label="Reply to the customer (Enter sends, Shift+Enter for a new line)"
           disabled={disabled}
         />
-        <button
-          data-testid="reply-send"
-          disabled={disabled || !text.trim()}
-          onClick={() =>
-            void act(async () => {
-              await post(base + '/reply', { text });
-              setText('');
-            })
-          }
-        >
+        <button data-testid="reply-send" disabled={disabled || !text.trim()} onClick={sendText} title="Enter">
           Send
         </button>
       </div>
@@ -422,11 +544,20 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
       >
         <option value="">Template…</option>
         {templates.map((t) => (
-          <option key={t.name + '/' + t.language} value={t.name + '/' + t.language}>
-            {t.name} ({t.language})
+          <option key={t.name + '/' + t.language} value={t.name + '/' + t.language} disabled={!!t.refused} title={t.refused}>
+            {t.name} ({t.language}){t.refused ? ' — would be refused' : ''}
           </option>
         ))}
       </select>
+      {refused.length > 0 && (
+        <ul className="small tpl-refused" data-testid="template-refused">
+          {refused.map((t) => (
+            <li key={t.name + '/' + t.language} data-name={t.name}>
+              <strong>{t.name}</strong> would be refused: {t.refused}
+            </li>
+          ))}
+        </ul>
+      )}
       {chosen?.texts?.body && (
         <div className="small muted tpl-preview" data-testid="template-preview">
           {chosen.texts.header && <strong>{chosen.texts.header}</strong>} {chosen.texts.body}
@@ -505,7 +636,7 @@ function Bubble({ m, mediaURL }: { m: Entry; mediaURL: string }) {
       {m.direction === 'out' && m.state && (
         <div className={'small ' + (m.state === 'failed' ? 'st-failed' : m.state === 'read' ? 'read' : 'muted')} data-testid="msg-state" title={m.state}>
           {ticks[m.state] ?? m.state} {m.state}
-          {m.state === 'failed' && m.error && <> — {m.error_code ? m.error_code + ': ' : ''}{m.error}</>}
+          {m.state === 'failed' && <> — {plainError(m.error_code, m.error)}</>}
         </div>
       )}
     </div>
@@ -579,4 +710,18 @@ function Countdown({ window: w }: { window: ConversationView['window'] }) {
       window {h}h {String(mm).padStart(2, '0')}m {String(ss).padStart(2, '0')}s
     </span>
   );
+}
+
+/** pressable makes a list row reachable and pressable by keyboard: Tab to it, Enter or Space. */
+function pressable(fn: () => void) {
+  return {
+    tabIndex: 0,
+    role: 'button',
+    onKeyDown: (e: React.KeyboardEvent) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        fn();
+      }
+    },
+  };
 }

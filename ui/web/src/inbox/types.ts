@@ -96,6 +96,8 @@ export interface TemplateOption {
   quick_replies: number;
   /** The template's words, variables unfilled. */
   texts?: { header?: string; body?: string; footer?: string };
+  /** Why sending it in this conversation now would be refused (none: it may go). */
+  refused?: string;
 }
 
 export interface LiveEvent {

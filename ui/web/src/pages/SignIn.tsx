@@ -29,7 +29,7 @@ export function SignIn({ onDone }: { onDone: (b: AuthBody) => void }) {
       <h1>Sign in to Parley</h1>
       <label>
         Email
-        <input type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} data-testid="signin-email" required />
+        <input type="email" autoFocus autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} data-testid="signin-email" required />
       </label>
       <label>
         Password
@@ -67,7 +67,7 @@ export function Setup({ onDone }: { onDone: (b: AuthBody) => void }) {
       <p>No one can sign in yet. Create the first administrator.</p>
       <label>
         Name
-        <input value={name} onChange={(e) => setName(e.target.value)} data-testid="setup-name" required />
+        <input autoFocus value={name} onChange={(e) => setName(e.target.value)} data-testid="setup-name" required />
       </label>
       <label>
         Email
