@@ -158,6 +158,9 @@ type Inbound struct {
 	// System is the notice of a "system" message: the customer changed
 	// their number or user id (identity.go).
 	System *whatsapp.SystemUpdate
+	// Edited is, for an edit, the message's new content with its own type;
+	// Reply.OriginalID names the message it replaces (edits.go).
+	Edited *flows.Reply
 }
 
 // Key is the contact the message comes from.
@@ -231,12 +234,22 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 		}
 	}
 
+	amended := false
+	if amends(&reply) {
+		if amended, err = t.amend(in); err != nil {
+			return Outcome{}, err
+		}
+	}
 	switch {
+	case amended:
+		if t.conv != nil {
+			t.touch()
+		}
 	case t.conv != nil && t.conv.Status == Agent:
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
 		t.touch()
 	case t.conv != nil:
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
 		t.touch()
 		if isPassive {
 			break
@@ -254,7 +267,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 			break
 		}
 		t.start(v)
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
 		t.pending = &reply
 		t.run(v.flow.Start, arriveEvent())
 	}

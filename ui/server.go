@@ -103,6 +103,7 @@ type Server struct {
 type serverMetrics struct {
 	webhooks metrics.Counter   // result
 	rejected metrics.Counter   // reason
+	skipped  metrics.Counter   // field, reason (unmodelled, unreadable)
 	latency  metrics.Histogram // seconds to durable processing
 }
 
@@ -125,6 +126,7 @@ func New(cfg Config) *Server {
 	s.metrics = serverMetrics{
 		webhooks: cfg.Metrics.Counter("parley_webhooks_total", "Webhook requests by result (ok, bad_signature, malformed, too_large, busy, timeout, error).", "result"),
 		rejected: cfg.Metrics.Counter("parley_webhook_items_rejected_total", "Webhook items acknowledged but set aside as never processable, by reason (no_id, bad_id, no_sender, bad_sender, bad_phone_number_id).", "reason"),
+		skipped:  cfg.Metrics.Counter("parley_webhook_items_skipped_total", "Webhook items acknowledged but not acted on, by change field and reason: unmodelled (a field Parley does not handle: calls, smb_message_echoes, group events …) or unreadable (an item of an unexpected shape).", "field", "reason"),
 		latency:  cfg.Metrics.Histogram("parley_webhook_seconds", "Time from receiving a webhook to its events being durably processed.", metrics.LatencyBuckets),
 	}
 	s.app = s.newApp()

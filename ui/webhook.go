@@ -98,6 +98,7 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 			failed = errors.Join(failed, err)
 		}
 	}
+	s.skip(batch.Other)
 	for _, e := range batch.Errors {
 		s.log.Warn("webhook error from Meta", "phone_number_id", e.PhoneNumberID, "code", e.Code, "title", e.Title, "details", e.Details)
 	}
@@ -209,4 +210,36 @@ func (s *Server) keepRejected(ctx context.Context, items []quarantine.Item) erro
 		s.log.Warn("webhook item acknowledged but set aside: it can never be processed", "field", it.Field, "reason", it.Reason, "detail", it.Detail, "kept", s.cfg.Quarantine != nil)
 	}
 	return nil
+}
+
+// skip counts and logs, at DEBUG, the items of a delivery that Parley does
+// not act on: changes of a field it does not model (calls,
+// smb_message_echoes, group events …) and items it could not read. Their
+// content is customers' and stays out of the log; the field, the entry's
+// WABA and, for an unreadable item, what was wrong with its shape go in.
+func (s *Server) skip(others []whatsapp.Other) {
+	for i := range others {
+		o := &others[i]
+		reason := "unmodelled"
+		if o.Err != "" {
+			reason = "unreadable"
+		}
+		field := metricField(o.Field)
+		s.metrics.skipped.Inc(field, reason)
+		s.log.Debug("webhook item not acted on", "field", field, "reason", reason, "waba_id", o.WABAID, "problem", o.Err)
+	}
+}
+
+// metricField bounds the values of a metric's field label: Meta's field
+// names are short lower-case words; anything else counts as "invalid".
+func metricField(f string) string {
+	if f == "" || len(f) > 64 {
+		return "invalid"
+	}
+	for i := range len(f) {
+		if c := f[i]; !('a' <= c && c <= 'z') && !('0' <= c && c <= '9') && c != '_' {
+			return "invalid"
+		}
+	}
+	return f
 }
