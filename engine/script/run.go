@@ -71,17 +71,17 @@ func (r *Result) Report(w io.Writer, name string) {
 
 // runner plays one script.
 type runner struct {
-	opts     Options
-	flowDoc  []byte
-	flowID   string
-	clock    *engine.ManualClock
-	store    engine.Store
-	eng      *engine.Engine
-	key      engine.ContactKey
-	res      *Result
-	outbox   []*engine.Message // sent but not yet matched by an expectation
-	sent     []*engine.Message // everything sent in the chat, oldest first
-	inbound  int
+	opts    Options
+	flowDoc []byte
+	flowID  string
+	clock   *engine.ManualClock
+	store   engine.Store
+	eng     *engine.Engine
+	key     engine.ContactKey
+	res     *Result
+	outbox  []*engine.Message // sent but not yet matched by an expectation
+	sent    []*engine.Message // everything sent in the chat, oldest first
+	inbound int
 }
 
 // Run plays script s against the flow document. An error means the run
