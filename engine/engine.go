@@ -262,7 +262,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 			t.run(t.conv.Node, inboundEvent(&reply))
 		}
 	case !isPassive:
-		v, ok := e.matchTrigger(reply.Text, in.Referral)
+		v, ok := e.matchTrigger(in.PhoneNumberID, reply.Text, in.Referral)
 		if !ok {
 			break
 		}
@@ -480,8 +480,11 @@ func (e *Engine) Validate(doc []byte) (*flows.Flow, flows.Problems) {
 	f, problems := flows.Parse(doc)
 	if f != nil && e.checkTemplates {
 		problems = append(problems, CheckFlowTemplates(f, e.templates)...)
-		flows.SortProblems(problems)
 	}
+	if f != nil {
+		problems = append(problems, e.checkNumbers(f)...)
+	}
+	flows.SortProblems(problems)
 	return f, problems
 }
 
@@ -580,13 +583,17 @@ func (e *Engine) loadTriggers(ctx context.Context) error {
 
 // matchTrigger picks the flow a new conversation starts: a keyword trigger
 // (the message's first words) wins over a referral trigger, which wins over a
-// catch-all; among equals, the flow id decides.
-func (e *Engine) matchTrigger(text string, referral bool) (flowVersion, bool) {
+// catch-all; among equals, the flow id decides. Only flows that answer on
+// the business number the message came to take part (flows.Flow.Numbers).
+func (e *Engine) matchTrigger(number, text string, referral bool) (flowVersion, bool) {
 	e.flowMu.RLock()
 	defer e.flowMu.RUnlock()
 	var byReferral, byAny *flowVersion
 	for i := range e.triggers {
 		v := &e.triggers[i]
+		if !v.flow.AnswersOn(number) {
+			continue
+		}
 		for _, tr := range v.flow.Triggers {
 			switch tr.Type {
 			case "keyword":

@@ -34,6 +34,14 @@ import (
 type PhoneNumber struct {
 	ID      string `json:"id"`
 	Display string `json:"display_phone_number,omitempty"`
+	// WABAID is the WhatsApp Business Account the number belongs to
+	// (webhooks of other accounts are not Parley's; an account's
+	// restrictions apply to its numbers). Empty: not known.
+	WABAID string `json:"waba_id,omitempty"`
+	// Portfolio names the business portfolio whose messaging limit the
+	// number shares (numbers.go). Numbers without one share the default
+	// portfolio.
+	Portfolio string `json:"portfolio,omitempty"`
 }
 
 // MaxNumberHistory bounds NumberRecord.History: the newest are kept.

@@ -16,6 +16,9 @@ func NewContactKey(phoneNumberID, identity string) ContactKey {
 	return ContactKey(phoneNumberID + ":" + identity)
 }
 
+// PhoneNumberID is the business phone number id of the key.
+func (k ContactKey) PhoneNumberID() string { return phoneOf(k) }
+
 // Contact is a customer as the engine knows them.
 type Contact struct {
 	Key           ContactKey     `json:"key"`

@@ -580,7 +580,9 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	}
 	d.opts.Receipts.replied(readKey, readWAMID)
 	start := time.Now()
-	sendCtx, cancel := context.WithTimeout(d.wire, SendTimeout)
+	// From the number the customer wrote to (a whatsapp.Router sends
+	// from it; a single Client has only its own).
+	sendCtx, cancel := context.WithTimeout(whatsapp.WithNumber(d.wire, phoneOf(it.Message.Contact)), SendTimeout)
 	res, sendErr := d.opts.Sender.Send(sendCtx, out)
 	cancel()
 	e.metrics.sendLatency.Observe(time.Since(start).Seconds())
