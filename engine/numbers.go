@@ -65,3 +65,12 @@ func (e *Engine) checkNumbers(f *flows.Flow) flows.Problems {
 	}
 	return ps
 }
+
+// scopeOf is the reach scope of business number id: its portfolio, or the
+// default one (ReachScope) for a number that names none or is not served.
+func (e *Engine) scopeOf(id string) string {
+	if n, ok := e.number(id); ok && n.Portfolio != "" {
+		return n.Portfolio
+	}
+	return ReachScope
+}

@@ -466,7 +466,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	var out *whatsapp.OutboundMessage
 	proceed := false
 	var held time.Duration // > 0: held by the messaging limit this long
-	serial := e.messagingLimit() > 0 && it.Message.Template != nil
+	serial := e.MessagingLimitOf(phoneOf(it.Message.Contact)) > 0 && it.Message.Template != nil
 	var reached []Reach // the reach this send records, for the cache (limit_cache.go)
 	var readKey ContactKey
 	var readWAMID string // a reply: the customer's message it marks read
@@ -535,7 +535,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 				e.metrics.sends.Inc("limit_held", "")
 				return false
 			}
-			t.change.Reached = append(t.change.Reached, Reach{Scope: ReachScope, At: t.now, Contact: t.contact.Key})
+			t.change.Reached = append(t.change.Reached, Reach{Scope: e.scopeOf(phoneOf(t.contact.Key)), At: t.now, Contact: t.contact.Key})
 			reached = t.change.Reached
 		} else {
 			readKey, readWAMID = t.contact.Key, t.contact.LastInboundWAMID
