@@ -53,8 +53,11 @@ const (
 
 // DispatchOptions configure the outbox dispatcher.
 type DispatchOptions struct {
-	Sender       Sender
-	Rate         float64       // per phone number, messages/s; default DefaultRate
+	Sender Sender
+	Rate   float64 // per phone number, messages/s; default DefaultRate
+	// Rates replaces Rate for some numbers (by phone number id): Meta
+	// raises a number's throughput on request.
+	Rates        map[string]float64
 	PairInterval time.Duration // default DefaultPairInterval
 	PairBurst    int           // default DefaultPairBurst
 	Workers      int           // concurrent sends; default DefaultDispatchWorkers
@@ -412,7 +415,11 @@ func (d *Dispatcher) number(id string) *bucket {
 	defer d.mu.Unlock()
 	b := d.numbers[id]
 	if b == nil {
-		b = newBucket(d.opts.Rate, d.opts.Rate, d.now())
+		rate := d.opts.Rate
+		if r := d.opts.Rates[id]; r > 0 {
+			rate = r
+		}
+		b = newBucket(rate, rate, d.now())
 		d.numbers[id] = b
 	}
 	return b

@@ -35,6 +35,9 @@ type numberConfig struct {
 	Portfolio string `json:"portfolio,omitempty"`
 	// APIURL replaces -whatsapp-api-url for this number (a proxy, a test).
 	APIURL string `json:"api_url,omitempty"`
+	// Throughput replaces -rate for this number: messages per second
+	// (Meta raises a number's throughput on request).
+	Throughput float64 `json:"throughput,omitempty"`
 }
 
 // parseNumbers reads a numbers list: JSON text starting with "[", else the
@@ -120,4 +123,15 @@ func numberClients(c *serveConfig, ns []numberConfig) (*whatsapp.Router, []engin
 	}
 	r, err := whatsapp.NewRouter(clients...)
 	return r, phones, err
+}
+
+// numberRates are the numbers' own throughputs, for the dispatcher.
+func numberRates(ns []numberConfig) map[string]float64 {
+	rates := map[string]float64{}
+	for _, n := range ns {
+		if n.Throughput > 0 {
+			rates[n.PhoneNumberID] = n.Throughput
+		}
+	}
+	return rates
 }

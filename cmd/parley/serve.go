@@ -346,7 +346,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 
 	receipts := eng.NewReceipts(engine.ReceiptOptions{Marker: router, Read: c.readReceipts, Typing: c.typingIndicator})
-	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: router, Receipts: receipts, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock,
+	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: router, Receipts: receipts, Rate: c.rate, Rates: numberRates(numbers), Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock,
 		OnPauses: func(ps []engine.Pause) {
 			desk.Hub().Publish(inbox.Event{Type: inbox.EventSending, At: time.Now(), Paused: ps})
 		}})
