@@ -328,6 +328,7 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err er
 		if t.conv.Assignee != "" {
 			break // an agent holds it: see noAgentDue in assign.go
 		}
+		t.resolvedBy = "no_agent"
 		t.run(tm.Node, noAgentEvent())
 	case TimerWindowClosing:
 		if due := t.windowClosingMoved(tm); !due.IsZero() {

@@ -114,7 +114,8 @@ type ResolvedData struct {
 	// (expired, failed, ended).
 	Resolution string `json:"resolution"`
 	Outcome    string `json:"outcome,omitempty"`
-	// Agent is the agent who held it last, if any.
+	// Agent is the agent who resolved it, else the one who held it last,
+	// if any.
 	Agent string `json:"agent,omitempty"`
 }
 
@@ -252,6 +253,9 @@ func (t *turn) recordEvents() {
 				res.Resolution = string(conv.Status)
 			default:
 				res.Resolution = "no_agent"
+			}
+			if t.resolver != "" {
+				res.Agent = t.resolver
 			}
 			if res.Agent == "" {
 				res.Agent = was.assignee

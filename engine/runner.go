@@ -58,6 +58,7 @@ type turn struct {
 	inbound      *Inbound
 	receivedDone bool
 	resolvedBy   string
+	resolver     string
 }
 
 // begin loads a contact (new if unknown) and its running conversation.
