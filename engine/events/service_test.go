@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -314,3 +315,108 @@ func TestReceiverDownThenUp(t *testing.T) {
 		t.Errorf("%v delivered in the last life, %d events received, want 10", n, len(r.ids))
 	}
 }
+
+// TestGiveUpReplayDelete: a delivery failing for MaxAge is marked failed
+// and lets the contact's next one go; a replay delivers it (same event
+// id); deleting the subscription drops what is pending and stops the
+// recording of events nobody wants.
+func TestGiveUpReplayDelete(t *testing.T) {
+	w := newWorld(t)
+	r := newReceiver(t, w.clock)
+	sub := w.subscribe(r, engine.EventMessageReceived)
+	r.setDown(true)
+	w.say("1", "lost for a while")
+	w.pass()
+	for end := w.clock.Now().Add(events.MaxAge + events.MaxRetryDelay); w.clock.Now().Before(end); {
+		w.clock.Advance(events.MaxRetryDelay)
+		w.pass()
+	}
+	failed, err := w.svc.Deliveries(w.ctx, sub.ID, events.Failed, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[0].AttemptCount < 100 || len(failed[0].Attempts) != events.MaxAttemptsKept {
+		t.Fatalf("failed deliveries %+v: want one, tried all day, its latest attempts kept", failed)
+	}
+	// The next event of the contact is no longer held back.
+	r.setDown(false)
+	w.say("1", "after")
+	w.pass()
+	if got := r.byContact()[engine.NewContactKey(phone, "1")]; !slices.Equal(got, []string{"message.received after"}) {
+		t.Fatalf("received %q", got)
+	}
+	n, err := w.svc.Replay(w.ctx, sub.ID, nil)
+	if err != nil || n != 1 {
+		t.Fatalf("replay: %d, %v", n, err)
+	}
+	w.pass()
+	if got := r.byContact()[engine.NewContactKey(phone, "1")]; !slices.Equal(got, []string{"message.received after", "message.received lost for a while"}) {
+		t.Fatalf("received %q", got)
+	}
+	if r.got[1].ID != failed[0].Event.ID {
+		t.Fatalf("replayed event %s, want the same id %s", r.got[1].ID, failed[0].Event.ID)
+	}
+	if n, _ := w.svc.Replay(w.ctx, sub.ID, nil); n != 0 {
+		t.Fatalf("replayed %d again, want none: nothing failed", n)
+	}
+	// A type not subscribed to is not recorded; nor anything once the
+	// subscription is gone.
+	r.setDown(true)
+	w.say("2", "hello") // conversation.started is not wanted
+	w.pass()
+	if err := w.svc.Delete(w.ctx, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.say("2", "anyone?")
+	if les, _ := w.store.EventsAfter(w.ctx, 0, 0); len(les) != 0 {
+		t.Fatalf("%d events logged with no subscription", len(les))
+	}
+	if due, _ := w.store.Due(w.ctx, w.clock.Now().Add(time.Hour), 0); len(due) != 0 {
+		t.Fatalf("%d deliveries due after the subscription was deleted", len(due))
+	}
+	if _, err := w.svc.Get(w.ctx, sub.ID); !errors.Is(err, events.ErrNotFound) {
+		t.Fatalf("get after delete: %v", err)
+	}
+}
+
+// TestSendTestAndSettings: the test event is signed and posted at once;
+// bad settings are refused; the secret never comes back.
+func TestSendTestAndSettings(t *testing.T) {
+	w := newWorld(t)
+	r := newReceiver(t, w.clock)
+	sub := w.subscribe(r)
+	a, err := w.svc.SendTest(w.ctx, sub.ID)
+	if err != nil || a.Status != http.StatusNoContent || a.Error != "" {
+		t.Fatalf("test event: %+v, %v", a, err)
+	}
+	if len(r.got) != 1 || r.got[0].Type != events.EventTest {
+		t.Fatalf("received %+v", r.got)
+	}
+	bad := []events.Input{
+		{URL: ptr("ftp://example.com/x")},
+		{URL: ptr("/relative")},
+		{URL: ptr("http://user:pw@example.com/")},
+		{Types: &[]engine.EventType{"conversation.exploded"}},
+		{Description: ptr(strings.Repeat("x", 201))},
+	}
+	for _, in := range bad {
+		if _, _, err := w.svc.Update(w.ctx, sub.ID, in, false, "admin"); !errors.Is(err, events.ErrInvalid) {
+			t.Errorf("update %+v: %v, want ErrInvalid", in, err)
+		}
+	}
+	off := false
+	got, secret, err := w.svc.Update(w.ctx, sub.ID, events.Input{Enabled: &off}, true, "admin")
+	if err != nil || got.Enabled || !strings.HasPrefix(secret, "whsec_") || got.SecretHint != secret[len(secret)-4:] {
+		t.Fatalf("update: %+v %q %v", got, secret, err)
+	}
+	raw, _ := json.Marshal(got)
+	if bytes.Contains(raw, []byte(secret)) || bytes.Contains(raw, []byte("sealed")) {
+		t.Fatalf("info shows the secret: %s", raw)
+	}
+	w.say("3", "hi") // disabled: nothing recorded
+	if les, _ := w.store.EventsAfter(w.ctx, 0, 0); len(les) != 0 {
+		t.Fatalf("%d events logged for a disabled subscription", len(les))
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
