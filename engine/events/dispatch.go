@@ -175,10 +175,12 @@ func (s *Service) attempt(ctx context.Context, d Delivery) {
 		d.Attempts = d.Attempts[len(d.Attempts)-MaxAttemptsKept:]
 	}
 	result := "delivered"
+	// The last attempt is made at or after GiveUpAt: retried for at least
+	// MaxAge.
 	switch next := now.Add(Backoff(d.AttemptCount, s.rand())); {
 	case a.Error == "":
 		d.State, d.DoneAt, d.NextAt = Delivered, now, time.Time{}
-	case next.After(d.GiveUpAt):
+	case !now.Before(d.GiveUpAt):
 		d.State, d.DoneAt, d.NextAt = Failed, now, time.Time{}
 		result = "failed"
 		s.log.Warn("event delivery failed for good", "subscription", sub.ID, "event", d.Event.ID, "type", d.Event.Type,

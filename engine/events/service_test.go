@@ -327,7 +327,7 @@ func TestGiveUpReplayDelete(t *testing.T) {
 	r.setDown(true)
 	w.say("1", "lost for a while")
 	w.pass()
-	for end := w.clock.Now().Add(events.MaxAge + events.MaxRetryDelay); w.clock.Now().Before(end); {
+	for end := w.clock.Now().Add(events.MaxAge + 2*events.MaxRetryDelay); w.clock.Now().Before(end); {
 		w.clock.Advance(events.MaxRetryDelay)
 		w.pass()
 	}
@@ -335,7 +335,8 @@ func TestGiveUpReplayDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(failed) != 1 || failed[0].AttemptCount < 100 || len(failed[0].Attempts) != events.MaxAttemptsKept {
+	if len(failed) != 1 || failed[0].AttemptCount < 100 || len(failed[0].Attempts) != events.MaxAttemptsKept ||
+		failed[0].DoneAt.Before(failed[0].CreatedAt.Add(events.MaxAge)) {
 		t.Fatalf("failed deliveries %+v: want one, tried all day, its latest attempts kept", failed)
 	}
 	// The next event of the contact is no longer held back.
