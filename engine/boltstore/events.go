@@ -513,6 +513,56 @@ func (s *Store) Replay(ctx context.Context, sub string, seqs []uint64, now, give
 	return n, err
 }
 
+// Hurry implements events.Store: one scan of the subscription's chains,
+// moving each chain's first delivery.
+func (s *Store) Hurry(ctx context.Context, sub string, now time.Time) (int, error) {
+	if err := checkTime(now); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.Update(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		b, err := deliveryBuckets(tx)
+		if err != nil {
+			return err
+		}
+		p := append([]byte(sub), sep)
+		var heads []uint64
+		var last []byte // the chain of the previous key: sub 0x00 order key 0x00
+		c := b.chains.Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			chain := k[:len(k)-8]
+			if bytes.Equal(chain, last) {
+				continue
+			}
+			last = bytes.Clone(chain)
+			heads = append(heads, binary.BigEndian.Uint64(k[len(k)-8:]))
+		}
+		for _, seq := range heads {
+			d, err := b.get(seq)
+			if err != nil {
+				return err
+			}
+			if d == nil || d.State != events.Pending || !d.NextAt.After(now) {
+				continue
+			}
+			if err := b.due.Delete(dueKey(d.NextAt, seq)); err != nil {
+				return err
+			}
+			if err := b.due.Put(dueKey(now, seq), present); err != nil {
+				return err
+			}
+			d.NextAt = now
+			if err := b.put(d); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
 // DeleteSubscription implements events.Store.
 func (s *Store) DeleteSubscription(ctx context.Context, id string) (bool, error) {
 	var ok bool

@@ -174,6 +174,12 @@ func (s *Service) attempt(ctx context.Context, d Delivery) {
 	if len(d.Attempts) > MaxAttemptsKept {
 		d.Attempts = d.Attempts[len(d.Attempts)-MaxAttemptsKept:]
 	}
+	// The log names the failure, never the receiver's words: an answer's
+	// body may echo the event, customer text included.
+	logErr := a.Error
+	if a.Status != 0 {
+		logErr = "HTTP " + strconv.Itoa(a.Status)
+	}
 	result := "delivered"
 	// The last attempt is made at or after GiveUpAt: retried for at least
 	// MaxAge.
@@ -184,16 +190,44 @@ func (s *Service) attempt(ctx context.Context, d Delivery) {
 		d.State, d.DoneAt, d.NextAt = Failed, now, time.Time{}
 		result = "failed"
 		s.log.Warn("event delivery failed for good", "subscription", sub.ID, "event", d.Event.ID, "type", d.Event.Type,
-			"delivery", d.Seq, "attempts", d.AttemptCount, "status", a.Status, "err", a.Error)
+			"delivery", d.Seq, "attempts", d.AttemptCount, "err", logErr)
 	default:
 		d.NextAt = next
 		result = "retry"
 		s.log.Debug("event delivery failed, to be retried", "subscription", sub.ID, "event", d.Event.ID, "delivery", d.Seq,
-			"attempts", d.AttemptCount, "status", a.Status, "err", a.Error, "next", next)
+			"attempts", d.AttemptCount, "err", logErr, "next", next)
 	}
 	s.m.results.Inc(result)
 	if _, err := s.store.UpdateDelivery(ctx, d); err != nil && ctx.Err() == nil {
 		s.log.Error("recording an event delivery", "subscription", sub.ID, "delivery", d.Seq, "err", err)
+	}
+	if result == "delivered" && d.AttemptCount > 1 {
+		s.hurry(ctx, sub.ID, now)
+	}
+}
+
+// hurryEvery bounds how often a subscription's retries are brought
+// forward: each one scans its pending deliveries.
+const hurryEvery = time.Minute
+
+// hurry brings a subscription's retries forward to now: a delivery that
+// had failed went through, so the receiver is back, and its other
+// contacts' events need not wait out their backoff.
+func (s *Service) hurry(ctx context.Context, sub string, now time.Time) {
+	s.mu.Lock()
+	if now.Sub(s.hurried[sub]) < hurryEvery {
+		s.mu.Unlock()
+		return
+	}
+	s.hurried[sub] = now
+	s.mu.Unlock()
+	n, err := s.store.Hurry(ctx, sub, now)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Error("bringing event retries forward", "subscription", sub, "err", err)
+	case n > 0:
+		s.log.Info("event receiver answering again: its retries go now", "subscription", sub, "count", n)
+		s.Kick()
 	}
 }
 

@@ -13,7 +13,9 @@
 // Deliveries are durable: a failed attempt (a network error, a timeout,
 // any status but 2xx) is tried again after an exponential backoff with
 // jitter (backoff.go) for MaxAge (24 h by default), across restarts,
-// and only then marked failed; an admin can replay it. The events of one
+// and only then marked failed; an admin can replay it. When a retried
+// delivery goes through, the subscription's other retries are brought
+// forward (Store.Hurry): the receiver is back. The events of one
 // contact (and so of each of its conversations) reach a subscription in
 // the order they were recorded: a contact's later delivery waits until
 // the earlier one is delivered or has failed for good, while other

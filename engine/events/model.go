@@ -160,6 +160,11 @@ type Store interface {
 	// deliveries waits for the one due (or being attempted), then goes
 	// before the others, by its Seq. It returns how many it replayed.
 	Replay(ctx context.Context, sub string, seqs []uint64, now, giveUp time.Time) (int, error)
+	// Hurry makes the pending deliveries of sub that wait for a retry
+	// later than now due at now, and returns how many it moved: a
+	// receiver that answers again after failing is likely back for all
+	// of them.
+	Hurry(ctx context.Context, sub string, now time.Time) (int, error)
 	// PruneDeliveries deletes the delivered and failed deliveries created
 	// before before and returns how many; pending ones stay.
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)

@@ -86,6 +86,9 @@ type Service struct {
 	inflight map[uint64]bool
 	wg       sync.WaitGroup
 	pruned   time.Time
+	// hurried is when each subscription's retries were last brought
+	// forward (hurry).
+	hurried map[string]time.Time
 }
 
 type serviceMetrics struct {
@@ -107,7 +110,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	s := &Service{
 		store: o.Store, seal: seal, rec: o.Engine, clock: o.Clock, client: o.Client, log: o.Logger,
 		concurrency: o.Concurrency, timeout: o.Timeout, maxAge: o.MaxAge, retention: o.Retention, rand: o.Rand,
-		kick: make(chan struct{}, 1), inflight: map[uint64]bool{},
+		kick: make(chan struct{}, 1), inflight: map[uint64]bool{}, hurried: map[string]time.Time{},
 	}
 	if s.clock == nil {
 		s.clock = engine.SystemClock{}

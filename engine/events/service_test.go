@@ -284,10 +284,20 @@ func TestReceiverDownThenUp(t *testing.T) {
 		}
 	}
 
-	// Back: everything arrives within the longest backoff.
+	// A third contact writes: its first retry comes long before the
+	// others' (their backoff has grown to minutes).
+	w.say("3", "hola")
+	w.pass()
+
+	// Back: the first retry that goes through brings every other one
+	// forward; nothing waits out its backoff.
 	r.setDown(false)
 	r.up(r.addr)
-	w.clock.Advance(events.MaxRetryDelay + time.Minute)
+	next, ok, err := w.store.NextDue(w.ctx)
+	if err != nil || !ok || next.Sub(w.clock.Now()) > events.FirstRetry*2 {
+		t.Fatalf("next due %v (%v, %v), want contact 3's first retry, %v from now", next, ok, err, events.FirstRetry)
+	}
+	w.clock.Set(next)
 	w.pass()
 	if ds, _ := w.svc.Deliveries(w.ctx, sub.ID, events.Pending, 0, 0); len(ds) != 0 {
 		t.Fatalf("%d deliveries still pending", len(ds))
@@ -296,6 +306,7 @@ func TestReceiverDownThenUp(t *testing.T) {
 	want := map[engine.ContactKey][]string{
 		engine.NewContactKey(phone, "1"): {"message.received one", "message.received two"},
 		engine.NewContactKey(phone, "2"): {"conversation.started", "message.received uno"},
+		engine.NewContactKey(phone, "3"): {"conversation.started", "message.received hola"},
 	}
 	for range 6 {
 		want[engine.NewContactKey(phone, "2")] = append(want[engine.NewContactKey(phone, "2")], "message.received still there?")
@@ -311,8 +322,8 @@ func TestReceiverDownThenUp(t *testing.T) {
 		}
 	}
 	results := w.metrics.Counter("parley_event_deliveries_total", "", "result")
-	if n := results.Value("delivered"); int(n) != len(r.ids) || len(r.ids) != 10 {
-		t.Errorf("%v delivered in the last life, %d events received, want 10", n, len(r.ids))
+	if n := results.Value("delivered"); int(n) != len(r.ids) || len(r.ids) != 12 {
+		t.Errorf("%v delivered in the last life, %d events received, want 12", n, len(r.ids))
 	}
 }
 
