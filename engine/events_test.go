@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -168,5 +173,52 @@ func TestEventsNotForRolledBackWork(t *testing.T) {
 	}
 	if n := len(h.logged()); n != before {
 		t.Fatalf("a failed commit logged %d events", n-before)
+	}
+}
+
+// BenchmarkEventRecording measures inbound messages per second through
+// the engine and bbolt, 64 conversations at once, with no event wanted
+// (no subscription: nothing is built) and with every event wanted (each
+// message records message.received, the first also conversation.started).
+func BenchmarkEventRecording(b *testing.B) {
+	for _, wanted := range []bool{false, true} {
+		b.Run(fmt.Sprintf("events=%v", wanted), func(b *testing.B) {
+			ctx := context.Background()
+			st, err := boltstore.Open(filepath.Join(b.TempDir(), "bench.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			e, err := engine.New(ctx, engine.Options{Store: st, Clock: engine.SystemClock{}, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, ps, err := e.Publish(ctx, []byte(engine.BenchFlow), "bench"); err != nil {
+				b.Fatal(err, ps.Err())
+			}
+			if wanted {
+				e.RecordEvents(func(engine.EventType) bool { return true })
+			}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for c := range 64 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					wa := fmt.Sprint("c", c)
+					for i := 0; next.Add(1) <= int64(b.N); i++ {
+						in := &engine.Inbound{PhoneNumberID: "p", ID: fmt.Sprintf("w.%s.%d", wa, i), WaID: wa, At: time.Now(),
+							Reply: flows.Reply{Type: flows.MsgText, Text: "hello"}}
+						if _, err := e.HandleInbound(ctx, in); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
 }
