@@ -563,6 +563,23 @@ func (s *Store) Hurry(ctx context.Context, sub string, now time.Time) (int, erro
 	return n, err
 }
 
+// CountPending implements events.Store: a scan of the chains' keys.
+func (s *Store) CountPending(ctx context.Context, max int) (int, error) {
+	n := 0
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEventChains)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil && n < max; k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
 // DeleteSubscription implements events.Store.
 func (s *Store) DeleteSubscription(ctx context.Context, id string) (bool, error) {
 	var ok bool

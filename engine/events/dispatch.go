@@ -130,7 +130,6 @@ func (s *Service) start(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reading due deliveries: %w", err)
 	}
-	s.m.due.Store(int64(len(due)))
 	started := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()

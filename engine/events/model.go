@@ -165,6 +165,9 @@ type Store interface {
 	// receiver that answers again after failing is likely back for all
 	// of them.
 	Hurry(ctx context.Context, sub string, now time.Time) (int, error)
+	// CountPending counts the pending deliveries (due, retrying or
+	// waiting their turn), stopping at max: the queue's depth.
+	CountPending(ctx context.Context, max int) (int, error)
 	// PruneDeliveries deletes the delivered and failed deliveries created
 	// before before and returns how many; pending ones stay.
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)

@@ -93,8 +93,21 @@ type Service struct {
 
 type serviceMetrics struct {
 	results  metrics.Counter
-	due      atomic.Int64
 	inflight atomic.Int64
+}
+
+// maxPendingCounted bounds the pending gauge's scan.
+const maxPendingCounted = 100000
+
+// pendingGauge counts the pending deliveries, when /metrics is read.
+func (s *Service) pendingGauge() float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, err := s.store.CountPending(ctx, maxPendingCounted)
+	if err != nil {
+		return -1
+	}
+	return float64(n)
 }
 
 // New returns a Service over o.Store, with the engine (if any) told which
@@ -141,7 +154,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		reg = metrics.NewRegistry()
 	}
 	s.m.results = reg.Counter("parley_event_deliveries_total", "Event webhook delivery attempts, by result: delivered, retry (failed, tried again later), failed (given up).", "result")
-	reg.GaugeFunc("parley_event_deliveries_due", "Event webhook deliveries due at the last pass (at most 1000 counted).", func() float64 { return float64(s.m.due.Load()) })
+	reg.GaugeFunc("parley_event_deliveries_pending", "Event webhook deliveries not yet delivered nor failed: due, retrying or waiting for an earlier event of their contact (at most 100000 counted).", s.pendingGauge)
 	reg.GaugeFunc("parley_event_deliveries_in_flight", "Event webhook deliveries being posted.", func() float64 { return float64(s.m.inflight.Load()) })
 	if err := s.loadSubscriptions(ctx); err != nil {
 		return nil, err

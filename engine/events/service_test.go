@@ -267,6 +267,12 @@ func TestReceiverDownThenUp(t *testing.T) {
 		t.Fatalf("%d retrying, %d waiting of %d", retrying, waiting, len(ds))
 	}
 
+	var metricsText strings.Builder
+	if _, err := w.metrics.WriteTo(&metricsText); err != nil || !strings.Contains(metricsText.String(), "parley_event_deliveries_pending 4\n") ||
+		!strings.Contains(metricsText.String(), `parley_event_deliveries_total{result="retry"} 2`) {
+		t.Fatalf("metrics: %v\n%s", err, metricsText.String())
+	}
+
 	// Gone (refused connections) for an hour, through a restart.
 	r.gone()
 	for range 6 {

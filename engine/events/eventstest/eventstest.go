@@ -232,6 +232,12 @@ func testChains(t *testing.T, st Store) {
 	if len(due(t, st, t0.Add(-time.Second))) != 0 {
 		t.Fatal("due before their time")
 	}
+	if n, err := st.CountPending(ctx, 100); n != 4 || err != nil {
+		t.Fatalf("pending %d, %v; want 4", n, err)
+	}
+	if n, _ := st.CountPending(ctx, 3); n != 3 {
+		t.Fatalf("pending counted up to 3: %d", n)
+	}
 	if w := get(t, st, d3.Seq); !w.NextAt.IsZero() {
 		t.Fatalf("a waiting delivery has NextAt %v, want zero", w.NextAt)
 	}
@@ -275,6 +281,9 @@ func testChains(t *testing.T, st Store) {
 	}
 	if _, ok, _ := st.NextDue(ctx); ok {
 		t.Fatal("NextDue with nothing pending")
+	}
+	if n, _ := st.CountPending(ctx, 100); n != 0 {
+		t.Fatalf("pending %d with everything done", n)
 	}
 }
 
