@@ -77,9 +77,13 @@ type Service struct {
 	m           serviceMetrics
 
 	// subs is the subscriptions as stored, by id: the fan-out and the
-	// posts read it, every change rewrites it.
-	subsMu sync.RWMutex
-	subs   map[string]Subscription
+	// posts read it, every change rewrites it. changeMu makes each change
+	// and its reload one step, so that two admins' changes at once cannot
+	// leave the older reload last.
+	subsMu   sync.RWMutex
+	subs     map[string]Subscription
+	changeMu sync.Mutex
+	updateMu sync.Mutex
 
 	kick     chan struct{}
 	mu       sync.Mutex
@@ -321,6 +325,8 @@ func (s *Service) Create(ctx context.Context, in Input, by string) (Info, string
 // Update changes a subscription's settings; with rotate, it gets a new
 // secret, returned (else "").
 func (s *Service) Update(ctx context.Context, id string, in Input, rotate bool, by string) (Info, string, error) {
+	s.updateMu.Lock() // a read, then a write: two updates at once must not lose one
+	defer s.updateMu.Unlock()
 	sub, ok, err := s.store.Subscription(ctx, id)
 	if err != nil {
 		return Info{}, "", fmt.Errorf("events: reading subscription %s: %w", id, err)
@@ -349,6 +355,8 @@ func (s *Service) Update(ctx context.Context, id string, in Input, rotate bool, 
 }
 
 func (s *Service) put(ctx context.Context, sub Subscription) error {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 	if err := s.store.PutSubscription(ctx, sub); err != nil {
 		return fmt.Errorf("events: storing subscription %s: %w", sub.ID, err)
 	}
@@ -382,6 +390,8 @@ func (s *Service) List(ctx context.Context) ([]Info, error) {
 
 // Delete deletes a subscription and its deliveries, pending ones included.
 func (s *Service) Delete(ctx context.Context, id string) error {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 	ok, err := s.store.DeleteSubscription(ctx, id)
 	if err != nil {
 		return fmt.Errorf("events: deleting subscription %s: %w", id, err)
