@@ -18,9 +18,9 @@ export interface Message {
   name?: string;
   address?: string;
   contacts?: Json[];
-  buttons?: { id: string; title: string }[];
+  buttons?: { id: string; title: string; next?: string }[];
   button?: string;
-  sections?: { title?: string; rows: { id: string; title: string; description?: string }[] }[];
+  sections?: { title?: string; rows: { id: string; title: string; description?: string; next?: string }[] }[];
   display_text?: string;
   url?: string;
 }
