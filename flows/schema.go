@@ -859,3 +859,7 @@ func isExitField(name string) bool {
 	}
 	return strings.HasPrefix(name, "on_")
 }
+
+// Closest is the candidate nearest to s by edit distance, when one is
+// near enough to suggest ("did you mean …?"), else "".
+func Closest(s string, candidates []string) string { return closest(s, candidates) }
