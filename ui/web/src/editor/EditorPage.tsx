@@ -19,6 +19,9 @@ import { TestChatPanel } from './TestChat';
 import { FlowSettings } from './FlowSettings';
 import { AnalyticsBar } from './AnalyticsBar';
 import { ConflictDialog, PublishDialog } from './PublishDialog';
+import { NodeSearch } from './NodeSearch';
+import { PhonePreview } from './PhonePreview';
+import { addNote, deleteNotes, updateNote } from './notes';
 
 /** SaveDelayMs is how long the editor waits after the last edit before saving the draft. */
 export const SaveDelayMs = 700;
@@ -474,6 +477,30 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
     [edit],
   );
   const onDropType = useCallback((type: string, x: number, y: number) => addType(type, x, y), [addType]);
+  const onNoteText = useCallback((id: string, text: string) => edit((d) => updateNote(d, id, { text }), `note:${id}`, `edit note ${id}`), [edit]);
+  const onNotesMove = useCallback(
+    (pos: Map<string, { x: number; y: number }>) => edit((d) => [...pos].reduce((x, [id, p]) => updateNote(x, id, p), d), undefined, 'move a note'),
+    [edit],
+  );
+  const onNotesDelete = useCallback((ids: string[]) => edit((d) => deleteNotes(d, ids), undefined, ids.length === 1 ? 'delete a note' : `delete ${ids.length} notes`), [edit]);
+  const addStickyNote = useCallback(() => {
+    const at = centre();
+    edit((d) => addNote(d, at.x, at.y).doc, undefined, 'add a note');
+  }, [centre, edit]);
+  // Jump to a node found by search: select it, bring it to the middle at a
+  // readable zoom, and flash it.
+  const jumpTo = useCallback(
+    (id: string) => {
+      setSelected([id]);
+      setTab('props');
+      const n = rf.getNode(id);
+      if (n) void rf.setCenter(n.position.x + NodeWidth / 2, n.position.y + (n.measured?.height ?? 120) / 2, { zoom: Math.max(rf.getZoom(), 1), duration: 250 });
+      const el = document.querySelector(`[data-node-id="${CSS.escape(id)}"]`);
+      el?.classList.add('found');
+      setTimeout(() => el?.classList.remove('found'), 1500);
+    },
+    [rf],
+  );
 
   if (loadError) return <div className="error page-error" data-testid="editor-error">{loadError}</div>;
   if (!doc || !hist) return <div className="boot">Loading flow…</div>;
@@ -519,6 +546,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
         <button onClick={() => void rf.fitView({ duration: 200 })} title="Fit view (Shift+1)" data-testid="fit-view">
           Fit
         </button>
+        <NodeSearch nodes={doc.nodes} onJump={jumpTo} />
         <AnalyticsBar flowId={flowId} onStats={setStats} />
         <button className={errors ? 'err-count' : 'ok-count'} onClick={() => setTab('problems')} data-testid="problems-count">
           {errors} error{errors === 1 ? '' : 's'} · {problems.warnings} warning{problems.warnings === 1 ? '' : 's'}
@@ -551,7 +579,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
         The flow editor needs a wider screen: at least 768 pixels. Open it on a computer or a tablet in landscape; the other pages work on a phone.
       </p>
       <div className="editor-body">
-        {!readOnly && <Palette onAdd={(t) => addType(t)} />}
+        {!readOnly && <Palette onAdd={(t) => addType(t)} onAddNote={addStickyNote} />}
         <Canvas
           doc={doc}
           readOnly={readOnly}
@@ -564,6 +592,9 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
           onConnect={onConnect}
           onDelete={onDelete}
           onDropType={onDropType}
+          onNoteText={onNoteText}
+          onNotesMove={onNotesMove}
+          onNotesDelete={onNotesDelete}
           fitSignal={fitSignal}
         />
         <aside className="side">
@@ -585,21 +616,24 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
           <div className="side-body">
             {tab === 'props' &&
               (node ? (
-                <Properties
-                  key={node.id}
-                  doc={doc}
-                  node={node}
-                  problems={problems.byNode.get(node.id) ?? []}
-                  vars={vars}
-                  readOnly={readOnly}
-                  onChange={(n, key) => edit((d) => replaceNode(d, node.id, n), key)}
-                  onRename={(to) => {
-                    edit((d) => renameNode(d, node.id, to), undefined, `rename ${node.id} to ${to}`);
-                    setSelected([to]);
-                  }}
-                  onSetStart={() => edit((d) => ({ ...d, start: node.id }), undefined, `make ${node.id} the start`)}
-                  onDelete={() => onDelete([node.id], [])}
-                />
+                <>
+                  <PhonePreview node={node} />
+                  <Properties
+                    key={node.id}
+                    doc={doc}
+                    node={node}
+                    problems={problems.byNode.get(node.id) ?? []}
+                    vars={vars}
+                    readOnly={readOnly}
+                    onChange={(n, key) => edit((d) => replaceNode(d, node.id, n), key)}
+                    onRename={(to) => {
+                      edit((d) => renameNode(d, node.id, to), undefined, `rename ${node.id} to ${to}`);
+                      setSelected([to]);
+                    }}
+                    onSetStart={() => edit((d) => ({ ...d, start: node.id }), undefined, `make ${node.id} the start`)}
+                    onDelete={() => onDelete([node.id], [])}
+                  />
+                </>
               ) : (
                 <div className="empty">
                   <p>{selected.length > 1 ? `${selected.length} nodes selected.` : 'Select a node to edit it.'}</p>
@@ -609,6 +643,8 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
                       <li>Drag from an exit's handle to a node to connect; drag an edge's end to move or drop it.</li>
                       <li>Delete / Backspace deletes; Ctrl+C, Ctrl+V, Ctrl+D copy, paste, duplicate.</li>
                       <li>Ctrl+Z / Ctrl+Shift+Z undo and redo; Ctrl+S saves now; Ctrl+Shift+L lays out; Shift+1 fits; a double click on a node zooms to it.</li>
+                      <li>Ctrl+K or / finds a node by its name or its words; Escape closes a dialog.</li>
+                      <li>A button or list row of a wait has its own exit: drag from it to where that choice leads.</li>
                     </ul>
                   )}
                 </div>

@@ -80,6 +80,19 @@ export function Properties(p: PropertiesProps) {
         </button>
       </div>
       <IdField id={n.id} taken={nodeIds} onRename={p.onRename} />
+      <TextField
+        label="Label (its name on the canvas and in warnings)"
+        field="meta/label"
+        value={typeof n.meta?.label === 'string' ? n.meta.label : ''}
+        placeholder={n.id}
+        problems={probs}
+        onChange={(v) => {
+          const meta = { ...(n.meta ?? {}) };
+          if (v) meta.label = v;
+          else delete meta.label;
+          p.onChange({ ...n, meta }, `${n.id}:label`);
+        }}
+      />
       <Problems list={probs.filter((x) => x.field === '' || x.field === 'type')} />
 
       {n.type === 'send' && (
