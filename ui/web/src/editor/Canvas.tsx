@@ -32,7 +32,13 @@ type AnyNode = CanvasNode | NoteNode;
  * for a whole flow: the name and first line, in type scaled up so that they
  * stay legible (about 11 px on screen) at the zoom "Fit" picks.
  */
-export const FarZoom = 0.6;
+export const FarZoom = 0.75;
+
+/** HideExitsZoom is the zoom below which exit labels and analytics are not drawn at all. */
+export const HideExitsZoom = 0.45;
+
+/** LodTarget is the on-screen size, over the normal 12 px, that far text is scaled to. */
+const LodTarget = 0.9;
 
 export interface CanvasProps {
   doc: FlowDoc;
@@ -65,9 +71,10 @@ export function Canvas(p: CanvasProps) {
   // Zoomed far out, text is too small to read: not painting it keeps a
   // large flow smooth to pan.
   const far = useStore((s) => s.transform[2] < FarZoom);
+  const veryFar = useStore((s) => s.transform[2] < HideExitsZoom);
   // Far out, text is drawn larger by this much (in steps, so that zooming
   // re-renders the canvas only now and then).
-  const lod = useStore((s) => (s.transform[2] < FarZoom ? Math.min(3.2, Math.round((0.62 / Math.max(s.transform[2], 0.05)) * 4) / 4) : 1));
+  const lod = useStore((s) => (s.transform[2] < FarZoom ? Math.min(4, Math.ceil((LodTarget / Math.max(s.transform[2], 0.05)) * 4) / 4) : 1));
   const [nodes, setNodes] = useState<AnyNode[]>([]);
   const [selectedEdges, setSelectedEdges] = useState<Set<string>>(new Set());
   const reconnected = useRef(true);
@@ -270,7 +277,7 @@ export function Canvas(p: CanvasProps) {
   );
 
   return (
-    <div className={`canvas ${far ? 'far' : ''}`} style={{ ['--lod' as string]: lod }} data-testid="canvas" data-lod={lod} onDragOver={onDragOver} onDrop={onDrop}>
+    <div className={`canvas ${far ? 'far' : ''} ${veryFar ? 'very-far' : ''}`} style={{ ['--lod' as string]: lod }} data-testid="canvas" data-lod={lod} onDragOver={onDragOver} onDrop={onDrop}>
       <ReactFlow<AnyNode, RFEdge>
         nodes={nodes}
         edges={edges}
