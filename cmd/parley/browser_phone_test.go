@@ -160,6 +160,7 @@ func TestBrowserPhoneLayout(t *testing.T) {
 		{"/team/users", "user-list"},
 		{"/team/queues", "queue-form"},
 		{"/team/tokens", "token-form"},
+		{"/events", "nav"},
 		{"/secrets", "secrets"},
 		{"/account", "nav"},
 	} {

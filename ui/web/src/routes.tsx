@@ -20,6 +20,7 @@ const ConversationsPage = lazy(() => import('./conversations/ConversationsPage')
 const ConversationPage = lazy(() => import('./conversations/ConversationPage').then((m) => ({ default: m.ConversationPage })));
 const FlowAnalyticsPage = lazy(() => import('./analytics/FlowAnalyticsPage').then((m) => ({ default: m.FlowAnalyticsPage })));
 const TeamPage = lazy(() => import('./team/TeamPage').then((m) => ({ default: m.TeamPage })));
+const EventsPage = lazy(() => import('./events/EventsPage').then((m) => ({ default: m.EventsPage })));
 
 export interface Route {
   path: string;
@@ -43,11 +44,13 @@ export const routes: Route[] = [
   { path: '/templates', nav: 'Templates', roles: ['analyst'], render: () => <TemplatesPage /> },
   { path: '/contacts', nav: 'Contacts', roles: ['admin'], render: () => <ContactsPage /> },
   // The team's admin area (users, agents, queues, canned responses, API
-  // tokens) and the secrets flows send (http steps), linked from it:
-  // admins only, as the API.
+  // tokens), with the secrets flows send (http steps) and the event
+  // webhooks to the business's systems linked from it: admins only, as
+  // the API.
   { path: '/team', nav: 'Team', roles: ['admin'], render: () => <TeamPage /> },
   { path: '/team/:tab', roles: ['admin'], render: (p) => <TeamPage tab={p.tab} /> },
   { path: '/secrets', roles: ['admin'], render: () => <SecretsPage /> },
+  { path: '/events', roles: ['admin'], render: () => <EventsPage /> },
   // One's own account, from the name in the top bar.
   { path: '/account', roles: ['analyst', 'agent'], render: () => <Account /> },
 ];

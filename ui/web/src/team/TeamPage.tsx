@@ -1,5 +1,6 @@
 // The team's admin pages (issue 15 §1): users, agents, queues, canned
-// responses and API tokens, with a link to the Secrets page. Only admins
+// responses and API tokens, with links to the Secrets and Event webhooks
+// pages. Only admins
 // reach them (routes.tsx), as only admins may call these routes of the API;
 // the server refuses anyone else regardless of what the page shows.
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
@@ -34,6 +35,9 @@ export function TeamPage({ tab }: { tab?: string }) {
         ))}
         <a {...linkProps('/secrets')} data-testid="team-tab-secrets">
           Secrets
+        </a>
+        <a {...linkProps('/events')} data-testid="team-tab-events">
+          Event webhooks
         </a>
       </nav>
       {current === 'users' && <UsersTab />}
