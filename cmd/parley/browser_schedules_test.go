@@ -136,8 +136,10 @@ func TestBrowserSchedules(t *testing.T) {
 	b.click("sched-kind-template")
 	b.waitJS(`$t('sched-template') && Array.from($t('sched-template').options).some((o) => o.value === 'appointment_reminder/en_US')`, "the registry's template offered")
 	b.fill("sched-template", "appointment_reminder/en_US")
+	// The names flows use; the first parameter keeps the older bare name,
+	// which still works.
 	b.fill("sched-param-body-0", "{{ name }}")
-	b.fill("sched-param-body-1", "{{ fields.slot }}")
+	b.fill("sched-param-body-1", "{{ contact.fields.slot }}")
 
 	// A bad audience expression: the server refuses it, on its field.
 	b.fill("sched-audience", `"patient" in tags &&`)
@@ -147,7 +149,7 @@ func TestBrowserSchedules(t *testing.T) {
 		t.Fatal("a schedule with a bad audience was saved")
 	}
 	b.shot("invalid audience inline")
-	b.fill("sched-audience", `"patient" in tags`)
+	b.fill("sched-audience", `"patient" in contact.tags`)
 	b.waitJS(`!$t('audience-error')`, "the audience error cleared on edit")
 	b.click("sched-save")
 
@@ -176,8 +178,17 @@ func TestBrowserSchedules(t *testing.T) {
 	b.click("sched-pause-toggle")
 	b.waitJS(`$$t('next-fire').length === 5 && !$t('sched-run').disabled`, "resumed, five fire times again")
 
-	// Run now: the firing's report appears and fills in.
+	// Run now asks first, with the audience's size; cancelled, nothing
+	// fires. Confirmed, the firing's report appears and fills in.
 	b.click("sched-run")
+	b.waitText("sched-run-audience", "selects 4 of")
+	b.waitText("sched-run-audience", "2 will be skipped")
+	b.waitText("sched-run-confirm", "Send to 2 contacts now")
+	b.shot("run now asks")
+	b.click("sched-run-cancel")
+	b.waitJS(`!$t('sched-run-confirm') && $$t('firing-row').length === 0`, "nothing fired after cancelling")
+	b.click("sched-run")
+	b.click("sched-run-confirm")
 	b.wait("firing-report")
 	b.waitJS(`$t('firing-report').dataset.status === 'done'`, "the firing done")
 	b.waitText("report-audience", "4")

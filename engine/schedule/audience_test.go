@@ -36,6 +36,10 @@ func TestCountAudience(t *testing.T) {
 		{`"vip" in tags`, AudienceCount{Matching: total / 2, Total: total, NoConsent: total / 10, OptedOut: total / 10, Unreachable: total / 10}},
 		{`"vip" in tags && opted_in && !opted_out`, AudienceCount{Matching: total/2 - 2*total/10, Total: total, Unreachable: total / 10}},
 		{`fields.city == "Berlin"`, AudienceCount{Total: total}},
+		// The flows' names, the same contacts as the old aliases.
+		{`"vip" in contact.tags`, AudienceCount{Matching: total / 2, Total: total, NoConsent: total / 10, OptedOut: total / 10, Unreachable: total / 10}},
+		{`"vip" in contact.tags && contact.opted_in && !contact.opted_out`, AudienceCount{Matching: total/2 - 2*total/10, Total: total, Unreachable: total / 10}},
+		{`contact.fields.city == "Berlin" || window.open`, AudienceCount{Total: total}},
 	}
 	for _, tc := range tests {
 		got, err := w.s.CountAudience(w.ctx, tc.audience)
@@ -49,5 +53,24 @@ func TestCountAudience(t *testing.T) {
 	var inv *InvalidError
 	if _, err := w.s.CountAudience(w.ctx, `"vip" in`); !errors.As(err, &inv) || inv.Field != "audience" {
 		t.Errorf("an audience that does not compile: %v, want an InvalidError on audience", err)
+	}
+}
+
+// A template parameter reads the contact as flows do ({{ contact.name }});
+// the names schedules had first still work.
+func TestParameterNames(t *testing.T) {
+	c := &engine.Contact{Name: "Ana", Tags: []string{"vip"}, Fields: map[string]any{"appointment": "Friday"}}
+	for src, want := range map[string]string{
+		"Hi {{ contact.name }}, see you {{ contact.fields.appointment }}": "Hi Ana, see you Friday",
+		"Hi {{ name }}, see you {{ fields.appointment }}":                 "Hi Ana, see you Friday",
+		`{{ "vip" in contact.tags ? "VIP" : "" }} {{ window.open }}`:       "VIP false",
+	} {
+		tx, err := compileText("body[0]", src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if got, err := tx.render(envOf(c, t0)); got != want || err != nil {
+			t.Errorf("%s = %q, %v; want %q", src, got, err, want)
+		}
 	}
 }

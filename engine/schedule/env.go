@@ -13,11 +13,18 @@ import (
 )
 
 // Env is the contact as a schedule's expressions see it: the audience
-// (`"vip" in tags && fields.city == "Berlin"`, `opted_in && !window_open`)
-// and the template parameters ("{{ fields.appointment }}"). Consent is
-// visible for narrowing an audience, but the fan-out enforces it whatever
-// the audience says.
+// (`"vip" in contact.tags && contact.fields.city == "Berlin"`,
+// `contact.opted_in && !window.open`) and the template parameters
+// ("{{ contact.fields.appointment }}"). The names are the flows' (contact.*,
+// window.open); the bare names schedules used first (tags, name,
+// fields.x, window_open…) stay as aliases, so that saved schedules run on.
+// Consent is visible for narrowing an audience, but the fan-out enforces
+// it whatever the audience says.
 type Env struct {
+	Contact ContactEnv `expr:"contact"`
+	Window  WindowEnv  `expr:"window"`
+
+	// Aliases of Contact's fields and of Window.Open.
 	Name            string         `expr:"name"`
 	WaID            string         `expr:"wa_id"`
 	Language        string         `expr:"language"`
@@ -33,6 +40,26 @@ type Env struct {
 	Now time.Time `expr:"now"`
 }
 
+// ContactEnv is the contact under the name flows give it (contact.*): the
+// fields of flows.Contact, and what a schedule also narrows by.
+type ContactEnv struct {
+	Name            string         `expr:"name"`
+	WaID            string         `expr:"wa_id"`
+	Language        string         `expr:"language"`
+	Tags            []string       `expr:"tags"`
+	Fields          map[string]any `expr:"fields"`
+	OptedIn         bool           `expr:"opted_in"`
+	OptedOut        bool           `expr:"opted_out"`
+	MarketingOptOut bool           `expr:"marketing_opt_out"`
+	Unreachable     bool           `expr:"unreachable"`
+	LastInboundAt   time.Time      `expr:"last_inbound_at"`
+}
+
+// WindowEnv is the contact's 24-hour window, as flows see it (window.open).
+type WindowEnv struct {
+	Open bool `expr:"open"`
+}
+
 // envOf is c as expressions see it at now.
 func envOf(c *engine.Contact, now time.Time) *Env {
 	env := &Env{
@@ -46,6 +73,12 @@ func envOf(c *engine.Contact, now time.Time) *Env {
 	if env.Fields == nil {
 		env.Fields = map[string]any{}
 	}
+	env.Contact = ContactEnv{
+		Name: env.Name, WaID: env.WaID, Language: env.Language, Tags: env.Tags, Fields: env.Fields,
+		OptedIn: env.OptedIn, OptedOut: env.OptedOut, MarketingOptOut: env.MarketingOptOut,
+		Unreachable: env.Unreachable, LastInboundAt: env.LastInboundAt,
+	}
+	env.Window = WindowEnv{Open: env.WindowOpen}
 	return env
 }
 

@@ -91,7 +91,11 @@ export function ScheduleForm(p: { schedule: Schedule | null; onSaved: (s: Schedu
   // Errors of one parameter ("action.template.body[0]") show on it; the rest of the action's on the template.
   const templateErr = saveErr && !/\[\d+\]/.test(saveErr.field) ? errorFor(saveErr, 'action') : '';
   const general = saveErr && !['name', 'cron', 'timezone', 'audience', 'action'].some((k) => errorFor(saveErr, k)) ? saveErr.message : '';
-  const paramExpr = <>Text, with {'{{ }}'} expressions over the contact: <code>{'{{ name }}'}</code>, <code>{'{{ fields.slot }}'}</code></>;
+  const paramExpr = (
+    <>
+      Text, with {'{{ }}'} expressions over the contact, named as in flows: <code>{'{{ contact.name }}'}</code>, <code>{'{{ contact.fields.slot }}'}</code>
+    </>
+  );
 
   return (
     <form className="sched-form" onSubmit={submit} data-testid="schedule-form" noValidate>
@@ -212,8 +216,9 @@ export function ScheduleForm(p: { schedule: Schedule | null; onSaved: (s: Schedu
           testid="audience-error"
           hint={
             <>
-              A true/false expression over each contact; empty is every contact. Fields: <code>name</code> <code>wa_id</code> <code>language</code> <code>tags</code> <code>fields.…</code>{' '}
-              <code>opted_in</code> <code>opted_out</code> <code>window_open</code> <code>last_inbound_at</code> <code>now</code>. Example: <code>{'"vip" in tags && fields.city == "Berlin"'}</code>. Consent is
+              A true/false expression over each contact, with the names flows use; empty is every contact. Fields: <code>contact.name</code> <code>contact.wa_id</code> <code>contact.language</code>{' '}
+              <code>contact.tags</code> <code>contact.fields.…</code> <code>contact.opted_in</code> <code>contact.opted_out</code> <code>window.open</code> <code>contact.last_inbound_at</code> <code>now</code>. Example:{' '}
+              <code>{'"vip" in contact.tags && contact.fields.city == "Berlin"'}</code>. The older bare names (<code>tags</code>, <code>{'{{ name }}'}</code>…) still work. Consent is
               enforced whatever it says: only contacts opted in, and not opted out, are sent to.
             </>
           }

@@ -4,7 +4,7 @@
 // contact key is rendered as text.
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError } from '../api';
-import { deleteSchedule, listFirings, listSchedules, runNow, setPaused, type Firing, type Schedule } from './api';
+import { countAudience, deleteSchedule, listFirings, listSchedules, runNow, setPaused, type AudienceCount, type Firing, type Schedule } from './api';
 import { activeStatus, describeCron, formatZoned, pending, sum } from './model';
 import { relative } from '../templates/format';
 import { ScheduleForm } from './ScheduleForm';
@@ -131,6 +131,8 @@ function ScheduleDetail(p: { schedule: Schedule; onChanged: (s: Schedule) => voi
   const [open, setOpen] = useState<string>('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  // Run now asks first, saying how many contacts it reaches now.
+  const [confirmRun, setConfirmRun] = useState<AudienceCount | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [now, setNow] = useState(() => Date.now());
 
@@ -181,19 +183,36 @@ function ScheduleDetail(p: { schedule: Schedule; onChanged: (s: Schedule) => voi
         </button>
         <button
           className="primary"
-          disabled={busy || s.paused}
+          disabled={busy || s.paused || !!confirmRun}
           title={s.paused ? 'Resume the schedule to run it' : 'Fire once now, outside the cron, to the audience as it is now'}
-          onClick={() =>
-            act(async () => {
-              const f = await runNow(s.id);
-              setOpen(f.id);
-              await loadFirings();
-            })
-          }
+          onClick={() => act(async () => setConfirmRun(await countAudience(s.audience ?? '')))}
           data-testid="sched-run"
         >
           Run now
         </button>
+        {confirmRun && (
+          <div className="run-confirm" role="alertdialog" aria-label="Run now?" data-testid="sched-run-confirm-box">
+            <span data-testid="sched-run-audience">{runSummary(confirmRun)}</span>
+            <button
+              className="primary"
+              disabled={busy}
+              onClick={() =>
+                act(async () => {
+                  setConfirmRun(null);
+                  const f = await runNow(s.id);
+                  setOpen(f.id);
+                  await loadFirings();
+                })
+              }
+              data-testid="sched-run-confirm"
+            >
+              Send to {reachable(confirmRun)} now
+            </button>
+            <button onClick={() => setConfirmRun(null)} data-testid="sched-run-cancel">
+              Cancel
+            </button>
+          </div>
+        )}
         {confirmDelete ? (
           <>
             <button className="danger" disabled={busy} onClick={() => act(async () => (await deleteSchedule(s.id), p.onDeleted()))} data-testid="sched-delete-confirm">
@@ -316,5 +335,21 @@ function ScheduleDetail(p: { schedule: Schedule; onChanged: (s: Schedule) => voi
       )}
       {open && <FiringReport key={open} schedule={s.id} firing={open} onClose={() => setOpen('')} />}
     </div>
+  );
+}
+
+/** reachable is how many of an audience a run reaches: those selected, less those consent rules skip. */
+function reachable(c: AudienceCount): string {
+  const n = Math.max(0, c.matching - c.no_consent - c.opted_out - c.unreachable);
+  return n === 1 ? '1 contact' : `${n} contacts`;
+}
+
+/** runSummary says what Run now is about to do, before it does. */
+function runSummary(c: AudienceCount): string {
+  const skipped = c.no_consent + c.opted_out + c.unreachable;
+  return (
+    `The audience selects ${c.matching} of ${c.total} contacts now` +
+    (skipped > 0 ? `; ${skipped} will be skipped (${c.no_consent} without opt-in, ${c.opted_out} opted out, ${c.unreachable} unreachable)` : '') +
+    `. Busy contacts are skipped too.`
   );
 }

@@ -216,7 +216,7 @@ export interface Form {
 
 export function formOf(s: Schedule | null, zone: string): Form {
   if (!s) {
-    return { name: '', cron: '0 9 * * *', timezone: zone, kind: 'start_flow', flow: '', template: { name: '', language: '' }, audience: 'opted_in' };
+    return { name: '', cron: '0 9 * * *', timezone: zone, kind: 'start_flow', flow: '', template: { name: '', language: '' }, audience: 'contact.opted_in' };
   }
   return {
     name: s.name,
