@@ -63,7 +63,7 @@ func TestParameterNames(t *testing.T) {
 	for src, want := range map[string]string{
 		"Hi {{ contact.name }}, see you {{ contact.fields.appointment }}": "Hi Ana, see you Friday",
 		"Hi {{ name }}, see you {{ fields.appointment }}":                 "Hi Ana, see you Friday",
-		`{{ "vip" in contact.tags ? "VIP" : "" }} {{ window.open }}`:       "VIP false",
+		`{{ "vip" in contact.tags ? "VIP" : "" }} {{ window.open }}`:      "VIP false",
 	} {
 		tx, err := compileText("body[0]", src)
 		if err != nil {
