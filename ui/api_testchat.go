@@ -34,11 +34,16 @@ const (
 // panel talks to a flow as a sandbox customer, on an engine, store and
 // clock of its own (testchat.go), never the production conversations.
 //
-//	POST   /flows/:id/test       {doc?, node?}      → 201 TestChat (422 for an invalid flow)
+//	POST   /flows/:id/test       {doc?, node?, contact?} → 201 TestChat (422 for an invalid flow)
+//	POST   /test/route           {text, contact?}   → 201 TestChat of the flow the published triggers start (422: none)
 //	GET    /test/:sid                               → TestChat
 //	DELETE /test/:sid                               → 204
 //	POST   /test/:sid/reply      {text} | {button_id} | {list_id} | {location} | {media} → TestChat
 //	POST   /test/:sid/advance    {duration: "25h"}   → TestChat
+//	POST   /test/:sid/agent      {text} | {resolve: outcome} → TestChat (409: not handed off)
+//
+// contact is who the customer is (script.Profile): name, language, tags,
+// fields, opted_in.
 func (s *Server) testChatRoutes(api fiber.Router) {
 	if s.testChats == nil {
 		s.testChats = newTestChats(s.log)
@@ -48,6 +53,8 @@ func (s *Server) testChatRoutes(api fiber.Router) {
 	api.Delete("/test/:sid", auth.Require(auth.Admin, auth.Analyst), s.deleteTestChat)
 	api.Post("/test/:sid/reply", auth.Require(auth.Admin, auth.Analyst), s.replyTestChat)
 	api.Post("/test/:sid/advance", auth.Require(auth.Admin, auth.Analyst), s.advanceTestChat)
+	api.Post("/test/:sid/agent", auth.Require(auth.Admin, auth.Analyst), s.agentTestChat)
+	api.Post("/test/route", auth.Require(auth.Admin, auth.Analyst), s.routeTestChat)
 }
 
 // testChatView is a test chat as the API shows it.
@@ -65,6 +72,9 @@ type testChatView struct {
 	// Messages are the transcripts of the customer's conversations, oldest
 	// first.
 	Messages []chatMessage `json:"messages"`
+	// Route, in a routing test, is the flow the first message started and
+	// the trigger that chose it.
+	Route *engine.Route `json:"route,omitempty"`
 }
 
 // chatWindow is the customer's 24-hour window; ClosesAt is null when it
@@ -176,8 +186,9 @@ func (s *Server) startTestChat(c *fiber.Ctx) error {
 		return err
 	}
 	var req struct {
-		Doc  json.RawMessage `json:"doc"`
-		Node string          `json:"node"`
+		Doc     json.RawMessage `json:"doc"`
+		Node    string          `json:"node"`
+		Contact *script.Profile `json:"contact"`
 	}
 	if body := bytes.TrimSpace(c.Body()); len(body) > 0 {
 		if err := strictJSON(body, &req, "test chat request"); err != nil {
@@ -207,7 +218,10 @@ func (s *Server) startTestChat(c *fiber.Ctx) error {
 	if req.Node != "" && f.Node(req.Node) == nil {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("the flow has no node %q to start at", req.Node))
 	}
-	tc, err := s.testChats.create(c.UserContext(), doc, req.Node)
+	if err := checkProfile(req.Contact); err != nil {
+		return err
+	}
+	tc, err := s.testChats.createAs(c.UserContext(), doc, req.Node, req.Contact, nil)
 	if err != nil {
 		return fmt.Errorf("starting a test chat of flow %s: %w", id, err)
 	}
@@ -430,4 +444,113 @@ func parseChatDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("duration %q: at most %s (30d) at a time", s, MaxTestChatAdvance)
 	}
 	return d, nil
+}
+
+// Bounds of a test customer's profile: as a contact's (engine.ContactInput).
+const (
+	maxProfileTags   = 50
+	maxProfileFields = 50
+)
+
+// checkProfile refuses a test customer no real contact could be.
+func checkProfile(p *script.Profile) error {
+	if p == nil {
+		return nil
+	}
+	bad := func(msg string) error { return fiber.NewError(fiber.StatusBadRequest, "contact: "+msg) }
+	switch {
+	case p.Name != nil && utf8.RuneCountInString(*p.Name) > 256:
+		return bad("name is over 256 characters")
+	case p.Language != nil && len(*p.Language) > 16:
+		return bad("language is a code such as en_US")
+	case len(p.Tags) > maxProfileTags:
+		return bad(fmt.Sprintf("at most %d tags", maxProfileTags))
+	case len(p.Fields) > maxProfileFields:
+		return bad(fmt.Sprintf("at most %d fields", maxProfileFields))
+	}
+	return nil
+}
+
+// agentTestChat acts as the agent of a handed-off test conversation:
+// {text} replies, {resolve: outcome} hands it back to the flow.
+func (s *Server) agentTestChat(c *fiber.Ctx) error {
+	var req struct {
+		Text    *string `json:"text"`
+		Resolve *string `json:"resolve"`
+	}
+	if err := strictJSON(c.Body(), &req, "agent"); err != nil {
+		return err
+	}
+	if (req.Text == nil) == (req.Resolve == nil) {
+		return fiber.NewError(fiber.StatusBadRequest, "agent: exactly one of {text} or {resolve: outcome}")
+	}
+	if req.Text != nil && (strings.TrimSpace(*req.Text) == "" || utf8.RuneCountInString(*req.Text) > maxChatText) {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("agent: text holds 1 to %d characters", maxChatText))
+	}
+	tc, err := s.chat(c)
+	if err != nil {
+		return err
+	}
+	if req.Text != nil {
+		err = tc.sess.AgentReply(c.UserContext(), *req.Text)
+	} else {
+		err = tc.sess.AgentResolve(c.UserContext(), *req.Resolve)
+	}
+	switch {
+	case errors.Is(err, engine.ErrNoConversation):
+		tc.mu.Unlock()
+		return fiber.NewError(fiber.StatusConflict, "the conversation is not with an agent: only a handoff node hands it to one")
+	case errors.Is(err, engine.ErrWindowClosed):
+		tc.mu.Unlock()
+		return fiber.NewError(fiber.StatusConflict, "the 24-hour window is closed: an agent may send only a template")
+	case err != nil:
+		tc.mu.Unlock()
+		return err
+	}
+	return s.answer(c, tc, fiber.StatusOK)
+}
+
+// routeTestChat starts a test chat from a customer's first message, as
+// production would: the published triggers pick the flow (engine.RouteFor),
+// whose published version then answers in a sandbox. 422 when no trigger
+// matches: that message would start no flow.
+func (s *Server) routeTestChat(c *fiber.Ctx) error {
+	var req struct {
+		Text    string          `json:"text"`
+		Contact *script.Profile `json:"contact"`
+	}
+	if err := strictJSON(c.Body(), &req, "route"); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Text) == "" || utf8.RuneCountInString(req.Text) > maxChatText {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("route: text holds 1 to %d characters", maxChatText))
+	}
+	if err := checkProfile(req.Contact); err != nil {
+		return err
+	}
+	route, ok := s.cfg.Engine.RouteFor(s.cfg.Engine.DefaultPhoneNumberID(), req.Text)
+	if !ok {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("no published flow's trigger matches %q: a customer writing it starts no flow", req.Text))
+	}
+	v, err := s.cfg.Engine.Store().FlowVersion(c.UserContext(), route.Flow, route.Version)
+	if err != nil {
+		return fmt.Errorf("routing test: %w", err)
+	}
+	first := flows.Reply{Type: flows.MsgText, Text: req.Text}
+	tc, err := s.testChats.createAs(c.UserContext(), v.Doc, "", req.Contact, &first)
+	if err != nil {
+		return fmt.Errorf("starting a routing test on flow %s: %w", route.Flow, err)
+	}
+	tc.mu.Lock()
+	if tc.sess == nil {
+		tc.mu.Unlock()
+		return fiber.NewError(fiber.StatusServiceUnavailable, "test chat closed at once (too many open)")
+	}
+	res, err := s.view(c, tc)
+	tc.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	res.Route = &route
+	return c.Status(fiber.StatusCreated).JSON(res)
 }

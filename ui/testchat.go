@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/script"
+	"github.com/parleyhq/parley/flows"
 )
 
 // Test chat limits.
@@ -74,6 +75,13 @@ var errTestChatsClosed = fmt.Errorf("test chats are closed: %w", engine.ErrClose
 
 // create starts a chat on flow document doc, at node ("" for the start).
 func (cs *testChats) create(ctx context.Context, doc []byte, node string) (*testChat, error) {
+	return cs.createAs(ctx, doc, node, nil, nil)
+}
+
+// createAs is create with the customer's profile (nil: the defaults), and
+// with first, instead of starting the flow, the customer's first message,
+// which the flow's triggers answer as they would in production.
+func (cs *testChats) createAs(ctx context.Context, doc []byte, node string, profile *script.Profile, first *flows.Reply) (*testChat, error) {
 	dir, err := os.MkdirTemp("", "parley-testchat-")
 	if err != nil {
 		return nil, fmt.Errorf("test chat: %w", err)
@@ -90,7 +98,13 @@ func (cs *testChats) create(ctx context.Context, doc []byte, node string) (*test
 		return nil, err
 	}
 	c := &testChat{id: newChatID(), sess: sess, dir: dir, used: cs.now()}
-	if err := sess.Start(ctx, node); err != nil {
+	err = sess.SetProfile(ctx, profile)
+	if err == nil && first != nil {
+		err = sess.Send(ctx, *first)
+	} else if err == nil {
+		err = sess.Start(ctx, node)
+	}
+	if err != nil {
 		c.close()
 		return nil, err
 	}

@@ -18,27 +18,91 @@ import (
 // parameter, say, which may not be empty) should render as it would.
 const ChatCustomerName = "Alex"
 
-// Start begins the flow at node (its start when node is ""), as if the
-// customer had just written: their window opens now. The customer counts
-// as opted in, so that the flow's template paths can be tried too, and is
-// named ChatCustomerName.
-func (s *Session) Start(ctx context.Context, node string) error {
+// Profile is who the test chat's customer is: what a flow reads of them
+// (contact.name, contact.language, contact.tags, contact.fields) and
+// whether they opted in. Nil fields keep the defaults: named
+// ChatCustomerName, opted in (so that a flow's template paths can be
+// tried).
+type Profile struct {
+	Name     *string        `json:"name"`
+	Language *string        `json:"language"`
+	Tags     []string       `json:"tags"`
+	Fields   map[string]any `json:"fields"`
+	OptedIn  *bool          `json:"opted_in"`
+}
+
+// SetProfile makes the customer who p says, before they write or the
+// flow starts.
+func (s *Session) SetProfile(ctx context.Context, p *Profile) error {
 	r := s.r
 	_, err := r.eng.UpdateContact(ctx, r.key, func(c *engine.Contact) {
 		c.PhoneNumberID, c.WaID = PhoneNumberID, CustomerWaID
-		if c.Name == "" {
-			c.Name = ChatCustomerName
+		c.Name = ChatCustomerName
+		optIn := true
+		if p != nil {
+			if p.Name != nil {
+				c.Name = *p.Name
+			}
+			if p.Language != nil {
+				c.Language = *p.Language
+			}
+			if p.Tags != nil {
+				c.Tags = p.Tags
+			}
+			if p.Fields != nil {
+				c.Fields = p.Fields
+			}
+			if p.OptedIn != nil {
+				optIn = *p.OptedIn
+			}
 		}
-		now := r.clock.Now()
-		c.LastInboundAt = now
-		if !c.OptedIn {
-			c.OptedIn, c.OptedInAt = true, now
+		c.OptedIn = optIn
+		if optIn {
+			c.OptedInAt = r.clock.Now()
 		}
 	})
+	return err
+}
+
+// Start begins the flow at node (its start when node is ""), as if the
+// customer had just written: their window opens now. Unless SetProfile
+// said otherwise, the customer is named ChatCustomerName and opted in.
+func (s *Session) Start(ctx context.Context, node string) error {
+	r := s.r
+	if c, err := r.eng.Store().Contact(ctx, r.key); errors.Is(err, engine.ErrNotFound) || (err == nil && c.WaID == "") {
+		if err := s.SetProfile(ctx, nil); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	_, err := r.eng.UpdateContact(ctx, r.key, func(c *engine.Contact) { c.LastInboundAt = r.clock.Now() })
 	if err != nil {
 		return err
 	}
 	if _, err := r.eng.StartFlow(ctx, r.key, r.flowID, node); err != nil {
+		return err
+	}
+	return s.settle(ctx)
+}
+
+// AgentName is who the test chat's agent replies as.
+const AgentName = "tester"
+
+// AgentReply sends a reply as the agent of a handed-off conversation
+// (engine.ErrNoConversation when none is; engine.ErrWindowClosed past the
+// window).
+func (s *Session) AgentReply(ctx context.Context, text string) error {
+	if err := s.r.eng.AgentReply(ctx, s.r.key, AgentName, flows.Message{Type: flows.MsgText, Text: text}); err != nil {
+		return err
+	}
+	return s.settle(ctx)
+}
+
+// AgentResolve resolves the handed-off conversation with an outcome: the
+// flow carries on from the handoff node.
+func (s *Session) AgentResolve(ctx context.Context, outcome string) error {
+	if err := s.r.eng.Resolve(ctx, s.r.key, outcome); err != nil {
 		return err
 	}
 	return s.settle(ctx)
