@@ -185,6 +185,8 @@ export interface TestChat {
   vars: Record<string, Json>;
   window: { open: boolean; closes_at?: string };
   messages: ChatMessage[];
+  /** In a routing test: the flow the first message started, and which trigger chose it. */
+  route?: { flow: string; version: number; trigger: string };
 }
 
 export interface NodeStats {

@@ -1,11 +1,15 @@
 // The test chat: a phone that talks to the flow as a sandbox customer,
 // with a clock that can be moved on to test timeouts, the 24-hour window
-// and expiry. Every text here is the customer's or the flow's: rendered
-// as text, never as HTML.
+// and expiry. The customer is who the tester says (name, language, tags,
+// fields, opt-in); the tester can answer as the agent once the flow hands
+// off; a routing test starts from a first message, as the published
+// triggers would. Every text here is the customer's or the flow's:
+// rendered as text, never as HTML.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { del, enc, get, post } from '../api';
 import type { ChatMessage, FlowDoc, Json, Message, TestChat } from '../types';
 import { mediaOf, sizeText } from './media';
+import { defaultProfile, fillTemplate, profileOf, type ProfileForm } from '../testchat/profile';
 
 /** PollMs refreshes an open chat, for statuses that arrive after the answer. */
 const PollMs = 1500;
@@ -14,13 +18,18 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
   const [chat, setChat] = useState<TestChat | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  const [from, setFrom] = useState<'start' | 'selected'>('start');
+  const [from, setFrom] = useState<'start' | 'selected' | 'route'>('start');
+  const [first, setFirst] = useState('');
+  const [who, setWho] = useState<ProfileForm>(defaultProfile);
+  const [route, setRoute] = useState<TestChat['route']>(undefined);
   const chatRef = useRef<TestChat | null>(null);
   chatRef.current = chat;
+  const whoCheck = profileOf(who);
 
   useEffect(() => {
-    onActive(chat && chat.status !== 'ended' ? chat.node : undefined);
-  }, [chat, onActive]);
+    // A routing test may run another flow: only this flow's nodes are lit.
+    onActive(chat && chat.status !== 'ended' && chat.flow === flowId ? chat.node : undefined);
+  }, [chat, onActive, flowId]);
 
   // Close the session when the panel goes away.
   useEffect(
@@ -58,10 +67,19 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
   const start = () =>
     run(async () => {
       if (chat) await del(`/test/${enc(chat.id)}`).catch(() => {});
-      const body: { doc: FlowDoc; node?: string } = { doc };
+      setChat(null);
+      setRoute(undefined);
+      const contact = whoCheck.profile as unknown as Json;
+      if (from === 'route') {
+        const c = await post<TestChat>('/test/route', { text: first, contact });
+        setRoute(c.route);
+        return c;
+      }
+      const body: { doc: FlowDoc; node?: string; contact: Json } = { doc, contact };
       if (from === 'selected' && startNode) body.node = startNode;
       return post<TestChat>(`/flows/${enc(flowId)}/test`, body);
     });
+  const agent = (body: Record<string, Json>) => chat && run(() => post<TestChat>(`/test/${enc(chat.id)}/agent`, body));
   const reply = (body: Record<string, Json>) => chat && run(() => post<TestChat>(`/test/${enc(chat.id)}/reply`, body));
   const advance = (duration: string) => chat && run(() => post<TestChat>(`/test/${enc(chat.id)}/advance`, { duration }));
   const stop = () =>
@@ -74,13 +92,14 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
   return (
     <div className="testchat" data-testid="testchat">
       <div className="row">
-        <select value={from} onChange={(e) => setFrom(e.target.value as 'start' | 'selected')} data-testid="chat-from">
+        <select value={from} onChange={(e) => setFrom(e.target.value as 'start' | 'selected' | 'route')} data-testid="chat-from">
           <option value="start">from the start ({doc.start || 'none'})</option>
           <option value="selected" disabled={!startNode}>
             from the selected node{startNode ? ` (${startNode})` : ''}
           </option>
+          <option value="route">from a first message (routing test)</option>
         </select>
-        <button className="primary" onClick={() => void start()} disabled={busy} data-testid="chat-start">
+        <button className="primary" onClick={() => void start()} disabled={busy || !!whoCheck.error || (from === 'route' && !first.trim())} data-testid="chat-start">
           {chat ? 'Restart' : 'Start'}
         </button>
         {chat && (
@@ -89,7 +108,43 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
           </button>
         )}
       </div>
+      {from === 'route' && (
+        <div className="row">
+          <input value={first} onChange={(e) => setFirst(e.target.value)} placeholder="The customer's first message, e.g. pizza" data-testid="chat-first" />
+        </div>
+      )}
+      {from === 'route' && <p className="hint">The published flows’ triggers pick what this message starts, as they would for a customer; that flow’s published version answers here.</p>}
+      <details className="chat-customer" data-testid="chat-customer">
+        <summary>
+          Customer: {who.name || 'no name'}
+          {who.optedIn ? ', opted in' : ', no opt-in'}
+        </summary>
+        <label>
+          Name <input value={who.name} onChange={(e) => setWho({ ...who, name: e.target.value })} data-testid="chat-who-name" />
+        </label>
+        <label>
+          Language <input value={who.language} onChange={(e) => setWho({ ...who, language: e.target.value })} placeholder="en_US" data-testid="chat-who-language" />
+        </label>
+        <label>
+          Tags <input value={who.tags} onChange={(e) => setWho({ ...who, tags: e.target.value })} placeholder="vip, newsletter" data-testid="chat-who-tags" />
+        </label>
+        <label>
+          Fields, one a line
+          <textarea rows={3} value={who.fields} onChange={(e) => setWho({ ...who, fields: e.target.value })} placeholder={'city: Porto\norders: 3'} data-testid="chat-who-fields" />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={who.optedIn} onChange={(e) => setWho({ ...who, optedIn: e.target.checked })} data-testid="chat-who-optin" /> Opted in
+        </label>
+        {whoCheck.error && <p className="hint error">{whoCheck.error}</p>}
+        <p className="hint">Used when the chat starts: restart to apply a change.</p>
+      </details>
       {error && <p className="error" data-testid="chat-error">{error}</p>}
+      {route && (
+        <p className="notice" data-testid="chat-route">
+          Routed to <b className="mono">{route.flow}</b> v{route.version} by its {route.trigger.startsWith('keyword') ? `keyword “${route.trigger.slice(8)}”` : 'catch-all trigger'}
+          {route.flow !== flowId ? ' — another flow than this one' : ''}.
+        </p>
+      )}
       {chat && (
         <>
           <div className="chat-state" data-testid="chat-state">
@@ -107,6 +162,7 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
             </span>
           </div>
           <Clock onAdvance={(d) => void advance(d)} busy={busy} />
+          {chat.status === 'agent' && <AgentBar busy={busy} onAct={(b) => void agent(b)} />}
           <Phone chat={chat} busy={busy} onReply={(b) => void reply(b)} />
           <details className="vars" open>
             <summary>Variables</summary>
@@ -377,24 +433,93 @@ export function safeURL(u: string | undefined): string | undefined {
   return u && /^https?:\/\//i.test(u) ? u : undefined;
 }
 
+interface TemplateInfo {
+  texts?: { header?: string; body?: string; footer?: string };
+  buttons?: { type: string; text?: string }[];
+}
+
+/** templateInfo caches the registry's template texts for the chat's bubbles. */
+const templateInfo = new Map<string, Promise<TemplateInfo | null>>();
+function loadTemplate(name: string, language: string): Promise<TemplateInfo | null> {
+  const k = name + '/' + language;
+  if (!templateInfo.has(k)) templateInfo.set(k, get<TemplateInfo>(`/templates/${enc(name)}/${enc(language)}`).catch(() => null));
+  return templateInfo.get(k)!;
+}
+
 function TemplateView({ t, live, busy, onReply }: { t: NonNullable<ChatMessage['template']>; live: boolean; busy: boolean; onReply: (b: Record<string, Json>) => void }) {
   const params = [...(t.header ?? []), ...(t.body ?? [])];
   const buttons = (t.buttons as { index: number; payload: string }[] | undefined) ?? [];
+  const [info, setInfo] = useState<TemplateInfo | null>(null);
+  useEffect(() => {
+    let live = true;
+    void loadTemplate(t.name, t.language).then((i) => live && setInfo(i));
+    return () => {
+      live = false;
+    };
+  }, [t.name, t.language]);
+  const texts = info?.texts;
+  const titles = (info?.buttons ?? []).filter((b) => b.type === 'QUICK_REPLY').map((b) => b.text);
   return (
     <div className="template-msg" data-testid="chat-template">
-      <div className="m-header">
+      <div className="m-header muted">
         Template <span className="mono">{t.name}</span> ({t.language})
       </div>
-      {params.length > 0 && <div className="text">{params.join(' | ')}</div>}
+      {texts?.header && <div className="m-header" data-testid="chat-template-header">{fillTemplate(texts.header, t.header ?? [])}</div>}
+      {texts?.body ? (
+        <div className="text" data-testid="chat-template-body">
+          {fillTemplate(texts.body, t.body ?? [])}
+        </div>
+      ) : (
+        params.length > 0 && <div className="text">{params.join(' | ')}</div>
+      )}
+      {texts?.footer && <div className="m-footer">{texts.footer}</div>}
+      {(info?.buttons ?? []).filter((b) => b.type !== 'QUICK_REPLY').map((b, i) => (
+        <div key={i} className="m-buttons">
+          <span className="button small" data-testid="chat-template-link">
+            {b.text}
+          </span>
+        </div>
+      ))}
       {buttons.length > 0 && (
         <div className="m-buttons">
           {buttons.map((b) => (
-            <button key={b.index} disabled={!live || busy} onClick={() => onReply({ button_id: b.payload })} data-testid={`chat-qr-${b.payload}`}>
-              {b.payload}
+            <button key={b.index} disabled={!live || busy} onClick={() => onReply({ button_id: b.payload })} data-testid={`chat-qr-${b.payload}`} title={`payload ${b.payload}`}>
+              {titles[b.index] ?? b.payload}
             </button>
           ))}
         </div>
       )}
+    </div>
+  );
+}
+
+/** AgentBar lets the tester answer as the agent of a handed-off conversation, and resolve it. */
+function AgentBar({ busy, onAct }: { busy: boolean; onAct: (b: Record<string, Json>) => void }) {
+  const [text, setText] = useState('');
+  const [outcome, setOutcome] = useState('');
+  return (
+    <div className="agent-bar" data-testid="chat-agent">
+      <span className="muted">Handed off: you are the agent.</span>
+      <div className="row">
+        <input value={text} onChange={(e) => setText(e.target.value)} placeholder="Reply as the agent" data-testid="chat-agent-text" />
+        <button
+          className="small"
+          disabled={busy || !text.trim()}
+          onClick={() => {
+            onAct({ text });
+            setText('');
+          }}
+          data-testid="chat-agent-send"
+        >
+          Reply
+        </button>
+      </div>
+      <div className="row">
+        <input value={outcome} onChange={(e) => setOutcome(e.target.value)} placeholder="outcome (optional)" data-testid="chat-agent-outcome" />
+        <button className="small" disabled={busy} onClick={() => onAct({ resolve: outcome })} data-testid="chat-agent-resolve">
+          Resolve → back to the bot
+        </button>
+      </div>
     </div>
   );
 }
