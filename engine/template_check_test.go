@@ -65,16 +65,16 @@ func TestCheckFlowTemplates(t *testing.T) {
 		{
 			name:     "body short of a parameter",
 			template: strings.Replace(good, `["Ann", "today"]`, `["Ann"]`, 1),
-			want:     []string{`error /nodes/1/template/body: template "order_update" body takes 2 parameter(s); the node gives 1`},
+			want:     []string{`error /nodes/1/template/body: template "order_update" body takes 2 parameter(s); the send gives 1`},
 		},
 		{
 			name:     "header missing: the pointer is the template",
 			template: strings.Replace(good, `"header": ["A-1"], `, ``, 1),
-			want:     []string{`error /nodes/1/template: template "order_update" header takes 1 parameter(s); the node gives 0`},
+			want:     []string{`error /nodes/1/template: template "order_update" header takes 1 parameter(s); the send gives 0`},
 		},
 		{
 			name: "a header parameter the template has no place for", reg: engine.NewTemplateSet(noHeader), template: good,
-			want: []string{`error /nodes/1/template/header: template "order_update" header takes 0 parameter(s); the node gives 1`},
+			want: []string{`error /nodes/1/template/header: template "order_update" header takes 0 parameter(s); the send gives 1`},
 		},
 		{
 			name:     "a button the template does not have",
@@ -86,7 +86,7 @@ func TestCheckFlowTemplates(t *testing.T) {
 			template: strings.Replace(good, `["Ann", "today"]`, `[]`, 1),
 			want: []string{
 				`error /nodes/1/template: template "order_update" in en_US is PAUSED`,
-				`error /nodes/1/template: template "order_update" body takes 2 parameter(s); the node gives 0`,
+				`error /nodes/1/template: template "order_update" body takes 2 parameter(s); the send gives 0`,
 			},
 		},
 	}

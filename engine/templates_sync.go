@@ -28,7 +28,7 @@ func countParams(text string) int {
 // TemplateInfoFromWhatsApp reads what the engine checks before a send from
 // a template as the Graph API lists it.
 func TemplateInfoFromWhatsApp(t whatsapp.Template) TemplateInfo {
-	info := TemplateInfo{Name: t.Name, Language: t.Language, Category: t.Category, Status: t.Status}
+	info := TemplateInfo{Name: t.Name, Language: t.Language, Category: t.Category, Status: t.Status, Shape: ShapeFromWhatsApp(t)}
 	for _, c := range t.Components {
 		switch strings.ToUpper(c.Type) {
 		case "HEADER":
@@ -155,13 +155,16 @@ func mergeListed(rec *TemplateRecord, t whatsapp.Template, now time.Time) bool {
 	rec.setQuality(fresh.Quality, TemplateChange{At: now, Source: SourceSync})
 	rec.Name, rec.Language, rec.ID, rec.ParameterFormat = fresh.Name, fresh.Language, fresh.ID, fresh.ParameterFormat
 	rec.HeaderParams, rec.BodyParams, rec.QuickReplies = fresh.HeaderParams, fresh.BodyParams, fresh.QuickReplies
+	rec.Shape = fresh.Shape
 	rec.Texts, rec.Buttons, rec.RejectedReason, rec.Incomplete = fresh.Texts, fresh.Buttons, fresh.RejectedReason, false
 	return !sameRecord(before, rec)
 }
 
 // sameRecord compares everything a sync may change.
 func sameRecord(a, b *TemplateRecord) bool {
-	return a.TemplateInfo == b.TemplateInfo && a.ID == b.ID && a.ParameterFormat == b.ParameterFormat && a.Texts == b.Texts &&
+	ai, bi := a.TemplateInfo, b.TemplateInfo
+	ai.Shape, bi.Shape = nil, nil
+	return ai == bi && sameShape(a.Shape, b.Shape) && a.ID == b.ID && a.ParameterFormat == b.ParameterFormat && a.Texts == b.Texts &&
 		slices.Equal(a.Buttons, b.Buttons) && a.Quality == b.Quality && a.RejectedReason == b.RejectedReason &&
 		a.Incomplete == b.Incomplete
 }
