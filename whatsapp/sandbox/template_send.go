@@ -194,14 +194,6 @@ func checkParts(name string, def []TemplateComponent, sent []componentReq, named
 			return invalid(fmt.Sprintf("component type %q is not header, body, button, limited_time_offer or carousel", c.Type))
 		}
 	}
-	for i, b := range btns {
-		if filled[i] {
-			continue
-		}
-		if b.Type == "COPY_CODE" || b.Type == "OTP" || (b.Type == "URL" && len(variables(b.URL)) > 0) {
-			return missing(fmt.Sprintf("template %s: button %d (%s) needs its parameter", name, i, b.Type))
-		}
-	}
 	for _, typ := range []string{"header", "body"} {
 		tc := find(typ)
 		given := params[typ]
@@ -260,6 +252,14 @@ func checkParts(name string, def []TemplateComponent, sent []componentReq, named
 		}
 		if n := utf8.RuneCountInString(filledText); n > limit {
 			return tooLongTemplate(fmt.Sprintf("%s is %d characters once filled in; at most %d are allowed", typ, n, limit))
+		}
+	}
+	for i, b := range btns {
+		if filled[i] {
+			continue
+		}
+		if b.Type == "COPY_CODE" || b.Type == "OTP" || (b.Type == "URL" && len(variables(b.URL)) > 0) {
+			return missing(fmt.Sprintf("template %s: button %d (%s) needs its parameter", name, i, b.Type))
 		}
 	}
 	return nil
