@@ -43,6 +43,8 @@ type ShapeButton struct {
 	// Dynamic is set on a URL button whose URL ends in a variable: each
 	// send gives its text.
 	Dynamic bool `json:"dynamic,omitempty"`
+	// Text is the button's label, for people choosing what to fill.
+	Text string `json:"text,omitempty"`
 }
 
 // CardShape is one card of a carousel template.
@@ -100,7 +102,7 @@ func shapeButtons(bs []whatsapp.TemplateButton) []ShapeButton {
 	out := make([]ShapeButton, len(bs))
 	for i, b := range bs {
 		typ := strings.ToUpper(b.Type)
-		out[i] = ShapeButton{Type: typ, Dynamic: typ == "URL" && len(whatsapp.TemplateVariables(b.URL)) > 0}
+		out[i] = ShapeButton{Type: typ, Dynamic: typ == "URL" && len(whatsapp.TemplateVariables(b.URL)) > 0, Text: b.Text}
 	}
 	return out
 }

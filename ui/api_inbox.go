@@ -699,6 +699,9 @@ type inboxTemplate struct {
 	QuickReplies int    `json:"quick_replies"`
 	// Texts let the agent read what the customer will get.
 	Texts engine.TemplateTexts `json:"texts,omitzero"`
+	// Shape is what the agent fills, part by part (media header, named
+	// variables, buttons, cards, an offer's end).
+	Shape *engine.TemplateShape `json:"shape,omitempty"`
 }
 
 func (s *Server) inboxTemplates(c *fiber.Ctx) error {
@@ -710,7 +713,7 @@ func (s *Server) inboxTemplates(c *fiber.Ctx) error {
 			}
 			out = append(out, inboxTemplate{
 				Name: r.Name, Language: r.Language, Category: r.Category,
-				HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies, Texts: r.Texts,
+				HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies, Texts: r.Texts, Shape: r.Shape,
 			})
 		}
 	}
