@@ -280,9 +280,9 @@ func (c *fillCheck) header(path, format, text string, given []flows.TemplatePara
 		want := strings.ToLower(format)
 		switch {
 		case len(given) != 1:
-			c.fit(path, "the template's header is a %s: give it one %s parameter (132012)", want, want)
+			c.fit(path, "the template's header is %s: give it one %s parameter (132012)", article(want), want)
 		case given[0].Kind() != want:
-			c.fit(path+"/0", "the template's header is a %s, not a %s (132012)", want, given[0].Kind())
+			c.fit(path+"/0", "the template's header is %s, not %s (132012)", article(want), article(given[0].Kind()))
 		}
 	}
 }
@@ -308,7 +308,7 @@ func (c *fillCheck) body(path, text string, given []flows.TemplateParam, paramFo
 		switch k := p.Kind(); k {
 		case flows.ParamText, flows.ParamCurrency, flows.ParamDateTime:
 		default:
-			c.fit(at, "a %s cannot fill a text variable", k)
+			c.fit(at, "%s cannot fill a text variable", article(k))
 			continue
 		}
 		name := vars[i]
@@ -334,6 +334,14 @@ func (c *fillCheck) body(path, text string, given []flows.TemplateParam, paramFo
 			c.text(path, "is %d characters once filled in; WhatsApp allows %d (132005)", n, maxLen)
 		}
 	}
+}
+
+// article puts "a" or "an" before a word.
+func article(w string) string {
+	if w != "" && strings.ContainsRune("aeiou", rune(w[0])) {
+		return "an " + w
+	}
+	return "a " + w
 }
 
 func varList(vars []string) string {
