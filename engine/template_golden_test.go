@@ -351,3 +351,25 @@ func TestLegacyButtonIndex(t *testing.T) {
 		t.Errorf("the second quick reply of a template with one: %v", ps)
 	}
 }
+
+// TestEveryKindFlowFitsTheDemoTemplates: the flow with a template node of
+// every kind (testdata/valid/templates_every_kind.json) publishes without
+// a problem against the sandbox's demo templates, as the registry records
+// them from the Graph API's listing.
+func TestEveryKindFlowFitsTheDemoTemplates(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "valid", "templates_every_kind.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, problems := flows.Parse(data)
+	if f == nil || problems.Err() != nil {
+		t.Fatalf("parse: %v", problems)
+	}
+	reg := NewTemplateSet()
+	for _, st := range sandbox.DemoTemplates() {
+		reg.Put(TemplateInfoFromWhatsApp(demoTemplate(t, st.Name)))
+	}
+	if ps := CheckFlowTemplates(f, reg); len(ps) > 0 {
+		t.Errorf("problems: %v", ps)
+	}
+}
