@@ -459,8 +459,10 @@ func checkInteractive(in *interactiveReq) *metaErr {
 	if (in.Body == nil || in.Body.Text == "") && in.Type != "product" {
 		return missing("Parameter 'interactive.body.text' is required")
 	}
-	if e := tooLong("interactive.body.text", in.Body.Text, maxBodyText); e != nil {
-		return e
+	if in.Body != nil {
+		if e := tooLong("interactive.body.text", in.Body.Text, maxBodyText); e != nil {
+			return e
+		}
 	}
 	a := in.Action
 	switch in.Type {
