@@ -321,6 +321,9 @@ func (c *fillCheck) body(path, text string, given []flows.TemplateParam, paramFo
 			}
 			name = p.Name
 		}
+		if _, dup := values[name]; dup {
+			c.fit(at, "fills {{%s}} again: each variable is filled once (132000)", name)
+		}
 		c.paramText(at, p)
 		v := p.Display()
 		if !c.settled(v) {
