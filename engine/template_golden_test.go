@@ -373,3 +373,26 @@ func TestEveryKindFlowFitsTheDemoTemplates(t *testing.T) {
 		t.Errorf("problems: %v", ps)
 	}
 }
+
+// BenchmarkTemplateSendCheck is what the one check and the body's building
+// cost per dispatched template (named, three kinds of parameter, two
+// buttons).
+func BenchmarkTemplateSendCheck(b *testing.B) {
+	t := &testing.T{}
+	def := demoTemplate(t, "order_update")
+	info := TemplateInfoFromWhatsApp(def)
+	ts := templateKinds[1].send
+	ts.Name, ts.Language = def.Name, def.Language
+	reg := NewTemplateSet(info)
+	m := &Message{Conversation: "15551234567#1", Seq: 1, Node: "send", Template: &ts}
+	c := &Contact{WaID: "15551234567"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if ps := CheckTemplateSend(info, &ts, true); len(ps) > 0 {
+			b.Fatal(ps)
+		}
+		if _, err := toWhatsApp(m, c, reg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -148,12 +148,15 @@ func TextParams(texts ...string) []TemplateParam {
 // "mixed" when more than one is.
 func (p *TemplateParam) Kind() string {
 	kind, n := ParamText, 0
-	for k, set := range map[string]bool{
-		ParamCurrency: p.Currency != nil, ParamDateTime: p.DateTime != nil, ParamImage: p.Image != nil,
-		ParamVideo: p.Video != nil, ParamDocument: p.Document != nil, ParamLocation: p.Location != nil,
+	for _, k := range [...]struct {
+		name string
+		set  bool
+	}{
+		{ParamCurrency, p.Currency != nil}, {ParamDateTime, p.DateTime != nil}, {ParamImage, p.Image != nil},
+		{ParamVideo, p.Video != nil}, {ParamDocument, p.Document != nil}, {ParamLocation, p.Location != nil},
 	} {
-		if set {
-			kind, n = k, n+1
+		if k.set {
+			kind, n = k.name, n+1
 		}
 	}
 	if n > 1 || (n == 1 && p.Text != "") {
