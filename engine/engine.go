@@ -496,9 +496,20 @@ func (e *Engine) Validate(doc []byte) (*flows.Flow, flows.Problems) {
 
 // publish is Publish under the flow's lock.
 func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*FlowVersion, flows.Problems, error) {
+	return e.publishNoted(ctx, doc, by, "")
+}
+
+// publishNoted is publish with the publisher's note. Besides the
+// document's own problems it returns the warnings only publishing can
+// give: triggers that meet another published flow's.
+func (e *Engine) publishNoted(ctx context.Context, doc []byte, by, note string) (*FlowVersion, flows.Problems, error) {
 	f, problems := e.Validate(doc)
 	if problems.HasErrors() || f == nil {
 		return nil, problems, ErrInvalidFlow
+	}
+	if c := e.TriggerCollisions(f); len(c) > 0 {
+		problems = append(problems, c...)
+		flows.SortProblems(problems)
 	}
 	rec, err := e.store.Flow(ctx, f.ID)
 	if errors.Is(err, ErrNotFound) {
@@ -506,11 +517,19 @@ func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*FlowVersi
 	} else if err != nil {
 		return nil, problems, err
 	}
+	if len(rec.Draft) == 0 || !sameJSON(rec.Draft, doc) {
+		rec.DraftRev++ // a rollback replaced the draft: editors of the old one must reload
+	}
 	rec.Name, rec.Draft, rec.DraftAt, rec.DraftBy = f.Name, doc, e.clock.Now(), by
 	if err := e.store.SaveFlow(ctx, rec); err != nil {
 		return nil, problems, fmt.Errorf("saving flow %s: %w", f.ID, err)
 	}
-	v, err := e.store.Publish(ctx, f.ID, doc, by, e.clock.Now())
+	var v *FlowVersion
+	if vn, ok := e.store.(VersionNoter); ok {
+		v, err = vn.PublishNoted(ctx, f.ID, doc, by, note, e.clock.Now())
+	} else {
+		v, err = e.store.Publish(ctx, f.ID, doc, by, e.clock.Now())
+	}
 	if err != nil {
 		return nil, problems, fmt.Errorf("publishing flow %s: %w", f.ID, err)
 	}

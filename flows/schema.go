@@ -416,6 +416,11 @@ func (w *schemaWording) leaf(e *jsonschema.ValidationError, spath, kw string) {
 			w.add(ptr, fmt.Sprintf("name %s %s", brief(lastSegment(ptr)), what))
 			return
 		}
+		if value == "" && isExitField(lastSegment(ptr)) {
+			// An exit left empty is a connection not made yet.
+			w.add(ptr, "is not connected: drag from this exit's handle to the node it leads to, or remove it")
+			return
+		}
 		w.add(ptr, fmt.Sprintf("is %s; %s", brief(value), what))
 		return
 
@@ -846,3 +851,16 @@ var idRule = sync.OnceValues(func() (*regexp.Regexp, string) {
 	pattern, _ := id["pattern"].(string)
 	return regexp.MustCompile(pattern), patternMessages[pattern]
 })
+
+// isExitField reports whether a field names the node an exit leads to.
+func isExitField(name string) bool {
+	switch name {
+	case "next", "default", "goto", "start", "reengage", "closed_next":
+		return true
+	}
+	return strings.HasPrefix(name, "on_")
+}
+
+// Closest is the candidate nearest to s by edit distance, when one is
+// near enough to suggest ("did you mean …?"), else "".
+func Closest(s string, candidates []string) string { return closest(s, candidates) }

@@ -178,7 +178,20 @@ func TestProblemMessages(t *testing.T) {
 	tests := []struct {
 		name, doc, ptr, want string
 	}{
-		{"missing field", node(`{"id":"a","type":"wait_reply"}`), "/nodes/0", `missing required field "next"`},
+		{"missing field", node(`{"id":"a","type":"branch"}`), "/nodes/0", `branch "a" has no cases and no default; it needs at least one of them`},
+		{"wait without next", node(`{"id":"a","type":"wait_reply"}`), "/nodes/0", `wait "a" has no next: connect its "next" exit to the node that comes after the answer`},
+		{"empty exit", node(`{"id":"a","type":"send","message":{"type":"text","text":"x"},"next":""}`), "/nodes/0/next",
+			"is not connected: drag from this exit's handle to the node it leads to, or remove it"},
+		{"choice exit", node(`{"id":"a","type":"wait_reply","prompt":{"type":"buttons","text":"x","buttons":[{"id":"o","title":"O","next":"zz"}]},"accept":"button","next":"a"}`), "/nodes/0/prompt/buttons/0/next",
+			`names node "zz", which does not exist; did you mean "a"?`},
+		{"choice on a send", node(`{"id":"a","type":"send","message":{"type":"buttons","text":"x","buttons":[{"id":"o","title":"O","next":"a"}]}}`), "/nodes/0/message/buttons/0/next",
+			"only the choices of a wait's question can lead somewhere: this message does not wait for the answer. Move the choices to a wait_reply's prompt, or remove this connection"},
+		{"choice never taken", node(`{"id":"a","type":"wait_reply","prompt":{"type":"buttons","text":"x","buttons":[{"id":"o","title":"O","next":"a"}]},"accept":"text","next":"a"}`), "/nodes/0/prompt/buttons/0/next",
+			`is never taken: wait "a" accepts text, so a typed answer stays text even when it names this choice; accept any, button or list`},
+		{"silent wait", node(`{"id":"a","type":"wait_reply","meta":{"label":"Pick a size"},"prompt":{"type":"list","text":"x","button":"Sizes","sections":[{"rows":[{"id":"s","title":"Small"}]}]},"accept":"list","next":"a"}`), "/nodes/0",
+			`wait "Pick a size" says nothing when the customer types something that is not one of its choices; add a retry message such as "Please tap one of the buttons."`},
+		{"long name", node(`{"id":"a","type":"wait_reply","prompt":{"type":"buttons","text":"x","buttons":[{"id":"me","title":"I am {{ contact.name }}"}]},"next":"a"}`), "/nodes/0/prompt/buttons/0/title",
+			"is 30 characters with a 25-character name, over WhatsApp's 20: for customers with long names the message is refused. Shorten the text around the name"},
 		{"unknown field", node(`{"id":"a","type":"send","message":{"type":"text","text":"x"},"nxt":"a"}`), "/nodes/0",
 			`unknown field "nxt"; did you mean "next"? (allowed here: id, message, meta, next, on_error, on_window_closed, type)`},
 		{"too long", node(`{"id":"a","type":"send","message":{"type":"buttons","text":"x","buttons":[{"id":"a","title":"1234567890123456789012345"}]}}`),
