@@ -15,7 +15,7 @@ func TestScheduleSendsFromItsNumber(t *testing.T) {
 	ours := w.contact("15550000001", nil)
 	theirs := engine.NewContactKey(other, "15550000002")
 	if _, err := w.eng.UpdateContact(w.ctx, theirs, func(c *engine.Contact) {
-		c.PhoneNumberID, c.WaID, c.OptedIn, c.OptedInAt = other, "15550000002", true, t0.Add(-1)
+		c.PhoneNumberID, c.WaID, c.Name, c.OptedIn, c.OptedInAt = other, "15550000002", "Bea", true, t0.Add(-1)
 	}); err != nil {
 		t.Fatal(err)
 	}
