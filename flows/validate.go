@@ -191,6 +191,10 @@ func nodeExits(i int, n *Node) []exit {
 	if n.Hours != nil {
 		add(p+"/hours/closed_next", n.Hours.ClosedNext, w)
 	}
+	// A choice's exit follows the customer's reply, like next.
+	for _, ch := range n.Choices() {
+		add(p+"/"+ch.Exit+"/next", ch.Next, w)
+	}
 	return xs
 }
 
@@ -209,6 +213,7 @@ func (c *checker) node(i int, n *Node) {
 	case TypeWaitReply:
 		c.message(p+"/prompt", n.Prompt)
 		c.message(p+"/retry", n.Retry)
+		c.choices(i, n)
 		c.expr(p+"/valid", n.Valid, kindBool, false)
 		if n.OnTimeout != "" && n.Timeout <= 0 {
 			c.errorf(p+"/on_timeout", "is set but there is no timeout, so it is never taken")
@@ -388,6 +393,10 @@ func (c *checker) message(ptr string, m *Message) {
 		return
 	}
 	messageStrings(m, func(sub, s string) { c.text(ptr+sub, s) })
+	c.longNames(ptr, m)
+	if !strings.HasSuffix(ptr, "/prompt") {
+		c.strayChoiceNexts(ptr, m)
+	}
 	switch m.Type {
 	case MsgButtons:
 		// WhatsApp rejects reply buttons with equal ids or equal titles.

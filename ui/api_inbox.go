@@ -356,6 +356,7 @@ func (s *Server) inboxConversation(c *fiber.Ctx) error {
 	v := viewer(c)
 	out := fiber.Map{
 		"conversation": conv, "contact": contactViewOf(contact), "window": s.windowOf(contact), "transcript": transcript,
+		"number": s.numberOf(conv.Contact),
 	}
 	if it, err := s.cfg.Inbox.Item(conv.ID); err == nil {
 		out["inbox"] = it
@@ -760,4 +761,20 @@ func (s *Server) scopedConversations(c *fiber.Ctx, f engine.ConversationFilter) 
 		f.Cursor = next
 	}
 	return out, f.Cursor, nil
+}
+
+// numberView is the business number a conversation is on.
+type numberView struct {
+	PhoneNumberID      string `json:"phone_number_id"`
+	DisplayPhoneNumber string `json:"display_phone_number,omitempty"`
+}
+
+func (s *Server) numberOf(k engine.ContactKey) numberView {
+	v := numberView{PhoneNumberID: k.PhoneNumberID()}
+	for _, n := range s.cfg.Engine.PhoneNumbers() {
+		if n.ID == v.PhoneNumberID {
+			v.DisplayPhoneNumber = n.Display
+		}
+	}
+	return v
 }

@@ -87,6 +87,11 @@ type Schedule struct {
 	Audience string   `json:"audience,omitempty"`
 	Busy     BusyRule `json:"busy"`
 	Paused   bool     `json:"paused"`
+	// PhoneNumberID is the business number the schedule sends from: its
+	// audience is that number's contacts, and its messaging limit is the
+	// number's portfolio's. "": every number's contacts, each from their
+	// own number.
+	PhoneNumberID string `json:"phone_number_id,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by,omitempty"`
@@ -145,6 +150,8 @@ type Firing struct {
 	Audience string   `json:"audience,omitempty"`
 	Busy     BusyRule `json:"busy"`
 	TimeZone string   `json:"timezone"`
+	// PhoneNumberID: see Schedule.PhoneNumberID.
+	PhoneNumberID string `json:"phone_number_id,omitempty"`
 
 	// Cursor is the last contact considered.
 	Cursor engine.ContactKey `json:"cursor,omitempty"`

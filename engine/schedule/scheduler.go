@@ -211,6 +211,9 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 	if _, err := compile(sc); err != nil {
 		return err
 	}
+	if sc.PhoneNumberID != "" && !s.e.ServesNumber(sc.PhoneNumberID) {
+		return invalid("phone_number_id", "Parley does not serve the number %q", sc.PhoneNumberID)
+	}
 	switch sc.Action.Kind {
 	case ActionStartFlow:
 		rec, err := s.e.Store().Flow(ctx, sc.Action.Flow)
@@ -277,6 +280,7 @@ func (s *Scheduler) Update(ctx context.Context, id string, in Schedule, by strin
 			sc.Cursor = now
 		}
 		sc.Name, sc.Cron, sc.TimeZone, sc.Action, sc.Audience, sc.Busy, sc.Paused = in.Name, in.Cron, in.TimeZone, in.Action, in.Audience, in.Busy, in.Paused
+		sc.PhoneNumberID = in.PhoneNumberID
 		sc.UpdatedAt, sc.UpdatedBy = now, by
 		return nil
 	})
@@ -451,7 +455,7 @@ func (s *Scheduler) RunNow(ctx context.Context, id, by string) (*Firing, error) 
 func newFiring(sc *Schedule, at, now time.Time, status FiringStatus) *Firing {
 	return &Firing{
 		ID: firingID(sc.ID, at, false), Schedule: sc.ID, Name: sc.Name, At: at, Status: status, ClaimedAt: now,
-		Action: sc.Action, Audience: sc.Audience, Busy: sc.Busy, TimeZone: sc.TimeZone,
+		Action: sc.Action, Audience: sc.Audience, Busy: sc.Busy, TimeZone: sc.TimeZone, PhoneNumberID: sc.PhoneNumberID,
 	}
 }
 

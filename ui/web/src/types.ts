@@ -18,9 +18,9 @@ export interface Message {
   name?: string;
   address?: string;
   contacts?: Json[];
-  buttons?: { id: string; title: string }[];
+  buttons?: { id: string; title: string; next?: string }[];
   button?: string;
-  sections?: { title?: string; rows: { id: string; title: string; description?: string }[] }[];
+  sections?: { title?: string; rows: { id: string; title: string; description?: string; next?: string }[] }[];
   display_text?: string;
   url?: string;
 }
@@ -100,6 +100,8 @@ export interface FlowSummary {
   published_version: number;
   draft_updated_at?: string;
   draft_updated_by?: string;
+  /** the draft's revision: a save sends it back as ?base= (409 when someone saved since). */
+  draft_rev?: number;
   archived: boolean;
 }
 
@@ -117,6 +119,38 @@ export interface VersionSummary {
   version: number;
   published_at: string;
   published_by?: string;
+  note?: string;
+}
+
+export interface DiffNode {
+  id: string;
+  type?: string;
+  label?: string;
+  fields?: string[];
+}
+
+export interface FlowDiff {
+  added: DiffNode[];
+  removed: DiffNode[];
+  changed: DiffNode[];
+  flow: string[];
+  layout?: boolean;
+}
+
+export interface PublishPreview {
+  draft_rev: number;
+  published_version: number;
+  changed: boolean;
+  diff: FlowDiff;
+  problems: Problem[];
+}
+
+/** DraftConflictInfo is a 409's body: the draft as it is now. */
+export interface DraftConflictInfo {
+  error: string;
+  draft_rev: number;
+  draft_updated_by?: string;
+  draft_updated_at: string;
 }
 
 export interface TemplateSummary {

@@ -13,6 +13,8 @@ export interface FlowNodeData extends Record<string, unknown> {
   warnings: number;
   active: boolean;
   stats?: NodeStats;
+  /** the node's problems, worded, for the badge's tooltip. */
+  messages?: string[];
 }
 
 export type CanvasNode = Node<FlowNodeData, 'flow'>;
@@ -24,7 +26,9 @@ function pct(n: number | undefined, of: number | undefined): string {
 
 /** FlowNodeView draws one node: its type and id, a summary, and a labelled handle per exit. */
 export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
-  const { node, exits, start, errors, warnings, active, stats } = data;
+  const { node, exits, start, errors, warnings, active, stats, messages } = data;
+  const label = typeof node.meta?.label === 'string' && node.meta.label.trim() ? node.meta.label.trim() : '';
+  const tip = messages?.slice(0, 5).join('\n') ?? '';
   const cls = ['fnode', `t-${node.type}`, selected ? 'selected' : '', errors ? 'has-error' : warnings ? 'has-warning' : '', active ? 'active' : ''].join(' ');
   const dropped = stats ? (stats.dropped.ended ?? 0) + (stats.dropped.expired ?? 0) + (stats.dropped.failed ?? 0) : 0;
   return (
@@ -34,13 +38,19 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
         <span className="fnode-type">{TypeLabels[node.type] ?? node.type}</span>
         {start && <span className="pill start" title="The flow starts here">start</span>}
         {errors > 0 && (
-          <span className="pill err" data-testid={`node-errors-${node.id}`} title={`${errors} error(s)`}>
-            {errors}
+          <span className="pill err badge-problem" data-testid={`node-errors-${node.id}`} title={tip || `${errors} error(s)`} aria-label={`${errors} error(s)`}>
+            ⚠ {errors}
           </span>
         )}
-        {errors === 0 && warnings > 0 && <span className="pill warn" title={`${warnings} warning(s)`}>{warnings}</span>}
+        {errors === 0 && warnings > 0 && (
+          <span className="pill warn badge-problem" data-testid={`node-warnings-${node.id}`} title={tip || `${warnings} warning(s)`} aria-label={`${warnings} warning(s)`}>
+            ⚠ {warnings}
+          </span>
+        )}
       </div>
-      <div className="fnode-id mono">{node.id}</div>
+      <div className={`fnode-id ${label ? '' : 'mono'}`} title={label ? node.id : undefined}>
+        {label || node.id}
+      </div>
       <div className="fnode-sum">{nodeSummary(node) || '\u00a0'}</div>
       {stats && (
         <div className="fnode-stats" data-testid={`node-stats-${node.id}`}>
