@@ -520,7 +520,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			return false
 		}
 		var err error
-		if out, err = toWhatsApp(m, t.contact); err != nil {
+		if out, err = toWhatsApp(m, t.contact, e.templates); err != nil {
 			m.State, m.Error = SendFailed, err.Error()
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			t.sendFailed(m)

@@ -66,7 +66,7 @@ func Display(m *Message) string {
 	switch {
 	case m.Template != nil:
 		s := "Template " + m.Template.Name + " (" + m.Template.Language + ")"
-		if params := append(append([]string(nil), m.Template.Header...), m.Template.Body...); len(params) > 0 {
+		if params := m.Template.Params(); len(params) > 0 {
 			s += ": " + strings.Join(params, " · ")
 		}
 		return s

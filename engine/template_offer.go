@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/parleyhq/parley/flows"
 )
 
 // TemplateRefusal says why an agent's template would be refused for a
-// contact right now, or "" when it may go: the same checks AgentSendTemplate
-// makes (opt-in while the window is closed, opt-outs, reachability,
-// approval, the messaging limit), with every parameter taken as given, so
-// that the inbox can mark a template before the agent fills it in.
+// contact right now, or "" when it may go: the checks AgentSendTemplate
+// makes that do not depend on the parameters (opt-in while the window is
+// closed, opt-outs, reachability, approval, the messaging limit), so that
+// the inbox can mark a template before the agent fills it in.
 func (e *Engine) TemplateRefusal(ctx context.Context, key ContactKey, name, language string) (string, error) {
 	c, err := e.store.Contact(ctx, key)
 	if errors.Is(err, ErrNotFound) {
@@ -20,13 +18,8 @@ func (e *Engine) TemplateRefusal(ctx context.Context, key ContactKey, name, lang
 	} else if err != nil {
 		return "", fmt.Errorf("reading contact %s: %w", key, err)
 	}
-	tpl := flows.TemplateSend{Name: name, Language: language}
-	if info, ok := e.Template(name, language); ok {
-		tpl.Header = make([]string, info.HeaderParams)
-		tpl.Body = make([]string, info.BodyParams)
-	}
 	now := e.clock.Now()
-	if why := blockTemplate(e.templates, &tpl, c, now); why != "" {
+	if _, why := recipientBlock(e.templates, name, language, c, now); why != "" {
 		return why, nil
 	}
 	why, _, err := e.limitBlock(ctx, c, now)

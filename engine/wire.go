@@ -258,7 +258,12 @@ func contactOf(conversation string) ContactKey {
 // toWhatsApp builds the Cloud API request for a transcript message. A
 // customer known only by a business-scoped user id is addressed with
 // `recipient`.
-func toWhatsApp(m *Message, c *Contact) (*whatsapp.OutboundMessage, error) {
+//
+// A template is built from the registry's record of it (reg may be nil):
+// its texts are checked once filled in (CheckTemplateSend; a text Meta
+// would refuse is an *whatsapp.InvalidMessageError), a NAMED template's
+// parameters carry their names, and buttons go to their positions.
+func toWhatsApp(m *Message, c *Contact, reg Templates) (*whatsapp.OutboundMessage, error) {
 	to := c.WaID
 	if to == "" {
 		to = c.UserID
@@ -267,15 +272,22 @@ func toWhatsApp(m *Message, c *Contact) (*whatsapp.OutboundMessage, error) {
 	switch {
 	case m.Template != nil:
 		t := m.Template
-		var comps []whatsapp.OutTemplateComponent
-		if len(t.Header) > 0 {
-			comps = append(comps, whatsapp.HeaderParams(t.Header...))
+		var shape *TemplateShape
+		if info, ok := templateShape(reg, t); ok {
+			var texts []string
+			for _, p := range CheckTemplateSend(info, t, true) {
+				if p.Kind == ProblemText {
+					texts = append(texts, p.String())
+				}
+			}
+			if len(texts) > 0 {
+				return nil, &whatsapp.InvalidMessageError{Problems: texts}
+			}
+			shape = info.Shape
 		}
-		if len(t.Body) > 0 {
-			comps = append(comps, whatsapp.BodyParams(t.Body...))
-		}
-		for _, b := range t.Buttons {
-			comps = append(comps, whatsapp.QuickReplyButton(b.Index, b.Payload))
+		comps, err := templateComponents(shape, t)
+		if err != nil {
+			return nil, err
 		}
 		out = whatsapp.NewTemplate(to, t.Name, t.Language, comps...)
 	case m.Message != nil:

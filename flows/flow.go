@@ -147,22 +147,6 @@ type Case struct {
 	Label string `json:"label,omitempty"`
 }
 
-// TemplateRef names an approved template and the parameters to fill it with.
-// Every parameter may hold {{ }} interpolations.
-type TemplateRef struct {
-	Name     string           `json:"name"`
-	Language string           `json:"language"`
-	Header   []string         `json:"header,omitempty"`
-	Body     []string         `json:"body,omitempty"`
-	Buttons  []TemplateButton `json:"buttons,omitempty"`
-}
-
-// TemplateButton fills a quick-reply button's payload (by position).
-type TemplateButton struct {
-	Index   int    `json:"index"`
-	Payload string `json:"payload"`
-}
-
 // Rule is one answer of an auto_reply node; exactly one of Keywords,
 // Pattern and When selects it.
 type Rule struct {

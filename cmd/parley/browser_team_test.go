@@ -112,8 +112,11 @@ func TestBrowserTeam(t *testing.T) {
 	b.waitJS(`$$t('user-row').find(r => r.dataset.email === `+quote(sam)+`)`, "Sam's row")
 	js[bool](b, `$$t('user-row').find(r => r.dataset.email === `+quote(sam)+`).querySelector('[data-testid="user-disable"]').click(), true`)
 	b.waitText("team-notice", sam+" disabled")
+	samRow := `$$t('user-row').find(r => r.dataset.email === ` + quote(sam) + `)`
+	b.waitJS(samRow+`.querySelector('[data-testid="user-disabled"]') && `+samRow+`.querySelector('[data-testid="user-disable"]').innerText === 'Enable'`, "Sam shown disabled")
 	js[bool](b, `$$t('user-row').find(r => r.dataset.email === `+quote(sam)+`).querySelector('[data-testid="user-disable"]').click(), true`)
 	b.waitText("team-notice", sam+" enabled")
+	b.waitJS(`!`+samRow+`.querySelector('[data-testid="user-disabled"]')`, "Sam shown enabled")
 
 	// Sam signs in: no Team in the nav, the page is not there, the API refuses.
 	s := newBrowser(t, h.url(""))

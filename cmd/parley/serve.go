@@ -330,7 +330,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 	if sb != nil {
-		if err := seedSandboxTemplates(ctx, client, sb, c.wabaID, docs); err != nil {
+		if err := seedSandboxTemplates(ctx, client, sb, c.wabaID, docs, log); err != nil {
 			return err
 		}
 	}
@@ -548,10 +548,16 @@ func publishAll(ctx context.Context, eng *engine.Engine, docs []flowDoc, log *sl
 	return nil
 }
 
-// seedSandboxTemplates creates, through the Graph API, an approved sandbox
-// template for every template the flows name that the sandbox does not
-// have yet.
-func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sandbox.Sandbox, wabaID string, docs []flowDoc) error {
+// seedSandboxTemplates gives the sandbox its demo templates, realistic
+// ones of every kind (sandbox.DemoTemplates), once: kept across restarts
+// by the sandbox's state file. A template a startup flow file names that
+// is not among them is then created from the flow, approved, so that the
+// file can be published — with a warning, since a real account would
+// refuse that publish until the template exists.
+func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sandbox.Sandbox, wabaID string, docs []flowDoc, log *slog.Logger) error {
+	if n := sb.SeedTemplates(sandbox.DemoTemplates()); n > 0 {
+		log.Info("sandbox: demo templates added", "count", n)
+	}
 	seen := map[string]bool{}
 	for _, t := range sb.Templates() {
 		seen[t.Name+"/"+t.Language] = true // kept from an earlier start (Persist)
@@ -566,6 +572,7 @@ func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sand
 				continue
 			}
 			seen[n.Template.Name+"/"+n.Template.Language] = true
+			log.Warn("sandbox: a flow file names a template the sandbox does not have; it is created from the flow", "file", d.name, "template", n.Template.Name, "language", n.Template.Language)
 			created, err := client.CreateTemplate(ctx, wabaID, engine.SandboxTemplate(n.Template))
 			if err != nil {
 				return fmt.Errorf("creating sandbox template %s: %w", n.Template.Name, err)

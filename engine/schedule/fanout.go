@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -158,8 +159,12 @@ func (s *Scheduler) prepare(ctx context.Context, f *Firing) (*run, string) {
 			return nil, fmt.Sprintf("template %s/%s is not in the registry", t.Name, t.Language)
 		case info.Status != engine.TemplateApproved:
 			return nil, fmt.Sprintf("template %s/%s is %s, not APPROVED", t.Name, t.Language, info.Status)
-		case len(t.Header) != info.HeaderParams || len(t.Body) != info.BodyParams:
-			return nil, fmt.Sprintf("template %s/%s takes %d header and %d body parameter(s)", t.Name, t.Language, info.HeaderParams, info.BodyParams)
+		}
+		ts := flows.TemplateSend(*t)
+		for _, p := range engine.CheckTemplateSend(info, &ts, false) {
+			if p.Kind == engine.ProblemFit {
+				return nil, fmt.Sprintf("template %s/%s does not take what the schedule gives: %s", t.Name, t.Language, p)
+			}
 		}
 		r.category = info.Category
 	}

@@ -56,14 +56,9 @@ type Action struct {
 }
 
 // Template is a template to send, with parameters that may hold {{ }}
-// expressions over the contact (Env): "{{ fields.appointment }}".
-type Template struct {
-	Name     string                 `json:"name"`
-	Language string                 `json:"language"`
-	Header   []string               `json:"header,omitempty"`
-	Body     []string               `json:"body,omitempty"`
-	Buttons  []flows.TemplateButton `json:"buttons,omitempty"`
-}
+// expressions over the contact (Env): "{{ fields.appointment }}". It takes
+// every parameter kind a flow's template node takes (docs/flow-format.md).
+type Template = flows.TemplateRef
 
 // BusyRule says what happens to a contact already in a running
 // conversation.

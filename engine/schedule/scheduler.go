@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/flows"
 )
 
 // Defaults of Options.
@@ -229,11 +230,11 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 		if !ok {
 			return invalid("action.template", "template %s/%s is not in the registry", t.Name, t.Language)
 		}
-		if len(t.Header) != info.HeaderParams {
-			return invalid("action.template.header", "template %s/%s header takes %d parameter(s), %d given", t.Name, t.Language, info.HeaderParams, len(t.Header))
-		}
-		if len(t.Body) != info.BodyParams {
-			return invalid("action.template.body", "template %s/%s body takes %d parameter(s), %d given", t.Name, t.Language, info.BodyParams, len(t.Body))
+		ts := flows.TemplateSend(*t)
+		for _, p := range engine.CheckTemplateSend(info, &ts, false) {
+			if p.Kind != engine.ProblemWarning {
+				return invalid(templateField(p.Path), "template %s/%s: %s", t.Name, t.Language, p.Message)
+			}
 		}
 	}
 	return nil

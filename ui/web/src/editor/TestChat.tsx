@@ -10,6 +10,7 @@ import { del, enc, get, post } from '../api';
 import type { ChatMessage, FlowDoc, Json, Message, TestChat } from '../types';
 import { mediaOf, sizeText } from './media';
 import { defaultProfile, fillTemplate, profileOf, type ProfileForm } from '../testchat/profile';
+import { display } from '../templates/fill';
 
 /** PollMs refreshes an open chat, for statuses that arrive after the answer. */
 const PollMs = 1500;
@@ -447,8 +448,11 @@ function loadTemplate(name: string, language: string): Promise<TemplateInfo | nu
 }
 
 function TemplateView({ t, live, busy, onReply }: { t: NonNullable<ChatMessage['template']>; live: boolean; busy: boolean; onReply: (b: Record<string, Json>) => void }) {
-  const params = [...(t.header ?? []), ...(t.body ?? [])];
-  const buttons = (t.buttons as { index: number; payload: string }[] | undefined) ?? [];
+  const header = (t.header ?? []).map(display);
+  const body = (t.body ?? []).map(display);
+  const params = [...header, ...body];
+  // Quick replies of the template and of its carousel cards can be tapped; other buttons only show.
+  const buttons = [...(t.buttons ?? []), ...(t.cards ?? []).flatMap((c) => c.buttons ?? [])];
   const [info, setInfo] = useState<TemplateInfo | null>(null);
   useEffect(() => {
     let live = true;
@@ -458,35 +462,36 @@ function TemplateView({ t, live, busy, onReply }: { t: NonNullable<ChatMessage['
     };
   }, [t.name, t.language]);
   const texts = info?.texts;
-  const titles = (info?.buttons ?? []).filter((b) => b.type === 'QUICK_REPLY').map((b) => b.text);
+  // The registry's button titles, by the button's index in the template.
+  const titles = (info?.buttons ?? []).map((b) => b.text);
   return (
     <div className="template-msg" data-testid="chat-template">
       <div className="m-header muted">
         Template <span className="mono">{t.name}</span> ({t.language})
       </div>
-      {texts?.header && <div className="m-header" data-testid="chat-template-header">{fillTemplate(texts.header, t.header ?? [])}</div>}
+      {texts?.header && <div className="m-header" data-testid="chat-template-header">{fillTemplate(texts.header, header)}</div>}
       {texts?.body ? (
         <div className="text" data-testid="chat-template-body">
-          {fillTemplate(texts.body, t.body ?? [])}
+          {fillTemplate(texts.body, body)}
         </div>
       ) : (
         params.length > 0 && <div className="text">{params.join(' | ')}</div>
       )}
       {texts?.footer && <div className="m-footer">{texts.footer}</div>}
-      {(info?.buttons ?? []).filter((b) => b.type !== 'QUICK_REPLY').map((b, i) => (
-        <div key={i} className="m-buttons">
-          <span className="button small" data-testid="chat-template-link">
-            {b.text}
-          </span>
-        </div>
-      ))}
+      {t.cards && t.cards.length > 0 && <div className="text small muted">{t.cards.length} cards</div>}
       {buttons.length > 0 && (
         <div className="m-buttons">
-          {buttons.map((b) => (
-            <button key={b.index} disabled={!live || busy} onClick={() => onReply({ button_id: b.payload })} data-testid={`chat-qr-${b.payload}`} title={`payload ${b.payload}`}>
-              {titles[b.index] ?? b.payload}
-            </button>
-          ))}
+          {buttons.map((b, i) =>
+            !b.type || b.type === 'quick_reply' ? (
+              <button key={i} disabled={!live || busy || !b.payload} onClick={() => onReply({ button_id: b.payload ?? '' })} data-testid={`chat-qr-${b.payload}`} title={`payload ${b.payload}`}>
+                {titles[b.index] ?? b.payload}
+              </button>
+            ) : (
+              <span key={i} className="pill" title={b.type}>
+                {b.type === 'url' ? `${titles[b.index] ?? 'link'} …${b.text ?? ''}` : `${titles[b.index] ?? b.type}: ${b.code ?? ''}`}
+              </span>
+            ),
+          )}
         </div>
       )}
     </div>
