@@ -252,6 +252,9 @@ func (t *turn) run(id string, ev nodes.Event) {
 			t.record(&Message{Direction: Out, Sender: "bot", Node: id, Message: s.Message, Template: s.Template, State: Queued})
 		}
 		switch {
+		case eff.Call != nil:
+			t.awaitCall(n, eff.Call) // calls.go
+			return
 		case eff.Wait != nil:
 			t.park(n, Waiting, eff.Wait.Retries)
 			if eff.Wait.Timeout > 0 {
@@ -434,6 +437,12 @@ func (t *turn) commit() error {
 		// A contact cached under a key that is now an alias must not
 		// bypass the alias (resolveKey trusts cached keys).
 		t.e.cache.forget(alias)
+	}
+	for _, tm := range t.change.SetTimers {
+		if tm.Kind == TimerCall && !tm.Due.After(t.now) {
+			t.e.calls.wake()
+			break
+		}
 	}
 	for _, m := range t.change.Messages {
 		if m.State == Queued {

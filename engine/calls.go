@@ -1,0 +1,389 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/engine/httpcall"
+	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/nodes"
+)
+
+// An http step, from the engine's side (docs/design.md, "Calling out"):
+//
+//  1. The turn that reaches an http node commits the conversation as
+//     waiting on the call — Conversation.Call, with its Idempotency-Key —
+//     and a TimerCall due at once. The webhook's 200 never waits on the
+//     business's API.
+//  2. When the timer fires, startCall claims the attempt under the
+//     conversation's lock: it renders the request (secrets resolved now,
+//     never stored), counts the attempt and pushes the timer past the
+//     attempt's timeout (a lease), in one commit.
+//  3. The attempt runs outside the lock, in its own goroutine.
+//  4. applyCall takes the lock again and commits the result: a note in
+//     the transcript, then either the next attempt's timer (a retriable
+//     failure, with backoff) or the node's CallDone event, which saves the
+//     result and follows next or on_error, and then the customer's
+//     messages held meanwhile, in order.
+//
+// A crash anywhere after 2 leaves the lease timer, which falls due and
+// repeats the attempt with the same key: at least once, never silently
+// dropped.
+
+// Caller makes one attempt of an http step; *httpcall.Client is the real
+// one, a conversation script answers from its ? lines.
+type Caller interface {
+	Do(ctx context.Context, req httpcall.Request) httpcall.Result
+}
+
+// MaxConcurrentCalls caps the attempts in flight at once: past it, due
+// calls wait for a place (their timers stay due), so a slow API ties up
+// neither memory nor connections without bound.
+const MaxConcurrentCalls = 256
+
+// callLeaseMargin is how long past an attempt's timeout its lease lasts:
+// room for the answer to be committed before the attempt is presumed lost
+// (a crash) and made again.
+const callLeaseMargin = 30 * time.Second
+
+// Retry backoff: 1s, 2s, 4s… up to maxCallBackoff between attempts.
+const (
+	callBackoffBase = time.Second
+	maxCallBackoff  = 30 * time.Second
+)
+
+// MaxRetryAfter is the longest Retry-After a step honours: the step's
+// budget for one wait. An API that asks for longer is down for longer
+// than a customer waits in a chat, so the step gives up (on_error).
+const MaxRetryAfter = time.Minute
+
+// callState is the engine's part in http steps.
+type callState struct {
+	caller  Caller
+	secrets secrets.Resolver
+	// places holds one token per attempt in flight.
+	places chan struct{}
+	// inflight counts the attempts running, for WaitCalls.
+	inflight sync.WaitGroup
+	// kick wakes RunTimers when a call is due now.
+	kick chan struct{}
+}
+
+func (cs *callState) init(o Options) error {
+	cs.caller, cs.secrets = o.HTTP, o.Secrets
+	cs.places, cs.kick = make(chan struct{}, MaxConcurrentCalls), make(chan struct{}, 1)
+	if cs.caller == nil {
+		c, err := httpcall.New(httpcall.Options{})
+		if err != nil {
+			return err
+		}
+		cs.caller = c
+	}
+	return nil
+}
+
+func (cs *callState) wake() {
+	select {
+	case cs.kick <- struct{}{}:
+	default:
+	}
+}
+
+// WaitCalls waits until no attempt is in flight: what a test or a
+// simulation does after FireDueTimers to see the calls' results committed.
+func (e *Engine) WaitCalls() { e.calls.inflight.Wait() }
+
+// awaitCall parks the conversation at http node n until its call has a
+// result; the call is due at once.
+func (t *turn) awaitCall(n *flows.Node, c *nodes.Call) {
+	conv := t.conv
+	t.park(n, Active, 0)
+	conv.Calls++
+	conv.Call = &PendingCall{
+		Node: n.ID, Key: conv.ID + ":" + strconv.Itoa(conv.Calls),
+		Retries: c.Retries, Timeout: c.Timeout, Since: t.now, NextAt: t.now,
+	}
+	t.addTimer(TimerCall, n.ID, 0)
+}
+
+// startCall claims the attempt a due TimerCall stands for and starts it.
+// started is false when no place was free: the timer stays due.
+func (e *Engine) startCall(ctx context.Context, tm Timer, now time.Time) (started bool, err error) {
+	select {
+	case e.calls.places <- struct{}{}:
+	default:
+		return false, nil
+	}
+	release := true
+	defer func() {
+		if release {
+			<-e.calls.places
+		}
+	}()
+	unlock := e.locks.lock(tm.Contact)
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
+	t, err := e.begin(ctx, tm.Contact, now)
+	if err != nil {
+		return true, err
+	}
+	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.removeTimer(tm)
+	if !live {
+		t.change.DeleteTimers = append(t.change.DeleteTimers, tm)
+		return true, t.commitTimersOnly()
+	}
+	pc := t.conv.Call
+	n := t.flow.Node(tm.Node)
+	if pc == nil || pc.Node != tm.Node || n == nil {
+		t.changed = true
+		return true, t.commit() // a timer left behind: drop it
+	}
+	pc.Attempt++
+	t.changed = true
+	t.buildEnv()
+	req, rerr := t.flow.RenderRequest(n, &t.env, t.secretLookup())
+	if rerr != nil {
+		// No call can be made (a secret is missing): the step fails now.
+		res := httpcall.Result{Err: rerr}
+		rec := &CallRecord{Method: n.Method, URL: n.URL, Error: rerr.Error(), Attempt: pc.Attempt, Key: pc.Key}
+		e.observeCall(res)
+		t.callNote(n.ID, rec)
+		t.callDone(n, res)
+		return true, t.commit()
+	}
+	for _, p := range req.Problems {
+		e.log.Warn("flow problem", "flow", t.conv.Flow, "version", t.conv.Version, "node", n.ID, "conversation", t.conv.ID, "problem", req.Mask(p))
+	}
+	lease := Timer{Due: now.Add(pc.Timeout + callLeaseMargin), Kind: TimerCall, Contact: t.conv.Contact, Conversation: t.conv.ID, Node: n.ID}
+	t.conv.Timers = append(t.conv.Timers, lease)
+	pc.NextAt = lease.Due
+	if err := t.commit(); err != nil {
+		return true, err
+	}
+	unlock()
+	locked, release = false, false
+	e.calls.inflight.Add(1)
+	go e.attempt(ctx, lease, *pc, req)
+	return true, nil
+}
+
+// attempt makes one attempt and commits its result.
+func (e *Engine) attempt(ctx context.Context, lease Timer, pc PendingCall, req *flows.Request) {
+	defer e.calls.inflight.Done()
+	defer func() {
+		<-e.calls.places
+		e.calls.wake() // a call kept waiting for a place may go now
+	}()
+	res := e.do(ctx, pc, req)
+	if ctx.Err() != nil {
+		// Shutting down: the lease falls due after the restart and the
+		// attempt is made again, with the same key.
+		return
+	}
+	if err := e.applyCall(ctx, lease, pc, req, res); err != nil {
+		e.log.Error("committing an http step's result", "conversation", lease.Conversation, "node", lease.Node, "err", err)
+	}
+}
+
+// do calls the Caller; a panic in it is a failed attempt, not a crash.
+func (e *Engine) do(ctx context.Context, pc PendingCall, req *flows.Request) (res httpcall.Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.log.Error("http call panicked", "node", pc.Node, "key", pc.Key, "panic", req.Mask(fmt.Sprint(r)))
+			res = httpcall.Result{Err: fmt.Errorf("the call crashed: %s", req.Mask(fmt.Sprint(r)))}
+		}
+	}()
+	return e.calls.caller.Do(ctx, httpcall.Request{
+		Method: req.Method, URL: req.URL, Headers: req.Headers, Body: req.Body,
+		IdempotencyKey: pc.Key, Timeout: pc.Timeout,
+	})
+}
+
+// applyCall commits an attempt's result, unless the conversation moved on
+// meanwhile (it expired, or this attempt's lease ran out and another
+// attempt was made).
+func (e *Engine) applyCall(ctx context.Context, lease Timer, pc PendingCall, req *flows.Request, res httpcall.Result) (err error) {
+	defer func(start time.Time) { e.observeEvent(eventKindCall, start, false, err) }(time.Now())
+	e.observeCall(res)
+	defer e.locks.lock(lease.Contact)()
+	now := e.clock.Now()
+	t, err := e.begin(ctx, lease.Contact, now)
+	if err != nil {
+		return err
+	}
+	conv := t.conv
+	if conv == nil || conv.ID != lease.Conversation || conv.Call == nil || conv.Call.Key != pc.Key || conv.Call.Attempt != pc.Attempt || !conv.removeTimer(lease) {
+		e.log.Info("http step result dropped: the conversation moved on", "conversation", lease.Conversation, "node", lease.Node, "attempt", pc.Attempt)
+		return nil
+	}
+	n := t.flow.Node(pc.Node)
+	if n == nil {
+		t.fail(pc.Node, fmt.Sprintf("flow %s v%d has no node %q", t.flow.ID, conv.Version, pc.Node))
+		return t.commit()
+	}
+	t.changed = true
+	rec := &CallRecord{Method: req.Method, URL: req.Mask(req.URL), Status: res.Status, DurationMS: res.Duration.Milliseconds(), Attempt: pc.Attempt, Key: pc.Key}
+	if res.Err != nil {
+		rec.Error = req.Mask(res.Err.Error())
+	}
+	if wait, ok := retryWait(res, pc); ok {
+		rec.Retry = now.Add(wait)
+		t.callNote(n.ID, rec)
+		conv.Call.NextAt = rec.Retry
+		t.addTimer(TimerCall, n.ID, wait)
+		return t.commit()
+	}
+	t.callNote(n.ID, rec)
+	if res.Err != nil {
+		e.log.Warn("http step failed", "flow", conv.Flow, "node", n.ID, "conversation", conv.ID, "attempt", pc.Attempt, "err", rec.Error)
+	}
+	res.Err = maskedErr(res.Err, req)
+	t.callDone(n, res)
+	return t.commit()
+}
+
+// retryWait says whether a failed attempt is tried again, and after how
+// long: retriable failures only, while the step's retries last, after a
+// growing backoff or the answer's Retry-After when longer (but never one
+// over MaxRetryAfter: then the step gives up).
+func retryWait(res httpcall.Result, pc PendingCall) (time.Duration, bool) {
+	if !res.Retriable || pc.Attempt > pc.Retries {
+		return 0, false
+	}
+	wait := callBackoffBase * time.Duration(math.Pow(2, float64(pc.Attempt-1)))
+	wait = min(wait, maxCallBackoff)
+	if res.RetryAfter > MaxRetryAfter {
+		return 0, false
+	}
+	return max(wait, res.RetryAfter), true
+}
+
+// callDone ends the wait on http node n with the call's final result and
+// goes on: the node saves it and picks its exit; then the customer's
+// messages held during the call are handled, in order.
+func (t *turn) callDone(n *flows.Node, res httpcall.Result) {
+	t.conv.Call = nil
+	cr := &nodes.CallResult{Status: res.Status, JSON: res.JSON, Text: res.Text}
+	if res.Err != nil {
+		cr.Error = res.Err.Error()
+		cr.JSON, cr.Text = nil, ""
+		if !errors.Is(res.Err, httpcall.ErrTooLarge) {
+			cr.Status = 0
+		}
+	}
+	t.run(n.ID, nodes.Event{Kind: nodes.CallDone, Result: cr})
+	t.drainHeld()
+}
+
+// drainHeld handles the messages held while a call was pending, in
+// order, until the flow waits on another call or stops reading
+// (handed to an agent: the agent reads them in the transcript; ended:
+// the messages stay in the transcript, answered by nobody, as any message
+// to an ended conversation that starts no flow).
+func (t *turn) drainHeld() {
+	conv := t.conv
+	for len(conv.Held) > 0 && conv.Call == nil {
+		if conv.Status.Done() || conv.Status == Agent {
+			conv.Held = nil
+			return
+		}
+		r := conv.Held[0]
+		conv.Held = conv.Held[1:]
+		if target := interrupt(t.flow, r.Text); target != "" {
+			t.pending = &r
+			conv.Retries = 0
+			t.run(target, arriveEvent())
+		} else {
+			t.run(conv.Node, inboundEvent(&r))
+		}
+	}
+	if len(conv.Held) == 0 {
+		conv.Held = nil
+	}
+}
+
+// callNote records one attempt in the transcript.
+func (t *turn) callNote(node string, rec *CallRecord) {
+	text := fmt.Sprintf("%s %s → ", rec.Method, rec.URL)
+	if rec.Error != "" {
+		text += rec.Error
+		if rec.Status != 0 {
+			text += fmt.Sprintf(" (status %d)", rec.Status)
+		}
+	} else {
+		text += strconv.Itoa(rec.Status)
+	}
+	text += fmt.Sprintf(" in %d ms, attempt %d", rec.DurationMS, rec.Attempt)
+	if !rec.Retry.IsZero() {
+		text += fmt.Sprintf("; next attempt at %s", rec.Retry.UTC().Format(time.RFC3339))
+	}
+	t.record(&Message{Direction: Note, Sender: "system", Node: node, Text: text, Call: rec})
+}
+
+// secretLookup resolves {{ secrets.NAME }} for this turn's request.
+func (t *turn) secretLookup() flows.SecretLookup {
+	r := t.e.calls.secrets
+	if r == nil {
+		return nil
+	}
+	return func(name string) (string, error) { return r.Resolve(t.ctx, name) }
+}
+
+func maskedErr(err error, req *flows.Request) error {
+	if err == nil {
+		return nil
+	}
+	return maskError{err, req.Mask(err.Error())}
+}
+
+// maskError is an error whose text has the request's secrets masked; it
+// still matches what it wraps (errors.Is).
+type maskError struct {
+	err  error
+	text string
+}
+
+func (m maskError) Error() string { return m.text }
+func (m maskError) Unwrap() error { return m.err }
+
+// callResult names an attempt's result for parley_http_calls_total.
+func callResult(res httpcall.Result) string {
+	switch {
+	case errors.Is(res.Err, httpcall.ErrTimeout):
+		return "timeout"
+	case errors.Is(res.Err, httpcall.ErrRefusedAddress):
+		return "refused"
+	case errors.Is(res.Err, httpcall.ErrTooLarge):
+		return "too_large"
+	case errors.Is(res.Err, httpcall.ErrRequest), errors.Is(res.Err, flows.ErrSecret):
+		return "invalid"
+	case errors.Is(res.Err, httpcall.ErrNetwork):
+		return "network"
+	case res.Err != nil:
+		return "error"
+	case res.Status >= 200 && res.Status <= 299:
+		return "2xx"
+	case res.Status >= 500:
+		return "5xx"
+	case res.Status == 429:
+		return "429"
+	}
+	return "4xx"
+}
+
+func (e *Engine) observeCall(res httpcall.Result) {
+	e.metrics.calls.Inc(callResult(res))
+	if res.Status != 0 || res.Duration > 0 {
+		e.metrics.callTime.Observe(res.Duration.Seconds())
+	}
+}
