@@ -35,7 +35,8 @@ import (
 
 // AllowEnv names the environment variable that lists the hosts, IPs and
 // CIDRs a call may reach although their addresses are refused by default:
-// comma-separated, e.g. "localhost,10.0.0.0/8,crm.internal".
+// comma-separated, e.g. "localhost,10.0.0.0/8,crm.internal,127.0.0.1:8090".
+// An entry with a port allows that port only.
 const AllowEnv = "PARLEY_HTTP_ALLOW_HOSTS"
 
 // MaxBody caps an answer's body: it is stored with the conversation
@@ -294,19 +295,18 @@ func retryAfter(h string, now time.Time) time.Duration {
 // check runs in the dialer's Control, on the IP about to be connected to,
 // after DNS: a name that resolves to 127.0.0.1 is refused like the IP.
 func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRequest, err)
 	}
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	if !c.allow.host(host) {
+	if !c.allow.addr(addr) {
 		d.Control = func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
 				return fmt.Errorf("%w: cannot read the address %q", ErrRefusedAddress, address)
 			}
 			ip := ap.Addr().Unmap()
-			if why := Refused(ip); why != "" && !c.allow.ip(ip) {
+			if why := Refused(ip); why != "" && !c.allow.ip(ip) && !c.allow.addrs[hostPort(ip.String(), strconv.Itoa(int(ap.Port())))] {
 				return fmt.Errorf("%w: %s is %s (allow it in %s)", ErrRefusedAddress, ip, why, AllowEnv)
 			}
 			return nil
@@ -373,11 +373,12 @@ func Refused(ip netip.Addr) string {
 // allowList is PARLEY_HTTP_ALLOW_HOSTS, parsed.
 type allowList struct {
 	hosts    map[string]bool
+	addrs    map[string]bool // host:port, host lower-cased
 	prefixes []netip.Prefix
 }
 
 func parseAllow(entries []string) (allowList, error) {
-	al := allowList{hosts: map[string]bool{}}
+	al := allowList{hosts: map[string]bool{}, addrs: map[string]bool{}}
 	for _, e := range entries {
 		e = strings.TrimSpace(e)
 		if e == "" {
@@ -391,6 +392,13 @@ func parseAllow(entries []string) (allowList, error) {
 			al.prefixes = append(al.prefixes, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
 			continue
 		}
+		if h, p, err := net.SplitHostPort(e); err == nil {
+			if _, err := strconv.ParseUint(p, 10, 16); err != nil || h == "" {
+				return allowList{}, fmt.Errorf("%s: %q has no valid port", AllowEnv, e)
+			}
+			al.addrs[hostPort(h, p)] = true
+			continue
+		}
 		if strings.ContainsAny(e, "/:@ ") {
 			return allowList{}, fmt.Errorf("%s: %q is neither a host name, an IP nor a CIDR", AllowEnv, e)
 		}
@@ -401,6 +409,23 @@ func parseAllow(entries []string) (allowList, error) {
 
 func (al allowList) host(h string) bool {
 	return al.hosts[strings.ToLower(strings.TrimSuffix(h, "."))]
+}
+
+// addr reports whether host:port is allowed, by its name or by itself.
+func (al allowList) addr(address string) bool {
+	h, p, err := net.SplitHostPort(address)
+	if err != nil {
+		return false
+	}
+	return al.host(h) || al.addrs[hostPort(h, p)]
+}
+
+func hostPort(h, p string) string {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if ip, err := netip.ParseAddr(h); err == nil {
+		h = ip.Unmap().String()
+	}
+	return net.JoinHostPort(h, p)
 }
 
 func (al allowList) ip(ip netip.Addr) bool {

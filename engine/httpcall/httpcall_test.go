@@ -78,8 +78,10 @@ func TestRefusedAddresses(t *testing.T) {
 			t.Errorf("allow %s = %v, want %v", tc.what, got, tc.ok)
 		}
 	}
-	if _, err := parseAllow([]string{"http://x/"}); err == nil {
-		t.Error("a URL in the allow list was accepted")
+	for _, bad := range []string{"http://x/", "x:port", ":80"} {
+		if _, err := parseAllow([]string{bad}); err == nil {
+			t.Errorf("%q in the allow list was accepted", bad)
+		}
 	}
 }
 
@@ -120,6 +122,9 @@ func TestLoopbackRefusedUnlessAllowed(t *testing.T) {
 		{"http://127.0.0.1:" + p + "/", []string{"127.0.0.0/8"}, true},
 		{"http://localhost:" + p + "/", []string{"localhost"}, true},
 		{"http://127.0.0.1:" + p + "/", []string{"localhost"}, false},
+		{"http://127.0.0.1:" + p + "/", []string{"127.0.0.1:" + p}, true},
+		{"http://localhost:" + p + "/", []string{"localhost:" + p}, true},
+		{"http://127.0.0.1:" + p + "/", []string{"127.0.0.1:1"}, false},
 	} {
 		res := client(t, tc.allow...).Do(ctx, Request{Method: "GET", URL: tc.url, Timeout: 5 * time.Second})
 		if tc.ok && (res.Err != nil || res.Status != 200) {
@@ -131,8 +136,8 @@ func TestLoopbackRefusedUnlessAllowed(t *testing.T) {
 			}
 		}
 	}
-	if hits != 3 {
-		t.Errorf("server saw %d calls, want the 3 allowed", hits)
+	if hits != 5 {
+		t.Errorf("server saw %d calls, want the 5 allowed", hits)
 	}
 }
 
