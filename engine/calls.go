@@ -50,7 +50,7 @@ const MaxConcurrentCalls = 256
 // callLeaseMargin is how long past an attempt's timeout its lease lasts:
 // room for the answer to be committed before the attempt is presumed lost
 // (a crash) and made again.
-const callLeaseMargin = 30 * time.Second
+const callLeaseMargin = 10 * time.Second
 
 // Retry backoff: 1s, 2s, 4s… up to maxCallBackoff between attempts.
 const (

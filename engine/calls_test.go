@@ -394,8 +394,12 @@ func TestHTTPStepSurvivesRestart(t *testing.T) {
 	if len(keys) != 0 {
 		t.Fatalf("repeated before the lease ran out: %v", keys)
 	}
-	h2.clock.Advance(5*time.Second + 31*time.Second)
+	h2.clock.Advance(5*time.Second + 9*time.Second) // the lease: timeout + 10s
 	h2.settle()
+	if len(keys) != 0 {
+		t.Fatalf("repeated before the lease ran out: %v", keys)
+	}
+	h2.clock.Advance(2 * time.Second)
 	h2.settle()
 	if len(keys) != 1 || keys[0] != key {
 		t.Fatalf("after the restart: keys %v, want once %q", keys, key)
