@@ -73,11 +73,17 @@ type callState struct {
 	inflight sync.WaitGroup
 	// kick wakes RunTimers when a call is due now.
 	kick chan struct{}
+	// claiming holds the timers handed to a claim not yet committed, so
+	// that FireDueTimers, reading them still due, does not start them
+	// twice.
+	mu       sync.Mutex
+	claiming map[string]bool
 }
 
 func (cs *callState) init(o Options) error {
 	cs.caller, cs.secrets = o.HTTP, o.Secrets
 	cs.places, cs.kick = make(chan struct{}, MaxConcurrentCalls), make(chan struct{}, 1)
+	cs.claiming = map[string]bool{}
 	if cs.caller == nil {
 		c, err := httpcall.New(httpcall.Options{})
 		if err != nil {
@@ -112,78 +118,101 @@ func (t *turn) awaitCall(n *flows.Node, c *nodes.Call) {
 	t.addTimer(TimerCall, n.ID, 0)
 }
 
-// startCall claims the attempt a due TimerCall stands for and starts it.
-// started is false when no place was free: the timer stays due.
-func (e *Engine) startCall(ctx context.Context, tm Timer, now time.Time) (started bool, err error) {
-	select {
-	case e.calls.places <- struct{}{}:
-	default:
-		return false, nil
+// startCall starts the attempt a due TimerCall stands for: it takes a
+// place and hands the timer to a goroutine that claims the attempt and
+// makes it (claimCall, attempt). Claims run side by side, so their commits
+// share fsyncs. started is false when no place was free or the timer is
+// being claimed already: the timer stays due.
+func (e *Engine) startCall(ctx context.Context, tm Timer, now time.Time) (started bool) {
+	id := timerID(tm)
+	cs := &e.calls
+	cs.mu.Lock()
+	if cs.claiming[id] {
+		cs.mu.Unlock()
+		return false
 	}
-	release := true
-	defer func() {
-		if release {
-			<-e.calls.places
+	select {
+	case cs.places <- struct{}{}:
+	default:
+		cs.mu.Unlock()
+		return false
+	}
+	cs.claiming[id] = true
+	cs.mu.Unlock()
+	cs.inflight.Add(1)
+	go func() {
+		defer cs.inflight.Done()
+		defer func() {
+			<-cs.places
+			cs.wake() // a call kept waiting for a place may go now
+		}()
+		lease, pc, req, ok, err := e.claimCall(ctx, tm, now)
+		cs.mu.Lock()
+		delete(cs.claiming, id)
+		cs.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("claiming an http step's attempt", "conversation", tm.Conversation, "node", tm.Node, "err", err)
+		}
+		if ok {
+			e.attempt(ctx, lease, pc, req)
 		}
 	}()
-	unlock := e.locks.lock(tm.Contact)
-	locked := true
-	defer func() {
-		if locked {
-			unlock()
-		}
-	}()
+	return true
+}
+
+func timerID(tm Timer) string {
+	return tm.Due.UTC().Format(time.RFC3339Nano) + "|" + tm.Conversation + "|" + tm.Node
+}
+
+// claimCall claims the attempt of a due TimerCall under the conversation's
+// lock: it renders the request, counts the attempt and replaces the timer
+// by the attempt's lease, in one commit. ok is false when there is nothing
+// to call: the timer was stale, or the request could not be rendered (then
+// the step has failed and that is committed).
+func (e *Engine) claimCall(ctx context.Context, tm Timer, now time.Time) (lease Timer, pc PendingCall, req *flows.Request, ok bool, err error) {
+	defer e.locks.lock(tm.Contact)()
 	t, err := e.begin(ctx, tm.Contact, now)
 	if err != nil {
-		return true, err
+		return lease, pc, nil, false, err
 	}
 	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.removeTimer(tm)
 	if !live {
 		t.change.DeleteTimers = append(t.change.DeleteTimers, tm)
-		return true, t.commitTimersOnly()
+		return lease, pc, nil, false, t.commitTimersOnly()
 	}
-	pc := t.conv.Call
+	call := t.conv.Call
 	n := t.flow.Node(tm.Node)
-	if pc == nil || pc.Node != tm.Node || n == nil {
+	if call == nil || call.Node != tm.Node || n == nil {
 		t.changed = true
-		return true, t.commit() // a timer left behind: drop it
+		return lease, pc, nil, false, t.commit() // a timer left behind: drop it
 	}
-	pc.Attempt++
+	call.Attempt++
 	t.changed = true
 	t.buildEnv()
 	req, rerr := t.flow.RenderRequest(n, &t.env, t.secretLookup())
 	if rerr != nil {
 		// No call can be made (a secret is missing): the step fails now.
 		res := httpcall.Result{Err: rerr}
-		rec := &CallRecord{Method: n.Method, URL: n.URL, Error: rerr.Error(), Attempt: pc.Attempt, Key: pc.Key}
+		rec := &CallRecord{Method: n.Method, URL: n.URL, Error: rerr.Error(), Attempt: call.Attempt, Key: call.Key}
 		e.observeCall(res)
 		t.callNote(n.ID, rec)
 		t.callDone(n, res)
-		return true, t.commit()
+		return lease, pc, nil, false, t.commit()
 	}
 	for _, p := range req.Problems {
 		e.log.Warn("flow problem", "flow", t.conv.Flow, "version", t.conv.Version, "node", n.ID, "conversation", t.conv.ID, "problem", req.Mask(p))
 	}
-	lease := Timer{Due: now.Add(pc.Timeout + callLeaseMargin), Kind: TimerCall, Contact: t.conv.Contact, Conversation: t.conv.ID, Node: n.ID}
+	lease = Timer{Due: now.Add(call.Timeout + callLeaseMargin), Kind: TimerCall, Contact: t.conv.Contact, Conversation: t.conv.ID, Node: n.ID}
 	t.conv.Timers = append(t.conv.Timers, lease)
-	pc.NextAt = lease.Due
+	call.NextAt = lease.Due
 	if err := t.commit(); err != nil {
-		return true, err
+		return lease, pc, nil, false, err
 	}
-	unlock()
-	locked, release = false, false
-	e.calls.inflight.Add(1)
-	go e.attempt(ctx, lease, *pc, req)
-	return true, nil
+	return lease, *call, req, true, nil
 }
 
 // attempt makes one attempt and commits its result.
 func (e *Engine) attempt(ctx context.Context, lease Timer, pc PendingCall, req *flows.Request) {
-	defer e.calls.inflight.Done()
-	defer func() {
-		<-e.calls.places
-		e.calls.wake() // a call kept waiting for a place may go now
-	}()
 	res := e.do(ctx, pc, req)
 	if ctx.Err() != nil {
 		// Shutting down: the lease falls due after the restart and the
