@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -415,4 +418,84 @@ func (e *Engine) observeCall(res httpcall.Result) {
 	if res.Status != 0 || res.Duration > 0 {
 		e.metrics.callTime.Observe(res.Duration.Seconds())
 	}
+}
+
+// HTTPCaller is what makes the engine's http steps' attempts: the editor's
+// test chat and "try" call through it too, with its address checks.
+func (e *Engine) HTTPCaller() Caller { return e.calls.caller }
+
+// SecretResolver resolves {{ secrets.NAME }} for the engine's http steps;
+// nil when none is configured.
+func (e *Engine) SecretResolver() secrets.Resolver { return e.calls.secrets }
+
+// TryResult is one attempt of an http node made by hand (TryHTTP). Every
+// secret's value is masked in all of it, the answer included: an API that
+// echoes its request must not hand a secret to the editor.
+type TryResult struct {
+	Call CallRecord `json:"call"`
+	// Headers and Body are the request as sent, secrets masked.
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body,omitempty"`
+	// Saved is what the node's save_as would receive.
+	Saved map[string]any `json:"saved"`
+	// OK tells whether the node would follow next (else on_error).
+	OK bool `json:"ok"`
+	// Problems are expressions that could not be evaluated.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// TryHTTP makes one attempt of http node n (of flow f) with the sample
+// values in env, as the editor's "try" button does: the same rendering,
+// secrets and address checks as a conversation's step, no retries, no
+// conversation. Its Idempotency-Key is "try:<random>".
+func (e *Engine) TryHTTP(ctx context.Context, f *flows.Flow, n *flows.Node, env *flows.Env) (*TryResult, error) {
+	if n == nil || n.Type != flows.TypeHTTP {
+		return nil, errors.New("not an http node")
+	}
+	var lookup flows.SecretLookup
+	if r := e.calls.secrets; r != nil {
+		lookup = func(name string) (string, error) { return r.Resolve(ctx, name) }
+	}
+	out := &TryResult{Call: CallRecord{Method: n.Method, URL: n.URL, Attempt: 1, Key: "try:" + randomKey()}}
+	req, err := f.RenderRequest(n, env, lookup)
+	if err != nil {
+		out.Call.Error = err.Error()
+		out.Saved = (&nodes.CallResult{}).Saved()
+		return out, nil
+	}
+	res := e.do(ctx, PendingCall{Node: n.ID, Key: out.Call.Key, Timeout: n.HTTPTimeout()}, req)
+	e.observeCall(res)
+	out.Call.URL, out.Call.Status, out.Call.DurationMS = req.Mask(req.URL), res.Status, res.Duration.Milliseconds()
+	out.Headers = map[string]string{}
+	for k, v := range req.Headers {
+		out.Headers[k] = req.Mask(v)
+	}
+	out.Body = req.Mask(string(req.Body))
+	for _, p := range req.Problems {
+		out.Problems = append(out.Problems, req.Mask(p))
+	}
+	cr := nodes.CallResult{Status: res.Status}
+	if res.Err != nil {
+		out.Call.Error = req.Mask(res.Err.Error())
+		cr.Error = out.Call.Error
+		if !errors.Is(res.Err, httpcall.ErrTooLarge) {
+			cr.Status = 0
+		}
+	} else {
+		cr.Text = req.Mask(res.Text)
+		if res.JSON != nil {
+			var v any
+			if json.Unmarshal([]byte(cr.Text), &v) == nil {
+				cr.JSON = v
+			}
+		}
+	}
+	out.Saved, out.OK = cr.Saved(), cr.OK()
+	return out, nil
+}
+
+func randomKey() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

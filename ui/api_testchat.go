@@ -42,6 +42,9 @@ const (
 func (s *Server) testChatRoutes(api fiber.Router) {
 	if s.testChats == nil {
 		s.testChats = newTestChats(s.log)
+		if eng := s.cfg.Engine; eng != nil {
+			s.testChats.caller, s.testChats.secrets = eng.HTTPCaller(), eng.SecretResolver()
+		}
 	}
 	api.Post("/flows/:id/test", auth.Require(auth.Admin, auth.Analyst), s.startTestChat)
 	api.Get("/test/:sid", auth.Require(auth.Admin, auth.Analyst), s.getTestChat)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -42,6 +43,9 @@ type Options struct {
 	// HTTP makes the flow's http calls; nil answers them from the
 	// script's ? lines (calls.go), never from the network.
 	HTTP engine.Caller
+	// Secrets resolves {{ secrets.NAME }}; nil uses the script's
+	// `@ secret` lines.
+	Secrets secrets.Resolver
 }
 
 // Failure is one expectation that did not hold.
@@ -225,8 +229,12 @@ func (r *runner) open(ctx context.Context) error {
 	if r.opts.HTTP != nil {
 		caller = r.opts.HTTP
 	}
+	var vault secrets.Resolver = r.secrets
+	if r.opts.Secrets != nil {
+		vault = r.opts.Secrets
+	}
 	eng, err := engine.New(ctx, engine.Options{Store: st, Clock: r.clock, Templates: r.opts.Templates, Logger: r.opts.Logger,
-		HTTP: caller, Secrets: r.secrets})
+		HTTP: caller, Secrets: vault})
 	if err != nil {
 		st.Close()
 		return err
