@@ -323,6 +323,11 @@ func (t *turn) callDone(n *flows.Node, res httpcall.Result) {
 // the messages stay in the transcript, answered by nobody, as any message
 // to an ended conversation that starts no flow).
 func (t *turn) drainHeld() {
+	if t.draining {
+		return
+	}
+	t.draining = true
+	defer func() { t.draining = false }()
 	conv := t.conv
 	for len(conv.Held) > 0 && conv.Call == nil {
 		if conv.Status.Done() || conv.Status == Agent {
@@ -342,6 +347,17 @@ func (t *turn) drainHeld() {
 	if len(conv.Held) == 0 {
 		conv.Held = nil
 	}
+}
+
+// abandonCall drops the pending call when the flow moves on without its
+// answer (a message sent before the http node failed and rerouted the
+// conversation, say): an attempt in flight finds no call to answer and
+// its result is dropped; held messages are handled at commit.
+func (t *turn) abandonCall() {
+	conv := t.conv
+	t.note(conv.Call.Node, fmt.Sprintf("http call %s abandoned: the flow moved on before its answer", conv.Call.Key))
+	conv.Call = nil
+	conv.Timers = withoutKind(conv.Timers, TimerCall)
 }
 
 // callNote records one attempt in the transcript.

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // shopFlow asks for an order number and looks it up; the API's base URL
@@ -431,5 +432,45 @@ func TestHTTPStepRetryAfterOverBudget(t *testing.T) {
 	equal(t, h.sent("1"), []string{"Sorry (503)."})
 	if n != 2 {
 		t.Fatalf("%d attempts; a Retry-After of an hour is past the budget", n)
+	}
+}
+
+// TestHTTPStepAbandonedWhenRerouted: a message sent before the http node
+// fails for good while the call is pending; the conversation takes that
+// message's on_error, the call is dropped (its late answer too), and
+// the customer is answered by the wait it reached, not held.
+func TestHTTPStepAbandonedWhenRerouted(t *testing.T) {
+	doc := `{"format": "parley/flow@1", "id": "ab", "start": "looking", "triggers": [{"type": "any"}],
+	 "nodes": [
+	  {"id": "looking", "type": "send", "message": {"type": "text", "text": "Looking…"}, "next": "lookup", "on_error": "plain"},
+	  {"id": "lookup", "type": "http", "method": "GET", "url": "https://shop.example.com/x", "next": "found", "on_error": "found"},
+	  {"id": "found", "type": "send", "message": {"type": "text", "text": "found"}},
+	  {"id": "plain", "type": "wait_reply", "save_as": "said", "next": "echo"},
+	  {"id": "echo", "type": "send", "message": {"type": "text", "text": "you said {{ vars.said }}"}}
+	 ]}`
+	release := make(chan struct{})
+	h := newCallHarness(t, filepath.Join(t.TempDir(), "p.db"), callerFunc(func(ctx context.Context, req httpcall.Request) httpcall.Result {
+		<-release
+		return httpcall.Result{Status: 200}
+	}), doc)
+	h.say("1", "hi")
+	if _, err := h.eng.FireDueTimers(h.ctx); err != nil { // the call starts and hangs
+		t.Fatal(err)
+	}
+	conv := h.conv("1")
+	st := &whatsapp.Status{ID: "wamid.out.1", Status: whatsapp.StatusFailed, BizOpaqueCallbackData: conv.ID + "|2|looking",
+		Errors: []whatsapp.Error{{Code: 131052, Title: "failed", Details: "details"}}}
+	if err := h.eng.HandleStatus(h.ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if c := h.conv("1"); c.Call != nil || c.Node != "plain" {
+		t.Fatalf("after the failure: call %+v at %q", c.Call, c.Node)
+	}
+	close(release) // the call's late answer is for nothing
+	h.settle()
+	h.say("1", "later")
+	equal(t, h.sent("1"), []string{"Looking…", "you said later"})
+	if c := h.conv("1"); c.Status != engine.Ended || c.Call != nil || len(c.Held) != 0 {
+		t.Fatalf("status %s call %+v held %v", c.Status, c.Call, c.Held)
 	}
 }

@@ -49,6 +49,8 @@ type turn struct {
 	// startSeq is the conversation's transcript seq when the turn took it
 	// up: 0 for one it started.
 	startSeq uint64
+	// draining is set while held messages are handled (calls.go).
+	draining bool
 
 	// For the events the commit records (events.go): the state the turn
 	// began with, the conversation it started, the inbound message it
@@ -194,6 +196,9 @@ func (t *turn) run(id string, ev nodes.Event) {
 	t.changed = true
 	t.buildEnv()
 	conv := t.conv
+	if conv.Call != nil && ev.Kind != nodes.CallDone {
+		t.abandonCall() // calls.go
+	}
 	conv.Status = Active
 	// `reply` is the customer's latest message: the one being answered,
 	// or the one that started or interrupted the conversation.
@@ -425,6 +430,11 @@ func (t *turn) finish(status Status, reason string) {
 // commit writes the turn's change; timers are committed as the difference
 // between what was loaded and what the conversation holds now.
 func (t *turn) commit() error {
+	if t.conv != nil && t.conv.Call == nil && len(t.conv.Held) > 0 && !t.draining {
+		// Messages held during a call that is no longer awaited are
+		// handled now, whatever moved the conversation on (calls.go).
+		t.drainHeld()
+	}
 	if t.conv != nil {
 		t.conv.UpdatedAt = t.now
 		for _, tm := range t.loadedTimers {
