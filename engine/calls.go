@@ -24,11 +24,12 @@ import (
 //     waiting on the call — Conversation.Call, with its Idempotency-Key —
 //     and a TimerCall due at once. The webhook's 200 never waits on the
 //     business's API.
-//  2. When the timer fires, startCall claims the attempt under the
-//     conversation's lock: it renders the request (secrets resolved now,
-//     never stored), counts the attempt and pushes the timer past the
-//     attempt's timeout (a lease), in one commit.
-//  3. The attempt runs outside the lock, in its own goroutine.
+//  2. When the timer fires, startCall hands it to a goroutine whose
+//     claimCall claims the attempt under the conversation's lock: it
+//     renders the request (secrets resolved now, never stored), counts
+//     the attempt and pushes the timer past the attempt's timeout plus
+//     callLeaseMargin (a lease), in one commit.
+//  3. The attempt runs outside the lock, in that goroutine.
 //  4. applyCall takes the lock again and commits the result: a note in
 //     the transcript, then either the next attempt's timer (a retriable
 //     failure, with backoff) or the node's CallDone event, which saves the
