@@ -28,7 +28,7 @@ export function PublishDialog(props: {
   return (
     <div className="modal" role="dialog" aria-labelledby="publish-title" data-testid="publish-dialog">
       <form
-        className="modal-body wide"
+        className="modal-body wide publish-dialog"
         onSubmit={(e) => {
           e.preventDefault();
           if (!nothing && !errors.length) props.onPublish(note.trim());
@@ -125,7 +125,7 @@ export function ConflictDialog(props: { by?: string; at: string; onReload: () =>
           <button type="button" onClick={props.onReload} data-testid="conflict-reload">
             Reload theirs
           </button>
-          <button type="button" className="primary danger" onClick={props.onOverwrite} data-testid="conflict-overwrite">
+          <button type="button" className="danger" onClick={props.onOverwrite} data-testid="conflict-overwrite">
             Keep mine
           </button>
         </div>
