@@ -203,6 +203,12 @@ func TestBrowserStudio(t *testing.T) {
 	b.waitText("notice", "Undone: paste 1 node")
 	b.waitText("node-order_it", "We have 14") // the earlier edit stays
 	b.saved()
+	// An edit undone at once leaves nothing to save: "Editing…" does not stick.
+	b.selectNode("track_it")
+	b.fill("field-message/text", "Changed and taken back")
+	b.click("undo")
+	b.waitText("node-track_it", "Please send your order number.")
+	b.saved()
 
 	// On a phone the editor says it needs a wider screen, and does not scroll sideways.
 	b.do("phone-sized viewport", chromedp.EmulateViewport(390, 844))
