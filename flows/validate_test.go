@@ -205,7 +205,7 @@ func TestProblemMessages(t *testing.T) {
 		{"missing node", node(`{"id":"a","type":"send","message":{"type":"text","text":"x"},"next":"by"},` + bye), "/nodes/0/next",
 			`names node "by", which does not exist; did you mean "bye"?`},
 		{"unknown name", node(`{"id":"a","type":"branch","cases":[{"when":"reply.butonid == 'yes'","next":"bye"}]},` + bye), "/nodes/0/cases/0/when",
-			`expression "reply.butonid == 'yes'": unknown name butonid (reply has type, text, button_id, list_id, title, number, is_number, location, media)`},
+			`expression "reply.butonid == 'yes'": unknown name butonid (reply has type, text, button_id, list_id, title, number, is_number, location, media, contacts, order, reaction, context, referral, flow_response)`},
 		{"not boolean", node(`{"id":"a","type":"branch","cases":[{"when":"reply.text","next":"bye"}]},` + bye), "/nodes/0/cases/0/when",
 			`expression "reply.text": gives text, but a condition must be true or false`},
 		{"interpolation", node(`{"id":"a","type":"send","message":{"type":"text","text":"Hi {{ contact.nmae }}"}}`), "/nodes/0/message/text",

@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -179,7 +180,9 @@ func fit(n *flows.Node, prompt *flows.Message, r *flows.Reply) (*flows.Reply, an
 			return &folded, mediaValue(folded.Media), true
 		}
 	case AcceptAny:
-		return &folded, ReplyValue(&folded), folded.Type != flows.ReplyOther
+		// Contact cards, a cart or a form's answers are answers; a
+		// message Parley cannot read is not.
+		return &folded, ReplyValue(&folded), folded.Type != flows.ReplyOther || folded.Carries()
 	}
 	return &folded, nil, false
 }
@@ -196,6 +199,10 @@ func ReplyValue(r *flows.Reply) any {
 		return locationValue(r.Location)
 	case r.Media != nil:
 		return mediaValue(r.Media)
+	case r.FlowResponse != nil:
+		return r.FlowResponse
+	case len(r.Order.Items) > 0 || len(r.Contacts) > 0:
+		return plainValue(r)
 	case r.IsNumber:
 		return r.Number
 	}
@@ -378,4 +385,23 @@ func isDecimal(s string) bool {
 		}
 	}
 	return digits > 0 && points <= 1
+}
+
+// plainValue is a cart or contact cards as a variable: the JSON form of
+// reply.order or reply.contacts, as it reads back from the store, so an
+// expression sees the same before and after a restart.
+func plainValue(r *flows.Reply) any {
+	var v any = r.Contacts
+	if len(r.Order.Items) > 0 {
+		v = r.Order
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	if json.Unmarshal(raw, &out) != nil {
+		return nil
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"github.com/parleyhq/parley/flows"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -118,7 +119,7 @@ func (w *world) contacts(n int) []engine.ContactKey {
 func reminder() Schedule {
 	return Schedule{
 		Name: "Appointment reminder", Cron: "0 9 * * *", TimeZone: "UTC",
-		Action: Action{Kind: ActionSendTemplate, Template: &Template{Name: "reminder", Language: "en", Body: []string{"{{ name }}", "{{ fields.slot ?? 'soon' }}"}}},
+		Action: Action{Kind: ActionSendTemplate, Template: &Template{Name: "reminder", Language: "en", Body: flows.TextParams("{{ name }}", "{{ fields.slot ?? 'soon' }}")}},
 	}
 }
 

@@ -1,3 +1,4 @@
+import type { TemplateFill, TemplateShape, TemplateTexts } from './templates/fill';
 // The flow document (format parley/flow@1, docs/flow-format.md) as the
 // editor holds it. The editor keeps every field it does not know as is:
 // node objects are plain JSON, typed loosely on purpose.
@@ -25,12 +26,10 @@ export interface Message {
   url?: string;
 }
 
-export interface TemplateRef {
+/** A template node's template (docs/flow-format.md, "Template parameters"). */
+export interface TemplateRef extends TemplateFill {
   name: string;
   language: string;
-  header?: string[];
-  body?: string[];
-  buttons?: { index: number; payload: string }[];
 }
 
 export interface FlowNode {
@@ -161,6 +160,10 @@ export interface TemplateSummary {
   header_params: number;
   body_params: number;
   quick_replies: number;
+  parameter_format?: string;
+  /** What a send fills, part by part; absent for a template recorded before shapes were. */
+  shape?: TemplateShape;
+  texts?: TemplateTexts;
 }
 
 export interface ChatMessage {
@@ -171,7 +174,7 @@ export interface ChatMessage {
   node?: string;
   inbound?: Record<string, Json>;
   message?: Message;
-  template?: { name: string; language: string; header?: string[]; body?: string[]; [k: string]: Json | undefined };
+  template?: TemplateRef;
   text?: string;
   state?: string;
 }

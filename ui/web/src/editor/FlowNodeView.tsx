@@ -1,9 +1,12 @@
-import { memo } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import type { FlowNode, NodeStats } from '../types';
 import { exitName, type Exit } from './graph';
 import { nodeSummary, TypeLabels } from './summary';
 import { NodeWidth } from './layout';
+import { shapeOf, templates } from './TemplatePicker';
+import { preview } from '../templates/fill';
+import type { TemplateSummary } from '../types';
 
 export interface FlowNodeData extends Record<string, unknown> {
   node: FlowNode;
@@ -52,6 +55,7 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
         {label || node.id}
       </div>
       <div className="fnode-sum">{nodeSummary(node) || '\u00a0'}</div>
+      {node.type === 'template' && node.template?.name && <TemplateNodeText node={node} />}
       {stats && (
         <div className="fnode-stats" data-testid={`node-stats-${node.id}`}>
           <span title="conversations that entered">in {stats.entered}</span>
@@ -75,3 +79,26 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
     </div>
   );
 });
+
+/** TemplateNodeText: a template node's body as the customer reads it, its parameters filled in. */
+function TemplateNodeText({ node }: { node: FlowNode }) {
+  const [list, setList] = useState<TemplateSummary[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    void templates().then((l) => live && setList(l));
+    return () => {
+      live = false;
+    };
+  }, []);
+  const t = node.template!;
+  const info = list?.find((x) => x.name === t.name && x.language === t.language);
+  if (!info) return null;
+  const { name: _n, language: _l, ...fill } = t;
+  const v = preview(info.texts, shapeOf(info, t), fill);
+  const text = [v.media, v.header, v.body].filter(Boolean).join(' · ');
+  return (
+    <div className="fnode-tpl small muted" data-testid={`node-template-text-${node.id}`} title={text}>
+      {text.length > 90 ? text.slice(0, 89) + '…' : text}
+    </div>
+  );
+}

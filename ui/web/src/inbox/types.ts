@@ -1,3 +1,4 @@
+import type { TemplateShape } from '../templates/fill';
 // The inbox API's shapes (ui/api_inbox.go, ui/inbox_sse.go).
 
 export interface AgentView {
@@ -96,6 +97,8 @@ export interface TemplateOption {
   quick_replies: number;
   /** The template's words, variables unfilled. */
   texts?: { header?: string; body?: string; footer?: string };
+  /** What a send fills, part by part (absent for a template recorded before shapes were). */
+  shape?: TemplateShape;
 }
 
 export interface LiveEvent {
