@@ -187,7 +187,11 @@ func TestBrowserStudio(t *testing.T) {
 	b.shot("sticky note")
 
 	// Delete right after a paste deletes the copy; undo says what it undoes.
+	// The keyboard was last in a properties field: a click on the canvas
+	// takes it back for the flow.
+	js[bool](b, `$t('field-id').focus(), document.activeElement === $t('field-id')`)
 	b.selectNode("track_it")
+	b.waitJS(`!['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement.tagName)`, "the field left by the click on the canvas")
 	b.key("c", chromedp.ModifierCtrl)
 	b.key("v", chromedp.ModifierCtrl)
 	b.wait("node-track_it_2")

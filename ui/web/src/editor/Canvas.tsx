@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import {
   Background,
   Controls,
@@ -276,8 +276,17 @@ export function Canvas(p: CanvasProps) {
     [p, rf],
   );
 
+  // A press on the canvas takes the keyboard from the properties panel:
+  // Delete, Ctrl+V and Ctrl+Z then act on the flow, not on the field last
+  // typed in (which read as "Delete did nothing" and "undo undid my fix").
+  const takeKeyboard = useCallback((e: ReactMouseEvent) => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body || (e.currentTarget as HTMLElement).contains(el)) return;
+    if (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable) el.blur();
+  }, []);
+
   return (
-    <div className={`canvas ${far ? 'far' : ''} ${veryFar ? 'very-far' : ''}`} style={{ ['--lod' as string]: lod }} data-testid="canvas" data-lod={lod} onDragOver={onDragOver} onDrop={onDrop}>
+    <div onMouseDownCapture={takeKeyboard} className={`canvas ${far ? 'far' : ''} ${veryFar ? 'very-far' : ''}`} style={{ ['--lod' as string]: lod }} data-testid="canvas" data-lod={lod} onDragOver={onDragOver} onDrop={onDrop}>
       <ReactFlow<AnyNode, RFEdge>
         nodes={nodes}
         edges={edges}
