@@ -32,6 +32,8 @@ type world struct {
 	opts  Options
 	limit int
 	tpls  *engine.TemplateSet
+	// numbers are the business numbers served (none: any).
+	numbers []engine.PhoneNumber
 
 	store *boltstore.Store
 	eng   *engine.Engine
@@ -61,7 +63,7 @@ func (w *world) open() {
 		w.t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	eng, err := engine.New(w.ctx, engine.Options{Store: st, Clock: w.clock, Templates: w.tpls, Logger: log, MessagingLimit: w.limit})
+	eng, err := engine.New(w.ctx, engine.Options{Store: st, Clock: w.clock, Templates: w.tpls, Logger: log, MessagingLimit: w.limit, PhoneNumbers: w.numbers})
 	if err != nil {
 		w.t.Fatal(err)
 	}

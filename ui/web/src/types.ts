@@ -76,6 +76,8 @@ export interface FlowDoc {
   vars?: Record<string, Json>;
   triggers?: { type: string; keywords?: string[] }[];
   interrupts?: { keywords: string[]; goto: string }[];
+  /** Business phone number ids whose customers the triggers answer; absent: all. */
+  numbers?: string[];
   nodes: FlowNode[];
   meta?: Record<string, Json>;
 }

@@ -1,7 +1,10 @@
 // A phone-style preview of what the selected node sends: the bubble, its
 // header and footer, and its buttons or list as WhatsApp draws them. {{ }}
 // are shown as written: what they become depends on the conversation.
-import type { FlowNode, Message } from '../types';
+import { useEffect, useState } from 'react';
+import type { FlowNode, Message, TemplateSummary } from '../types';
+import { display, preview } from '../templates/fill';
+import { shapeOf, templates } from './TemplatePicker';
 
 function messageOf(n: FlowNode): Message | undefined {
   switch (n.type) {
@@ -22,10 +25,7 @@ export function PhonePreview({ node }: { node: FlowNode }) {
       <div className="preview-bar">WhatsApp · preview</div>
       <div className="preview-chat">
         {node.type === 'template' ? (
-          <div className="pv-bubble">
-            <div className="pv-bubble-meta">Template {node.template?.name || '(none chosen)'}</div>
-            {(node.template?.body ?? []).length > 0 && <div className="muted">with {node.template!.body!.join(', ')}</div>}
-          </div>
+          <TemplateBubble node={node} />
         ) : (
           m && <Bubble m={m} />
         )}
@@ -73,6 +73,53 @@ function Bubble({ m }: { m: Message }) {
           ))}
         </div>
       )}
+    </>
+  );
+}
+
+/** TemplateBubble: the template's own text as the registry has it, its parameters filled in. */
+function TemplateBubble({ node }: { node: FlowNode }) {
+  const [list, setList] = useState<TemplateSummary[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    void templates().then((l) => live && setList(l));
+    return () => {
+      live = false;
+    };
+  }, []);
+  const t = node.template;
+  const info = t && list?.find((x) => x.name === t.name && x.language === t.language);
+  if (!t || !info) {
+    return (
+      <div className="pv-bubble">
+        <div className="pv-bubble-meta">Template {t?.name || '(none chosen)'}</div>
+        {(t?.body ?? []).length > 0 && <div className="muted">with {t!.body!.map(display).join(', ')}</div>}
+      </div>
+    );
+  }
+  const { name: _n, language: _l, ...fill } = t;
+  const v = preview(info.texts, shapeOf(info, t), fill);
+  return (
+    <>
+      <div className="pv-bubble" data-testid="phone-bubble">
+        <div className="pv-bubble-meta">Template {t.name}</div>
+        {v.media && <div className="pv-bubble-media">[{v.media}]</div>}
+        {v.header && <div className="pv-bubble-header">{v.header}</div>}
+        <div className="pv-bubble-text">{v.body}</div>
+        {v.footer && <div className="pv-bubble-footer">{v.footer}</div>}
+      </div>
+      {v.buttons.map((b, i) => (
+        <div key={i} className="pv-bubble-reply" data-testid="phone-button">
+          {b}
+        </div>
+      ))}
+      {v.cards.map((c, i) => (
+        <div key={`c${i}`} className="pv-bubble">
+          {c.media && <div className="pv-bubble-media">[{c.media}]</div>}
+          <div className="pv-bubble-text">{c.body}</div>
+          {c.buttons.length > 0 && <div className="pv-bubble-footer">{c.buttons.join(' ')}</div>}
+        </div>
+      ))}
     </>
   );
 }

@@ -241,6 +241,15 @@ function ConversationPane(props: {
           <h2 data-testid="conv-name">{conv.contact.name || conv.contact.key}</h2>
           <div className="muted small">
             {conv.contact.wa_id && <>+{conv.contact.wa_id} · </>}
+            {conv.number && (
+              <>
+                on{' '}
+                <span data-testid="conv-number">
+                  {conv.number.display_phone_number ? '+' + conv.number.display_phone_number : conv.number.phone_number_id}
+                </span>{' '}
+                ·{' '}
+              </>
+            )}
             flow {conv.conversation.flow} · <span data-testid="conv-status">{conv.conversation.status}</span>
             {conv.inbox && <> · queue {conv.inbox.queue} · {conv.inbox.assignee ? 'with ' + conv.inbox.assignee : 'waiting'}</>}
             {conv.conversation.outcome && <> · outcome {conv.conversation.outcome}</>}

@@ -23,6 +23,8 @@ export interface QueueView {
 export interface Item {
   conversation: string;
   contact: string;
+  /** The business number the conversation is on. */
+  phone_number_id?: string;
   name?: string;
   queue: string;
   priority?: number;
@@ -53,6 +55,9 @@ export interface Entry {
   state?: string;
   error_code?: number;
   error?: string;
+  /** The customer edited (inbound is the new content) or deleted it. */
+  edited_at?: string;
+  revoked_at?: string;
 }
 
 export interface ConversationView {
@@ -69,6 +74,8 @@ export interface ConversationView {
     consent: { at: string; kind: string; source?: string }[];
   };
   window: { open: boolean; expires_at?: string; remaining_seconds: number };
+  /** The business number the conversation is on. */
+  number?: { phone_number_id: string; display_phone_number?: string };
   reply: { freeform: boolean; template: boolean; reason?: string };
   transcript: Entry[];
 }
