@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import type { DiffNode, FlowDoc, PublishPreview } from '../types';
 import { TypeLabels } from './summary';
-import { locate } from './pointer';
+import { fieldWords, locate } from './pointer';
 
 function nodeName(n: DiffNode): string {
   const t = n.type ? TypeLabels[n.type] ?? n.type : 'node';
@@ -58,7 +58,7 @@ export function PublishDialog(props: {
                 <ul>
                   {d.changed.map((n) => (
                     <li key={n.id} className="diff-mod">
-                      ~ {nodeName(n)}: <span className="muted">{(n.fields ?? []).join(', ')}</span>
+                      ~ {nodeName(n)}: <span className="muted">{(n.fields ?? []).map((f) => fieldWords(undefined, f)).join(', ')}</span>
                     </li>
                   ))}
                 </ul>
