@@ -21,6 +21,7 @@ import (
 func (s *Server) flowRoutes(api fiber.Router) {
 	api.Get("/flows", auth.Require(auth.Admin, auth.Analyst), s.listFlows)
 	api.Post("/flows/validate", auth.Require(auth.Admin, auth.Analyst), s.validateFlow)
+	api.Post("/flows/try-http", auth.Require(auth.Admin, auth.Analyst), s.tryHTTP)
 	api.Get("/flows/:id", auth.Require(auth.Admin, auth.Analyst), s.getFlow)
 	api.Put("/flows/:id", auth.Require(auth.Admin, auth.Analyst), s.saveFlow)
 	api.Post("/flows/:id/publish", auth.Require(auth.Admin, auth.Analyst), s.publishFlow)
