@@ -89,6 +89,9 @@ type transcriptEntry struct {
 	EditedAt  time.Time    `json:"edited_at,omitzero"`
 	RevokedAt time.Time    `json:"revoked_at,omitzero"`
 	Original  *flows.Reply `json:"original,omitempty"`
+	// Call, on a note, is an http step's attempt: method, URL (secrets
+	// masked), status, duration, error.
+	Call *engine.CallRecord `json:"call,omitempty"`
 }
 
 func entryOf(m *engine.Message) transcriptEntry {
@@ -96,7 +99,7 @@ func entryOf(m *engine.Message) transcriptEntry {
 		Seq: m.Seq, Direction: m.Direction, Sender: m.Sender, At: m.At, Node: m.Node,
 		Text: engine.Render(m), Display: engine.Display(m), Inbound: m.Inbound, Message: m.Message, Template: m.Template,
 		State: m.State, WAMID: m.WAMID, ErrorCode: m.ErrorCode, Error: m.Error,
-		EditedAt: m.EditedAt, RevokedAt: m.RevokedAt, Original: m.Original,
+		EditedAt: m.EditedAt, RevokedAt: m.RevokedAt, Original: m.Original, Call: m.Call,
 	}
 }
 

@@ -134,7 +134,7 @@ function Entry({ e }: { e: TranscriptEntry }) {
         {e.state && e.direction === 'out' && <span className={`state ${failed ? 'error' : 'muted'}`}>{e.state}</span>}
       </div>
       <div className="entry-text pre">{e.display || e.text}</div>
-      {e.http && <HttpCall call={e.http} />}
+      {e.call && <HttpCall call={e.call} />}
       {failed && (
         <div className="error" data-testid="entry-error">
           {plainError(e.error_code, e.error)}

@@ -31,8 +31,8 @@ export interface TranscriptEntry {
   wamid?: string;
   error_code?: number;
   error?: string;
-  /** An http step's call, when the engine records one (method, url, status, error…). */
-  http?: { [k: string]: Json };
+  /** On a note, an http step's attempt: method, url (secrets masked), status, duration, error. */
+  call?: { [k: string]: Json };
 }
 
 export interface ConversationDetail {
