@@ -169,7 +169,7 @@ func TestBrowserPhoneLayout(t *testing.T) {
 		b.noHorizontalOverflow(p.path)
 	}
 	b.open("/flows/pizza")
-	b.wait("editor-too-narrow")
+	b.waitJS(`$t('narrow-screen') && $t('narrow-screen').offsetParent !== null`, "the editor saying it needs a wider screen")
 	b.noHorizontalOverflow("the editor")
 	b.shot("editor on a phone")
 }

@@ -100,11 +100,6 @@ function Shell({ user, signOut }: { user: User; signOut: () => void }) {
         </button>
       </header>
       <SendingBanner user={user} />
-      {/^\/flows\/[^/]+(\/versions\/\d+)?$/.test(path) && (
-        <p className="narrow-only notice" data-testid="editor-too-narrow">
-          The flow editor needs a wider screen (a tablet or a computer). The conversations, the inbox and the analytics work here.
-        </p>
-      )}
       <main className="page">
         <PageBoundary key={path}>
           <Suspense fallback={<div className="boot" data-testid="page-loading">Loading…</div>}>
