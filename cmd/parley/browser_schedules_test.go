@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp/kb"
+
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
@@ -187,6 +189,10 @@ func TestBrowserSchedules(t *testing.T) {
 	b.shot("run now asks")
 	b.click("sched-run-cancel")
 	b.waitJS(`!$t('sched-run-confirm') && $$t('firing-row').length === 0`, "nothing fired after cancelling")
+	b.click("sched-run")
+	b.wait("sched-run-confirm")
+	b.key(kb.Escape)
+	b.waitJS(`!$t('sched-run-confirm') && $$t('firing-row').length === 0`, "Escape closed the confirmation, nothing fired")
 	b.click("sched-run")
 	b.click("sched-run-confirm")
 	b.wait("firing-report")

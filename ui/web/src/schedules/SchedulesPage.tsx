@@ -134,6 +134,12 @@ function ScheduleDetail(p: { schedule: Schedule; onChanged: (s: Schedule) => voi
   const [busy, setBusy] = useState(false);
   // Run now asks first, saying how many contacts it reaches now.
   const [confirmRun, setConfirmRun] = useState<AudienceCount | null>(null);
+  useEffect(() => {
+    if (!confirmRun) return;
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setConfirmRun(null);
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [confirmRun]);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [now, setNow] = useState(() => Date.now());
 
