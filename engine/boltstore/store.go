@@ -164,7 +164,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 		if err := db.Update(initBuckets); err != nil {
 			return err
 		}
-		return migrate(db)
+		if err := migrate(db); err != nil {
+			return err
+		}
+		return migrateIndexes(db)
 	})
 	if err != nil {
 		if db != nil {
@@ -248,14 +251,22 @@ func initBuckets(tx *bolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
 	if v := meta.Get(keySchema); v != nil {
 		if len(v) == 8 && binary.BigEndian.Uint64(v) == 1 {
-			return startMigration(tx)
+			if err := startMigration(tx); err != nil {
+				return err
+			}
+			return startIndexing(meta)
 		}
-		if len(v) == 8 && binary.BigEndian.Uint64(v) == 2 {
+		if len(v) == 8 && (binary.BigEndian.Uint64(v) == 2 || binary.BigEndian.Uint64(v) == 3) {
 			// Schema 3 only stores new inbound ids elsewhere (keys.go,
 			// inboundKey); those of schema 2 stay where they are and are
 			// read there until pruned. Nothing moves, but a schema-2
 			// binary must not open the file: it would not see the new ids.
-			return meta.Put(keySchema, u64(schemaVersion))
+			// Schema 4 adds indexes, built from the records by Open
+			// (migrate_index.go); an older binary would not keep them.
+			if err := meta.Put(keySchema, u64(schemaVersion)); err != nil {
+				return err
+			}
+			return startIndexing(meta)
 		}
 		if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
 			return fmt.Errorf("data file has schema %x, this build reads %d", v, schemaVersion)

@@ -1,0 +1,295 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/parleyhq/parley/engine"
+)
+
+// Indexes kept by the commits that change what they index, so that
+// listings and start-up read what they show, not the history:
+//
+//	conversation_index  dimension, its values, then the last activity and the
+//	                    conversation id → status 0x00 flow 0x00 contact:
+//	                      'a' 0x00 time id                     every conversation
+//	                      's' status 0x00 time id              by status
+//	                      'f' flow 0x00 time id                by flow
+//	                      'g' status 0x00 flow 0x00 time id    by status and flow
+//	contacts_by_wa_id   wa_id 0x00 contact key → 1
+//
+// Times are those of keys.go (byte order is time order), so a listing,
+// newest first, reads one dimension's range backwards from its end or from
+// the cursor: a page costs the same at a million conversations as at a
+// thousand. The value repeats what the filters ask, so a filter the chosen
+// dimension does not cover (a number, a status with a flow) is checked on
+// the index alone, without reading records.
+//
+// To delete its old entries, a commit must know what a conversation was
+// indexed under: contact_data keeps that beside the record, under the
+// conversation's prefix and sub-kind 'x' (time + the index value), on the
+// page the commit writes anyway. So keeping the index costs no read of
+// another page and no JSON decoding in the committer.
+var (
+	bucketConvIndex      = []byte("conversation_index")
+	bucketContactsByWaID = []byte("contacts_by_wa_id")
+)
+
+// Dimensions of conversation_index.
+const (
+	dimAll          = 'a'
+	dimStatus       = 's'
+	dimFlow         = 'f'
+	dimStatusFlow   = 'g'
+	kindIndexed     = 'x' // contact_data sub-kind: what the conversation is indexed under
+	indexedTimeSize = 8
+)
+
+// convSummary is what conversation_index keeps of a conversation.
+type convSummary struct {
+	at      []byte // LastActivityAt as keyed (timeBound: clamped, never refused)
+	status  string
+	flow    string
+	contact engine.ContactKey
+}
+
+func summaryOf(c *engine.Conversation) convSummary {
+	return convSummary{at: timeBound(c.LastActivityAt), status: string(c.Status), flow: c.Flow, contact: c.Contact}
+}
+
+// value is the index entries' value: status 0x00 flow 0x00 contact.
+func (s convSummary) value() []byte {
+	v := make([]byte, 0, len(s.status)+len(s.flow)+len(s.contact)+2)
+	v = append(v, s.status...)
+	v = append(v, sep)
+	v = append(v, s.flow...)
+	v = append(v, sep)
+	return append(v, s.contact...)
+}
+
+// indexed is the contact_data value beside the record: time + value.
+func (s convSummary) indexed() []byte {
+	return append(bytes.Clone(s.at), s.value()...)
+}
+
+func parseIndexed(v []byte) (convSummary, bool) {
+	if len(v) < indexedTimeSize {
+		return convSummary{}, false
+	}
+	s, ok := parseIndexValue(v[indexedTimeSize:])
+	s.at = v[:indexedTimeSize]
+	return s, ok
+}
+
+func parseIndexValue(v []byte) (convSummary, bool) {
+	parts := bytes.SplitN(v, []byte{sep}, 3)
+	if len(parts) != 3 {
+		return convSummary{}, false
+	}
+	return convSummary{status: string(parts[0]), flow: string(parts[1]), contact: engine.ContactKey(parts[2])}, true
+}
+
+// indexPrefix is the start of a dimension's range: dim, then each part
+// followed by sep.
+func indexPrefix(dim byte, parts ...string) []byte {
+	n := 1
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	k := make([]byte, 0, n+indexedTimeSize+32)
+	k = append(k, dim)
+	for _, p := range parts {
+		k = append(append(k, p...), sep)
+	}
+	return k
+}
+
+// keys are the summary's conversation_index keys for conversation id.
+func (s convSummary) keys(id string) [][]byte {
+	prefixes := [][]byte{
+		indexPrefix(dimAll, ""),
+		indexPrefix(dimStatus, s.status),
+		indexPrefix(dimFlow, s.flow),
+		indexPrefix(dimStatusFlow, s.status, s.flow),
+	}
+	for i, p := range prefixes {
+		prefixes[i] = append(append(p, s.at...), id...)
+	}
+	return prefixes
+}
+
+// indexedKey is the contact_data key of what a conversation is indexed
+// under, right after its record.
+func indexedKey(conversation string) []byte {
+	return append(conversationPrefix(conversation), kindIndexed)
+}
+
+// indexConversation brings conversation_index up to date with the
+// conversation written: its entries under what it was indexed as (if
+// that changed) go, the new ones come. A conversation rewritten with the
+// same activity, status and flow writes nothing more.
+func (t *txn) indexConversation(c convWrite) error {
+	idx := t.tx.Bucket(bucketConvIndex)
+	key := indexedKey(c.id)
+	now := c.sum.indexed()
+	old := t.data.Get(key)
+	if bytes.Equal(old, now) {
+		return nil
+	}
+	if old != nil {
+		if was, ok := parseIndexed(old); ok {
+			for _, k := range was.keys(c.id) {
+				if err := idx.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	v := c.sum.value()
+	for _, k := range c.sum.keys(c.id) {
+		if err := idx.Put(k, v); err != nil {
+			return err
+		}
+	}
+	return t.data.Put(key, now)
+}
+
+// unindexConversation removes a conversation's entries (retention).
+func unindexConversation(data, idx *bolt.Bucket, id string) error {
+	key := indexedKey(id)
+	if old := data.Get(key); old != nil {
+		if was, ok := parseIndexed(old); ok {
+			for _, k := range was.keys(id) {
+				if err := idx.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return data.Delete(key)
+	}
+	return nil
+}
+
+// waIDKey is wa_id + sep + contact key.
+func waIDKey(waID string, contact engine.ContactKey) []byte {
+	k := make([]byte, 0, len(waID)+1+len(contact))
+	k = append(append(k, waID...), sep)
+	return append(k, contact...)
+}
+
+// indexContact keeps contacts_by_wa_id: an entry is written only when
+// missing, so the hot path (a contact whose number did not change) only
+// reads. When it is missing, the stored record's wa_id (a number that
+// changed) loses its entry.
+func (t *txn) indexContact(key engine.ContactKey, waID string) error {
+	if waID == "" || strings.IndexByte(waID, sep) >= 0 {
+		return nil
+	}
+	b := t.tx.Bucket(bucketContactsByWaID)
+	k := waIDKey(waID, key)
+	if b.Get(k) != nil {
+		return nil
+	}
+	if old := t.data.Get(contactRecordKey(key)); old != nil {
+		var was struct {
+			WaID string `json:"wa_id"`
+		}
+		if json.Unmarshal(old, &was) == nil && was.WaID != "" && was.WaID != waID {
+			if err := b.Delete(waIDKey(was.WaID, key)); err != nil {
+				return err
+			}
+		}
+	}
+	return b.Put(k, present)
+}
+
+// listIndexed pages conversation_index for ListConversations: the entries
+// of the dimension that best covers f, newest first, from after (nil: the
+// newest), those that pass f; up to limit of them (<= 0: all), and
+// whether another one follows.
+func listIndexed(tx *bolt.Tx, f engine.ConversationFilter, after *engine.Cursor, limit int) (ids []string, more bool) {
+	var p []byte
+	switch {
+	case f.Status != "" && f.Flow != "":
+		p = indexPrefix(dimStatusFlow, string(f.Status), f.Flow)
+	case f.Status != "":
+		p = indexPrefix(dimStatus, string(f.Status))
+	case f.Flow != "":
+		p = indexPrefix(dimFlow, f.Flow)
+	default:
+		p = indexPrefix(dimAll, "")
+	}
+	c := tx.Bucket(bucketConvIndex).Cursor()
+	var target []byte
+	if after != nil {
+		target = append(append(bytes.Clone(p), timeBound(after.At)...), after.ID...)
+	} else {
+		target = append(bytes.Clone(p[:len(p)-1]), sep+1) // just past the dimension's range
+	}
+	// The last key before target: the first that lists after the cursor.
+	k, v := c.Seek(target)
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Prev() {
+		if len(k) <= len(p)+indexedTimeSize {
+			continue
+		}
+		s, ok := parseIndexValue(v)
+		if !ok {
+			continue
+		}
+		probe := engine.Conversation{Status: engine.Status(s.status), Flow: s.flow, Contact: s.contact}
+		if !f.Match(&probe) {
+			continue
+		}
+		if limit > 0 && len(ids) == limit {
+			return ids, true
+		}
+		ids = append(ids, string(k[len(p)+indexedTimeSize:]))
+	}
+	return ids, false
+}
+
+// indexedAt is the activity time a conversation is indexed under, for
+// tests and the check.
+func indexedAt(v []byte) time.Time { return decodeTime(v[:indexedTimeSize]) }
+
+// ContactsByWaID returns the contacts whose wa_id is waID, on any business
+// number, in key order: a range of contacts_by_wa_id, each entry checked
+// against its contact's record (an entry a changed number left behind is
+// skipped).
+func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*engine.Contact, error) {
+	if waID == "" || strings.IndexByte(waID, sep) >= 0 {
+		return nil, nil
+	}
+	var out []*engine.Contact
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucketData)
+		p := append([]byte(waID), sep)
+		c := tx.Bucket(bucketContactsByWaID).Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			key := string(k[len(p):])
+			v := data.Get(contactRecordKey(engine.ContactKey(key)))
+			if v == nil {
+				continue
+			}
+			ct := &engine.Contact{}
+			if err := decode(v, ct, "contact", key); err != nil {
+				return err
+			}
+			if ct.WaID == waID {
+				out = append(out, ct)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
