@@ -133,8 +133,11 @@ func measureServe(t *testing.T, bin, data string, load bool) serveMeasure {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.load = fmt.Sprintf("load: %d msgs/s, p50 %s p99 %s, errors %v | under load RSS %d MB (anon %d, file %d)",
-		int(rep.Throughput()), ms(rep.Percentile(50)), ms(rep.Percentile(99)), rep.Errors, top[0]/1024, top[1]/1024, top[2]/1024)
+	st := storeCounters(t, p.base)
+	m.load = fmt.Sprintf("load: %d msgs/s, p50 %s p99 %s, errors %v | under load RSS %d MB (anon %d, file %d) | store: %.1f pages/write, %.0f writes/commit, %.1f s writing",
+		int(rep.Throughput()), ms(rep.Percentile(50)), ms(rep.Percentile(99)), rep.Errors, top[0]/1024, top[1]/1024, top[2]/1024,
+		st["parley_store_pages_written_total"]/st["parley_store_writes_total"], st["parley_store_writes_total"]/st["parley_store_commits_total"],
+		st["parley_store_write_seconds_total"])
 	return m
 }
 
@@ -279,4 +282,23 @@ func dropCache(t *testing.T, path string) {
 		f.Close()
 	}
 	_ = os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0)
+}
+
+// storeCounters reads the parley_store_* counters of /metrics.
+func storeCounters(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if ok && strings.HasPrefix(name, "parley_store_") {
+			out[name], _ = strconv.ParseFloat(val, 64)
+		}
+	}
+	return out
 }
