@@ -251,10 +251,6 @@ func checkConversationIndex(data, idx *bolt.Bucket, r *Report) error {
 			p = indexPrefix(dimAll, "")
 		case dimStatus:
 			p = indexPrefix(dimStatus, s.status)
-		case dimFlow:
-			p = indexPrefix(dimFlow, s.flow)
-		case dimStatusFlow:
-			p = indexPrefix(dimStatusFlow, s.status, s.flow)
 		}
 		if p == nil || !bytes.HasPrefix(k, p) || len(k) <= len(p)+indexedTimeSize {
 			r.problem("conversation_index: entry %q does not match its value %q", k, v)

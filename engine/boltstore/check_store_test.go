@@ -38,7 +38,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.OK() || r.Conversations != 20 || r.Contacts != 40 || r.Outbox != 20 || r.IndexEntries != 80 {
+	if !r.OK() || r.Conversations != 20 || r.Contacts != 40 || r.Outbox != 20 || r.IndexEntries != 40 {
 		t.Fatalf("clean file: %+v", r)
 	}
 

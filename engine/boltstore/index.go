@@ -15,20 +15,27 @@ import (
 // Indexes kept by the commits that change what they index, so that
 // listings and start-up read what they show, not the history:
 //
-//	conversation_index  dimension, its values, then the last activity and the
+//	conversation_index  dimension, its value, then the last activity and the
 //	                    conversation id → status 0x00 flow 0x00 contact:
 //	                      'a' 0x00 time id                     every conversation
 //	                      's' status 0x00 time id              by status
-//	                      'f' flow 0x00 time id                by flow
-//	                      'g' status 0x00 flow 0x00 time id    by status and flow
 //	contacts_by_wa_id   wa_id 0x00 contact key → 1
 //
 // Times are those of keys.go (byte order is time order), so a listing,
 // newest first, reads one dimension's range backwards from its end or from
 // the cursor: a page costs the same at a million conversations as at a
-// thousand. The value repeats what the filters ask, so a filter the chosen
-// dimension does not cover (a number, a status with a flow) is checked on
-// the index alone, without reading records.
+// thousand. The value repeats what the filters ask, so a filter the
+// dimension does not cover (a flow, a number) is checked on the index
+// alone, without reading records; such a page reads as many entries as it
+// skips, up to listScanCap.
+//
+// Two dimensions, not one per filter: every event moves its conversation's
+// activity, so each dimension costs a delete and a put per event, and the
+// delete lands where the conversation's previous activity sits — with
+// many customers writing at once, a page of its own. Four dimensions (with
+// flow, and status with flow) halved the store's events per second in
+// BenchmarkCommit (scattered, 64 at once: 1,664 → 873); flows are few, so
+// a flow's page is found by skipping.
 //
 // To delete its old entries, a commit must know what a conversation was
 // indexed under: contact_data keeps that beside the record, under the
@@ -44,11 +51,15 @@ var (
 const (
 	dimAll          = 'a'
 	dimStatus       = 's'
-	dimFlow         = 'f'
-	dimStatusFlow   = 'g'
 	kindIndexed     = 'x' // contact_data sub-kind: what the conversation is indexed under
 	indexedTimeSize = 8
 )
+
+// listScanCap bounds the index entries one listing page reads: a filter
+// that matches few of its dimension's entries (a rare flow) returns a
+// short page, with a cursor to go on from, rather than read the history.
+// A variable for the tests.
+var listScanCap = 20_000
 
 // convSummary is what conversation_index keeps of a conversation.
 type convSummary struct {
@@ -114,8 +125,6 @@ func (s convSummary) keys(id string) [][]byte {
 	prefixes := [][]byte{
 		indexPrefix(dimAll, ""),
 		indexPrefix(dimStatus, s.status),
-		indexPrefix(dimFlow, s.flow),
-		indexPrefix(dimStatusFlow, s.status, s.flow),
 	}
 	for i, p := range prefixes {
 		prefixes[i] = append(append(p, s.at...), id...)
@@ -209,20 +218,14 @@ func (t *txn) indexContact(key engine.ContactKey, waID string) error {
 }
 
 // listIndexed pages conversation_index for ListConversations: the entries
-// of the dimension that best covers f, newest first, from after (nil: the
-// newest), those that pass f; up to limit of them (<= 0: all), and
-// whether another one follows.
-func listIndexed(tx *bolt.Tx, f engine.ConversationFilter, after *engine.Cursor, limit int) (ids []string, more bool) {
-	var p []byte
-	switch {
-	case f.Status != "" && f.Flow != "":
-		p = indexPrefix(dimStatusFlow, string(f.Status), f.Flow)
-	case f.Status != "":
+// of the dimension that covers f, newest first, from after (nil: the
+// newest), those that pass f; up to limit of them (<= 0: all). more says
+// another one follows; stop, when not nil, is where a page cut short by
+// listScanCap stopped reading, for the next page to go on from.
+func listIndexed(tx *bolt.Tx, f engine.ConversationFilter, after *engine.Cursor, limit int) (ids []string, more bool, stop *engine.Cursor) {
+	p := indexPrefix(dimAll, "")
+	if f.Status != "" {
 		p = indexPrefix(dimStatus, string(f.Status))
-	case f.Flow != "":
-		p = indexPrefix(dimFlow, f.Flow)
-	default:
-		p = indexPrefix(dimAll, "")
 	}
 	c := tx.Bucket(bucketConvIndex).Cursor()
 	var target []byte
@@ -238,9 +241,15 @@ func listIndexed(tx *bolt.Tx, f engine.ConversationFilter, after *engine.Cursor,
 	} else {
 		k, v = c.Prev()
 	}
-	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Prev() {
+	for scanned := 0; k != nil && bytes.HasPrefix(k, p); k, v = c.Prev() {
 		if len(k) <= len(p)+indexedTimeSize {
 			continue
+		}
+		if scanned++; scanned > listScanCap && limit > 0 {
+			// The page ends before this entry, after the one read last:
+			// the next page starts here.
+			k, _ = c.Next()
+			return ids, true, &engine.Cursor{At: decodeTime(k[len(p) : len(p)+indexedTimeSize]), ID: string(k[len(p)+indexedTimeSize:])}
 		}
 		s, ok := parseIndexValue(v)
 		if !ok {
@@ -251,11 +260,11 @@ func listIndexed(tx *bolt.Tx, f engine.ConversationFilter, after *engine.Cursor,
 			continue
 		}
 		if limit > 0 && len(ids) == limit {
-			return ids, true
+			return ids, true, nil
 		}
 		ids = append(ids, string(k[len(p)+indexedTimeSize:]))
 	}
-	return ids, false
+	return ids, false, nil
 }
 
 // indexedAt is the activity time a conversation is indexed under, for

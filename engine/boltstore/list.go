@@ -27,11 +27,12 @@ type listed struct {
 //
 // Cost: without f.Contact a page is a backward range scan of
 // conversation_index (index.go) in the dimension that covers the filter
-// (status and flow, status, flow, or every conversation), from the end or
-// the cursor, and one lookup per conversation of the page: the same at a
-// million stored conversations as at a thousand. A filter the dimension
-// does not cover (Number) is checked on the index values, so it scans as
-// many entries as it skips. With f.Contact the candidates are that
+// (a status, or every conversation), from the end or the cursor, and one
+// lookup per conversation of the page: the same at a million stored
+// conversations as at a thousand. A filter the dimension does not cover
+// (a flow, a number) is checked on the index values, so it reads as many
+// entries as it skips, up to listScanCap: past that the page ends short,
+// with a cursor to go on from. With f.Contact the candidates are that
 // contact's conversations (see Conversations), filtered and sorted.
 func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilter) ([]*engine.Conversation, string, error) {
 	var after *engine.Cursor
@@ -52,10 +53,11 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 	}
 	var out []*engine.Conversation
 	var more bool
+	var stop *engine.Cursor
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		data := tx.Bucket(bucketData)
 		var ids []string
-		ids, more = listIndexed(tx, f, after, f.Limit)
+		ids, more, stop = listIndexed(tx, f, after, f.Limit)
 		out = make([]*engine.Conversation, 0, len(ids))
 		for _, id := range ids {
 			v := data.Get(conversationKey(id))
@@ -74,7 +76,10 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 		return nil, "", err
 	}
 	next := ""
-	if more && len(out) > 0 {
+	switch {
+	case stop != nil:
+		next = engine.ConversationCursor(&engine.Conversation{ID: stop.ID, LastActivityAt: stop.At})
+	case more && len(out) > 0:
 		next = engine.ConversationCursor(out[len(out)-1])
 	}
 	return out, next, nil
