@@ -247,8 +247,6 @@ func checkConversationIndex(data, idx *bolt.Bucket, r *Report) error {
 		}
 		var p []byte
 		switch k[0] {
-		case dimAll:
-			p = indexPrefix(dimAll, "")
 		case dimStatus:
 			p = indexPrefix(dimStatus, s.status)
 		}

@@ -28,7 +28,7 @@
 //	reach                     scope 0x00 time (8 bytes) contact key → 1 (messaging limit, reach.go)
 //	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1
 //	flow_stats                flow id 0x00 day (yyyymmdd, 4 bytes BE) version (4 bytes BE) node 0x00 kind (1 byte) exit → count (8 bytes BE; stats.go)
-//	conversation_index        dimension ('a', or 's' status), activity time, id → status 0x00 flow 0x00
+//	conversation_index        's' status 0x00 activity time id → status 0x00 flow 0x00
 //	                          contact (index.go); beside each conversation record,
 //	                          contact_data keeps what it is indexed under (sub-kind 'x')
 //	contacts_by_wa_id         wa_id 0x00 contact key → 1 (index.go)

@@ -15,25 +15,24 @@ import (
 // Indexes kept by the commits that change what they index, so that
 // listings and start-up read what they show, not the history:
 //
-//	conversation_index  dimension, its value, then the last activity and the
-//	                    conversation id → status 0x00 flow 0x00 contact:
-//	                      'a' 0x00 time id                     every conversation
-//	                      's' status 0x00 time id              by status
+//	conversation_index  's' status 0x00 time id → status 0x00 flow 0x00 contact
 //	contacts_by_wa_id   wa_id 0x00 contact key → 1
 //
 // Times are those of keys.go (byte order is time order), so a listing,
-// newest first, reads one dimension's range backwards from its end or from
-// the cursor: a page costs the same at a million conversations as at a
-// thousand. The value repeats what the filters ask, so a filter the
-// dimension does not cover (a flow, a number) is checked on the index
-// alone, without reading records; such a page reads as many entries as it
-// skips, up to listScanCap.
+// newest first, reads a status's range backwards from its end or from the
+// cursor, or, with no status asked, the ranges of every status (a handful)
+// merged: a page costs the same at a million conversations as at a
+// thousand. The value repeats what the filters ask, so a filter the index
+// does not cover (a flow, a number) is checked on the index alone, without
+// reading records; such a page reads as many entries as it skips, up to
+// listScanCap.
 //
-// Two dimensions, not one per filter: every event moves its conversation's
-// activity, so each dimension costs a delete and a put per event, and the
-// delete lands where the conversation's previous activity sits — with
-// many customers writing at once, a page of its own. Four dimensions (with
-// flow, and status with flow) halved the store's events per second in
+// One range per conversation, not one per filter: every event moves its
+// conversation's activity, so each entry costs a delete and a put per
+// event, and the delete lands where the conversation's previous activity
+// sits — with many customers writing at once, a page of its own. Four
+// entries per conversation (every conversation, by status, by flow, by
+// status and flow) halved the store's events per second in
 // BenchmarkCommit (scattered, 64 at once: 1,664 → 873); flows are few, so
 // a flow's page is found by skipping.
 //
@@ -49,7 +48,6 @@ var (
 
 // Dimensions of conversation_index.
 const (
-	dimAll          = 'a'
 	dimStatus       = 's'
 	kindIndexed     = 'x' // contact_data sub-kind: what the conversation is indexed under
 	indexedTimeSize = 8
@@ -120,12 +118,10 @@ func indexPrefix(dim byte, parts ...string) []byte {
 	return k
 }
 
-// keys are the summary's conversation_index keys for conversation id.
+// keys are the summary's conversation_index keys for conversation id (one;
+// a list, so that a dimension can be added).
 func (s convSummary) keys(id string) [][]byte {
-	prefixes := [][]byte{
-		indexPrefix(dimAll, ""),
-		indexPrefix(dimStatus, s.status),
-	}
+	prefixes := [][]byte{indexPrefix(dimStatus, s.status)}
 	for i, p := range prefixes {
 		prefixes[i] = append(append(p, s.at...), id...)
 	}
@@ -217,55 +213,125 @@ func (t *txn) indexContact(key engine.ContactKey, waID string) error {
 	return b.Put(k, present)
 }
 
-// listIndexed pages conversation_index for ListConversations: the entries
-// of the dimension that covers f, newest first, from after (nil: the
-// newest), those that pass f; up to limit of them (<= 0: all). more says
-// another one follows; stop, when not nil, is where a page cut short by
-// listScanCap stopped reading, for the next page to go on from.
+// listIndexed pages conversation_index for ListConversations: newest
+// first, from after (nil: the newest), the conversations that pass f; up
+// to limit of them (<= 0: all). With f.Status it reads that status's
+// range; without, it merges the ranges of every status (a handful: found
+// by one seek each). more says another one follows; stop, when not nil, is
+// where a page cut short by listScanCap stopped reading, for the next page
+// to go on from.
 func listIndexed(tx *bolt.Tx, f engine.ConversationFilter, after *engine.Cursor, limit int) (ids []string, more bool, stop *engine.Cursor) {
-	p := indexPrefix(dimAll, "")
+	b := tx.Bucket(bucketConvIndex)
+	var prefixes [][]byte
 	if f.Status != "" {
-		p = indexPrefix(dimStatus, string(f.Status))
+		prefixes = [][]byte{indexPrefix(dimStatus, string(f.Status))}
+	} else {
+		prefixes = statusPrefixes(b)
 	}
-	c := tx.Bucket(bucketConvIndex).Cursor()
+	streams := make([]*indexStream, 0, len(prefixes))
+	for _, p := range prefixes {
+		if st := newIndexStream(b, p, after); st.k != nil {
+			streams = append(streams, st)
+		}
+	}
+	var last []byte // time + id of the entry read last
+	for scanned := 0; ; scanned++ {
+		// The stream whose entry lists first: the greatest time + id.
+		var top *indexStream
+		for _, st := range streams {
+			if st.k != nil && (top == nil || bytes.Compare(st.suffix(), top.suffix()) > 0) {
+				top = st
+			}
+		}
+		if top == nil {
+			return ids, false, nil
+		}
+		if scanned == listScanCap && limit > 0 {
+			// The page ends after the entry read last: the next one
+			// starts right after it.
+			return ids, true, &engine.Cursor{At: decodeTime(last[:indexedTimeSize]), ID: string(last[indexedTimeSize:])}
+		}
+		suffix := top.suffix()
+		last = append(last[:0], suffix...)
+		if s, ok := parseIndexValue(top.v); ok {
+			probe := engine.Conversation{Status: engine.Status(s.status), Flow: s.flow, Contact: s.contact}
+			if f.Match(&probe) {
+				if limit > 0 && len(ids) == limit {
+					return ids, true, nil
+				}
+				ids = append(ids, string(suffix[indexedTimeSize:]))
+			}
+		}
+		top.prev()
+	}
+}
+
+// statusPrefixes are the ranges of conversation_index, one per status
+// that has conversations: one seek each.
+func statusPrefixes(b *bolt.Bucket) [][]byte {
+	var out [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek([]byte{dimStatus}); k != nil && k[0] == dimStatus; {
+		i := bytes.IndexByte(k, sep)
+		if i < 0 {
+			break
+		}
+		out = append(out, bytes.Clone(k[:i+1]))
+		past := append(bytes.Clone(k[:i]), sep+1) // the next status's range
+		k, _ = c.Seek(past)
+	}
+	return out
+}
+
+// indexStream reads one range of conversation_index backwards.
+type indexStream struct {
+	c    *bolt.Cursor
+	p    []byte
+	k, v []byte // the current entry; k nil at the range's start
+}
+
+// newIndexStream positions a stream on the last entry of range p that
+// lists after the cursor (all of them: after nil).
+func newIndexStream(b *bolt.Bucket, p []byte, after *engine.Cursor) *indexStream {
+	st := &indexStream{c: b.Cursor(), p: p}
 	var target []byte
 	if after != nil {
 		target = append(append(bytes.Clone(p), timeBound(after.At)...), after.ID...)
 	} else {
-		target = append(bytes.Clone(p[:len(p)-1]), sep+1) // just past the dimension's range
+		target = append(bytes.Clone(p[:len(p)-1]), sep+1) // just past the range
 	}
-	// The last key before target: the first that lists after the cursor.
-	k, v := c.Seek(target)
-	if k == nil {
-		k, v = c.Last()
+	// The last key before target.
+	if k, _ := st.c.Seek(target); k == nil {
+		st.k, st.v = st.c.Last()
 	} else {
-		k, v = c.Prev()
+		st.k, st.v = st.c.Prev()
 	}
-	for scanned := 0; k != nil && bytes.HasPrefix(k, p); k, v = c.Prev() {
-		if len(k) <= len(p)+indexedTimeSize {
-			continue
-		}
-		if scanned++; scanned > listScanCap && limit > 0 {
-			// The page ends before this entry, after the one read last:
-			// the next page starts here.
-			k, _ = c.Next()
-			return ids, true, &engine.Cursor{At: decodeTime(k[len(p) : len(p)+indexedTimeSize]), ID: string(k[len(p)+indexedTimeSize:])}
-		}
-		s, ok := parseIndexValue(v)
-		if !ok {
-			continue
-		}
-		probe := engine.Conversation{Status: engine.Status(s.status), Flow: s.flow, Contact: s.contact}
-		if !f.Match(&probe) {
-			continue
-		}
-		if limit > 0 && len(ids) == limit {
-			return ids, true, nil
-		}
-		ids = append(ids, string(k[len(p)+indexedTimeSize:]))
-	}
-	return ids, false, nil
+	st.settle()
+	return st
 }
+
+func (st *indexStream) prev() {
+	st.k, st.v = st.c.Prev()
+	st.settle()
+}
+
+// settle skips what is not an entry of the range, and ends the stream at
+// the range's start.
+func (st *indexStream) settle() {
+	for st.k != nil {
+		if !bytes.HasPrefix(st.k, st.p) {
+			st.k = nil
+			return
+		}
+		if len(st.k) > len(st.p)+indexedTimeSize {
+			return
+		}
+		st.k, st.v = st.c.Prev()
+	}
+}
+
+// suffix is the current entry's time + id.
+func (st *indexStream) suffix() []byte { return st.k[len(st.p):] }
 
 // indexedAt is the activity time a conversation is indexed under, for
 // tests and the check.
