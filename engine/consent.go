@@ -313,7 +313,7 @@ func (t *turn) cancelQueuedTemplates() (int, error) {
 				continue
 			}
 			m.State, m.Error = SendFailed, cancelledOptedOut
-			t.countMove(m, Queued)
+			t.moved(m, Queued)
 			t.block(StageOptOut, m.Conversation, m.Node, m.Template, BlockOptedOut, "a queued template was cancelled: the customer opted out")
 			t.change.Updates = append(t.change.Updates, m)
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)

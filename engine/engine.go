@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/engine/metrics"
@@ -87,6 +88,8 @@ type Engine struct {
 	outboxKick chan struct{}
 	// observers learn of every commit (observer.go).
 	observers observers
+	// eventFilter says which events to record (events.go); nil: none.
+	eventFilter atomic.Pointer[eventFilter]
 
 	flowMu   sync.RWMutex
 	flows    map[flowKey]*flows.Flow
@@ -215,6 +218,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 	openWindow(c, in.At, now)
 	t.reachable()
 	t.change.InboundID, t.change.InboundKey = in.ID, in.Key()
+	t.inbound = in
 	reply := in.Reply
 	isPassive := passive[reply.Type]
 
@@ -324,6 +328,7 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err er
 		if t.conv.Assignee != "" {
 			break // an agent holds it: see noAgentDue in assign.go
 		}
+		t.resolvedBy = "no_agent"
 		t.run(tm.Node, noAgentEvent())
 	case TimerWindowClosing:
 		if due := t.windowClosingMoved(tm); !due.IsZero() {
@@ -373,6 +378,7 @@ func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) (e
 		return ErrNoConversation
 	}
 	t.touch()
+	t.resolvedBy = "agent"
 	t.run(t.conv.Node, resolvedEvent(outcome))
 	return t.commit()
 }

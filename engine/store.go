@@ -83,6 +83,12 @@ type Change struct {
 	// Counts are analytics increments (analytics.go), added on the UTC day
 	// of At with the rest of the change.
 	Counts []Count
+
+	// Events are appended, in order, to the store's event log (EventLog)
+	// with the rest of the change: a refused or failed change records
+	// none. The engine fills them only while some event subscription
+	// wants them (Engine.RecordEvents; events.go).
+	Events []Event
 }
 
 // Reach is one business-initiated send: to Contact at At, counted against

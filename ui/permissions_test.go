@@ -79,6 +79,15 @@ var permissions = []permission{
 	{method: "GET", path: "/secrets", allow: adminOnly},
 	{method: "PUT", path: "/secrets/:name", url: "/secrets/shop_token", body: `{"value":"s3cret"}`, allow: adminOnly},
 	{method: "DELETE", path: "/secrets/:name", url: "/secrets/nope", allow: adminOnly},
+	{method: "GET", path: "/event-subscriptions", allow: adminOnly},
+	{method: "POST", path: "/event-subscriptions", body: `{"url":"http://127.0.0.1:9/hook"}`, allow: adminOnly},
+	{method: "GET", path: "/event-subscriptions/:id", url: "/event-subscriptions/nope", allow: adminOnly},
+	{method: "PUT", path: "/event-subscriptions/:id", url: "/event-subscriptions/nope", allow: adminOnly},
+	{method: "DELETE", path: "/event-subscriptions/:id", url: "/event-subscriptions/nope", allow: adminOnly},
+	{method: "GET", path: "/event-subscriptions/:id/deliveries", url: "/event-subscriptions/nope/deliveries", allow: adminOnly},
+	{method: "POST", path: "/event-subscriptions/:id/deliveries/:seq/replay", url: "/event-subscriptions/nope/deliveries/1/replay", allow: adminOnly},
+	{method: "POST", path: "/event-subscriptions/:id/replay-failed", url: "/event-subscriptions/nope/replay-failed", allow: adminOnly},
+	{method: "POST", path: "/event-subscriptions/:id/test", url: "/event-subscriptions/nope/test", allow: adminOnly},
 
 	// Flows: admin, analyst.
 	{method: "GET", path: "/flows", allow: editors},

@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/quarantine"
@@ -71,6 +72,9 @@ type Config struct {
 	// Secrets keeps the named values flows send (api_secrets.go). Nil:
 	// the secrets API answers 503.
 	Secrets *secrets.Store
+	// Events manages the event webhooks (api_events.go). Nil: their API
+	// answers 503.
+	Events *events.Service
 	// ReadTimeout bounds reading one request, headers and body (default
 	// DefaultReadTimeout): a client sending slowly is cut off (408).
 	ReadTimeout time.Duration
@@ -206,6 +210,7 @@ func (s *Server) routes() {
 	s.sendingRoutes(api)
 	s.adminRoutes(api)
 	s.secretRoutes(api)
+	s.eventRoutes(api)
 	s.webRoutes() // last: the web app answers what no route above did
 }
 

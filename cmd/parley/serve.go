@@ -19,6 +19,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/quarantine"
@@ -254,7 +255,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	vault, err := openSecrets(c.data, store, log)
+	vault, secretsKey, err := openSecrets(c.data, store, log)
 	if err != nil {
 		return err
 	}
@@ -343,12 +344,18 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Event webhooks: the engine records the events subscriptions want
+	// from here on, before any traffic.
+	hooks, err := events.New(ctx, events.Options{Store: store, Key: secretsKey, Engine: eng, Clock: c.clock, Logger: log, Metrics: reg})
+	if err != nil {
+		return err
+	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	bgLoops := newLoops(bg)
 	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
 		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Typing: receipts, Sending: disp, Ready: readiness(store, bgLoops, disp),
-		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store), Secrets: vault,
+		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store), Secrets: vault, Events: hooks,
 		MetricsToken: c.metricsToken, MetricsApart: c.metricsAddr != "" || c.metricsListener != nil})
 	metricsLn := c.metricsListener
 	if c.metricsAddr != "" && metricsLn == nil {
@@ -369,6 +376,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops.run("the timers", func(ctx context.Context) error { eng.RunTimers(ctx, c.timerInterval); return nil })
 	bgLoops.run("the scheduler", func(ctx context.Context) error { sched.Run(ctx, c.scheduleInterval); return nil })
 	bgLoops.run("the inbox", func(ctx context.Context) error { desk.Run(ctx); return nil })
+	bgLoops.run("the event webhooks", func(ctx context.Context) error { hooks.Run(ctx, time.Second); return nil })
 	if c.retention > 0 {
 		bgLoops.run("the retention", func(ctx context.Context) error { return runRetention(ctx, store, eng.Clock(), c.retention, log) })
 	}
@@ -605,11 +613,12 @@ func storeMetrics(reg *metrics.Registry, store *boltstore.Store) {
 
 // openSecrets is the secrets store over the data file, its key from
 // PARLEY_SECRETS_KEY or the key file beside the data file (made on first
-// run). Where the key came from is logged, never the key.
-func openSecrets(dir string, store *boltstore.Store, log *slog.Logger) (*secrets.Store, error) {
+// run), and the key (event webhooks seal their signing secrets under a
+// key derived from it). Where the key came from is logged, never the key.
+func openSecrets(dir string, store *boltstore.Store, log *slog.Logger) (*secrets.Store, []byte, error) {
 	key, src, err := secrets.LoadKey(dir, os.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch src {
 	case secrets.FromNewFile:
@@ -622,5 +631,6 @@ func openSecrets(dir string, store *boltstore.Store, log *slog.Logger) (*secrets
 	case secrets.FromEnv:
 		log.Debug("secrets key from the environment", "var", secrets.KeyEnv)
 	}
-	return secrets.New(store, key, nil)
+	vault, err := secrets.New(store, key, nil)
+	return vault, key, err
 }

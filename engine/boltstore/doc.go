@@ -32,6 +32,9 @@
 //	                          contact (index.go); beside each conversation record,
 //	                          contact_data keeps what it is indexed under (sub-kind 'x')
 //	contacts_by_wa_id         wa_id 0x00 contact key → 1 (index.go)
+//	events_log                sequence (8 bytes BE) → engine.Event (JSON): Change.Events, made
+//	                          by the first commit that records one; it and the event
+//	                          webhooks' events_* buckets are listed in events.go
 //	meta                      "schema" → schema version (8 bytes BE); "migrating_from_1" → 1
 //	                          while Open moves a version-1 file's records (migrate.go);
 //	                          "indexing_from" while Open builds schema 4's indexes
