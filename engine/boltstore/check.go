@@ -110,7 +110,7 @@ func checkFile(f *os.File, path string) error {
 
 // fullCheckSize is the largest file Open's check walks whole: about a
 // second of reading with a cold page cache on a slow disk.
-const fullCheckSize = 64 << 20
+var fullCheckSize int64 = 64 << 20 // a variable for the tests
 
 // startCheckDepth is how deep Open's check walks a file: every page of a
 // small one, the bucket roots of a large one.
@@ -312,6 +312,12 @@ func (w *walker) tree(id uint64, low, high []byte, depth int) error {
 		return fmt.Errorf("page %d: %w", id, err)
 	}
 	for i, child := range children {
+		if depth+1 > w.maxDepth { // not read: its id at least must be the file's
+			if child < 2 || child >= w.hwm {
+				return fmt.Errorf("page %d: child page %d out of bounds (the file has %d)", id, child, w.hwm)
+			}
+			continue
+		}
 		next := high
 		if i+1 < n {
 			next = keys[i+1]
