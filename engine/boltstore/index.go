@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -333,9 +332,6 @@ func (st *indexStream) settle() {
 // suffix is the current entry's time + id.
 func (st *indexStream) suffix() []byte { return st.k[len(st.p):] }
 
-// indexedAt is the activity time a conversation is indexed under, for
-// tests and the check.
-func indexedAt(v []byte) time.Time { return decodeTime(v[:indexedTimeSize]) }
 
 // ContactsByWaID returns the contacts whose wa_id is waID, on any business
 // number, in key order: a range of contacts_by_wa_id, each entry checked
