@@ -332,7 +332,6 @@ func (st *indexStream) settle() {
 // suffix is the current entry's time + id.
 func (st *indexStream) suffix() []byte { return st.k[len(st.p):] }
 
-
 // ContactsByWaID returns the contacts whose wa_id is waID, on any business
 // number, in key order: a range of contacts_by_wa_id, each entry checked
 // against its contact's record (an entry a changed number left behind is
