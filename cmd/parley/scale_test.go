@@ -34,6 +34,11 @@ import (
 // clean page is dropped, so the start reads it from disk again), and
 // /proc/sys/vm/drop_caches as well where writable.
 //
+// PARLEY_SCALE_WARM reads the whole data file before the load, so that it
+// runs on a warm page cache (by default it runs on what the two starts
+// left cached: little). PARLEY_SCALE_ROUNDS (3) and PARLEY_SCALE_LOAD (20s)
+// set the rounds and the load's length.
+//
 // PARLEY_SCALE_BIN runs another parley binary (an older build, for a
 // before/after); by default the test builds this one. Serving writes to
 // the cached store (the load's conversations), which is small next to it.
@@ -112,6 +117,14 @@ func measureServe(t *testing.T, bin, data string, load bool) serveMeasure {
 	m.phoneLookup = bestOfThree(t, p.base+"/api/v1/contacts?phone=%2B"+fmt.Sprintf("49%010d", uint64(12345)*2654435761%10_000_000_000), cookie)
 	if !load {
 		return m
+	}
+	if os.Getenv("PARLEY_SCALE_WARM") != "" {
+		// The load on a warm page cache, as on a server that has run a
+		// while with the file in memory: read it all first.
+		if f, err := os.Open(filepath.Join(data, "parley.db")); err == nil {
+			_, _ = io.Copy(io.Discard, f)
+			f.Close()
+		}
 	}
 	lg := loadgenConfig{URL: p.base + "/webhook/whatsapp", Secret: sandbox.DefaultAppSecret, PhoneNumberID: sandbox.DefaultPhoneNumberID,
 		Customers: 20_000, Texts: []string{"hello {id}"}, RunID: fmt.Sprint("scale", time.Now().UnixNano()), Concurrency: 64,
