@@ -199,7 +199,7 @@ func checkData(data, idx, byWaID *bolt.Bucket, indexes bool, r *Report) error {
 				r.problem("contact %q: %v", d.group, err)
 				continue
 			}
-			if indexes && ct.WaID != "" && byWaID.Get(waIDKey(ct.WaID, engine.ContactKey(d.group))) == nil {
+			if indexes && ct.WaID != "" && !keyNamesWaID(engine.ContactKey(d.group), ct.WaID) && byWaID.Get(waIDKey(ct.WaID, engine.ContactKey(d.group))) == nil {
 				r.problem("contact %q: no contacts_by_wa_id entry for its wa_id", d.group)
 			}
 			if ct.Conversation != "" && (checkID("conversation id", ct.Conversation) != nil || data.Get(conversationKey(ct.Conversation)) == nil) {

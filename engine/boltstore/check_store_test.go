@@ -19,7 +19,7 @@ func TestCheck(t *testing.T) {
 	ctx := t.Context()
 	for i := range 40 {
 		c := change(fmt.Sprint("wamid.", i), i)
-		c.Contact.WaID = fmt.Sprint("49151", i)
+		c.Contact.WaID = fmt.Sprint("49300", i) // not the key's: indexed
 		if i%2 == 0 {
 			c.Conversations[0].Status, c.Messages[0].State, c.SetTimers = engine.Ended, engine.Sent, nil
 		}

@@ -31,7 +31,8 @@
 //	conversation_index        's' status 0x00 activity time id → status 0x00 flow 0x00
 //	                          contact (index.go); beside each conversation record,
 //	                          contact_data keeps what it is indexed under (sub-kind 'x')
-//	contacts_by_wa_id         wa_id 0x00 contact key → 1 (index.go)
+//	contacts_by_wa_id         wa_id 0x00 contact key → 1, for contacts not keyed by their
+//	                          wa_id (index.go)
 //	events_log                sequence (8 bytes BE) → engine.Event (JSON): Change.Events, made
 //	                          by the first commit that records one; it and the event
 //	                          webhooks' events_* buckets are listed in events.go

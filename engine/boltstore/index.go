@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,7 +16,10 @@ import (
 // listings and start-up read what they show, not the history:
 //
 //	conversation_index  's' status 0x00 time id → status 0x00 flow 0x00 contact
-//	contacts_by_wa_id   wa_id 0x00 contact key → 1
+//	contacts_by_wa_id   wa_id 0x00 contact key → 1, for a contact whose key is
+//	                    not its phone number id + ":" + its wa_id (keyed by
+//	                    a user id, or its number changed): the others are
+//	                    found by key, one lookup per business number
 //
 // Times are those of keys.go (byte order is time order), so a listing,
 // newest first, reads a status's range backwards from its end or from the
@@ -186,12 +190,15 @@ func waIDKey(waID string, contact engine.ContactKey) []byte {
 	return append(k, contact...)
 }
 
-// indexContact keeps contacts_by_wa_id: an entry is written only when
-// missing, so the hot path (a contact whose number did not change) only
-// reads. When it is missing, the stored record's wa_id (a number that
-// changed) loses its entry.
+// indexContact keeps contacts_by_wa_id, for the contacts whose key does
+// not name their wa_id (keyed by a business-scoped user id, or whose
+// number changed): a contact keyed phone number id + ":" + wa_id is found
+// by its key (ContactsByWaID), and writes nothing here. An entry is
+// written only when missing, so the hot path only reads. When it is
+// missing, the stored record's wa_id (a number that changed) loses its
+// entry.
 func (t *txn) indexContact(key engine.ContactKey, waID string) error {
-	if waID == "" || strings.IndexByte(waID, sep) >= 0 {
+	if waID == "" || strings.IndexByte(waID, sep) >= 0 || keyNamesWaID(key, waID) {
 		return nil
 	}
 	b := t.tx.Bucket(bucketContactsByWaID)
@@ -332,10 +339,18 @@ func (st *indexStream) settle() {
 // suffix is the current entry's time + id.
 func (st *indexStream) suffix() []byte { return st.k[len(st.p):] }
 
+// keyNamesWaID reports whether a contact key is phone number id + ":" +
+// waID, and so finds the contact from its wa_id without an index.
+func keyNamesWaID(key engine.ContactKey, waID string) bool {
+	_, id, ok := strings.Cut(string(key), ":")
+	return ok && id == waID
+}
+
 // ContactsByWaID returns the contacts whose wa_id is waID, on any business
-// number, in key order: a range of contacts_by_wa_id, each entry checked
-// against its contact's record (an entry a changed number left behind is
-// skipped).
+// number, in key order: for each business number the contacts are kept
+// under (one seek each), the contact keyed number + ":" + waID; and the
+// range of contacts_by_wa_id for the others. Each is checked against its
+// record (an entry a changed number left behind is skipped).
 func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*engine.Contact, error) {
 	if waID == "" || strings.IndexByte(waID, sep) >= 0 {
 		return nil, nil
@@ -343,23 +358,48 @@ func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*engine.Cont
 	var out []*engine.Contact
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		data := tx.Bucket(bucketData)
-		p := append([]byte(waID), sep)
-		c := tx.Bucket(bucketContactsByWaID).Cursor()
-		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			key := string(k[len(p):])
+		found := map[string]bool{}
+		consider := func(key string) error {
+			if found[key] {
+				return nil
+			}
 			v := data.Get(contactRecordKey(engine.ContactKey(key)))
 			if v == nil {
-				continue
+				return nil
 			}
 			ct := &engine.Contact{}
 			if err := decode(v, ct, "contact", key); err != nil {
 				return err
 			}
 			if ct.WaID == waID {
+				found[key] = true
 				out = append(out, ct)
+			}
+			return nil
+		}
+		c := data.Cursor()
+		for k, _ := c.First(); k != nil; {
+			group := k[:max(bytes.IndexByte(k, sep), 0)]
+			i := bytes.IndexByte(group, ':')
+			if i < 0 { // not a contact key: past this group
+				k, _ = c.Seek(append(bytes.Clone(group), sep+1))
+				continue
+			}
+			number := string(group[:i])
+			if err := consider(number + ":" + waID); err != nil {
+				return err
+			}
+			k, _ = c.Seek([]byte(number + string(rune(':'+1)))) // the next number's contacts
+		}
+		p := append([]byte(waID), sep)
+		ic := tx.Bucket(bucketContactsByWaID).Cursor()
+		for k, _ := ic.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = ic.Next() {
+			if err := consider(string(k[len(p):])); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+	slices.SortFunc(out, func(a, b *engine.Contact) int { return strings.Compare(string(a.Key), string(b.Key)) })
 	return out, err
 }
