@@ -214,7 +214,7 @@ func (t *turn) consentKeyword(kind ConsentKind, reply *flows.Reply) (bool, error
 		return true, err
 	}
 	t.changed = true
-	in := &Message{Direction: In, Sender: "customer", Inbound: reply, State: Received}
+	in := &Message{Direction: In, Sender: "customer", Inbound: reply, State: Received, WAMID: t.change.InboundID}
 	recordOn(t, target, in)
 	if repeated {
 		// Already opted out: end whatever runs, say nothing again.

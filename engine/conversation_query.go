@@ -37,13 +37,6 @@ func (f ConversationFilter) Match(c *Conversation) bool {
 		(f.Number == "" || c.Contact.PhoneNumberID() == f.Number)
 }
 
-// PhoneNumberID is the business phone number id a contact key names: the
-// key up to its first ':' (NewContactKey).
-func (k ContactKey) PhoneNumberID() string {
-	pn, _, _ := strings.Cut(string(k), ":")
-	return pn
-}
-
 // CompareActivity orders conversations for listing, newest activity first:
 // by LastActivityAt descending, then by id descending so that equal times
 // still have one order. It returns -1 when (aAt, aID) lists before (bAt,

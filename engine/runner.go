@@ -365,7 +365,7 @@ func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, ex
 // can never be sent takes the node's on_error (or fails the conversation)
 // instead of leaving it waiting on a message the customer never gets.
 func (t *turn) refusal(n *flows.Node, ev nodes.Event, s nodes.Send) string {
-	out, err := toWhatsApp(&Message{Conversation: t.conv.ID, Node: n.ID, Message: s.Message, Template: s.Template}, t.contact)
+	out, err := toWhatsApp(&Message{Conversation: t.conv.ID, Node: n.ID, Message: s.Message, Template: s.Template}, t.contact, t.e.templates)
 	if err == nil {
 		err = out.Validate()
 	}

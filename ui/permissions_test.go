@@ -95,6 +95,7 @@ var permissions = []permission{
 	{method: "GET", path: "/flows/:id", url: "/flows/echo", allow: editors},
 	{method: "PUT", path: "/flows/:id", url: "/flows/echo", body: echoFlow, allow: editors},
 	{method: "POST", path: "/flows/:id/publish", url: "/flows/echo/publish", allow: editors},
+	{method: "GET", path: "/flows/:id/publish-preview", url: "/flows/echo/publish-preview", allow: editors},
 	{method: "GET", path: "/flows/:id/versions", url: "/flows/echo/versions", allow: editors},
 	{method: "GET", path: "/flows/:id/versions/:n", url: "/flows/echo/versions/1", allow: editors},
 	{method: "POST", path: "/flows/:id/archive", url: "/flows/echo/archive", allow: editors},

@@ -107,6 +107,8 @@ type Server struct {
 type serverMetrics struct {
 	webhooks metrics.Counter   // result
 	rejected metrics.Counter   // reason
+	skipped  metrics.Counter   // field, reason (unmodelled, unreadable)
+	ignored  metrics.Counter   // field: a number or account not served
 	latency  metrics.Histogram // seconds to durable processing
 }
 
@@ -129,6 +131,8 @@ func New(cfg Config) *Server {
 	s.metrics = serverMetrics{
 		webhooks: cfg.Metrics.Counter("parley_webhooks_total", "Webhook requests by result (ok, bad_signature, malformed, too_large, busy, timeout, error).", "result"),
 		rejected: cfg.Metrics.Counter("parley_webhook_items_rejected_total", "Webhook items acknowledged but set aside as never processable, by reason (no_id, bad_id, no_sender, bad_sender, bad_phone_number_id).", "reason"),
+		skipped:  cfg.Metrics.Counter("parley_webhook_items_skipped_total", "Webhook items acknowledged but not acted on, by change field and reason: unmodelled (a field Parley does not handle: calls, smb_message_echoes, group events …) or unreadable (an item of an unexpected shape).", "field", "reason"),
+		ignored:  cfg.Metrics.Counter("parley_webhook_items_ignored_total", "Webhook items acknowledged but ignored: they concern a business number or WhatsApp Business Account Parley does not serve; by change field.", "field"),
 		latency:  cfg.Metrics.Histogram("parley_webhook_seconds", "Time from receiving a webhook to its events being durably processed.", metrics.LatencyBuckets),
 	}
 	s.app = s.newApp()
