@@ -149,6 +149,8 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The business number is the store's to filter by (an index).
+	f.Number, lf.number = lf.number, ""
 	// A whole contact key goes to the store, which lists that contact's
 	// conversations only; a customer's number alone is matched below.
 	if strings.Contains(lf.contact, ":") {
