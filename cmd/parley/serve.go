@@ -334,7 +334,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	sched, err := schedule.New(schedule.Options{Engine: eng, Files: store, Grace: c.scheduleGrace, Logger: log})
+	sched, err := schedule.New(schedule.Options{Engine: eng, Records: store, Grace: c.scheduleGrace, Logger: log})
 	if err != nil {
 		return err
 	}
