@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
-	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/quarantine"
@@ -244,7 +243,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err := os.MkdirAll(c.data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	store, err := boltstore.Open(filepath.Join(c.data, "parley.db"))
+	store, err := openServeStore(c.data)
 	if err != nil {
 		return err
 	}
@@ -343,7 +342,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops := newLoops(bg)
 	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
 		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Typing: receipts, Sending: disp, Ready: readiness(store, bgLoops, disp),
-		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store), Secrets: vault,
+		Backup: backuper(store), BackupDir: c.data, TestChatStore: openTestChatStore, Quarantine: quarantine.New(store), Secrets: vault,
 		MetricsToken: c.metricsToken, MetricsApart: c.metricsAddr != "" || c.metricsListener != nil})
 	metricsLn := c.metricsListener
 	if c.metricsAddr != "" && metricsLn == nil {
@@ -420,10 +419,10 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 
 // readiness is /readyz's check: Parley is ready when its store takes
 // writes, every background loop runs, and sending is not paused.
-func readiness(store *boltstore.Store, bg *loops, disp *engine.Dispatcher) func() error {
+func readiness(store dataStore, bg *loops, disp *engine.Dispatcher) func() error {
 	return func() error {
 		var errs []error
-		if err := store.WriteErr(); err != nil {
+		if err := storeWriteErr(store); err != nil {
 			errs = append(errs, fmt.Errorf("the store cannot write: %w", err))
 		}
 		if err := bg.Down(); err != nil {
@@ -585,20 +584,10 @@ func startSandbox(c serveConfig, log *slog.Logger) (*sandbox.Sandbox, error) {
 	return sb, nil
 }
 
-// storeMetrics exposes the store's committer: its commits (one fsync each),
-// the writes they carry, the pages they write and the time spent writing
-// them. Pages per write is what bounds the store's throughput.
-func storeMetrics(reg *metrics.Registry, store *boltstore.Store) {
-	reg.CounterFunc("parley_store_commits_total", "Store transactions committed, one fsync each.", func() float64 { return float64(store.Stats().Commits) })
-	reg.CounterFunc("parley_store_writes_total", "Changes committed to the store; a transaction carries many.", func() float64 { return float64(store.Stats().Writes) })
-	reg.CounterFunc("parley_store_pages_written_total", "Pages the store's commits wrote to its file.", func() float64 { return float64(store.Stats().PagesWritten) })
-	reg.CounterFunc("parley_store_write_seconds_total", "Time the store's commits spent writing and syncing pages.", func() float64 { return store.Stats().WriteTime.Seconds() })
-}
-
 // openSecrets is the secrets store over the data file, its key from
 // PARLEY_SECRETS_KEY or the key file beside the data file (made on first
 // run). Where the key came from is logged, never the key.
-func openSecrets(dir string, store *boltstore.Store, log *slog.Logger) (*secrets.Store, error) {
+func openSecrets(dir string, store secrets.Records, log *slog.Logger) (*secrets.Store, error) {
 	key, src, err := secrets.LoadKey(dir, os.Getenv)
 	if err != nil {
 		return nil, err
