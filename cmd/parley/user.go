@@ -277,7 +277,6 @@ func openAuth(dir string, create bool) (*auth.Service, func(), error) {
 	return svc, func() { store.Close() }, nil
 }
 
-
 // readPassword reads a new password for email: from a terminal, twice
 // and without echo; otherwise (a pipe, or --password-stdin) as one line of
 // stdin. It is checked as the server would (auth.CheckPassword).
