@@ -1,0 +1,215 @@
+package pgstore
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/parleyhq/parley/engine"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Advisory lock keys of the whole database (pg_advisory_xact_lock's
+// one-argument form); per-key locks use the two-argument form with one of
+// the lock classes below and a hash of the key.
+const (
+	lockMigrate   int64 = 0x7061726c6579_01 // "parley" 01
+	lockOutbox    int64 = 0x7061726c6579_02
+	lockAuth      int64 = 0x7061726c6579_03
+	lockSchedules int64 = 0x7061726c6579_04
+	lockSecrets   int64 = 0x7061726c6579_05
+)
+
+// Lock classes of per-key advisory locks.
+const (
+	classContact int32 = 1
+	classFlow    int32 = 2
+)
+
+// Store is the PostgreSQL backend: engine.Store and the subsystems'
+// records over a pgxpool. Several Stores, in one process or many, may
+// share one database. It is safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	closed atomic.Bool
+}
+
+var _ engine.Store = (*Store)(nil)
+
+// Open connects to the database url names (a postgres:// URL or a DSN,
+// as pgx reads them: search_path and other settings may be given as query
+// parameters), applies the migrations it has not applied yet, and returns
+// the store.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrate applies the embedded migrations not applied yet, in version
+// order, each in a transaction of its own, under an advisory lock, so
+// processes starting together apply each once.
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockMigrate); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return err
+		}
+		applied := map[int]bool{}
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return err
+		}
+		vs, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			applied[int(v)] = true
+		}
+		for _, name := range names {
+			base := strings.TrimPrefix(name, "migrations/")
+			num, _, _ := strings.Cut(base, "_")
+			v, err := strconv.Atoi(num)
+			if err != nil {
+				return fmt.Errorf("pgstore: migration %s: no version number", base)
+			}
+			if applied[v] {
+				continue
+			}
+			sql, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, string(sql)); err != nil {
+				return fmt.Errorf("pgstore: migration %s: %w", base, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, v, base); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Close closes the pool. Calls after it return engine.ErrClosed.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return engine.ErrClosed
+	}
+	s.pool.Close()
+	return nil
+}
+
+// Pool is the store's connection pool, for what the store does not do
+// itself (tests, LISTEN).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// live returns ErrClosed after Close, and ctx's error once it is done.
+func (s *Store) live(ctx context.Context) error {
+	if s.closed.Load() {
+		return engine.ErrClosed
+	}
+	return ctx.Err()
+}
+
+// tx runs fn in a read-write transaction and commits it, or rolls it back
+// when fn fails. A serialization failure or deadlock retries fn, up to a
+// few times.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		err := pgx.BeginFunc(ctx, s.pool, fn)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") && attempt < 5 {
+			continue
+		}
+		return s.wrap(err)
+	}
+}
+
+// view runs fn in a read-only transaction that sees one snapshot.
+func (s *Store) view(ctx context.Context, fn func(pgx.Tx) error) error {
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	return s.wrap(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn))
+}
+
+// wrap turns the pool's error after Close into engine.ErrClosed.
+func (s *Store) wrap(err error) error {
+	if err != nil && s.closed.Load() && !errors.Is(err, engine.ErrClosed) {
+		return fmt.Errorf("pgstore: %w (%v)", engine.ErrClosed, err)
+	}
+	return err
+}
+
+// ns is t as nanoseconds since the Unix epoch, clamped to int64: what
+// orders and filters.
+func ns(t time.Time) int64 {
+	switch {
+	case t.IsZero() || t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// checkKey refuses what PostgreSQL text cannot hold (a NUL byte) and an
+// empty key.
+func checkKey(what, k string) error {
+	if k == "" {
+		return fmt.Errorf("pgstore: empty %s", what)
+	}
+	if strings.IndexByte(k, 0) >= 0 {
+		return fmt.Errorf("pgstore: %s %q contains a NUL byte", what, k)
+	}
+	return nil
+}
+
+// lockKey takes a transaction-scoped advisory lock on key of a class.
+func lockKey(ctx context.Context, tx pgx.Tx, class int32, key string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, class, key)
+	return err
+}
+
+// lock takes a transaction-scoped advisory lock of the whole database.
+func lock(ctx context.Context, tx pgx.Tx, key int64) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
+	return err
+}
