@@ -34,6 +34,9 @@ import (
 // environment.
 type serveConfig struct {
 	addr, data, flowsDir                  string
+	// store: "" for the bbolt file in data, or a postgres:// URL
+	// (PARLEY_STORE; cmd/parley/store.go).
+	store string
 	apiURL, token, appSecret, verifyToken string
 	phoneNumberID, wabaID                 string
 	rate                                  float64
@@ -140,6 +143,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", env("PARLEY_ADDR", "127.0.0.1:8080"), "listen address (PARLEY_ADDR)")
 	fs.StringVar(&c.data, "data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
+	fs.StringVar(&c.store, "store", env("PARLEY_STORE", ""), "where Parley keeps its data: empty for the bbolt file in -data, or a postgres:// URL, which several parley serve processes may share (PARLEY_STORE)")
 	fs.StringVar(&c.flowsDir, "flows", env("PARLEY_FLOWS", ""), "a folder of flow files, validated and published at start (PARLEY_FLOWS)")
 	fs.StringVar(&c.apiURL, "whatsapp-api-url", env("WHATSAPP_API_URL", "https://graph.facebook.com/v23.0"), "Graph API base URL with version (WHATSAPP_API_URL)")
 	fs.StringVar(&c.token, "whatsapp-access-token", env("WHATSAPP_ACCESS_TOKEN", ""), "Cloud API access token; without one Parley runs the built-in sandbox (WHATSAPP_ACCESS_TOKEN)")
@@ -243,7 +247,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err := os.MkdirAll(c.data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	store, err := openServeStore(c.data)
+	store, err := openServeStore(ctx, c.store, c.data, log)
 	if err != nil {
 		return err
 	}

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/pgstore"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/engine/secrets"
@@ -32,11 +36,26 @@ type dataStore interface {
 	secrets.Records
 }
 
-var _ dataStore = (*boltstore.Store)(nil)
+var (
+	_ dataStore = (*boltstore.Store)(nil)
+	_ dataStore = (*pgstore.Store)(nil)
+)
 
-// openServeStore opens the store `parley serve` runs on: the bbolt file
-// parley.db in the data directory.
-func openServeStore(dir string) (dataStore, error) {
+// openServeStore opens the store `parley serve` runs on: with url empty,
+// the bbolt file parley.db in the data directory; with a postgres:// (or
+// postgresql://) URL, that database, which several processes may share.
+func openServeStore(ctx context.Context, url, dir string, log *slog.Logger) (dataStore, error) {
+	if url != "" {
+		if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+			return nil, fmt.Errorf("PARLEY_STORE (-store) must be a postgres:// URL, or empty for the bbolt file in the data directory")
+		}
+		st, err := pgstore.Open(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("store: PostgreSQL", "database", st.Pool().Config().ConnConfig.Database, "host", st.Pool().Config().ConnConfig.Host)
+		return st, nil
+	}
 	st, err := boltstore.Open(filepath.Join(dir, "parley.db"))
 	if err != nil {
 		return nil, err
