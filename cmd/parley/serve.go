@@ -33,10 +33,10 @@ import (
 // serveConfig is `parley serve`'s configuration: flags, defaulted from the
 // environment.
 type serveConfig struct {
-	addr, data, flowsDir                  string
+	addr, data, flowsDir string
 	// store: "" for the bbolt file in data, or a postgres:// URL
 	// (PARLEY_STORE; cmd/parley/store.go).
-	store string
+	store                                 string
 	apiURL, token, appSecret, verifyToken string
 	phoneNumberID, wabaID                 string
 	rate                                  float64
