@@ -161,7 +161,7 @@ func (s *Store) Commit(ctx context.Context, c *engine.Change) error {
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error { return w.apply(ctx, tx) })
+	return s.tx(ctx, func(tx pgx.Tx) error { return w.apply(ctx, s, tx) })
 }
 
 // change is a Change encoded for its statements.
@@ -295,7 +295,7 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-func (w *change) apply(ctx context.Context, tx pgx.Tx) error {
+func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 	c := w.c
 	if w.lockKey != "" {
 		if err := lockKey(ctx, tx, classContact, w.lockKey); err != nil {
@@ -348,27 +348,37 @@ func (w *change) apply(ctx context.Context, tx pgx.Tx) error {
 			seqs[i] = int64(q)
 		}
 		slices.Sort(seqs)
-		rows, err := tx.Query(ctx, `SELECT seq, claimed FROM outbox WHERE seq = ANY($1) ORDER BY seq FOR UPDATE`, seqs)
+		// elsewhere: claimed by another owner whose lease runs, or
+		// behind an earlier entry of its conversation not claimed in this
+		// change.
+		rows, err := tx.Query(ctx, `SELECT o.seq, o.claimed,
+				o.claimed AND o.owner IS DISTINCT FROM $2 AND o.lease_until > now(),
+				EXISTS (SELECT 1 FROM outbox e WHERE e.conversation = o.conversation AND e.seq < o.seq AND NOT e.seq = ANY($1))
+			FROM outbox o WHERE o.seq = ANY($1) ORDER BY o.seq FOR UPDATE OF o`, seqs, s.owner)
 		if err != nil {
 			return err
 		}
-		state := map[int64]bool{}
+		type state struct{ claimed, held, behind bool }
+		states := map[int64]state{}
 		var seq int64
-		var claimed bool
-		_, err = pgx.ForEachRow(rows, []any{&seq, &claimed}, func() error { state[seq] = claimed; return nil })
+		var st state
+		_, err = pgx.ForEachRow(rows, []any{&seq, &st.claimed, &st.held, &st.behind}, func() error { states[seq] = st; return nil })
 		if err != nil {
 			return err
 		}
 		for _, q := range seqs {
-			cl, ok := state[q]
+			st, ok := states[q]
 			switch {
 			case !ok:
 				return fmt.Errorf("pgstore: claim of outbox item %d: gone: %w", q, engine.ErrNotQueued)
-			case cl:
+			case st.held || (st.behind && !st.claimed):
+				return fmt.Errorf("pgstore: claim of outbox item %d: %w", q, engine.ErrClaimedElsewhere)
+			case st.claimed:
 				return fmt.Errorf("pgstore: claim of outbox item %d: %w", q, engine.ErrClaimed)
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET claimed = true WHERE seq = ANY($1)`, seqs); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET claimed = true, owner = $2, lease_until = now() + make_interval(secs => $3) WHERE seq = ANY($1)`,
+			seqs, s.owner, s.lease.Seconds()); err != nil {
 			return err
 		}
 	}
@@ -514,8 +524,10 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.O
 	var out []engine.OutboxItem
 	err := s.view(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
+		// Not the entries another owner holds under a running lease.
 		rows, err := tx.Query(ctx, `SELECT o.seq, o.claimed, m.data FROM outbox o LEFT JOIN messages m ON m.conversation = o.conversation AND m.seq = o.msg_seq
-			WHERE o.seq > $1 ORDER BY o.seq LIMIT $2`, int64(after), limit)
+			WHERE o.seq > $1 AND NOT (o.claimed AND o.owner IS DISTINCT FROM $3 AND o.lease_until > now())
+			ORDER BY o.seq LIMIT $2`, int64(after), limit, s.owner)
 		if err != nil {
 			return err
 		}

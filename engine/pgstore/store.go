@@ -44,28 +44,60 @@ const (
 // records over a pgxpool. Several Stores, in one process or many, may
 // share one database. It is safe for concurrent use.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool *pgxpool.Pool
+	// locks holds the connections that hold contacts' session advisory
+	// locks (LockContact), apart from pool: a turn holding a lock commits
+	// through pool, so the two never wait on each other.
+	locks  *pgxpool.Pool
 	closed atomic.Bool
+	// owner names this store's claims on outbox entries; lease is how
+	// long one lasts (lease.go).
+	owner string
+	lease time.Duration
 }
 
-var _ engine.Store = (*Store)(nil)
+var (
+	_ engine.Store       = (*Store)(nil)
+	_ engine.SharedStore = (*Store)(nil)
+)
+
+// DefaultLease is how long a claim on an outbox entry lasts: longer than
+// a send can take (engine.SendTimeout), so that only a claim whose owner
+// died runs out.
+const DefaultLease = 2 * time.Minute
+
+// LeaseParam is the URL query parameter that sets the lease ("10s"); it
+// is taken out of the URL before connecting.
+const LeaseParam = "parley_lease"
 
 // Open connects to the database url names (a postgres:// URL or a DSN,
 // as pgx reads them: search_path and other settings may be given as query
 // parameters), applies the migrations it has not applied yet, and returns
 // the store.
 func Open(ctx context.Context, url string) (*Store, error) {
+	url, lease, err := takeLease(url)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
+	lcfg := cfg.Copy()
+	lcfg.MaxConns = 64
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	s := &Store{pool: pool}
-	if err := s.migrate(ctx); err != nil {
+	locks, err := pgxpool.NewWithConfig(ctx, lcfg)
+	if err != nil {
 		pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s := &Store{pool: pool, locks: locks, owner: newOwner(), lease: lease}
+	if err := s.migrate(ctx); err != nil {
+		s.pool.Close()
+		s.locks.Close()
 		return nil, err
 	}
 	return s, nil
@@ -130,6 +162,7 @@ func (s *Store) Close() error {
 		return engine.ErrClosed
 	}
 	s.pool.Close()
+	s.locks.Close()
 	return nil
 }
 
