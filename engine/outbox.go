@@ -282,6 +282,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // queues.
 func (d *Dispatcher) read(ctx context.Context) error {
 	for {
+		if d.e.shared != nil {
+			// Other processes' commits, and this one's committing in
+			// parallel, make entries visible out of sequence order: a
+			// read after the highest sequence seen could skip one for
+			// good. Read it all, keeping what is held.
+			return d.rescan(ctx)
+		}
 		d.mu.Lock()
 		after := d.lastSeq
 		d.mu.Unlock()

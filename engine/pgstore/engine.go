@@ -149,10 +149,11 @@ func (s *Store) Seen(ctx context.Context, key engine.ContactKey, inboundID strin
 // transaction first takes an advisory lock on the change's contact, so
 // commits of one contact run one at a time in every process sharing the
 // database; the inbound id is deduplicated by the primary key of table
-// inbound, in the same transaction. Queued messages enter the outbox last,
-// under a lock of the whole outbox held to the commit, so that outbox
-// sequence numbers become visible in their order (a reader that has seen
-// sequence n never later finds a smaller one appear).
+// inbound, in the same transaction. Queued messages enter the outbox in
+// order; commits running in parallel may make their sequence numbers
+// visible out of order (a reader that has seen n may later find a smaller
+// one), which is why the engine's dispatcher, on a SharedStore, reads the
+// whole outbox rather than what follows the highest number it saw.
 func (s *Store) Commit(ctx context.Context, c *engine.Change) error {
 	if err := s.live(ctx); err != nil {
 		return err
@@ -298,7 +299,7 @@ func isUniqueViolation(err error) bool {
 func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 	c := w.c
 	if w.lockKey != "" {
-		if err := lockKey(ctx, tx, classContact, w.lockKey); err != nil {
+		if err := lockKey(ctx, tx, classCommit, w.lockKey); err != nil {
 			return err
 		}
 	}
@@ -425,9 +426,6 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 		queued = queued || (m.Direction == engine.Out && m.State == engine.Queued)
 	}
 	if queued {
-		if err := lock(ctx, tx, lockOutbox); err != nil {
-			return err
-		}
 		b = &pgx.Batch{}
 		for _, m := range c.Messages {
 			if m.Direction == engine.Out && m.State == engine.Queued {

@@ -28,16 +28,19 @@ var migrations embed.FS
 // the lock classes below and a hash of the key.
 const (
 	lockMigrate   int64 = 0x7061726c6579_01 // "parley" 01
-	lockOutbox    int64 = 0x7061726c6579_02
 	lockAuth      int64 = 0x7061726c6579_03
 	lockSchedules int64 = 0x7061726c6579_04
 	lockSecrets   int64 = 0x7061726c6579_05
 )
 
-// Lock classes of per-key advisory locks.
+// Lock classes of per-key advisory locks. A turn's lock (LockContact,
+// held on a connection of its own) and a commit's (in the commit's
+// transaction) are of different classes: the commit of a turn that holds
+// its contact's lock must not wait for that lock.
 const (
 	classContact int32 = 1
 	classFlow    int32 = 2
+	classCommit  int32 = 3
 )
 
 // Store is the PostgreSQL backend: engine.Store and the subsystems'
@@ -66,6 +69,11 @@ var (
 // died runs out.
 const DefaultLease = 2 * time.Minute
 
+// LockConns is the most connections a Store holds contacts' locks on
+// (LockContact), beside its pool's own (pgx's default: 4, or the number of
+// CPUs if more; pool_max_conns in the URL).
+const LockConns = 16
+
 // LeaseParam is the URL query parameter that sets the lease ("10s"); it
 // is taken out of the URL before connecting.
 const LeaseParam = "parley_lease"
@@ -83,8 +91,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
+	// Each turn in flight holds one lock connection: 16 turns at once
+	// per process, beyond which turns wait their turn (a PostgreSQL's
+	// max_connections, 100 by default, is shared by every process).
 	lcfg := cfg.Copy()
-	lcfg.MaxConns = 64
+	lcfg.MaxConns = LockConns
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
