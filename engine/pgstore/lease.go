@@ -67,6 +67,10 @@ func (s *Store) LockContact(ctx context.Context, key engine.ContactKey) (func(),
 		return nil, s.wrap(err)
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, classContact, string(key)); err != nil {
+		// A wait cut short by ctx may have taken the lock all the same
+		// (the cancel raced the grant): the connection goes, not back to
+		// the pool, and its session's locks with it.
+		_ = conn.Conn().Close(context.Background())
 		conn.Release()
 		return nil, s.wrap(err)
 	}
