@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -162,4 +163,43 @@ func TestLockContactAcrossProcesses(t *testing.T) {
 	if u := <-got; u != nil {
 		u()
 	}
+}
+
+// TestLockContactCancelled: a wait for a contact's lock that its context
+// ends leaves no lock behind, whether or not the grant raced the cancel.
+func TestLockContactCancelled(t *testing.T) {
+	testURL(t)
+	a, b := twoHandles(t)
+	ctx := t.Context()
+	unlockA, err := a.LockContact(ctx, "100:x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		u, err := b.LockContact(wctx, "100:x")
+		if u != nil {
+			u()
+		}
+		done <- err
+	}()
+	for {
+		var waiting bool
+		if err := a.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+	}
+	unlockA() // the grant and the cancel race
+	cancel()
+	<-done
+	// Whatever happened, the lock is free now.
+	u, err := a.LockContact(ctx, "100:x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u()
 }
