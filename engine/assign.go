@@ -249,6 +249,7 @@ func (e *Engine) ResolveConversation(ctx context.Context, convID, agent, outcome
 	t.agentNote(agent, what)
 	t.conv.Outcome = outcome
 	t.touch()
+	t.resolvedBy, t.resolver = "agent", agent
 	t.run(t.conv.Node, resolvedEvent(outcome))
 	return t.commit()
 }

@@ -214,7 +214,7 @@ func (t *turn) consentKeyword(kind ConsentKind, reply *flows.Reply) (bool, error
 		return true, err
 	}
 	t.changed = true
-	in := &Message{Direction: In, Sender: "customer", Inbound: reply, State: Received}
+	in := &Message{Direction: In, Sender: "customer", Inbound: reply, State: Received, WAMID: t.change.InboundID}
 	recordOn(t, target, in)
 	if repeated {
 		// Already opted out: end whatever runs, say nothing again.
@@ -313,7 +313,7 @@ func (t *turn) cancelQueuedTemplates() (int, error) {
 				continue
 			}
 			m.State, m.Error = SendFailed, cancelledOptedOut
-			t.countMove(m, Queued)
+			t.moved(m, Queued)
 			t.block(StageOptOut, m.Conversation, m.Node, m.Template, BlockOptedOut, "a queued template was cancelled: the customer opted out")
 			t.change.Updates = append(t.change.Updates, m)
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)

@@ -83,16 +83,25 @@ func marketingHoldBlock(id, category string, c *Contact, now time.Time) string {
 // deliveryBlock is the dispatcher's last check before a queued message goes
 // out: it says why m may not be sent to c now, or "", with the reason's
 // kind. It repeats the rules of blockTemplate that can change while a
-// message waits: the contact became unreachable, or a marketing hold began.
+// message waits: the contact became unreachable, a marketing hold began,
+// or the template no longer takes what the send gives.
 func deliveryBlock(reg Templates, m *Message, c *Contact, now time.Time) (BlockReason, string) {
 	if why := unreachableBlock(c); why != "" {
 		return BlockUnreachable, why
 	}
-	if m.Template == nil || reg == nil || !now.Before(c.HoldUntil) {
+	if m.Template == nil || reg == nil {
 		return "", ""
 	}
 	info, ok := reg.Template(m.Template.Name, m.Template.Language)
 	if !ok {
+		return "", ""
+	}
+	// The template may have changed while the message waited (edited,
+	// re-synced): the send is checked against it again (132000, 132012).
+	if why := problemsOf(CheckTemplateSend(info, m.Template, true), ProblemFit); why != "" {
+		return BlockTemplate, fmt.Sprintf("template %s/%s does not fit what is sent: %s", m.Template.Name, m.Template.Language, why)
+	}
+	if !now.Before(c.HoldUntil) {
 		return "", ""
 	}
 	if why := marketingHoldBlock(m.Template.Name+"/"+m.Template.Language, info.Category, c, now); why != "" {

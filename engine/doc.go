@@ -21,5 +21,11 @@
 // day the entries, exits, drop-offs and message states (analytics.go), in
 // the same commit as the event that moved them; FlowAnalytics reads them.
 //
+// While some event webhook subscription wants them (RecordEvents), each
+// commit also records the events its changes make true: conversations
+// started and ended, handoffs queued and resolved, messages received,
+// delivery states, consent (events.go). They go in the same commit, so
+// rolled-back work records none; engine/events delivers them.
+//
 // Time comes from a Clock, so tests and `parley simulate` move a fake one.
 package engine

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/engine/metrics"
@@ -90,6 +91,8 @@ type Engine struct {
 	outboxKick chan struct{}
 	// observers learn of every commit (observer.go).
 	observers observers
+	// eventFilter says which events to record (events.go); nil: none.
+	eventFilter atomic.Pointer[eventFilter]
 
 	flowMu   sync.RWMutex
 	flows    map[flowKey]*flows.Flow
@@ -165,6 +168,9 @@ type Inbound struct {
 	// System is the notice of a "system" message: the customer changed
 	// their number or user id (identity.go).
 	System *whatsapp.SystemUpdate
+	// Edited is, for an edit, the message's new content with its own type;
+	// Reply.OriginalID names the message it replaces (edits.go).
+	Edited *flows.Reply
 }
 
 // Key is the contact the message comes from.
@@ -226,6 +232,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 	openWindow(c, in.At, now)
 	t.reachable()
 	t.change.InboundID, t.change.InboundKey = in.ID, in.Key()
+	t.inbound = in
 	reply := in.Reply
 	isPassive := passive[reply.Type]
 
@@ -242,12 +249,22 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 		}
 	}
 
+	amended := false
+	if amends(&reply) {
+		if amended, err = t.amend(in); err != nil {
+			return Outcome{}, err
+		}
+	}
 	switch {
+	case amended:
+		if t.conv != nil {
+			t.touch()
+		}
 	case t.conv != nil && t.conv.Status == Agent:
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
 		t.touch()
 	case t.conv != nil:
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
 		t.touch()
 		if isPassive {
 			break
@@ -260,12 +277,12 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 			t.run(t.conv.Node, inboundEvent(&reply))
 		}
 	case !isPassive:
-		v, ok := e.matchTrigger(reply.Text, in.Referral)
+		v, ok := e.matchTrigger(in.PhoneNumberID, reply.Text, in.Referral)
 		if !ok {
 			break
 		}
 		t.start(v)
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received})
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
 		t.pending = &reply
 		t.run(v.flow.Start, arriveEvent())
 	}
@@ -339,6 +356,7 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err er
 		if t.conv.Assignee != "" {
 			break // an agent holds it: see noAgentDue in assign.go
 		}
+		t.resolvedBy = "no_agent"
 		t.run(tm.Node, noAgentEvent())
 	case TimerWindowClosing:
 		if due := t.windowClosingMoved(tm); !due.IsZero() {
@@ -396,6 +414,7 @@ func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) (e
 		return ErrNoConversation
 	}
 	t.touch()
+	t.resolvedBy = "agent"
 	t.run(t.conv.Node, resolvedEvent(outcome))
 	return t.commit()
 }
@@ -498,16 +517,30 @@ func (e *Engine) Validate(doc []byte) (*flows.Flow, flows.Problems) {
 	f, problems := flows.Parse(doc)
 	if f != nil && e.checkTemplates {
 		problems = append(problems, CheckFlowTemplates(f, e.templates)...)
-		flows.SortProblems(problems)
 	}
+	if f != nil {
+		problems = append(problems, e.checkNumbers(f)...)
+	}
+	flows.SortProblems(problems)
 	return f, problems
 }
 
 // publish is Publish under the flow's lock.
 func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*FlowVersion, flows.Problems, error) {
+	return e.publishNoted(ctx, doc, by, "")
+}
+
+// publishNoted is publish with the publisher's note. Besides the
+// document's own problems it returns the warnings only publishing can
+// give: triggers that meet another published flow's.
+func (e *Engine) publishNoted(ctx context.Context, doc []byte, by, note string) (*FlowVersion, flows.Problems, error) {
 	f, problems := e.Validate(doc)
 	if problems.HasErrors() || f == nil {
 		return nil, problems, ErrInvalidFlow
+	}
+	if c := e.TriggerCollisions(f); len(c) > 0 {
+		problems = append(problems, c...)
+		flows.SortProblems(problems)
 	}
 	rec, err := e.store.Flow(ctx, f.ID)
 	if errors.Is(err, ErrNotFound) {
@@ -515,11 +548,19 @@ func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*FlowVersi
 	} else if err != nil {
 		return nil, problems, err
 	}
+	if len(rec.Draft) == 0 || !sameJSON(rec.Draft, doc) {
+		rec.DraftRev++ // a rollback replaced the draft: editors of the old one must reload
+	}
 	rec.Name, rec.Draft, rec.DraftAt, rec.DraftBy = f.Name, doc, e.clock.Now(), by
 	if err := e.store.SaveFlow(ctx, rec); err != nil {
 		return nil, problems, fmt.Errorf("saving flow %s: %w", f.ID, err)
 	}
-	v, err := e.store.Publish(ctx, f.ID, doc, by, e.clock.Now())
+	var v *FlowVersion
+	if vn, ok := e.store.(VersionNoter); ok {
+		v, err = vn.PublishNoted(ctx, f.ID, doc, by, note, e.clock.Now())
+	} else {
+		v, err = e.store.Publish(ctx, f.ID, doc, by, e.clock.Now())
+	}
 	if err != nil {
 		return nil, problems, fmt.Errorf("publishing flow %s: %w", f.ID, err)
 	}
@@ -598,13 +639,17 @@ func (e *Engine) loadTriggers(ctx context.Context) error {
 
 // matchTrigger picks the flow a new conversation starts: a keyword trigger
 // (the message's first words) wins over a referral trigger, which wins over a
-// catch-all; among equals, the flow id decides.
-func (e *Engine) matchTrigger(text string, referral bool) (flowVersion, bool) {
+// catch-all; among equals, the flow id decides. Only flows that answer on
+// the business number the message came to take part (flows.Flow.Numbers).
+func (e *Engine) matchTrigger(number, text string, referral bool) (flowVersion, bool) {
 	e.flowMu.RLock()
 	defer e.flowMu.RUnlock()
 	var byReferral, byAny *flowVersion
 	for i := range e.triggers {
 		v := &e.triggers[i]
+		if !v.flow.AnswersOn(number) {
+			continue
+		}
 		for _, tr := range v.flow.Triggers {
 			switch tr.Type {
 			case "keyword":

@@ -20,7 +20,31 @@ var (
 	ErrFlowIDMismatch = errors.New("the document's id is not the flow's id")
 	// ErrFlowTooLarge is returned for a draft over flows.MaxFlowBytes.
 	ErrFlowTooLarge = fmt.Errorf("flow document over %d bytes", flows.MaxFlowBytes)
+	// ErrDraftConflict is returned when a draft is saved, or published, from
+	// a revision that is no longer the draft's: someone else saved it in
+	// between. The DraftConflict error it wraps says who and when.
+	ErrDraftConflict = errors.New("the draft was changed by someone else since it was opened")
+	// ErrUnchanged is returned when a draft with nothing unpublished is
+	// published: it would only repeat the latest version.
+	ErrUnchanged = errors.New("nothing to publish: the draft is the same as the published version")
 )
+
+// DraftConflict is the error of a save or publish that met a newer draft
+// (errors.Is(err, ErrDraftConflict)): Current is the draft's record now.
+type DraftConflict struct {
+	Current *FlowRecord
+}
+
+func (c *DraftConflict) Error() string {
+	by := c.Current.DraftBy
+	if by == "" {
+		by = "someone"
+	}
+	return fmt.Sprintf("%s saved flow %s (revision %d) at %s, after the revision this change was based on", by, c.Current.ID, c.Current.DraftRev, c.Current.DraftAt.UTC().Format("15:04:05 UTC"))
+}
+
+// Is makes a DraftConflict match ErrDraftConflict.
+func (c *DraftConflict) Is(target error) bool { return target == ErrDraftConflict }
 
 // flowHeader is what a draft must have, however invalid the rest: its id
 // (to file it) and its name (to list it).
@@ -55,6 +79,17 @@ func readFlowHeader(doc []byte) (flowHeader, error) {
 // (ErrFlowTooLarge). The published versions, and so every conversation,
 // are untouched until the draft is published.
 func (e *Engine) SaveDraft(ctx context.Context, id string, doc []byte, by string) (*FlowRecord, flows.Problems, error) {
+	return e.SaveDraftFrom(ctx, id, doc, by, -1)
+}
+
+// SaveDraftFrom is SaveDraft for an editor that opened the draft at
+// revision base (FlowRecord.DraftRev): when the draft has been changed
+// since, by someone else, nothing is saved and the error is a
+// *DraftConflict (errors.Is ErrDraftConflict) naming who changed it. A
+// document equal to the current draft is no conflict. A negative base
+// saves whatever the draft is. Every save that changes the document moves
+// DraftRev on by one.
+func (e *Engine) SaveDraftFrom(ctx context.Context, id string, doc []byte, by string, base int) (*FlowRecord, flows.Problems, error) {
 	if len(doc) > flows.MaxFlowBytes {
 		return nil, nil, ErrFlowTooLarge
 	}
@@ -73,6 +108,13 @@ func (e *Engine) SaveDraft(ctx context.Context, id string, doc []byte, by string
 	} else if err != nil {
 		return nil, nil, err
 	}
+	same := len(rec.Draft) > 0 && sameJSON(rec.Draft, doc)
+	if base >= 0 && base != rec.DraftRev && !same {
+		return nil, nil, &DraftConflict{Current: rec}
+	}
+	if !same {
+		rec.DraftRev++
+	}
 	rec.Name, rec.Draft, rec.DraftAt, rec.DraftBy = h.Name, bytes.Clone(doc), e.clock.Now(), by
 	if err := e.store.SaveFlow(ctx, rec); err != nil {
 		return nil, nil, fmt.Errorf("saving draft of flow %s: %w", id, err)
@@ -85,9 +127,13 @@ func (e *Engine) SaveDraft(ctx context.Context, id string, doc []byte, by string
 }
 
 // PublishDraft publishes flow id's current draft as its next version (see
-// Publish): ErrNotFound for an unknown flow, ErrInvalidFlow with the
-// problems for a draft with errors.
-func (e *Engine) PublishDraft(ctx context.Context, id, by string) (*FlowVersion, flows.Problems, error) {
+// Publish), with the publisher's note (kept when the store is a
+// VersionNoter): ErrNotFound for an unknown flow, ErrInvalidFlow with the
+// problems for a draft with errors, ErrUnchanged (and the latest version)
+// when the draft is that version's document. With draftRev 0 or more, a
+// draft at another revision is not published: the publisher confirmed
+// something else (a *DraftConflict).
+func (e *Engine) PublishDraft(ctx context.Context, id, by, note string, draftRev int) (*FlowVersion, flows.Problems, error) {
 	defer e.lockFlow(id)()
 	rec, err := e.store.Flow(ctx, id)
 	if err != nil {
@@ -96,7 +142,21 @@ func (e *Engine) PublishDraft(ctx context.Context, id, by string) (*FlowVersion,
 	if h, err := readFlowHeader(rec.Draft); err != nil || h.ID != id {
 		return nil, nil, fmt.Errorf("flow %s: the draft is not this flow's document: %w", id, ErrFlowIDMismatch)
 	}
-	return e.publish(ctx, rec.Draft, by)
+	if draftRev >= 0 && draftRev != rec.DraftRev {
+		return nil, nil, &DraftConflict{Current: rec}
+	}
+	changed, err := e.DraftChanged(ctx, rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !changed {
+		v, err := e.store.FlowVersion(ctx, id, rec.Published)
+		if err != nil {
+			return nil, nil, err
+		}
+		return v, nil, ErrUnchanged
+	}
+	return e.publishNoted(ctx, rec.Draft, by, note)
 }
 
 // Rollback publishes an old version of flow id again, as its next version:
@@ -131,7 +191,7 @@ func (e *Engine) Rollback(ctx context.Context, id string, version int, by string
 		if err != nil {
 			return v, problems, err
 		}
-		kept.Draft, kept.DraftAt, kept.DraftBy, kept.Name = rec.Draft, rec.DraftAt, rec.DraftBy, rec.Name
+		kept.Draft, kept.DraftAt, kept.DraftBy, kept.Name, kept.DraftRev = rec.Draft, rec.DraftAt, rec.DraftBy, rec.Name, rec.DraftRev
 		if err := e.store.SaveFlow(ctx, kept); err != nil {
 			return v, problems, fmt.Errorf("restoring the draft of flow %s: %w", id, err)
 		}

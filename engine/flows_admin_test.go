@@ -97,7 +97,7 @@ func TestRollbackAndDraftChanged(t *testing.T) {
 	if err := h.eng.Archive(h.ctx, "nope", true); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("archive of an unknown flow: %v", err)
 	}
-	if _, _, err := h.eng.PublishDraft(h.ctx, "nope", "ana"); !errors.Is(err, engine.ErrNotFound) {
+	if _, _, err := h.eng.PublishDraft(h.ctx, "nope", "ana", "", -1); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("publish of an unknown flow: %v", err)
 	}
 }

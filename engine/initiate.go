@@ -209,12 +209,13 @@ func (e *Engine) Template(name, language string) (TemplateInfo, bool) {
 // of the moving window. Asking with by later than now is the cautious
 // question for a send that waits in the outbox a while.
 func (e *Engine) NeedsReach(ctx context.Context, c *Contact, by time.Time) (bool, error) {
-	if e.messagingLimit() <= 0 || WindowOpen(c, by) {
+	number := phoneOf(c.Key)
+	if e.MessagingLimitOf(number) <= 0 || WindowOpen(c, by) {
 		return false, nil
 	}
 	// The store, not the reach cache: asking the cache about a later
 	// instant would evict reaches still counted now.
-	reached, err := e.store.ReachedSince(ctx, ReachScope, c.Key, limitSince(by))
+	reached, err := e.store.ReachedSince(ctx, e.scopeOf(number), c.Key, limitSince(by))
 	if err != nil {
 		return false, fmt.Errorf("checking the reach of %s: %w", c.Key, err)
 	}
@@ -222,5 +223,11 @@ func (e *Engine) NeedsReach(ctx context.Context, c *Contact, by time.Time) (bool
 }
 
 // RestrictedUntil is when Meta's restriction of business-initiated
-// messaging ends, or the zero time when there is none now.
-func (e *Engine) RestrictedUntil() time.Time { return e.restrictedUntil(e.clock.Now()) }
+// messaging from the default number ends, or the zero time when there is
+// none now (RestrictedUntilOf: a number's).
+func (e *Engine) RestrictedUntil() time.Time {
+	return e.restrictedUntil(e.DefaultPhoneNumberID(), e.clock.Now())
+}
+
+// RestrictedUntilOf is RestrictedUntil for the business number id.
+func (e *Engine) RestrictedUntilOf(id string) time.Time { return e.restrictedUntil(id, e.clock.Now()) }

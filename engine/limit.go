@@ -49,16 +49,21 @@ func (e *Engine) limitCheck(ctx context.Context, c *Contact, now time.Time) (rea
 	if WindowOpen(c, now) {
 		return "", "", time.Time{}, nil
 	}
-	if until := e.restrictedUntil(now); !until.IsZero() {
+	number := c.PhoneNumberID
+	if number == "" {
+		number = phoneOf(c.Key)
+	}
+	if until := e.restrictedUntil(number, now); !until.IsZero() {
 		return BlockRestricted, fmt.Sprintf("Meta restricted business-initiated messaging (%s) until %s",
 			whatsapp.RestrictionBizInitiated, until.UTC().Format(time.RFC3339)), until, nil
 	}
-	limit := e.messagingLimit()
+	sc := e.scope(e.scopeOf(number))
+	limit := int(sc.limit.Load())
 	if limit <= 0 {
 		return "", "", time.Time{}, nil
 	}
 	since := limitSince(now)
-	reached, n, oldest, err := e.limits.reach.check(ctx, e.store, c.Key, since)
+	reached, n, oldest, err := sc.reach.check(ctx, e.store, c.Key, since)
 	if err != nil || reached || n < limit {
 		return "", "", time.Time{}, err
 	}
@@ -84,15 +89,31 @@ func (e *Engine) reachCount() float64 {
 // ReachUsage is the messaging limit's usage now: the unique customers
 // reached outside their window in the moving 24 h, and when the earliest
 // of them leaves it (the next place frees; zero when n is 0).
+//
+// It is the default portfolio's; ReachUsageOf is a number's.
 func (e *Engine) ReachUsage(ctx context.Context) (n int, nextFree time.Time, err error) {
-	_, n, oldest, err := e.limits.reach.check(ctx, e.store, "", limitSince(e.clock.Now()))
+	return e.reachUsage(ctx, ReachScope)
+}
+
+// ReachUsageOf is ReachUsage for the portfolio of business number id.
+func (e *Engine) ReachUsageOf(ctx context.Context, id string) (n int, nextFree time.Time, err error) {
+	return e.reachUsage(ctx, e.scopeOf(id))
+}
+
+func (e *Engine) reachUsage(ctx context.Context, scope string) (n int, nextFree time.Time, err error) {
+	_, n, oldest, err := e.scope(scope).reach.check(ctx, e.store, "", limitSince(e.clock.Now()))
 	if err != nil || n == 0 {
 		return n, time.Time{}, err
 	}
 	return n, oldest.Add(LimitWindow), nil
 }
 
-// MessagingLimit is the limit the engine enforces, 0 for none.
+// MessagingLimit is the limit the engine enforces, 0 for none: the
+// default portfolio's (MessagingLimitOf: a number's).
 func (e *Engine) MessagingLimit() int { return e.messagingLimit() }
 
-func (e *Engine) messagingLimit() int { return int(e.limits.limit.Load()) }
+// MessagingLimitOf is the limit enforced for sends from business number
+// id: its portfolio's.
+func (e *Engine) MessagingLimitOf(id string) int { return int(e.scope(e.scopeOf(id)).limit.Load()) }
+
+func (e *Engine) messagingLimit() int { return int(e.scope(ReachScope).limit.Load()) }

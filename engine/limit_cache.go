@@ -27,8 +27,9 @@ import (
 // a reach that still counts. RunTimers prunes older ones once an hour.
 const ReachRetention = LimitWindow + time.Hour
 
-// reachCache is the moving window of the reach log of ReachScope.
+// reachCache is the moving window of the reach log of one scope.
 type reachCache struct {
+	scope  string
 	mu     sync.Mutex
 	loaded bool
 	// from is the earliest time the cache holds reaches for: a check with
@@ -64,7 +65,7 @@ func (rc *reachCache) check(ctx context.Context, st Store, contact ContactKey, s
 }
 
 func (rc *reachCache) load(ctx context.Context, st Store, since time.Time) error {
-	rs, err := st.Reaches(ctx, ReachScope, since)
+	rs, err := st.Reaches(ctx, rc.scope, since)
 	if err != nil {
 		return fmt.Errorf("loading the reach log: %w", err)
 	}
@@ -109,7 +110,7 @@ func (rc *reachCache) add(rs []Reach) {
 		return // the next check loads them from the store
 	}
 	for _, r := range rs {
-		if r.Scope != ReachScope {
+		if r.Scope != rc.scope {
 			continue
 		}
 		if r.At.After(rc.latest[r.Contact]) {
@@ -138,11 +139,24 @@ func (e *Engine) reachRecorded(rs []Reach, commitErr error) {
 	if len(rs) == 0 {
 		return
 	}
-	if commitErr != nil {
-		e.limits.reach.invalidate()
-		return
+	for _, scope := range scopesOf(rs) {
+		if commitErr != nil {
+			e.scope(scope).reach.invalidate()
+			continue
+		}
+		e.scope(scope).reach.add(rs)
 	}
-	e.limits.reach.add(rs)
+}
+
+// scopesOf lists the scopes of rs, each once.
+func scopesOf(rs []Reach) []string {
+	var out []string
+	for _, r := range rs {
+		if !slices.Contains(out, r.Scope) {
+			out = append(out, r.Scope)
+		}
+	}
+	return out
 }
 
 // pruneReach forgets reaches older than ReachRetention.

@@ -49,7 +49,7 @@ func TestReachCacheAgreesWithTheLog(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	log := &reachLog{}
-	var rc reachCache
+	rc := reachCache{scope: ReachScope}
 	now := start
 	for step := range 3000 {
 		now = now.Add(time.Duration(rng.IntN(120)) * time.Minute / 10)
@@ -93,7 +93,7 @@ func BenchmarkReachCacheCheck(b *testing.B) {
 	for i := range reaches {
 		log.rs = append(log.rs, Reach{Scope: ReachScope, At: start.Add(time.Duration(i) * step), Contact: ContactKey(fmt.Sprintf("106540352242922:49151%07d", i))})
 	}
-	var rc reachCache
+	rc := reachCache{scope: ReachScope}
 	ctx := context.Background()
 	since := start.Add(-time.Minute)
 	if _, n, _, err := rc.check(ctx, log, "", since); err != nil || n != reaches {

@@ -34,6 +34,14 @@ import (
 type PhoneNumber struct {
 	ID      string `json:"id"`
 	Display string `json:"display_phone_number,omitempty"`
+	// WABAID is the WhatsApp Business Account the number belongs to
+	// (webhooks of other accounts are not Parley's; an account's
+	// restrictions apply to its numbers). Empty: not known.
+	WABAID string `json:"waba_id,omitempty"`
+	// Portfolio names the business portfolio whose messaging limit the
+	// number shares (numbers.go). Numbers without one share the default
+	// portfolio.
+	Portfolio string `json:"portfolio,omitempty"`
 }
 
 // MaxNumberHistory bounds NumberRecord.History: the newest are kept.
@@ -89,27 +97,58 @@ func (r *NumberRecord) addEvent(ev NumberEvent) {
 	r.UpdatedAt = ev.At
 }
 
-// limitState is the engine's messaging limit and what feeds it.
+// limitState is the engine's messaging limits and what feeds them: one
+// limit per business portfolio (reach scope, numbers.go), and the
+// restrictions Meta put on each account.
 type limitState struct {
-	limit      atomic.Int64
 	configured int
 	pinned     bool
-	fromMeta   atomic.Bool
 	numbers    []PhoneNumber
-	reach      reachCache
+
+	scopesMu sync.Mutex
+	scopes   map[string]*scopeLimit // reach scope → its limit and reach
 
 	mu sync.Mutex // serialises updates of the number records
-	// restricted is business-initiated messaging's end of restriction,
-	// UnixNano (0: none).
-	restricted atomic.Int64
+
+	restrictMu sync.Mutex
+	// restricted is, by account (WABA id; "" for an account none of the
+	// numbers names: then every number), when a restriction of
+	// business-initiated messaging ends.
+	restricted map[string]time.Time
 }
 
-// initLimits sets the limit from the options and, unless pinned, from the
-// tier Meta last announced; and restores an active restriction.
+// scopeLimit is one portfolio's messaging limit and its reach.
+type scopeLimit struct {
+	limit    atomic.Int64
+	fromMeta atomic.Bool
+	reach    reachCache
+}
+
+// scope returns the state of a reach scope, made on first use with the
+// configured limit.
+func (e *Engine) scope(name string) *scopeLimit {
+	l := &e.limits
+	l.scopesMu.Lock()
+	defer l.scopesMu.Unlock()
+	if l.scopes == nil {
+		l.scopes = map[string]*scopeLimit{}
+	}
+	sc := l.scopes[name]
+	if sc == nil {
+		sc = &scopeLimit{reach: reachCache{scope: name}}
+		sc.limit.Store(int64(l.configured))
+		l.scopes[name] = sc
+	}
+	return sc
+}
+
+// initLimits sets the limits from the options and, unless pinned, from the
+// tier Meta last announced for each portfolio; and restores the active
+// restrictions.
 func (e *Engine) initLimits(ctx context.Context, o Options) error {
 	l := &e.limits
 	l.configured, l.pinned, l.numbers = max(o.MessagingLimit, 0), o.MessagingLimitPinned, o.PhoneNumbers
-	l.limit.Store(int64(l.configured))
+	e.scope(ReachScope)
 	recs, err := e.store.Numbers(ctx)
 	if err != nil {
 		return fmt.Errorf("loading phone number records: %w", err)
@@ -117,30 +156,35 @@ func (e *Engine) initLimits(ctx context.Context, o Options) error {
 	if err := e.recordServedNumbers(ctx, recs); err != nil {
 		return err
 	}
-	var latest *NumberRecord
+	latest := map[string]*NumberRecord{}
 	for i := range recs {
 		r := &recs[i]
-		if r.Tier != "" && (latest == nil || r.TierAt.After(latest.TierAt)) {
-			latest = r
+		sc := e.scopeOf(r.PhoneNumberID)
+		if r.Tier != "" && (latest[sc] == nil || r.TierAt.After(latest[sc].TierAt)) {
+			latest[sc] = r
 		}
-		e.noteRestrictions(r.Restrictions)
+		e.noteRestrictions(r.WABAID, r.Restrictions)
 	}
-	if latest != nil {
-		e.learnTier(latest.TierLimit)
+	for sc, r := range latest {
+		e.learnTier(sc, r.TierLimit)
 	}
 	return nil
 }
 
-// learnTier makes a tier from Meta the enforced limit, unless pinned.
-func (e *Engine) learnTier(limit int) {
+// learnTier makes a tier from Meta the enforced limit of a portfolio,
+// unless pinned.
+func (e *Engine) learnTier(scope string, limit int) {
 	if e.limits.pinned {
 		return
 	}
-	e.limits.limit.Store(int64(max(limit, 0)))
-	e.limits.fromMeta.Store(true)
+	sc := e.scope(scope)
+	sc.limit.Store(int64(max(limit, 0)))
+	sc.fromMeta.Store(true)
 }
 
-func (e *Engine) noteRestrictions(rs []whatsapp.Restriction) {
+// noteRestrictions records the restrictions Meta announced for account
+// waba.
+func (e *Engine) noteRestrictions(waba string, rs []whatsapp.Restriction) {
 	var until time.Time
 	for _, r := range rs {
 		if r.Type == whatsapp.RestrictionBizInitiated && r.Expiration.After(until) {
@@ -150,19 +194,40 @@ func (e *Engine) noteRestrictions(rs []whatsapp.Restriction) {
 	if until.IsZero() {
 		return
 	}
-	if cur := e.limits.restricted.Load(); until.UnixNano() > cur {
-		e.limits.restricted.Store(until.UnixNano())
+	key := e.accountKey(waba)
+	l := &e.limits
+	l.restrictMu.Lock()
+	defer l.restrictMu.Unlock()
+	if l.restricted == nil {
+		l.restricted = map[string]time.Time{}
+	}
+	if until.After(l.restricted[key]) {
+		l.restricted[key] = until
 	}
 }
 
-// restrictedUntil is the end of a restriction of business-initiated
-// messaging in force at now, or zero.
-func (e *Engine) restrictedUntil(now time.Time) time.Time {
-	ns := e.limits.restricted.Load()
-	if ns == 0 {
-		return time.Time{}
+// accountKey is how restrictions of account waba are kept: by the WABA
+// when a served number names it, else under "" (every number).
+func (e *Engine) accountKey(waba string) string {
+	for _, n := range e.limits.numbers {
+		if waba != "" && n.WABAID == waba {
+			return waba
+		}
 	}
-	until := time.Unix(0, ns)
+	return ""
+}
+
+// restrictedUntil is the end of a restriction of business-initiated
+// messaging from the business number id in force at now, or zero: its
+// account's, or one that concerns every number.
+func (e *Engine) restrictedUntil(id string, now time.Time) time.Time {
+	l := &e.limits
+	l.restrictMu.Lock()
+	defer l.restrictMu.Unlock()
+	until := l.restricted[""]
+	if n, ok := e.number(id); ok && n.WABAID != "" && l.restricted[n.WABAID].After(until) {
+		until = l.restricted[n.WABAID]
+	}
 	if !now.Before(until) {
 		return time.Time{}
 	}
@@ -250,15 +315,16 @@ func (e *Engine) ApplyNumberUpdate(ctx context.Context, u whatsapp.NumberUpdate)
 	}
 	if hasTier {
 		e.log.Info("Meta announced a messaging limit tier", "number", key, "event", u.Event, "tier", tier, "pinned", e.limits.pinned)
-		e.learnTier(limit)
+		e.learnTier(e.scopeOf(id), limit)
 	}
 	return nil
 }
 
 // ApplyAccountUpdate records an account_update that restricts messaging
-// (ACCOUNT_RESTRICTION) on every number Parley serves; a restriction of
-// business-initiated messaging blocks such sends until it expires. Other
-// account events are only logged by the caller.
+// (ACCOUNT_RESTRICTION) on every number of that account Parley serves (on
+// every number, when none names its account); a restriction of
+// business-initiated messaging blocks such sends from those numbers until
+// it expires. Other account events are only logged by the caller.
 func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdate) error {
 	rs := a.Restrictions()
 	if a.Event != whatsapp.AccountEventRestriction {
@@ -268,9 +334,12 @@ func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdat
 	if at.IsZero() {
 		at = e.clock.Now()
 	}
+	account := e.accountKey(a.WABAID)
 	keys := []string{}
 	for _, n := range e.limits.numbers {
-		keys = append(keys, n.ID)
+		if account == "" || n.WABAID == account {
+			keys = append(keys, n.ID)
+		}
 	}
 	if len(keys) == 0 {
 		keys = append(keys, "waba:"+a.WABAID)
@@ -292,7 +361,7 @@ func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdat
 			return err
 		}
 	}
-	e.noteRestrictions(rs)
+	e.noteRestrictions(a.WABAID, rs)
 	return nil
 }
 
@@ -301,6 +370,9 @@ func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdat
 // the portfolio's, shared by all its numbers (docs/whatsapp.md §4.6).
 type NumberView struct {
 	NumberRecord
+	// Portfolio is the reach scope whose limit the number shares
+	// ("default" unless configured).
+	Portfolio string `json:"portfolio"`
 	// Limit is the messaging limit enforced (0: none), LimitSource where
 	// it comes from (configured, meta), Pinned whether Meta may change it.
 	Limit       int    `json:"limit"`
@@ -331,19 +403,21 @@ func (e *Engine) Numbers(ctx context.Context) ([]NumberView, error) {
 			byKey[n.ID] = NumberRecord{Key: n.ID, PhoneNumberID: n.ID, DisplayPhoneNumber: n.Display}
 		}
 	}
-	usage, nextFree, err := e.ReachUsage(ctx)
-	if err != nil {
-		return nil, err
-	}
-	source := LimitConfigured
-	if e.limits.fromMeta.Load() {
-		source = LimitFromMeta
-	}
 	out := make([]NumberView, 0, len(byKey))
 	for _, r := range byKey {
+		scope := e.scopeOf(r.PhoneNumberID)
+		usage, nextFree, err := e.reachUsage(ctx, scope)
+		if err != nil {
+			return nil, err
+		}
+		sc := e.scope(scope)
+		source := LimitConfigured
+		if sc.fromMeta.Load() {
+			source = LimitFromMeta
+		}
 		out = append(out, NumberView{
-			NumberRecord: r, Limit: e.messagingLimit(), LimitSource: source, Pinned: e.limits.pinned,
-			Usage: usage, NextFreeAt: nextFree, RestrictedUntil: e.restrictedUntil(e.clock.Now()),
+			NumberRecord: r, Portfolio: scope, Limit: int(sc.limit.Load()), LimitSource: source, Pinned: e.limits.pinned,
+			Usage: usage, NextFreeAt: nextFree, RestrictedUntil: e.restrictedUntil(r.PhoneNumberID, e.clock.Now()),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })

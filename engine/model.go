@@ -16,6 +16,9 @@ func NewContactKey(phoneNumberID, identity string) ContactKey {
 	return ContactKey(phoneNumberID + ":" + identity)
 }
 
+// PhoneNumberID is the business phone number id of the key.
+func (k ContactKey) PhoneNumberID() string { return phoneOf(k) }
+
 // Contact is a customer as the engine knows them.
 type Contact struct {
 	Key           ContactKey     `json:"key"`
@@ -214,10 +217,19 @@ type Message struct {
 	Template *flows.TemplateSend `json:"template,omitempty"`
 	Text     string              `json:"text,omitempty"` // notes
 
-	State     MessageState `json:"state,omitempty"`
-	WAMID     string       `json:"wamid,omitempty"`
-	ErrorCode int          `json:"error_code,omitempty"`
-	Error     string       `json:"error,omitempty"`
+	// EditedAt and RevokedAt are when the customer edited or deleted this
+	// inbound message (edits.go); Original is its content before the
+	// first edit, Inbound the latest.
+	EditedAt  time.Time    `json:"edited_at,omitzero"`
+	RevokedAt time.Time    `json:"revoked_at,omitzero"`
+	Original  *flows.Reply `json:"original,omitempty"`
+
+	State MessageState `json:"state,omitempty"`
+	// WAMID is WhatsApp's id of the message: the one the send returned, or
+	// the one the customer's message came with.
+	WAMID     string `json:"wamid,omitempty"`
+	ErrorCode int    `json:"error_code,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // learnIdentity records the addresses a webhook gave for the contact: the

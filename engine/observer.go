@@ -16,6 +16,8 @@ type Committed struct {
 	Conversation *Conversation
 	Messages     []*Message
 	Updates      []*Message
+	// Events are the events the commit recorded (Change.Events).
+	Events []Event
 }
 
 // Observer learns of every commit that changed a contact, a conversation
@@ -58,7 +60,7 @@ func (os *observers) notify(c *Change, contact *Contact, conv *Conversation) {
 	if len(list) == 0 {
 		return
 	}
-	ev := Committed{Contact: contact, Conversation: conv, Messages: c.Messages, Updates: c.Updates}
+	ev := Committed{Contact: contact, Conversation: conv, Messages: c.Messages, Updates: c.Updates, Events: c.Events}
 	for _, o := range list {
 		o(ev)
 	}

@@ -54,8 +54,11 @@ const (
 
 // DispatchOptions configure the outbox dispatcher.
 type DispatchOptions struct {
-	Sender       Sender
-	Rate         float64       // per phone number, messages/s; default DefaultRate
+	Sender Sender
+	Rate   float64 // per phone number, messages/s; default DefaultRate
+	// Rates replaces Rate for some numbers (by phone number id): Meta
+	// raises a number's throughput on request.
+	Rates        map[string]float64
 	PairInterval time.Duration // default DefaultPairInterval
 	PairBurst    int           // default DefaultPairBurst
 	Workers      int           // concurrent sends; default DefaultDispatchWorkers
@@ -480,7 +483,11 @@ func (d *Dispatcher) number(id string) *bucket {
 	defer d.mu.Unlock()
 	b := d.numbers[id]
 	if b == nil {
-		b = newBucket(d.opts.Rate, d.opts.Rate, d.now())
+		rate := d.opts.Rate
+		if r := d.opts.Rates[id]; r > 0 {
+			rate = r
+		}
+		b = newBucket(rate, rate, d.now())
 		d.numbers[id] = b
 	}
 	return b
@@ -534,7 +541,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	var out *whatsapp.OutboundMessage
 	proceed := false
 	var held time.Duration // > 0: held by the messaging limit this long
-	serial := e.messagingLimit() > 0 && it.Message.Template != nil
+	serial := e.MessagingLimitOf(phoneOf(it.Message.Contact)) > 0 && it.Message.Template != nil
 	var reached []Reach // the reach this send records, for the cache (limit_cache.go)
 	var readKey ContactKey
 	var readWAMID string // a reply: the customer's message it marks read
@@ -581,7 +588,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			return false
 		}
 		var err error
-		if out, err = toWhatsApp(m, t.contact); err != nil {
+		if out, err = toWhatsApp(m, t.contact, e.templates); err != nil {
 			m.State, m.Error = SendFailed, err.Error()
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			t.sendFailed(m)
@@ -603,7 +610,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 				e.metrics.sends.Inc("limit_held", "")
 				return false
 			}
-			t.change.Reached = append(t.change.Reached, Reach{Scope: ReachScope, At: t.now, Contact: t.contact.Key})
+			t.change.Reached = append(t.change.Reached, Reach{Scope: e.scopeOf(phoneOf(t.contact.Key)), At: t.now, Contact: t.contact.Key})
 			reached = t.change.Reached
 		} else {
 			readKey, readWAMID = t.contact.Key, t.contact.LastInboundWAMID
@@ -653,7 +660,9 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	}
 	d.opts.Receipts.replied(readKey, readWAMID)
 	start := time.Now()
-	sendCtx, cancel := context.WithTimeout(d.wire, SendTimeout)
+	// From the number the customer wrote to (a whatsapp.Router sends
+	// from it; a single Client has only its own).
+	sendCtx, cancel := context.WithTimeout(whatsapp.WithNumber(d.wire, phoneOf(it.Message.Contact)), SendTimeout)
 	res, sendErr := d.opts.Sender.Send(sendCtx, out)
 	cancel()
 	e.metrics.sendLatency.Observe(time.Since(start).Seconds())

@@ -27,6 +27,10 @@ type TemplateInfo struct {
 	HeaderParams int `json:"header_params"`
 	BodyParams   int `json:"body_params"`
 	QuickReplies int `json:"quick_replies"`
+	// Shape is what the template takes, part by part; nil for a template
+	// known by its counts only (recorded before shapes were, or put in a
+	// TemplateSet by hand), which is checked by the counts.
+	Shape *TemplateShape `json:"shape,omitempty"`
 }
 
 // Templates is the registry of the business's templates.
@@ -65,9 +69,8 @@ func (s *TemplateSet) Template(name, language string) (TemplateInfo, bool) {
 	return t, ok
 }
 
-// ApproveFlowTemplates adds every template f names, approved, with the
-// parameter counts f gives: what `parley simulate` assumes when no registry
-// is given.
+// ApproveFlowTemplates adds every template f names, approved, shaped as f
+// fills it: what `parley simulate` assumes when no registry is given.
 func (s *TemplateSet) ApproveFlowTemplates(f *flows.Flow) {
 	for _, n := range f.Nodes {
 		if n.Template == nil {
@@ -76,18 +79,28 @@ func (s *TemplateSet) ApproveFlowTemplates(f *flows.Flow) {
 		if _, ok := s.Template(n.Template.Name, n.Template.Language); ok {
 			continue
 		}
+		ts := flows.TemplateSend(*n.Template)
 		s.Put(TemplateInfo{
 			Name: n.Template.Name, Language: n.Template.Language, Status: TemplateApproved,
 			HeaderParams: len(n.Template.Header), BodyParams: len(n.Template.Body),
-			QuickReplies: len(n.Template.Buttons),
+			QuickReplies: len(n.Template.Buttons), Shape: shapeOfSend(&ts),
 		})
 	}
 }
 
-// blockTemplate says why a template may not be sent to c now, or "".
+// blockTemplate says why a template may not be sent to c now, or "": a
+// reason of templateBlock, or a text of the send that breaks Meta's rules
+// once filled in (CheckTemplateSend).
 func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Time) string {
-	_, why := templateBlock(reg, t, c, now)
-	return why
+	if _, why := templateBlock(reg, t, c, now); why != "" {
+		return why
+	}
+	if info, ok := templateShape(reg, t); ok {
+		if why := problemsOf(CheckTemplateSend(info, t, true), ProblemText); why != "" {
+			return fmt.Sprintf("template %s/%s cannot be sent as filled in: %s", t.Name, t.Language, why)
+		}
+	}
+	return ""
 }
 
 // templateBlock is blockTemplate with the reason's kind (blocks.go).
@@ -120,15 +133,9 @@ func templateBlock(reg Templates, t *flows.TemplateSend, c *Contact, now time.Ti
 		return BlockHold, marketingHoldBlock(id, info.Category, c, now) // Meta: 131049
 	case info.Status != TemplateApproved:
 		return BlockTemplate, fmt.Sprintf("template %s is %s, not APPROVED", id, info.Status)
-	case len(t.Header) != info.HeaderParams:
-		return BlockTemplate, fmt.Sprintf("template %s header takes %d parameter(s), the flow gives %d", id, info.HeaderParams, len(t.Header)) // Meta: 132000
-	case len(t.Body) != info.BodyParams:
-		return BlockTemplate, fmt.Sprintf("template %s body takes %d parameter(s), the flow gives %d", id, info.BodyParams, len(t.Body)) // Meta: 132000
 	}
-	for _, b := range t.Buttons {
-		if b.Index < 0 || b.Index >= info.QuickReplies {
-			return BlockTemplate, fmt.Sprintf("template %s has no quick-reply button %d", id, b.Index)
-		}
+	if why := problemsOf(CheckTemplateSend(info, t, true), ProblemFit); why != "" {
+		return BlockTemplate, fmt.Sprintf("template %s does not fit what is sent: %s", id, why) // Meta: 132000, 132012, 131008, 131009
 	}
 	return "", ""
 }

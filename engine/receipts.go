@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // ReadMarker marks a customer's message (and every earlier one) read,
@@ -53,7 +55,7 @@ const (
 type Receipts struct {
 	e    *Engine
 	o    ReceiptOptions
-	jobs chan string // wamids to mark read
+	jobs chan receipt // messages to mark read
 
 	mu     sync.Mutex
 	marked map[ContactKey]string // contact → the latest wamid marked read
@@ -72,7 +74,7 @@ func (e *Engine) NewReceipts(o ReceiptOptions) *Receipts {
 	if o.Queue <= 0 {
 		o.Queue = 1024
 	}
-	return &Receipts{e: e, o: o, jobs: make(chan string, o.Queue),
+	return &Receipts{e: e, o: o, jobs: make(chan receipt, o.Queue),
 		marked: map[ContactKey]string{}, typed: map[ContactKey]shown{}}
 }
 
@@ -82,8 +84,8 @@ func (r *Receipts) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case wamid := <-r.jobs:
-			r.call(ctx, wamid, false)
+		case j := <-r.jobs:
+			r.call(ctx, j.key, j.wamid, false)
 		}
 	}
 }
@@ -96,7 +98,7 @@ func (r *Receipts) replied(key ContactKey, wamid string) {
 		return
 	}
 	select {
-	case r.jobs <- wamid:
+	case r.jobs <- receipt{key, wamid}:
 	default:
 		r.e.metrics.receipts.Inc(receiptDropped)
 	}
@@ -117,9 +119,16 @@ func (r *Receipts) claim(key ContactKey, wamid string) bool {
 	return true
 }
 
-// call makes one mark-read (or typing) call and counts its result.
-func (r *Receipts) call(ctx context.Context, wamid string, typing bool) bool {
-	ctx, cancel := context.WithTimeout(ctx, receiptTimeout)
+// receipt is a message of the customer key to mark read.
+type receipt struct {
+	key   ContactKey
+	wamid string
+}
+
+// call makes one mark-read (or typing) call, from the business number
+// the customer key wrote to, and counts its result.
+func (r *Receipts) call(ctx context.Context, key ContactKey, wamid string, typing bool) bool {
+	ctx, cancel := context.WithTimeout(whatsapp.WithNumber(ctx, phoneOf(key)), receiptTimeout)
 	defer cancel()
 	if err := r.o.Marker.MarkRead(ctx, wamid, typing); err != nil {
 		r.e.log.Debug("marking a message read", "wamid", wamid, "typing", typing, "err", err)
@@ -168,7 +177,7 @@ func (r *Receipts) Typing(ctx context.Context, conversation string) (bool, error
 	if recent {
 		return true, nil
 	}
-	if !r.call(ctx, wamid, true) {
+	if !r.call(ctx, c.Key, wamid, true) {
 		r.mu.Lock()
 		delete(r.typed, c.Key)
 		r.mu.Unlock()

@@ -66,14 +66,21 @@ func Display(m *Message) string {
 	switch {
 	case m.Template != nil:
 		s := "Template " + m.Template.Name + " (" + m.Template.Language + ")"
-		if params := append(append([]string(nil), m.Template.Header...), m.Template.Body...); len(params) > 0 {
+		if params := m.Template.Params(); len(params) > 0 {
 			s += ": " + strings.Join(params, " · ")
 		}
 		return s
 	case m.Message != nil:
 		return displayMessage(m.Message)
 	case m.Inbound != nil:
-		return displayReply(m.Inbound)
+		s := displayReply(m.Inbound)
+		switch {
+		case !m.RevokedAt.IsZero():
+			s = "(deleted by the customer) " + s
+		case !m.EditedAt.IsZero():
+			s += " (edited)"
+		}
+		return s
 	}
 	return m.Text
 }
@@ -115,8 +122,42 @@ func displayReply(r *flows.Reply) string {
 		return strings.TrimSpace("📍 " + r.Location.Name)
 	case r.Media != nil && r.Media.Caption != "":
 		return r.Media.Caption
+	case r.Reaction.MessageID != "":
+		if r.Reaction.Emoji == "" {
+			return "(reaction removed)"
+		}
+		return r.Reaction.Emoji + " (reaction)"
+	case len(r.Contacts) > 0:
+		cards := make([]string, len(r.Contacts))
+		for i, c := range r.Contacts {
+			cards[i] = "👤 " + c.Name
+			if len(c.Phones) > 0 {
+				cards[i] += " " + c.Phones[0].Phone
+			}
+		}
+		return strings.Join(cards, ", ")
+	case len(r.Order.Items) > 0:
+		return displayOrder(&r.Order)
+	case r.FlowResponse != nil:
+		return "📝 form answered"
 	case r.Text != "":
 		return r.Text
 	}
 	return r.Type
+}
+
+// displayOrder is "🛒 2 × di9ozbzfi4, 1 × nqryix03ez: 85 USD".
+func displayOrder(o *flows.Order) string {
+	items := make([]string, len(o.Items))
+	for i, it := range o.Items {
+		items[i] = strconv.Itoa(it.Quantity) + " × " + it.ProductID
+	}
+	s := "🛒 " + strings.Join(items, ", ")
+	if o.Currency != "" {
+		s += ": " + num(o.Total) + " " + o.Currency
+	}
+	if o.Text != "" {
+		s += " — " + o.Text
+	}
+	return s
 }

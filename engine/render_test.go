@@ -21,7 +21,7 @@ func TestRender(t *testing.T) {
 		{"text", engine.Message{Message: &flows.Message{Type: flows.MsgText, Text: "Hi Ann!"}}, "text: Hi Ann!", "Hi Ann!"},
 		{"buttons", engine.Message{Message: &flows.Message{Type: flows.MsgButtons, Text: "Track?", Buttons: []flows.Button{{ID: "yes", Title: "Yes"}, {ID: "no", Title: "No"}}}}, "buttons: Track? [yes:Yes] [no:No]", "Track? [Yes] [No]"},
 		{"location sent", engine.Message{Message: &flows.Message{Type: flows.MsgLocation, Latitude: &lat, Longitude: &lng, Name: "Office"}}, "location: 52.52,13.405 Office", "📍 Office"},
-		{"template", engine.Message{Template: &flows.TemplateSend{Name: "order_followup", Language: "en_US", Body: []string{"Ann", "A-1"}}}, "template: order_followup/en_US Ann | A-1", "Template order_followup (en_US): Ann · A-1"},
+		{"template", engine.Message{Template: &flows.TemplateSend{Name: "order_followup", Language: "en_US", Body: flows.TextParams("Ann", "A-1")}}, "template: order_followup/en_US Ann | A-1", "Template order_followup (en_US): Ann · A-1"},
 		{"note", engine.Message{Direction: engine.Note, Text: "blocked: no opt-in"}, "blocked: no opt-in", "blocked: no opt-in"},
 		{"customer text, as it came", engine.Message{Inbound: &flows.Reply{Type: flows.MsgText, Text: `<b>hi</b> & "bye"`}}, `text: <b>hi</b> & "bye"`, `<b>hi</b> & "bye"`},
 		{"customer tapped a button", engine.Message{Inbound: &flows.Reply{Type: flows.ReplyButton, ButtonID: "yes", Title: "Yes"}}, "button: [yes:Yes]", "Yes"},

@@ -49,6 +49,16 @@ type turn struct {
 	// startSeq is the conversation's transcript seq when the turn took it
 	// up: 0 for one it started.
 	startSeq uint64
+
+	// For the events the commit records (events.go): the state the turn
+	// began with, the conversation it started, the inbound message it
+	// took, and who resolved a handoff.
+	was          loaded
+	startedID    string
+	inbound      *Inbound
+	receivedDone bool
+	resolvedBy   string
+	resolver     string
 }
 
 // begin loads a contact (new if unknown) and its running conversation.
@@ -69,6 +79,7 @@ func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*tur
 	t.change.Contact = c
 	t.change.At = now
 	if c.Conversation == "" {
+		t.snapshot()
 		return t, nil
 	}
 	if conv == nil {
@@ -79,6 +90,7 @@ func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*tur
 	}
 	if conv.Status.Done() {
 		c.Conversation = ""
+		t.snapshot()
 		return t, nil
 	}
 	f, err := e.Flow(ctx, conv.Flow, conv.Version)
@@ -87,6 +99,7 @@ func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*tur
 	}
 	t.attach(conv, f)
 	t.loadedTimers = append([]Timer(nil), conv.Timers...)
+	t.snapshot()
 	return t, nil
 }
 
@@ -114,6 +127,7 @@ func (t *turn) start(v flowVersion) {
 		conv.Vars = map[string]any{}
 	}
 	c.Conversation = conv.ID
+	t.startedID = conv.ID
 	t.attach(conv, f)
 	t.touch()
 }
@@ -344,7 +358,7 @@ func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, ex
 // can never be sent takes the node's on_error (or fails the conversation)
 // instead of leaving it waiting on a message the customer never gets.
 func (t *turn) refusal(n *flows.Node, ev nodes.Event, s nodes.Send) string {
-	out, err := toWhatsApp(&Message{Conversation: t.conv.ID, Node: n.ID, Message: s.Message, Template: s.Template}, t.contact)
+	out, err := toWhatsApp(&Message{Conversation: t.conv.ID, Node: n.ID, Message: s.Message, Template: s.Template}, t.contact, t.e.templates)
 	if err == nil {
 		err = out.Validate()
 	}
@@ -421,6 +435,7 @@ func (t *turn) commit() error {
 			}
 		}
 	}
+	t.recordEvents()
 	key := t.contact.Key
 	if err := t.e.store.Commit(t.ctx, &t.change); err != nil {
 		t.e.cache.forget(key)

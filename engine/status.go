@@ -130,7 +130,7 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 		// change.
 		return nil
 	}
-	t.countMove(m, from)
+	t.moved(m, from)
 	t.change.Updates = append(t.change.Updates, m)
 	if !t.changed {
 		// Only the message moved: leave the contact and conversation be.
@@ -174,7 +174,7 @@ func (e *Engine) RecordSent(ctx context.Context, it OutboxItem, wamid string) er
 // for a turn that changed neither: a commit of it leaves them be.
 func (t *turn) messageOnly() Change {
 	c := t.change
-	return Change{At: c.At, Updates: c.Updates, Dequeue: c.Dequeue, Claim: c.Claim, Unclaim: c.Unclaim, Reached: c.Reached, Counts: c.Counts}
+	return Change{At: c.At, Updates: c.Updates, Dequeue: c.Dequeue, Claim: c.Claim, Unclaim: c.Unclaim, Reached: c.Reached, Counts: c.Counts, Events: c.Events}
 }
 
 // withQueued is withMessage for a message waiting in the outbox, as the
@@ -208,7 +208,7 @@ func (e *Engine) withQueued(ctx context.Context, it OutboxItem, fn func(t *turn,
 	}
 	moved := was != delivery{m.State, m.WAMID, m.ErrorCode, m.Error}
 	if moved {
-		t.countMove(&m, from)
+		t.moved(&m, from)
 		t.change.Updates = append(t.change.Updates, &m)
 	}
 	if t.changed {
@@ -239,7 +239,7 @@ func (c *Change) empty() bool {
 	return c.InboundID == "" && len(c.Messages) == 0 && len(c.Updates) == 0 && len(c.Dequeue) == 0 &&
 		len(c.Claim) == 0 && len(c.Unclaim) == 0 &&
 		len(c.SetTimers) == 0 && len(c.DeleteTimers) == 0 && len(c.Aliases) == 0 &&
-		len(c.Reached) == 0 && len(c.Counts) == 0
+		len(c.Reached) == 0 && len(c.Counts) == 0 && len(c.Events) == 0
 }
 
 // sendFailed acts on a message that failed for good: refused by Meta with

@@ -112,6 +112,12 @@ type Change struct {
 	// Counts are analytics increments (analytics.go), added on the UTC day
 	// of At with the rest of the change.
 	Counts []Count
+
+	// Events are appended, in order, to the store's event log (EventLog)
+	// with the rest of the change: a refused or failed change records
+	// none. The engine fills them only while some event subscription
+	// wants them (Engine.RecordEvents; events.go).
+	Events []Event
 }
 
 // Reach is one business-initiated send: to Contact at At, counted against
@@ -140,6 +146,10 @@ type FlowRecord struct {
 	DraftBy   string    `json:"draft_by,omitempty"`
 	Published int       `json:"published,omitempty"` // latest version, 0 if none
 	Archived  bool      `json:"archived,omitempty"`
+	// DraftRev counts the changes of the draft's document: an editor saves
+	// with the revision it started from, and a save from an older one is a
+	// conflict (Engine.SaveDraftFrom).
+	DraftRev int `json:"draft_rev,omitempty"`
 }
 
 // FlowVersion is an immutable published version of a flow.
@@ -149,6 +159,17 @@ type FlowVersion struct {
 	Doc         []byte    `json:"doc"`
 	PublishedAt time.Time `json:"published_at"`
 	PublishedBy string    `json:"published_by,omitempty"`
+	// Note is what the publisher wrote about the version, shown in the
+	// history; "" for none.
+	Note string `json:"note,omitempty"`
+}
+
+// VersionNoter is a Store that keeps a publisher's note with each version
+// it publishes (FlowVersion.Note). A Store without it publishes without
+// the note.
+type VersionNoter interface {
+	// PublishNoted is Publish, with the version's note.
+	PublishNoted(ctx context.Context, id string, doc []byte, by, note string, at time.Time) (*FlowVersion, error)
 }
 
 // Store is the engine's durable state. It is a unit of work, not a key-value

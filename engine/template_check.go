@@ -17,12 +17,14 @@ var templateStatusProblem = map[string]flows.Severity{
 
 // CheckFlowTemplates checks every template node of f against the
 // registry, as a publish should: the template must exist in the node's
-// language (else Meta answers 132001), be APPROVED, and take as many
-// header and body parameters as the node gives (132000), with a
-// quick-reply button for each button the node fills. Each problem points at
-// the node's template (/nodes/i/template), or at the part that is wrong
-// (/nodes/i/template/body, /nodes/i/template/buttons/k). A nil registry
-// is one that holds nothing.
+// language (else Meta answers 132001), be APPROVED, and take what the node
+// gives, part by part (CheckTemplateSend on the node's parameters as
+// written: texts filled in at run time are checked when sent). Each
+// problem points at the node's template (/nodes/i/template), or at the
+// part that is wrong (/nodes/i/template/body/1, …/buttons/k). A button
+// written without a type whose quick reply is not at the position its
+// index says gets a warning: it still goes to that quick reply. A nil
+// registry is one that holds nothing.
 func CheckFlowTemplates(f *flows.Flow, reg Templates) flows.Problems {
 	var ps flows.Problems
 	add := func(sev flows.Severity, ptr, format string, a ...any) {
@@ -52,22 +54,17 @@ func CheckFlowTemplates(f *flows.Flow, reg Templates) flows.Problems {
 			}
 			add(sev, ptr, "template %q in %s is %s, not APPROVED: it cannot be sent until Meta approves it", t.Name, t.Language, orUnknown(info.Status))
 		}
-		count := func(part string, given, takes int) {
-			if given == takes {
-				return
+		ts := flows.TemplateSend(*t)
+		for _, p := range CheckTemplateSend(info, &ts, false) {
+			sev := flows.Error
+			if p.Kind == ProblemWarning {
+				sev = flows.Warning
 			}
-			p := ptr
-			if given > 0 {
-				p += "/" + part
+			at := ptr
+			if p.Path != "" {
+				at += "/" + p.Path
 			}
-			add(flows.Error, p, "template %q %s takes %d parameter(s); the node gives %d", t.Name, part, takes, given)
-		}
-		count("header", len(t.Header), info.HeaderParams)
-		count("body", len(t.Body), info.BodyParams)
-		for k, b := range t.Buttons {
-			if b.Index < 0 || b.Index >= info.QuickReplies {
-				add(flows.Error, fmt.Sprintf("%s/buttons/%d", ptr, k), "template %q has %d quick-reply button(s); there is no button %d to fill", t.Name, info.QuickReplies, b.Index)
-			}
+			add(sev, at, "%s", p.Message)
 		}
 	}
 	return ps

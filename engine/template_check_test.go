@@ -65,16 +65,16 @@ func TestCheckFlowTemplates(t *testing.T) {
 		{
 			name:     "body short of a parameter",
 			template: strings.Replace(good, `["Ann", "today"]`, `["Ann"]`, 1),
-			want:     []string{`error /nodes/1/template/body: template "order_update" body takes 2 parameter(s); the node gives 1`},
+			want:     []string{`error /nodes/1/template/body: template "order_update" body takes 2 parameter(s); the send gives 1`},
 		},
 		{
 			name:     "header missing: the pointer is the template",
 			template: strings.Replace(good, `"header": ["A-1"], `, ``, 1),
-			want:     []string{`error /nodes/1/template: template "order_update" header takes 1 parameter(s); the node gives 0`},
+			want:     []string{`error /nodes/1/template: template "order_update" header takes 1 parameter(s); the send gives 0`},
 		},
 		{
 			name: "a header parameter the template has no place for", reg: engine.NewTemplateSet(noHeader), template: good,
-			want: []string{`error /nodes/1/template/header: template "order_update" header takes 0 parameter(s); the node gives 1`},
+			want: []string{`error /nodes/1/template/header: template "order_update" header takes 0 parameter(s); the send gives 1`},
 		},
 		{
 			name:     "a button the template does not have",
@@ -86,7 +86,7 @@ func TestCheckFlowTemplates(t *testing.T) {
 			template: strings.Replace(good, `["Ann", "today"]`, `[]`, 1),
 			want: []string{
 				`error /nodes/1/template: template "order_update" in en_US is PAUSED`,
-				`error /nodes/1/template: template "order_update" body takes 2 parameter(s); the node gives 0`,
+				`error /nodes/1/template: template "order_update" body takes 2 parameter(s); the send gives 0`,
 			},
 		},
 	}
@@ -113,6 +113,65 @@ func TestCheckFlowTemplates(t *testing.T) {
 			for i := range got {
 				if !strings.HasPrefix(got[i], tc.want[i]) {
 					t.Errorf("problem %d:\n  %s\nwant it to start with\n  %s", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestCheckFlowTemplatesShaped: against a template whose shape the
+// registry knows ([URL with a variable, QUICK_REPLY] buttons, a NAMED
+// body, an image header), publishing points at the part that does not
+// fit, and warns where a button without a type means another position.
+func TestCheckFlowTemplatesShaped(t *testing.T) {
+	shape := &engine.TemplateShape{
+		ParameterFormat: "NAMED", HeaderFormat: "IMAGE", BodyText: "Hi {{first_name}}, order {{order_id}} ships.",
+		Buttons: []engine.ShapeButton{{Type: "URL", Dynamic: true}, {Type: "QUICK_REPLY"}},
+	}
+	reg := engine.NewTemplateSet(engine.TemplateInfo{Name: "shipped", Language: "en_US", Status: engine.TemplateApproved, Shape: shape})
+	const header = `"header": [{"image": {"link": "https://x.example/a.jpg"}}]`
+	cases := []struct {
+		name, template string
+		want           []string
+	}{
+		{"well filled", `{"name": "shipped", "language": "en_US", ` + header + `,
+			"body": [{"name": "first_name", "text": "{{ contact.name }}"}, {"name": "order_id", "text": "A-1"}],
+			"buttons": [{"type": "url", "index": 0, "text": "A-1"}, {"type": "quick_reply", "index": 1, "payload": "help"}]}`, nil},
+		{"names from the template, in order", `{"name": "shipped", "language": "en_US", ` + header + `, "body": ["Ann", "A-1"],
+			"buttons": [{"type": "url", "index": 0, "text": "A-1"}]}`, nil},
+		{"a quick reply written the old way", `{"name": "shipped", "language": "en_US", ` + header + `, "body": ["Ann", "A-1"],
+			"buttons": [{"type": "url", "index": 0, "text": "A-1"}, {"index": 0, "payload": "help"}]}`,
+			[]string{`warning /nodes/1/template/buttons/1: is quick reply 0, the button at position 1`}},
+		{"the URL button left out", `{"name": "shipped", "language": "en_US", ` + header + `, "body": ["Ann", "A-1"]}`,
+			[]string{`error /nodes/1/template: button 0 (URL) must be filled`}},
+		{"a wrong name", `{"name": "shipped", "language": "en_US", ` + header + `,
+			"body": [{"name": "first_name", "text": "Ann"}, {"name": "order", "text": "A-1"}], "buttons": [{"type": "url", "index": 0, "text": "A-1"}]}`,
+			[]string{`error /nodes/1/template/body/1/name: {{order}} is not a variable of the template`}},
+		{"no image", `{"name": "shipped", "language": "en_US", "body": ["Ann", "A-1"], "buttons": [{"type": "url", "index": 0, "text": "A-1"}]}`,
+			[]string{`error /nodes/1/template/header: the template's header is an image`}},
+		{"a literal with a line break", `{"name": "shipped", "language": "en_US", ` + header + `, "body": ["Ann\nLee", "A-1"],
+			"buttons": [{"type": "url", "index": 0, "text": "A-1"}]}`,
+			[]string{`error /nodes/1/template/body/0: holds a line break`}},
+		{"a quick reply where the URL is", `{"name": "shipped", "language": "en_US", ` + header + `, "body": ["Ann", "A-1"],
+			"buttons": [{"type": "url", "index": 0, "text": "A-1"}, {"type": "quick_reply", "index": 0, "payload": "x"}]}`,
+			[]string{`error /nodes/1/template/buttons/1: button 0 of the template is a URL button, not quick_reply`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f, problems := flows.Parse([]byte(checkedFlow(c.template)))
+			if f == nil {
+				t.Fatalf("parse: %v", problems)
+			}
+			var got []string
+			for _, p := range engine.CheckFlowTemplates(f, reg) {
+				got = append(got, fmt.Sprintf("%s %s: %s", p.Severity, p.Pointer, p.Message))
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("problems %q; want %q", got, c.want)
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], c.want[i]) {
+					t.Errorf("problem %d: %s\nwant it to start with %s", i, got[i], c.want[i])
 				}
 			}
 		})

@@ -28,7 +28,7 @@ func countParams(text string) int {
 // TemplateInfoFromWhatsApp reads what the engine checks before a send from
 // a template as the Graph API lists it.
 func TemplateInfoFromWhatsApp(t whatsapp.Template) TemplateInfo {
-	info := TemplateInfo{Name: t.Name, Language: t.Language, Category: t.Category, Status: t.Status}
+	info := TemplateInfo{Name: t.Name, Language: t.Language, Category: t.Category, Status: t.Status, Shape: ShapeFromWhatsApp(t)}
 	for _, c := range t.Components {
 		switch strings.ToUpper(c.Type) {
 		case "HEADER":
@@ -155,13 +155,16 @@ func mergeListed(rec *TemplateRecord, t whatsapp.Template, now time.Time) bool {
 	rec.setQuality(fresh.Quality, TemplateChange{At: now, Source: SourceSync})
 	rec.Name, rec.Language, rec.ID, rec.ParameterFormat = fresh.Name, fresh.Language, fresh.ID, fresh.ParameterFormat
 	rec.HeaderParams, rec.BodyParams, rec.QuickReplies = fresh.HeaderParams, fresh.BodyParams, fresh.QuickReplies
+	rec.Shape = fresh.Shape
 	rec.Texts, rec.Buttons, rec.RejectedReason, rec.Incomplete = fresh.Texts, fresh.Buttons, fresh.RejectedReason, false
 	return !sameRecord(before, rec)
 }
 
 // sameRecord compares everything a sync may change.
 func sameRecord(a, b *TemplateRecord) bool {
-	return a.TemplateInfo == b.TemplateInfo && a.ID == b.ID && a.ParameterFormat == b.ParameterFormat && a.Texts == b.Texts &&
+	ai, bi := a.TemplateInfo, b.TemplateInfo
+	ai.Shape, bi.Shape = nil, nil
+	return ai == bi && sameShape(a.Shape, b.Shape) && a.ID == b.ID && a.ParameterFormat == b.ParameterFormat && a.Texts == b.Texts &&
 		slices.Equal(a.Buttons, b.Buttons) && a.Quality == b.Quality && a.RejectedReason == b.RejectedReason &&
 		a.Incomplete == b.Incomplete
 }
@@ -215,43 +218,68 @@ func (r *Registry) askResync() {
 }
 
 // SandboxTemplate is a template shaped to fit what a flow's template node
-// sends, for seeding the sandbox: a body with as many variables as the node
-// gives parameters, a text header likewise, and its quick-reply buttons.
+// sends, for seeding the sandbox with a template the flow names that it
+// lacks: its header of the kind the node fills, a body with the node's
+// variables (named if the node names them), its buttons at their
+// positions, its cards, and a limited-time offer if the node says when
+// one ends.
 func SandboxTemplate(ref *flows.TemplateRef) whatsapp.Template {
-	vars := func(n int, lead string) (string, []string) {
-		if n == 0 {
-			return lead, nil
+	ts := flows.TemplateSend(*ref)
+	shape := shapeOfSend(&ts)
+	t := whatsapp.Template{Name: ref.Name, Language: ref.Language, Category: "UTILITY", Status: whatsapp.TemplateApproved,
+		ParameterFormat: shape.ParameterFormat}
+	lead := func(s, text string) string { return strings.TrimSpace(s + " " + text) }
+	header := func(format, text string) *whatsapp.TemplateComponent {
+		switch format {
+		case "":
+			return nil
+		case "TEXT":
+			return &whatsapp.TemplateComponent{Type: "HEADER", Format: "TEXT", Text: lead("Header", text)}
 		}
-		parts := []string{lead}
-		examples := make([]string, n)
-		for i := range n {
-			parts = append(parts, fmt.Sprintf("{{%d}}", i+1))
-			examples[i] = fmt.Sprintf("example %d", i+1)
-		}
-		return strings.Join(parts, " - "), examples
+		return &whatsapp.TemplateComponent{Type: "HEADER", Format: format}
 	}
-	body, bodyEx := vars(len(ref.Body), "Message "+ref.Name)
-	t := whatsapp.Template{Name: ref.Name, Language: ref.Language, Category: "UTILITY", Status: whatsapp.TemplateApproved}
-	if len(ref.Header) > 0 {
-		h, ex := vars(len(ref.Header), "Header")
-		t.Components = append(t.Components, whatsapp.TemplateComponent{Type: "HEADER", Format: "TEXT", Text: h,
-			Example: &whatsapp.TemplateExample{HeaderText: ex}})
-	}
-	bc := whatsapp.TemplateComponent{Type: "BODY", Text: body}
-	if bodyEx != nil {
-		bc.Example = &whatsapp.TemplateExample{BodyText: [][]string{bodyEx}}
-	}
-	t.Components = append(t.Components, bc)
-	if len(ref.Buttons) > 0 {
-		var bs []whatsapp.TemplateButton
-		n := 0
-		for _, b := range ref.Buttons {
-			n = max(n, b.Index+1)
+	buttons := func(bs []ShapeButton) *whatsapp.TemplateComponent {
+		if len(bs) == 0 {
+			return nil
 		}
-		for i := range n {
-			bs = append(bs, whatsapp.TemplateButton{Type: "QUICK_REPLY", Text: fmt.Sprintf("Option %d", i+1)})
+		c := &whatsapp.TemplateComponent{Type: "BUTTONS"}
+		for i, b := range bs {
+			tb := whatsapp.TemplateButton{Type: b.Type, Text: fmt.Sprintf("Option %d", i+1)}
+			switch b.Type {
+			case "URL":
+				tb.URL = "https://example.com/{{1}}"
+			case "OTP":
+				tb.OTPType = "COPY_CODE"
+			}
+			c.Buttons = append(c.Buttons, tb)
 		}
-		t.Components = append(t.Components, whatsapp.TemplateComponent{Type: "BUTTONS", Buttons: bs})
+		return c
+	}
+	if h := header(shape.HeaderFormat, shape.HeaderText); h != nil {
+		t.Components = append(t.Components, *h)
+	}
+	if shape.LimitedTimeOffer {
+		t.Components = append(t.Components, whatsapp.TemplateComponent{Type: "LIMITED_TIME_OFFER",
+			LimitedTimeOffer: &whatsapp.TemplateLimitedOffer{Text: "Offer", HasExpiration: shape.OfferExpires}})
+	}
+	t.Components = append(t.Components, whatsapp.TemplateComponent{Type: "BODY", Text: lead("Message "+ref.Name, shape.BodyText)})
+	if b := buttons(shape.Buttons); b != nil {
+		t.Components = append(t.Components, *b)
+	}
+	if len(shape.Cards) > 0 {
+		carousel := whatsapp.TemplateComponent{Type: "CAROUSEL"}
+		for _, c := range shape.Cards {
+			var card whatsapp.TemplateCard
+			if h := header(c.HeaderFormat, ""); h != nil {
+				card.Components = append(card.Components, *h)
+			}
+			card.Components = append(card.Components, whatsapp.TemplateComponent{Type: "BODY", Text: lead("Card", c.BodyText)})
+			if b := buttons(c.Buttons); b != nil {
+				card.Components = append(card.Components, *b)
+			}
+			carousel.Cards = append(carousel.Cards, card)
+		}
+		t.Components = append(t.Components, carousel)
 	}
 	return t
 }

@@ -14,8 +14,11 @@ import (
 // takes. Whatever the WhatsApp type, the flow sees a flows.Reply: a tap on
 // a reply button and a tap on a template's quick-reply button both become a
 // "button" reply, a list choice a "list" reply, and anything a flow cannot
-// answer (an order, a poll…) an "other" reply, which wait_reply treats as a
-// misfit.
+// answer (an order, a contact card, a WhatsApp Flows form…) an "other"
+// reply, which wait_reply treats as a misfit unless it accepts any. Nothing
+// the message carried is dropped: contact cards, the cart, a reaction, the
+// reply context, the ad referral and a form's answers are kept in the
+// Reply's own fields (flows/reply.go).
 func InboundFromWhatsApp(m *whatsapp.InboundMessage) *Inbound {
 	in := &Inbound{
 		PhoneNumberID: m.PhoneNumberID, ID: m.ID, WaID: m.From, UserID: m.UserID,
@@ -26,10 +29,36 @@ func InboundFromWhatsApp(m *whatsapp.InboundMessage) *Inbound {
 		sys := *m.System
 		in.System = &sys
 	}
+	if m.Type == whatsapp.TypeEdit && m.Edit != nil && m.Edit.Message != nil {
+		edited := replyFrom(m.Edit.Message)
+		in.Edited = &edited
+	}
 	return in
 }
 
 func replyFrom(m *whatsapp.InboundMessage) flows.Reply {
+	r := replyContent(m)
+	if c := m.Context; c != nil {
+		r.Context = flows.ReplyContext{
+			MessageID: c.ID, From: c.From, Forwarded: c.Forwarded, FrequentlyForwarded: c.FrequentlyForwarded,
+		}
+		if p := c.ReferredProduct; p != nil {
+			r.Context.CatalogID, r.Context.ProductID = p.CatalogID, p.ProductRetailerID
+		}
+	}
+	if ref := m.Referral; ref != nil {
+		r.Referral = flows.Referral{
+			AdID: ref.SourceID, SourceType: ref.SourceType, SourceURL: ref.SourceURL,
+			Headline: ref.Headline, Body: ref.Body, MediaType: ref.MediaType,
+			MediaURL: firstNonEmpty(ref.ImageURL, ref.VideoURL), ThumbnailURL: ref.ThumbnailURL,
+			CTWAClickID: ref.CTWAClickID,
+		}
+	}
+	return r
+}
+
+// replyContent is the type and payload of m as a flow sees them.
+func replyContent(m *whatsapp.InboundMessage) flows.Reply {
 	switch m.Type {
 	case whatsapp.TypeText:
 		return flows.Reply{Type: flows.MsgText, Text: m.Text}
@@ -41,7 +70,9 @@ func replyFrom(m *whatsapp.InboundMessage) flows.Reply {
 			case it.ListReply != nil:
 				return flows.Reply{Type: flows.ReplyList, ListID: it.ListReply.ID, Title: it.ListReply.Title}
 			case it.NFMReply != nil:
-				return flows.Reply{Type: flows.ReplyOther, Text: it.NFMReply.ResponseJSON}
+				// reply.text keeps the answers' JSON text, as before
+				// reply.flow_response existed.
+				return flows.Reply{Type: flows.ReplyOther, Text: it.NFMReply.ResponseJSON, FlowResponse: flowResponse(it.NFMReply.ResponseJSON)}
 			}
 		}
 	case whatsapp.TypeButton:
@@ -58,14 +89,142 @@ func replyFrom(m *whatsapp.InboundMessage) flows.Reply {
 			return flows.Reply{Type: m.Type, Text: md.Caption, Media: &flows.MediaIn{
 				ID: md.ID, MimeType: md.MimeType, Caption: md.Caption, Filename: md.Filename}}
 		}
-	case whatsapp.TypeReaction, whatsapp.TypeRevoke, whatsapp.TypeEdit, whatsapp.TypeSystem, whatsapp.TypeRequestWelcome:
+	case whatsapp.TypeReaction:
+		r := flows.Reply{Type: m.Type}
+		if m.Reaction != nil {
+			r.Reaction = flows.Reaction{Emoji: m.Reaction.Emoji, MessageID: m.Reaction.MessageID}
+		}
+		return r
+	case whatsapp.TypeEdit:
+		r := flows.Reply{Type: m.Type}
+		if e := m.Edit; e != nil {
+			if e.Message != nil {
+				r = replyContent(e.Message) // the new content, under the type edit
+				r.Type = m.Type
+			}
+			r.OriginalID = e.OriginalMessageID
+		}
+		return r
+	case whatsapp.TypeRevoke:
+		r := flows.Reply{Type: m.Type}
+		if m.Revoke != nil {
+			r.OriginalID = m.Revoke.OriginalMessageID
+		}
+		return r
+	case whatsapp.TypeSystem:
+		r := flows.Reply{Type: m.Type}
+		if m.System != nil {
+			r.Text = m.System.Body
+		}
+		return r
+	case whatsapp.TypeRequestWelcome:
 		return flows.Reply{Type: m.Type}
+	case whatsapp.TypeContacts:
+		return flows.Reply{Type: flows.ReplyOther, Contacts: contactCards(m.Contacts)}
 	case whatsapp.TypeOrder:
 		if m.Order != nil {
-			return flows.Reply{Type: flows.ReplyOther, Text: m.Order.Text}
+			return flows.Reply{Type: flows.ReplyOther, Text: m.Order.Text, Order: orderOf(m.Order)}
 		}
 	}
 	return flows.Reply{Type: flows.ReplyOther}
+}
+
+// flowResponse parses a WhatsApp Flows form's answers (nfm_reply's
+// response_json). Answers that are not a JSON object are kept under
+// "value"; text that is not JSON at all gives nothing (reply.text still
+// holds it).
+func flowResponse(text string) map[string]any {
+	if text == "" {
+		return nil
+	}
+	var v any
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil
+	}
+	v = plainNumbers(v)
+	if obj, ok := v.(map[string]any); ok {
+		return obj
+	}
+	return map[string]any{"value": v}
+}
+
+// plainNumbers turns the json.Numbers of v into float64 (what expressions
+// compare with numbers) where that loses nothing, else keeps their text:
+// an id of 20 digits stays exact.
+func plainNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if f, err := x.Float64(); err == nil && strconv.FormatFloat(f, 'f', -1, 64) == x.String() {
+			return f
+		}
+		return x.String()
+	case map[string]any:
+		for k, e := range x {
+			x[k] = plainNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = plainNumbers(e)
+		}
+	}
+	return v
+}
+
+func contactCards(cs []whatsapp.Contact) []flows.ContactCard {
+	cards := make([]flows.ContactCard, 0, len(cs))
+	for _, c := range cs {
+		card := flows.ContactCard{
+			Name: c.Name.FormattedName, FirstName: c.Name.FirstName, LastName: c.Name.LastName, Birthday: c.Birthday,
+		}
+		if card.Name == "" {
+			card.Name = strings.TrimSpace(c.Name.FirstName + " " + c.Name.LastName)
+		}
+		for _, p := range c.Phones {
+			card.Phones = append(card.Phones, flows.CardPhone{Phone: p.Phone, WaID: p.WaID, Type: p.Type})
+		}
+		for _, e := range c.Emails {
+			card.Emails = append(card.Emails, e.Email)
+		}
+		for _, u := range c.URLs {
+			card.URLs = append(card.URLs, u.URL)
+		}
+		for _, a := range c.Addresses {
+			card.Addresses = append(card.Addresses, flows.CardAddress{
+				Street: a.Street, City: a.City, State: a.State, Zip: a.Zip,
+				Country: a.Country, CountryCode: a.CountryCode, Type: a.Type,
+			})
+		}
+		if o := c.Org; o != nil {
+			card.Company, card.Department, card.JobTitle = o.Company, o.Department, o.Title
+		}
+		cards = append(cards, card)
+	}
+	return cards
+}
+
+func orderOf(o *whatsapp.Order) flows.Order {
+	out := flows.Order{CatalogID: o.CatalogID, Text: o.Text}
+	for i, it := range o.Items {
+		out.Items = append(out.Items, flows.OrderItem{
+			ProductID: it.ProductRetailerID, Quantity: it.Quantity, Price: it.ItemPrice, Currency: it.Currency,
+		})
+		out.Total += float64(it.Quantity) * it.ItemPrice
+		if i == 0 {
+			out.Currency = it.Currency
+		} else if out.Currency != it.Currency {
+			out.Currency = ""
+		}
+	}
+	return out
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // callbackData is what Parley puts in biz_opaque_callback_data: the
@@ -99,7 +258,12 @@ func contactOf(conversation string) ContactKey {
 // toWhatsApp builds the Cloud API request for a transcript message. A
 // customer known only by a business-scoped user id is addressed with
 // `recipient`.
-func toWhatsApp(m *Message, c *Contact) (*whatsapp.OutboundMessage, error) {
+//
+// A template is built from the registry's record of it (reg may be nil):
+// its texts are checked once filled in (CheckTemplateSend; a text Meta
+// would refuse is an *whatsapp.InvalidMessageError), a NAMED template's
+// parameters carry their names, and buttons go to their positions.
+func toWhatsApp(m *Message, c *Contact, reg Templates) (*whatsapp.OutboundMessage, error) {
 	to := c.WaID
 	if to == "" {
 		to = c.UserID
@@ -108,15 +272,22 @@ func toWhatsApp(m *Message, c *Contact) (*whatsapp.OutboundMessage, error) {
 	switch {
 	case m.Template != nil:
 		t := m.Template
-		var comps []whatsapp.OutTemplateComponent
-		if len(t.Header) > 0 {
-			comps = append(comps, whatsapp.HeaderParams(t.Header...))
+		var shape *TemplateShape
+		if info, ok := templateShape(reg, t); ok {
+			var texts []string
+			for _, p := range CheckTemplateSend(info, t, true) {
+				if p.Kind == ProblemText {
+					texts = append(texts, p.String())
+				}
+			}
+			if len(texts) > 0 {
+				return nil, &whatsapp.InvalidMessageError{Problems: texts}
+			}
+			shape = info.Shape
 		}
-		if len(t.Body) > 0 {
-			comps = append(comps, whatsapp.BodyParams(t.Body...))
-		}
-		for _, b := range t.Buttons {
-			comps = append(comps, whatsapp.QuickReplyButton(b.Index, b.Payload))
+		comps, err := templateComponents(shape, t)
+		if err != nil {
+			return nil, err
 		}
 		out = whatsapp.NewTemplate(to, t.Name, t.Language, comps...)
 	case m.Message != nil:

@@ -47,6 +47,20 @@ type Reply struct {
 	IsNumber bool      `expr:"is_number" json:"is_number,omitempty"`
 	Location *Location `expr:"location" json:"location,omitempty"`
 	Media    *MediaIn  `expr:"media" json:"media,omitempty"`
+
+	// The rest of what WhatsApp sent (reply.go). Each is empty (its zero
+	// value, never nil to an expression) when the message did not carry it.
+	Contacts     []ContactCard  `expr:"contacts" json:"contacts,omitempty"`
+	Order        Order          `expr:"order" json:"order,omitzero"`
+	Reaction     Reaction       `expr:"reaction" json:"reaction,omitzero"`
+	Context      ReplyContext   `expr:"context" json:"context,omitzero"`
+	Referral     Referral       `expr:"referral" json:"referral,omitzero"`
+	FlowResponse map[string]any `expr:"flow_response" json:"flow_response,omitempty"`
+
+	// OriginalID is, for an edit or a revoke, the id (wamid) of the
+	// message it changes. Edits and revokes never reach a flow, so
+	// expressions do not see it.
+	OriginalID string `json:"original_id,omitempty"`
 }
 
 // Reply types beyond the message types: a tap on an interactive button or

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -26,8 +27,11 @@ type Flow struct {
 	Vars        map[string]any `json:"vars,omitempty"`
 	Triggers    []Trigger      `json:"triggers,omitempty"`
 	Interrupts  []Interrupt    `json:"interrupts,omitempty"`
-	Nodes       []*Node        `json:"nodes"`
-	Meta        map[string]any `json:"meta,omitempty"`
+	// Numbers are the business phone number ids whose customers the
+	// flow's triggers answer; empty: every number Parley serves.
+	Numbers []string       `json:"numbers,omitempty"`
+	Nodes   []*Node        `json:"nodes"`
+	Meta    map[string]any `json:"meta,omitempty"`
 
 	index    map[string]int
 	programs *programs
@@ -143,22 +147,6 @@ type Case struct {
 	Label string `json:"label,omitempty"`
 }
 
-// TemplateRef names an approved template and the parameters to fill it with.
-// Every parameter may hold {{ }} interpolations.
-type TemplateRef struct {
-	Name     string           `json:"name"`
-	Language string           `json:"language"`
-	Header   []string         `json:"header,omitempty"`
-	Body     []string         `json:"body,omitempty"`
-	Buttons  []TemplateButton `json:"buttons,omitempty"`
-}
-
-// TemplateButton fills a quick-reply button's payload (by position).
-type TemplateButton struct {
-	Index   int    `json:"index"`
-	Payload string `json:"payload"`
-}
-
 // Rule is one answer of an auto_reply node; exactly one of Keywords,
 // Pattern and When selects it.
 type Rule struct {
@@ -248,4 +236,10 @@ func (n *Node) DefaultReplyMessage() *Message {
 		return nil
 	}
 	return n.DefaultReply.Reply
+}
+
+// AnswersOn reports whether the flow's triggers answer customers of the
+// business phone number id: it names that number, or none.
+func (f *Flow) AnswersOn(phoneNumberID string) bool {
+	return len(f.Numbers) == 0 || slices.Contains(f.Numbers, phoneNumberID)
 }

@@ -62,15 +62,4 @@ func (msg *Message) Line() string {
 	return b.String()
 }
 
-// Line renders a template send: "template: name/language" and its header
-// then body parameters, joined with " | ".
-func (t *TemplateSend) Line() string {
-	s := "template: " + t.Name + "/" + t.Language
-	params := append(append([]string(nil), t.Header...), t.Body...)
-	if len(params) > 0 {
-		s += " " + strings.Join(params, " | ")
-	}
-	return s
-}
-
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

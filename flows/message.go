@@ -65,10 +65,13 @@ type Media struct {
 	ID   string `json:"id,omitempty"`
 }
 
-// Button is one reply button.
+// Button is one reply button. Next, on a wait_reply's prompt, is the
+// node a reply selecting this button leads to, instead of the node's next
+// (docs/flow-format.md, "Per-choice exits"); it is never sent to WhatsApp.
 type Button struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
+	Next  string `json:"next,omitempty"`
 }
 
 // Section groups list rows.
@@ -77,11 +80,13 @@ type Section struct {
 	Rows  []Row  `json:"rows"`
 }
 
-// Row is one choice of a list message.
+// Row is one choice of a list message; Next is its own exit, as for a
+// Button.
 type Row struct {
 	ID          string `json:"id"`
 	Title       string `json:"title"`
 	Description string `json:"description,omitempty"`
+	Next        string `json:"next,omitempty"`
 }
 
 // IsMedia reports whether t is a media message type.

@@ -63,7 +63,8 @@ var patternMessages = map[string]string{
 	`^[A-Za-z_][A-Za-z0-9_]{0,63}$`: "must be a variable name: a letter or _, then letters, digits or _ (at most 64)",
 	`^(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$`:           `must be a duration like "90s", "30m", "24h" or "1h30m"`,
 	`^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`: `must be a time range like "09:00-17:30" (24-hour clock)`,
-	`^[a-z0-9_]+$`: "must be lowercase letters, digits or _, as WhatsApp template names are",
+	`^[a-z0-9_]+$`:  "must be lowercase letters, digits or _, as WhatsApp template names are",
+	`^[0-9]{1,20}$`: "must be a business phone number id: 1–20 digits (not the display number)",
 	// With the duration pattern beside it: a duration is more than zero
 	// exactly when it has a digit other than 0.
 	`[1-9]`: "must be longer than zero",
@@ -413,6 +414,11 @@ func (w *schemaWording) leaf(e *jsonschema.ValidationError, spath, kw string) {
 		if strings.Contains(e.KeywordLocation, "/propertyNames/") {
 			// The value that failed is the name of a property, not its value.
 			w.add(ptr, fmt.Sprintf("name %s %s", brief(lastSegment(ptr)), what))
+			return
+		}
+		if value == "" && isExitField(lastSegment(ptr)) {
+			// An exit left empty is a connection not made yet.
+			w.add(ptr, "is not connected: drag from this exit's handle to the node it leads to, or remove it")
 			return
 		}
 		w.add(ptr, fmt.Sprintf("is %s; %s", brief(value), what))
@@ -845,3 +851,16 @@ var idRule = sync.OnceValues(func() (*regexp.Regexp, string) {
 	pattern, _ := id["pattern"].(string)
 	return regexp.MustCompile(pattern), patternMessages[pattern]
 })
+
+// isExitField reports whether a field names the node an exit leads to.
+func isExitField(name string) bool {
+	switch name {
+	case "next", "default", "goto", "start", "reengage", "closed_next":
+		return true
+	}
+	return strings.HasPrefix(name, "on_")
+}
+
+// Closest is the candidate nearest to s by edit distance, when one is
+// near enough to suggest ("did you mean …?"), else "".
+func Closest(s string, candidates []string) string { return closest(s, candidates) }

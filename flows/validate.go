@@ -191,6 +191,10 @@ func nodeExits(i int, n *Node) []exit {
 	if n.Hours != nil {
 		add(p+"/hours/closed_next", n.Hours.ClosedNext, w)
 	}
+	// A choice's exit follows the customer's reply, like next.
+	for _, ch := range n.Choices() {
+		add(p+"/"+ch.Exit+"/next", ch.Next, w)
+	}
 	return xs
 }
 
@@ -209,6 +213,7 @@ func (c *checker) node(i int, n *Node) {
 	case TypeWaitReply:
 		c.message(p+"/prompt", n.Prompt)
 		c.message(p+"/retry", n.Retry)
+		c.choices(i, n)
 		c.expr(p+"/valid", n.Valid, kindBool, false)
 		if n.OnTimeout != "" && n.Timeout <= 0 {
 			c.errorf(p+"/on_timeout", "is set but there is no timeout, so it is never taken")
@@ -247,22 +252,7 @@ func (c *checker) node(i int, n *Node) {
 
 	case TypeTemplate:
 		if t := n.Template; t != nil {
-			for k, s := range t.Header {
-				c.text(fmt.Sprintf("%s/template/header/%d", p, k), s)
-			}
-			for k, s := range t.Body {
-				c.text(fmt.Sprintf("%s/template/body/%d", p, k), s)
-			}
-			seen := map[int]bool{}
-			for k, b := range t.Buttons {
-				bp := fmt.Sprintf("%s/template/buttons/%d", p, k)
-				if seen[b.Index] {
-					// At the button, not its index: the index may be missing (0).
-					c.errorf(bp, "fills button %d again; give each button index once", b.Index)
-				}
-				seen[b.Index] = true
-				c.text(bp+"/payload", b.Payload)
-			}
+			c.templateRef(p+"/template", t)
 		}
 
 	case TypeHandoff:
@@ -388,6 +378,10 @@ func (c *checker) message(ptr string, m *Message) {
 		return
 	}
 	messageStrings(m, func(sub, s string) { c.text(ptr+sub, s) })
+	c.longNames(ptr, m)
+	if !strings.HasSuffix(ptr, "/prompt") {
+		c.strayChoiceNexts(ptr, m)
+	}
 	switch m.Type {
 	case MsgButtons:
 		// WhatsApp rejects reply buttons with equal ids or equal titles.
@@ -969,6 +963,7 @@ var fieldOrder = func() map[string]int {
 		"message", "prompt", "save_as", "accept", "valid", "retry", "max_retries", "on_invalid",
 		"timeout", "on_timeout", "on_window_closing", "before", "cases", "when", "label",
 		"template", "header", "text", "body", "footer", "buttons", "index", "payload",
+		"cards", "offer_expires_at", "currency", "date_time", "image", "video", "document", "code", "amount_1000", "fallback_value",
 		"queue", "note", "priority", "no_agent_after", "on_no_agent",
 		"rules", "pattern", "reply", "default", "hours", "timezone", "open",
 		"mon", "tue", "wed", "thu", "fri", "sat", "sun", "closed_reply", "closed_next",

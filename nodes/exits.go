@@ -10,7 +10,9 @@ import (
 // Exit names: how Effects.Exit names the way a node left, for analytics
 // and the editor's handles. Each is the JSON pointer of the exit's field,
 // relative to the node, without a trailing "/next": "next", "on_timeout",
-// "on_window_closing", "cases/0", "rules/2", "default", "hours/closed_next".
+// "on_window_closing", "cases/0", "rules/2", "default", "hours/closed_next",
+// and a wait's choices: "prompt/buttons/1", "prompt/sections/0/rows/2"
+// (flows.Choice.Exit).
 const (
 	ExitNext          = "next"
 	ExitDefault       = "default" // a branch's default, an auto_reply's default reply
@@ -74,6 +76,12 @@ func ExitTarget(n *flows.Node, name string) (string, bool) {
 			to = n.Cases[i].Next
 		} else if i, ok := index(name, "rules/"); ok && i < len(n.Rules) {
 			to = n.Rules[i].Next
+		} else if strings.HasPrefix(name, "prompt/") {
+			for _, ch := range n.Choices() {
+				if ch.Exit == name {
+					to = ch.Next
+				}
+			}
 		}
 	}
 	return to, to != ""

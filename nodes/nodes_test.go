@@ -345,6 +345,9 @@ func exits(n *flows.Node) []string {
 	if n.OnWindowClosing != nil {
 		ids = append(ids, n.OnWindowClosing.Next)
 	}
+	for _, ch := range n.Choices() {
+		ids = append(ids, ch.Next)
+	}
 	return ids
 }
 

@@ -7,12 +7,17 @@ import "github.com/parleyhq/parley/flows"
 //
 //	{"id": "reengage_tpl", "type": "template",
 //	 "template": {"name": "order_followup", "language": "en_US",
-//	              "body": ["{{ contact.name }}"], "buttons": [{"index": 0, "payload": "yes"}]},
+//	              "body": ["{{ contact.name }}"],
+//	              "buttons": [{"type": "quick_reply", "index": 0, "payload": "yes"}]},
 //	 "next": "await", "on_blocked": "bye"}
 //
-// The engine checks that the template is approved with these parameters
-// and, for a business-initiated send, that the contact opted in; when it
-// cannot be sent the flow takes on_blocked, else the conversation fails.
+// Every kind of template parameter may be given (flows.TemplateRef: media
+// and location headers, named variables, currency and dates, URL,
+// copy-code and OTP buttons, carousel cards, an offer's end). The engine
+// checks that the template is approved and takes these parameters
+// (engine.CheckTemplateSend) and, for a business-initiated send, that the
+// contact opted in; when it cannot be sent the flow takes on_blocked, else
+// the conversation fails.
 func init() { Register(flows.TypeTemplate, TypeFunc(stepTemplate)) }
 
 func stepTemplate(n *flows.Node, v *View, ev Event) Effects {

@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,6 +46,10 @@ const (
 // with it; with the window closed, or the moment already past on arrival,
 // it is not taken (the engine arms it: see Wait.WindowClosing).
 //
+// A button or row may carry a next of its own: a reply that selects it
+// is saved as usual and then follows the choice's next (its exit is named
+// "prompt/buttons/0", "prompt/sections/0/rows/2"), not the node's.
+//
 // A typed answer equal to a button or row title (or id) counts as that
 // button or row, since customers often type instead of tapping; the
 // prompt's {{ }} are filled in first, so that buttons made from variables
@@ -87,6 +92,9 @@ func stepWaitReply(n *flows.Node, v *View, ev Event) Effects {
 				eff.Vars = map[string]any{n.SaveAs: value}
 			}
 			eff.Next, eff.Exit = n.Next, ExitNext
+			if ch, ok := chosen(n, prompt, reply); ok && ch.Next != "" {
+				eff.Next, eff.Exit = ch.Next, ch.Exit
+			}
 			return eff
 		}
 		retries := v.Retries + 1
@@ -172,7 +180,9 @@ func fit(n *flows.Node, prompt *flows.Message, r *flows.Reply) (*flows.Reply, an
 			return &folded, mediaValue(folded.Media), true
 		}
 	case AcceptAny:
-		return &folded, ReplyValue(&folded), folded.Type != flows.ReplyOther
+		// Contact cards, a cart or a form's answers are answers; a
+		// message Parley cannot read is not.
+		return &folded, ReplyValue(&folded), folded.Type != flows.ReplyOther || folded.Carries()
 	}
 	return &folded, nil, false
 }
@@ -189,6 +199,10 @@ func ReplyValue(r *flows.Reply) any {
 		return locationValue(r.Location)
 	case r.Media != nil:
 		return mediaValue(r.Media)
+	case r.FlowResponse != nil:
+		return r.FlowResponse
+	case len(r.Order.Items) > 0 || len(r.Contacts) > 0:
+		return plainValue(r)
 	case r.IsNumber:
 		return r.Number
 	}
@@ -241,6 +255,41 @@ func foldTyped(r *flows.Reply, prompt *flows.Message) {
 			}
 		}
 	}
+}
+
+// chosen is the choice of the node's prompt a fitting reply selected: a
+// tap (or a typed answer folded into one) on a button or row the customer
+// was offered. prompt is the prompt as sent; a choice's next is read from
+// the node's own prompt, at the same place.
+func chosen(n *flows.Node, prompt *flows.Message, r *flows.Reply) (flows.Choice, bool) {
+	if prompt == nil || r == nil {
+		return flows.Choice{}, false
+	}
+	var id string
+	switch r.Type {
+	case flows.ReplyButton:
+		id = r.ButtonID
+	case flows.ReplyList:
+		id = r.ListID
+	default:
+		return flows.Choice{}, false
+	}
+	own := n.Choices()
+	for i, b := range prompt.Buttons {
+		if r.Type == flows.ReplyButton && b.ID == id && i < len(own) {
+			return own[i], true
+		}
+	}
+	k := len(prompt.Buttons)
+	for _, s := range prompt.Sections {
+		for _, row := range s.Rows {
+			if r.Type == flows.ReplyList && row.ID == id && k < len(own) {
+				return own[k], true
+			}
+			k++
+		}
+	}
+	return flows.Choice{}, false
 }
 
 // choicesInterpolated reports whether a button's or row's id or title
@@ -336,4 +385,23 @@ func isDecimal(s string) bool {
 		}
 	}
 	return digits > 0 && points <= 1
+}
+
+// plainValue is a cart or contact cards as a variable: the JSON form of
+// reply.order or reply.contacts, as it reads back from the store, so an
+// expression sees the same before and after a restart.
+func plainValue(r *flows.Reply) any {
+	var v any = r.Contacts
+	if len(r.Order.Items) > 0 {
+		v = r.Order
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	if json.Unmarshal(raw, &out) != nil {
+		return nil
+	}
+	return out
 }

@@ -74,6 +74,11 @@ type transcriptEntry struct {
 	WAMID     string              `json:"wamid,omitempty"`
 	ErrorCode int                 `json:"error_code,omitempty"`
 	Error     string              `json:"error,omitempty"`
+	// EditedAt and RevokedAt: the customer edited (Inbound is the new
+	// content, Original the first) or deleted this message.
+	EditedAt  time.Time    `json:"edited_at,omitzero"`
+	RevokedAt time.Time    `json:"revoked_at,omitzero"`
+	Original  *flows.Reply `json:"original,omitempty"`
 }
 
 func entryOf(m *engine.Message) transcriptEntry {
@@ -81,6 +86,7 @@ func entryOf(m *engine.Message) transcriptEntry {
 		Seq: m.Seq, Direction: m.Direction, Sender: m.Sender, At: m.At, Node: m.Node,
 		Text: engine.Render(m), Display: engine.Display(m), Inbound: m.Inbound, Message: m.Message, Template: m.Template,
 		State: m.State, WAMID: m.WAMID, ErrorCode: m.ErrorCode, Error: m.Error,
+		EditedAt: m.EditedAt, RevokedAt: m.RevokedAt, Original: m.Original,
 	}
 }
 

@@ -99,7 +99,7 @@ func TestConversationsAPI(t *testing.T) {
 				`"conversation":{"id":"100000000000001:15551234567#1","contact":"100000000000001:15551234567","flow":"echo","version":1,"node":"ask","status":"waiting","vars":{"said":`,
 				`{"due":"2026-01-05T13:04:00Z","kind":"timeout","contact":"100000000000001:15551234567","conversation":"100000000000001:15551234567#1","node":"ask"}`,
 				`"window":{"open":true,"expires_at":"2026-01-06T12:03:00Z","remaining_seconds":86340}`,
-				`{"seq":1,"direction":"in","sender":"customer","at":"2026-01-05T12:00:00Z","text":"text: hi","display":"hi","inbound":{"type":"text","text":"hi"},"state":"received"}`,
+				`{"seq":1,"direction":"in","sender":"customer","at":"2026-01-05T12:00:00Z","text":"text: hi","display":"hi","inbound":{"type":"text","text":"hi"},"state":"received","wamid":"wamid.in.2"}`,
 				`"direction":"out","sender":"bot","at":"2026-01-05T12:03:00Z","node":"answer","text":"text: you said order 42","display":"you said order 42","message":{"type":"text","text":"you said order 42"},"state":"delivered","wamid":"wamid.out.`,
 				`"state":"failed","wamid":"wamid.out.`,
 				`"error_code":131047,"error":"Re-engagement message"}`,

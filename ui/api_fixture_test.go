@@ -19,6 +19,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/secrets"
@@ -102,6 +103,7 @@ type fixture struct {
 	tokens map[string]string // email → API token secret
 
 	secrets *secrets.Store
+	events  *events.Service
 	logs    serverLogs // the server's
 }
 
@@ -190,8 +192,12 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.events, err = events.New(f.ctx, events.Options{Store: st, Key: bytes.Repeat([]byte{1}, secrets.KeySize), Engine: f.eng, Clock: f.clock, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: f.logger(), AppSecret: sandbox.DefaultAppSecret, Auth: f.auth, Inbox: ib, EventStreamMaxAge: time.Millisecond,
-		Backup: st, BackupDir: t.TempDir(), Quarantine: quarantine.New(st), Secrets: f.secrets,
+		Backup: st, BackupDir: t.TempDir(), Quarantine: quarantine.New(st), Secrets: f.secrets, Events: f.events,
 		TestChatStore: func(dir string) (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "chat.db")) }})
 	return f
 }

@@ -24,6 +24,7 @@ func (s *Server) flowRoutes(api fiber.Router) {
 	api.Get("/flows/:id", auth.Require(auth.Admin, auth.Analyst), s.getFlow)
 	api.Put("/flows/:id", auth.Require(auth.Admin, auth.Analyst), s.saveFlow)
 	api.Post("/flows/:id/publish", auth.Require(auth.Admin, auth.Analyst), s.publishFlow)
+	api.Get("/flows/:id/publish-preview", auth.Require(auth.Admin, auth.Analyst), s.publishPreview)
 	api.Get("/flows/:id/versions", auth.Require(auth.Admin, auth.Analyst), s.listVersions)
 	api.Get("/flows/:id/versions/:n", auth.Require(auth.Admin, auth.Analyst), s.getVersion)
 	api.Post("/flows/:id/archive", auth.Require(auth.Admin, auth.Analyst), s.archiveFlow(true))
@@ -46,7 +47,10 @@ type flowSummary struct {
 	PublishedVersion int       `json:"published_version"`
 	DraftUpdatedAt   time.Time `json:"draft_updated_at,omitzero"`
 	DraftUpdatedBy   string    `json:"draft_updated_by,omitempty"`
-	Archived         bool      `json:"archived"`
+	// DraftRev is the draft's revision: a save sends it back as ?base=
+	// and gets 409 when someone else saved in between.
+	DraftRev int  `json:"draft_rev"`
+	Archived bool `json:"archived"`
 }
 
 // flowDetail is a flow with its draft document.
@@ -75,6 +79,7 @@ type versionSummary struct {
 	Version     int       `json:"version"`
 	PublishedAt time.Time `json:"published_at"`
 	PublishedBy string    `json:"published_by,omitempty"`
+	Note        string    `json:"note,omitempty"`
 }
 
 // versionDetail is a published version with its document.
@@ -88,14 +93,45 @@ type versionDetail struct {
 type published struct {
 	versionSummary
 	// RepublishedFrom is the old version a rollback published again.
-	RepublishedFrom int            `json:"republished_from,omitempty"`
-	Problems        flows.Problems `json:"problems"`
+	RepublishedFrom int `json:"republished_from,omitempty"`
+	// Unchanged is true when the draft was already the latest version:
+	// nothing was published, and the version is that one.
+	Unchanged bool           `json:"unchanged,omitempty"`
+	Problems  flows.Problems `json:"problems"`
+}
+
+// draftConflict answers a save or publish from an old revision of the
+// draft (409): who saved the draft since, when, and its revision now.
+type draftConflict struct {
+	Error    string    `json:"error"`
+	DraftRev int       `json:"draft_rev"`
+	By       string    `json:"draft_updated_by,omitempty"`
+	At       time.Time `json:"draft_updated_at"`
+}
+
+func conflictAnswer(c *fiber.Ctx, err error) error {
+	var dc *engine.DraftConflict
+	if !errors.As(err, &dc) {
+		return err
+	}
+	return c.Status(fiber.StatusConflict).JSON(draftConflict{Error: dc.Error(), DraftRev: dc.Current.DraftRev, By: dc.Current.DraftBy, At: dc.Current.DraftAt})
+}
+
+// publishPreview is what the publish confirmation shows: the draft's
+// revision (to publish exactly it), the diff against the published
+// version, and every problem, with the warnings only publishing gives.
+type publishPreview struct {
+	DraftRev         int             `json:"draft_rev"`
+	PublishedVersion int             `json:"published_version"`
+	Changed          bool            `json:"changed"`
+	Diff             engine.FlowDiff `json:"diff"`
+	Problems         flows.Problems  `json:"problems"`
 }
 
 func (s *Server) summarize(ctx context.Context, rec *engine.FlowRecord) (flowSummary, error) {
 	sum := flowSummary{
 		ID: rec.ID, Name: rec.Name, PublishedVersion: rec.Published,
-		DraftUpdatedAt: rec.DraftAt, DraftUpdatedBy: rec.DraftBy, Archived: rec.Archived,
+		DraftUpdatedAt: rec.DraftAt, DraftUpdatedBy: rec.DraftBy, DraftRev: rec.DraftRev, Archived: rec.Archived,
 		Status: flowDraft,
 	}
 	if rec.Published > 0 {
@@ -166,6 +202,8 @@ func flowBody(c *fiber.Ctx) ([]byte, error) {
 
 // saveFlow stores the body as the flow's draft. An invalid draft is saved
 // too — an editor saves work in progress — and its problems come back.
+// With ?base=N (the draft_rev the editor loaded) a draft someone else
+// saved since is not overwritten: 409 with who and when.
 func (s *Server) saveFlow(c *fiber.Ctx) error {
 	id, err := flowParam(c)
 	if err != nil {
@@ -175,8 +213,17 @@ func (s *Server) saveFlow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	base := -1
+	if q := c.Query("base"); q != "" {
+		if base, err = strconv.Atoi(q); err != nil || base < 0 {
+			return fiber.NewError(fiber.StatusBadRequest, "base must be the draft_rev the draft was loaded at (0, 1, …)")
+		}
+	}
 	ctx := c.UserContext()
-	rec, problems, err := s.cfg.Engine.SaveDraft(ctx, id, body, actor(c))
+	rec, problems, err := s.cfg.Engine.SaveDraftFrom(ctx, id, body, actor(c), base)
+	if errors.Is(err, engine.ErrDraftConflict) {
+		return conflictAnswer(c, err)
+	}
 	switch {
 	case errors.Is(err, engine.ErrNotFlowDocument), errors.Is(err, engine.ErrFlowIDMismatch):
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
@@ -189,7 +236,22 @@ func (s *Server) saveFlow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	problems = s.teamProblems(body, problems)
 	return c.JSON(savedFlow{flowSummary: sum, Valid: !problems.HasErrors(), Problems: problemsOrEmpty(problems)})
+}
+
+// teamProblems adds to a document's problems the warnings about today's
+// team: handoffs to queues no agent serves (with an inbox).
+func (s *Server) teamProblems(doc []byte, ps flows.Problems) flows.Problems {
+	if s.cfg.Inbox == nil {
+		return ps
+	}
+	f, _ := flows.Parse(doc)
+	if extra := s.cfg.Inbox.CheckHandoffs(f); len(extra) > 0 {
+		ps = append(ps, extra...)
+		flows.SortProblems(ps)
+	}
+	return ps
 }
 
 func (s *Server) validateFlow(c *fiber.Ctx) error {
@@ -198,12 +260,24 @@ func (s *Server) validateFlow(c *fiber.Ctx) error {
 		return err
 	}
 	f, problems := s.cfg.Engine.Validate(body)
+	problems = s.teamProblems(body, problems)
 	return c.JSON(validation{Valid: f != nil && !problems.HasErrors(), Problems: problemsOrEmpty(problems)})
 }
 
+// publishRequest is the optional body of a publish: the publisher's note,
+// and the draft revision they confirmed (from the preview).
+type publishRequest struct {
+	Note     string `json:"note"`
+	DraftRev *int   `json:"draft_rev"`
+}
+
+// maxNoteLen caps a publish note: a line or two for the history.
+const maxNoteLen = 500
+
 // publishFlow publishes the draft, or with ?version=N publishes version N
 // again as the newest (a rollback). A document with errors is refused with
-// 422 and every problem.
+// 422 and every problem; a draft that is the latest version already makes
+// no version (200, unchanged); a draft_rev other than the draft's is 409.
 func (s *Server) publishFlow(c *fiber.Ctx) error {
 	id, err := flowParam(c)
 	if err != nil {
@@ -224,10 +298,29 @@ func (s *Server) publishFlow(c *fiber.Ctx) error {
 		what = "flow version"
 		v, problems, err = eng.Rollback(ctx, id, from, by)
 	} else {
-		v, problems, err = eng.PublishDraft(ctx, id, by)
+		var req publishRequest
+		if len(c.Body()) > 0 {
+			if err := json.Unmarshal(c.Body(), &req); err != nil {
+				return fiber.NewError(fiber.StatusBadRequest, "the body must be {\"note\": \"…\", \"draft_rev\": N}")
+			}
+		}
+		if len([]rune(req.Note)) > maxNoteLen {
+			return fiber.NewError(fiber.StatusBadRequest, "the note is over "+strconv.Itoa(maxNoteLen)+" characters")
+		}
+		rev := -1
+		if req.DraftRev != nil {
+			rev = *req.DraftRev
+		}
+		v, problems, err = eng.PublishDraft(ctx, id, by, req.Note, rev)
 	}
 	if errors.Is(err, engine.ErrInvalidFlow) {
 		return c.Status(fiber.StatusUnprocessableEntity).JSON(apiError{Error: err.Error(), Problems: problemsOrEmpty(problems)})
+	}
+	if errors.Is(err, engine.ErrDraftConflict) {
+		return conflictAnswer(c, err)
+	}
+	if errors.Is(err, engine.ErrUnchanged) && v != nil {
+		return c.JSON(published{versionSummary: summarizeVersion(v), Unchanged: true, Problems: flows.Problems{}})
 	}
 	if err != nil {
 		return apiErr(err, what)
@@ -238,7 +331,39 @@ func (s *Server) publishFlow(c *fiber.Ctx) error {
 }
 
 func summarizeVersion(v *engine.FlowVersion) versionSummary {
-	return versionSummary{Flow: v.Flow, Version: v.Version, PublishedAt: v.PublishedAt, PublishedBy: v.PublishedBy}
+	return versionSummary{Flow: v.Flow, Version: v.Version, PublishedAt: v.PublishedAt, PublishedBy: v.PublishedBy, Note: v.Note}
+}
+
+// publishPreview answers GET /flows/:id/publish-preview.
+func (s *Server) publishPreview(c *fiber.Ctx) error {
+	rec, err := s.flowRecord(c)
+	if err != nil {
+		return err
+	}
+	ctx, eng := c.UserContext(), s.cfg.Engine
+	var published []byte
+	if rec.Published > 0 {
+		v, err := eng.Store().FlowVersion(ctx, rec.ID, rec.Published)
+		if err != nil {
+			return err
+		}
+		published = v.Doc
+	}
+	changed, err := eng.DraftChanged(ctx, rec)
+	if err != nil {
+		return err
+	}
+	diff, err := engine.DiffFlows(published, rec.Draft)
+	if err != nil {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, err.Error())
+	}
+	f, problems := eng.Validate(rec.Draft)
+	if f != nil {
+		problems = append(problems, eng.TriggerCollisions(f)...)
+	}
+	problems = s.teamProblems(rec.Draft, problems)
+	flows.SortProblems(problems)
+	return c.JSON(publishPreview{DraftRev: rec.DraftRev, PublishedVersion: rec.Published, Changed: changed, Diff: diff, Problems: problemsOrEmpty(problems)})
 }
 
 func (s *Server) listVersions(c *fiber.Ctx) error {

@@ -23,7 +23,7 @@ func TestFlowsAPI(t *testing.T) {
 			name: "list: every flow with where its draft stands", method: "GET", url: "/api/v1/flows",
 			status: http.StatusOK,
 			want: []string{
-				`{"id":"echo","name":"Echo","status":"published","published_version":2,"draft_updated_at":"2026-01-05T12:00:00Z","draft_updated_by":"seed","archived":false}`,
+				`{"id":"echo","name":"Echo","status":"published","published_version":2,"draft_updated_at":"2026-01-05T12:00:00Z","draft_updated_by":"seed","draft_rev":2,"archived":false}`,
 				`{"id":"promo","name":"Promo (spring)","status":"changed","published_version":1,`,
 				`{"id":"survey","name":"Survey","status":"draft","published_version":0,`,
 			},
@@ -137,6 +137,61 @@ func TestFlowsAPI(t *testing.T) {
 		},
 		{name: "publish: unknown flow", method: "POST", url: "/api/v1/flows/nope/publish", status: http.StatusNotFound, want: []string{`"error":"flow not found"`}},
 		{
+			name: "publish: an unchanged draft makes no version", method: "POST", url: "/api/v1/flows/echo/publish",
+			body: `{"note": "again"}`, status: http.StatusOK,
+			want: []string{`"version":2`, `"unchanged":true`},
+			after: func(t *testing.T, f *fixture, _ []byte) {
+				if vs, _ := f.store.FlowVersions(f.ctx, "echo"); len(vs) != 2 {
+					t.Errorf("%d versions, want 2", len(vs))
+				}
+			},
+		},
+		{
+			name: "publish: the note is kept and listed in the history", method: "POST", url: "/api/v1/flows/promo/publish",
+			body: `{"note": "Spring prices", "draft_rev": 2}`, status: http.StatusCreated,
+			want: []string{`"version":2`, `"note":"Spring prices"`},
+			after: func(t *testing.T, f *fixture, _ []byte) {
+				_, body := f.do("GET", "/api/v1/flows/promo/versions", "", nil)
+				if !strings.Contains(string(body), `"version":2,"published_at":"2026-01-05T12:04:00Z","published_by":"admin@parley.test","note":"Spring prices"}`) {
+					t.Errorf("history: %s", body)
+				}
+			},
+		},
+		{
+			name: "publish: a draft other than the one confirmed is not published", method: "POST", url: "/api/v1/flows/promo/publish",
+			body: `{"note": "x", "draft_rev": 1}`, status: http.StatusConflict,
+			want: []string{`"draft_rev":2`, `"draft_updated_by":"seed"`},
+		},
+		{name: "publish: a body that is not the request", method: "POST", url: "/api/v1/flows/promo/publish", body: `[1]`, status: http.StatusBadRequest},
+		{name: "publish: a note over 500 characters", method: "POST", url: "/api/v1/flows/promo/publish", body: `{"note": "` + strings.Repeat("n", 501) + `"}`, status: http.StatusBadRequest},
+		{
+			name: "preview: the diff against the published version and the draft's revision", method: "GET", url: "/api/v1/flows/promo/publish-preview",
+			status: http.StatusOK,
+			want:   []string{`"draft_rev":2`, `"published_version":1`, `"changed":true`, `"diff":{"added":[],"removed":[],"changed":[],"flow":["name"]}`, `"problems":[]`},
+		},
+		{
+			name: "preview: an unchanged draft", method: "GET", url: "/api/v1/flows/echo/publish-preview",
+			status: http.StatusOK, want: []string{`"changed":false`, `"diff":{"added":[],"removed":[],"changed":[],"flow":[]}`},
+		},
+		{name: "preview: unknown flow", method: "GET", url: "/api/v1/flows/nope/publish-preview", status: http.StatusNotFound},
+		{
+			name: "save: from the revision loaded, saved, and the next revision answered", method: "PUT", url: "/api/v1/flows/echo?base=2",
+			body: strings.Replace(echoFlowV2, "v2 heard", "v4 heard", 1), header: map[string]string{asUser: "ana@example.com"},
+			status: http.StatusOK, want: []string{`"draft_rev":3`, `"draft_updated_by":"ana@example.com"`},
+		},
+		{
+			name: "save: from an old revision, someone else saved since: 409 with who and when", method: "PUT", url: "/api/v1/flows/echo?base=1",
+			body: strings.Replace(echoFlowV2, "v2 heard", "v5 heard", 1), header: map[string]string{asUser: "bo@example.com"},
+			status: http.StatusConflict,
+			want:   []string{`"error":"seed saved flow echo (revision 2) at 12:00:00 UTC, after the revision this change was based on"`, `"draft_rev":2`, `"draft_updated_by":"seed"`, `"draft_updated_at":"2026-01-05T12:00:00Z"`},
+			after: func(t *testing.T, f *fixture, _ []byte) {
+				if rec, _ := f.store.Flow(f.ctx, "echo"); strings.Contains(string(rec.Draft), "v5 heard") {
+					t.Error("a conflicting save overwrote the draft")
+				}
+			},
+		},
+		{name: "save: base is not a revision", method: "PUT", url: "/api/v1/flows/echo?base=x", body: echoFlowV2, status: http.StatusBadRequest},
+		{
 			name: "publish: the new version starts the next conversations", method: "POST", url: "/api/v1/flows/echo/publish",
 			before: func(t *testing.T, f *fixture) {
 				f.saveDraft("echo", strings.Replace(echoFlow, "you said", "v3 heard", 1))
@@ -218,7 +273,7 @@ func TestFlowsAPI(t *testing.T) {
 					t.Errorf("a running conversation of an archived flow stopped: %+v", out)
 				}
 				_, body := f.do("GET", "/api/v1/flows", "", nil)
-				if !strings.Contains(string(body), `"published_version":2,"draft_updated_at":"2026-01-05T12:00:00Z","draft_updated_by":"seed","archived":true`) {
+				if !strings.Contains(string(body), `"published_version":2,"draft_updated_at":"2026-01-05T12:00:00Z","draft_updated_by":"seed","draft_rev":2,"archived":true`) {
 					t.Errorf("the listing does not say archived: %s", body)
 				}
 			},

@@ -356,6 +356,7 @@ func (s *Server) inboxConversation(c *fiber.Ctx) error {
 	v := viewer(c)
 	out := fiber.Map{
 		"conversation": conv, "contact": contactViewOf(contact), "window": s.windowOf(contact), "transcript": transcript,
+		"number": s.numberOf(conv.Contact),
 	}
 	if it, err := s.cfg.Inbox.Item(conv.ID); err == nil {
 		out["inbox"] = it
@@ -487,29 +488,31 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 }
 
 // checkTemplateParams holds an agent's template to what the registry says
-// it takes (GET /inbox/templates): as many header and body parameters, none
-// of them empty (WhatsApp refuses an empty parameter). 422 otherwise, in
-// the agent's terms. A template the registry does not know is left to the
-// engine, which refuses it with its reason.
+// it takes (GET /inbox/templates), by the engine's one check of a template
+// send (engine.CheckTemplateSend): every part filled with the kind it
+// takes, buttons at their positions, no parameter empty or breaking
+// WhatsApp's text rules. 422 otherwise, in the agent's terms. A template
+// the registry does not know is left to the engine, which refuses it with
+// its reason.
 func checkTemplateParams(eng *engine.Engine, req *flows.TemplateSend) error {
 	id := req.Name + "/" + req.Language
-	if info, ok := eng.Template(req.Name, req.Language); ok && (len(req.Header) != info.HeaderParams || len(req.Body) != info.BodyParams) {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf(
-			"template %s takes %d header and %d body parameter(s); the request gives %d header and %d body parameter(s)",
-			id, info.HeaderParams, info.BodyParams, len(req.Header), len(req.Body)))
-	}
-	for _, part := range []struct {
-		name   string
-		params []string
-	}{{"header", req.Header}, {"body", req.Body}} {
-		for i, p := range part.params {
-			switch {
-			case strings.TrimSpace(p) == "":
-				return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("template %s: %s parameter {{%d}} is empty", id, part.name, i+1))
-			case utf8.RuneCountInString(p) > engine.MaxAgentText:
-				return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("template %s: %s parameter {{%d}} is longer than %d characters", id, part.name, i+1, engine.MaxAgentText))
-			}
+	for i, p := range req.Params() {
+		if utf8.RuneCountInString(p) > engine.MaxAgentText {
+			return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("template %s: parameter %d is longer than %d characters", id, i+1, engine.MaxAgentText))
 		}
+	}
+	info, ok := eng.Template(req.Name, req.Language)
+	if !ok {
+		return nil
+	}
+	var msgs []string
+	for _, p := range engine.CheckTemplateSend(info, req, true) {
+		if p.Kind != engine.ProblemWarning {
+			msgs = append(msgs, p.String())
+		}
+	}
+	if len(msgs) > 0 {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("template %s: %s", id, strings.Join(msgs, "; ")))
 	}
 	return nil
 }
@@ -697,6 +700,9 @@ type inboxTemplate struct {
 	QuickReplies int    `json:"quick_replies"`
 	// Texts let the agent read what the customer will get.
 	Texts engine.TemplateTexts `json:"texts,omitzero"`
+	// Shape is what the agent fills, part by part (media header, named
+	// variables, buttons, cards, an offer's end).
+	Shape *engine.TemplateShape `json:"shape,omitempty"`
 }
 
 func (s *Server) inboxTemplates(c *fiber.Ctx) error {
@@ -708,7 +714,7 @@ func (s *Server) inboxTemplates(c *fiber.Ctx) error {
 			}
 			out = append(out, inboxTemplate{
 				Name: r.Name, Language: r.Language, Category: r.Category,
-				HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies, Texts: r.Texts,
+				HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies, Texts: r.Texts, Shape: r.Shape,
 			})
 		}
 	}
@@ -760,4 +766,20 @@ func (s *Server) scopedConversations(c *fiber.Ctx, f engine.ConversationFilter) 
 		f.Cursor = next
 	}
 	return out, f.Cursor, nil
+}
+
+// numberView is the business number a conversation is on.
+type numberView struct {
+	PhoneNumberID      string `json:"phone_number_id"`
+	DisplayPhoneNumber string `json:"display_phone_number,omitempty"`
+}
+
+func (s *Server) numberOf(k engine.ContactKey) numberView {
+	v := numberView{PhoneNumberID: k.PhoneNumberID()}
+	for _, n := range s.cfg.Engine.PhoneNumbers() {
+		if n.ID == v.PhoneNumberID {
+			v.DisplayPhoneNumber = n.Display
+		}
+	}
+	return v
 }

@@ -457,14 +457,14 @@ func TestInboxTemplateParams(t *testing.T) {
 
 	refused := []struct{ name, body, want string }{
 		{"body only", `{"name":"order_update","language":"en_US","body":["Ann","Friday"]}`,
-			"template order_update/en_US takes 1 header and 2 body parameter(s); the request gives 0 header and 2 body parameter(s)"},
+			"header takes 1 parameter(s); the send gives 0"},
 		{"too few body", `{"name":"order_update","language":"en_US","header":["#123"],"body":["Ann"]}`,
-			"takes 1 header and 2 body parameter(s); the request gives 1 header and 1 body"},
+			"body takes 2 parameter(s); the send gives 1"},
 		{"a header the template has not", `{"name":"followup","language":"en_US","header":["x"],"body":["Ann"]}`,
-			"template followup/en_US takes 0 header and 1 body parameter(s)"},
-		{"no parameters", `{"name":"followup","language":"en_US"}`, "takes 0 header and 1 body parameter(s); the request gives 0 header and 0 body"},
-		{"empty header", `{"name":"order_update","language":"en_US","header":[" "],"body":["Ann","Friday"]}`, "header parameter {{1}} is empty"},
-		{"empty body", `{"name":"order_update","language":"en_US","header":["#123"],"body":["Ann",""]}`, "body parameter {{2}} is empty"},
+			"header takes 0 parameter(s); the send gives 1"},
+		{"no parameters", `{"name":"followup","language":"en_US"}`, "body takes 1 parameter(s); the send gives 0"},
+		{"empty header", `{"name":"order_update","language":"en_US","header":[" "],"body":["Ann","Friday"]}`, "header/0: is empty"},
+		{"empty body", `{"name":"order_update","language":"en_US","header":["#123"],"body":["Ann",""]}`, "body/1: is empty"},
 	}
 	for _, r := range refused {
 		status, b := f.do("POST", inboxURL(conv)+"/template", r.body, map[string]string{asUser: agentAnn})
@@ -482,7 +482,7 @@ func TestInboxTemplateParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := after[len(after)-1]
-	if last.Template == nil || fmt.Sprint(last.Template.Header, last.Template.Body) != "[#123] [Ann Friday]" || last.Sender != "agent:"+agentAnn {
+	if last.Template == nil || fmt.Sprint(last.Template.Params()) != "[#123 Ann Friday]" || last.Sender != "agent:"+agentAnn {
 		t.Fatalf("the template sent: %+v", last)
 	}
 }

@@ -41,6 +41,10 @@ type templateSummary struct {
 	BodyParams      int    `json:"body_params"`
 	QuickReplies    int    `json:"quick_replies"`
 	ID              string `json:"id,omitempty"`
+	// Shape is what a send fills, part by part; Texts its words, variables
+	// unfilled: what the editor's template node shows filled in.
+	Shape *engine.TemplateShape `json:"shape,omitempty"`
+	Texts engine.TemplateTexts  `json:"texts,omitzero"`
 	// Incomplete: known from a webhook only, not sendable until a sync.
 	Incomplete bool      `json:"incomplete,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
@@ -60,7 +64,7 @@ func summarizeTemplate(r *engine.TemplateRecord) templateSummary {
 		Name: r.Name, Language: r.Language, Category: r.Category, Status: r.Status, Quality: r.Quality,
 		RejectedReason: r.RejectedReason, ParameterFormat: r.ParameterFormat,
 		HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies,
-		ID: r.ID, Incomplete: r.Incomplete, UpdatedAt: r.UpdatedAt,
+		ID: r.ID, Shape: r.Shape, Texts: r.Texts, Incomplete: r.Incomplete, UpdatedAt: r.UpdatedAt,
 	}
 }
 

@@ -182,7 +182,7 @@ func TestTestChatAPI(t *testing.T) {
 			name: "an invalid flow is 422 with its problems", method: "POST", url: "/api/v1/flows/chat/test",
 			body:   `{"doc": ` + strings.Replace(chatFlow, `"next": "route"}`, `"next": "nowhere"}`, 1) + `}`,
 			status: http.StatusUnprocessableEntity,
-			want:   []string{`"error":"flow has errors"`, `"problems":[{"severity":"error","pointer":"/nodes/0/next"`},
+			want:   []string{`"error":"flow has errors"`, `{"severity":"error","pointer":"/nodes/0/next"`},
 		},
 		{name: "an unknown node to start at", method: "POST", url: "/api/v1/flows/chat/test", body: `{"node": "nope"}`, status: http.StatusBadRequest, want: []string{`the flow has no node \"nope\"`}},
 		{name: "a document of another flow", method: "POST", url: "/api/v1/flows/other/test", body: `{"doc": ` + chatFlow + `}`, status: http.StatusBadRequest, want: []string{`the document's id is not the flow's id`}},

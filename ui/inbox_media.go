@@ -61,6 +61,8 @@ func (s *Server) inboxMedia(c *fiber.Ctx) error {
 	if m.Direction != engine.In || m.Inbound == nil || m.Inbound.Media == nil || m.Inbound.Media.ID == "" {
 		return fiber.NewError(fiber.StatusNotFound, "that message has no media")
 	}
+	// The media was sent to one business number: fetched with its token.
+	ctx = whatsapp.WithNumber(ctx, m.Contact.PhoneNumberID())
 	info, err := s.cfg.Media.GetMedia(ctx, m.Inbound.Media.ID)
 	if err != nil {
 		return mediaErr(err)

@@ -79,6 +79,15 @@ var permissions = []permission{
 	{method: "GET", path: "/secrets", allow: adminOnly},
 	{method: "PUT", path: "/secrets/:name", url: "/secrets/shop_token", body: `{"value":"s3cret"}`, allow: adminOnly},
 	{method: "DELETE", path: "/secrets/:name", url: "/secrets/nope", allow: adminOnly},
+	{method: "GET", path: "/event-subscriptions", allow: adminOnly},
+	{method: "POST", path: "/event-subscriptions", body: `{"url":"http://127.0.0.1:9/hook"}`, allow: adminOnly},
+	{method: "GET", path: "/event-subscriptions/:id", url: "/event-subscriptions/nope", allow: adminOnly},
+	{method: "PUT", path: "/event-subscriptions/:id", url: "/event-subscriptions/nope", allow: adminOnly},
+	{method: "DELETE", path: "/event-subscriptions/:id", url: "/event-subscriptions/nope", allow: adminOnly},
+	{method: "GET", path: "/event-subscriptions/:id/deliveries", url: "/event-subscriptions/nope/deliveries", allow: adminOnly},
+	{method: "POST", path: "/event-subscriptions/:id/deliveries/:seq/replay", url: "/event-subscriptions/nope/deliveries/1/replay", allow: adminOnly},
+	{method: "POST", path: "/event-subscriptions/:id/replay-failed", url: "/event-subscriptions/nope/replay-failed", allow: adminOnly},
+	{method: "POST", path: "/event-subscriptions/:id/test", url: "/event-subscriptions/nope/test", allow: adminOnly},
 
 	// Flows: admin, analyst.
 	{method: "GET", path: "/flows", allow: editors},
@@ -86,6 +95,7 @@ var permissions = []permission{
 	{method: "GET", path: "/flows/:id", url: "/flows/echo", allow: editors},
 	{method: "PUT", path: "/flows/:id", url: "/flows/echo", body: echoFlow, allow: editors},
 	{method: "POST", path: "/flows/:id/publish", url: "/flows/echo/publish", allow: editors},
+	{method: "GET", path: "/flows/:id/publish-preview", url: "/flows/echo/publish-preview", allow: editors},
 	{method: "GET", path: "/flows/:id/versions", url: "/flows/echo/versions", allow: editors},
 	{method: "GET", path: "/flows/:id/versions/:n", url: "/flows/echo/versions/1", allow: editors},
 	{method: "POST", path: "/flows/:id/archive", url: "/flows/echo/archive", allow: editors},

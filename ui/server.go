@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/quarantine"
@@ -75,6 +76,9 @@ type Config struct {
 	// (testchat.go) in dir, a fresh temporary directory of its own; serve
 	// gives a bbolt file there. Nil: starting a test chat answers 503.
 	TestChatStore func(dir string) (engine.Store, error)
+	// Events manages the event webhooks (api_events.go). Nil: their API
+	// answers 503.
+	Events *events.Service
 	// ReadTimeout bounds reading one request, headers and body (default
 	// DefaultReadTimeout): a client sending slowly is cut off (408).
 	ReadTimeout time.Duration
@@ -107,6 +111,8 @@ type Server struct {
 type serverMetrics struct {
 	webhooks metrics.Counter   // result
 	rejected metrics.Counter   // reason
+	skipped  metrics.Counter   // field, reason (unmodelled, unreadable)
+	ignored  metrics.Counter   // field: a number or account not served
 	latency  metrics.Histogram // seconds to durable processing
 }
 
@@ -129,6 +135,8 @@ func New(cfg Config) *Server {
 	s.metrics = serverMetrics{
 		webhooks: cfg.Metrics.Counter("parley_webhooks_total", "Webhook requests by result (ok, bad_signature, malformed, too_large, busy, timeout, error).", "result"),
 		rejected: cfg.Metrics.Counter("parley_webhook_items_rejected_total", "Webhook items acknowledged but set aside as never processable, by reason (no_id, bad_id, no_sender, bad_sender, bad_phone_number_id).", "reason"),
+		skipped:  cfg.Metrics.Counter("parley_webhook_items_skipped_total", "Webhook items acknowledged but not acted on, by change field and reason: unmodelled (a field Parley does not handle: calls, smb_message_echoes, group events …) or unreadable (an item of an unexpected shape).", "field", "reason"),
+		ignored:  cfg.Metrics.Counter("parley_webhook_items_ignored_total", "Webhook items acknowledged but ignored: they concern a business number or WhatsApp Business Account Parley does not serve; by change field.", "field"),
 		latency:  cfg.Metrics.Histogram("parley_webhook_seconds", "Time from receiving a webhook to its events being durably processed.", metrics.LatencyBuckets),
 	}
 	s.app = s.newApp()
@@ -210,6 +218,7 @@ func (s *Server) routes() {
 	s.sendingRoutes(api)
 	s.adminRoutes(api)
 	s.secretRoutes(api)
+	s.eventRoutes(api)
 	s.webRoutes() // last: the web app answers what no route above did
 }
 

@@ -43,6 +43,7 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	eng := s.cfg.Engine
 	rejected := s.setAside(batch)
+	s.ignoreForeign(batch)
 	var failed error
 	failed = errors.Join(failed, byCustomer(batch.Messages, func(m *whatsapp.InboundMessage) string { return m.From + "|" + m.UserID },
 		func(m *whatsapp.InboundMessage) error {
@@ -98,6 +99,7 @@ func (s *Server) receiveWebhook(c *fiber.Ctx) error {
 			failed = errors.Join(failed, err)
 		}
 	}
+	s.skip(batch.Other)
 	for _, e := range batch.Errors {
 		s.log.Warn("webhook error from Meta", "phone_number_id", e.PhoneNumberID, "code", e.Code, "title", e.Title, "details", e.Details)
 	}
@@ -209,4 +211,113 @@ func (s *Server) keepRejected(ctx context.Context, items []quarantine.Item) erro
 		s.log.Warn("webhook item acknowledged but set aside: it can never be processed", "field", it.Field, "reason", it.Reason, "detail", it.Detail, "kept", s.cfg.Quarantine != nil)
 	}
 	return nil
+}
+
+// skip counts and logs, at DEBUG, the items of a delivery that Parley does
+// not act on: changes of a field it does not model (calls,
+// smb_message_echoes, group events …) and items it could not read. Their
+// content is customers' and stays out of the log; the field, the entry's
+// WABA and, for an unreadable item, what was wrong with its shape go in.
+func (s *Server) skip(others []whatsapp.Other) {
+	for i := range others {
+		o := &others[i]
+		reason := "unmodelled"
+		if o.Err != "" {
+			reason = "unreadable"
+		}
+		field := metricField(o.Field)
+		s.metrics.skipped.Inc(field, reason)
+		s.log.Debug("webhook item not acted on", "field", field, "reason", reason, "waba_id", o.WABAID, "problem", o.Err)
+	}
+}
+
+// metricField bounds the values of a metric's field label: Meta's field
+// names are short lower-case words; anything else counts as "invalid".
+func metricField(f string) string {
+	if f == "" || len(f) > 64 {
+		return "invalid"
+	}
+	for i := range len(f) {
+		if c := f[i]; !('a' <= c && c <= 'z') && !('0' <= c && c <= '9') && c != '_' {
+			return "invalid"
+		}
+	}
+	return f
+}
+
+// ignoreForeign takes out of batch what concerns a business number or a
+// WhatsApp Business Account Parley does not serve: the app's webhook
+// subscription may cover numbers and accounts that are not Parley's, and
+// processing their messages as its own would answer another number's
+// customers from Parley's. Each is acknowledged with the delivery, logged
+// at INFO (ids only) and counted in parley_webhook_items_ignored_total.
+func (s *Server) ignoreForeign(b *whatsapp.Batch) {
+	eng := s.cfg.Engine
+	ours := func(number, waba string) bool {
+		return (number == "" || eng.ServesNumber(number)) && (waba == "" || eng.ServesWABA(waba))
+	}
+	ignore := func(field, number, waba string) {
+		s.metrics.ignored.Inc(field)
+		s.log.Info("webhook item for a number or account Parley does not serve: ignored", "field", field, "phone_number_id", number, "waba_id", waba)
+	}
+	b.Messages = keep(b.Messages, func(m *whatsapp.InboundMessage) bool {
+		if ours(m.PhoneNumberID, m.WABAID) {
+			return true
+		}
+		ignore(whatsapp.FieldMessages, m.PhoneNumberID, m.WABAID)
+		return false
+	})
+	b.Statuses = keep(b.Statuses, func(st *whatsapp.Status) bool {
+		if ours(st.PhoneNumberID, st.WABAID) {
+			return true
+		}
+		ignore(whatsapp.FieldMessages, st.PhoneNumberID, st.WABAID)
+		return false
+	})
+	b.Errors = keep(b.Errors, func(e *whatsapp.ErrorEvent) bool {
+		if ours(e.PhoneNumberID, e.WABAID) {
+			return true
+		}
+		ignore(whatsapp.FieldMessages, e.PhoneNumberID, e.WABAID)
+		return false
+	})
+	b.Preferences = keep(b.Preferences, func(p *whatsapp.UserPreference) bool {
+		if ours(p.PhoneNumberID, p.WABAID) {
+			return true
+		}
+		ignore(whatsapp.FieldUserPreferences, p.PhoneNumberID, p.WABAID)
+		return false
+	})
+	b.AccountUpdates = keep(b.AccountUpdates, func(a *whatsapp.AccountUpdate) bool {
+		if ours("", a.WABAID) {
+			return true
+		}
+		ignore(whatsapp.FieldAccountUpdate, "", a.WABAID)
+		return false
+	})
+	b.NumberUpdates = keep(b.NumberUpdates, func(u *whatsapp.NumberUpdate) bool {
+		if ours("", u.WABAID) {
+			return true
+		}
+		ignore(whatsapp.FieldPhoneNumberQuality, "", u.WABAID)
+		return false
+	})
+	b.TemplateUpdates = keep(b.TemplateUpdates, func(u *whatsapp.TemplateUpdate) bool {
+		if ours("", u.WABAID) {
+			return true
+		}
+		ignore(u.Field, "", u.WABAID)
+		return false
+	})
+}
+
+// keep filters items in place, keeping those ok approves.
+func keep[T any](items []T, ok func(*T) bool) []T {
+	out := items[:0]
+	for i := range items {
+		if ok(&items[i]) {
+			out = append(out, items[i])
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -306,11 +307,22 @@ type OutLanguage struct {
 // "body" with Parameters in the template's order, or Type "button" with
 // SubType ("quick_reply", "url", "copy_code", "flow") and Index, the
 // 0-based position of the button in the template, written as a string.
+//
+// A carousel template is filled by one component of Type "carousel" whose
+// Cards each fill one card; its Parameters are then omitted.
 type OutTemplateComponent struct {
 	Type       string         `json:"type"`
 	SubType    string         `json:"sub_type,omitempty"`
 	Index      string         `json:"index,omitempty"`
-	Parameters []OutParameter `json:"parameters"`
+	Parameters []OutParameter `json:"parameters,omitempty"`
+	Cards      []OutCard      `json:"cards,omitempty"`
+}
+
+// OutCard fills one card of a carousel template: CardIndex is its
+// position, Components its header, body and buttons.
+type OutCard struct {
+	CardIndex  int                    `json:"card_index"`
+	Components []OutTemplateComponent `json:"components"`
 }
 
 // OutParameter is one template parameter. For templates whose
@@ -327,6 +339,16 @@ type OutParameter struct {
 	Video         *OutMedia    `json:"video,omitempty"`
 	Document      *OutMedia    `json:"document,omitempty"`
 	Location      *OutLocation `json:"location,omitempty"`
+	// CouponCode fills a copy-code button (parameter type "coupon_code").
+	CouponCode string `json:"coupon_code,omitempty"`
+	// LimitedTimeOffer fills a limited-time offer's countdown.
+	LimitedTimeOffer *OutLimitedTimeOffer `json:"limited_time_offer,omitempty"`
+}
+
+// OutLimitedTimeOffer is when a limited-time offer ends, in Unix
+// milliseconds.
+type OutLimitedTimeOffer struct {
+	ExpirationTimeMS int64 `json:"expiration_time_ms"`
 }
 
 // OutCurrency is a currency template parameter; Amount1000 is the amount
@@ -478,6 +500,30 @@ func QuickReplyButton(index int, payload string) OutTemplateComponent {
 func URLButton(index int, suffix string) OutTemplateComponent {
 	return OutTemplateComponent{Type: "button", SubType: "url", Index: fmt.Sprint(index),
 		Parameters: []OutParameter{{Type: "text", Text: suffix}}}
+}
+
+// CopyCodeButton sets the code a copy-code button copies.
+func CopyCodeButton(index int, code string) OutTemplateComponent {
+	return OutTemplateComponent{Type: "button", SubType: "copy_code", Index: fmt.Sprint(index),
+		Parameters: []OutParameter{{Type: "coupon_code", CouponCode: code}}}
+}
+
+// OTPButton sets the one-time password of an authentication template's
+// button: Meta takes it as a "url" button's text whatever the button's
+// otp_type (copy code, one tap, zero tap).
+func OTPButton(index int, code string) OutTemplateComponent {
+	return URLButton(index, code)
+}
+
+// LimitedTimeOffer sets when a limited-time offer ends.
+func LimitedTimeOffer(expires time.Time) OutTemplateComponent {
+	return OutTemplateComponent{Type: "limited_time_offer", Parameters: []OutParameter{{
+		Type: "limited_time_offer", LimitedTimeOffer: &OutLimitedTimeOffer{ExpirationTimeMS: expires.UnixMilli()}}}}
+}
+
+// Carousel fills a carousel template's cards.
+func Carousel(cards ...OutCard) OutTemplateComponent {
+	return OutTemplateComponent{Type: "carousel", Cards: cards}
 }
 
 // bsuidPattern matches business-scoped user ids: an ISO 3166 alpha-2
@@ -770,21 +816,57 @@ func validateInteractive(v *validator, in *OutInteractive) {
 func validateTemplate(v *validator, t *OutTemplate) {
 	v.required("template.name", t.Name)
 	v.required("template.language.code", t.Language.Code)
-	named, positional := false, false
-	for i, c := range t.Components {
-		f := fmt.Sprintf("template.components[%d]", i)
+	named, positional := validateTemplateComponents(v, "", t.Components)
+	// Header and body must use the same parameter style as the template
+	// (docs/whatsapp.md §2.3): mixing them can never match a template and fails with 132000.
+	if named && positional {
+		v.addf("template mixes named and positional parameters")
+	}
+}
+
+// validateTemplateComponents checks the components of a template or of a
+// carousel card (where names the card) by Meta's rules that need no
+// template definition: text parameters within the text rules
+// (TemplateTextProblem), buttons with a sub_type, an index and the
+// parameter their sub_type takes.
+func validateTemplateComponents(v *validator, where string, comps []OutTemplateComponent) (named, positional bool) {
+	for i, c := range comps {
+		f := fmt.Sprintf("%stemplate.components[%d]", where, i)
 		switch c.Type {
 		case "header", "body":
 			for j, p := range c.Parameters {
-				if p.Type == "text" && p.Text == "" {
-					v.addf("template %s parameter %d is empty", c.Type, j+1)
-				}
-				if p.Type == "text" {
+				switch p.Type {
+				case "text":
+					if why := TemplateTextProblem(p.Text); why != "" {
+						v.addf("%stemplate %s parameter %d %s", where, c.Type, j+1, why)
+					}
 					if p.ParameterName != "" {
 						named = true
 					} else {
 						positional = true
 					}
+				case "currency":
+					if p.Currency == nil || p.Currency.Code == "" || p.Currency.FallbackValue == "" {
+						v.addf("%stemplate %s parameter %d: a currency needs a code and a fallback_value", where, c.Type, j+1)
+					}
+				case "date_time":
+					if p.DateTime == nil || p.DateTime.FallbackValue == "" {
+						v.addf("%stemplate %s parameter %d: a date_time needs a fallback_value", where, c.Type, j+1)
+					}
+				case "image", "video", "document":
+					if c.Type != "header" {
+						v.addf("%stemplate %s parameter %d: a %s fills a header only", where, c.Type, j+1, p.Type)
+					}
+					md := map[string]*OutMedia{"image": p.Image, "video": p.Video, "document": p.Document}[p.Type]
+					if md == nil || (md.ID == "") == (md.Link == "") {
+						v.addf("%stemplate header %s needs exactly one of id and link", where, p.Type)
+					}
+				case "location":
+					if c.Type != "header" || p.Location == nil {
+						v.addf("%stemplate %s parameter %d: a location fills a header only", where, c.Type, j+1)
+					}
+				default:
+					v.addf("%stemplate %s parameter %d: type %q is not a header or body parameter", where, c.Type, j+1, p.Type)
 				}
 			}
 		case "button":
@@ -792,19 +874,48 @@ func validateTemplate(v *validator, t *OutTemplate) {
 				v.addf("%s: button components need sub_type and index", f)
 			}
 			for j, p := range c.Parameters {
-				if c.SubType == "quick_reply" && (p.Type != "payload" || p.Payload == "") {
-					v.addf("template button %s: parameter %d: a quick reply needs a payload", c.Index, j+1)
+				switch c.SubType {
+				case "quick_reply":
+					if p.Type != "payload" || p.Payload == "" {
+						v.addf("%stemplate button %s: parameter %d: a quick reply needs a payload", where, c.Index, j+1)
+					}
+				case "url":
+					if p.Type != "text" || p.Text == "" {
+						v.addf("%stemplate button %s: a URL button needs its text", where, c.Index)
+					}
+				case "copy_code":
+					if p.Type != "coupon_code" || p.CouponCode == "" {
+						v.addf("%stemplate button %s: a copy-code button needs its coupon_code", where, c.Index)
+					}
 				}
 			}
+			if (c.SubType == "url" || c.SubType == "copy_code") && len(c.Parameters) != 1 {
+				v.addf("%stemplate button %s: a %s button takes exactly one parameter", where, c.Index, c.SubType)
+			}
+		case "limited_time_offer":
+			if len(c.Parameters) != 1 || c.Parameters[0].LimitedTimeOffer == nil {
+				v.addf("%s: a limited_time_offer component takes one limited_time_offer parameter", f)
+			}
+		case "carousel":
+			if where != "" {
+				v.addf("%s: a carousel card holds no carousel", f)
+				continue
+			}
+			if len(c.Cards) == 0 || len(c.Cards) > 10 {
+				v.addf("%s: a carousel has 1 to 10 cards, not %d", f, len(c.Cards))
+			}
+			for k, card := range c.Cards {
+				if card.CardIndex != k {
+					v.addf("%s: card %d has card_index %d; cards go in order", f, k, card.CardIndex)
+				}
+				n, p := validateTemplateComponents(v, fmt.Sprintf("card %d's ", k), card.Components)
+				named, positional = named || n, positional || p
+			}
 		default:
-			v.addf("%s.type %q is not header, body or button", f, c.Type)
+			v.addf("%s.type %q is not header, body, button, limited_time_offer or carousel", f, c.Type)
 		}
 	}
-	// Header and body must use the same parameter style as the template
-	// (docs/whatsapp.md §2.3): mixing them can never match a template and fails with 132000.
-	if named && positional {
-		v.addf("template mixes named and positional parameters")
-	}
+	return named, positional
 }
 
 // markRead is the body of the mark-as-read call (docs/whatsapp.md §2.4).

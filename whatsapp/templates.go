@@ -43,13 +43,28 @@ type Template struct {
 }
 
 // TemplateComponent is one of HEADER (Format TEXT, IMAGE, VIDEO, DOCUMENT,
-// LOCATION), BODY, FOOTER or BUTTONS.
+// LOCATION), BODY, FOOTER, BUTTONS, CAROUSEL (Cards, each with its own
+// HEADER, BODY and BUTTONS) or LIMITED_TIME_OFFER.
 type TemplateComponent struct {
-	Type    string           `json:"type"`
-	Format  string           `json:"format,omitempty"`
-	Text    string           `json:"text,omitempty"`
-	Example *TemplateExample `json:"example,omitempty"`
-	Buttons []TemplateButton `json:"buttons,omitempty"`
+	Type             string                `json:"type"`
+	Format           string                `json:"format,omitempty"`
+	Text             string                `json:"text,omitempty"`
+	Example          *TemplateExample      `json:"example,omitempty"`
+	Buttons          []TemplateButton      `json:"buttons,omitempty"`
+	Cards            []TemplateCard        `json:"cards,omitempty"`
+	LimitedTimeOffer *TemplateLimitedOffer `json:"limited_time_offer,omitempty"`
+}
+
+// TemplateCard is one card of a CAROUSEL component.
+type TemplateCard struct {
+	Components []TemplateComponent `json:"components"`
+}
+
+// TemplateLimitedOffer is a LIMITED_TIME_OFFER component: a headline and,
+// with HasExpiration, a countdown whose end each send gives.
+type TemplateLimitedOffer struct {
+	Text          string `json:"text,omitempty"`
+	HasExpiration bool   `json:"has_expiration,omitempty"`
 }
 
 // TemplateExample holds the sample values Meta requires at creation for
@@ -77,6 +92,9 @@ type TemplateButton struct {
 	PhoneNumber string   `json:"phone_number,omitempty"`
 	Example     []string `json:"example,omitempty"`
 	FlowID      string   `json:"flow_id,omitempty"`
+	// OTPType is an OTP button's kind (authentication templates):
+	// COPY_CODE, ONE_TAP or ZERO_TAP.
+	OTPType string `json:"otp_type,omitempty"`
 }
 
 // TemplateQuality is a template's quality rating: GREEN, YELLOW, RED or

@@ -157,7 +157,7 @@ func TestBrowserEditor(t *testing.T) {
 	b.click("auto-layout")
 	b.shot("flow built")
 
-	b.click("publish")
+	b.publish("")
 	b.waitText("flow-status", "published v1")
 	b.shot("published v1")
 
@@ -247,7 +247,7 @@ func TestBrowserEditor(t *testing.T) {
 	b.fill("field-message/text", "Hello again {{ contact.name }}!")
 	b.saved()
 	b.waitText("flow-status", "changes unpublished")
-	b.click("publish")
+	b.publish("")
 	b.waitText("flow-status", "published v2")
 	b.click("tab-versions")
 	b.wait("version-1")
@@ -270,7 +270,7 @@ func TestBrowserEditor(t *testing.T) {
 	b.click("add-trigger")
 	b.fill("field-triggers/0/keywords", "help")
 	b.saved()
-	b.click("publish")
+	b.publish("")
 	b.waitText("flow-status", "published v4")
 	const ann = "15550001111"
 	h.customer(ann, "Ann")

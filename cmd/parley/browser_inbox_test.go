@@ -121,6 +121,7 @@ func TestBrowserInbox(t *testing.T) {
 	}
 	b.waitText("conv-note", "asked: agent please <img")
 	b.waitText("inbox-window", "window")
+	b.waitText("conv-number", "+"+h.sb.Config().DisplayPhoneNumber) // the business number it is on
 	b.shot("conversation open, html shown as text")
 
 	// The agent replies; the customer sees "typing…" meanwhile, and

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/quarantine"
@@ -39,12 +40,17 @@ type serveConfig struct {
 	store                                 string
 	apiURL, token, appSecret, verifyToken string
 	phoneNumberID, wabaID                 string
-	rate                                  float64
-	dispatchWorkers                       int
-	messagingLimit                        int
-	sandboxStatusDelay                    time.Duration
-	sandboxThroughput                     float64
-	shutdownTimeout, timerInterval        time.Duration
+	// displayPhone is the WHATSAPP_PHONE_NUMBER_ID number's display number
+	// (the sandbox's); numbers are further numbers (-numbers,
+	// PARLEY_NUMBERS: numbers.go).
+	displayPhone                   string
+	numbers                        []numberConfig
+	rate                           float64
+	dispatchWorkers                int
+	messagingLimit                 int
+	sandboxStatusDelay             time.Duration
+	sandboxThroughput              float64
+	shutdownTimeout, timerInterval time.Duration
 	// templateRetryFor: how long a template WhatsApp could not take yet is
 	// tried again before it fails.
 	templateRetryFor time.Duration
@@ -151,6 +157,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&c.verifyToken, "whatsapp-verify-token", env("WHATSAPP_VERIFY_TOKEN", ""), "webhook verify token (WHATSAPP_VERIFY_TOKEN)")
 	fs.StringVar(&c.phoneNumberID, "whatsapp-phone-number-id", env("WHATSAPP_PHONE_NUMBER_ID", ""), "business phone number id (WHATSAPP_PHONE_NUMBER_ID)")
 	fs.StringVar(&c.wabaID, "whatsapp-waba-id", env("WHATSAPP_WABA_ID", ""), "WhatsApp Business Account id (WHATSAPP_WABA_ID)")
+	numbersSpec := fs.String("numbers", env("PARLEY_NUMBERS", ""), "several business numbers: a JSON file (or JSON text) listing each one's phone_number_id, waba_id, access_token_env, display_phone_number and portfolio; added after WHATSAPP_PHONE_NUMBER_ID's (PARLEY_NUMBERS)")
 	fs.IntVar(&c.messagingLimit, "messaging-limit", envInt("PARLEY_MESSAGING_LIMIT", engine.DefaultMessagingLimit),
 		"the business's messaging limit: unique customers reached outside their 24-hour window per moving 24 h (Meta tiers 250, 2000, 10000, 100000); 0 is unlimited (PARLEY_MESSAGING_LIMIT)")
 	fs.Float64Var(&c.rate, "rate", engine.DefaultRate, "messages per second per phone number")
@@ -208,7 +215,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	defer stopProfile()
-	c.sandbox = c.token == ""
+	if c.numbers, err = parseNumbers(*numbersSpec, os.Getenv); err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 2
+	}
+	c.sandbox = c.token == "" && len(c.numbers) == 0
 	if err := adminSeedFromEnv(&c); err != nil {
 		fmt.Fprintln(stderr, "parley:", err)
 		return 2
@@ -252,7 +263,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	vault, err := openSecrets(c.data, store, log)
+	vault, secretsKey, err := openSecrets(c.data, store, log)
 	if err != nil {
 		return err
 	}
@@ -278,21 +289,34 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		log.Warn("no WHATSAPP_ACCESS_TOKEN: running against the built-in WhatsApp sandbox; no message leaves this machine",
 			"sandbox", sb.URL(), "phone_number_id", cfg.PhoneNumberID, "display_phone_number", cfg.DisplayPhoneNumber,
 			"waba_id", cfg.WABAID, "customers_write_to", sb.URL()+"/_sandbox/customers/{wa_id}/messages")
-	} else if c.appSecret == "" || c.phoneNumberID == "" {
-		return errors.New("with WHATSAPP_ACCESS_TOKEN set, WHATSAPP_APP_SECRET and WHATSAPP_PHONE_NUMBER_ID are required")
+		c.displayPhone = cfg.DisplayPhoneNumber
+	} else if c.appSecret == "" || (c.phoneNumberID == "" && len(c.numbers) == 0) {
+		return errors.New("with WHATSAPP_ACCESS_TOKEN set, WHATSAPP_APP_SECRET and WHATSAPP_PHONE_NUMBER_ID (or PARLEY_NUMBERS) are required")
 	}
-	client := whatsapp.NewClient(c.apiURL, c.token, c.phoneNumberID)
+	numbers, err := servedNumbers(&c)
+	if err != nil {
+		return err
+	}
+	router, phones, err := numberClients(&c, numbers)
+	if err != nil {
+		return err
+	}
+	// The default number's client keeps the template registry: templates
+	// are synced from its WABA (c.wabaID, else the default number's).
+	client := router.Default()
+	if c.wabaID == "" {
+		c.wabaID = numbers[0].WABAID
+	}
+	if len(numbers) > 1 {
+		log.Info("serving several numbers", "numbers", len(numbers), "default", numbers[0].PhoneNumberID)
+	}
 	reg := metrics.NewRegistry()
 	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock})
 	if err := templates.Load(ctx); err != nil {
 		return err
 	}
-	number := engine.PhoneNumber{ID: c.phoneNumberID}
-	if sb != nil {
-		number.Display = sb.Config().DisplayPhoneNumber
-	}
 	eng, err := engine.New(ctx, engine.Options{Store: store, Clock: c.clock, Templates: templates, Logger: log, Metrics: reg,
-		MessagingLimit: c.messagingLimit, MessagingLimitPinned: c.messagingLimitPinned, PhoneNumbers: []engine.PhoneNumber{number},
+		MessagingLimit: c.messagingLimit, MessagingLimitPinned: c.messagingLimitPinned, PhoneNumbers: phones,
 		CheckTemplatesOnPublish: true})
 	if err != nil {
 		return err
@@ -309,7 +333,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 	if sb != nil {
-		if err := seedSandboxTemplates(ctx, client, sb, c.wabaID, docs); err != nil {
+		if err := seedSandboxTemplates(ctx, client, sb, c.wabaID, docs, log); err != nil {
 			return err
 		}
 	}
@@ -325,8 +349,8 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 
-	receipts := eng.NewReceipts(engine.ReceiptOptions{Marker: client, Read: c.readReceipts, Typing: c.typingIndicator})
-	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: client, Receipts: receipts, Rate: c.rate, Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock,
+	receipts := eng.NewReceipts(engine.ReceiptOptions{Marker: router, Read: c.readReceipts, Typing: c.typingIndicator})
+	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: router, Receipts: receipts, Rate: c.rate, Rates: numberRates(numbers), Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock,
 		OnPauses: func(ps []engine.Pause) {
 			desk.Hub().Publish(inbox.Event{Type: inbox.EventSending, At: time.Now(), Paused: ps})
 		}})
@@ -341,12 +365,18 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Event webhooks: the engine records the events subscriptions want
+	// from here on, before any traffic.
+	hooks, err := startEvents(ctx, store, events.Options{Key: secretsKey, Engine: eng, Clock: c.clock, Logger: log, Metrics: reg})
+	if err != nil {
+		return err
+	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	bgLoops := newLoops(bg)
 	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
-		Auth: authSvc, Inbox: desk, Schedules: sched, Media: client, Typing: receipts, Sending: disp, Ready: readiness(store, bgLoops, disp),
-		Backup: backuper(store), BackupDir: c.data, TestChatStore: openTestChatStore, Quarantine: quarantine.New(store), Secrets: vault,
+		Auth: authSvc, Inbox: desk, Schedules: sched, Media: router, Typing: receipts, Sending: disp, Ready: readiness(store, bgLoops, disp),
+		Backup: backuper(store), BackupDir: c.data, TestChatStore: openTestChatStore, Quarantine: quarantine.New(store), Secrets: vault, Events: hooks,
 		MetricsToken: c.metricsToken, MetricsApart: c.metricsAddr != "" || c.metricsListener != nil})
 	metricsLn := c.metricsListener
 	if c.metricsAddr != "" && metricsLn == nil {
@@ -367,6 +397,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops.run("the timers", func(ctx context.Context) error { eng.RunTimers(ctx, c.timerInterval); return nil })
 	bgLoops.run("the scheduler", func(ctx context.Context) error { sched.Run(ctx, c.scheduleInterval); return nil })
 	bgLoops.run("the inbox", func(ctx context.Context) error { desk.Run(ctx); return nil })
+	if hooks != nil {
+		bgLoops.run("the event webhooks", func(ctx context.Context) error { hooks.Run(ctx, time.Second); return nil })
+	}
 
 	listenErr := make(chan error, 2) // the main address's, the metrics address's
 	go func() { listenErr <- srv.App().Listener(ln) }()
@@ -520,10 +553,16 @@ func publishAll(ctx context.Context, eng *engine.Engine, docs []flowDoc, log *sl
 	return nil
 }
 
-// seedSandboxTemplates creates, through the Graph API, an approved sandbox
-// template for every template the flows name that the sandbox does not
-// have yet.
-func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sandbox.Sandbox, wabaID string, docs []flowDoc) error {
+// seedSandboxTemplates gives the sandbox its demo templates, realistic
+// ones of every kind (sandbox.DemoTemplates), once: kept across restarts
+// by the sandbox's state file. A template a startup flow file names that
+// is not among them is then created from the flow, approved, so that the
+// file can be published — with a warning, since a real account would
+// refuse that publish until the template exists.
+func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sandbox.Sandbox, wabaID string, docs []flowDoc, log *slog.Logger) error {
+	if n := sb.SeedTemplates(sandbox.DemoTemplates()); n > 0 {
+		log.Info("sandbox: demo templates added", "count", n)
+	}
 	seen := map[string]bool{}
 	for _, t := range sb.Templates() {
 		seen[t.Name+"/"+t.Language] = true // kept from an earlier start (Persist)
@@ -538,6 +577,7 @@ func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sand
 				continue
 			}
 			seen[n.Template.Name+"/"+n.Template.Language] = true
+			log.Warn("sandbox: a flow file names a template the sandbox does not have; it is created from the flow", "file", d.name, "template", n.Template.Name, "language", n.Template.Language)
 			created, err := client.CreateTemplate(ctx, wabaID, engine.SandboxTemplate(n.Template))
 			if err != nil {
 				return fmt.Errorf("creating sandbox template %s: %w", n.Template.Name, err)
@@ -590,11 +630,12 @@ func startSandbox(c serveConfig, log *slog.Logger) (*sandbox.Sandbox, error) {
 
 // openSecrets is the secrets store over the data file, its key from
 // PARLEY_SECRETS_KEY or the key file beside the data file (made on first
-// run). Where the key came from is logged, never the key.
-func openSecrets(dir string, store secrets.Records, log *slog.Logger) (*secrets.Store, error) {
+// run), and the key (event webhooks seal their signing secrets under a
+// key derived from it). Where the key came from is logged, never the key.
+func openSecrets(dir string, store secrets.Records, log *slog.Logger) (*secrets.Store, []byte, error) {
 	key, src, err := secrets.LoadKey(dir, os.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch src {
 	case secrets.FromNewFile:
@@ -607,5 +648,6 @@ func openSecrets(dir string, store secrets.Records, log *slog.Logger) (*secrets.
 	case secrets.FromEnv:
 		log.Debug("secrets key from the environment", "var", secrets.KeyEnv)
 	}
-	return secrets.New(store, key, nil)
+	vault, err := secrets.New(store, key, nil)
+	return vault, key, err
 }

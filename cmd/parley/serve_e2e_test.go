@@ -208,7 +208,7 @@ func (h *e2e) start() {
 	cfg := serveConfig{
 		addr: h.addr, listener: ln, data: h.data, flowsDir: h.flowsDir,
 		apiURL: h.graphURL, token: sc.AccessToken, appSecret: sc.AppSecret, verifyToken: h.verify,
-		phoneNumberID: sc.PhoneNumberID, wabaID: sc.WABAID,
+		phoneNumberID: sc.PhoneNumberID, wabaID: sc.WABAID, displayPhone: sc.DisplayPhoneNumber,
 		rate: engine.DefaultRate, shutdownTimeout: 10 * time.Second, timerInterval: 20 * time.Millisecond,
 		adminEmail: e2eAdmin, adminPassword: e2ePassword,
 		started: func(e *engine.Engine) { started <- e },

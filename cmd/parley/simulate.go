@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/script"
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 const simulateHelp = `Type what the customer says. Other commands:
@@ -29,7 +30,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	scriptPath := fs.String("script", "", "run this conversation script instead of chatting")
-	templatesPath := fs.String("templates", "", "a JSON file of templates (name, language, status, header_params, body_params, quick_replies); default: every template the flow names is approved")
+	templatesPath := fs.String("templates", "", "a JSON file of templates: as the Graph API lists them (name, language, status, parameter_format, components), or by counts (name, language, status, header_params, body_params, quick_replies); default: every template the flow names is approved")
 	dataDir := fs.String("data", "", "keep the simulation's store in this directory (default: a temporary one)")
 	reopen := fs.Bool("reopen", false, "close and reopen the store between steps (proves state lives in the store)")
 	fs.Usage = func() {
@@ -81,11 +82,36 @@ func loadTemplates(path string) (*engine.TemplateSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ts []engine.TemplateInfo
-	if err := json.Unmarshal(data, &ts); err != nil {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%s: want a JSON array of templates: %w", path, err)
 	}
-	return engine.NewTemplateSet(ts...), nil
+	set := engine.NewTemplateSet()
+	for i, r := range raw {
+		// A template as the Graph API lists it (with its components) is
+		// read whole, its shape included; else by its counts.
+		var probe struct {
+			Components json.RawMessage `json:"components"`
+		}
+		_ = json.Unmarshal(r, &probe)
+		if probe.Components != nil {
+			var t whatsapp.Template
+			if err := json.Unmarshal(r, &t); err != nil {
+				return nil, fmt.Errorf("%s: template %d: %w", path, i, err)
+			}
+			if t.Status == "" {
+				t.Status = engine.TemplateApproved
+			}
+			set.Put(engine.TemplateInfoFromWhatsApp(t))
+			continue
+		}
+		var info engine.TemplateInfo
+		if err := json.Unmarshal(r, &info); err != nil {
+			return nil, fmt.Errorf("%s: template %d: %w", path, i, err)
+		}
+		set.Put(info)
+	}
+	return set, nil
 }
 
 func runScript(ctx context.Context, path string, flowDoc []byte, opts script.Options, stdout, stderr io.Writer) int {

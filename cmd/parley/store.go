@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/pgstore"
@@ -77,6 +78,19 @@ func openScratchStore(path string) (engine.Store, error) {
 // directory (ui.Config.TestChatStore).
 func openTestChatStore(dir string) (engine.Store, error) {
 	return openScratchStore(filepath.Join(dir, "chat.db"))
+}
+
+// startEvents starts the event webhooks on the store, or returns nil
+// (their API then answers 503) when the store keeps no event log: the
+// PostgreSQL store does not yet.
+func startEvents(ctx context.Context, store dataStore, o events.Options) (*events.Service, error) {
+	es, ok := store.(events.Store)
+	if !ok {
+		o.Logger.Warn("event webhooks are not available on this store (PostgreSQL) yet: their API answers 503")
+		return nil, nil
+	}
+	o.Store = es
+	return events.New(ctx, o)
 }
 
 // storeWriteErr is the store's last write failure, for /readyz (nil when

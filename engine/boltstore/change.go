@@ -60,6 +60,7 @@ type changeWrite struct {
 	aliases     []keyValue
 	reached     []keyValue // reach key, reach_by_contact key
 	counts      []keyValue // flow_stats key, increment (stats.go)
+	events      [][]byte   // engine.Event as JSON, for the event log (events.go)
 }
 
 type convWrite struct {
@@ -206,6 +207,9 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 	if w.counts, err = encodeCounts(c.Counts, c.At); err != nil {
 		return nil, err
 	}
+	if w.events, err = encodeEvents(c.Events); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -322,7 +326,10 @@ func (w *changeWrite) apply(t *txn) error {
 	if err := putReached(t, w.reached); err != nil {
 		return err
 	}
-	return addCounts(t, w.counts)
+	if err := addCounts(t, w.counts); err != nil {
+		return err
+	}
+	return appendEvents(t, w.events)
 }
 
 // putConversation stores a conversation in its group (ownerOf its id).

@@ -28,6 +28,9 @@
 //	reach                     scope 0x00 time (8 bytes) contact key → 1 (messaging limit, reach.go)
 //	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1
 //	flow_stats                flow id 0x00 day (yyyymmdd, 4 bytes BE) version (4 bytes BE) node 0x00 kind (1 byte) exit → count (8 bytes BE; stats.go)
+//	events_log                sequence (8 bytes BE) → engine.Event (JSON): Change.Events, made
+//	                          by the first commit that records one; it and the event
+//	                          webhooks' events_* buckets are listed in events.go
 //	meta                      "schema" → schema version (8 bytes BE); "migrating_from_1" → 1
 //	                          while Open moves a version-1 file's records (migrate.go)
 //

@@ -47,10 +47,16 @@ func (w *flowSave) apply(t *txn) error {
 // flow without a record gets one, with doc as its draft. Versions are
 // never rewritten.
 func (s *Store) Publish(ctx context.Context, id string, doc []byte, by string, at time.Time) (*engine.FlowVersion, error) {
+	return s.PublishNoted(ctx, id, doc, by, "", at)
+}
+
+// PublishNoted is Publish with the publisher's note, kept in the version
+// (engine.VersionNoter).
+func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, note string, at time.Time) (*engine.FlowVersion, error) {
 	if err := checkID("flow id", id); err != nil {
 		return nil, err
 	}
-	w := &flowPublish{v: engine.FlowVersion{Flow: id, Doc: bytes.Clone(doc), PublishedAt: at, PublishedBy: by}}
+	w := &flowPublish{v: engine.FlowVersion{Flow: id, Doc: bytes.Clone(doc), PublishedAt: at, PublishedBy: by, Note: note}}
 	if err := s.do(ctx, w); err != nil {
 		return nil, err
 	}

@@ -23,16 +23,18 @@ type Viewer struct {
 type Item struct {
 	Conversation string            `json:"conversation"`
 	Contact      engine.ContactKey `json:"contact"`
-	Name         string            `json:"name,omitempty"`
-	Queue        string            `json:"queue"`
-	Priority     int               `json:"priority,omitempty"`
-	Note         string            `json:"note,omitempty"`
-	Handoff      int               `json:"handoff"`
-	HandoffAt    time.Time         `json:"handoff_at"`
-	Assignee     string            `json:"assignee,omitempty"`
-	Unread       int               `json:"unread"`
-	LastActivity time.Time         `json:"last_activity_at"`
-	Preview      string            `json:"preview,omitempty"`
+	// PhoneNumberID is the business number the conversation is on.
+	PhoneNumberID string    `json:"phone_number_id"`
+	Name          string    `json:"name,omitempty"`
+	Queue         string    `json:"queue"`
+	Priority      int       `json:"priority,omitempty"`
+	Note          string    `json:"note,omitempty"`
+	Handoff       int       `json:"handoff"`
+	HandoffAt     time.Time `json:"handoff_at"`
+	Assignee      string    `json:"assignee,omitempty"`
+	Unread        int       `json:"unread"`
+	LastActivity  time.Time `json:"last_activity_at"`
+	Preview       string    `json:"preview,omitempty"`
 }
 
 // ListFilter selects a listing: one queue (""), only the viewer's own
@@ -83,7 +85,7 @@ func (ib *Inbox) List(v Viewer, f ListFilter) []Item {
 
 func (e *entry) item() Item {
 	return Item{
-		Conversation: e.conv, Contact: e.contact, Name: e.name, Queue: e.queue, Priority: e.priority,
+		Conversation: e.conv, Contact: e.contact, PhoneNumberID: e.contact.PhoneNumberID(), Name: e.name, Queue: e.queue, Priority: e.priority,
 		Note: e.note, Handoff: e.handoff, HandoffAt: e.handoffAt, Assignee: e.assignee, Unread: e.unread,
 		LastActivity: e.lastActivity, Preview: e.preview,
 	}

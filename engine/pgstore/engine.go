@@ -647,8 +647,15 @@ func (s *Store) Flows(ctx context.Context) ([]*engine.FlowRecord, error) {
 	return out, err
 }
 
+var _ engine.VersionNoter = (*Store)(nil)
+
 // Publish stores doc as the flow's next version.
 func (s *Store) Publish(ctx context.Context, id string, doc []byte, by string, at time.Time) (*engine.FlowVersion, error) {
+	return s.PublishNoted(ctx, id, doc, by, "", at)
+}
+
+// PublishNoted is Publish with the version's note (engine.VersionNoter).
+func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, note string, at time.Time) (*engine.FlowVersion, error) {
 	if err := checkKey("flow id", id); err != nil {
 		return nil, err
 	}
@@ -664,7 +671,7 @@ func (s *Store) Publish(ctx context.Context, id string, doc []byte, by string, a
 		if last == math.MaxInt32 {
 			return fmt.Errorf("pgstore: flow %s has no version number left", id)
 		}
-		out = engine.FlowVersion{Flow: id, Version: int(last) + 1, Doc: slices.Clone(doc), PublishedAt: at, PublishedBy: by}
+		out = engine.FlowVersion{Flow: id, Version: int(last) + 1, Doc: slices.Clone(doc), PublishedAt: at, PublishedBy: by, Note: note}
 		v, err := json.Marshal(&out)
 		if err != nil {
 			return err

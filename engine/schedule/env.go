@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -146,9 +147,10 @@ func (t text) render(env *Env) (string, error) {
 	return b.String(), nil
 }
 
-// templateTexts is a template action's parameters, compiled.
+// templateTexts is a template action's parameters, compiled, by their
+// place in the template (flows.TemplateRef.EachText).
 type templateTexts struct {
-	header, body, buttons []text
+	texts map[string]text
 }
 
 func compileTemplate(t *Template) (*templateTexts, error) {
@@ -158,61 +160,53 @@ func compileTemplate(t *Template) (*templateTexts, error) {
 	if strings.TrimSpace(t.Name) == "" || strings.TrimSpace(t.Language) == "" {
 		return nil, invalid("action.template", "a template needs a name and a language")
 	}
-	out := &templateTexts{}
-	for i, s := range t.Header {
-		x, err := compileText(fmt.Sprintf("action.template.header[%d]", i), s)
-		if err != nil {
-			return nil, err
+	out := &templateTexts{texts: map[string]text{}}
+	var err error
+	t.EachText(func(place string, s *string) {
+		if err != nil || *s == "" {
+			return
 		}
-		out.header = append(out.header, x)
-	}
-	for i, s := range t.Body {
-		x, err := compileText(fmt.Sprintf("action.template.body[%d]", i), s)
-		if err != nil {
-			return nil, err
+		x, e := compileText(templateField(place), *s)
+		if e != nil {
+			err = e
+			return
 		}
-		out.body = append(out.body, x)
-	}
-	for i, b := range t.Buttons {
-		x, err := compileText(fmt.Sprintf("action.template.buttons[%d].payload", i), b.Payload)
-		if err != nil {
-			return nil, err
-		}
-		out.buttons = append(out.buttons, x)
+		out.texts[place] = x
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
+// templateField names a place in a template action ("body/1/text") as
+// the schedule's errors name fields: action.template.body[1].text.
+func templateField(place string) string {
+	var b strings.Builder
+	b.WriteString("action.template")
+	for _, seg := range strings.Split(place, "/") {
+		if seg == "" {
+			continue
+		}
+		if _, err := strconv.Atoi(seg); err == nil {
+			b.WriteString("[" + seg + "]")
+		} else {
+			b.WriteString("." + seg)
+		}
+	}
+	return b.String()
+}
+
 // render fills the template's parameters for one contact.
 func (tt *templateTexts) render(t *Template, env *Env) (flows.TemplateSend, error) {
-	out := flows.TemplateSend{Name: t.Name, Language: t.Language}
-	fill := func(ts []text) ([]string, error) {
-		if len(ts) == 0 {
-			return nil, nil
-		}
-		res := make([]string, len(ts))
-		for i, x := range ts {
-			s, err := x.render(env)
-			if err != nil {
-				return nil, err
-			}
-			res[i] = s
-		}
-		return res, nil
-	}
+	out := t.Clone()
 	var err error
-	if out.Header, err = fill(tt.header); err != nil {
-		return out, err
-	}
-	if out.Body, err = fill(tt.body); err != nil {
-		return out, err
-	}
-	for i, b := range t.Buttons {
-		p, err := tt.buttons[i].render(env)
-		if err != nil {
-			return out, err
+	out.EachText(func(place string, s *string) {
+		x, ok := tt.texts[place]
+		if !ok || err != nil {
+			return
 		}
-		out.Buttons = append(out.Buttons, flows.TemplateButton{Index: b.Index, Payload: p})
-	}
-	return out, nil
+		*s, err = x.render(env)
+	})
+	return flows.TemplateSend(out), err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -45,7 +46,7 @@ func (s *Scheduler) advance(ctx context.Context, f *Firing) error {
 		s.log.Warn("schedule firing failed", "schedule", f.Schedule, "firing", f.ID, "reason", why)
 		return s.saveBatch(ctx, f, nil)
 	}
-	room := &capacity{s: s, limit: s.e.MessagingLimit()}
+	room := &capacity{s: s, limit: s.e.MessagingLimitOf(f.PhoneNumberID), number: f.PhoneNumberID}
 	for ctx.Err() == nil {
 		now = s.now()
 		contacts, err := s.e.Store().ListContacts(ctx, f.Cursor, s.opts.Batch)
@@ -156,8 +157,12 @@ func (s *Scheduler) prepare(ctx context.Context, f *Firing) (*run, string) {
 			return nil, fmt.Sprintf("template %s/%s is not in the registry", t.Name, t.Language)
 		case info.Status != engine.TemplateApproved:
 			return nil, fmt.Sprintf("template %s/%s is %s, not APPROVED", t.Name, t.Language, info.Status)
-		case len(t.Header) != info.HeaderParams || len(t.Body) != info.BodyParams:
-			return nil, fmt.Sprintf("template %s/%s takes %d header and %d body parameter(s)", t.Name, t.Language, info.HeaderParams, info.BodyParams)
+		}
+		ts := flows.TemplateSend(*t)
+		for _, p := range engine.CheckTemplateSend(info, &ts, false) {
+			if p.Kind == engine.ProblemFit {
+				return nil, fmt.Sprintf("template %s/%s does not take what the schedule gives: %s", t.Name, t.Language, p)
+			}
 		}
 		r.category = info.Category
 	}
@@ -176,7 +181,7 @@ func (s *Scheduler) decide(ctx context.Context, r *run, f *Firing, c *engine.Con
 		rec.Outcome, rec.Reason, rec.Detail = OutcomeSkipped, SkipAudienceError, err.Error()
 		return nil, rec, false, nil
 	}
-	if !in {
+	if !in || (f.PhoneNumberID != "" && c.Key.PhoneNumberID() != f.PhoneNumberID) {
 		return nil, nil, false, nil
 	}
 	if why := skipReason(c, r.category, now); why != "" {
@@ -186,7 +191,7 @@ func (s *Scheduler) decide(ctx context.Context, r *run, f *Firing, c *engine.Con
 		return nil, rec, false, nil
 	}
 	if !engine.WindowOpen(c, now.Add(WindowSafety)) {
-		if until := s.e.RestrictedUntil(); !until.IsZero() {
+		if until := s.e.RestrictedUntilOf(c.Key.PhoneNumberID()); !until.IsZero() {
 			room.restricted = until
 			return nil, nil, true, nil
 		}
@@ -317,6 +322,7 @@ func (s *Scheduler) saveBatch(ctx context.Context, f *Firing, records []*Send) e
 // out.
 type capacity struct {
 	s      *Scheduler
+	number string // the firing's number ("": the default portfolio's limit)
 	limit  int
 	loaded bool
 	free   int
@@ -362,7 +368,7 @@ func (c *capacity) refresh(ctx context.Context, now time.Time) error {
 			return fmt.Errorf("reading a pending send: %w", err)
 		}
 	}
-	used, freeAt, err := s.e.ReachUsage(ctx)
+	used, freeAt, err := s.e.ReachUsageOf(ctx, c.number)
 	if err != nil {
 		return err
 	}

@@ -56,14 +56,9 @@ type Action struct {
 }
 
 // Template is a template to send, with parameters that may hold {{ }}
-// expressions over the contact (Env): "{{ fields.appointment }}".
-type Template struct {
-	Name     string                 `json:"name"`
-	Language string                 `json:"language"`
-	Header   []string               `json:"header,omitempty"`
-	Body     []string               `json:"body,omitempty"`
-	Buttons  []flows.TemplateButton `json:"buttons,omitempty"`
-}
+// expressions over the contact (Env): "{{ fields.appointment }}". It takes
+// every parameter kind a flow's template node takes (docs/flow-format.md).
+type Template = flows.TemplateRef
 
 // BusyRule says what happens to a contact already in a running
 // conversation.
@@ -87,6 +82,11 @@ type Schedule struct {
 	Audience string   `json:"audience,omitempty"`
 	Busy     BusyRule `json:"busy"`
 	Paused   bool     `json:"paused"`
+	// PhoneNumberID is the business number the schedule sends from: its
+	// audience is that number's contacts, and its messaging limit is the
+	// number's portfolio's. "": every number's contacts, each from their
+	// own number.
+	PhoneNumberID string `json:"phone_number_id,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by,omitempty"`
@@ -146,6 +146,8 @@ type Firing struct {
 	Audience string   `json:"audience,omitempty"`
 	Busy     BusyRule `json:"busy"`
 	TimeZone string   `json:"timezone"`
+	// PhoneNumberID: see Schedule.PhoneNumberID.
+	PhoneNumberID string `json:"phone_number_id,omitempty"`
 
 	// Cursor is the last contact considered.
 	Cursor engine.ContactKey `json:"cursor,omitempty"`

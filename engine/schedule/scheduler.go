@@ -14,6 +14,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/flows"
 )
 
 // Defaults of Options.
@@ -211,6 +212,9 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 	if _, err := compile(sc); err != nil {
 		return err
 	}
+	if sc.PhoneNumberID != "" && !s.e.ServesNumber(sc.PhoneNumberID) {
+		return invalid("phone_number_id", "Parley does not serve the number %q", sc.PhoneNumberID)
+	}
 	switch sc.Action.Kind {
 	case ActionStartFlow:
 		rec, err := s.e.Store().Flow(ctx, sc.Action.Flow)
@@ -226,11 +230,11 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 		if !ok {
 			return invalid("action.template", "template %s/%s is not in the registry", t.Name, t.Language)
 		}
-		if len(t.Header) != info.HeaderParams {
-			return invalid("action.template.header", "template %s/%s header takes %d parameter(s), %d given", t.Name, t.Language, info.HeaderParams, len(t.Header))
-		}
-		if len(t.Body) != info.BodyParams {
-			return invalid("action.template.body", "template %s/%s body takes %d parameter(s), %d given", t.Name, t.Language, info.BodyParams, len(t.Body))
+		ts := flows.TemplateSend(*t)
+		for _, p := range engine.CheckTemplateSend(info, &ts, false) {
+			if p.Kind != engine.ProblemWarning {
+				return invalid(templateField(p.Path), "template %s/%s: %s", t.Name, t.Language, p.Message)
+			}
 		}
 	}
 	return nil
@@ -273,6 +277,7 @@ func (s *Scheduler) Update(ctx context.Context, id string, in Schedule, by strin
 			sc.Cursor = now
 		}
 		sc.Name, sc.Cron, sc.TimeZone, sc.Action, sc.Audience, sc.Busy, sc.Paused = in.Name, in.Cron, in.TimeZone, in.Action, in.Audience, in.Busy, in.Paused
+		sc.PhoneNumberID = in.PhoneNumberID
 		sc.UpdatedAt, sc.UpdatedBy = now, by
 		return nil
 	})
@@ -427,7 +432,7 @@ func (s *Scheduler) RunNow(ctx context.Context, id, by string) (*Firing, error) 
 func newFiring(sc *Schedule, at, now time.Time, status FiringStatus) *Firing {
 	return &Firing{
 		ID: firingID(sc.ID, at, false), Schedule: sc.ID, Name: sc.Name, At: at, Status: status, ClaimedAt: now,
-		Action: sc.Action, Audience: sc.Audience, Busy: sc.Busy, TimeZone: sc.TimeZone,
+		Action: sc.Action, Audience: sc.Audience, Busy: sc.Busy, TimeZone: sc.TimeZone, PhoneNumberID: sc.PhoneNumberID,
 	}
 }
 

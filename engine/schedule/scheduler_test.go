@@ -87,7 +87,7 @@ func TestRestartBetweenSendAndRecord(t *testing.T) {
 	// What the crashed process had done: three sends committed, no record.
 	for _, k := range keys[:3] {
 		_, err := w.eng.SendTemplateOnce(w.ctx, engine.Initiation{Contact: k, DedupeKey: "sched:" + f.ID + ":" + string(k)},
-			flows.TemplateSend{Name: "reminder", Language: "en", Body: []string{"x", "y"}})
+			flows.TemplateSend{Name: "reminder", Language: "en", Body: flows.TextParams("x", "y")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,7 +332,7 @@ func TestSaveRefuses(t *testing.T) {
 		{"audience does not compile", func(s *Schedule) { s.Audience = `"vip" in tags &&` }, "audience"},
 		{"audience names an unknown variable", func(s *Schedule) { s.Audience = `city == "Berlin"` }, "audience"},
 		{"audience is not boolean", func(s *Schedule) { s.Audience = `name` }, "audience"},
-		{"parameter does not compile", func(s *Schedule) { s.Action.Template.Body[0] = "{{ name + }}" }, "action.template.body[0]"},
+		{"parameter does not compile", func(s *Schedule) { s.Action.Template.Body[0] = flows.TemplateParam{Text: "{{ name + }}"} }, "action.template.body[0]"},
 		{"wrong parameter count", func(s *Schedule) { s.Action.Template.Body = s.Action.Template.Body[:1] }, "action.template.body"},
 		{"unknown template", func(s *Schedule) { s.Action.Template.Name = "nope" }, "action.template"},
 		{"unpublished flow", func(s *Schedule) { s.Action = Action{Kind: ActionStartFlow, Flow: "nope"} }, "action.flow"},
@@ -342,7 +342,7 @@ func TestSaveRefuses(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			sc := reminder()
 			tpl := *sc.Action.Template
-			tpl.Body = append([]string(nil), tpl.Body...)
+			tpl.Body = append([]flows.TemplateParam(nil), tpl.Body...)
 			sc.Action.Template = &tpl
 			c.edit(&sc)
 			_, err := w.s.Create(w.ctx, sc, "tester")

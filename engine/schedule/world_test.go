@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"github.com/parleyhq/parley/flows"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -45,6 +46,8 @@ type world struct {
 	opts  Options
 	limit int
 	tpls  *engine.TemplateSet
+	// numbers are the business numbers served (none: any).
+	numbers []engine.PhoneNumber
 
 	store TestStore
 	eng   *engine.Engine
@@ -74,7 +77,7 @@ func (w *world) open() {
 		w.t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	eng, err := engine.New(w.ctx, engine.Options{Store: st, Clock: w.clock, Templates: w.tpls, Logger: log, MessagingLimit: w.limit})
+	eng, err := engine.New(w.ctx, engine.Options{Store: st, Clock: w.clock, Templates: w.tpls, Logger: log, MessagingLimit: w.limit, PhoneNumbers: w.numbers})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -132,7 +135,7 @@ func (w *world) contacts(n int) []engine.ContactKey {
 func reminder() Schedule {
 	return Schedule{
 		Name: "Appointment reminder", Cron: "0 9 * * *", TimeZone: "UTC",
-		Action: Action{Kind: ActionSendTemplate, Template: &Template{Name: "reminder", Language: "en", Body: []string{"{{ name }}", "{{ fields.slot ?? 'soon' }}"}}},
+		Action: Action{Kind: ActionSendTemplate, Template: &Template{Name: "reminder", Language: "en", Body: flows.TextParams("{{ name }}", "{{ fields.slot ?? 'soon' }}")}},
 	}
 }
 

@@ -111,8 +111,13 @@ func (s *Session) Tap(ctx context.Context, id string, list bool) (flows.Reply, e
 				}
 			}
 		case m.Template != nil && !list:
-			for _, b := range m.Template.Buttons {
-				if b.Payload == id {
+			// A quick reply of the template, or of one of its carousel cards.
+			buttons := m.Template.Buttons
+			for _, c := range m.Template.Cards {
+				buttons = append(buttons[:len(buttons):len(buttons)], c.Buttons...)
+			}
+			for _, b := range buttons {
+				if b.Payload != "" && b.Payload == id {
 					return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: id}, nil
 				}
 			}

@@ -71,17 +71,17 @@ func (r *Result) Report(w io.Writer, name string) {
 
 // runner plays one script.
 type runner struct {
-	opts     Options
-	flowDoc  []byte
-	flowID   string
-	clock    *engine.ManualClock
-	store    engine.Store
-	eng      *engine.Engine
-	key      engine.ContactKey
-	res      *Result
-	outbox   []*engine.Message // sent but not yet matched by an expectation
-	lastSent *engine.Message
-	inbound  int
+	opts    Options
+	flowDoc []byte
+	flowID  string
+	clock   *engine.ManualClock
+	store   engine.Store
+	eng     *engine.Engine
+	key     engine.ContactKey
+	res     *Result
+	outbox  []*engine.Message // sent but not yet matched by an expectation
+	sent    []*engine.Message // everything sent in the chat, oldest first
+	inbound int
 }
 
 // Run plays script s against the flow document. An error means the run
@@ -338,7 +338,7 @@ func (r *runner) drain(ctx context.Context) error {
 			return err
 		}
 		r.outbox = append(r.outbox, m)
-		r.lastSent = m
+		r.sent = append(r.sent, m)
 		r.log("< " + engine.Render(m))
 	}
 	return nil
@@ -405,36 +405,55 @@ func (r *runner) set(ctx context.Context, st Step) error {
 }
 
 // reply turns a `>` argument into the customer's message: plain text, a
-// tap `[id]` on a button or row of the last message sent, or a Cloud API
-// message object in JSON (with a "referral" when it came from an ad).
+// tap `[id]` on a button or row of a message sent in the chat, or a Cloud
+// API message object in JSON (with a "referral" when it came from an ad).
 func (r *runner) reply(arg string) (reply flows.Reply, referral bool, err error) {
 	switch {
 	case strings.HasPrefix(arg, "{"):
 		return cloudReply([]byte(arg))
 	case strings.HasPrefix(arg, "[") && strings.HasSuffix(arg, "]"):
-		return tap(r.lastSent, strings.TrimSuffix(strings.TrimPrefix(arg, "["), "]")), false, nil
+		id := strings.TrimSuffix(strings.TrimPrefix(arg, "["), "]")
+		reply, ok := tap(r.sent, id)
+		if !ok {
+			return flows.Reply{}, false, fmt.Errorf("> [%s]: no message sent in this chat offers the id %q", id, id)
+		}
+		return reply, false, nil
 	}
 	return flows.Reply{Type: flows.MsgText, Text: arg}, false, nil
 }
 
-// tap is a tap on the option with this id of the last message sent.
-func tap(last *engine.Message, id string) flows.Reply {
-	if last != nil && last.Message != nil {
-		for _, s := range last.Message.Sections {
-			for _, row := range s.Rows {
-				if row.ID == id {
-					return flows.Reply{Type: flows.ReplyList, ListID: id, Title: row.Title}
+// tap is a tap, as on a phone, on the option with this id of any message
+// sent in the chat, the latest first: old lists and buttons stay tappable.
+// A list row or reply button comes with its title; a template's quick-reply
+// button is found by its payload, which is what WhatsApp sends back. Like
+// WhatsApp, the tap names the message tapped (reply.context.message_id).
+func tap(sent []*engine.Message, id string) (flows.Reply, bool) {
+	for i := len(sent) - 1; i >= 0; i-- {
+		m := sent[i]
+		ctx := flows.ReplyContext{MessageID: m.WAMID}
+		if msg := m.Message; msg != nil {
+			for _, s := range msg.Sections {
+				for _, row := range s.Rows {
+					if row.ID == id {
+						return flows.Reply{Type: flows.ReplyList, ListID: id, Title: row.Title, Context: ctx}, true
+					}
+				}
+			}
+			for _, b := range msg.Buttons {
+				if b.ID == id {
+					return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: b.Title, Context: ctx}, true
 				}
 			}
 		}
-		for _, b := range last.Message.Buttons {
-			if b.ID == id {
-				return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: b.Title}
+		if tpl := m.Template; tpl != nil {
+			for _, b := range tpl.Buttons {
+				if b.Payload == id {
+					return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: id, Context: ctx}, true
+				}
 			}
 		}
 	}
-	// A template's quick-reply button arrives as its payload.
-	return flows.Reply{Type: flows.ReplyButton, ButtonID: id, Title: id}
+	return flows.Reply{}, false
 }
 
 // cloudReply reads a Cloud API message object the way a webhook would

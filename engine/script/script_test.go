@@ -113,3 +113,19 @@ func TestParseRejectsUnknownStep(t *testing.T) {
 		t.Fatalf("want an error naming line 2, got %v", err)
 	}
 }
+
+func TestTapOfAnIDNothingOffered(t *testing.T) {
+	flowDoc, err := os.ReadFile("../../testdata/scripts/tap_like_a_phone/flow.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := script.Parse("tap.script", strings.NewReader("> hi\n< buttons: What would you like? [pizza:Pizza] [pasta:Pasta]\n> [sushi]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "parley.db")
+	_, err = script.Run(context.Background(), s, flowDoc, script.Options{OpenStore: func() (engine.Store, error) { return boltstore.Open(db) }})
+	if err == nil || !strings.Contains(err.Error(), `no message sent in this chat offers the id "sushi"`) {
+		t.Fatalf("want a tap on nothing refused, got %v", err)
+	}
+}

@@ -26,7 +26,8 @@
 // DeleteTimers apply before SetTimers; Conversations orders by StartedAt;
 // ListConversations ends its last page with no cursor, even a full one;
 // SaveFlow never moves Published back; a Commit with a cancelled ctx
-// commits nothing; Close twice returns ErrClosed.
+// commits nothing; Close twice returns ErrClosed; a store implements
+// engine.EventLog and logs Change.Events with their change (EventLog).
 package storetest
 
 import (
@@ -87,6 +88,7 @@ func Run(t *testing.T, open Open) {
 		{"Reopen", testReopen},
 		{"Closed", testClosed},
 		{"RandomTimersAndOutbox", testRandomTimersAndOutbox},
+		{"EventLog", testEventLog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

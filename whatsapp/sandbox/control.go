@@ -21,7 +21,11 @@ import (
 //	POST /_sandbox/tick                                              apply what is due now
 //	GET  /_sandbox/log?kind=&since=                                  {"entries": [...]}
 //	GET  /_sandbox/media/{id}/content?exp=                           media bytes (Bearer)
+//	POST /_sandbox/customers/{id}/preferences   {"value"}            marketing stop / resume
+//	POST /_sandbox/account_update               {"event", …}         an account_update webhook
+//	POST /_sandbox/quality_update               {"event","current_limit"} a phone_number_quality_update
 func (s *Sandbox) controlRoutes(m *http.ServeMux) {
+	s.moreControlRoutes(m)
 	m.HandleFunc("POST /_sandbox/customers", func(w http.ResponseWriter, r *http.Request) {
 		var c Customer
 		if !decode(w, r, &c) {
@@ -133,4 +137,50 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 
 func controlError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, map[string]string{"error": err.Error()})
+}
+
+// moreControlRoutes are the control routes of the account, quality and
+// preference webhooks (inbound_more.go).
+func (s *Sandbox) moreControlRoutes(m *http.ServeMux) {
+	m.HandleFunc("POST /_sandbox/customers/{id}/preferences", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Value string `json:"value"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		if err := s.MarketingPreference(r.PathValue("id"), req.Value); err != nil {
+			controlError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	})
+	m.HandleFunc("POST /_sandbox/account_update", func(w http.ResponseWriter, r *http.Request) {
+		var fields map[string]any
+		if !decode(w, r, &fields) {
+			return
+		}
+		event, _ := fields["event"].(string)
+		if event == "" {
+			controlError(w, http.StatusBadRequest, errors.New("event is required"))
+			return
+		}
+		s.AccountUpdate(event, fields)
+		writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	})
+	m.HandleFunc("POST /_sandbox/quality_update", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Event        string `json:"event"`
+			CurrentLimit string `json:"current_limit"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		if req.Event == "" {
+			controlError(w, http.StatusBadRequest, errors.New("event is required"))
+			return
+		}
+		s.QualityUpdate(req.Event, req.CurrentLimit)
+		writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	})
 }

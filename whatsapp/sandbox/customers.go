@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -123,9 +124,21 @@ func (s *Sandbox) pairBucket(c *customer) *bucket {
 //	              Data (stored as media) or MediaID, MIMEType, Text as
 //	              caption, Filename (documents), Voice (audio)
 //	reaction      Context (the message reacted to), Emoji
+//	contacts      Contacts: contact cards, as Meta shapes them
+//	order         Order: a cart {catalog_id, text, product_items}
+//	nfm_reply     a WhatsApp Flows form completed: Response (its answers,
+//	              a JSON object), Name ("flow" by default), Text as body
+//	system        SystemType (user_changed_number, with NewWaID: the
+//	              customer's new number, which the sandbox then uses)
+//	unsupported   UnsupportedType: what WhatsApp could not pass on
+//	edit          Context (the customer's message edited), Text: new text
+//	revoke        Context (the customer's message deleted)
 //
 // Context is the wamid of the business message replied to (required for
-// taps: WhatsApp always sends it).
+// taps: WhatsApp always sends it); for an edit or a revoke, the customer's
+// own earlier message. Referral, on any message, is the click-to-WhatsApp
+// ad it came from; Forwarded and FrequentlyForwarded mark a forward
+// (inbound_more.go).
 type Inbound struct {
 	Type        string  `json:"type"`
 	Text        string  `json:"text,omitempty"`
@@ -144,6 +157,16 @@ type Inbound struct {
 	Filename    string  `json:"filename,omitempty"`
 	Voice       bool    `json:"voice,omitempty"`
 	Emoji       string  `json:"emoji,omitempty"`
+
+	Contacts            []json.RawMessage `json:"contacts,omitempty"`
+	Order               json.RawMessage   `json:"order,omitempty"`
+	Response            json.RawMessage   `json:"response,omitempty"`
+	SystemType          string            `json:"system_type,omitempty"`
+	NewWaID             string            `json:"new_wa_id,omitempty"`
+	UnsupportedType     string            `json:"unsupported_type,omitempty"`
+	Referral            *Referral         `json:"referral,omitempty"`
+	Forwarded           bool              `json:"forwarded,omitempty"`
+	FrequentlyForwarded bool              `json:"frequently_forwarded,omitempty"`
 }
 
 // Text is a text message from a customer.
@@ -209,7 +232,7 @@ func (in *Inbound) check() error {
 			return bad("context (the message reacted to) is required")
 		}
 	default:
-		return bad("unsupported type")
+		return in.checkMore(bad)
 	}
 	return nil
 }
@@ -225,6 +248,9 @@ func (in *Inbound) summary() string {
 		return strings.TrimSpace(fmt.Sprintf("%g,%g %s", in.Latitude, in.Longitude, in.Name))
 	case "reaction":
 		return in.Emoji
+	}
+	if s := in.summaryMore(); s != "" {
+		return s
 	}
 	return in.Text
 }
@@ -244,6 +270,10 @@ func (s *Sandbox) CustomerSays(id string, in Inbound) (string, error) {
 	}
 	now := s.clock.Now()
 	c := s.customerLocked(id)
+	if err := s.checkOwnLocked(c, &in); err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
 	if len(in.Data) > 0 {
 		mime := in.MIMEType
 		if mime == "" {
@@ -264,6 +294,7 @@ func (s *Sandbox) CustomerSays(id string, in Inbound) (string, error) {
 		Text: in.summary(), Status: "received"})
 	s.recordLocked(Entry{Kind: KindInbound, WAMID: wamid, To: id, Type: in.Type, Body: in.summary()})
 	payload := s.inboundWebhookLocked(c, wamid, in, now)
+	s.afterInboundLocked(c, in)
 	s.mu.Unlock()
 	s.hooks.push(payload)
 	return wamid, nil

@@ -109,32 +109,27 @@ type interactiveReq struct {
 				Title       string `json:"title"`
 				Description string `json:"description"`
 			} `json:"rows"`
+			// A product_list's sections hold products, not rows.
+			ProductItems []struct {
+				ProductRetailerID string `json:"product_retailer_id"`
+			} `json:"product_items"`
 		} `json:"sections"`
 		Name       string `json:"name"`
 		Parameters *struct {
 			DisplayText string `json:"display_text"`
 			URL         string `json:"url"`
 		} `json:"parameters"`
+		// product, product_list and catalog_message
+		CatalogID         string `json:"catalog_id"`
+		ProductRetailerID string `json:"product_retailer_id"`
 	} `json:"action"`
 }
 
-type templateReq struct {
-	Name     string `json:"name"`
-	Language struct {
-		Code string `json:"code"`
-	} `json:"language"`
-	Components []struct {
-		Type       string `json:"type"`
-		SubType    string `json:"sub_type"`
-		Index      any    `json:"index"` // Meta's examples send a string; accept a number too
-		Parameters []struct {
-			Type          string `json:"type"`
-			ParameterName string `json:"parameter_name"`
-			Text          string `json:"text"`
-			Payload       string `json:"payload"`
-		} `json:"parameters"`
-	} `json:"components"`
-}
+// Limits of product messages (docs/whatsapp.md §2.3).
+const (
+	maxProductSections = 10
+	maxProductItems    = 30
+)
 
 // Limits the sandbox checks, as Meta does (docs/whatsapp.md §2.3).
 const (
@@ -461,11 +456,13 @@ func checkInteractive(in *interactiveReq) *metaErr {
 			return e
 		}
 	}
-	if in.Body == nil || in.Body.Text == "" {
+	if (in.Body == nil || in.Body.Text == "") && in.Type != "product" {
 		return missing("Parameter 'interactive.body.text' is required")
 	}
-	if e := tooLong("interactive.body.text", in.Body.Text, maxBodyText); e != nil {
-		return e
+	if in.Body != nil {
+		if e := tooLong("interactive.body.text", in.Body.Text, maxBodyText); e != nil {
+			return e
+		}
 	}
 	a := in.Action
 	switch in.Type {
@@ -490,6 +487,10 @@ func checkInteractive(in *interactiveReq) *metaErr {
 			seen["id:"+b.Reply.ID], seen["title:"+b.Reply.Title] = true, true
 		}
 	case "list":
+		// A list's header is text only (Meta: 131009).
+		if in.Header != nil && in.Header.Type != "text" {
+			return invalid(fmt.Sprintf("interactive.header.type %q is not allowed on a list; only text", in.Header.Type))
+		}
 		if a.Button == "" {
 			return missing("Parameter 'interactive.action.button' is required")
 		}
@@ -538,6 +539,42 @@ func checkInteractive(in *interactiveReq) *metaErr {
 	case "flow":
 		if a.Name != "flow" {
 			return missing("flow needs action.name \"flow\"")
+		}
+	case "product":
+		if in.Header != nil {
+			return invalid("a single-product message has no header")
+		}
+		if a.CatalogID == "" || a.ProductRetailerID == "" {
+			return missing("product needs action.catalog_id and action.product_retailer_id")
+		}
+	case "product_list":
+		if in.Header == nil || in.Header.Type != "text" || in.Header.Text == "" {
+			return missing("product_list needs a text header")
+		}
+		if a.CatalogID == "" {
+			return missing("product_list needs action.catalog_id")
+		}
+		if n := len(a.Sections); n < 1 || n > maxProductSections {
+			return invalid(fmt.Sprintf("product_list has %d sections, 1 to %d are allowed", n, maxProductSections))
+		}
+		items := 0
+		for i, sec := range a.Sections {
+			if sec.Title == "" {
+				return missing(fmt.Sprintf("sections[%d].title is required", i))
+			}
+			for j, it := range sec.ProductItems {
+				if it.ProductRetailerID == "" {
+					return missing(fmt.Sprintf("sections[%d].product_items[%d].product_retailer_id is required", i, j))
+				}
+				items++
+			}
+		}
+		if items < 1 || items > maxProductItems {
+			return invalid(fmt.Sprintf("product_list has %d products, 1 to %d are allowed", items, maxProductItems))
+		}
+	case "catalog_message":
+		if a.Name != "catalog_message" {
+			return missing("catalog_message needs action.name \"catalog_message\"")
 		}
 	default:
 		return invalid(fmt.Sprintf("interactive.type %q is not supported", in.Type))

@@ -26,13 +26,27 @@ type Template struct {
 	RejectedReason  string              `json:"rejected_reason,omitempty"`
 }
 
-// TemplateComponent is a HEADER, BODY, FOOTER or BUTTONS component.
+// TemplateComponent is a HEADER, BODY, FOOTER, BUTTONS, CAROUSEL (with
+// Cards) or LIMITED_TIME_OFFER component.
 type TemplateComponent struct {
-	Type    string           `json:"type"`
-	Format  string           `json:"format,omitempty"`
-	Text    string           `json:"text,omitempty"`
-	Example json.RawMessage  `json:"example,omitempty"`
-	Buttons []TemplateButton `json:"buttons,omitempty"`
+	Type             string            `json:"type"`
+	Format           string            `json:"format,omitempty"`
+	Text             string            `json:"text,omitempty"`
+	Example          json.RawMessage   `json:"example,omitempty"`
+	Buttons          []TemplateButton  `json:"buttons,omitempty"`
+	Cards            []TemplateCard    `json:"cards,omitempty"`
+	LimitedTimeOffer *LimitedTimeOffer `json:"limited_time_offer,omitempty"`
+}
+
+// TemplateCard is one card of a CAROUSEL component.
+type TemplateCard struct {
+	Components []TemplateComponent `json:"components"`
+}
+
+// LimitedTimeOffer is a LIMITED_TIME_OFFER component's definition.
+type LimitedTimeOffer struct {
+	Text          string `json:"text,omitempty"`
+	HasExpiration bool   `json:"has_expiration,omitempty"`
 }
 
 // TemplateButton is one button of a BUTTONS component.
@@ -42,6 +56,7 @@ type TemplateButton struct {
 	URL         string   `json:"url,omitempty"`
 	PhoneNumber string   `json:"phone_number,omitempty"`
 	Example     []string `json:"example,omitempty"`
+	OTPType     string   `json:"otp_type,omitempty"`
 }
 
 // QualityScore is a template's quality rating.
@@ -374,98 +389,4 @@ func baseURL(r *http.Request) string {
 		u.Scheme = "https"
 	}
 	return u.String()
-}
-
-// checkTemplateSendLocked checks a template send against the registry:
-// 132001 unknown (in that language) or not approved, 132015 paused,
-// 132016 disabled, 132000 parameter count (or names) not matching, 132012
-// a media header without its parameter, 131009 a button that is not there.
-func (s *Sandbox) checkTemplateSendLocked(req *templateReq) (*template, *metaErr) {
-	var t *template
-	for _, x := range s.templates {
-		if x.Name == req.Name && x.Language == req.Language.Code {
-			t = x
-		}
-	}
-	if t == nil {
-		return nil, newErr(132001, "Template name does not exist in the translation",
-			fmt.Sprintf("template name (%s) does not exist in %s", req.Name, req.Language.Code))
-	}
-	switch t.Status {
-	case "APPROVED":
-	case "PAUSED":
-		return nil, newErr(132015, "Template is Paused", fmt.Sprintf("Template %s is paused due to low quality", t.Name))
-	case "DISABLED":
-		return nil, newErr(132016, "Template is disabled", fmt.Sprintf("Template %s has been disabled", t.Name))
-	default:
-		return nil, newErr(132001, "Template name does not exist in the translation",
-			fmt.Sprintf("template name (%s) is %s in %s, not APPROVED", t.Name, t.Status, t.Language))
-	}
-	given := map[string][]string{} // component → parameter names (or "" for positional)
-	counts := map[string]int{}
-	for _, c := range req.Components {
-		typ := strings.ToLower(c.Type)
-		switch typ {
-		case "header", "body":
-			for _, p := range c.Parameters {
-				counts[typ]++
-				given[typ] = append(given[typ], p.ParameterName)
-			}
-		case "button":
-			idx, ok := buttonIndex(c.Index)
-			btns := t.component("BUTTONS")
-			if !ok || btns == nil || idx >= len(btns.Buttons) {
-				return nil, invalid(fmt.Sprintf("template %s has no button at index %v", t.Name, c.Index))
-			}
-			want := map[string]string{"quick_reply": "QUICK_REPLY", "url": "URL", "copy_code": "COPY_CODE", "flow": "FLOW"}[c.SubType]
-			if want == "" || btns.Buttons[idx].Type != want {
-				return nil, invalid(fmt.Sprintf("button %d of template %s is %s, not %s", idx, t.Name, btns.Buttons[idx].Type, c.SubType))
-			}
-		default:
-			return nil, invalid(fmt.Sprintf("component type %q is not header, body or button", c.Type))
-		}
-	}
-	for _, typ := range []string{"header", "body"} {
-		tc := t.component(typ)
-		var vars []string
-		if tc != nil {
-			if typ == "header" && tc.Format != "" && !strings.EqualFold(tc.Format, "TEXT") {
-				if counts["header"] != 1 {
-					return nil, newErr(132012, "Parameter format does not match format in the created template",
-						fmt.Sprintf("header: template %s needs one %s parameter", t.Name, strings.ToLower(tc.Format)))
-				}
-				continue
-			}
-			vars = variables(tc.Text)
-		}
-		if counts[typ] != len(vars) {
-			return nil, newErr(132000, "Number of parameters does not match the expected number of params",
-				fmt.Sprintf("%s: number of localizable_params (%d) does not match the expected number of params (%d)", typ, counts[typ], len(vars)))
-		}
-		if t.ParameterFormat == "NAMED" {
-			want := map[string]bool{}
-			for _, v := range vars {
-				want[v] = true
-			}
-			for _, n := range given[typ] {
-				if !want[n] {
-					return nil, newErr(132000, "Number of parameters does not match the expected number of params",
-						fmt.Sprintf("%s: parameter_name %q is not a parameter of template %s", typ, n, t.Name))
-				}
-				delete(want, n)
-			}
-		}
-	}
-	return t, nil
-}
-
-func buttonIndex(v any) (int, bool) {
-	switch x := v.(type) {
-	case string:
-		n, err := strconv.Atoi(x)
-		return n, err == nil && n >= 0
-	case float64:
-		return int(x), x >= 0 && x == float64(int(x))
-	}
-	return 0, false
 }

@@ -260,11 +260,22 @@ type hookMessage struct {
 	Document    map[string]any `json:"document,omitempty"`
 	Sticker     map[string]any `json:"sticker,omitempty"`
 	Reaction    map[string]any `json:"reaction,omitempty"`
+	// The other inbound types (inbound_more.go).
+	Contacts    []json.RawMessage `json:"contacts,omitempty"`
+	Order       json.RawMessage   `json:"order,omitempty"`
+	System      map[string]any    `json:"system,omitempty"`
+	Unsupported map[string]any    `json:"unsupported,omitempty"`
+	Edit        map[string]any    `json:"edit,omitempty"`
+	Revoke      map[string]any    `json:"revoke,omitempty"`
+	Referral    *Referral         `json:"referral,omitempty"`
+	Errors      []hookErrorBody   `json:"errors,omitempty"`
 }
 
 type hookContext struct {
-	From string `json:"from"`
-	ID   string `json:"id"`
+	From                string `json:"from,omitempty"`
+	ID                  string `json:"id,omitempty"`
+	Forwarded           bool   `json:"forwarded,omitempty"`
+	FrequentlyForwarded bool   `json:"frequently_forwarded,omitempty"`
 }
 
 type hookText struct {
@@ -342,7 +353,7 @@ func (s *Sandbox) inboundWebhookLocked(c *customer, wamid string, in Inbound, no
 	if !c.HidePhone {
 		m.From = c.WaID
 	}
-	if in.Context != "" && in.Type != "reaction" {
+	if in.Context != "" && in.Type != "reaction" && in.Type != "edit" && in.Type != "revoke" {
 		m.Context = &hookContext{From: s.cfg.DisplayPhoneNumber, ID: in.Context}
 	}
 	media := func() map[string]any {
@@ -401,6 +412,15 @@ func (s *Sandbox) inboundWebhookLocked(c *customer, wamid string, in Inbound, no
 		m.Sticker = media()
 	case "reaction":
 		m.Reaction = map[string]any{"message_id": in.Context, "emoji": in.Emoji}
+	default:
+		s.moreWebhookLocked(&m, in)
+	}
+	m.Referral = in.Referral
+	if in.Forwarded || in.FrequentlyForwarded {
+		if m.Context == nil {
+			m.Context = &hookContext{}
+		}
+		m.Context.Forwarded, m.Context.FrequentlyForwarded = true, in.FrequentlyForwarded
 	}
 	return s.messagesEnvelope(messagesValue{Contacts: []hookContact{s.contactOf(c)}, Messages: []hookMessage{m}})
 }

@@ -16,6 +16,7 @@ const SchedulesPage = lazy(() => import('./schedules/SchedulesPage').then((m) =>
 const TemplatesPage = lazy(() => import('./templates/TemplatesPage').then((m) => ({ default: m.TemplatesPage })));
 const ContactsPage = lazy(() => import('./contacts/ContactsPage').then((m) => ({ default: m.ContactsPage })));
 const SecretsPage = lazy(() => import('./secrets/SecretsPage').then((m) => ({ default: m.SecretsPage })));
+const EventsPage = lazy(() => import('./events/EventsPage').then((m) => ({ default: m.EventsPage })));
 
 export interface Route {
   path: string;
@@ -36,6 +37,8 @@ export const routes: Route[] = [
   { path: '/contacts', nav: 'Contacts', roles: ['admin'], render: () => <ContactsPage /> },
   // Secrets flows send (http steps): admins only, as the API.
   { path: '/secrets', nav: 'Secrets', roles: ['admin'], render: () => <SecretsPage /> },
+  // Event webhooks to the business's systems: admins only, as the API.
+  { path: '/events', nav: 'Event webhooks', roles: ['admin'], render: () => <EventsPage /> },
   // One's own account, from the name in the top bar.
   { path: '/account', roles: ['analyst', 'agent'], render: () => <Account /> },
 ];

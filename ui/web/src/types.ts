@@ -1,3 +1,4 @@
+import type { TemplateFill, TemplateShape, TemplateTexts } from './templates/fill';
 // The flow document (format parley/flow@1, docs/flow-format.md) as the
 // editor holds it. The editor keeps every field it does not know as is:
 // node objects are plain JSON, typed loosely on purpose.
@@ -18,19 +19,17 @@ export interface Message {
   name?: string;
   address?: string;
   contacts?: Json[];
-  buttons?: { id: string; title: string }[];
+  buttons?: { id: string; title: string; next?: string }[];
   button?: string;
-  sections?: { title?: string; rows: { id: string; title: string; description?: string }[] }[];
+  sections?: { title?: string; rows: { id: string; title: string; description?: string; next?: string }[] }[];
   display_text?: string;
   url?: string;
 }
 
-export interface TemplateRef {
+/** A template node's template (docs/flow-format.md, "Template parameters"). */
+export interface TemplateRef extends TemplateFill {
   name: string;
   language: string;
-  header?: string[];
-  body?: string[];
-  buttons?: { index: number; payload: string }[];
 }
 
 export interface FlowNode {
@@ -77,6 +76,8 @@ export interface FlowDoc {
   vars?: Record<string, Json>;
   triggers?: { type: string; keywords?: string[] }[];
   interrupts?: { keywords: string[]; goto: string }[];
+  /** Business phone number ids whose customers the triggers answer; absent: all. */
+  numbers?: string[];
   nodes: FlowNode[];
   meta?: Record<string, Json>;
 }
@@ -100,6 +101,8 @@ export interface FlowSummary {
   published_version: number;
   draft_updated_at?: string;
   draft_updated_by?: string;
+  /** the draft's revision: a save sends it back as ?base= (409 when someone saved since). */
+  draft_rev?: number;
   archived: boolean;
 }
 
@@ -117,6 +120,38 @@ export interface VersionSummary {
   version: number;
   published_at: string;
   published_by?: string;
+  note?: string;
+}
+
+export interface DiffNode {
+  id: string;
+  type?: string;
+  label?: string;
+  fields?: string[];
+}
+
+export interface FlowDiff {
+  added: DiffNode[];
+  removed: DiffNode[];
+  changed: DiffNode[];
+  flow: string[];
+  layout?: boolean;
+}
+
+export interface PublishPreview {
+  draft_rev: number;
+  published_version: number;
+  changed: boolean;
+  diff: FlowDiff;
+  problems: Problem[];
+}
+
+/** DraftConflictInfo is a 409's body: the draft as it is now. */
+export interface DraftConflictInfo {
+  error: string;
+  draft_rev: number;
+  draft_updated_by?: string;
+  draft_updated_at: string;
 }
 
 export interface TemplateSummary {
@@ -127,6 +162,10 @@ export interface TemplateSummary {
   header_params: number;
   body_params: number;
   quick_replies: number;
+  parameter_format?: string;
+  /** What a send fills, part by part; absent for a template recorded before shapes were. */
+  shape?: TemplateShape;
+  texts?: TemplateTexts;
 }
 
 export interface ChatMessage {
@@ -137,7 +176,7 @@ export interface ChatMessage {
   node?: string;
   inbound?: Record<string, Json>;
   message?: Message;
-  template?: { name: string; language: string; header?: string[]; body?: string[]; [k: string]: Json | undefined };
+  template?: TemplateRef;
   text?: string;
   state?: string;
 }

@@ -18,13 +18,27 @@ import './canvas.css';
 import type { FlowDoc, NodeStats } from '../types';
 import { edgesOf, exitsOf } from './graph';
 import { FlowNodeView, type CanvasNode } from './FlowNodeView';
+import { NoteView, type NoteNode } from './NoteView';
+import { NotePrefix, isNoteId, notesOf } from './notes';
 import type { ProblemIndex } from './pointer';
 import { NodeWidth } from './layout';
 
-const nodeTypes = { flow: FlowNodeView };
+const nodeTypes = { flow: FlowNodeView, note: NoteView };
 
-/** FarZoom is the zoom below which nodes are drawn without their text. */
-export const FarZoom = 0.45;
+type AnyNode = CanvasNode | NoteNode;
+
+/**
+ * FarZoom is the zoom below which nodes are drawn in their level of detail
+ * for a whole flow: the name and first line, in type scaled up so that they
+ * stay legible (about 11 px on screen) at the zoom "Fit" picks.
+ */
+export const FarZoom = 0.75;
+
+/** HideExitsZoom is the zoom below which exit labels and analytics are not drawn at all. */
+export const HideExitsZoom = 0.45;
+
+/** LodTarget is the on-screen size, over the normal 12 px, that far text is scaled to. */
+const LodTarget = 0.9;
 
 export interface CanvasProps {
   doc: FlowDoc;
@@ -39,6 +53,10 @@ export interface CanvasProps {
   /** onDelete removes nodes and disconnects exits, as one undo step. */
   onDelete: (nodes: string[], exits: { source: string; handle: string }[]) => void;
   onDropType: (type: string, x: number, y: number) => void;
+  /** sticky notes: text edits, moves and deletions (meta.notes). */
+  onNoteText: (id: string, text: string) => void;
+  onNotesMove: (pos: Map<string, { x: number; y: number }>) => void;
+  onNotesDelete: (ids: string[]) => void;
   /** fitSignal: each new value fits the view once the nodes moved (after an auto-layout). */
   fitSignal: number;
 }
@@ -53,7 +71,11 @@ export function Canvas(p: CanvasProps) {
   // Zoomed far out, text is too small to read: not painting it keeps a
   // large flow smooth to pan.
   const far = useStore((s) => s.transform[2] < FarZoom);
-  const [nodes, setNodes] = useState<CanvasNode[]>([]);
+  const veryFar = useStore((s) => s.transform[2] < HideExitsZoom);
+  // Far out, text is drawn larger by this much (in steps, so that zooming
+  // re-renders the canvas only now and then).
+  const lod = useStore((s) => (s.transform[2] < FarZoom ? Math.min(4, Math.ceil((LodTarget / Math.max(s.transform[2], 0.05)) * 4) / 4) : 1));
+  const [nodes, setNodes] = useState<AnyNode[]>([]);
   const [selectedEdges, setSelectedEdges] = useState<Set<string>>(new Set());
   const reconnected = useRef(true);
   const selectedSet = useMemo(() => new Set(p.selected), [p.selected]);
@@ -66,8 +88,8 @@ export function Canvas(p: CanvasProps) {
   useEffect(() => {
     setNodes((prev) => {
       const byId = new Map(prev.map((n) => [n.id, n]));
-      return p.doc.nodes.map((n, i) => {
-        const old = byId.get(n.id);
+      const flowNodes = p.doc.nodes.map((n, i): CanvasNode => {
+        const old = byId.get(n.id) as CanvasNode | undefined;
         const position = typeof n.meta?.x === 'number' && typeof n.meta?.y === 'number' ? { x: n.meta.x, y: n.meta.y! } : old?.position ?? fallbackPosition(i);
         const probs = p.problems.byNode.get(n.id);
         const errors = probs?.filter((x) => x.severity === 'error').length ?? 0;
@@ -90,11 +112,32 @@ export function Canvas(p: CanvasProps) {
           position,
           selected,
           draggable: !p.readOnly,
-          data: { node: n, exits: d?.node === n ? d.exits : exitsOf(n), start, errors, warnings, active, stats },
+          data: { node: n, exits: d?.node === n ? d.exits : exitsOf(n), start, errors, warnings, active, stats, messages: probs?.map((x) => `${x.severity}: ${x.message}`) },
         };
       });
+      const notes = notesOf(p.doc).map((note): NoteNode => {
+        const id = NotePrefix + note.id;
+        const old = byId.get(id) as NoteNode | undefined;
+        if (old && old.data.text === note.text && old.position.x === note.x && old.position.y === note.y && old.data.readOnly === p.readOnly) return old;
+        return {
+          ...(old ?? {}),
+          id,
+          type: 'note' as const,
+          position: { x: note.x, y: note.y },
+          draggable: !p.readOnly,
+          zIndex: -1,
+          data: { noteId: note.id, text: note.text, readOnly: p.readOnly, onText: (i, t) => noteText.current(i, t), onDelete: (i) => noteDelete.current([i]) },
+        };
+      });
+      return [...notes, ...flowNodes];
     });
   }, [p.doc, p.problems, p.activeNode, p.stats, selectedSet, p.readOnly]);
+
+  // Notes call back through refs: their data objects outlive a render.
+  const noteText = useRef(p.onNoteText);
+  noteText.current = p.onNoteText;
+  const noteDelete = useRef(p.onNotesDelete);
+  noteDelete.current = p.onNotesDelete;
 
   const fitted = useRef(p.fitSignal);
   useEffect(() => {
@@ -120,7 +163,7 @@ export function Canvas(p: CanvasProps) {
   );
 
   const onNodesChange = useCallback(
-    (changes: NodeChange<CanvasNode>[]) => {
+    (changes: NodeChange<AnyNode>[]) => {
       const moved = new Map<string, { x: number; y: number }>();
       let selChanged = false;
       for (const c of changes) {
@@ -130,7 +173,7 @@ export function Canvas(p: CanvasProps) {
       setNodes((ns) => {
         const next = applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns);
         if (selChanged) {
-          const ids = next.filter((n) => n.selected).map((n) => n.id);
+          const ids = next.filter((n) => n.selected && !isNoteId(n.id)).map((n) => n.id);
           queueMicrotask(() => p.onSelect(ids));
         }
         if (changes.some((c) => c.type === 'position' && c.dragging === false)) {
@@ -139,7 +182,15 @@ export function Canvas(p: CanvasProps) {
         }
         return next;
       });
+      const notesMoved = new Map<string, { x: number; y: number }>();
+      for (const [id, pos] of moved) {
+        if (isNoteId(id)) {
+          notesMoved.set(id.slice(NotePrefix.length), pos);
+          moved.delete(id);
+        }
+      }
       if (moved.size > 0) p.onMove(moved);
+      if (notesMoved.size > 0) p.onNotesMove(notesMoved);
     },
     [p],
   );
@@ -183,12 +234,17 @@ export function Canvas(p: CanvasProps) {
   );
 
   const onDelete = useCallback(
-    ({ nodes: ns, edges: es }: { nodes: CanvasNode[]; edges: RFEdge[] }) => {
+    ({ nodes: ns, edges: es }: { nodes: AnyNode[]; edges: RFEdge[] }) => {
       if (p.readOnly) return;
-      p.onDelete(
-        ns.map((n) => n.id),
-        es.map((e) => ({ source: e.source, handle: e.sourceHandle! })),
-      );
+      const notes = ns.filter((n) => isNoteId(n.id)).map((n) => n.id.slice(NotePrefix.length));
+      const flowNodes = ns.filter((n) => !isNoteId(n.id)).map((n) => n.id);
+      if (notes.length) p.onNotesDelete(notes);
+      if (flowNodes.length || es.length) {
+        p.onDelete(
+          flowNodes,
+          es.map((e) => ({ source: e.source, handle: e.sourceHandle! })),
+        );
+      }
       setSelectedEdges(new Set());
     },
     [p],
@@ -196,7 +252,8 @@ export function Canvas(p: CanvasProps) {
 
   // A double click on a node brings it to the middle at 100 % (or closer).
   const onNodeDoubleClick = useCallback(
-    (_: unknown, n: CanvasNode) => {
+    (_: unknown, n: AnyNode) => {
+      if (isNoteId(n.id)) return;
       void rf.setCenter(n.position.x + NodeWidth / 2, n.position.y + (n.measured?.height ?? 120) / 2, { zoom: Math.max(1, rf.getZoom()), duration: 200 });
     },
     [rf],
@@ -220,8 +277,8 @@ export function Canvas(p: CanvasProps) {
   );
 
   return (
-    <div className={`canvas ${far ? 'far' : ''}`} data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
-      <ReactFlow<CanvasNode, RFEdge>
+    <div className={`canvas ${far ? 'far' : ''} ${veryFar ? 'very-far' : ''}`} style={{ ['--lod' as string]: lod }} data-testid="canvas" data-lod={lod} onDragOver={onDragOver} onDrop={onDrop}>
+      <ReactFlow<AnyNode, RFEdge>
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}

@@ -5,10 +5,10 @@ import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { ApiError, enc, get, post, put } from '../api';
 import { linkProps, navigate } from '../router';
 import { statusText } from '../pages/FlowsList';
-import type { FlowDetail, FlowDoc, FlowNode, FlowSummary, NodeStats, Problem, SavedFlow, VersionSummary } from '../types';
+import type { DraftConflictInfo, FlowDetail, FlowDoc, FlowNode, FlowSummary, NodeStats, Problem, PublishPreview, SavedFlow, VersionSummary } from '../types';
 import { Canvas } from './Canvas';
 import { addNode, connect, deleteNodes, exitsOf, hasPositions, moveNodes, newNode, pasteNodes, renameNode, replaceNode, uniqueId } from './graph';
-import { initHistory, push, redo, undo, type History } from './history';
+import { initHistory, push, redo, redoLabel, undo, undoLabel, type History } from './history';
 import { layout, NodeWidth, nodeHeight } from './layout';
 import { indexProblems } from './pointer';
 import { Palette } from './Palette';
@@ -18,12 +18,16 @@ import { VersionsPanel } from './VersionsPanel';
 import { TestChatPanel } from './TestChat';
 import { FlowSettings } from './FlowSettings';
 import { AnalyticsBar } from './AnalyticsBar';
+import { ConflictDialog, PublishDialog } from './PublishDialog';
+import { NodeSearch } from './NodeSearch';
+import { PhonePreview } from './PhonePreview';
+import { addNote, deleteNotes, updateNote } from './notes';
 
 /** SaveDelayMs is how long the editor waits after the last edit before saving the draft. */
 export const SaveDelayMs = 700;
 
 type Tab = 'props' | 'problems' | 'versions' | 'test' | 'flow';
-type SaveState = 'saved' | 'pending' | 'saving' | 'error';
+type SaveState = 'saved' | 'pending' | 'saving' | 'error' | 'conflict';
 
 export function EditorPage(props: { flowId: string; version?: number }) {
   return (
@@ -34,6 +38,16 @@ export function EditorPage(props: { flowId: string; version?: number }) {
 }
 
 let clipboard: FlowNode[] = [];
+
+/** editLabel words an edit of the properties panel by its key ("greet:message/text" → "edit greet: message/text"). */
+function editLabel(key?: string): string {
+  if (!key) return 'edit';
+  const i = key.indexOf(':');
+  if (i < 0) return `edit ${key}`;
+  const node = key.slice(0, i);
+  const field = key.slice(i + 1).replace(/^exit:/, 'exit ');
+  return `edit ${node}: ${field}`;
+}
 
 function isTyping(t: EventTarget | null): boolean {
   const el = t as HTMLElement | null;
@@ -59,10 +73,18 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
   const [notice, setNotice] = useState('');
   const [openedAt] = useState(() => performance.now());
   const saved = useRef<FlowDoc | null>(null);
+  // The draft revision this editor's document is based on (409 when someone else saved since).
+  const baseRev = useRef(0);
+  const [conflict, setConflict] = useState<DraftConflictInfo | null>(null);
+  const [conflictOpen, setConflictOpen] = useState(false);
+  const [preview, setPreview] = useState<PublishPreview | null>(null);
+  const [publishing, setPublishing] = useState(false);
   const saving = useRef<Promise<void>>(Promise.resolve());
   const doc = hist?.present ?? null;
   const docRef = useRef<FlowDoc | null>(null);
   docRef.current = doc;
+  const histRef = useRef<History<FlowDoc> | null>(null);
+  histRef.current = hist;
 
   // Load the draft, or a published version read-only.
   useEffect(() => {
@@ -79,6 +101,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
         } else {
           const f = await get<FlowDetail>(`/flows/${enc(flowId)}`);
           d = f.draft ?? { format: 'parley/flow@1', id: flowId, start: '', nodes: [] };
+          baseRev.current = f.draft_rev ?? 0;
           if (live) setSummary(f);
         }
         if (!Array.isArray(d.nodes)) d = { ...d, nodes: [] };
@@ -117,13 +140,21 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
       if (!d || readOnly || d === saved.current) return;
       setSaveState('saving');
       try {
-        const r = await put<SavedFlow>(`/flows/${enc(flowId)}`, d);
+        const r = await put<SavedFlow>(`/flows/${enc(flowId)}?base=${baseRev.current}`, d);
         saved.current = d;
+        baseRev.current = r.draft_rev ?? baseRev.current;
         setSummary(r);
         setChecked({ doc: d, problems: r.problems });
         setSaveError('');
         setSaveState(docRef.current === d ? 'saved' : 'pending');
       } catch (e) {
+        if (e instanceof ApiError && e.status === 409) {
+          // Someone else saved the draft: ask, never overwrite silently.
+          setConflict(e.body as DraftConflictInfo);
+          setConflictOpen(true);
+          setSaveState('conflict');
+          return;
+        }
         setSaveState('error');
         setSaveError((e as Error).message);
       }
@@ -132,13 +163,19 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
     return saving.current;
   }, [flowId, readOnly]);
 
-  // Autosave: a debounced PUT of the draft after each edit.
+  // Autosave: a debounced PUT of the draft after each edit. Undoing back to
+  // what is saved leaves nothing to save ("Editing…" must not stick); a
+  // conflict waits for the analyst's answer.
   useEffect(() => {
-    if (!doc || readOnly || doc === saved.current) return;
+    if (!doc || readOnly || conflict) return;
+    if (doc === saved.current) {
+      setSaveState((s) => (s === 'pending' ? 'saved' : s));
+      return;
+    }
     setSaveState('pending');
     const t = setTimeout(() => void saveNow(), SaveDelayMs);
     return () => clearTimeout(t);
-  }, [doc, readOnly, saveNow]);
+  }, [doc, readOnly, saveNow, conflict]);
 
   // Leaving with unsaved work: save it on the way out.
   useEffect(() => {
@@ -153,9 +190,9 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
   }, [readOnly, saveNow]);
 
   const edit = useCallback(
-    (fn: (d: FlowDoc) => FlowDoc, key?: string) => {
+    (fn: (d: FlowDoc) => FlowDoc, key?: string, label?: string) => {
       if (readOnly) return;
-      setHist((h) => (h ? push(h, fn(h.present), key) : h));
+      setHist((h) => (h ? push(h, fn(h.present), key, Date.now(), label ?? editLabel(key)) : h));
     },
     [readOnly],
   );
@@ -190,7 +227,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
           });
         for (let i = 0; i < 50 && overlaps(at.y); i++) at = { x: at.x, y: at.y + 40 };
       }
-      edit((d) => addNode(d, newNode(type, id, at.x, at.y)));
+      edit((d) => addNode(d, newNode(type, id, at.x, at.y)), undefined, `add ${id}`);
       setSelected([id]);
       setTab('props');
       // Keep the new node in sight.
@@ -219,17 +256,32 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
   }, [doc, selected]);
 
   const paste = useCallback(() => {
-    if (!clipboard.length || readOnly) return;
-    let ids: string[] = [];
-    edit((d) => {
-      const r = pasteNodes(d, clipboard, 40, 40);
-      ids = r.ids;
-      return r.doc;
-    });
+    const d = docRef.current;
+    if (!clipboard.length || readOnly || !d) return;
+    // The copies and their ids are made here, not in a state updater: React
+    // may run an updater later (or twice), and the selection must be the
+    // copies at once, so that Delete right after a paste deletes them.
+    const r = pasteNodes(d, clipboard, 40, 40);
+    const n = r.ids.length;
+    setHist((h) => (h ? push(h, h.present === d ? r.doc : pasteNodes(h.present, clipboard, 40, 40).doc, undefined, Date.now(), `paste ${n} node${n === 1 ? '' : 's'}`) : h));
     // The clipboard moves on, so that pasting again steps further.
-    clipboard = clipboard.map((n) => ({ ...n, meta: { ...(n.meta ?? {}), x: (n.meta?.x ?? 0) + 40, y: (n.meta?.y ?? 0) + 40 } }));
-    queueMicrotask(() => setSelected(ids));
-  }, [edit, readOnly]);
+    clipboard = clipboard.map((c) => ({ ...c, meta: { ...(c.meta ?? {}), x: (c.meta?.x ?? 0) + 40, y: (c.meta?.y ?? 0) + 40 } }));
+    setSelected(r.ids);
+  }, [readOnly]);
+
+  // Undo and redo say what they did.
+  const doUndo = useCallback(() => {
+    const h = histRef.current;
+    if (!h || readOnly || !h.past.length) return;
+    setNotice(`Undone: ${undoLabel(h)}.`);
+    setHist(undo(h));
+  }, [readOnly]);
+  const doRedo = useCallback(() => {
+    const h = histRef.current;
+    if (!h || readOnly || !h.future.length) return;
+    setNotice(`Redone: ${redoLabel(h)}.`);
+    setHist(redo(h));
+  }, [readOnly]);
 
   const [fitSignal, setFitSignal] = useState(0);
   const [chatOpened, setChatOpened] = useState(false);
@@ -237,7 +289,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
     if (tab === 'test') setChatOpened(true);
   }, [tab]);
   const autoLayout = useCallback(() => {
-    edit((d) => moveNodes(d, layout(d)));
+    edit((d) => moveNodes(d, layout(d)), undefined, 'auto-layout');
     setFitSignal((n) => n + 1);
   }, [edit]);
 
@@ -247,8 +299,8 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
       if (isTyping(e.target)) return;
       const mod = e.ctrlKey || e.metaKey;
       const k = e.key.toLowerCase();
-      if (mod && k === 'z' && !e.shiftKey) setHist((x) => (x && !readOnly ? undo(x) : x));
-      else if (mod && ((k === 'z' && e.shiftKey) || k === 'y')) setHist((x) => (x && !readOnly ? redo(x) : x));
+      if (mod && k === 'z' && !e.shiftKey) doUndo();
+      else if (mod && ((k === 'z' && e.shiftKey) || k === 'y')) doRedo();
       else if (mod && k === 'c') copy();
       else if (mod && k === 'v') paste();
       else if (mod && k === 'd') {
@@ -262,7 +314,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
     };
     window.addEventListener('keydown', h);
     return () => window.removeEventListener('keydown', h);
-  }, [copy, paste, saveNow, autoLayout, rf, readOnly]);
+  }, [copy, paste, saveNow, autoLayout, rf, readOnly, doUndo, doRedo]);
 
   const focusProblem = useCallback(
     (node: string | undefined, field: string) => {
@@ -296,22 +348,77 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
     return () => clearTimeout(t);
   }, [focus]);
 
+  // Publishing asks first: the diff against the published version, the
+  // warnings, and a note for the history.
   const publish = useCallback(async () => {
     await saveNow();
     setNotice('');
-    try {
-      const r = await post<{ version: number; problems: Problem[] }>(`/flows/${enc(flowId)}/publish`);
-      setNotice(`Published version ${r.version}.`);
-      setSummary(await get<FlowDetail>(`/flows/${enc(flowId)}`));
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 422) {
-        const body = e.body as { problems?: Problem[] };
-        if (docRef.current) setChecked({ doc: docRef.current, problems: body.problems ?? [] });
-        setTab('problems');
-        setNotice('Not published: fix the errors first.');
-      } else setNotice((e as Error).message);
+    if (conflict) {
+      setConflictOpen(true);
+      return;
     }
-  }, [flowId, saveNow]);
+    try {
+      setPreview(await get<PublishPreview>(`/flows/${enc(flowId)}/publish-preview`));
+    } catch (e) {
+      setNotice((e as Error).message);
+    }
+  }, [flowId, saveNow, conflict]);
+
+  const confirmPublish = useCallback(
+    async (note: string) => {
+      if (!preview) return;
+      setPublishing(true);
+      try {
+        const r = await post<{ version: number; unchanged?: boolean; problems: Problem[] }>(`/flows/${enc(flowId)}/publish`, { note, draft_rev: preview.draft_rev });
+        setPreview(null);
+        setNotice(r.unchanged ? `Nothing to publish: the draft is version ${r.version}.` : `Published version ${r.version}.`);
+        setSummary(await get<FlowDetail>(`/flows/${enc(flowId)}`));
+      } catch (e) {
+        setPreview(null);
+        if (e instanceof ApiError && e.status === 422) {
+          const body = e.body as { problems?: Problem[] };
+          if (docRef.current) setChecked({ doc: docRef.current, problems: body.problems ?? [] });
+          setTab('problems');
+          setNotice('Not published: fix the errors first.');
+        } else if (e instanceof ApiError && e.status === 409) {
+          setNotice('Not published: the draft changed since you confirmed. Check the changes and publish again.');
+        } else setNotice((e as Error).message);
+      } finally {
+        setPublishing(false);
+      }
+    },
+    [flowId, preview],
+  );
+
+  // A conflict answered: take their draft, or save ours over it.
+  const reloadTheirs = useCallback(async () => {
+    try {
+      const f = await get<FlowDetail>(`/flows/${enc(flowId)}`);
+      let d = f.draft ?? { format: 'parley/flow@1', id: flowId, start: '', nodes: [] };
+      if (!Array.isArray(d.nodes)) d = { ...d, nodes: [] };
+      if (!hasPositions(d)) d = moveNodes(d, layout(d));
+      baseRev.current = f.draft_rev ?? 0;
+      saved.current = d;
+      setSummary(f);
+      setHist(initHistory(d));
+      setSelected([]);
+      setConflict(null);
+      setConflictOpen(false);
+      setSaveState('saved');
+      setNotice(`Reloaded the draft as ${f.draft_updated_by || 'the other editor'} saved it.`);
+      const v = await post<{ problems: Problem[] }>('/flows/validate', d);
+      setChecked({ doc: d, problems: v.problems });
+    } catch (e) {
+      setNotice((e as Error).message);
+    }
+  }, [flowId]);
+  const overwrite = useCallback(() => {
+    if (!conflict) return;
+    baseRev.current = conflict.draft_rev;
+    setConflict(null);
+    setConflictOpen(false);
+    void saveNow();
+  }, [conflict, saveNow]);
 
   const rollback = useCallback(
     async (n: number) => {
@@ -326,6 +433,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
         await saveNow();
         const f = await get<FlowDetail>(`/flows/${enc(flowId)}`);
         setSummary(f);
+        baseRev.current = f.draft_rev ?? baseRev.current;
         // A draft with nothing unpublished became the rolled-back document: show it.
         if (f.draft && JSON.stringify(f.draft) !== JSON.stringify(saved.current)) {
           let d = f.draft;
@@ -352,16 +460,47 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
 
   const vars = useMemo(() => (doc ? knownVars(doc) : []), [doc]);
   const onSelect = useCallback((ids: string[]) => setSelected((prev) => (prev.length === ids.length && prev.every((x, i) => x === ids[i]) ? prev : ids)), []);
-  const onMove = useCallback((pos: Map<string, { x: number; y: number }>) => edit((d) => moveNodes(d, pos)), [edit]);
-  const onConnect = useCallback((s: string, h: string, t: string | undefined) => edit((d) => connect(d, s, h, t)), [edit]);
+  const onMove = useCallback(
+    (pos: Map<string, { x: number; y: number }>) => edit((d) => moveNodes(d, pos), undefined, pos.size === 1 ? `move ${[...pos.keys()][0]}` : `move ${pos.size} nodes`),
+    [edit],
+  );
+  const onConnect = useCallback(
+    (s: string, h: string, t: string | undefined) => edit((d) => connect(d, s, h, t), undefined, t ? `connect ${s} → ${t}` : `disconnect ${s}`),
+    [edit],
+  );
   const onDelete = useCallback(
     (ids: string[], exits: { source: string; handle: string }[]) => {
-      edit((d) => deleteNodes(exits.reduce((x, e) => connect(x, e.source, e.handle, undefined), d), ids));
+      const what = ids.length ? (ids.length === 1 ? `delete ${ids[0]}` : `delete ${ids.length} nodes`) : exits.length === 1 ? `disconnect ${exits[0].source}` : `delete ${exits.length} connections`;
+      edit((d) => deleteNodes(exits.reduce((x, e) => connect(x, e.source, e.handle, undefined), d), ids), undefined, what);
       setSelected([]);
     },
     [edit],
   );
   const onDropType = useCallback((type: string, x: number, y: number) => addType(type, x, y), [addType]);
+  const onNoteText = useCallback((id: string, text: string) => edit((d) => updateNote(d, id, { text }), `note:${id}`, `edit note ${id}`), [edit]);
+  const onNotesMove = useCallback(
+    (pos: Map<string, { x: number; y: number }>) => edit((d) => [...pos].reduce((x, [id, p]) => updateNote(x, id, p), d), undefined, 'move a note'),
+    [edit],
+  );
+  const onNotesDelete = useCallback((ids: string[]) => edit((d) => deleteNotes(d, ids), undefined, ids.length === 1 ? 'delete a note' : `delete ${ids.length} notes`), [edit]);
+  const addStickyNote = useCallback(() => {
+    const at = centre();
+    edit((d) => addNote(d, at.x, at.y).doc, undefined, 'add a note');
+  }, [centre, edit]);
+  // Jump to a node found by search: select it, bring it to the middle at a
+  // readable zoom, and flash it.
+  const jumpTo = useCallback(
+    (id: string) => {
+      setSelected([id]);
+      setTab('props');
+      const n = rf.getNode(id);
+      if (n) void rf.setCenter(n.position.x + NodeWidth / 2, n.position.y + (n.measured?.height ?? 120) / 2, { zoom: Math.max(rf.getZoom(), 1), duration: 250 });
+      const el = document.querySelector(`[data-node-id="${CSS.escape(id)}"]`);
+      el?.classList.add('found');
+      setTimeout(() => el?.classList.remove('found'), 1500);
+    },
+    [rf],
+  );
 
   if (loadError) return <div className="error page-error" data-testid="editor-error">{loadError}</div>;
   if (!doc || !hist) return <div className="boot">Loading flow…</div>;
@@ -386,17 +525,17 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
             {versionInfo ? ` · ${new Date(versionInfo.published_at).toLocaleString()}${versionInfo.published_by ? ' by ' + versionInfo.published_by : ''}` : ''} · read-only
           </span>
         ) : (
-          <span className={`save ${saveState}`} data-testid="save-state" title={saveError}>
-            {{ saved: 'Saved', pending: 'Editing…', saving: 'Saving…', error: 'Not saved: ' + saveError }[saveState]}
+          <span className={`save ${saveState}`} data-testid="save-state" title={saveError} onClick={() => conflict && setConflictOpen(true)}>
+            {{ saved: 'Saved', pending: 'Editing…', saving: 'Saving…', error: 'Not saved: ' + saveError, conflict: 'Not saved: someone else changed the draft' }[saveState]}
           </span>
         )}
         <span className="spacer" />
         {!readOnly && (
           <>
-            <button onClick={() => setHist(undo(hist))} disabled={!hist.past.length} title="Undo (Ctrl+Z)" data-testid="undo">
+            <button onClick={doUndo} disabled={!hist.past.length} title={hist.past.length ? `Undo ${undoLabel(hist)} (Ctrl+Z)` : 'Nothing to undo'} aria-label={hist.past.length ? `Undo ${undoLabel(hist)}` : 'Undo'} data-testid="undo">
               ↶
             </button>
-            <button onClick={() => setHist(redo(hist))} disabled={!hist.future.length} title="Redo (Ctrl+Shift+Z)" data-testid="redo">
+            <button onClick={doRedo} disabled={!hist.future.length} title={hist.future.length ? `Redo ${redoLabel(hist)} (Ctrl+Shift+Z)` : 'Nothing to redo'} aria-label={hist.future.length ? `Redo ${redoLabel(hist)}` : 'Redo'} data-testid="redo">
               ↷
             </button>
             <button onClick={autoLayout} title="Auto-layout (Ctrl+Shift+L)" data-testid="auto-layout">
@@ -407,6 +546,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
         <button onClick={() => void rf.fitView({ duration: 200 })} title="Fit view (Shift+1)" data-testid="fit-view">
           Fit
         </button>
+        <NodeSearch nodes={doc.nodes} onJump={jumpTo} />
         <AnalyticsBar flowId={flowId} onStats={setStats} />
         <button className={errors ? 'err-count' : 'ok-count'} onClick={() => setTab('problems')} data-testid="problems-count">
           {errors} error{errors === 1 ? '' : 's'} · {problems.warnings} warning{problems.warnings === 1 ? '' : 's'}
@@ -421,8 +561,8 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
             </button>
           </>
         ) : (
-          <button className="primary" onClick={() => void publish()} disabled={errors > 0 || saveState === 'error'} title={errors ? 'Fix the errors to publish' : 'Publish a new version'} data-testid="publish">
-            Publish
+          <button className="primary" onClick={() => void publish()} disabled={errors > 0 || saveState === 'error'} title={errors ? 'Fix the errors to publish' : 'Publish a new version (you confirm the changes first)'} data-testid="publish">
+            Publish…
           </button>
         )}
       </div>
@@ -431,8 +571,15 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
           {notice}
         </div>
       )}
+      {preview && <PublishDialog doc={doc} preview={preview} busy={publishing} onPublish={(n) => void confirmPublish(n)} onCancel={() => setPreview(null)} />}
+      {conflict && conflictOpen && (
+        <ConflictDialog by={conflict.draft_updated_by} at={conflict.draft_updated_at} onReload={() => void reloadTheirs()} onOverwrite={overwrite} onCancel={() => setConflictOpen(false)} />
+      )}
+      <p className="narrow-screen" data-testid="narrow-screen">
+        The flow editor needs a wider screen: at least 768 pixels. Open it on a computer or a tablet in landscape; the other pages work on a phone.
+      </p>
       <div className="editor-body">
-        {!readOnly && <Palette onAdd={(t) => addType(t)} />}
+        {!readOnly && <Palette onAdd={(t) => addType(t)} onAddNote={addStickyNote} />}
         <Canvas
           doc={doc}
           readOnly={readOnly}
@@ -445,6 +592,9 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
           onConnect={onConnect}
           onDelete={onDelete}
           onDropType={onDropType}
+          onNoteText={onNoteText}
+          onNotesMove={onNotesMove}
+          onNotesDelete={onNotesDelete}
           fitSignal={fitSignal}
         />
         <aside className="side">
@@ -466,21 +616,24 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
           <div className="side-body">
             {tab === 'props' &&
               (node ? (
-                <Properties
-                  key={node.id}
-                  doc={doc}
-                  node={node}
-                  problems={problems.byNode.get(node.id) ?? []}
-                  vars={vars}
-                  readOnly={readOnly}
-                  onChange={(n, key) => edit((d) => replaceNode(d, node.id, n), key)}
-                  onRename={(to) => {
-                    edit((d) => renameNode(d, node.id, to));
-                    setSelected([to]);
-                  }}
-                  onSetStart={() => edit((d) => ({ ...d, start: node.id }))}
-                  onDelete={() => onDelete([node.id], [])}
-                />
+                <>
+                  <PhonePreview node={node} />
+                  <Properties
+                    key={node.id}
+                    doc={doc}
+                    node={node}
+                    problems={problems.byNode.get(node.id) ?? []}
+                    vars={vars}
+                    readOnly={readOnly}
+                    onChange={(n, key) => edit((d) => replaceNode(d, node.id, n), key)}
+                    onRename={(to) => {
+                      edit((d) => renameNode(d, node.id, to), undefined, `rename ${node.id} to ${to}`);
+                      setSelected([to]);
+                    }}
+                    onSetStart={() => edit((d) => ({ ...d, start: node.id }), undefined, `make ${node.id} the start`)}
+                    onDelete={() => onDelete([node.id], [])}
+                  />
+                </>
               ) : (
                 <div className="empty">
                   <p>{selected.length > 1 ? `${selected.length} nodes selected.` : 'Select a node to edit it.'}</p>
@@ -490,6 +643,8 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
                       <li>Drag from an exit's handle to a node to connect; drag an edge's end to move or drop it.</li>
                       <li>Delete / Backspace deletes; Ctrl+C, Ctrl+V, Ctrl+D copy, paste, duplicate.</li>
                       <li>Ctrl+Z / Ctrl+Shift+Z undo and redo; Ctrl+S saves now; Ctrl+Shift+L lays out; Shift+1 fits; a double click on a node zooms to it.</li>
+                      <li>Ctrl+K or / finds a node by its name or its words; Escape closes a dialog.</li>
+                      <li>A button or list row of a wait has its own exit: drag from it to where that choice leads.</li>
                     </ul>
                   )}
                 </div>

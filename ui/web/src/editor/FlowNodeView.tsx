@@ -1,9 +1,12 @@
-import { memo } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import type { FlowNode, NodeStats } from '../types';
 import { exitName, type Exit } from './graph';
 import { nodeSummary, TypeLabels } from './summary';
 import { NodeWidth } from './layout';
+import { shapeOf, templates } from './TemplatePicker';
+import { preview } from '../templates/fill';
+import type { TemplateSummary } from '../types';
 
 export interface FlowNodeData extends Record<string, unknown> {
   node: FlowNode;
@@ -13,6 +16,8 @@ export interface FlowNodeData extends Record<string, unknown> {
   warnings: number;
   active: boolean;
   stats?: NodeStats;
+  /** the node's problems, worded, for the badge's tooltip. */
+  messages?: string[];
 }
 
 export type CanvasNode = Node<FlowNodeData, 'flow'>;
@@ -24,7 +29,9 @@ function pct(n: number | undefined, of: number | undefined): string {
 
 /** FlowNodeView draws one node: its type and id, a summary, and a labelled handle per exit. */
 export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeProps<CanvasNode>) {
-  const { node, exits, start, errors, warnings, active, stats } = data;
+  const { node, exits, start, errors, warnings, active, stats, messages } = data;
+  const label = typeof node.meta?.label === 'string' && node.meta.label.trim() ? node.meta.label.trim() : '';
+  const tip = messages?.slice(0, 5).join('\n') ?? '';
   const cls = ['fnode', `t-${node.type}`, selected ? 'selected' : '', errors ? 'has-error' : warnings ? 'has-warning' : '', active ? 'active' : ''].join(' ');
   const dropped = stats ? (stats.dropped.ended ?? 0) + (stats.dropped.expired ?? 0) + (stats.dropped.failed ?? 0) : 0;
   return (
@@ -34,14 +41,21 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
         <span className="fnode-type">{TypeLabels[node.type] ?? node.type}</span>
         {start && <span className="pill start" title="The flow starts here">start</span>}
         {errors > 0 && (
-          <span className="pill err" data-testid={`node-errors-${node.id}`} title={`${errors} error(s)`}>
-            {errors}
+          <span className="pill err badge-problem" data-testid={`node-errors-${node.id}`} title={tip || `${errors} error(s)`} aria-label={`${errors} error(s)`}>
+            ⚠ {errors}
           </span>
         )}
-        {errors === 0 && warnings > 0 && <span className="pill warn" title={`${warnings} warning(s)`}>{warnings}</span>}
+        {errors === 0 && warnings > 0 && (
+          <span className="pill warn badge-problem" data-testid={`node-warnings-${node.id}`} title={tip || `${warnings} warning(s)`} aria-label={`${warnings} warning(s)`}>
+            ⚠ {warnings}
+          </span>
+        )}
       </div>
-      <div className="fnode-id mono">{node.id}</div>
+      <div className={`fnode-id ${label ? '' : 'mono'}`} title={label ? node.id : undefined}>
+        {label || node.id}
+      </div>
       <div className="fnode-sum">{nodeSummary(node) || '\u00a0'}</div>
+      {node.type === 'template' && node.template?.name && <TemplateNodeText node={node} />}
       {stats && (
         <div className="fnode-stats" data-testid={`node-stats-${node.id}`}>
           <span title="conversations that entered">in {stats.entered}</span>
@@ -65,3 +79,26 @@ export const FlowNodeView = memo(function FlowNodeView({ data, selected }: NodeP
     </div>
   );
 });
+
+/** TemplateNodeText: a template node's body as the customer reads it, its parameters filled in. */
+function TemplateNodeText({ node }: { node: FlowNode }) {
+  const [list, setList] = useState<TemplateSummary[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    void templates().then((l) => live && setList(l));
+    return () => {
+      live = false;
+    };
+  }, []);
+  const t = node.template!;
+  const info = list?.find((x) => x.name === t.name && x.language === t.language);
+  if (!info) return null;
+  const { name: _n, language: _l, ...fill } = t;
+  const v = preview(info.texts, shapeOf(info, t), fill);
+  const text = [v.media, v.header, v.body].filter(Boolean).join(' · ');
+  return (
+    <div className="fnode-tpl small muted" data-testid={`node-template-text-${node.id}`} title={text}>
+      {text.length > 90 ? text.slice(0, 89) + '…' : text}
+    </div>
+  );
+}

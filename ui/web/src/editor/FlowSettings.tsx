@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { FlowDoc, Json } from '../types';
 import { DurationField, NodeSelect, Problems, TextField, type FieldProblem } from './fields';
 
-/** FlowSettings edits the flow's own fields: name, start, expiry, re-engagement, triggers, interrupts, variables. */
+/** FlowSettings edits the flow's own fields: name, start, expiry, re-engagement, numbers, triggers, interrupts, variables. */
 export function FlowSettings({ doc, readOnly, problems, onChange }: { doc: FlowDoc; readOnly: boolean; problems: FieldProblem[]; onChange: (d: FlowDoc, key: string) => void }) {
   const ids = doc.nodes.map((n) => n.id);
   const set = (patch: Partial<FlowDoc>, key: string) => {
@@ -21,6 +21,16 @@ export function FlowSettings({ doc, readOnly, problems, onChange }: { doc: FlowD
       <NodeSelect label="Start node" field="start" value={doc.start} nodes={ids} problems={problems} onChange={(v) => set({ start: v ?? '' }, 'start')} testid="flow-start" />
       <DurationField label="Expire an idle conversation after" field="expire_after" value={doc.expire_after} problems={problems} onChange={(v) => set({ expire_after: v }, 'expire_after')} hint="default 72h" />
       <NodeSelect label="Re-engage (a free-form send meets a closed window)" field="reengage" value={doc.reengage} nodes={ids} problems={problems} onChange={(v) => set({ reengage: v }, 'reengage')} />
+      <TextField
+        label="Answers on numbers (phone number ids, comma-separated)"
+        field="numbers"
+        value={doc.numbers?.join(', ')}
+        mono
+        problems={problems}
+        onChange={(v) => set({ numbers: v.trim() === '' ? undefined : v.split(',').map((s) => s.trim()) }, 'numbers')}
+        hint="empty: every number Parley serves"
+        testid="flow-numbers"
+      />
       <div className="subsection">
         <div className="field-label">
           <span>Triggers (how a conversation starts this flow)</span>

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { FlowDoc, FlowNode, Message } from '../types';
 import { DurationField, ExpressionField, NodeSelect, NumberField, Problems, SelectField, TextArea, TextField, type FieldProblem } from './fields';
-import { exitsOf, setExit } from './graph';
+import { choicesOf, exitsOf, setExit } from './graph';
 import { convertMessage, MessageEditor } from './MessageEditor';
 import { fieldProblems } from './pointer';
 import { TemplatePicker } from './TemplatePicker';
@@ -80,6 +80,19 @@ export function Properties(p: PropertiesProps) {
         </button>
       </div>
       <IdField id={n.id} taken={nodeIds} onRename={p.onRename} />
+      <TextField
+        label="Label (its name on the canvas and in warnings)"
+        field="meta/label"
+        value={typeof n.meta?.label === 'string' ? n.meta.label : ''}
+        placeholder={n.id}
+        problems={probs}
+        onChange={(v) => {
+          const meta = { ...(n.meta ?? {}) };
+          if (v) meta.label = v;
+          else delete meta.label;
+          p.onChange({ ...n, meta }, `${n.id}:label`);
+        }}
+      />
       <Problems list={probs.filter((x) => x.field === '' || x.field === 'type')} />
 
       {n.type === 'send' && (
@@ -111,7 +124,8 @@ export function Properties(p: PropertiesProps) {
           </Optional>
           <NumberField label="Max retries" field="max_retries" value={n.max_retries} min={0} max={100} step={1} problems={probs} onChange={(v) => (v === undefined ? unset('max_retries', 'max_retries') : set({ max_retries: v }, 'max_retries'))} />
           <DurationField label="Timeout" field="timeout" value={n.timeout} problems={probs} onChange={(v) => (v ? set({ timeout: v }, 'timeout') : unset('timeout', 'timeout'))} hint="no reply within it → on_timeout" />
-          {exit('next')}
+          {choicesOf(n).map((c) => exit(c.handle, `${c.label} (when chosen)`))}
+          {exit('next', choicesOf(n).length ? 'next (any other answer)' : 'next')}
           {exit('on_invalid')}
           {exit('on_timeout')}
           {exit('on_window_closing/next', 'on_window_closing')}

@@ -1,9 +1,11 @@
 // Picks a template from the registry (GET /templates) and gives a field
-// per parameter: header, body, and each quick-reply button's payload.
+// per part the template takes, with the template's text filled in.
 import { useEffect, useState } from 'react';
 import { get } from '../api';
 import type { TemplateRef, TemplateSummary } from '../types';
 import { TextArea, TextField, type FieldProblem, Problems } from './fields';
+import { blank, migrateButtons, shapeFromCounts, shapeFromFill, type TemplateShape } from '../templates/fill';
+import { TemplateFields, TemplatePreview, type FieldRenderer } from '../templates/TemplateFields';
 
 let cache: Promise<TemplateSummary[]> | null = null;
 /** templates loads the registry once per page (reload() forgets it). */
@@ -12,13 +14,20 @@ export function templates(reload = false): Promise<TemplateSummary[]> {
   return cache;
 }
 
-/** resize makes a parameter list exactly n long. */
-export function resize(list: string[] | undefined, n: number): string[] {
-  const out = (list ?? []).slice(0, n);
-  while (out.length < n) out.push('');
-  return out;
+/** shapeOf is what the editor knows a template takes: the registry's shape, else its counts, else the node's own fill. */
+export function shapeOf(info: TemplateSummary | undefined, t: TemplateRef): TemplateShape {
+  if (info?.shape) return info.shape;
+  if (info) return shapeFromCounts(info.header_params, info.body_params, info.quick_replies);
+  return shapeFromFill(t);
 }
 
+/**
+ * TemplatePicker chooses a template from the registry and gives a field per
+ * part it takes (TemplateFields): header (text, media or location), body
+ * variables by name or place (text, currency or date), each button that
+ * takes a value at its real position, each carousel card, an offer's end;
+ * and shows the template's own text with the parameters filled in.
+ */
 export function TemplatePicker(p: { value: TemplateRef; problems: FieldProblem[]; vars: string[]; onChange: (t: TemplateRef, key: string) => void }) {
   const [list, setList] = useState<TemplateSummary[] | null>(null);
   useEffect(() => {
@@ -31,19 +40,21 @@ export function TemplatePicker(p: { value: TemplateRef; problems: FieldProblem[]
   const t = p.value;
   const info = list?.find((x) => x.name === t.name && x.language === t.language);
   const key = t.name ? `${t.name}/${t.language}` : '';
+  const shape = shapeOf(info, t);
+  const { name, language, ...fill } = t;
+  const legacy = (t.buttons ?? []).some((b) => !b.type);
 
   function choose(k: string) {
     const s = list?.find((x) => `${x.name}/${x.language}` === k);
     if (!s) return;
-    const next: TemplateRef = { name: s.name, language: s.language };
-    if (s.header_params > 0) next.header = resize(t.header, s.header_params);
-    if (s.body_params > 0) next.body = resize(t.body, s.body_params);
-    if (s.quick_replies > 0) next.buttons = Array.from({ length: s.quick_replies }, (_, i) => ({ index: i, payload: t.buttons?.find((b) => b.index === i)?.payload ?? '' }));
-    p.onChange(next, 'template');
+    p.onChange({ name: s.name, language: s.language, ...blank(shapeOf(s, t), fill) }, 'template');
   }
-  const headerN = info ? info.header_params : t.header?.length ?? 0;
-  const bodyN = info ? info.body_params : t.body?.length ?? 0;
-  const buttonsN = info ? info.quick_replies : t.buttons?.length ?? 0;
+  const field: FieldRenderer = (label, path, value, onChange, hint) =>
+    path.startsWith('body/') || path.includes('/body/') ? (
+      <TextArea key={path} label={label} field={`template/${path}`} value={value} vars={p.vars} rows={1} problems={p.problems} hint={hint} onChange={(v) => onChange(v)} />
+    ) : (
+      <TextField key={path} label={label} field={`template/${path}`} value={value} problems={p.problems} hint={hint} onChange={(v) => onChange(v)} />
+    );
   return (
     <div className="subsection template-picker">
       <div className="field" data-field-wrap="template">
@@ -67,39 +78,19 @@ export function TemplatePicker(p: { value: TemplateRef; problems: FieldProblem[]
       </div>
       <details>
         <summary>Name and language by hand</summary>
-        <TextField label="Name" field="template/name" value={t.name} mono problems={p.problems} onChange={(v) => p.onChange({ ...t, name: v }, 'template/name')} />
-        <TextField label="Language" field="template/language" value={t.language} mono problems={p.problems} onChange={(v) => p.onChange({ ...t, language: v }, 'template/language')} />
+        <TextField label="Name" field="template/name" value={name} mono problems={p.problems} onChange={(v) => p.onChange({ ...t, name: v }, 'template/name')} />
+        <TextField label="Language" field="template/language" value={language} mono problems={p.problems} onChange={(v) => p.onChange({ ...t, language: v }, 'template/language')} />
       </details>
-      {Array.from({ length: headerN }, (_, i) => (
-        <TextField key={`h${i}`} label="Header parameter" field={`template/header/${i}`} value={t.header?.[i]} problems={p.problems} onChange={(v) => p.onChange({ ...t, header: resize(t.header, headerN).map((x, j) => (j === i ? v : x)) }, `template/header/${i}`)} />
-      ))}
-      {Array.from({ length: bodyN }, (_, i) => (
-        <TextArea
-          key={`b${i}`}
-          label={`Body parameter {{${i + 1}}}`}
-          field={`template/body/${i}`}
-          value={t.body?.[i]}
-          vars={p.vars}
-          rows={1}
-          problems={p.problems}
-          onChange={(v) => p.onChange({ ...t, body: resize(t.body, bodyN).map((x, j) => (j === i ? v : x)) }, `template/body/${i}`)}
-        />
-      ))}
-      {Array.from({ length: buttonsN }, (_, i) => {
-        const bs = Array.from({ length: buttonsN }, (_, j) => ({ index: j, payload: t.buttons?.find((b) => b.index === j)?.payload ?? '' }));
-        return (
-          <TextField
-            key={`q${i}`}
-            label={`Quick reply ${i + 1} payload`}
-            field={`template/buttons/${i}/payload`}
-            value={bs[i].payload}
-            mono
-            problems={p.problems}
-            hint="arrives as reply.button_id when tapped"
-            onChange={(v) => p.onChange({ ...t, buttons: bs.map((b, j) => (j === i ? { ...b, payload: v } : b)) }, `template/buttons/${i}`)}
-          />
-        );
-      })}
+      {t.name && <TemplatePreview texts={info?.texts} shape={shape} value={fill} />}
+      {legacy && info && (
+        <div className="hint warning" data-testid="template-legacy-buttons">
+          Buttons written without a type count quick replies only.{' '}
+          <button type="button" className="small" onClick={() => p.onChange({ ...t, buttons: migrateButtons(shape.buttons, t.buttons) }, 'template/buttons')}>
+            Write them at their real position
+          </button>
+        </div>
+      )}
+      <TemplateFields shape={shape} value={{ ...fill, buttons: legacy ? migrateButtons(shape.buttons, fill.buttons) : fill.buttons }} field={field} onChange={(f) => p.onChange({ name, language, ...f }, 'template')} />
       <Problems list={p.problems.filter((x) => x.field === 'template')} />
     </div>
   );

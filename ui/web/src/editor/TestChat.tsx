@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { del, enc, get, post } from '../api';
 import type { ChatMessage, FlowDoc, Json, Message, TestChat } from '../types';
 import { mediaOf, sizeText } from './media';
+import { display } from '../templates/fill';
 
 /** PollMs refreshes an open chat, for statuses that arrive after the answer. */
 const PollMs = 1500;
@@ -378,21 +379,29 @@ export function safeURL(u: string | undefined): string | undefined {
 }
 
 function TemplateView({ t, live, busy, onReply }: { t: NonNullable<ChatMessage['template']>; live: boolean; busy: boolean; onReply: (b: Record<string, Json>) => void }) {
-  const params = [...(t.header ?? []), ...(t.body ?? [])];
-  const buttons = (t.buttons as { index: number; payload: string }[] | undefined) ?? [];
+  const params = [...(t.header ?? []), ...(t.body ?? [])].map(display);
+  // Quick replies of the template and of its carousel cards can be tapped; other buttons only show.
+  const buttons = [...(t.buttons ?? []), ...(t.cards ?? []).flatMap((c) => c.buttons ?? [])];
   return (
     <div className="template-msg" data-testid="chat-template">
       <div className="m-header">
         Template <span className="mono">{t.name}</span> ({t.language})
       </div>
       {params.length > 0 && <div className="text">{params.join(' | ')}</div>}
+      {t.cards && t.cards.length > 0 && <div className="text small muted">{t.cards.length} cards</div>}
       {buttons.length > 0 && (
         <div className="m-buttons">
-          {buttons.map((b) => (
-            <button key={b.index} disabled={!live || busy} onClick={() => onReply({ button_id: b.payload })} data-testid={`chat-qr-${b.payload}`}>
-              {b.payload}
-            </button>
-          ))}
+          {buttons.map((b, i) =>
+            !b.type || b.type === 'quick_reply' ? (
+              <button key={i} disabled={!live || busy || !b.payload} onClick={() => onReply({ button_id: b.payload ?? '' })} data-testid={`chat-qr-${b.payload}`}>
+                {b.payload}
+              </button>
+            ) : (
+              <span key={i} className="pill" title={b.type}>
+                {b.type === 'url' ? `link …${b.text ?? ''}` : `${b.type}: ${b.code ?? ''}`}
+              </span>
+            ),
+          )}
         </div>
       )}
     </div>

@@ -35,6 +35,11 @@ export function VersionsPanel({ flowId, current, published, onRollback }: { flow
                 {new Date(v.published_at).toLocaleString()}
                 {v.published_by ? ` · ${v.published_by}` : ''}
               </div>
+              {v.note && (
+                <div className="version-note" data-testid={`version-note-${v.version}`}>
+                  {v.note}
+                </div>
+              )}
             </div>
             <span className="spacer" />
             <a className="button small" {...linkProps(`/flows/${enc(flowId)}/versions/${v.version}`)} data-testid={`open-version-${v.version}`}>

@@ -34,6 +34,31 @@ describe('exitsOf', () => {
       expect(exitsOf(n).map((e) => e.handle)).toEqual(handles);
     });
   }
+  it('gives a wait one handle per choice of its prompt, before "other"', () => {
+    const n: FlowNode = {
+      id: 'menu',
+      type: 'wait_reply',
+      prompt: { type: 'buttons', text: 'What?', buttons: [{ id: 'order', title: 'Order', next: 'pick' }, { id: 'track', title: 'Track' }] },
+      next: 'agent',
+    };
+    const xs = exitsOf(n);
+    expect(xs.slice(0, 3).map((e) => [e.handle, e.label, e.target])).toEqual([
+      ['prompt/buttons/0/next', '“Order”', 'pick'],
+      ['prompt/buttons/1/next', '“Track”', undefined],
+      ['next', 'other', 'agent'],
+    ]);
+    expect(exitName('prompt/buttons/0/next')).toBe('prompt/buttons/0');
+    const list: FlowNode = { id: 'l', type: 'wait_reply', prompt: { type: 'list', text: 'x', button: 'Menu', sections: [{ rows: [{ id: 'a', title: 'A' }] }, { rows: [{ id: 'b', title: 'B' }] }] } };
+    expect(exitsOf(list)[1].handle).toBe('prompt/sections/1/rows/0/next');
+  });
+  it('connects and clears a choice exit without touching the others', () => {
+    const n: FlowNode = { id: 'l', type: 'wait_reply', prompt: { type: 'list', text: 'x', button: 'Menu', sections: [{ rows: [{ id: 'a', title: 'A' }, { id: 'b', title: 'B', next: 'x' }] }] } };
+    const c = setExit(n, 'prompt/sections/0/rows/0/next', 'y');
+    expect(c.prompt?.sections?.[0].rows.map((r) => r.next)).toEqual(['y', 'x']);
+    expect(n.prompt?.sections?.[0].rows[0].next).toBeUndefined();
+    const d = setExit(c, 'prompt/sections/0/rows/1/next', undefined);
+    expect('next' in d.prompt!.sections![0].rows[1]).toBe(false);
+  });
   it('labels a case by its label, else its expression', () => {
     expect(exitsOf({ id: 'b', type: 'branch', cases: [{ when: 'true', next: '', label: 'Yes' }, { when: 'x > 1', next: '' }] }).map((e) => e.label)).toEqual(['Yes', 'x > 1', 'default']);
   });

@@ -27,6 +27,18 @@ function ruleLabel(r: { keywords?: string[]; pattern?: string; when?: string }, 
   return s.length > 28 ? s.slice(0, 27) + '…' : s;
 }
 
+/** choicesOf lists the buttons or list rows of a wait's prompt as exits: "prompt/buttons/0/next". */
+export function choicesOf(n: FlowNode): Exit[] {
+  if (n.type !== 'wait_reply' || !n.prompt) return [];
+  const out: Exit[] = [];
+  const cut = (s: string) => (s.length > 24 ? s.slice(0, 23) + '…' : s);
+  (n.prompt.buttons ?? []).forEach((b, i) => out.push({ handle: `prompt/buttons/${i}/next`, label: `“${cut(b.title || b.id || `button ${i + 1}`)}”`, target: b.next || undefined }));
+  (n.prompt.sections ?? []).forEach((sec, si) =>
+    (sec.rows ?? []).forEach((r, ri) => out.push({ handle: `prompt/sections/${si}/rows/${ri}/next`, label: `“${cut(r.title || r.id || `row ${ri + 1}`)}”`, target: r.next || undefined })),
+  );
+  return out;
+}
+
 /** exitsOf lists every exit the node's type offers, set or not. */
 export function exitsOf(n: FlowNode): Exit[] {
   const out: Exit[] = [];
@@ -38,7 +50,9 @@ export function exitsOf(n: FlowNode): Exit[] {
       add('on_error', 'on_error', n.on_error);
       break;
     case 'wait_reply':
-      add('next', 'next', n.next);
+      // One handle per choice of a buttons or list prompt (docs/flow-format.md, "Per-choice exits").
+      for (const ch of choicesOf(n)) add(ch.handle, ch.label, ch.target);
+      add('next', choicesOf(n).length ? 'other' : 'next', n.next);
       add('on_invalid', 'on_invalid', n.on_invalid);
       add('on_timeout', 'on_timeout', n.on_timeout);
       add('on_window_closing/next', 'on_window_closing', n.on_window_closing?.next);
@@ -86,6 +100,26 @@ export function setExit(n: FlowNode, handle: string, target: string | undefined)
     const k = handle as 'next' | 'on_window_closed' | 'on_error' | 'on_invalid' | 'on_timeout' | 'on_blocked' | 'on_no_agent' | 'default';
     if (target) (c as unknown as Record<string, unknown>)[k] = target;
     else delete (c as unknown as Record<string, unknown>)[k];
+    return c;
+  }
+  if (parts[0] === 'prompt' && n.prompt) {
+    const set = <T extends { next?: string }>(o: T): T => {
+      const c2 = { ...o };
+      if (target) c2.next = target;
+      else delete c2.next;
+      return c2;
+    };
+    if (parts[1] === 'buttons') {
+      const i = Number(parts[2]);
+      c.prompt = { ...n.prompt, buttons: (n.prompt.buttons ?? []).map((b, j) => (j === i ? set(b) : b)) };
+    } else if (parts[1] === 'sections') {
+      const si = Number(parts[2]);
+      const ri = Number(parts[4]);
+      c.prompt = {
+        ...n.prompt,
+        sections: (n.prompt.sections ?? []).map((sec, j) => (j === si ? { ...sec, rows: sec.rows.map((r, k) => (k === ri ? set(r) : r)) } : sec)),
+      };
+    }
     return c;
   }
   if (handle === 'on_window_closing/next') {
@@ -213,7 +247,7 @@ export function newNode(type: string, id: string, x: number, y: number): FlowNod
     case 'send':
       return { id, type, meta, message: { type: 'text', text: '' } };
     case 'wait_reply':
-      return { id, type, meta, save_as: 'answer', next: '' };
+      return { id, type, meta, save_as: 'answer' };
     case 'branch':
       return { id, type, meta, cases: [] };
     case 'template':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoalesceMs, MaxUndo, initHistory, push, redo, undo } from './history';
+import { CoalesceMs, MaxUndo, initHistory, push, redo, redoLabel, undo, undoLabel } from './history';
 
 describe('undo stack', () => {
   it('undoes and redoes', () => {
@@ -45,5 +45,27 @@ describe('undo stack', () => {
   it('ignores a no-op', () => {
     const h = initHistory(1);
     expect(push(h, 1)).toBe(h);
+  });
+  it('says what undo and redo would do', () => {
+    let h = initHistory(0);
+    expect(undoLabel(h)).toBe('');
+    h = push(h, 1, 'a:text', 0, 'edit the text of a');
+    h = push(h, 2, undefined, 10, 'paste 2 nodes');
+    expect(undoLabel(h)).toBe('paste 2 nodes');
+    h = undo(h);
+    expect(h.present).toBe(1);
+    expect(undoLabel(h)).toBe('edit the text of a');
+    expect(redoLabel(h)).toBe('paste 2 nodes');
+    h = redo(h);
+    expect(undoLabel(h)).toBe('paste 2 nodes');
+    expect(h.pastLabels.length).toBe(h.past.length);
+  });
+  it('undoes a paste right after a coalesced field edit, not the edit', () => {
+    // Regression: Ctrl+Z after a paste undid an earlier fix.
+    let h = initHistory('doc');
+    h = push(h, 'fixed', 'a:text', 0, 'edit a');
+    h = push(h, 'fixed+pasted', undefined, 100, 'paste 1 node');
+    h = undo(h);
+    expect(h.present).toBe('fixed');
   });
 });

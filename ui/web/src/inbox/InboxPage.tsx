@@ -11,6 +11,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, enc, get, post, put } from '../api';
 import { typingNotifier } from './typing';
 import type { AgentView, Canned, ConversationView, Entry, Item, LiveEvent, Me, QueueView, TemplateOption } from './types';
+import { blank, incomplete, shapeFromCounts, type TemplateFill } from '../templates/fill';
+import { TemplateFields, TemplatePreview, type FieldRenderer } from '../templates/TemplateFields';
 
 type View = 'mine' | 'unassigned' | 'all';
 
@@ -239,6 +241,15 @@ function ConversationPane(props: {
           <h2 data-testid="conv-name">{conv.contact.name || conv.contact.key}</h2>
           <div className="muted small">
             {conv.contact.wa_id && <>+{conv.contact.wa_id} · </>}
+            {conv.number && (
+              <>
+                on{' '}
+                <span data-testid="conv-number">
+                  {conv.number.display_phone_number ? '+' + conv.number.display_phone_number : conv.number.phone_number_id}
+                </span>{' '}
+                ·{' '}
+              </>
+            )}
             flow {conv.conversation.flow} · <span data-testid="conv-status">{conv.conversation.status}</span>
             {conv.inbox && <> · queue {conv.inbox.queue} · {conv.inbox.assignee ? 'with ' + conv.inbox.assignee : 'waiting'}</>}
             {conv.conversation.outcome && <> · outcome {conv.conversation.outcome}</>}
@@ -353,9 +364,8 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
   const [canned, setCanned] = useState<Canned[]>([]);
   const [templates, setTemplates] = useState<TemplateOption[]>([]);
   const [tpl, setTpl] = useState('');
-  // A field per parameter the registry counts for the chosen template.
-  const [header, setHeader] = useState<string[]>([]);
-  const [body, setBody] = useState<string[]>([]);
+  // A field per part the chosen template takes (templates/TemplateFields).
+  const [fill, setFill] = useState<TemplateFill>({});
   const freeform = conv.reply.freeform;
   // While the agent types, the customer sees "typing…" (the server sends it
   // at most every few seconds, only while the window is open).
@@ -366,6 +376,8 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
     get<{ templates: TemplateOption[] }>('/inbox/templates').then((r) => setTemplates(r.templates), () => setTemplates([]));
   }, [conv.inbox?.queue]);
   const chosen = templates.find((t) => t.name + '/' + t.language === tpl);
+  const shape = chosen && (chosen.shape ?? shapeFromCounts(chosen.header_params, chosen.body_params, chosen.quick_replies));
+  const missing = incomplete(fill);
 
   if (freeform) {
     return (
@@ -416,8 +428,7 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
         onChange={(e) => {
           setTpl(e.target.value);
           const t = templates.find((x) => x.name + '/' + x.language === e.target.value);
-          setHeader(Array(t?.header_params ?? 0).fill(''));
-          setBody(Array(t?.body_params ?? 0).fill(''));
+          setFill(t ? blank(t.shape ?? shapeFromCounts(t.header_params, t.body_params, t.quick_replies)) : {});
         }}
       >
         <option value="">Template…</option>
@@ -427,28 +438,17 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
           </option>
         ))}
       </select>
-      {chosen?.texts?.body && (
-        <div className="small muted tpl-preview" data-testid="template-preview">
-          {chosen.texts.header && <strong>{chosen.texts.header}</strong>} {chosen.texts.body}
-        </div>
-      )}
-      <TemplateParams part="header" values={header} onChange={setHeader} />
-      <TemplateParams part="body" values={body} onChange={setBody} />
+      {chosen && shape && <TemplatePreview texts={chosen.texts} shape={shape} value={fill} />}
+      {chosen && shape && <TemplateFields shape={shape} value={fill} field={inboxField} onChange={setFill} />}
       <button
         data-testid="template-send"
-        disabled={disabled || !chosen || [...header, ...body].some((p) => !p.trim())}
-        title={chosen && [...header, ...body].some((p) => !p.trim()) ? 'Fill in every parameter' : undefined}
+        disabled={disabled || !chosen || missing}
+        title={chosen && missing ? 'Fill in every parameter' : undefined}
         onClick={() =>
           void act(async () => {
-            await post(base + '/template', {
-              name: chosen!.name,
-              language: chosen!.language,
-              ...(header.length > 0 && { header }),
-              ...(body.length > 0 && { body }),
-            });
+            await post(base + '/template', { name: chosen!.name, language: chosen!.language, ...fill });
             setTpl('');
-            setHeader([]);
-            setBody([]);
+            setFill({});
           })
         }
       >
@@ -458,28 +458,16 @@ function ReplyBox(props: { conv: ConversationView; base: string; act: (fn: () =>
   );
 }
 
-/** TemplateParams: a labelled field per parameter of a template's header or body ({{1}}, {{2}}…). */
-function TemplateParams(props: { part: 'header' | 'body'; values: string[]; onChange: (v: string[]) => void }) {
-  const { part, values, onChange } = props;
-  if (values.length === 0) return null;
-  const title = part === 'header' ? 'Header' : 'Body';
+/** inboxField: a labelled input per part of a template (data-testid "template-body-0", "template-buttons-1-text"…). */
+const inboxField: FieldRenderer = (label, path, value, onChange, hint) => {
+  const id = 'template-' + path.replace(/\/(text|currency\/fallback_value|date_time\/fallback_value)$/, '').replace(/\//g, '-');
   return (
-    <fieldset className="template-params" data-testid={'template-' + part}>
-      <legend>{title} parameters</legend>
-      {values.map((v, i) => (
-        <label key={i}>
-          <span className="muted">{`{{${i + 1}}}`}</span>
-          <input
-            data-testid={`template-${part}-${i}`}
-            aria-label={`${title} parameter ${i + 1}`}
-            value={v}
-            onChange={(e) => onChange(values.map((x, j) => (j === i ? e.target.value : x)))}
-          />
-        </label>
-      ))}
-    </fieldset>
+    <label key={path} className="template-param-field">
+      <span className="muted">{label}</span>
+      <input data-testid={id} aria-label={label} title={hint} value={value} onChange={(e) => onChange(e.target.value)} />
+    </label>
   );
-}
+};
 
 const ticks: Record<string, string> = { queued: '…', sending: '…', accepted: '✓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '✗', unknown: '?' };
 

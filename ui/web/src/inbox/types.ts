@@ -1,3 +1,4 @@
+import type { TemplateShape } from '../templates/fill';
 // The inbox API's shapes (ui/api_inbox.go, ui/inbox_sse.go).
 
 export interface AgentView {
@@ -22,6 +23,8 @@ export interface QueueView {
 export interface Item {
   conversation: string;
   contact: string;
+  /** The business number the conversation is on. */
+  phone_number_id?: string;
   name?: string;
   queue: string;
   priority?: number;
@@ -52,6 +55,9 @@ export interface Entry {
   state?: string;
   error_code?: number;
   error?: string;
+  /** The customer edited (inbound is the new content) or deleted it. */
+  edited_at?: string;
+  revoked_at?: string;
 }
 
 export interface ConversationView {
@@ -68,6 +74,8 @@ export interface ConversationView {
     consent: { at: string; kind: string; source?: string }[];
   };
   window: { open: boolean; expires_at?: string; remaining_seconds: number };
+  /** The business number the conversation is on. */
+  number?: { phone_number_id: string; display_phone_number?: string };
   reply: { freeform: boolean; template: boolean; reason?: string };
   transcript: Entry[];
 }
@@ -96,6 +104,8 @@ export interface TemplateOption {
   quick_replies: number;
   /** The template's words, variables unfilled. */
   texts?: { header?: string; body?: string; footer?: string };
+  /** What a send fills, part by part (absent for a template recorded before shapes were). */
+  shape?: TemplateShape;
 }
 
 export interface LiveEvent {

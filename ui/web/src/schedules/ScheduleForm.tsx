@@ -6,7 +6,9 @@ import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } 
 import { get } from '../api';
 import type { FlowSummary, TemplateSummary } from '../types';
 import { countAudience, createSchedule, previewFires, updateSchedule, type AudienceCount, type Schedule } from './api';
-import { cronPresets, describeCron, errorFor, fieldError, formOf, formatZoned, inputOf, resize, zoneNames, browserZone, type FieldError, type Form } from './model';
+import { cronPresets, describeCron, errorFor, fieldError, formOf, formatZoned, inputOf, zoneNames, browserZone, type FieldError, type Form } from './model';
+import { blank, shapeFromCounts, shapeFromFill } from '../templates/fill';
+import { TemplateFields, TemplatePreview, type FieldRenderer } from '../templates/TemplateFields';
 import { relative } from '../templates/format';
 
 const zoneListId = 'schedule-zones';
@@ -60,30 +62,24 @@ export function ScheduleForm(p: { schedule: Schedule | null; onSaved: (s: Schedu
   const published = (flows ?? []).filter((x) => x.published_version > 0 && !x.archived);
   const tInfo = templates?.find((t) => t.name === f.template.name && t.language === f.template.language);
   const tKey = f.template.name ? `${f.template.name}/${f.template.language}` : '';
+  const tShape = tInfo ? tInfo.shape ?? shapeFromCounts(tInfo.header_params, tInfo.body_params, tInfo.quick_replies) : shapeFromFill(f.template);
   function chooseTemplate(k: string) {
     const s = templates?.find((t) => `${t.name}/${t.language}` === k);
     if (!s) return set('template', { name: '', language: '' }, 'action.template');
-    const t = f.template;
-    set(
-      'template',
-      {
-        name: s.name,
-        language: s.language,
-        ...(s.header_params ? { header: resize(t.header, s.header_params) } : {}),
-        ...(s.body_params ? { body: resize(t.body, s.body_params) } : {}),
-        ...(s.quick_replies ? { buttons: Array.from({ length: s.quick_replies }, (_, i) => ({ index: i, payload: t.buttons?.find((b) => b.index === i)?.payload ?? '' })) } : {}),
-      },
-      'action.template',
+    const { name: _n, language: _l, ...prev } = f.template;
+    set('template', { name: s.name, language: s.language, ...blank(s.shape ?? shapeFromCounts(s.header_params, s.body_params, s.quick_replies), prev) }, 'action.template');
+  }
+  // A part's field is named as the server names it in errors: body/1/text → action.template.body[1].text.
+  const schedField = (path: string) => 'action.template' + path.split('/').map((x) => (/^\d+$/.test(x) ? `[${x}]` : `.${x}`)).join('');
+  const field: FieldRenderer = (label, path, value, onChange, hint) => {
+    const err = errorFor(saveErr, schedField(path)) || errorFor(saveErr, schedField(path.replace(/\/(text|currency\/fallback_value|date_time\/fallback_value)$/, '')));
+    const id = 'sched-param-' + path.replace(/\/(text|currency\/fallback_value|date_time\/fallback_value)$/, '').replace(/\//g, '-').replace(/^buttons-(\d+)-(payload|code)$/, 'button-$1').replace(/^buttons-(\d+)$/, 'button-$1');
+    return (
+      <Field key={path} label={label} error={err} hint={hint ?? (path === 'body/0' ? paramExpr : undefined)}>
+        <input className="mono" value={value} onChange={(e) => onChange(e.target.value)} data-testid={id} placeholder={path.startsWith('body') ? '{{ name }}' : undefined} />
+      </Field>
     );
-  }
-  function setParam(part: 'header' | 'body', i: number, v: string) {
-    const list = [...(f.template[part] ?? [])];
-    list[i] = v;
-    set('template', { ...f.template, [part]: list }, `action.template.${part}[${i}]`);
-  }
-  function setPayload(i: number, v: string) {
-    set('template', { ...f.template, buttons: (f.template.buttons ?? []).map((b) => (b.index === i ? { ...b, payload: v } : b)) }, `action.template.buttons[${i}].payload`);
-  }
+  };
 
   const cronErr = errorFor(saveErr, 'cron') || errorFor(preview.err, 'cron');
   const zoneErr = errorFor(saveErr, 'timezone') || errorFor(preview.err, 'timezone');
@@ -185,21 +181,17 @@ export function ScheduleForm(p: { schedule: Schedule | null; onSaved: (s: Schedu
               {!tInfo && f.template.name && <div className="hint warning">{tKey} is not in the registry.</div>}
               {tInfo && tInfo.status !== 'APPROVED' && <div className="hint warning">Status {tInfo.status}: it is sent only once Meta approves it.</div>}
             </Field>
-            {(f.template.header ?? []).map((v, i) => (
-              <Field key={`h${i}`} label={`Header parameter ${i + 1}`} error={errorFor(saveErr, `action.template.header[${i}]`)} hint={i === 0 ? paramExpr : undefined}>
-                <input className="mono" value={v} onChange={(e) => setParam('header', i, e.target.value)} data-testid={`sched-param-header-${i}`} />
-              </Field>
-            ))}
-            {(f.template.body ?? []).map((v, i) => (
-              <Field key={`b${i}`} label={`Body parameter {{${i + 1}}}`} error={errorFor(saveErr, `action.template.body[${i}]`)} hint={i === 0 ? paramExpr : undefined}>
-                <input className="mono" value={v} onChange={(e) => setParam('body', i, e.target.value)} data-testid={`sched-param-body-${i}`} placeholder="{{ name }}" />
-              </Field>
-            ))}
-            {(f.template.buttons ?? []).map((b) => (
-              <Field key={`q${b.index}`} label={`Quick reply ${b.index + 1} payload`} error={errorFor(saveErr, `action.template.buttons[${b.index}]`)}>
-                <input className="mono" value={b.payload} onChange={(e) => setPayload(b.index, e.target.value)} data-testid={`sched-param-button-${b.index}`} />
-              </Field>
-            ))}
+            {f.template.name && (
+              <>
+                <TemplatePreview texts={tInfo?.texts} shape={tShape} value={f.template} />
+                <TemplateFields
+                  shape={tShape}
+                  value={f.template}
+                  field={field}
+                  onChange={(x) => set('template', { name: f.template.name, language: f.template.language, ...x }, 'action.template')}
+                />
+              </>
+            )}
           </>
         )}
       </fieldset>

@@ -11,6 +11,7 @@ import { ScheduleForm } from './ScheduleForm';
 import { FiringReport } from './FiringReport';
 import { FiringStatusBadge } from './badges';
 import './schedules.css';
+import { display } from '../templates/fill';
 
 type Mode = { kind: 'view' } | { kind: 'new' } | { kind: 'edit'; schedule: Schedule };
 
@@ -233,7 +234,7 @@ function ScheduleDetail(p: { schedule: Schedule; onChanged: (s: Schedule) => voi
                   {' '}
                   · body {a.template.body.map((x, i) => (
                     <code key={i} className="param">
-                      {x}
+                      {display(x)}
                     </code>
                   ))}
                 </span>

@@ -1,3 +1,4 @@
+import type { TemplateFill } from '../templates/fill';
 // The schedules API (ui/api_schedules.go, engine/schedule/model.go) as the
 // page uses it. Times are RFC 3339 strings; fire times come in the
 // schedule's zone (their offset is that zone's).
@@ -5,12 +6,10 @@ import { enc, get, post, put, del } from '../api';
 
 export type ActionKind = 'start_flow' | 'send_template';
 
-export interface ScheduleTemplate {
+/** A scheduled template: every part a flow's template node takes (docs/flow-format.md). */
+export interface ScheduleTemplate extends TemplateFill {
   name: string;
   language: string;
-  header?: string[];
-  body?: string[];
-  buttons?: { index: number; payload: string }[];
 }
 
 export interface ScheduleAction {

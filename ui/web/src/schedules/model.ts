@@ -242,6 +242,8 @@ export function inputOf(f: Form): ScheduleInput {
             ...(f.template.header?.length ? { header: f.template.header } : {}),
             ...(f.template.body?.length ? { body: f.template.body } : {}),
             ...(f.template.buttons?.length ? { buttons: f.template.buttons } : {}),
+            ...(f.template.cards?.length ? { cards: f.template.cards } : {}),
+            ...(f.template.offer_expires_at !== undefined ? { offer_expires_at: f.template.offer_expires_at } : {}),
           },
         };
   return { name: f.name.trim(), cron: f.cron.trim(), timezone: f.timezone.trim() || 'UTC', action, audience: f.audience.trim(), busy: 'skip' };
