@@ -421,6 +421,25 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 			return err
 		}
 	}
+	if len(c.Events) > 0 {
+		// Under a lock held to the commit: a change's events get
+		// consecutive numbers, and numbers become visible in their
+		// order, so that a reader after n never misses one below.
+		if err := lock(ctx, tx, lockEvents); err != nil {
+			return err
+		}
+		b = &pgx.Batch{}
+		for _, ev := range c.Events {
+			data, err := json.Marshal(ev)
+			if err != nil {
+				return fmt.Errorf("pgstore: event %s: %w", ev.ID, err)
+			}
+			b.Queue(`INSERT INTO event_log (data) VALUES ($1)`, data)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+	}
 	queued := false
 	for _, m := range c.Messages {
 		queued = queued || (m.Direction == engine.Out && m.State == engine.Queued)
@@ -647,7 +666,40 @@ func (s *Store) Flows(ctx context.Context) ([]*engine.FlowRecord, error) {
 	return out, err
 }
 
-var _ engine.VersionNoter = (*Store)(nil)
+var (
+	_ engine.VersionNoter = (*Store)(nil)
+	_ engine.EventLog     = (*Store)(nil)
+)
+
+// EventsAfter returns up to limit logged events after seq (engine.EventLog).
+func (s *Store) EventsAfter(ctx context.Context, after uint64, limit int) ([]engine.LoggedEvent, error) {
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	if after >= math.MaxInt64 {
+		return nil, s.live(ctx)
+	}
+	var out []engine.LoggedEvent
+	err := s.view(ctx, func(tx pgx.Tx) error {
+		out = out[:0]
+		rows, err := tx.Query(ctx, `SELECT seq, data FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
+		if err != nil {
+			return err
+		}
+		var seq int64
+		var data []byte
+		_, err = pgx.ForEachRow(rows, []any{&seq, &data}, func() error {
+			var ev engine.Event
+			if err := json.Unmarshal(data, &ev); err != nil {
+				return fmt.Errorf("pgstore: logged event %d: %w", seq, err)
+			}
+			out = append(out, engine.LoggedEvent{Seq: uint64(seq), Event: ev})
+			return nil
+		})
+		return err
+	})
+	return out, err
+}
 
 // Publish stores doc as the flow's next version.
 func (s *Store) Publish(ctx context.Context, id string, doc []byte, by string, at time.Time) (*engine.FlowVersion, error) {

@@ -28,6 +28,7 @@ var migrations embed.FS
 // the lock classes below and a hash of the key.
 const (
 	lockMigrate   int64 = 0x7061726c6579_01 // "parley" 01
+	lockEvents    int64 = 0x7061726c6579_02
 	lockAuth      int64 = 0x7061726c6579_03
 	lockSchedules int64 = 0x7061726c6579_04
 	lockSecrets   int64 = 0x7061726c6579_05
