@@ -67,8 +67,11 @@ type DispatchOptions struct {
 	Poll time.Duration
 	// Rescan is how often, with a SharedStore, the whole outbox is read
 	// again for what this process does not hold: the messages other
-	// processes left (they died, or their claims were behind another's)
-	// and the claims whose lease ran out. Default 2 s.
+	// processes left (they died, or their claims were behind another's),
+	// the claims whose lease ran out, and the entries a read after the
+	// highest sequence seen skipped (commits in parallel, in this process
+	// or others, make sequence numbers visible out of order). Default
+	// 500 ms: the longest such an entry waits.
 	Rescan time.Duration
 	// LimitRecheck bounds how long a message held by the messaging limit
 	// waits before it is checked again (capacity may return sooner than
@@ -153,7 +156,7 @@ func (e *Engine) NewDispatcher(o DispatchOptions) *Dispatcher {
 		o.Workers = DefaultDispatchWorkers
 	}
 	if o.Rescan <= 0 {
-		o.Rescan = 2 * time.Second
+		o.Rescan = 500 * time.Millisecond
 	}
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
@@ -285,13 +288,6 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // queues.
 func (d *Dispatcher) read(ctx context.Context) error {
 	for {
-		if d.e.shared != nil {
-			// Other processes' commits, and this one's committing in
-			// parallel, make entries visible out of sequence order: a
-			// read after the highest sequence seen could skip one for
-			// good. Read it all, keeping what is held.
-			return d.rescan(ctx)
-		}
 		d.mu.Lock()
 		after := d.lastSeq
 		d.mu.Unlock()

@@ -71,9 +71,12 @@ var (
 const DefaultLease = 2 * time.Minute
 
 // LockConns is the most connections a Store holds contacts' locks on
-// (LockContact), beside its pool's own (pgx's default: 4, or the number of
-// CPUs if more; pool_max_conns in the URL).
-const LockConns = 16
+// (LockContact), beside its pool's own (PoolConns).
+const LockConns = 12
+
+// PoolConns is the size of a Store's pool unless the URL says otherwise
+// (pool_max_conns). With LockConns, a process uses up to 24 connections.
+const PoolConns = 12
 
 // LeaseParam is the URL query parameter that sets the lease ("10s"); it
 // is taken out of the URL before connecting.
@@ -92,11 +95,14 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	// Each turn in flight holds one lock connection: 16 turns at once
+	// Each turn in flight holds one lock connection: LockConns turns at once
 	// per process, beyond which turns wait their turn (a PostgreSQL's
 	// max_connections, 100 by default, is shared by every process).
 	lcfg := cfg.Copy()
 	lcfg.MaxConns = LockConns
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = PoolConns // pgx's default, 4 on 2 cores, is what limits
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
