@@ -50,7 +50,15 @@ func openServeStore(ctx context.Context, url, dir string, log *slog.Logger) (dat
 		if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
 			return nil, fmt.Errorf("PARLEY_STORE (-store) must be a postgres:// URL, or empty for the bbolt file in the data directory")
 		}
-		st, err := pgstore.Open(ctx, url)
+		// The claims of this process: the same name across its restarts,
+		// another's for every other process (each has its own data
+		// directory).
+		host, _ := os.Hostname()
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		st, err := pgstore.Open(ctx, url, pgstore.WithOwner(host+":"+abs))
 		if err != nil {
 			return nil, err
 		}

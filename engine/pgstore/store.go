@@ -86,7 +86,7 @@ const LeaseParam = "parley_lease"
 // as pgx reads them: search_path and other settings may be given as query
 // parameters), applies the migrations it has not applied yet, and returns
 // the store.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	url, lease, err := takeLease(url)
 	if err != nil {
 		return nil, err
@@ -113,6 +113,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	s := &Store{pool: pool, locks: locks, owner: newOwner(), lease: lease}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.pool.Close()
 		s.locks.Close()
@@ -172,6 +175,23 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithOwner names the store's claims on outbox entries (lease.go): a name
+// that stays the same across restarts of one process (its host and data
+// directory), so that a restart finds its own claims, of sends a crash
+// cut, and settles them at once as unknown, as with bbolt, instead of
+// waiting for their lease. Two processes running at once must never share
+// one. Without it the name is random: a restart's claims are another's.
+func WithOwner(name string) Option {
+	return func(s *Store) {
+		if name != "" {
+			s.owner = name
+		}
+	}
 }
 
 // Close closes the pool. Calls after it return engine.ErrClosed.
