@@ -117,10 +117,10 @@ func TestTemplatesAPI(t *testing.T) {
 				`{"name":"order_update","language":"en_US","category":"UTILITY","status":"APPROVED","quality":"GREEN","parameter_format":"POSITIONAL","header_params":1,"body_params":2,"quick_replies":2,"id":"`,
 				`{"name":"promo_spring","language":"en_US","category":"MARKETING","status":"PENDING",`,
 				`"synced_at":"2026-01-05T10:00:00Z"}`,
+				// What a send fills, for the editor's template node.
+				`"shape":{"parameter_format":"POSITIONAL","header_format":"TEXT","header_text":"Order {{1}}","body_text":"Hi {{1}}, your order ships {{2}}.","buttons":[{"type":"QUICK_REPLY","text":"Track"},{"type":"QUICK_REPLY","text":"Stop"}]}`,
 			},
-			// The list gives each template's shape (the editor and the picker
-			// fill its parts); its history is for GET /templates/:name/:language.
-			notWant: []string{`"history"`},
+			notWant: []string{`"history"`}, // details are for GET /templates/:name/:language
 		},
 		{
 			name: "get: one template with its words, buttons and history", method: "GET", url: "/api/v1/templates/order_update/en_US",

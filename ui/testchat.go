@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/script"
+	"github.com/parleyhq/parley/engine/secrets"
 )
 
 // Test chat limits.
@@ -58,7 +59,12 @@ type testChats struct {
 	log *slog.Logger
 	// open opens a chat's store in its directory (Config.TestChatStore).
 	open func(dir string) (engine.Store, error)
-	now  func() time.Time // wall clock; tests move it
+	// caller and secrets are the server engine's: a test chat's http
+	// steps make real calls (an analyst tries their staging API), with
+	// the same address checks and secrets.
+	caller  engine.Caller
+	secrets secrets.Resolver
+	now     func() time.Time // wall clock; tests move it
 
 	mu     sync.Mutex
 	chats  map[string]*testChat
@@ -90,6 +96,8 @@ func (cs *testChats) create(ctx context.Context, doc []byte, node string) (*test
 		// parameters it gives. The test chat tries the flow's logic; the
 		// registry's verdict is the validator's business.
 		OpenStore: func() (engine.Store, error) { return cs.open(dir) },
+		HTTP:      cs.caller,
+		Secrets:   cs.secrets,
 	})
 	if err != nil {
 		os.RemoveAll(dir)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
@@ -99,6 +100,12 @@ func startEvents(ctx context.Context, store dataStore, o events.Options) (*event
 	}
 	o.Store = es
 	return events.New(ctx, o)
+}
+
+// conversationPruner is a store that deletes old conversations
+// (boltstore.PruneConversations; retention.go).
+type conversationPruner interface {
+	PruneConversations(ctx context.Context, before time.Time) (int, error)
 }
 
 // storeWriteErr is the store's last write failure, for /readyz (nil when
