@@ -594,7 +594,7 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 		}
 		cursorNS, cursorID, hasCursor = ns(c.At), c.ID, true
 	}
-	if hasNUL(string(f.Status), f.Flow, string(f.Contact), cursorID) {
+	if hasNUL(string(f.Status), f.Flow, string(f.Contact), f.Number, cursorID) {
 		return []*engine.Conversation{}, "", s.live(ctx)
 	}
 	limit := math.MaxInt32
@@ -603,9 +603,10 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 	}
 	out, err := queryAll[engine.Conversation](ctx, s, "conversation", `SELECT data FROM conversations
 		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR flow = $2) AND ($3 = '' OR contact = $3)
+		AND ($8 = '' OR split_part(contact, ':', 1) = $8)
 		AND (NOT $4 OR (activity_ns, id) < ($5, $6::text COLLATE "C"))
 		ORDER BY activity_ns DESC, id DESC LIMIT $7`,
-		string(f.Status), f.Flow, string(f.Contact), hasCursor, cursorNS, cursorID, limit)
+		string(f.Status), f.Flow, string(f.Contact), hasCursor, cursorNS, cursorID, limit, f.Number)
 	if err != nil {
 		return nil, "", err
 	}
