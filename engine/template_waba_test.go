@@ -182,4 +182,29 @@ func TestTemplatesPerWABA(t *testing.T) {
 			t.Errorf("promo from %s refused for another reason: %v", c.number, err)
 		}
 	}
+
+	// Dispatch checks the send again against its number's WABA: "welcome"
+	// takes one variable in WABA 10 and two in WABA 20, and each send,
+	// fitting its own, goes.
+	for _, c := range []struct {
+		number string
+		body   []string
+	}{{"111", []string{"x"}}, {"222", []string{"x", "y"}}} {
+		k := engine.NewContactKey(c.number, "15550009999")
+		if _, err := e.SendTemplateOnce(ctx, engine.Initiation{Contact: k, DedupeKey: "welcome:" + c.number},
+			flows.TemplateSend{Name: "welcome", Language: "en", Body: flows.TextParams(c.body...)}); err != nil {
+			t.Fatalf("welcome from %s: %v", c.number, err)
+		}
+	}
+	sender := &recordingSender{}
+	drain(t, e, sender)
+	var sent []string
+	for _, m := range sender.all() {
+		if m.Template != nil {
+			sent = append(sent, m.Template.Name)
+		}
+	}
+	if len(sent) != 3 { // promo from 222, welcome from each
+		t.Errorf("sent %v, want promo and welcome twice", sent)
+	}
 }
