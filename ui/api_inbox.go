@@ -474,7 +474,11 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 	if req.Name == "" || req.Language == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "name and language are required")
 	}
-	if err := checkTemplateParams(s.cfg.Engine, &req); err != nil {
+	conv, err := conversationParam(c)
+	if err != nil {
+		return err
+	}
+	if err := checkTemplateParams(s.cfg.Engine, engine.ConversationContact(conv).PhoneNumberID(), &req); err != nil {
 		return err
 	}
 	id, err := s.takeForWrite(c, true)
@@ -487,21 +491,21 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"queued": true})
 }
 
-// checkTemplateParams holds an agent's template to what the registry says
-// it takes (GET /inbox/templates), by the engine's one check of a template
+// checkTemplateParams holds an agent's template, sent from business number
+// number, to what the registry says it takes in that number's WABA (GET /inbox/templates), by the engine's one check of a template
 // send (engine.CheckTemplateSend): every part filled with the kind it
 // takes, buttons at their positions, no parameter empty or breaking
 // WhatsApp's text rules. 422 otherwise, in the agent's terms. A template
 // the registry does not know is left to the engine, which refuses it with
 // its reason.
-func checkTemplateParams(eng *engine.Engine, req *flows.TemplateSend) error {
+func checkTemplateParams(eng *engine.Engine, number string, req *flows.TemplateSend) error {
 	id := req.Name + "/" + req.Language
 	for i, p := range req.Params() {
 		if utf8.RuneCountInString(p) > engine.MaxAgentText {
 			return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("template %s: parameter %d is longer than %d characters", id, i+1, engine.MaxAgentText))
 		}
 	}
-	info, ok := eng.Template(req.Name, req.Language)
+	info, ok := eng.TemplateFrom(number, req.Name, req.Language) // the templates of the number's WABA
 	if !ok {
 		return nil
 	}
