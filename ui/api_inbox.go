@@ -492,8 +492,9 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 }
 
 // checkTemplateParams holds an agent's template, sent from business number
-// number, to what the registry says it takes in that number's WABA (GET /inbox/templates), by the engine's one check of a template
-// send (engine.CheckTemplateSend): every part filled with the kind it
+// number, to what the registry says it takes in that number's WABA (GET
+// /inbox/templates), by the engine's one check of a template send
+// (engine.CheckTemplateSend): every part filled with the kind it
 // takes, buttons at their positions, no parameter empty or breaking
 // WhatsApp's text rules. 422 otherwise, in the agent's terms. A template
 // the registry does not know is left to the engine, which refuses it with
@@ -707,18 +708,32 @@ type inboxTemplate struct {
 	// Shape is what the agent fills, part by part (media header, named
 	// variables, buttons, cards, an offer's end).
 	Shape *engine.TemplateShape `json:"shape,omitempty"`
+	// WABAID is the WhatsApp Business Account the template belongs to.
+	WABAID string `json:"waba_id,omitempty"`
 }
 
 func (s *Server) inboxTemplates(c *fiber.Ctx) error {
 	out := []inboxTemplate{}
 	if s.cfg.Templates != nil {
+		// ?phone_number_id= keeps the templates that number may send: those
+		// of its WABA (the default one for a number that names none).
+		waba, only := "", c.Query("phone_number_id")
+		if only != "" && s.cfg.Engine != nil {
+			waba = s.cfg.Templates.DefaultWABA()
+			for _, n := range s.cfg.Engine.PhoneNumbers() {
+				if n.ID == only && n.WABAID != "" {
+					waba = n.WABAID
+				}
+			}
+		}
 		for _, r := range s.cfg.Templates.List() {
-			if r.Status != engine.TemplateApproved || r.Incomplete {
+			if r.Status != engine.TemplateApproved || r.Incomplete || only != "" && r.WABAID != waba {
 				continue
 			}
 			out = append(out, inboxTemplate{
 				Name: r.Name, Language: r.Language, Category: r.Category,
 				HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies, Texts: r.Texts, Shape: r.Shape,
+				WABAID: r.WABAID,
 			})
 		}
 	}
