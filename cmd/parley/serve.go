@@ -334,7 +334,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock,
 		Accounts: templateAccounts(router, numbers)})
 	if was := templates.WABAs(); len(was) > 1 {
-		log.Info("templates are kept per WhatsApp Business Account: each send is checked against its number's account",
+		log.Info("templates are kept per WhatsApp Business Account: each send is checked against its number's account; templates created through Parley go to the default account",
 			"wabas", strings.Join(was, ","), "default", c.wabaID)
 	}
 	if err := templates.Load(ctx); err != nil {
