@@ -43,7 +43,8 @@ var undoEvents = map[string]string{"UNARCHIVED": TemplateArchived, "UNLOCKED": T
 // the last one applied is recorded but leaves the status alone.
 //
 // The update is applied to the templates of the WABA it names (u.WABAID;
-// the default one when it names none).
+// the default one when it names none, or one the registry does not sync:
+// a one-number Parley started without WHATSAPP_WABA_ID).
 //
 // A webhook naming a template the registry does not know creates it,
 // marked Incomplete (not sendable: its components are unknown), and asks
@@ -51,7 +52,7 @@ var undoEvents = map[string]string{"UNARCHIVED": TemplateArchived, "UNLOCKED": T
 func (r *Registry) ApplyUpdate(ctx context.Context, u whatsapp.TemplateUpdate) error {
 	resync := false
 	err := r.change(ctx, func(now time.Time, tx *registryTx) {
-		waba := r.waba(u.WABAID)
+		waba := r.updateWABA(u.WABAID)
 		key, known := lookupUpdate(tx, waba, &u)
 		if !known {
 			resync = true
@@ -96,6 +97,17 @@ func (r *Registry) ApplyUpdate(ctx context.Context, u whatsapp.TemplateUpdate) e
 		r.askResync()
 	}
 	return err
+}
+
+// updateWABA is the WABA whose templates a webhook of account waba
+// changes: that one if the registry syncs it, else the default one.
+func (r *Registry) updateWABA(waba string) string {
+	for _, a := range r.accounts {
+		if a.WABAID == waba {
+			return waba
+		}
+	}
+	return r.wabaID
 }
 
 // lookupUpdate finds the template an update is about: by name and language,

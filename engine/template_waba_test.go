@@ -118,6 +118,18 @@ func TestTemplatesPerWABA(t *testing.T) {
 	if info, _ := reg.TemplateIn("10", "welcome", "en"); info.Status != engine.TemplateApproved {
 		t.Errorf("welcome in WABA 10 is %s after WABA 20's webhook", info.Status)
 	}
+	// A webhook of an account the registry does not sync is the default
+	// account's (a one-number Parley started without its WABA id).
+	if err := reg.ApplyUpdate(ctx, whatsapp.TemplateUpdate{Field: whatsapp.FieldTemplateQuality, WABAID: "99", TemplateName: "welcome",
+		Language: "en", NewQuality: "YELLOW", Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := reg.RecordIn("10", "welcome", "en"); rec.Quality != "YELLOW" {
+		t.Errorf("welcome in WABA 10 has quality %s after an unknown account's webhook", rec.Quality)
+	}
+	if _, ok := reg.RecordIn("99", "welcome", "en"); ok {
+		t.Error("an unknown account's webhook made a record of its own")
+	}
 	// Syncing one WABA deletes nothing of another.
 	if _, err := reg.Sync(ctx, &wabaLister{waba: "10"}, "10"); err != nil {
 		t.Fatal(err)
