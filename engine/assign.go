@@ -169,7 +169,7 @@ func (e *Engine) AgentSendTemplate(ctx context.Context, convID, agent string, tp
 		return err
 	}
 	defer unlock()
-	if why := blockTemplate(e.templates, &tpl, t.contact, t.now); why != "" {
+	if why := blockTemplate(e.templatesFrom(t.contact.Key.PhoneNumberID()), &tpl, t.contact, t.now); why != "" {
 		return fmt.Errorf("%w: %s", ErrTemplateBlocked, why)
 	}
 	why, _, err := e.limitBlock(ctx, t.contact, t.now)

@@ -546,7 +546,7 @@ func (e *Engine) Publish(ctx context.Context, doc []byte, by string) (*FlowVersi
 func (e *Engine) Validate(doc []byte) (*flows.Flow, flows.Problems) {
 	f, problems := flows.Parse(doc)
 	if f != nil && e.checkTemplates {
-		problems = append(problems, CheckFlowTemplates(f, e.templates)...)
+		problems = append(problems, e.checkFlowTemplates(f)...)
 	}
 	if f != nil {
 		problems = append(problems, e.checkNumbers(f)...)

@@ -551,7 +551,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			return false
 		}
-		if reason, why := deliveryBlock(e.templates, m, t.contact, t.now); why != "" {
+		if reason, why := deliveryBlock(e.templatesFrom(m.Contact.PhoneNumberID()), m, t.contact, t.now); why != "" {
 			// Unreachable (131026) or a marketing hold (131049): refused
 			// here, without asking Meta.
 			m.State, m.ErrorCode, m.Error = SendFailed, 0, why
@@ -584,7 +584,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			return false
 		}
 		var err error
-		if out, err = toWhatsApp(m, t.contact, e.templates); err != nil {
+		if out, err = toWhatsApp(m, t.contact, e.templatesFrom(m.Contact.PhoneNumberID())); err != nil {
 			m.State, m.Error = SendFailed, err.Error()
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			t.sendFailed(m)

@@ -317,8 +317,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	// The default number's client keeps the template registry: templates
-	// are synced from its WABA (c.wabaID, else the default number's).
+	// The default number's client keeps the template registry's default
+	// WABA (c.wabaID, else the default number's); each other WABA of a
+	// served number is synced with a client of one of its numbers.
 	client := router.Default()
 	if c.wabaID == "" {
 		c.wabaID = numbers[0].WABAID
@@ -338,7 +339,12 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 	reg := metrics.NewRegistry()
-	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock})
+	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock,
+		Accounts: templateAccounts(router, numbers)})
+	if was := templates.WABAs(); len(was) > 1 {
+		log.Info("templates are kept per WhatsApp Business Account: each send is checked against its number's account; templates created through Parley go to the default account",
+			"wabas", strings.Join(was, ","), "default", c.wabaID)
+	}
 	if err := templates.Load(ctx); err != nil {
 		return err
 	}
@@ -364,14 +370,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 			return err
 		}
 	}
-	if c.wabaID != "" {
-		res, err := templates.Sync(ctx, client, c.wabaID)
-		if err != nil {
-			log.Error("template sync failed; sends are checked against the templates as last stored until a sync succeeds", "err", err)
-		} else {
-			log.Info("templates synced", "count", res.Listed, "added", res.Added, "changed", res.Changed, "deleted", res.Deleted)
-		}
-	}
+	templates.SyncAll(ctx, true)
 	if err := publishAll(ctx, eng, docs, log); err != nil {
 		return err
 	}

@@ -151,7 +151,7 @@ func (s *Scheduler) prepare(ctx context.Context, f *Firing) (*run, string) {
 		}
 	case ActionSendTemplate:
 		t := f.Action.Template
-		info, ok := s.e.Template(t.Name, t.Language)
+		info, ok := s.e.TemplateFrom(f.PhoneNumberID, t.Name, t.Language) // its number's WABA; the default one for every number
 		switch {
 		case !ok:
 			return nil, fmt.Sprintf("template %s/%s is not in the registry", t.Name, t.Language)

@@ -226,7 +226,7 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 		}
 	case ActionSendTemplate:
 		t := sc.Action.Template
-		info, ok := s.e.Template(t.Name, t.Language)
+		info, ok := s.e.TemplateFrom(sc.PhoneNumberID, t.Name, t.Language) // its number's WABA; the default one for every number
 		if !ok {
 			return invalid("action.template", "template %s/%s is not in the registry", t.Name, t.Language)
 		}
