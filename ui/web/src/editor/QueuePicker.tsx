@@ -18,8 +18,9 @@ export function QueuePicker(p: { value: string | undefined; problems: FieldProbl
   const value = p.value ?? '';
   const mine = p.problems.filter((x) => x.field === 'queue');
   const status = queueStatus(value, queues);
-  // The server's warning (after a save) says the same as ours: show one.
-  const showStatus = status && (status.severity === 'ok' || !mine.length);
+  // The server's warning (after a save) says the same as ours: show one,
+  // but keep the suggestion's button.
+  const showMessage = status && (status.severity === 'ok' || !mine.length);
   const options = queues ? matchQueues(value, queues) : [];
   function refresh() {
     setOpen(true);
@@ -69,9 +70,9 @@ export function QueuePicker(p: { value: string | undefined; problems: FieldProbl
           ))}
         </ul>
       )}
-      {showStatus && (
+      {status && (showMessage || status.suggestion) && (
         <div className={`hint ${status.severity === 'warning' ? 'warning' : ''}`} data-testid="queue-status">
-          {status.message}
+          {showMessage && status.message}
           {status.suggestion && !p.readOnly && (
             <button type="button" className="link" onClick={() => p.onChange(status.suggestion!)} data-testid="queue-suggestion">
               Use “{status.suggestion}”

@@ -8,13 +8,14 @@ const queues: HandoffQueue[] = [
 ];
 
 describe('matchQueues', () => {
-  it('lists every queue for an empty value, else those whose id or name holds it, exact first', () => {
+  it('lists those whose id or name holds the value, exact first; every queue when none does or for an empty value', () => {
     const ids = (v: string) => matchQueues(v, queues).map((q) => q.id);
     expect(ids('')).toEqual(['billing', 'sales', 'support']);
     expect(ids('S')).toEqual(['sales', 'support']);
     expect(ids('care')).toEqual(['support']);
     expect(ids('sup')).toEqual(['support']);
-    expect(ids('legal')).toEqual([]);
+    expect(ids('suport')).toEqual(['billing', 'sales', 'support']);
+    expect(ids('sales')).toEqual(['sales']);
   });
 });
 

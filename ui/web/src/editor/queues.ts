@@ -21,11 +21,16 @@ export function handoffQueues(reload = false): Promise<HandoffQueue[]> {
   return cache;
 }
 
-/** matchQueues is the picker's list: every queue for an empty value, else those whose id or name holds it (case folded), the exact one first. */
+/**
+ * matchQueues is the picker's list: those whose id or name holds the value
+ * (case folded), the exact one first; every queue for an empty value or
+ * one nothing holds (a typo: the queue meant is in the list).
+ */
 export function matchQueues(value: string, queues: HandoffQueue[]): HandoffQueue[] {
   const v = value.trim().toLowerCase();
   if (!v) return queues;
   const hits = queues.filter((q) => q.id.toLowerCase().includes(v) || (q.name ?? '').toLowerCase().includes(v));
+  if (!hits.length) return queues;
   return hits.sort((a, b) => Number(b.id === value) - Number(a.id === value));
 }
 
