@@ -41,7 +41,7 @@ const (
 //	POST   /test/:sid/advance    {duration: "25h"}   → TestChat
 func (s *Server) testChatRoutes(api fiber.Router) {
 	if s.testChats == nil {
-		s.testChats = newTestChats(s.log)
+		s.testChats = newTestChats(s.log, s.cfg.TestChatStore)
 		if eng := s.cfg.Engine; eng != nil {
 			s.testChats.caller, s.testChats.secrets = eng.HTTPCaller(), eng.SecretResolver()
 		}
@@ -213,6 +213,9 @@ func (s *Server) startTestChat(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("the flow has no node %q to start at", req.Node))
 	}
 	tc, err := s.testChats.create(c.UserContext(), doc, req.Node)
+	if errors.Is(err, errNoTestChatStore) {
+		return fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
+	}
 	if err != nil {
 		return fmt.Errorf("starting a test chat of flow %s: %w", id, err)
 	}
