@@ -36,12 +36,14 @@ func (s *Server) inboxRoutes(api fiber.Router) {
 	}
 	desk := auth.Require(auth.Admin, auth.Agent)
 	admin := auth.Require(auth.Admin)
+	editors := auth.Require(auth.Admin, auth.Analyst)
 	g := api.Group("/inbox")
 	g.Get("/me", desk, s.inboxMe)
 	g.Put("/me/status", desk, s.inboxSetMyStatus)
 	g.Get("/events", desk, s.inboxEvents)
 
 	g.Get("/queues", desk, s.inboxQueues)
+	g.Get("/handoff-queues", editors, s.inboxHandoffQueues)
 	g.Put("/queues/:id", admin, s.inboxPutQueue)
 	g.Delete("/queues/:id", admin, s.inboxDeleteQueue)
 
@@ -168,6 +170,15 @@ func (s *Server) inboxQueues(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"queues": out})
+}
+
+// inboxHandoffQueues lists the queues a flow's handoff may name, for the
+// flow editor's queue picker: each with how many agents serve it and
+// whether one is online, and no conversations. Analysts may read it: they
+// build the handoffs, and a queue no agent serves leaves customers
+// waiting (CheckHandoffs warns of it at save and publish).
+func (s *Server) inboxHandoffQueues(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"queues": s.cfg.Inbox.HandoffQueues()})
 }
 
 func contains(xs []string, x string) bool {

@@ -140,6 +140,8 @@ var permissions = []permission{
 	{method: "PUT", path: "/inbox/me/status", body: `{"status":"away"}`, allow: desk},
 	{method: "GET", path: "/inbox/events", allow: desk},
 	{method: "GET", path: "/inbox/queues", allow: desk},
+	// The queues a handoff may name, for the flow editor: admin, analyst.
+	{method: "GET", path: "/inbox/handoff-queues", allow: editors},
 	{method: "PUT", path: "/inbox/queues/:id", url: "/inbox/queues/support", body: `{"name":"Support"}`, allow: adminOnly},
 	{method: "DELETE", path: "/inbox/queues/:id", url: "/inbox/queues/nope", allow: adminOnly},
 	{method: "GET", path: "/inbox/agents", allow: desk},
