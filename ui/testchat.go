@@ -78,8 +78,10 @@ func newTestChats(log *slog.Logger) *testChats {
 // errTestChatsClosed is returned when a chat is asked for after Close.
 var errTestChatsClosed = fmt.Errorf("test chats are closed: %w", engine.ErrClosed)
 
-// create starts a chat on flow document doc, at node ("" for the start).
-func (cs *testChats) create(ctx context.Context, doc []byte, node string) (*testChat, error) {
+// create starts a chat on flow document doc, at node ("" for the start);
+// byHand holds its http calls for the analyst to answer instead of making
+// them.
+func (cs *testChats) create(ctx context.Context, doc []byte, node string, byHand bool) (*testChat, error) {
 	dir, err := os.MkdirTemp("", "parley-testchat-")
 	if err != nil {
 		return nil, fmt.Errorf("test chat: %w", err)
@@ -92,6 +94,7 @@ func (cs *testChats) create(ctx context.Context, doc []byte, node string) (*test
 		OpenStore: func() (engine.Store, error) { return boltstore.Open(path) },
 		HTTP:      cs.caller,
 		Secrets:   cs.secrets,
+		ByHand:    byHand,
 	})
 	if err != nil {
 		os.RemoveAll(dir)
