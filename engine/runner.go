@@ -86,7 +86,14 @@ func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*tur
 	}
 	if conv == nil {
 		var err error
-		if conv, err = e.store.Conversation(ctx, c.Conversation); err != nil {
+		conv, err = e.store.Conversation(ctx, c.Conversation)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			// Deleted by the store's retention, which deletes only
+			// conversations that are done: none is running.
+			c.Conversation = ""
+			return t, nil
+		case err != nil:
 			return nil, fmt.Errorf("loading conversation %s: %w", c.Conversation, err)
 		}
 	}

@@ -80,6 +80,9 @@ type serveConfig struct {
 	adminEmail, adminPassword string
 	secureCookie              bool
 	trustedProxies            string
+	// retention, when positive, is how long done conversations are kept
+	// after their last activity (retention.go); 0 keeps them for ever.
+	retention time.Duration
 	// metricsToken, when set, guards /metrics (Bearer); metricsAddr, when
 	// set, serves /metrics there instead of on addr.
 	metricsToken, metricsAddr string
@@ -191,6 +194,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client that sign-in throttling counts; without them the client is the TCP peer (PARLEY_TRUSTED_PROXIES)")
 	fs.StringVar(&c.metricsToken, "metrics-token", env("PARLEY_METRICS_TOKEN", ""), "when set, /metrics needs Authorization: Bearer <this token> (PARLEY_METRICS_TOKEN)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("PARLEY_METRICS_ADDR", ""), "when set, /metrics is served on this address only, not on -addr (PARLEY_METRICS_ADDR)")
+	fs.DurationVar(&c.retention, "retention", envDuration("PARLEY_RETENTION", 0),
+		"when set (e.g. 2160h for 90 days), conversations that ended, expired or failed are deleted with their transcripts this long after their last activity, in the background; 0 keeps them (PARLEY_RETENTION)")
 	startProfile := profileFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -417,6 +422,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops.run("the scheduler", func(ctx context.Context) error { sched.Run(ctx, c.scheduleInterval); return nil })
 	bgLoops.run("the inbox", func(ctx context.Context) error { desk.Run(ctx); return nil })
 	bgLoops.run("the event webhooks", func(ctx context.Context) error { hooks.Run(ctx, time.Second); return nil })
+	if c.retention > 0 {
+		bgLoops.run("the retention", func(ctx context.Context) error { return runRetention(ctx, store, eng.Clock(), c.retention, log) })
+	}
 
 	listenErr := make(chan error, 2) // the main address's, the metrics address's
 	go func() { listenErr <- srv.App().Listener(ln) }()
