@@ -39,6 +39,10 @@ import (
 // A crash anywhere after 2 leaves the lease timer, which falls due and
 // repeats the attempt with the same key: at least once, never silently
 // dropped.
+//
+// A Caller may hold an attempt instead (ErrCallHeld: answering by hand in
+// the test chat and `parley simulate`): nothing is committed at 3, the
+// lease stands, and AnswerCall commits the answer given later as in 4.
 
 // Caller makes one attempt of an http step; *httpcall.Client is the real
 // one, a conversation script answers from its ? lines.

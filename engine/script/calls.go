@@ -211,8 +211,8 @@ func stepCalls(steps []Step, i int) ([]CallLine, error) {
 
 var _ engine.Caller = (*scriptedCaller)(nil)
 
-// Answer is the result of a `?` line's answer, as an attempt of timeout
-// would give it.
+// Answer is the attempt's result a `?` line's answer stands for; timeout
+// is the step's, for a timeout's duration.
 func (c CallLine) Answer(timeout time.Duration) httpcall.Result {
 	switch {
 	case c.Timeout:
