@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/script"
 )
 
@@ -82,6 +83,15 @@ func TestAnswerByHand(t *testing.T) {
 		t.Fatalf("held call %+v", h)
 	}
 	sent()
+	// Only the attempt held may be answered.
+	for _, k := range []struct {
+		key     string
+		attempt int
+	}{{h.Key, 2}, {h.Key + "x", 1}} {
+		if err := sess.Engine().AnswerCall(ctx, sess.Contact(), k.key, k.attempt, httpcall.Result{Status: 200}); !errors.Is(err, engine.ErrNoHeldCall) {
+			t.Errorf("answering key %s attempt %d: %v, want ErrNoHeldCall", k.key, k.attempt, err)
+		}
+	}
 	if err := sess.Advance(ctx, 1); !errors.Is(err, script.ErrCallWaiting) {
 		t.Fatalf("advancing past a held call: %v, want ErrCallWaiting", err)
 	}
