@@ -62,7 +62,10 @@ func (t *turn) handedOff() {
 // handoff is not 0, still in that handoff (else ErrStaleHandoff).
 func (e *Engine) agentTurn(ctx context.Context, convID string, handoff int) (*turn, func(), error) {
 	key := contactOf(convID)
-	unlock := e.locks.lock(key)
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
 	t, err := e.begin(ctx, key, e.clock.Now())
 	switch {
 	case err != nil:

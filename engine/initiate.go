@@ -115,7 +115,11 @@ func (e *Engine) initiate(ctx context.Context, in Initiation, start func(*turn) 
 	if err != nil {
 		return Initiated{}, err
 	}
-	defer e.locks.lock(key)()
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return Initiated{}, err
+	}
+	defer unlock()
 	// The key is read before the busy check: the start being repeated may
 	// be what makes the contact busy now.
 	seen, err := e.store.Seen(ctx, in.Contact, in.DedupeKey)

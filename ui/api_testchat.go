@@ -43,7 +43,7 @@ const (
 //	POST   /test/:sid/call       {status, body?} | {error: "timeout"|"network"} → TestChat (409 when no call waits)
 func (s *Server) testChatRoutes(api fiber.Router) {
 	if s.testChats == nil {
-		s.testChats = newTestChats(s.log)
+		s.testChats = newTestChats(s.log, s.cfg.TestChatStore)
 		if eng := s.cfg.Engine; eng != nil {
 			s.testChats.caller, s.testChats.secrets = eng.HTTPCaller(), eng.SecretResolver()
 		}
@@ -233,6 +233,9 @@ func (s *Server) startTestChat(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("the flow has no node %q to start at", req.Node))
 	}
 	tc, err := s.testChats.create(c.UserContext(), doc, req.Node, req.Calls == "hand")
+	if errors.Is(err, errNoTestChatStore) {
+		return fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
+	}
 	if err != nil {
 		return fmt.Errorf("starting a test chat of flow %s: %w", id, err)
 	}

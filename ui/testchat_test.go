@@ -3,8 +3,12 @@ package ui
 import (
 	"log/slog"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/boltstore"
 )
 
 const tinyFlow = `{"format": "parley/flow@1", "id": "tiny", "start": "ask",
@@ -16,7 +20,7 @@ const tinyFlow = `{"format": "parley/flow@1", "id": "tiny", "start": "ask",
 // Close closes the rest and refuses new chats.
 func TestTestChatsIdleAndCap(t *testing.T) {
 	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	cs := newTestChats(slog.New(slog.DiscardHandler))
+	cs := newTestChats(slog.New(slog.DiscardHandler), func(dir string) (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "chat.db")) })
 	cs.now = func() time.Time { return now }
 	defer cs.Close()
 	create := func() *testChat {

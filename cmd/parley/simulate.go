@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/engine"
-	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/script"
 	"github.com/parleyhq/parley/whatsapp"
@@ -70,7 +69,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		dir = tmp
 	}
 	opts := script.Options{
-		OpenStore: func() (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "simulate.db")) },
+		OpenStore: func() (engine.Store, error) { return openScratchStore(filepath.Join(dir, "simulate.db")) },
 		Reopen:    *reopen,
 	}
 	if *templatesPath != "" {
