@@ -109,6 +109,7 @@ var permissions = []permission{
 	{method: "DELETE", path: "/test/:sid", url: "/test/nope", allow: editors},
 	{method: "POST", path: "/test/:sid/reply", url: "/test/nope/reply", allow: editors},
 	{method: "POST", path: "/test/:sid/advance", url: "/test/nope/advance", allow: editors},
+	{method: "POST", path: "/test/:sid/call", url: "/test/nope/call", allow: editors},
 
 	// Templates: everyone signed in reads; admin, analyst create.
 	{method: "GET", path: "/templates", allow: staff},

@@ -82,8 +82,10 @@ var errNoTestChatStore = errors.New("test chats are not available in this server
 // errTestChatsClosed is returned when a chat is asked for after Close.
 var errTestChatsClosed = fmt.Errorf("test chats are closed: %w", engine.ErrClosed)
 
-// create starts a chat on flow document doc, at node ("" for the start).
-func (cs *testChats) create(ctx context.Context, doc []byte, node string) (*testChat, error) {
+// create starts a chat on flow document doc, at node ("" for the start);
+// byHand holds its http calls for the analyst to answer instead of making
+// them.
+func (cs *testChats) create(ctx context.Context, doc []byte, node string, byHand bool) (*testChat, error) {
 	if cs.open == nil {
 		return nil, errNoTestChatStore
 	}
@@ -98,6 +100,7 @@ func (cs *testChats) create(ctx context.Context, doc []byte, node string) (*test
 		OpenStore: func() (engine.Store, error) { return cs.open(dir) },
 		HTTP:      cs.caller,
 		Secrets:   cs.secrets,
+		ByHand:    byHand,
 	})
 	if err != nil {
 		os.RemoveAll(dir)

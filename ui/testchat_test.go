@@ -25,7 +25,7 @@ func TestTestChatsIdleAndCap(t *testing.T) {
 	defer cs.Close()
 	create := func() *testChat {
 		t.Helper()
-		c, err := cs.create(t.Context(), []byte(tinyFlow), "")
+		c, err := cs.create(t.Context(), []byte(tinyFlow), "", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func TestTestChatsIdleAndCap(t *testing.T) {
 	if !gone(chats[0]) {
 		t.Fatal("Close left a chat open")
 	}
-	if _, err := cs.create(t.Context(), []byte(tinyFlow), ""); err == nil {
+	if _, err := cs.create(t.Context(), []byte(tinyFlow), "", false); err == nil {
 		t.Fatal("a chat was created after Close")
 	}
 }
