@@ -200,6 +200,21 @@ export interface TestChat {
   messages: ChatMessage[];
   /** In a routing test: the flow the first message started, and which trigger chose it. */
   route?: { flow: string; version: number; trigger: string };
+  /** how the chat's http calls are answered: made for real, or by the analyst */
+  calls?: 'real' | 'hand';
+  /** in a "hand" chat, the call waiting for its answer (secrets masked) */
+  held_call?: HeldCall;
+}
+
+export interface HeldCall {
+  node: string;
+  key: string;
+  attempt: number;
+  retries: number;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
 }
 
 export interface NodeStats {
