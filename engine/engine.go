@@ -641,6 +641,19 @@ func (e *Engine) latest(ctx context.Context, id string) (flowVersion, error) {
 	return flowVersion{f, rec.Published}, err
 }
 
+// SharedFlowsRefresh is how often, with a SharedStore, RunTimers reads
+// the published flows again: a flow published or archived through another
+// process starts (or stops starting) conversations here that much later
+// at most. Versions are immutable, so only the list of live versions is
+// read; a version already parsed is not parsed again.
+const SharedFlowsRefresh = 5 * time.Second
+
+// RefreshFlows reads the published flows from the store again: the flows
+// whose triggers start conversations. Publish and Archive do it for the
+// process they run in; with a SharedStore, RunTimers does it for the
+// others every SharedFlowsRefresh.
+func (e *Engine) RefreshFlows(ctx context.Context) error { return e.loadTriggers(ctx) }
+
 func (e *Engine) loadTriggers(ctx context.Context) error {
 	recs, err := e.store.Flows(ctx)
 	if err != nil {
