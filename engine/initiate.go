@@ -26,6 +26,8 @@ var (
 	ErrNotSendable = errors.New("template may not be sent")
 	// ErrOverLimit is returned when the send would reach a new customer
 	// past the messaging limit (limit.go): the caller waits for capacity.
+	// A SharedStore's Commit returns it for a change whose Reach, with a
+	// Limit, would go past it (Reach.Limit).
 	ErrOverLimit = errors.New("messaging limit reached")
 )
 

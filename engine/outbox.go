@@ -606,7 +606,13 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 				e.metrics.sends.Inc("limit_held", "")
 				return false
 			}
-			t.change.Reached = append(t.change.Reached, Reach{Scope: e.scopeOf(phoneOf(t.contact.Key)), At: t.now, Contact: t.contact.Key})
+			r := Reach{Scope: e.scopeOf(phoneOf(t.contact.Key)), At: t.now, Contact: t.contact.Key}
+			if e.shared != nil {
+				// Other processes reach customers too: the store
+				// checks the limit again, atomically with the record.
+				r.Limit = e.MessagingLimitOf(phoneOf(t.contact.Key))
+			}
+			t.change.Reached = append(t.change.Reached, r)
 			reached = t.change.Reached
 		} else {
 			readKey, readWAMID = t.contact.Key, t.contact.LastInboundWAMID
@@ -636,6 +642,15 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 		// conversation: it sends them in order. Out of this queue; a
 		// rescan brings it back if that process lets go of it.
 		return true
+	case errors.Is(err, ErrOverLimit):
+		// Another process took the last place first (a SharedStore
+		// checks Reach.Limit as it records the reach). The reach cache,
+		// forgotten by reachRecorded, loads the store's count at the next
+		// attempt, which holds the message with its reason and when it
+		// may go.
+		e.metrics.sends.Inc("limit_held", "")
+		d.retryLater(it, min(time.Second, d.opts.LimitRecheck))
+		return false
 	case errors.Is(err, ErrClaimed):
 		// An earlier attempt could not record its outcome.
 		if err = d.settleUnknown(ctx, it); err == nil {

@@ -126,6 +126,14 @@ type Reach struct {
 	Scope   string     `json:"scope"`
 	At      time.Time  `json:"at"`
 	Contact ContactKey `json:"contact"`
+	// Limit, when > 0, makes the reach conditional on a SharedStore: its
+	// Commit refuses the whole change with ErrOverLimit when Contact has
+	// no Reach of Scope in the LimitWindow ending at At and Limit unique
+	// contacts already have one. The check and the record are then one
+	// step across every process sharing the store (docs/design.md,
+	// "Several processes"). A store with one writer ignores it: the
+	// engine checks under its own lock. It is not stored.
+	Limit int `json:"-"`
 }
 
 // OutboxItem is a queued outbound message, by its place in the outbox.

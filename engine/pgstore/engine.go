@@ -404,7 +404,13 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 	for from, to := range c.Aliases {
 		b.Queue(`INSERT INTO aliases (alias, key) VALUES ($1, $2) ON CONFLICT (alias) DO UPDATE SET key = excluded.key`, string(from), string(to))
 	}
+	if err := reserveReach(ctx, tx, c.Reached); err != nil {
+		return err
+	}
 	for _, r := range c.Reached {
+		if r.Limit > 0 {
+			continue // recorded by reserveReach
+		}
 		b.Queue(`INSERT INTO reach (scope, at_ns, contact) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, r.Scope, ns(r.At), string(r.Contact))
 	}
 	day := dayNumber(w.at)
@@ -827,6 +833,45 @@ func (s *Store) Templates(ctx context.Context) ([]engine.TemplateRecord, error) 
 		out = append(out, *r)
 	}
 	return out, nil
+}
+
+// reserveReach records the reaches of rs that carry a Limit, each only if
+// it keeps its scope within the limit: under the scope's advisory lock,
+// held to the end of the transaction, so that the count and the record are
+// one step for every process sharing the database. A reach that would pass
+// the limit refuses the whole change with engine.ErrOverLimit. The scope's
+// lock is taken after the contact's (apply's classCommit), in every
+// commit, so two commits cannot wait for each other.
+func reserveReach(ctx context.Context, tx pgx.Tx, rs []engine.Reach) error {
+	for _, r := range rs {
+		if r.Limit <= 0 {
+			continue
+		}
+		if err := lockKey(ctx, tx, classReach, r.Scope); err != nil {
+			return err
+		}
+		since := ns(r.At.Add(-engine.LimitWindow + time.Nanosecond))
+		var reached bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reach WHERE scope = $1 AND contact = $2 AND at_ns >= $3)`,
+			r.Scope, string(r.Contact), since).Scan(&reached); err != nil {
+			return err
+		}
+		if !reached {
+			// Counted up to the limit only: past it the answer is the same.
+			var n int64
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT DISTINCT contact FROM reach WHERE scope = $1 AND at_ns >= $2 LIMIT $3) l`,
+				r.Scope, since, int64(r.Limit)).Scan(&n); err != nil {
+				return err
+			}
+			if n >= int64(r.Limit) {
+				return fmt.Errorf("pgstore: reaching %s: %w (%d unique customers in the last 24 h)", r.Contact, engine.ErrOverLimit, r.Limit)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO reach (scope, at_ns, contact) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, r.Scope, ns(r.At), string(r.Contact)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReachCount counts the unique contacts of scope reached since since.

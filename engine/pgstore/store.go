@@ -42,6 +42,9 @@ const (
 	classContact int32 = 1
 	classFlow    int32 = 2
 	classCommit  int32 = 3
+	// classReach is a reach scope's, taken by a commit that records a
+	// Reach with a Limit, after its contact's (classCommit).
+	classReach int32 = 4
 )
 
 // Store is the PostgreSQL backend: engine.Store and the subsystems'
