@@ -57,7 +57,8 @@ func (e *Engine) limitCheck(ctx context.Context, c *Contact, now time.Time) (rea
 		return BlockRestricted, fmt.Sprintf("Meta restricted business-initiated messaging (%s) until %s",
 			whatsapp.RestrictionBizInitiated, until.UTC().Format(time.RFC3339)), until, nil
 	}
-	sc := e.scope(e.scopeOf(number))
+	scope := e.scopeOf(number)
+	sc := e.scope(scope)
 	limit := int(sc.limit.Load())
 	if limit <= 0 {
 		return "", "", time.Time{}, nil
@@ -66,6 +67,13 @@ func (e *Engine) limitCheck(ctx context.Context, c *Contact, now time.Time) (rea
 	reached, n, oldest, err := sc.reach.check(ctx, e.store, c.Key, since)
 	if err != nil || reached || n < limit {
 		return "", "", time.Time{}, err
+	}
+	if e.shared != nil {
+		// The cache misses other processes' reaches: one of them may
+		// have reached c, who then takes no new place.
+		if reached, err = e.store.ReachedSince(ctx, scope, c.Key, since); err != nil || reached {
+			return "", "", time.Time{}, err
+		}
 	}
 	return BlockLimit, fmt.Sprintf("messaging limit of %d unique customers per 24 h reached", limit), oldest.Add(LimitWindow), nil
 }
@@ -101,7 +109,14 @@ func (e *Engine) ReachUsageOf(ctx context.Context, id string) (n int, nextFree t
 }
 
 func (e *Engine) reachUsage(ctx context.Context, scope string) (n int, nextFree time.Time, err error) {
-	_, n, oldest, err := e.scope(scope).reach.check(ctx, e.store, "", limitSince(e.clock.Now()))
+	var oldest time.Time
+	if e.shared != nil {
+		// Other processes reach customers too: the store's count, not
+		// this process's cache.
+		n, oldest, err = e.store.ReachCount(ctx, scope, limitSince(e.clock.Now()))
+	} else {
+		_, n, oldest, err = e.scope(scope).reach.check(ctx, e.store, "", limitSince(e.clock.Now()))
+	}
 	if err != nil || n == 0 {
 		return n, time.Time{}, err
 	}
