@@ -1,14 +1,20 @@
 package pgstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/pgstore"
+	"github.com/parleyhq/parley/flows"
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // reach commits a reach of contact at at with limit.
@@ -88,5 +94,91 @@ func TestReachLimitRules(t *testing.T) {
 	}
 	if ok, err := b.ReachedSince(t.Context(), engine.ReachScope, "100:3", t0); err != nil || ok {
 		t.Fatalf("the refused reach was recorded (%v, %v)", ok, err)
+	}
+}
+
+// countingSender accepts every message and counts them.
+type countingSender struct{ n atomic.Int32 }
+
+func (s *countingSender) Send(context.Context, *whatsapp.OutboundMessage) (whatsapp.SendResult, error) {
+	n := s.n.Add(1)
+	return whatsapp.SendResult{WAMID: fmt.Sprintf("wamid.out.%d", n)}, nil
+}
+
+// TestMessagingLimitTwoEngines: two engines, as two processes on one
+// database, each queue templates to their own new customers, twice the
+// limit in all, and dispatch them at once: exactly the limit is sent, the
+// rest are held (queued, with the reason) however the two race.
+func TestMessagingLimitTwoEngines(t *testing.T) {
+	testURL(t)
+	a, b := twoHandles(t)
+	ctx := t.Context()
+	const limit, each = 5, 5
+	tpls := engine.NewTemplateSet(engine.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: engine.TemplateApproved})
+	sender := &countingSender{}
+	var engs []*engine.Engine
+	for p, st := range []*pgstore.Store{a, b} {
+		e, err := engine.New(ctx, engine.Options{Store: st, Templates: tpls, Logger: slog.New(slog.DiscardHandler), MessagingLimit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		engs = append(engs, e)
+		for i := range each {
+			in := engine.ContactInput{PhoneNumberID: "100", WaID: fmt.Sprintf("1555000%d%03d", p, i),
+				Consent: &engine.ConsentInput{OptedIn: true, At: time.Now(), Source: "web_form"}}
+			if _, _, err := e.SaveContact(ctx, in, "test"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.SendTemplateOnce(ctx, engine.Initiation{Contact: in.Key(), DedupeKey: "t:" + string(in.Key())},
+				flows.TemplateSend{Name: "reminder", Language: "en_US"}); err != nil {
+				t.Fatalf("queueing for %s: %v", in.Key(), err)
+			}
+		}
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, e := range engs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = e.NewDispatcher(engine.DispatchOptions{Sender: sender, Poll: 5 * time.Millisecond, LimitRecheck: 5 * time.Millisecond}).Run(dctx)
+		}()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	held := func() int {
+		items, err := a.Outbox(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, it := range items {
+			if strings.HasPrefix(it.Message.Error, "held: messaging limit") {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(time.Minute) // a bound for a busy machine, not a timing
+	for held() != 2*each-limit {
+		if n := sender.n.Load(); n > limit {
+			t.Fatalf("%d sent, over the limit %d", n, limit)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %d sent, %d held", sender.n.Load(), held())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // rechecked several times, still held
+	if n := sender.n.Load(); n != limit {
+		t.Fatalf("%d sent, want the limit %d", n, limit)
+	}
+	n, _, err := b.ReachCount(ctx, engine.ReachScope, time.Now().Add(-engine.LimitWindow))
+	if err != nil || n != limit {
+		t.Fatalf("ReachCount = %d, %v; want %d", n, err, limit)
+	}
+	for _, e := range engs {
+		if n, _, err := e.ReachUsage(ctx); err != nil || n != limit {
+			t.Errorf("ReachUsage = %d, %v; want %d", n, err, limit)
+		}
 	}
 }
