@@ -185,3 +185,37 @@ func TestAnalyticsCountsEveryPath(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyticsCountsChoiceExits: a wait's buttons with exits of their own
+// are counted by choice ("prompt/buttons/1"), a choice without one as next.
+func TestAnalyticsCountsChoiceExits(t *testing.T) {
+	h := newHarness(t, `{"format": "parley/flow@1", "id": "menu", "start": "menu", "triggers": [{"type": "any"}],
+	 "nodes": [
+	  {"id": "menu", "type": "wait_reply", "accept": "button", "save_as": "choice",
+	   "prompt": {"type": "buttons", "text": "What?", "buttons": [{"id": "order", "title": "Order", "next": "order"}, {"id": "track", "title": "Track", "next": "track"}, {"id": "other", "title": "Other"}]},
+	   "retry": {"type": "text", "text": "Please tap a button."}, "next": "other"},
+	  {"id": "order", "type": "send", "message": {"type": "text", "text": "order"}},
+	  {"id": "track", "type": "send", "message": {"type": "text", "text": "track"}},
+	  {"id": "other", "type": "send", "message": {"type": "text", "text": "other"}}
+	 ]}`)
+	for _, wa := range []string{"a", "b", "c", "d"} {
+		h.say(wa, "hi")
+	}
+	h.tap("a", "track")
+	h.tap("b", "track")
+	h.say("c", "order") // typed: the same as a tap
+	h.tap("d", "other")
+	a, err := h.eng.FlowAnalytics(h.ctx, "menu", t0.Add(-time.Hour), t0.Add(time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(a.Nodes["menu"].Exits)
+	if want := `{"next":1,"prompt/buttons/0":1,"prompt/buttons/1":2}`; string(got) != want {
+		t.Errorf("menu's exits %s, want %s", got, want)
+	}
+	for node, n := range map[string]uint64{"order": 1, "track": 2, "other": 1} {
+		if s := a.Nodes[node]; s == nil || s.Entered != n {
+			t.Errorf("%s entered %+v, want %d", node, s, n)
+		}
+	}
+}

@@ -17,6 +17,9 @@ type ConversationFilter struct {
 	Status  Status
 	Flow    string
 	Contact ContactKey
+	// Number keeps the conversations of one business phone number (by
+	// its phone number id, the first part of the contact key).
+	Number string
 	// Limit caps the page; <= 0 means no limit.
 	Limit int
 	// Cursor continues a listing after the last conversation of a previous
@@ -25,11 +28,13 @@ type ConversationFilter struct {
 	Cursor string
 }
 
-// Match reports whether c passes the filter's Status, Flow and Contact.
+// Match reports whether c passes the filter's Status, Flow, Contact and
+// Number.
 func (f ConversationFilter) Match(c *Conversation) bool {
 	return (f.Status == "" || c.Status == f.Status) &&
 		(f.Flow == "" || c.Flow == f.Flow) &&
-		(f.Contact == "" || c.Contact == f.Contact)
+		(f.Contact == "" || c.Contact == f.Contact) &&
+		(f.Number == "" || c.Contact.PhoneNumberID() == f.Number)
 }
 
 // CompareActivity orders conversations for listing, newest activity first:

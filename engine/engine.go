@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -62,6 +63,11 @@ type Options struct {
 	// those parameters (CheckFlowTemplates). `parley serve` sets it;
 	// simulations, whose registry is made from the flow, do not.
 	CheckTemplatesOnPublish bool
+	// HTTP makes the attempts of flows' http steps (calls.go); nil is an
+	// httpcall.Client that refuses private addresses.
+	HTTP Caller
+	// Secrets resolves {{ secrets.NAME }} in http steps; nil resolves none.
+	Secrets secrets.Resolver
 }
 
 // Engine runs conversations. It is safe for concurrent use.
@@ -88,6 +94,8 @@ type Engine struct {
 	outboxKick chan struct{}
 	// observers learn of every commit (observer.go).
 	observers observers
+	// calls runs http steps (calls.go).
+	calls callState
 	// eventFilter says which events to record (events.go); nil: none.
 	eventFilter atomic.Pointer[eventFilter]
 
@@ -128,6 +136,9 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.Metrics != nil {
 		o.Metrics.GaugeFunc("parley_messaging_reach", "Unique customers reached outside their window in the moving 24 h (messaging limit).", e.reachCount)
 		o.Metrics.GaugeFunc("parley_messaging_limit", "The messaging limit enforced: unique customers per moving 24 h outside their window; 0 is none.", func() float64 { return float64(e.messagingLimit()) })
+	}
+	if err := e.calls.init(o); err != nil {
+		return nil, err
 	}
 	if err := e.initLimits(ctx, o); err != nil {
 		return nil, err
@@ -249,6 +260,14 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 		if t.conv != nil {
 			t.touch()
 		}
+	case t.conv != nil && t.conv.Call != nil:
+		// An http step is pending: the message is kept, in order, and
+		// handled after the call's step (calls.go).
+		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
+		t.touch()
+		if !isPassive {
+			t.conv.Held = append(t.conv.Held, reply)
+		}
 	case t.conv != nil && t.conv.Status == Agent:
 		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
 		t.touch()
@@ -302,14 +321,25 @@ func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 		if err != nil {
 			return fired, fmt.Errorf("reading due timers: %w", err)
 		}
-		if len(due) == 0 {
-			return fired, nil
-		}
+		progressed := false
 		for _, tm := range due {
+			if tm.Kind == TimerCall {
+				// An http step's attempt runs in its own goroutine; with
+				// no place free its timer stays due (calls.go).
+				if e.startCall(ctx, tm, now) {
+					fired++
+					progressed = true
+				}
+				continue
+			}
 			if err := e.fireTimer(ctx, tm, now); err != nil {
 				return fired, err
 			}
 			fired++
+			progressed = true
+		}
+		if !progressed {
+			return fired, nil
 		}
 	}
 }

@@ -312,7 +312,7 @@ func (t *turn) receivedEvent(wanted eventFilter, conv string) {
 	t.event(wanted, EventMessageReceived, conv, d)
 }
 
-// statusEvents records message.status for a message whose delivery state
+// statusEvent records message.status for a message whose delivery state
 // moved from from to m.State: delivered, read, or failed.
 func (t *turn) statusEvent(m *Message, from MessageState) {
 	if m.Direction != Out || m.State == from {

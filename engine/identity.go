@@ -122,17 +122,33 @@ func (t *turn) adopt(alias ContactKey) {
 	t.changed = true
 }
 
+// ContactsByWaIDStore is a Store with an index of contacts by phone
+// number: ContactsByWaID returns the contacts whose WaID is waID, in key
+// order. Engine.ContactsByWaID uses it when the store has one, and reads
+// every contact otherwise.
+type ContactsByWaIDStore interface {
+	ContactsByWaID(ctx context.Context, waID string) ([]*Contact, error)
+}
+
 // contactScanPage is how many contacts ContactsByWaID reads per store read.
 const contactScanPage = 500
 
 // ContactsByWaID returns the contacts whose phone number is waID (digits,
 // as NormalizePhone makes them), on any business number, in key order.
 // A customer's contact is keyed by their business-scoped user id where
-// Meta sends one, so their phone number is not in the key: this reads
-// every contact, two seeks each and no transcript — a lookup for a person
-// at a screen (tens of milliseconds per 10,000 contacts), not for a hot
-// path.
+// Meta sends one, so their phone number is not in the key: a store with an
+// index by phone number (ContactsByWaIDStore, as boltstore has) answers
+// from it; with another store this reads every contact, two seeks each
+// and no transcript — a lookup for a person at a screen (tens of
+// milliseconds per 10,000 contacts), not for a hot path.
 func (e *Engine) ContactsByWaID(ctx context.Context, waID string) ([]*Contact, error) {
+	if idx, ok := e.store.(ContactsByWaIDStore); ok {
+		out, err := idx.ContactsByWaID(ctx, waID)
+		if err != nil {
+			return nil, fmt.Errorf("looking up contacts by phone number: %w", err)
+		}
+		return out, nil
+	}
 	var out []*Contact
 	var after ContactKey
 	for {

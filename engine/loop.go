@@ -35,6 +35,7 @@ func (e *Engine) RunTimers(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-e.calls.kick: // an http step is due now (calls.go)
 		}
 	}
 }

@@ -145,6 +145,35 @@ type Conversation struct {
 	// message: a bot message before it is one the conversation no longer
 	// waits on (status.go, messageFailed).
 	InboundSeq uint64 `json:"inbound_seq,omitempty"`
+
+	// Call is the http step the conversation waits on, nil when none
+	// (calls.go). Calls counts the http steps it has reached: the step
+	// number of the Idempotency-Key.
+	Call  *PendingCall `json:"call,omitempty"`
+	Calls int          `json:"calls,omitempty"`
+	// Held are the customer's messages that came while a call was
+	// pending, oldest first: each is handled, in order, after the call's
+	// step, as if it had come then.
+	Held []flows.Reply `json:"held,omitempty"`
+}
+
+// PendingCall is an http step the conversation waits on. It is durable:
+// after a crash the call is made again, with the same Key.
+type PendingCall struct {
+	// Node is the http node.
+	Node string `json:"node"`
+	// Key is the Idempotency-Key of every attempt: "<conversation id>:<step>".
+	Key string `json:"key"`
+	// Attempt counts the attempts begun, the one in flight included.
+	Attempt int `json:"attempt"`
+	// Retries is how many attempts may follow the first.
+	Retries int `json:"retries,omitempty"`
+	// Timeout caps each attempt.
+	Timeout time.Duration `json:"timeout"`
+	// Since is when the step was reached; NextAt when the next attempt is
+	// due (a retry's backoff), or when the one in flight is presumed lost.
+	Since  time.Time `json:"since"`
+	NextAt time.Time `json:"next_at"`
 }
 
 // TimerKind says what a timer does when it fires.
@@ -158,6 +187,10 @@ const (
 	// TimerWindowClosing is a wait_reply's on_window_closing: due its
 	// before ahead of the close of the contact's 24-hour window.
 	TimerWindowClosing TimerKind = "window_closing"
+	// TimerCall is an http step's next attempt. While an attempt is in
+	// flight it is pushed past the attempt's timeout, so that a crash
+	// leaves it due again: the call is repeated (calls.go).
+	TimerCall TimerKind = "http_call"
 )
 
 // Timer is a durable timer: it fires an event into its conversation when
@@ -217,6 +250,9 @@ type Message struct {
 	Template *flows.TemplateSend `json:"template,omitempty"`
 	Text     string              `json:"text,omitempty"` // notes
 
+	// Call is an http step's attempt, on a note (calls.go).
+	Call *CallRecord `json:"call,omitempty"`
+
 	// EditedAt and RevokedAt are when the customer edited or deleted this
 	// inbound message (edits.go); Original is its content before the
 	// first edit, Inbound the latest.
@@ -241,4 +277,23 @@ func (c *Contact) learnIdentity(waID, userID string) {
 	if userID != "" {
 		c.UserID = userID
 	}
+}
+
+// CallRecord is one attempt of an http step, as the transcript shows it.
+// It never holds a secret: URL and Error have them masked.
+type CallRecord struct {
+	Method string `json:"method"`
+	// URL is the URL called, each secret's value replaced by ***.
+	URL string `json:"url"`
+	// Status is the answer's HTTP status; 0 when none came.
+	Status int `json:"status"`
+	// DurationMS is how long the attempt took, in milliseconds.
+	DurationMS int64 `json:"duration_ms"`
+	// Error says why no usable answer came.
+	Error   string `json:"error,omitempty"`
+	Attempt int    `json:"attempt"`
+	// Key is the attempt's Idempotency-Key.
+	Key string `json:"key"`
+	// Retry is when the next attempt is due, when there is one.
+	Retry time.Time `json:"retry,omitzero"`
 }

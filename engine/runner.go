@@ -49,6 +49,8 @@ type turn struct {
 	// startSeq is the conversation's transcript seq when the turn took it
 	// up: 0 for one it started.
 	startSeq uint64
+	// draining is set while held messages are handled (calls.go).
+	draining bool
 
 	// For the events the commit records (events.go): the state the turn
 	// began with, the conversation it started, the inbound message it
@@ -84,7 +86,14 @@ func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*tur
 	}
 	if conv == nil {
 		var err error
-		if conv, err = e.store.Conversation(ctx, c.Conversation); err != nil {
+		conv, err = e.store.Conversation(ctx, c.Conversation)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			// Deleted by the store's retention, which deletes only
+			// conversations that are done: none is running.
+			c.Conversation = ""
+			return t, nil
+		case err != nil:
 			return nil, fmt.Errorf("loading conversation %s: %w", c.Conversation, err)
 		}
 	}
@@ -194,6 +203,9 @@ func (t *turn) run(id string, ev nodes.Event) {
 	t.changed = true
 	t.buildEnv()
 	conv := t.conv
+	if conv.Call != nil && ev.Kind != nodes.CallDone {
+		t.abandonCall() // calls.go
+	}
 	conv.Status = Active
 	// `reply` is the customer's latest message: the one being answered,
 	// or the one that started or interrupted the conversation.
@@ -266,6 +278,9 @@ func (t *turn) run(id string, ev nodes.Event) {
 			t.record(&Message{Direction: Out, Sender: "bot", Node: id, Message: s.Message, Template: s.Template, State: Queued})
 		}
 		switch {
+		case eff.Call != nil:
+			t.awaitCall(n, eff.Call) // calls.go
+			return
 		case eff.Wait != nil:
 			t.park(n, Waiting, eff.Wait.Retries)
 			if eff.Wait.Timeout > 0 {
@@ -422,6 +437,11 @@ func (t *turn) finish(status Status, reason string) {
 // commit writes the turn's change; timers are committed as the difference
 // between what was loaded and what the conversation holds now.
 func (t *turn) commit() error {
+	if t.conv != nil && t.conv.Call == nil && len(t.conv.Held) > 0 && !t.draining {
+		// Messages held during a call that is no longer awaited are
+		// handled now, whatever moved the conversation on (calls.go).
+		t.drainHeld()
+	}
 	if t.conv != nil {
 		t.conv.UpdatedAt = t.now
 		for _, tm := range t.loadedTimers {
@@ -449,6 +469,12 @@ func (t *turn) commit() error {
 		// A contact cached under a key that is now an alias must not
 		// bypass the alias (resolveKey trusts cached keys).
 		t.e.cache.forget(alias)
+	}
+	for _, tm := range t.change.SetTimers {
+		if tm.Kind == TimerCall && !tm.Due.After(t.now) {
+			t.e.calls.wake()
+			break
+		}
 	}
 	for _, m := range t.change.Messages {
 		if m.State == Queued {

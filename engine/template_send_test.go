@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,8 +181,12 @@ func TestTemplateNodeNamedAndPositioned(t *testing.T) {
 	}
 	cancel()
 	<-done
+	// Two customers' messages go out side by side: compare them by
+	// customer, each one's own messages in the order they were sent.
+	sent := sender.all()
+	sort.SliceStable(sent, func(i, j int) bool { return sent[i].To < sent[j].To })
 	var got []string
-	for _, m := range sender.all() {
+	for _, m := range sent {
 		switch {
 		case m.Template != nil:
 			for _, c := range m.Template.Components {

@@ -59,10 +59,11 @@ const (
 	TypeHandoff   = "handoff"
 	TypeAutoReply = "auto_reply"
 	TypeSet       = "set"
+	TypeHTTP      = "http"
 )
 
 // NodeTypes lists every node type of format v1.
-var NodeTypes = []string{TypeSend, TypeWaitReply, TypeBranch, TypeTemplate, TypeHandoff, TypeAutoReply, TypeSet}
+var NodeTypes = []string{TypeSend, TypeWaitReply, TypeBranch, TypeTemplate, TypeHandoff, TypeAutoReply, TypeSet, TypeHTTP}
 
 // Node is one step of a flow. It is the union of the fields of every node
 // type; the schema says which fields each type may carry, and package nodes
@@ -111,6 +112,16 @@ type Node struct {
 
 	// set
 	SetVars map[string]string `json:"vars,omitempty"`
+
+	// http (see http.go); it also uses SaveAs and Timeout.
+	Method  string            `json:"method,omitempty"`
+	URL     string            `json:"url,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	// Body is a JSON value whose string leaves are templates, or one
+	// template string; nil when the node sends no body.
+	Body any `json:"body,omitempty"`
+	// Retries is how many more attempts follow a retriable failure.
+	Retries int `json:"retries,omitempty"`
 
 	// common exits
 	Next           string `json:"next,omitempty"`

@@ -63,8 +63,9 @@ var patternMessages = map[string]string{
 	`^[A-Za-z_][A-Za-z0-9_]{0,63}$`: "must be a variable name: a letter or _, then letters, digits or _ (at most 64)",
 	`^(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$`:           `must be a duration like "90s", "30m", "24h" or "1h30m"`,
 	`^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`: `must be a time range like "09:00-17:30" (24-hour clock)`,
-	`^[a-z0-9_]+$`:  "must be lowercase letters, digits or _, as WhatsApp template names are",
-	`^[0-9]{1,20}$`: "must be a business phone number id: 1–20 digits (not the display number)",
+	`^[a-z0-9_]+$`:                       "must be lowercase letters, digits or _, as WhatsApp template names are",
+	`^[0-9]{1,20}$`:                      "must be a business phone number id: 1–20 digits (not the display number)",
+	"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$": "must be an HTTP header name: letters, digits and - (at most 64 characters)",
 	// With the duration pattern beside it: a duration is more than zero
 	// exactly when it has a digit other than 0.
 	`[1-9]`: "must be longer than zero",

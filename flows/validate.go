@@ -57,6 +57,9 @@ type checker struct {
 	compiled    map[programKey]error // each distinct expression compiles once
 	capped      bool
 	suggestions int
+	// inHTTP is set while an http node's url, headers and body are
+	// checked: the only place {{ secrets.NAME }} is allowed.
+	inHTTP bool
 }
 
 func (c *checker) errorf(ptr, format string, a ...any) {
@@ -148,6 +151,11 @@ type exit struct {
 func waits(typ string) bool {
 	switch typ {
 	case TypeSend, TypeBranch, TypeTemplate, TypeSet:
+		return false
+	case TypeHTTP:
+		// The call's answer comes from the business's system, not the
+		// customer: a loop through http steps alone would call an API
+		// for ever, so its exits count as immediate.
 		return false
 	}
 	return true
@@ -286,6 +294,9 @@ func (c *checker) node(i int, n *Node) {
 		if h := n.Hours; h != nil {
 			c.hours(p+"/hours", h)
 		}
+
+	case TypeHTTP:
+		c.http(p, n) // http.go
 
 	case TypeSet:
 		names := make([]string, 0, len(n.SetVars))
@@ -470,9 +481,13 @@ func (c *checker) text(ptr, s string) {
 		return
 	}
 	for _, part := range parts {
-		if part.isExpr {
-			c.expr(ptr, part.expr, kindAny, true)
+		if !part.isExpr {
+			continue
 		}
+		if _, ok := SecretName(part.expr); ok && c.inHTTP {
+			continue // looked up when the call is made (http.go)
+		}
+		c.expr(ptr, part.expr, kindAny, true)
 	}
 }
 
@@ -505,7 +520,14 @@ func (c *checker) expr(ptr, src string, kind exprKind, inText bool) {
 		c.compiled[key] = err
 	}
 	if err != nil {
-		c.errorf(ptr, "%s: %s", label, exprMessage(err))
+		msg := exprMessage(err)
+		if m := exprUnknown.FindStringSubmatch(firstLine(exprPosition.ReplaceAllString(firstLine(err.Error()), ""))); m != nil && m[1] == "secrets" {
+			msg = "secrets may be used only in an http node's url, headers and body, each alone in its {{ }} as {{ secrets.NAME }}"
+			if c.inHTTP {
+				msg = "a secret must stand alone in its {{ }}, as {{ secrets.NAME }} (NAME: lowercase letters, digits and _); it cannot be part of a larger expression"
+			}
+		}
+		c.errorf(ptr, "%s: %s", label, msg)
 	}
 }
 
@@ -937,7 +959,7 @@ func (c *checker) afterLongTimeouts() {
 					warn(ptr, "%s; WhatsApp refuses a free-form message then, so this one cannot be sent", after)
 				}
 				continue
-			case TypeBranch, TypeSet:
+			case TypeBranch, TypeSet, TypeHTTP:
 				for _, x := range nodeExits(i, n) {
 					next = append(next, x.to)
 				}
@@ -969,6 +991,7 @@ var fieldOrder = func() map[string]int {
 		"mon", "tue", "wed", "thu", "fri", "sat", "sun", "closed_reply", "closed_next",
 		"preview_url", "media", "link", "caption", "filename", "latitude", "longitude", "address",
 		"contacts", "title", "button", "sections", "rows", "description", "display_text", "url",
+		"method", "headers", "retries",
 		"next", "on_window_closed", "on_blocked", "on_error",
 	}
 	m := make(map[string]int, len(names))

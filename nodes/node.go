@@ -37,10 +37,13 @@ const (
 	// WindowClosing: the 24-hour window closes soon, as a wait_reply's
 	// on_window_closing asked to be told.
 	WindowClosing
+	// CallDone: the http call the conversation waited on has its final
+	// result (after any retries); Event.Result holds it.
+	CallDone
 )
 
 // eventNames are the kinds' names; kinds keep their values (append only).
-var eventNames = [...]string{"arrive", "inbound", "timeout", "agent_resolved", "no_agent", "window_closing"}
+var eventNames = [...]string{"arrive", "inbound", "timeout", "agent_resolved", "no_agent", "window_closing", "call_done"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) {
@@ -66,6 +69,8 @@ type Event struct {
 	Reply *flows.Reply
 	// Outcome is the agent's resolution, for AgentResolved.
 	Outcome string
+	// Result is the http call's final result, for CallDone.
+	Result *CallResult
 }
 
 // View is what a node may read of its conversation.
@@ -99,6 +104,10 @@ type Effects struct {
 	Wait *Wait
 	// Handoff, when set, hands the conversation to an agent queue.
 	Handoff *Handoff
+	// Call, when set, parks the conversation at this http node until its
+	// call has a result (a CallDone event). The engine makes the call
+	// after committing the wait.
+	Call *Call
 	// Consumed marks the pending inbound message as answered.
 	Consumed bool
 	// Reply is the customer's message as the node understood it (a typed

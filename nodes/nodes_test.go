@@ -62,9 +62,10 @@ type caseView struct {
 }
 
 type caseEvent struct {
-	Kind    string       `json:"kind"`
-	Reply   *flows.Reply `json:"reply"`
-	Outcome string       `json:"outcome"`
+	Kind    string            `json:"kind"`
+	Reply   *flows.Reply      `json:"reply"`
+	Outcome string            `json:"outcome"`
+	Result  *nodes.CallResult `json:"result"`
 }
 
 // outcome is what a step did, in the form a case expects it. Every field
@@ -79,6 +80,7 @@ type outcome struct {
 	Next            string                 `json:"next,omitempty"`
 	Wait            *waitOutcome           `json:"wait,omitempty"`
 	Handoff         *handoffOutcome        `json:"handoff,omitempty"`
+	Call            *callOutcome           `json:"call,omitempty"`
 	Consumed        bool                   `json:"consumed,omitempty"`
 	Reply           *flows.Reply           `json:"reply,omitempty"`
 	Fail            string                 `json:"fail,omitempty"`
@@ -90,6 +92,11 @@ type waitOutcome struct {
 	Timeout       string `json:"timeout,omitempty"`
 	WindowClosing string `json:"window_closing,omitempty"`
 	Retries       int    `json:"retries,omitempty"`
+}
+
+type callOutcome struct {
+	Timeout string `json:"timeout,omitempty"`
+	Retries int    `json:"retries,omitempty"`
 }
 
 type handoffOutcome struct {
@@ -199,7 +206,7 @@ func runCase(t testing.TB, typ string, c *nodeCase) outcome {
 	if !ok {
 		t.Fatalf("event: unknown kind %q", ce.Kind)
 	}
-	ev := nodes.Event{Kind: kind, Reply: ce.Reply, Outcome: ce.Outcome}
+	ev := nodes.Event{Kind: kind, Reply: ce.Reply, Outcome: ce.Outcome, Result: ce.Result}
 
 	now := cv.Now
 	if now.IsZero() {
@@ -378,6 +385,9 @@ func outcomeOf(t testing.TB, eff nodes.Effects) outcome {
 	}
 	if w := eff.Wait; w != nil {
 		out.Wait = &waitOutcome{Timeout: shortDuration(w.Timeout), WindowClosing: shortDuration(w.WindowClosing), Retries: w.Retries}
+	}
+	if c := eff.Call; c != nil {
+		out.Call = &callOutcome{Timeout: shortDuration(c.Timeout), Retries: c.Retries}
 	}
 	if h := eff.Handoff; h != nil {
 		out.Handoff = &handoffOutcome{Queue: h.Queue, Note: h.Note, Priority: h.Priority, NoAgentAfter: shortDuration(h.NoAgentAfter)}

@@ -120,6 +120,7 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 		Status:  engine.Status(c.Query("status")),
 		Flow:    c.Query("flow"),
 		Contact: engine.ContactKey(c.Query("contact")),
+		Number:  c.Query("number"),
 		Cursor:  c.Query("cursor"),
 		Limit:   DefaultPageSize,
 	}

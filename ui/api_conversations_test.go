@@ -63,6 +63,8 @@ func TestConversationsAPI(t *testing.T) {
 		{name: "list: by status", method: "GET", url: "/api/v1/conversations?status=waiting", status: http.StatusOK, after: listed(annConv, bobEcho)},
 		{name: "list: by another status", method: "GET", url: "/api/v1/conversations?status=ended", status: http.StatusOK, after: listed(bobPromo, cydConv)},
 		{name: "list: by flow", method: "GET", url: "/api/v1/conversations?flow=promo", status: http.StatusOK, after: listed(bobPromo)},
+		{name: "list: by number", method: "GET", url: "/api/v1/conversations?number=" + phone + "&status=waiting", status: http.StatusOK, after: listed(annConv, bobEcho)},
+		{name: "list: by another number", method: "GET", url: "/api/v1/conversations?number=100000000000002", status: http.StatusOK, want: []string{`{"conversations":[],"next_cursor":""}`}},
 		{name: "list: by contact", method: "GET", url: "/api/v1/conversations?contact=" + url.QueryEscape(string(key(bob))), status: http.StatusOK, after: listed(bobEcho, bobPromo)},
 		{
 			name: "list: filters combine", method: "GET", url: "/api/v1/conversations?flow=echo&status=waiting&contact=" + url.QueryEscape(string(key(ann))),

@@ -172,7 +172,11 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st}
 	log := slog.New(slog.DiscardHandler)
-	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: engine.NewTemplateSet(), Logger: log})
+	f.secrets, err = secrets.New(st, bytes.Repeat([]byte{1}, secrets.KeySize), f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: engine.NewTemplateSet(), Logger: log, Secrets: f.secrets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,10 +190,6 @@ func newFixture(t *testing.T) *fixture {
 	// permission matrix must see them all.
 	ib := inbox.New(inbox.Options{Engine: f.eng, Records: st, Logger: log})
 	if err := ib.Start(f.ctx); err != nil {
-		t.Fatal(err)
-	}
-	f.secrets, err = secrets.New(st, bytes.Repeat([]byte{1}, secrets.KeySize), f.clock.Now)
-	if err != nil {
 		t.Fatal(err)
 	}
 	f.events, err = events.New(f.ctx, events.Options{Store: st, Key: bytes.Repeat([]byte{1}, secrets.KeySize), Engine: f.eng, Clock: f.clock, Logger: log})

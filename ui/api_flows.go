@@ -21,6 +21,7 @@ import (
 func (s *Server) flowRoutes(api fiber.Router) {
 	api.Get("/flows", auth.Require(auth.Admin, auth.Analyst), s.listFlows)
 	api.Post("/flows/validate", auth.Require(auth.Admin, auth.Analyst), s.validateFlow)
+	api.Post("/flows/try-http", auth.Require(auth.Admin, auth.Analyst), s.tryHTTP)
 	api.Get("/flows/:id", auth.Require(auth.Admin, auth.Analyst), s.getFlow)
 	api.Put("/flows/:id", auth.Require(auth.Admin, auth.Analyst), s.saveFlow)
 	api.Post("/flows/:id/publish", auth.Require(auth.Admin, auth.Analyst), s.publishFlow)
@@ -240,14 +241,20 @@ func (s *Server) saveFlow(c *fiber.Ctx) error {
 	return c.JSON(savedFlow{flowSummary: sum, Valid: !problems.HasErrors(), Problems: problemsOrEmpty(problems)})
 }
 
-// teamProblems adds to a document's problems the warnings about today's
-// team: handoffs to queues no agent serves (with an inbox).
+// teamProblems adds to a document's problems the warnings about what is
+// live beside it: trigger keywords another published flow has, and
+// handoffs to queues no agent serves (with an inbox). The editor shows
+// them while the analyst works, not only at publish.
 func (s *Server) teamProblems(doc []byte, ps flows.Problems) flows.Problems {
-	if s.cfg.Inbox == nil {
+	f, _ := flows.Parse(doc)
+	if f == nil {
 		return ps
 	}
-	f, _ := flows.Parse(doc)
-	if extra := s.cfg.Inbox.CheckHandoffs(f); len(extra) > 0 {
+	extra := s.cfg.Engine.TriggerCollisions(f)
+	if s.cfg.Inbox != nil {
+		extra = append(extra, s.cfg.Inbox.CheckHandoffs(f)...)
+	}
+	if len(extra) > 0 {
 		ps = append(ps, extra...)
 		flows.SortProblems(ps)
 	}
@@ -357,12 +364,8 @@ func (s *Server) publishPreview(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, err.Error())
 	}
-	f, problems := eng.Validate(rec.Draft)
-	if f != nil {
-		problems = append(problems, eng.TriggerCollisions(f)...)
-	}
+	_, problems := eng.Validate(rec.Draft)
 	problems = s.teamProblems(rec.Draft, problems)
-	flows.SortProblems(problems)
 	return c.JSON(publishPreview{DraftRev: rec.DraftRev, PublishedVersion: rec.Published, Changed: changed, Diff: diff, Problems: problemsOrEmpty(problems)})
 }
 

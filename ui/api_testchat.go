@@ -42,6 +42,9 @@ const (
 func (s *Server) testChatRoutes(api fiber.Router) {
 	if s.testChats == nil {
 		s.testChats = newTestChats(s.log)
+		if eng := s.cfg.Engine; eng != nil {
+			s.testChats.caller, s.testChats.secrets = eng.HTTPCaller(), eng.SecretResolver()
+		}
 	}
 	api.Post("/flows/:id/test", auth.Require(auth.Admin, auth.Analyst), s.startTestChat)
 	api.Get("/test/:sid", auth.Require(auth.Admin, auth.Analyst), s.getTestChat)
@@ -87,6 +90,8 @@ type chatMessage struct {
 	Template     *flows.TemplateSend `json:"template,omitempty"`
 	Text         string              `json:"text,omitempty"`
 	State        engine.MessageState `json:"state"`
+	// Call is an http step's attempt, on a note (secrets masked).
+	Call *engine.CallRecord `json:"call,omitempty"`
 }
 
 // chat finds the chat named in the path and locks it; the caller unlocks.
@@ -138,7 +143,7 @@ func (s *Server) view(c *fiber.Ctx, tc *testChat) (*testChatView, error) {
 	for _, m := range ms {
 		v.Messages = append(v.Messages, chatMessage{
 			Conversation: m.Conversation, Seq: m.Seq, Direction: m.Direction, Sender: m.Sender, At: m.At, Node: m.Node,
-			Inbound: m.Inbound, Message: m.Message, Template: m.Template, Text: m.Text, State: m.State,
+			Inbound: m.Inbound, Message: m.Message, Template: m.Template, Text: m.Text, State: m.State, Call: m.Call,
 		})
 	}
 	return v, nil

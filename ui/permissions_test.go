@@ -92,6 +92,7 @@ var permissions = []permission{
 	// Flows: admin, analyst.
 	{method: "GET", path: "/flows", allow: editors},
 	{method: "POST", path: "/flows/validate", body: echoFlow, allow: editors},
+	{method: "POST", path: "/flows/try-http", body: `{"node": {"id": "t", "type": "http", "method": "GET", "url": "http://127.0.0.1:1/"}}`, allow: editors},
 	{method: "GET", path: "/flows/:id", url: "/flows/echo", allow: editors},
 	{method: "PUT", path: "/flows/:id", url: "/flows/echo", body: echoFlow, allow: editors},
 	{method: "POST", path: "/flows/:id/publish", url: "/flows/echo/publish", allow: editors},

@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/script"
+	"github.com/parleyhq/parley/engine/secrets"
 )
 
 // Test chat limits.
@@ -57,7 +58,12 @@ func (c *testChat) close() {
 // closes the least recently used one; Close closes them all.
 type testChats struct {
 	log *slog.Logger
-	now func() time.Time // wall clock; tests move it
+	// caller and secrets are the server engine's: a test chat's http
+	// steps make real calls (an analyst tries their staging API), with
+	// the same address checks and secrets.
+	caller  engine.Caller
+	secrets secrets.Resolver
+	now     func() time.Time // wall clock; tests move it
 
 	mu     sync.Mutex
 	chats  map[string]*testChat
@@ -84,6 +90,8 @@ func (cs *testChats) create(ctx context.Context, doc []byte, node string) (*test
 		// parameters it gives. The test chat tries the flow's logic; the
 		// registry's verdict is the validator's business.
 		OpenStore: func() (engine.Store, error) { return boltstore.Open(path) },
+		HTTP:      cs.caller,
+		Secrets:   cs.secrets,
 	})
 	if err != nil {
 		os.RemoveAll(dir)

@@ -187,7 +187,11 @@ func TestBrowserStudio(t *testing.T) {
 	b.shot("sticky note")
 
 	// Delete right after a paste deletes the copy; undo says what it undoes.
+	// The keyboard was last in a properties field: a click on the canvas
+	// takes it back for the flow.
+	js[bool](b, `$t('field-id').focus(), document.activeElement === $t('field-id')`)
 	b.selectNode("track_it")
+	b.waitJS(`!['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement.tagName)`, "the field left by the click on the canvas")
 	b.key("c", chromedp.ModifierCtrl)
 	b.key("v", chromedp.ModifierCtrl)
 	b.wait("node-track_it_2")
@@ -202,6 +206,12 @@ func TestBrowserStudio(t *testing.T) {
 	b.waitJS(`!$t('node-track_it_2')`, "the paste undone")
 	b.waitText("notice", "Undone: paste 1 node")
 	b.waitText("node-order_it", "We have 14") // the earlier edit stays
+	b.saved()
+	// An edit undone at once leaves nothing to save: "Editing…" does not stick.
+	b.selectNode("track_it")
+	b.fill("field-message/text", "Changed and taken back")
+	b.click("undo")
+	b.waitText("node-track_it", "Please send your order number.")
 	b.saved()
 
 	// On a phone the editor says it needs a wider screen, and does not scroll sideways.

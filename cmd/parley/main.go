@@ -25,6 +25,7 @@ Usage:
   parley token add|list|revoke [flags]         API tokens for external systems (Authorization: Bearer)
   parley contacts import [flags] FILE.csv      import contacts and consent (serve stopped; else the web app)
   parley backup [--data DIR] OUT.db            a consistent, checked copy of the data file (serve stopped)
+  parley check [--data DIR] [FILE.db]          read the whole data file (or a backup) and report inconsistencies (serve stopped)
 
 Run 'parley COMMAND -h' for a command's flags.
 `
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdContacts(ctx, args[1:], stdout, stderr)
 	case "backup":
 		return cmdBackup(ctx, args[1:], stdout, stderr)
+	case "check":
+		return cmdCheck(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

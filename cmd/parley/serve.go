@@ -20,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/quarantine"
@@ -63,6 +64,12 @@ type serveConfig struct {
 	// taken address is an error rather than a fallback.
 	sandboxAddr    string
 	sandboxAddrSet bool
+	// demoShopAddr is where the demo shop API listens in sandbox mode
+	// (demoshop.go); "" leaves it off.
+	demoShopAddr string
+	// httpAllowHosts lets flows' http steps reach these hosts, IPs, CIDRs
+	// and host:ports although private (httpcall.AllowEnv).
+	httpAllowHosts string
 	// scheduleGrace: a schedule's fire time missed (Parley down) by at
 	// most this long still runs once; scheduleInterval: how often
 	// schedules are checked.
@@ -73,6 +80,9 @@ type serveConfig struct {
 	adminEmail, adminPassword string
 	secureCookie              bool
 	trustedProxies            string
+	// retention, when positive, is how long done conversations are kept
+	// after their last activity (retention.go); 0 keeps them for ever.
+	retention time.Duration
 	// metricsToken, when set, guards /metrics (Bearer); metricsAddr, when
 	// set, serves /metrics there instead of on addr.
 	metricsToken, metricsAddr string
@@ -162,6 +172,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		"sends the outbox dispatcher runs at once; each waits for two commits and a Cloud API call, so this bounds replies per second (PARLEY_DISPATCH_WORKERS)")
 	fs.StringVar(&c.sandboxAddr, "sandbox-addr", env("PARLEY_SANDBOX_ADDR", defaultSandboxAddr),
 		"sandbox: where the built-in WhatsApp sandbox listens, its control API included: loopback only (PARLEY_SANDBOX_ADDR)")
+	fs.StringVar(&c.demoShopAddr, "demo-shop-addr", env("PARLEY_DEMO_SHOP_ADDR", defaultDemoShopAddr),
+		"sandbox: where the demo shop API the example flows call listens (loopback; \"\" for none) (PARLEY_DEMO_SHOP_ADDR)")
+	fs.StringVar(&c.httpAllowHosts, "http-allow-hosts", env(httpcall.AllowEnv, ""),
+		"host names, IPs, CIDRs and host:ports flows' http steps may call although loopback, private or link-local, comma-separated ("+httpcall.AllowEnv+")")
 	fs.DurationVar(&c.sandboxStatusDelay, "sandbox-status-delay", 50*time.Millisecond, "sandbox: delay between sent, delivered and read statuses")
 	fs.Float64Var(&c.sandboxThroughput, "sandbox-throughput", sandbox.DefaultThroughput, "sandbox: the throughput it enforces (130429 above it)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for requests and sends in flight")
@@ -180,6 +194,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client that sign-in throttling counts; without them the client is the TCP peer (PARLEY_TRUSTED_PROXIES)")
 	fs.StringVar(&c.metricsToken, "metrics-token", env("PARLEY_METRICS_TOKEN", ""), "when set, /metrics needs Authorization: Bearer <this token> (PARLEY_METRICS_TOKEN)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("PARLEY_METRICS_ADDR", ""), "when set, /metrics is served on this address only, not on -addr (PARLEY_METRICS_ADDR)")
+	fs.DurationVar(&c.retention, "retention", envDuration("PARLEY_RETENTION", 0),
+		"when set (e.g. 2160h for 90 days), conversations that ended, expired or failed are deleted with their transcripts this long after their last activity, in the background; 0 keeps them (PARLEY_RETENTION)")
 	startProfile := profileFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -307,6 +323,17 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if len(numbers) > 1 {
 		log.Info("serving several numbers", "numbers", len(numbers), "default", numbers[0].PhoneNumberID)
 	}
+	allow := httpcall.ParseAllow(c.httpAllowHosts)
+	if sb != nil && c.demoShopAddr != "" {
+		if addr := startDemoShop(ctx, c.demoShopAddr, log); addr != "" {
+			allow = append(allow, addr) // that port only, not all of loopback
+			log.Info("demo shop API for the example flows' http steps", "url", "http://"+addr+"/api/orders/A-17")
+		}
+	}
+	caller, err := httpcall.New(httpcall.Options{Allow: allow})
+	if err != nil {
+		return err
+	}
 	reg := metrics.NewRegistry()
 	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock})
 	if err := templates.Load(ctx); err != nil {
@@ -314,7 +341,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 	eng, err := engine.New(ctx, engine.Options{Store: store, Clock: c.clock, Templates: templates, Logger: log, Metrics: reg,
 		MessagingLimit: c.messagingLimit, MessagingLimitPinned: c.messagingLimitPinned, PhoneNumbers: phones,
-		CheckTemplatesOnPublish: true})
+		CheckTemplatesOnPublish: true, HTTP: caller, Secrets: vault})
 	if err != nil {
 		return err
 	}
@@ -395,6 +422,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops.run("the scheduler", func(ctx context.Context) error { sched.Run(ctx, c.scheduleInterval); return nil })
 	bgLoops.run("the inbox", func(ctx context.Context) error { desk.Run(ctx); return nil })
 	bgLoops.run("the event webhooks", func(ctx context.Context) error { hooks.Run(ctx, time.Second); return nil })
+	if c.retention > 0 {
+		bgLoops.run("the retention", func(ctx context.Context) error { return runRetention(ctx, store, eng.Clock(), c.retention, log) })
+	}
 
 	listenErr := make(chan error, 2) // the main address's, the metrics address's
 	go func() { listenErr <- srv.App().Listener(ln) }()

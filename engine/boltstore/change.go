@@ -49,6 +49,8 @@ type changeWrite struct {
 	inboundTime []byte // inbound_by_time key: time + id
 	inboundVal  []byte // inbound_by_time value (inboundTimeValue)
 	contact     *keyValue
+	contactKey  engine.ContactKey // with contact: its key and wa_id (contacts_by_wa_id)
+	contactWaID string
 	convs       []convWrite
 	msgs        []msgWrite
 	updates     []msgWrite
@@ -67,6 +69,7 @@ type convWrite struct {
 	keyValue
 	id      string
 	contact engine.ContactKey
+	sum     convSummary // what conversation_index keeps of it (index.go)
 }
 
 type msgWrite struct {
@@ -109,6 +112,7 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 			return nil, fmt.Errorf("boltstore: contact %s: %w", c.Contact.Key, err)
 		}
 		w.contact = &keyValue{contactRecordKey(c.Contact.Key), v}
+		w.contactKey, w.contactWaID = c.Contact.Key, c.Contact.WaID
 	}
 	w.convs = make([]convWrite, 0, len(c.Conversations))
 	for _, conv := range c.Conversations {
@@ -127,7 +131,7 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 		if err != nil {
 			return nil, fmt.Errorf("boltstore: conversation %s: %w", conv.ID, err)
 		}
-		w.convs = append(w.convs, convWrite{keyValue{conversationKey(conv.ID), v}, conv.ID, conv.Contact})
+		w.convs = append(w.convs, convWrite{keyValue{conversationKey(conv.ID), v}, conv.ID, conv.Contact, summaryOf(conv)})
 	}
 	w.msgs = make([]msgWrite, 0, len(c.Messages))
 	for i, m := range c.Messages {
@@ -263,6 +267,9 @@ func (w *changeWrite) apply(t *txn) error {
 		}
 	}
 	if w.contact != nil {
+		if err := t.indexContact(w.contactKey, w.contactWaID); err != nil {
+			return err
+		}
 		if err := t.data.Put(w.contact.key, w.contact.value); err != nil {
 			return err
 		}
@@ -358,7 +365,10 @@ func (t *txn) putConversation(c convWrite) error {
 			}
 		}
 	}
-	return t.data.Put(c.key, c.value)
+	if err := t.data.Put(c.key, c.value); err != nil {
+		return err
+	}
+	return t.indexConversation(c)
 }
 
 // PruneInbound forgets the inbound ids committed before t (by their

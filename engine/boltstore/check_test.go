@@ -214,3 +214,34 @@ func TestOpenAcceptsSoundFiles(t *testing.T) {
 		})
 	}
 }
+
+// Above fullCheckSize, Open checks the meta pages and the bucket roots
+// only: a damaged leaf deeper in does not stop a start (Check and
+// CheckFile find it), a damaged bucket root does.
+func TestOpenChecksBucketRootsOfALargeFile(t *testing.T) {
+	defer func(n int64) { fullCheckSize = n }(fullCheckSize)
+	fullCheckSize = 1
+	elem := func(page uint64, ps int64) int64 { return int64(page)*ps + pageHeaderSize }
+
+	path := filledFile(t)
+	ps, _, leaf := dataPages(t, path)
+	writeAt(t, path, elem(leaf, ps)+8, u32(1<<20)) // a key running past its leaf
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open of a large file damaged below its bucket roots: %v", err)
+	}
+	s.Close()
+	if err := CheckFile(path); !errors.Is(err, ErrDamaged) {
+		t.Errorf("CheckFile: %v, want ErrDamaged", err)
+	}
+	if _, err := Check(path); !errors.Is(err, ErrDamaged) {
+		t.Errorf("Check: %v, want ErrDamaged", err)
+	}
+
+	path = filledFile(t)
+	ps, branch, _ := dataPages(t, path)
+	writeAt(t, path, elem(branch, ps)+8, native.AppendUint64(nil, 1<<40)) // contact_data's root names a page past the end
+	if _, err := Open(path); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "out of bounds") {
+		t.Errorf("Open of a large file with a damaged bucket root: %v, want ErrDamaged (out of bounds)", err)
+	}
+}

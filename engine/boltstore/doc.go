@@ -28,11 +28,18 @@
 //	reach                     scope 0x00 time (8 bytes) contact key → 1 (messaging limit, reach.go)
 //	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1
 //	flow_stats                flow id 0x00 day (yyyymmdd, 4 bytes BE) version (4 bytes BE) node 0x00 kind (1 byte) exit → count (8 bytes BE; stats.go)
+//	conversation_index        's' status 0x00 activity time id → status 0x00 flow 0x00
+//	                          contact (index.go); beside each conversation record,
+//	                          contact_data keeps what it is indexed under (sub-kind 'x')
+//	contacts_by_wa_id         wa_id 0x00 contact key → 1, for contacts not keyed by their
+//	                          wa_id (index.go)
 //	events_log                sequence (8 bytes BE) → engine.Event (JSON): Change.Events, made
 //	                          by the first commit that records one; it and the event
 //	                          webhooks' events_* buckets are listed in events.go
 //	meta                      "schema" → schema version (8 bytes BE); "migrating_from_1" → 1
-//	                          while Open moves a version-1 file's records (migrate.go)
+//	                          while Open moves a version-1 file's records (migrate.go);
+//	                          "indexing_from" while Open builds schema 4's indexes
+//	                          (migrate_index.go)
 //
 // One event rewrites its contact and conversation and appends messages:
 // in contact_data these are neighbours (the conversation's record right
@@ -49,10 +56,12 @@
 // and start-up never scans conversations; PruneInbound reads the front of
 // inbound_by_time; a transcript and a flow's versions are each one range
 // scan; a contact's conversations are a range scan of its group that seeks
-// past each transcript; ListContacts seeks from group to group. The one
-// read that is not short is ListConversations, the admin listing: without
-// an index by activity it reads every conversation record, seeking past
-// the transcripts (one contact's, when the filter names one).
+// past each transcript; ListContacts seeks from group to group;
+// ListConversations reads a range of conversation_index backwards (index.go)
+// and ContactsByWaID one of contacts_by_wa_id. Reads that grow with the
+// history are only those that must: ListContacts' walk of every contact
+// (schedules' audiences), Check, and the retention's prune (retention.go),
+// which deletes it.
 // Ids, keys, timer kinds and nodes must not contain a NUL byte, which ends
 // their part of a composite key; times stored in keys must lie between the
 // years 1678 and 2262.
@@ -86,15 +95,18 @@
 //   - Commit appends Change.Messages and never over a stored message: one
 //     already stored at (Conversation, Seq) refuses the change. Rewriting
 //     is what Change.Updates are for.
-//   - The freelist is not written at each commit (bbolt's NoFreelistSync);
-//     Open rebuilds it by scanning the file, which takes longer as the file
-//     grows.
+//   - The freelist is written at each commit, so that Open reads it
+//     instead of every page of the file (bbolt's NoFreelistSync, which
+//     schema 3 used, made start-up grow with the file). A file last
+//     written without it is scanned once, at the first Open.
 //   - One process at a time: Open fails with ErrLocked when another holds
 //     the file.
 //   - Open checks a file that exists before bbolt maps it (check.go), and
 //     refuses an empty, truncated, damaged or foreign one with ErrDamaged:
 //     bbolt itself would fault or panic on it, or start empty over a
-//     0-byte file. The check reads every page of the tree once.
+//     0-byte file. The check reads every page of a file up to 64 MB, and
+//     the meta pages and bucket roots of a larger one; Check (`parley
+//     check`) reads every page and compares the indexes with the records.
 //   - Close commits the writes already queued, waits for running reads, and
 //     closes the file; every call after it returns engine.ErrClosed.
 package boltstore

@@ -28,12 +28,12 @@ var (
 	bucketAliases        = []byte("contact_aliases")
 	bucketReach          = []byte("reach")
 	bucketReachByContact = []byte("reach_by_contact")
-	allBuckets           = [][]byte{bucketMeta, bucketData, bucketOtherContact, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases, bucketReach, bucketReachByContact, bucketFlowStats}
+	allBuckets           = [][]byte{bucketMeta, bucketData, bucketOtherContact, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases, bucketReach, bucketReachByContact, bucketFlowStats, bucketConvIndex, bucketContactsByWaID}
 	keySchema            = []byte("schema")
 	// keyMigrating, in meta, marks a file whose version-1 records are
 	// still being moved (migrate.go).
 	keyMigrating         = []byte("migrating_from_1")
-	schemaVersion uint64 = 3
+	schemaVersion uint64 = 4
 )
 
 // sep ends a variable-length part of a composite key. Ids and keys that

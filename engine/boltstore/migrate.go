@@ -104,13 +104,11 @@ func migrateStep(db *bolt.DB) (done bool, err error) {
 				return t.data.Put(contactRecordKey(engine.ContactKey(k)), v)
 			}},
 			{legacyConversations, func(k, v []byte) error {
-				var c struct {
-					Contact engine.ContactKey `json:"contact"`
-				}
+				var c engine.Conversation
 				if err := json.Unmarshal(v, &c); err != nil {
 					return fmt.Errorf("conversation %q: %w", k, err)
 				}
-				return t.putConversation(convWrite{keyValue{conversationKey(string(k)), v}, string(k), c.Contact})
+				return t.putConversation(convWrite{keyValue{conversationKey(string(k)), v}, string(k), c.Contact, summaryOf(&c)})
 			}},
 			{legacyMessages, func(k, v []byte) error {
 				if len(k) < 10 || k[len(k)-9] != sep {

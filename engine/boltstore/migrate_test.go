@@ -374,8 +374,8 @@ func TestSchema2InboundIDs(t *testing.T) {
 	defer s.Close()
 	ctx := t.Context()
 	if err := s.view(ctx, func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keySchema); string(v) != string(u64(3)) {
-			t.Errorf("schema after Open: %x, want 3", v)
+		if v := tx.Bucket(bucketMeta).Get(keySchema); string(v) != string(u64(schemaVersion)) {
+			t.Errorf("schema after Open: %x, want %d", v, schemaVersion)
 		}
 		return nil
 	}); err != nil {

@@ -16,12 +16,19 @@ import (
 	"github.com/parleyhq/parley/engine/events"
 )
 
-// BenchmarkDeliveries measures events delivered per second to a receiver
-// on loopback that answers at once: the fan-out, one signed POST per
-// event and its durable record, 8 at a time, events spread over 100
-// contacts (each contact's in order).
+// BenchmarkDeliveries measures events delivered per second by Run to a
+// receiver on loopback that answers at once (the fan-out, one signed POST
+// per event and its durable record), with 8 and 32 posts at a time, events
+// spread over 100 contacts (each contact's in order).
 func BenchmarkDeliveries(b *testing.B) {
-	ctx := context.Background()
+	for _, conc := range []int{8, 32} {
+		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) { benchDeliveries(b, conc) })
+	}
+}
+
+func benchDeliveries(b *testing.B, concurrency int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	st, err := boltstore.Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
@@ -31,7 +38,7 @@ func BenchmarkDeliveries(b *testing.B) {
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Add(1) }))
 	defer rcv.Close()
 	clock := engine.NewManualClock(t0)
-	svc, err := events.New(ctx, events.Options{Store: st, Key: testKey, Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := events.New(ctx, events.Options{Store: st, Key: testKey, Clock: clock, Logger: slog.New(slog.DiscardHandler), Concurrency: concurrency})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,11 +59,12 @@ func BenchmarkDeliveries(b *testing.B) {
 	}
 	b.ResetTimer()
 	start := time.Now()
-	if _, err := svc.Pass(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if n := got.Load(); n != int64(b.N) {
-		b.Fatalf("%d delivered, want %d", n, b.N)
+	done := make(chan struct{})
+	go func() { svc.Run(ctx, 10*time.Millisecond); close(done) }()
+	for got.Load() < int64(b.N) {
+		time.Sleep(time.Millisecond)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+	cancel()
+	<-done
 }

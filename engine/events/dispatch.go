@@ -19,6 +19,9 @@ import (
 // fanoutBatch is how many logged events one fan-out transaction moves.
 const fanoutBatch = 256
 
+// dueBatch is how many due deliveries start reads from the store at once.
+const dueBatch = 256
+
 // maxErrorBody is how much of a failed answer's body an attempt keeps,
 // for the admin to read.
 const maxErrorBody = 256
@@ -117,26 +120,35 @@ func (s *Service) fanout(ctx context.Context) error {
 }
 
 // start begins the due attempts there is room for, each in a goroutine
-// of its own, and returns how many.
+// of its own, and returns how many. It takes them from s.queue, read from
+// the store a batch at a time: not on every attempt's end.
 func (s *Service) start(ctx context.Context) (int, error) {
 	s.mu.Lock()
-	busy := len(s.inflight)
+	room := s.concurrency - len(s.inflight)
+	empty := len(s.queue) == 0
 	s.mu.Unlock()
-	room := s.concurrency - busy
 	if room <= 0 {
 		return 0, nil
 	}
-	due, err := s.store.Due(ctx, s.clock.Now(), min(room+busy, 1000))
-	if err != nil {
-		return 0, fmt.Errorf("reading due deliveries: %w", err)
+	if empty {
+		due, err := s.store.Due(ctx, s.clock.Now(), max(dueBatch, 2*s.concurrency))
+		if err != nil {
+			return 0, fmt.Errorf("reading due deliveries: %w", err)
+		}
+		s.mu.Lock()
+		for _, d := range due {
+			if !s.inflight[d.Seq] {
+				s.queue = append(s.queue, d)
+			}
+		}
+		s.mu.Unlock()
 	}
 	started := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, d := range due {
-		if started == room {
-			break
-		}
+	for len(s.queue) > 0 && started < room {
+		d := s.queue[0]
+		s.queue = s.queue[1:]
 		if s.inflight[d.Seq] {
 			continue
 		}
@@ -153,6 +165,9 @@ func (s *Service) start(ctx context.Context) (int, error) {
 			s.m.inflight.Add(-1)
 			s.Kick()
 		}(d)
+	}
+	if len(s.queue) == 0 {
+		s.queue = nil // let the batch's memory go
 	}
 	return started, nil
 }

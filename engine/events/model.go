@@ -103,7 +103,7 @@ func (d *Delivery) LastAttempt() (Attempt, bool) {
 	return d.Attempts[len(d.Attempts)-1], true
 }
 
-// orderKey is the key a event's deliveries are ordered by.
+// orderKey is the key an event's deliveries are ordered by.
 func orderKey(ev *engine.Event) string {
 	switch {
 	case ev.Contact != "":

@@ -46,7 +46,7 @@ type Options struct {
 	Client  *http.Client
 	Logger  *slog.Logger
 	Metrics *metrics.Registry
-	// Concurrency bounds the deliveries posted at once (default 8).
+	// Concurrency bounds the deliveries posted at once (default 16).
 	Concurrency int
 	// Timeout bounds one attempt (default 10 s).
 	Timeout time.Duration
@@ -88,8 +88,10 @@ type Service struct {
 	kick     chan struct{}
 	mu       sync.Mutex
 	inflight map[uint64]bool
-	wg       sync.WaitGroup
-	pruned   time.Time
+	// queue is the due deliveries read and not yet started (start).
+	queue  []Delivery
+	wg     sync.WaitGroup
+	pruned time.Time
 	// hurried is when each subscription's retries were last brought
 	// forward (hurry).
 	hurried map[string]time.Time
@@ -132,14 +134,19 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if s.clock == nil {
 		s.clock = engine.SystemClock{}
 	}
+	if s.concurrency <= 0 {
+		s.concurrency = 16
+	}
 	if s.client == nil {
-		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		// Connections are kept for as many posts as go at once: most
+		// subscriptions are one host, which DefaultTransport would keep
+		// only two connections to.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = s.concurrency
+		s.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if s.log == nil {
 		s.log = slog.Default()
-	}
-	if s.concurrency <= 0 {
-		s.concurrency = 8
 	}
 	if s.timeout <= 0 {
 		s.timeout = 10 * time.Second

@@ -118,6 +118,8 @@ type receiver struct {
 	mu     sync.Mutex
 	srv    *http.Server
 	down   bool // answer 503
+	// refuse answers 503 to the events of this contact only.
+	refuse engine.ContactKey
 	got    []engine.Event
 	ids    map[string]int
 }
@@ -172,6 +174,10 @@ func (r *receiver) serve(rw http.ResponseWriter, req *http.Request) {
 	var ev engine.Event
 	if err := json.Unmarshal(body, &ev); err != nil {
 		r.t.Errorf("receiver: %v", err)
+	}
+	if ev.Contact == r.refuse && r.refuse != "" {
+		http.Error(rw, "this one fails", http.StatusServiceUnavailable)
+		return
 	}
 	if ev.ID != req.Header.Get(events.HeaderEventID) || string(ev.Type) != req.Header.Get(events.HeaderEventType) {
 		r.t.Errorf("receiver: headers %v do not name event %s %s", req.Header, ev.ID, ev.Type)
@@ -438,3 +444,41 @@ func TestSendTestAndSettings(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestOneContactDoesNotHoldUpOthers: while a contact's event keeps
+// failing, its later events wait, and other contacts' events go.
+func TestOneContactDoesNotHoldUpOthers(t *testing.T) {
+	w := newWorld(t)
+	r := newReceiver(t, w.clock)
+	w.subscribe(r, engine.EventMessageReceived)
+	stuck := engine.NewContactKey(phone, "1")
+	r.mu.Lock()
+	r.refuse = stuck
+	r.mu.Unlock()
+	w.say("1", "a1")
+	w.say("2", "b1")
+	w.say("1", "a2")
+	w.say("2", "b2")
+	w.pass()
+	for range 5 {
+		w.clock.Advance(events.MaxRetryDelay)
+		w.say("2", "more")
+		w.pass()
+	}
+	got := r.byContact()
+	if len(got[stuck]) != 0 {
+		t.Fatalf("the failing contact's events arrived: %v", got[stuck])
+	}
+	if want := []string{"message.received b1", "message.received b2", "message.received more", "message.received more",
+		"message.received more", "message.received more", "message.received more"}; !slices.Equal(got[engine.NewContactKey(phone, "2")], want) {
+		t.Fatalf("the other contact's events: %v", got[engine.NewContactKey(phone, "2")])
+	}
+	r.mu.Lock()
+	r.refuse = ""
+	r.mu.Unlock()
+	w.clock.Advance(events.MaxRetryDelay)
+	w.pass()
+	if got := r.byContact()[stuck]; !slices.Equal(got, []string{"message.received a1", "message.received a2"}) {
+		t.Fatalf("the contact's events once it goes through: %v", got)
+	}
+}

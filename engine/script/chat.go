@@ -71,6 +71,9 @@ func (s *Session) Advance(ctx context.Context, d time.Duration) error {
 // settle takes what was queued and forgets it: a chat shows the store's
 // transcript, not the script's list of sends.
 func (s *Session) settle(ctx context.Context) error {
+	if err := s.r.settleCalls(ctx); err != nil {
+		return err
+	}
 	err := s.r.drain(ctx)
 	s.r.outbox = nil
 	s.r.res.Transcript = nil

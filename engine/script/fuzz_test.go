@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzParse: any text given as a conversation script is refused with an
-// error that names the file, or read into steps of the six kinds, in line
+// error that names the file, or read into steps of the seven kinds, in line
 // order, with trimmed arguments, that read back the same when written out
 // again with Step.String.
 func FuzzParse(f *testing.F) {
@@ -29,7 +29,7 @@ func FuzzParse(f *testing.F) {
 		var out strings.Builder
 		line := 0
 		for _, st := range s.Steps {
-			if !strings.ContainsRune(string([]byte{Say, Clock, Expect, Status, Act, Set}), rune(st.Kind)) {
+			if !strings.ContainsRune(string([]byte{Say, Clock, Expect, Status, Act, Set, Call}), rune(st.Kind)) {
 				t.Fatalf("step of kind %q", st.Kind)
 			}
 			if st.Line <= line || st.Arg != strings.TrimSpace(st.Arg) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -39,6 +40,12 @@ type Options struct {
 	Templates engine.Templates
 	// Logger receives the engine's logs; nil discards them.
 	Logger *slog.Logger
+	// HTTP makes the flow's http calls; nil answers them from the
+	// script's ? lines (calls.go), never from the network.
+	HTTP engine.Caller
+	// Secrets resolves {{ secrets.NAME }}; nil uses the script's
+	// `@ secret` lines.
+	Secrets secrets.Resolver
 }
 
 // Failure is one expectation that did not hold.
@@ -82,6 +89,10 @@ type runner struct {
 	outbox  []*engine.Message // sent but not yet matched by an expectation
 	sent    []*engine.Message // everything sent in the chat, oldest first
 	inbound int
+	// calls answers http calls from ? lines; secrets are the script's
+	// `@ secret` lines (calls.go).
+	calls   *scriptedCaller
+	secrets *scriptSecrets
 }
 
 // Run plays script s against the flow document. An error means the run
@@ -105,9 +116,27 @@ func Run(ctx context.Context, s *Script, flowDoc []byte, opts Options) (*Result,
 	}
 	defer sess.Close()
 	r := sess.r
-	for _, st := range s.Steps {
+	acted := false
+	for i, st := range s.Steps {
+		switch st.Kind {
+		case Say, Clock, Act:
+			acted = true
+			lines, err := stepCalls(s.Steps, i)
+			if err != nil {
+				return r.res, err
+			}
+			r.calls.expect(lines)
+		case Call:
+			if !acted {
+				return r.res, fmt.Errorf("line %d: a ? line belongs under the >, ~ or ! step whose call it answers", st.Line)
+			}
+		}
 		if err := sess.Do(ctx, st); err != nil {
 			return r.res, fmt.Errorf("line %d (%s): %w", st.Line, st, err)
+		}
+		switch st.Kind {
+		case Say, Clock, Act:
+			r.calls.check(r, st)
 		}
 	}
 	r.unmatched(0, "end of script")
@@ -128,6 +157,7 @@ func NewSession(ctx context.Context, flowDoc []byte, start time.Time, opts Optio
 	r := &runner{
 		opts: opts, flowDoc: flowDoc, clock: engine.NewManualClock(start),
 		key: engine.NewContactKey(PhoneNumberID, CustomerWaID), res: &Result{},
+		calls: &scriptedCaller{}, secrets: &scriptSecrets{},
 	}
 	if err := r.open(ctx); err != nil {
 		return nil, err
@@ -195,7 +225,16 @@ func (r *runner) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("opening store: %w", err)
 	}
-	eng, err := engine.New(ctx, engine.Options{Store: st, Clock: r.clock, Templates: r.opts.Templates, Logger: r.opts.Logger})
+	var caller engine.Caller = r.calls
+	if r.opts.HTTP != nil {
+		caller = r.opts.HTTP
+	}
+	var vault secrets.Resolver = r.secrets
+	if r.opts.Secrets != nil {
+		vault = r.opts.Secrets
+	}
+	eng, err := engine.New(ctx, engine.Options{Store: st, Clock: r.clock, Templates: r.opts.Templates, Logger: r.opts.Logger,
+		HTTP: caller, Secrets: vault})
 	if err != nil {
 		st.Close()
 		return err
@@ -237,6 +276,8 @@ func (r *runner) step(ctx context.Context, st Step) error {
 	switch st.Kind {
 	case Set:
 		return r.set(ctx, st)
+	case Call:
+		return nil // answered by the calls of the step above (Run)
 	case Say:
 		reply, referral, err := r.reply(st.Arg)
 		if err != nil {
@@ -250,12 +291,18 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		if _, err := r.eng.HandleInbound(ctx, in); err != nil {
 			return err
 		}
+		if err := r.settleCalls(ctx); err != nil {
+			return err
+		}
 	case Clock:
 		d, err := time.ParseDuration(st.Arg)
 		if err != nil {
 			return fmt.Errorf("~ wants a duration like 25h or 10m: %w", err)
 		}
 		if err := r.advance(ctx, d); err != nil {
+			return err
+		}
+		if err := r.settleCalls(ctx); err != nil {
 			return err
 		}
 	case Act:
@@ -266,6 +313,9 @@ func (r *runner) step(ctx context.Context, st Step) error {
 			return nil
 		}
 		if err != nil {
+			return err
+		}
+		if err := r.settleCalls(ctx); err != nil {
 			return err
 		}
 	case Expect:
@@ -315,12 +365,14 @@ func (r *runner) advance(ctx context.Context, d time.Duration) error {
 		if _, err := r.eng.FireDueTimers(ctx); err != nil {
 			return err
 		}
+		r.eng.WaitCalls()
 		if err := r.drain(ctx); err != nil {
 			return err
 		}
 	}
 	r.clock.Set(target)
 	_, err := r.eng.FireDueTimers(ctx)
+	r.eng.WaitCalls()
 	return err
 }
 
@@ -362,6 +414,9 @@ func (r *runner) set(ctx context.Context, st Step) error {
 		return errors.New("@ wants `name: value`")
 	}
 	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	if secretName, ok := strings.CutPrefix(name, "secret "); ok {
+		return r.secrets.set(strings.TrimSpace(secretName), value)
+	}
 	var setErr error
 	_, err := r.eng.UpdateContact(ctx, r.key, func(c *engine.Contact) {
 		c.PhoneNumberID, c.WaID = PhoneNumberID, CustomerWaID
@@ -395,7 +450,7 @@ func (r *runner) set(ctx context.Context, st Step) error {
 			}
 			c.Fields[strings.TrimPrefix(name, "field.")] = v
 		default:
-			setErr = fmt.Errorf("unknown set-up %q (name, language, opted_in, opted_out, tags, field.X, now)", name)
+			setErr = fmt.Errorf("unknown set-up %q (name, language, opted_in, opted_out, tags, field.X, now, secret NAME)", name)
 		}
 	})
 	if setErr != nil {

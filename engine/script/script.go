@@ -18,7 +18,9 @@ const (
 	Expect = '<' // the next outbound message must render as given
 	Status = '=' // the conversation status must be as given
 	Act    = '!' // an agent acts
-	Set    = '@' // contact set-up
+	Set    = '@' // contact set-up; `@ secret NAME: value` sets a secret
+	// Call ('?', calls.go): an http call the step above must make, and
+	// its answer.
 )
 
 // Step is one line of a script.
@@ -46,11 +48,17 @@ func Parse(name string, r io.Reader) (*Script, error) {
 		}
 		kind := line[0]
 		switch kind {
-		case Say, Clock, Expect, Status, Act, Set:
+		case Say, Clock, Expect, Status, Act, Set, Call:
 		default:
-			return nil, fmt.Errorf("%s:%d: a step starts with one of > ~ < = ! @ (got %q)", name, n, line)
+			return nil, fmt.Errorf("%s:%d: a step starts with one of > ~ < = ! @ ? (got %q)", name, n, line)
 		}
-		s.Steps = append(s.Steps, Step{Line: n, Kind: kind, Arg: strings.TrimSpace(line[1:])})
+		st := Step{Line: n, Kind: kind, Arg: strings.TrimSpace(line[1:])}
+		if kind == Call {
+			if _, err := ParseCall(n, st.Arg); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+			}
+		}
+		s.Steps = append(s.Steps, st)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)

@@ -129,3 +129,57 @@ func TestTapOfAnIDNothingOffered(t *testing.T) {
 		t.Fatalf("want a tap on nothing refused, got %v", err)
 	}
 }
+
+// TestCallLinesMismatch: a ? line no call used and a call no ? line
+// answers both fail the script, each with its line.
+func TestCallLinesMismatch(t *testing.T) {
+	flowDoc, err := os.ReadFile("../../testdata/scripts/http/flow.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `@ secret shop_token: abc
+> order
+< text: Your order number?
+> A-17
+? GET https://shop.example.com/api/orders/A-18 => 200 {"status": "shipped"}
+? POST https://crm.example.com/api/notes => 201
+< text: Sorry, the shop is not answering.
+`
+	s, err := script.Parse("mismatch.script", strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "parley.db")
+	res, err := script.Run(context.Background(), s, flowDoc, script.Options{OpenStore: func() (engine.Store, error) { return boltstore.Open(db) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Failures {
+		got = append(got, f.String())
+	}
+	want := []string{
+		"line 5: ? GET https://shop.example.com/api/orders/A-18 => 200 {\"status\": \"shipped\"}\n    got: no such call was made",
+		"line 6: ? POST https://crm.example.com/api/notes => 201\n    got: no such call was made",
+		"line 4: > A-17\n    got: ? GET https://shop.example.com/api/orders/A-17 (a call no ? line answers)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("failures:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	for _, bad := range []string{"> hi\n? GET https://x/", "> hi\n? GET => 200", "> hi\n? GET https://x/ => 999"} {
+		if _, err := script.Parse("bad.script", strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "bad.script:2") {
+			t.Errorf("%q: %v, want an error naming line 2", bad, err)
+		}
+	}
+	// A ? line above every step answers nothing.
+	for _, bad := range []string{"? GET https://x/ => 200\n> hi"} {
+		s, err := script.Parse("bad.script", strings.NewReader(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := script.Run(context.Background(), s, flowDoc, script.Options{OpenStore: func() (engine.Store, error) { return boltstore.Open(filepath.Join(t.TempDir(), "p.db")) }}); err == nil {
+			t.Errorf("%q ran", bad)
+		}
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 )
 
-// ListConversations filters by status, flow and contact, lists newest
+// ListConversations filters by status, flow, contact and number, lists newest
 // activity first (ties by id, descending), and pages by cursor: following
 // the cursors visits every match once, in order, and ends with "".
 func testListConversations(t *testing.T, s *suite) {
@@ -20,9 +20,14 @@ func testListConversations(t *testing.T, s *suite) {
 	// with conversations of two flows in every status; two share an
 	// activity time, so the id decides between them.
 	contactOf := func(n int) *engine.Contact {
-		if n == 10 {
+		switch n {
+		case 10:
 			c := contact(1)
 			c.Key += "0"
+			return c
+		case 4: // on another business number
+			c := contact(4)
+			c.Key, c.PhoneNumberID = engine.NewContactKey("2077", c.WaID), "2077"
 			return c
 		}
 		return contact(n)
@@ -43,6 +48,7 @@ func testListConversations(t *testing.T, s *suite) {
 		{2, 1, "survey", engine.Failed, 3 * time.Hour},
 		{2, 2, "survey", engine.Active, 8 * time.Hour},
 		{2, 3, "order-status", engine.Ended, 4 * time.Hour},
+		{4, 1, "survey", engine.Ended, 5 * time.Hour},
 	}
 	all := map[string]*engine.Conversation{}
 	for _, c := range convs {
@@ -57,9 +63,18 @@ func testListConversations(t *testing.T, s *suite) {
 	}
 	// A later commit that moves a conversation's activity moves it in the
 	// listing and does not list it twice.
+	// So does one whose status and flow change: it leaves the listings of
+	// what it was.
 	moved := all[conversationID(contactOf(1).Key, 1)]
 	moved.LastActivityAt, moved.Status = at(10*time.Hour), engine.Waiting
 	commit(t, st, &engine.Change{At: at(0), Conversations: []*engine.Conversation{moved}})
+	refiled := all[conversationID(contactOf(4).Key, 1)]
+	refiled.Flow = "order-status"
+	commit(t, st, &engine.Change{At: at(0), Conversations: []*engine.Conversation{refiled}})
+	refiled.Status = engine.Waiting
+	commit(t, st, &engine.Change{At: at(0), Conversations: []*engine.Conversation{refiled}})
+	refiled.Status = engine.Ended
+	commit(t, st, &engine.Change{At: at(0), Conversations: []*engine.Conversation{refiled}})
 
 	id := func(contactN, n int) string { return conversationID(contactOf(contactN).Key, n) }
 	tests := []struct {
@@ -68,9 +83,15 @@ func testListConversations(t *testing.T, s *suite) {
 		want   []string
 	}{
 		{"everything, newest activity first, ties by id descending", engine.ConversationFilter{},
-			[]string{id(1, 1), id(1, 2), id(2, 2), id(10, 3), id(10, 2), id(2, 3), id(2, 1), id(10, 1)}},
+			[]string{id(1, 1), id(1, 2), id(2, 2), id(10, 3), id(10, 2), id(4, 1), id(2, 3), id(2, 1), id(10, 1)}},
 		{"status", engine.ConversationFilter{Status: engine.Waiting}, []string{id(1, 1), id(1, 2), id(10, 3)}},
+		{"status it left", engine.ConversationFilter{Status: engine.Ended}, []string{id(4, 1), id(2, 3)}},
 		{"flow", engine.ConversationFilter{Flow: "survey"}, []string{id(2, 2), id(10, 2), id(2, 1), id(10, 1)}},
+		{"flow it moved to", engine.ConversationFilter{Flow: "order-status"}, []string{id(1, 1), id(1, 2), id(10, 3), id(4, 1), id(2, 3)}},
+		{"status and flow", engine.ConversationFilter{Status: engine.Waiting, Flow: "order-status"}, []string{id(1, 1), id(1, 2), id(10, 3)}},
+		{"number", engine.ConversationFilter{Number: "2077"}, []string{id(4, 1)}},
+		{"number and status", engine.ConversationFilter{Number: "1065", Status: engine.Ended}, []string{id(2, 3)}},
+		{"unknown number", engine.ConversationFilter{Number: "3088"}, nil},
 		{"contact, not its neighbour by prefix", engine.ConversationFilter{Contact: contactOf(1).Key}, []string{id(1, 1), id(1, 2)}},
 		{"contact and flow", engine.ConversationFilter{Contact: contactOf(10).Key, Flow: "survey"}, []string{id(10, 2), id(10, 1)}},
 		{"status, flow and contact", engine.ConversationFilter{Status: engine.Ended, Flow: "order-status", Contact: contact(2).Key}, []string{id(2, 3)}},

@@ -60,6 +60,12 @@ export interface FlowNode {
   rules?: { keywords?: string[]; pattern?: string; when?: string; reply: Message; next?: string }[];
   hours?: { timezone: string; open: Record<string, string[]>; closed_reply: Message; closed_next?: string };
   vars?: Record<string, string>;
+  // http
+  method?: string;
+  url?: string;
+  headers?: Record<string, string>;
+  body?: Json;
+  retries?: number;
   next?: string;
   on_window_closed?: string;
   on_error?: string;
@@ -179,6 +185,8 @@ export interface ChatMessage {
   template?: TemplateRef;
   text?: string;
   state?: string;
+  /** an http step's attempt, on a note */
+  call?: { method: string; url: string; status: number; duration_ms: number; error?: string; attempt: number; key: string; retry?: string };
 }
 
 export interface TestChat {

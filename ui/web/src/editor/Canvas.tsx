@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import {
   Background,
   Controls,
@@ -37,6 +37,13 @@ export const FarZoom = 0.75;
 /** HideExitsZoom is the zoom below which exit labels and analytics are not drawn at all. */
 export const HideExitsZoom = 0.45;
 
+/**
+ * TinyZoom is the zoom below which no text is drawn: even at its largest
+ * (4×) it would be under 9 px on screen, and not painting it keeps a
+ * several-hundred-node flow smooth to pan.
+ */
+export const TinyZoom = 0.19;
+
 /** LodTarget is the on-screen size, over the normal 12 px, that far text is scaled to. */
 const LodTarget = 0.9;
 
@@ -72,6 +79,7 @@ export function Canvas(p: CanvasProps) {
   // large flow smooth to pan.
   const far = useStore((s) => s.transform[2] < FarZoom);
   const veryFar = useStore((s) => s.transform[2] < HideExitsZoom);
+  const tiny = useStore((s) => s.transform[2] < TinyZoom);
   // Far out, text is drawn larger by this much (in steps, so that zooming
   // re-renders the canvas only now and then).
   const lod = useStore((s) => (s.transform[2] < FarZoom ? Math.min(4, Math.ceil((LodTarget / Math.max(s.transform[2], 0.05)) * 4) / 4) : 1));
@@ -276,8 +284,17 @@ export function Canvas(p: CanvasProps) {
     [p, rf],
   );
 
+  // A press on the canvas takes the keyboard from the properties panel:
+  // Delete, Ctrl+V and Ctrl+Z then act on the flow, not on the field last
+  // typed in (which read as "Delete did nothing" and "undo undid my fix").
+  const takeKeyboard = useCallback((e: ReactMouseEvent) => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body || (e.currentTarget as HTMLElement).contains(el)) return;
+    if (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable) el.blur();
+  }, []);
+
   return (
-    <div className={`canvas ${far ? 'far' : ''} ${veryFar ? 'very-far' : ''}`} style={{ ['--lod' as string]: lod }} data-testid="canvas" data-lod={lod} onDragOver={onDragOver} onDrop={onDrop}>
+    <div onMouseDownCapture={takeKeyboard} className={`canvas ${far ? 'far' : ''} ${veryFar ? 'very-far' : ''} ${tiny ? 'tiny' : ''}`} style={{ ['--lod' as string]: lod }} data-testid="canvas" data-lod={lod} onDragOver={onDragOver} onDrop={onDrop}>
       <ReactFlow<AnyNode, RFEdge>
         nodes={nodes}
         edges={edges}

@@ -79,6 +79,9 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
   const [conflictOpen, setConflictOpen] = useState(false);
   const [preview, setPreview] = useState<PublishPreview | null>(null);
   const [publishing, setPublishing] = useState(false);
+  // Bumped when a save ends with the document changed meanwhile (an undo
+  // back to what was saved before, say): the autosave looks again.
+  const [saveTick, setSaveTick] = useState(0);
   const saving = useRef<Promise<void>>(Promise.resolve());
   const doc = hist?.present ?? null;
   const docRef = useRef<FlowDoc | null>(null);
@@ -147,6 +150,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
         setChecked({ doc: d, problems: r.problems });
         setSaveError('');
         setSaveState(docRef.current === d ? 'saved' : 'pending');
+        if (docRef.current !== d) setSaveTick((t) => t + 1);
       } catch (e) {
         if (e instanceof ApiError && e.status === 409) {
           // Someone else saved the draft: ask, never overwrite silently.
@@ -175,7 +179,7 @@ function Editor({ flowId, version }: { flowId: string; version?: number }) {
     setSaveState('pending');
     const t = setTimeout(() => void saveNow(), SaveDelayMs);
     return () => clearTimeout(t);
-  }, [doc, readOnly, saveNow, conflict]);
+  }, [doc, readOnly, saveNow, conflict, saveTick]);
 
   // Leaving with unsaved work: save it on the way out.
   useEffect(() => {

@@ -1,5 +1,5 @@
 import type { FlowDoc, Problem } from '../types';
-import { locate } from './pointer';
+import { fieldWords, locate, nodeWords } from './pointer';
 
 /** ProblemsPanel lists the validator's problems; a click shows the node and field. */
 export function ProblemsPanel({ doc, problems, onFocus }: { doc: FlowDoc; problems: Problem[]; onFocus: (node: string | undefined, field: string) => void }) {
@@ -13,7 +13,9 @@ export function ProblemsPanel({ doc, problems, onFocus }: { doc: FlowDoc; proble
           <li key={i} className={p.severity}>
             <button className="link" onClick={() => onFocus(loc.node, loc.field)} data-testid="problem" data-node={loc.node ?? ''} data-pointer={p.pointer}>
               <span className={`sev ${p.severity}`}>{p.severity}</span>
-              <span className="where mono">{loc.node ? `${loc.node}${loc.field ? ' › ' + loc.field : ''}` : p.pointer || 'flow'}</span>
+              <span className="where" title={p.pointer}>
+                {where(doc, loc.node, loc.field, p.pointer)}
+              </span>
               <span className="msg">{p.message}</span>
             </button>
           </li>
@@ -21,4 +23,12 @@ export function ProblemsPanel({ doc, problems, onFocus }: { doc: FlowDoc; proble
       })}
     </ul>
   );
+}
+
+/** where names a problem's place as the editor shows it: the node's label and the field in words. */
+function where(doc: FlowDoc, node: string | undefined, field: string, pointer: string): string {
+  if (!node) return field ? fieldWords(undefined, field) : pointer ? pointer.replace(/^\//, '').replace(/\//g, ' › ') : 'flow';
+  const n = doc.nodes.find((x) => x.id === node);
+  const f = fieldWords(n, field);
+  return `${nodeWords(n, node)}${f ? ' › ' + f : ''}`;
 }

@@ -6,6 +6,7 @@ import { choicesOf, exitsOf, setExit } from './graph';
 import { convertMessage, MessageEditor } from './MessageEditor';
 import { fieldProblems } from './pointer';
 import { TemplatePicker } from './TemplatePicker';
+import { HttpEditor } from './HttpEditor';
 import { TypeHelp, TypeLabels } from './summary';
 
 export interface PropertiesProps {
@@ -214,6 +215,8 @@ export function Properties(p: PropertiesProps) {
       )}
 
       {n.type === 'auto_reply' && <AutoReply n={n} probs={probs} vars={p.vars} set={set} unset={unset} exit={exit} />}
+
+      {n.type === 'http' && <HttpEditor n={n} probs={probs} vars={p.vars} set={set} unset={unset} exit={exit} />}
 
       {n.type === 'set' && (
         <>

@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import type { DiffNode, FlowDoc, PublishPreview } from '../types';
 import { TypeLabels } from './summary';
-import { locate } from './pointer';
+import { fieldWords, locate } from './pointer';
 
 function nodeName(n: DiffNode): string {
   const t = n.type ? TypeLabels[n.type] ?? n.type : 'node';
@@ -28,7 +28,7 @@ export function PublishDialog(props: {
   return (
     <div className="modal" role="dialog" aria-labelledby="publish-title" data-testid="publish-dialog">
       <form
-        className="modal-body wide"
+        className="modal-body wide publish-dialog"
         onSubmit={(e) => {
           e.preventDefault();
           if (!nothing && !errors.length) props.onPublish(note.trim());
@@ -58,7 +58,7 @@ export function PublishDialog(props: {
                 <ul>
                   {d.changed.map((n) => (
                     <li key={n.id} className="diff-mod">
-                      ~ {nodeName(n)}: <span className="muted">{(n.fields ?? []).join(', ')}</span>
+                      ~ {nodeName(n)}: <span className="muted">{(n.fields ?? []).map((f) => fieldWords(undefined, f)).join(', ')}</span>
                     </li>
                   ))}
                 </ul>
@@ -125,7 +125,7 @@ export function ConflictDialog(props: { by?: string; at: string; onReload: () =>
           <button type="button" onClick={props.onReload} data-testid="conflict-reload">
             Reload theirs
           </button>
-          <button type="button" className="primary danger" onClick={props.onOverwrite} data-testid="conflict-overwrite">
+          <button type="button" className="danger" onClick={props.onOverwrite} data-testid="conflict-overwrite">
             Keep mine
           </button>
         </div>

@@ -244,6 +244,19 @@ function Phone({ chat, busy, onReply }: { chat: TestChat; busy: boolean; onReply
 }
 
 function Bubble({ m, live, busy, onReply }: { m: ChatMessage; live: boolean; busy: boolean; onReply: (b: Record<string, Json>) => void }) {
+  if (m.dir === 'note' && m.call) {
+    const c = m.call;
+    const ok = !c.error && c.status >= 200 && c.status < 300;
+    return (
+      <div className={`note call ${ok ? 'ok' : 'failed'}`} data-testid="chat-call" title={`Idempotency-Key ${c.key}`}>
+        <span className="mono">
+          {c.method} {c.url}
+        </span>{' '}
+        → {c.error ? c.error : c.status} · {c.duration_ms} ms{c.attempt > 1 ? ` · attempt ${c.attempt}` : ''}
+        {c.retry ? ' · retrying' : ''}
+      </div>
+    );
+  }
   if (m.dir === 'note') {
     return (
       <div className="note" data-testid="chat-note">

@@ -27,6 +27,7 @@ describe('exitsOf', () => {
     ['handoff', ['next', 'on_no_agent']],
     ['auto_reply', ['rules/0/next', 'default/next', 'hours/closed_next', 'next']],
     ['set', ['next']],
+    ['http', ['next', 'on_error']],
   ];
   for (const [type, handles] of cases) {
     it(`gives ${type} its exits`, () => {

@@ -7,7 +7,7 @@
 import type { FlowDoc, FlowNode } from '../types';
 
 /** NodeTypes are the node types of format v1, in palette order. */
-export const NodeTypes = ['send', 'wait_reply', 'branch', 'template', 'handoff', 'auto_reply', 'set'] as const;
+export const NodeTypes = ['send', 'wait_reply', 'branch', 'template', 'handoff', 'auto_reply', 'set', 'http'] as const;
 
 export interface Exit {
   /** handle id: the exit's JSON path inside the node ("next", "cases/0/next"). */
@@ -71,6 +71,10 @@ export function exitsOf(n: FlowNode): Exit[] {
     case 'handoff':
       add('next', 'next', n.next);
       add('on_no_agent', 'on_no_agent', n.on_no_agent);
+      break;
+    case 'http':
+      add('next', 'next (2xx)', n.next);
+      add('on_error', 'on_error', n.on_error);
       break;
     case 'auto_reply':
       (n.rules ?? []).forEach((r, i) => add(`rules/${i}/next`, ruleLabel(r, i), r.next));
@@ -258,6 +262,8 @@ export function newNode(type: string, id: string, x: number, y: number): FlowNod
       return { id, type, meta, rules: [] };
     case 'set':
       return { id, type, meta, vars: { name: "''" } };
+    case 'http':
+      return { id, type, meta, method: 'GET', url: 'https://', save_as: 'result' };
   }
   return { id, type, meta };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FlowDoc } from '../types';
-import { fieldProblems, indexProblems, locate, parsePointer } from './pointer';
+import type { FlowDoc, FlowNode } from '../types';
+import { fieldProblems, fieldWords, indexProblems, locate, nodeWords, parsePointer } from './pointer';
 
 const doc: FlowDoc = {
   format: 'parley/flow@1',
@@ -41,5 +41,25 @@ describe('pointers', () => {
     expect(idx.flow.map((p) => p.field)).toEqual(['name']);
     expect(fieldProblems(idx.byNode.get('b'), 'cases').map((p) => p.message)).toEqual(['syntax']);
     expect(fieldProblems(idx.byNode.get('b'), 'case')).toEqual([]);
+  });
+});
+
+describe('fieldWords', () => {
+  const n: FlowNode = {
+    id: 'menu',
+    type: 'wait_reply',
+    meta: { label: 'Main menu' },
+    prompt: { type: 'buttons', text: 'x', buttons: [{ id: 'o', title: 'Order' }] },
+    cases: [{ when: 'true', next: 'a', label: 'Yes' }, { when: 'x', next: 'b' }],
+  };
+  it('says where a problem is in words', () => {
+    expect(fieldWords(n, 'prompt/buttons/0/next')).toBe('question › button “Order” › next');
+    expect(fieldWords(n, 'prompt/buttons/4/title')).toBe('question › button 5 › title');
+    expect(fieldWords(n, 'cases/0/when')).toBe('case “Yes” › condition');
+    expect(fieldWords(n, 'cases/1/next')).toBe('case 2 › next');
+    expect(fieldWords(n, 'on_timeout')).toBe('on timeout');
+    expect(fieldWords(n, '')).toBe('');
+    expect(nodeWords(n, 'menu')).toBe('Main menu');
+    expect(nodeWords(undefined, 'x')).toBe('x');
   });
 });

@@ -3,7 +3,7 @@
 // /nodes, then to that node's id) and to the field inside it, so that the
 // canvas can mark the node and the properties panel the field.
 
-import type { FlowDoc, Problem } from '../types';
+import type { FlowDoc, FlowNode, Message, Problem } from '../types';
 
 /** parsePointer splits a JSON pointer into its unescaped tokens. */
 export function parsePointer(p: string): string[] {
@@ -66,4 +66,67 @@ export function indexProblems(doc: FlowDoc, problems: Problem[]): ProblemIndex {
 export function fieldProblems<T extends { field: string }>(list: T[] | undefined, field: string): T[] {
   if (!list) return [];
   return list.filter((p) => p.field === field || p.field.startsWith(field + '/'));
+}
+
+const fieldNames: Record<string, string> = {
+  prompt: 'question',
+  message: 'message',
+  retry: 'retry message',
+  text: 'text',
+  header: 'header',
+  footer: 'footer',
+  button: 'list button',
+  next: 'next',
+  when: 'condition',
+  valid: 'valid when',
+  save_as: 'saved as',
+  on_window_closing: 'window closing',
+  closed_reply: 'closed reply',
+  closed_next: 'closed',
+  display_text: 'link text',
+  meta: 'details',
+};
+
+/**
+ * fieldWords says where a problem is inside a node in the analyst's words:
+ * "prompt/buttons/0/next" of a node is `button “Order” › next`,
+ * "cases/1/when" is "case 2 › condition".
+ */
+export function fieldWords(n: FlowNode | undefined, field: string): string {
+  if (!field) return '';
+  const t = field.split('/');
+  const out: string[] = [];
+  let msg: Message | undefined;
+  for (let i = 0; i < t.length; i++) {
+    const k = t[i];
+    const idx = Number(t[i + 1]);
+    const hasIdx = t[i + 1] !== undefined && /^\d+$/.test(t[i + 1]);
+    if (k === 'prompt' || k === 'message' || k === 'retry') msg = n?.[k];
+    if (k === 'buttons' && hasIdx) {
+      const title = msg?.buttons?.[idx]?.title ?? n?.template?.buttons?.[idx]?.payload;
+      out.push(title ? `button “${title}”` : `button ${idx + 1}`);
+      i++;
+    } else if (k === 'sections' && hasIdx && t[i + 2] === 'rows' && /^\d+$/.test(t[i + 3] ?? '')) {
+      const title = msg?.sections?.[idx]?.rows?.[Number(t[i + 3])]?.title;
+      out.push(title ? `row “${title}”` : `row ${Number(t[i + 3]) + 1} of section ${idx + 1}`);
+      i += 3;
+    } else if (k === 'sections' && hasIdx) {
+      out.push(`section ${idx + 1}`);
+      i++;
+    } else if ((k === 'cases' || k === 'rules') && hasIdx) {
+      const c = k === 'cases' ? n?.cases?.[idx]?.label : undefined;
+      out.push(c ? `${k === 'cases' ? 'case' : 'rule'} “${c}”` : `${k === 'cases' ? 'case' : 'rule'} ${idx + 1}`);
+      i++;
+    } else if (hasIdx) {
+      out.push(`${fieldNames[k] ?? k.replace(/_/g, ' ')} ${idx + 1}`);
+      i++;
+    } else out.push(fieldNames[k] ?? k.replace(/_/g, ' '));
+  }
+  return out.join(' › ');
+}
+
+/** nodeWords names a node as the canvas shows it: its label, else its id. */
+export function nodeWords(n: FlowNode | undefined, id: string): string {
+  const l = n?.meta?.label;
+  return typeof l === 'string' && l.trim() ? l.trim() : id;
 }

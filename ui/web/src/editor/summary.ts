@@ -9,6 +9,7 @@ export const TypeLabels: Record<string, string> = {
   handoff: 'Hand off',
   auto_reply: 'Auto reply',
   set: 'Set variables',
+  http: 'Call an API',
 };
 
 export const TypeHelp: Record<string, string> = {
@@ -19,6 +20,7 @@ export const TypeHelp: Record<string, string> = {
   handoff: 'Hand the conversation to an agent',
   auto_reply: 'Answer by keywords (FAQ)',
   set: 'Set variables',
+  http: "Call the business's own systems (an order lookup, a CRM)",
 };
 
 function cut(s: string, n = 60): string {
@@ -57,6 +59,8 @@ export function nodeSummary(n: FlowNode): string {
       return `${n.rules?.length ?? 0} rule(s)`;
     case 'set':
       return Object.keys(n.vars ?? {}).join(', ');
+    case 'http':
+      return `${n.method ?? 'GET'} ${cut(n.url ?? '', 48)}${n.save_as ? ' → ' + n.save_as : ''}`;
   }
   return '';
 }

@@ -229,6 +229,9 @@ function SubscriptionRow(p: {
   );
 }
 
+const pageSize = 50;
+const refreshMs = 5000;
+
 function Deliveries(p: { id: string; onError: (msg: string) => void; onNotice: (msg: string) => void }) {
   const [state, setState] = useState('');
   const [rows, setRows] = useState<Delivery[] | null>(null);
@@ -248,6 +251,14 @@ function Deliveries(p: { id: string; onError: (msg: string) => void; onNotice: (
     [p, state],
   );
   useEffect(() => void load(0), [load]);
+  // The newest page follows the deliveries as they go (every 5 s) until
+  // the admin pages back to older ones.
+  const paged = (rows?.length ?? 0) > pageSize;
+  useEffect(() => {
+    if (paged) return;
+    const id = setInterval(() => void load(0), refreshMs);
+    return () => clearInterval(id);
+  }, [load, paged]);
 
   async function replay(fn: () => Promise<{ replayed: number }>) {
     setBusy(true);
