@@ -62,7 +62,10 @@ func (t *turn) handedOff() {
 // handoff is not 0, still in that handoff (else ErrStaleHandoff).
 func (e *Engine) agentTurn(ctx context.Context, convID string, handoff int) (*turn, func(), error) {
 	key := contactOf(convID)
-	unlock := e.locks.lock(key)
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
 	t, err := e.begin(ctx, key, e.clock.Now())
 	switch {
 	case err != nil:
@@ -166,7 +169,7 @@ func (e *Engine) AgentSendTemplate(ctx context.Context, convID, agent string, tp
 		return err
 	}
 	defer unlock()
-	if why := blockTemplate(e.templates, &tpl, t.contact, t.now); why != "" {
+	if why := blockTemplate(e.templatesFrom(t.contact.Key.PhoneNumberID()), &tpl, t.contact, t.now); why != "" {
 		return fmt.Errorf("%w: %s", ErrTemplateBlocked, why)
 	}
 	why, _, err := e.limitBlock(ctx, t.contact, t.now)

@@ -18,9 +18,14 @@ const stateCacheSize = 50_000
 // running.
 // Entries are handed out as copies: a turn may change its copy freely and
 // throw it away when its commit fails.
+//
+// With a SharedStore other processes write contacts and conversations
+// too: off is then set, and get and has always miss (what is cached is
+// used only for endedFlow, which never changes).
 type stateCache struct {
-	mu sync.Mutex
-	m  map[ContactKey]cachedState
+	mu  sync.Mutex
+	m   map[ContactKey]cachedState
+	off bool
 }
 
 type cachedState struct {
@@ -38,6 +43,9 @@ type endedConversation struct {
 }
 
 func (c *stateCache) get(k ContactKey) (*Contact, *Conversation, bool) {
+	if c.off {
+		return nil, nil, false
+	}
 	c.mu.Lock()
 	s, ok := c.m[k]
 	c.mu.Unlock()
@@ -93,6 +101,9 @@ func (c *stateCache) endedFlow(k ContactKey, conversation string) (flow string, 
 
 // has reports whether k is cached.
 func (c *stateCache) has(k ContactKey) bool {
+	if c.off {
+		return false
+	}
 	c.mu.Lock()
 	_, ok := c.m[k]
 	c.mu.Unlock()
@@ -143,11 +154,14 @@ const messageCacheSize = 50_000
 // (withMessage), which are values.
 //
 // It also finds a recent message by its wamid, for a status that came
-// without the callback data Parley sends (status.go).
+// without the callback data Parley sends (status.go). With a SharedStore
+// off is set: get always misses (another process may have updated the
+// message), while wamids, which never change, still serve byWAMID.
 type messageCache struct {
 	mu     sync.Mutex
 	m      map[messageKey]Message
 	wamids map[string]messageKey
+	off    bool
 }
 
 type messageKey struct {
@@ -156,6 +170,9 @@ type messageKey struct {
 }
 
 func (c *messageCache) get(conversation string, seq uint64) (*Message, bool) {
+	if c.off {
+		return nil, false
+	}
 	c.mu.Lock()
 	m, ok := c.m[messageKey{conversation, seq}]
 	c.mu.Unlock()

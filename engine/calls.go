@@ -39,6 +39,10 @@ import (
 // A crash anywhere after 2 leaves the lease timer, which falls due and
 // repeats the attempt with the same key: at least once, never silently
 // dropped.
+//
+// A Caller may hold an attempt instead (ErrCallHeld: answering by hand in
+// the test chat and `parley simulate`): nothing is committed at 3, the
+// lease stands, and AnswerCall commits the answer given later as in 4.
 
 // Caller makes one attempt of an http step; *httpcall.Client is the real
 // one, a conversation script answers from its ? lines.
@@ -218,6 +222,10 @@ func (e *Engine) claimCall(ctx context.Context, tm Timer, now time.Time) (lease 
 // attempt makes one attempt and commits its result.
 func (e *Engine) attempt(ctx context.Context, lease Timer, pc PendingCall, req *flows.Request) {
 	res := e.do(ctx, pc, req)
+	if errors.Is(res.Err, ErrCallHeld) {
+		// Answered by hand later (AnswerCall); the lease stands meanwhile.
+		return
+	}
 	if ctx.Err() != nil {
 		// Shutting down: the lease falls due after the restart and the
 		// attempt is made again, with the same key.
@@ -509,6 +517,90 @@ func (e *Engine) TryHTTP(ctx context.Context, f *flows.Flow, n *flows.Node, env 
 	}
 	out.Saved, out.OK = cr.Saved(), cr.OK()
 	return out, nil
+}
+
+// ErrCallHeld is what a Caller returns, as Result.Err, to hold an attempt
+// for an answer given by hand: the test chat's and `parley simulate`'s
+// "answer by hand". The attempt stays claimed (its lease timer stands),
+// nothing of it is committed, and AnswerCall later commits the answer as
+// that attempt's result.
+var ErrCallHeld = errors.New("http call held for an answer by hand")
+
+// ErrNoHeldCall is returned by AnswerCall when the conversation waits on
+// no claimed attempt with that key and number.
+var ErrNoHeldCall = errors.New("no http call waits for this answer")
+
+// HeldCall is the claimed attempt of a contact's http step, as it would
+// be sent, every secret's value masked: what an analyst answering by hand
+// sees.
+type HeldCall struct {
+	Node    string            `json:"node"`
+	Key     string            `json:"key"`
+	Attempt int               `json:"attempt"`
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body,omitempty"`
+	// Retries is how many attempts may follow the first.
+	Retries int `json:"retries"`
+}
+
+// claimed renders the request of the contact's claimed http attempt (a
+// read-only turn: nothing is committed). pc is nil when the conversation
+// waits on no claimed attempt.
+func (e *Engine) claimed(ctx context.Context, contact ContactKey) (pc *PendingCall, lease Timer, req *flows.Request, err error) {
+	defer e.locks.lock(contact)()
+	t, err := e.begin(ctx, contact, e.clock.Now())
+	if err != nil || t.conv == nil || t.conv.Call == nil || t.conv.Call.Attempt == 0 {
+		return nil, lease, nil, err
+	}
+	call := *t.conv.Call
+	for _, tm := range t.conv.Timers {
+		if tm.Kind == TimerCall && tm.Node == call.Node && tm.Due.Equal(call.NextAt) {
+			lease = tm
+		}
+	}
+	n := t.flow.Node(call.Node)
+	if lease.Kind == "" || n == nil {
+		return nil, lease, nil, nil
+	}
+	t.buildEnv()
+	req, err = t.flow.RenderRequest(n, &t.env, t.secretLookup())
+	if err != nil {
+		return nil, lease, nil, err
+	}
+	return &call, lease, req, nil
+}
+
+// HeldRequest is the contact's claimed http attempt as it would be sent,
+// secrets masked; nil when none is claimed. Whether it is held is the
+// Caller's to know.
+func (e *Engine) HeldRequest(ctx context.Context, contact ContactKey) (*HeldCall, error) {
+	pc, _, req, err := e.claimed(ctx, contact)
+	if pc == nil || err != nil {
+		return nil, err
+	}
+	h := &HeldCall{Node: pc.Node, Key: pc.Key, Attempt: pc.Attempt, Retries: pc.Retries, Method: req.Method,
+		URL: req.Mask(req.URL), Headers: map[string]string{}, Body: req.Mask(string(req.Body))}
+	for k, v := range req.Headers {
+		h.Headers[k] = req.Mask(v)
+	}
+	return h, nil
+}
+
+// AnswerCall commits res as the result of the contact's claimed attempt
+// number attempt of the step with Idempotency-Key key, one its Caller held
+// (ErrCallHeld): retried, saved and followed by next or on_error exactly
+// as a real answer would be. ErrNoHeldCall when no such attempt waits.
+func (e *Engine) AnswerCall(ctx context.Context, contact ContactKey, key string, attempt int, res httpcall.Result) error {
+	pc, lease, req, err := e.claimed(ctx, contact)
+	if err != nil {
+		return err
+	}
+	if pc == nil || pc.Key != key || pc.Attempt != attempt {
+		return fmt.Errorf("%w (key %s, attempt %d)", ErrNoHeldCall, key, attempt)
+	}
+	return e.applyCall(ctx, lease, *pc, req, res)
 }
 
 func randomKey() string {

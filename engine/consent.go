@@ -376,7 +376,11 @@ func (e *Engine) ApplyPreference(ctx context.Context, phoneNumberID string, p wh
 	if err != nil {
 		return err
 	}
-	defer e.locks.lock(key)()
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	t, err := e.begin(ctx, key, e.clock.Now())
 	if err != nil {
 		return err

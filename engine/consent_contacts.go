@@ -317,7 +317,11 @@ func (e *Engine) saveContact(ctx context.Context, in *ContactInput, source Conse
 	if err != nil {
 		return nil, false, err
 	}
-	defer e.locks.lock(key)()
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
 	t, err := e.begin(ctx, key, e.clock.Now())
 	if err != nil {
 		return nil, false, err

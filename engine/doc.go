@@ -11,11 +11,13 @@
 // grouped so that one fsync serves many.
 //
 // Sends are checked against a Templates registry. The durable one is
-// Registry (template_registry.go): the account's templates with their
-// status history, kept current by syncs with the Graph API
-// (templates_sync.go), template webhooks and sends Meta refuses
-// (template_updates.go). CheckFlowTemplates (template_check.go) checks a
-// flow's template nodes against it before publishing.
+// Registry (template_registry.go): each served account's (WABA's)
+// templates with their status history, kept current by syncs with the
+// Graph API (templates_sync.go), template webhooks and sends Meta refuses
+// (template_updates.go). A send is checked against the templates of its
+// number's WABA (numbers.go, templatesFrom). CheckFlowTemplates
+// (template_check.go) checks a flow's template nodes against it before
+// publishing, in the WABA of each number the flow answers on.
 //
 // As conversations run, the engine counts per flow version, node and UTC
 // day the entries, exits, drop-offs and message states (analytics.go), in

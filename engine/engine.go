@@ -77,8 +77,11 @@ type Engine struct {
 	templates Templates
 	log       *slog.Logger
 	locks     keyLocks
-	cache     stateCache
-	messages  messageCache
+	// shared is the store when other processes write it too (SharedStore),
+	// else nil: then the caches below are not trusted.
+	shared   SharedStore
+	cache    stateCache
+	messages messageCache
 	// checkTemplates: see Options.CheckTemplatesOnPublish.
 	checkTemplates bool
 	metrics        engineMetrics
@@ -132,6 +135,10 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		metrics: newEngineMetrics(o.Metrics), outboxKick: make(chan struct{}, 1),
 		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o),
 		checkTemplates: o.CheckTemplatesOnPublish,
+	}
+	if sh, ok := o.Store.(SharedStore); ok {
+		e.shared = sh
+		e.cache.off, e.messages.off = true, true
 	}
 	if o.Metrics != nil {
 		o.Metrics.GaugeFunc("parley_messaging_reach", "Unique customers reached outside their window in the moving 24 h (messaging limit).", e.reachCount)
@@ -210,7 +217,11 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 	if err != nil {
 		return Outcome{}, err
 	}
-	defer e.locks.lock(key)()
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer unlock()
 	// A redelivered message is caught by Commit, which refuses its change
 	// whole (ErrDuplicate); reading the dedupe key first would cost every
 	// message a store read to save the rare duplicate some work.
@@ -346,7 +357,11 @@ func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 
 func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err error) {
 	defer func(start time.Time) { e.observeEvent(eventKindTimer, start, false, err) }(time.Now())
-	defer e.locks.lock(tm.Contact)()
+	unlock, err := e.lock(ctx, tm.Contact)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	t, err := e.begin(ctx, tm.Contact, now)
 	if err != nil {
 		return err
@@ -389,7 +404,11 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err er
 // ErrWindowClosed: the agent must send a template.
 func (e *Engine) AgentReply(ctx context.Context, key ContactKey, agent string, m flows.Message) (err error) {
 	defer func(start time.Time) { e.observeEvent(eventKindAgentReply, start, false, err) }(time.Now())
-	defer e.locks.lock(key)()
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	now := e.clock.Now()
 	t, err := e.begin(ctx, key, now)
 	if err != nil {
@@ -412,7 +431,11 @@ func (e *Engine) AgentReply(ctx context.Context, key ContactKey, agent string, m
 // the handoff node's next with the outcome in vars.handoff_outcome.
 func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) (err error) {
 	defer func(start time.Time) { e.observeEvent(eventKindResolve, start, false, err) }(time.Now())
-	defer e.locks.lock(key)()
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	t, err := e.begin(ctx, key, e.clock.Now())
 	if err != nil {
 		return err
@@ -441,7 +464,11 @@ func (e *Engine) StartFlow(ctx context.Context, key ContactKey, flowID, node str
 	if v.flow.Node(node) == nil {
 		return Outcome{}, fmt.Errorf("flow %s has no node %q: %w", flowID, node, ErrNotFound)
 	}
-	defer e.locks.lock(key)()
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer unlock()
 	t, err := e.begin(ctx, key, e.clock.Now())
 	if err != nil {
 		return Outcome{}, err
@@ -459,7 +486,11 @@ func (e *Engine) StartFlow(ctx context.Context, key ContactKey, flowID, node str
 
 // UpdateContact changes a contact (creating it if new) under its lock.
 func (e *Engine) UpdateContact(ctx context.Context, key ContactKey, fn func(*Contact)) (*Contact, error) {
-	defer e.locks.lock(key)()
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	t, err := e.begin(ctx, key, e.clock.Now())
 	if err != nil {
 		return nil, err
@@ -515,7 +546,7 @@ func (e *Engine) Publish(ctx context.Context, doc []byte, by string) (*FlowVersi
 func (e *Engine) Validate(doc []byte) (*flows.Flow, flows.Problems) {
 	f, problems := flows.Parse(doc)
 	if f != nil && e.checkTemplates {
-		problems = append(problems, CheckFlowTemplates(f, e.templates)...)
+		problems = append(problems, e.checkFlowTemplates(f)...)
 	}
 	if f != nil {
 		problems = append(problems, e.checkNumbers(f)...)
@@ -609,6 +640,19 @@ func (e *Engine) latest(ctx context.Context, id string) (flowVersion, error) {
 	f, err := e.Flow(ctx, id, rec.Published)
 	return flowVersion{f, rec.Published}, err
 }
+
+// SharedFlowsRefresh is how often, with a SharedStore, RunTimers reads
+// the published flows again: a flow published or archived through another
+// process starts (or stops starting) conversations here that much later
+// at most. Versions are immutable, so only the list of live versions is
+// read; a version already parsed is not parsed again.
+const SharedFlowsRefresh = 5 * time.Second
+
+// RefreshFlows reads the published flows from the store again: the flows
+// whose triggers start conversations. Publish and Archive do it for the
+// process they run in; with a SharedStore, RunTimers does it for the
+// others every SharedFlowsRefresh.
+func (e *Engine) RefreshFlows(ctx context.Context) error { return e.loadTriggers(ctx) }
 
 func (e *Engine) loadTriggers(ctx context.Context) error {
 	recs, err := e.store.Flows(ctx)

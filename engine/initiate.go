@@ -80,7 +80,7 @@ func (e *Engine) StartFlowOnce(ctx context.Context, in Initiation, flowID string
 func (e *Engine) SendTemplateOnce(ctx context.Context, in Initiation, ts flows.TemplateSend) (Initiated, error) {
 	return e.initiate(ctx, in, func(t *turn) error {
 		c := t.contact
-		if why := blockTemplate(e.templates, &ts, c, t.now); why != "" {
+		if why := blockTemplate(e.templatesFrom(c.Key.PhoneNumberID()), &ts, c, t.now); why != "" {
 			return fmt.Errorf("%w: %s", ErrNotSendable, why)
 		}
 		why, _, err := e.limitBlock(t.ctx, c, t.now)
@@ -115,7 +115,11 @@ func (e *Engine) initiate(ctx context.Context, in Initiation, start func(*turn) 
 	if err != nil {
 		return Initiated{}, err
 	}
-	defer e.locks.lock(key)()
+	unlock, err := e.lock(ctx, key)
+	if err != nil {
+		return Initiated{}, err
+	}
+	defer unlock()
 	// The key is read before the busy check: the start being repeated may
 	// be what makes the contact busy now.
 	seen, err := e.store.Seen(ctx, in.Contact, in.DedupeKey)

@@ -1,6 +1,25 @@
 package engine
 
-import "sync"
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// lock takes key's lock: in this process, and in every process sharing
+// the store when it is a SharedStore. The returned function releases both.
+func (e *Engine) lock(ctx context.Context, key ContactKey) (func(), error) {
+	unlock := e.locks.lock(key)
+	if e.shared == nil {
+		return unlock, nil
+	}
+	release, err := e.shared.LockContact(ctx, key)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("locking contact %s: %w", key, err)
+	}
+	return func() { release(); unlock() }, nil
+}
 
 // keyLocks serialises the events of one conversation (keyed by contact)
 // while letting different contacts run in parallel.

@@ -17,10 +17,17 @@ const DedupeRetention = 7*24*time.Hour + time.Hour
 func (e *Engine) RunTimers(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	var lastPrune time.Time
+	var lastPrune, lastFlows time.Time
 	for {
 		if _, err := e.FireDueTimers(ctx); err != nil && ctx.Err() == nil {
 			e.log.Error("firing timers", "err", err)
+		}
+		if now := e.clock.Now(); e.shared != nil && now.Sub(lastFlows) >= SharedFlowsRefresh {
+			// Another process may have published or archived a flow.
+			if err := e.RefreshFlows(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("reading the published flows", "err", err)
+			}
+			lastFlows = now
 		}
 		if now := e.clock.Now(); now.Sub(lastPrune) >= time.Hour {
 			if n, err := e.store.PruneInbound(ctx, now.Add(-DedupeRetention)); err != nil && ctx.Err() == nil {

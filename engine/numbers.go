@@ -74,3 +74,77 @@ func (e *Engine) scopeOf(id string) string {
 	}
 	return ReachScope
 }
+
+// wabaTemplateSets is a Templates that holds the templates of several
+// WhatsApp Business Accounts: *Registry.
+type wabaTemplateSets interface {
+	TemplatesOf(waba string) Templates
+}
+
+// templatesFrom is the engine's templates as a send from business number
+// id sees them: those of the number's WABA (templates belong to a WABA,
+// and Meta refuses a template of another WABA: 132001). A number that
+// names no WABA, or a registry that keeps one set, sees the default set.
+// Every check of a send — at queue time, at dispatch, and the fill of its
+// parameters — goes through it.
+func (e *Engine) templatesFrom(id string) Templates {
+	if e.templates == nil {
+		return nil
+	}
+	sets, ok := e.templates.(wabaTemplateSets)
+	if !ok {
+		return e.templates
+	}
+	if n, ok := e.number(id); ok && n.WABAID != "" {
+		return sets.TemplatesOf(n.WABAID)
+	}
+	return e.templates
+}
+
+// TemplateFrom returns a template as a send from business number id sees
+// it: one of the WABA of that number (templatesFrom).
+func (e *Engine) TemplateFrom(id, name, language string) (TemplateInfo, bool) {
+	reg := e.templatesFrom(id)
+	if reg == nil {
+		return TemplateInfo{}, false
+	}
+	return reg.Template(name, language)
+}
+
+// checkFlowTemplates checks f's templates (CheckFlowTemplates) against the
+// templates of the WABA of each number the flow answers on (its
+// `numbers`, else every served number): a template must exist, approved
+// and fitting, in each of those accounts. With numbers of one account the
+// problems are CheckFlowTemplates's; with several, each says the account
+// and a number it was found for.
+func (e *Engine) checkFlowTemplates(f *flows.Flow) flows.Problems {
+	type account struct{ waba, number string }
+	var accounts []account
+	seen := map[string]bool{}
+	for _, n := range e.limits.numbers {
+		if !f.AnswersOn(n.ID) || seen[n.WABAID] {
+			continue
+		}
+		seen[n.WABAID] = true
+		accounts = append(accounts, account{n.WABAID, n.ID})
+	}
+	if len(accounts) <= 1 {
+		reg := e.templates
+		if len(accounts) == 1 {
+			reg = e.templatesFrom(accounts[0].number)
+		}
+		return CheckFlowTemplates(f, reg)
+	}
+	var ps flows.Problems
+	for _, a := range accounts {
+		waba := a.waba
+		if waba == "" {
+			waba = "the default account"
+		}
+		for _, p := range CheckFlowTemplates(f, e.templatesFrom(a.number)) {
+			p.Message = fmt.Sprintf("in WABA %s (of number %s): %s", waba, a.number, p.Message)
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,14 @@ type DispatchOptions struct {
 	// Poll is how often the outbox is read when nothing wakes the
 	// dispatcher; default 250 ms.
 	Poll time.Duration
+	// Rescan is how often, with a SharedStore, the whole outbox is read
+	// again for what this process does not hold: the messages other
+	// processes left (they died, or their claims were behind another's),
+	// the claims whose lease ran out, and the entries a read after the
+	// highest sequence seen skipped (commits in parallel, in this process
+	// or others, make sequence numbers visible out of order). Default
+	// 500 ms: the longest such an entry waits.
+	Rescan time.Duration
 	// LimitRecheck bounds how long a message held by the messaging limit
 	// waits before it is checked again (capacity may return sooner than
 	// the oldest reach expires, and the engine's clock may not be the
@@ -145,6 +154,9 @@ func (e *Engine) NewDispatcher(o DispatchOptions) *Dispatcher {
 	}
 	if o.Workers <= 0 {
 		o.Workers = DefaultDispatchWorkers
+	}
+	if o.Rescan <= 0 {
+		o.Rescan = 500 * time.Millisecond
 	}
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
@@ -237,11 +249,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer close(jobs)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	lastPrune := d.now()
+	lastPrune, lastRescan := d.now(), d.now()
 	for {
 		if now := d.now(); now.Sub(lastPrune) >= pairPruneEvery {
 			d.prunePairs(now)
 			lastPrune = now
+		}
+		if now := d.now(); d.e.shared != nil && now.Sub(lastRescan) >= d.opts.Rescan {
+			if err := d.rescan(ctx); err != nil && ctx.Err() == nil {
+				d.e.log.Error("reading the whole outbox again", "err", err)
+			}
+			lastRescan = now
 		}
 		if err := d.read(ctx); err != nil && ctx.Err() == nil {
 			d.e.log.Error("reading the outbox", "err", err)
@@ -285,6 +303,52 @@ func (d *Dispatcher) read(ctx context.Context) error {
 			}
 			d.queues[conv] = append(d.queues[conv], it)
 			d.lastSeq = it.Seq
+			d.depth++
+		}
+		d.mu.Unlock()
+		if len(items) < 1000 {
+			return nil
+		}
+	}
+}
+
+// rescan reads the whole outbox and queues what this process does not
+// hold already, in sequence order within each conversation (SharedStore:
+// another process's messages, once it died or let go of them).
+func (d *Dispatcher) rescan(ctx context.Context) error {
+	d.mu.Lock()
+	held := make(map[uint64]bool, d.depth)
+	for _, q := range d.queues {
+		for _, it := range q {
+			held[it.Seq] = true
+		}
+	}
+	d.mu.Unlock()
+	var after uint64
+	for {
+		items, err := d.e.store.Outbox(ctx, after, 1000)
+		if err != nil {
+			return err
+		}
+		d.mu.Lock()
+		for _, it := range items {
+			after = it.Seq
+			if held[it.Seq] {
+				continue
+			}
+			conv := it.Message.Conversation
+			q := d.queues[conv]
+			if len(q) == 0 {
+				d.order = append(d.order, conv)
+			}
+			// After the head when a send of it is under way: the head
+			// stays where the worker expects it.
+			i := len(q)
+			for i > 0 && q[i-1].Seq > it.Seq && !(i == 1 && d.inflight[conv]) {
+				i--
+			}
+			d.queues[conv] = slices.Insert(q, i, it)
+			d.lastSeq = max(d.lastSeq, it.Seq)
 			d.depth++
 		}
 		d.mu.Unlock()
@@ -487,7 +551,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			return false
 		}
-		if reason, why := deliveryBlock(e.templates, m, t.contact, t.now); why != "" {
+		if reason, why := deliveryBlock(e.templatesFrom(m.Contact.PhoneNumberID()), m, t.contact, t.now); why != "" {
 			// Unreachable (131026) or a marketing hold (131049): refused
 			// here, without asking Meta.
 			m.State, m.ErrorCode, m.Error = SendFailed, 0, why
@@ -520,7 +584,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			return false
 		}
 		var err error
-		if out, err = toWhatsApp(m, t.contact, e.templates); err != nil {
+		if out, err = toWhatsApp(m, t.contact, e.templatesFrom(m.Contact.PhoneNumberID())); err != nil {
 			m.State, m.Error = SendFailed, err.Error()
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			t.sendFailed(m)
@@ -567,6 +631,11 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	switch {
 	case errors.Is(err, ErrNotQueued):
 		return true // cancelled while it waited (an opt-out)
+	case errors.Is(err, ErrClaimedElsewhere):
+		// Another process holds it, or an earlier message of its
+		// conversation: it sends them in order. Out of this queue; a
+		// rescan brings it back if that process lets go of it.
+		return true
 	case errors.Is(err, ErrClaimed):
 		// An earlier attempt could not record its outcome.
 		if err = d.settleUnknown(ctx, it); err == nil {

@@ -339,7 +339,7 @@ func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, ex
 			return alt, exit, fmt.Sprintf("the 24-hour window is closed, node %q may not send a free-form message", n.ID), true
 		}
 		if s.Template != nil {
-			if reason, why := templateBlock(t.e.templates, s.Template, t.contact, t.now); why != "" {
+			if reason, why := templateBlock(t.e.templatesFrom(t.contact.Key.PhoneNumberID()), s.Template, t.contact, t.now); why != "" {
 				t.block(StageFlow, t.conv.ID, n.ID, s.Template, reason, why)
 				return n.OnBlocked, nodes.ExitBlocked, why, true
 			}
@@ -373,7 +373,7 @@ func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, ex
 // can never be sent takes the node's on_error (or fails the conversation)
 // instead of leaving it waiting on a message the customer never gets.
 func (t *turn) refusal(n *flows.Node, ev nodes.Event, s nodes.Send) string {
-	out, err := toWhatsApp(&Message{Conversation: t.conv.ID, Node: n.ID, Message: s.Message, Template: s.Template}, t.contact, t.e.templates)
+	out, err := toWhatsApp(&Message{Conversation: t.conv.ID, Node: n.ID, Message: s.Message, Template: s.Template}, t.contact, t.e.templatesFrom(t.contact.Key.PhoneNumberID()))
 	if err == nil {
 		err = out.Validate()
 	}

@@ -105,7 +105,11 @@ func errorText(e whatsapp.Error) string {
 // WAMID, ErrorCode, Error) and the turn; when it changed none of them (a
 // status redelivered, a "delivered" after "read"), nothing is committed.
 func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn, m *Message)) error {
-	defer e.locks.lock(ref.Contact)()
+	unlock, err := e.lock(ctx, ref.Contact)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	t, err := e.begin(ctx, ref.Contact, e.clock.Now())
 	if err != nil {
 		return err
@@ -185,7 +189,11 @@ func (t *turn) messageOnly() Change {
 // When fn does not send, the claim is taken back in the same change,
 // unless fn dequeued the message.
 func (e *Engine) withQueued(ctx context.Context, it OutboxItem, fn func(t *turn, m *Message) (send bool)) error {
-	defer e.locks.lock(it.Message.Contact)()
+	unlock, err := e.lock(ctx, it.Message.Contact)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	t, err := e.begin(ctx, it.Message.Contact, e.clock.Now())
 	if err != nil {
 		return err

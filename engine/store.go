@@ -22,7 +22,36 @@ var (
 	ErrClaimed = errors.New("outbox entry already claimed")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("store closed")
+	// ErrClaimedElsewhere is returned by the Commit of a shared store
+	// (SharedStore) when a change claims an outbox entry that another
+	// process holds, or one behind an entry of its conversation still in
+	// the outbox: this process leaves it to the other, which sends the
+	// conversation's messages in order.
+	ErrClaimedElsewhere = errors.New("outbox entry held by another process")
 )
+
+// SharedStore is a Store that several Parley processes write at the same
+// time (package pgstore). With one, the engine does not trust what it
+// keeps in memory as the only writer's (docs/design.md, "Several
+// processes"):
+//   - each event's turn holds its contact's lock in every process
+//     (LockContact), not only in this one, and reads the contact, its
+//     conversation and messages from the store, not from the engine's
+//     caches, which another process's commits would make stale;
+//   - the dispatcher claims an outbox entry only when it is its
+//     conversation's first (ErrClaimedElsewhere otherwise), and reads the
+//     whole outbox again now and then, to take up what a process that
+//     died had left;
+//   - a claim is a lease: its owner and an expiry, after which any
+//     process settles the send as unknown (the store's Outbox shows it
+//     again, as Sending).
+type SharedStore interface {
+	Store
+	// LockContact takes key's lock, waiting for any process that holds
+	// it, and returns the function that releases it. A process that dies
+	// releases its locks.
+	LockContact(ctx context.Context, key ContactKey) (unlock func(), err error)
+}
 
 // Change is everything one event did, committed atomically by Store.Commit:
 // either all of it is durable or none of it is.

@@ -46,6 +46,9 @@ type TemplateRecord struct {
 	TemplateInfo
 	// ID is Meta's id of the template (one per name and language).
 	ID string `json:"id,omitempty"`
+	// WABAID is the WhatsApp Business Account the template belongs to;
+	// stored empty for the default one (see Registry: WABA of templates).
+	WABAID string `json:"waba_id,omitempty"`
 	// ParameterFormat is POSITIONAL ({{1}}) or NAMED ({{first_name}}).
 	ParameterFormat string `json:"parameter_format,omitempty"`
 	// Texts are the template's words as Meta shows them, its variables

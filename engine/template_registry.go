@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +42,18 @@ type RegistryOptions struct {
 	// Create returns ErrNoTemplateAPI and RunSync returns at once.
 	Graph  TemplateGraph
 	WABAID string
+	// Accounts are the other WhatsApp Business Accounts whose templates
+	// the registry keeps (Parley serving numbers of several WABAs), each
+	// with a client holding a token of one of its numbers. WABAID is the
+	// default account: records stored without a WABA belong to it.
+	Accounts []TemplateAccount
+}
+
+// TemplateAccount is a WhatsApp Business Account the registry syncs, and
+// the Graph API client (a token of one of its numbers) it syncs with.
+type TemplateAccount struct {
+	WABAID string
+	Graph  TemplateLister
 }
 
 // Registry is the durable template registry: every template of the
@@ -58,12 +71,14 @@ type Registry struct {
 	log    *slog.Logger
 	graph  TemplateGraph
 	wabaID string
+	// accounts are the WABAs RunSync syncs, the default one first.
+	accounts []TemplateAccount
 
 	// writeMu serialises changes from computing them to storing them, so
 	// that stores happen in the order the changes were made.
 	writeMu sync.Mutex
 	mu      sync.RWMutex
-	m       map[string]*TemplateRecord // by templateKey; never changed in place
+	m       map[string]*TemplateRecord // by wabaKey; never changed in place
 	synced  time.Time
 
 	// resync asks RunSync for a sync soon: a webhook named a template the
@@ -81,10 +96,74 @@ func NewRegistry(o RegistryOptions) *Registry {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Registry{
+	r := &Registry{
 		store: o.Store, clock: o.Clock, log: o.Logger, graph: o.Graph, wabaID: o.WABAID,
 		m: map[string]*TemplateRecord{}, resync: make(chan struct{}, 1),
 	}
+	if o.Graph != nil && o.WABAID != "" {
+		r.accounts = append(r.accounts, TemplateAccount{WABAID: o.WABAID, Graph: o.Graph})
+	}
+	for _, a := range o.Accounts {
+		if a.WABAID == "" || a.Graph == nil || a.WABAID == o.WABAID || slices.ContainsFunc(r.accounts, func(b TemplateAccount) bool { return b.WABAID == a.WABAID }) {
+			continue
+		}
+		r.accounts = append(r.accounts, a)
+	}
+	return r
+}
+
+// WABA of templates. Templates belong to a WhatsApp Business Account: two
+// numbers of two WABAs have two sets of templates, and a send is checked
+// against the set of the WABA it goes from (TemplatesOf). A record names
+// its WABA (TemplateRecord.WABAID); one stored without it — every record
+// of a Parley that served one number, and every record of the default
+// WABA (RegistryOptions.WABAID), as those are stored without it so that a
+// one-number store keeps its keys — belongs to the default WABA: the
+// registry fills it in when it loads the record.
+
+// wabaKey is the registry's key of a template of WABA waba ("" for the
+// default one).
+func (r *Registry) wabaKey(waba, name, language string) string {
+	return r.waba(waba) + "|" + templateKey(name, language)
+}
+
+// waba is the WABA id waba stands for: the default one for "".
+func (r *Registry) waba(waba string) string {
+	if waba == "" {
+		return r.wabaID
+	}
+	return waba
+}
+
+// DefaultWABA is the default WABA's id (RegistryOptions.WABAID).
+func (r *Registry) DefaultWABA() string { return r.wabaID }
+
+// WABAs are the accounts the registry syncs, the default one first.
+func (r *Registry) WABAs() []string {
+	out := make([]string, 0, len(r.accounts))
+	for _, a := range r.accounts {
+		out = append(out, a.WABAID)
+	}
+	return out
+}
+
+// TemplatesOf is the registry as seen from WABA waba ("" for the default
+// one): the templates of that account only.
+func (r *Registry) TemplatesOf(waba string) Templates { return wabaTemplates{r, r.waba(waba)} }
+
+// wabaTemplates is the registry seen from one WABA.
+type wabaTemplates struct {
+	r    *Registry
+	waba string
+}
+
+func (w wabaTemplates) Template(name, language string) (TemplateInfo, bool) {
+	return w.r.TemplateIn(w.waba, name, language)
+}
+
+// MarkFromSendError is Registry.MarkFromSendErrorIn for the view's WABA.
+func (w wabaTemplates) MarkFromSendError(ctx context.Context, name, language string, code int) error {
+	return w.r.MarkFromSendErrorIn(ctx, w.waba, name, language, code)
 }
 
 // Load replaces what the registry holds with the store's records.
@@ -97,7 +176,8 @@ func (r *Registry) Load(ctx context.Context) error {
 	}
 	m := make(map[string]*TemplateRecord, len(recs))
 	for i := range recs {
-		m[templateKey(recs[i].Name, recs[i].Language)] = &recs[i]
+		recs[i].WABAID = r.waba(recs[i].WABAID)
+		m[r.wabaKey(recs[i].WABAID, recs[i].Name, recs[i].Language)] = &recs[i]
 	}
 	r.mu.Lock()
 	r.m = m
@@ -105,30 +185,42 @@ func (r *Registry) Load(ctx context.Context) error {
 	return nil
 }
 
-// Template implements Templates: a template known only from a webhook is
-// not returned until a sync has told its components.
+// Template implements Templates for the default WABA: a template known
+// only from a webhook is not returned until a sync has told its
+// components.
 func (r *Registry) Template(name, language string) (TemplateInfo, bool) {
+	return r.TemplateIn("", name, language)
+}
+
+// TemplateIn is Template in WABA waba ("" for the default one).
+func (r *Registry) TemplateIn(waba, name, language string) (TemplateInfo, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	rec, ok := r.m[templateKey(name, language)]
+	rec, ok := r.m[r.wabaKey(waba, name, language)]
 	if !ok || rec.Incomplete {
 		return TemplateInfo{}, false
 	}
 	return rec.TemplateInfo, true
 }
 
-// Record returns a template's record with its history.
+// Record returns a template's record with its history, in the default
+// WABA.
 func (r *Registry) Record(name, language string) (TemplateRecord, bool) {
+	return r.RecordIn("", name, language)
+}
+
+// RecordIn is Record in WABA waba ("" for the default one).
+func (r *Registry) RecordIn(waba, name, language string) (TemplateRecord, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	rec, ok := r.m[templateKey(name, language)]
+	rec, ok := r.m[r.wabaKey(waba, name, language)]
 	if !ok {
 		return TemplateRecord{}, false
 	}
 	return *rec.clone(), true
 }
 
-// List returns every record, by name then language.
+// List returns every record of every WABA, by name, language, then WABA.
 func (r *Registry) List() []TemplateRecord {
 	r.mu.RLock()
 	out := make([]TemplateRecord, 0, len(r.m))
@@ -140,7 +232,10 @@ func (r *Registry) List() []TemplateRecord {
 		if out[i].Name != out[j].Name {
 			return out[i].Name < out[j].Name
 		}
-		return out[i].Language < out[j].Language
+		if out[i].Language != out[j].Language {
+			return out[i].Language < out[j].Language
+		}
+		return out[i].WABAID < out[j].WABAID
 	})
 	return out
 }
@@ -152,7 +247,9 @@ func (r *Registry) LastSync() time.Time {
 	return r.synced
 }
 
-// Create submits t for review through the Graph API and records it with
+// Create submits t for review through the Graph API, in the default WABA
+// (templates of another WABA are created in Meta's tools and synced), and
+// records it with
 // the status Meta answers (PENDING), by whom it was created in its history.
 // The verdict arrives as a webhook (ApplyUpdate). It returns the record.
 func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (TemplateRecord, error) {
@@ -170,7 +267,7 @@ func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (
 	if status == "" {
 		status = TemplatePending
 	}
-	key := templateKey(t.Name, t.Language)
+	key := r.wabaKey("", t.Name, t.Language)
 	var out TemplateRecord
 	// Meta has the template now: record it even if the caller has gone.
 	err = r.change(context.WithoutCancel(ctx), func(now time.Time, tx *registryTx) {
@@ -181,7 +278,7 @@ func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (
 		}
 		entry := TemplateChange{At: now, Kind: ChangeStatus, To: status, Detail: detail, Source: SourceLocal}
 		fresh := templateFromGraph(t)
-		fresh.ID = created.ID
+		fresh.ID, fresh.WABAID = created.ID, r.wabaID
 		switch {
 		case rec.Name == "":
 			fresh.Status = status
@@ -328,7 +425,11 @@ func (r *Registry) change(ctx context.Context, fn func(now time.Time, tx *regist
 	}
 	recs := make([]TemplateRecord, 0, len(tx.order))
 	for _, k := range tx.order {
-		recs = append(recs, *tx.edited[k])
+		rec := *tx.edited[k]
+		if rec.WABAID == r.wabaID {
+			rec.WABAID = "" // the default WABA's records are stored without it
+		}
+		recs = append(recs, rec)
 	}
 	if err := r.store.SaveTemplates(ctx, recs); err != nil {
 		return fmt.Errorf("storing templates: %w", err)

@@ -292,7 +292,8 @@ func TestRegistrySyncReadsEveryPage(t *testing.T) {
 	if err != nil || res.Listed != 130 || res.Added != 130 {
 		t.Fatalf("sync: %+v, %v", res, err)
 	}
-	if info, ok := f.reg.Template("tpl_129", "en_US"); !ok || info.BodyParams != 1 || info.Status != "APPROVED" {
+	// The fixture's default WABA is "waba": the sandbox's is another one.
+	if info, ok := f.reg.TemplateIn(sandbox.DefaultWABAID, "tpl_129", "en_US"); !ok || info.BodyParams != 1 || info.Status != "APPROVED" {
 		t.Errorf("last template: %+v, %v", info, ok)
 	}
 }

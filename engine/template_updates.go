@@ -42,13 +42,18 @@ var undoEvents = map[string]string{"UNARCHIVED": TemplateArchived, "UNLOCKED": T
 // (same kind, event and time) changes nothing. A status event older than
 // the last one applied is recorded but leaves the status alone.
 //
+// The update is applied to the templates of the WABA it names (u.WABAID;
+// the default one when it names none, or one the registry does not sync:
+// a one-number Parley started without WHATSAPP_WABA_ID).
+//
 // A webhook naming a template the registry does not know creates it,
 // marked Incomplete (not sendable: its components are unknown), and asks
 // RunSync for a sync soon.
 func (r *Registry) ApplyUpdate(ctx context.Context, u whatsapp.TemplateUpdate) error {
 	resync := false
 	err := r.change(ctx, func(now time.Time, tx *registryTx) {
-		key, known := lookupUpdate(tx, &u)
+		waba := r.updateWABA(u.WABAID)
+		key, known := lookupUpdate(tx, waba, &u)
 		if !known {
 			resync = true
 		}
@@ -59,7 +64,7 @@ func (r *Registry) ApplyUpdate(ctx context.Context, u whatsapp.TemplateUpdate) e
 		}
 		rec := tx.edit(key)
 		if rec.Name == "" {
-			rec.Name, rec.Language, rec.Incomplete = u.TemplateName, u.Language, true
+			rec.Name, rec.Language, rec.Incomplete, rec.WABAID = u.TemplateName, u.Language, true, waba
 		}
 		if rec.ID == "" {
 			rec.ID = u.TemplateID
@@ -94,18 +99,29 @@ func (r *Registry) ApplyUpdate(ctx context.Context, u whatsapp.TemplateUpdate) e
 	return err
 }
 
+// updateWABA is the WABA whose templates a webhook of account waba
+// changes: that one if the registry syncs it, else the default one.
+func (r *Registry) updateWABA(waba string) string {
+	for _, a := range r.accounts {
+		if a.WABAID == waba {
+			return waba
+		}
+	}
+	return r.wabaID
+}
+
 // lookupUpdate finds the template an update is about: by name and language,
 // else by Meta's id (quality and category updates may carry only the id).
 // It returns the key to record it under and whether the registry knows it;
 // "" when it is unknown and not named well enough to record.
-func lookupUpdate(tx *registryTx, u *whatsapp.TemplateUpdate) (string, bool) {
+func lookupUpdate(tx *registryTx, waba string, u *whatsapp.TemplateUpdate) (string, bool) {
 	if u.TemplateName != "" && u.Language != "" {
-		key := templateKey(u.TemplateName, u.Language)
+		key := tx.r.wabaKey(waba, u.TemplateName, u.Language)
 		return key, tx.find(key) != nil
 	}
 	if u.TemplateID != "" {
 		for key, rec := range tx.r.m {
-			if rec.ID == u.TemplateID {
+			if rec.ID == u.TemplateID && rec.WABAID == waba {
 				return key, true
 			}
 		}
@@ -262,12 +278,18 @@ var sendStatus = map[int]string{132015: TemplatePaused, 132016: TemplateDisabled
 // codes change nothing, nor does an unknown template. A DISABLED template
 // is not moved back to PAUSED.
 func (r *Registry) MarkFromSendError(ctx context.Context, name, language string, code int) error {
+	return r.MarkFromSendErrorIn(ctx, "", name, language, code)
+}
+
+// MarkFromSendErrorIn is MarkFromSendError for a template of WABA waba
+// ("" for the default one): the WABA of the number the send went from.
+func (r *Registry) MarkFromSendErrorIn(ctx context.Context, waba, name, language string, code int) error {
 	to, ok := sendStatus[code]
 	if !ok {
 		return nil
 	}
 	return r.change(ctx, func(now time.Time, tx *registryTx) {
-		key := templateKey(name, language)
+		key := r.wabaKey(waba, name, language)
 		old := tx.find(key)
 		if old == nil || old.Status == to || old.Status == TemplateDisabled {
 			return
@@ -289,7 +311,7 @@ type templateSendErrors interface {
 // noteTemplateRefusal tells the template registry, when it keeps statuses,
 // that Meta refused m, a template, for good with code (132015, 132016).
 func (e *Engine) noteTemplateRefusal(ctx context.Context, m *Message, class whatsapp.Class, code int) {
-	reg, ok := e.templates.(templateSendErrors)
+	reg, ok := e.templatesFrom(m.Contact.PhoneNumberID()).(templateSendErrors)
 	if !ok || m.Template == nil || class != whatsapp.Permanent {
 		return
 	}

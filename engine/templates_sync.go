@@ -77,9 +77,10 @@ type SyncResult struct {
 }
 
 // Sync lists every template of the account wabaID (all pages) and merges
-// the list into the registry: each status, category and quality change is
-// recorded in the template's history (source "sync"); templates no longer
-// listed become DELETED. If the listing fails part way, what was listed is
+// the list into the registry's templates of that account: each status,
+// category and quality change is recorded in the template's history
+// (source "sync"); templates of that account no longer listed become
+// DELETED (another account's are left alone). If the listing fails part way, what was listed is
 // merged, nothing is deleted, and the error is returned.
 func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (SyncResult, error) {
 	if l == nil || wabaID == "" {
@@ -97,13 +98,16 @@ func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (S
 	err := r.change(ctx, func(now time.Time, tx *registryTx) {
 		listed := make(map[string]bool, len(ts))
 		for _, t := range ts {
-			key := templateKey(t.Name, t.Language)
+			key := r.wabaKey(wabaID, t.Name, t.Language)
 			if t.Name == "" || t.Language == "" || listed[key] {
 				continue
 			}
 			listed[key] = true
 			old := tx.find(key)
 			rec := tx.edit(key)
+			if rec.WABAID == "" {
+				rec.WABAID = wabaID
+			}
 			if mergeListed(rec, t, now) {
 				if old == nil {
 					res.Added++
@@ -121,7 +125,7 @@ func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (S
 		for key, old := range tx.r.m {
 			// A record changed since the listing began may be a template
 			// created meanwhile: the next sync will tell.
-			if listed[key] || old.Status == TemplateDeleted || !old.UpdatedAt.Before(started) {
+			if old.WABAID != wabaID || listed[key] || old.Status == TemplateDeleted || !old.UpdatedAt.Before(started) {
 				continue
 			}
 			rec := tx.edit(key)
@@ -133,7 +137,7 @@ func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (S
 	if err != nil {
 		return res, err
 	}
-	if listErr == nil {
+	if listErr == nil && wabaID == r.wabaID {
 		r.mu.Lock()
 		r.synced = r.clock.Now()
 		r.mu.Unlock()
@@ -170,12 +174,13 @@ func sameRecord(a, b *TemplateRecord) bool {
 }
 
 // RunSync syncs the registry with the Graph API every interval
-// (DefaultTemplateSyncInterval when 0), and soon after a webhook named a
-// template it did not know, until ctx is done. It does not sync at once:
-// sync before serving, so that the first sends find the templates. Without
-// a Graph client and account (RegistryOptions) it returns at once.
+// (DefaultTemplateSyncInterval when 0), every account (RegistryOptions:
+// WABAID, Accounts) in turn, and soon after a webhook named a template it
+// did not know, until ctx is done. It does not sync at once: sync before
+// serving (SyncAll), so that the first sends find the templates. Without
+// an account with a Graph client it returns at once.
 func (r *Registry) RunSync(ctx context.Context, every time.Duration) {
-	if r.graph == nil || r.wabaID == "" {
+	if len(r.accounts) == 0 {
 		return
 	}
 	if every <= 0 {
@@ -199,14 +204,31 @@ func (r *Registry) RunSync(ctx context.Context, every time.Duration) {
 			}
 		}
 		last = time.Now()
-		res, err := r.Sync(ctx, r.graph, r.wabaID)
+		r.SyncAll(ctx, false)
+	}
+}
+
+// SyncAll syncs every account the registry keeps (RegistryOptions: WABAID,
+// Accounts), one after the other, logging what each sync found (every
+// sync when verbose, else only those that changed something) and each
+// failure; one account failing does not stop the others. It reports
+// whether every sync succeeded.
+func (r *Registry) SyncAll(ctx context.Context, verbose bool) bool {
+	ok := true
+	for _, a := range r.accounts {
+		res, err := r.Sync(ctx, a.Graph, a.WABAID)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			r.log.Error("template sync failed", "err", err)
-		case err == nil && res.Added+res.Changed+res.Deleted > 0:
-			r.log.Info("templates synced", "listed", res.Listed, "added", res.Added, "changed", res.Changed, "deleted", res.Deleted)
+			ok = false
+			r.log.Error("template sync failed; sends from this account's numbers are checked against its templates as last stored until a sync succeeds",
+				"waba_id", a.WABAID, "err", err)
+		case err != nil:
+			return false
+		case verbose || res.Added+res.Changed+res.Deleted > 0:
+			r.log.Info("templates synced", "waba_id", a.WABAID, "listed", res.Listed, "added", res.Added, "changed", res.Changed, "deleted", res.Deleted)
 		}
 	}
+	return ok
 }
 
 // askResync asks RunSync for a sync soon.

@@ -247,6 +247,9 @@ func parseCallbackData(s string) (conversation string, seq uint64, ok bool) {
 	return parts[0], seq, true
 }
 
+// ConversationContact is the contact key within a conversation id.
+func ConversationContact(conversation string) ContactKey { return contactOf(conversation) }
+
 // contactOf is the contact key within a conversation id.
 func contactOf(conversation string) ContactKey {
 	if i := strings.LastIndexByte(conversation, '#'); i > 0 {

@@ -197,7 +197,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: f.logger(), AppSecret: sandbox.DefaultAppSecret, Auth: f.auth, Inbox: ib, EventStreamMaxAge: time.Millisecond,
-		Backup: st, BackupDir: t.TempDir(), Quarantine: quarantine.New(st), Secrets: f.secrets, Events: f.events})
+		Backup: st, BackupDir: t.TempDir(), Quarantine: quarantine.New(st), Secrets: f.secrets, Events: f.events,
+		TestChatStore: func(dir string) (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "chat.db")) }})
 	return f
 }
 

@@ -36,12 +36,14 @@ func (s *Server) inboxRoutes(api fiber.Router) {
 	}
 	desk := auth.Require(auth.Admin, auth.Agent)
 	admin := auth.Require(auth.Admin)
+	editors := auth.Require(auth.Admin, auth.Analyst)
 	g := api.Group("/inbox")
 	g.Get("/me", desk, s.inboxMe)
 	g.Put("/me/status", desk, s.inboxSetMyStatus)
 	g.Get("/events", desk, s.inboxEvents)
 
 	g.Get("/queues", desk, s.inboxQueues)
+	g.Get("/handoff-queues", editors, s.inboxHandoffQueues)
 	g.Put("/queues/:id", admin, s.inboxPutQueue)
 	g.Delete("/queues/:id", admin, s.inboxDeleteQueue)
 
@@ -168,6 +170,15 @@ func (s *Server) inboxQueues(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"queues": out})
+}
+
+// inboxHandoffQueues lists the queues a flow's handoff may name, for the
+// flow editor's queue picker: each with how many agents serve it and
+// whether one is online, and no conversations. Analysts may read it: they
+// build the handoffs, and a queue no agent serves leaves customers
+// waiting (CheckHandoffs warns of it at save and publish).
+func (s *Server) inboxHandoffQueues(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"queues": s.cfg.Inbox.HandoffQueues()})
 }
 
 func contains(xs []string, x string) bool {
@@ -474,7 +485,11 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 	if req.Name == "" || req.Language == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "name and language are required")
 	}
-	if err := checkTemplateParams(s.cfg.Engine, &req); err != nil {
+	conv, err := conversationParam(c)
+	if err != nil {
+		return err
+	}
+	if err := checkTemplateParams(s.cfg.Engine, engine.ConversationContact(conv).PhoneNumberID(), &req); err != nil {
 		return err
 	}
 	id, err := s.takeForWrite(c, true)
@@ -487,21 +502,22 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"queued": true})
 }
 
-// checkTemplateParams holds an agent's template to what the registry says
-// it takes (GET /inbox/templates), by the engine's one check of a template
-// send (engine.CheckTemplateSend): every part filled with the kind it
+// checkTemplateParams holds an agent's template, sent from business number
+// number, to what the registry says it takes in that number's WABA (GET
+// /inbox/templates), by the engine's one check of a template send
+// (engine.CheckTemplateSend): every part filled with the kind it
 // takes, buttons at their positions, no parameter empty or breaking
 // WhatsApp's text rules. 422 otherwise, in the agent's terms. A template
 // the registry does not know is left to the engine, which refuses it with
 // its reason.
-func checkTemplateParams(eng *engine.Engine, req *flows.TemplateSend) error {
+func checkTemplateParams(eng *engine.Engine, number string, req *flows.TemplateSend) error {
 	id := req.Name + "/" + req.Language
 	for i, p := range req.Params() {
 		if utf8.RuneCountInString(p) > engine.MaxAgentText {
 			return fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("template %s: parameter %d is longer than %d characters", id, i+1, engine.MaxAgentText))
 		}
 	}
-	info, ok := eng.Template(req.Name, req.Language)
+	info, ok := eng.TemplateFrom(number, req.Name, req.Language) // the templates of the number's WABA
 	if !ok {
 		return nil
 	}
@@ -703,18 +719,32 @@ type inboxTemplate struct {
 	// Shape is what the agent fills, part by part (media header, named
 	// variables, buttons, cards, an offer's end).
 	Shape *engine.TemplateShape `json:"shape,omitempty"`
+	// WABAID is the WhatsApp Business Account the template belongs to.
+	WABAID string `json:"waba_id,omitempty"`
 }
 
 func (s *Server) inboxTemplates(c *fiber.Ctx) error {
 	out := []inboxTemplate{}
 	if s.cfg.Templates != nil {
+		// ?phone_number_id= keeps the templates that number may send: those
+		// of its WABA (the default one for a number that names none).
+		waba, only := "", c.Query("phone_number_id")
+		if only != "" && s.cfg.Engine != nil {
+			waba = s.cfg.Templates.DefaultWABA()
+			for _, n := range s.cfg.Engine.PhoneNumbers() {
+				if n.ID == only && n.WABAID != "" {
+					waba = n.WABAID
+				}
+			}
+		}
 		for _, r := range s.cfg.Templates.List() {
-			if r.Status != engine.TemplateApproved || r.Incomplete {
+			if r.Status != engine.TemplateApproved || r.Incomplete || only != "" && r.WABAID != waba {
 				continue
 			}
 			out = append(out, inboxTemplate{
 				Name: r.Name, Language: r.Language, Category: r.Category,
 				HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies, Texts: r.Texts, Shape: r.Shape,
+				WABAID: r.WABAID,
 			})
 		}
 	}

@@ -118,6 +118,10 @@ func TestInboxRolesAndScope(t *testing.T) {
 		{"GET", "/api/v1/inbox/templates", ""},
 		{"PUT", "/api/v1/inbox/me/status", `{"status":"away"}`},
 	}
+	// The flow editor's queue picker: those who build flows.
+	editors := []route{
+		{"GET", "/api/v1/inbox/handoff-queues", ""},
+	}
 	adminOnly := []route{
 		{"PUT", "/api/v1/inbox/queues/billing", `{"name":"Billing"}`},
 		{"DELETE", "/api/v1/inbox/queues/nothing", ""},
@@ -135,6 +139,7 @@ func TestInboxRolesAndScope(t *testing.T) {
 	}{
 		{desk, map[string]bool{"admin": true, "agent": true}},
 		{adminOnly, map[string]bool{"admin": true}},
+		{editors, map[string]bool{"admin": true, "analyst": true}},
 	} {
 		for _, r := range rs.routes {
 			for _, role := range []string{"admin", "agent", "analyst", "none"} {
@@ -178,6 +183,7 @@ func TestInboxRolesAndScope(t *testing.T) {
 		{"ann's conversations listing has it", "GET", "/api/v1/conversations", "", agentAnn, 200, conv, ""},
 		{"ann sees only her queues", "GET", "/api/v1/inbox/queues", "", agentAnn, 200, `"id":"support"`, `"id":"billing"`},
 		{"the admin sees every queue", "GET", "/api/v1/inbox/queues", "", fixtureAdmin, 200, `"waiting":1`, ""},
+		{"an analyst reads the queues a handoff may name, without conversations", "GET", "/api/v1/inbox/handoff-queues", "", analyst, 200, `{"id":"support","created":false,"agents":1,"online":false}`, `waiting`},
 		{"agents cannot edit flows", "PUT", "/api/v1/flows/desk", handoffFlow, agentAnn, 403, "needs the role", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 func scheduleFixture(t *testing.T) (*fixture, *schedule.Scheduler) {
 	f := seeded(t)
 	log := slog.New(slog.DiscardHandler)
-	s, err := schedule.New(schedule.Options{Engine: f.eng, Files: f.store.(schedule.Files), Logger: log})
+	s, err := schedule.New(schedule.Options{Engine: f.eng, Records: f.store.(schedule.Records), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

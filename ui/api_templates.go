@@ -41,6 +41,9 @@ type templateSummary struct {
 	BodyParams      int    `json:"body_params"`
 	QuickReplies    int    `json:"quick_replies"`
 	ID              string `json:"id,omitempty"`
+	// WABAID is the WhatsApp Business Account the template belongs to
+	// (with several WABAs, a name and language may be in each).
+	WABAID string `json:"waba_id,omitempty"`
 	// Shape is what a send fills, part by part; Texts its words, variables
 	// unfilled: what the editor's template node shows filled in.
 	Shape *engine.TemplateShape `json:"shape,omitempty"`
@@ -64,7 +67,7 @@ func summarizeTemplate(r *engine.TemplateRecord) templateSummary {
 		Name: r.Name, Language: r.Language, Category: r.Category, Status: r.Status, Quality: r.Quality,
 		RejectedReason: r.RejectedReason, ParameterFormat: r.ParameterFormat,
 		HeaderParams: r.HeaderParams, BodyParams: r.BodyParams, QuickReplies: r.QuickReplies,
-		ID: r.ID, Shape: r.Shape, Texts: r.Texts, Incomplete: r.Incomplete, UpdatedAt: r.UpdatedAt,
+		ID: r.ID, WABAID: r.WABAID, Shape: r.Shape, Texts: r.Texts, Incomplete: r.Incomplete, UpdatedAt: r.UpdatedAt,
 	}
 }
 
@@ -118,7 +121,8 @@ func (s *Server) getTemplate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rec, ok := reg.Record(name, lang)
+	// ?waba_id= names the WABA; the default one without it.
+	rec, ok := reg.RecordIn(c.Query("waba_id"), name, lang)
 	if !ok {
 		return fiber.NewError(fiber.StatusNotFound, "template not found")
 	}

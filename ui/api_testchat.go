@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/script"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
@@ -38,10 +39,11 @@ const (
 //	GET    /test/:sid                               → TestChat
 //	DELETE /test/:sid                               → 204
 //	POST   /test/:sid/reply      {text} | {button_id} | {list_id} | {location} | {media} → TestChat
-//	POST   /test/:sid/advance    {duration: "25h"}   → TestChat
+//	POST   /test/:sid/advance    {duration: "25h"}   → TestChat (409 while a call waits for its answer)
+//	POST   /test/:sid/call       {status, body?} | {error: "timeout"|"network"} → TestChat (409 when no call waits)
 func (s *Server) testChatRoutes(api fiber.Router) {
 	if s.testChats == nil {
-		s.testChats = newTestChats(s.log)
+		s.testChats = newTestChats(s.log, s.cfg.TestChatStore)
 		if eng := s.cfg.Engine; eng != nil {
 			s.testChats.caller, s.testChats.secrets = eng.HTTPCaller(), eng.SecretResolver()
 		}
@@ -51,6 +53,7 @@ func (s *Server) testChatRoutes(api fiber.Router) {
 	api.Delete("/test/:sid", auth.Require(auth.Admin, auth.Analyst), s.deleteTestChat)
 	api.Post("/test/:sid/reply", auth.Require(auth.Admin, auth.Analyst), s.replyTestChat)
 	api.Post("/test/:sid/advance", auth.Require(auth.Admin, auth.Analyst), s.advanceTestChat)
+	api.Post("/test/:sid/call", auth.Require(auth.Admin, auth.Analyst), s.answerTestChatCall)
 }
 
 // testChatView is a test chat as the API shows it.
@@ -68,6 +71,10 @@ type testChatView struct {
 	// Messages are the transcripts of the customer's conversations, oldest
 	// first.
 	Messages []chatMessage `json:"messages"`
+	// Calls is how the chat's http calls are answered: "real" (made) or
+	// "hand" (the analyst answers each: HeldCall is the one waiting).
+	Calls    string           `json:"calls"`
+	HeldCall *engine.HeldCall `json:"held_call,omitempty"`
 }
 
 // chatWindow is the customer's 24-hour window; ClosesAt is null when it
@@ -115,7 +122,15 @@ func (s *Server) chat(c *fiber.Ctx) (*testChat, error) {
 // view renders a chat; the caller holds its lock.
 func (s *Server) view(c *fiber.Ctx, tc *testChat) (*testChatView, error) {
 	ctx, sess := c.UserContext(), tc.sess
-	v := &testChatView{ID: tc.id, Flow: sess.Flow(), Now: sess.Now(), Status: "none", Vars: map[string]any{}, Messages: []chatMessage{}}
+	v := &testChatView{ID: tc.id, Flow: sess.Flow(), Now: sess.Now(), Status: "none", Vars: map[string]any{}, Messages: []chatMessage{}, Calls: "real"}
+	if sess.ByHand() {
+		v.Calls = "hand"
+		held, err := sess.HeldCall(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v.HeldCall = held
+	}
 	conv, err := sess.Conversation(ctx)
 	if err != nil {
 		return nil, err
@@ -183,6 +198,8 @@ func (s *Server) startTestChat(c *fiber.Ctx) error {
 	var req struct {
 		Doc  json.RawMessage `json:"doc"`
 		Node string          `json:"node"`
+		// Calls: "real" (default) or "hand".
+		Calls string `json:"calls"`
 	}
 	if body := bytes.TrimSpace(c.Body()); len(body) > 0 {
 		if err := strictJSON(body, &req, "test chat request"); err != nil {
@@ -209,10 +226,16 @@ func (s *Server) startTestChat(c *fiber.Ctx) error {
 	if f.ID != id {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("the document's id is not the flow's id: %q under flow %q", f.ID, id))
 	}
+	if req.Calls != "" && req.Calls != "real" && req.Calls != "hand" {
+		return fiber.NewError(fiber.StatusBadRequest, `calls is "real" (make the flow's http calls) or "hand" (answer each by hand)`)
+	}
 	if req.Node != "" && f.Node(req.Node) == nil {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("the flow has no node %q to start at", req.Node))
 	}
-	tc, err := s.testChats.create(c.UserContext(), doc, req.Node)
+	tc, err := s.testChats.create(c.UserContext(), doc, req.Node, req.Calls == "hand")
+	if errors.Is(err, errNoTestChatStore) {
+		return fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
+	}
 	if err != nil {
 		return fmt.Errorf("starting a test chat of flow %s: %w", id, err)
 	}
@@ -401,6 +424,58 @@ func (s *Server) advanceTestChat(c *fiber.Ctx) error {
 	}
 	if err := tc.sess.Advance(c.UserContext(), d); err != nil {
 		tc.mu.Unlock()
+		if errors.Is(err, script.ErrCallWaiting) {
+			return fiber.NewError(fiber.StatusConflict, err.Error())
+		}
+		return err
+	}
+	return s.answer(c, tc, fiber.StatusOK)
+}
+
+// answerTestChatCall answers the http call the chat holds, as its
+// attempt's result: {"status": 200, "body": "…"} (the body is parsed as
+// JSON when it is) or {"error": "timeout" | "network"}.
+func (s *Server) answerTestChatCall(c *fiber.Ctx) error {
+	var req struct {
+		Status *int    `json:"status"`
+		Body   string  `json:"body"`
+		Error  *string `json:"error"`
+	}
+	if err := strictJSON(c.Body(), &req, "answer"); err != nil {
+		return err
+	}
+	var a script.CallLine
+	switch {
+	case (req.Status == nil) == (req.Error == nil):
+		return fiber.NewError(fiber.StatusBadRequest, `an answer is {"status": 200, "body"?: "…"} or {"error": "timeout" | "network"}`)
+	case req.Error != nil && *req.Error == "timeout":
+		a.Timeout = true
+	case req.Error != nil && *req.Error == "network":
+		a.Network = true
+	case req.Error != nil:
+		return fiber.NewError(fiber.StatusBadRequest, `error is "timeout" or "network"`)
+	case *req.Status < 100 || *req.Status > 599:
+		return fiber.NewError(fiber.StatusBadRequest, "status is an HTTP status, 100 to 599")
+	case len(req.Body) > httpcall.MaxBody:
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes (a real answer that big takes on_error)", httpcall.MaxBody))
+	case !utf8.ValidString(req.Body):
+		return fiber.NewError(fiber.StatusBadRequest, "body is not UTF-8")
+	default:
+		a.Status, a.Body = *req.Status, req.Body
+	}
+	tc, err := s.chat(c)
+	if err != nil {
+		return err
+	}
+	if !tc.sess.ByHand() {
+		tc.mu.Unlock()
+		return fiber.NewError(fiber.StatusConflict, `this chat makes its calls for real: start one with "calls": "hand" to answer them`)
+	}
+	if err := tc.sess.AnswerChatCall(c.UserContext(), a); err != nil {
+		tc.mu.Unlock()
+		if errors.Is(err, engine.ErrNoHeldCall) {
+			return fiber.NewError(fiber.StatusConflict, "no http call waits for an answer")
+		}
 		return err
 	}
 	return s.answer(c, tc, fiber.StatusOK)

@@ -109,6 +109,7 @@ var permissions = []permission{
 	{method: "DELETE", path: "/test/:sid", url: "/test/nope", allow: editors},
 	{method: "POST", path: "/test/:sid/reply", url: "/test/nope/reply", allow: editors},
 	{method: "POST", path: "/test/:sid/advance", url: "/test/nope/advance", allow: editors},
+	{method: "POST", path: "/test/:sid/call", url: "/test/nope/call", allow: editors},
 
 	// Templates: everyone signed in reads; admin, analyst create.
 	{method: "GET", path: "/templates", allow: staff},
@@ -140,6 +141,8 @@ var permissions = []permission{
 	{method: "PUT", path: "/inbox/me/status", body: `{"status":"away"}`, allow: desk},
 	{method: "GET", path: "/inbox/events", allow: desk},
 	{method: "GET", path: "/inbox/queues", allow: desk},
+	// The queues a handoff may name, for the flow editor: admin, analyst.
+	{method: "GET", path: "/inbox/handoff-queues", allow: editors},
 	{method: "PUT", path: "/inbox/queues/:id", url: "/inbox/queues/support", body: `{"name":"Support"}`, allow: adminOnly},
 	{method: "DELETE", path: "/inbox/queues/:id", url: "/inbox/queues/nope", allow: adminOnly},
 	{method: "GET", path: "/inbox/agents", allow: desk},

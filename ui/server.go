@@ -72,6 +72,10 @@ type Config struct {
 	// Secrets keeps the named values flows send (api_secrets.go). Nil:
 	// the secrets API answers 503.
 	Secrets *secrets.Store
+	// TestChatStore opens the store of one test chat of the editor
+	// (testchat.go) in dir, a fresh temporary directory of its own; serve
+	// gives a bbolt file there. Nil: starting a test chat answers 503.
+	TestChatStore func(dir string) (engine.Store, error)
 	// Events manages the event webhooks (api_events.go). Nil: their API
 	// answers 503.
 	Events *events.Service

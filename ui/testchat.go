@@ -4,15 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/engine"
-	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/script"
 	"github.com/parleyhq/parley/engine/secrets"
 )
@@ -58,6 +57,8 @@ func (c *testChat) close() {
 // closes the least recently used one; Close closes them all.
 type testChats struct {
 	log *slog.Logger
+	// open opens a chat's store in its directory (Config.TestChatStore).
+	open func(dir string) (engine.Store, error)
 	// caller and secrets are the server engine's: a test chat's http
 	// steps make real calls (an analyst tries their staging API), with
 	// the same address checks and secrets.
@@ -71,27 +72,35 @@ type testChats struct {
 	stop   chan struct{} // stops the sweeper; nil while none runs
 }
 
-func newTestChats(log *slog.Logger) *testChats {
-	return &testChats{log: log, now: time.Now, chats: map[string]*testChat{}}
+func newTestChats(log *slog.Logger, open func(dir string) (engine.Store, error)) *testChats {
+	return &testChats{log: log, open: open, now: time.Now, chats: map[string]*testChat{}}
 }
+
+// errNoTestChatStore is returned by create without Config.TestChatStore.
+var errNoTestChatStore = errors.New("test chats are not available in this server (no store for them)")
 
 // errTestChatsClosed is returned when a chat is asked for after Close.
 var errTestChatsClosed = fmt.Errorf("test chats are closed: %w", engine.ErrClosed)
 
-// create starts a chat on flow document doc, at node ("" for the start).
-func (cs *testChats) create(ctx context.Context, doc []byte, node string) (*testChat, error) {
+// create starts a chat on flow document doc, at node ("" for the start);
+// byHand holds its http calls for the analyst to answer instead of making
+// them.
+func (cs *testChats) create(ctx context.Context, doc []byte, node string, byHand bool) (*testChat, error) {
+	if cs.open == nil {
+		return nil, errNoTestChatStore
+	}
 	dir, err := os.MkdirTemp("", "parley-testchat-")
 	if err != nil {
 		return nil, fmt.Errorf("test chat: %w", err)
 	}
-	path := filepath.Join(dir, "chat.db")
 	sess, err := script.NewSession(ctx, doc, script.DefaultStart, script.Options{
 		// Templates: nil approves every template the flow names, with the
 		// parameters it gives. The test chat tries the flow's logic; the
 		// registry's verdict is the validator's business.
-		OpenStore: func() (engine.Store, error) { return boltstore.Open(path) },
+		OpenStore: func() (engine.Store, error) { return cs.open(dir) },
 		HTTP:      cs.caller,
 		Secrets:   cs.secrets,
+		ByHand:    byHand,
 	})
 	if err != nil {
 		os.RemoveAll(dir)

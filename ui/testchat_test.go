@@ -3,8 +3,12 @@ package ui
 import (
 	"log/slog"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/boltstore"
 )
 
 const tinyFlow = `{"format": "parley/flow@1", "id": "tiny", "start": "ask",
@@ -16,12 +20,12 @@ const tinyFlow = `{"format": "parley/flow@1", "id": "tiny", "start": "ask",
 // Close closes the rest and refuses new chats.
 func TestTestChatsIdleAndCap(t *testing.T) {
 	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	cs := newTestChats(slog.New(slog.DiscardHandler))
+	cs := newTestChats(slog.New(slog.DiscardHandler), func(dir string) (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "chat.db")) })
 	cs.now = func() time.Time { return now }
 	defer cs.Close()
 	create := func() *testChat {
 		t.Helper()
-		c, err := cs.create(t.Context(), []byte(tinyFlow), "")
+		c, err := cs.create(t.Context(), []byte(tinyFlow), "", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +69,7 @@ func TestTestChatsIdleAndCap(t *testing.T) {
 	if !gone(chats[0]) {
 		t.Fatal("Close left a chat open")
 	}
-	if _, err := cs.create(t.Context(), []byte(tinyFlow), ""); err == nil {
+	if _, err := cs.create(t.Context(), []byte(tinyFlow), "", false); err == nil {
 		t.Fatal("a chat was created after Close")
 	}
 }

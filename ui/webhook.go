@@ -253,61 +253,34 @@ func metricField(f string) string {
 // at INFO (ids only) and counted in parley_webhook_items_ignored_total.
 func (s *Server) ignoreForeign(b *whatsapp.Batch) {
 	eng := s.cfg.Engine
-	ours := func(number, waba string) bool {
-		return (number == "" || eng.ServesNumber(number)) && (waba == "" || eng.ServesWABA(waba))
-	}
-	ignore := func(field, number, waba string) {
+	ours := func(field, number, waba string) bool {
+		if (number == "" || eng.ServesNumber(number)) && (waba == "" || eng.ServesWABA(waba)) {
+			return true
+		}
 		s.metrics.ignored.Inc(field)
 		s.log.Info("webhook item for a number or account Parley does not serve: ignored", "field", field, "phone_number_id", number, "waba_id", waba)
+		return false
 	}
 	b.Messages = keep(b.Messages, func(m *whatsapp.InboundMessage) bool {
-		if ours(m.PhoneNumberID, m.WABAID) {
-			return true
-		}
-		ignore(whatsapp.FieldMessages, m.PhoneNumberID, m.WABAID)
-		return false
+		return ours(whatsapp.FieldMessages, m.PhoneNumberID, m.WABAID)
 	})
 	b.Statuses = keep(b.Statuses, func(st *whatsapp.Status) bool {
-		if ours(st.PhoneNumberID, st.WABAID) {
-			return true
-		}
-		ignore(whatsapp.FieldMessages, st.PhoneNumberID, st.WABAID)
-		return false
+		return ours(whatsapp.FieldMessages, st.PhoneNumberID, st.WABAID)
 	})
 	b.Errors = keep(b.Errors, func(e *whatsapp.ErrorEvent) bool {
-		if ours(e.PhoneNumberID, e.WABAID) {
-			return true
-		}
-		ignore(whatsapp.FieldMessages, e.PhoneNumberID, e.WABAID)
-		return false
+		return ours(whatsapp.FieldMessages, e.PhoneNumberID, e.WABAID)
 	})
 	b.Preferences = keep(b.Preferences, func(p *whatsapp.UserPreference) bool {
-		if ours(p.PhoneNumberID, p.WABAID) {
-			return true
-		}
-		ignore(whatsapp.FieldUserPreferences, p.PhoneNumberID, p.WABAID)
-		return false
+		return ours(whatsapp.FieldUserPreferences, p.PhoneNumberID, p.WABAID)
 	})
 	b.AccountUpdates = keep(b.AccountUpdates, func(a *whatsapp.AccountUpdate) bool {
-		if ours("", a.WABAID) {
-			return true
-		}
-		ignore(whatsapp.FieldAccountUpdate, "", a.WABAID)
-		return false
+		return ours(whatsapp.FieldAccountUpdate, "", a.WABAID)
 	})
 	b.NumberUpdates = keep(b.NumberUpdates, func(u *whatsapp.NumberUpdate) bool {
-		if ours("", u.WABAID) {
-			return true
-		}
-		ignore(whatsapp.FieldPhoneNumberQuality, "", u.WABAID)
-		return false
+		return ours(whatsapp.FieldPhoneNumberQuality, "", u.WABAID)
 	})
 	b.TemplateUpdates = keep(b.TemplateUpdates, func(u *whatsapp.TemplateUpdate) bool {
-		if ours("", u.WABAID) {
-			return true
-		}
-		ignore(u.Field, "", u.WABAID)
-		return false
+		return ours(u.Field, "", u.WABAID)
 	})
 }
 

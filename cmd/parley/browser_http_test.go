@@ -25,10 +25,14 @@ const browserHTTPFlow = `{"format": "parley/flow@1", "id": "lookup", "name": "Lo
 // TestBrowserHTTPStep: an analyst opens an http node in the editor, sees
 // its form, tries its request with a sample order number (a real call,
 // the secret resolved on the server and shown as ***), and walks the flow
-// in the test chat, which makes the real call and shows it.
+// in the test chat, which makes the real call and shows it; then again
+// with the calls answered by hand: the held call shown (secret masked),
+// the typed answer taken, the shop never called.
 func TestBrowserHTTPStep(t *testing.T) {
 	var auth atomic.Value
+	var shopCalls atomic.Int64
 	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		shopCalls.Add(1)
 		io.Copy(io.Discard, r.Body)
 		auth.Store(r.Header.Get("Authorization"))
 		if r.URL.Path == "/orders/A-17" {
@@ -79,6 +83,28 @@ func TestBrowserHTTPStep(t *testing.T) {
 	b.waitJS(`$$t('chat-out').some((m) => m.innerText.includes('Order A-17 is shipped.'))`, "the answer from the real call")
 	b.waitJS(`$$t('chat-call').some((m) => m.innerText.includes('→ 200'))`, "the call shown in the chat")
 	b.shot("test chat call")
+
+	// Answering by hand: the same flow, its calls held for the analyst.
+	calls := shopCalls.Load()
+	b.fill("chat-calls", "hand")
+	b.click("chat-start")
+	b.waitJS(`$$t('chat-out').some((m) => m.innerText.includes('Order number?'))`, "the prompt again")
+	b.fill("chat-input", "B-2")
+	b.click("chat-send")
+	b.waitText("held-call-request", "GET "+shop.URL+"/orders/B-2")
+	if got := b.text("chat-held-call"); !strings.Contains(got, "Authorization: Bearer ***") || strings.Contains(got, "s3cr3t") || !strings.Contains(got, "attempt 1 of 1") {
+		t.Errorf("held call shown as %q: want the header masked, attempt 1 of 1", got)
+	}
+	b.shot("held call")
+	b.fill("held-call-status", "200")
+	b.fill("held-call-answer-body", `{"status": "packed"}`)
+	b.click("held-call-answer")
+	b.waitJS(`$$t('chat-out').some((m) => m.innerText.includes('Order B-2 is packed.'))`, "the flow goes on with the typed answer")
+	b.waitJS(`!$t('chat-held-call')`, "no call waits any more")
+	if n := shopCalls.Load(); n != calls {
+		t.Errorf("the shop got %d calls while the chat answered by hand", n-calls)
+	}
+	b.shot("answered by hand")
 	if strings.Contains(h.log.String(), "tok-s3cr3t") {
 		t.Error("the secret is in serve's log")
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -20,7 +21,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
-	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -64,6 +64,22 @@ func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a Parley subprocess; skipped with -short")
 	}
+	crashRecovery(t, "")
+}
+
+// TestCrashRecoveryPostgres is TestCrashRecovery on PostgreSQL
+// (PARLEY_STORE), in a schema of its own of PARLEY_TEST_POSTGRES's
+// database.
+func TestCrashRecoveryPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a Parley subprocess; skipped with -short")
+	}
+	crashRecovery(t, testPostgresURL(t))
+}
+
+// crashRecovery is TestCrashRecovery on the store storeURL names (""
+// for the bbolt file).
+func crashRecovery(t *testing.T, storeURL string) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("PARLEY_CRASH_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -169,6 +185,7 @@ func TestCrashRecovery(t *testing.T) {
 			"WHATSAPP_VERIFY_TOKEN=crash-verify",
 			"PARLEY_DATA="+dataDir,
 			"PARLEY_FLOWS="+flowsDir,
+			"PARLEY_STORE="+storeURL,
 		)
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		if err := cmd.Start(); err != nil {
@@ -442,12 +459,12 @@ func TestCrashRecovery(t *testing.T) {
 	}
 
 	// What Parley's store says, by message.
-	st, err := boltstore.Open(filepath.Join(dataDir, "parley.db"))
+	ctx := context.Background()
+	st, err := openServeStore(ctx, storeURL, dataDir, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	ctx := context.Background()
 	// Nothing may be left queued: every unambiguous failure was sent in
 	// the end.
 	if left, err := st.Outbox(ctx, 0, 100); err != nil {

@@ -135,3 +135,16 @@ func numberRates(ns []numberConfig) map[string]float64 {
 	}
 	return rates
 }
+
+// templateAccounts are the WABAs of the served numbers, each with the
+// client of its first number, whose templates the registry keeps besides
+// the default WABA's (the registry skips that one and repeats).
+func templateAccounts(r *whatsapp.Router, ns []numberConfig) []engine.TemplateAccount {
+	var out []engine.TemplateAccount
+	for _, n := range ns {
+		if n.WABAID != "" {
+			out = append(out, engine.TemplateAccount{WABAID: n.WABAID, Graph: r.Client(n.PhoneNumberID)})
+		}
+	}
+	return out
+}

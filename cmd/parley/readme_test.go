@@ -28,6 +28,8 @@ const (
 
 // TestReadmeWalkthrough follows README.md as a newcomer would, from a
 // fresh data directory: every line of its sh blocks, in order, as written.
+// A block fenced "```sh elsewhere" shows commands for other machines (a
+// production deployment, say) and is not run.
 // `go run ./cmd/parley serve` and `parley serve` start the real command
 // (its flags from the environment, as the README leaves them); a `parley`
 // command that opens the data file stops serve first, as the README says

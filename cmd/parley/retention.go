@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
-	"github.com/parleyhq/parley/engine/boltstore"
 )
 
 // retentionEvery is how often the retention looks for conversations to
@@ -20,7 +19,7 @@ const retentionEvery = 10 * time.Minute
 // (boltstore.PruneConversations: small transactions between the commits).
 // It returns when ctx ends. A pass that fails is logged and tried again at
 // the next one.
-func runRetention(ctx context.Context, store *boltstore.Store, clock engine.Clock, keep time.Duration, log *slog.Logger) error {
+func runRetention(ctx context.Context, store conversationPruner, clock engine.Clock, keep time.Duration, log *slog.Logger) error {
 	for {
 		start := time.Now()
 		n, err := store.PruneConversations(ctx, clock.Now().Add(-keep))

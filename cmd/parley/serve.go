@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
-	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/inbox"
@@ -36,7 +35,10 @@ import (
 // serveConfig is `parley serve`'s configuration: flags, defaulted from the
 // environment.
 type serveConfig struct {
-	addr, data, flowsDir                  string
+	addr, data, flowsDir string
+	// store: "" for the bbolt file in data, or a postgres:// URL
+	// (PARLEY_STORE; cmd/parley/store.go).
+	store                                 string
 	apiURL, token, appSecret, verifyToken string
 	phoneNumberID, wabaID                 string
 	// displayPhone is the WHATSAPP_PHONE_NUMBER_ID number's display number
@@ -157,6 +159,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", env("PARLEY_ADDR", "127.0.0.1:8080"), "listen address (PARLEY_ADDR)")
 	fs.StringVar(&c.data, "data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
+	fs.StringVar(&c.store, "store", env("PARLEY_STORE", ""), "where Parley keeps its data: empty for the bbolt file in -data, or a postgres:// URL, which several parley serve processes may share (PARLEY_STORE)")
 	fs.StringVar(&c.flowsDir, "flows", env("PARLEY_FLOWS", ""), "a folder of flow files, validated and published at start (PARLEY_FLOWS)")
 	fs.StringVar(&c.apiURL, "whatsapp-api-url", env("WHATSAPP_API_URL", "https://graph.facebook.com/v23.0"), "Graph API base URL with version (WHATSAPP_API_URL)")
 	fs.StringVar(&c.token, "whatsapp-access-token", env("WHATSAPP_ACCESS_TOKEN", ""), "Cloud API access token; without one Parley runs the built-in sandbox (WHATSAPP_ACCESS_TOKEN)")
@@ -271,7 +274,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err := os.MkdirAll(c.data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	store, err := boltstore.Open(filepath.Join(c.data, "parley.db"))
+	store, err := openServeStore(ctx, c.store, c.data, log)
 	if err != nil {
 		return err
 	}
@@ -314,8 +317,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	// The default number's client keeps the template registry: templates
-	// are synced from its WABA (c.wabaID, else the default number's).
+	// The default number's client keeps the template registry's default
+	// WABA (c.wabaID, else the default number's); each other WABA of a
+	// served number is synced with a client of one of its numbers.
 	client := router.Default()
 	if c.wabaID == "" {
 		c.wabaID = numbers[0].WABAID
@@ -335,7 +339,12 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 	reg := metrics.NewRegistry()
-	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock})
+	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock,
+		Accounts: templateAccounts(router, numbers)})
+	if was := templates.WABAs(); len(was) > 1 {
+		log.Info("templates are kept per WhatsApp Business Account: each send is checked against its number's account; templates created through Parley go to the default account",
+			"wabas", strings.Join(was, ","), "default", c.wabaID)
+	}
 	if err := templates.Load(ctx); err != nil {
 		return err
 	}
@@ -361,14 +370,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 			return err
 		}
 	}
-	if c.wabaID != "" {
-		res, err := templates.Sync(ctx, client, c.wabaID)
-		if err != nil {
-			log.Error("template sync failed; sends are checked against the templates as last stored until a sync succeeds", "err", err)
-		} else {
-			log.Info("templates synced", "count", res.Listed, "added", res.Added, "changed", res.Changed, "deleted", res.Deleted)
-		}
-	}
+	templates.SyncAll(ctx, true)
 	if err := publishAll(ctx, eng, docs, log); err != nil {
 		return err
 	}
@@ -385,13 +387,13 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	sched, err := schedule.New(schedule.Options{Engine: eng, Files: store, Grace: c.scheduleGrace, Logger: log})
+	sched, err := schedule.New(schedule.Options{Engine: eng, Records: store, Grace: c.scheduleGrace, Logger: log})
 	if err != nil {
 		return err
 	}
 	// Event webhooks: the engine records the events subscriptions want
 	// from here on, before any traffic.
-	hooks, err := events.New(ctx, events.Options{Store: store, Key: secretsKey, Engine: eng, Clock: c.clock, Logger: log, Metrics: reg})
+	hooks, err := startEvents(ctx, store, events.Options{Key: secretsKey, Engine: eng, Clock: c.clock, Logger: log, Metrics: reg})
 	if err != nil {
 		return err
 	}
@@ -400,7 +402,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops := newLoops(bg)
 	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
 		Auth: authSvc, Inbox: desk, Schedules: sched, Media: router, Typing: receipts, Sending: disp, Ready: readiness(store, bgLoops, disp),
-		Backup: store, BackupDir: c.data, Quarantine: quarantine.New(store), Secrets: vault, Events: hooks,
+		Backup: backuper(store), BackupDir: c.data, TestChatStore: openTestChatStore, Quarantine: quarantine.New(store), Secrets: vault, Events: hooks,
 		MetricsToken: c.metricsToken, MetricsApart: c.metricsAddr != "" || c.metricsListener != nil})
 	metricsLn := c.metricsListener
 	if c.metricsAddr != "" && metricsLn == nil {
@@ -421,9 +423,13 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops.run("the timers", func(ctx context.Context) error { eng.RunTimers(ctx, c.timerInterval); return nil })
 	bgLoops.run("the scheduler", func(ctx context.Context) error { sched.Run(ctx, c.scheduleInterval); return nil })
 	bgLoops.run("the inbox", func(ctx context.Context) error { desk.Run(ctx); return nil })
-	bgLoops.run("the event webhooks", func(ctx context.Context) error { hooks.Run(ctx, time.Second); return nil })
-	if c.retention > 0 {
-		bgLoops.run("the retention", func(ctx context.Context) error { return runRetention(ctx, store, eng.Clock(), c.retention, log) })
+	if hooks != nil {
+		bgLoops.run("the event webhooks", func(ctx context.Context) error { hooks.Run(ctx, time.Second); return nil })
+	}
+	if pruner, ok := store.(conversationPruner); c.retention > 0 && ok {
+		bgLoops.run("the retention", func(ctx context.Context) error { return runRetention(ctx, pruner, eng.Clock(), c.retention, log) })
+	} else if c.retention > 0 {
+		log.Warn("retention is not available on this store (PostgreSQL) yet: old conversations are kept")
 	}
 
 	listenErr := make(chan error, 2) // the main address's, the metrics address's
@@ -481,10 +487,10 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 
 // readiness is /readyz's check: Parley is ready when its store takes
 // writes, every background loop runs, and sending is not paused.
-func readiness(store *boltstore.Store, bg *loops, disp *engine.Dispatcher) func() error {
+func readiness(store dataStore, bg *loops, disp *engine.Dispatcher) func() error {
 	return func() error {
 		var errs []error
-		if err := store.WriteErr(); err != nil {
+		if err := storeWriteErr(store); err != nil {
 			errs = append(errs, fmt.Errorf("the store cannot write: %w", err))
 		}
 		if err := bg.Down(); err != nil {
@@ -653,21 +659,11 @@ func startSandbox(c serveConfig, log *slog.Logger) (*sandbox.Sandbox, error) {
 	return sb, nil
 }
 
-// storeMetrics exposes the store's committer: its commits (one fsync each),
-// the writes they carry, the pages they write and the time spent writing
-// them. Pages per write is what bounds the store's throughput.
-func storeMetrics(reg *metrics.Registry, store *boltstore.Store) {
-	reg.CounterFunc("parley_store_commits_total", "Store transactions committed, one fsync each.", func() float64 { return float64(store.Stats().Commits) })
-	reg.CounterFunc("parley_store_writes_total", "Changes committed to the store; a transaction carries many.", func() float64 { return float64(store.Stats().Writes) })
-	reg.CounterFunc("parley_store_pages_written_total", "Pages the store's commits wrote to its file.", func() float64 { return float64(store.Stats().PagesWritten) })
-	reg.CounterFunc("parley_store_write_seconds_total", "Time the store's commits spent writing and syncing pages.", func() float64 { return store.Stats().WriteTime.Seconds() })
-}
-
 // openSecrets is the secrets store over the data file, its key from
 // PARLEY_SECRETS_KEY or the key file beside the data file (made on first
 // run), and the key (event webhooks seal their signing secrets under a
 // key derived from it). Where the key came from is logged, never the key.
-func openSecrets(dir string, store *boltstore.Store, log *slog.Logger) (*secrets.Store, []byte, error) {
+func openSecrets(dir string, store secrets.Records, log *slog.Logger) (*secrets.Store, []byte, error) {
 	key, src, err := secrets.LoadKey(dir, os.Getenv)
 	if err != nil {
 		return nil, nil, err

@@ -37,7 +37,7 @@ var passwordCost int
 // startAuth opens sign-in on the store and makes sure someone can sign
 // in: it seeds the first admin from the environment, or says at start how
 // the first admin is created.
-func startAuth(ctx context.Context, c serveConfig, db auth.DB, log *slog.Logger) (*auth.Service, error) {
+func startAuth(ctx context.Context, c serveConfig, db auth.Records, log *slog.Logger) (*auth.Service, error) {
 	proxies, err := auth.ParseTrustedProxies(c.trustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("-trusted-proxies: %w", err)

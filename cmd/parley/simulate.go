@@ -9,10 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/parleyhq/parley/engine"
-	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/script"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -23,6 +24,12 @@ const simulateHelp = `Type what the customer says. Other commands:
   ~ 25h             move the clock on; due timers fire
   ! agent: text     reply as an agent (the conversation must be handed off)
   ! resolve [x]     resolve as the agent; the flow resumes
+  @ secret NAME: v  set a secret for the flow's http calls ({{ secrets.NAME }})
+  @ name: Ann       set up the customer (name, language, opted_in, tags, field.X)
+When the flow makes an http call it is shown and you answer it:
+  200 {"status": "shipped"}   a status and an optional body (JSON or text)
+  timeout | network            the attempt fails without an answer
+(a leading ? is allowed, as in scripts). --real-calls makes the calls instead.
   :state            show the conversation: node, status, variables, window
   :help, :quit
 `
@@ -34,6 +41,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	templatesPath := fs.String("templates", "", "a JSON file of templates: as the Graph API lists them (name, language, status, parameter_format, components), or by counts (name, language, status, header_params, body_params, quick_replies); default: every template the flow names is approved")
 	dataDir := fs.String("data", "", "keep the simulation's store in this directory (default: a temporary one)")
 	reopen := fs.Bool("reopen", false, "close and reopen the store between steps (proves state lives in the store)")
+	realCalls := fs.Bool("real-calls", false, "without --script: make the flow's http calls for real (addresses checked as in serve, PARLEY_HTTP_ALLOW_HOSTS honoured; secrets from `@ secret NAME: value` lines) instead of asking how to answer each")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: parley simulate [--script SCRIPT] [--templates FILE] FLOW.json")
 		fs.PrintDefaults()
@@ -61,7 +69,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		dir = tmp
 	}
 	opts := script.Options{
-		OpenStore: func() (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "simulate.db")) },
+		OpenStore: func() (engine.Store, error) { return openScratchStore(filepath.Join(dir, "simulate.db")) },
 		Reopen:    *reopen,
 	}
 	if *templatesPath != "" {
@@ -74,6 +82,16 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	if *scriptPath != "" {
 		return runScript(ctx, *scriptPath, flowDoc, opts, stdout, stderr)
+	}
+	if *realCalls {
+		c, err := httpcall.New(httpcall.Options{Allow: httpcall.ParseAllow(os.Getenv(httpcall.AllowEnv))})
+		if err != nil {
+			fmt.Fprintln(stderr, "parley:", err)
+			return 2
+		}
+		opts.HTTP = c
+	} else {
+		opts.ByHand = true
 	}
 	return chat(ctx, flowDoc, opts, stdin, stdout, stderr)
 }
@@ -172,23 +190,85 @@ func chat(ctx context.Context, flowDoc []byte, opts script.Options, stdin io.Rea
 			continue
 		}
 		st := script.Step{Line: line, Kind: script.Say, Arg: text}
-		if k := text[0]; k == script.Clock || k == script.Act || k == script.Say {
+		if k := text[0]; k == script.Clock || k == script.Act || k == script.Say || k == script.Set {
 			st = script.Step{Line: line, Kind: k, Arg: strings.TrimSpace(text[1:])}
 		}
 		if err := sess.Do(ctx, st); err != nil {
 			fmt.Fprintln(stdout, "  !", err)
 			continue
 		}
-		for _, m := range sess.TakeSent() {
-			who := "bot"
-			if strings.HasPrefix(m.Sender, "agent:") {
-				who = "agent"
-			}
-			fmt.Fprintf(stdout, "%s< %s\n", who, engine.Render(m))
-		}
+		showSent(sess, stdout)
 		if st.Kind == script.Clock {
 			fmt.Fprintf(stdout, "  (now %s)\n", sess.Now().Format("Mon 2006-01-02 15:04 MST"))
 		}
+		if !answerCalls(ctx, sess, in, &line, stdout) {
+			fmt.Fprintln(stdout)
+			return 0
+		}
+	}
+}
+
+func showSent(sess *script.Session, stdout io.Writer) {
+	for _, m := range sess.TakeSent() {
+		who := "bot"
+		if strings.HasPrefix(m.Sender, "agent:") {
+			who = "agent"
+		}
+		fmt.Fprintf(stdout, "%s< %s\n", who, engine.Render(m))
+	}
+}
+
+// answerCalls asks how to answer each http call the flow makes, until it
+// waits on none; false when the input ends or the user quits.
+func answerCalls(ctx context.Context, sess *script.Session, in *bufio.Scanner, line *int, stdout io.Writer) bool {
+	for {
+		held, err := sess.HeldCall(ctx)
+		if err != nil {
+			fmt.Fprintln(stdout, "  !", err)
+			return true
+		}
+		if held == nil {
+			return true
+		}
+		fmt.Fprintf(stdout, "  ? %s %s  (node %s, attempt %d of %d, key %s)\n", held.Method, held.URL, held.Node, held.Attempt, held.Retries+1, held.Key)
+		names := make([]string, 0, len(held.Headers))
+		for k := range held.Headers {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			fmt.Fprintf(stdout, "    %s: %s\n", k, held.Headers[k])
+		}
+		if held.Body != "" {
+			fmt.Fprintf(stdout, "    %s\n", held.Body)
+		}
+		for {
+			fmt.Fprint(stdout, "answer> ")
+			if !in.Scan() {
+				return false
+			}
+			*line++
+			text := strings.TrimSpace(in.Text())
+			switch text {
+			case "":
+				continue
+			case ":quit", ":q", ":exit":
+				return false
+			case ":state":
+				showState(ctx, sess, stdout)
+				continue
+			}
+			a, err := script.ParseAnswer(text)
+			if err != nil {
+				fmt.Fprintln(stdout, "  !", err)
+				continue
+			}
+			if err := sess.AnswerCall(ctx, a); err != nil {
+				fmt.Fprintln(stdout, "  !", err)
+			}
+			break
+		}
+		showSent(sess, stdout)
 	}
 }
 

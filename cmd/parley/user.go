@@ -10,14 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"golang.org/x/term"
 
-	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -277,25 +275,6 @@ func openAuth(dir string, create bool) (*auth.Service, func(), error) {
 		return nil, nil, err
 	}
 	return svc, func() { store.Close() }, nil
-}
-
-// openData opens the data directory's store for a command that works on it
-// offline, creating it only when create is set. While `parley serve` holds
-// the file, it says so and what to do instead (instead).
-func openData(dir string, create bool, instead string) (*boltstore.Store, error) {
-	path := filepath.Join(dir, "parley.db")
-	if create {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
-		}
-	} else if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no Parley data at %s (--data or PARLEY_DATA): %w", dir, err)
-	}
-	store, err := boltstore.Open(path)
-	if errors.Is(err, boltstore.ErrLocked) {
-		return nil, fmt.Errorf("%s is in use, most likely by a running `parley serve` (bbolt lets one process open it at a time): stop it first, or %s", path, instead)
-	}
-	return store, err
 }
 
 // readPassword reads a new password for email: from a terminal, twice

@@ -29,3 +29,15 @@ func TestStoreWithoutGroupCommit(t *testing.T) {
 		return s
 	})
 }
+
+// The role interfaces' contract. A bbolt file takes one handle at a time
+// (its file lock, even within one process): the races run on one handle.
+func TestRecords(t *testing.T) {
+	storetest.RunRecords(t, storetest.Backend{Open: func(t *testing.T, path string) storetest.Records {
+		s, err := boltstore.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}})
+}

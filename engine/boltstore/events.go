@@ -216,7 +216,13 @@ func firstWithPrefix(b *bolt.Bucket, p []byte) []byte {
 }
 
 func (b *eventBuckets) get(seq uint64) (*events.Delivery, error) {
-	v := b.deliveries.Get(u64(seq))
+	return getDelivery(b.deliveries, seq)
+}
+
+// getDelivery reads delivery seq from the deliveries bucket: nil when it
+// is gone.
+func getDelivery(dl *bolt.Bucket, seq uint64) (*events.Delivery, error) {
+	v := dl.Get(u64(seq))
 	if v == nil {
 		return nil, nil
 	}
@@ -311,16 +317,13 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]events.Del
 		}
 		c := due.Cursor()
 		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], bound) <= 0 && (limit <= 0 || len(out) < limit); k, _ = c.Next() {
-			seq := binary.BigEndian.Uint64(k[8:])
-			v := dl.Get(u64(seq))
-			if v == nil {
-				continue
+			d, err := getDelivery(dl, binary.BigEndian.Uint64(k[8:]))
+			if err != nil {
+				return err
 			}
-			var d events.Delivery
-			if err := json.Unmarshal(v, &d); err != nil {
-				return fmt.Errorf("boltstore: delivery %d: %w", seq, err)
+			if d != nil {
+				out = append(out, *d)
 			}
-			out = append(out, d)
 		}
 		return nil
 	})
@@ -353,12 +356,11 @@ func (s *Store) Delivery(ctx context.Context, seq uint64) (events.Delivery, bool
 		if dl == nil {
 			return nil
 		}
-		v := dl.Get(u64(seq))
-		if v == nil {
-			return nil
+		got, err := getDelivery(dl, seq)
+		if got != nil {
+			d, ok = *got, true
 		}
-		ok = true
-		return json.Unmarshal(v, &d)
+		return err
 	})
 	return d, ok, err
 }
@@ -456,16 +458,13 @@ func (s *Store) Deliveries(ctx context.Context, sub string, state events.State, 
 			if state != "" && v[0] != want {
 				continue
 			}
-			seq := binary.BigEndian.Uint64(k[len(p):])
-			raw := dl.Get(u64(seq))
-			if raw == nil {
-				continue
+			d, err := getDelivery(dl, binary.BigEndian.Uint64(k[len(p):]))
+			if err != nil {
+				return err
 			}
-			var d events.Delivery
-			if err := json.Unmarshal(raw, &d); err != nil {
-				return fmt.Errorf("boltstore: delivery %d: %w", seq, err)
+			if d != nil {
+				out = append(out, *d)
 			}
-			out = append(out, d)
 		}
 		return nil
 	})

@@ -272,3 +272,13 @@ func versionKey(flow string, version int) []byte {
 	k = append(k, sep)
 	return binary.BigEndian.AppendUint32(k, uint32(version))
 }
+
+// wabaTemplateKey is the key of a template of a WABA other than the
+// default one: WABA, name and language. It has three parts where
+// templateKey has two, so the two never meet.
+func wabaTemplateKey(waba, name, language string) []byte {
+	k := make([]byte, 0, len(waba)+1+len(name)+1+len(language))
+	k = append(k, waba...)
+	k = append(k, sep)
+	return append(k, templateKey(name, language)...)
+}

@@ -11,7 +11,9 @@ import (
 )
 
 // SaveTemplates stores template records in one transaction, each replacing
-// the record of its name and language. Records are encoded by the caller's
+// the record of its WABA, name and language (a record without a WABA, of
+// the default one, under its name and language alone, as before several
+// WABAs). Records are encoded by the caller's
 // goroutine; a record without a name or language, or with a NUL byte in
 // either, refuses the whole call.
 func (s *Store) SaveTemplates(ctx context.Context, rs []engine.TemplateRecord) error {
@@ -28,7 +30,13 @@ func (s *Store) SaveTemplates(ctx context.Context, rs []engine.TemplateRecord) e
 		if err != nil {
 			return fmt.Errorf("boltstore: template %s/%s: %w", r.Name, r.Language, err)
 		}
+		if err := checkID("template WABA", r.WABAID); r.WABAID != "" && err != nil {
+			return fmt.Errorf("%w (template %s)", err, r.Name)
+		}
 		w.keys[i], w.vals[i] = templateKey(r.Name, r.Language), v
+		if r.WABAID != "" {
+			w.keys[i] = wabaTemplateKey(r.WABAID, r.Name, r.Language)
+		}
 	}
 	return s.do(ctx, w)
 }
@@ -46,8 +54,8 @@ func (w *templateSave) apply(t *txn) error {
 	return nil
 }
 
-// Templates lists every template record, by name then language (the
-// bucket's key order).
+// Templates lists every template record: the default WABA's by name then
+// language, and the other WABAs' among them (the bucket's key order).
 func (s *Store) Templates(ctx context.Context) ([]engine.TemplateRecord, error) {
 	var out []engine.TemplateRecord
 	err := s.view(ctx, func(tx *bolt.Tx) error {

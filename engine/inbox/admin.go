@@ -101,7 +101,7 @@ func (ib *Inbox) EnsureAgent(ctx context.Context, email, name string) (AgentView
 
 // saveAgent writes a profile, durably first, then into the view.
 func (ib *Inbox) saveAgent(ctx context.Context, a Agent) error {
-	if err := put(ctx, ib.records, bucketAgents, a.Email, a); err != nil {
+	if err := ib.records.PutAgent(ctx, &a); err != nil {
 		return fmt.Errorf("inbox: saving agent %s: %w", a.Email, err)
 	}
 	ib.mu.Lock()
@@ -180,7 +180,7 @@ func (ib *Inbox) DeleteAgent(ctx context.Context, email string) error {
 	if _, err := ib.SetStatus(ctx, email, Offline); err != nil {
 		return err
 	}
-	if err := del(ctx, ib.records, bucketAgents, email); err != nil {
+	if err := notFound(ib.records.DeleteAgent(ctx, email)); err != nil {
 		return fmt.Errorf("agent %s: %w", email, err)
 	}
 	ib.mu.Lock()
@@ -250,7 +250,7 @@ func (ib *Inbox) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 	if err := q.normalize(); err != nil {
 		return Queue{}, err
 	}
-	if err := put(ctx, ib.records, bucketQueues, q.ID, q); err != nil {
+	if err := ib.records.PutQueue(ctx, &q); err != nil {
 		return Queue{}, fmt.Errorf("inbox: saving queue %s: %w", q.ID, err)
 	}
 	ib.mu.Lock()
@@ -262,7 +262,7 @@ func (ib *Inbox) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 // DeleteQueue removes a queue's record. Its conversations stay where they
 // are; the queue lives on, unknown, while it has any.
 func (ib *Inbox) DeleteQueue(ctx context.Context, id string) error {
-	if err := del(ctx, ib.records, bucketQueues, id); err != nil {
+	if err := notFound(ib.records.DeleteQueue(ctx, id)); err != nil {
 		return fmt.Errorf("queue %s: %w", id, err)
 	}
 	ib.mu.Lock()
@@ -314,7 +314,7 @@ func (ib *Inbox) PutCanned(ctx context.Context, c Canned) (Canned, error) {
 	} else if _, err := ib.Canned(c.ID); err != nil {
 		return Canned{}, err
 	}
-	if err := put(ctx, ib.records, bucketCanned, c.ID, c); err != nil {
+	if err := ib.records.PutCanned(ctx, &c); err != nil {
 		return Canned{}, fmt.Errorf("inbox: saving canned response: %w", err)
 	}
 	ib.mu.Lock()
@@ -325,7 +325,7 @@ func (ib *Inbox) PutCanned(ctx context.Context, c Canned) (Canned, error) {
 
 // DeleteCanned removes a canned response.
 func (ib *Inbox) DeleteCanned(ctx context.Context, id string) error {
-	if err := del(ctx, ib.records, bucketCanned, id); err != nil {
+	if err := notFound(ib.records.DeleteCanned(ctx, id)); err != nil {
 		return fmt.Errorf("canned response %s: %w", id, err)
 	}
 	ib.mu.Lock()

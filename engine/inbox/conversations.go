@@ -296,7 +296,7 @@ func (ib *Inbox) MarkRead(ctx context.Context, conv string) error {
 	ev := Event{Type: EventRead, At: ib.eng.Clock().Now(), Conversation: conv, Contact: e.contact, Status: engine.Agent, Queue: e.queue, Assignee: e.assignee}
 	ib.mu.Unlock()
 	ib.hub.Publish(ev)
-	if err := saveRead(ctx, ib.records, conv, seq); err != nil {
+	if err := ib.records.SaveRead(ctx, conv, seq); err != nil {
 		return fmt.Errorf("inbox: recording the read of %s: %w", conv, err)
 	}
 	return nil

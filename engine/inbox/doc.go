@@ -47,8 +47,8 @@
 //     exists: it has no hours and no agents until an admin adds them, and
 //     its conversations wait.
 //
-// Records live in the engine's bbolt file, in buckets "inbox_agents",
-// "inbox_queues", "inbox_canned" and "inbox_read", written through the
-// store's Update (so they share its committer and fsync) and read through
-// View.
+// Records (agents, queues, canned responses, read marks) are kept through
+// the Records interface: in the engine's bbolt file (buckets
+// "inbox_agents", "inbox_queues", "inbox_canned", "inbox_read") or in
+// PostgreSQL, whichever store Parley runs on.
 package inbox

@@ -61,3 +61,50 @@ func (ib *Inbox) CheckHandoffs(f *flows.Flow) flows.Problems {
 	}
 	return ps
 }
+
+// HandoffQueue is a queue a flow's handoff may name, as the flow editor
+// offers it: created on the Queues page, served by an agent, or both.
+// It carries no conversations and no agent names, only whether anyone
+// would answer.
+type HandoffQueue struct {
+	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"`
+	Created bool   `json:"created"`
+	Agents  int    `json:"agents"` // agents who serve it, whatever their status
+	Online  bool   `json:"online"` // one of them is online now
+}
+
+// HandoffQueues lists, by id, the queues CheckHandoffs knows: those
+// created and those some agent serves.
+func (ib *Inbox) HandoffQueues() []HandoffQueue {
+	ib.mu.RLock()
+	defer ib.mu.RUnlock()
+	byID := map[string]*HandoffQueue{}
+	get := func(id string) *HandoffQueue {
+		q := byID[id]
+		if q == nil {
+			q = &HandoffQueue{ID: id}
+			byID[id] = q
+		}
+		return q
+	}
+	for id, q := range ib.queues {
+		h := get(id)
+		h.Created, h.Name = true, q.Name
+	}
+	for _, a := range ib.agents {
+		for _, id := range a.Queues {
+			h := get(id)
+			h.Agents++
+			if a.Status == Online {
+				h.Online = true
+			}
+		}
+	}
+	out := make([]HandoffQueue, 0, len(byID))
+	for _, q := range byID {
+		out = append(out, *q)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

@@ -46,3 +46,41 @@ func TestCheckHandoffs(t *testing.T) {
 		t.Error("a nil flow has problems")
 	}
 }
+
+func TestHandoffQueues(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.ib.PutQueue(h.ctx, inbox.Queue{ID: "billing", Name: "Billing"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []inbox.Agent{
+		{Email: "sam@example.com", Capacity: 2, Queues: []string{"support"}, Status: inbox.Offline},
+		{Email: "kim@example.com", Capacity: 2, Queues: []string{"support", "sales"}, Status: inbox.Online},
+		{Email: "lee@example.com", Capacity: 2, Queues: []string{"sales"}, Status: inbox.Away},
+	} {
+		if _, err := h.ib.PutAgent(h.ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := h.ib.HandoffQueues()
+	want := []inbox.HandoffQueue{
+		{ID: "billing", Name: "Billing", Created: true}, // created, nobody serves it
+		{ID: "sales", Agents: 2, Online: true},          // served, never created
+		{ID: "support", Agents: 2, Online: true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("queue %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if _, err := h.ib.SetStatus(h.ctx, "kim@example.com", inbox.Offline); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range h.ib.HandoffQueues() {
+		if q.Online {
+			t.Errorf("%s is online with every agent offline or away", q.ID)
+		}
+	}
+}

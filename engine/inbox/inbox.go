@@ -103,16 +103,8 @@ func (ib *Inbox) Hub() *Hub { return ib.hub }
 // (one listing of the store). Commits observed before Start are part of
 // what it reads.
 func (ib *Inbox) Start(ctx context.Context) error {
-	agents := map[string]*agentState{}
-	queues := map[string]*Queue{}
-	canned := map[string]*Canned{}
-	if err := loadAll(ctx, ib.records, bucketAgents, func(a *Agent) { agents[a.Email] = &agentState{Agent: *a} }); err != nil {
-		return err
-	}
-	if err := loadAll(ctx, ib.records, bucketQueues, func(q *Queue) { queues[q.ID] = q }); err != nil {
-		return err
-	}
-	if err := loadAll(ctx, ib.records, bucketCanned, func(c *Canned) { canned[c.ID] = c }); err != nil {
+	agents, queues, canned, err := loadRecords(ctx, ib.records)
+	if err != nil {
 		return err
 	}
 	st := ib.eng.Store()
@@ -120,7 +112,7 @@ func (ib *Inbox) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("inbox: listing handed-off conversations: %w", err)
 	}
-	reads, err := loadReads(ctx, ib.records)
+	reads, err := ib.records.Reads(ctx)
 	if err != nil {
 		return fmt.Errorf("inbox: loading read marks: %w", err)
 	}
@@ -144,7 +136,7 @@ func (ib *Inbox) Start(ctx context.Context) error {
 			stale = append(stale, id)
 		}
 	}
-	if err := forgetReads(ctx, ib.records, stale); err != nil {
+	if err := ib.records.ForgetReads(ctx, stale); err != nil {
 		return fmt.Errorf("inbox: forgetting read marks: %w", err)
 	}
 	ib.mu.Lock()

@@ -2,124 +2,88 @@ package inbox
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
-// Records is where the inbox keeps its records: the engine's bbolt file,
-// reached through *boltstore.Store's Update and View. As there, an Update
-// fn may run twice and must do the same both times.
+// Records is where the inbox keeps its records: agents' profiles, queues,
+// canned responses and read marks. The bbolt implementation is
+// *boltstore.Store (engine/boltstore/inbox.go), the PostgreSQL one
+// *pgstore.Store; package storetest's Inbox suite pins the contract.
+// Implementations must be safe for concurrent use. None of these writes
+// has to be atomic with an engine commit: the conversation's state is the
+// engine's, and the inbox only keeps a view of it.
 type Records interface {
-	Update(ctx context.Context, fn func(tx *bolt.Tx) error) error
-	View(ctx context.Context, fn func(tx *bolt.Tx) error) error
+	// PutAgent stores an agent's profile, replacing the one of the same
+	// email.
+	PutAgent(ctx context.Context, a *Agent) error
+	// DeleteAgent removes the profile of email, reporting whether there
+	// was one.
+	DeleteAgent(ctx context.Context, email string) (bool, error)
+	// Agents lists every profile, by email.
+	Agents(ctx context.Context) ([]*Agent, error)
+
+	// PutQueue stores a queue, replacing the one of the same id.
+	PutQueue(ctx context.Context, q *Queue) error
+	// DeleteQueue removes the queue id, reporting whether there was one.
+	DeleteQueue(ctx context.Context, id string) (bool, error)
+	// Queues lists every queue, by id.
+	Queues(ctx context.Context) ([]*Queue, error)
+
+	// PutCanned stores a canned response, replacing the one of the same id.
+	PutCanned(ctx context.Context, c *Canned) error
+	// DeleteCanned removes the canned response id, reporting whether there
+	// was one.
+	DeleteCanned(ctx context.Context, id string) (bool, error)
+	// CannedResponses lists every canned response, by id.
+	CannedResponses(ctx context.Context) ([]*Canned, error)
+
+	// SaveRead records that conversation conv was read up to transcript
+	// seq, unless a later read is recorded already (the larger seq wins,
+	// whatever the order of concurrent calls).
+	SaveRead(ctx context.Context, conv string, seq uint64) error
+	// Reads returns every recorded read, by conversation id.
+	Reads(ctx context.Context) (map[string]uint64, error)
+	// ForgetReads deletes the recorded reads of these conversations; ids
+	// without one are no error.
+	ForgetReads(ctx context.Context, convs []string) error
 }
 
-// The inbox's buckets, keyed by agent email, queue id and canned id.
-var (
-	bucketAgents = []byte("inbox_agents")
-	bucketQueues = []byte("inbox_queues")
-	bucketCanned = []byte("inbox_canned")
-	// bucketRead keeps, by conversation id, the transcript seq an agent
-	// last opened it at (8 bytes, big-endian): unread counts survive a
-	// restart (Start).
-	bucketRead = []byte("inbox_read")
-)
-
-// saveRead records that conversation conv was read up to seq, unless a
-// later read is recorded already.
-func saveRead(ctx context.Context, r Records, conv string, seq uint64) error {
-	return r.Update(ctx, func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketRead)
-		if err != nil {
-			return err
-		}
-		if v := b.Get([]byte(conv)); len(v) == 8 && binary.BigEndian.Uint64(v) >= seq {
-			return nil
-		}
-		return b.Put([]byte(conv), binary.BigEndian.AppendUint64(nil, seq))
-	})
-}
-
-// loadReads returns every recorded read, by conversation id.
-func loadReads(ctx context.Context, r Records) (map[string]uint64, error) {
-	out := map[string]uint64{}
-	err := r.View(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRead)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			if len(v) == 8 {
-				out[string(k)] = binary.BigEndian.Uint64(v)
-			}
-			return nil
-		})
-	})
-	return out, err
-}
-
-// forgetReads deletes the recorded reads of these conversations.
-func forgetReads(ctx context.Context, r Records, convs []string) error {
-	if len(convs) == 0 {
-		return nil
-	}
-	return r.Update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRead)
-		if b == nil {
-			return nil
-		}
-		for _, c := range convs {
-			if err := b.Delete([]byte(c)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// put stores v under key in bucket, creating the bucket.
-func put(ctx context.Context, r Records, bucket []byte, key string, v any) error {
-	data, err := json.Marshal(v)
+// notFound turns a delete's "there was none" into ErrNotFound.
+func notFound(found bool, err error) error {
 	if err != nil {
 		return err
 	}
-	return r.Update(ctx, func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucket)
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte(key), data)
-	})
+	if !found {
+		return ErrNotFound
+	}
+	return nil
 }
 
-// del removes key from bucket, reporting ErrNotFound when it was absent.
-func del(ctx context.Context, r Records, bucket []byte, key string) error {
-	return r.Update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
-		if b == nil || b.Get([]byte(key)) == nil {
-			return ErrNotFound
-		}
-		return b.Delete([]byte(key))
-	})
-}
-
-// loadAll decodes every record of bucket, by key, with add.
-func loadAll[T any](ctx context.Context, r Records, bucket []byte, add func(*T)) error {
-	return r.View(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			x := new(T)
-			if err := json.Unmarshal(v, x); err != nil {
-				return fmt.Errorf("inbox: decoding %s/%s: %w", bucket, k, err)
-			}
-			add(x)
-			return nil
-		})
-	})
+// loadRecords reads every agent, queue and canned response.
+func loadRecords(ctx context.Context, r Records) (map[string]*agentState, map[string]*Queue, map[string]*Canned, error) {
+	agents := map[string]*agentState{}
+	queues := map[string]*Queue{}
+	canned := map[string]*Canned{}
+	as, err := r.Agents(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("inbox: loading agents: %w", err)
+	}
+	for _, a := range as {
+		agents[a.Email] = &agentState{Agent: *a}
+	}
+	qs, err := r.Queues(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("inbox: loading queues: %w", err)
+	}
+	for _, q := range qs {
+		queues[q.ID] = q
+	}
+	cs, err := r.CannedResponses(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("inbox: loading canned responses: %w", err)
+	}
+	for _, c := range cs {
+		canned[c.ID] = c
+	}
+	return agents, queues, canned, nil
 }

@@ -4,19 +4,17 @@
 // what Meta sent. Answering 500 for them instead would have Meta redeliver
 // them for days, holding every other item of their delivery back.
 //
-// It keeps the last MaxItems, each clipped to MaxItemBytes, in the data
-// file's bucket "quarantine_items" (sequence, 8 bytes big-endian → Item as
-// JSON), written through the store's committer.
+// It keeps the last MaxItems, each clipped to MaxItemBytes, through the
+// Records interface: the bbolt store keeps them in bucket
+// "quarantine_items" (sequence, 8 bytes big-endian → Item as JSON), the
+// PostgreSQL store in a table of its own.
 package quarantine
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Limits of what is kept: enough to diagnose a misbehaving sender, small
@@ -26,12 +24,17 @@ const (
 	MaxItemBytes = 4096
 )
 
-var bucket = []byte("quarantine_items")
-
-// Records is the data file, as boltstore.Store offers it to subsystems.
+// Records is where the items are kept (*boltstore.Store, *pgstore.Store;
+// package storetest's Quarantine suite pins the contract).
 type Records interface {
-	Update(ctx context.Context, fn func(tx *bolt.Tx) error) error
-	View(ctx context.Context, fn func(tx *bolt.Tx) error) error
+	// KeepQuarantined stores items, all or none, each under the next
+	// sequence number (Item.Seq is set by the store, increasing, never
+	// reused), and forgets the items whose sequence is MaxItems or more
+	// below the last one given.
+	KeepQuarantined(ctx context.Context, items []Item) error
+	// Quarantined returns up to limit items, newest (highest sequence)
+	// first.
+	Quarantined(ctx context.Context, limit int) ([]Item, error)
 }
 
 // Item is one item set aside.
@@ -74,32 +77,7 @@ func (q *Quarantine) Keep(ctx context.Context, items []Item) error {
 	if len(items) == 0 {
 		return nil
 	}
-	err := q.records.Update(ctx, func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucket)
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			it.Seq = seq
-			v, err := json.Marshal(it)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
-				return err
-			}
-			if seq > MaxItems {
-				if err := b.Delete(binary.BigEndian.AppendUint64(nil, seq-MaxItems)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	err := q.records.KeepQuarantined(ctx, items)
 	if err != nil {
 		return fmt.Errorf("quarantine: keeping %d items: %w", len(items), err)
 	}
@@ -108,22 +86,7 @@ func (q *Quarantine) Keep(ctx context.Context, items []Item) error {
 
 // List returns up to limit items, newest first.
 func (q *Quarantine) List(ctx context.Context, limit int) ([]Item, error) {
-	items := []Item{}
-	err := q.records.View(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		for k, v := c.Last(); k != nil && len(items) < limit; k, v = c.Prev() {
-			var it Item
-			if err := json.Unmarshal(v, &it); err != nil {
-				return fmt.Errorf("item %x: %w", k, err)
-			}
-			items = append(items, it)
-		}
-		return nil
-	})
+	items, err := q.records.Quarantined(ctx, limit)
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: listing: %w", err)
 	}

@@ -21,7 +21,7 @@
 // Nothing runs in cron's goroutines. Tick reads the engine's clock and,
 // for each schedule, the fire times after its cursor (Schedule.Cursor:
 // every fire time up to it has been dealt with) up to now. In ONE
-// transaction of the engine's bbolt file it writes the Firing (schedule id
+// transaction of its Records (UpdateSchedules) it writes the Firing (schedule id
 // + fire time) and moves the cursor past it: the claim. A firing exists
 // once, whatever crashes; once claimed it is never lost, because it stays
 // in the active index until its fan-out is done.
@@ -97,9 +97,10 @@
 //
 // # Storage
 //
-// Buckets of the engine's bbolt file, through boltstore's Update and View
-// (whose fn may run twice: every fn here computes its writes from the
-// transaction and from values it does not change):
+// Through Records (store.go): UpdateSchedules is one transaction,
+// atomic with every other one in every process sharing the store, and its
+// fn may run twice (every fn here computes its writes from the transaction
+// and from values it does not change). The bbolt store keeps:
 //
 //	schedules_defs     schedule id → Schedule (JSON)
 //	schedules_firings  firing id → Firing (JSON); a firing id is the
@@ -109,6 +110,8 @@
 //	schedules_active   fire time (20 digits) "." firing id → firing id:
 //	                   the firings not finished
 //	schedules_sends    firing id 0x00 contact key → Send (JSON)
+//
+// The PostgreSQL store keeps the same records in tables of its own.
 //
 // A finished firing keeps its Send records for Options.Retention (default
 // DefaultRetention, 30 days); then Prune, run by Tick once an hour,

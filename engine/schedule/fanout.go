@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
@@ -153,7 +151,7 @@ func (s *Scheduler) prepare(ctx context.Context, f *Firing) (*run, string) {
 		}
 	case ActionSendTemplate:
 		t := f.Action.Template
-		info, ok := s.e.Template(t.Name, t.Language)
+		info, ok := s.e.TemplateFrom(f.PhoneNumberID, t.Name, t.Language) // its number's WABA; the default one for every number
 		switch {
 		case !ok:
 			return nil, fmt.Sprintf("template %s/%s is not in the registry", t.Name, t.Language)
@@ -304,17 +302,13 @@ func (s *Scheduler) start(ctx context.Context, r *run, f *Firing, by string, j *
 
 // saveBatch commits a firing's new state and a batch's Sends together.
 func (s *Scheduler) saveBatch(ctx context.Context, f *Firing, records []*Send) error {
-	err := s.files.Update(context.WithoutCancel(ctx), func(tx *bolt.Tx) error {
-		b, err := openBuckets(tx)
-		if err != nil {
-			return err
-		}
+	err := s.records.UpdateSchedules(context.WithoutCancel(ctx), func(tx Tx) error {
 		for _, r := range records {
-			if err := putJSON(b.sends, sendKey(f.ID, r.Contact), r); err != nil {
+			if err := tx.PutSend(f.ID, r); err != nil {
 				return err
 			}
 		}
-		return putFiring(b, f)
+		return tx.PutFiring(f)
 	})
 	if err != nil {
 		return fmt.Errorf("recording the fan-out: %w", err)
@@ -390,18 +384,13 @@ func (c *capacity) refresh(ctx context.Context, now time.Time) error {
 func (s *Scheduler) loadPending(ctx context.Context) error {
 	since := s.now().Add(-engine.LimitWindow)
 	var refs []msgRef
-	err := s.files.View(ctx, func(tx *bolt.Tx) error {
+	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
 		refs = refs[:0]
-		b, _ := openBuckets(tx)
-		if b.firings == nil {
-			return nil
-		}
-		return b.firings.ForEach(func(k, v []byte) error {
-			f, err := getJSON[Firing](b.firings, k)
-			if err != nil || f.ClaimedAt.Before(since) && f.Status.finished() {
-				return err
+		return tx.Firings(func(f *Firing) error {
+			if f.ClaimedAt.Before(since) && f.Status.Finished() {
+				return nil
 			}
-			return sendsOf(b, f.ID, func(sd *Send) error {
+			return tx.Sends(f.ID, func(sd *Send) error {
 				if sd.Outcome == OutcomeSent && sd.Reach && sd.Seq > 0 {
 					refs = append(refs, msgRef{sd.Conversation, sd.Seq})
 				}

@@ -120,8 +120,9 @@ const (
 	Cancelled FiringStatus = "cancelled"
 )
 
-// finished reports whether a firing has left the active index.
-func (s FiringStatus) finished() bool { return s != Running && s != Waiting }
+// Finished reports whether a firing with this status is done: it has
+// left the active index (Tx.Active).
+func (s FiringStatus) Finished() bool { return s != Running && s != Waiting }
 
 // Firing is one run of a schedule: its fire time and what it did.
 type Firing struct {

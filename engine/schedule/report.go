@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strconv"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/parleyhq/parley/engine"
 )
 
@@ -57,10 +55,9 @@ func (s *Scheduler) Report(ctx context.Context, firingID string) (*Report, error
 // delivery reads the state now of each message a firing sent.
 func (s *Scheduler) delivery(ctx context.Context, firingID string) (Delivery, error) {
 	var sends []Send
-	err := s.files.View(ctx, func(tx *bolt.Tx) error {
+	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
 		sends = sends[:0]
-		b, _ := openBuckets(tx)
-		return sendsOf(b, firingID, func(sd *Send) error {
+		return tx.Sends(firingID, func(sd *Send) error {
 			if sd.Outcome == OutcomeSent {
 				sends = append(sends, *sd)
 			}
@@ -111,10 +108,9 @@ func (s *Scheduler) delivery(ctx context.Context, firingID string) (Delivery, er
 // limit after the contact key after ("" for the first).
 func (s *Scheduler) Sends(ctx context.Context, firingID string, after engine.ContactKey, limit int) ([]*Send, error) {
 	out := []*Send{}
-	err := s.files.View(ctx, func(tx *bolt.Tx) error {
+	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
 		out = out[:0]
-		b, _ := openBuckets(tx)
-		return sendsOf(b, firingID, func(sd *Send) error {
+		return tx.Sends(firingID, func(sd *Send) error {
 			if sd.Contact <= after || (limit > 0 && len(out) >= limit) {
 				return nil
 			}

@@ -1,15 +1,10 @@
 package schedule
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-
-	"github.com/parleyhq/parley/engine"
 )
 
 // DefaultRetention is how long a finished firing keeps its per-contact
@@ -39,19 +34,11 @@ func (s *Scheduler) Prune(ctx context.Context) (int, error) {
 	}
 	cutoff := s.now().Add(-s.opts.Retention)
 	var due []string
-	err := s.files.View(ctx, func(tx *bolt.Tx) error {
+	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
 		due = due[:0]
-		b, _ := openBuckets(tx)
-		if b.firings == nil {
-			return nil
-		}
-		err := b.firings.ForEach(func(k, v []byte) error {
-			f, err := getJSON[Firing](b.firings, k)
-			if err != nil {
-				return err
-			}
+		err := tx.Firings(func(f *Firing) error {
 			// A missed firing sent nothing: it has nothing to prune.
-			if f.Status.finished() && f.Status != Missed && f.Delivery == nil && !f.FinishedAt.IsZero() && f.FinishedAt.Before(cutoff) {
+			if f.Status.Finished() && f.Status != Missed && f.Delivery == nil && !f.FinishedAt.IsZero() && f.FinishedAt.Before(cutoff) {
 				due = append(due, f.ID)
 			}
 			if len(due) == prunePerCall {
@@ -84,29 +71,17 @@ func (s *Scheduler) prune(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("schedule: pruning %s: %w", id, err)
 	}
-	err = s.files.Update(ctx, func(tx *bolt.Tx) error {
-		b, err := openBuckets(tx)
-		if err != nil {
-			return err
-		}
-		f, err := getJSON[Firing](b.firings, []byte(id))
+	err = s.records.UpdateSchedules(ctx, func(tx Tx) error {
+		f, err := tx.Firing(id)
 		if err != nil || f == nil || f.Delivery != nil {
 			return err
 		}
-		prefix := sendKey(id, engine.ContactKey(""))
-		var keys [][]byte
-		c := b.sends.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			keys = append(keys, bytes.Clone(k))
-		}
-		for _, k := range keys {
-			if err := b.sends.Delete(k); err != nil {
-				return err
-			}
+		if err := tx.DeleteSends(id); err != nil {
+			return err
 		}
 		frozen := d
 		f.Delivery = &frozen
-		return putFiring(b, f)
+		return tx.PutFiring(f)
 	})
 	if err != nil {
 		return fmt.Errorf("schedule: pruning %s: %w", id, err)

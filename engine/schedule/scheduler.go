@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,8 +13,6 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/flows"
 )
@@ -44,8 +43,9 @@ const (
 // Options configure a Scheduler.
 type Options struct {
 	Engine *engine.Engine
-	// Files is the engine's bbolt file (*boltstore.Store).
-	Files Files
+	// Records keeps schedules and firings (*boltstore.Store,
+	// *pgstore.Store).
+	Records Records
 	// Grace: a fire time missed by at most this long still runs (once);
 	// default DefaultGrace. Negative: never run late.
 	Grace   time.Duration
@@ -60,11 +60,11 @@ type Options struct {
 // Scheduler claims schedules' firings on the engine's clock and fans them
 // out. Its methods are safe for concurrent use; Tick runs one at a time.
 type Scheduler struct {
-	e     *engine.Engine
-	files Files
-	opts  Options
-	log   *slog.Logger
-	kick  chan struct{}
+	e       *engine.Engine
+	records Records
+	opts    Options
+	log     *slog.Logger
+	kick    chan struct{}
 
 	tickMu sync.Mutex // one Tick at a time
 	// pending are this scheduler's sends that took a place under the
@@ -87,7 +87,7 @@ type msgRef struct {
 
 // New returns a scheduler over the engine and its file.
 func New(o Options) (*Scheduler, error) {
-	if o.Engine == nil || o.Files == nil {
+	if o.Engine == nil || o.Records == nil {
 		return nil, errors.New("schedule: New needs an engine and its file")
 	}
 	if o.Grace == 0 {
@@ -106,7 +106,7 @@ func New(o Options) (*Scheduler, error) {
 		o.Logger = slog.Default()
 	}
 	return &Scheduler{
-		e: o.Engine, files: o.Files, opts: o, log: o.Logger, kick: make(chan struct{}, 1),
+		e: o.Engine, records: o.Records, opts: o, log: o.Logger, kick: make(chan struct{}, 1),
 		pending: map[msgRef]bool{}, checked: map[string]time.Time{}, cache: map[string]*compiled{},
 	}, nil
 }
@@ -226,7 +226,7 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 		}
 	case ActionSendTemplate:
 		t := sc.Action.Template
-		info, ok := s.e.Template(t.Name, t.Language)
+		info, ok := s.e.TemplateFrom(sc.PhoneNumberID, t.Name, t.Language) // its number's WABA; the default one for every number
 		if !ok {
 			return invalid("action.template", "template %s/%s is not in the registry", t.Name, t.Language)
 		}
@@ -255,12 +255,8 @@ func (s *Scheduler) Create(ctx context.Context, sc Schedule, by string) (*Schedu
 	now := s.now()
 	sc.ID = newID()
 	sc.CreatedAt, sc.CreatedBy, sc.UpdatedAt, sc.UpdatedBy, sc.Cursor = now, by, now, by, now
-	err := s.files.Update(ctx, func(tx *bolt.Tx) error {
-		b, err := openBuckets(tx)
-		if err != nil {
-			return err
-		}
-		return putJSON(b.defs, []byte(sc.ID), &sc)
+	err := s.records.UpdateSchedules(ctx, func(tx Tx) error {
+		return tx.PutSchedule(&sc)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("saving schedule: %w", err)
@@ -307,12 +303,8 @@ func (s *Scheduler) SetPaused(ctx context.Context, id string, paused bool, by st
 func (s *Scheduler) modify(ctx context.Context, id string, fn func(*Schedule, time.Time) error) (*Schedule, error) {
 	now := s.now()
 	var out *Schedule
-	err := s.files.Update(ctx, func(tx *bolt.Tx) error {
-		b, err := openBuckets(tx)
-		if err != nil {
-			return err
-		}
-		sc, err := storedSchedule(b, id)
+	err := s.records.UpdateSchedules(ctx, func(tx Tx) error {
+		sc, err := storedSchedule(tx, id)
 		if err != nil {
 			return err
 		}
@@ -320,7 +312,7 @@ func (s *Scheduler) modify(ctx context.Context, id string, fn func(*Schedule, ti
 			return err
 		}
 		out = sc
-		return putJSON(b.defs, []byte(id), sc)
+		return tx.PutSchedule(sc)
 	})
 	if err != nil {
 		return nil, err
@@ -333,46 +325,42 @@ func (s *Scheduler) modify(ctx context.Context, id string, fn func(*Schedule, ti
 // history stays).
 func (s *Scheduler) Delete(ctx context.Context, id string) error {
 	now := s.now()
-	return s.files.Update(ctx, func(tx *bolt.Tx) error {
-		b, err := openBuckets(tx)
-		if err != nil {
+	return s.records.UpdateSchedules(ctx, func(tx Tx) error {
+		if _, err := storedSchedule(tx, id); err != nil {
 			return err
 		}
-		if b.defs.Get([]byte(id)) == nil {
-			return ErrNotFound
-		}
-		fs, err := firingsOf(b, id, 0)
+		fs, err := tx.FiringsOf(id, 0)
 		if err != nil {
 			return err
 		}
 		for _, f := range fs {
-			if f.Status.finished() {
+			if f.Status.Finished() {
 				continue
 			}
 			f.Status, f.Reason, f.FinishedAt = Cancelled, "the schedule was deleted", now
-			if err := putFiring(b, f); err != nil {
+			if err := tx.PutFiring(f); err != nil {
 				return err
 			}
 		}
-		return b.defs.Delete([]byte(id))
+		_, err = tx.DeleteSchedule(id)
+		return err
 	})
 }
 
 // Get returns a schedule.
 func (s *Scheduler) Get(ctx context.Context, id string) (*Schedule, error) {
 	var sc *Schedule
-	err := s.files.View(ctx, func(tx *bolt.Tx) error {
-		b, _ := openBuckets(tx)
+	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
 		var err error
-		sc, err = storedSchedule(b, id)
+		sc, err = storedSchedule(tx, id)
 		return err
 	})
 	return sc, err
 }
 
 // storedSchedule reads a schedule in a transaction, or ErrNotFound.
-func storedSchedule(b buckets, id string) (*Schedule, error) {
-	sc, err := getJSON[Schedule](b.defs, []byte(id))
+func storedSchedule(tx Tx, id string) (*Schedule, error) {
+	sc, err := tx.Schedule(id)
 	if err == nil && sc == nil {
 		err = ErrNotFound
 	}
@@ -382,18 +370,10 @@ func storedSchedule(b buckets, id string) (*Schedule, error) {
 // List returns every schedule, by name.
 func (s *Scheduler) List(ctx context.Context) ([]*Schedule, error) {
 	out := []*Schedule{}
-	err := s.files.View(ctx, func(tx *bolt.Tx) error {
-		b, _ := openBuckets(tx)
-		if b.defs == nil {
-			return nil
-		}
-		return b.defs.ForEach(func(k, v []byte) error {
-			sc, err := getJSON[Schedule](b.defs, k)
-			if err == nil {
-				out = append(out, sc)
-			}
-			return err
-		})
+	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Schedules()
+		return err
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
@@ -426,12 +406,8 @@ func (s *Scheduler) Preview(expr, zone string, n int) ([]time.Time, error) {
 func (s *Scheduler) RunNow(ctx context.Context, id, by string) (*Firing, error) {
 	now := s.now()
 	var out *Firing
-	err := s.files.Update(ctx, func(tx *bolt.Tx) error {
-		b, err := openBuckets(tx)
-		if err != nil {
-			return err
-		}
-		sc, err := storedSchedule(b, id)
+	err := s.records.UpdateSchedules(ctx, func(tx Tx) error {
+		sc, err := storedSchedule(tx, id)
 		if err != nil {
 			return err
 		}
@@ -440,11 +416,11 @@ func (s *Scheduler) RunNow(ctx context.Context, id, by string) (*Firing, error) 
 		}
 		f := newFiring(sc, now, now, Running)
 		f.ID, f.Manual, f.By = firingID(sc.ID, now, true), true, by
-		if b.firings.Get([]byte(f.ID)) != nil {
-			return fmt.Errorf("schedule %s was already run at %s", id, now.Format(time.RFC3339Nano))
+		if old, err := tx.Firing(f.ID); err != nil || old != nil {
+			return cmp.Or(err, fmt.Errorf("schedule %s was already run at %s", id, now.Format(time.RFC3339Nano)))
 		}
 		out = f
-		return putFiring(b, f)
+		return tx.PutFiring(f)
 	})
 	if err != nil {
 		return nil, err
@@ -463,10 +439,9 @@ func newFiring(sc *Schedule, at, now time.Time, status FiringStatus) *Firing {
 // Firings returns a schedule's firings, newest first, up to limit (0: all).
 func (s *Scheduler) Firings(ctx context.Context, id string, limit int) ([]*Firing, error) {
 	var out []*Firing
-	err := s.files.View(ctx, func(tx *bolt.Tx) error {
-		b, _ := openBuckets(tx)
+	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
 		var err error
-		out, err = firingsOf(b, id, limit)
+		out, err = tx.FiringsOf(id, limit)
 		return err
 	})
 	if out == nil {
@@ -478,10 +453,9 @@ func (s *Scheduler) Firings(ctx context.Context, id string, limit int) ([]*Firin
 // Firing returns one firing.
 func (s *Scheduler) Firing(ctx context.Context, id string) (*Firing, error) {
 	var f *Firing
-	err := s.files.View(ctx, func(tx *bolt.Tx) error {
-		b, _ := openBuckets(tx)
+	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
 		var err error
-		f, err = getJSON[Firing](b.firings, []byte(id))
+		f, err = tx.Firing(id)
 		return err
 	})
 	if err == nil && f == nil {
@@ -561,13 +535,9 @@ func (s *Scheduler) claimDue(ctx context.Context, snap *Schedule, now time.Time)
 	}
 	grace := s.Grace()
 	var claimed []*Firing
-	err = s.files.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.records.UpdateSchedules(ctx, func(tx Tx) error {
 		claimed = claimed[:0]
-		b, err := openBuckets(tx)
-		if err != nil {
-			return err
-		}
-		sc, err := getJSON[Schedule](b.defs, []byte(snap.ID))
+		sc, err := tx.Schedule(snap.ID)
 		if err != nil || sc == nil || sc.Paused || !sc.UpdatedAt.Equal(snap.UpdatedAt) {
 			return err // gone, paused or edited since: the next tick sees it
 		}
@@ -601,21 +571,30 @@ func (s *Scheduler) claimDue(ctx context.Context, snap *Schedule, now time.Time)
 			if i == 0 && total-len(missed)-btoi(run != nil) > 0 {
 				f.Reason += fmt.Sprintf("; %d earlier fire times were missed too", total-len(missed)-btoi(run != nil))
 			}
-			if b.firings.Get([]byte(f.ID)) != nil {
+			if old, err := tx.Firing(f.ID); err != nil || old != nil {
+				if err != nil {
+					return err
+				}
 				continue
 			}
-			if err := putFiring(b, f); err != nil {
+			if err := tx.PutFiring(f); err != nil {
 				return err
 			}
 			claimed = append(claimed, f)
 		}
-		if run != nil && b.firings.Get([]byte(run.ID)) == nil {
-			if err := putFiring(b, run); err != nil {
+		if run != nil {
+			old, err := tx.Firing(run.ID)
+			if err != nil {
 				return err
 			}
-			claimed = append(claimed, run)
+			if old == nil {
+				if err := tx.PutFiring(run); err != nil {
+					return err
+				}
+				claimed = append(claimed, run)
+			}
 		}
-		return putJSON(b.defs, []byte(sc.ID), sc)
+		return tx.PutSchedule(sc)
 	})
 	if err != nil {
 		return fmt.Errorf("claiming: %w", err)
@@ -647,18 +626,10 @@ func maxTime(a, b time.Time) time.Time {
 // active lists the unfinished firings, oldest fire time first.
 func (s *Scheduler) active(ctx context.Context) ([]*Firing, error) {
 	var out []*Firing
-	err := s.files.View(ctx, func(tx *bolt.Tx) error {
-		b, _ := openBuckets(tx)
-		if b.active == nil {
-			return nil
-		}
-		return b.active.ForEach(func(_, id []byte) error {
-			f, err := getJSON[Firing](b.firings, id)
-			if err == nil && f != nil {
-				out = append(out, f)
-			}
-			return err
-		})
+	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Active()
+		return err
 	})
 	return out, err
 }

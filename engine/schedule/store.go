@@ -1,54 +1,60 @@
 package schedule
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-
-	"github.com/parleyhq/parley/engine"
 )
 
-// Buckets (doc.go, Storage).
-var (
-	bucketDefs    = []byte("schedules_defs")
-	bucketFirings = []byte("schedules_firings")
-	bucketActive  = []byte("schedules_active")
-	bucketSends   = []byte("schedules_sends")
-)
-
-// Files is the durable side the scheduler needs: the engine's bbolt file
-// (*boltstore.Store). Update's fn may run twice.
-type Files interface {
-	Update(ctx context.Context, fn func(tx *bolt.Tx) error) error
-	View(ctx context.Context, fn func(tx *bolt.Tx) error) error
+// Records is where the scheduler keeps schedules, firings and their
+// per-contact Sends: the engine's bbolt file (*boltstore.Store,
+// engine/boltstore/schedule.go) or PostgreSQL (*pgstore.Store); package
+// storetest's Schedules suite pins the contract.
+//
+// UpdateSchedules runs fn in one transaction, atomic with respect to every
+// other UpdateSchedules, in every process sharing the store: that is what
+// makes a firing's claim happen once cluster-wide (claimDue reads the
+// cursor and writes the firing in one). As with boltstore's Update, fn may
+// run more than once: it must compute its writes from the transaction and
+// from values it does not change.
+type Records interface {
+	UpdateSchedules(ctx context.Context, fn func(tx Tx) error) error
+	ViewSchedules(ctx context.Context, fn func(tx Tx) error) error
 }
 
-// buckets creates (in a write transaction) or opens the scheduler's
-// buckets; in a read transaction a bucket never created is nil.
-type buckets struct {
-	defs, firings, active, sends *bolt.Bucket
-}
+// Tx is one transaction over the scheduler's records. Getters return nil
+// (no error) for a record that does not exist.
+type Tx interface {
+	Schedule(id string) (*Schedule, error)
+	// Schedules lists every schedule, by id.
+	Schedules() ([]*Schedule, error)
+	PutSchedule(sc *Schedule) error
+	// DeleteSchedule removes a schedule (not its firings), reporting
+	// whether there was one.
+	DeleteSchedule(id string) (bool, error)
 
-func openBuckets(tx *bolt.Tx) (buckets, error) {
-	if !tx.Writable() {
-		return buckets{tx.Bucket(bucketDefs), tx.Bucket(bucketFirings), tx.Bucket(bucketActive), tx.Bucket(bucketSends)}, nil
-	}
-	var b buckets
-	for _, x := range []struct {
-		name []byte
-		to   **bolt.Bucket
-	}{{bucketDefs, &b.defs}, {bucketFirings, &b.firings}, {bucketActive, &b.active}, {bucketSends, &b.sends}} {
-		bk, err := tx.CreateBucketIfNotExists(x.name)
-		if err != nil {
-			return b, fmt.Errorf("schedule: bucket %s: %w", x.name, err)
-		}
-		*x.to = bk
-	}
-	return b, nil
+	Firing(id string) (*Firing, error)
+	// PutFiring stores a firing; an unfinished one (Status.Finished) is
+	// listed by Active until it is stored finished.
+	PutFiring(f *Firing) error
+	// FiringsOf lists a schedule's firings by id, last first (ids order
+	// one schedule's firings by fire time: firingID), up to limit (0: all).
+	FiringsOf(schedule string, limit int) ([]*Firing, error)
+	// Firings calls fn on every firing, by id, and stops at fn's first
+	// error, which it returns.
+	Firings(fn func(*Firing) error) error
+	// Active lists the unfinished firings, earliest fire time first (ties
+	// by id).
+	Active() ([]*Firing, error)
+
+	// PutSend stores a firing's record of one contact, replacing the one
+	// of the same firing and contact.
+	PutSend(firing string, sd *Send) error
+	// Sends calls fn on a firing's records, in contact key order, and stops
+	// at fn's first error, which it returns.
+	Sends(firing string, fn func(*Send) error) error
+	// DeleteSends deletes a firing's records.
+	DeleteSends(firing string) error
 }
 
 // firingID names a firing: schedule id, fire time, and ".now" for Run
@@ -59,93 +65,4 @@ func firingID(schedule string, at time.Time, manual bool) string {
 		id += ".now"
 	}
 	return id
-}
-
-// activeKey orders the active index by fire time, across schedules.
-func activeKey(f *Firing) []byte { return fmt.Appendf(nil, "%020d.%s", f.At.UnixNano(), f.ID) }
-
-// sendKey is firing id 0x00 contact key: one firing's sends are a range.
-func sendKey(firing string, c engine.ContactKey) []byte {
-	k := append([]byte(firing), 0)
-	return append(k, c...)
-}
-
-func getJSON[T any](b *bolt.Bucket, key []byte) (*T, error) {
-	if b == nil {
-		return nil, nil
-	}
-	v := b.Get(key)
-	if v == nil {
-		return nil, nil
-	}
-	x := new(T)
-	if err := json.Unmarshal(v, x); err != nil {
-		return nil, fmt.Errorf("schedule: decoding %q: %w", key, err)
-	}
-	return x, nil
-}
-
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("schedule: encoding %q: %w", key, err)
-	}
-	return b.Put(key, data)
-}
-
-// putFiring writes a firing and keeps the active index in step.
-func putFiring(b buckets, f *Firing) error {
-	if err := putJSON(b.firings, []byte(f.ID), f); err != nil {
-		return err
-	}
-	if f.Status.finished() {
-		return b.active.Delete(activeKey(f))
-	}
-	return b.active.Put(activeKey(f), []byte(f.ID))
-}
-
-// firingsOf lists one schedule's firings, newest first, up to limit.
-func firingsOf(b buckets, schedule string, limit int) ([]*Firing, error) {
-	var out []*Firing
-	if b.firings == nil {
-		return out, nil
-	}
-	prefix := []byte(schedule + ".")
-	end := append(append([]byte(nil), prefix...), 0xff)
-	c := b.firings.Cursor()
-	k, v := c.Seek(end)
-	if k == nil {
-		k, v = c.Last()
-	} else {
-		k, v = c.Prev()
-	}
-	for ; k != nil && bytes.HasPrefix(k, prefix) && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
-		f := new(Firing)
-		if err := json.Unmarshal(v, f); err != nil {
-			return nil, fmt.Errorf("schedule: decoding firing %q: %w", k, err)
-		}
-		if f.Schedule == schedule {
-			out = append(out, f)
-		}
-	}
-	return out, nil
-}
-
-// sendsOf calls fn on each Send of a firing, in contact order.
-func sendsOf(b buckets, firing string, fn func(*Send) error) error {
-	if b.sends == nil {
-		return nil
-	}
-	prefix := append([]byte(firing), 0)
-	c := b.sends.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		s := new(Send)
-		if err := json.Unmarshal(v, s); err != nil {
-			return fmt.Errorf("schedule: decoding send %q: %w", k, err)
-		}
-		if err := fn(s); err != nil {
-			return err
-		}
-	}
-	return nil
 }

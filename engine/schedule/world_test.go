@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
-	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -21,6 +20,21 @@ const phone = "100000000000001"
 
 // t0 is a Monday, an hour before the daily 09:00 of the tests.
 var t0 = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+
+// TestStore is what the world runs on: an engine store that keeps the
+// scheduler's records too.
+type TestStore interface {
+	engine.Store
+	Records
+}
+
+// openStore opens the data file at path: boltstore.Open, set by
+// open_test.go (package schedule_test), since boltstore imports this
+// package and a test inside it cannot import boltstore back.
+var openStore func(path string) (TestStore, error)
+
+// SetOpenStore sets openStore (open_test.go).
+func SetOpenStore(f func(path string) (TestStore, error)) { openStore = f }
 
 // world is a Parley on a real bbolt file and a manual clock; reopen
 // closes and opens it again, as a restart does.
@@ -35,7 +49,7 @@ type world struct {
 	// numbers are the business numbers served (none: any).
 	numbers []engine.PhoneNumber
 
-	store *boltstore.Store
+	store TestStore
 	eng   *engine.Engine
 	s     *Scheduler
 	sent  *clockSender
@@ -58,7 +72,7 @@ func newWorld(t *testing.T, limit int) *world {
 
 func (w *world) open() {
 	w.t.Helper()
-	st, err := boltstore.Open(w.path)
+	st, err := openStore(w.path)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -68,7 +82,7 @@ func (w *world) open() {
 		w.t.Fatal(err)
 	}
 	o := w.opts
-	o.Engine, o.Files, o.Logger = eng, st, log
+	o.Engine, o.Records, o.Logger = eng, st, log
 	s, err := New(o)
 	if err != nil {
 		w.t.Fatal(err)

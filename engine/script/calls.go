@@ -3,11 +3,13 @@ package script
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/httpcall"
@@ -106,18 +108,7 @@ func (s *scriptedCaller) Do(_ context.Context, req httpcall.Request) httpcall.Re
 			continue
 		}
 		s.used[i] = true
-		switch {
-		case l.Timeout:
-			return httpcall.Result{Err: fmt.Errorf("%w after %s", httpcall.ErrTimeout, req.Timeout), Retriable: true, Duration: req.Timeout}
-		case l.Network:
-			return httpcall.Result{Err: fmt.Errorf("%w: connection reset (scripted)", httpcall.ErrNetwork), Retriable: true}
-		}
-		res := httpcall.Result{Status: l.Status, Text: l.Body, Retriable: l.Status == http.StatusTooManyRequests || l.Status >= 500}
-		var v any
-		if l.Body != "" && json.Unmarshal([]byte(l.Body), &v) == nil {
-			res.JSON = v
-		}
-		return res
+		return l.Answer(req.Timeout)
 	}
 	s.unexpected = append(s.unexpected, fmt.Sprintf("%s %s", req.Method, req.URL))
 	return httpcall.Result{Err: fmt.Errorf("%w: no ? line answers this call in the script", httpcall.ErrNetwork)}
@@ -188,6 +179,9 @@ func (r *runner) settleCalls(ctx context.Context) error {
 		if err != nil || conv.Call == nil || conv.Status.Done() {
 			return nil
 		}
+		if r.hand != nil && conv.Call.Attempt > 0 && r.hand.holds(conv.Call.Key) && conv.Call.NextAt.After(r.clock.Now()) {
+			return nil // claimed and held: it waits for AnswerCall
+		}
 		if !conv.Call.NextAt.After(r.clock.Now()) {
 			return nil
 		}
@@ -216,3 +210,61 @@ func stepCalls(steps []Step, i int) ([]CallLine, error) {
 }
 
 var _ engine.Caller = (*scriptedCaller)(nil)
+
+// Answer is the attempt's result a `?` line's answer stands for; timeout
+// is the step's, for a timeout's duration.
+func (c CallLine) Answer(timeout time.Duration) httpcall.Result {
+	switch {
+	case c.Timeout:
+		return httpcall.Result{Err: fmt.Errorf("%w after %s", httpcall.ErrTimeout, timeout), Retriable: true, Duration: timeout}
+	case c.Network:
+		return httpcall.Result{Err: fmt.Errorf("%w: connection reset (scripted)", httpcall.ErrNetwork), Retriable: true}
+	}
+	res := httpcall.Result{Status: c.Status, Text: c.Body, Retriable: c.Status == http.StatusTooManyRequests || c.Status >= 500}
+	var v any
+	if c.Body != "" && json.Unmarshal([]byte(c.Body), &v) == nil {
+		res.JSON = v
+	}
+	return res
+}
+
+// ParseAnswer reads an answer given by hand: `200 {"status": "shipped"}`,
+// `404`, `timeout` or `network`, with or without a leading `?`.
+func ParseAnswer(s string) (CallLine, error) {
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "?"))
+	c, err := ParseCall(0, "GET / => "+s)
+	if err != nil {
+		return CallLine{}, errors.New("an answer is STATUS [BODY] (e.g. 200 {\"status\": \"shipped\"}), timeout or network")
+	}
+	c.Method, c.URL = "", ""
+	return c, nil
+}
+
+// handCaller holds every call of a session that answers them by hand
+// (engine.ErrCallHeld) and remembers the steps it holds, by key.
+type handCaller struct {
+	mu   sync.Mutex
+	held map[string]bool
+}
+
+func (h *handCaller) Do(_ context.Context, req httpcall.Request) httpcall.Result {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held == nil {
+		h.held = map[string]bool{}
+	}
+	h.held[req.IdempotencyKey] = true
+	return httpcall.Result{Err: engine.ErrCallHeld}
+}
+
+func (h *handCaller) holds(key string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.held[key]
+}
+
+func (h *handCaller) release(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.held, key)
+}

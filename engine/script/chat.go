@@ -62,6 +62,12 @@ func (s *Session) Send(ctx context.Context, reply flows.Reply) error {
 // Advance moves the clock on by d; every timer due on the way fires at its
 // own time, in order.
 func (s *Session) Advance(ctx context.Context, d time.Duration) error {
+	if held, err := s.HeldCall(ctx); err != nil || held != nil {
+		if err == nil {
+			err = ErrCallWaiting
+		}
+		return err
+	}
 	if err := s.r.advance(ctx, d); err != nil {
 		return err
 	}
@@ -174,3 +180,62 @@ func (s *Session) Customer(ctx context.Context) (*engine.Contact, error) {
 
 // Flow is the id of the session's flow.
 func (s *Session) Flow() string { return s.r.flowID }
+
+// ErrCallWaiting is returned by Advance while an http call waits for an
+// answer by hand: answer it first (a call in flight holds the flow, and
+// the clock would run out its lease).
+var ErrCallWaiting = errors.New("an http call waits for its answer: answer it first")
+
+// ByHand reports whether the session holds http calls for an answer by
+// hand (Options.ByHand).
+func (s *Session) ByHand() bool { return s.r.hand != nil }
+
+// HeldCall is the http call waiting for an answer by hand, as it would be
+// sent (secrets masked); nil when none waits.
+func (s *Session) HeldCall(ctx context.Context) (*engine.HeldCall, error) {
+	r := s.r
+	if r.hand == nil {
+		return nil, nil
+	}
+	conv, err := s.Conversation(ctx)
+	if err != nil || conv == nil || conv.Call == nil || conv.Status.Done() || !r.hand.holds(conv.Call.Key) {
+		return nil, err
+	}
+	return r.eng.HeldRequest(ctx, r.key)
+}
+
+// AnswerCall answers the held http call with a, as its attempt's result
+// (retries and on_error as for a real answer), then settles: a retry is
+// made (and held again) after its backoff, and what the bot sends is
+// taken. ErrNoHeldCall when no call waits.
+func (s *Session) AnswerCall(ctx context.Context, a CallLine) error {
+	held, err := s.HeldCall(ctx)
+	if err != nil {
+		return err
+	}
+	if held == nil {
+		return fmt.Errorf("%w", engine.ErrNoHeldCall)
+	}
+	r := s.r
+	conv, err := s.Conversation(ctx)
+	if err != nil {
+		return err
+	}
+	r.hand.release(held.Key)
+	if err := r.eng.AnswerCall(ctx, r.key, held.Key, held.Attempt, a.Answer(conv.Call.Timeout)); err != nil {
+		return err
+	}
+	if err := r.settleCalls(ctx); err != nil {
+		return err
+	}
+	return r.drain(ctx)
+}
+
+// AnswerChatCall is AnswerCall for the test chat, which shows the store's
+// transcript: what was sent is taken and forgotten.
+func (s *Session) AnswerChatCall(ctx context.Context, a CallLine) error {
+	if err := s.AnswerCall(ctx, a); err != nil {
+		return err
+	}
+	return s.settle(ctx)
+}

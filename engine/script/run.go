@@ -43,6 +43,10 @@ type Options struct {
 	// HTTP makes the flow's http calls; nil answers them from the
 	// script's ? lines (calls.go), never from the network.
 	HTTP engine.Caller
+	// ByHand holds each http call until Session.AnswerCall answers it
+	// (the test chat's and interactive simulate's "answer by hand"),
+	// instead of HTTP or ? lines.
+	ByHand bool
 	// Secrets resolves {{ secrets.NAME }}; nil uses the script's
 	// `@ secret` lines.
 	Secrets secrets.Resolver
@@ -93,6 +97,9 @@ type runner struct {
 	// `@ secret` lines (calls.go).
 	calls   *scriptedCaller
 	secrets *scriptSecrets
+	// hand holds calls for an answer by hand (Options.ByHand); nil
+	// otherwise.
+	hand *handCaller
 }
 
 // Run plays script s against the flow document. An error means the run
@@ -158,6 +165,9 @@ func NewSession(ctx context.Context, flowDoc []byte, start time.Time, opts Optio
 		opts: opts, flowDoc: flowDoc, clock: engine.NewManualClock(start),
 		key: engine.NewContactKey(PhoneNumberID, CustomerWaID), res: &Result{},
 		calls: &scriptedCaller{}, secrets: &scriptSecrets{},
+	}
+	if opts.ByHand {
+		r.hand = &handCaller{}
 	}
 	if err := r.open(ctx); err != nil {
 		return nil, err
@@ -226,7 +236,10 @@ func (r *runner) open(ctx context.Context) error {
 		return fmt.Errorf("opening store: %w", err)
 	}
 	var caller engine.Caller = r.calls
-	if r.opts.HTTP != nil {
+	switch {
+	case r.hand != nil:
+		caller = r.hand
+	case r.opts.HTTP != nil:
 		caller = r.opts.HTTP
 	}
 	var vault secrets.Resolver = r.secrets

@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,9 +14,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -36,13 +35,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// boltDB is auth.DB over a bbolt file of the test's own: the same calls
-// boltstore makes, without the engine.
-type boltDB struct{ db *bolt.DB }
-
-func (b boltDB) Update(_ context.Context, fn func(*bolt.Tx) error) error { return b.db.Update(fn) }
-func (b boltDB) View(_ context.Context, fn func(*bolt.Tx) error) error   { return b.db.View(fn) }
-
 // Users every fixture has. Passwords are long enough and distinct.
 const (
 	adminEmail   = "admin@example.com"
@@ -56,14 +48,14 @@ type fixture struct {
 	svc   *auth.Service
 	clock *clock
 	app   *fiber.App
-	db    *bolt.DB
+	db    auth.Records
 }
 
 // newFixture is a Service on a fresh bbolt file, on a manual clock, and a
 // fiber app with its routes; opts change its Options.
 func newFixture(t *testing.T, opts ...func(*auth.Options)) *fixture {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "auth.db"), 0o600, nil)
+	db, err := boltstore.Open(filepath.Join(t.TempDir(), "auth.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +65,7 @@ func newFixture(t *testing.T, opts ...func(*auth.Options)) *fixture {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	f.svc, err = auth.New(boltDB{db}, o)
+	f.svc, err = auth.New(db, o)
 	if err != nil {
 		t.Fatal(err)
 	}

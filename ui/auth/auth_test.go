@@ -401,7 +401,7 @@ func TestUsersAPI(t *testing.T) {
 // the unknown email hundreds of times faster.
 func TestNoUserEnumerationByTiming(t *testing.T) {
 	db := newFixture(t).db
-	svc, err := auth.New(boltDB{db}, auth.Options{Cost: bcrypt.DefaultCost, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := auth.New(db, auth.Options{Cost: bcrypt.DefaultCost, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@
 //	api.Use(svc.Middleware())
 //	api.Get("/flows", auth.Require(auth.Admin, auth.Analyst), s.listFlows)
 //
-// Records live in the engine's bbolt file, in the buckets "auth_users",
-// "auth_sessions" and "auth_tokens", written through boltstore's Update
-// (so they share its committer and fsync) and read through View.
+// Records are kept through the Records interface: in the engine's bbolt
+// file (buckets "auth_users", "auth_sessions" and "auth_tokens", written
+// through its committer) or in PostgreSQL, whichever store Parley runs on.
 //
 // What is stored is chosen so that a copy of the data file does not let
 // anyone in: passwords as bcrypt hashes, session ids and API token secrets
@@ -26,6 +26,7 @@
 //     and several Parley processes would each count their own. Behind a
 //     reverse proxy, set Options.TrustedProxies, or every client is the
 //     proxy.
-//   - The data file is locked by bbolt: the `parley user` commands cannot
-//     run while `parley serve` holds it; use the users API then.
+//   - The bbolt data file is locked: the `parley user` commands cannot
+//     run while `parley serve` holds it; use the users API then (with
+//     PostgreSQL they can).
 package auth

@@ -3,17 +3,14 @@ package auth
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
+	"golang.org/x/crypto/bcrypt"
 	"log/slog"
 	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Defaults of Options.
@@ -88,7 +85,7 @@ type Options struct {
 
 // Service manages users, sessions and API tokens.
 type Service struct {
-	db        DB
+	db        Records
 	o         Options
 	log       *slog.Logger
 	dummyHash []byte
@@ -100,7 +97,7 @@ type Service struct {
 }
 
 // New returns a Service keeping its records in db.
-func New(db DB, o Options) (*Service, error) {
+func New(db Records, o Options) (*Service, error) {
 	if o.Clock == nil {
 		o.Clock = systemClock{}
 	}
@@ -169,7 +166,7 @@ func (s *Service) hash(ctx context.Context, password, email string) ([]byte, err
 	return h, nil
 }
 
-func (s *Service) validNew(ctx context.Context, nu NewUser) (*userRecord, error) {
+func (s *Service) validNew(ctx context.Context, nu NewUser) (*UserRecord, error) {
 	email, err := NormalizeEmail(nu.Email)
 	if err != nil {
 		return nil, err
@@ -187,7 +184,7 @@ func (s *Service) validNew(ctx context.Context, nu NewUser) (*userRecord, error)
 		return nil, err
 	}
 	now := s.now()
-	return &userRecord{User: User{Email: email, Name: name, Roles: roles, CreatedAt: now}, Hash: h, PasswordChangedAt: now}, nil
+	return &UserRecord{User: User{Email: email, Name: name, Roles: roles, CreatedAt: now}, Hash: h, PasswordChangedAt: now}, nil
 }
 
 // CreateUser adds a user. ErrUserExists if the email is taken.
@@ -196,11 +193,11 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(usersBucket) != nil && tx.Bucket(usersBucket).Get([]byte(rec.Email)) != nil {
-			return ErrUserExists
+	err = s.db.UpdateAuth(ctx, func(tx Tx) error {
+		if u, err := tx.User(rec.Email); err != nil || u != nil {
+			return cmp.Or(err, ErrUserExists)
 		}
-		return putJSON(tx, usersBucket, []byte(rec.Email), rec)
+		return tx.PutUser(rec)
 	})
 	if err != nil {
 		return nil, err
@@ -218,11 +215,11 @@ func (s *Service) Setup(ctx context.Context, nu NewUser) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		if b := tx.Bucket(usersBucket); b != nil && b.Stats().KeyN > 0 {
-			return ErrSetupDone
+	err = s.db.UpdateAuth(ctx, func(tx Tx) error {
+		if some, err := tx.AnyUser(); err != nil || some {
+			return cmp.Or(err, ErrSetupDone)
 		}
-		return putJSON(tx, usersBucket, []byte(rec.Email), rec)
+		return tx.PutUser(rec)
 	})
 	if err != nil {
 		return nil, err
@@ -235,12 +232,10 @@ func (s *Service) Setup(ctx context.Context, nu NewUser) (*User, error) {
 // SetupNeeded reports whether no user exists yet.
 func (s *Service) SetupNeeded(ctx context.Context) (bool, error) {
 	needed := true
-	err := s.db.View(ctx, func(tx *bolt.Tx) error {
-		if b := tx.Bucket(usersBucket); b != nil {
-			k, _ := b.Cursor().First()
-			needed = k == nil
-		}
-		return nil
+	err := s.db.ViewAuth(ctx, func(tx Tx) error {
+		some, err := tx.AnyUser()
+		needed = !some
+		return err
 	})
 	return needed, err
 }
@@ -251,10 +246,10 @@ func (s *Service) User(ctx context.Context, email string) (*User, error) {
 	if err != nil {
 		return nil, ErrUserNotFound
 	}
-	var rec *userRecord
-	err = s.db.View(ctx, func(tx *bolt.Tx) error {
+	var rec *UserRecord
+	err = s.db.ViewAuth(ctx, func(tx Tx) error {
 		var err error
-		rec, err = getJSON[userRecord](tx.Bucket(usersBucket), []byte(email))
+		rec, err = tx.User(email)
 		return err
 	})
 	if err != nil {
@@ -270,11 +265,13 @@ func (s *Service) User(ctx context.Context, email string) (*User, error) {
 // Users lists every user, by email.
 func (s *Service) Users(ctx context.Context) ([]User, error) {
 	users := []User{}
-	err := s.db.View(ctx, func(tx *bolt.Tx) error {
-		return each(tx, usersBucket, func(_ []byte, r *userRecord) error {
+	err := s.db.ViewAuth(ctx, func(tx Tx) error {
+		users = users[:0]
+		rs, err := tx.Users()
+		for _, r := range rs {
 			users = append(users, r.User)
-			return nil
-		})
+		}
+		return err
 	})
 	return users, err
 }
@@ -309,8 +306,8 @@ func (s *Service) UpdateUser(ctx context.Context, email string, ch UserChange) (
 	now := s.now()
 	var out User
 	var revoked int
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		rec, err := getJSON[userRecord](tx.Bucket(usersBucket), []byte(email))
+	err = s.db.UpdateAuth(ctx, func(tx Tx) error {
+		rec, err := tx.User(email)
 		if err != nil {
 			return err
 		}
@@ -329,7 +326,7 @@ func (s *Service) UpdateUser(ctx context.Context, email string, ch UserChange) (
 		if hash != nil {
 			rec.Hash, rec.PasswordChangedAt = hash, now
 		}
-		if err := putJSON(tx, usersBucket, []byte(email), rec); err != nil {
+		if err := tx.PutUser(rec); err != nil {
 			return err
 		}
 		if err := checkAdminLeft(tx); err != nil {
@@ -362,13 +359,9 @@ func (s *Service) DeleteUser(ctx context.Context, email string) error {
 	if err != nil {
 		return ErrUserNotFound
 	}
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(usersBucket)
-		if b == nil || b.Get([]byte(email)) == nil {
-			return ErrUserNotFound
-		}
-		if err := b.Delete([]byte(email)); err != nil {
-			return err
+	err = s.db.UpdateAuth(ctx, func(tx Tx) error {
+		if found, err := tx.DeleteUser(email); err != nil || !found {
+			return cmp.Or(err, ErrUserNotFound)
 		}
 		if err := checkAdminLeft(tx); err != nil {
 			return err
@@ -376,7 +369,8 @@ func (s *Service) DeleteUser(ctx context.Context, email string) error {
 		if err := endSessions(tx, email); err != nil {
 			return err
 		}
-		return deleteWhere(tx, tokensBucket, func(t *Token) bool { return t.Email == email })
+		_, err := tx.DeleteTokens(func(t *Token) bool { return t.Email == email })
+		return err
 	})
 	if err != nil {
 		return err
@@ -386,19 +380,15 @@ func (s *Service) DeleteUser(ctx context.Context, email string) error {
 }
 
 // checkAdminLeft fails with ErrLastAdmin when no enabled admin remains.
-func checkAdminLeft(tx *bolt.Tx) error {
-	found := errors.New("found")
-	err := each(tx, usersBucket, func(_ []byte, r *userRecord) error {
-		if !r.Disabled && slices.Contains(r.Roles, Admin) {
-			return found
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, found):
-		return nil
-	case err != nil:
+func checkAdminLeft(tx Tx) error {
+	users, err := tx.Users()
+	if err != nil {
 		return err
+	}
+	for _, r := range users {
+		if !r.Disabled && slices.Contains(r.Roles, Admin) {
+			return nil
+		}
 	}
 	return ErrLastAdmin
 }
@@ -424,10 +414,10 @@ func (s *Service) Login(ctx context.Context, email, password string, from netip.
 		s.log.Debug("sign-in throttled", "email", key, "addr", addr, "retry_after", wait)
 		return nil, nil, &ThrottledError{RetryAfter: wait}
 	}
-	var rec *userRecord
-	err = s.db.View(ctx, func(tx *bolt.Tx) error {
+	var rec *UserRecord
+	err = s.db.ViewAuth(ctx, func(tx Tx) error {
 		var err error
-		rec, err = getJSON[userRecord](tx.Bucket(usersBucket), []byte(key))
+		rec, err = tx.User(key)
 		return err
 	})
 	if err != nil {

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Session is a signed-in browser, as Login returns it. ID is the secret the
@@ -31,14 +29,14 @@ func randomSecret() string {
 func (s *Service) newSession(ctx context.Context, email string) (*Session, error) {
 	now := s.now()
 	sess := &Session{ID: randomSecret(), CSRF: randomSecret(), Email: email, CreatedAt: now, Expires: now.Add(s.o.SessionLifetime)}
-	rec := sessionRecord{Email: email, CSRF: sess.CSRF, CreatedAt: now, SeenAt: now}
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	rec := SessionRecord{Email: email, CSRF: sess.CSRF, CreatedAt: now, SeenAt: now}
+	err := s.db.UpdateAuth(ctx, func(tx Tx) error {
 		// Sign-ins are rare: sweeping expired sessions here keeps the
 		// bucket small without a janitor.
-		if err := deleteWhere(tx, sessionsBucket, func(r *sessionRecord) bool { return s.expired(r, now) }); err != nil {
+		if _, err := tx.DeleteSessions(func(r *SessionRecord) bool { return s.expired(r, now) }); err != nil {
 			return err
 		}
-		return putJSON(tx, sessionsBucket, hashKey(sess.ID), rec)
+		return tx.PutSession(hashKey(sess.ID), &rec)
 	})
 	if err != nil {
 		return nil, err
@@ -46,7 +44,7 @@ func (s *Service) newSession(ctx context.Context, email string) (*Session, error
 	return sess, nil
 }
 
-func (s *Service) expired(r *sessionRecord, now time.Time) bool {
+func (s *Service) expired(r *SessionRecord, now time.Time) bool {
 	return now.Sub(r.SeenAt) >= s.o.IdleTimeout || now.Sub(r.CreatedAt) >= s.o.SessionLifetime
 }
 
@@ -58,14 +56,14 @@ func (s *Service) session(ctx context.Context, id string) (*Session, *User, erro
 	}
 	key := hashKey(id)
 	now := s.now()
-	var rec *sessionRecord
-	var user *userRecord
-	err := s.db.View(ctx, func(tx *bolt.Tx) error {
+	var rec *SessionRecord
+	var user *UserRecord
+	err := s.db.ViewAuth(ctx, func(tx Tx) error {
 		var err error
-		if rec, err = getJSON[sessionRecord](tx.Bucket(sessionsBucket), key); err != nil || rec == nil {
+		if rec, err = tx.Session(key); err != nil || rec == nil {
 			return err
 		}
-		user, err = getJSON[userRecord](tx.Bucket(usersBucket), []byte(rec.Email))
+		user, err = tx.User(rec.Email)
 		return err
 	})
 	if err != nil || rec == nil {
@@ -78,15 +76,15 @@ func (s *Service) session(ctx context.Context, id string) (*Session, *User, erro
 		return nil, nil, nil
 	}
 	if now.Sub(rec.SeenAt) >= touchEvery {
-		err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-			cur, err := getJSON[sessionRecord](tx.Bucket(sessionsBucket), key)
+		err := s.db.UpdateAuth(ctx, func(tx Tx) error {
+			cur, err := tx.Session(key)
 			if err != nil || cur == nil {
 				return err
 			}
 			if now.After(cur.SeenAt) {
 				cur.SeenAt = now
 			}
-			return putJSON(tx, sessionsBucket, key, cur)
+			return tx.PutSession(key, cur)
 		})
 		if err != nil {
 			return nil, nil, err
@@ -97,11 +95,8 @@ func (s *Service) session(ctx context.Context, id string) (*Session, *User, erro
 }
 
 func (s *Service) deleteSession(ctx context.Context, key []byte) error {
-	return s.db.Update(ctx, func(tx *bolt.Tx) error {
-		if b := tx.Bucket(sessionsBucket); b != nil {
-			return b.Delete(key)
-		}
-		return nil
+	return s.db.UpdateAuth(ctx, func(tx Tx) error {
+		return tx.DeleteSession(key)
 	})
 }
 
@@ -114,6 +109,7 @@ func (s *Service) Logout(ctx context.Context, id string) error {
 }
 
 // endSessions deletes every session of email.
-func endSessions(tx *bolt.Tx, email string) error {
-	return deleteWhere(tx, sessionsBucket, func(r *sessionRecord) bool { return r.Email == email })
+func endSessions(tx Tx, email string) error {
+	_, err := tx.DeleteSessions(func(r *SessionRecord) bool { return r.Email == email })
+	return err
 }

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // TokenPrefix starts every API token's secret, so that a leaked one is
@@ -65,15 +63,15 @@ func (s *Service) CreateToken(ctx context.Context, nt NewToken) (secret string, 
 		exp := now.Add(nt.ExpiresIn)
 		t.ExpiresAt = &exp
 	}
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		u, err := getJSON[userRecord](tx.Bucket(usersBucket), []byte(email))
+	err = s.db.UpdateAuth(ctx, func(tx Tx) error {
+		u, err := tx.User(email)
 		if err != nil {
 			return err
 		}
 		if u == nil {
 			return ErrUserNotFound
 		}
-		return putJSON(tx, tokensBucket, hashKey(secret), t)
+		return tx.PutToken(hashKey(secret), &t)
 	})
 	if err != nil {
 		return "", nil, err
@@ -86,28 +84,27 @@ func (s *Service) CreateToken(ctx context.Context, nt NewToken) (secret string, 
 func (s *Service) Tokens(ctx context.Context, email string) ([]Token, error) {
 	toks := []Token{}
 	email = strings.ToLower(strings.TrimSpace(email))
-	err := s.db.View(ctx, func(tx *bolt.Tx) error {
-		return each(tx, tokensBucket, func(_ []byte, t *Token) error {
+	err := s.db.ViewAuth(ctx, func(tx Tx) error {
+		toks = toks[:0]
+		all, err := tx.Tokens()
+		for _, t := range all {
 			if email == "" || t.Email == email {
 				toks = append(toks, *t)
 			}
-			return nil
-		})
+		}
+		return err
 	})
 	return toks, err
 }
 
 // RevokeToken deletes the API token with id; ErrTokenNotFound if none.
 func (s *Service) RevokeToken(ctx context.Context, id string) error {
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		found := false
-		if err := deleteWhere(tx, tokensBucket, func(t *Token) bool {
-			found = found || t.ID == id
-			return t.ID == id
-		}); err != nil {
+	err := s.db.UpdateAuth(ctx, func(tx Tx) error {
+		n, err := tx.DeleteTokens(func(t *Token) bool { return t.ID == id })
+		if err != nil {
 			return err
 		}
-		if !found {
+		if n == 0 {
 			return ErrTokenNotFound
 		}
 		return nil
@@ -143,16 +140,8 @@ func ParseLifetime(v string) (time.Duration, error) {
 
 // revokeTokens deletes email's API tokens but its service tokens (a
 // password change) and returns how many went.
-func revokeTokens(tx *bolt.Tx, email string) (int, error) {
-	n := 0
-	err := deleteWhere(tx, tokensBucket, func(t *Token) bool {
-		if t.Email == email && !t.Service {
-			n++
-			return true
-		}
-		return false
-	})
-	return n, err
+func revokeTokens(tx Tx, email string) (int, error) {
+	return tx.DeleteTokens(func(t *Token) bool { return t.Email == email && !t.Service })
 }
 
 // tokenUser returns the enabled user an API token secret acts as, nil
@@ -164,13 +153,13 @@ func (s *Service) tokenUser(ctx context.Context, secret string) (*User, error) {
 	key := hashKey(secret)
 	now := s.now()
 	var tok *Token
-	var user *userRecord
-	err := s.db.View(ctx, func(tx *bolt.Tx) error {
+	var user *UserRecord
+	err := s.db.ViewAuth(ctx, func(tx Tx) error {
 		var err error
-		if tok, err = getJSON[Token](tx.Bucket(tokensBucket), key); err != nil || tok == nil {
+		if tok, err = tx.Token(key); err != nil || tok == nil {
 			return err
 		}
-		user, err = getJSON[userRecord](tx.Bucket(usersBucket), []byte(tok.Email))
+		user, err = tx.User(tok.Email)
 		return err
 	})
 	if err != nil || tok == nil || user == nil || user.Disabled {
@@ -180,13 +169,13 @@ func (s *Service) tokenUser(ctx context.Context, secret string) (*User, error) {
 		return nil, ErrTokenExpired
 	}
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= touchEvery {
-		err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-			cur, err := getJSON[Token](tx.Bucket(tokensBucket), key)
+		err := s.db.UpdateAuth(ctx, func(tx Tx) error {
+			cur, err := tx.Token(key)
 			if err != nil || cur == nil {
 				return err
 			}
 			cur.LastUsedAt = &now
-			return putJSON(tx, tokensBucket, key, cur)
+			return tx.PutToken(key, cur)
 		})
 		if err != nil {
 			return nil, err

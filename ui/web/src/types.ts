@@ -198,6 +198,21 @@ export interface TestChat {
   vars: Record<string, Json>;
   window: { open: boolean; closes_at?: string };
   messages: ChatMessage[];
+  /** how the chat's http calls are answered: made for real, or by the analyst */
+  calls?: 'real' | 'hand';
+  /** in a "hand" chat, the call waiting for its answer (secrets masked) */
+  held_call?: HeldCall;
+}
+
+export interface HeldCall {
+  node: string;
+  key: string;
+  attempt: number;
+  retries: number;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
 }
 
 export interface NodeStats {

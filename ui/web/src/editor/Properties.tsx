@@ -7,6 +7,7 @@ import { convertMessage, MessageEditor } from './MessageEditor';
 import { fieldProblems } from './pointer';
 import { TemplatePicker } from './TemplatePicker';
 import { HttpEditor } from './HttpEditor';
+import { QueuePicker } from './QueuePicker';
 import { TypeHelp, TypeLabels } from './summary';
 
 export interface PropertiesProps {
@@ -202,7 +203,7 @@ export function Properties(p: PropertiesProps) {
 
       {n.type === 'handoff' && (
         <>
-          <TextField label="Queue" field="queue" value={n.queue} mono problems={probs} onChange={(v) => set({ queue: v }, 'queue')} />
+          <QueuePicker value={n.queue} problems={probs} readOnly={p.readOnly} onChange={(v) => set({ queue: v }, 'queue')} />
           <Optional label="Message to the customer" on={!!n.message} onToggle={(on) => (on ? set({ message: convertMessage(undefined, 'text') }, 'message') : unset('message', 'message'))}>
             {n.message && <MessageEditor message={n.message} path="message" problems={probs} vars={p.vars} onChange={msg('message')} />}
           </Optional>

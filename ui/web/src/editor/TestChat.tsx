@@ -4,7 +4,7 @@
 // as text, never as HTML.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { del, enc, get, post } from '../api';
-import type { ChatMessage, FlowDoc, Json, Message, TestChat } from '../types';
+import type { ChatMessage, FlowDoc, HeldCall, Json, Message, TestChat } from '../types';
 import { mediaOf, sizeText } from './media';
 import { display } from '../templates/fill';
 
@@ -16,6 +16,7 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [from, setFrom] = useState<'start' | 'selected'>('start');
+  const [calls, setCalls] = useState<'real' | 'hand'>('real');
   const chatRef = useRef<TestChat | null>(null);
   chatRef.current = chat;
 
@@ -59,12 +60,13 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
   const start = () =>
     run(async () => {
       if (chat) await del(`/test/${enc(chat.id)}`).catch(() => {});
-      const body: { doc: FlowDoc; node?: string } = { doc };
+      const body: { doc: FlowDoc; node?: string; calls?: string } = { doc, calls };
       if (from === 'selected' && startNode) body.node = startNode;
       return post<TestChat>(`/flows/${enc(flowId)}/test`, body);
     });
   const reply = (body: Record<string, Json>) => chat && run(() => post<TestChat>(`/test/${enc(chat.id)}/reply`, body));
   const advance = (duration: string) => chat && run(() => post<TestChat>(`/test/${enc(chat.id)}/advance`, { duration }));
+  const answer = (body: Record<string, Json>) => chat && run(() => post<TestChat>(`/test/${enc(chat.id)}/call`, body));
   const stop = () =>
     run(async () => {
       if (chat) await del(`/test/${enc(chat.id)}`).catch(() => {});
@@ -80,6 +82,10 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
           <option value="selected" disabled={!startNode}>
             from the selected node{startNode ? ` (${startNode})` : ''}
           </option>
+        </select>
+        <select value={calls} onChange={(e) => setCalls(e.target.value as 'real' | 'hand')} data-testid="chat-calls" title="How the flow's http calls are answered (from the next start)">
+          <option value="real">make real calls</option>
+          <option value="hand">answer calls by hand</option>
         </select>
         <button className="primary" onClick={() => void start()} disabled={busy} data-testid="chat-start">
           {chat ? 'Restart' : 'Start'}
@@ -107,7 +113,8 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
               window {chat.window.open ? `open until ${fmtTime(chat.window.closes_at)}` : 'closed'}
             </span>
           </div>
-          <Clock onAdvance={(d) => void advance(d)} busy={busy} />
+          <Clock onAdvance={(d) => void advance(d)} busy={busy || !!chat.held_call} />
+          {chat.held_call && <HeldCallForm call={chat.held_call} busy={busy} onAnswer={(b) => void answer(b)} />}
           <Phone chat={chat} busy={busy} onReply={(b) => void reply(b)} />
           <details className="vars" open>
             <summary>Variables</summary>
@@ -125,6 +132,50 @@ export function TestChatPanel({ flowId, doc, startNode, onActive }: { flowId: st
         </>
       )}
       {!chat && <p className="hint">Talk to this draft as a customer would, in the sandbox: nothing reaches WhatsApp. The clock is simulated: move it on to see timeouts, the window closing and expiry.</p>}
+    </div>
+  );
+}
+
+/** HeldCallForm shows the call waiting for the analyst's answer, as it would be sent (secrets masked), and takes the answer. */
+function HeldCallForm({ call, busy, onAnswer }: { call: HeldCall; busy: boolean; onAnswer: (b: Record<string, Json>) => void }) {
+  const [status, setStatus] = useState('200');
+  const [body, setBody] = useState('');
+  const code = Number(status);
+  const valid = Number.isInteger(code) && code >= 100 && code <= 599;
+  return (
+    <div className="held-call" data-testid="chat-held-call">
+      <div>
+        <b>Answer this call</b>{' '}
+        <span className="muted">
+          (node <span className="mono">{call.node}</span>, attempt {call.attempt} of {call.retries + 1})
+        </span>
+      </div>
+      <div className="mono" data-testid="held-call-request">
+        {call.method} {call.url}
+      </div>
+      {Object.entries(call.headers ?? {}).map(([k, v]) => (
+        <div key={k} className="mono small muted">
+          {k}: {v}
+        </div>
+      ))}
+      {call.body && <pre className="mono small" data-testid="held-call-body">{call.body}</pre>}
+      <div className="row">
+        <label>
+          Status <input className="mono small-input" value={status} onChange={(e) => setStatus(e.target.value)} data-testid="held-call-status" />
+        </label>
+      </div>
+      <textarea className="mono" rows={3} placeholder='Body, e.g. {"status": "shipped"}' value={body} onChange={(e) => setBody(e.target.value)} data-testid="held-call-answer-body" />
+      <div className="row">
+        <button className="primary small" disabled={busy || !valid} onClick={() => onAnswer({ status: code, body })} data-testid="held-call-answer">
+          Answer {valid ? code : ''}
+        </button>
+        <button className="small" disabled={busy} onClick={() => onAnswer({ error: 'timeout' })} data-testid="held-call-timeout">
+          Timeout
+        </button>
+        <button className="small" disabled={busy} onClick={() => onAnswer({ error: 'network' })} data-testid="held-call-network">
+          Network error
+        </button>
+      </div>
     </div>
   );
 }

@@ -1,0 +1,375 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/whatsapp/sandbox"
+)
+
+// clusterTimerFlow waits 3 s for an answer that never comes: the timeout
+// sends one message naming the customer's first message. Its keyword wins
+// over the echo flow's "any" trigger.
+const clusterTimerFlow = `{
+  "format": "parley/flow@1", "id": "timer", "name": "Timer", "language": "en_US", "start": "wait",
+  "triggers": [{"type": "keyword", "keywords": ["timer"]}],
+  "nodes": [
+    {"id": "wait", "type": "wait_reply", "timeout": "3s", "on_timeout": "late", "next": "done"},
+    {"id": "late", "type": "send", "message": {"type": "text", "text": "timed out: {{ reply.text }}"}},
+    {"id": "done", "type": "send", "message": {"type": "text", "text": "answered: {{ reply.text }}"}}
+  ]
+}`
+
+// clusterProc is one `parley serve` of the cluster.
+type clusterProc struct {
+	addr    string
+	cmd     *exec.Cmd
+	exited  chan error
+	running bool
+}
+
+// TestClusterPostgres runs three `parley serve` processes on loopback on
+// one PostgreSQL database (PARLEY_STORE), spreads signed webhooks over all
+// three (a post that fails goes to the next, as a load balancer would
+// retry), SIGKILLs one mid-run and starts it again, and checks, against
+// the sandbox's log and the database:
+//
+//  1. every acknowledged webhook was processed exactly once: one inbound
+//     message in the transcripts, one reply;
+//  2. no reply was sent twice (the sandbox accepted each at most once); a
+//     reply the kill cut is unknown, never sent again;
+//  3. every conversation's timer fired once: one "timed out" message each;
+//  4. nothing is left in the outbox or the timers.
+//
+// Claims on the outbox carry a 5 s lease (pgstore.LeaseParam), so the
+// killed process's sends in flight are settled soon after.
+func TestClusterPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs three Parley subprocesses; skipped with -short")
+	}
+	storeURL := testPostgresURL(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "parley")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	flowsDir := filepath.Join(dir, "flows")
+	if err := os.MkdirAll(flowsDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]string{"echo.json": crashEchoFlow, "timer.json": clusterTimerFlow} {
+		if err := os.WriteFile(filepath.Join(flowsDir, name), []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	secretsKey := base64.StdEncoding.EncodeToString(key)
+
+	procs := make([]*clusterProc, 3)
+	for i := range procs {
+		procs[i] = &clusterProc{addr: crashFreeAddr(t)}
+	}
+	sb := sandbox.New(sandbox.Config{
+		// Statuses go to the process that is never killed.
+		WebhookURL: "http://" + procs[2].addr + "/webhook/whatsapp",
+		Throughput: -1, PairInterval: -1, StatusDelay: 10 * time.Millisecond,
+		WebhookRetries: 3, WebhookBackoff: 50 * time.Millisecond, WebhookTimeout: 5 * time.Second,
+	})
+	if _, err := sb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+
+	const (
+		customers   = 150
+		perCustomer = 4
+		timerCusts  = 40
+		workers     = 8
+	)
+	echo := loadgenConfig{URL: "x", Secret: sandbox.DefaultAppSecret, PhoneNumberID: sandbox.DefaultPhoneNumberID,
+		Customers: customers, Texts: []string{"msg {id}"}, RunID: "clu"}
+	echo.setDefaults()
+	timer := loadgenConfig{URL: "x", Secret: sandbox.DefaultAppSecret, PhoneNumberID: sandbox.DefaultPhoneNumberID,
+		Customers: timerCusts, Texts: []string{"timer {id}"}, RunID: "clt", WaPrefix: "9"}
+	timer.setDefaults()
+	for i := range customers {
+		wa, _ := echo.lgCustomer(i)
+		sb.SetLastInbound(wa, time.Now())
+	}
+	for i := range timerCusts {
+		wa, _ := timer.lgCustomer(i)
+		sb.SetLastInbound(wa, time.Now())
+	}
+
+	logPath := filepath.Join(dir, "parley.log")
+	if p := os.Getenv("PARLEY_CLUSTER_LOG"); p != "" {
+		logPath = p
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	var logMu sync.Mutex
+	start := func(i int, life int) {
+		t.Helper()
+		p := procs[i]
+		logMu.Lock()
+		fmt.Fprintf(logFile, "\n===== process %d, life %d =====\n", i, life)
+		logMu.Unlock()
+		cmd := exec.Command(bin, "serve", "-addr", p.addr, "-rate", "100000", "-log-level", "warn", "-shutdown-timeout", "10s")
+		cmd.Env = append(os.Environ(),
+			"WHATSAPP_API_URL="+sb.GraphURL(),
+			"WHATSAPP_ACCESS_TOKEN="+sandbox.DefaultAccessToken,
+			"WHATSAPP_APP_SECRET="+sandbox.DefaultAppSecret,
+			"WHATSAPP_PHONE_NUMBER_ID="+sandbox.DefaultPhoneNumberID,
+			"WHATSAPP_WABA_ID="+sandbox.DefaultWABAID,
+			"WHATSAPP_VERIFY_TOKEN=cluster-verify",
+			"PARLEY_DATA="+filepath.Join(dir, fmt.Sprintf("data%d", i)),
+			"PARLEY_FLOWS="+flowsDir,
+			"PARLEY_STORE="+storeURL+"&parley_lease=5s",
+			"PARLEY_SECRETS_KEY="+secretsKey,
+		)
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		// Dies with the test binary, even one that panics on its timeout.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		p.cmd, p.exited, p.running = cmd, done, true
+		deadline := time.Now().Add(e2eTimeout)
+		for {
+			resp, err := http.Get("http://" + p.addr + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return
+				}
+			}
+			select {
+			case err := <-done:
+				p.running = false
+				t.Fatalf("process %d exited at start: %v\n%s", i, err, crashTail(logPath))
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("process %d not ready after %v\n%s", i, e2eTimeout, crashTail(logPath))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	t.Cleanup(func() {
+		for _, p := range procs {
+			if p.running {
+				_ = p.cmd.Process.Signal(syscall.SIGKILL)
+				<-p.exited
+			}
+		}
+	})
+	for i := range procs {
+		start(i, 1)
+	}
+
+	// Traffic: every message posted until one process answers 200.
+	var msgs []*lgMessage
+	for n := range customers * perCustomer {
+		msgs = append(msgs, echo.lgBuild(n, time.Now()))
+	}
+	for n := range timerCusts {
+		msgs = append(msgs, timer.lgBuild(n, time.Now()))
+	}
+	var acked atomic.Int64
+	var failed atomic.Int64
+	work := make(chan int)
+	hc := lgClient(workers, 5*time.Second)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for n := range work {
+				m := msgs[n]
+				giveUp := time.Now().Add(e2eTimeout)
+				for attempt := 0; ; attempt++ {
+					p := procs[(n+attempt)%len(procs)]
+					status, err := lgPost(context.Background(), hc, "http://"+p.addr+"/webhook/whatsapp", m.Body, m.Sig)
+					if status == http.StatusOK {
+						acked.Add(1)
+						break
+					}
+					failed.Add(1)
+					if time.Now().After(giveUp) {
+						t.Errorf("message %d: not acknowledged after %v (last: %d %v)", n, e2eTimeout, status, err)
+						break
+					}
+					time.Sleep(5 * time.Millisecond) // as Meta backs off
+				}
+			}
+		})
+	}
+	killAt := len(msgs) * 2 / 5
+	trafficStart := time.Now()
+	for n := range msgs {
+		if n == killAt {
+			// Kill process 0 while traffic flows, and start it again.
+			_ = procs[0].cmd.Process.Signal(syscall.SIGKILL)
+			<-procs[0].exited
+			procs[0].running = false
+			t.Logf("process 0 killed after %d messages (%v)", n, time.Since(trafficStart).Round(time.Millisecond))
+			time.Sleep(300 * time.Millisecond) // down a moment: its posts go elsewhere
+			start(0, 2)
+			t.Logf("process 0 restarted")
+		}
+		work <- n
+	}
+	close(work)
+	wg.Wait()
+	t.Logf("%d webhooks acknowledged in %v, %d posts failed (the killed process) and went to another",
+		acked.Load(), time.Since(trafficStart).Round(time.Millisecond), failed.Load())
+
+	// Drain: the outbox and the timers empty, the killed process's claims
+	// settled once their lease ran out.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, storeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(e2eTimeout)
+	for {
+		var outbox, timers int
+		if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM timers WHERE kind <> 'expire')`).Scan(&outbox, &timers); err != nil {
+			t.Fatal(err)
+		}
+		if outbox == 0 && timers == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %d messages still in the outbox, %d timers not fired\n%s", e2eTimeout, outbox, timers, crashTail(logPath))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("drained after %v", time.Since(trafficStart).Round(time.Millisecond))
+	for i, p := range procs {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-p.exited:
+			p.running = false
+			if err != nil {
+				t.Errorf("process %d did not stop cleanly: %v", i, err)
+			}
+		case <-time.After(e2eTimeout):
+			t.Fatalf("process %d did not stop", i)
+		}
+	}
+
+	// The evidence: what the sandbox accepted, by message token.
+	accepted := map[string]int{}
+	for _, e := range sb.Accepted() {
+		if n, ok := lgTokenNumber(e.Body, "clu"); ok {
+			accepted[fmt.Sprintf("clu%d", n)]++
+		} else if n, ok := lgTokenNumber(e.Body, "clt"); ok {
+			accepted[fmt.Sprintf("clt%d", n)]++
+		} else {
+			t.Errorf("the sandbox accepted a send that answers no message: %q", e.Body)
+		}
+	}
+	st, err := openServeStore(ctx, storeURL, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	inbound := map[string]int{}
+	replies := map[string][]*engine.Message{}
+	scan := func(cfg *loadgenConfig, run string, custs int) {
+		for i := range custs {
+			_, uid := cfg.lgCustomer(i)
+			convs, err := st.Conversations(ctx, engine.NewContactKey(sandbox.DefaultPhoneNumberID, uid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range convs {
+				tr, err := st.Transcript(ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range tr {
+					switch {
+					case m.Direction == engine.In && m.Inbound != nil:
+						if n, ok := lgTokenNumber(m.Inbound.Text, run); ok {
+							inbound[fmt.Sprintf("%s%d", run, n)]++
+						}
+					case m.Direction == engine.Out && m.Message != nil:
+						if n, ok := lgTokenNumber(m.Message.Text, run); ok {
+							replies[fmt.Sprintf("%s%d", run, n)] = append(replies[fmt.Sprintf("%s%d", run, n)], m)
+						}
+					}
+				}
+			}
+		}
+	}
+	scan(&echo, "clu", customers)
+	scan(&timer, "clt", timerCusts)
+	bad, unknown, sent := 0, 0, 0
+	report := func(format string, args ...any) {
+		bad++
+		if bad <= 20 {
+			t.Errorf(format, args...)
+		}
+	}
+	check := func(id, what string) {
+		if inbound[id] != 1 {
+			report("message %s is in the transcripts %d times, want once", id, inbound[id])
+		}
+		rs := replies[id]
+		if len(rs) != 1 {
+			report("message %s has %d %s in the store, want 1", id, len(rs), what)
+			return
+		}
+		if accepted[id] > 1 {
+			report("message %s: its %s was sent %d times", id, what, accepted[id])
+		}
+		switch rs[0].State {
+		case engine.Accepted, engine.Sent, engine.Delivered, engine.Read:
+			sent++
+			if accepted[id] != 1 {
+				report("message %s: %s recorded %s, but the sandbox accepted it %d times", id, what, rs[0].State, accepted[id])
+			}
+		case engine.Unknown:
+			unknown++
+		default:
+			report("message %s: %s left in state %s (%s)", id, what, rs[0].State, rs[0].Error)
+		}
+	}
+	for n := range customers * perCustomer {
+		check(fmt.Sprintf("clu%d", n), "reply")
+	}
+	for n := range timerCusts {
+		check(fmt.Sprintf("clt%d", n), "timeout message")
+		if rs := replies[fmt.Sprintf("clt%d", n)]; len(rs) == 1 && !strings.HasPrefix(rs[0].Message.Text, "timed out: ") {
+			report("timer customer %d got %q, want the timeout's message", n, rs[0].Message.Text)
+		}
+	}
+	t.Logf("%d messages processed once each; %d replies sent once, %d unknown (cut by the kill, not sent again); %d sandbox sends in all",
+		len(msgs), sent, unknown, len(sb.Accepted()))
+	if t.Failed() {
+		t.Logf("log:\n%s", crashTail(logPath))
+	}
+}
