@@ -18,7 +18,7 @@ import (
 
 // testURL is the database of the tests, from PARLEY_TEST_POSTGRES; without
 // it the test is skipped.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("PARLEY_TEST_POSTGRES")
 	if u == "" {
@@ -32,7 +32,7 @@ var schemas sync.Map // path → schema created
 // openAt opens a store on the schema of path: one schema per distinct
 // path, made on first use and dropped at the end of the test that made
 // it, so tests run in parallel on one database.
-func openAt(t *testing.T, path string) *pgstore.Store {
+func openAt(t testing.TB, path string) *pgstore.Store {
 	t.Helper()
 	base := testURL(t)
 	sum := sha256.Sum256([]byte(path))

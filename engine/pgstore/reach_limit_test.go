@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -180,5 +181,32 @@ func TestMessagingLimitTwoEngines(t *testing.T) {
 		if n, _, err := e.ReachUsage(ctx); err != nil || n != limit {
 			t.Errorf("ReachUsage = %d, %v; want %d", n, err, limit)
 		}
+	}
+}
+
+// BenchmarkReserveReach is the commit of one reach with a Limit (the
+// dispatcher's claim on a shared store) with 100,000 unique customers
+// reached in the window: without a Limit (one process), for the 250
+// tier, and for a limit past 100,000, whose
+// check counts every one of them.
+func BenchmarkReserveReach(b *testing.B) {
+	testURL(b)
+	for _, limit := range []int{0, 250, 200_000} {
+		b.Run(fmt.Sprint(limit), func(b *testing.B) {
+			st := openAt(b, filepath.Join(b.TempDir(), "db"))
+			b.Cleanup(func() { st.Close() })
+			if _, err := st.Pool().Exec(b.Context(), `INSERT INTO reach (scope, at_ns, contact) SELECT $1, $2::bigint + i, '100:' || i FROM generate_series(1, 100000) i`,
+				engine.ReachScope, t0.UnixNano()); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				err := st.Commit(b.Context(), &engine.Change{At: t0, Reached: []engine.Reach{{
+					Scope: engine.ReachScope, At: t0.Add(time.Hour), Contact: engine.ContactKey(fmt.Sprintf("200:%d", i)), Limit: limit}}})
+				if err != nil && !errors.Is(err, engine.ErrOverLimit) {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
