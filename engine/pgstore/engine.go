@@ -153,7 +153,9 @@ func (s *Store) Seen(ctx context.Context, key engine.ContactKey, inboundID strin
 // order; commits running in parallel may make their sequence numbers
 // visible out of order (a reader that has seen n may later find a smaller
 // one), which is why the engine's dispatcher, on a SharedStore, reads the
-// whole outbox rather than what follows the highest number it saw.
+// whole outbox rather than what follows the highest number it saw. A
+// reach with a Limit is recorded only within it (reserveReach), or the
+// change is refused with engine.ErrOverLimit.
 func (s *Store) Commit(ctx context.Context, c *engine.Change) error {
 	if err := s.live(ctx); err != nil {
 		return err
