@@ -59,7 +59,7 @@ func TestClaimDueRace(t *testing.T) {
 	now := time.Now()
 	enqueueChains(t, a, "sub_a", keys, perKey, now)
 	var mu sync.Mutex
-	posted := map[uint64]string{}         // seq → handle
+	posted := map[uint64]string{}        // seq → handle
 	order := map[string][]engine.Event{} // key → events as posted
 	var wg sync.WaitGroup
 	for name, st := range map[string]eventstest.Store{"a": a, "b": b} {
