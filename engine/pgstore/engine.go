@@ -842,8 +842,9 @@ func (s *Store) Templates(ctx context.Context) ([]engine.TemplateRecord, error) 
 // held to the end of the transaction, so that the count and the record are
 // one step for every process sharing the database. A reach that would pass
 // the limit refuses the whole change with engine.ErrOverLimit. The scope's
-// lock is taken after the contact's (apply's classCommit), in every
-// commit, so two commits cannot wait for each other.
+// lock is taken after the contact's (apply's classCommit) and before the
+// event log's (lockEvents), in every commit, and by nothing else, so two
+// transactions cannot wait for each other.
 func reserveReach(ctx context.Context, tx pgx.Tx, rs []engine.Reach) error {
 	for _, r := range rs {
 		if r.Limit <= 0 {
