@@ -55,6 +55,26 @@ func eventually(t testing.TB, timeout time.Duration, cond func() bool, what stri
 	}
 }
 
+// whileProgressing waits until done, for as long as progress (a count
+// that only grows: sends accepted, statuses recorded) keeps growing: it
+// fails once the count has stood still for stall. It is for a wait whose
+// length is the machine's throughput (800 sends and 2,400 status webhooks
+// posted one at a time, on two loaded cores with the race detector), where
+// a fixed deadline measures the machine's load rather than Parley; a stuck
+// count fails as soon, and the go test -timeout bounds the whole.
+func whileProgressing(t testing.TB, stall time.Duration, progress func() int, done func() bool, what string) {
+	t.Helper()
+	last, since := progress(), time.Now()
+	for !done() {
+		if n := progress(); n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) > stall {
+			t.Fatalf("stuck for %v at %d waiting for: %s", stall, n, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // e2eLogBuffer collects Parley's log; it is printed when a test fails.
 type e2eLogBuffer struct {
 	mu  sync.Mutex
