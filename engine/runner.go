@@ -436,11 +436,13 @@ func (t *turn) trace(node, exit, stop, reason string) {
 	if conv == nil {
 		return
 	}
-	if len(conv.Steps) >= MaxSteps {
-		// A new array: the old one may be shared with a cached copy.
-		conv.Steps = append(make([]Step, 0, MaxSteps), conv.Steps[len(conv.Steps)-MaxSteps+1:]...)
-	}
+	// Appending in place is safe: the cached copy has its own array
+	// (Conversation.clone). Dropping from the front keeps the copying
+	// amortized: append reallocates only when the array is used up.
 	conv.Steps = append(conv.Steps, Step{Node: node, Exit: exit, Stop: stop, Reason: reason, At: t.now})
+	if n := len(conv.Steps); n > MaxSteps {
+		conv.Steps = conv.Steps[n-MaxSteps:]
+	}
 }
 
 // finish ends the conversation with a final status.
