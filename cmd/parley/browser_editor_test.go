@@ -53,11 +53,39 @@ func (b *browser) rename(id string) {
 func (b *browser) selectNode(id string) {
 	b.t.Helper()
 	b.click("tab-props")
-	// A node is clickable once React Flow has measured it (it is hidden until then).
-	b.waitJS(`(() => { const n = $t('node-`+id+`'); const w = n && n.closest('.react-flow__node');
-		return w && getComputedStyle(w).visibility === 'visible'; })()`, "node "+id+" shown")
-	b.mouseClick(sel("node-" + id))
-	b.waitJS(`$t('field-id') && $t('field-id').value === `+quote(id), "node "+id+" selected")
+	// A node is clickable once React Flow has measured it (it is hidden
+	// until then), the viewport has stopped moving (a jump or a fit
+	// animates it), and nothing covers its centre; a node out of view is
+	// brought into it with Fit.
+	clickable := `(() => { const n = $t('node-` + id + `'); const w = n && n.closest('.react-flow__node');
+		if (!w || getComputedStyle(w).visibility !== 'visible') return 'hidden';
+		const r = n.getBoundingClientRect(), at = [r.x, r.y, r.width, r.height].map(Math.round).join();
+		const still = window.__selectNodeRect === at; window.__selectNodeRect = at;
+		if (!still) return 'moving';
+		const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+		return hit && w.contains(hit) ? 'ready' : 'out of reach'; })()`
+	selected := `$t('field-id') && $t('field-id').value === ` + quote(id)
+	deadline := time.Now().Add(browserTimeout)
+	fitted := false
+	for {
+		switch state := js[string](b, clickable); {
+		case state == "ready":
+			b.mouseClick(sel("node-" + id))
+			for wait := time.Now().Add(5 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
+				if js[bool](b, "!!("+selected+")") {
+					return
+				}
+			}
+		case state == "out of reach" && !fitted:
+			b.click("fit-view")
+			fitted = true
+		}
+		if time.Now().After(deadline) {
+			b.shot("timeout")
+			b.t.Fatalf("timed out after %v selecting node %s", browserTimeout, id)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // setExit points the selected node's exit at a node, from the properties panel.

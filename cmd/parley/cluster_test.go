@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -55,7 +57,10 @@ type clusterProc struct {
 //  2. no reply was sent twice (the sandbox accepted each at most once); a
 //     reply the kill cut is unknown, never sent again;
 //  3. every conversation's timer fired once: one "timed out" message each;
-//  4. nothing is left in the outbox or the timers.
+//  4. nothing is left in the outbox or the timers;
+//  5. the event webhooks: every inbound message reached the subscriber as
+//     a message.received event, posted by whichever process claimed it
+//     (a repeat only for a post the kill cut).
 //
 // Claims on the outbox carry a 5 s lease (pgstore.LeaseParam), so the
 // killed process's sends in flight are settled soon after.
@@ -116,6 +121,33 @@ func TestClusterPostgres(t *testing.T) {
 	for i := range timerCusts {
 		wa, _ := timer.lgCustomer(i)
 		sb.SetLastInbound(wa, time.Now())
+	}
+
+	// An event subscription, made before the processes start, as through
+	// any of them.
+	hooks := newHookReceiver(t, engine.SystemClock{})
+	{
+		st, err := openServeStore(context.Background(), storeURL, dir, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		es, ok := st.(events.Store)
+		if !ok {
+			t.Fatal("the PostgreSQL store is no events.Store")
+		}
+		svc, err := events.New(context.Background(), events.Options{Store: es, Key: key, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		url, types := "http://"+hooks.addr+"/parley", []engine.EventType{engine.EventMessageReceived}
+		_, secret, err := svc.Create(context.Background(), events.Input{URL: &url, Types: &types}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hooks.mu.Lock()
+		hooks.secret, hooks.down = secret, false
+		hooks.mu.Unlock()
+		st.Close()
 	}
 
 	logPath := filepath.Join(dir, "parley.log")
@@ -254,15 +286,16 @@ func TestClusterPostgres(t *testing.T) {
 	defer conn.Close(ctx)
 	deadline := time.Now().Add(e2eTimeout)
 	for {
-		var outbox, timers int
-		if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM timers WHERE kind <> 'expire')`).Scan(&outbox, &timers); err != nil {
+		var outbox, timers, hooked int
+		if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM timers WHERE kind <> 'expire'),
+			(SELECT count(*) FROM event_log) + (SELECT count(*) FROM event_deliveries WHERE state = 'pending')`).Scan(&outbox, &timers, &hooked); err != nil {
 			t.Fatal(err)
 		}
-		if outbox == 0 && timers == 0 {
+		if outbox == 0 && timers == 0 && hooked == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %d messages still in the outbox, %d timers not fired\n%s", e2eTimeout, outbox, timers, crashTail(logPath))
+			t.Fatalf("after %v: %d messages still in the outbox, %d timers not fired, %d events not delivered\n%s", e2eTimeout, outbox, timers, hooked, crashTail(logPath))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -367,6 +400,44 @@ func TestClusterPostgres(t *testing.T) {
 			report("timer customer %d got %q, want the timeout's message", n, rs[0].Message.Text)
 		}
 	}
+	// The events: every inbound message once at least; a repeat only for a
+	// post in flight when process 0 was killed (its claim ran out).
+	hooked := map[string]int{}
+	hooks.mu.Lock()
+	for _, ev := range hooks.got {
+		var d engine.ReceivedData
+		if ev.Type != engine.EventMessageReceived || json.Unmarshal(ev.Data, &d) != nil {
+			report("the subscriber got %s, not a message.received", ev.ID)
+			continue
+		}
+		for _, run := range []string{"clu", "clt"} {
+			if n, ok := lgTokenNumber(d.Message.Text, run); ok {
+				hooked[fmt.Sprintf("%s%d", run, n)]++
+			}
+		}
+	}
+	repeats := 0
+	for id, n := range hooks.received {
+		if n > 1 {
+			repeats += n - 1
+			t.Logf("event %s received %d times", id, n)
+		}
+	}
+	hooks.mu.Unlock()
+	for n := range customers * perCustomer {
+		if id := fmt.Sprintf("clu%d", n); hooked[id] == 0 {
+			report("message %s: no message.received event", id)
+		}
+	}
+	for n := range timerCusts {
+		if id := fmt.Sprintf("clt%d", n); hooked[id] == 0 {
+			report("message %s: no message.received event", id)
+		}
+	}
+	if repeats > 16 {
+		report("%d events received again: more than the killed process had in flight", repeats)
+	}
+	t.Logf("event webhooks: %d events, %d repeats", len(hooks.received), repeats)
 	t.Logf("%d messages processed once each; %d replies sent once, %d unknown (cut by the kill, not sent again); %d sandbox sends in all",
 		len(msgs), sent, unknown, len(sb.Accepted()))
 	if t.Failed() {

@@ -90,12 +90,13 @@ func openTestChatStore(dir string) (engine.Store, error) {
 }
 
 // startEvents starts the event webhooks on the store, or returns nil
-// (their API then answers 503) when the store keeps no event log: the
-// PostgreSQL store does not yet.
+// (their API then answers 503) when the store keeps no deliveries. Both
+// bbolt and PostgreSQL do; on PostgreSQL several processes deliver, each
+// delivery claimed by one (events.Claimer).
 func startEvents(ctx context.Context, store dataStore, o events.Options) (*events.Service, error) {
 	es, ok := store.(events.Store)
 	if !ok {
-		o.Logger.Warn("event webhooks are not available on this store (PostgreSQL) yet: their API answers 503")
+		o.Logger.Warn("event webhooks are not available on this store: their API answers 503")
 		return nil, nil
 	}
 	o.Store = es

@@ -69,6 +69,12 @@ func (s *Service) Pass(ctx context.Context) (int, error) {
 // step fans out, prunes once an hour, and starts the due attempts there
 // is room for.
 func (s *Service) step(ctx context.Context) (int, error) {
+	if now := s.clock.Now(); s.claimer != nil && now.Sub(s.reloaded) >= SubscriptionsReload {
+		s.reloaded = now
+		if err := s.reload(ctx); err != nil {
+			return 0, err
+		}
+	}
 	if err := s.fanout(ctx); err != nil {
 		return 0, err
 	}
@@ -93,6 +99,11 @@ func (s *Service) fanout(ctx context.Context) error {
 		}
 		if len(logged) == 0 {
 			return nil
+		}
+		// On a shared store another process may have made a
+		// subscription these events are for.
+		if err := s.reload(ctx); err != nil {
+			return err
 		}
 		now := s.clock.Now().UTC()
 		s.subsMu.RLock()
@@ -130,7 +141,17 @@ func (s *Service) start(ctx context.Context) (int, error) {
 	if room <= 0 {
 		return 0, nil
 	}
-	if empty {
+	if s.claimer != nil {
+		// Claimed deliveries are posted at once: a claim waiting in a
+		// queue could run out and be claimed again by another process.
+		claimed, err := s.claimer.ClaimDue(ctx, s.clock.Now(), room)
+		if err != nil {
+			return 0, fmt.Errorf("claiming due deliveries: %w", err)
+		}
+		s.mu.Lock()
+		s.queue = append(s.queue, claimed...)
+		s.mu.Unlock()
+	} else if empty {
 		due, err := s.store.Due(ctx, s.clock.Now(), max(dueBatch, 2*s.concurrency))
 		if err != nil {
 			return 0, fmt.Errorf("reading due deliveries: %w", err)
@@ -175,6 +196,14 @@ func (s *Service) start(ctx context.Context) (int, error) {
 // attempt posts one delivery and records the outcome.
 func (s *Service) attempt(ctx context.Context, d Delivery) {
 	sub, ok := s.subscription(d.Subscription)
+	if !ok && s.claimer != nil {
+		// Made by another process since the last reload?
+		if err := s.reload(ctx); err != nil {
+			s.log.Error("event webhooks", "err", err)
+			return // claimed: tried again when the claim runs out
+		}
+		sub, ok = s.subscription(d.Subscription)
+	}
 	if !ok {
 		return // deleted meanwhile, with its deliveries
 	}

@@ -172,3 +172,17 @@ type Store interface {
 	// before before and returns how many; pending ones stay.
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 }
+
+// Claimer is a Store that several processes share (PostgreSQL): each
+// delivery is posted by one process at a time. The Service of a Claimer
+// takes its due deliveries with ClaimDue, never Due, reads the
+// subscriptions again as they may change in another process, and claims
+// no more than it has room to post at once.
+type Claimer interface {
+	// ClaimDue claims up to limit due deliveries (as Due returns them)
+	// that no other live claim holds, for this store's owner until now
+	// plus a lease longer than an attempt, and returns them, earliest
+	// first. UpdateDelivery ends the claim; a claim whose process died
+	// runs out, and another process claims the delivery again.
+	ClaimDue(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+}

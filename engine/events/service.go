@@ -95,7 +95,17 @@ type Service struct {
 	// hurried is when each subscription's retries were last brought
 	// forward (hurry).
 	hurried map[string]time.Time
+	// claimer is the store as a Claimer when several processes share it
+	// (nil otherwise); reloaded is when the subscriptions were last read
+	// again for the changes other processes make.
+	claimer  Claimer
+	reloaded time.Time
 }
+
+// SubscriptionsReload is how often a Service on a shared store
+// (Claimer) reads the subscriptions again, for those another process
+// made or changed: the engine records the events they want from then on.
+const SubscriptionsReload = 5 * time.Second
 
 type serviceMetrics struct {
 	results  metrics.Counter
@@ -134,6 +144,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if s.clock == nil {
 		s.clock = engine.SystemClock{}
 	}
+	s.claimer, _ = o.Store.(Claimer)
 	if s.concurrency <= 0 {
 		s.concurrency = 16
 	}
@@ -170,6 +181,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if err := s.loadSubscriptions(ctx); err != nil {
 		return nil, err
 	}
+	s.reloaded = s.clock.Now()
 	if s.rec != nil {
 		s.rec.Observe(func(c engine.Committed) {
 			if len(c.Events) > 0 {
@@ -216,6 +228,17 @@ func (s *Service) loadSubscriptions(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// reload reads the subscriptions again, as a change does, on a shared
+// store: another process may have changed them.
+func (s *Service) reload(ctx context.Context) error {
+	if s.claimer == nil {
+		return nil
+	}
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
+	return s.loadSubscriptions(ctx)
 }
 
 func (s *Service) subscription(id string) (Subscription, bool) {

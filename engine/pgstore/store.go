@@ -32,6 +32,9 @@ const (
 	lockAuth      int64 = 0x7061726c6579_03
 	lockSchedules int64 = 0x7061726c6579_04
 	lockSecrets   int64 = 0x7061726c6579_05
+	// lockDeliveries serializes the changes of event deliveries' chains
+	// (events.go); claims do not take it.
+	lockDeliveries int64 = 0x7061726c6579_06
 )
 
 // Lock classes of per-key advisory locks. A turn's lock (LockContact,
