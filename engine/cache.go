@@ -136,6 +136,7 @@ func (c *Conversation) clone() *Conversation {
 	x := *c
 	x.Vars = maps.Clone(c.Vars)
 	x.Timers = append([]Timer(nil), c.Timers...)
+	x.Steps = append([]Step(nil), c.Steps...)
 	return &x
 }
 

@@ -207,6 +207,10 @@ func TestHTTPStepFoundAndNotFound(t *testing.T) {
 	if v := h2.conv("2").Vars["order"].(map[string]any); v["status"] != float64(404) || v["text"] != "{\"error\": \"no such order\"}\n" {
 		t.Errorf("saved %v", v)
 	}
+	// The http node is a step twice: waiting on its call, then the exit
+	// its result took.
+	equal(t, stepsOf(h.conv("1")), []string{"ask:waiting", "ask>next", "lookup:call", "lookup>next", "tell>next", "more:waiting"})
+	equal(t, stepsOf(h2.conv("2")), []string{"ask:waiting", "ask>next", "lookup:call", "lookup>on_error", "sorry>next", "more:waiting"})
 	if got := h.reg.Counter("parley_http_calls_total", "", "result").Value("2xx"); got != 1 {
 		t.Errorf("2xx calls counted %v", got)
 	}
@@ -473,4 +477,17 @@ func TestHTTPStepAbandonedWhenRerouted(t *testing.T) {
 	if c := h.conv("1"); c.Status != engine.Ended || c.Call != nil || len(c.Held) != 0 {
 		t.Fatalf("status %s call %+v held %v", c.Status, c.Call, c.Held)
 	}
+}
+
+// stepsOf writes a conversation's steps as "node>exit" or "node:stop".
+func stepsOf(c *engine.Conversation) []string {
+	var out []string
+	for _, s := range c.Steps {
+		if s.Exit != "" {
+			out = append(out, s.Node+">"+s.Exit)
+		} else {
+			out = append(out, s.Node+":"+s.Stop)
+		}
+	}
+	return out
 }

@@ -155,7 +155,40 @@ type Conversation struct {
 	// pending, oldest first: each is handled, in order, after the call's
 	// step, as if it had come then.
 	Held []flows.Reply `json:"held,omitempty"`
+
+	// Steps is the path the bot took, oldest first: one entry per node
+	// run, the last MaxSteps of them (runner.go). It is written with the
+	// conversation, in the turn's own commit.
+	Steps []Step `json:"steps,omitempty"`
 }
+
+// MaxSteps caps a conversation's Steps: the oldest are dropped, so a long
+// loop (an FAQ asked over and over) costs a bounded record.
+const MaxSteps = 200
+
+// Step is one node run: the exit it took, or why the run stopped there.
+type Step struct {
+	Node string `json:"node"`
+	// Exit names the exit taken, as the analytics count it (nodes/exits.go:
+	// "next", "cases/0", "default", "on_error", …); "" when the node did
+	// not leave: it waits, hands off, awaits its call, ends or fails.
+	Exit string `json:"exit,omitempty"`
+	// Stop says why the run stopped at the node when Exit is "": one of
+	// the Stop* values.
+	Stop string `json:"stop,omitempty"`
+	// Reason is why the conversation failed, with Stop "failed".
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// Why a step stopped at its node (Step.Stop).
+const (
+	StopWaiting = "waiting" // waits for the customer's reply
+	StopAgent   = "agent"   // handed to a person
+	StopCall    = "call"    // awaits its http call's result
+	StopEnded   = "ended"   // the flow ended
+	StopFailed  = "failed"  // the conversation failed
+)
 
 // PendingCall is an http step the conversation waits on. It is durable:
 // after a crash the call is made again, with the same Key.

@@ -271,6 +271,7 @@ func (t *turn) run(id string, ev nodes.Event) {
 			}
 			t.note(id, fmt.Sprintf("not sent: %s; taking %q", reason, alt))
 			t.count(id, CountExit, exit)
+			t.trace(id, exit, "", "")
 			id, ev = alt, arriveEvent()
 			continue
 		}
@@ -280,8 +281,10 @@ func (t *turn) run(id string, ev nodes.Event) {
 		switch {
 		case eff.Call != nil:
 			t.awaitCall(n, eff.Call) // calls.go
+			t.trace(id, "", StopCall, "")
 			return
 		case eff.Wait != nil:
+			t.trace(id, "", StopWaiting, "")
 			t.park(n, Waiting, eff.Wait.Retries)
 			if eff.Wait.Timeout > 0 {
 				t.addTimer(TimerTimeout, id, eff.Wait.Timeout)
@@ -292,6 +295,7 @@ func (t *turn) run(id string, ev nodes.Event) {
 			return
 		case eff.Handoff != nil:
 			h := eff.Handoff
+			t.trace(id, "", StopAgent, "")
 			t.park(n, Agent, 0)
 			conv.Queue, conv.Priority, conv.Note = h.Queue, h.Priority, h.Note
 			t.handedOff() // assign.go
@@ -300,10 +304,12 @@ func (t *turn) run(id string, ev nodes.Event) {
 			}
 			return
 		case eff.Next == "":
+			t.trace(id, "", StopEnded, "")
 			t.finish(Ended, "")
 			return
 		}
 		t.count(id, CountExit, eff.Exit)
+		t.trace(id, eff.Exit, "", "")
 		id, ev = eff.Next, arriveEvent()
 	}
 }
@@ -418,7 +424,25 @@ func (t *turn) addTimer(kind TimerKind, node string, after time.Duration) {
 func (t *turn) fail(node, reason string) {
 	t.e.log.Warn("conversation failed", "flow", t.conv.Flow, "conversation", t.conv.ID, "node", node, "reason", reason)
 	t.note(node, "conversation failed: "+reason)
+	t.trace(node, "", StopFailed, reason)
 	t.finish(Failed, reason)
+}
+
+// trace appends a step to the conversation's path, keeping the last
+// MaxSteps. The conversation record carries it, so it costs no write of
+// its own.
+func (t *turn) trace(node, exit, stop, reason string) {
+	conv := t.conv
+	if conv == nil {
+		return
+	}
+	// Appending in place is safe: the cached copy has its own array
+	// (Conversation.clone). Dropping from the front keeps the copying
+	// amortized: append reallocates only when the array is used up.
+	conv.Steps = append(conv.Steps, Step{Node: node, Exit: exit, Stop: stop, Reason: reason, At: t.now})
+	if n := len(conv.Steps); n > MaxSteps {
+		conv.Steps = conv.Steps[n-MaxSteps:]
+	}
 }
 
 // finish ends the conversation with a final status.

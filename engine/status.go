@@ -301,6 +301,7 @@ func (t *turn) messageFailed(m *Message) {
 	}
 	t.note(m.Node, fmt.Sprintf("%s; taking %q", reason, n.OnError))
 	t.count(m.Node, CountExit, nodes.ExitError)
+	t.trace(m.Node, nodes.ExitError, "", "")
 	conv.Retries = 0
 	t.run(n.OnError, arriveEvent())
 }
@@ -333,6 +334,7 @@ func (t *turn) windowClosed(m *Message) {
 	}
 	t.note(m.Node, fmt.Sprintf("WhatsApp did not deliver node %q's message: the window had closed; taking %q", m.Node, alt))
 	t.count(m.Node, CountExit, exit)
+	t.trace(m.Node, exit, "", "")
 	conv.Retries = 0
 	t.run(alt, arriveEvent())
 }

@@ -264,7 +264,24 @@ func (s *Server) getConversation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"conversation": conv, "window": s.windowOf(contact), "transcript": transcript})
+	return c.JSON(fiber.Map{"conversation": conv, "window": s.windowOf(contact), "transcript": transcript, "labels": s.nodeLabels(ctx, conv)})
+}
+
+// nodeLabels maps the nodes of a conversation's flow version that have a
+// label (meta.label, the name the editor shows) to it, for the page to name the steps as the editor does; empty
+// when the version cannot be read (the ids alone still tell the path).
+func (s *Server) nodeLabels(ctx context.Context, conv *engine.Conversation) map[string]string {
+	labels := map[string]string{}
+	f, err := s.cfg.Engine.Flow(ctx, conv.Flow, conv.Version)
+	if err != nil {
+		return labels
+	}
+	for _, n := range f.Nodes {
+		if l, ok := n.Meta["label"].(string); ok && strings.TrimSpace(l) != "" {
+			labels[n.ID] = l
+		}
+	}
+	return labels
 }
 
 // transcriptAndContact reads a conversation's transcript, oldest first,

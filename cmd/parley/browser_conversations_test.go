@@ -68,6 +68,11 @@ func TestBrowserConversationsLog(t *testing.T) {
 	b.wait("conversation-transcript")
 	b.waitText("conversation-transcript", "pizza it is")
 	b.waitText("conversation-path", "hello")
+	// The steps the engine recorded: each node run, its exit or where it
+	// stopped.
+	if p := b.text("conversation-path"); !strings.Contains(p, "→ next") || !strings.Contains(p, "waits for a reply") || !strings.Contains(p, "the flow ended") {
+		t.Errorf("the path lacks the steps' exits and stops: %s", p)
+	}
 	if p := b.text("conversation-path"); !strings.Contains(p, "thanks") {
 		t.Errorf("path %q", p)
 	}

@@ -115,6 +115,10 @@ func testConversationRoundTrip(t *testing.T, s *suite) {
 	a.Queue, a.Priority, a.Note = "billing", 2, "angry"
 	b := conversation(c.Key, 2, at(time.Hour))
 	b.Status, b.Reason, b.EndedAt = engine.Failed, "step budget exhausted", at(2*time.Hour)
+	b.Steps = []engine.Step{
+		{Node: "ask_order", Exit: "next", At: at(time.Hour)},
+		{Node: "lookup", Stop: engine.StopFailed, Reason: "step budget exhausted", At: at(2 * time.Hour)},
+	}
 	commit(t, st, &engine.Change{At: at(0), Contact: c, Conversations: []*engine.Conversation{a, b}})
 	for _, want := range []*engine.Conversation{a, b} {
 		got, err := st.Conversation(ctx, want.ID)

@@ -7,7 +7,8 @@ import { ApiError, enc, get } from '../api';
 import { linkProps } from '../router';
 import { formatTime } from '../templates/format';
 import { plainError } from '../plainErrors';
-import { steps, who, type ConversationDetail, type TranscriptEntry } from './model';
+import { pathOf, who, type ConversationDetail, type TranscriptEntry } from './model';
+import { PathList } from './PathList';
 import './conversations.css';
 
 export function ConversationPage({ id }: { id: string }) {
@@ -29,7 +30,7 @@ export function ConversationPage({ id }: { id: string }) {
     );
   if (!d) return <div className="boot">Loading…</div>;
   const c = d.conversation;
-  const path = steps(d.transcript, c.node);
+  const { path, recorded } = pathOf(d);
   const vars = Object.entries(c.vars ?? {});
   return (
     <div className="log-page" data-testid="conversation">
@@ -84,14 +85,12 @@ export function ConversationPage({ id }: { id: string }) {
       {path.length > 0 && (
         <section>
           <h2>Path</h2>
-          <p className="hint">The nodes that sent a message, in order, and where the conversation is now.</p>
-          <ol className="conv-path" data-testid="conversation-path">
-            {path.map((n, i) => (
-              <li key={i} className="mono">
-                {n}
-              </li>
-            ))}
-          </ol>
+          <p className="hint">
+            {recorded
+              ? 'Each node the bot ran, in order, with the exit it took or where it stopped (the last 200).'
+              : 'The nodes that sent a message, in order, and where the conversation is now (recorded before steps were).'}
+          </p>
+          <PathList path={path} recorded={recorded} />
         </section>
       )}
       {vars.length > 0 && (

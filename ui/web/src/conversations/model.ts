@@ -43,9 +43,62 @@ export interface ConversationDetail {
     outcome?: string;
     ended_at?: string;
     origin?: string;
+    /** The node runs the engine recorded, oldest first (the last 200); absent on older conversations. */
+    steps?: Step[];
   };
   window: { open: boolean; expires_at?: string; remaining_seconds: number };
   transcript: TranscriptEntry[];
+  /** The labels of the flow version's nodes that have one, by node id. */
+  labels?: Record<string, string>;
+}
+
+/** Step is one node run as the engine records it: the exit taken, or why it stopped there. */
+export interface Step {
+  node: string;
+  exit?: string;
+  /** waiting, agent, call, ended or failed, when the node did not leave. */
+  stop?: string;
+  reason?: string;
+  at: string;
+}
+
+/** PathStep is one step of the path the page shows; only recorded steps have an exit, a stop or a time. */
+export interface PathStep {
+  node: string;
+  label?: string;
+  exit?: string;
+  stop?: string;
+  reason?: string;
+  at?: string;
+}
+
+/**
+ * pathOf is the path the bot took: the recorded steps when the
+ * conversation has them (recorded is then true), else as the transcript
+ * tells it (steps), for conversations recorded before steps were.
+ */
+export function pathOf(d: ConversationDetail): { path: PathStep[]; recorded: boolean } {
+  const labels = d.labels ?? {};
+  const label = (node: string) => (Object.hasOwn(labels, node) ? labels[node] : undefined);
+  const c = d.conversation;
+  if (c.steps && c.steps.length > 0) return { path: c.steps.map((s) => ({ ...s, label: label(s.node) })), recorded: true };
+  return { path: steps(d.transcript, c.node).map((node) => ({ node, label: label(node) })), recorded: false };
+}
+
+const STOPS: Record<string, string> = {
+  waiting: 'waits for a reply',
+  agent: 'handed to an agent',
+  call: 'waits for its http call',
+  ended: 'the flow ended',
+  failed: 'failed',
+};
+
+/** stepOutcome says how a step left its node: "→ next", "→ cases/0", "waits for a reply", "failed: why". */
+export function stepOutcome(s: PathStep): string {
+  if (s.exit) return '→ ' + s.exit;
+  if (!s.stop) return '';
+  const words = STOPS[s.stop] ?? s.stop;
+  return s.reason ? `${words}: ${s.reason}` : words;
 }
 
 /** The filters of the log, each one a query parameter of the API and of the page's URL. */
