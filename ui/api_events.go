@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,6 +12,15 @@ import (
 	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/ui/auth"
 )
+
+// urlHost is the host of a URL, for logs: "" when it does not parse.
+func urlHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
 
 // maxDeliveriesPage caps a page of a subscription's deliveries.
 const maxDeliveriesPage = 200
@@ -85,7 +95,8 @@ func (s *Server) createSubscription(c *fiber.Ctx) error {
 	if err != nil {
 		return eventsError(err)
 	}
-	s.log.Info("event subscription created", "subscription", sub.ID, "url", sub.URL, "by", actor(c))
+	// The URL's host only: a path or query may carry the receiver's token.
+	s.log.Info("event subscription created", "subscription", sub.ID, "host", urlHost(sub.URL), "by", actor(c))
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"subscription": sub, "secret": secret})
 }
 
