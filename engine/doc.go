@@ -19,6 +19,16 @@
 // (template_check.go) checks a flow's template nodes against it before
 // publishing, in the WABA of each number the flow answers on.
 //
+// An http step (calls.go) never runs inside a turn: the turn that reaches
+// it commits a pending call and a durable call timer; a worker claims each
+// attempt under the conversation's lock, makes the request outside it
+// (package httpcall: the address guard, the size cap) and commits the
+// result with the flow's next step. Messages that arrive meanwhile are
+// held and handled in order after it.
+//
+// Each node run is also recorded on the conversation as a Step (its exit,
+// or why it stopped), the last MaxSteps of them, for the conversation log.
+//
 // As conversations run, the engine counts per flow version, node and UTC
 // day the entries, exits, drop-offs and message states (analytics.go), in
 // the same commit as the event that moved them; FlowAnalytics reads them.
