@@ -79,14 +79,14 @@ func Parse(data []byte) (*Flow, Problems) {
 	if len(data) > MaxFlowBytes {
 		return nil, Problems{{Error, "", fmt.Sprintf("flow is %d bytes; at most %d are accepted", len(data), MaxFlowBytes)}}
 	}
-	problems, cleaned := schemaCheck(data)
+	problems, cleaned, doc := schemaCheck(data)
 	if cleaned != nil {
 		// The document has unknown fields (encoding/json would even match
 		// "Next" to next) or a field twice. The flow is refused, but the
 		// rest of it is checked without them, so that every problem is
 		// reported at once.
 		if g, err := decode(cleaned); err == nil {
-			problems = append(problems, g.check()...)
+			problems = append(problems, anchor(doc, g.check(), problems)...)
 			sortProblems(problems)
 		}
 		return nil, problems
@@ -98,7 +98,7 @@ func Parse(data []byte) (*Flow, Problems) {
 		}
 		return nil, problems
 	}
-	problems = append(problems, f.check()...)
+	problems = append(problems, anchor(doc, f.check(), problems)...)
 	sortProblems(problems)
 	return f, problems
 }

@@ -76,18 +76,19 @@ var patternMessages = map[string]string{
 // keyword gives one problem, worded for an analyst, at the JSON pointer of
 // the value it concerns.
 func checkSchema(data []byte) Problems {
-	ps, _ := schemaCheck(data)
+	ps, _, _ := schemaCheck(data)
 	return ps
 }
 
 // schemaCheck is checkSchema that also returns, when the document has
 // unknown or repeated fields, a copy without them: the flow itself must be
 // refused, and the copy lets the graph and expression checks run anyway, so
-// that an analyst sees every problem at once.
-func schemaCheck(data []byte) (Problems, []byte) {
+// that an analyst sees every problem at once. The decoded document comes
+// third (nil when it is not JSON), for anchoring the later checks' problems.
+func schemaCheck(data []byte) (Problems, []byte, any) {
 	doc, dups, err := decodeJSON(data)
 	if err != nil {
-		return Problems{{Error, "", err.Error()}}, nil
+		return Problems{{Error, "", err.Error()}}, nil, nil
 	}
 	w := schemaWording{doc: doc, seen: map[Problem]bool{}}
 	for _, d := range dups {
@@ -101,13 +102,13 @@ func schemaCheck(data []byte) (Problems, []byte) {
 	if err := sch.Validate(doc); err != nil {
 		var ve *jsonschema.ValidationError
 		if !errors.As(err, &ve) {
-			return Problems{{Error, "", fmt.Sprintf("the flow could not be checked against its schema: %v", err)}}, nil
+			return Problems{{Error, "", fmt.Sprintf("the flow could not be checked against its schema: %v", err)}}, nil, doc
 		}
 		w.walk(ve)
 	}
 	w.exactKeys(doc, reflect.TypeOf(Flow{}), "")
 	if len(w.ps) == 0 {
-		return nil, nil
+		return nil, nil, doc
 	}
 	sortProblems(w.ps)
 	var cleaned []byte
@@ -121,7 +122,40 @@ func schemaCheck(data []byte) (Problems, []byte) {
 		}
 		cleaned, _ = json.Marshal(doc)
 	}
-	return w.ps, cleaned
+	return w.ps, cleaned, doc
+}
+
+// anchor moves each of the graph and expression checks' problems that
+// points at a field the document leaves out (a parameter with no "text",
+// a currency with no "fallback_value") to the nearest value that is there,
+// so that every problem can be shown at its place. Where the schema has
+// already reported an error at that place (the missing field), the moved
+// problem adds nothing and is dropped.
+func anchor(doc any, checked, schema Problems) Problems {
+	if doc == nil {
+		return checked
+	}
+	said := map[string]bool{}
+	for _, p := range schema {
+		if p.Severity == Error {
+			said[p.Pointer] = true
+		}
+	}
+	out := checked[:0]
+	for _, p := range checked {
+		moved := false
+		for p.Pointer != "" {
+			if _, ok := resolve(doc, p.Pointer); ok {
+				break
+			}
+			p.Pointer, moved = parentPath(p.Pointer), true
+		}
+		if moved && said[p.Pointer] {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // decodeJSON reads one JSON value, keeping numbers exact, and words a
