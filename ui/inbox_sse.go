@@ -59,7 +59,7 @@ func sseOf(ev inbox.Event) sseEvent {
 // first, and a reset when Last-Event-ID is older than the replay ring.
 const (
 	eventHello inbox.EventType = "hello"
-	eventReset inbox.EventType = "reset"
+	eventReset                 = inbox.EventReset
 )
 
 // writeSSE writes one event; an id, when set, becomes the client's

@@ -105,6 +105,7 @@ func (ib *Inbox) saveAgent(ctx context.Context, a Agent) error {
 		return fmt.Errorf("inbox: saving agent %s: %w", a.Email, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	st := ib.agents[a.Email]
 	if st == nil {
 		st = &agentState{}
@@ -184,6 +185,7 @@ func (ib *Inbox) DeleteAgent(ctx context.Context, email string) error {
 		return fmt.Errorf("agent %s: %w", email, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	delete(ib.agents, email)
 	ib.mu.Unlock()
 	return nil
@@ -254,6 +256,7 @@ func (ib *Inbox) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 		return Queue{}, fmt.Errorf("inbox: saving queue %s: %w", q.ID, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	ib.queues[q.ID] = &q
 	ib.mu.Unlock()
 	return q, nil
@@ -266,6 +269,7 @@ func (ib *Inbox) DeleteQueue(ctx context.Context, id string) error {
 		return fmt.Errorf("queue %s: %w", id, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	delete(ib.queues, id)
 	ib.mu.Unlock()
 	return nil
@@ -318,6 +322,7 @@ func (ib *Inbox) PutCanned(ctx context.Context, c Canned) (Canned, error) {
 		return Canned{}, fmt.Errorf("inbox: saving canned response: %w", err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	ib.canned[c.ID] = &c
 	ib.mu.Unlock()
 	return c, nil
@@ -329,6 +334,7 @@ func (ib *Inbox) DeleteCanned(ctx context.Context, id string) error {
 		return fmt.Errorf("canned response %s: %w", id, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	delete(ib.canned, id)
 	ib.mu.Unlock()
 	return nil

@@ -18,6 +18,14 @@ func (ib *Inbox) observe(c engine.Committed) {
 	conv := c.Conversation
 
 	ib.mu.Lock()
+	if ib.dirty != nil {
+		if conv != nil {
+			ib.dirty[conv.ID] = true
+		}
+		for _, m := range c.Updates {
+			ib.dirty[m.Conversation] = true
+		}
+	}
 	if conv != nil {
 		e := ib.entries[conv.ID]
 		switch {
@@ -27,7 +35,11 @@ func (ib *Inbox) observe(c engine.Committed) {
 					ib.setAssignee(e, "")
 				}
 				e = entryOf(conv)
-				e.assignee = ""
+				// Unassigned until the switch below, which counts the
+				// assignee and, when the conversation came in through the
+				// feed already assigned (the leader is quick), tells it
+				// as an assignment after the handoff.
+				e.assignee, e.committed = "", ""
 				if c.Contact != nil {
 					e.name = c.Contact.Name
 				}
@@ -55,6 +67,9 @@ func (ib *Inbox) observe(c engine.Committed) {
 			if e.assignee == "" && (prevA != "" || prevQ != conv.Queue) {
 				rebalance = true
 			}
+			if e.committed != conv.Assignee {
+				e.assignedAt = conv.AssignedAt
+			}
 			e.committed = conv.Assignee
 			if e.queue != prevQ || e.committed != prevA {
 				events = append(events, Event{Type: EventAssigned, At: now, Conversation: conv.ID, Contact: conv.Contact, Status: conv.Status,
@@ -81,9 +96,9 @@ func (ib *Inbox) observe(c engine.Committed) {
 				e.lastSeq = max(e.lastSeq, m.Seq)
 				switch {
 				case m.Direction == engine.In:
-					e.unread++
+					e.customerSaid(m.Seq)
 				case m.Direction == engine.Out && isAgent(m.Sender):
-					e.unread = 0
+					e.readUpTo(m.Seq)
 				}
 				if m.Direction != engine.Note {
 					e.preview = cut(engine.Display(m), previewRunes)
