@@ -101,6 +101,8 @@ func (ib *Inbox) EnsureAgent(ctx context.Context, email, name string) (AgentView
 
 // saveAgent writes a profile, durably first, then into the view.
 func (ib *Inbox) saveAgent(ctx context.Context, a Agent) error {
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := ib.records.PutAgent(ctx, &a); err != nil {
 		return fmt.Errorf("inbox: saving agent %s: %w", a.Email, err)
 	}
@@ -181,6 +183,8 @@ func (ib *Inbox) DeleteAgent(ctx context.Context, email string) error {
 	if _, err := ib.SetStatus(ctx, email, Offline); err != nil {
 		return err
 	}
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := notFound(ib.records.DeleteAgent(ctx, email)); err != nil {
 		return fmt.Errorf("agent %s: %w", email, err)
 	}
@@ -252,6 +256,8 @@ func (ib *Inbox) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 	if err := q.normalize(); err != nil {
 		return Queue{}, err
 	}
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := ib.records.PutQueue(ctx, &q); err != nil {
 		return Queue{}, fmt.Errorf("inbox: saving queue %s: %w", q.ID, err)
 	}
@@ -265,6 +271,8 @@ func (ib *Inbox) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 // DeleteQueue removes a queue's record. Its conversations stay where they
 // are; the queue lives on, unknown, while it has any.
 func (ib *Inbox) DeleteQueue(ctx context.Context, id string) error {
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := notFound(ib.records.DeleteQueue(ctx, id)); err != nil {
 		return fmt.Errorf("queue %s: %w", id, err)
 	}
@@ -318,6 +326,8 @@ func (ib *Inbox) PutCanned(ctx context.Context, c Canned) (Canned, error) {
 	} else if _, err := ib.Canned(c.ID); err != nil {
 		return Canned{}, err
 	}
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := ib.records.PutCanned(ctx, &c); err != nil {
 		return Canned{}, fmt.Errorf("inbox: saving canned response: %w", err)
 	}
@@ -330,6 +340,8 @@ func (ib *Inbox) PutCanned(ctx context.Context, c Canned) (Canned, error) {
 
 // DeleteCanned removes a canned response.
 func (ib *Inbox) DeleteCanned(ctx context.Context, id string) error {
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := notFound(ib.records.DeleteCanned(ctx, id)); err != nil {
 		return fmt.Errorf("canned response %s: %w", id, err)
 	}

@@ -17,11 +17,24 @@ import (
 // listener is the inbox as its feed's Listener.
 type listener struct{ ib *Inbox }
 
-func (l listener) Connected(ctx context.Context) error { return l.ib.reload(ctx) }
+func (l listener) Connected(ctx context.Context) error {
+	if err := l.ib.reload(ctx); err != nil {
+		return err
+	}
+	l.ib.synced.Store(true)
+	return nil
+}
+
+func (l listener) Disconnected(error) { l.ib.synced.Store(false) }
 
 func (l listener) Note(ctx context.Context, n Note) error { return l.ib.apply(ctx, n) }
 
 func (l listener) Leading(lead bool) { l.ib.lead(lead) }
+
+// Synced reports whether the inbox learns the other processes' changes
+// now: always without a feed; with one, while it is connected (its view
+// was read again when it connected).
+func (ib *Inbox) Synced() bool { return ib.feed == nil || ib.synced.Load() }
 
 // Leader reports whether this process makes the assignment passes: always
 // without a feed.
@@ -182,21 +195,43 @@ func (ib *Inbox) apply(ctx context.Context, n Note) error {
 // the messages the note names, and brings them into the view as the
 // observer does this process's commits. What it reads may be newer than
 // the note: the view takes the newest state, and a later note of the
-// same conversation finds nothing more to change but its messages.
+// same conversation finds nothing more to change but its messages. What
+// it reads may also be older than a commit of this process observed
+// meanwhile: then it reads again.
 func (ib *Inbox) refresh(ctx context.Context, n Note) error {
+	for {
+		ib.mu.Lock()
+		ib.watch[n.ID] = 0
+		ib.mu.Unlock()
+		c, err := ib.read(ctx, n)
+		if err != nil || c == nil {
+			ib.mu.Lock()
+			delete(ib.watch, n.ID)
+			ib.mu.Unlock()
+			return err
+		}
+		if ib.update(*c, n.ID) {
+			return nil
+		}
+	}
+}
+
+// read reads what a note of a conversation names: nil when the
+// conversation is gone.
+func (ib *Inbox) read(ctx context.Context, n Note) (*engine.Committed, error) {
 	st := ib.eng.Store()
 	conv, err := st.Conversation(ctx, n.ID)
 	if errors.Is(err, engine.ErrNotFound) {
-		return nil // pruned: it had ended
+		return nil, nil // pruned: it had ended
 	}
 	if err != nil {
-		return fmt.Errorf("inbox: reading conversation %s: %w", n.ID, err)
+		return nil, fmt.Errorf("inbox: reading conversation %s: %w", n.ID, err)
 	}
 	c := engine.Committed{Conversation: conv}
 	if conv.Status == engine.Agent {
 		ct, err := st.Contact(ctx, conv.Contact)
 		if err != nil && !errors.Is(err, engine.ErrNotFound) {
-			return fmt.Errorf("inbox: reading contact %s: %w", conv.Contact, err)
+			return nil, fmt.Errorf("inbox: reading contact %s: %w", conv.Contact, err)
 		}
 		c.Contact = ct
 	}
@@ -215,19 +250,20 @@ func (ib *Inbox) refresh(ctx context.Context, n Note) error {
 		return out, nil
 	}
 	if c.Messages, err = read(n.Messages); err != nil {
-		return err
+		return nil, err
 	}
 	if c.Updates, err = read(n.Updates); err != nil {
-		return err
+		return nil, err
 	}
-	ib.observe(c)
-	return nil
+	return &c, nil
 }
 
 // refreshRecords reads the agents, queues and canned responses again and
 // puts them in the view, telling live streams of each agent that changed.
 // It returns the agents who went offline.
 func (ib *Inbox) refreshRecords(ctx context.Context) (offline []string, err error) {
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	agents, queues, canned, err := loadRecords(ctx, ib.records)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,10 @@ type Listener interface {
 	// the listener reads its view again. An error drops the connection
 	// (and the feed tries again).
 	Connected(ctx context.Context) error
+	// Disconnected is called when the connection dropped or the feed
+	// stopped: until Connected again, other processes' changes are not
+	// learnt.
+	Disconnected(err error)
 	// Note is another process's note, in commit order. An error (the
 	// store could not be read) drops the connection, so that the view is
 	// read again whole on the next.

@@ -28,6 +28,8 @@ type Inbox struct {
 	// leading: this process makes the assignment passes (always without
 	// a feed; with one, while it holds the cluster's lead: cluster.go).
 	leading atomic.Bool
+	// synced: the feed is connected (cluster.go).
+	synced atomic.Bool
 
 	// pass is the assignment lock: one pass decides at a time.
 	pass sync.Mutex
@@ -48,6 +50,14 @@ type Inbox struct {
 	// dirtyRecords whether it wrote records: they are read again after.
 	dirty        map[string]bool
 	dirtyRecords bool
+	// watch counts, for each conversation being read again after another
+	// process's note, this process's commits of it observed since the
+	// read began (cluster.go).
+	watch map[string]int
+	// recMu serialises a write of the records with its change of the
+	// view, and a read of them with its: a read older than a write never
+	// lands after it (cluster.go).
+	recMu sync.Mutex
 }
 
 // agentState is an agent's profile and what they hold.
@@ -133,7 +143,7 @@ func New(o Options) *Inbox {
 		eng: o.Engine, records: o.Records, log: o.Logger, hub: NewHub(),
 		kick:   make(chan struct{}, 1),
 		agents: map[string]*agentState{}, queues: map[string]*Queue{}, canned: map[string]*Canned{},
-		entries: map[string]*entry{}, feed: o.Feed,
+		entries: map[string]*entry{}, feed: o.Feed, watch: map[string]int{},
 	}
 	ib.leading.Store(o.Feed == nil)
 	o.Engine.Observe(ib.observe)

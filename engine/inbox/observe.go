@@ -11,13 +11,38 @@ const previewRunes = 120
 // view up to date with the commit and publishes what changed. It holds mu
 // for work in memory only, publishes after releasing it, and never calls
 // the engine: a pass it calls for is run by Run.
-func (ib *Inbox) observe(c engine.Committed) {
+func (ib *Inbox) observe(c engine.Committed) { ib.update(c, "") }
+
+// update is observe, for this process's commits (refreshing "") and for
+// a conversation read again from the store after another process's
+// commit (refreshing its id): then it changes nothing and returns false
+// when a commit of this process touched the conversation since the read
+// began (its state, observed, may be newer than what was read).
+func (ib *Inbox) update(c engine.Committed, refreshing string) bool {
 	var events []Event
 	rebalance, closedNow := false, false
 	now := ib.eng.Clock().Now()
 	conv := c.Conversation
 
 	ib.mu.Lock()
+	if refreshing != "" {
+		if ib.watch[refreshing] != 0 {
+			ib.mu.Unlock()
+			return false
+		}
+		delete(ib.watch, refreshing)
+	} else {
+		if conv != nil {
+			if n, ok := ib.watch[conv.ID]; ok {
+				ib.watch[conv.ID] = n + 1
+			}
+		}
+		for _, m := range c.Updates {
+			if n, ok := ib.watch[m.Conversation]; ok {
+				ib.watch[m.Conversation] = n + 1
+			}
+		}
+	}
 	if ib.dirty != nil {
 		if conv != nil {
 			ib.dirty[conv.ID] = true
@@ -123,6 +148,7 @@ func (ib *Inbox) observe(c engine.Committed) {
 	if rebalance {
 		ib.Kick()
 	}
+	return true
 }
 
 func isAgent(sender string) bool { return len(sender) > 6 && sender[:6] == "agent:" }

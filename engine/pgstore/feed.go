@@ -62,6 +62,10 @@ func newFeedID() string {
 // inbox goes without assignment after its leader died.
 const FeedCheck = 2 * time.Second
 
+// feedPing bounds the leader's check of its connection: a database too
+// busy to answer in that time is taken for gone, and the lead given up.
+const feedPing = 5 * time.Second
+
 // maxNotify bounds a note's payload: PostgreSQL refuses one of 8000
 // bytes or more.
 const maxNotify = 7900
@@ -231,6 +235,7 @@ func (f *Feed) session(ctx context.Context, l inbox.Listener) (err error) {
 	}
 	leading := false
 	defer func() {
+		l.Disconnected(err)
 		if leading {
 			l.Leading(false)
 			// Others take the lead at once rather than at their next
@@ -263,6 +268,23 @@ func (f *Feed) session(ctx context.Context, l inbox.Listener) (err error) {
 		wctx, cancel := context.WithTimeout(ctx, f.check)
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
+		if n != nil {
+			// A note may come with the wait's timeout: it is delivered all
+			// the same.
+			var w wireNote
+			if err := json.Unmarshal([]byte(n.Payload), &w); err != nil {
+				f.log.Error("inbox feed: a note that does not decode", "err", err)
+			}
+			switch {
+			case w.Origin == f.s.feedID:
+			case w.Released:
+				try = true
+			case w.Note != nil:
+				if err := l.Note(ctx, *w.Note); err != nil {
+					return err
+				}
+			}
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -270,7 +292,7 @@ func (f *Feed) session(ctx context.Context, l inbox.Listener) (err error) {
 			// Quiet for a while: the leader checks its connection (and
 			// with it its lock), the others try the lead.
 			if leading {
-				pctx, cancel := context.WithTimeout(ctx, f.check)
+				pctx, cancel := context.WithTimeout(ctx, feedPing)
 				err := conn.Ping(pctx)
 				cancel()
 				if err != nil {
@@ -278,23 +300,8 @@ func (f *Feed) session(ctx context.Context, l inbox.Listener) (err error) {
 				}
 			}
 			try = true
-			continue
 		case err != nil:
 			return fmt.Errorf("pgstore: inbox feed: waiting: %w", err)
-		}
-		var w wireNote
-		if err := json.Unmarshal([]byte(n.Payload), &w); err != nil {
-			f.log.Error("inbox feed: a note that does not decode", "err", err)
-			continue
-		}
-		switch {
-		case w.Origin == f.s.feedID:
-		case w.Released:
-			try = true
-		case w.Note != nil:
-			if err := l.Note(ctx, *w.Note); err != nil {
-				return err
-			}
 		}
 	}
 }
