@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"maps"
 	"sync"
 )
 
@@ -52,11 +51,11 @@ func (c *stateCache) get(k ContactKey) (*Contact, *Conversation, bool) {
 	if !ok {
 		return nil, nil, false
 	}
-	return s.contact.clone(), s.conv.clone(), true
+	return s.contact.Clone(), s.conv.Clone(), true
 }
 
 func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
-	cached := contact.clone()
+	cached := contact.Clone()
 	var ended endedConversation
 	if conv != nil && conv.Status.Done() {
 		ended = endedConversation{conv.ID, conv.Flow, conv.Version}
@@ -84,7 +83,7 @@ func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
 			break
 		}
 	}
-	c.m[k] = cachedState{cached, conv.clone(), ended}
+	c.m[k] = cachedState{cached, conv.Clone(), ended}
 }
 
 // endedFlow returns the flow and version of conversation if it is the
@@ -114,30 +113,6 @@ func (c *stateCache) forget(k ContactKey) {
 	c.mu.Lock()
 	delete(c.m, k)
 	c.mu.Unlock()
-}
-
-// clone copies a contact deeply enough that changing the copy never
-// changes the original: nested values are replaced, never edited in place.
-func (c *Contact) clone() *Contact {
-	if c == nil {
-		return nil
-	}
-	x := *c
-	x.Tags = append([]string(nil), c.Tags...)
-	x.Fields = maps.Clone(c.Fields)
-	return &x
-}
-
-// clone copies a conversation likewise.
-func (c *Conversation) clone() *Conversation {
-	if c == nil {
-		return nil
-	}
-	x := *c
-	x.Vars = maps.Clone(c.Vars)
-	x.Timers = append([]Timer(nil), c.Timers...)
-	x.Steps = append([]Step(nil), c.Steps...)
-	return &x
 }
 
 // messageCacheSize bounds the transcript messages the engine keeps in

@@ -183,7 +183,7 @@ func (e *Engine) claimCall(ctx context.Context, tm Timer, now time.Time) (lease 
 	if err != nil {
 		return lease, pc, nil, false, err
 	}
-	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.removeTimer(tm)
+	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.RemoveTimer(tm)
 	if !live {
 		t.change.DeleteTimers = append(t.change.DeleteTimers, tm)
 		return lease, pc, nil, false, t.commitTimersOnly()
@@ -263,7 +263,7 @@ func (e *Engine) applyCall(ctx context.Context, lease Timer, pc PendingCall, req
 		return err
 	}
 	conv := t.conv
-	if conv == nil || conv.ID != lease.Conversation || conv.Call == nil || conv.Call.Key != pc.Key || conv.Call.Attempt != pc.Attempt || !conv.removeTimer(lease) {
+	if conv == nil || conv.ID != lease.Conversation || conv.Call == nil || conv.Call.Key != pc.Key || conv.Call.Attempt != pc.Attempt || !conv.RemoveTimer(lease) {
 		e.log.Info("http step result dropped: the conversation moved on", "conversation", lease.Conversation, "node", lease.Node, "attempt", pc.Attempt)
 		return nil
 	}

@@ -5,92 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
-
-// ConsentKind is what a consent event changed (docs/whatsapp.md §4.8).
-type ConsentKind string
-
-// Consent kinds.
-const (
-	ConsentOptIn           ConsentKind = "opt_in"
-	ConsentOptOut          ConsentKind = "opt_out"
-	ConsentMarketingStop   ConsentKind = "marketing_stop"
-	ConsentMarketingResume ConsentKind = "marketing_resume"
-)
-
-// ConsentSource is where a consent event came from.
-type ConsentSource string
-
-// Consent sources.
-const (
-	SourceWebForm             ConsentSource = "web_form"
-	SourceSMS                 ConsentSource = "sms"
-	SourceInChat              ConsentSource = "in_chat"
-	SourceImport              ConsentSource = "import"
-	SourceAPI                 ConsentSource = "api"
-	SourceKeyword             ConsentSource = "keyword"
-	SourceWhatsAppPreferences ConsentSource = "whatsapp_preferences"
-	SourceMetaError           ConsentSource = "meta_error"
-)
-
-var (
-	consentKinds   = map[ConsentKind]bool{ConsentOptIn: true, ConsentOptOut: true, ConsentMarketingStop: true, ConsentMarketingResume: true}
-	consentSources = map[ConsentSource]bool{
-		SourceWebForm: true, SourceSMS: true, SourceInChat: true, SourceImport: true, SourceAPI: true,
-		SourceKeyword: true, SourceWhatsAppPreferences: true, SourceMetaError: true,
-	}
-)
-
-// ErrInvalidConsent is returned by RecordConsent for an event with an
-// unknown kind or source.
-var ErrInvalidConsent = errors.New("invalid consent event")
-
-// ConsentEvent is one entry of a contact's consent history: the proof of
-// an opt-in, or the record of an opt-out.
-type ConsentEvent struct {
-	At     time.Time     `json:"at"`
-	Kind   ConsentKind   `json:"kind"`
-	Source ConsentSource `json:"source"`
-	// Purpose is the text the customer was shown when opting in.
-	Purpose string `json:"purpose,omitempty"`
-	// By is who recorded it: a user, "api", "system".
-	By string `json:"by,omitempty"`
-	// Detail is the evidence: the keyword sent, Meta's error, the
-	// preference's detail.
-	Detail string `json:"detail,omitempty"`
-}
-
-// Validate checks the event's kind and source.
-func (ev ConsentEvent) Validate() error {
-	if !consentKinds[ev.Kind] {
-		return fmt.Errorf("%w: kind %q is not one of opt_in, opt_out, marketing_stop, marketing_resume", ErrInvalidConsent, ev.Kind)
-	}
-	if !consentSources[ev.Source] {
-		return fmt.Errorf("%w: source %q is not one of web_form, sms, in_chat, import, api, keyword, whatsapp_preferences, meta_error", ErrInvalidConsent, ev.Source)
-	}
-	return nil
-}
-
-// applyConsent appends ev to the contact's history and sets the effective
-// state: OptedIn/OptedOut for opt_in/opt_out, MarketingOptOut for the
-// marketing kinds.
-func (c *Contact) applyConsent(ev ConsentEvent) {
-	c.Consent = append(c.Consent, ev)
-	switch ev.Kind {
-	case ConsentOptIn:
-		c.OptedIn, c.OptedInAt, c.OptedOut = true, ev.At, false
-	case ConsentOptOut:
-		c.OptedOut = true
-	case ConsentMarketingStop:
-		c.MarketingOptOut = true
-	case ConsentMarketingResume:
-		c.MarketingOptOut = false
-	}
-}
 
 // RecordConsent records a consent event on a contact (creating it if
 // new), under its lock, in one commit. An event without a time is dated
@@ -112,7 +30,7 @@ func (e *Engine) RecordConsent(ctx context.Context, key ContactKey, ev ConsentEv
 				c.WaID = id
 			}
 		}
-		c.applyConsent(ev)
+		c.ApplyConsent(ev)
 	})
 }
 
@@ -223,7 +141,7 @@ func (t *turn) consentKeyword(kind ConsentKind, reply *flows.Reply) (bool, error
 		}
 		return true, nil
 	}
-	c.applyConsent(ConsentEvent{At: t.now, Kind: kind, Source: SourceKeyword, By: "customer", Detail: reply.Text})
+	c.ApplyConsent(ConsentEvent{At: t.now, Kind: kind, Source: SourceKeyword, By: "customer", Detail: reply.Text})
 	confirm := t.e.keywords.optInReply
 	if kind == ConsentOptOut {
 		confirm = t.e.keywords.optOutReply
@@ -331,7 +249,7 @@ func (t *turn) marketingStopped(m *Message) {
 	if m.Template == nil || t.contact.MarketingOptOut {
 		return
 	}
-	t.contact.applyConsent(ConsentEvent{
+	t.contact.ApplyConsent(ConsentEvent{
 		At: t.now, Kind: ConsentMarketingStop, Source: SourceMetaError, By: "system",
 		Detail: fmt.Sprintf("%d on template %s/%s: %s", m.ErrorCode, m.Template.Name, m.Template.Language, m.Error),
 	})
@@ -390,11 +308,11 @@ func (e *Engine) ApplyPreference(ctx context.Context, phoneNumberID string, p wh
 		return nil
 	}
 	c.Key, c.PhoneNumberID = key, phoneNumberID
-	c.learnIdentity(p.WaID, p.UserID)
+	c.LearnIdentity(p.WaID, p.UserID)
 	at := p.Timestamp
 	if at.IsZero() {
 		at = t.now
 	}
-	c.applyConsent(ConsentEvent{At: at, Kind: kind, Source: SourceWhatsAppPreferences, By: "customer", Detail: p.Detail})
+	c.ApplyConsent(ConsentEvent{At: at, Kind: kind, Source: SourceWhatsAppPreferences, By: "customer", Detail: p.Detail})
 	return t.commit()
 }

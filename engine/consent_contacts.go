@@ -230,11 +230,11 @@ func consentConflict(c *Contact, in *ConsentInput) string {
 // source, by who. It reports whether a consent event was recorded. A
 // consent event identical to the last one on record (a repeated import)
 // is not recorded twice.
-func (c *Contact) applyInput(in *ContactInput, source ConsentSource, by, detail string) bool {
+func applyInput(c *Contact, in *ContactInput, source ConsentSource, by, detail string) bool {
 	if c.PhoneNumberID == "" {
 		c.PhoneNumberID = in.PhoneNumberID
 	}
-	c.learnIdentity(in.WaID, in.UserID)
+	c.LearnIdentity(in.WaID, in.UserID)
 	if in.Name != "" {
 		c.Name = in.Name
 	}
@@ -268,7 +268,7 @@ func (c *Contact) applyInput(in *ContactInput, source ConsentSource, by, detail 
 			return false
 		}
 	}
-	c.applyConsent(ev)
+	c.ApplyConsent(ev)
 	return true
 }
 
@@ -332,7 +332,7 @@ func (e *Engine) saveContact(ctx context.Context, in *ContactInput, source Conse
 		return nil, false, fmt.Errorf("%w: %s", ErrConsentConflict, why)
 	}
 	c.Key = key
-	c.applyInput(in, source, by, detail)
+	applyInput(c, in, source, by, detail)
 	t.changed = true
 	if err := t.commit(); err != nil {
 		return nil, false, err

@@ -362,7 +362,7 @@ func (e *Engine) checkImport(ctx context.Context, rows []importRow, res *ImportR
 		cp.Consent = append([]ConsentEvent(nil), c.Consent...)
 		in := row.in
 		in.Fields = nil
-		if cp.applyInput(&in, SourceImport, "", row.detail) {
+		if applyInput(&cp, &in, SourceImport, "", row.detail) {
 			if row.in.Consent.OptedIn {
 				res.OptIns++
 			} else {

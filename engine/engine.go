@@ -232,7 +232,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 	}
 	c := t.contact
 	c.PhoneNumberID = in.PhoneNumberID
-	c.learnIdentity(in.WaID, in.UserID)
+	c.LearnIdentity(in.WaID, in.UserID)
 	t.adopt(adopt)
 	if in.Name != "" {
 		c.Name = in.Name
@@ -366,7 +366,7 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err er
 	if err != nil {
 		return err
 	}
-	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.removeTimer(tm)
+	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.RemoveTimer(tm)
 	if !live {
 		// Stale: the conversation moved on since the timer was set.
 		t.change.DeleteTimers = append(t.change.DeleteTimers, tm)

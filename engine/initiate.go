@@ -24,11 +24,6 @@ var (
 	// opt-out or hold, or a template the registry does not hold as
 	// sendable. The reason is wrapped with it.
 	ErrNotSendable = errors.New("template may not be sent")
-	// ErrOverLimit is returned when the send would reach a new customer
-	// past the messaging limit (limit.go): the caller waits for capacity.
-	// A SharedStore's Commit returns it for a change whose Reach, with a
-	// Limit, would go past it (Reach.Limit).
-	ErrOverLimit = errors.New("messaging limit reached")
 )
 
 // Initiation is one business-initiated start.
@@ -211,7 +206,7 @@ func (e *Engine) Template(name, language string) (TemplateInfo, bool) {
 // of the moving window. Asking with by later than now is the cautious
 // question for a send that waits in the outbox a while.
 func (e *Engine) NeedsReach(ctx context.Context, c *Contact, by time.Time) (bool, error) {
-	number := phoneOf(c.Key)
+	number := c.Key.PhoneNumberID()
 	if e.MessagingLimitOf(number) <= 0 || WindowOpen(c, by) {
 		return false, nil
 	}

@@ -23,13 +23,6 @@ import (
 // count is authoritative, such a message is held, neither sent nor failed,
 // until the oldest counted reach leaves the window (Dispatcher.send).
 
-// ReachScope is the scope reaches are counted in: the business portfolio,
-// whose numbers share one limit.
-const ReachScope = "default"
-
-// LimitWindow is the moving window the messaging limit counts over.
-const LimitWindow = 24 * time.Hour
-
 // DefaultMessagingLimit is the tier a new business starts with.
 const DefaultMessagingLimit = 250
 
@@ -51,7 +44,7 @@ func (e *Engine) limitCheck(ctx context.Context, c *Contact, now time.Time) (rea
 	}
 	number := c.PhoneNumberID
 	if number == "" {
-		number = phoneOf(c.Key)
+		number = c.Key.PhoneNumberID()
 	}
 	if until := e.restrictedUntil(number, now); !until.IsZero() {
 		return BlockRestricted, fmt.Sprintf("Meta restricted business-initiated messaging (%s) until %s",

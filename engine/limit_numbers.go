@@ -44,58 +44,11 @@ type PhoneNumber struct {
 	Portfolio string `json:"portfolio,omitempty"`
 }
 
-// MaxNumberHistory bounds NumberRecord.History: the newest are kept.
-const MaxNumberHistory = 100
-
 // Limit sources, in NumberView.LimitSource.
 const (
 	LimitConfigured = "configured" // Options.MessagingLimit
 	LimitFromMeta   = "meta"       // a tier Meta announced
 )
-
-// NumberRecord is what Meta said of one business phone number.
-type NumberRecord struct {
-	// Key is the phone number id when Parley knows which number Meta
-	// meant, else its display number.
-	Key                string `json:"key"`
-	PhoneNumberID      string `json:"phone_number_id,omitempty"`
-	DisplayPhoneNumber string `json:"display_phone_number,omitempty"`
-	WABAID             string `json:"waba_id,omitempty"`
-	// Tier is the messaging limit tier last announced (TIER_2K …), "" if
-	// none was; TierLimit its size (0: unlimited), TierAt when.
-	Tier      string    `json:"tier,omitempty"`
-	TierLimit int       `json:"tier_limit,omitempty"`
-	TierAt    time.Time `json:"tier_at,omitzero"`
-	// QualityEvent is the latest quality event (FLAGGED, UNFLAGGED …);
-	// Flagged holds while a FLAGGED has not been followed by UNFLAGGED: the
-	// number's quality is low and its limit may come down.
-	QualityEvent string    `json:"quality_event,omitempty"`
-	Flagged      bool      `json:"flagged,omitempty"`
-	QualityAt    time.Time `json:"quality_at,omitzero"`
-	// Restrictions are the account's restrictions last announced.
-	Restrictions []whatsapp.Restriction `json:"restrictions,omitempty"`
-	UpdatedAt    time.Time              `json:"updated_at,omitzero"`
-	History      []NumberEvent          `json:"history,omitempty"`
-}
-
-// NumberEvent is one webhook event on a number, as recorded.
-type NumberEvent struct {
-	At    time.Time `json:"at"`
-	Field string    `json:"field"`
-	Event string    `json:"event"`
-	// Tier and OldTier: the messaging limit announced, and before.
-	Tier    string `json:"tier,omitempty"`
-	OldTier string `json:"old_tier,omitempty"`
-	Detail  string `json:"detail,omitempty"`
-}
-
-func (r *NumberRecord) addEvent(ev NumberEvent) {
-	r.History = append(r.History, ev)
-	if n := len(r.History) - MaxNumberHistory; n > 0 {
-		r.History = append(r.History[:0:0], r.History[n:]...)
-	}
-	r.UpdatedAt = ev.At
-}
 
 // limitState is the engine's messaging limits and what feeds them: one
 // limit per business portfolio (reach scope, numbers.go), and the
@@ -308,7 +261,7 @@ func (e *Engine) ApplyNumberUpdate(ctx context.Context, u whatsapp.NumberUpdate)
 				r.QualityEvent, r.Flagged, r.QualityAt = u.Event, u.Event == whatsapp.NumberEventFlagged, at
 			}
 		}
-		r.addEvent(ev)
+		r.AddEvent(ev)
 	})
 	if err != nil {
 		return err
@@ -355,7 +308,7 @@ func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdat
 			for _, x := range rs {
 				detail += fmt.Sprintf("%s until %s; ", x.Type, x.Expiration.UTC().Format(time.RFC3339))
 			}
-			r.addEvent(NumberEvent{At: at, Field: whatsapp.FieldAccountUpdate, Event: a.Event, Detail: detail})
+			r.AddEvent(NumberEvent{At: at, Field: whatsapp.FieldAccountUpdate, Event: a.Event, Detail: detail})
 		})
 		if err != nil {
 			return err

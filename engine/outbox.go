@@ -420,13 +420,13 @@ func (d *Dispatcher) round(ctx context.Context, jobs chan<- job) (time.Duration,
 			hold(w)
 			continue
 		}
-		w, probe := d.pauses.admit(phoneOf(it.Message.Contact), now)
+		w, probe := d.pauses.admit(it.Message.Contact.PhoneNumberID(), now)
 		if w > 0 {
 			d.pair(it.Message.Contact).give()
 			hold(w)
 			continue
 		}
-		number := d.number(phoneOf(it.Message.Contact))
+		number := d.number(it.Message.Contact.PhoneNumberID())
 		for w := number.take(now); w > 0; w = number.take(d.now()) {
 			select {
 			case <-ctx.Done():
@@ -537,7 +537,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	var out *whatsapp.OutboundMessage
 	proceed := false
 	var held time.Duration // > 0: held by the messaging limit this long
-	serial := e.MessagingLimitOf(phoneOf(it.Message.Contact)) > 0 && it.Message.Template != nil
+	serial := e.MessagingLimitOf(it.Message.Contact.PhoneNumberID()) > 0 && it.Message.Template != nil
 	var reached []Reach // the reach this send records, for the cache (limit_cache.go)
 	var readKey ContactKey
 	var readWAMID string // a reply: the customer's message it marks read
@@ -606,11 +606,11 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 				e.metrics.sends.Inc("limit_held", "")
 				return false
 			}
-			r := Reach{Scope: e.scopeOf(phoneOf(t.contact.Key)), At: t.now, Contact: t.contact.Key}
+			r := Reach{Scope: e.scopeOf(t.contact.Key.PhoneNumberID()), At: t.now, Contact: t.contact.Key}
 			if e.shared != nil {
 				// Other processes reach customers too: the store
 				// checks the limit again, atomically with the record.
-				r.Limit = e.MessagingLimitOf(phoneOf(t.contact.Key))
+				r.Limit = e.MessagingLimitOf(t.contact.Key.PhoneNumberID())
 			}
 			t.change.Reached = append(t.change.Reached, r)
 			reached = t.change.Reached
@@ -631,7 +631,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 		// that did not go frees its pause for the next one.
 		d.refund(it)
 		if j.probe {
-			d.pauses.unprobe(phoneOf(it.Message.Contact))
+			d.pauses.unprobe(it.Message.Contact.PhoneNumberID())
 		}
 	}
 	switch {
@@ -673,7 +673,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	start := time.Now()
 	// From the number the customer wrote to (a whatsapp.Router sends
 	// from it; a single Client has only its own).
-	sendCtx, cancel := context.WithTimeout(whatsapp.WithNumber(d.wire, phoneOf(it.Message.Contact)), SendTimeout)
+	sendCtx, cancel := context.WithTimeout(whatsapp.WithNumber(d.wire, it.Message.Contact.PhoneNumberID()), SendTimeout)
 	res, sendErr := d.opts.Sender.Send(sendCtx, out)
 	cancel()
 	e.metrics.sendLatency.Observe(time.Since(start).Seconds())
@@ -685,7 +685,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 // outbox.
 func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult, sendErr error) bool {
 	it, e := j.it, d.e
-	number := phoneOf(it.Message.Contact)
+	number := it.Message.Contact.PhoneNumberID()
 	class := whatsapp.Classify(sendErr)
 	code := 0
 	var apiErr *whatsapp.APIError
@@ -724,7 +724,7 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 	retry := class == whatsapp.Retry || (pausing && class == whatsapp.Permanent)
 	left := true // the message left the outbox
 	err := e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
-		if class != whatsapp.Success && stateRank[m.State] > stateRank[Unknown] {
+		if class != whatsapp.Success && m.State.Rank() > Unknown.Rank() {
 			// A status already says Meta has it: whatever this attempt
 			// says, it is never sent again, and its state stands.
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
@@ -741,7 +741,7 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 		switch class {
 		case whatsapp.Success:
 			m.WAMID = res.WAMID
-			m.advance(Accepted)
+			m.Advance(Accepted)
 			if m.State != SendFailed {
 				// An earlier attempt's throttling is history, not this
 				// message's error (a failed status that overtook this
@@ -752,12 +752,12 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 		case whatsapp.Ambiguous:
 			// A status that overtook this record tells more than a
 			// timeout: the state only moves forward.
-			if m.advance(Unknown) {
+			if m.Advance(Unknown) {
 				m.Error = sendErr.Error()
 			}
 			e.metrics.sends.Inc("unknown", "")
 		case whatsapp.Retry, whatsapp.Permanent:
-			if m.advance(SendFailed) {
+			if m.Advance(SendFailed) {
 				m.ErrorCode, m.Error = code, sendErr.Error()
 				t.sendFailed(m)
 			}
@@ -889,21 +889,11 @@ func backoff(n int) time.Duration {
 	return min(d, maxRetryWait)
 }
 
-func phoneOf(k ContactKey) string {
-	s := string(k)
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			return s[:i]
-		}
-	}
-	return s
-}
-
 // refund gives back the pair-rate and throughput tokens round took for a
 // message that was not sent.
 func (d *Dispatcher) refund(it OutboxItem) {
 	d.pair(it.Message.Contact).give()
-	d.number(phoneOf(it.Message.Contact)).give()
+	d.number(it.Message.Contact.PhoneNumberID()).give()
 }
 
 // bucket is a token bucket: capacity tokens, refilled at rate per second.

@@ -10,29 +10,6 @@ import (
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// Template statuses (docs/whatsapp.md §4.4); only APPROVED may be sent.
-const (
-	TemplateApproved = "APPROVED"
-	TemplatePending  = "PENDING"
-)
-
-// TemplateInfo is what the engine needs to know of a template before
-// sending it.
-type TemplateInfo struct {
-	Name     string `json:"name"`
-	Language string `json:"language"`
-	Category string `json:"category,omitempty"` // MARKETING, UTILITY, AUTHENTICATION
-	Status   string `json:"status"`
-	// Parameter counts per component, and the number of quick-reply buttons.
-	HeaderParams int `json:"header_params"`
-	BodyParams   int `json:"body_params"`
-	QuickReplies int `json:"quick_replies"`
-	// Shape is what the template takes, part by part; nil for a template
-	// known by its counts only (recorded before shapes were, or put in a
-	// TemplateSet by hand), which is checked by the counts.
-	Shape *TemplateShape `json:"shape,omitempty"`
-}
-
 // Templates is the registry of the business's templates.
 type Templates interface {
 	// Template returns a template by name and language.

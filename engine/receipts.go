@@ -128,7 +128,7 @@ type receipt struct {
 // call makes one mark-read (or typing) call, from the business number
 // the customer key wrote to, and counts its result.
 func (r *Receipts) call(ctx context.Context, key ContactKey, wamid string, typing bool) bool {
-	ctx, cancel := context.WithTimeout(whatsapp.WithNumber(ctx, phoneOf(key)), receiptTimeout)
+	ctx, cancel := context.WithTimeout(whatsapp.WithNumber(ctx, key.PhoneNumberID()), receiptTimeout)
 	defer cancel()
 	if err := r.o.Marker.MarkRead(ctx, wamid, typing); err != nil {
 		r.e.log.Debug("marking a message read", "wamid", wamid, "typing", typing, "err", err)

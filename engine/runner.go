@@ -527,18 +527,6 @@ func (t *turn) outcome() Outcome {
 	return Outcome{Conversation: t.conv.ID, Status: t.conv.Status}
 }
 
-// removeTimer drops tm from the conversation's live timers, reporting
-// whether it was there.
-func (c *Conversation) removeTimer(tm Timer) bool {
-	for i, x := range c.Timers {
-		if x.Same(tm) {
-			c.Timers = append(c.Timers[:i:i], c.Timers[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
 func hasTimer(ts []Timer, tm Timer) bool {
 	for _, x := range ts {
 		if x.Same(tm) {

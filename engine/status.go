@@ -21,22 +21,6 @@ const (
 	CodeMarketingOptOut = 131050
 )
 
-// stateRank orders message states: a status moves a message forward only,
-// so a late "delivered" never undoes "read". A delivered or read after a
-// failure wins (Meta reports per device).
-var stateRank = map[MessageState]int{
-	Queued: 0, Sending: 1, Unknown: 2, Accepted: 3, Sent: 4, SendFailed: 5, Delivered: 6, Read: 7,
-}
-
-// advance moves the message to s if s is further along.
-func (m *Message) advance(s MessageState) bool {
-	if stateRank[s] > stateRank[m.State] {
-		m.State = s
-		return true
-	}
-	return false
-}
-
 // statusStates maps Meta's statuses to message states.
 var statusStates = map[string]MessageState{
 	whatsapp.StatusSent: Sent, whatsapp.StatusDelivered: Delivered, whatsapp.StatusRead: Read,
@@ -77,10 +61,10 @@ func (e *Engine) HandleStatus(ctx context.Context, st *whatsapp.Status) (err err
 			m.WAMID = st.ID
 		}
 		if state != SendFailed {
-			m.advance(state)
+			m.Advance(state)
 			return
 		}
-		if m.advance(SendFailed) && len(st.Errors) > 0 {
+		if m.Advance(SendFailed) && len(st.Errors) > 0 {
 			m.ErrorCode, m.Error = st.Errors[0].Code, errorText(st.Errors[0])
 		}
 		if m.State == SendFailed {
@@ -124,7 +108,7 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 	from := m.State
 	was := delivery{m.State, m.WAMID, m.ErrorCode, m.Error}
 	fn(t, m)
-	if !t.changed && was == (delivery{m.State, m.WAMID, m.ErrorCode, m.Error}) && t.change.empty() {
+	if !t.changed && was == (delivery{m.State, m.WAMID, m.ErrorCode, m.Error}) && t.change.Empty() {
 		// Nothing moved: a commit would cost the store's single writer a
 		// page and every waiter of its batch the time to write it, for no
 		// change.
@@ -231,15 +215,6 @@ type delivery struct {
 	wamid     string
 	errorCode int
 	err       string
-}
-
-// empty reports whether c holds nothing to write beyond its contact and
-// conversations (which a turn always carries, changed or not).
-func (c *Change) empty() bool {
-	return c.InboundID == "" && len(c.Messages) == 0 && len(c.Updates) == 0 && len(c.Dequeue) == 0 &&
-		len(c.Claim) == 0 && len(c.Unclaim) == 0 &&
-		len(c.SetTimers) == 0 && len(c.DeleteTimers) == 0 && len(c.Aliases) == 0 &&
-		len(c.Reached) == 0 && len(c.Counts) == 0 && len(c.Events) == 0
 }
 
 // sendFailed acts on a message that failed for good: refused by Meta with

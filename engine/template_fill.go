@@ -10,50 +10,6 @@ import (
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// TemplateShape is what a template takes, read from its definition as the
-// Graph API lists it: which header, which variables, which buttons, which
-// cards. The one check of a template send (CheckTemplateSend) holds a send
-// against it at publish, when the send is queued and when it is
-// dispatched, and the send's Graph API body is built from it (named
-// parameters, button positions).
-type TemplateShape struct {
-	// ParameterFormat is whatsapp.ParamsPositional or whatsapp.ParamsNamed.
-	ParameterFormat string `json:"parameter_format,omitempty"`
-	// HeaderFormat is TEXT, IMAGE, VIDEO, DOCUMENT or LOCATION; "" when the
-	// template has no header.
-	HeaderFormat string `json:"header_format,omitempty"`
-	HeaderText   string `json:"header_text,omitempty"`
-	BodyText     string `json:"body_text,omitempty"`
-	// Buttons are the template's buttons in order: their index is their
-	// position.
-	Buttons []ShapeButton `json:"buttons,omitempty"`
-	// Cards are a carousel template's cards, in order.
-	Cards []CardShape `json:"cards,omitempty"`
-	// OfferExpires is set on a limited-time offer with a countdown: each
-	// send says when the offer ends.
-	OfferExpires bool `json:"offer_expires,omitempty"`
-	// LimitedTimeOffer is set on any limited-time-offer template.
-	LimitedTimeOffer bool `json:"limited_time_offer,omitempty"`
-}
-
-// ShapeButton is one button of a template.
-type ShapeButton struct {
-	// Type is Meta's: QUICK_REPLY, URL, COPY_CODE, OTP, PHONE_NUMBER, FLOW …
-	Type string `json:"type"`
-	// Dynamic is set on a URL button whose URL ends in a variable: each
-	// send gives its text.
-	Dynamic bool `json:"dynamic,omitempty"`
-	// Text is the button's label, for people choosing what to fill.
-	Text string `json:"text,omitempty"`
-}
-
-// CardShape is one card of a carousel template.
-type CardShape struct {
-	HeaderFormat string        `json:"header_format,omitempty"`
-	BodyText     string        `json:"body_text,omitempty"`
-	Buttons      []ShapeButton `json:"buttons,omitempty"`
-}
-
 // Meta's limit on a carousel card's body after substitution (132005).
 const maxCardBodyText = 160
 

@@ -217,7 +217,7 @@ func (r *Registry) RecordIn(waba, name, language string) (TemplateRecord, bool) 
 	if !ok {
 		return TemplateRecord{}, false
 	}
-	return *rec.clone(), true
+	return *rec.Clone(), true
 }
 
 // List returns every record of every WABA, by name, language, then WABA.
@@ -225,7 +225,7 @@ func (r *Registry) List() []TemplateRecord {
 	r.mu.RLock()
 	out := make([]TemplateRecord, 0, len(r.m))
 	for _, rec := range r.m {
-		out = append(out, *rec.clone())
+		out = append(out, *rec.Clone())
 	}
 	r.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool {
@@ -283,7 +283,7 @@ func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (
 		case rec.Name == "":
 			fresh.Status = status
 			*rec = fresh
-			rec.record(entry)
+			rec.Record(entry)
 		case rec.Incomplete:
 			// The verdict's webhook overtook Meta's answer to the create:
 			// keep what it said, and put the creation first.
@@ -305,11 +305,11 @@ func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (
 			// or rejected and fixed): this is its new life.
 			fresh.Status, fresh.History = rec.Status, rec.History
 			*rec = fresh
-			rec.setStatus(status, entry)
+			rec.SetStatus(status, entry)
 		}
-		rec.setCategory(created.Category, TemplateChange{At: now, Detail: "the category Meta gave at creation", Source: SourceLocal})
+		rec.SetCategory(created.Category, TemplateChange{At: now, Detail: "the category Meta gave at creation", Source: SourceLocal})
 		rec.UpdatedAt = now
-		out = *rec.clone()
+		out = *rec.Clone()
 	})
 	return out, err
 }
@@ -394,7 +394,7 @@ func (tx *registryTx) edit(key string) *TemplateRecord {
 	}
 	rec := &TemplateRecord{}
 	if old := tx.r.m[key]; old != nil {
-		rec = old.clone()
+		rec = old.Clone()
 	}
 	tx.edited[key] = rec
 	tx.order = append(tx.order, key)
@@ -441,3 +441,8 @@ func (r *Registry) change(ctx context.Context, fn func(now time.Time, tx *regist
 	r.mu.Unlock()
 	return nil
 }
+
+// templateKey is how the registry and the stores name a template: names
+// are not unique, a name and a language are (docs/whatsapp.md §4.5).
+func templateKey(name, language string) string { return name + "/" + language }
+

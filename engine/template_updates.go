@@ -137,26 +137,26 @@ func applyStatusEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.T
 		reason = ""
 	}
 	entry := TemplateChange{At: at, Kind: ChangeStatus, Event: u.Event, Reason: reason, Detail: updateDetail(u), Source: SourceWebhook}
-	if rec.recorded(entry) {
+	if recorded(rec, entry) {
 		return false, false
 	}
 	if at.Before(rec.WebhookAt) {
 		entry.Detail = strings.TrimSpace(fmt.Sprintf("arrived after a later status event (of %s); the status is kept. %s",
 			rec.WebhookAt.UTC().Format(time.RFC3339), entry.Detail))
 		entry.From, entry.To = rec.Status, rec.Status
-		rec.record(entry)
+		rec.Record(entry)
 		return true, false
 	}
 	moved := at.After(rec.WebhookAt)
 	rec.WebhookAt = at
-	changed = rec.setCategory(u.Category, TemplateChange{At: at, Source: SourceWebhook}) || moved
+	changed = rec.SetCategory(u.Category, TemplateChange{At: at, Source: SourceWebhook}) || moved
 	to, ok := statusAfter(rec, u.Event)
 	switch {
 	case !ok:
 		// FLAGGED (a warning while APPROVED), or an event Parley does not
 		// know: recorded, the status kept; a sync tells the rest.
 		entry.From, entry.To = rec.Status, rec.Status
-		rec.record(entry)
+		rec.Record(entry)
 		return true, u.Event != eventFlagged
 	case to == rec.Status && u.Event == to:
 		// Nothing new: the status is what a sync or the create said.
@@ -164,9 +164,9 @@ func applyStatusEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.T
 	case to == rec.Status:
 		// REINSTATED while APPROVED, say: the event is worth keeping.
 		entry.From, entry.To = to, to
-		rec.record(entry)
+		rec.Record(entry)
 	default:
-		rec.setStatus(to, entry)
+		rec.SetStatus(to, entry)
 	}
 	if to == TemplateRejected {
 		rec.RejectedReason = reason
@@ -221,17 +221,17 @@ func applyCategoryEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time
 	entry := TemplateChange{At: at, Kind: ChangeCategory, From: rec.Category, To: u.CorrectCategory, Event: "correct_category",
 		Detail: "Meta will change the category to " + u.CorrectCategory + "; sends are charged as " + rec.Category + " until then",
 		Source: SourceWebhook}
-	if rec.recorded(entry) {
+	if recorded(rec, entry) {
 		return false
 	}
-	rec.record(entry)
+	rec.Record(entry)
 	return true
 }
 
 // applyWebhookValue applies a quality or category change from a webhook.
 func applyWebhookValue(rec *TemplateRecord, kind, prev, to string, at time.Time, event string) bool {
 	entry := TemplateChange{At: at, Kind: kind, To: to, Event: event, Source: SourceWebhook}
-	if to == "" || rec.recorded(entry) {
+	if to == "" || recorded(rec, entry) {
 		return false
 	}
 	cur := &rec.Quality
@@ -246,14 +246,14 @@ func applyWebhookValue(rec *TemplateRecord, kind, prev, to string, at time.Time,
 	}
 	entry.From = *cur
 	*cur = to
-	rec.record(entry)
+	rec.Record(entry)
 	return true
 }
 
-// recorded reports whether the webhook event ch is in the history already:
+// recorded reports whether the webhook event ch is in r's history already:
 // the same kind, event and time, and the same reason (a status) or new
 // value (a quality or category).
-func (r *TemplateRecord) recorded(ch TemplateChange) bool {
+func recorded(r *TemplateRecord, ch TemplateChange) bool {
 	for i := len(r.History) - 1; i >= 0; i-- {
 		h := r.History[i]
 		if h.Source != SourceWebhook || h.Kind != ch.Kind || !h.At.Equal(ch.At) || h.Event != ch.Event {
@@ -295,7 +295,7 @@ func (r *Registry) MarkFromSendErrorIn(ctx context.Context, waba, name, language
 			return
 		}
 		rec := tx.edit(key)
-		rec.setStatus(to, TemplateChange{At: now, Event: strconv.Itoa(code),
+		rec.SetStatus(to, TemplateChange{At: now, Event: strconv.Itoa(code),
 			Detail: fmt.Sprintf("a send was refused with %d", code), Source: SourceSend})
 		rec.UpdatedAt = now
 		r.log.Warn("template refused by Meta at send; marked", "template", key, "status", to, "code", code)

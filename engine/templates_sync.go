@@ -129,7 +129,7 @@ func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (S
 				continue
 			}
 			rec := tx.edit(key)
-			rec.setStatus(TemplateDeleted, TemplateChange{At: now, Detail: "no longer listed by the Graph API", Source: SourceSync})
+			rec.SetStatus(TemplateDeleted, TemplateChange{At: now, Detail: "no longer listed by the Graph API", Source: SourceSync})
 			rec.UpdatedAt = now
 			res.Deleted++
 		}
@@ -148,15 +148,15 @@ func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (S
 // mergeListed brings rec up to t as listed, recording what changed; it
 // reports whether anything did.
 func mergeListed(rec *TemplateRecord, t whatsapp.Template, now time.Time) bool {
-	before := rec.clone()
+	before := rec.Clone()
 	fresh := templateFromGraph(t)
 	entry := TemplateChange{At: now, Source: SourceSync}
 	if fresh.Status == TemplateRejected {
 		entry.Reason = fresh.RejectedReason
 	}
-	rec.setStatus(fresh.Status, entry)
-	rec.setCategory(fresh.Category, TemplateChange{At: now, Source: SourceSync})
-	rec.setQuality(fresh.Quality, TemplateChange{At: now, Source: SourceSync})
+	rec.SetStatus(fresh.Status, entry)
+	rec.SetCategory(fresh.Category, TemplateChange{At: now, Source: SourceSync})
+	rec.SetQuality(fresh.Quality, TemplateChange{At: now, Source: SourceSync})
 	rec.Name, rec.Language, rec.ID, rec.ParameterFormat = fresh.Name, fresh.Language, fresh.ID, fresh.ParameterFormat
 	rec.HeaderParams, rec.BodyParams, rec.QuickReplies = fresh.HeaderParams, fresh.BodyParams, fresh.QuickReplies
 	rec.Shape = fresh.Shape
