@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -27,8 +28,8 @@ import (
 // it waits for capacity and goes out (its transcript entry says "held").
 
 // block records a blocked send on the turn's contact, in the turn's commit.
-func (t *turn) block(stage, conversation, node string, tpl *flows.TemplateSend, reason BlockReason, detail string) {
-	b := Block{At: t.now, Reason: reason, Detail: detail, Stage: stage, Conversation: conversation, Node: node}
+func (t *turn) block(stage, conversation, node string, tpl *flows.TemplateSend, reason model.BlockReason, detail string) {
+	b := model.Block{At: t.now, Reason: reason, Detail: detail, Stage: stage, Conversation: conversation, Node: node}
 	if tpl != nil {
 		b.Template = tpl.Name + "/" + tpl.Language
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/httpcall"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -75,7 +76,7 @@ func BenchmarkConversationsThroughStep(b *testing.B) {
 			done := make(chan struct{})
 			target := int64(b.N)
 			eng.Observe(func(c engine.Committed) {
-				if c.Conversation != nil && c.Conversation.Status == engine.Ended {
+				if c.Conversation != nil && c.Conversation.Status == model.Ended {
 					if ended.Add(1) == target {
 						close(done)
 					}

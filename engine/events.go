@@ -2,11 +2,12 @@ package engine
 
 import (
 	"encoding/json"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // eventFilter is the set of event types some subscription wants; nil
 // records none.
-type eventFilter func(EventType) bool
+type eventFilter func(model.EventType) bool
 
 // RecordEvents sets which event types the engine records in its commits
 // (Change.Events): wanted is asked for each event about to be recorded.
@@ -15,7 +16,7 @@ type eventFilter func(EventType) bool
 // event webhooks' service (engine/events) sets it whenever its
 // subscriptions change; events from before a type was wanted are not
 // recorded later.
-func (e *Engine) RecordEvents(wanted func(EventType) bool) {
+func (e *Engine) RecordEvents(wanted func(model.EventType) bool) {
 	if wanted == nil {
 		e.eventFilter.Store(nil)
 		return
@@ -35,8 +36,8 @@ func (e *Engine) eventsWanted() eventFilter {
 // loaded is what a turn began with, to tell what it changed: the running
 // conversation's standing and the contact's consent.
 type loaded struct {
-	conv              *Conversation // nil when none ran
-	convStatus        Status
+	conv              *model.Conversation // nil when none ran
+	convStatus        model.Status
 	handoffs          int
 	queue, assignee   string
 	optedIn, optedOut bool
@@ -53,7 +54,7 @@ func (t *turn) snapshot() {
 }
 
 // event appends an event of typ to the turn's change, if it is wanted.
-func (t *turn) event(wanted eventFilter, typ EventType, conv string, data any) {
+func (t *turn) event(wanted eventFilter, typ model.EventType, conv string, data any) {
 	if !wanted(typ) {
 		return
 	}
@@ -62,8 +63,8 @@ func (t *turn) event(wanted eventFilter, typ EventType, conv string, data any) {
 		t.e.log.Error("encoding an event", "type", typ, "err", err)
 		return
 	}
-	t.change.Events = append(t.change.Events, Event{
-		ID: NewEventID(), Type: typ, At: t.now, Contact: t.contact.Key, WaID: t.contact.WaID,
+	t.change.Events = append(t.change.Events, model.Event{
+		ID: model.NewEventID(), Type: typ, At: t.now, Contact: t.contact.Key, WaID: t.contact.WaID,
 		Conversation: conv, Data: raw,
 	})
 }
@@ -86,14 +87,14 @@ func (t *turn) recordEvents() {
 		case conv.ID != t.startedID:
 			continue // a finished one a consent keyword is noted on
 		default:
-			t.event(wanted, EventConversationStarted, conv.ID, StartedData{Flow: conv.Flow, Version: conv.Version, Origin: conv.Origin})
+			t.event(wanted, model.EventConversationStarted, conv.ID, model.StartedData{Flow: conv.Flow, Version: conv.Version, Origin: conv.Origin})
 		}
 		if t.inbound != nil && conv == t.conv {
 			t.receivedEvent(wanted, conv.ID)
 		}
-		fromAgent := was != nil && was.convStatus == Agent
-		if fromAgent && (conv.Status != Agent || conv.Handoffs != was.handoffs) {
-			res := ResolvedData{Queue: was.queue, Handoff: was.handoffs, Outcome: conv.Outcome, Agent: conv.Assignee}
+		fromAgent := was != nil && was.convStatus == model.Agent
+		if fromAgent && (conv.Status != model.Agent || conv.Handoffs != was.handoffs) {
+			res := model.ResolvedData{Queue: was.queue, Handoff: was.handoffs, Outcome: conv.Outcome, Agent: conv.Assignee}
 			switch {
 			case t.resolvedBy != "":
 				res.Resolution = t.resolvedBy
@@ -108,28 +109,28 @@ func (t *turn) recordEvents() {
 			if res.Agent == "" {
 				res.Agent = was.assignee
 			}
-			t.event(wanted, EventHandoffResolved, conv.ID, res)
+			t.event(wanted, model.EventHandoffResolved, conv.ID, res)
 		}
-		if conv.Status == Agent && (was == nil || was.convStatus != Agent || conv.Handoffs != was.handoffs) {
-			t.event(wanted, EventHandoffQueued, conv.ID, QueuedData{Queue: conv.Queue, Priority: conv.Priority, Node: conv.Node, Handoff: conv.Handoffs})
+		if conv.Status == model.Agent && (was == nil || was.convStatus != model.Agent || conv.Handoffs != was.handoffs) {
+			t.event(wanted, model.EventHandoffQueued, conv.ID, model.QueuedData{Queue: conv.Queue, Priority: conv.Priority, Node: conv.Node, Handoff: conv.Handoffs})
 		}
 		if conv.Status.Done() && (was == nil || !was.convStatus.Done()) {
-			t.event(wanted, EventConversationEnded, conv.ID, EndedData{Flow: conv.Flow, Version: conv.Version, Status: conv.Status, Reason: conv.Reason, Node: conv.Node})
+			t.event(wanted, model.EventConversationEnded, conv.ID, model.EndedData{Flow: conv.Flow, Version: conv.Version, Status: conv.Status, Reason: conv.Reason, Node: conv.Node})
 		}
 	}
 	if t.inbound != nil && !t.receivedDone {
 		t.receivedEvent(wanted, t.inboundConversation())
 	}
 	c := t.contact
-	var src ConsentData
+	var src model.ConsentData
 	if n := len(c.Consent); n > 0 {
-		src = ConsentData{Source: c.Consent[n-1].Source, By: c.Consent[n-1].By}
+		src = model.ConsentData{Source: c.Consent[n-1].Source, By: c.Consent[n-1].By}
 	}
 	if c.OptedIn && !c.OptedOut && !(t.was.optedIn && !t.was.optedOut) {
-		t.event(wanted, EventContactOptedIn, "", src)
+		t.event(wanted, model.EventContactOptedIn, "", src)
 	}
 	if c.OptedOut && !t.was.optedOut {
-		t.event(wanted, EventContactOptedOut, "", src)
+		t.event(wanted, model.EventContactOptedOut, "", src)
 	}
 }
 
@@ -137,7 +138,7 @@ func (t *turn) recordEvents() {
 // turn's inbound message, or "".
 func (t *turn) inboundConversation() string {
 	for _, m := range t.change.Messages {
-		if m.Direction == In {
+		if m.Direction == model.In {
 			return m.Conversation
 		}
 	}
@@ -147,9 +148,9 @@ func (t *turn) inboundConversation() string {
 // receivedEvent records the turn's inbound message, once.
 func (t *turn) receivedEvent(wanted eventFilter, conv string) {
 	t.receivedDone = true
-	d := ReceivedData{WAMID: t.inbound.ID, Message: t.inbound.Reply}
+	d := model.ReceivedData{WAMID: t.inbound.ID, Message: t.inbound.Reply}
 	for _, m := range t.change.Messages {
-		if m.Direction == In && m.Conversation == conv {
+		if m.Direction == model.In && m.Conversation == conv {
 			d.Seq = m.Seq
 			if m.Inbound != nil {
 				d.Message = *m.Inbound
@@ -157,17 +158,17 @@ func (t *turn) receivedEvent(wanted eventFilter, conv string) {
 			break
 		}
 	}
-	t.event(wanted, EventMessageReceived, conv, d)
+	t.event(wanted, model.EventMessageReceived, conv, d)
 }
 
 // statusEvent records message.status for a message whose delivery state
 // moved from from to m.State: delivered, read, or failed.
-func (t *turn) statusEvent(m *Message, from MessageState) {
-	if m.Direction != Out || m.State == from {
+func (t *turn) statusEvent(m *model.Message, from model.MessageState) {
+	if m.Direction != model.Out || m.State == from {
 		return
 	}
 	switch m.State {
-	case Delivered, Read, SendFailed:
+	case model.Delivered, model.Read, model.SendFailed:
 	default:
 		return
 	}
@@ -175,14 +176,14 @@ func (t *turn) statusEvent(m *Message, from MessageState) {
 	if wanted == nil {
 		return
 	}
-	t.event(wanted, EventMessageStatus, m.Conversation, StatusData{
+	t.event(wanted, model.EventMessageStatus, m.Conversation, model.StatusData{
 		Seq: m.Seq, WAMID: m.WAMID, State: m.State, Code: m.ErrorCode, Error: m.Error, Node: m.Node, Sender: m.Sender,
 	})
 }
 
 // moved records what a message's move from state from did: analytics
 // counts and its message.status event.
-func (t *turn) moved(m *Message, from MessageState) {
+func (t *turn) moved(m *model.Message, from model.MessageState) {
 	t.countMove(m, from)
 	t.statusEvent(m, from)
 }

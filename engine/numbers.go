@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -72,7 +73,7 @@ func (e *Engine) scopeOf(id string) string {
 	if n, ok := e.number(id); ok && n.Portfolio != "" {
 		return n.Portfolio
 	}
-	return ReachScope
+	return model.ReachScope
 }
 
 // wabaTemplateSets is a Templates that holds the templates of several
@@ -103,10 +104,10 @@ func (e *Engine) templatesFrom(id string) Templates {
 
 // TemplateFrom returns a template as a send from business number id sees
 // it: one of the WABA of that number (templatesFrom).
-func (e *Engine) TemplateFrom(id, name, language string) (TemplateInfo, bool) {
+func (e *Engine) TemplateFrom(id, name, language string) (model.TemplateInfo, bool) {
 	reg := e.templatesFrom(id)
 	if reg == nil {
-		return TemplateInfo{}, false
+		return model.TemplateInfo{}, false
 	}
 	return reg.Template(name, language)
 }

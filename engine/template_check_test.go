@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -23,8 +24,8 @@ func checkedFlow(template string) string {
 func TestCheckFlowTemplates(t *testing.T) {
 	// order_update/en_US: a one-parameter header, a two-parameter body and
 	// two quick replies.
-	approved := engine.TemplateInfo{Name: "order_update", Language: "en_US", Status: engine.TemplateApproved, HeaderParams: 1, BodyParams: 2, QuickReplies: 2}
-	with := func(status string) engine.TemplateInfo {
+	approved := model.TemplateInfo{Name: "order_update", Language: "en_US", Status: model.TemplateApproved, HeaderParams: 1, BodyParams: 2, QuickReplies: 2}
+	with := func(status string) model.TemplateInfo {
 		i := approved
 		i.Status = status
 		return i
@@ -50,17 +51,17 @@ func TestCheckFlowTemplates(t *testing.T) {
 			name: "missing: no registry", none: true, template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is not in the template registry`},
 		},
-		{name: "pending: a warning", reg: engine.NewTemplateSet(with(engine.TemplatePending)), template: good,
+		{name: "pending: a warning", reg: engine.NewTemplateSet(with(model.TemplatePending)), template: good,
 			want: []string{`warning /nodes/1/template: template "order_update" in en_US is PENDING, not APPROVED`}},
-		{name: "in appeal: a warning", reg: engine.NewTemplateSet(with(engine.TemplateInAppeal)), template: good,
+		{name: "in appeal: a warning", reg: engine.NewTemplateSet(with(model.TemplateInAppeal)), template: good,
 			want: []string{`warning /nodes/1/template: template "order_update" in en_US is IN_APPEAL, not APPROVED`}},
-		{name: "rejected: an error", reg: engine.NewTemplateSet(with(engine.TemplateRejected)), template: good,
+		{name: "rejected: an error", reg: engine.NewTemplateSet(with(model.TemplateRejected)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is REJECTED, not APPROVED`}},
-		{name: "paused: an error", reg: engine.NewTemplateSet(with(engine.TemplatePaused)), template: good,
+		{name: "paused: an error", reg: engine.NewTemplateSet(with(model.TemplatePaused)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is PAUSED`}},
-		{name: "disabled: an error", reg: engine.NewTemplateSet(with(engine.TemplateDisabled)), template: good,
+		{name: "disabled: an error", reg: engine.NewTemplateSet(with(model.TemplateDisabled)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is DISABLED`}},
-		{name: "deleted: an error", reg: engine.NewTemplateSet(with(engine.TemplateDeleted)), template: good,
+		{name: "deleted: an error", reg: engine.NewTemplateSet(with(model.TemplateDeleted)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is DELETED`}},
 		{
 			name:     "body short of a parameter",
@@ -82,7 +83,7 @@ func TestCheckFlowTemplates(t *testing.T) {
 			want:     []string{`error /nodes/1/template/buttons/1: template "order_update" has 2 quick-reply button(s); there is no button 2 to fill`},
 		},
 		{
-			name: "paused and mis-filled: every problem", reg: engine.NewTemplateSet(with(engine.TemplatePaused)),
+			name: "paused and mis-filled: every problem", reg: engine.NewTemplateSet(with(model.TemplatePaused)),
 			template: strings.Replace(good, `["Ann", "today"]`, `[]`, 1),
 			want: []string{
 				`error /nodes/1/template: template "order_update" in en_US is PAUSED`,
@@ -124,11 +125,11 @@ func TestCheckFlowTemplates(t *testing.T) {
 // body, an image header), publishing points at the part that does not
 // fit, and warns where a button without a type means another position.
 func TestCheckFlowTemplatesShaped(t *testing.T) {
-	shape := &engine.TemplateShape{
+	shape := &model.TemplateShape{
 		ParameterFormat: "NAMED", HeaderFormat: "IMAGE", BodyText: "Hi {{first_name}}, order {{order_id}} ships.",
-		Buttons: []engine.ShapeButton{{Type: "URL", Dynamic: true}, {Type: "QUICK_REPLY"}},
+		Buttons: []model.ShapeButton{{Type: "URL", Dynamic: true}, {Type: "QUICK_REPLY"}},
 	}
-	reg := engine.NewTemplateSet(engine.TemplateInfo{Name: "shipped", Language: "en_US", Status: engine.TemplateApproved, Shape: shape})
+	reg := engine.NewTemplateSet(model.TemplateInfo{Name: "shipped", Language: "en_US", Status: model.TemplateApproved, Shape: shape})
 	const header = `"header": [{"image": {"link": "https://x.example/a.jpg"}}]`
 	cases := []struct {
 		name, template string

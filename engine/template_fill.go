@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -14,8 +15,8 @@ import (
 const maxCardBodyText = 160
 
 // ShapeFromWhatsApp reads a template's shape from its definition.
-func ShapeFromWhatsApp(t whatsapp.Template) *TemplateShape {
-	s := &TemplateShape{ParameterFormat: strings.ToUpper(t.ParameterFormat)}
+func ShapeFromWhatsApp(t whatsapp.Template) *model.TemplateShape {
+	s := &model.TemplateShape{ParameterFormat: strings.ToUpper(t.ParameterFormat)}
 	if s.ParameterFormat == "" {
 		s.ParameterFormat = whatsapp.ParamsPositional
 	}
@@ -33,7 +34,7 @@ func ShapeFromWhatsApp(t whatsapp.Template) *TemplateShape {
 			s.Buttons = shapeButtons(c.Buttons)
 		case "CAROUSEL":
 			for _, card := range c.Cards {
-				var cs CardShape
+				var cs model.CardShape
 				for _, cc := range card.Components {
 					switch strings.ToUpper(cc.Type) {
 					case "HEADER":
@@ -54,17 +55,17 @@ func ShapeFromWhatsApp(t whatsapp.Template) *TemplateShape {
 	return s
 }
 
-func shapeButtons(bs []whatsapp.TemplateButton) []ShapeButton {
-	out := make([]ShapeButton, len(bs))
+func shapeButtons(bs []whatsapp.TemplateButton) []model.ShapeButton {
+	out := make([]model.ShapeButton, len(bs))
 	for i, b := range bs {
 		typ := strings.ToUpper(b.Type)
-		out[i] = ShapeButton{Type: typ, Dynamic: typ == "URL" && len(whatsapp.TemplateVariables(b.URL)) > 0, Text: b.Text}
+		out[i] = model.ShapeButton{Type: typ, Dynamic: typ == "URL" && len(whatsapp.TemplateVariables(b.URL)) > 0, Text: b.Text}
 	}
 	return out
 }
 
 // sameShape compares two shapes (records are compared when synced).
-func sameShape(a, b *TemplateShape) bool { return reflect.DeepEqual(a, b) }
+func sameShape(a, b *model.TemplateShape) bool { return reflect.DeepEqual(a, b) }
 
 // TemplateProblem is one way a template send does not fit its template or
 // breaks Meta's rules for its texts.
@@ -116,7 +117,7 @@ func (p TemplateProblem) String() string {
 //
 // A template known only by its parameter counts (no Shape) is checked by
 // those counts, as before shapes were recorded.
-func CheckTemplateSend(info TemplateInfo, ts *flows.TemplateSend, rendered bool) []TemplateProblem {
+func CheckTemplateSend(info model.TemplateInfo, ts *flows.TemplateSend, rendered bool) []TemplateProblem {
 	c := &fillCheck{rendered: rendered}
 	if info.Shape == nil {
 		c.byCounts(info, ts)
@@ -178,7 +179,7 @@ func pathOr(p string, given bool) string {
 }
 
 // byCounts is the check of a template known by its counts only.
-func (c *fillCheck) byCounts(info TemplateInfo, ts *flows.TemplateSend) {
+func (c *fillCheck) byCounts(info model.TemplateInfo, ts *flows.TemplateSend) {
 	count := func(part string, given []flows.TemplateParam, takes int) {
 		if len(given) != takes {
 			c.fit(pathOr(part, len(given) > 0), "template %q %s takes %d parameter(s); the send gives %d", info.Name, part, takes, len(given))
@@ -319,7 +320,7 @@ var metaButtonType = map[string]string{
 }
 
 // buttons checks a send's buttons against the template's (or a card's).
-func (c *fillCheck) buttons(path string, shape []ShapeButton, given []flows.TemplateButton) {
+func (c *fillCheck) buttons(path string, shape []model.ShapeButton, given []flows.TemplateButton) {
 	filled := map[int]bool{}
 	for k, b := range given {
 		at := fmt.Sprintf("%s/%d", path, k)
@@ -372,7 +373,7 @@ func sendButtonType(metaType string) string {
 	return strings.ToLower(metaType)
 }
 
-func countType(shape []ShapeButton, typ string) int {
+func countType(shape []model.ShapeButton, typ string) int {
 	n := 0
 	for _, b := range shape {
 		if b.Type == typ {
@@ -386,7 +387,7 @@ func countType(shape []ShapeButton, typ string) int {
 // and its type. A button without a type is a quick reply whose Index
 // counts quick replies only: it is found among them (ok false when there
 // is no such quick reply).
-func resolveButton(shape []ShapeButton, b flows.TemplateButton) (pos int, typ string, ok bool) {
+func resolveButton(shape []model.ShapeButton, b flows.TemplateButton) (pos int, typ string, ok bool) {
 	if !b.Legacy() {
 		return b.Index, b.Type, true
 	}
@@ -407,11 +408,11 @@ func resolveButton(shape []ShapeButton, b flows.TemplateButton) (pos int, typ st
 // their names (given, or the template's variables in order), and buttons
 // without a type go to their quick reply's real position; without it, the
 // send is written as it is.
-func templateComponents(shape *TemplateShape, ts *flows.TemplateSend) ([]whatsapp.OutTemplateComponent, error) {
+func templateComponents(shape *model.TemplateShape, ts *flows.TemplateSend) ([]whatsapp.OutTemplateComponent, error) {
 	var comps []whatsapp.OutTemplateComponent
 	named := shape != nil && strings.EqualFold(shape.ParameterFormat, whatsapp.ParamsNamed)
 	var headerText, bodyText string
-	var buttons []ShapeButton
+	var buttons []model.ShapeButton
 	if shape != nil {
 		headerText, bodyText, buttons = shape.HeaderText, shape.BodyText, shape.Buttons
 	}
@@ -443,7 +444,7 @@ func templateComponents(shape *TemplateShape, ts *flows.TemplateSend) ([]whatsap
 	if len(ts.Cards) > 0 {
 		cards := make([]whatsapp.OutCard, len(ts.Cards))
 		for i, card := range ts.Cards {
-			var cs CardShape
+			var cs model.CardShape
 			if shape != nil && i < len(shape.Cards) {
 				cs = shape.Cards[i]
 			}
@@ -520,7 +521,7 @@ func outParams(ps []flows.TemplateParam, named bool, vars []string) ([]whatsapp.
 }
 
 // outButtons writes the button components, each at its position.
-func outButtons(shape []ShapeButton, bs []flows.TemplateButton, known bool) []whatsapp.OutTemplateComponent {
+func outButtons(shape []model.ShapeButton, bs []flows.TemplateButton, known bool) []whatsapp.OutTemplateComponent {
 	var out []whatsapp.OutTemplateComponent
 	for _, b := range bs {
 		pos, typ := b.Index, b.Type
@@ -547,9 +548,9 @@ func outButtons(shape []ShapeButton, bs []flows.TemplateButton, known bool) []wh
 }
 
 // templateShape is the shape of the template a send names, or nil.
-func templateShape(reg Templates, ts *flows.TemplateSend) (TemplateInfo, bool) {
+func templateShape(reg Templates, ts *flows.TemplateSend) (model.TemplateInfo, bool) {
 	if reg == nil {
-		return TemplateInfo{}, false
+		return model.TemplateInfo{}, false
 	}
 	return reg.Template(ts.Name, ts.Language)
 }
@@ -569,8 +570,8 @@ func problemsOf(ps []TemplateProblem, kinds ...string) string {
 
 // shapeOfSend is the shape of a template that a send fits exactly: what
 // `parley simulate` assumes of templates no registry tells it about.
-func shapeOfSend(ts *flows.TemplateSend) *TemplateShape {
-	s := &TemplateShape{ParameterFormat: whatsapp.ParamsPositional, OfferExpires: ts.OfferExpiresAt != ""}
+func shapeOfSend(ts *flows.TemplateSend) *model.TemplateShape {
+	s := &model.TemplateShape{ParameterFormat: whatsapp.ParamsPositional, OfferExpires: ts.OfferExpiresAt != ""}
 	s.LimitedTimeOffer = s.OfferExpires
 	vars := func(ps []flows.TemplateParam) string {
 		var b strings.Builder
@@ -593,11 +594,11 @@ func shapeOfSend(ts *flows.TemplateSend) *TemplateShape {
 		}
 		return "TEXT"
 	}
-	buttons := func(bs []flows.TemplateButton) []ShapeButton {
-		var out []ShapeButton
-		put := func(pos int, b ShapeButton) {
+	buttons := func(bs []flows.TemplateButton) []model.ShapeButton {
+		var out []model.ShapeButton
+		put := func(pos int, b model.ShapeButton) {
 			for len(out) <= pos {
-				out = append(out, ShapeButton{Type: "QUICK_REPLY"})
+				out = append(out, model.ShapeButton{Type: "QUICK_REPLY"})
 			}
 			out[pos] = b
 		}
@@ -606,7 +607,7 @@ func shapeOfSend(ts *flows.TemplateSend) *TemplateShape {
 			if b.Legacy() {
 				typ = flows.ButtonQuickReply
 			}
-			put(b.Index, ShapeButton{Type: metaButtonType[typ], Dynamic: typ == flows.ButtonURL})
+			put(b.Index, model.ShapeButton{Type: metaButtonType[typ], Dynamic: typ == flows.ButtonURL})
 		}
 		return out
 	}
@@ -617,7 +618,7 @@ func shapeOfSend(ts *flows.TemplateSend) *TemplateShape {
 	s.BodyText = vars(ts.Body)
 	s.Buttons = buttons(ts.Buttons)
 	for _, c := range ts.Cards {
-		s.Cards = append(s.Cards, CardShape{HeaderFormat: headerFormat(c.Header), BodyText: vars(c.Body), Buttons: buttons(c.Buttons)})
+		s.Cards = append(s.Cards, model.CardShape{HeaderFormat: headerFormat(c.Header), BodyText: vars(c.Body), Buttons: buttons(c.Buttons)})
 	}
 	return s
 }

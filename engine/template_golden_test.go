@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
@@ -132,7 +133,7 @@ func goldenSandbox(t *testing.T, opts ...whatsapp.Option) (*sandbox.Sandbox, *wh
 // checks templates as Meta does — accepts it.
 func TestTemplateGolden(t *testing.T) {
 	sb, client := goldenSandbox(t)
-	contact := &Contact{WaID: "15551234567"}
+	contact := &model.Contact{WaID: "15551234567"}
 	for i, k := range templateKinds {
 		t.Run(k.kind, func(t *testing.T) {
 			def := demoTemplate(t, k.template)
@@ -142,7 +143,7 @@ func TestTemplateGolden(t *testing.T) {
 			if ps := CheckTemplateSend(info, &ts, true); len(ps) > 0 {
 				t.Fatalf("CheckTemplateSend: %v", ps)
 			}
-			m := &Message{Conversation: "15551234567#1", Seq: uint64(i + 1), Node: "send", Template: &ts}
+			m := &model.Message{Conversation: "15551234567#1", Seq: uint64(i + 1), Node: "send", Template: &ts}
 			out, err := toWhatsApp(m, contact, NewTemplateSet(info))
 			if err != nil {
 				t.Fatal(err)
@@ -384,8 +385,8 @@ func BenchmarkTemplateSendCheck(b *testing.B) {
 	ts := templateKinds[1].send
 	ts.Name, ts.Language = def.Name, def.Language
 	reg := NewTemplateSet(info)
-	m := &Message{Conversation: "15551234567#1", Seq: 1, Node: "send", Template: &ts}
-	c := &Contact{WaID: "15551234567"}
+	m := &model.Message{Conversation: "15551234567#1", Seq: 1, Node: "send", Template: &ts}
+	c := &model.Contact{WaID: "15551234567"}
 	b.ReportAllocs()
 	for b.Loop() {
 		if ps := CheckTemplateSend(info, &ts, true); len(ps) > 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -17,23 +18,23 @@ import (
 // to the next sync. UNARCHIVED and UNLOCKED go back to the status before
 // (see statusAfter).
 var eventStatus = map[string]string{
-	TemplateApproved:        TemplateApproved,
-	TemplatePending:         TemplatePending,
-	TemplateRejected:        TemplateRejected,
-	TemplatePaused:          TemplatePaused,
-	TemplateDisabled:        TemplateDisabled,
-	TemplateInAppeal:        TemplateInAppeal,
-	TemplatePendingDeletion: TemplatePendingDeletion,
-	TemplateDeleted:         TemplateDeleted,
-	TemplateArchived:        TemplateArchived,
-	TemplateLocked:          TemplateLocked,
-	TemplateLimitExceeded:   TemplateLimitExceeded,
-	"REINSTATED":            TemplateApproved, // a paused template back in use
+	model.TemplateApproved:        model.TemplateApproved,
+	model.TemplatePending:         model.TemplatePending,
+	model.TemplateRejected:        model.TemplateRejected,
+	model.TemplatePaused:          model.TemplatePaused,
+	model.TemplateDisabled:        model.TemplateDisabled,
+	model.TemplateInAppeal:        model.TemplateInAppeal,
+	model.TemplatePendingDeletion: model.TemplatePendingDeletion,
+	model.TemplateDeleted:         model.TemplateDeleted,
+	model.TemplateArchived:        model.TemplateArchived,
+	model.TemplateLocked:          model.TemplateLocked,
+	model.TemplateLimitExceeded:   model.TemplateLimitExceeded,
+	"REINSTATED":                  model.TemplateApproved, // a paused template back in use
 }
 
 // undoEvents are the events that end an earlier status: the template goes
 // back to what it was before it.
-var undoEvents = map[string]string{"UNARCHIVED": TemplateArchived, "UNLOCKED": TemplateLocked}
+var undoEvents = map[string]string{"UNARCHIVED": model.TemplateArchived, "UNLOCKED": model.TemplateLocked}
 
 // ApplyUpdate applies a template webhook — a status event, a quality
 // change or a category change — and stores it before it returns, so the
@@ -80,7 +81,7 @@ func (r *Registry) ApplyUpdate(ctx context.Context, u whatsapp.TemplateUpdate) e
 			changed, again = applyStatusEvent(rec, &u, at)
 			resync = resync || again
 		case whatsapp.FieldTemplateQuality:
-			changed = applyWebhookValue(rec, ChangeQuality, u.PrevQuality, u.NewQuality, at, "")
+			changed = applyWebhookValue(rec, model.ChangeQuality, u.PrevQuality, u.NewQuality, at, "")
 		case whatsapp.FieldTemplateCategory:
 			changed = applyCategoryEvent(rec, &u, at)
 		}
@@ -131,12 +132,12 @@ func lookupUpdate(tx *registryTx, waba string, u *whatsapp.TemplateUpdate) (stri
 
 // applyStatusEvent applies a status event to rec. It reports whether rec
 // changed, and whether a sync should say what the status now is.
-func applyStatusEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.Time) (changed, resync bool) {
+func applyStatusEvent(rec *model.TemplateRecord, u *whatsapp.TemplateUpdate, at time.Time) (changed, resync bool) {
 	reason := u.Reason
 	if reason == "NONE" {
 		reason = ""
 	}
-	entry := TemplateChange{At: at, Kind: ChangeStatus, Event: u.Event, Reason: reason, Detail: updateDetail(u), Source: SourceWebhook}
+	entry := model.TemplateChange{At: at, Kind: model.ChangeStatus, Event: u.Event, Reason: reason, Detail: updateDetail(u), Source: model.SourceWebhook}
 	if recorded(rec, entry) {
 		return false, false
 	}
@@ -149,7 +150,7 @@ func applyStatusEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.T
 	}
 	moved := at.After(rec.WebhookAt)
 	rec.WebhookAt = at
-	changed = rec.SetCategory(u.Category, TemplateChange{At: at, Source: SourceWebhook}) || moved
+	changed = rec.SetCategory(u.Category, model.TemplateChange{At: at, Source: model.SourceWebhook}) || moved
 	to, ok := statusAfter(rec, u.Event)
 	switch {
 	case !ok:
@@ -168,7 +169,7 @@ func applyStatusEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.T
 	default:
 		rec.SetStatus(to, entry)
 	}
-	if to == TemplateRejected {
+	if to == model.TemplateRejected {
 		rec.RejectedReason = reason
 	}
 	return true, false
@@ -179,13 +180,13 @@ func applyStatusEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.T
 const eventFlagged = "FLAGGED"
 
 // statusAfter is the status an event leaves rec in, if Parley can tell.
-func statusAfter(rec *TemplateRecord, event string) (string, bool) {
+func statusAfter(rec *model.TemplateRecord, event string) (string, bool) {
 	if to, ok := eventStatus[event]; ok {
 		return to, true
 	}
 	if ended, ok := undoEvents[event]; ok && rec.Status == ended {
 		for i := len(rec.History) - 1; i >= 0; i-- {
-			if h := rec.History[i]; h.Kind == ChangeStatus && h.To == ended && h.From != ended && h.From != "" {
+			if h := rec.History[i]; h.Kind == model.ChangeStatus && h.To == ended && h.From != ended && h.From != "" {
 				return h.From, true
 			}
 		}
@@ -211,16 +212,16 @@ func updateDetail(u *whatsapp.TemplateUpdate) string {
 // applyCategoryEvent applies a template_category_update: new_category is
 // the change; correct_category alone is Meta's notice that it will change
 // the category (the template keeps its own until then).
-func applyCategoryEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.Time) bool {
+func applyCategoryEvent(rec *model.TemplateRecord, u *whatsapp.TemplateUpdate, at time.Time) bool {
 	if u.NewCategory != "" {
-		return applyWebhookValue(rec, ChangeCategory, u.PrevCategory, u.NewCategory, at, "")
+		return applyWebhookValue(rec, model.ChangeCategory, u.PrevCategory, u.NewCategory, at, "")
 	}
 	if u.CorrectCategory == "" {
 		return false
 	}
-	entry := TemplateChange{At: at, Kind: ChangeCategory, From: rec.Category, To: u.CorrectCategory, Event: "correct_category",
+	entry := model.TemplateChange{At: at, Kind: model.ChangeCategory, From: rec.Category, To: u.CorrectCategory, Event: "correct_category",
 		Detail: "Meta will change the category to " + u.CorrectCategory + "; sends are charged as " + rec.Category + " until then",
-		Source: SourceWebhook}
+		Source: model.SourceWebhook}
 	if recorded(rec, entry) {
 		return false
 	}
@@ -229,13 +230,13 @@ func applyCategoryEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time
 }
 
 // applyWebhookValue applies a quality or category change from a webhook.
-func applyWebhookValue(rec *TemplateRecord, kind, prev, to string, at time.Time, event string) bool {
-	entry := TemplateChange{At: at, Kind: kind, To: to, Event: event, Source: SourceWebhook}
+func applyWebhookValue(rec *model.TemplateRecord, kind, prev, to string, at time.Time, event string) bool {
+	entry := model.TemplateChange{At: at, Kind: kind, To: to, Event: event, Source: model.SourceWebhook}
 	if to == "" || recorded(rec, entry) {
 		return false
 	}
 	cur := &rec.Quality
-	if kind == ChangeCategory {
+	if kind == model.ChangeCategory {
 		cur = &rec.Category
 	}
 	if *cur == "" {
@@ -253,13 +254,13 @@ func applyWebhookValue(rec *TemplateRecord, kind, prev, to string, at time.Time,
 // recorded reports whether the webhook event ch is in r's history already:
 // the same kind, event and time, and the same reason (a status) or new
 // value (a quality or category).
-func recorded(r *TemplateRecord, ch TemplateChange) bool {
+func recorded(r *model.TemplateRecord, ch model.TemplateChange) bool {
 	for i := len(r.History) - 1; i >= 0; i-- {
 		h := r.History[i]
-		if h.Source != SourceWebhook || h.Kind != ch.Kind || !h.At.Equal(ch.At) || h.Event != ch.Event {
+		if h.Source != model.SourceWebhook || h.Kind != ch.Kind || !h.At.Equal(ch.At) || h.Event != ch.Event {
 			continue
 		}
-		if ch.Kind == ChangeStatus && h.Reason == ch.Reason || ch.Kind != ChangeStatus && h.To == ch.To {
+		if ch.Kind == model.ChangeStatus && h.Reason == ch.Reason || ch.Kind != model.ChangeStatus && h.To == ch.To {
 			return true
 		}
 	}
@@ -269,7 +270,7 @@ func recorded(r *TemplateRecord, ch TemplateChange) bool {
 // sendStatus is the status a refused template send reveals
 // (docs/whatsapp.md §3): Meta paused the template for low quality (132015;
 // 3 h, then 6 h) or disabled it (132016, paused too often).
-var sendStatus = map[int]string{132015: TemplatePaused, 132016: TemplateDisabled}
+var sendStatus = map[int]string{132015: model.TemplatePaused, 132016: model.TemplateDisabled}
 
 // MarkFromSendError records what a send refused with code says of the
 // template: 132015 marks it PAUSED, 132016 DISABLED, at once (history
@@ -291,12 +292,12 @@ func (r *Registry) MarkFromSendErrorIn(ctx context.Context, waba, name, language
 	return r.change(ctx, func(now time.Time, tx *registryTx) {
 		key := r.wabaKey(waba, name, language)
 		old := tx.find(key)
-		if old == nil || old.Status == to || old.Status == TemplateDisabled {
+		if old == nil || old.Status == to || old.Status == model.TemplateDisabled {
 			return
 		}
 		rec := tx.edit(key)
-		rec.SetStatus(to, TemplateChange{At: now, Event: strconv.Itoa(code),
-			Detail: fmt.Sprintf("a send was refused with %d", code), Source: SourceSend})
+		rec.SetStatus(to, model.TemplateChange{At: now, Event: strconv.Itoa(code),
+			Detail: fmt.Sprintf("a send was refused with %d", code), Source: model.SourceSend})
 		rec.UpdatedAt = now
 		r.log.Warn("template refused by Meta at send; marked", "template", key, "status", to, "code", code)
 	})
@@ -310,7 +311,7 @@ type templateSendErrors interface {
 
 // noteTemplateRefusal tells the template registry, when it keeps statuses,
 // that Meta refused m, a template, for good with code (132015, 132016).
-func (e *Engine) noteTemplateRefusal(ctx context.Context, m *Message, class whatsapp.Class, code int) {
+func (e *Engine) noteTemplateRefusal(ctx context.Context, m *model.Message, class whatsapp.Class, code int) {
 	reg, ok := e.templatesFrom(m.Contact.PhoneNumberID()).(templateSendErrors)
 	if !ok || m.Template == nil || class != whatsapp.Permanent {
 		return

@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/engine/secrets"
@@ -75,7 +76,7 @@ type Config struct {
 	// TestChatStore opens the store of one test chat of the editor
 	// (testchat.go) in dir, a fresh temporary directory of its own; serve
 	// gives a bbolt file there. Nil: starting a test chat answers 503.
-	TestChatStore func(dir string) (engine.Store, error)
+	TestChatStore func(dir string) (model.Store, error)
 	// Events manages the event webhooks (api_events.go). Nil: their API
 	// answers 503.
 	Events *events.Service

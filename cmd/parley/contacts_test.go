@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // TestContactsImport drives `parley contacts import` on a temp data dir: a
@@ -64,11 +65,11 @@ func TestContactsImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ida, err := st.Contact(t.Context(), engine.NewContactKey("1065", "4915123456789"))
+	ida, err := st.Contact(t.Context(), model.NewContactKey("1065", "4915123456789"))
 	if err != nil || ida.Name != "Ida" || !ida.OptedIn || len(ida.Consent) != 1 || !strings.HasPrefix(ida.Consent[0].By, "cli:") {
 		t.Fatalf("imported contact: %+v, %v", ida, err)
 	}
-	if _, err := st.Contact(t.Context(), engine.NewContactKey("1065", "15550000001")); err == nil {
+	if _, err := st.Contact(t.Context(), model.NewContactKey("1065", "15550000001")); err == nil {
 		t.Error("a contact of the bad file was stored")
 	}
 	// While the file is open (as by a running serve), the command says so.
@@ -124,7 +125,7 @@ func TestContactsImportNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if c, err := st.Contact(t.Context(), engine.NewContactKey("100000000000001", "15551234567")); err != nil || c.Name != "Ann" {
+	if c, err := st.Contact(t.Context(), model.NewContactKey("100000000000001", "15551234567")); err != nil || c.Name != "Ann" {
 		t.Errorf("the imported contact of the number served: %+v, %v", c, err)
 	}
 }

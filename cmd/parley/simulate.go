@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/httpcall"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/script"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -69,7 +70,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		dir = tmp
 	}
 	opts := script.Options{
-		OpenStore: func() (engine.Store, error) { return openScratchStore(filepath.Join(dir, "simulate.db")) },
+		OpenStore: func() (model.Store, error) { return openScratchStore(filepath.Join(dir, "simulate.db")) },
 		Reopen:    *reopen,
 	}
 	if *templatesPath != "" {
@@ -119,12 +120,12 @@ func loadTemplates(path string) (*engine.TemplateSet, error) {
 				return nil, fmt.Errorf("%s: template %d: %w", path, i, err)
 			}
 			if t.Status == "" {
-				t.Status = engine.TemplateApproved
+				t.Status = model.TemplateApproved
 			}
 			set.Put(engine.TemplateInfoFromWhatsApp(t))
 			continue
 		}
-		var info engine.TemplateInfo
+		var info model.TemplateInfo
 		if err := json.Unmarshal(r, &info); err != nil {
 			return nil, fmt.Errorf("%s: template %d: %w", path, i, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -22,7 +23,7 @@ func TestFlowPublishedElsewhere(t *testing.T) {
 	a, b := twoHandles(t)
 	ctx := t.Context()
 	clock := engine.NewManualClock(t0)
-	newEngine := func(st engine.Store) *engine.Engine {
+	newEngine := func(st model.Store) *engine.Engine {
 		eng, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)

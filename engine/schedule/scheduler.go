@@ -14,6 +14,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -218,7 +219,7 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 	switch sc.Action.Kind {
 	case ActionStartFlow:
 		rec, err := s.e.Store().Flow(ctx, sc.Action.Flow)
-		if errors.Is(err, engine.ErrNotFound) || (err == nil && (rec.Published == 0 || rec.Archived)) {
+		if errors.Is(err, model.ErrNotFound) || (err == nil && (rec.Published == 0 || rec.Archived)) {
 			return invalid("action.flow", "flow %q is not published", sc.Action.Flow)
 		}
 		if err != nil {
