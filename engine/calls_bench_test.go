@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -61,7 +62,7 @@ func BenchmarkConversationsThroughStep(b *testing.B) {
 			defer st.Close()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler), HTTP: caller})
+			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler), HTTP: caller})
 			if err != nil {
 				b.Fatal(err)
 			}

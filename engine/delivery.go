@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -86,7 +87,7 @@ func marketingHoldBlock(id, category string, c *model.Contact, now time.Time) st
 // kind. It repeats the rules of blockTemplate that can change while a
 // message waits: the contact became unreachable, a marketing hold began,
 // or the template no longer takes what the send gives.
-func deliveryBlock(reg Templates, m *model.Message, c *model.Contact, now time.Time) (model.BlockReason, string) {
+func deliveryBlock(reg templates.Templates, m *model.Message, c *model.Contact, now time.Time) (model.BlockReason, string) {
 	if why := unreachableBlock(c); why != "" {
 		return model.BlockUnreachable, why
 	}
@@ -99,7 +100,7 @@ func deliveryBlock(reg Templates, m *model.Message, c *model.Contact, now time.T
 	}
 	// The template may have changed while the message waited (edited,
 	// re-synced): the send is checked against it again (132000, 132012).
-	if why := problemsOf(CheckTemplateSend(info, m.Template, true), ProblemFit); why != "" {
+	if why := templates.ProblemsOf(templates.CheckTemplateSend(info, m.Template, true), templates.ProblemFit); why != "" {
 		return model.BlockTemplate, fmt.Sprintf("template %s/%s does not fit what is sent: %s", m.Template.Name, m.Template.Language, why)
 	}
 	if !now.Before(c.HoldUntil) {

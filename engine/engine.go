@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -36,8 +37,8 @@ var (
 // Options configure an Engine.
 type Options struct {
 	Store     model.Store
-	Clock     Clock     // default SystemClock
-	Templates Templates // the template registry; nil blocks every template
+	Clock     Clock               // default SystemClock
+	Templates templates.Templates // the template registry; nil blocks every template
 	Logger    *slog.Logger
 	// Metrics receives the engine's series; nil keeps them private.
 	Metrics *metrics.Registry
@@ -75,7 +76,7 @@ type Options struct {
 type Engine struct {
 	store     model.Store
 	clock     Clock
-	templates Templates
+	templates templates.Templates
 	log       *slog.Logger
 	locks     keyLocks
 	// shared is the store when other processes write it too (SharedStore),

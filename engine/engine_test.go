@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -48,7 +49,7 @@ func newHarness(t testing.TB, docs ...string) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,12 +250,12 @@ func TestPublishChecksTemplatesWhenAsked(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name      string
-		templates *engine.TemplateSet
+		templates *templates.TemplateSet
 		wantErr   bool
 	}{
-		{"missing template", engine.NewTemplateSet(), true},
-		{"wrong parameter count", engine.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved}), true},
-		{"approved and fitting", engine.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved, BodyParams: 1}), false},
+		{"missing template", templates.NewTemplateSet(), true},
+		{"wrong parameter count", templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved}), true},
+		{"approved and fitting", templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved, BodyParams: 1}), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: tc.templates, CheckTemplatesOnPublish: true, Logger: slog.New(slog.DiscardHandler)})

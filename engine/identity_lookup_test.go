@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -66,7 +67,7 @@ func TestContactsOfOtherNumbersRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
+	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
 		PhoneNumbers: []engine.PhoneNumber{{ID: phone, Display: "15550000001"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 )
 
 // remindFlow waits 25 h (the window closes), then sends a template, and an
@@ -38,7 +39,7 @@ func limitHarness(t *testing.T, limit int) (*harness, *metrics.Registry) {
 	reg := metrics.NewRegistry()
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
 	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Logger: slog.New(slog.DiscardHandler), Metrics: reg,
-		Templates:      engine.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved}),
+		Templates:      templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved}),
 		MessagingLimit: limit})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -53,7 +54,7 @@ func onErrorHarness(t *testing.T, withExit bool) (*harness, *syncBuffer) {
 	t.Cleanup(func() { st.Close() })
 	logs := &syncBuffer{}
 	h := &harness{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st}
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: engine.NewTemplateSet(),
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(),
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -22,7 +23,7 @@ func TestTemplateRefusal(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	ctx, clock := context.Background(), engine.NewManualClock(t0)
-	tpl := engine.NewTemplateSet(
+	tpl := templates.NewTemplateSet(
 		model.TemplateInfo{Name: "followup", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", BodyParams: 2},
 		model.TemplateInfo{Name: "spring", Language: "en_US", Status: model.TemplateApproved, Category: "MARKETING"},
 		model.TemplateInfo{Name: "draft", Language: "en_US", Status: model.TemplatePending, Category: "UTILITY"},

@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
@@ -107,7 +108,7 @@ type regFixture struct {
 	path  string
 	store *failingStore
 	graph *fakeGraph
-	reg   *engine.Registry
+	reg   *templates.Registry
 }
 
 // newRegistry is an empty registry over a fresh bbolt file, with a fake
@@ -128,7 +129,7 @@ func (f *regFixture) open() {
 	}
 	f.t.Cleanup(func() { st.Close() })
 	f.store = &failingStore{Store: st}
-	f.reg = engine.NewRegistry(engine.RegistryOptions{Store: f.store, Clock: f.clock, Logger: slog.New(slog.DiscardHandler), Graph: f.graph, WABAID: "waba"})
+	f.reg = templates.NewRegistry(templates.RegistryOptions{Store: f.store, Clock: f.clock, Logger: slog.New(slog.DiscardHandler), Graph: f.graph, WABAID: "waba"})
 	if err := f.reg.Load(f.ctx); err != nil {
 		f.t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func (f *regFixture) restart() {
 	sameJSON(f.t, "registry after a restart", f.reg.List(), before)
 }
 
-func (f *regFixture) sync() engine.SyncResult {
+func (f *regFixture) sync() templates.SyncResult {
 	f.t.Helper()
 	res, err := f.reg.Sync(f.ctx, f.graph, "waba")
 	if err != nil {
@@ -208,7 +209,7 @@ func TestRegistrySyncMergesAndRecordsHistory(t *testing.T) {
 		tpl("order_update", "en_US", "APPROVED", 1, 2, "Track", "Stop"),
 		tpl("order_update", "de", "PENDING", 0, 2),
 		tpl("promo", "en_US", "APPROVED", 0, 0))
-	if res := f.sync(); res != (engine.SyncResult{Listed: 3, Added: 3}) {
+	if res := f.sync(); res != (templates.SyncResult{Listed: 3, Added: 3}) {
 		t.Errorf("first sync: %+v", res)
 	}
 	if got := f.reg.LastSync(); !got.Equal(t0) {
@@ -229,7 +230,7 @@ func TestRegistrySyncMergesAndRecordsHistory(t *testing.T) {
 	sameLines(t, history(rec), []string{"sync status >APPROVED"})
 
 	// Nothing changed: nothing is written, nothing recorded.
-	if res := f.sync(); res != (engine.SyncResult{Listed: 3}) {
+	if res := f.sync(); res != (templates.SyncResult{Listed: 3}) {
 		t.Errorf("sync of the same list: %+v", res)
 	}
 
@@ -241,7 +242,7 @@ func TestRegistrySyncMergesAndRecordsHistory(t *testing.T) {
 	en := tpl("order_update", "en_US", "APPROVED", 1, 2, "Track", "Stop")
 	en.Category, en.QualityScore = whatsapp.CategoryMarketing, &whatsapp.TemplateQuality{Score: "YELLOW"}
 	f.graph.set(en, de)
-	if res := f.sync(); res != (engine.SyncResult{Listed: 2, Changed: 2, Deleted: 1}) {
+	if res := f.sync(); res != (templates.SyncResult{Listed: 2, Changed: 2, Deleted: 1}) {
 		t.Errorf("second sync: %+v", res)
 	}
 	sameLines(t, history(f.record("order_update", "de")), []string{"sync status >PENDING", "sync status PENDING>REJECTED  INVALID_FORMAT"})
@@ -261,7 +262,7 @@ func TestRegistrySyncMergesAndRecordsHistory(t *testing.T) {
 	f.graph.err = errors.New("connection reset")
 	lastSync := f.reg.LastSync()
 	res, err := f.reg.Sync(f.ctx, f.graph, "waba")
-	if err == nil || res != (engine.SyncResult{Listed: 1, Changed: 1}) {
+	if err == nil || res != (templates.SyncResult{Listed: 1, Changed: 1}) {
 		t.Errorf("partial sync: %+v, %v", res, err)
 	}
 	if r := f.record("order_update", "en_US"); r.Status != "APPROVED" {
@@ -604,12 +605,12 @@ func TestRegistryCreate(t *testing.T) {
 	sameLines(t, history(rec), []string{"local status >PENDING", "webhook status PENDING>APPROVED APPROVED"})
 
 	for _, bad := range []whatsapp.Template{{Name: "x", Language: "en_US"}, {Name: "x", Language: "en_US", Category: "UTILITY"}} {
-		if _, err := f.reg.Create(f.ctx, bad, ""); !errors.Is(err, engine.ErrInvalidTemplate) {
+		if _, err := f.reg.Create(f.ctx, bad, ""); !errors.Is(err, templates.ErrInvalidTemplate) {
 			t.Errorf("create %+v: %v", bad, err)
 		}
 	}
-	none := engine.NewRegistry(engine.RegistryOptions{Store: f.store})
-	if _, err := none.Create(f.ctx, newTemplate("x"), ""); !errors.Is(err, engine.ErrNoTemplateAPI) {
+	none := templates.NewRegistry(templates.RegistryOptions{Store: f.store})
+	if _, err := none.Create(f.ctx, newTemplate("x"), ""); !errors.Is(err, templates.ErrNoTemplateAPI) {
 		t.Errorf("create without a Graph API: %v", err)
 	}
 }
@@ -635,7 +636,7 @@ func TestTemplateInfoFromWhatsApp(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			info := engine.TemplateInfoFromWhatsApp(whatsapp.Template{Name: "x", Language: "en_US", Components: tc.components})
+			info := templates.TemplateInfoFromWhatsApp(whatsapp.Template{Name: "x", Language: "en_US", Components: tc.components})
 			if info.HeaderParams != tc.header || info.BodyParams != tc.body || info.QuickReplies != tc.replies {
 				t.Errorf("header %d, body %d, quick replies %d; want %d, %d, %d", info.HeaderParams, info.BodyParams, info.QuickReplies, tc.header, tc.body, tc.replies)
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -52,14 +53,14 @@ func TestTemplatesPerWABA(t *testing.T) {
 	}
 	st.Close()
 
-	open := func() (*engine.Registry, *engine.Engine, func()) {
+	open := func() (*templates.Registry, *engine.Engine, func()) {
 		t.Helper()
 		st, err := boltstore.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		reg := engine.NewRegistry(engine.RegistryOptions{Store: st, Logger: slog.New(slog.DiscardHandler), Graph: g10, WABAID: "10",
-			Accounts: []engine.TemplateAccount{{WABAID: "10", Graph: g10}, {WABAID: "20", Graph: l20}}})
+		reg := templates.NewRegistry(templates.RegistryOptions{Store: st, Logger: slog.New(slog.DiscardHandler), Graph: g10, WABAID: "10",
+			Accounts: []templates.TemplateAccount{{WABAID: "10", Graph: g10}, {WABAID: "20", Graph: l20}}})
 		if err := reg.Load(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -267,7 +268,7 @@ func contactOf(conversation string) model.ContactKey {
 // its texts are checked once filled in (CheckTemplateSend; a text Meta
 // would refuse is an *whatsapp.InvalidMessageError), a NAMED template's
 // parameters carry their names, and buttons go to their positions.
-func toWhatsApp(m *model.Message, c *model.Contact, reg Templates) (*whatsapp.OutboundMessage, error) {
+func toWhatsApp(m *model.Message, c *model.Contact, reg templates.Templates) (*whatsapp.OutboundMessage, error) {
 	to := c.WaID
 	if to == "" {
 		to = c.UserID
@@ -277,10 +278,10 @@ func toWhatsApp(m *model.Message, c *model.Contact, reg Templates) (*whatsapp.Ou
 	case m.Template != nil:
 		t := m.Template
 		var shape *model.TemplateShape
-		if info, ok := templateShape(reg, t); ok {
+		if info, ok := templates.ShapeOf(reg, t); ok {
 			var texts []string
-			for _, p := range CheckTemplateSend(info, t, true) {
-				if p.Kind == ProblemText {
+			for _, p := range templates.CheckTemplateSend(info, t, true) {
+				if p.Kind == templates.ProblemText {
 					texts = append(texts, p.String())
 				}
 			}
@@ -289,7 +290,7 @@ func toWhatsApp(m *model.Message, c *model.Contact, reg Templates) (*whatsapp.Ou
 			}
 			shape = info.Shape
 		}
-		comps, err := templateComponents(shape, t)
+		comps, err := templates.Components(shape, t)
 		if err != nil {
 			return nil, err
 		}

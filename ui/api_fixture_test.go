@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/ui/auth"
@@ -93,7 +94,7 @@ type fixture struct {
 
 	// With templates (see withTemplates): the registry, and the sandbox
 	// standing in for Meta, on a clock of its own.
-	reg     *engine.Registry
+	reg     *templates.Registry
 	sb      *sandbox.Sandbox
 	sbClock *sandbox.ManualClock
 
@@ -177,7 +178,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: engine.NewTemplateSet(), Logger: log, Secrets: f.secrets})
+	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: templates.NewTemplateSet(), Logger: log, Secrets: f.secrets})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
 )
@@ -507,7 +508,7 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 // checkTemplateParams holds an agent's template, sent from business number
 // number, to what the registry says it takes in that number's WABA (GET
 // /inbox/templates), by the engine's one check of a template send
-// (engine.CheckTemplateSend): every part filled with the kind it
+// (templates.CheckTemplateSend): every part filled with the kind it
 // takes, buttons at their positions, no parameter empty or breaking
 // WhatsApp's text rules. 422 otherwise, in the agent's terms. A template
 // the registry does not know is left to the engine, which refuses it with
@@ -524,8 +525,8 @@ func checkTemplateParams(eng *engine.Engine, number string, req *flows.TemplateS
 		return nil
 	}
 	var msgs []string
-	for _, p := range engine.CheckTemplateSend(info, req, true) {
-		if p.Kind != engine.ProblemWarning {
+	for _, p := range templates.CheckTemplateSend(info, req, true) {
+		if p.Kind != templates.ProblemWarning {
 			msgs = append(msgs, p.String())
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/ui/auth"
@@ -58,7 +59,7 @@ func inboxFixture(t *testing.T) (*fixture, *inbox.Inbox) {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st, tokens: map[string]string{}}
 	log := slog.New(slog.DiscardHandler)
-	tpl := engine.NewTemplateSet(
+	tpl := templates.NewTemplateSet(
 		model.TemplateInfo{Name: "followup", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", BodyParams: 1},
 		model.TemplateInfo{Name: "order_update", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", HeaderParams: 1, BodyParams: 2},
 	)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/ui/auth"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -84,7 +84,7 @@ func detailTemplate(r *model.TemplateRecord) templateDetail {
 }
 
 // registry is the template registry, or a 503 when none is configured.
-func (s *Server) registry(c *fiber.Ctx) (*engine.Registry, error) {
+func (s *Server) registry(c *fiber.Ctx) (*templates.Registry, error) {
 	if s.cfg.Templates == nil {
 		return nil, c.Status(fiber.StatusServiceUnavailable).JSON(apiError{Error: "no template registry is configured"})
 	}
@@ -156,9 +156,9 @@ func (s *Server) createTemplate(c *fiber.Ctx) error {
 	rec, err := reg.Create(c.UserContext(), t, actor(c))
 	var apiErr *whatsapp.APIError
 	switch {
-	case errors.Is(err, engine.ErrInvalidTemplate):
+	case errors.Is(err, templates.ErrInvalidTemplate):
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
-	case errors.Is(err, engine.ErrNoTemplateAPI):
+	case errors.Is(err, templates.ErrNoTemplateAPI):
 		return c.Status(fiber.StatusServiceUnavailable).JSON(apiError{Error: err.Error()})
 	case errors.As(err, &apiErr) && whatsapp.Classify(err) == whatsapp.Permanent && apiErr.HTTPStatus < 500:
 		return c.Status(fiber.StatusUnprocessableEntity).JSON(apiError{Error: "Meta refused the template: " + metaWords(apiErr)})

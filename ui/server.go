@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -36,7 +37,7 @@ type Config struct {
 	// Templates is the template registry: template webhooks update it and
 	// the templates API reads and creates through it. Nil: template
 	// webhooks are only acknowledged, and the templates API answers 503.
-	Templates *engine.Registry
+	Templates *templates.Registry
 	// Ready reports whether the server can take traffic (nil: always).
 	Ready func() error
 	// Auth signs users in and guards /api/v1 (see api_auth.go). Nil:

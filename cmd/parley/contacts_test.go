@@ -9,6 +9,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 )
 
 // TestContactsImport drives `parley contacts import` on a temp data dir: a
@@ -90,7 +91,7 @@ func TestContactsImportNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What serve does at start: the engine records the number it serves.
-	if _, err := engine.New(t.Context(), engine.Options{Store: st, Templates: engine.NewTemplateSet(),
+	if _, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewTemplateSet(),
 		PhoneNumbers: []engine.PhoneNumber{{ID: "100000000000001", Display: "15550000001"}}}); err != nil {
 		t.Fatal(err)
 	}

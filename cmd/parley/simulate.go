@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/script"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -97,7 +98,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	return chat(ctx, flowDoc, opts, stdin, stdout, stderr)
 }
 
-func loadTemplates(path string) (*engine.TemplateSet, error) {
+func loadTemplates(path string) (*templates.TemplateSet, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func loadTemplates(path string) (*engine.TemplateSet, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%s: want a JSON array of templates: %w", path, err)
 	}
-	set := engine.NewTemplateSet()
+	set := templates.NewTemplateSet()
 	for i, r := range raw {
 		// A template as the Graph API lists it (with its components) is
 		// read whole, its shape included; else by its counts.
@@ -122,7 +123,7 @@ func loadTemplates(path string) (*engine.TemplateSet, error) {
 			if t.Status == "" {
 				t.Status = model.TemplateApproved
 			}
-			set.Put(engine.TemplateInfoFromWhatsApp(t))
+			set.Put(templates.TemplateInfoFromWhatsApp(t))
 			continue
 		}
 		var info model.TemplateInfo

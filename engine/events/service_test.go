@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -71,7 +72,7 @@ func (w *world) start() {
 		w.t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	if w.eng, err = engine.New(w.ctx, engine.Options{Store: w.store, Clock: w.clock, Templates: engine.NewTemplateSet(), Logger: log}); err != nil {
+	if w.eng, err = engine.New(w.ctx, engine.Options{Store: w.store, Clock: w.clock, Templates: templates.NewTemplateSet(), Logger: log}); err != nil {
 		w.t.Fatal(err)
 	}
 	w.metrics = metrics.NewRegistry()

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -67,7 +68,7 @@ func (h *harness) open() {
 	h.store = st
 	h.t.Cleanup(func() { st.Close() })
 	log := slog.New(slog.DiscardHandler)
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: engine.NewTemplateSet(), Logger: log})
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(), Logger: log})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -116,7 +117,7 @@ func TestMessagingLimitTwoEngines(t *testing.T) {
 	a, b := twoHandles(t)
 	ctx := t.Context()
 	const limit, each = 5, 5
-	tpls := engine.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved})
+	tpls := templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved})
 	sender := &countingSender{}
 	var engs []*engine.Engine
 	for p, st := range []*pgstore.Store{a, b} {

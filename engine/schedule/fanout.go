@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -160,8 +161,8 @@ func (s *Scheduler) prepare(ctx context.Context, f *Firing) (*run, string) {
 			return nil, fmt.Sprintf("template %s/%s is %s, not APPROVED", t.Name, t.Language, info.Status)
 		}
 		ts := flows.TemplateSend(*t)
-		for _, p := range engine.CheckTemplateSend(info, &ts, false) {
-			if p.Kind == engine.ProblemFit {
+		for _, p := range templates.CheckTemplateSend(info, &ts, false) {
+			if p.Kind == templates.ProblemFit {
 				return nil, fmt.Sprintf("template %s/%s does not take what the schedule gives: %s", t.Name, t.Language, p)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -232,8 +233,8 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 			return invalid("action.template", "template %s/%s is not in the registry", t.Name, t.Language)
 		}
 		ts := flows.TemplateSend(*t)
-		for _, p := range engine.CheckTemplateSend(info, &ts, false) {
-			if p.Kind != engine.ProblemWarning {
+		for _, p := range templates.CheckTemplateSend(info, &ts, false) {
+			if p.Kind != templates.ProblemWarning {
 				return invalid(templateField(p.Path), "template %s/%s: %s", t.Name, t.Language, p.Message)
 			}
 		}

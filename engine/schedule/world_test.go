@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"log/slog"
 	"path/filepath"
@@ -46,7 +47,7 @@ type world struct {
 	clock *engine.ManualClock
 	opts  Options
 	limit int
-	tpls  *engine.TemplateSet
+	tpls  *templates.TemplateSet
 	// numbers are the business numbers served (none: any).
 	numbers []engine.PhoneNumber
 
@@ -60,7 +61,7 @@ func newWorld(t *testing.T, limit int) *world {
 	t.Helper()
 	w := &world{
 		t: t, ctx: t.Context(), path: filepath.Join(t.TempDir(), "parley.db"), clock: engine.NewManualClock(t0), limit: limit,
-		tpls: engine.NewTemplateSet(
+		tpls: templates.NewTemplateSet(
 			model.TemplateInfo{Name: "reminder", Language: "en", Category: "UTILITY", Status: model.TemplateApproved, BodyParams: 2},
 			model.TemplateInfo{Name: "offer", Language: "en", Category: "MARKETING", Status: model.TemplateApproved},
 		),

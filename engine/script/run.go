@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -38,7 +39,7 @@ type Options struct {
 	Reopen bool
 	// Templates is the registry; nil approves every template the flow
 	// names, with the parameter counts it gives.
-	Templates engine.Templates
+	Templates templates.Templates
 	// Logger receives the engine's logs; nil discards them.
 	Logger *slog.Logger
 	// HTTP makes the flow's http calls; nil answers them from the
@@ -185,7 +186,7 @@ func NewSession(ctx context.Context, flowDoc []byte, start time.Time, opts Optio
 			r.close()
 			return nil, err
 		}
-		reg := engine.NewTemplateSet()
+		reg := templates.NewTemplateSet()
 		reg.ApproveFlowTemplates(f)
 		r.opts.Templates = reg
 		r.close() // reopen with the registry in place

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/script"
+	"github.com/parleyhq/parley/engine/templates"
 )
 
 // scriptCase is one conversation script and the flow it drives.
@@ -94,7 +94,7 @@ func runCase(t *testing.T, c scriptCase, reopen bool) {
 		if err := json.Unmarshal(data, &ts); err != nil {
 			t.Fatalf("%s: %v", c.templates, err)
 		}
-		opts.Templates = engine.NewTemplateSet(ts...)
+		opts.Templates = templates.NewTemplateSet(ts...)
 	}
 	res, err := script.Run(context.Background(), s, flowDoc, opts)
 	if err != nil {

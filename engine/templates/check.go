@@ -1,4 +1,4 @@
-package engine
+package templates
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package engine
+package templates
 
 import (
 	"context"
@@ -248,7 +248,7 @@ func (r *Registry) askResync() {
 // one ends.
 func SandboxTemplate(ref *flows.TemplateRef) whatsapp.Template {
 	ts := flows.TemplateSend(*ref)
-	shape := shapeOfSend(&ts)
+	shape := ShapeOfSend(&ts)
 	t := whatsapp.Template{Name: ref.Name, Language: ref.Language, Category: "UTILITY", Status: whatsapp.TemplateApproved,
 		ParameterFormat: shape.ParameterFormat}
 	lead := func(s, text string) string { return strings.TrimSpace(s + " " + text) }

@@ -1,4 +1,4 @@
-package engine
+package templates
 
 import (
 	"fmt"
@@ -403,12 +403,12 @@ func resolveButton(shape []model.ShapeButton, b flows.TemplateButton) (pos int, 
 	return 0, flows.ButtonQuickReply, false
 }
 
-// templateComponents builds the Graph API components of a template send.
+// Components builds the Graph API components of a template send.
 // With the template's shape, the parameters of a NAMED template carry
 // their names (given, or the template's variables in order), and buttons
 // without a type go to their quick reply's real position; without it, the
 // send is written as it is.
-func templateComponents(shape *model.TemplateShape, ts *flows.TemplateSend) ([]whatsapp.OutTemplateComponent, error) {
+func Components(shape *model.TemplateShape, ts *flows.TemplateSend) ([]whatsapp.OutTemplateComponent, error) {
 	var comps []whatsapp.OutTemplateComponent
 	named := shape != nil && strings.EqualFold(shape.ParameterFormat, whatsapp.ParamsNamed)
 	var headerText, bodyText string
@@ -547,16 +547,16 @@ func outButtons(shape []model.ShapeButton, bs []flows.TemplateButton, known bool
 	return out
 }
 
-// templateShape is the shape of the template a send names, or nil.
-func templateShape(reg Templates, ts *flows.TemplateSend) (model.TemplateInfo, bool) {
+// ShapeOf is the shape of the template a send names, or nil.
+func ShapeOf(reg Templates, ts *flows.TemplateSend) (model.TemplateInfo, bool) {
 	if reg == nil {
 		return model.TemplateInfo{}, false
 	}
 	return reg.Template(ts.Name, ts.Language)
 }
 
-// problemsOf joins the problems of the given kinds into one reason, or "".
-func problemsOf(ps []TemplateProblem, kinds ...string) string {
+// ProblemsOf joins the problems of the given kinds into one reason, or "".
+func ProblemsOf(ps []TemplateProblem, kinds ...string) string {
 	var out []string
 	for _, p := range ps {
 		for _, k := range kinds {
@@ -568,9 +568,9 @@ func problemsOf(ps []TemplateProblem, kinds ...string) string {
 	return strings.Join(out, "; ")
 }
 
-// shapeOfSend is the shape of a template that a send fits exactly: what
+// ShapeOfSend is the shape of a template that a send fits exactly: what
 // `parley simulate` assumes of templates no registry tells it about.
-func shapeOfSend(ts *flows.TemplateSend) *model.TemplateShape {
+func ShapeOfSend(ts *flows.TemplateSend) *model.TemplateShape {
 	s := &model.TemplateShape{ParameterFormat: whatsapp.ParamsPositional, OfferExpires: ts.OfferExpiresAt != ""}
 	s.LimitedTimeOffer = s.OfferExpires
 	vars := func(ps []flows.TemplateParam) string {
