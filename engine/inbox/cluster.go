@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Several processes on one store (doc.go, "Several processes"): the feed
@@ -179,7 +180,7 @@ func (ib *Inbox) apply(ctx context.Context, n Note) error {
 		e := ib.entries[n.ID]
 		var ev *Event
 		if e != nil && e.readUpTo(n.Seq) && e.unread == 0 {
-			ev = &Event{Type: EventRead, At: ib.eng.Clock().Now(), Conversation: e.conv, Contact: e.contact, Status: engine.Agent, Queue: e.queue, Assignee: e.assignee}
+			ev = &Event{Type: EventRead, At: ib.eng.Clock().Now(), Conversation: e.conv, Contact: e.contact, Status: model.Agent, Queue: e.queue, Assignee: e.assignee}
 		}
 		ib.mu.Unlock()
 		if ev != nil {
@@ -221,25 +222,25 @@ func (ib *Inbox) refresh(ctx context.Context, n Note) error {
 func (ib *Inbox) read(ctx context.Context, n Note) (*engine.Committed, error) {
 	st := ib.eng.Store()
 	conv, err := st.Conversation(ctx, n.ID)
-	if errors.Is(err, engine.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil // pruned: it had ended
 	}
 	if err != nil {
 		return nil, fmt.Errorf("inbox: reading conversation %s: %w", n.ID, err)
 	}
 	c := engine.Committed{Conversation: conv}
-	if conv.Status == engine.Agent {
+	if conv.Status == model.Agent {
 		ct, err := st.Contact(ctx, conv.Contact)
-		if err != nil && !errors.Is(err, engine.ErrNotFound) {
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
 			return nil, fmt.Errorf("inbox: reading contact %s: %w", conv.Contact, err)
 		}
 		c.Contact = ct
 	}
-	read := func(seqs []uint64) ([]*engine.Message, error) {
-		var out []*engine.Message
+	read := func(seqs []uint64) ([]*model.Message, error) {
+		var out []*model.Message
 		for _, seq := range seqs {
 			m, err := st.Message(ctx, n.ID, seq)
-			if errors.Is(err, engine.ErrNotFound) {
+			if errors.Is(err, model.ErrNotFound) {
 				continue
 			}
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Inbox assigns handed-off conversations to agents and keeps the live
@@ -70,7 +71,7 @@ type agentState struct {
 // entry is a handed-off conversation as the inbox sees it.
 type entry struct {
 	conv      string
-	contact   engine.ContactKey
+	contact   model.ContactKey
 	name      string // the contact's profile name
 	queue     string
 	priority  int
@@ -202,7 +203,7 @@ func (ib *Inbox) load(ctx context.Context) (*view, error) {
 		return nil, err
 	}
 	st := ib.eng.Store()
-	convs, _, err := st.ListConversations(ctx, engine.ConversationFilter{Status: engine.Agent})
+	convs, _, err := st.ListConversations(ctx, model.ConversationFilter{Status: model.Agent})
 	if err != nil {
 		return nil, fmt.Errorf("inbox: listing handed-off conversations: %w", err)
 	}
@@ -243,20 +244,20 @@ func (ib *Inbox) countOpen() {
 // countUnread sets the entry's unread count and newest seq from its
 // transcript: the customer's messages after seq read and after the last
 // agent message, as observe counts them live.
-func (e *entry) countUnread(transcript []*engine.Message, read uint64) {
+func (e *entry) countUnread(transcript []*model.Message, read uint64) {
 	e.unread, e.unreadSeqs, e.readSeq = 0, nil, read
 	for _, m := range transcript {
 		e.lastSeq = max(e.lastSeq, m.Seq)
 		switch {
-		case m.Direction == engine.In:
+		case m.Direction == model.In:
 			e.customerSaid(m.Seq)
-		case m.Direction == engine.Out && isAgent(m.Sender):
+		case m.Direction == model.Out && isAgent(m.Sender):
 			e.readUpTo(m.Seq)
 		}
 	}
 }
 
-func entryOf(c *engine.Conversation) *entry {
+func entryOf(c *model.Conversation) *entry {
 	return &entry{
 		conv: c.ID, contact: c.Contact, queue: c.Queue, priority: c.Priority, note: c.Note,
 		handoff: c.Handoffs, handoffAt: c.HandoffAt, assignee: c.Assignee, committed: c.Assignee, lastActivity: c.LastActivityAt,

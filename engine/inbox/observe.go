@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // previewRunes caps the last-message preview kept per conversation.
@@ -54,7 +55,7 @@ func (ib *Inbox) update(c engine.Committed, refreshing string) bool {
 	if conv != nil {
 		e := ib.entries[conv.ID]
 		switch {
-		case conv.Status == engine.Agent:
+		case conv.Status == model.Agent:
 			if e == nil || e.handoff != conv.Handoffs {
 				if e != nil {
 					ib.setAssignee(e, "")
@@ -120,12 +121,12 @@ func (ib *Inbox) update(c engine.Committed, refreshing string) bool {
 			if e := ib.entries[conv.ID]; e != nil {
 				e.lastSeq = max(e.lastSeq, m.Seq)
 				switch {
-				case m.Direction == engine.In:
+				case m.Direction == model.In:
 					e.customerSaid(m.Seq)
-				case m.Direction == engine.Out && isAgent(m.Sender):
+				case m.Direction == model.Out && isAgent(m.Sender):
 					e.readUpTo(m.Seq)
 				}
-				if m.Direction != engine.Note {
+				if m.Direction != model.Note {
 					e.preview = cut(engine.Display(m), previewRunes)
 				}
 				ev.Queue, ev.Assignee, ev.Unread = e.queue, e.assignee, e.unread

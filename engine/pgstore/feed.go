@@ -14,8 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // The inbox's feed (inbox.Feed) over LISTEN/NOTIFY:
@@ -83,7 +83,7 @@ type wireNote struct {
 type inboxNotes map[string]bool
 
 func (n *inboxNotes) status(conv, status string) {
-	if status != string(engine.Agent) {
+	if status != string(model.Agent) {
 		return
 	}
 	if *n == nil {
@@ -94,7 +94,7 @@ func (n *inboxNotes) status(conv, status string) {
 
 // notes are the change's notes: one per conversation in the inbox, with
 // the seqs of the messages it appended and rewrote there.
-func (n inboxNotes) notes(c *engine.Change) []inbox.Note {
+func (n inboxNotes) notes(c *model.Change) []inbox.Note {
 	if len(n) == 0 {
 		return nil
 	}

@@ -15,7 +15,9 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -74,7 +76,7 @@ func (c *cluster) start(name string) *node {
 	if os.Getenv("PARLEY_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil)).With("node", name)
 	}
-	eng, err := engine.New(ctx, engine.Options{Store: st, Clock: c.clock, Templates: engine.NewTemplateSet(), Logger: log})
+	eng, err := engine.New(ctx, engine.Options{Store: st, Clock: c.clock, Templates: templates.NewTemplateSet(), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +165,7 @@ func next(t *testing.T, sub *inbox.Subscription, what string, match func(inbox.E
 // stored counts each agent's conversations in the store, in one snapshot.
 func stored(t *testing.T, st *pgstore.Store) map[string]int {
 	t.Helper()
-	convs, _, err := st.ListConversations(context.Background(), engine.ConversationFilter{Status: engine.Agent})
+	convs, _, err := st.ListConversations(context.Background(), model.ConversationFilter{Status: model.Agent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +208,7 @@ func TestFeedLiveEvents(t *testing.T) {
 	c.say(a, 1, "help")
 	next(t, subB, "the handoff on B", of(inbox.EventHandoff))
 	ev := next(t, subB, "the customer's message on B", of(inbox.EventMessage))
-	if ev.Message.Direction != engine.In || ev.Unread != 1 {
+	if ev.Message.Direction != model.In || ev.Unread != 1 {
 		t.Errorf("message on B = %+v, want the customer's, unread 1", ev)
 	}
 	if it, err := b.ib.Item(conv); err != nil || it.Name != "Customer 1" || it.Queue != "support" || it.Unread != 1 {
@@ -229,7 +231,7 @@ func TestFeedLiveEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev = next(t, subA, "the agent's reply on A", func(ev inbox.Event) bool {
-		return ev.Type == inbox.EventMessage && ev.Conversation == conv && ev.Message.Direction == engine.Out
+		return ev.Type == inbox.EventMessage && ev.Conversation == conv && ev.Message.Direction == model.Out
 	})
 	if ev.Unread != 0 {
 		t.Errorf("reply on A: unread %d", ev.Unread)
@@ -391,7 +393,7 @@ func TestFeedCapacityOneWithResolutions(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after %v: %d of %d resolved", waitFor, len(resolved), handoffs)
 		}
-		convs, _, err := a.st.ListConversations(ctx, engine.ConversationFilter{Status: engine.Agent})
+		convs, _, err := a.st.ListConversations(ctx, model.ConversationFilter{Status: model.Agent})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -417,7 +419,7 @@ func TestFeedCapacityOneWithResolutions(t *testing.T) {
 		}
 		assigned := 0
 		for _, m := range tr {
-			if m.Direction == engine.Note && strings.HasPrefix(m.Text, "assigned to ") {
+			if m.Direction == model.Note && strings.HasPrefix(m.Text, "assigned to ") {
 				assigned++
 			}
 		}
