@@ -144,7 +144,12 @@ func (ib *Inbox) SetStatus(ctx context.Context, email string, s Status) (AgentVi
 		}
 	}
 	if s == Offline {
-		if err := ib.returnHeld(ctx, a.Email); err != nil {
+		// After any pass in flight: one may have given them one more
+		// before it saw them go offline.
+		ib.pass.Lock()
+		err := ib.returnHeld(ctx, a.Email)
+		ib.pass.Unlock()
+		if err != nil {
 			return AgentView{}, err
 		}
 	}

@@ -203,12 +203,16 @@ func (f *Feed) Send(ctx context.Context, n inbox.Note) error {
 	return f.s.wrap(f.s.pool.SendBatch(ctx, b).Close())
 }
 
-// Run listens until ctx is done (inbox.Feed).
+// Run listens until ctx is done (inbox.Feed), or the store is closed:
+// then it gives up the lead within FeedCheck and returns model.ErrClosed.
 func (f *Feed) Run(ctx context.Context, l inbox.Listener) error {
 	for {
 		err := f.session(ctx, l)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if f.s.closed.Load() {
+			return fmt.Errorf("pgstore: inbox feed: %w", model.ErrClosed)
 		}
 		f.log.Warn("inbox feed: the connection to PostgreSQL dropped; connecting again", "err", err, "in", f.check)
 		t := time.NewTimer(f.check)
@@ -288,6 +292,10 @@ func (f *Feed) session(ctx context.Context, l inbox.Listener) (err error) {
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case f.s.closed.Load():
+			// The store is closed: this process commits nothing more, so
+			// it must not keep the lead.
+			return model.ErrClosed
 		case err != nil && errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():
 			// Quiet for a while: the leader checks its connection (and
 			// with it its lock), the others try the lead.

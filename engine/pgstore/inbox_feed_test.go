@@ -433,7 +433,7 @@ func TestFeedCapacityOneWithResolutions(t *testing.T) {
 // the lead at once and assigns; when a leader's connection is cut (as
 // when its process dies), another takes over within the check, the cut
 // one reads its view again (its streams are told to reset), and exactly
-// one leads.
+// one leads; when the leader's store is closed, it gives the lead up.
 func TestFeedLeaderTakeover(t *testing.T) {
 	c := newCluster(t)
 	a := c.start("A")
@@ -476,4 +476,18 @@ func TestFeedLeaderTakeover(t *testing.T) {
 	if got := stored(t, b.st); !maps.Equal(got, map[string]int{"ana@example.com": 2}) {
 		t.Errorf("stored = %v", got)
 	}
+
+	// The leader's store closes under its running inbox: it gives the
+	// lead up, and the other assigns.
+	lead, other = b, d
+	if d.ib.Leader() {
+		lead, other = d, b
+	}
+	lead.st.Close()
+	eventually(t, other.name+" leads after "+lead.name+"'s store closed", other.ib.Leader)
+	c.say(other, 3, "help")
+	eventually(t, "the handoff after the close assigned", func() bool {
+		it, err := other.ib.Item(feedConv(3))
+		return err == nil && it.Assignee == "ana@example.com"
+	})
 }
