@@ -54,13 +54,13 @@ type node struct {
 
 // cluster is the processes on one database, with one clock.
 type cluster struct {
-	t     *testing.T
+	t     testing.TB
 	path  string
 	clock *engine.ManualClock
 	seq   atomic.Int64
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t testing.TB) *cluster {
 	testURL(t)
 	return &cluster{t: t, path: filepath.Join(t.TempDir(), "db"), clock: engine.NewManualClock(t0)}
 }
@@ -129,7 +129,7 @@ func (c *cluster) agent(n *node, email string, capacity int) {
 // eventually waits until cond holds, checking whenever the clock of the
 // test's deadline allows; cond reads state the processes change on their
 // own.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitFor)
 	tick := time.NewTicker(time.Millisecond)
@@ -143,7 +143,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // next returns the first event of sub that match takes, skipping others.
-func next(t *testing.T, sub *inbox.Subscription, what string, match func(inbox.Event) bool) inbox.Event {
+func next(t testing.TB, sub *inbox.Subscription, what string, match func(inbox.Event) bool) inbox.Event {
 	t.Helper()
 	timeout := time.NewTimer(waitFor)
 	defer timeout.Stop()
@@ -490,4 +490,25 @@ func TestFeedLeaderTakeover(t *testing.T) {
 		it, err := other.ib.Item(feedConv(3))
 		return err == nil && it.Assignee == "ana@example.com"
 	})
+}
+
+// BenchmarkFeedLag measures how long after a handoff's commit returns in
+// one process the other process's hub publishes it: the feed's lag (the
+// NOTIFY, and the conversation, contact and message read again).
+func BenchmarkFeedLag(b *testing.B) {
+	c := newCluster(b)
+	a := c.start("A")
+	o := c.start("B")
+	sub, _, _ := o.ib.Hub().Subscribe("", nil)
+	defer sub.Close()
+	var lag time.Duration
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		c.say(a, i, "help")
+		done := time.Now()
+		next(b, sub, "the handoff on B", func(ev inbox.Event) bool { return ev.Type == inbox.EventHandoff && ev.Conversation == feedConv(i) })
+		lag += time.Since(done)
+		n++
+	}
+	b.ReportMetric(float64(lag.Microseconds())/float64(n), "us-lag/op")
 }
