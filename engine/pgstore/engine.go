@@ -155,7 +155,9 @@ func (s *Store) Seen(ctx context.Context, key model.ContactKey, inboundID string
 // one), which is why the engine's dispatcher, on a SharedStore, reads the
 // whole outbox rather than what follows the highest number it saw. A
 // reach with a Limit is recorded only within it (reserveReach), or the
-// change is refused with model.ErrOverLimit.
+// change is refused with model.ErrOverLimit. A change that writes a
+// conversation that is or was handed off, or a message of one, tells the
+// other processes' inboxes in the same transaction (feed.go).
 func (s *Store) Commit(ctx context.Context, c *model.Change) error {
 	if err := s.live(ctx); err != nil {
 		return err
