@@ -258,6 +258,21 @@ func TestFeedLiveEvents(t *testing.T) {
 	if got := viewed(b.ib); len(got) != 0 {
 		t.Errorf("B's counts after the resolution = %v", got)
 	}
+	// Queues and canned responses made in one process are in the other's.
+	if _, err := b.ib.PutQueue(context.Background(), inbox.Queue{ID: "support", Name: "Support"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "A has B's queue", func() bool { q, err := a.ib.Queue("support"); return err == nil && q.Name == "Support" })
+	cn, err := a.ib.PutCanned(context.Background(), inbox.Canned{Title: "Hi", Text: "Hello!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B has A's canned response", func() bool { _, err := b.ib.Canned(cn.ID); return err == nil })
+	if err := a.ib.DeleteCanned(context.Background(), cn.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B lost it", func() bool { _, err := b.ib.Canned(cn.ID); return err != nil })
+
 	// A pause of sending, told through the feed.
 	if err := a.st.Feed(nil, 0).Send(context.Background(), inbox.Note{Kind: inbox.NoteSending, Paused: []engine.Pause{{Number: feedPhone, Reason: "test"}}}); err != nil {
 		t.Fatal(err)
@@ -511,4 +526,34 @@ func BenchmarkFeedLag(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(lag.Microseconds())/float64(n), "us-lag/op")
+}
+
+// TestFeedAgentOffline: an agent who goes offline through one process
+// gives back what they hold, and the leader, in the other, gives it to an
+// agent online.
+func TestFeedAgentOffline(t *testing.T) {
+	c := newCluster(t)
+	a := c.start("A")
+	eventually(t, "A leads", a.ib.Leader)
+	b := c.start("B")
+	ctx := context.Background()
+	c.agent(a, "ana@example.com", 1)
+	c.say(b, 1, "help")
+	conv := feedConv(1)
+	eventually(t, "B sees ana hold it", func() bool { it, err := b.ib.Item(conv); return err == nil && it.Assignee == "ana@example.com" })
+	if _, err := b.ib.SetStatus(ctx, "ana@example.com", inbox.Offline); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ib.PutAgent(ctx, inbox.Agent{Email: "bob@example.com", Capacity: 1, Queues: []string{"support"}, Status: inbox.Online}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*node{a, b} {
+		eventually(t, n.name+" sees bob hold it", func() bool {
+			it, err := n.ib.Item(conv)
+			return err == nil && it.Assignee == "bob@example.com" && maps.Equal(viewed(n.ib), map[string]int{"bob@example.com": 1})
+		})
+	}
+	if got := stored(t, a.st); !maps.Equal(got, map[string]int{"bob@example.com": 1}) {
+		t.Errorf("stored = %v", got)
+	}
 }
