@@ -557,3 +557,44 @@ func TestFeedAgentOffline(t *testing.T) {
 		t.Errorf("stored = %v", got)
 	}
 }
+
+// BenchmarkFeedBurst hands off a burst of customers through one process,
+// eight at a time, and measures how far behind the other process's view
+// is when the last commit returns: whether a process that reads every
+// note again keeps up with one that commits.
+func BenchmarkFeedBurst(b *testing.B) {
+	const burst = 100
+	c := newCluster(b)
+	a := c.start("A")
+	o := c.start("B")
+	var behind time.Duration
+	var commits time.Duration
+	first := 0
+	for b.Loop() {
+		start := time.Now()
+		var wg sync.WaitGroup
+		work := make(chan int)
+		for range 8 {
+			wg.Go(func() {
+				for i := range work {
+					c.say(a, i, "help")
+				}
+			})
+		}
+		for i := first; i < first+burst; i++ {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		done := time.Now()
+		commits += done.Sub(start)
+		last := first + burst
+		eventually(b, "B has the burst", func() bool {
+			return len(o.ib.List(inbox.Viewer{Admin: true}, inbox.ListFilter{})) == last
+		})
+		behind += time.Since(done)
+		first = last
+	}
+	b.ReportMetric(float64(commits.Milliseconds())/float64(b.N), "ms-commits/op")
+	b.ReportMetric(float64(behind.Milliseconds())/float64(b.N), "ms-behind/op")
+}
