@@ -75,7 +75,8 @@
 //     so capacity binds and round robin is fair across the cluster as in
 //     one process. When the leader stops it gives the lock up and says so,
 //     and another process takes it at once; when it dies, PostgreSQL drops
-//     its connection and lock, and another takes it within FeedCheck (2 s).
+//     its connection and lock, and another takes it within
+//     pgstore.FeedCheck (2 s); so too when its store is closed under it.
 //     A new leader counts every conversation it knows as replied to (as a
 //     restart does) and orders round robin by the agents' latest
 //     assignments.
@@ -84,7 +85,7 @@
 //     lock per agent, in every commit that assigns, and every process
 //     would race for the same waiting conversations; a leader decides as
 //     one process does, with the counts it keeps, and costs one
-//     connection per process and a query every FeedCheck.
+//     connection per process and a query every pgstore.FeedCheck.
 //   - What still races, and how it ends. An explicit claim, a transfer or
 //     a return to the queue made in another process reaches the leader a
 //     few milliseconds late; engine.Assign makes the automatic assignment
