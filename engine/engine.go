@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/secrets"
@@ -43,7 +44,7 @@ type Options struct {
 	// Metrics receives the engine's series; nil keeps them private.
 	Metrics *metrics.Registry
 	// OptOutKeywords and OptInKeywords replace the default consent
-	// keywords (DefaultOptOutKeywords, DefaultOptInKeywords); an empty,
+	// keywords (consent.DefaultOptOutKeywords, DefaultOptInKeywords); an empty,
 	// non-nil list turns them off. OptOutReply and OptInReply replace the
 	// default confirmations.
 	OptOutKeywords, OptInKeywords []string
@@ -87,7 +88,7 @@ type Engine struct {
 	// checkTemplates: see Options.CheckTemplatesOnPublish.
 	checkTemplates bool
 	metrics        engineMetrics
-	keywords       consentKeywords
+	keywords       consent.Keywords
 	// limits is the messaging limit, its reach cache and what Meta said
 	// of the numbers (limit.go, limit_cache.go, limit_numbers.go).
 	limits limitState
@@ -135,7 +136,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, clock: o.Clock, templates: o.Templates, log: o.Logger,
 		metrics: newEngineMetrics(o.Metrics), outboxKick: make(chan struct{}, 1),
-		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o),
+		flows: map[flowKey]*flows.Flow{}, keywords: consent.NewKeywords(o.OptOutKeywords, o.OptInKeywords, o.OptOutReply, o.OptInReply),
 		checkTemplates: o.CheckTemplatesOnPublish,
 	}
 	if sh, ok := o.Store.(model.SharedStore); ok {
@@ -251,7 +252,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 
 	// Consent keywords come before interrupts and triggers, in any flow.
 	if reply.Type == flows.MsgText {
-		if kind := e.keywords.match(reply.Text); kind != "" {
+		if kind := e.keywords.Match(reply.Text); kind != "" {
 			handled, err := t.consentKeyword(kind, &reply)
 			if err != nil {
 				return Outcome{}, err
