@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/consent"
+	"github.com/parleyhq/parley/engine/limits"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/secrets"
@@ -89,9 +90,13 @@ type Engine struct {
 	checkTemplates bool
 	metrics        engineMetrics
 	keywords       consent.Keywords
-	// limits is the messaging limit, its reach cache and what Meta said
-	// of the numbers (limit.go, limit_cache.go, limit_numbers.go).
-	limits limitState
+	// limits are the messaging limits, their reach caches and Meta's
+	// restrictions (limit.go, limit_numbers.go, package limits).
+	limits limits.Limits
+	// phoneNumbers are the business numbers served (Options.PhoneNumbers);
+	// numbersMu serialises updates of their records (limit_numbers.go).
+	phoneNumbers []PhoneNumber
+	numbersMu    sync.Mutex
 	// reachMu makes the dispatcher's check of the messaging limit and the
 	// record of the reach one step, so concurrent sends cannot both take
 	// the last place.
