@@ -258,18 +258,29 @@ func (f *Feed) session(ctx context.Context, l inbox.Listener) (err error) {
 	if err := l.Connected(ctx); err != nil {
 		return fmt.Errorf("pgstore: inbox feed: reading the view: %w", err)
 	}
-	try := true
+	// Every check, whether notes come or not: the leader checks its
+	// connection (and with it its lock), the others try the lead.
+	check := time.Now()
 	for {
-		if try && !leading {
-			if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, classInboxLead, f.s.schema).Scan(&leading); err != nil {
-				return fmt.Errorf("pgstore: inbox feed: trying the lead: %w", err)
-			}
+		if now := time.Now(); !now.Before(check) {
+			check = now.Add(f.check)
 			if leading {
-				l.Leading(true)
+				pctx, cancel := context.WithTimeout(ctx, feedPing)
+				err := conn.Ping(pctx)
+				cancel()
+				if err != nil {
+					return fmt.Errorf("pgstore: inbox feed: checking the connection: %w", err)
+				}
+			} else {
+				if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, classInboxLead, f.s.schema).Scan(&leading); err != nil {
+					return fmt.Errorf("pgstore: inbox feed: trying the lead: %w", err)
+				}
+				if leading {
+					l.Leading(true)
+				}
 			}
 		}
-		try = false
-		wctx, cancel := context.WithTimeout(ctx, f.check)
+		wctx, cancel := context.WithDeadline(ctx, check)
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if n != nil {
@@ -282,7 +293,7 @@ func (f *Feed) session(ctx context.Context, l inbox.Listener) (err error) {
 			switch {
 			case w.Origin == f.s.feedID:
 			case w.Released:
-				try = true
+				check = time.Now() // try the lead at once
 			case w.Note != nil:
 				if err := l.Note(ctx, *w.Note); err != nil {
 					return err
@@ -296,19 +307,7 @@ func (f *Feed) session(ctx context.Context, l inbox.Listener) (err error) {
 			// The store is closed: this process commits nothing more, so
 			// it must not keep the lead.
 			return model.ErrClosed
-		case err != nil && errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():
-			// Quiet for a while: the leader checks its connection (and
-			// with it its lock), the others try the lead.
-			if leading {
-				pctx, cancel := context.WithTimeout(ctx, feedPing)
-				err := conn.Ping(pctx)
-				cancel()
-				if err != nil {
-					return fmt.Errorf("pgstore: inbox feed: checking the connection: %w", err)
-				}
-			}
-			try = true
-		case err != nil:
+		case err != nil && !(errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed()):
 			return fmt.Errorf("pgstore: inbox feed: waiting: %w", err)
 		}
 	}

@@ -67,7 +67,10 @@ func newCluster(t testing.TB) *cluster {
 
 // start opens a process and runs its inbox (feed and passes) until the
 // test ends or stop.
-func (c *cluster) start(name string) *node {
+func (c *cluster) start(name string) *node { return c.startWith(name, feedCheck) }
+
+// startWith is start with the feed's check.
+func (c *cluster) startWith(name string, check time.Duration) *node {
 	t := c.t
 	t.Helper()
 	ctx := context.Background()
@@ -85,7 +88,7 @@ func (c *cluster) start(name string) *node {
 			t.Fatalf("publish: %v %v", err, problems.Err())
 		}
 	}
-	ib := inbox.New(inbox.Options{Engine: eng, Records: st, Logger: log, Feed: st.Feed(log, feedCheck)})
+	ib := inbox.New(inbox.Options{Engine: eng, Records: st, Logger: log, Feed: st.Feed(log, check)})
 	if err := ib.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -597,4 +600,40 @@ func BenchmarkFeedBurst(b *testing.B) {
 	}
 	b.ReportMetric(float64(commits.Milliseconds())/float64(b.N), "ms-commits/op")
 	b.ReportMetric(float64(behind.Milliseconds())/float64(b.N), "ms-behind/op")
+}
+
+// TestFeedTakeoverUnderTraffic: a leader dies without a word (its feed's
+// connection cut, and it does not come back) while notes keep coming: the
+// other process still tries the lead every check, and takes it.
+func TestFeedTakeoverUnderTraffic(t *testing.T) {
+	c := newCluster(t)
+	a := c.startWith("A", time.Hour) // cut, it connects again only in an hour
+	eventually(t, "A leads", a.ib.Leader)
+	// A check long enough that the notes' gaps stay far below it.
+	b := c.startWith("B", 250*time.Millisecond)
+	chatter := openAt(t, c.path)
+	defer chatter.Close()
+	// Notes without a pause: three senders, so that the gaps between
+	// them stay far below the check even on a loaded machine.
+	stop := make(chan struct{})
+	var chatting sync.WaitGroup
+	for range 3 {
+		chatting.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = chatter.Feed(nil, 0).Send(context.Background(), inbox.Note{Kind: inbox.NoteSending})
+			}
+		})
+	}
+	defer func() { close(stop); chatting.Wait() }()
+	var killed bool
+	if err := chatter.Pool().QueryRow(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`,
+		"parley inbox feed "+pgstore.FeedID(a.st)).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminating A's feed: %v %v", killed, err)
+	}
+	eventually(t, "B leads while notes keep coming", b.ib.Leader)
 }
