@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -74,7 +75,8 @@ type clusterProc struct {
 //  6. the inbox, before the traffic: an admin's live stream on one process
 //     shows the handoffs whose webhooks went to the two others, and the
 //     assignment one of the three made; an agent of capacity 1 gets one
-//     of three handoffs, the others wait.
+//     of three handoffs, the others wait; after the kill, exactly one
+//     process leads the inbox (parley_inbox_leader).
 //
 // Claims on the outbox carry a 5 s lease (pgstore.LeaseParam), so the
 // killed process's sends in flight are settled soon after.
@@ -317,6 +319,31 @@ func TestClusterPostgres(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("drained after %v", time.Since(trafficStart).Round(time.Millisecond))
+	// The inbox's lead: exactly one process holds it, after the kill of
+	// process 0 (which, started first, likely held it).
+	deadline = time.Now().Add(e2eTimeout)
+	for {
+		var leaders []int
+		for i, p := range procs {
+			resp, err := http.Get("http://" + p.addr + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "\nparley_inbox_leader 1\n") {
+				leaders = append(leaders, i)
+			}
+		}
+		if len(leaders) == 1 {
+			t.Logf("process %d makes the inbox's assignment passes", leaders[0])
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes leading the inbox: %v, want exactly one", leaders)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	for i, p := range procs {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
