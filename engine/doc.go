@@ -4,11 +4,11 @@
 // The engine applies one event at a time to one conversation (an inbound
 // message, a timer, an agent's action) under that conversation's lock: it
 // loads the state from the Store, runs nodes until the flow waits, hands off
-// or ends, checks every send against WhatsApp's rules (the 24-hour window in
-// window.go, templates and consent in policy.go), and commits the new state,
-// the messages to send, the timers and the inbound message's dedupe key in
-// one Store transaction. Conversations run in parallel; their commits are
-// grouped so that one fsync serves many.
+// or ends, checks every send against WhatsApp's rules (package policy: the
+// 24-hour window, templates, consent, reachability), and commits the new
+// state, the messages to send, the timers and the inbound message's dedupe
+// key in one Store transaction. Conversations run in parallel; their
+// commits are grouped so that one fsync serves many.
 //
 // Sends are checked against a templates.Templates registry (package
 // engine/templates). The durable one is templates.Registry: each served
