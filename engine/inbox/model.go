@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // Errors of the inbox.
@@ -129,9 +131,6 @@ func (q *Queue) Serves(id string) bool {
 // serves; beyond it a list is a mistake.
 const MaxQueueNumbers = 100
 
-// numberPattern is a phone number id as Meta gives them: digits.
-var numberPattern = regexp.MustCompile(`^[0-9]{1,32}$`)
-
 // DefaultClosedReply is the closed reply of a queue with hours and none
 // of its own.
 const DefaultClosedReply = "Thanks for your message. Our team is away right now; someone will answer from {{opens}}."
@@ -172,7 +171,7 @@ func (q *Queue) normalize() error {
 	var ns []string
 	for _, n := range q.Numbers {
 		n = strings.TrimSpace(n)
-		if !numberPattern.MatchString(n) {
+		if !whatsapp.ValidPhoneNumberID(n) {
 			return fmt.Errorf("%w: numbers: %q is not a phone number id (the digits Meta gives a business number, not its display number)", ErrInvalid, n)
 		}
 		if !slices.Contains(ns, n) {
