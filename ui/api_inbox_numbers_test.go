@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -118,7 +119,7 @@ func TestInboxQueueNumbersDesk(t *testing.T) {
 	f.expect("PUT", "/api/v1/inbox/me/status", `{"status":"online"}`, agentAnn, 200) // support
 	f.expect("PUT", "/api/v1/inbox/me/status", `{"status":"online"}`, agentCy, 200)  // billing
 	f.sayOn(phoneB, ann, "help")
-	conv := fmt.Sprintf("%s#1", engine.NewContactKey(phoneB, ann))
+	conv := fmt.Sprintf("%s#1", model.NewContactKey(phoneB, ann))
 
 	b := f.expect("GET", "/api/v1/inbox/conversations", "", fixtureAdmin, 200)
 	if !strings.Contains(string(b), `"off_number":true`) || !strings.Contains(string(b), `"queue":"support"`) || strings.Contains(string(b), `"assignee"`) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -70,7 +71,7 @@ func TestQueueNumbersRouting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Status != engine.Agent || c.Queue != "support" {
+			if c.Status != model.Agent || c.Queue != "support" {
 				t.Fatalf("conversation %s in %s (%s): the handoff names support whatever the number", c.Status, c.Queue, conv)
 			}
 			if got := c.Assignee == sam; got != tc.assigned {
