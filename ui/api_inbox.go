@@ -161,8 +161,9 @@ func (s *Server) inboxSetMyStatus(c *fiber.Ctx) error {
 }
 
 // inboxQueues lists the queues with their counts; an agent gets the
-// queues they work. number= keeps those that serve that business number
-// (a conversation's: where it may be transferred).
+// queues they work, their waiting count without the conversations on
+// numbers the queue does not serve. number= keeps those that serve that
+// business number (a conversation's: where it may be transferred).
 func (s *Server) inboxQueues(c *fiber.Ctx) error {
 	v := viewer(c)
 	number := c.Query("number")
@@ -171,6 +172,10 @@ func (s *Server) inboxQueues(c *fiber.Ctx) error {
 	mine := s.cfg.Inbox.QueuesOf(v)
 	for _, q := range all {
 		if (v.Admin || contains(mine, q.ID)) && (number == "" || q.Serves(number)) {
+			if !v.Admin {
+				// An agent does not see those (engine/inbox/doc.go).
+				q.Waiting, q.OffNumber = q.Waiting-q.OffNumber, 0
+			}
 			out = append(out, q)
 		}
 	}

@@ -125,8 +125,11 @@ func TestInboxQueueNumbersDesk(t *testing.T) {
 	if !strings.Contains(string(b), `"off_number":true`) || !strings.Contains(string(b), `"queue":"support"`) || strings.Contains(string(b), `"assignee"`) {
 		t.Errorf("the admin's list: %s", b)
 	}
-	if b := f.expect("GET", "/api/v1/inbox/queues", "", fixtureAdmin, 200); !strings.Contains(string(b), `"off_number":1`) {
-		t.Errorf("the queue does not count it: %s", b)
+	if b := f.expect("GET", "/api/v1/inbox/queues", "", fixtureAdmin, 200); !strings.Contains(string(b), `"waiting":1,"assigned":0,"agents_online":1,"off_number":1`) {
+		t.Errorf("the queue does not count it for the admin: %s", b)
+	}
+	if b := f.expect("GET", "/api/v1/inbox/queues", "", agentAnn, 200); !strings.Contains(string(b), `"waiting":0`) || strings.Contains(string(b), "off_number") {
+		t.Errorf("the queue counts it for its agent, who does not see it: %s", b)
 	}
 	for _, tc := range []struct {
 		name, method, url, body, who string
