@@ -154,24 +154,38 @@ func TestInboxQueueNumbersDesk(t *testing.T) {
 	}
 }
 
-// TestInboxQueueNumbersCheck: saving a flow on number B that hands off to
-// a queue of number A answers a warning at the handoff's queue field.
+// TestInboxQueueNumbersCheck: a flow on number B that hands off to a
+// queue of number A gets a warning at the handoff's queue field when it
+// is validated, saved, previewed for publishing and published; it still
+// publishes.
 func TestInboxQueueNumbersCheck(t *testing.T) {
 	f, _ := inboxFixtureOn(t, twoNumbers...)
 	f.expect("PUT", "/api/v1/inbox/queues/support", `{"numbers":["`+phone+`"]}`, fixtureAdmin, 200)
 	doc := strings.Replace(handoffFlow, `"start": "to_agent",`, `"start": "to_agent", "numbers": ["`+phoneB+`"],`, 1)
-	b := f.expect("POST", "/api/v1/flows/validate", doc, analyst, 200)
-	v := decode[struct {
-		Valid    bool            `json:"valid"`
-		Problems []flows.Problem `json:"problems"`
-	}](t, b)
-	found := false
-	for _, p := range v.Problems {
-		if p.Pointer == "/nodes/0/queue" && strings.Contains(p.Message, `queue "support", which serves none of the numbers this flow answers on (15550002222 (`+phoneB+`))`) {
-			found = p.Severity == flows.Warning
-		}
-	}
-	if !v.Valid || !found {
-		t.Errorf("validate: %s", b)
+	want := `queue "support", which serves none of the numbers this flow answers on (15550002222 (` + phoneB + `)): it serves only 15550001111 (` + phone + `)`
+	for _, tc := range []struct{ name, method, url, body string }{
+		{"validate", "POST", "/api/v1/flows/validate", doc},
+		{"save the draft", "PUT", "/api/v1/flows/desk", doc},
+		{"publish preview", "GET", "/api/v1/flows/desk/publish-preview", ""},
+		{"publish", "POST", "/api/v1/flows/desk/publish", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, b := f.do(tc.method, tc.url, tc.body, map[string]string{asUser: analyst})
+			if status >= 300 {
+				t.Fatalf("%d %s", status, b)
+			}
+			v := decode[struct {
+				Problems []flows.Problem `json:"problems"`
+			}](t, b)
+			found := false
+			for _, p := range v.Problems {
+				if p.Pointer == "/nodes/0/queue" && strings.Contains(p.Message, want) {
+					found = p.Severity == flows.Warning
+				}
+			}
+			if !found {
+				t.Errorf("no warning at /nodes/0/queue: %s", b)
+			}
+		})
 	}
 }
