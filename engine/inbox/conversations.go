@@ -224,8 +224,9 @@ func (ib *Inbox) Claim(ctx context.Context, v Viewer, conv string) (Item, error)
 // keeps its queue; agent "" leaves it waiting there). Another queue must
 // serve the conversation's number (ErrInvalid otherwise, for admins too:
 // its agents could not see it). The target agent must have a profile
-// and, unless the viewer is an admin, work the target queue. The viewer must see the conversation; an agent may move
-// only what is waiting or theirs.
+// and, unless the viewer is an admin, work the target queue. The viewer
+// must see the conversation; an agent may move only what is waiting or
+// theirs.
 func (ib *Inbox) Transfer(ctx context.Context, v Viewer, conv, queue, agent string) (Item, error) {
 	ib.mu.RLock()
 	e := ib.entries[conv]
