@@ -50,6 +50,7 @@ func TestBrowserInboxQueueNumbers(t *testing.T) {
 	b.open("/inbox")
 	b.click("inbox-view-all")
 	b.waitJS(`$$t('inbox-item').length === 1 && !!$t('inbox-off-number')`, "the conversation, marked as on another number")
+	b.waitText("queue-off-number", "1 on other numbers") // support's count
 	b.click("inbox-item")
 	b.wait("conv-off-number")
 	// The transfer list: the queues that serve the first number, not support.

@@ -272,6 +272,14 @@ export function InboxPage() {
             <li key={q.id} className={queue === q.id ? 'active' : ''} onClick={() => setQueue(q.id)} {...pressable(() => setQueue(q.id))} data-testid={'queue-' + q.id}>
               {q.name || q.id} <small className="muted">{q.open ? '' : '(closed) '}</small>
               <span className="pill">{q.waiting} waiting</span> <span className="pill">{q.assigned} open</span>
+              {!!q.off_number && (
+                <>
+                  {' '}
+                  <span className="badge changed" title={OFF_NUMBER} data-testid="queue-off-number">
+                    {q.off_number} on other numbers
+                  </span>
+                </>
+              )}
             </li>
           ))}
         </ul>
