@@ -21,7 +21,15 @@
 //
 // The data the engine reads and commits (contacts, conversations, messages,
 // timers, the Change of one event) and the Store it commits them to are
-// package engine/model's.
+// package engine/model's. Contacts and consent as the API and the CSV
+// import give them are checked by package engine/consent before the engine
+// stores them (consent_contacts.go, consent_import.go); the messaging
+// limit's state is package engine/limits', its checks the engine's
+// (limit.go).
+//
+// The dispatcher (outbox.go) sends the outbox's messages and records what
+// became of each in a commit of its conversation; it sees that commit's
+// turn only as a sendTurn (send_turn.go).
 //
 // An http step (calls.go) never runs inside a turn: the turn that reaches
 // it commits a pending call and a durable call timer; a worker claims each
