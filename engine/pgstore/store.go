@@ -139,6 +139,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	slices.Sort(names)
+	if err := distinctVersions(names); err != nil {
+		return err
+	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockMigrate); err != nil {
 			return err
@@ -181,6 +184,26 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// distinctVersions refuses two migrations of one version number (two
+// branches that each added the next one): the second would never be
+// applied, as its version reads as applied already.
+func distinctVersions(names []string) error {
+	seen := map[int]string{}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, _ := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("pgstore: migration %s: no version number", base)
+		}
+		if other, ok := seen[v]; ok {
+			return fmt.Errorf("pgstore: migrations %s and %s share version %d: renumber one", other, base, v)
+		}
+		seen[v] = base
+	}
+	return nil
 }
 
 // Option configures Open.
