@@ -118,6 +118,7 @@ type Dispatcher struct {
 	attempts  map[uint64]int          // outbox seq → tries so far
 	numbers   map[string]*bucket      // phone number id → throughput
 	pairs     map[ContactKey]*bucket
+	share     peerShare // of the numbers' throughput, with other processes (shared_work.go)
 	done      chan struct{}
 	depth     int
 
@@ -245,6 +246,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	defer d.leave() // once the sends under way are recorded
 	defer wg.Wait()
 	defer close(jobs)
 	timer := time.NewTimer(0)
@@ -261,6 +263,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			lastRescan = now
 		}
+		d.beat(ctx)
 		if err := d.read(ctx); err != nil && ctx.Err() == nil {
 			d.e.log.Error("reading the outbox", "err", err)
 		} else if err == nil {
@@ -395,6 +398,9 @@ func (d *Dispatcher) round(ctx context.Context, jobs chan<- job) (time.Duration,
 	d.order = live
 	convs := append([]string(nil), d.order...)
 	d.mu.Unlock()
+	if w := d.joining(d.now()); w > 0 {
+		return w, nil // the other processes have not made room yet
+	}
 
 	var soonest time.Duration
 	hold := func(w time.Duration) {
@@ -479,11 +485,8 @@ func (d *Dispatcher) number(id string) *bucket {
 	defer d.mu.Unlock()
 	b := d.numbers[id]
 	if b == nil {
-		rate := d.opts.Rate
-		if r := d.opts.Rates[id]; r > 0 {
-			rate = r
-		}
-		b = newBucket(rate, rate, d.now())
+		rate := d.rateOf(id) // this process's share
+		b = newBucket(max(1, rate), rate, d.now())
 		d.numbers[id] = b
 	}
 	return b
@@ -911,12 +914,13 @@ type bucket struct {
 	mu       sync.Mutex
 	capacity float64
 	rate     float64
+	ceil     float64 // the rate recover climbs back to
 	tokens   float64
 	last     time.Time
 }
 
 func newBucket(capacity, rate float64, now time.Time) *bucket {
-	return &bucket{capacity: capacity, rate: rate, tokens: capacity, last: now}
+	return &bucket{capacity: capacity, rate: rate, ceil: rate, tokens: capacity, last: now}
 }
 
 // take takes a token if there is one and returns 0, else returns how long
@@ -935,21 +939,22 @@ func (b *bucket) take(now time.Time) time.Duration {
 	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
 }
 
-// slow halves the bucket's rate, down to one token a second: Meta said
-// the number is over its throughput (130429).
+// slow halves the bucket's rate, down to one token a second (or its
+// ceiling, a process's share below that): Meta said the number is over
+// its throughput (130429).
 func (b *bucket) slow() {
 	b.mu.Lock()
-	b.rate = max(1, b.rate/2)
+	b.rate = max(min(1, b.ceil), b.rate/2)
 	b.mu.Unlock()
 }
 
 // recover raises a slowed bucket's rate a little after a success, back up
-// to its capacity per second (the configured rate): additive increase
-// after slow's multiplicative decrease.
+// to its ceiling (the configured rate, or this process's share of it):
+// additive increase after slow's multiplicative decrease.
 func (b *bucket) recover() {
 	b.mu.Lock()
-	if b.rate < b.capacity {
-		b.rate = min(b.capacity, b.rate+max(1, b.capacity/100))
+	if b.rate < b.ceil {
+		b.rate = min(b.ceil, b.rate+max(1, b.ceil/100))
 	}
 	b.mu.Unlock()
 }

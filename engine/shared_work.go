@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// Work that the processes sharing one store (SharedStore) divide between
+// them instead of each doing all of it: firing due timers (TimerClaimer),
+// and each business number's throughput (Peers). A store that offers
+// neither, bbolt's, has one process: it fires every due timer and paces at
+// the whole rate.
+
+// TimerClaimer is a Store whose due timers are claimed by one process at
+// a time: FireDueTimers fires the timers it claimed rather than every due
+// timer (DueTimers), so that processes sharing the store fire different
+// timers instead of all reading, locking and dropping the same ones.
+//
+// A claim is a lease, its owner (the store's process) and an expiry: a
+// claim whose process died runs out and the timer is claimed by another.
+// Claims are only a division of the work: a timer fired twice (a lease
+// that ran out under a slow turn) does no harm, as the turn holds the
+// contact's lock and finds the timer gone from its conversation.
+type TimerClaimer interface {
+	// ClaimTimers claims up to limit timers due at or before now that no
+	// other owner's claim holds at now, until now plus lease, and returns
+	// them earliest first (DueTimers' order). The owner's own claims are
+	// claimed again, so that a timer it could not fire yet (an http step
+	// waiting for a place) stays its, as does what its earlier run left
+	// when it restarts under the same name. A claimed timer stays until a
+	// Commit deletes it, as with DueTimers. limit <= 0 means no limit.
+	ClaimTimers(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Timer, error)
+}
+
+// TimerLease is how long a claim on due timers lasts (TimerClaimer):
+// longer than firing a batch of timerClaimBatch takes, so that only a dead
+// process's claims run out. It is also how late a dead process's timers
+// fire, at most, beyond their due time.
+const TimerLease = 30 * time.Second
+
+// timerBatch is how many due timers FireDueTimers reads at a time;
+// timerClaimBatch how many it claims at a time from a TimerClaimer:
+// smaller, so that a burst of due timers is spread over the processes.
+const (
+	timerBatch      = 256
+	timerClaimBatch = 64
+)
+
+// dueTimers returns the timers FireDueTimers fires next: those it claimed
+// on a TimerClaimer, else every due timer.
+func (e *Engine) dueTimers(ctx context.Context, now time.Time) ([]Timer, error) {
+	if c, ok := e.store.(TimerClaimer); ok {
+		return c.ClaimTimers(ctx, now, timerClaimBatch, TimerLease)
+	}
+	return e.store.DueTimers(ctx, now, timerBatch)
+}
+
+// Peers is a store that knows which processes are sending from it. Meta's
+// throughput is per business number (docs/whatsapp.md §4.7: above it,
+// 130429), not per process: with Peers, the dispatcher of each process
+// paces every number at its rate divided by the processes live, so that
+// together they keep to it. Each dispatcher beats every PaceHeartbeat; a
+// process that stops leaves (Leave) and one that dies drops out after
+// PaceTTL, and the others take up its share at their next beat.
+type Peers interface {
+	// Heartbeat records the store's process live from now until now plus
+	// ttl, and returns how many processes are live at now, itself
+	// included, and since when it has been live without a gap (a beat
+	// after its last one ran out starts a new stretch).
+	Heartbeat(ctx context.Context, now time.Time, ttl time.Duration) (live int, since time.Time, err error)
+	// Leave records the store's process as no longer sending.
+	Leave(ctx context.Context) error
+}
+
+// Pacing shared among processes (Peers).
+const (
+	// PaceHeartbeat is how often a dispatcher beats and counts the
+	// processes live: how long the others take to make room for a process
+	// that joins, or to take up the share of one that left.
+	PaceHeartbeat = 2 * time.Second
+	// PaceTTL is how long a beat keeps a process live: several beats, so
+	// that a slow database does not drop a live process (the others
+	// would then send its share as well as it), and how long the others
+	// leave unused the share of a process that died.
+	PaceTTL = 5 * PaceHeartbeat
+	// PaceJoinWait is how long a process that joins others waits before it
+	// sends: until every other has beaten since (each beats every
+	// PaceHeartbeat, checked at least every Poll) and so paces at its
+	// smaller share. A process alone sends at once.
+	PaceJoinWait = 2 * PaceHeartbeat
+)
+
+// peerShare is a dispatcher's part in its numbers' throughput.
+type peerShare struct {
+	// store is the engine's store as Peers; nil when it has one process,
+	// this one. looked: store was set.
+	store  Peers
+	looked bool
+	// live is how many processes share each number's rate, this one
+	// included (at least 1); last, when it was counted.
+	live int
+	last time.Time
+	// joinUntil: until then this process has just joined others and
+	// sends nothing (PaceJoinWait).
+	joinUntil time.Time
+}
+
+// beat counts the processes live, every PaceHeartbeat, and resizes the
+// numbers' buckets to this process's share. A beat that fails keeps the
+// count it had: a process that cannot reach the store cannot claim a send
+// either.
+func (d *Dispatcher) beat(ctx context.Context) {
+	sh := &d.share
+	if !sh.looked {
+		sh.store, _ = d.e.store.(Peers)
+		sh.looked = true
+	}
+	if sh.store == nil {
+		return
+	}
+	now := d.now()
+	if !sh.last.IsZero() && now.Sub(sh.last) < PaceHeartbeat {
+		return
+	}
+	live, since, err := sh.store.Heartbeat(ctx, now, PaceTTL)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.e.log.Error("counting the processes that share the numbers' throughput", "err", err)
+		}
+		return
+	}
+	live = max(1, live)
+	sh.last = now
+	if live > 1 && now.Sub(since) < PaceJoinWait {
+		sh.joinUntil = since.Add(PaceJoinWait)
+	} else {
+		sh.joinUntil = time.Time{}
+	}
+	if live == sh.live {
+		return
+	}
+	d.e.log.Info("pacing shared among processes", "processes", live, "was", sh.live)
+	d.mu.Lock()
+	sh.live = live
+	for id, b := range d.numbers {
+		b.resize(now, d.rateOf(id))
+	}
+	d.mu.Unlock()
+}
+
+// joining reports how long this process still waits, having just joined
+// others, before it sends (PaceJoinWait).
+func (d *Dispatcher) joining(now time.Time) time.Duration {
+	if w := d.share.joinUntil.Sub(now); w > 0 {
+		return w
+	}
+	return 0
+}
+
+// leave tells the other processes this one sends no more.
+func (d *Dispatcher) leave() {
+	if d.share.store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.share.store.Leave(ctx); err != nil {
+		d.e.log.Warn("leaving the processes that share the numbers' throughput", "err", err)
+	}
+}
+
+// rateOf is this process's part of a number's throughput, in messages
+// per second: the number's rate divided by the processes sharing it. d.mu
+// is held.
+func (d *Dispatcher) rateOf(id string) float64 {
+	rate := d.opts.Rate
+	if r := d.opts.Rates[id]; r > 0 {
+		rate = r
+	}
+	return rate / float64(max(1, d.share.live))
+}
+
+// resize gives the bucket a new rate ceiling: tokens refill at the old
+// rate up to now, a slowdown (slow) keeps its proportion, and the capacity
+// (the burst) is one second at the new rate, at least one message.
+func (b *bucket) resize(now time.Time, ceil float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.After(b.last) {
+		b.tokens = min(b.capacity, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+		b.last = now
+	}
+	if b.ceil > 0 {
+		b.rate *= ceil / b.ceil
+	} else {
+		b.rate = ceil
+	}
+	b.ceil = ceil
+	b.capacity = max(1, ceil)
+	b.tokens = min(b.tokens, b.capacity)
+}
