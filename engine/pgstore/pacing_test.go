@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -238,4 +239,29 @@ type teeSender struct {
 func (s teeSender) Send(ctx context.Context, m *whatsapp.OutboundMessage) (whatsapp.SendResult, error) {
 	_, _ = s.second.Send(ctx, m)
 	return s.first.Send(ctx, m)
+}
+
+// BenchmarkHeartbeat is one dispatcher's beat (every engine.PaceHeartbeat)
+// with three processes live.
+func BenchmarkHeartbeat(b *testing.B) {
+	testURL(b)
+	path := filepath.Join(b.TempDir(), "db")
+	var sts []*pgstore.Store
+	for range 3 {
+		st := openAt(b, path)
+		b.Cleanup(func() { st.Close() })
+		sts = append(sts, st)
+	}
+	now := t0
+	for b.Loop() {
+		now = now.Add(time.Millisecond)
+		for _, st := range sts[1:] {
+			if _, _, err := st.Heartbeat(b.Context(), now, engine.PaceTTL); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if live, _, err := sts[0].Heartbeat(b.Context(), now, engine.PaceTTL); err != nil || live != 3 {
+			b.Fatal(live, err)
+		}
+	}
 }

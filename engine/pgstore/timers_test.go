@@ -243,3 +243,33 @@ const waitFlow = `{"format": "parley/flow@1", "id": "wait", "start": "ask",
   {"id": "ask", "type": "wait_reply", "save_as": "said", "timeout": "1h", "on_timeout": "bye", "next": "bye"},
   {"id": "bye", "type": "send", "message": {"type": "text", "text": "bye"}}
  ]}`
+
+// BenchmarkTimers is one batch of FireDueTimers' read with 100,000 timers
+// due: DueTimers' 256 (every process reads them all) against
+// ClaimTimers' 64 (the batch claimed; the same owner claims the same
+// rows again each time, so the table does not change between runs).
+func BenchmarkTimers(b *testing.B) {
+	testURL(b)
+	st := openAt(b, filepath.Join(b.TempDir(), "db"))
+	b.Cleanup(func() { st.Close() })
+	if _, err := st.Pool().Exec(b.Context(), `INSERT INTO timers (due_ns, kind, conversation, node, data)
+		SELECT $1::bigint + i, 'timeout', 'c' || i, 'ask', convert_to('{"due":"2026-03-14T09:26:53Z","kind":"timeout","contact":"100:' || i || '","conversation":"c' || i || '","node":"ask"}', 'UTF8')
+		FROM generate_series(1, 100000) i`, t0.UnixNano()); err != nil {
+		b.Fatal(err)
+	}
+	now := t0.Add(time.Hour)
+	b.Run("DueTimers-256", func(b *testing.B) {
+		for b.Loop() {
+			if ts, err := st.DueTimers(b.Context(), now, 256); err != nil || len(ts) != 256 {
+				b.Fatal(len(ts), err)
+			}
+		}
+	})
+	b.Run("ClaimTimers-64", func(b *testing.B) {
+		for b.Loop() {
+			if ts, err := st.ClaimTimers(b.Context(), now, 64, engine.TimerLease); err != nil || len(ts) != 64 {
+				b.Fatal(len(ts), err)
+			}
+		}
+	})
+}
