@@ -3,43 +3,24 @@ package engine
 import (
 	"context"
 	"time"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
-// Work that the processes sharing one store (SharedStore) divide between
-// them instead of each doing all of it: firing due timers (TimerClaimer),
-// and each business number's throughput (Peers). A store that offers
-// neither, bbolt's, has one process: it fires every due timer and paces at
-// the whole rate.
+// Work that the processes sharing one store (model.SharedStore) divide
+// between them instead of each doing all of it: firing due timers
+// (model.TimerClaimer), and each business number's throughput
+// (model.Peers). A store that offers neither, bbolt's, has one process: it
+// fires every due timer and paces at the whole rate.
 
-// TimerClaimer is a Store whose due timers are claimed by one process at
-// a time: FireDueTimers fires the timers it claimed rather than every due
-// timer (DueTimers), so that processes sharing the store fire different
-// timers instead of all reading, locking and dropping the same ones.
-//
-// A claim is a lease, its owner (the store's process) and an expiry: a
-// claim whose process died runs out and the timer is claimed by another.
-// Claims are only a division of the work: a timer fired twice (a lease
-// that ran out under a slow turn) does no harm, as the turn holds the
-// contact's lock and finds the timer gone from its conversation.
-type TimerClaimer interface {
-	// ClaimTimers claims up to limit timers due at or before now that no
-	// other owner's claim holds at now, until now plus lease, and returns
-	// them earliest first (DueTimers' order). The owner's own claims are
-	// claimed again, so that a timer it could not fire yet (an http step
-	// waiting for a place) stays its, as does what its earlier run left
-	// when it restarts under the same name. A claimed timer stays until a
-	// Commit deletes it, as with DueTimers. limit <= 0 means no limit.
-	ClaimTimers(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Timer, error)
-}
-
-// TimerLease is how long a claim on due timers lasts (TimerClaimer):
+// TimerLease is how long a claim on due timers lasts (model.TimerClaimer):
 // longer than firing a batch of timerClaimBatch takes, so that only a dead
 // process's claims run out. It is also how late a dead process's timers
 // fire, at most, beyond their due time.
 const TimerLease = 30 * time.Second
 
 // timerBatch is how many due timers FireDueTimers reads at a time;
-// timerClaimBatch how many it claims at a time from a TimerClaimer:
+// timerClaimBatch how many it claims at a time from a model.TimerClaimer:
 // smaller, so that a burst of due timers is spread over the processes.
 const (
 	timerBatch      = 256
@@ -47,32 +28,21 @@ const (
 )
 
 // dueTimers returns the timers FireDueTimers fires next: those it claimed
-// on a TimerClaimer, else every due timer.
-func (e *Engine) dueTimers(ctx context.Context, now time.Time) ([]Timer, error) {
-	if c, ok := e.store.(TimerClaimer); ok {
+// on a model.TimerClaimer, else every due timer.
+func (e *Engine) dueTimers(ctx context.Context, now time.Time) ([]model.Timer, error) {
+	if c, ok := e.store.(model.TimerClaimer); ok {
 		return c.ClaimTimers(ctx, now, timerClaimBatch, TimerLease)
 	}
 	return e.store.DueTimers(ctx, now, timerBatch)
 }
 
-// Peers is a store that knows which processes are sending from it. Meta's
-// throughput is per business number (docs/whatsapp.md §4.7: above it,
-// 130429), not per process: with Peers, the dispatcher of each process
-// paces every number at its rate divided by the processes live, so that
-// together they keep to it. Each dispatcher beats every PaceHeartbeat; a
-// process that stops leaves (Leave) and one that dies drops out after
-// PaceTTL, and the others take up its share at their next beat.
-type Peers interface {
-	// Heartbeat records the store's process live from now until now plus
-	// ttl, and returns how many processes are live at now, itself
-	// included, and since when it has been live without a gap (a beat
-	// after its last one ran out starts a new stretch).
-	Heartbeat(ctx context.Context, now time.Time, ttl time.Duration) (live int, since time.Time, err error)
-	// Leave records the store's process as no longer sending.
-	Leave(ctx context.Context) error
-}
-
-// Pacing shared among processes (Peers).
+// Pacing shared among processes (model.Peers): Meta's throughput is per
+// business number (docs/whatsapp.md §4.7: above it, 130429), not per
+// process, so the dispatcher of each process paces every number at its
+// rate divided by the processes live, and together they keep to it. Each
+// dispatcher beats every PaceHeartbeat; a process that stops leaves and
+// one that dies drops out after PaceTTL, and the others take up its share
+// at their next beat.
 const (
 	// PaceHeartbeat is how often a dispatcher beats and counts the
 	// processes live: how long the others take to make room for a process
@@ -94,7 +64,7 @@ const (
 type peerShare struct {
 	// store is the engine's store as Peers; nil when it has one process,
 	// this one. looked: store was set.
-	store  Peers
+	store  model.Peers
 	looked bool
 	// live is how many processes share each number's rate, this one
 	// included (at least 1); last, when it was counted.
@@ -112,7 +82,7 @@ type peerShare struct {
 func (d *Dispatcher) beat(ctx context.Context) {
 	sh := &d.share
 	if !sh.looked {
-		sh.store, _ = d.e.store.(Peers)
+		sh.store, _ = d.e.store.(model.Peers)
 		sh.looked = true
 	}
 	if sh.store == nil {

@@ -1,7 +1,7 @@
 // Package pgstore is Parley's PostgreSQL backend (jackc/pgx v5): the
 // engine's Store and the subsystems' records (inbox, sign-in, schedules,
 // quarantine, secrets, event webhooks) in one database, which several
-// Parley processes may share (engine.SharedStore). `parley serve` uses it
+// Parley processes may share (model.SharedStore). `parley serve` uses it
 // when PARLEY_STORE is a postgres:// URL; bbolt stays the default.
 //
 // # Schema
@@ -26,7 +26,7 @@
 //     another owner's live claim is not listed; once it runs out, the next
 //     claimer settles the send as unknown, never sending it twice.
 //   - Due timers are claimed with FOR UPDATE SKIP LOCKED and a lease
-//     (ClaimTimers, timers.go; engine.TimerClaimer): processes fire
+//     (ClaimTimers, timers.go; model.TimerClaimer): processes fire
 //     different timers, a dead process's are taken over after
 //     engine.TimerLease, and a restart under the same owner takes its own
 //     back at once.
@@ -34,7 +34,7 @@
 //   - The messaging limit is checked and recorded in the claim's commit,
 //     under the portfolio's lock (reserveReach, engine.go).
 //   - Each number's throughput is shared: every dispatcher beats in table
-//     live_processes (Heartbeat, peers.go; engine.Peers) and paces at the
+//     live_processes (Heartbeat, peers.go; model.Peers) and paces at the
 //     number's rate divided by the processes live.
 //
 // A Store's owner names its claims and its heartbeat: WithOwner gives a

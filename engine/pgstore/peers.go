@@ -6,12 +6,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
-var _ engine.Peers = (*Store)(nil)
+var _ model.Peers = (*Store)(nil)
 
-// Heartbeat implements engine.Peers: the store's owner is live until now
+// Heartbeat implements model.Peers: the store's owner is live until now
 // plus ttl (a row of live_processes), and the count is of the rows live
 // at now. Times are the callers' pacing clocks: processes on several
 // machines need clocks in step to well within ttl (NTP's milliseconds
@@ -42,7 +42,7 @@ func (s *Store) Heartbeat(ctx context.Context, now time.Time, ttl time.Duration)
 	return int(live), time.Unix(0, joined).UTC(), nil
 }
 
-// Leave implements engine.Peers: the owner's row goes, and the others
+// Leave implements model.Peers: the owner's row goes, and the others
 // count one process fewer at their next beat.
 func (s *Store) Leave(ctx context.Context) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {

@@ -10,12 +10,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
-var _ engine.TimerClaimer = (*Store)(nil)
+var _ model.TimerClaimer = (*Store)(nil)
 
-// ClaimTimers implements engine.TimerClaimer: up to limit timers due at
+// ClaimTimers implements model.TimerClaimer: up to limit timers due at
 // or before now that no other owner's claim holds at now, each claimed
 // for the store's owner until now plus lease. Rows another transaction is
 // claiming are skipped (FOR UPDATE SKIP LOCKED), so two processes
@@ -23,11 +23,11 @@ var _ engine.TimerClaimer = (*Store)(nil)
 // other. Leases are in the engine's time (now), as the event deliveries'
 // (ClaimDue). Commit deletes a fired timer, claim and all; setting a timer
 // again (the same due time, kind, conversation and node) keeps its claim.
-func (s *Store) ClaimTimers(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]engine.Timer, error) {
+func (s *Store) ClaimTimers(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]model.Timer, error) {
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	var out []engine.Timer
+	var out []model.Timer
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
 		// A claim lost in a crash of the database is only claimed again:
@@ -43,7 +43,7 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, limit int, lease
 		if err != nil {
 			return err
 		}
-		ts, err := collect[engine.Timer](rows, "timer")
+		ts, err := collect[model.Timer](rows, "timer")
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, limit int, lease
 		return nil, err
 	}
 	// RETURNING has no order: DueTimers' (the primary key's, byte order).
-	slices.SortFunc(out, func(a, b engine.Timer) int {
+	slices.SortFunc(out, func(a, b model.Timer) int {
 		return cmp.Or(a.Due.Compare(b.Due), strings.Compare(string(a.Kind), string(b.Kind)),
 			strings.Compare(a.Conversation, b.Conversation), strings.Compare(a.Node, b.Node))
 	})

@@ -10,27 +10,29 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
 // setTimers commits n timers due one second apart from t0, each of a
 // conversation of its own, and returns them.
-func setTimers(t *testing.T, st engine.Store, n int) []engine.Timer {
+func setTimers(t *testing.T, st model.Store, n int) []model.Timer {
 	t.Helper()
-	var ts []engine.Timer
+	var ts []model.Timer
 	for i := range n {
 		conv := fmt.Sprintf("c%04d", i)
-		ts = append(ts, engine.Timer{Due: t0.Add(time.Duration(i) * time.Second), Kind: engine.TimerTimeout,
-			Contact: engine.ContactKey("100:" + conv), Conversation: conv, Node: "ask"})
+		ts = append(ts, model.Timer{Due: t0.Add(time.Duration(i) * time.Second), Kind: model.TimerTimeout,
+			Contact: model.ContactKey("100:" + conv), Conversation: conv, Node: "ask"})
 	}
-	if err := st.Commit(t.Context(), &engine.Change{At: t0, SetTimers: ts}); err != nil {
+	if err := st.Commit(t.Context(), &model.Change{At: t0, SetTimers: ts}); err != nil {
 		t.Fatal(err)
 	}
 	return ts
 }
 
-func timerNames(ts []engine.Timer) []string {
+func timerNames(ts []model.Timer) []string {
 	var out []string
 	for _, tm := range ts {
 		out = append(out, tm.Conversation)
@@ -81,7 +83,7 @@ func TestClaimTimersDisjoint(t *testing.T) {
 				}
 				mu.Unlock()
 				// Fired: the turn's commit deletes them.
-				if err := st.Commit(t.Context(), &engine.Change{At: now, DeleteTimers: due}); err != nil {
+				if err := st.Commit(t.Context(), &model.Change{At: now, DeleteTimers: due}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -147,14 +149,14 @@ func TestTimerClaimLease(t *testing.T) {
 		}
 	}
 	// Set again by a commit (the same timer): still B's.
-	if err := a.Commit(t.Context(), &engine.Change{At: t0, SetTimers: ts[:1]}); err != nil {
+	if err := a.Commit(t.Context(), &model.Change{At: t0, SetTimers: ts[:1]}); err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(claim(a, 42*time.Second, 0)); got != "[]" {
 		t.Fatalf("A claimed %s of B's after the timer was set again", got)
 	}
 	// Fired by B: gone for everyone.
-	if err := b.Commit(t.Context(), &engine.Change{At: t0, DeleteTimers: ts[:2]}); err != nil {
+	if err := b.Commit(t.Context(), &model.Change{At: t0, DeleteTimers: ts[:2]}); err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(claim(a, time.Hour, 0)); got != "[c0002]" {
@@ -173,8 +175,8 @@ func TestTimersFireOnceAcrossEngines(t *testing.T) {
 	ctx := t.Context()
 	clock := engine.NewManualClock(t0)
 	var engs []*engine.Engine
-	for i, st := range []engine.Store{a, b} {
-		e, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+	for i, st := range []model.Store{a, b} {
+		e, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +225,7 @@ func TestTimersFireOnceAcrossEngines(t *testing.T) {
 		}
 		byes := 0
 		for _, m := range msgs {
-			if m.Direction == engine.Out && m.Message != nil && m.Message.Text == "bye" {
+			if m.Direction == model.Out && m.Message != nil && m.Message.Text == "bye" {
 				byes++
 			}
 		}
