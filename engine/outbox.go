@@ -247,7 +247,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	defer d.leave() // once the sends under way are recorded
+	stopBeats := d.startBeats(ctx) // shared pacing (shared_work.go)
+	defer stopBeats()              // once the sends under way are recorded
 	defer wg.Wait()
 	defer close(jobs)
 	timer := time.NewTimer(0)
@@ -264,7 +265,6 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			lastRescan = now
 		}
-		d.beat(ctx)
 		if err := d.read(ctx); err != nil && ctx.Err() == nil {
 			d.e.log.Error("reading the outbox", "err", err)
 		} else if err == nil {
@@ -915,7 +915,11 @@ func newBucket(capacity, rate float64, now time.Time) *bucket {
 }
 
 // take takes a token if there is one and returns 0, else returns how long
-// until there will be one.
+// until there will be one: never 0, which would read as a token taken. A
+// refill that falls short of a whole token by a float's rounding (0.1 s
+// at 20/s is 1.9999999999 tokens) counts as a whole one; else its wait
+// rounds down to 0 ns and the message would go without a token, again
+// and again while the clock stands still.
 func (b *bucket) take(now time.Time) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -923,11 +927,12 @@ func (b *bucket) take(now time.Time) time.Duration {
 		b.tokens = min(b.capacity, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 		b.last = now
 	}
-	if b.tokens >= 1 {
-		b.tokens--
+	const rounding = 1e-9
+	if b.tokens >= 1-rounding {
+		b.tokens = max(0, b.tokens-1)
 		return 0
 	}
-	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	return max(time.Nanosecond, time.Duration((1-b.tokens)/b.rate*float64(time.Second)))
 }
 
 // slow halves the bucket's rate, down to one token a second (or its

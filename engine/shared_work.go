@@ -63,16 +63,47 @@ const (
 // peerShare is a dispatcher's part in its numbers' throughput.
 type peerShare struct {
 	// store is the engine's store as Peers; nil when it has one process,
-	// this one. looked: store was set.
-	store  model.Peers
-	looked bool
+	// this one.
+	store model.Peers
 	// live is how many processes share each number's rate, this one
-	// included (at least 1); last, when it was counted.
-	live int
-	last time.Time
-	// joinUntil: until then this process has just joined others and
-	// sends nothing (PaceJoinWait).
+	// included (at least 1), and joinUntil, when this process has just
+	// joined others, until when it sends nothing (PaceJoinWait): both
+	// under the dispatcher's mu. last is when the processes were counted
+	// (beats run one at a time).
+	live      int
 	joinUntil time.Time
+	last      time.Time
+}
+
+// startBeats counts the processes once, so that the first sends know this
+// process's share, then beats every PaceHeartbeat (looked at every Poll)
+// in a goroutine of its own, not between rounds, which a backlog makes
+// long, until ctx is done. stop waits for the beats to end and then
+// leaves, so that no beat comes after the leave.
+func (d *Dispatcher) startBeats(ctx context.Context) (stop func()) {
+	d.share.store, _ = d.e.store.(model.Peers)
+	if d.share.store == nil {
+		return func() {}
+	}
+	d.beat(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(min(d.opts.Poll, PaceHeartbeat))
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				d.beat(ctx)
+			}
+		}
+	}()
+	return func() {
+		<-done
+		d.leave()
+	}
 }
 
 // beat counts the processes live, every PaceHeartbeat, and resizes the
@@ -81,13 +112,6 @@ type peerShare struct {
 // either.
 func (d *Dispatcher) beat(ctx context.Context) {
 	sh := &d.share
-	if !sh.looked {
-		sh.store, _ = d.e.store.(model.Peers)
-		sh.looked = true
-	}
-	if sh.store == nil {
-		return
-	}
 	now := d.now()
 	if !sh.last.IsZero() && now.Sub(sh.last) < PaceHeartbeat {
 		return
@@ -101,6 +125,8 @@ func (d *Dispatcher) beat(ctx context.Context) {
 	}
 	live = max(1, live)
 	sh.last = now
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if live > 1 && now.Sub(since) < PaceJoinWait {
 		sh.joinUntil = since.Add(PaceJoinWait)
 	} else {
@@ -110,28 +136,22 @@ func (d *Dispatcher) beat(ctx context.Context) {
 		return
 	}
 	d.e.log.Info("pacing shared among processes", "processes", live, "was", sh.live)
-	d.mu.Lock()
 	sh.live = live
 	for id, b := range d.numbers {
 		b.resize(now, d.rateOf(id))
 	}
-	d.mu.Unlock()
 }
 
 // joining reports how long this process still waits, having just joined
 // others, before it sends (PaceJoinWait).
 func (d *Dispatcher) joining(now time.Time) time.Duration {
-	if w := d.share.joinUntil.Sub(now); w > 0 {
-		return w
-	}
-	return 0
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return max(0, d.share.joinUntil.Sub(now))
 }
 
 // leave tells the other processes this one sends no more.
 func (d *Dispatcher) leave() {
-	if d.share.store == nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := d.share.store.Leave(ctx); err != nil {

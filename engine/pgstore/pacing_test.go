@@ -66,6 +66,9 @@ type stampingSender struct {
 	at    []time.Time
 	done  chan struct{}
 	want  int
+	// hook, if set, runs (in a goroutine of its own) at the hookAt-th send.
+	hook   func()
+	hookAt int
 }
 
 func (s *stampingSender) Send(ctx context.Context, m *whatsapp.OutboundMessage) (whatsapp.SendResult, error) {
@@ -74,6 +77,9 @@ func (s *stampingSender) Send(ctx context.Context, m *whatsapp.OutboundMessage) 
 	s.at = append(s.at, s.clock.Now())
 	if len(s.at) == s.want {
 		close(s.done)
+	}
+	if len(s.at) == s.hookAt && s.hook != nil {
+		go s.hook()
 	}
 	return whatsapp.SendResult{WAMID: fmt.Sprintf("wamid.out.%d", len(s.at))}, nil
 }
@@ -169,7 +175,11 @@ func withinRate(t *testing.T, at []time.Time, start time.Time, rate, burst float
 	for k, stamp := range at {
 		allowed := burst + rate*stamp.Sub(start).Seconds()
 		if float64(k+1) > allowed+1e-9 {
-			t.Fatalf("send %d at +%v: over %.0f/s and a burst of %.0f, which allow %.1f", k+1, stamp.Sub(start), rate, burst, allowed)
+			var ds []string
+			for _, a := range at[:k+1] {
+				ds = append(ds, a.Sub(start).String())
+			}
+			t.Fatalf("send %d at +%v: over %.0f/s and a burst of %.0f, which allow %.1f; %v", k+1, stamp.Sub(start), rate, burst, allowed, ds)
 		}
 	}
 }
@@ -206,6 +216,32 @@ func TestPacingSharedTwoEngines(t *testing.T) {
 		if c.n.Load() == 0 {
 			t.Errorf("engine %d sent nothing", i)
 		}
+	}
+}
+
+// TestPacingJoinMidway: a process sending a backlog alone, at the whole
+// rate, makes room for one that joins midway: together they stay within
+// the rate throughout (the first counts the processes while it works
+// through its backlog, not only between rounds of it), and the second
+// sends its part.
+func TestPacingJoinMidway(t *testing.T) {
+	testURL(t)
+	const rate, n = 20, 200
+	r := newPacingRig(t, n)
+	start := r.pace.Now()
+	var joined time.Time
+	r.sender.hookAt = 60
+	r.sender.hook = func() {
+		joined = r.pace.Now()
+		r.dispatch(t, rate, 1)
+	}
+	r.dispatch(t, rate, 0)
+	at := r.run(t)
+	withinRate(t, at, start, rate, rate)
+	t.Logf("process 1 started at +%v; %d sends by +%v; by engine: %d and %d", joined.Sub(start).Round(time.Millisecond), n,
+		at[len(at)-1].Sub(start).Round(time.Millisecond), r.counts[0].n.Load(), r.counts[1].n.Load())
+	if r.counts[1].n.Load() == 0 {
+		t.Error("the process that joined sent nothing")
 	}
 }
 
