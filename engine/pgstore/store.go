@@ -60,8 +60,9 @@ type Store struct {
 	// through pool, so the two never wait on each other.
 	locks  *pgxpool.Pool
 	closed atomic.Bool
-	// owner names this store's claims on outbox entries; lease is how
-	// long one lasts (lease.go).
+	// owner names this store's claims on outbox entries and timers and
+	// its heartbeat (peers.go); lease is how long an outbox claim lasts
+	// (lease.go).
 	owner string
 	lease time.Duration
 }
@@ -209,11 +210,14 @@ func distinctVersions(names []string) error {
 // Option configures Open.
 type Option func(*Store)
 
-// WithOwner names the store's claims on outbox entries (lease.go): a name
-// that stays the same across restarts of one process (its host and data
-// directory), so that a restart finds its own claims, of sends a crash
-// cut, and settles them at once as unknown, as with bbolt, instead of
-// waiting for their lease. Two processes running at once must never share
+// WithOwner names the store's claims on outbox entries (lease.go) and
+// timers (timers.go), and its heartbeat (peers.go): a name that stays the
+// same across restarts of one process (its host and data directory), so
+// that a restart finds its own claims, of sends a crash cut, and settles
+// them at once as unknown, as with bbolt, instead of waiting for their
+// lease; takes its timers back at once; and goes on with its stretch of
+// liveness, without a join wait, if it was down for less than a beat's
+// life. Two processes running at once must never share
 // one. Without it the name is random: a restart's claims are another's.
 func WithOwner(name string) Option {
 	return func(s *Store) {
