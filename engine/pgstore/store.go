@@ -78,11 +78,13 @@ var (
 const DefaultLease = 2 * time.Minute
 
 // LockConns is the most connections a Store holds contacts' locks on
-// (LockContact), beside its pool's own (PoolConns).
+// (LockContact), beside its pool's own (PoolConns), unless the URL sets
+// pool_max_conns: then the lock pool has that many too.
 const LockConns = 12
 
 // PoolConns is the size of a Store's pool unless the URL says otherwise
-// (pool_max_conns). With LockConns, a process uses up to 24 connections.
+// (pool_max_conns). With LockConns, a process uses up to 24 connections;
+// with pool_max_conns=N, up to 2N.
 const PoolConns = 12
 
 // LeaseParam is the URL query parameter that sets the lease ("10s"); it
@@ -106,9 +108,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	// per process, beyond which turns wait their turn (a PostgreSQL's
 	// max_connections, 100 by default, is shared by every process).
 	lcfg := cfg.Copy()
-	lcfg.MaxConns = LockConns
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = PoolConns // pgx's default, 4 on 2 cores, is what limits
+		lcfg.MaxConns = LockConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
