@@ -74,7 +74,9 @@ func (c *cluster) startWith(name string, check time.Duration) *node {
 	t := c.t
 	t.Helper()
 	ctx := context.Background()
-	st := openAt(t, c.path)
+	// Few connections: the database is shared with other tests, and
+	// these open two or three processes.
+	st := openAtWith(t, c.path, map[string]string{"pool_max_conns": "4"})
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("PARLEY_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil)).With("node", name)

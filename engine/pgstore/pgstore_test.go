@@ -34,6 +34,12 @@ var schemas sync.Map // path → schema created
 // it, so tests run in parallel on one database.
 func openAt(t testing.TB, path string) *pgstore.Store {
 	t.Helper()
+	return openAtWith(t, path, nil)
+}
+
+// openAtWith is openAt with more URL parameters (pool_max_conns…).
+func openAtWith(t testing.TB, path string, params map[string]string) *pgstore.Store {
+	t.Helper()
 	base := testURL(t)
 	sum := sha256.Sum256([]byte(path))
 	schema := "t_" + hex.EncodeToString(sum[:10])
@@ -60,6 +66,9 @@ func openAt(t testing.TB, path string) *pgstore.Store {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	for k, v := range params {
+		q.Set(k, v)
+	}
 	u.RawQuery = q.Encode()
 	st, err := pgstore.Open(t.Context(), u.String())
 	if err != nil {
