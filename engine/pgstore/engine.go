@@ -455,6 +455,10 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 			ON CONFLICT (flow, day, version, node, kind, exit) DO UPDATE SET n = flow_stats.n + excluded.n`,
 			n.Flow, day, n.Version, n.Node, int16(n.Kind), n.Exit, int64(n.N))
 	}
+	// The inbox's notes ride in this batch, not a round trip of their
+	// own: NOTIFY is delivered at commit wherever it stands in the
+	// transaction.
+	s.queueNotes(b, inbox.notes(c))
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
@@ -494,7 +498,7 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 			return err
 		}
 	}
-	return s.notifyInbox(ctx, tx, inbox.notes(c))
+	return nil
 }
 
 func u64s(xs []uint64) []int64 {

@@ -162,12 +162,17 @@ func (s *Store) notifyInbox(ctx context.Context, tx pgx.Tx, notes []inbox.Note) 
 		return nil
 	}
 	b := &pgx.Batch{}
+	s.queueNotes(b, notes)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueNotes adds the NOTIFYs of notes to batch b.
+func (s *Store) queueNotes(b *pgx.Batch, notes []inbox.Note) {
 	for _, n := range notes {
 		for _, p := range s.payloads(n) {
 			b.Queue(`SELECT pg_notify($1, $2)`, s.channel, p)
 		}
 	}
-	return tx.SendBatch(ctx, b).Close()
 }
 
 // Feed is the inbox's feed of a Store (inbox.Feed).
