@@ -185,6 +185,9 @@ func (s *Store) commitBatch(batch []*pending) {
 				return applyErr
 			}
 		}
+		if s.beforeCommit != nil {
+			s.beforeCommit(tx)
+		}
 		return nil
 	})
 	s.noteCommit(err, applyErr)
