@@ -218,8 +218,11 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 }
 
 func (w *changeWrite) check(t *txn) error {
-	if w.inboundID != nil && (t.data.Get(w.inboundKey) != nil || t.inbound.Get(w.inboundID) != nil) {
-		return engine.ErrDuplicate
+	if w.inboundID != nil {
+		forgotten := forgottenBefore(t.tx)
+		if inboundLive(t.data.Get(w.inboundKey), forgotten) || inboundLive(t.inbound.Get(w.inboundID), forgotten) {
+			return engine.ErrDuplicate
+		}
 	}
 	for _, m := range w.msgs {
 		if t.data.Get(m.key) != nil {
@@ -260,6 +263,12 @@ func claimedValue(v []byte) []byte { return append([]byte{sep}, v...) }
 func (w *changeWrite) apply(t *txn) error {
 	if w.inboundID != nil {
 		if err := t.data.Put(w.inboundKey, w.inboundTime[:8]); err != nil {
+			return err
+		}
+		// The group's forgotten ids go while its page is written anyway
+		// (inbound.go).
+		p := w.inboundKey[:len(w.inboundKey)-len(w.inboundID)]
+		if err := t.forgetInGroup(p, w.inboundKey, forgottenBefore(t.tx)); err != nil {
 			return err
 		}
 		if err := t.inboundByTime.Put(w.inboundTime, w.inboundVal); err != nil {
@@ -369,57 +378,4 @@ func (t *txn) putConversation(c convWrite) error {
 		return err
 	}
 	return t.indexConversation(c)
-}
-
-// PruneInbound forgets the inbound ids committed before t (by their
-// change's At) and returns how many. It deletes them a chunk per
-// transaction, so commits keep flowing during a large prune; if it fails
-// or ctx ends midway, the chunks already done stay done.
-func (s *Store) PruneInbound(ctx context.Context, before time.Time) (int, error) {
-	total := 0
-	for {
-		w := &inboundPrune{before: timeBound(before)}
-		if err := s.do(ctx, w); err != nil {
-			return total, err
-		}
-		total += w.n
-		if w.n < pruneChunk {
-			return total, nil
-		}
-	}
-}
-
-type inboundPrune struct {
-	before []byte
-	n      int
-}
-
-func (w *inboundPrune) check(*txn) error { return nil }
-
-func (w *inboundPrune) apply(t *txn) error {
-	var entries []keyValue
-	c := t.inboundByTime.Cursor()
-	for k, v := c.First(); k != nil && len(entries) < pruneChunk && bytes.Compare(k[:8], w.before) < 0; k, v = c.Next() {
-		entries = append(entries, keyValue{bytes.Clone(k), bytes.Clone(v)})
-	}
-	for _, e := range entries {
-		id := e.key[8:]
-		// Where the id is stored: in its contact's group (schema 3), or
-		// in the inbound bucket (schema 2).
-		b, key := t.inbound, id
-		if len(e.value) > 1 && e.value[0] == kindInbound {
-			b, key = t.data, inboundKey(engine.ContactKey(e.value[1:]), string(id))
-		}
-		// Never drop an id whose record is newer than this index entry.
-		if v := b.Get(key); v != nil && binary.BigEndian.Uint64(v) == binary.BigEndian.Uint64(e.key) {
-			if err := b.Delete(key); err != nil {
-				return err
-			}
-		}
-		if err := t.inboundByTime.Delete(e.key); err != nil {
-			return err
-		}
-	}
-	w.n = len(entries)
-	return nil
 }

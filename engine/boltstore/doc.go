@@ -20,7 +20,8 @@
 //	inbound                   inbound message id → committed at (8 bytes), as schema 2
 //	                          kept them; read until pruned, never written
 //	inbound_by_time           committed at (8 bytes) inbound message id → 'i' group
-//	                          (1 for an id in inbound)
+//	                          (1 for an id in inbound); PruneInbound deletes its front
+//	                          and moves meta's inbound_forgotten_before (inbound.go)
 //	flows                     flow id → FlowRecord (JSON)
 //	flow_versions             flow id 0x00 version (4 bytes BE) → FlowVersion (JSON)
 //	templates                 template name 0x00 language → TemplateRecord (JSON)
@@ -36,7 +37,9 @@
 //	events_log                sequence (8 bytes BE) → engine.Event (JSON): Change.Events, made
 //	                          by the first commit that records one; it and the event
 //	                          webhooks' events_* buckets are listed in events.go
-//	meta                      "schema" → schema version (8 bytes BE); "migrating_from_1" → 1
+//	meta                      "schema" → schema version (8 bytes BE); "inbound_forgotten_before"
+//	                          → the time (8 bytes) before which inbound ids are forgotten,
+//	                          stored or not (inbound.go); "migrating_from_1" → 1
 //	                          while Open moves a version-1 file's records (migrate.go);
 //	                          "indexing_from" while Open builds schema 4's indexes
 //	                          (migrate_index.go)
@@ -53,8 +56,8 @@
 //
 // Times in keys are UnixNano, big-endian with the sign bit flipped, so byte
 // order is time order. So DueTimers and NextTimer read the front of timers
-// and start-up never scans conversations; PruneInbound reads the front of
-// inbound_by_time; a transcript and a flow's versions are each one range
+// and start-up never scans conversations; PruneInbound reads and deletes
+// the front of inbound_by_time, never the ids in contact_data (inbound.go); a transcript and a flow's versions are each one range
 // scan; a contact's conversations are a range scan of its group that seeks
 // past each transcript; ListContacts seeks from group to group;
 // ListConversations reads a range of conversation_index backwards (index.go)

@@ -234,7 +234,7 @@ func timerKey(t engine.Timer) ([]byte, error) {
 // inboundKey is group + sep + 'i' + inbound message id: a committed inbound
 // id, on the page of its contact's other records (schema 3). Schema 2 kept
 // them in a bucket of their own, keyed by id alone: one more page per event,
-// at a random place.
+// at a random place. Forgetting one does not delete it there (inbound.go).
 func inboundKey(group engine.ContactKey, id string) []byte {
 	k := make([]byte, 0, len(group)+2+len(id))
 	k = append(append(k, group...), sep, kindInbound)

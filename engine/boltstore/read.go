@@ -66,21 +66,6 @@ func decode(data []byte, v any, what, id string) error {
 	return nil
 }
 
-// Seen reports whether an inbound message id has been committed (and not
-// pruned since).
-func (s *Store) Seen(ctx context.Context, key engine.ContactKey, inboundID string) (bool, error) {
-	if inboundID == "" || checkID("inbound id", inboundID) != nil || checkID("inbound key", string(key)) != nil {
-		return false, nil
-	}
-	var seen bool
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		seen = tx.Bucket(bucketData).Get(inboundKey(key, inboundID)) != nil ||
-			tx.Bucket(bucketInbound).Get([]byte(inboundID)) != nil
-		return nil
-	})
-	return seen, err
-}
-
 // DueTimers returns up to limit timers due at or before now, earliest
 // first; limit <= 0 means no limit. It reads only the due timers: the
 // timers bucket is ordered by due time.
