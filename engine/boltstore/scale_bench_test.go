@@ -85,7 +85,7 @@ func BenchmarkCommitAtScale(b *testing.B) {
 
 // scaleFillVersion names the fill: change it when the fill's records
 // change, so that a cached store is not taken for another.
-const scaleFillVersion = 2
+const scaleFillVersion = 3
 
 // scaleStart is when the fill's year starts.
 var scaleStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -103,12 +103,18 @@ func scaleContact(i int) engine.ContactKey {
 
 // scaleInbound is customer i's k-th message (k from 0) at when, with the
 // bot's answer queued: a webhook's change. The first one makes the
-// contact and its conversation.
+// contact and its conversation, which waits for a reply (a timeout
+// timer); the second ends it (the fill's history: ended conversations, no
+// timers); a later one (the measured kind=existing) waits again.
 func scaleInbound(i, k int, at time.Time) *engine.Change {
 	key := scaleContact(i)
 	convID := string(key) + "#1"
 	seq := uint64(2*k + 1)
 	timeout := engine.Timer{Due: at.Add(10 * time.Minute), Kind: engine.TimerTimeout, Contact: key, Conversation: convID, Node: "ask"}
+	status, timers := engine.Waiting, []engine.Timer{timeout}
+	if k == 1 {
+		status, timers = engine.Ended, nil
+	}
 	c := &engine.Change{
 		InboundID: fmt.Sprintf("wamid.HBgNNDkxNTE%010dFQIAEhgUM0EwQjE2RjY%d", i, k),
 		At:        at,
@@ -117,11 +123,11 @@ func scaleInbound(i, k int, at time.Time) *engine.Change {
 			OptedIn: true, OptedInAt: scaleStart, LastInboundAt: at, Conversation: convID, Conversations: 1,
 		},
 		Conversations: []*engine.Conversation{{
-			ID: convID, Contact: key, Flow: "scale", Version: 1, Node: "ask", Status: engine.Waiting,
+			ID: convID, Contact: key, Flow: "scale", Version: 1, Node: "ask", Status: status,
 			Vars:      map[string]any{"said": "hello, I have a question about my order " + strconv.Itoa(i)},
 			StartedAt: scaleStart, UpdatedAt: at, LastActivityAt: at,
 			LastReply: &flows.Reply{Type: "text", Text: "my parcel has not arrived yet"},
-			Timers:    []engine.Timer{timeout},
+			Timers:    timers,
 			Seq:       seq + 1,
 		}},
 		Messages: []*engine.Message{
@@ -132,13 +138,13 @@ func scaleInbound(i, k int, at time.Time) *engine.Change {
 				Message: &flows.Message{Type: flows.MsgText, Text: "Hello Customer! Thanks for writing to us. What can we do for you today? A few words are enough."},
 				State:   engine.Queued},
 		},
-		SetTimers: []engine.Timer{timeout},
+		SetTimers: timers,
 		Counts: []engine.Count{
 			{Flow: "scale", Version: 1, Node: "ask", Kind: engine.CountEntered, N: 1},
 		},
 	}
-	if k > 0 {
-		c.DeleteTimers = []engine.Timer{{Due: at.Add(-time.Hour), Kind: engine.TimerTimeout, Contact: key, Conversation: convID, Node: "ask"}}
+	if k == 1 { // the first message's timeout: the fill wrote it a minute before
+		c.DeleteTimers = []engine.Timer{{Due: at.Add(-time.Minute + 10*time.Minute), Kind: engine.TimerTimeout, Contact: key, Conversation: convID, Node: "ask"}}
 	}
 	return c
 }
