@@ -27,7 +27,9 @@
 //	templates                 template name 0x00 language → TemplateRecord (JSON)
 //	contact_aliases           contact key → contact key it stands for
 //	reach                     scope 0x00 time (8 bytes) contact key → 1 (messaging limit, reach.go)
-//	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1
+//	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1; PruneReach
+//	                          deletes the front of reach and moves meta's
+//	                          reach_forgotten_before (reach_prune.go)
 //	flow_stats                flow id 0x00 day (yyyymmdd, 4 bytes BE) version (4 bytes BE) node 0x00 kind (1 byte) exit → count (8 bytes BE; stats.go)
 //	conversation_index        's' status 0x00 activity time id → status 0x00 flow 0x00
 //	                          contact (index.go); beside each conversation record,
@@ -39,7 +41,8 @@
 //	                          webhooks' events_* buckets are listed in events.go
 //	meta                      "schema" → schema version (8 bytes BE); "inbound_forgotten_before"
 //	                          → the time (8 bytes) before which inbound ids are forgotten,
-//	                          stored or not (inbound.go); "migrating_from_1" → 1
+//	                          stored or not (inbound.go); "reach_forgotten_before" → the
+//	                          same for reaches; "migrating_from_1" → 1
 //	                          while Open moves a version-1 file's records (migrate.go);
 //	                          "indexing_from" while Open builds schema 4's indexes
 //	                          (migrate_index.go)
