@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Inbound ids (the dedupe of Meta's redeliveries) are written where they
@@ -60,7 +60,7 @@ func inboundLive(v, forgotten []byte) bool {
 
 // inboundSeen says whether id, remembered under key, is live in tx:
 // in its group (schema 3 and later) or in the inbound bucket (schema 2).
-func inboundSeen(tx *bolt.Tx, forgotten []byte, key engine.ContactKey, id string) bool {
+func inboundSeen(tx *bolt.Tx, forgotten []byte, key model.ContactKey, id string) bool {
 	return inboundLive(tx.Bucket(bucketData).Get(inboundKey(key, id)), forgotten) ||
 		inboundLive(tx.Bucket(bucketInbound).Get([]byte(id)), forgotten)
 }
@@ -98,7 +98,7 @@ func (t *txn) forgetInGroup(p, keep, forgotten []byte) error {
 
 // Seen reports whether an inbound message id has been committed (and not
 // pruned since).
-func (s *Store) Seen(ctx context.Context, key engine.ContactKey, inboundID string) (bool, error) {
+func (s *Store) Seen(ctx context.Context, key model.ContactKey, inboundID string) (bool, error) {
 	if inboundID == "" || checkID("inbound id", inboundID) != nil || checkID("inbound key", string(key)) != nil {
 		return false, nil
 	}

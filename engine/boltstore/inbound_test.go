@@ -8,7 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // TestPruneInboundWritesOnlyItsFront pins that forgetting inbound ids
@@ -78,7 +78,7 @@ func TestInboundForgotten(t *testing.T) {
 		}
 		return ok
 	}
-	if err := s.Commit(ctx, scaleInbound(7, 0, t0.Add(time.Minute))); !errors.Is(err, engine.ErrDuplicate) {
+	if err := s.Commit(ctx, scaleInbound(7, 0, t0.Add(time.Minute))); !errors.Is(err, model.ErrDuplicate) {
 		t.Fatalf("redelivery before the prune: %v, want ErrDuplicate", err)
 	}
 	if n, err := s.PruneInbound(ctx, t0.Add(time.Hour)); n != 1 || err != nil {
@@ -107,7 +107,7 @@ func TestInboundForgotten(t *testing.T) {
 	if !seen() {
 		t.Error("the id taken again is not seen")
 	}
-	if err := s.Commit(ctx, again); !errors.Is(err, engine.ErrDuplicate) {
+	if err := s.Commit(ctx, again); !errors.Is(err, model.ErrDuplicate) {
 		t.Errorf("its redelivery: %v, want ErrDuplicate", err)
 	}
 	// A prune with an earlier bound does not move the bound back.

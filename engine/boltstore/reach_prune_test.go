@@ -6,7 +6,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // TestPruneReachWritesOnlyItsFront pins that forgetting reaches writes the
@@ -20,15 +20,15 @@ func TestPruneReachWritesOnlyItsFront(t *testing.T) {
 	// in a month of them.
 	const n, recent = 2000, 20_000
 	for lo := 0; lo < n+recent; lo += 500 {
-		var rs []engine.Reach
+		var rs []model.Reach
 		for i := lo; i < lo+500; i++ {
-			r := engine.Reach{Scope: engine.ReachScope, At: t0.Add(time.Duration(i) * time.Second), Contact: scaleContact(i * 10)}
+			r := model.Reach{Scope: model.ReachScope, At: t0.Add(time.Duration(i) * time.Second), Contact: scaleContact(i * 10)}
 			if i >= n {
 				r.At, r.Contact = t0.Add(48*time.Hour), scaleContact(100_000+i)
 			}
 			rs = append(rs, r)
 		}
-		if err := s.Commit(ctx, &engine.Change{At: t0, Reached: rs}); err != nil {
+		if err := s.Commit(ctx, &model.Change{At: t0, Reached: rs}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,18 +49,18 @@ func TestPruneReachWritesOnlyItsFront(t *testing.T) {
 		})
 		return k
 	}
-	if reached, err := s.ReachedSince(ctx, engine.ReachScope, scaleContact(50), t0); reached || err != nil {
+	if reached, err := s.ReachedSince(ctx, model.ReachScope, scaleContact(50), t0); reached || err != nil {
 		t.Errorf("ReachedSince of a forgotten reach = %v, %v", reached, err)
 	}
 	// Reached again: its forgotten twin goes, the new one counts.
 	again := t0.Add(25 * time.Hour)
-	if err := s.Commit(ctx, &engine.Change{At: again, Reached: []engine.Reach{{Scope: engine.ReachScope, At: again, Contact: scaleContact(50)}}}); err != nil {
+	if err := s.Commit(ctx, &model.Change{At: again, Reached: []model.Reach{{Scope: model.ReachScope, At: again, Contact: scaleContact(50)}}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := twins(); got != n+recent {
 		t.Errorf("reach_by_contact holds %d entries, want %d (the %d the prune left, one of them replaced by a new reach)", got, n+recent, n)
 	}
-	if reached, err := s.ReachedSince(ctx, engine.ReachScope, scaleContact(50), t0); !reached || err != nil {
+	if reached, err := s.ReachedSince(ctx, model.ReachScope, scaleContact(50), t0); !reached || err != nil {
 		t.Errorf("ReachedSince after a new reach = %v, %v", reached, err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -97,8 +97,8 @@ const scalePhone = "106540352242922"
 
 // scaleContact is customer i's key: scattered over the key space, as the
 // scale harness's (cmd/parley/scale_build_test.go) and real ones are.
-func scaleContact(i int) engine.ContactKey {
-	return engine.NewContactKey(scalePhone, fmt.Sprintf("49%010d", uint64(i)*2654435761%10_000_000_000))
+func scaleContact(i int) model.ContactKey {
+	return model.NewContactKey(scalePhone, fmt.Sprintf("49%010d", uint64(i)*2654435761%10_000_000_000))
 }
 
 // scaleInbound is customer i's k-th message (k from 0) at when, with the
@@ -106,23 +106,23 @@ func scaleContact(i int) engine.ContactKey {
 // contact and its conversation, which waits for a reply (a timeout
 // timer); the second ends it (the fill's history: ended conversations, no
 // timers); a later one (the measured kind=existing) waits again.
-func scaleInbound(i, k int, at time.Time) *engine.Change {
+func scaleInbound(i, k int, at time.Time) *model.Change {
 	key := scaleContact(i)
 	convID := string(key) + "#1"
 	seq := uint64(2*k + 1)
-	timeout := engine.Timer{Due: at.Add(10 * time.Minute), Kind: engine.TimerTimeout, Contact: key, Conversation: convID, Node: "ask"}
-	status, timers := engine.Waiting, []engine.Timer{timeout}
+	timeout := model.Timer{Due: at.Add(10 * time.Minute), Kind: model.TimerTimeout, Contact: key, Conversation: convID, Node: "ask"}
+	status, timers := model.Waiting, []model.Timer{timeout}
 	if k == 1 {
-		status, timers = engine.Ended, nil
+		status, timers = model.Ended, nil
 	}
-	c := &engine.Change{
+	c := &model.Change{
 		InboundID: fmt.Sprintf("wamid.HBgNNDkxNTE%010dFQIAEhgUM0EwQjE2RjY%d", i, k),
 		At:        at,
-		Contact: &engine.Contact{
+		Contact: &model.Contact{
 			Key: key, PhoneNumberID: scalePhone, WaID: string(key[len(scalePhone)+1:]), Name: "Customer " + strconv.Itoa(i), Language: "de",
 			OptedIn: true, OptedInAt: scaleStart, LastInboundAt: at, Conversation: convID, Conversations: 1,
 		},
-		Conversations: []*engine.Conversation{{
+		Conversations: []*model.Conversation{{
 			ID: convID, Contact: key, Flow: "scale", Version: 1, Node: "ask", Status: status,
 			Vars:      map[string]any{"said": "hello, I have a question about my order " + strconv.Itoa(i)},
 			StartedAt: scaleStart, UpdatedAt: at, LastActivityAt: at,
@@ -130,36 +130,36 @@ func scaleInbound(i, k int, at time.Time) *engine.Change {
 			Timers:    timers,
 			Seq:       seq + 1,
 		}},
-		Messages: []*engine.Message{
-			{Conversation: convID, Seq: seq, Direction: engine.In, At: at, Node: "ask", Sender: "customer", Contact: key,
-				Inbound: &flows.Reply{Type: "text", Text: "hello, I have a question about my order " + strconv.Itoa(i)}, State: engine.Received,
+		Messages: []*model.Message{
+			{Conversation: convID, Seq: seq, Direction: model.In, At: at, Node: "ask", Sender: "customer", Contact: key,
+				Inbound: &flows.Reply{Type: "text", Text: "hello, I have a question about my order " + strconv.Itoa(i)}, State: model.Received,
 				WAMID: fmt.Sprintf("wamid.HBgNNDkxNTE%010dFQIAEhgUM0EwQjE2RjY%d", i, k)},
-			{Conversation: convID, Seq: seq + 1, Direction: engine.Out, At: at, Node: "ask", Sender: "bot", Contact: key,
+			{Conversation: convID, Seq: seq + 1, Direction: model.Out, At: at, Node: "ask", Sender: "bot", Contact: key,
 				Message: &flows.Message{Type: flows.MsgText, Text: "Hello Customer! Thanks for writing to us. What can we do for you today? A few words are enough."},
-				State:   engine.Queued},
+				State:   model.Queued},
 		},
 		SetTimers: timers,
-		Counts: []engine.Count{
-			{Flow: "scale", Version: 1, Node: "ask", Kind: engine.CountEntered, N: 1},
+		Counts: []model.Count{
+			{Flow: "scale", Version: 1, Node: "ask", Kind: model.CountEntered, N: 1},
 		},
 	}
 	if k == 1 { // the first message's timeout: the fill wrote it a minute before
-		c.DeleteTimers = []engine.Timer{{Due: at.Add(-time.Minute + 10*time.Minute), Kind: engine.TimerTimeout, Contact: key, Conversation: convID, Node: "ask"}}
+		c.DeleteTimers = []model.Timer{{Due: at.Add(-time.Minute + 10*time.Minute), Kind: model.TimerTimeout, Contact: key, Conversation: convID, Node: "ask"}}
 	}
 	return c
 }
 
 // scaleSent is the dispatcher's record of a send: the message marked sent
 // and its outbox item gone.
-func scaleSent(i, k int, outboxSeq uint64, at time.Time) *engine.Change {
+func scaleSent(i, k int, outboxSeq uint64, at time.Time) *model.Change {
 	key := scaleContact(i)
 	convID := string(key) + "#1"
 	seq := uint64(2*k + 2)
-	return &engine.Change{
+	return &model.Change{
 		At: at,
-		Updates: []*engine.Message{{Conversation: convID, Seq: seq, Direction: engine.Out, At: at, Node: "ask", Sender: "bot", Contact: key,
+		Updates: []*model.Message{{Conversation: convID, Seq: seq, Direction: model.Out, At: at, Node: "ask", Sender: "bot", Contact: key,
 			Message: &flows.Message{Type: flows.MsgText, Text: "Hello Customer! Thanks for writing to us. What can we do for you today? A few words are enough."},
-			State:   engine.Sent, WAMID: fmt.Sprintf("wamid.out.%d.%d", i, k)}},
+			State:   model.Sent, WAMID: fmt.Sprintf("wamid.out.%d.%d", i, k)}},
 		Dequeue: []uint64{outboxSeq},
 	}
 }
@@ -319,7 +319,7 @@ func benchScaleCommits(b *testing.B, s *Store, n int, kind string, conc int, tak
 	first := taken.Add(int64(b.N)) - int64(b.N)
 	// For kind=sent: the outbox, oldest first (the answers the earlier
 	// rounds queued).
-	var outbox []engine.OutboxItem
+	var outbox []model.OutboxItem
 	if kind == "sent" {
 		var err error
 		if outbox, err = s.Outbox(ctx, 0, 0); err != nil {
@@ -327,7 +327,7 @@ func benchScaleCommits(b *testing.B, s *Store, n int, kind string, conc int, tak
 		}
 		first = 0
 	}
-	changeOf := func(j int) *engine.Change {
+	changeOf := func(j int) *model.Change {
 		at := scaleNow.Add(time.Duration(j) * time.Millisecond)
 		switch kind {
 		case "new":
@@ -339,8 +339,8 @@ func benchScaleCommits(b *testing.B, s *Store, n int, kind string, conc int, tak
 			return nil
 		}
 		m := *outbox[j].Message
-		m.State, m.WAMID = engine.Sent, fmt.Sprintf("wamid.out.%d", outbox[j].Seq)
-		return &engine.Change{At: at, Updates: []*engine.Message{&m}, Dequeue: []uint64{outbox[j].Seq}}
+		m.State, m.WAMID = model.Sent, fmt.Sprintf("wamid.out.%d", outbox[j].Seq)
+		return &model.Change{At: at, Updates: []*model.Message{&m}, Dequeue: []uint64{outbox[j].Seq}}
 	}
 	before := s.db.Stats().TxStats
 	commits := s.commitCount.Load()
