@@ -5,13 +5,18 @@
 // # Buckets
 //
 //	contact_data              a customer's records together, under group 0x00 (keys.go):
-//	                            group 0x00 'k' → Contact (JSON), group = contact key
+//	                            group 0x00 'k' → Contact (JSON), owner = contact key
 //	                            group 0x00 'c' suffix 0x00 'r' → Conversation (JSON)
 //	                            group 0x00 'c' suffix 0x00 'm' seq (8 bytes BE) → Message (JSON)
-//	                            group 0x00 'i' inbound id → committed at (8 bytes), group =
+//	                            group 0x00 'i' inbound id → committed at (8 bytes), owner =
 //	                              the key the message named (Change.InboundKey)
-//	                          where a conversation's group is its id up to the last '#'
-//	                          (the contact key, for ids the engine makes) and suffix the rest
+//	                            slot 0x00 'a' → owner, in a slot group
+//	                          where a conversation's owner is its id up to the last '#'
+//	                          (the contact key, for ids the engine makes) and suffix the
+//	                          rest; the group is the owner's slot (0xff + its number in
+//	                          16 hex digits, in order of creation: groups.go) or, for an
+//	                          owner first written before schema 5, the owner itself
+//	contact_groups            owner → its slot group in contact_data
 //	contact_conversations     contact key 0x00 conversation id → 1, only for a conversation
 //	                          whose contact is not its group
 //	outbox                    sequence (8 bytes BE) → contact_data key of a queued message,
@@ -53,24 +58,31 @@
 // conversation), so the event dirties one or two leaf pages there instead
 // of one in each of three buckets. No index maps a conversation to its
 // contact: the engine's conversation ids are contact key + "#" + n, so the
-// id names its group. (A contact's tenth conversation, "#10", sorts before
-// "#2": from then on the contact record is a transcript away from the
-// active conversation, one page more per event.)
+// id names its owner, and contact_groups the owner's group. (A contact's
+// tenth conversation, "#10", sorts before "#2": from then on the contact
+// record is a transcript away from the active conversation, one page more
+// per event.) Groups are numbered in order of creation, so a new
+// customer's records are appended at the right edge of contact_data
+// rather than at a random place of a tree of every customer ever seen
+// (groups.go).
 //
 // Times in keys are UnixNano, big-endian with the sign bit flipped, so byte
 // order is time order. So DueTimers and NextTimer read the front of timers
 // and start-up never scans conversations; PruneInbound reads and deletes
-// the front of inbound_by_time, never the ids in contact_data (inbound.go); a transcript and a flow's versions are each one range
-// scan; a contact's conversations are a range scan of its group that seeks
-// past each transcript; ListContacts seeks from group to group;
+// the front of inbound_by_time, never the ids in contact_data (inbound.go);
+// a transcript and a flow's versions are each one range scan; a contact's
+// conversations are a range scan of its group that seeks past each
+// transcript; ListContacts seeks from group to group and merges the owners
+// of contact_groups;
 // ListConversations reads a range of conversation_index backwards (index.go)
 // and ContactsByWaID one of contacts_by_wa_id. Reads that grow with the
 // history are only those that must: ListContacts' walk of every contact
 // (schedules' audiences), Check, and the retention's prune (retention.go),
 // which deletes it.
 // Ids, keys, timer kinds and nodes must not contain a NUL byte, which ends
-// their part of a composite key; times stored in keys must lie between the
-// years 1678 and 2262.
+// their part of a composite key, and contact keys and conversation ids must
+// not start with byte 0xff, which starts a slot's name; times stored in
+// keys must lie between the years 1678 and 2262.
 //
 // # Group commit
 //

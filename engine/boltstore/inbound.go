@@ -11,7 +11,7 @@ import (
 )
 
 // Inbound ids (the dedupe of Meta's redeliveries) are written where they
-// cost nothing, in their contact's group of contact_data (inboundKey), on
+// cost nothing, in their contact's group of contact_data (inboundDKey), on
 // the page the event writes anyway, and once more at the right edge of
 // inbound_by_time (time + id), which only grows at its end.
 //
@@ -61,7 +61,7 @@ func inboundLive(v, forgotten []byte) bool {
 // inboundSeen says whether id, remembered under key, is live in tx:
 // in its group (schema 3 and later) or in the inbound bucket (schema 2).
 func inboundSeen(tx *bolt.Tx, forgotten []byte, key model.ContactKey, id string) bool {
-	return inboundLive(tx.Bucket(bucketData).Get(inboundKey(key, id)), forgotten) ||
+	return inboundLive(tx.Bucket(bucketData).Get(keysIn(tx).inbound(key, id)), forgotten) ||
 		inboundLive(tx.Bucket(bucketInbound).Get([]byte(id)), forgotten)
 }
 

@@ -66,7 +66,7 @@ func TestInboundForgotten(t *testing.T) {
 	record := func() bool {
 		var ok bool
 		_ = s.db.View(func(tx *bolt.Tx) error {
-			ok = tx.Bucket(bucketData).Get(inboundKey(key, id)) != nil
+			ok = tx.Bucket(bucketData).Get(keysIn(tx).inbound(key, id)) != nil
 			return nil
 		})
 		return ok

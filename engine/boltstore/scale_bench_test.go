@@ -26,7 +26,9 @@ import (
 // the commit path (encodeChange, check, apply; large transactions, no
 // fsync per change) and cached under PARLEY_BOLT_SCALE_CACHE (default
 // $TMPDIR/parley-boltscale), keyed by scaleFillVersion and the schema; a
-// run works on a copy.
+// run works on a copy. PARLEY_BOLT_SCALE_FROM=4 takes the store an older
+// build filled, with schema 4, instead: Open upgrades the copy, and the
+// run measures a file written before the upgrade.
 //
 // The fill is a year of customers as the scale harness makes them, keys
 // scattered over the key space: each wrote twice, the bot answered each
@@ -176,8 +178,14 @@ func scaleCacheDir() string {
 // filling the cache first if it has none.
 func scaleStoreCopy(b *testing.B, n int) *Store {
 	b.Helper()
-	cached := filepath.Join(scaleCacheDir(), fmt.Sprintf("fill%d-schema%d-%d.db", scaleFillVersion, schemaVersion, n))
-	if _, err := os.Stat(cached); err != nil {
+	schema := fmt.Sprint(schemaVersion)
+	if v := os.Getenv("PARLEY_BOLT_SCALE_FROM"); v != "" {
+		schema = v
+	}
+	cached := filepath.Join(scaleCacheDir(), fmt.Sprintf("fill%d-schema%s-%d.db", scaleFillVersion, schema, n))
+	if _, err := os.Stat(cached); err != nil && schema != fmt.Sprint(schemaVersion) {
+		b.Fatalf("no store of schema %s cached (%s): an older build fills it", schema, cached)
+	} else if err != nil {
 		if err := os.MkdirAll(scaleCacheDir(), 0o750); err != nil {
 			b.Fatal(err)
 		}

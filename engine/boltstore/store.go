@@ -266,6 +266,12 @@ func initBuckets(tx *bolt.Tx) error {
 			}
 			return startIndexing(meta)
 		}
+		if len(v) == 8 && binary.BigEndian.Uint64(v) == 4 {
+			// Schema 5 gives new owners slot groups (groups.go): nothing
+			// moves, but a schema-4 binary must not open the file: it
+			// would not find the records in slots.
+			return meta.Put(keySchema, u64(schemaVersion))
+		}
 		if len(v) == 8 && (binary.BigEndian.Uint64(v) == 2 || binary.BigEndian.Uint64(v) == 3) {
 			// Schema 3 only stores new inbound ids elsewhere (keys.go,
 			// inboundKey); those of schema 2 stay where they are and are
