@@ -38,6 +38,7 @@ func TestPruneReachWritesOnlyItsFront(t *testing.T) {
 	}
 	after := s.db.Stats().TxStats
 	pages := (after.GetPageAlloc() - before.GetPageAlloc()) / int64(s.db.Info().PageSize)
+	t.Logf("PruneReach of %d reaches wrote %d pages", n, pages) // 954 when each twin was deleted
 	if pages > n/20 {
 		t.Errorf("PruneReach of %d reaches wrote %d pages, want at most %d", n, pages, n/20)
 	}
