@@ -497,9 +497,9 @@ const unknownAfterCrash = "its send was not recorded (Parley stopped or its stor
 // but whose outcome was never recorded, marking it unknown: it may or may
 // not have reached Meta, so it is never sent again.
 func (d *Dispatcher) settleUnknown(ctx context.Context, it model.OutboxItem) error {
-	err := d.e.withMessage(ctx, it.Message, func(t *turn, m *model.Message) {
+	err := d.e.withSendTurn(ctx, it.Message, func(t sendTurn, m *model.Message) {
 		m.State, m.Error = model.Unknown, unknownAfterCrash
-		t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+		t.Dequeue(it.Seq)
 	})
 	if err == nil {
 		d.e.metrics.sends.Inc("unknown", "")
@@ -539,39 +539,40 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	proceed := false
 	var held time.Duration // > 0: held by the messaging limit this long
 	serial := e.MessagingLimitOf(it.Message.Contact.PhoneNumberID()) > 0 && it.Message.Template != nil
-	var reached []model.Reach // the reach this send records, for the cache (limit_cache.go)
+	var reached []model.Reach // the reach this send records, for the cache (engine/limits)
 	var readKey model.ContactKey
 	var readWAMID string // a reply: the customer's message it marks read
 	if serial {
 		e.reachMu.Lock() // the check and the reach's record are one step
 	}
-	err := e.withQueued(ctx, it, func(t *turn, m *model.Message) (send bool) {
+	err := e.withQueued(ctx, it, func(t sendTurn, m *model.Message) (send bool) {
+		c, now := t.Contact(), t.Now()
 		if m.State != model.Queued {
 			// Not the dispatcher's any more (no such entry is left behind
 			// today; an older file may hold one): it leaves the outbox.
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			t.Dequeue(it.Seq)
 			return false
 		}
-		if reason, why := deliveryBlock(e.templatesFrom(m.Contact.PhoneNumberID()), m, t.contact, t.now); why != "" {
+		if reason, why := deliveryBlock(e.templatesFrom(m.Contact.PhoneNumberID()), m, c, now); why != "" {
 			// Unreachable (131026) or a marketing hold (131049): refused
 			// here, without asking Meta.
 			m.State, m.ErrorCode, m.Error = model.SendFailed, 0, why
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			t.block(model.StageDispatch, m.Conversation, m.Node, m.Template, reason, why)
-			t.sendFailed(m)
+			t.Dequeue(it.Seq)
+			t.Block(m, reason, why)
+			t.Failed(m)
 			e.metrics.sends.Inc("blocked", "")
 			return false
 		}
-		if m.Message != nil && !WindowOpen(t.contact, t.now) {
+		if m.Message != nil && !WindowOpen(c, now) {
 			// The window closed while the message waited: it is not sent,
 			// and the conversation takes its template path.
 			m.State, m.ErrorCode, m.Error = model.SendFailed, CodeWindowClosed, "the 24-hour window closed before it could be sent"
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			t.windowClosed(m)
+			t.Dequeue(it.Seq)
+			t.WindowClosed(m)
 			e.metrics.sends.Inc("window_closed", "")
 			return false
 		}
-		if m.Template != nil && t.now.Sub(m.At) > d.opts.TemplateRetryFor {
+		if m.Template != nil && now.Sub(m.At) > d.opts.TemplateRetryFor {
 			// Tried for as long as it was worth it (an outage, a paused
 			// account): it fails, with the last reason it did not go.
 			why := fmt.Sprintf("not sent within %v of being queued", d.opts.TemplateRetryFor)
@@ -579,22 +580,22 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 				why += "; last: " + m.Error
 			}
 			m.State, m.Error = model.SendFailed, why
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			t.sendFailed(m)
+			t.Dequeue(it.Seq)
+			t.Failed(m)
 			e.metrics.sends.Inc("expired", fmt.Sprint(m.ErrorCode))
 			return false
 		}
 		var err error
-		if out, err = toWhatsApp(m, t.contact, e.templatesFrom(m.Contact.PhoneNumberID())); err != nil {
+		if out, err = toWhatsApp(m, c, e.templatesFrom(m.Contact.PhoneNumberID())); err != nil {
 			m.State, m.Error = model.SendFailed, err.Error()
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			t.sendFailed(m)
+			t.Dequeue(it.Seq)
+			t.Failed(m)
 			return false
 		}
-		if !WindowOpen(t.contact, t.now) {
+		if !WindowOpen(c, now) {
 			// Business-initiated: counted against the messaging limit,
 			// and held, not sent, while it is reached (limit.go).
-			why, freeAt, err := e.limitBlock(ctx, t.contact, t.now)
+			why, freeAt, err := e.limitBlock(ctx, c, now)
 			if err != nil {
 				e.log.Error("checking the messaging limit", "conversation", m.Conversation, "err", err)
 				held = time.Second
@@ -603,20 +604,19 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			if why != "" {
 				m.ErrorCode = 0
 				m.Error = fmt.Sprintf("held: %s; it may go from %s", why, freeAt.UTC().Format(time.RFC3339))
-				held = max(freeAt.Sub(t.now), time.Millisecond)
+				held = max(freeAt.Sub(now), time.Millisecond)
 				e.metrics.sends.Inc("limit_held", "")
 				return false
 			}
-			r := model.Reach{Scope: e.scopeOf(t.contact.Key.PhoneNumberID()), At: t.now, Contact: t.contact.Key}
+			r := model.Reach{Scope: e.scopeOf(c.Key.PhoneNumberID()), At: now, Contact: c.Key}
 			if e.shared != nil {
 				// Other processes reach customers too: the store
 				// checks the limit again, atomically with the record.
-				r.Limit = e.MessagingLimitOf(t.contact.Key.PhoneNumberID())
+				r.Limit = e.MessagingLimitOf(c.Key.PhoneNumberID())
 			}
-			t.change.Reached = append(t.change.Reached, r)
-			reached = t.change.Reached
+			reached = t.Reach(r)
 		} else {
-			readKey, readWAMID = t.contact.Key, t.contact.LastInboundWAMID
+			readKey, readWAMID = c.Key, c.LastInboundWAMID
 		}
 		proceed = true
 		return true
@@ -724,21 +724,21 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 
 	retry := class == whatsapp.Retry || (pausing && class == whatsapp.Permanent)
 	left := true // the message left the outbox
-	err := e.withMessage(ctx, it.Message, func(t *turn, m *model.Message) {
+	err := e.withSendTurn(ctx, it.Message, func(t sendTurn, m *model.Message) {
 		if class != whatsapp.Success && m.State.Rank() > model.Unknown.Rank() {
 			// A status already says Meta has it: whatever this attempt
 			// says, it is never sent again, and its state stands.
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			t.Dequeue(it.Seq)
 			return
 		}
 		if retry {
 			// Not sent, unambiguously: it stays queued, with the reason.
 			m.ErrorCode, m.Error = code, sendErr.Error()
-			t.change.Unclaim = append(t.change.Unclaim, it.Seq)
+			t.Unclaim(it.Seq)
 			left = false
 			return
 		}
-		t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+		t.Dequeue(it.Seq)
 		switch class {
 		case whatsapp.Success:
 			m.WAMID = res.WAMID
@@ -760,7 +760,7 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 		case whatsapp.Retry, whatsapp.Permanent:
 			if m.Advance(model.SendFailed) {
 				m.ErrorCode, m.Error = code, sendErr.Error()
-				t.sendFailed(m)
+				t.Failed(m)
 			}
 			e.metrics.sends.Inc("failed", fmt.Sprint(code))
 		}

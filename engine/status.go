@@ -164,7 +164,7 @@ func (t *turn) messageOnly() model.Change {
 
 // withQueued is withMessage for a message waiting in the outbox, as the
 // dispatcher read it: fn decides whether to send it (and may change the
-// message and the turn when not). The change claims the outbox entry
+// message and, through its sendTurn, the turn when not). The change claims the outbox entry
 // (Change.Claim), which makes it commit only while the entry is still
 // queued and unclaimed: ErrNotQueued when an opt-out cancelled it meanwhile,
 // ErrClaimed when an earlier attempt's outcome was never recorded. Nothing
@@ -173,7 +173,7 @@ func (t *turn) messageOnly() model.Change {
 // neither reads nor rewrites the transcript: it writes only the claim.
 // When fn does not send, the claim is taken back in the same change,
 // unless fn dequeued the message.
-func (e *Engine) withQueued(ctx context.Context, it model.OutboxItem, fn func(t *turn, m *model.Message) (send bool)) error {
+func (e *Engine) withQueued(ctx context.Context, it model.OutboxItem, fn func(t sendTurn, m *model.Message) (send bool)) error {
 	unlock, err := e.lock(ctx, it.Message.Contact)
 	if err != nil {
 		return err
@@ -186,7 +186,7 @@ func (e *Engine) withQueued(ctx context.Context, it model.OutboxItem, fn func(t 
 	m := *it.Message
 	from := m.State
 	was := delivery{m.State, m.WAMID, m.ErrorCode, m.Error}
-	send := fn(t, &m)
+	send := fn(dispatchTurn{t}, &m)
 	t.change.Claim = append(t.change.Claim, it.Seq)
 	if !send && !slices.Contains(t.change.Dequeue, it.Seq) {
 		t.change.Unclaim = append(t.change.Unclaim, it.Seq)
