@@ -18,7 +18,7 @@ import (
 // customer's records went to a random leaf of a tree of every customer
 // ever seen. At a million conversations that tree is five levels deep, and
 // a batch of new customers dirtied a leaf, most of a path of branches and
-// a split each: BenchmarkCommitAtScale measured 5.3 pages per new
+// a split each: BenchmarkCommitAtScale (conc=64) measured 5.1 pages per new
 // customer's event at 1M against 3.3 at 1k.
 //
 // From schema 5 an owner first written is given a slot: a group named
@@ -31,7 +31,13 @@ import (
 // (slot sep 'a' → owner) for the walks of contact_data that must name
 // the records they find. Groups written before schema 5 keep their
 // owner's name: no record moves, and an owner with no slot is found under
-// its own name as before.
+// its own name as before. On a schema-4 file of 1M conversations, upgraded,
+// a new customer's event costs 3.0 pages (1M) as at 1k (2.9); in a file
+// made at schema 5 the map's own random insert grows with the customers
+// (1.0 page at 1k, 1.7 at 100k), in a tree ~80 times smaller than
+// contact_data. A customer returning after months still writes where its
+// records are (and moves its conversation in conversation_index): that is
+// the live work.
 var bucketGroups = []byte("contact_groups")
 
 const (
