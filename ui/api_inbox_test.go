@@ -52,6 +52,13 @@ const (
 // agents' users and profiles (offline).
 func inboxFixture(t *testing.T) (*fixture, *inbox.Inbox) {
 	t.Helper()
+	return inboxFixtureOn(t)
+}
+
+// inboxFixtureOn is inboxFixture with an engine serving these business
+// numbers (none: any).
+func inboxFixtureOn(t *testing.T, numbers ...engine.PhoneNumber) (*fixture, *inbox.Inbox) {
+	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +70,7 @@ func inboxFixture(t *testing.T) (*fixture, *inbox.Inbox) {
 		model.TemplateInfo{Name: "followup", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", BodyParams: 1},
 		model.TemplateInfo{Name: "order_update", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", HeaderParams: 1, BodyParams: 2},
 	)
-	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: tpl, Logger: log})
+	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: tpl, Logger: log, PhoneNumbers: numbers})
 	if err != nil {
 		t.Fatal(err)
 	}
