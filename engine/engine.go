@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine/limits"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
@@ -336,7 +337,7 @@ func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 	now := e.clock.Now()
 	fired := 0
 	for {
-		due, err := e.store.DueTimers(ctx, now, 256)
+		due, err := e.dueTimers(ctx, now) // claimed, on a TimerClaimer (shared_work.go)
 		if err != nil {
 			return fired, fmt.Errorf("reading due timers: %w", err)
 		}
@@ -425,7 +426,7 @@ func (e *Engine) AgentReply(ctx context.Context, key model.ContactKey, agent str
 	if t.conv == nil || t.conv.Status != model.Agent {
 		return ErrNoConversation
 	}
-	if !WindowOpen(t.contact, now) {
+	if !policy.WindowOpen(t.contact, now) {
 		return ErrWindowClosed
 	}
 	t.record(&model.Message{Direction: model.Out, Sender: "agent:" + agent, Message: &m, State: model.Queued})
