@@ -39,6 +39,13 @@ import (
 // left cached: little). PARLEY_SCALE_ROUNDS (3) and PARLEY_SCALE_LOAD (20s)
 // set the rounds and the load's length.
 //
+// The load's customers are keyed by user ids ("US.LG…"), which sort after
+// the big store's phone-number keys: even with the key layout of schema 4
+// their records went to the right edge of contact_data, so this load does
+// not measure where a new customer's records land among the stored ones;
+// engine/boltstore's BenchmarkCommitAtScale does (pages per change at 1k
+// to 1M conversations).
+//
 // PARLEY_SCALE_BIN runs another parley binary (an older build, for a
 // before/after); by default the test builds this one. Serving writes to
 // the cached store (the load's conversations, and the first serve forgets
