@@ -104,7 +104,7 @@ func startEvents(ctx context.Context, store dataStore, o events.Options) (*event
 }
 
 // conversationPruner is a store that deletes old conversations
-// (boltstore.PruneConversations; retention.go).
+// (boltstore's and pgstore's PruneConversations; retention.go).
 type conversationPruner interface {
 	PruneConversations(ctx context.Context, before time.Time) (int, error)
 }

@@ -1,0 +1,9 @@
+package pgstore
+
+// SetPruneBatch sets the retention's batch size for a test and returns
+// the function that restores it.
+func SetPruneBatch(n int) (restore func()) {
+	old := pruneBatch
+	pruneBatch = n
+	return func() { pruneBatch = old }
+}
