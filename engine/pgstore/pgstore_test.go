@@ -34,6 +34,12 @@ var schemas sync.Map // path → schema created
 // it, so tests run in parallel on one database.
 func openAt(t testing.TB, path string) *pgstore.Store {
 	t.Helper()
+	return openAtWith(t, path)
+}
+
+// openAtWith is openAt with options.
+func openAtWith(t testing.TB, path string, opts ...pgstore.Option) *pgstore.Store {
+	t.Helper()
 	base := testURL(t)
 	sum := sha256.Sum256([]byte(path))
 	schema := "t_" + hex.EncodeToString(sum[:10])
@@ -61,7 +67,7 @@ func openAt(t testing.TB, path string) *pgstore.Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	st, err := pgstore.Open(t.Context(), u.String())
+	st, err := pgstore.Open(t.Context(), u.String(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,6 +64,8 @@ type Store struct {
 	// long one lasts (lease.go).
 	owner string
 	lease time.Duration
+	// tracer sees every statement of both pools (WithQueryTracer).
+	tracer pgx.QueryTracer
 }
 
 var (
@@ -109,18 +111,19 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = PoolConns // pgx's default, 4 on 2 cores, is what limits
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
-	}
-	locks, err := pgxpool.NewWithConfig(ctx, lcfg)
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("pgstore: %w", err)
-	}
-	s := &Store{pool: pool, locks: locks, owner: newOwner(), lease: lease}
+	s := &Store{owner: newOwner(), lease: lease}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.tracer != nil {
+		cfg.ConnConfig.Tracer, lcfg.ConnConfig.Tracer = s.tracer, s.tracer
+	}
+	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if s.locks, err = pgxpool.NewWithConfig(ctx, lcfg); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.pool.Close()
@@ -198,6 +201,13 @@ func WithOwner(name string) Option {
 			s.owner = name
 		}
 	}
+}
+
+// WithQueryTracer has t see every statement the store sends (pgx's
+// tracing: its tracelog package logs them): what a diagnosis, or a test
+// counting the statements of an operation, needs.
+func WithQueryTracer(t pgx.QueryTracer) Option {
+	return func(s *Store) { s.tracer = t }
 }
 
 // Close closes the pool. Calls after it return engine.ErrClosed.

@@ -92,6 +92,7 @@ func Run(t *testing.T, open Open) {
 		{"RandomTimersAndOutbox", testRandomTimersAndOutbox},
 		{"EventLog", testEventLog},
 		{"Retention", testRetention},
+		{"FlowHeads", testFlowHeads},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
