@@ -40,6 +40,16 @@ func openAt(t testing.TB, path string) *pgstore.Store {
 // openAtWith is openAt with options.
 func openAtWith(t testing.TB, path string, opts ...pgstore.Option) *pgstore.Store {
 	t.Helper()
+	st, err := pgstore.Open(t.Context(), urlAt(t, path), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// urlAt is the URL of path's schema, made on first use.
+func urlAt(t testing.TB, path string) string {
+	t.Helper()
 	base := testURL(t)
 	sum := sha256.Sum256([]byte(path))
 	schema := "t_" + hex.EncodeToString(sum[:10])
@@ -67,11 +77,7 @@ func openAtWith(t testing.TB, path string, opts ...pgstore.Option) *pgstore.Stor
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	st, err := pgstore.Open(t.Context(), u.String(), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return u.String()
 }
 
 func TestStore(t *testing.T) {
