@@ -45,7 +45,7 @@ func TestCheck(t *testing.T) {
 	}
 
 	damage := []string{
-		`DELETE FROM conversations WHERE id = '100:15550000000#1'`,                 // an orphan transcript
+		`DELETE FROM conversations WHERE id = '100:15550000000#1'`,                   // an orphan transcript
 		`UPDATE conversations SET status = 'waiting' WHERE id = '100:15550000001#1'`, // a column against its record
 		`UPDATE outbox SET claimed = true, owner = 'gone-host:/data', lease_until = now() - interval '1 hour'`,
 		`UPDATE flows SET published = 7`,
