@@ -43,6 +43,10 @@ type Report struct {
 // OK reports whether Check found no problem.
 func (r *Report) OK() bool { return len(r.Problems) == 0 && r.MoreProblems == 0 }
 
+// checkPage is how many contacts Check reads at a time. A variable for
+// the tests.
+var checkPage = 1000
+
 // maxFindings caps the problems, and the notes, a Report lists.
 const maxFindings = 50
 
@@ -112,9 +116,14 @@ func Check(ctx context.Context, url string) (*Report, error) {
 }
 
 func checkTx(ctx context.Context, tx pgx.Tx, r *Report) error {
-	if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&r.Schema); err != nil {
+	var schema *string // NULL when no schema of the search path exists
+	if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return err
 	}
+	if schema == nil {
+		return ErrNoSchema
+	}
+	r.Schema = *schema
 	var present bool
 	if err := tx.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&present); err != nil {
 		return err
@@ -242,32 +251,58 @@ func checkConversations(ctx context.Context, tx pgx.Tx, r *Report) error {
 	return err
 }
 
-// checkContacts reads every contact: its key against its record's, its
-// current conversation against what is stored.
+// checkContacts reads every contact, a page at a time (by key, in the
+// snapshot): its key against its record's, its current conversation
+// against what is stored.
 func checkContacts(ctx context.Context, tx pgx.Tx, r *Report) error {
-	rows, err := tx.Query(ctx, `SELECT k.key, k.data, k.cur, k.cur = '' OR EXISTS (SELECT 1 FROM conversations c WHERE c.id = k.cur)
-		FROM (SELECT key, data, coalesce(convert_from(data, 'UTF8')::jsonb ->> 'conversation', '') AS cur FROM contacts) k`)
-	if err != nil {
-		return err
-	}
-	var key, cur string
-	var data []byte
-	var stored bool
-	_, err = pgx.ForEachRow(rows, []any{&key, &data, &cur, &stored}, func() error {
-		var c engine.Contact
-		if err := json.Unmarshal(data, &c); err != nil {
-			r.problem("contact %q: its record does not decode: %v", key, err)
+	page := checkPage
+	after := ""
+	for {
+		rows, err := tx.Query(ctx, `SELECT key, data FROM contacts WHERE key > $1 ORDER BY key LIMIT $2`, after, page)
+		if err != nil {
+			return err
+		}
+		current := map[string]string{} // conversation → contact
+		var key string
+		var data []byte
+		n, err := pgx.ForEachRow(rows, []any{&key, &data}, func() error {
+			after = key
+			var c engine.Contact
+			if err := json.Unmarshal(data, &c); err != nil {
+				r.problem("contact %q: its record does not decode: %v", key, err)
+				return nil
+			}
+			if string(c.Key) != key {
+				r.problem("contact %q: its record's key is %q", key, c.Key)
+			}
+			if c.Conversation != "" {
+				current[c.Conversation] = key
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(current) > 0 {
+			rows, err := tx.Query(ctx, `SELECT id FROM conversations WHERE id = ANY($1)`, slices.Collect(maps.Keys(current)))
+			if err != nil {
+				return err
+			}
+			stored, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			for _, id := range stored {
+				delete(current, id)
+			}
+			for _, id := range slices.Sorted(maps.Keys(current)) {
+				r.note("contact %q: its current conversation %q is not stored (deleted by the retention?): the engine takes it as none", current[id], id)
+			}
+		}
+		if n.RowsAffected() < int64(page) {
 			return nil
 		}
-		if string(c.Key) != key {
-			r.problem("contact %q: its record's key is %q", key, c.Key)
-		}
-		if !stored {
-			r.note("contact %q: its current conversation %q is not stored (deleted by the retention?): the engine takes it as none", key, cur)
-		}
-		return nil
-	})
-	return err
+	}
 }
 
 // checkOrphans finds transcripts whose conversation is gone: the

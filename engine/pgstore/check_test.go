@@ -21,6 +21,7 @@ import (
 // a problem or a note, by what it names.
 func TestCheck(t *testing.T) {
 	testURL(t)
+	defer pgstore.SetCheckPage(2)() // contacts over pages
 	path := filepath.Join(t.TempDir(), "db")
 	st := openAt(t, path)
 	t.Cleanup(func() { st.Close() })
@@ -85,6 +86,11 @@ func TestCheck(t *testing.T) {
 	base.RawQuery = q.Encode()
 	if _, err := pgstore.Check(ctx, base.String()); !errors.Is(err, pgstore.ErrNoSchema) {
 		t.Fatalf("check of no Parley schema: %v", err)
+	}
+	q.Set("search_path", "no_such_schema")
+	base.RawQuery = q.Encode()
+	if _, err := pgstore.Check(ctx, base.String()); !errors.Is(err, pgstore.ErrNoSchema) {
+		t.Fatalf("check of a schema that does not exist: %v", err)
 	}
 }
 
