@@ -219,3 +219,46 @@ func BenchmarkRefreshFlows(b *testing.B) {
 		})
 	}
 }
+
+// TestFlowHeadsMigration: migration 0004 gives the flows stored before it
+// their heads (published version, archived) from their records, so that
+// the first refresh after the upgrade sees them as they are.
+func TestFlowHeadsMigration(t *testing.T) {
+	testURL(t)
+	path := filepath.Join(t.TempDir(), "db")
+	st := openAt(t, path)
+	ctx := t.Context()
+	// Back to the schema before 0004, with flows as the code of then
+	// wrote them: their record only.
+	for _, sql := range []string{
+		`ALTER TABLE flows DROP COLUMN published, DROP COLUMN archived, DROP COLUMN changed`,
+		`DROP TABLE flow_clock`,
+		`DELETE FROM schema_migrations WHERE version = 4`,
+		`INSERT INTO flows (id, data) VALUES ('a', convert_to('{"id":"a","draft":"e30=","published":3}', 'UTF8')),
+			('b', convert_to('{"id":"b","published":1,"archived":true}', 'UTF8')), ('c', convert_to('{"id":"c","draft":"e30="}', 'UTF8'))`,
+	} {
+		if _, err := st.Pool().Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	st.Close()
+	st = openAt(t, path) // migrates
+	defer st.Close()
+	heads, mark, err := st.FlowHeadsSince(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []engine.FlowHead{{ID: "a", Published: 3}, {ID: "b", Published: 1, Archived: true}, {ID: "c"}}
+	if fmt.Sprint(heads) != fmt.Sprint(want) {
+		t.Fatalf("heads after the migration: %v, want %v", heads, want)
+	}
+	if again, next, err := st.FlowHeadsSince(ctx, mark); len(again) != 0 || next != mark || err != nil {
+		t.Fatalf("nothing changed since the migration: %v, %d (mark %d), %v", again, next, mark, err)
+	}
+	if err := st.SaveFlow(ctx, &engine.FlowRecord{ID: "c", Draft: []byte(`{}`), Archived: true}); err != nil {
+		t.Fatal(err)
+	}
+	if changed, _, err := st.FlowHeadsSince(ctx, mark); err != nil || fmt.Sprint(changed) != fmt.Sprint([]engine.FlowHead{{ID: "c", Archived: true}}) {
+		t.Fatalf("after a save: %v, %v", changed, err)
+	}
+}
