@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/parleyhq/parley/engine/model"
 	"time"
 )
 
@@ -14,61 +15,8 @@ import (
 // so they are exact: committed with the event or not at all, never twice
 // for a redelivered webhook.
 
-// CountKind says what a Count counts.
-type CountKind uint8
-
-// Count kinds. Their values are stored: append only.
-const (
-	// CountEntered: a conversation arrived at the node.
-	CountEntered CountKind = iota + 1
-	// CountExit: a conversation left the node by Count.Exit (an exit name
-	// of package nodes: "next", "cases/0", "on_timeout", "reengage"…).
-	CountExit
-	// CountEnded, CountExpired, CountFailed: the conversation finished
-	// while at the node (dropped off there).
-	CountEnded
-	CountExpired
-	CountFailed
-	// CountSent, CountDelivered, CountRead, CountSendFailed: a message the
-	// node sent reached that state (see countMove). Each message counts at
-	// most once per kind.
-	CountSent
-	CountDelivered
-	CountRead
-	CountSendFailed
-)
-
-// Count is an increment of one analytics counter: N more of Kind (with
-// Exit for CountExit) at Node of Flow's Version. A store adds it on the
-// UTC day of its Change's At.
-type Count struct {
-	Flow    string    `json:"flow"`
-	Version int       `json:"version"`
-	Node    string    `json:"node"`
-	Kind    CountKind `json:"kind"`
-	Exit    string    `json:"exit,omitempty"`
-	N       uint64    `json:"n"`
-}
-
-// FlowStat is one stored counter: its total over one UTC day.
-type FlowStat struct {
-	// Day is the day's midnight, UTC.
-	Day     time.Time `json:"day"`
-	Version int       `json:"version"`
-	Node    string    `json:"node"`
-	Kind    CountKind `json:"kind"`
-	Exit    string    `json:"exit,omitempty"`
-	N       uint64    `json:"n"`
-}
-
-// Day is the UTC day of t, as its midnight.
-func Day(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
 // count adds one to a counter of the turn's conversation's flow.
-func (t *turn) count(node string, kind CountKind, exit string) {
+func (t *turn) count(node string, kind model.CountKind, exit string) {
 	if t.conv == nil || node == "" {
 		return
 	}
@@ -77,7 +25,7 @@ func (t *turn) count(node string, kind CountKind, exit string) {
 
 // countFor adds one to a counter. The counts of one event are aggregated:
 // one increment per distinct counter in its Change.
-func (t *turn) countFor(flow string, version int, node string, kind CountKind, exit string) {
+func (t *turn) countFor(flow string, version int, node string, kind model.CountKind, exit string) {
 	for i := range t.change.Counts {
 		c := &t.change.Counts[i]
 		if c.Kind == kind && c.Node == node && c.Exit == exit && c.Version == version && c.Flow == flow {
@@ -87,13 +35,13 @@ func (t *turn) countFor(flow string, version int, node string, kind CountKind, e
 	}
 	if t.change.Counts == nil {
 		// One event's counts: an entry and an exit per node it ran.
-		t.change.Counts = make([]Count, 0, 8)
+		t.change.Counts = make([]model.Count, 0, 8)
 	}
-	t.change.Counts = append(t.change.Counts, Count{Flow: flow, Version: version, Node: node, Kind: kind, Exit: exit, N: 1})
+	t.change.Counts = append(t.change.Counts, model.Count{Flow: flow, Version: version, Node: node, Kind: kind, Exit: exit, N: 1})
 }
 
 // finishCount is the drop-off counter of a final status.
-var finishCount = map[Status]CountKind{Ended: CountEnded, Expired: CountExpired, Failed: CountFailed}
+var finishCount = map[model.Status]model.CountKind{model.Ended: model.CountEnded, model.Expired: model.CountExpired, model.Failed: model.CountFailed}
 
 // countMove counts what a bot message's move from state from to m.State
 // achieved. Sent counts once a message is accepted by WhatsApp (or
@@ -101,28 +49,28 @@ var finishCount = map[Status]CountKind{Ended: CountEnded, Expired: CountExpired,
 // if an earlier state was skipped; failed when the message fails, which
 // it does once (states only move forward, and a failed message that is
 // later delivered — Meta reports per device — is counted delivered too).
-func (t *turn) countMove(m *Message, from MessageState) {
-	if m.Direction != Out || m.Node == "" || m.State == from {
+func (t *turn) countMove(m *model.Message, from model.MessageState) {
+	if m.Direction != model.Out || m.Node == "" || m.State == from {
 		return
 	}
-	was, now := stateRank[from], stateRank[m.State]
-	var kinds [3]CountKind
+	was, now := from.Rank(), m.State.Rank()
+	var kinds [3]model.CountKind
 	n := 0
 	switch {
-	case m.State == SendFailed:
-		kinds[n] = CountSendFailed
+	case m.State == model.SendFailed:
+		kinds[n] = model.CountSendFailed
 		n++
 	case now > was:
-		if was < stateRank[Accepted] && now >= stateRank[Accepted] && from != SendFailed {
-			kinds[n] = CountSent
+		if was < model.Accepted.Rank() && now >= model.Accepted.Rank() && from != model.SendFailed {
+			kinds[n] = model.CountSent
 			n++
 		}
-		if was < stateRank[Delivered] && now >= stateRank[Delivered] {
-			kinds[n] = CountDelivered
+		if was < model.Delivered.Rank() && now >= model.Delivered.Rank() {
+			kinds[n] = model.CountDelivered
 			n++
 		}
-		if m.State == Read {
-			kinds[n] = CountRead
+		if m.State == model.Read {
+			kinds[n] = model.CountRead
 			n++
 		}
 	}
@@ -187,7 +135,7 @@ type FlowAnalytics struct {
 // FlowAnalytics sums a flow's counters over the UTC days of from to to
 // (both included), of one version or, with version 0, of all.
 func (e *Engine) FlowAnalytics(ctx context.Context, flow string, from, to time.Time, version int) (*FlowAnalytics, error) {
-	from, to = Day(from), Day(to)
+	from, to = model.Day(from), model.Day(to)
 	stats, err := e.store.FlowStats(ctx, flow, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("reading the analytics of flow %s: %w", flow, err)
@@ -203,23 +151,23 @@ func (e *Engine) FlowAnalytics(ctx context.Context, flow string, from, to time.T
 			a.Nodes[s.Node] = ns
 		}
 		switch s.Kind {
-		case CountEntered:
+		case model.CountEntered:
 			ns.Entered += s.N
-		case CountExit:
+		case model.CountExit:
 			ns.Exits[s.Exit] += s.N
-		case CountEnded:
+		case model.CountEnded:
 			ns.Dropped.Ended += s.N
-		case CountExpired:
+		case model.CountExpired:
 			ns.Dropped.Expired += s.N
-		case CountFailed:
+		case model.CountFailed:
 			ns.Dropped.Failed += s.N
-		case CountSent:
+		case model.CountSent:
 			ns.Sends.Sent += s.N
-		case CountDelivered:
+		case model.CountDelivered:
 			ns.Sends.Delivered += s.N
-		case CountRead:
+		case model.CountRead:
 			ns.Sends.Read += s.N
-		case CountSendFailed:
+		case model.CountSendFailed:
 			ns.Sends.Failed += s.N
 		}
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -39,7 +41,7 @@ func statsHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	reg := engine.NewTemplateSet()
+	reg := templates.NewTemplateSet()
 	reg.ApproveFlowTemplates(flows.MustParse([]byte(surveyFlow)))
 	h := &harness{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st}
 	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: reg, Logger: slog.New(slog.DiscardHandler)})
@@ -71,7 +73,7 @@ func (h *harness) status(waID, node, status string, code int) {
 		h.t.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.Direction != engine.Out || m.Node != node {
+		if m.Direction != model.Out || m.Node != node {
 			continue
 		}
 		st := &whatsapp.Status{ID: "wamid.out", Status: status, BizOpaqueCallbackData: fmt.Sprintf("%s|%d|%s", m.Conversation, m.Seq, m.Node)}
@@ -102,7 +104,7 @@ func TestAnalyticsCountsEveryPath(t *testing.T) {
 	for _, wa := range []string{"a", "b", "c", "d"} {
 		h.say(wa, "hi")
 	}
-	if _, err := h.eng.UpdateContact(h.ctx, engine.NewContactKey(phone, "d"), func(c *engine.Contact) { c.OptedIn = true }); err != nil {
+	if _, err := h.eng.UpdateContact(h.ctx, model.NewContactKey(phone, "d"), func(c *model.Contact) { c.OptedIn = true }); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Set(t0.Add(time.Minute))

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -71,7 +72,7 @@ func (e *Engine) agentTurn(ctx context.Context, convID string, handoff int) (*tu
 	case err != nil:
 		unlock()
 		return nil, nil, err
-	case t.conv == nil || t.conv.ID != convID || t.conv.Status != Agent:
+	case t.conv == nil || t.conv.ID != convID || t.conv.Status != model.Agent:
 		unlock()
 		return nil, nil, fmt.Errorf("conversation %s: %w", convID, ErrNoConversation)
 	case handoff != 0 && t.conv.Handoffs != handoff:
@@ -153,7 +154,7 @@ func (e *Engine) AgentSend(ctx context.Context, convID, agent string, m flows.Me
 	if !WindowOpen(t.contact, t.now) {
 		return ErrWindowClosed
 	}
-	t.record(&Message{Direction: Out, Sender: "agent:" + agent, Message: &m, State: Queued})
+	t.record(&model.Message{Direction: model.Out, Sender: "agent:" + agent, Message: &m, State: model.Queued})
 	t.agentAnswered()
 	return t.commit()
 }
@@ -179,7 +180,7 @@ func (e *Engine) AgentSendTemplate(ctx context.Context, convID, agent string, tp
 	if why != "" {
 		return fmt.Errorf("%w: %s", ErrTemplateBlocked, why)
 	}
-	t.record(&Message{Direction: Out, Sender: "agent:" + agent, Template: &tpl, State: Queued})
+	t.record(&model.Message{Direction: model.Out, Sender: "agent:" + agent, Template: &tpl, State: model.Queued})
 	t.agentAnswered()
 	return t.commit()
 }
@@ -187,7 +188,7 @@ func (e *Engine) AgentSendTemplate(ctx context.Context, convID, agent string, tp
 // agentAnswered: a person has answered, so the no-agent timeout no longer
 // applies.
 func (t *turn) agentAnswered() {
-	t.conv.Timers = withoutKind(t.conv.Timers, TimerNoAgent)
+	t.conv.Timers = withoutKind(t.conv.Timers, model.TimerNoAgent)
 	t.touch()
 }
 
@@ -203,13 +204,13 @@ func (e *Engine) AddNote(ctx context.Context, convID, agent, text string) error 
 		return err
 	}
 	defer unlock()
-	t.record(&Message{Direction: Note, Sender: "agent:" + agent, Text: text})
+	t.record(&model.Message{Direction: model.Note, Sender: "agent:" + agent, Text: text})
 	return t.commit()
 }
 
 // SetTags replaces a contact's tags: trimmed, repeats dropped, in the
 // order given; at most MaxTags of at most MaxTagLen runes each.
-func (e *Engine) SetTags(ctx context.Context, key ContactKey, tags []string) (*Contact, error) {
+func (e *Engine) SetTags(ctx context.Context, key model.ContactKey, tags []string) (*model.Contact, error) {
 	var clean []string
 	for _, tag := range tags {
 		tag = strings.TrimSpace(tag)
@@ -227,7 +228,7 @@ func (e *Engine) SetTags(ctx context.Context, key ContactKey, tags []string) (*C
 	if _, err := e.store.Contact(ctx, key); err != nil {
 		return nil, err
 	}
-	return e.UpdateContact(ctx, key, func(c *Contact) { c.Tags = clean })
+	return e.UpdateContact(ctx, key, func(c *model.Contact) { c.Tags = clean })
 }
 
 // ResolveConversation is Resolve by conversation id, by an agent: the
@@ -272,7 +273,7 @@ func (e *Engine) AutoReply(ctx context.Context, convID string, handoff int, text
 		return ErrWindowClosed
 	}
 	m := flows.Message{Type: flows.MsgText, Text: text}
-	t.record(&Message{Direction: Out, Sender: "system", Node: t.conv.Node, Message: &m, State: Queued})
+	t.record(&model.Message{Direction: model.Out, Sender: "system", Node: t.conv.Node, Message: &m, State: model.Queued})
 	return t.commit()
 }
 
@@ -282,5 +283,5 @@ func (t *turn) agentNote(by, text string) {
 	if by != "" {
 		sender = "agent:" + by
 	}
-	t.record(&Message{Direction: Note, Sender: sender, Node: t.conv.Node, Text: text})
+	t.record(&model.Message{Direction: model.Note, Sender: sender, Node: t.conv.Node, Text: text})
 }

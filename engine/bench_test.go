@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -29,15 +30,15 @@ func BenchmarkSteps(b *testing.B) {
 	f := flows.MustParse([]byte(benchFlow))
 	e := &Engine{log: slog.New(slog.DiscardHandler)}
 	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	contact := &Contact{Key: "p:1", WaID: "1", LastInboundAt: now}
-	conv := &Conversation{ID: "p:1#1", Contact: "p:1", Flow: "bench", Version: 1, Node: "ask", Vars: map[string]any{}}
+	contact := &model.Contact{Key: "p:1", WaID: "1", LastInboundAt: now}
+	conv := &model.Conversation{ID: "p:1#1", Contact: "p:1", Flow: "bench", Version: 1, Node: "ask", Vars: map[string]any{}}
 	reply := &flows.Reply{Type: flows.MsgText, Text: "hello"}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		t := turn{e: e, now: now, contact: contact, conv: conv, flow: f}
 		t.run("ask", inboundEvent(reply))
-		if conv.Status != Waiting {
+		if conv.Status != model.Waiting {
 			b.Fatalf("status %s", conv.Status)
 		}
 		conv.Seq = 0

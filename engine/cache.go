@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"maps"
+	"github.com/parleyhq/parley/engine/model"
 	"sync"
 )
 
@@ -24,13 +24,13 @@ const stateCacheSize = 50_000
 // used only for endedFlow, which never changes).
 type stateCache struct {
 	mu  sync.Mutex
-	m   map[ContactKey]cachedState
+	m   map[model.ContactKey]cachedState
 	off bool
 }
 
 type cachedState struct {
-	contact *Contact
-	conv    *Conversation // nil when no conversation is running
+	contact *model.Contact
+	conv    *model.Conversation // nil when no conversation is running
 	// ended is the contact's conversation that ended last: the analytics
 	// of a status that comes after a flow's last message need its flow
 	// and version (countMove), which would otherwise cost a read.
@@ -42,7 +42,7 @@ type endedConversation struct {
 	version  int
 }
 
-func (c *stateCache) get(k ContactKey) (*Contact, *Conversation, bool) {
+func (c *stateCache) get(k model.ContactKey) (*model.Contact, *model.Conversation, bool) {
 	if c.off {
 		return nil, nil, false
 	}
@@ -52,11 +52,11 @@ func (c *stateCache) get(k ContactKey) (*Contact, *Conversation, bool) {
 	if !ok {
 		return nil, nil, false
 	}
-	return s.contact.clone(), s.conv.clone(), true
+	return s.contact.Clone(), s.conv.Clone(), true
 }
 
-func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
-	cached := contact.clone()
+func (c *stateCache) put(k model.ContactKey, contact *model.Contact, conv *model.Conversation) {
+	cached := contact.Clone()
 	var ended endedConversation
 	if conv != nil && conv.Status.Done() {
 		ended = endedConversation{conv.ID, conv.Flow, conv.Version}
@@ -72,7 +72,7 @@ func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[ContactKey]cachedState)
+		c.m = make(map[model.ContactKey]cachedState)
 	}
 	old, ok := c.m[k]
 	if ended.id == "" {
@@ -84,12 +84,12 @@ func (c *stateCache) put(k ContactKey, contact *Contact, conv *Conversation) {
 			break
 		}
 	}
-	c.m[k] = cachedState{cached, conv.clone(), ended}
+	c.m[k] = cachedState{cached, conv.Clone(), ended}
 }
 
 // endedFlow returns the flow and version of conversation if it is the
 // cached contact k's that ended last.
-func (c *stateCache) endedFlow(k ContactKey, conversation string) (flow string, version int, ok bool) {
+func (c *stateCache) endedFlow(k model.ContactKey, conversation string) (flow string, version int, ok bool) {
 	c.mu.Lock()
 	e := c.m[k].ended
 	c.mu.Unlock()
@@ -100,7 +100,7 @@ func (c *stateCache) endedFlow(k ContactKey, conversation string) (flow string, 
 }
 
 // has reports whether k is cached.
-func (c *stateCache) has(k ContactKey) bool {
+func (c *stateCache) has(k model.ContactKey) bool {
 	if c.off {
 		return false
 	}
@@ -110,34 +110,10 @@ func (c *stateCache) has(k ContactKey) bool {
 	return ok
 }
 
-func (c *stateCache) forget(k ContactKey) {
+func (c *stateCache) forget(k model.ContactKey) {
 	c.mu.Lock()
 	delete(c.m, k)
 	c.mu.Unlock()
-}
-
-// clone copies a contact deeply enough that changing the copy never
-// changes the original: nested values are replaced, never edited in place.
-func (c *Contact) clone() *Contact {
-	if c == nil {
-		return nil
-	}
-	x := *c
-	x.Tags = append([]string(nil), c.Tags...)
-	x.Fields = maps.Clone(c.Fields)
-	return &x
-}
-
-// clone copies a conversation likewise.
-func (c *Conversation) clone() *Conversation {
-	if c == nil {
-		return nil
-	}
-	x := *c
-	x.Vars = maps.Clone(c.Vars)
-	x.Timers = append([]Timer(nil), c.Timers...)
-	x.Steps = append([]Step(nil), c.Steps...)
-	return &x
 }
 
 // messageCacheSize bounds the transcript messages the engine keeps in
@@ -160,7 +136,7 @@ const messageCacheSize = 50_000
 // message), while wamids, which never change, still serve byWAMID.
 type messageCache struct {
 	mu     sync.Mutex
-	m      map[messageKey]Message
+	m      map[messageKey]model.Message
 	wamids map[string]messageKey
 	off    bool
 }
@@ -170,7 +146,7 @@ type messageKey struct {
 	seq          uint64
 }
 
-func (c *messageCache) get(conversation string, seq uint64) (*Message, bool) {
+func (c *messageCache) get(conversation string, seq uint64) (*model.Message, bool) {
 	if c.off {
 		return nil, false
 	}
@@ -192,15 +168,15 @@ func (c *messageCache) byWAMID(wamid string) (conversation string, seq uint64, o
 }
 
 // put keeps copies of the outbound messages of ms.
-func (c *messageCache) put(ms []*Message) {
+func (c *messageCache) put(ms []*model.Message) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, m := range ms {
-		if m.Direction != Out {
+		if m.Direction != model.Out {
 			continue
 		}
 		if c.m == nil {
-			c.m = make(map[messageKey]Message)
+			c.m = make(map[messageKey]model.Message)
 			c.wamids = make(map[string]messageKey)
 		}
 		k := messageKey{m.Conversation, m.Seq}

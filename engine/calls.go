@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/httpcall"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/nodes"
@@ -117,13 +118,13 @@ func (e *Engine) WaitCalls() { e.calls.inflight.Wait() }
 // result; the call is due at once.
 func (t *turn) awaitCall(n *flows.Node, c *nodes.Call) {
 	conv := t.conv
-	t.park(n, Active, 0)
+	t.park(n, model.Active, 0)
 	conv.Calls++
-	conv.Call = &PendingCall{
+	conv.Call = &model.PendingCall{
 		Node: n.ID, Key: conv.ID + ":" + strconv.Itoa(conv.Calls),
 		Retries: c.Retries, Timeout: c.Timeout, Since: t.now, NextAt: t.now,
 	}
-	t.addTimer(TimerCall, n.ID, 0)
+	t.addTimer(model.TimerCall, n.ID, 0)
 }
 
 // startCall starts the attempt a due TimerCall stands for: it takes a
@@ -131,7 +132,7 @@ func (t *turn) awaitCall(n *flows.Node, c *nodes.Call) {
 // makes it (claimCall, attempt). Claims run side by side, so their commits
 // share fsyncs. started is false when no place was free or the timer is
 // being claimed already: the timer stays due.
-func (e *Engine) startCall(ctx context.Context, tm Timer, now time.Time) (started bool) {
+func (e *Engine) startCall(ctx context.Context, tm model.Timer, now time.Time) (started bool) {
 	id := timerID(tm)
 	cs := &e.calls
 	cs.mu.Lock()
@@ -168,7 +169,7 @@ func (e *Engine) startCall(ctx context.Context, tm Timer, now time.Time) (starte
 	return true
 }
 
-func timerID(tm Timer) string {
+func timerID(tm model.Timer) string {
 	return tm.Due.UTC().Format(time.RFC3339Nano) + "|" + tm.Conversation + "|" + tm.Node
 }
 
@@ -177,13 +178,13 @@ func timerID(tm Timer) string {
 // by the attempt's lease, in one commit. ok is false when there is nothing
 // to call: the timer was stale, or the request could not be rendered (then
 // the step has failed and that is committed).
-func (e *Engine) claimCall(ctx context.Context, tm Timer, now time.Time) (lease Timer, pc PendingCall, req *flows.Request, ok bool, err error) {
+func (e *Engine) claimCall(ctx context.Context, tm model.Timer, now time.Time) (lease model.Timer, pc model.PendingCall, req *flows.Request, ok bool, err error) {
 	defer e.locks.lock(tm.Contact)()
 	t, err := e.begin(ctx, tm.Contact, now)
 	if err != nil {
 		return lease, pc, nil, false, err
 	}
-	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.removeTimer(tm)
+	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.RemoveTimer(tm)
 	if !live {
 		t.change.DeleteTimers = append(t.change.DeleteTimers, tm)
 		return lease, pc, nil, false, t.commitTimersOnly()
@@ -201,7 +202,7 @@ func (e *Engine) claimCall(ctx context.Context, tm Timer, now time.Time) (lease 
 	if rerr != nil {
 		// No call can be made (a secret is missing): the step fails now.
 		res := httpcall.Result{Err: rerr}
-		rec := &CallRecord{Method: n.Method, URL: n.URL, Error: rerr.Error(), Attempt: call.Attempt, Key: call.Key}
+		rec := &model.CallRecord{Method: n.Method, URL: n.URL, Error: rerr.Error(), Attempt: call.Attempt, Key: call.Key}
 		e.observeCall(res)
 		t.callNote(n.ID, rec)
 		t.callDone(n, res)
@@ -210,7 +211,7 @@ func (e *Engine) claimCall(ctx context.Context, tm Timer, now time.Time) (lease 
 	for _, p := range req.Problems {
 		e.log.Warn("flow problem", "flow", t.conv.Flow, "version", t.conv.Version, "node", n.ID, "conversation", t.conv.ID, "problem", req.Mask(p))
 	}
-	lease = Timer{Due: now.Add(call.Timeout + callLeaseMargin), Kind: TimerCall, Contact: t.conv.Contact, Conversation: t.conv.ID, Node: n.ID}
+	lease = model.Timer{Due: now.Add(call.Timeout + callLeaseMargin), Kind: model.TimerCall, Contact: t.conv.Contact, Conversation: t.conv.ID, Node: n.ID}
 	t.conv.Timers = append(t.conv.Timers, lease)
 	call.NextAt = lease.Due
 	if err := t.commit(); err != nil {
@@ -220,7 +221,7 @@ func (e *Engine) claimCall(ctx context.Context, tm Timer, now time.Time) (lease 
 }
 
 // attempt makes one attempt and commits its result.
-func (e *Engine) attempt(ctx context.Context, lease Timer, pc PendingCall, req *flows.Request) {
+func (e *Engine) attempt(ctx context.Context, lease model.Timer, pc model.PendingCall, req *flows.Request) {
 	res := e.do(ctx, pc, req)
 	if errors.Is(res.Err, ErrCallHeld) {
 		// Answered by hand later (AnswerCall); the lease stands meanwhile.
@@ -237,7 +238,7 @@ func (e *Engine) attempt(ctx context.Context, lease Timer, pc PendingCall, req *
 }
 
 // do calls the Caller; a panic in it is a failed attempt, not a crash.
-func (e *Engine) do(ctx context.Context, pc PendingCall, req *flows.Request) (res httpcall.Result) {
+func (e *Engine) do(ctx context.Context, pc model.PendingCall, req *flows.Request) (res httpcall.Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			e.log.Error("http call panicked", "node", pc.Node, "key", pc.Key, "panic", req.Mask(fmt.Sprint(r)))
@@ -253,7 +254,7 @@ func (e *Engine) do(ctx context.Context, pc PendingCall, req *flows.Request) (re
 // applyCall commits an attempt's result, unless the conversation moved on
 // meanwhile (it expired, or this attempt's lease ran out and another
 // attempt was made).
-func (e *Engine) applyCall(ctx context.Context, lease Timer, pc PendingCall, req *flows.Request, res httpcall.Result) (err error) {
+func (e *Engine) applyCall(ctx context.Context, lease model.Timer, pc model.PendingCall, req *flows.Request, res httpcall.Result) (err error) {
 	defer func(start time.Time) { e.observeEvent(eventKindCall, start, false, err) }(time.Now())
 	e.observeCall(res)
 	defer e.locks.lock(lease.Contact)()
@@ -263,7 +264,7 @@ func (e *Engine) applyCall(ctx context.Context, lease Timer, pc PendingCall, req
 		return err
 	}
 	conv := t.conv
-	if conv == nil || conv.ID != lease.Conversation || conv.Call == nil || conv.Call.Key != pc.Key || conv.Call.Attempt != pc.Attempt || !conv.removeTimer(lease) {
+	if conv == nil || conv.ID != lease.Conversation || conv.Call == nil || conv.Call.Key != pc.Key || conv.Call.Attempt != pc.Attempt || !conv.RemoveTimer(lease) {
 		e.log.Info("http step result dropped: the conversation moved on", "conversation", lease.Conversation, "node", lease.Node, "attempt", pc.Attempt)
 		return nil
 	}
@@ -273,7 +274,7 @@ func (e *Engine) applyCall(ctx context.Context, lease Timer, pc PendingCall, req
 		return t.commit()
 	}
 	t.changed = true
-	rec := &CallRecord{Method: req.Method, URL: req.Mask(req.URL), Status: res.Status, DurationMS: res.Duration.Milliseconds(), Attempt: pc.Attempt, Key: pc.Key}
+	rec := &model.CallRecord{Method: req.Method, URL: req.Mask(req.URL), Status: res.Status, DurationMS: res.Duration.Milliseconds(), Attempt: pc.Attempt, Key: pc.Key}
 	if res.Err != nil {
 		rec.Error = req.Mask(res.Err.Error())
 	}
@@ -281,7 +282,7 @@ func (e *Engine) applyCall(ctx context.Context, lease Timer, pc PendingCall, req
 		rec.Retry = now.Add(wait)
 		t.callNote(n.ID, rec)
 		conv.Call.NextAt = rec.Retry
-		t.addTimer(TimerCall, n.ID, wait)
+		t.addTimer(model.TimerCall, n.ID, wait)
 		return t.commit()
 	}
 	t.callNote(n.ID, rec)
@@ -297,7 +298,7 @@ func (e *Engine) applyCall(ctx context.Context, lease Timer, pc PendingCall, req
 // long: retriable failures only, while the step's retries last, after a
 // growing backoff or the answer's Retry-After when longer (but never one
 // over MaxRetryAfter: then the step gives up).
-func retryWait(res httpcall.Result, pc PendingCall) (time.Duration, bool) {
+func retryWait(res httpcall.Result, pc model.PendingCall) (time.Duration, bool) {
 	if !res.Retriable || pc.Attempt > pc.Retries {
 		return 0, false
 	}
@@ -339,7 +340,7 @@ func (t *turn) drainHeld() {
 	defer func() { t.draining = false }()
 	conv := t.conv
 	for len(conv.Held) > 0 && conv.Call == nil {
-		if conv.Status.Done() || conv.Status == Agent {
+		if conv.Status.Done() || conv.Status == model.Agent {
 			conv.Held = nil
 			return
 		}
@@ -366,11 +367,11 @@ func (t *turn) abandonCall() {
 	conv := t.conv
 	t.note(conv.Call.Node, fmt.Sprintf("http call %s abandoned: the flow moved on before its answer", conv.Call.Key))
 	conv.Call = nil
-	conv.Timers = withoutKind(conv.Timers, TimerCall)
+	conv.Timers = withoutKind(conv.Timers, model.TimerCall)
 }
 
 // callNote records one attempt in the transcript.
-func (t *turn) callNote(node string, rec *CallRecord) {
+func (t *turn) callNote(node string, rec *model.CallRecord) {
 	text := fmt.Sprintf("%s %s → ", rec.Method, rec.URL)
 	if rec.Error != "" {
 		text += rec.Error
@@ -384,7 +385,7 @@ func (t *turn) callNote(node string, rec *CallRecord) {
 	if !rec.Retry.IsZero() {
 		text += fmt.Sprintf("; next attempt at %s", rec.Retry.UTC().Format(time.RFC3339))
 	}
-	t.record(&Message{Direction: Note, Sender: "system", Node: node, Text: text, Call: rec})
+	t.record(&model.Message{Direction: model.Note, Sender: "system", Node: node, Text: text, Call: rec})
 }
 
 // secretLookup resolves {{ secrets.NAME }} for this turn's request.
@@ -457,7 +458,7 @@ func (e *Engine) SecretResolver() secrets.Resolver { return e.calls.secrets }
 // secret's value is masked in all of it, the answer included: an API that
 // echoes its request must not hand a secret to the editor.
 type TryResult struct {
-	Call CallRecord `json:"call"`
+	Call model.CallRecord `json:"call"`
 	// Headers and Body are the request as sent, secrets masked.
 	Headers map[string]string `json:"headers"`
 	Body    string            `json:"body,omitempty"`
@@ -481,14 +482,14 @@ func (e *Engine) TryHTTP(ctx context.Context, f *flows.Flow, n *flows.Node, env 
 	if r := e.calls.secrets; r != nil {
 		lookup = func(name string) (string, error) { return r.Resolve(ctx, name) }
 	}
-	out := &TryResult{Call: CallRecord{Method: n.Method, URL: n.URL, Attempt: 1, Key: "try:" + randomKey()}}
+	out := &TryResult{Call: model.CallRecord{Method: n.Method, URL: n.URL, Attempt: 1, Key: "try:" + randomKey()}}
 	req, err := f.RenderRequest(n, env, lookup)
 	if err != nil {
 		out.Call.Error = err.Error()
 		out.Saved = (&nodes.CallResult{}).Saved()
 		return out, nil
 	}
-	res := e.do(ctx, PendingCall{Node: n.ID, Key: out.Call.Key, Timeout: n.HTTPTimeout()}, req)
+	res := e.do(ctx, model.PendingCall{Node: n.ID, Key: out.Call.Key, Timeout: n.HTTPTimeout()}, req)
 	e.observeCall(res)
 	out.Call.URL, out.Call.Status, out.Call.DurationMS = req.Mask(req.URL), res.Status, res.Duration.Milliseconds()
 	out.Headers = map[string]string{}
@@ -548,7 +549,7 @@ type HeldCall struct {
 // claimed renders the request of the contact's claimed http attempt (a
 // read-only turn: nothing is committed). pc is nil when the conversation
 // waits on no claimed attempt.
-func (e *Engine) claimed(ctx context.Context, contact ContactKey) (pc *PendingCall, lease Timer, req *flows.Request, err error) {
+func (e *Engine) claimed(ctx context.Context, contact model.ContactKey) (pc *model.PendingCall, lease model.Timer, req *flows.Request, err error) {
 	defer e.locks.lock(contact)()
 	t, err := e.begin(ctx, contact, e.clock.Now())
 	if err != nil || t.conv == nil || t.conv.Call == nil || t.conv.Call.Attempt == 0 {
@@ -556,7 +557,7 @@ func (e *Engine) claimed(ctx context.Context, contact ContactKey) (pc *PendingCa
 	}
 	call := *t.conv.Call
 	for _, tm := range t.conv.Timers {
-		if tm.Kind == TimerCall && tm.Node == call.Node && tm.Due.Equal(call.NextAt) {
+		if tm.Kind == model.TimerCall && tm.Node == call.Node && tm.Due.Equal(call.NextAt) {
 			lease = tm
 		}
 	}
@@ -575,7 +576,7 @@ func (e *Engine) claimed(ctx context.Context, contact ContactKey) (pc *PendingCa
 // HeldRequest is the contact's claimed http attempt as it would be sent,
 // secrets masked; nil when none is claimed. Whether it is held is the
 // Caller's to know.
-func (e *Engine) HeldRequest(ctx context.Context, contact ContactKey) (*HeldCall, error) {
+func (e *Engine) HeldRequest(ctx context.Context, contact model.ContactKey) (*HeldCall, error) {
 	pc, _, req, err := e.claimed(ctx, contact)
 	if pc == nil || err != nil {
 		return nil, err
@@ -592,7 +593,7 @@ func (e *Engine) HeldRequest(ctx context.Context, contact ContactKey) (*HeldCall
 // number attempt of the step with Idempotency-Key key, one its Caller held
 // (ErrCallHeld): retried, saved and followed by next or on_error exactly
 // as a real answer would be. ErrNoHeldCall when no such attempt waits.
-func (e *Engine) AnswerCall(ctx context.Context, contact ContactKey, key string, attempt int, res httpcall.Result) error {
+func (e *Engine) AnswerCall(ctx context.Context, contact model.ContactKey, key string, attempt int, res httpcall.Result) error {
 	pc, lease, req, err := e.claimed(ctx, contact)
 	if err != nil {
 		return err

@@ -16,6 +16,8 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/httpcall"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -60,7 +62,7 @@ func BenchmarkConversationsThroughStep(b *testing.B) {
 			defer st.Close()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler), HTTP: caller})
+			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler), HTTP: caller})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -75,7 +77,7 @@ func BenchmarkConversationsThroughStep(b *testing.B) {
 			done := make(chan struct{})
 			target := int64(b.N)
 			eng.Observe(func(c engine.Committed) {
-				if c.Conversation != nil && c.Conversation.Status == engine.Ended {
+				if c.Conversation != nil && c.Conversation.Status == model.Ended {
 					if ended.Add(1) == target {
 						close(done)
 					}

@@ -18,7 +18,9 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -104,7 +106,7 @@ func newCallHarness(t *testing.T, path string, caller engine.Caller, doc string)
 	t.Cleanup(func() { st.Close() })
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
 	reg := metrics.NewRegistry()
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: engine.NewTemplateSet(),
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(),
 		Logger: slog.New(slog.DiscardHandler), HTTP: caller, Metrics: reg,
 		Secrets: secretMap{"shop_token": "tok-s3cr3t", "shop_key": "key/s3cr3t"}})
 	if err != nil {
@@ -144,13 +146,13 @@ func (h *callHarness) settle() {
 	}
 }
 
-func (h *callHarness) callNotes(waID string) []*engine.CallRecord {
+func (h *callHarness) callNotes(waID string) []*model.CallRecord {
 	h.t.Helper()
 	msgs, err := h.store.Transcript(h.ctx, h.conv(waID).ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var out []*engine.CallRecord
+	var out []*model.CallRecord
 	for _, m := range msgs {
 		if m.Call != nil {
 			out = append(out, m.Call)
@@ -167,7 +169,7 @@ func TestHTTPStepFoundAndNotFound(t *testing.T) {
 	equal(t, h.sent("1"), []string{"Order number?"})
 	out := h.say("1", "A-17")
 	// The webhook's turn committed the wait and made no call.
-	if len(api.requests()) != 0 || out.Status != engine.Active || h.conv("1").Call == nil {
+	if len(api.requests()) != 0 || out.Status != model.Active || h.conv("1").Call == nil {
 		t.Fatalf("after the message: %d calls, status %s, pending %+v", len(api.requests()), out.Status, h.conv("1").Call)
 	}
 	h.settle()
@@ -183,7 +185,7 @@ func TestHTTPStepFoundAndNotFound(t *testing.T) {
 	if reqs[0].Header.Get("Authorization") != "Bearer tok-s3cr3t" || reqs[0].URL.Query().Get("key") != "key/s3cr3t" {
 		t.Errorf("secrets not sent: %v %v", reqs[0].Header, reqs[0].URL)
 	}
-	if conv.Call != nil || conv.Status != engine.Waiting {
+	if conv.Call != nil || conv.Status != model.Waiting {
 		t.Errorf("after the call: pending %+v, status %s", conv.Call, conv.Status)
 	}
 	// Nothing stored holds a secret's value.
@@ -283,7 +285,7 @@ func TestHTTPStepHoldsMessages(t *testing.T) {
 	h.sent("1")
 	h.say("1", "A-17")
 	for _, m := range []string{"one", "two", "three"} {
-		if out := h.say("1", m); out.Status != engine.Active {
+		if out := h.say("1", m); out.Status != model.Active {
 			t.Fatalf("status %s while the call is pending", out.Status)
 		}
 	}
@@ -293,7 +295,7 @@ func TestHTTPStepHoldsMessages(t *testing.T) {
 	equal(t, h.sent("1"), nil)
 	h.settle()
 	equal(t, h.sent("1"), []string{"Order A-17 is shipped.", "you said one", "you said two", "you said three"})
-	if c := h.conv("1"); len(c.Held) != 0 || c.Status != engine.Waiting {
+	if c := h.conv("1"); len(c.Held) != 0 || c.Status != model.Waiting {
 		t.Fatalf("held %v status %s", c.Held, c.Status)
 	}
 }
@@ -356,7 +358,7 @@ func TestHTTPStepWithoutOnErrorFails(t *testing.T) {
 	h.sent("1")
 	h.say("1", "A-1")
 	h.settle()
-	if c := h.conv("1"); c.Status != engine.Failed || !strings.Contains(c.Reason, "answered 500") {
+	if c := h.conv("1"); c.Status != model.Failed || !strings.Contains(c.Reason, "answered 500") {
 		t.Fatalf("status %s reason %q", c.Status, c.Reason)
 	}
 }
@@ -410,7 +412,7 @@ func TestHTTPStepSurvivesRestart(t *testing.T) {
 		t.Fatalf("after the restart: keys %v, want once %q", keys, key)
 	}
 	equal(t, h2.sent("1"), []string{"Order A-17 is shipped."})
-	if c := h2.conv("1"); c.Call != nil || c.Status != engine.Waiting || c.Calls != 1 {
+	if c := h2.conv("1"); c.Call != nil || c.Status != model.Waiting || c.Calls != 1 {
 		t.Fatalf("pending %+v status %s calls %d", c.Call, c.Status, c.Calls)
 	}
 }
@@ -474,13 +476,13 @@ func TestHTTPStepAbandonedWhenRerouted(t *testing.T) {
 	h.settle()
 	h.say("1", "later")
 	equal(t, h.sent("1"), []string{"Looking…", "you said later"})
-	if c := h.conv("1"); c.Status != engine.Ended || c.Call != nil || len(c.Held) != 0 {
+	if c := h.conv("1"); c.Status != model.Ended || c.Call != nil || len(c.Held) != 0 {
 		t.Fatalf("status %s call %+v held %v", c.Status, c.Call, c.Held)
 	}
 }
 
 // stepsOf writes a conversation's steps as "node>exit" or "node:stop".
-func stepsOf(c *engine.Conversation) []string {
+func stepsOf(c *model.Conversation) []string {
 	var out []string
 	for _, s := range c.Steps {
 		if s.Exit != "" {

@@ -5,104 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// ConsentKind is what a consent event changed (docs/whatsapp.md §4.8).
-type ConsentKind string
-
-// Consent kinds.
-const (
-	ConsentOptIn           ConsentKind = "opt_in"
-	ConsentOptOut          ConsentKind = "opt_out"
-	ConsentMarketingStop   ConsentKind = "marketing_stop"
-	ConsentMarketingResume ConsentKind = "marketing_resume"
-)
-
-// ConsentSource is where a consent event came from.
-type ConsentSource string
-
-// Consent sources.
-const (
-	SourceWebForm             ConsentSource = "web_form"
-	SourceSMS                 ConsentSource = "sms"
-	SourceInChat              ConsentSource = "in_chat"
-	SourceImport              ConsentSource = "import"
-	SourceAPI                 ConsentSource = "api"
-	SourceKeyword             ConsentSource = "keyword"
-	SourceWhatsAppPreferences ConsentSource = "whatsapp_preferences"
-	SourceMetaError           ConsentSource = "meta_error"
-)
-
-var (
-	consentKinds   = map[ConsentKind]bool{ConsentOptIn: true, ConsentOptOut: true, ConsentMarketingStop: true, ConsentMarketingResume: true}
-	consentSources = map[ConsentSource]bool{
-		SourceWebForm: true, SourceSMS: true, SourceInChat: true, SourceImport: true, SourceAPI: true,
-		SourceKeyword: true, SourceWhatsAppPreferences: true, SourceMetaError: true,
-	}
-)
-
-// ErrInvalidConsent is returned by RecordConsent for an event with an
-// unknown kind or source.
-var ErrInvalidConsent = errors.New("invalid consent event")
-
-// ConsentEvent is one entry of a contact's consent history: the proof of
-// an opt-in, or the record of an opt-out.
-type ConsentEvent struct {
-	At     time.Time     `json:"at"`
-	Kind   ConsentKind   `json:"kind"`
-	Source ConsentSource `json:"source"`
-	// Purpose is the text the customer was shown when opting in.
-	Purpose string `json:"purpose,omitempty"`
-	// By is who recorded it: a user, "api", "system".
-	By string `json:"by,omitempty"`
-	// Detail is the evidence: the keyword sent, Meta's error, the
-	// preference's detail.
-	Detail string `json:"detail,omitempty"`
-}
-
-// Validate checks the event's kind and source.
-func (ev ConsentEvent) Validate() error {
-	if !consentKinds[ev.Kind] {
-		return fmt.Errorf("%w: kind %q is not one of opt_in, opt_out, marketing_stop, marketing_resume", ErrInvalidConsent, ev.Kind)
-	}
-	if !consentSources[ev.Source] {
-		return fmt.Errorf("%w: source %q is not one of web_form, sms, in_chat, import, api, keyword, whatsapp_preferences, meta_error", ErrInvalidConsent, ev.Source)
-	}
-	return nil
-}
-
-// applyConsent appends ev to the contact's history and sets the effective
-// state: OptedIn/OptedOut for opt_in/opt_out, MarketingOptOut for the
-// marketing kinds.
-func (c *Contact) applyConsent(ev ConsentEvent) {
-	c.Consent = append(c.Consent, ev)
-	switch ev.Kind {
-	case ConsentOptIn:
-		c.OptedIn, c.OptedInAt, c.OptedOut = true, ev.At, false
-	case ConsentOptOut:
-		c.OptedOut = true
-	case ConsentMarketingStop:
-		c.MarketingOptOut = true
-	case ConsentMarketingResume:
-		c.MarketingOptOut = false
-	}
-}
-
 // RecordConsent records a consent event on a contact (creating it if
 // new), under its lock, in one commit. An event without a time is dated
 // now.
-func (e *Engine) RecordConsent(ctx context.Context, key ContactKey, ev ConsentEvent) (*Contact, error) {
+func (e *Engine) RecordConsent(ctx context.Context, key model.ContactKey, ev model.ConsentEvent) (*model.Contact, error) {
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
 	if ev.At.IsZero() {
 		ev.At = e.clock.Now()
 	}
-	return e.UpdateContact(ctx, key, func(c *Contact) {
+	return e.UpdateContact(ctx, key, func(c *model.Contact) {
 		if c.PhoneNumberID == "" {
 			// A contact first known by its consent (a web form, an API
 			// call): its ids come from the key.
@@ -112,7 +31,7 @@ func (e *Engine) RecordConsent(ctx context.Context, key ContactKey, ev ConsentEv
 				c.WaID = id
 			}
 		}
-		c.applyConsent(ev)
+		c.ApplyConsent(ev)
 	})
 }
 
@@ -186,15 +105,15 @@ func foldKeyword(s string) string {
 }
 
 // match says which consent kind a message's text asks for, or "".
-func (k consentKeywords) match(text string) ConsentKind {
+func (k consentKeywords) match(text string) model.ConsentKind {
 	f := foldKeyword(text)
 	switch {
 	case f == "":
 		return ""
 	case k.optOut[f]:
-		return ConsentOptOut
+		return model.ConsentOptOut
 	case k.optIn[f]:
-		return ConsentOptIn
+		return model.ConsentOptIn
 	}
 	return ""
 }
@@ -203,29 +122,29 @@ func (k consentKeywords) match(text string) ConsentKind {
 // instead of the flow. It reports false when the message is left to the
 // flow: an opt-in keyword from a contact who is not opted out (START may
 // be a flow's trigger).
-func (t *turn) consentKeyword(kind ConsentKind, reply *flows.Reply) (bool, error) {
+func (t *turn) consentKeyword(kind model.ConsentKind, reply *flows.Reply) (bool, error) {
 	c := t.contact
-	if kind == ConsentOptIn && !c.OptedOut {
+	if kind == model.ConsentOptIn && !c.OptedOut {
 		return false, nil
 	}
-	repeated := kind == ConsentOptOut && c.OptedOut
+	repeated := kind == model.ConsentOptOut && c.OptedOut
 	target, err := t.consentConversation()
 	if err != nil {
 		return true, err
 	}
 	t.changed = true
-	in := &Message{Direction: In, Sender: "customer", Inbound: reply, State: Received, WAMID: t.change.InboundID}
+	in := &model.Message{Direction: model.In, Sender: "customer", Inbound: reply, State: model.Received, WAMID: t.change.InboundID}
 	recordOn(t, target, in)
 	if repeated {
 		// Already opted out: end whatever runs, say nothing again.
 		if t.conv != nil {
-			t.finish(Ended, ReasonOptedOut)
+			t.finish(model.Ended, ReasonOptedOut)
 		}
 		return true, nil
 	}
-	c.applyConsent(ConsentEvent{At: t.now, Kind: kind, Source: SourceKeyword, By: "customer", Detail: reply.Text})
+	c.ApplyConsent(model.ConsentEvent{At: t.now, Kind: kind, Source: model.SourceKeyword, By: "customer", Detail: reply.Text})
 	confirm := t.e.keywords.optInReply
-	if kind == ConsentOptOut {
+	if kind == model.ConsentOptOut {
 		confirm = t.e.keywords.optOutReply
 		n, err := t.cancelQueuedTemplates()
 		if err != nil {
@@ -235,23 +154,23 @@ func (t *turn) consentKeyword(kind ConsentKind, reply *flows.Reply) (bool, error
 		if n > 0 {
 			text += fmt.Sprintf("; %d queued template message(s) cancelled", n)
 		}
-		recordOn(t, target, &Message{Direction: Note, Sender: "system", Text: text})
+		recordOn(t, target, &model.Message{Direction: model.Note, Sender: "system", Text: text})
 		if t.conv != nil {
-			t.finish(Ended, ReasonOptedOut)
+			t.finish(model.Ended, ReasonOptedOut)
 		}
 	} else {
-		recordOn(t, target, &Message{Direction: Note, Sender: "system", Text: fmt.Sprintf("the customer opted back in (keyword %q)", reply.Text)})
+		recordOn(t, target, &model.Message{Direction: model.Note, Sender: "system", Text: fmt.Sprintf("the customer opted back in (keyword %q)", reply.Text)})
 	}
 	// The customer has just written: the window is open for a free-form
 	// confirmation.
-	recordOn(t, target, &Message{Direction: Out, Sender: "bot", Message: &flows.Message{Type: flows.MsgText, Text: confirm}, State: Queued})
+	recordOn(t, target, &model.Message{Direction: model.Out, Sender: "bot", Message: &flows.Message{Type: flows.MsgText, Text: confirm}, State: model.Queued})
 	return true, nil
 }
 
 // consentConversation is where a consent keyword and its confirmation are
 // recorded: the running conversation, else the contact's last one, else a
 // new one that holds only them (already ended: no flow runs in it).
-func (t *turn) consentConversation() (*Conversation, error) {
+func (t *turn) consentConversation() (*model.Conversation, error) {
 	if t.conv != nil {
 		return t.conv, nil
 	}
@@ -262,13 +181,13 @@ func (t *turn) consentConversation() (*Conversation, error) {
 		case err == nil:
 			t.change.Conversations = append(t.change.Conversations, conv)
 			return conv, nil
-		case !errors.Is(err, ErrNotFound):
+		case !errors.Is(err, model.ErrNotFound):
 			return nil, fmt.Errorf("loading the last conversation of %s: %w", c.Key, err)
 		}
 	}
 	c.Conversations++
-	conv := &Conversation{
-		ID: fmt.Sprintf("%s#%d", c.Key, c.Conversations), Contact: c.Key, Status: Ended, Reason: "consent keyword",
+	conv := &model.Conversation{
+		ID: fmt.Sprintf("%s#%d", c.Key, c.Conversations), Contact: c.Key, Status: model.Ended, Reason: "consent keyword",
 		StartedAt: t.now, UpdatedAt: t.now, LastActivityAt: t.now, EndedAt: t.now,
 	}
 	t.change.Conversations = append(t.change.Conversations, conv)
@@ -277,7 +196,7 @@ func (t *turn) consentConversation() (*Conversation, error) {
 
 // recordOn appends a message to conv's transcript (t.record writes to the
 // running conversation only).
-func recordOn(t *turn, conv *Conversation, m *Message) {
+func recordOn(t *turn, conv *model.Conversation, m *model.Message) {
 	if conv == t.conv {
 		t.record(m)
 		return
@@ -309,12 +228,12 @@ func (t *turn) cancelQueuedTemplates() (int, error) {
 		for _, it := range items {
 			after = it.Seq
 			m := it.Message
-			if m.Contact != key || m.Template == nil || m.State != Queued {
+			if m.Contact != key || m.Template == nil || m.State != model.Queued {
 				continue
 			}
-			m.State, m.Error = SendFailed, cancelledOptedOut
-			t.moved(m, Queued)
-			t.block(StageOptOut, m.Conversation, m.Node, m.Template, BlockOptedOut, "a queued template was cancelled: the customer opted out")
+			m.State, m.Error = model.SendFailed, cancelledOptedOut
+			t.moved(m, model.Queued)
+			t.block(model.StageOptOut, m.Conversation, m.Node, m.Template, model.BlockOptedOut, "a queued template was cancelled: the customer opted out")
 			t.change.Updates = append(t.change.Updates, m)
 			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 			n++
@@ -327,12 +246,12 @@ func (t *turn) cancelQueuedTemplates() (int, error) {
 
 // marketingStopped records a 131050 on a template send: the customer
 // stopped marketing messages in WhatsApp.
-func (t *turn) marketingStopped(m *Message) {
+func (t *turn) marketingStopped(m *model.Message) {
 	if m.Template == nil || t.contact.MarketingOptOut {
 		return
 	}
-	t.contact.applyConsent(ConsentEvent{
-		At: t.now, Kind: ConsentMarketingStop, Source: SourceMetaError, By: "system",
+	t.contact.ApplyConsent(model.ConsentEvent{
+		At: t.now, Kind: model.ConsentMarketingStop, Source: model.SourceMetaError, By: "system",
 		Detail: fmt.Sprintf("%d on template %s/%s: %s", m.ErrorCode, m.Template.Name, m.Template.Language, m.Error),
 	})
 	t.changed = true
@@ -356,12 +275,12 @@ func (e *Engine) ApplyPreference(ctx context.Context, phoneNumberID string, p wh
 	if p.Category != PreferenceMarketing {
 		return nil
 	}
-	var kind ConsentKind
+	var kind model.ConsentKind
 	switch p.Value {
 	case PreferenceStop:
-		kind = ConsentMarketingStop
+		kind = model.ConsentMarketingStop
 	case PreferenceResume:
-		kind = ConsentMarketingResume
+		kind = model.ConsentMarketingResume
 	default:
 		return nil
 	}
@@ -386,15 +305,15 @@ func (e *Engine) ApplyPreference(ctx context.Context, phoneNumberID string, p wh
 		return err
 	}
 	c := t.contact
-	if c.MarketingOptOut == (kind == ConsentMarketingStop) {
+	if c.MarketingOptOut == (kind == model.ConsentMarketingStop) {
 		return nil
 	}
 	c.Key, c.PhoneNumberID = key, phoneNumberID
-	c.learnIdentity(p.WaID, p.UserID)
+	c.LearnIdentity(p.WaID, p.UserID)
 	at := p.Timestamp
 	if at.IsZero() {
 		at = t.now
 	}
-	c.applyConsent(ConsentEvent{At: at, Kind: kind, Source: SourceWhatsAppPreferences, By: "customer", Detail: p.Detail})
+	c.ApplyConsent(model.ConsentEvent{At: at, Kind: kind, Source: model.SourceWhatsAppPreferences, By: "customer", Detail: p.Detail})
 	return t.commit()
 }

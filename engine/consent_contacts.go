@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/engine/model"
 	"regexp"
 	"strings"
 	"time"
@@ -59,8 +60,8 @@ type ConsentInput struct {
 	At      time.Time `json:"opted_in_at,omitzero"`
 	// Source is where the customer gave it (web_form, sms, in_chat, api,
 	// import); Purpose the text shown to them.
-	Source  ConsentSource `json:"source,omitempty"`
-	Purpose string        `json:"purpose,omitempty"`
+	Source  model.ConsentSource `json:"source,omitempty"`
+	Purpose string              `json:"purpose,omitempty"`
 }
 
 // FieldProblem is one thing wrong with a contact input: the field (for a
@@ -72,12 +73,12 @@ type FieldProblem struct {
 
 // Key is the contact key the input names: the business-scoped user id
 // where given, else the wa_id (as NewContactKey for an inbound message).
-func (in *ContactInput) Key() ContactKey {
+func (in *ContactInput) Key() model.ContactKey {
 	id := in.UserID
 	if id == "" {
 		id = in.WaID
 	}
-	return NewContactKey(in.PhoneNumberID, id)
+	return model.NewContactKey(in.PhoneNumberID, id)
 }
 
 // NormalizePhone turns a phone number as people write it (+49 151 2345-678,
@@ -168,10 +169,10 @@ func (in *ContactInput) Validate(now time.Time) []FieldProblem {
 	}
 	if c := in.Consent; c != nil {
 		if c.Source == "" {
-			c.Source = SourceAPI
+			c.Source = model.SourceAPI
 		}
 		switch c.Source {
-		case SourceWebForm, SourceSMS, SourceInChat, SourceImport, SourceAPI:
+		case model.SourceWebForm, model.SourceSMS, model.SourceInChat, model.SourceImport, model.SourceAPI:
 		default:
 			add("source", "%q is not one of web_form, sms, in_chat, import, api", clipText(string(c.Source)))
 		}
@@ -209,13 +210,13 @@ func clipText(s string) string {
 // consentConflict says why recording in's consent on c would override the
 // customer's own later choice, or "": an opt-in dated before the customer
 // opted out (a keyword, WhatsApp's settings) must not opt them back in.
-func consentConflict(c *Contact, in *ConsentInput) string {
+func consentConflict(c *model.Contact, in *ConsentInput) string {
 	if in == nil || !in.OptedIn || !c.OptedOut {
 		return ""
 	}
-	var out ConsentEvent
+	var out model.ConsentEvent
 	for _, ev := range c.Consent {
-		if ev.Kind == ConsentOptOut {
+		if ev.Kind == model.ConsentOptOut {
 			out = ev
 		}
 	}
@@ -230,11 +231,11 @@ func consentConflict(c *Contact, in *ConsentInput) string {
 // source, by who. It reports whether a consent event was recorded. A
 // consent event identical to the last one on record (a repeated import)
 // is not recorded twice.
-func (c *Contact) applyInput(in *ContactInput, source ConsentSource, by, detail string) bool {
+func applyInput(c *model.Contact, in *ContactInput, source model.ConsentSource, by, detail string) bool {
 	if c.PhoneNumberID == "" {
 		c.PhoneNumberID = in.PhoneNumberID
 	}
-	c.learnIdentity(in.WaID, in.UserID)
+	c.LearnIdentity(in.WaID, in.UserID)
 	if in.Name != "" {
 		c.Name = in.Name
 	}
@@ -258,9 +259,9 @@ func (c *Contact) applyInput(in *ContactInput, source ConsentSource, by, detail 
 	if ci == nil || (!ci.OptedIn && !c.OptedIn) || (!ci.OptedIn && c.OptedOut) {
 		return false
 	}
-	ev := ConsentEvent{At: ci.At, Kind: ConsentOptIn, Source: source, Purpose: ci.Purpose, By: by, Detail: detail}
+	ev := model.ConsentEvent{At: ci.At, Kind: model.ConsentOptIn, Source: source, Purpose: ci.Purpose, By: by, Detail: detail}
 	if !ci.OptedIn {
-		ev.Kind, ev.Purpose = ConsentOptOut, ""
+		ev.Kind, ev.Purpose = model.ConsentOptOut, ""
 	}
 	if n := len(c.Consent); n > 0 {
 		last := c.Consent[n-1]
@@ -268,7 +269,7 @@ func (c *Contact) applyInput(in *ContactInput, source ConsentSource, by, detail 
 			return false
 		}
 	}
-	c.applyConsent(ev)
+	c.ApplyConsent(ev)
 	return true
 }
 
@@ -278,7 +279,7 @@ func (c *Contact) applyInput(in *ContactInput, source ConsentSource, by, detail 
 // the contact and whether it was new, ErrInvalidContact when the input has
 // problems, and ErrConsentConflict when its opt-in predates the customer's
 // own opt-out.
-func (e *Engine) SaveContact(ctx context.Context, in ContactInput, by string) (*Contact, bool, error) {
+func (e *Engine) SaveContact(ctx context.Context, in ContactInput, by string) (*model.Contact, bool, error) {
 	now := e.clock.Now()
 	if ps := in.Validate(now); len(ps) > 0 {
 		return nil, false, fmt.Errorf("%w: %s: %s", ErrInvalidContact, ps[0].Field, ps[0].Message)
@@ -289,7 +290,7 @@ func (e *Engine) SaveContact(ctx context.Context, in ContactInput, by string) (*
 	if in.Consent != nil && !in.Consent.OptedIn && in.Consent.At.IsZero() {
 		in.Consent.At = now
 	}
-	source := SourceAPI
+	source := model.SourceAPI
 	if in.Consent != nil {
 		source = in.Consent.Source
 	}
@@ -312,7 +313,7 @@ func (e *Engine) checkNumber(id string) *FieldProblem {
 // customer's own later opt-out.
 var ErrConsentConflict = errors.New("consent conflict")
 
-func (e *Engine) saveContact(ctx context.Context, in *ContactInput, source ConsentSource, by, detail string) (*Contact, bool, error) {
+func (e *Engine) saveContact(ctx context.Context, in *ContactInput, source model.ConsentSource, by, detail string) (*model.Contact, bool, error) {
 	key, err := e.resolveKey(ctx, in.Key())
 	if err != nil {
 		return nil, false, err
@@ -332,7 +333,7 @@ func (e *Engine) saveContact(ctx context.Context, in *ContactInput, source Conse
 		return nil, false, fmt.Errorf("%w: %s", ErrConsentConflict, why)
 	}
 	c.Key = key
-	c.applyInput(in, source, by, detail)
+	applyInput(c, in, source, by, detail)
 	t.changed = true
 	if err := t.commit(); err != nil {
 		return nil, false, err

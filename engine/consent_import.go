@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/engine/model"
 	"io"
 	"strconv"
 	"strings"
@@ -115,7 +116,7 @@ func (e *Engine) ImportContacts(ctx context.Context, r io.Reader, o ImportOption
 		return res, nil
 	}
 	for _, row := range rows {
-		if _, _, err := e.saveContact(ctx, &row.in, SourceImport, o.By, row.detail); err != nil {
+		if _, _, err := e.saveContact(ctx, &row.in, model.SourceImport, o.By, row.detail); err != nil {
 			return res, fmt.Errorf("storing row %d (rows before it are stored; the import can be run again): %w", row.n, err)
 		}
 	}
@@ -175,7 +176,7 @@ func (e *Engine) parseImport(r io.Reader, o ImportOptions, res *ImportResult) ([
 	}
 	now := e.clock.Now()
 	var rows []importRow
-	keys := map[ContactKey]int{}
+	keys := map[model.ContactKey]int{}
 	for n := 2; ; n++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -276,9 +277,9 @@ func parseImportRow(n int, cols, rec []string, o ImportOptions, now time.Time) (
 		if !ok {
 			bad("opted_in", "%q is not true or false", clipText(optedIn))
 		}
-		c := &ConsentInput{OptedIn: yes, Source: ConsentSource(strings.ToLower(source)), Purpose: purpose}
+		c := &ConsentInput{OptedIn: yes, Source: model.ConsentSource(strings.ToLower(source)), Purpose: purpose}
 		if c.Source == "" {
-			c.Source = SourceImport
+			c.Source = model.SourceImport
 		}
 		if at != "" {
 			t, err := parseImportTime(at)
@@ -345,8 +346,8 @@ func (e *Engine) checkImport(ctx context.Context, rows []importRow, res *ImportR
 		}
 		c, err := e.store.Contact(ctx, key)
 		switch {
-		case errors.Is(err, ErrNotFound):
-			c = &Contact{Key: key}
+		case errors.Is(err, model.ErrNotFound):
+			c = &model.Contact{Key: key}
 			res.Created++
 		case err != nil:
 			return []ImportProblem{{Row: row.n, Message: "reading the contact: " + err.Error()}}
@@ -359,10 +360,10 @@ func (e *Engine) checkImport(ctx context.Context, rows []importRow, res *ImportR
 		}
 		// What applyInput will record, on a copy.
 		cp := *c
-		cp.Consent = append([]ConsentEvent(nil), c.Consent...)
+		cp.Consent = append([]model.ConsentEvent(nil), c.Consent...)
 		in := row.in
 		in.Fields = nil
-		if cp.applyInput(&in, SourceImport, "", row.detail) {
+		if applyInput(&cp, &in, model.SourceImport, "", row.detail) {
 			if row.in.Consent.OptedIn {
 				res.OptIns++
 			} else {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -26,18 +27,18 @@ func TestImportedContactIsFoundByUserID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byPhone := engine.NewContactKey(phone, "4915123456789")
+	byPhone := model.NewContactKey(phone, "4915123456789")
 	if !strings.HasPrefix(out.Conversation, string(byPhone)) {
 		t.Fatalf("conversation %s, want one of the imported contact %s", out.Conversation, byPhone)
 	}
 	c, err := h.eng.Contact(h.ctx, byPhone)
-	if err != nil || !c.OptedIn || c.UserID != "DE.123456" || c.Consent[0].Source != engine.SourceImport || c.Consent[0].By != "ops@example.com" {
+	if err != nil || !c.OptedIn || c.UserID != "DE.123456" || c.Consent[0].Source != model.SourceImport || c.Consent[0].By != "ops@example.com" {
 		t.Fatalf("contact %+v, %v", c, err)
 	}
-	if to, ok, err := h.store.Alias(h.ctx, engine.NewContactKey(phone, "DE.123456")); !ok || to != byPhone || err != nil {
+	if to, ok, err := h.store.Alias(h.ctx, model.NewContactKey(phone, "DE.123456")); !ok || to != byPhone || err != nil {
 		t.Fatalf("alias: %s, %v, %v", to, ok, err)
 	}
-	if _, err := h.store.Contact(h.ctx, engine.NewContactKey(phone, "DE.123456")); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := h.store.Contact(h.ctx, model.NewContactKey(phone, "DE.123456")); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("a second contact under the user id: %v", err)
 	}
 }

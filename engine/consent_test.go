@@ -10,19 +10,21 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
 // consentHarness is a harness whose registry holds order_update (en_US,
 // one body parameter) in category.
-func consentHarness(t *testing.T, category string) (*harness, *engine.TemplateSet) {
+func consentHarness(t *testing.T, category string) (*harness, *templates.TemplateSet) {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	reg := engine.NewTemplateSet(engine.TemplateInfo{Name: "order_update", Language: "en_US", Category: category, Status: engine.TemplateApproved, BodyParams: 1})
+	reg := templates.NewTemplateSet(model.TemplateInfo{Name: "order_update", Language: "en_US", Category: category, Status: model.TemplateApproved, BodyParams: 1})
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
 	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: reg, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -32,16 +34,16 @@ func consentHarness(t *testing.T, category string) (*harness, *engine.TemplateSe
 	return h, reg
 }
 
-func (h *harness) contact(waID string) *engine.Contact {
+func (h *harness) contact(waID string) *model.Contact {
 	h.t.Helper()
-	c, err := h.eng.Contact(h.ctx, engine.NewContactKey(phone, waID))
+	c, err := h.eng.Contact(h.ctx, model.NewContactKey(phone, waID))
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return c
 }
 
-func lastConsent(t *testing.T, c *engine.Contact) engine.ConsentEvent {
+func lastConsent(t *testing.T, c *model.Contact) model.ConsentEvent {
 	t.Helper()
 	if len(c.Consent) == 0 {
 		t.Fatal("no consent event recorded")
@@ -57,7 +59,7 @@ func TestOptOutKeywordCancelsQueuedTemplates(t *testing.T) {
 	h, _ := consentHarness(t, "UTILITY")
 	h.say(wa, "hi") // the template is queued, not sent
 	out := h.say(wa, "  Stop! ")
-	if out.Status != engine.Ended {
+	if out.Status != model.Ended {
 		t.Fatalf("status %s, want ended", out.Status)
 	}
 	if conv := h.conv(wa); conv.Reason != engine.ReasonOptedOut {
@@ -70,7 +72,7 @@ func TestOptOutKeywordCancelsQueuedTemplates(t *testing.T) {
 	var cancelled int
 	for _, m := range tr {
 		if m.Template != nil {
-			if m.State != engine.SendFailed || m.Error != "cancelled: opted out" {
+			if m.State != model.SendFailed || m.Error != "cancelled: opted out" {
 				t.Errorf("template left %s %q, want failed, cancelled", m.State, m.Error)
 			}
 			cancelled++
@@ -81,7 +83,7 @@ func TestOptOutKeywordCancelsQueuedTemplates(t *testing.T) {
 	}
 	equal(t, h.sent(wa), []string{engine.DefaultOptOutReply})
 	c := h.contact(wa)
-	if ev := lastConsent(t, c); !c.OptedOut || ev.Kind != engine.ConsentOptOut || ev.Source != engine.SourceKeyword {
+	if ev := lastConsent(t, c); !c.OptedOut || ev.Kind != model.ConsentOptOut || ev.Source != model.SourceKeyword {
 		t.Errorf("contact opted_out %v, event %+v", c.OptedOut, ev)
 	}
 	// Again: nothing more is sent, nothing more recorded.
@@ -153,7 +155,7 @@ func TestMarketingOptOutFrom131050(t *testing.T) {
 		t.Errorf("%d tries, want 1 (131050 is never retried)", sender.tries.Load())
 	}
 	c := h.contact(wa)
-	if ev := lastConsent(t, c); ev.Kind != engine.ConsentMarketingStop || ev.Source != engine.SourceMetaError {
+	if ev := lastConsent(t, c); ev.Kind != model.ConsentMarketingStop || ev.Source != model.SourceMetaError {
 		t.Errorf("event %+v", ev)
 	}
 	if c.OptedOut {
@@ -165,7 +167,7 @@ func TestMarketingOptOutFrom131050(t *testing.T) {
 	h.say(wa, "again") // a new one: the marketing template is blocked
 	equal(t, h.sent(wa), []string{"blocked"})
 
-	reg.Put(engine.TemplateInfo{Name: "order_update", Language: "en_US", Category: "UTILITY", Status: engine.TemplateApproved, BodyParams: 1})
+	reg.Put(model.TemplateInfo{Name: "order_update", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved, BodyParams: 1})
 	h.say(wa, "utility please") // ends the blocked conversation ("blocked" has no next)
 	if got := h.sent(wa); len(got) != 1 || got[0] != "template:order_update" {
 		t.Errorf("utility template: sent %q", got)
@@ -187,7 +189,7 @@ func TestApplyPreference(t *testing.T) {
 	if !c.MarketingOptOut || len(c.Consent) != 1 {
 		t.Fatalf("marketing_opt_out %v with %d event(s), want true with 1", c.MarketingOptOut, len(c.Consent))
 	}
-	if ev := c.Consent[0]; ev.Kind != engine.ConsentMarketingStop || ev.Source != engine.SourceWhatsAppPreferences || !ev.At.Equal(ts) || ev.Detail != stop.Detail {
+	if ev := c.Consent[0]; ev.Kind != model.ConsentMarketingStop || ev.Source != model.SourceWhatsAppPreferences || !ev.At.Equal(ts) || ev.Detail != stop.Detail {
 		t.Errorf("event %+v", ev)
 	}
 	if c.WaID != "15551234567" || c.UserID != "US.123" {
@@ -214,19 +216,19 @@ func TestApplyPreference(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = h.contact("US.123")
-	if c.MarketingOptOut || len(c.Consent) != 2 || c.Consent[1].Kind != engine.ConsentMarketingResume || !c.Consent[1].At.Equal(t0) {
+	if c.MarketingOptOut || len(c.Consent) != 2 || c.Consent[1].Kind != model.ConsentMarketingResume || !c.Consent[1].At.Equal(t0) {
 		t.Errorf("after resume: %v, %+v", c.MarketingOptOut, c.Consent)
 	}
 }
 
 func TestRecordConsent(t *testing.T) {
 	h, _ := consentHarness(t, "UTILITY")
-	key := engine.NewContactKey(phone, "1")
-	_, err := h.eng.RecordConsent(h.ctx, key, engine.ConsentEvent{Kind: "maybe", Source: engine.SourceAPI})
-	if !errors.Is(err, engine.ErrInvalidConsent) {
+	key := model.NewContactKey(phone, "1")
+	_, err := h.eng.RecordConsent(h.ctx, key, model.ConsentEvent{Kind: "maybe", Source: model.SourceAPI})
+	if !errors.Is(err, model.ErrInvalidConsent) {
 		t.Fatalf("bad kind: %v", err)
 	}
-	c, err := h.eng.RecordConsent(h.ctx, key, engine.ConsentEvent{Kind: engine.ConsentOptIn, Source: engine.SourceWebForm, Purpose: "Order updates on WhatsApp from Acme", By: "ann"})
+	c, err := h.eng.RecordConsent(h.ctx, key, model.ConsentEvent{Kind: model.ConsentOptIn, Source: model.SourceWebForm, Purpose: "Order updates on WhatsApp from Acme", By: "ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +238,7 @@ func TestRecordConsent(t *testing.T) {
 	if c.PhoneNumberID != phone || c.WaID != "1" {
 		t.Errorf("ids from the key: %q %q", c.PhoneNumberID, c.WaID)
 	}
-	if _, err = h.eng.RecordConsent(h.ctx, key, engine.ConsentEvent{Kind: engine.ConsentOptOut, Source: engine.SourceSMS}); err != nil {
+	if _, err = h.eng.RecordConsent(h.ctx, key, model.ConsentEvent{Kind: model.ConsentOptOut, Source: model.SourceSMS}); err != nil {
 		t.Fatal(err)
 	}
 	if stored := h.contact("1"); !stored.OptedOut || len(stored.Consent) != 2 {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -26,7 +28,7 @@ const (
 
 // undeliverable records a 131026: the contact is unreachable from now
 // until they write again (reachable). Repeats change nothing.
-func (t *turn) undeliverable(m *Message) {
+func (t *turn) undeliverable(m *model.Message) {
 	c := t.contact
 	if c.Unreachable {
 		return
@@ -50,7 +52,7 @@ func (t *turn) reachable() {
 // ecosystemHeld records a 131049: no marketing template goes to the
 // contact for EcosystemHold. One that arrives during a hold (a late status
 // of a message sent before it, a redelivery) does not extend it.
-func (t *turn) ecosystemHeld(m *Message) {
+func (t *turn) ecosystemHeld(m *model.Message) {
 	c := t.contact
 	if t.now.Before(c.HoldUntil) {
 		return
@@ -62,7 +64,7 @@ func (t *turn) ecosystemHeld(m *Message) {
 }
 
 // unreachableBlock says why nothing may be sent to c, or "".
-func unreachableBlock(c *Contact) string {
+func unreachableBlock(c *model.Contact) string {
 	if !c.Unreachable {
 		return ""
 	}
@@ -72,7 +74,7 @@ func unreachableBlock(c *Contact) string {
 
 // marketingHoldBlock says why a template of category may not go to c now
 // (a 131049 hold on marketing), or "".
-func marketingHoldBlock(id, category string, c *Contact, now time.Time) string {
+func marketingHoldBlock(id, category string, c *model.Contact, now time.Time) string {
 	if !strings.EqualFold(category, whatsapp.CategoryMarketing) || !now.Before(c.HoldUntil) {
 		return ""
 	}
@@ -85,9 +87,9 @@ func marketingHoldBlock(id, category string, c *Contact, now time.Time) string {
 // kind. It repeats the rules of blockTemplate that can change while a
 // message waits: the contact became unreachable, a marketing hold began,
 // or the template no longer takes what the send gives.
-func deliveryBlock(reg Templates, m *Message, c *Contact, now time.Time) (BlockReason, string) {
+func deliveryBlock(reg templates.Templates, m *model.Message, c *model.Contact, now time.Time) (model.BlockReason, string) {
 	if why := unreachableBlock(c); why != "" {
-		return BlockUnreachable, why
+		return model.BlockUnreachable, why
 	}
 	if m.Template == nil || reg == nil {
 		return "", ""
@@ -98,14 +100,14 @@ func deliveryBlock(reg Templates, m *Message, c *Contact, now time.Time) (BlockR
 	}
 	// The template may have changed while the message waited (edited,
 	// re-synced): the send is checked against it again (132000, 132012).
-	if why := problemsOf(CheckTemplateSend(info, m.Template, true), ProblemFit); why != "" {
-		return BlockTemplate, fmt.Sprintf("template %s/%s does not fit what is sent: %s", m.Template.Name, m.Template.Language, why)
+	if why := templates.ProblemsOf(templates.CheckTemplateSend(info, m.Template, true), templates.ProblemFit); why != "" {
+		return model.BlockTemplate, fmt.Sprintf("template %s/%s does not fit what is sent: %s", m.Template.Name, m.Template.Language, why)
 	}
 	if !now.Before(c.HoldUntil) {
 		return "", ""
 	}
 	if why := marketingHoldBlock(m.Template.Name+"/"+m.Template.Language, info.Category, c, now); why != "" {
-		return BlockHold, why
+		return model.BlockHold, why
 	}
 	return "", ""
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -60,7 +61,7 @@ func drain(t *testing.T, eng *engine.Engine, sender engine.Sender) {
 }
 
 // transcript returns a conversation's messages.
-func transcript(t *testing.T, h *harness, conv string) []*engine.Message {
+func transcript(t *testing.T, h *harness, conv string) []*model.Message {
 	t.Helper()
 	tr, err := h.store.Transcript(h.ctx, conv)
 	if err != nil {
@@ -69,9 +70,9 @@ func transcript(t *testing.T, h *harness, conv string) []*engine.Message {
 	return tr
 }
 
-func hasNote(tr []*engine.Message, text string) bool {
+func hasNote(tr []*model.Message, text string) bool {
 	for _, m := range tr {
-		if m.Direction == engine.Note && strings.Contains(m.Text, text) {
+		if m.Direction == model.Note && strings.Contains(m.Text, text) {
 			return true
 		}
 	}
@@ -98,13 +99,13 @@ func TestUndeliverableMakesContactUnreachable(t *testing.T) {
 		t.Fatalf("contact unreachable %v at %v (%q)", c.Unreachable, c.UnreachableAt, c.UnreachableReason)
 	}
 	tr := transcript(t, h, out.Conversation)
-	var failed []*engine.Message
+	var failed []*model.Message
 	for _, m := range tr {
-		if m.Direction == engine.Out {
+		if m.Direction == model.Out {
 			failed = append(failed, m)
 		}
 	}
-	if len(failed) != 2 || failed[0].ErrorCode != engine.CodeUndeliverable || failed[1].State != engine.SendFailed ||
+	if len(failed) != 2 || failed[0].ErrorCode != engine.CodeUndeliverable || failed[1].State != model.SendFailed ||
 		failed[1].ErrorCode != 0 || !strings.Contains(failed[1].Error, "unreachable") {
 		t.Fatalf("outbound messages: %+v", failed)
 	}
@@ -131,7 +132,7 @@ func TestUndeliverableMakesContactUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if conv.Status != engine.Failed || conv.Node != "answer" || !strings.Contains(conv.Reason, `node "answer"'s message was not delivered (the contact is unreachable`) {
+	if conv.Status != model.Failed || conv.Node != "answer" || !strings.Contains(conv.Reason, `node "answer"'s message was not delivered (the contact is unreachable`) {
 		t.Fatalf("conversation %s at %q: %q", conv.Status, conv.Node, conv.Reason)
 	}
 
@@ -185,7 +186,7 @@ func TestEcosystemLimitHoldsMarketing(t *testing.T) {
 		t.Fatalf("sent %+v, want only the free-form thanks", got)
 	}
 	for _, m := range transcript(t, h, h.conv(wa).ID) {
-		if m.Template != nil && (m.State != engine.SendFailed || m.ErrorCode != 0 || !strings.Contains(m.Error, "131049")) {
+		if m.Template != nil && (m.State != model.SendFailed || m.ErrorCode != 0 || !strings.Contains(m.Error, "131049")) {
 			t.Errorf("queued template left %s %d %q, want refused locally", m.State, m.ErrorCode, m.Error)
 		}
 	}
@@ -215,10 +216,10 @@ func TestUserChangedNumberKeepsConversation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sys.Conversation != start.Conversation || sys.Status != engine.Waiting {
+	if sys.Conversation != start.Conversation || sys.Status != model.Waiting {
 		t.Fatalf("system notice: %+v, want the waiting conversation %s", sys, start.Conversation)
 	}
-	oldKey, newKey := engine.NewContactKey(phone, old), engine.NewContactKey(phone, new)
+	oldKey, newKey := model.NewContactKey(phone, old), model.NewContactKey(phone, new)
 	if to, ok, err := h.store.Alias(h.ctx, newKey); to != oldKey || !ok || err != nil {
 		t.Fatalf("alias of the new number: %q, %v, %v", to, ok, err)
 	}
@@ -227,7 +228,7 @@ func TestUserChangedNumberKeepsConversation(t *testing.T) {
 	if next.Conversation != start.Conversation {
 		t.Fatalf("the new number's message went to %q, want %q", next.Conversation, start.Conversation)
 	}
-	if _, err := h.store.Contact(h.ctx, newKey); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := h.store.Contact(h.ctx, newKey); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("a contact under the new number: %v", err)
 	}
 	if c := h.contact(old); c.WaID != new {
@@ -312,7 +313,7 @@ func TestStatusThatMovesNothingCommitsNothing(t *testing.T) {
 		t.Fatalf("statuses that moved nothing committed %d more updates", n-1)
 	}
 	for _, m := range transcript(t, h, h.conv("491511").ID) {
-		if m.Direction == engine.Out && m.Node == "answer" && m.State != engine.Read {
+		if m.Direction == model.Out && m.Node == "answer" && m.State != model.Read {
 			t.Fatalf("message #%d is %s, want read", m.Seq, m.State)
 		}
 	}
@@ -330,7 +331,7 @@ func TestClaimedSendIsNeverRepeated(t *testing.T) {
 	if err != nil || len(items) != 1 {
 		t.Fatalf("outbox: %d items, %v", len(items), err)
 	}
-	if err := h.store.Commit(h.ctx, &engine.Change{At: t0, Claim: []uint64{items[0].Seq}}); err != nil {
+	if err := h.store.Commit(h.ctx, &model.Change{At: t0, Claim: []uint64{items[0].Seq}}); err != nil {
 		t.Fatal(err)
 	}
 	rec := &recordingSender{}
@@ -338,13 +339,13 @@ func TestClaimedSendIsNeverRepeated(t *testing.T) {
 	if sent := rec.all(); len(sent) != 0 {
 		t.Fatalf("a claimed message was sent again: %+v", sent)
 	}
-	var reply *engine.Message
+	var reply *model.Message
 	for _, m := range transcript(t, h, out.Conversation) {
-		if m.Direction == engine.Out {
+		if m.Direction == model.Out {
 			reply = m
 		}
 	}
-	if reply == nil || reply.State != engine.Unknown || !strings.Contains(reply.Error, "not sent again") {
+	if reply == nil || reply.State != model.Unknown || !strings.Contains(reply.Error, "not sent again") {
 		t.Fatalf("the claimed reply: %+v, want unknown", reply)
 	}
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -197,11 +198,11 @@ func TestOutageOutlastingTheWindow(t *testing.T) {
 	tr := transcript(t, h, out.Conversation)
 	last := tr[len(tr)-1]
 	for _, m := range tr {
-		if m.Direction == engine.Out {
+		if m.Direction == model.Out {
 			last = m
 		}
 	}
-	if last.State != engine.SendFailed || last.ErrorCode != engine.CodeWindowClosed {
+	if last.State != model.SendFailed || last.ErrorCode != engine.CodeWindowClosed {
 		t.Errorf("the reply is %s (%d %q), want failed with the window closed", last.State, last.ErrorCode, last.Error)
 	}
 }
@@ -253,7 +254,7 @@ func TestStatusesOvertakingTheOutcome(t *testing.T) {
 			close(sender.release)
 			waitFor(t, "the outbox drained", func() bool { return h.outboxLen() == 0 })
 			m := outbound(t, h, out.Conversation)
-			if m.State != engine.Read || m.WAMID != "wamid.race" {
+			if m.State != model.Read || m.WAMID != "wamid.race" {
 				t.Errorf("the reply is %s (%s), want read", m.State, m.WAMID)
 			}
 			if n := sender.tries.Load(); n != 1 {
@@ -279,12 +280,12 @@ func TestStatusesMatchedByWAMID(t *testing.T) {
 	cb := fmt.Sprintf("%s|%d|answer", m.Conversation, m.Seq)
 	steps := []struct {
 		st   whatsapp.Status
-		want engine.MessageState
+		want model.MessageState
 	}{
-		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusDelivered}, engine.Delivered},                             // no callback data
-		{whatsapp.Status{ID: "wamid.other", Status: whatsapp.StatusRead, BizOpaqueCallbackData: cb}, engine.Delivered}, // mismatch: ignored
-		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusRead, BizOpaqueCallbackData: cb}, engine.Read},
-		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusDelivered}, engine.Read}, // late: forward only
+		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusDelivered}, model.Delivered},                             // no callback data
+		{whatsapp.Status{ID: "wamid.other", Status: whatsapp.StatusRead, BizOpaqueCallbackData: cb}, model.Delivered}, // mismatch: ignored
+		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusRead, BizOpaqueCallbackData: cb}, model.Read},
+		{whatsapp.Status{ID: m.WAMID, Status: whatsapp.StatusDelivered}, model.Read}, // late: forward only
 	}
 	for i, s := range steps {
 		if err := h.eng.HandleStatus(h.ctx, &s.st); err != nil {
@@ -297,10 +298,10 @@ func TestStatusesMatchedByWAMID(t *testing.T) {
 }
 
 // outbound is a conversation's first outbound message.
-func outbound(t *testing.T, h *harness, conv string) *engine.Message {
+func outbound(t *testing.T, h *harness, conv string) *model.Message {
 	t.Helper()
 	for _, m := range transcript(t, h, conv) {
-		if m.Direction == engine.Out {
+		if m.Direction == model.Out {
 			return m
 		}
 	}

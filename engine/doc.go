@@ -10,14 +10,18 @@
 // one Store transaction. Conversations run in parallel; their commits are
 // grouped so that one fsync serves many.
 //
-// Sends are checked against a Templates registry. The durable one is
-// Registry (template_registry.go): each served account's (WABA's)
-// templates with their status history, kept current by syncs with the
-// Graph API (templates_sync.go), template webhooks and sends Meta refuses
-// (template_updates.go). A send is checked against the templates of its
-// number's WABA (numbers.go, templatesFrom). CheckFlowTemplates
-// (template_check.go) checks a flow's template nodes against it before
-// publishing, in the WABA of each number the flow answers on.
+// Sends are checked against a templates.Templates registry (package
+// engine/templates). The durable one is templates.Registry: each served
+// account's (WABA's) templates with their status history, kept current by
+// syncs with the Graph API, template webhooks and sends Meta refuses
+// (template_sends.go tells it of those). A send is checked against the
+// templates of its number's WABA (numbers.go, templatesFrom).
+// templates.CheckFlowTemplates checks a flow's template nodes against it
+// before publishing, in the WABA of each number the flow answers on.
+//
+// The data the engine reads and commits (contacts, conversations, messages,
+// timers, the Change of one event) and the Store it commits them to are
+// package engine/model's.
 //
 // An http step (calls.go) never runs inside a turn: the turn that reaches
 // it commits a pending call and a durable call timer; a worker claims each

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -36,7 +37,7 @@ func (t *turn) amend(in *Inbound) (bool, error) {
 		return false, nil
 	}
 	msgs, err := t.e.store.Transcript(t.ctx, conv)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -44,7 +45,7 @@ func (t *turn) amend(in *Inbound) (bool, error) {
 	}
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
-		if m.Direction != In || m.WAMID != target || m.Inbound == nil {
+		if m.Direction != model.In || m.WAMID != target || m.Inbound == nil {
 			continue
 		}
 		if !m.RevokedAt.IsZero() {

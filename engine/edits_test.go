@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -36,7 +37,7 @@ func TestEditsAndRevokesChangeTheEarlierMessage(t *testing.T) {
 	if len(msgs) != before+1 {
 		t.Fatalf("%d messages, want %d (only the revoke of an unknown message is added)", len(msgs), before+1)
 	}
-	byID := map[string]*engine.Message{}
+	byID := map[string]*model.Message{}
 	for _, m := range msgs {
 		byID[m.WAMID] = m
 	}
@@ -60,7 +61,7 @@ func TestEditsAndRevokesChangeTheEarlierMessage(t *testing.T) {
 	}
 }
 
-func (h *harness) transcript(wa string) []*engine.Message {
+func (h *harness) transcript(wa string) []*model.Message {
 	h.t.Helper()
 	msgs, err := h.store.Transcript(h.ctx, h.conv(wa).ID)
 	if err != nil {

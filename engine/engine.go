@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -34,9 +36,9 @@ var (
 
 // Options configure an Engine.
 type Options struct {
-	Store     Store
-	Clock     Clock     // default SystemClock
-	Templates Templates // the template registry; nil blocks every template
+	Store     model.Store
+	Clock     Clock               // default SystemClock
+	Templates templates.Templates // the template registry; nil blocks every template
 	Logger    *slog.Logger
 	// Metrics receives the engine's series; nil keeps them private.
 	Metrics *metrics.Registry
@@ -72,14 +74,14 @@ type Options struct {
 
 // Engine runs conversations. It is safe for concurrent use.
 type Engine struct {
-	store     Store
+	store     model.Store
 	clock     Clock
-	templates Templates
+	templates templates.Templates
 	log       *slog.Logger
 	locks     keyLocks
 	// shared is the store when other processes write it too (SharedStore),
 	// else nil: then the caches below are not trusted.
-	shared   SharedStore
+	shared   model.SharedStore
 	cache    stateCache
 	messages messageCache
 	// checkTemplates: see Options.CheckTemplatesOnPublish.
@@ -105,7 +107,7 @@ type Engine struct {
 	flowMu   sync.RWMutex
 	flows    map[flowKey]*flows.Flow
 	triggers []flowVersion // latest published version of each live flow, by id
-	heads    flowHeads     // with a FlowHeads store (flow_heads.go)
+	heads    flowHeads     // with a model.FlowHeads store (flow_heads.go)
 }
 
 // flowVersion is a parsed flow with its version number.
@@ -137,7 +139,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o),
 		checkTemplates: o.CheckTemplatesOnPublish,
 	}
-	if sh, ok := o.Store.(SharedStore); ok {
+	if sh, ok := o.Store.(model.SharedStore); ok {
 		e.shared = sh
 		e.cache.off, e.messages.off = true, true
 	}
@@ -158,7 +160,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 }
 
 // Store returns the engine's store.
-func (e *Engine) Store() Store { return e.store }
+func (e *Engine) Store() model.Store { return e.store }
 
 // Clock returns the engine's clock.
 func (e *Engine) Clock() Clock { return e.clock }
@@ -186,12 +188,12 @@ type Inbound struct {
 }
 
 // Key is the contact the message comes from.
-func (in *Inbound) Key() ContactKey {
+func (in *Inbound) Key() model.ContactKey {
 	id := in.UserID
 	if id == "" {
 		id = in.WaID
 	}
-	return NewContactKey(in.PhoneNumberID, id)
+	return model.NewContactKey(in.PhoneNumberID, id)
 }
 
 // Passive message types are recorded and keep the window open, but do not
@@ -203,7 +205,7 @@ type Outcome struct {
 	// Duplicate: the message had been processed before; nothing was done.
 	Duplicate    bool
 	Conversation string
-	Status       Status
+	Status       model.Status
 }
 
 // HandleInbound applies a customer's message: it resumes the conversation
@@ -233,7 +235,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 	}
 	c := t.contact
 	c.PhoneNumberID = in.PhoneNumberID
-	c.learnIdentity(in.WaID, in.UserID)
+	c.LearnIdentity(in.WaID, in.UserID)
 	t.adopt(adopt)
 	if in.Name != "" {
 		c.Name = in.Name
@@ -275,16 +277,16 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 	case t.conv != nil && t.conv.Call != nil:
 		// An http step is pending: the message is kept, in order, and
 		// handled after the call's step (calls.go).
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
+		t.record(&model.Message{Direction: model.In, Sender: "customer", Inbound: &reply, State: model.Received, WAMID: in.ID})
 		t.touch()
 		if !isPassive {
 			t.conv.Held = append(t.conv.Held, reply)
 		}
-	case t.conv != nil && t.conv.Status == Agent:
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
+	case t.conv != nil && t.conv.Status == model.Agent:
+		t.record(&model.Message{Direction: model.In, Sender: "customer", Inbound: &reply, State: model.Received, WAMID: in.ID})
 		t.touch()
 	case t.conv != nil:
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
+		t.record(&model.Message{Direction: model.In, Sender: "customer", Inbound: &reply, State: model.Received, WAMID: in.ID})
 		t.touch()
 		if isPassive {
 			break
@@ -302,7 +304,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 			break
 		}
 		t.start(v)
-		t.record(&Message{Direction: In, Sender: "customer", Inbound: &reply, State: Received, WAMID: in.ID})
+		t.record(&model.Message{Direction: model.In, Sender: "customer", Inbound: &reply, State: model.Received, WAMID: in.ID})
 		t.pending = &reply
 		t.run(v.flow.Start, arriveEvent())
 	}
@@ -315,7 +317,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 // commitInbound commits an inbound message's turn.
 func (e *Engine) commitInbound(t *turn) (Outcome, error) {
 	if err := t.commit(); err != nil {
-		if errors.Is(err, ErrDuplicate) {
+		if errors.Is(err, model.ErrDuplicate) {
 			return Outcome{Duplicate: true}, nil
 		}
 		return Outcome{}, err
@@ -335,7 +337,7 @@ func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 		}
 		progressed := false
 		for _, tm := range due {
-			if tm.Kind == TimerCall {
+			if tm.Kind == model.TimerCall {
 				// An http step's attempt runs in its own goroutine; with
 				// no place free its timer stays due (calls.go).
 				if e.startCall(ctx, tm, now) {
@@ -356,7 +358,7 @@ func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 	}
 }
 
-func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err error) {
+func (e *Engine) fireTimer(ctx context.Context, tm model.Timer, now time.Time) (err error) {
 	defer func(start time.Time) { e.observeEvent(eventKindTimer, start, false, err) }(time.Now())
 	unlock, err := e.lock(ctx, tm.Contact)
 	if err != nil {
@@ -367,29 +369,29 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err er
 	if err != nil {
 		return err
 	}
-	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.removeTimer(tm)
+	live := t.conv != nil && t.conv.ID == tm.Conversation && t.conv.RemoveTimer(tm)
 	if !live {
 		// Stale: the conversation moved on since the timer was set.
 		t.change.DeleteTimers = append(t.change.DeleteTimers, tm)
 		return t.commitTimersOnly()
 	}
 	switch tm.Kind {
-	case TimerExpire:
+	case model.TimerExpire:
 		if due := t.expiresAt(); due.After(now) {
 			// There was activity since the timer was set: wait out the rest.
-			t.conv.Timers = append(t.conv.Timers, Timer{Due: due, Kind: TimerExpire, Contact: tm.Contact, Conversation: tm.Conversation})
+			t.conv.Timers = append(t.conv.Timers, model.Timer{Due: due, Kind: model.TimerExpire, Contact: tm.Contact, Conversation: tm.Conversation})
 			break
 		}
-		t.finish(Expired, "")
-	case TimerTimeout:
+		t.finish(model.Expired, "")
+	case model.TimerTimeout:
 		t.run(tm.Node, timeoutEvent())
-	case TimerNoAgent:
+	case model.TimerNoAgent:
 		if t.conv.Assignee != "" {
 			break // an agent holds it: see noAgentDue in assign.go
 		}
 		t.resolvedBy = "no_agent"
 		t.run(tm.Node, noAgentEvent())
-	case TimerWindowClosing:
+	case model.TimerWindowClosing:
 		if due := t.windowClosingMoved(tm); !due.IsZero() {
 			tm.Due = due
 			t.conv.Timers = append(t.conv.Timers, tm)
@@ -403,7 +405,7 @@ func (e *Engine) fireTimer(ctx context.Context, tm Timer, now time.Time) (err er
 // AgentReply sends an agent's free-form message to a contact whose
 // conversation is handed off. Outside the window it is refused with
 // ErrWindowClosed: the agent must send a template.
-func (e *Engine) AgentReply(ctx context.Context, key ContactKey, agent string, m flows.Message) (err error) {
+func (e *Engine) AgentReply(ctx context.Context, key model.ContactKey, agent string, m flows.Message) (err error) {
 	defer func(start time.Time) { e.observeEvent(eventKindAgentReply, start, false, err) }(time.Now())
 	unlock, err := e.lock(ctx, key)
 	if err != nil {
@@ -415,22 +417,22 @@ func (e *Engine) AgentReply(ctx context.Context, key ContactKey, agent string, m
 	if err != nil {
 		return err
 	}
-	if t.conv == nil || t.conv.Status != Agent {
+	if t.conv == nil || t.conv.Status != model.Agent {
 		return ErrNoConversation
 	}
 	if !WindowOpen(t.contact, now) {
 		return ErrWindowClosed
 	}
-	t.record(&Message{Direction: Out, Sender: "agent:" + agent, Message: &m, State: Queued})
+	t.record(&model.Message{Direction: model.Out, Sender: "agent:" + agent, Message: &m, State: model.Queued})
 	// A person has answered: the no-agent timeout no longer applies.
-	t.conv.Timers = withoutKind(t.conv.Timers, TimerNoAgent)
+	t.conv.Timers = withoutKind(t.conv.Timers, model.TimerNoAgent)
 	t.touch()
 	return t.commit()
 }
 
 // Resolve ends an agent's handling of a conversation; the flow resumes at
 // the handoff node's next with the outcome in vars.handoff_outcome.
-func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) (err error) {
+func (e *Engine) Resolve(ctx context.Context, key model.ContactKey, outcome string) (err error) {
 	defer func(start time.Time) { e.observeEvent(eventKindResolve, start, false, err) }(time.Now())
 	unlock, err := e.lock(ctx, key)
 	if err != nil {
@@ -441,7 +443,7 @@ func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) (e
 	if err != nil {
 		return err
 	}
-	if t.conv == nil || t.conv.Status != Agent {
+	if t.conv == nil || t.conv.Status != model.Agent {
 		return ErrNoConversation
 	}
 	t.touch()
@@ -453,7 +455,7 @@ func (e *Engine) Resolve(ctx context.Context, key ContactKey, outcome string) (e
 // StartFlow starts a flow's latest published version for a contact, at
 // node (or the flow's start when node is ""). It returns ErrBusy when the
 // contact is in a running conversation.
-func (e *Engine) StartFlow(ctx context.Context, key ContactKey, flowID, node string) (_ Outcome, err error) {
+func (e *Engine) StartFlow(ctx context.Context, key model.ContactKey, flowID, node string) (_ Outcome, err error) {
 	defer func(start time.Time) { e.observeEvent(eventKindStart, start, false, err) }(time.Now())
 	v, err := e.latest(ctx, flowID)
 	if err != nil {
@@ -463,7 +465,7 @@ func (e *Engine) StartFlow(ctx context.Context, key ContactKey, flowID, node str
 		node = v.flow.Start
 	}
 	if v.flow.Node(node) == nil {
-		return Outcome{}, fmt.Errorf("flow %s has no node %q: %w", flowID, node, ErrNotFound)
+		return Outcome{}, fmt.Errorf("flow %s has no node %q: %w", flowID, node, model.ErrNotFound)
 	}
 	unlock, err := e.lock(ctx, key)
 	if err != nil {
@@ -486,7 +488,7 @@ func (e *Engine) StartFlow(ctx context.Context, key ContactKey, flowID, node str
 }
 
 // UpdateContact changes a contact (creating it if new) under its lock.
-func (e *Engine) UpdateContact(ctx context.Context, key ContactKey, fn func(*Contact)) (*Contact, error) {
+func (e *Engine) UpdateContact(ctx context.Context, key model.ContactKey, fn func(*model.Contact)) (*model.Contact, error) {
 	unlock, err := e.lock(ctx, key)
 	if err != nil {
 		return nil, err
@@ -505,13 +507,13 @@ func (e *Engine) UpdateContact(ctx context.Context, key ContactKey, fn func(*Con
 }
 
 // Contact returns a contact.
-func (e *Engine) Contact(ctx context.Context, key ContactKey) (*Contact, error) {
+func (e *Engine) Contact(ctx context.Context, key model.ContactKey) (*model.Contact, error) {
 	return e.store.Contact(ctx, key)
 }
 
 // CurrentConversation returns the contact's running conversation, or its
 // last one, or ErrNotFound.
-func (e *Engine) CurrentConversation(ctx context.Context, key ContactKey) (*Conversation, error) {
+func (e *Engine) CurrentConversation(ctx context.Context, key model.ContactKey) (*model.Conversation, error) {
 	c, err := e.store.Contact(ctx, key)
 	if err != nil {
 		return nil, err
@@ -524,7 +526,7 @@ func (e *Engine) CurrentConversation(ctx context.Context, key ContactKey) (*Conv
 		return nil, err
 	}
 	if len(convs) == 0 {
-		return nil, ErrNotFound
+		return nil, model.ErrNotFound
 	}
 	return convs[len(convs)-1], nil
 }
@@ -532,7 +534,7 @@ func (e *Engine) CurrentConversation(ctx context.Context, key ContactKey) (*Conv
 // Publish validates a flow document and, when it has no error, stores it
 // as the flow's next immutable version. Running conversations keep the
 // version they started on.
-func (e *Engine) Publish(ctx context.Context, doc []byte, by string) (*FlowVersion, flows.Problems, error) {
+func (e *Engine) Publish(ctx context.Context, doc []byte, by string) (*model.FlowVersion, flows.Problems, error) {
 	f, problems := flows.Parse(doc)
 	if problems.HasErrors() || f == nil {
 		return nil, problems, ErrInvalidFlow
@@ -557,14 +559,14 @@ func (e *Engine) Validate(doc []byte) (*flows.Flow, flows.Problems) {
 }
 
 // publish is Publish under the flow's lock.
-func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*FlowVersion, flows.Problems, error) {
+func (e *Engine) publish(ctx context.Context, doc []byte, by string) (*model.FlowVersion, flows.Problems, error) {
 	return e.publishNoted(ctx, doc, by, "")
 }
 
 // publishNoted is publish with the publisher's note. Besides the
 // document's own problems it returns the warnings only publishing can
 // give: triggers that meet another published flow's.
-func (e *Engine) publishNoted(ctx context.Context, doc []byte, by, note string) (*FlowVersion, flows.Problems, error) {
+func (e *Engine) publishNoted(ctx context.Context, doc []byte, by, note string) (*model.FlowVersion, flows.Problems, error) {
 	f, problems := e.Validate(doc)
 	if problems.HasErrors() || f == nil {
 		return nil, problems, ErrInvalidFlow
@@ -574,8 +576,8 @@ func (e *Engine) publishNoted(ctx context.Context, doc []byte, by, note string) 
 		flows.SortProblems(problems)
 	}
 	rec, err := e.store.Flow(ctx, f.ID)
-	if errors.Is(err, ErrNotFound) {
-		rec = &FlowRecord{ID: f.ID}
+	if errors.Is(err, model.ErrNotFound) {
+		rec = &model.FlowRecord{ID: f.ID}
 	} else if err != nil {
 		return nil, problems, err
 	}
@@ -586,8 +588,8 @@ func (e *Engine) publishNoted(ctx context.Context, doc []byte, by, note string) 
 	if err := e.store.SaveFlow(ctx, rec); err != nil {
 		return nil, problems, fmt.Errorf("saving flow %s: %w", f.ID, err)
 	}
-	var v *FlowVersion
-	if vn, ok := e.store.(VersionNoter); ok {
+	var v *model.FlowVersion
+	if vn, ok := e.store.(model.VersionNoter); ok {
 		v, err = vn.PublishNoted(ctx, f.ID, doc, by, note, e.clock.Now())
 	} else {
 		v, err = e.store.Publish(ctx, f.ID, doc, by, e.clock.Now())
@@ -633,10 +635,10 @@ func (e *Engine) latest(ctx context.Context, id string) (flowVersion, error) {
 		return flowVersion{}, fmt.Errorf("flow %s: %w", id, err)
 	}
 	if rec.Published == 0 {
-		return flowVersion{}, fmt.Errorf("flow %s is not published: %w", id, ErrNotFound)
+		return flowVersion{}, fmt.Errorf("flow %s is not published: %w", id, model.ErrNotFound)
 	}
 	if rec.Archived {
-		return flowVersion{}, fmt.Errorf("flow %s is archived: %w", id, ErrNotFound)
+		return flowVersion{}, fmt.Errorf("flow %s is archived: %w", id, model.ErrNotFound)
 	}
 	f, err := e.Flow(ctx, id, rec.Published)
 	return flowVersion{f, rec.Published}, err
@@ -646,8 +648,9 @@ func (e *Engine) latest(ctx context.Context, id string) (flowVersion, error) {
 // the published flows again: a flow published or archived through another
 // process starts (or stops starting) conversations here that much later
 // at most. Versions are immutable, so only the list of live versions is
-// read; a version already parsed is not parsed again. A FlowHeads store
-// (PostgreSQL) makes a refresh that finds nothing changed one small read.
+// read; a version already parsed is not parsed again. A store that tells
+// what changed (model.FlowHeads: PostgreSQL) makes a refresh that finds
+// nothing changed one small read.
 const SharedFlowsRefresh = 5 * time.Second
 
 // RefreshFlows reads the published flows from the store again: the flows
@@ -657,7 +660,7 @@ const SharedFlowsRefresh = 5 * time.Second
 func (e *Engine) RefreshFlows(ctx context.Context) error { return e.loadTriggers(ctx) }
 
 func (e *Engine) loadTriggers(ctx context.Context) error {
-	if fh, ok := e.store.(FlowHeads); ok {
+	if fh, ok := e.store.(model.FlowHeads); ok {
 		return e.loadTriggersSince(ctx, fh)
 	}
 	recs, err := e.store.Flows(ctx)

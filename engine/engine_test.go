@@ -13,6 +13,8 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -33,7 +35,7 @@ type harness struct {
 	t     testing.TB
 	ctx   context.Context
 	clock *engine.ManualClock
-	store engine.Store
+	store model.Store
 	eng   *engine.Engine
 	seq   int
 	mu    sync.Mutex
@@ -47,7 +49,7 @@ func newHarness(t testing.TB, docs ...string) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func newHarness(t testing.TB, docs ...string) *harness {
 	return h
 }
 
-func (h *harness) publish(doc string) *engine.FlowVersion {
+func (h *harness) publish(doc string) *model.FlowVersion {
 	h.t.Helper()
 	v, problems, err := h.eng.Publish(h.ctx, []byte(doc), "test")
 	if err != nil {
@@ -96,7 +98,7 @@ func (h *harness) sent(waID string) []string {
 	}
 	var out []string
 	for _, it := range items {
-		if it.Message.Contact != engine.NewContactKey(phone, waID) {
+		if it.Message.Contact != model.NewContactKey(phone, waID) {
 			continue
 		}
 		m := it.Message
@@ -106,17 +108,17 @@ func (h *harness) sent(waID string) []string {
 		case m.Template != nil:
 			out = append(out, "template:"+m.Template.Name)
 		}
-		m.State = engine.Sent
-		if err := h.store.Commit(h.ctx, &engine.Change{Updates: []*engine.Message{m}, Dequeue: []uint64{it.Seq}}); err != nil {
+		m.State = model.Sent
+		if err := h.store.Commit(h.ctx, &model.Change{Updates: []*model.Message{m}, Dequeue: []uint64{it.Seq}}); err != nil {
 			h.t.Fatal(err)
 		}
 	}
 	return out
 }
 
-func (h *harness) conv(waID string) *engine.Conversation {
+func (h *harness) conv(waID string) *model.Conversation {
 	h.t.Helper()
-	c, err := h.eng.CurrentConversation(h.ctx, engine.NewContactKey(phone, waID))
+	c, err := h.eng.CurrentConversation(h.ctx, model.NewContactKey(phone, waID))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -156,7 +158,7 @@ func TestStaleTimerIsIgnored(t *testing.T) {
 		t.Fatalf("fired %d timers (err %v), want 1", n, err)
 	}
 	equal(t, h.sent("1"), []string{"bye"})
-	if c := h.conv("1"); c.Status != engine.Ended {
+	if c := h.conv("1"); c.Status != model.Ended {
 		t.Fatalf("status %s, want ended", c.Status)
 	}
 }
@@ -180,7 +182,7 @@ func TestNoTriggerStartsNothing(t *testing.T) {
 	if out := h.say("1", "hello"); out.Conversation != "" {
 		t.Fatalf("a conversation started: %+v", out)
 	}
-	if out := h.say("1", "Écho please"); out.Status != engine.Waiting {
+	if out := h.say("1", "Écho please"); out.Status != model.Waiting {
 		t.Fatalf("keyword did not start the flow: %+v", out)
 	}
 }
@@ -216,7 +218,7 @@ func TestAgentReplyNeedsOpenWindow(t *testing.T) {
 	 "triggers": [{"type": "any"}],
 	 "nodes": [{"id": "human", "type": "handoff", "queue": "support", "next": "thanks"},
 	           {"id": "thanks", "type": "template", "template": {"name": "thanks", "language": "en"}}]}`)
-	key := engine.NewContactKey(phone, "1")
+	key := model.NewContactKey(phone, "1")
 	h.say("1", "help me")
 	if err := h.eng.AgentReply(h.ctx, key, "sam", flows.Message{Type: flows.MsgText, Text: "hi, Sam here"}); err != nil {
 		t.Fatal(err)
@@ -231,7 +233,7 @@ func TestAgentReplyNeedsOpenWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := h.conv("1")
-	if c.Status != engine.Failed || !strings.Contains(c.Reason, "window closed") {
+	if c.Status != model.Failed || !strings.Contains(c.Reason, "window closed") {
 		t.Fatalf("status %s reason %q, want failed for the missing opt-in", c.Status, c.Reason)
 	}
 	equal(t, h.sent("1"), []string{"hi, Sam here"})
@@ -248,12 +250,12 @@ func TestPublishChecksTemplatesWhenAsked(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name      string
-		templates *engine.TemplateSet
+		templates *templates.TemplateSet
 		wantErr   bool
 	}{
-		{"missing template", engine.NewTemplateSet(), true},
-		{"wrong parameter count", engine.NewTemplateSet(engine.TemplateInfo{Name: "reminder", Language: "en", Status: engine.TemplateApproved}), true},
-		{"approved and fitting", engine.NewTemplateSet(engine.TemplateInfo{Name: "reminder", Language: "en", Status: engine.TemplateApproved, BodyParams: 1}), false},
+		{"missing template", templates.NewTemplateSet(), true},
+		{"wrong parameter count", templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved}), true},
+		{"approved and fitting", templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved, BodyParams: 1}), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: tc.templates, CheckTemplatesOnPublish: true, Logger: slog.New(slog.DiscardHandler)})
@@ -285,7 +287,7 @@ func TestHandoffSeq(t *testing.T) {
 	h.say("1", "hi")         // 1: hi, 2: what is it about?
 	h.say("1", "my invoice") // 3: my invoice, then the handoff
 	c := h.conv("1")
-	if c.Status != engine.Agent || c.HandoffSeq != 2 {
+	if c.Status != model.Agent || c.HandoffSeq != 2 {
 		t.Fatalf("status %s, handoff seq %d; want agent, 2", c.Status, c.HandoffSeq)
 	}
 }

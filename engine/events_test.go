@@ -15,6 +15,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -27,13 +28,13 @@ const helpFlow = `{"format": "parley/flow@1", "id": "help", "start": "hello",
            {"id": "thanks", "type": "send", "message": {"type": "text", "text": "thanks"}}]}`
 
 // logged reads the store's event log, all of it.
-func (h *harness) logged() []engine.Event {
+func (h *harness) logged() []model.Event {
 	h.t.Helper()
-	les, err := h.store.(engine.EventLog).EventsAfter(h.ctx, 0, 0)
+	les, err := h.store.(model.EventLog).EventsAfter(h.ctx, 0, 0)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	out := make([]engine.Event, 0, len(les))
+	out := make([]model.Event, 0, len(les))
 	for i, le := range les {
 		if i > 0 && le.Seq <= les[i-1].Seq {
 			h.t.Fatalf("log out of order: %d after %d", le.Seq, les[i-1].Seq)
@@ -45,7 +46,7 @@ func (h *harness) logged() []engine.Event {
 
 // describe renders events as "type key=value…" with the fields a test
 // checks, one string each.
-func describe(evs []engine.Event) []string {
+func describe(evs []model.Event) []string {
 	var out []string
 	for _, ev := range evs {
 		var d map[string]any
@@ -68,16 +69,16 @@ func describe(evs []engine.Event) []string {
 // commit that makes it, in order; nothing is recorded while no
 // subscription wants events, or for a type none wants.
 func TestEventsFromCommits(t *testing.T) {
-	all := func(engine.EventType) bool { return true }
-	key := engine.NewContactKey(phone, "1")
+	all := func(model.EventType) bool { return true }
+	key := model.NewContactKey(phone, "1")
 	tests := []struct {
 		name   string
-		wanted func(engine.EventType) bool
+		wanted func(model.EventType) bool
 		run    func(h *harness)
 		want   []string
 	}{
 		{"nothing wanted, nothing recorded", nil, func(h *harness) { h.say("1", "hi") }, nil},
-		{"only the types wanted", func(t engine.EventType) bool { return t == engine.EventHandoffQueued },
+		{"only the types wanted", func(t model.EventType) bool { return t == model.EventHandoffQueued },
 			func(h *harness) { h.say("1", "hi") }, []string{"handoff.queued queue=support"}},
 		{"start and handoff", all, func(h *harness) { h.say("1", "hi") }, []string{
 			"conversation.started", "message.received text=hi", "handoff.queued queue=support"}},
@@ -105,7 +106,7 @@ func TestEventsFromCommits(t *testing.T) {
 			"message.received text=STOP", "handoff.resolved resolution=ended queue=support",
 			"conversation.ended status=ended reason=opted out", "contact.opted_out source=keyword"}},
 		{"consent recorded by the API", all, func(h *harness) {
-			if _, err := h.eng.RecordConsent(h.ctx, key, engine.ConsentEvent{Kind: engine.ConsentOptIn, Source: engine.SourceWebForm}); err != nil {
+			if _, err := h.eng.RecordConsent(h.ctx, key, model.ConsentEvent{Kind: model.ConsentOptIn, Source: model.SourceWebForm}); err != nil {
 				h.t.Fatal(err)
 			}
 		}, []string{"contact.opted_in source=web_form"}},
@@ -153,7 +154,7 @@ func TestEventsFromCommits(t *testing.T) {
 // redelivered message: ErrDuplicate) or that fails records no event.
 func TestEventsNotForRolledBackWork(t *testing.T) {
 	h := newHarness(t, helpFlow)
-	h.eng.RecordEvents(func(engine.EventType) bool { return true })
+	h.eng.RecordEvents(func(model.EventType) bool { return true })
 	h.sayID("1", "wamid.same", "hi")
 	before := len(h.logged())
 	out := h.sayID("1", "wamid.same", "hi")
@@ -197,7 +198,7 @@ func BenchmarkEventRecording(b *testing.B) {
 				b.Fatal(err, ps.Err())
 			}
 			if wanted {
-				e.RecordEvents(func(engine.EventType) bool { return true })
+				e.RecordEvents(func(model.EventType) bool { return true })
 			}
 			var next atomic.Int64
 			var wg sync.WaitGroup

@@ -5,36 +5,16 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
-// FlowHead is what of a flow record decides whether its triggers start
-// conversations: its latest published version (0 if none) and whether it
-// is archived. Drafts are not part of it.
-type FlowHead struct {
-	ID        string
-	Published int
-	Archived  bool
-}
-
-// FlowHeads is a Store that tells cheaply which flow records changed
-// (package pgstore). With one, the engine reads the published flows
-// (RefreshFlows, every SharedFlowsRefresh with a SharedStore; Publish and
-// Archive) through it instead of reading every record with its draft: one
-// small read when nothing changed, the heads of what did otherwise.
-type FlowHeads interface {
-	// FlowHeadsSince returns the heads of the flow records written after
-	// mark, a value it returned before (0: every record), and the mark to
-	// give next time. When nothing was written since mark it returns no
-	// head and mark itself.
-	FlowHeadsSince(ctx context.Context, mark uint64) (heads []FlowHead, next uint64, err error)
-}
-
 // flowHeads is what the engine knows of the flow records through a
-// FlowHeads store: every head read so far and the mark they are up to.
+// model.FlowHeads store: every head read so far and the mark they are up to.
 type flowHeads struct {
 	mu    sync.Mutex // one refresh at a time
 	mark  uint64
-	heads map[string]FlowHead
+	heads map[string]model.FlowHead
 }
 
 // loadTriggersSince is loadTriggers through a FlowHeads store: it reads
@@ -43,7 +23,7 @@ type flowHeads struct {
 // (Engine.Flow), so only a version not seen yet is read. A version that
 // cannot be loaded leaves the mark where it was, so the next refresh
 // tries it again.
-func (e *Engine) loadTriggersSince(ctx context.Context, fh FlowHeads) error {
+func (e *Engine) loadTriggersSince(ctx context.Context, fh model.FlowHeads) error {
 	h := &e.heads
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -55,7 +35,7 @@ func (e *Engine) loadTriggersSince(ctx context.Context, fh FlowHeads) error {
 		return nil
 	}
 	if h.heads == nil {
-		h.heads = map[string]FlowHead{}
+		h.heads = map[string]model.FlowHead{}
 	}
 	for _, r := range changed {
 		h.heads[r.ID] = r

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -32,7 +33,7 @@ var (
 // DraftConflict is the error of a save or publish that met a newer draft
 // (errors.Is(err, ErrDraftConflict)): Current is the draft's record now.
 type DraftConflict struct {
-	Current *FlowRecord
+	Current *model.FlowRecord
 }
 
 func (c *DraftConflict) Error() string {
@@ -59,7 +60,7 @@ type flowHeader struct {
 // contact can have: a contact key is a phone number id, a colon and an
 // identity, none of which holds a NUL byte.
 func (e *Engine) lockFlow(id string) func() {
-	return e.locks.lock(ContactKey("\x00flow\x00" + id))
+	return e.locks.lock(model.ContactKey("\x00flow\x00" + id))
 }
 
 func readFlowHeader(doc []byte) (flowHeader, error) {
@@ -78,7 +79,7 @@ func readFlowHeader(doc []byte) (flowHeader, error) {
 // (ErrNotFlowDocument, ErrFlowIDMismatch), or one over flows.MaxFlowBytes
 // (ErrFlowTooLarge). The published versions, and so every conversation,
 // are untouched until the draft is published.
-func (e *Engine) SaveDraft(ctx context.Context, id string, doc []byte, by string) (*FlowRecord, flows.Problems, error) {
+func (e *Engine) SaveDraft(ctx context.Context, id string, doc []byte, by string) (*model.FlowRecord, flows.Problems, error) {
 	return e.SaveDraftFrom(ctx, id, doc, by, -1)
 }
 
@@ -89,7 +90,7 @@ func (e *Engine) SaveDraft(ctx context.Context, id string, doc []byte, by string
 // document equal to the current draft is no conflict. A negative base
 // saves whatever the draft is. Every save that changes the document moves
 // DraftRev on by one.
-func (e *Engine) SaveDraftFrom(ctx context.Context, id string, doc []byte, by string, base int) (*FlowRecord, flows.Problems, error) {
+func (e *Engine) SaveDraftFrom(ctx context.Context, id string, doc []byte, by string, base int) (*model.FlowRecord, flows.Problems, error) {
 	if len(doc) > flows.MaxFlowBytes {
 		return nil, nil, ErrFlowTooLarge
 	}
@@ -103,8 +104,8 @@ func (e *Engine) SaveDraftFrom(ctx context.Context, id string, doc []byte, by st
 	_, problems := e.Validate(doc)
 	defer e.lockFlow(id)()
 	rec, err := e.store.Flow(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		rec = &FlowRecord{ID: id}
+	if errors.Is(err, model.ErrNotFound) {
+		rec = &model.FlowRecord{ID: id}
 	} else if err != nil {
 		return nil, nil, err
 	}
@@ -133,7 +134,7 @@ func (e *Engine) SaveDraftFrom(ctx context.Context, id string, doc []byte, by st
 // when the draft is that version's document. With draftRev 0 or more, a
 // draft at another revision is not published: the publisher confirmed
 // something else (a *DraftConflict).
-func (e *Engine) PublishDraft(ctx context.Context, id, by, note string, draftRev int) (*FlowVersion, flows.Problems, error) {
+func (e *Engine) PublishDraft(ctx context.Context, id, by, note string, draftRev int) (*model.FlowVersion, flows.Problems, error) {
 	defer e.lockFlow(id)()
 	rec, err := e.store.Flow(ctx, id)
 	if err != nil {
@@ -168,7 +169,7 @@ func (e *Engine) PublishDraft(ctx context.Context, id, by, note string, draftRev
 // Publishing makes the draft the published document, but a rollback does
 // not throw work away: a draft with unpublished changes is kept as it was;
 // a draft equal to the latest version becomes the rolled-back document.
-func (e *Engine) Rollback(ctx context.Context, id string, version int, by string) (*FlowVersion, flows.Problems, error) {
+func (e *Engine) Rollback(ctx context.Context, id string, version int, by string) (*model.FlowVersion, flows.Problems, error) {
 	defer e.lockFlow(id)()
 	old, err := e.store.FlowVersion(ctx, id, version)
 	if err != nil {
@@ -202,7 +203,7 @@ func (e *Engine) Rollback(ctx context.Context, id string, version int, by string
 // DraftChanged reports whether a flow's draft differs from its latest
 // published version (true when nothing is published). Documents are
 // compared as compact JSON, so whitespace alone is no change.
-func (e *Engine) DraftChanged(ctx context.Context, rec *FlowRecord) (bool, error) {
+func (e *Engine) DraftChanged(ctx context.Context, rec *model.FlowRecord) (bool, error) {
 	if rec.Published == 0 {
 		return true, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -91,13 +92,13 @@ func TestRollbackAndDraftChanged(t *testing.T) {
 	h.say("1", "x")
 	equal(t, h.sent("1"), []string{"you said x"})
 
-	if _, _, err := h.eng.Rollback(h.ctx, "echo", 9, "ana"); !errors.Is(err, engine.ErrNotFound) {
+	if _, _, err := h.eng.Rollback(h.ctx, "echo", 9, "ana"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("rollback to a missing version: %v", err)
 	}
-	if err := h.eng.Archive(h.ctx, "nope", true); !errors.Is(err, engine.ErrNotFound) {
+	if err := h.eng.Archive(h.ctx, "nope", true); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("archive of an unknown flow: %v", err)
 	}
-	if _, _, err := h.eng.PublishDraft(h.ctx, "nope", "ana", "", -1); !errors.Is(err, engine.ErrNotFound) {
+	if _, _, err := h.eng.PublishDraft(h.ctx, "nope", "ana", "", -1); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("publish of an unknown flow: %v", err)
 	}
 }

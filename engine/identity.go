@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -19,7 +20,7 @@ const (
 // resolveKey returns the contact key that key stands for: an alias's
 // target, else key itself. A key cached as a contact is no alias (writing
 // an alias forgets the key from the cache), so it costs no store read.
-func (e *Engine) resolveKey(ctx context.Context, key ContactKey) (ContactKey, error) {
+func (e *Engine) resolveKey(ctx context.Context, key model.ContactKey) (model.ContactKey, error) {
 	if e.cache.has(key) {
 		return key, nil
 	}
@@ -61,9 +62,9 @@ func (t *turn) identityChanged(sys *whatsapp.SystemUpdate) {
 		return
 	}
 	t.changed = true
-	if alias := NewContactKey(c.PhoneNumberID, id); alias != c.Key {
+	if alias := model.NewContactKey(c.PhoneNumberID, id); alias != c.Key {
 		if t.change.Aliases == nil {
-			t.change.Aliases = map[ContactKey]ContactKey{}
+			t.change.Aliases = map[model.ContactKey]model.ContactKey{}
 		}
 		t.change.Aliases[alias] = c.Key
 	}
@@ -84,25 +85,25 @@ func unknownID(s string) string {
 // contact, from a wa_id that does, is that contact's: its key is returned
 // with the user id's key as adopt, to be written as an alias in the
 // message's commit (one lookup next time).
-func (e *Engine) resolveInbound(ctx context.Context, phoneNumberID, waID, userID string) (key, adopt ContactKey, err error) {
+func (e *Engine) resolveInbound(ctx context.Context, phoneNumberID, waID, userID string) (key, adopt model.ContactKey, err error) {
 	id := userID
 	if id == "" {
 		id = waID
 	}
-	primary := NewContactKey(phoneNumberID, id)
+	primary := model.NewContactKey(phoneNumberID, id)
 	key, err = e.resolveKey(ctx, primary)
 	if err != nil || key != primary || userID == "" || waID == "" || e.cache.has(key) {
 		return key, "", err
 	}
-	if _, err := e.store.Contact(ctx, key); err == nil || !errors.Is(err, ErrNotFound) {
+	if _, err := e.store.Contact(ctx, key); err == nil || !errors.Is(err, model.ErrNotFound) {
 		return key, "", err
 	}
-	byPhone, err := e.resolveKey(ctx, NewContactKey(phoneNumberID, waID))
+	byPhone, err := e.resolveKey(ctx, model.NewContactKey(phoneNumberID, waID))
 	if err != nil {
 		return "", "", err
 	}
 	if _, err := e.store.Contact(ctx, byPhone); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, model.ErrNotFound) {
 			return key, "", nil
 		}
 		return "", "", fmt.Errorf("loading contact %s: %w", byPhone, err)
@@ -111,12 +112,12 @@ func (e *Engine) resolveInbound(ctx context.Context, phoneNumberID, waID, userID
 }
 
 // adopt makes alias stand for the turn's contact, in its commit.
-func (t *turn) adopt(alias ContactKey) {
+func (t *turn) adopt(alias model.ContactKey) {
 	if alias == "" || alias == t.contact.Key {
 		return
 	}
 	if t.change.Aliases == nil {
-		t.change.Aliases = map[ContactKey]ContactKey{}
+		t.change.Aliases = map[model.ContactKey]model.ContactKey{}
 	}
 	t.change.Aliases[alias] = t.contact.Key
 	t.changed = true
@@ -127,7 +128,7 @@ func (t *turn) adopt(alias ContactKey) {
 // order. Engine.ContactsByWaID uses it when the store has one, and reads
 // every contact otherwise.
 type ContactsByWaIDStore interface {
-	ContactsByWaID(ctx context.Context, waID string) ([]*Contact, error)
+	ContactsByWaID(ctx context.Context, waID string) ([]*model.Contact, error)
 }
 
 // contactScanPage is how many contacts ContactsByWaID reads per store read.
@@ -141,7 +142,7 @@ const contactScanPage = 500
 // from it; with another store this reads every contact, two seeks each
 // and no transcript — a lookup for a person at a screen (tens of
 // milliseconds per 10,000 contacts), not for a hot path.
-func (e *Engine) ContactsByWaID(ctx context.Context, waID string) ([]*Contact, error) {
+func (e *Engine) ContactsByWaID(ctx context.Context, waID string) ([]*model.Contact, error) {
 	if idx, ok := e.store.(ContactsByWaIDStore); ok {
 		out, err := idx.ContactsByWaID(ctx, waID)
 		if err != nil {
@@ -149,8 +150,8 @@ func (e *Engine) ContactsByWaID(ctx context.Context, waID string) ([]*Contact, e
 		}
 		return out, nil
 	}
-	var out []*Contact
-	var after ContactKey
+	var out []*model.Contact
+	var after model.ContactKey
 	for {
 		page, err := e.store.ListContacts(ctx, after, contactScanPage)
 		if err != nil {

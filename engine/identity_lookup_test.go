@@ -10,6 +10,8 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -35,17 +37,17 @@ func TestContactsByWaID(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		waID string
-		want []engine.ContactKey
+		want []model.ContactKey
 	}{
-		{"15551234567", []engine.ContactKey{engine.NewContactKey(phone, "US.77"), engine.NewContactKey("200000000000002", "15551234567")}},
-		{"15550000599", []engine.ContactKey{engine.NewContactKey(phone, "15550000599")}}, // past the first page
+		{"15551234567", []model.ContactKey{model.NewContactKey(phone, "US.77"), model.NewContactKey("200000000000002", "15551234567")}},
+		{"15550000599", []model.ContactKey{model.NewContactKey(phone, "15550000599")}}, // past the first page
 		{"15559999999", nil},
 	} {
 		got, err := h.eng.ContactsByWaID(h.ctx, tc.waID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var keys []engine.ContactKey
+		var keys []model.ContactKey
 		for _, c := range got {
 			keys = append(keys, c.Key)
 		}
@@ -65,7 +67,7 @@ func TestContactsOfOtherNumbersRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
+	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
 		PhoneNumbers: []engine.PhoneNumber{{ID: phone, Display: "15550000001"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -24,16 +25,11 @@ var (
 	// opt-out or hold, or a template the registry does not hold as
 	// sendable. The reason is wrapped with it.
 	ErrNotSendable = errors.New("template may not be sent")
-	// ErrOverLimit is returned when the send would reach a new customer
-	// past the messaging limit (limit.go): the caller waits for capacity.
-	// A SharedStore's Commit returns it for a change whose Reach, with a
-	// Limit, would go past it (Reach.Limit).
-	ErrOverLimit = errors.New("messaging limit reached")
 )
 
 // Initiation is one business-initiated start.
 type Initiation struct {
-	Contact ContactKey
+	Contact model.ContactKey
 	// DedupeKey makes the start idempotent ("sched:<id>:<unix>:<contact>").
 	// It is kept as long as inbound ids (DedupeRetention).
 	DedupeKey string
@@ -48,7 +44,7 @@ type Initiated struct {
 	// below describe that earlier start, as far as it can be found.
 	Duplicate    bool
 	Conversation string
-	Status       Status
+	Status       model.Status
 	// Reason is why the conversation failed at once, if it did.
 	Reason string
 	// Seq is the first outbound message the start queued; 0 if none.
@@ -90,11 +86,11 @@ func (e *Engine) SendTemplateOnce(ctx context.Context, in Initiation, ts flows.T
 			return err
 		}
 		if why != "" {
-			return fmt.Errorf("%w: %s", ErrOverLimit, why)
+			return fmt.Errorf("%w: %s", model.ErrOverLimit, why)
 		}
 		c.Conversations++
-		conv := &Conversation{
-			ID: fmt.Sprintf("%s#%d", c.Key, c.Conversations), Contact: c.Key, Status: Ended, Origin: in.DedupeKey,
+		conv := &model.Conversation{
+			ID: fmt.Sprintf("%s#%d", c.Key, c.Conversations), Contact: c.Key, Status: model.Ended, Origin: in.DedupeKey,
 			StartedAt: t.now, UpdatedAt: t.now, LastActivityAt: t.now, EndedAt: t.now,
 		}
 		t.change.Conversations = append(t.change.Conversations, conv)
@@ -102,7 +98,7 @@ func (e *Engine) SendTemplateOnce(ctx context.Context, in Initiation, ts flows.T
 		if sender == "" {
 			sender = "system"
 		}
-		recordOn(t, conv, &Message{Direction: Out, Sender: sender, Template: &ts, State: Queued})
+		recordOn(t, conv, &model.Message{Direction: model.Out, Sender: sender, Template: &ts, State: model.Queued})
 		return nil
 	})
 }
@@ -136,7 +132,7 @@ func (e *Engine) initiate(ctx context.Context, in Initiation, start func(*turn) 
 		return Initiated{}, err
 	}
 	if c := t.contact; c.PhoneNumberID == "" && c.WaID == "" && c.UserID == "" {
-		return Initiated{}, fmt.Errorf("contact %s: %w", key, ErrNotFound)
+		return Initiated{}, fmt.Errorf("contact %s: %w", key, model.ErrNotFound)
 	}
 	if t.conv != nil {
 		return Initiated{}, ErrBusy
@@ -147,7 +143,7 @@ func (e *Engine) initiate(ctx context.Context, in Initiation, start func(*turn) 
 	t.changed = true
 	t.change.InboundID, t.change.InboundKey = in.DedupeKey, in.Contact
 	if err := t.commit(); err != nil {
-		if errors.Is(err, ErrDuplicate) {
+		if errors.Is(err, model.ErrDuplicate) {
 			return e.initiatedBy(ctx, key, in.DedupeKey)
 		}
 		return Initiated{}, err
@@ -164,7 +160,7 @@ func (e *Engine) initiate(ctx context.Context, in Initiation, start func(*turn) 
 
 // initiatedBy finds the start a dedupe key committed: the contact's
 // conversation whose Origin it is.
-func (e *Engine) initiatedBy(ctx context.Context, key ContactKey, dedupe string) (Initiated, error) {
+func (e *Engine) initiatedBy(ctx context.Context, key model.ContactKey, dedupe string) (Initiated, error) {
 	res := Initiated{Duplicate: true}
 	convs, err := e.store.Conversations(ctx, key)
 	if err != nil {
@@ -188,9 +184,9 @@ func (e *Engine) initiatedBy(ctx context.Context, key ContactKey, dedupe string)
 
 // firstQueued is the sequence of the first outbound message of conv in ms
 // (as queued: it may have moved on since), or 0.
-func firstQueued(ms []*Message, conv string) uint64 {
+func firstQueued(ms []*model.Message, conv string) uint64 {
 	for _, m := range ms {
-		if m.Conversation == conv && m.Direction == Out {
+		if m.Conversation == conv && m.Direction == model.Out {
 			return m.Seq
 		}
 	}
@@ -198,9 +194,9 @@ func firstQueued(ms []*Message, conv string) uint64 {
 }
 
 // Template returns a template of the engine's registry.
-func (e *Engine) Template(name, language string) (TemplateInfo, bool) {
+func (e *Engine) Template(name, language string) (model.TemplateInfo, bool) {
 	if e.templates == nil {
-		return TemplateInfo{}, false
+		return model.TemplateInfo{}, false
 	}
 	return e.templates.Template(name, language)
 }
@@ -210,8 +206,8 @@ func (e *Engine) Template(name, language string) (TemplateInfo, bool) {
 // limit is on, and by then c's window may be closed and c's last reach out
 // of the moving window. Asking with by later than now is the cautious
 // question for a send that waits in the outbox a while.
-func (e *Engine) NeedsReach(ctx context.Context, c *Contact, by time.Time) (bool, error) {
-	number := phoneOf(c.Key)
+func (e *Engine) NeedsReach(ctx context.Context, c *model.Contact, by time.Time) (bool, error) {
+	number := c.Key.PhoneNumberID()
 	if e.MessagingLimitOf(number) <= 0 || WindowOpen(c, by) {
 		return false, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -23,19 +24,12 @@ import (
 // count is authoritative, such a message is held, neither sent nor failed,
 // until the oldest counted reach leaves the window (Dispatcher.send).
 
-// ReachScope is the scope reaches are counted in: the business portfolio,
-// whose numbers share one limit.
-const ReachScope = "default"
-
-// LimitWindow is the moving window the messaging limit counts over.
-const LimitWindow = 24 * time.Hour
-
 // DefaultMessagingLimit is the tier a new business starts with.
 const DefaultMessagingLimit = 250
 
 // limitBlock says why a business-initiated send to c at now may not go, or
 // "", with when it may (limitCheck without the reason's kind).
-func (e *Engine) limitBlock(ctx context.Context, c *Contact, now time.Time) (why string, freeAt time.Time, err error) {
+func (e *Engine) limitBlock(ctx context.Context, c *model.Contact, now time.Time) (why string, freeAt time.Time, err error) {
 	_, why, freeAt, err = e.limitCheck(ctx, c, now)
 	return why, freeAt, err
 }
@@ -45,16 +39,16 @@ func (e *Engine) limitBlock(ctx context.Context, c *Contact, now time.Time) (why
 // messaging), or "", with when it may. A send inside the window, to a
 // contact already reached in the window, or with no limit is never blocked
 // by the limit.
-func (e *Engine) limitCheck(ctx context.Context, c *Contact, now time.Time) (reason BlockReason, why string, freeAt time.Time, err error) {
+func (e *Engine) limitCheck(ctx context.Context, c *model.Contact, now time.Time) (reason model.BlockReason, why string, freeAt time.Time, err error) {
 	if WindowOpen(c, now) {
 		return "", "", time.Time{}, nil
 	}
 	number := c.PhoneNumberID
 	if number == "" {
-		number = phoneOf(c.Key)
+		number = c.Key.PhoneNumberID()
 	}
 	if until := e.restrictedUntil(number, now); !until.IsZero() {
-		return BlockRestricted, fmt.Sprintf("Meta restricted business-initiated messaging (%s) until %s",
+		return model.BlockRestricted, fmt.Sprintf("Meta restricted business-initiated messaging (%s) until %s",
 			whatsapp.RestrictionBizInitiated, until.UTC().Format(time.RFC3339)), until, nil
 	}
 	scope := e.scopeOf(number)
@@ -75,12 +69,12 @@ func (e *Engine) limitCheck(ctx context.Context, c *Contact, now time.Time) (rea
 			return "", "", time.Time{}, err
 		}
 	}
-	return BlockLimit, fmt.Sprintf("messaging limit of %d unique customers per 24 h reached", limit), oldest.Add(LimitWindow), nil
+	return model.BlockLimit, fmt.Sprintf("messaging limit of %d unique customers per 24 h reached", limit), oldest.Add(model.LimitWindow), nil
 }
 
 // limitSince is the first instant of the moving window ending at now: a
 // reach exactly LimitWindow old has left it.
-func limitSince(now time.Time) time.Time { return now.Add(-LimitWindow + time.Nanosecond) }
+func limitSince(now time.Time) time.Time { return now.Add(-model.LimitWindow + time.Nanosecond) }
 
 // reachCount is the unique contacts reached in the moving window, for the
 // metrics.
@@ -100,7 +94,7 @@ func (e *Engine) reachCount() float64 {
 //
 // It is the default portfolio's; ReachUsageOf is a number's.
 func (e *Engine) ReachUsage(ctx context.Context) (n int, nextFree time.Time, err error) {
-	return e.reachUsage(ctx, ReachScope)
+	return e.reachUsage(ctx, model.ReachScope)
 }
 
 // ReachUsageOf is ReachUsage for the portfolio of business number id.
@@ -120,7 +114,7 @@ func (e *Engine) reachUsage(ctx context.Context, scope string) (n int, nextFree 
 	if err != nil || n == 0 {
 		return n, time.Time{}, err
 	}
-	return n, oldest.Add(LimitWindow), nil
+	return n, oldest.Add(model.LimitWindow), nil
 }
 
 // MessagingLimit is the limit the engine enforces, 0 for none: the
@@ -131,4 +125,4 @@ func (e *Engine) MessagingLimit() int { return e.messagingLimit() }
 // id: its portfolio's.
 func (e *Engine) MessagingLimitOf(id string) int { return int(e.scope(e.scopeOf(id)).limit.Load()) }
 
-func (e *Engine) messagingLimit() int { return int(e.scope(ReachScope).limit.Load()) }
+func (e *Engine) messagingLimit() int { return int(e.scope(model.ReachScope).limit.Load()) }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/parleyhq/parley/engine/model"
 	"slices"
 	"sync"
 	"time"
@@ -25,7 +26,7 @@ import (
 // ReachRetention is how long reaches are kept in the store: the moving
 // window and a margin, so that a clock that jumps a little does not forget
 // a reach that still counts. RunTimers prunes older ones once an hour.
-const ReachRetention = LimitWindow + time.Hour
+const ReachRetention = model.LimitWindow + time.Hour
 
 // reachCache is the moving window of the reach log of one scope.
 type reachCache struct {
@@ -35,17 +36,17 @@ type reachCache struct {
 	// from is the earliest time the cache holds reaches for: a check with
 	// an earlier since (a clock set back) loads it again.
 	from   time.Time
-	latest map[ContactKey]time.Time
+	latest map[model.ContactKey]time.Time
 	// queue holds the reaches in time order; its front is dropped as the
 	// window moves on, and entries superseded by a later reach of the
 	// same contact are skipped there.
-	queue []Reach
+	queue []model.Reach
 }
 
 // check reports whether contact (if not "") has a reach at or after since,
 // the unique contacts reached since, and the earliest of their latest
 // reaches (zero when n is 0).
-func (rc *reachCache) check(ctx context.Context, st Store, contact ContactKey, since time.Time) (reached bool, n int, oldest time.Time, err error) {
+func (rc *reachCache) check(ctx context.Context, st model.Store, contact model.ContactKey, since time.Time) (reached bool, n int, oldest time.Time, err error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if !rc.loaded || since.Before(rc.from) {
@@ -64,12 +65,12 @@ func (rc *reachCache) check(ctx context.Context, st Store, contact ContactKey, s
 	return reached, len(rc.latest), oldest, nil
 }
 
-func (rc *reachCache) load(ctx context.Context, st Store, since time.Time) error {
+func (rc *reachCache) load(ctx context.Context, st model.Store, since time.Time) error {
 	rs, err := st.Reaches(ctx, rc.scope, since)
 	if err != nil {
 		return fmt.Errorf("loading the reach log: %w", err)
 	}
-	rc.latest, rc.queue, rc.from, rc.loaded = map[ContactKey]time.Time{}, rs, since, true
+	rc.latest, rc.queue, rc.from, rc.loaded = map[model.ContactKey]time.Time{}, rs, since, true
 	for _, r := range rs {
 		if r.At.After(rc.latest[r.Contact]) {
 			rc.latest[r.Contact] = r.At
@@ -103,7 +104,7 @@ func (rc *reachCache) evict(since time.Time) {
 }
 
 // add records reaches just committed.
-func (rc *reachCache) add(rs []Reach) {
+func (rc *reachCache) add(rs []model.Reach) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if !rc.loaded {
@@ -135,7 +136,7 @@ func (rc *reachCache) invalidate() {
 
 // reachRecorded tells the cache about the reaches of a send's commit: added
 // when it committed, forgotten when its outcome is not known.
-func (e *Engine) reachRecorded(rs []Reach, commitErr error) {
+func (e *Engine) reachRecorded(rs []model.Reach, commitErr error) {
 	if len(rs) == 0 {
 		return
 	}
@@ -149,7 +150,7 @@ func (e *Engine) reachRecorded(rs []Reach, commitErr error) {
 }
 
 // scopesOf lists the scopes of rs, each once.
-func scopesOf(rs []Reach) []string {
+func scopesOf(rs []model.Reach) []string {
 	var out []string
 	for _, r := range rs {
 		if !slices.Contains(out, r.Scope) {

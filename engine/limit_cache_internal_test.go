@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/parleyhq/parley/engine/model"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -10,12 +11,12 @@ import (
 
 // reachLog is a Store that holds only a reach log.
 type reachLog struct {
-	Store
-	rs []Reach
+	model.Store
+	rs []model.Reach
 }
 
-func (l *reachLog) Reaches(_ context.Context, scope string, since time.Time) ([]Reach, error) {
-	var out []Reach
+func (l *reachLog) Reaches(_ context.Context, scope string, since time.Time) ([]model.Reach, error) {
+	var out []model.Reach
 	for _, r := range l.rs {
 		if r.Scope == scope && !r.At.Before(since) {
 			out = append(out, r)
@@ -25,10 +26,10 @@ func (l *reachLog) Reaches(_ context.Context, scope string, since time.Time) ([]
 }
 
 // bruteCount is ReachCount's contract, the slow way.
-func bruteCount(rs []Reach, since time.Time) (int, time.Time) {
-	latest := map[ContactKey]time.Time{}
+func bruteCount(rs []model.Reach, since time.Time) (int, time.Time) {
+	latest := map[model.ContactKey]time.Time{}
 	for _, r := range rs {
-		if r.Scope == ReachScope && !r.At.Before(since) && r.At.After(latest[r.Contact]) {
+		if r.Scope == model.ReachScope && !r.At.Before(since) && r.At.After(latest[r.Contact]) {
 			latest[r.Contact] = r.At
 		}
 	}
@@ -49,23 +50,23 @@ func TestReachCacheAgreesWithTheLog(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	log := &reachLog{}
-	rc := reachCache{scope: ReachScope}
+	rc := reachCache{scope: model.ReachScope}
 	now := start
 	for step := range 3000 {
 		now = now.Add(time.Duration(rng.IntN(120)) * time.Minute / 10)
 		if rng.IntN(3) > 0 {
-			r := Reach{Scope: ReachScope, At: now.Add(-time.Duration(rng.IntN(3)) * time.Second), Contact: ContactKey(fmt.Sprint(rng.IntN(40)))}
+			r := model.Reach{Scope: model.ReachScope, At: now.Add(-time.Duration(rng.IntN(3)) * time.Second), Contact: model.ContactKey(fmt.Sprint(rng.IntN(40)))}
 			if rng.IntN(10) == 0 {
 				r.Scope = "other"
 			}
 			log.rs = append(log.rs, r)
-			rc.add([]Reach{r})
+			rc.add([]model.Reach{r})
 		}
 		if step == 1500 {
 			rc.invalidate() // an unknown commit outcome: reloaded from the log
 		}
 		since := limitSince(now)
-		who := ContactKey(fmt.Sprint(rng.IntN(40)))
+		who := model.ContactKey(fmt.Sprint(rng.IntN(40)))
 		reached, n, oldest, err := rc.check(ctx, log, who, since)
 		if err != nil {
 			t.Fatal(err)
@@ -73,7 +74,7 @@ func TestReachCacheAgreesWithTheLog(t *testing.T) {
 		wn, wold := bruteCount(log.rs, since)
 		wreached := false
 		for _, r := range log.rs {
-			if r.Scope == ReachScope && r.Contact == who && !r.At.Before(since) {
+			if r.Scope == model.ReachScope && r.Contact == who && !r.At.Before(since) {
 				wreached = true
 			}
 		}
@@ -88,12 +89,12 @@ func TestReachCacheAgreesWithTheLog(t *testing.T) {
 func BenchmarkReachCacheCheck(b *testing.B) {
 	const reaches = 100_000
 	start := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	step := LimitWindow / reaches
+	step := model.LimitWindow / reaches
 	log := &reachLog{}
 	for i := range reaches {
-		log.rs = append(log.rs, Reach{Scope: ReachScope, At: start.Add(time.Duration(i) * step), Contact: ContactKey(fmt.Sprintf("106540352242922:49151%07d", i))})
+		log.rs = append(log.rs, model.Reach{Scope: model.ReachScope, At: start.Add(time.Duration(i) * step), Contact: model.ContactKey(fmt.Sprintf("106540352242922:49151%07d", i))})
 	}
-	rc := reachCache{scope: ReachScope}
+	rc := reachCache{scope: model.ReachScope}
 	ctx := context.Background()
 	since := start.Add(-time.Minute)
 	if _, n, _, err := rc.check(ctx, log, "", since); err != nil || n != reaches {

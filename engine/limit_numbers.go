@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -44,58 +45,11 @@ type PhoneNumber struct {
 	Portfolio string `json:"portfolio,omitempty"`
 }
 
-// MaxNumberHistory bounds NumberRecord.History: the newest are kept.
-const MaxNumberHistory = 100
-
 // Limit sources, in NumberView.LimitSource.
 const (
 	LimitConfigured = "configured" // Options.MessagingLimit
 	LimitFromMeta   = "meta"       // a tier Meta announced
 )
-
-// NumberRecord is what Meta said of one business phone number.
-type NumberRecord struct {
-	// Key is the phone number id when Parley knows which number Meta
-	// meant, else its display number.
-	Key                string `json:"key"`
-	PhoneNumberID      string `json:"phone_number_id,omitempty"`
-	DisplayPhoneNumber string `json:"display_phone_number,omitempty"`
-	WABAID             string `json:"waba_id,omitempty"`
-	// Tier is the messaging limit tier last announced (TIER_2K …), "" if
-	// none was; TierLimit its size (0: unlimited), TierAt when.
-	Tier      string    `json:"tier,omitempty"`
-	TierLimit int       `json:"tier_limit,omitempty"`
-	TierAt    time.Time `json:"tier_at,omitzero"`
-	// QualityEvent is the latest quality event (FLAGGED, UNFLAGGED …);
-	// Flagged holds while a FLAGGED has not been followed by UNFLAGGED: the
-	// number's quality is low and its limit may come down.
-	QualityEvent string    `json:"quality_event,omitempty"`
-	Flagged      bool      `json:"flagged,omitempty"`
-	QualityAt    time.Time `json:"quality_at,omitzero"`
-	// Restrictions are the account's restrictions last announced.
-	Restrictions []whatsapp.Restriction `json:"restrictions,omitempty"`
-	UpdatedAt    time.Time              `json:"updated_at,omitzero"`
-	History      []NumberEvent          `json:"history,omitempty"`
-}
-
-// NumberEvent is one webhook event on a number, as recorded.
-type NumberEvent struct {
-	At    time.Time `json:"at"`
-	Field string    `json:"field"`
-	Event string    `json:"event"`
-	// Tier and OldTier: the messaging limit announced, and before.
-	Tier    string `json:"tier,omitempty"`
-	OldTier string `json:"old_tier,omitempty"`
-	Detail  string `json:"detail,omitempty"`
-}
-
-func (r *NumberRecord) addEvent(ev NumberEvent) {
-	r.History = append(r.History, ev)
-	if n := len(r.History) - MaxNumberHistory; n > 0 {
-		r.History = append(r.History[:0:0], r.History[n:]...)
-	}
-	r.UpdatedAt = ev.At
-}
 
 // limitState is the engine's messaging limits and what feeds them: one
 // limit per business portfolio (reach scope, numbers.go), and the
@@ -148,7 +102,7 @@ func (e *Engine) scope(name string) *scopeLimit {
 func (e *Engine) initLimits(ctx context.Context, o Options) error {
 	l := &e.limits
 	l.configured, l.pinned, l.numbers = max(o.MessagingLimit, 0), o.MessagingLimitPinned, o.PhoneNumbers
-	e.scope(ReachScope)
+	e.scope(model.ReachScope)
 	recs, err := e.store.Numbers(ctx)
 	if err != nil {
 		return fmt.Errorf("loading phone number records: %w", err)
@@ -156,7 +110,7 @@ func (e *Engine) initLimits(ctx context.Context, o Options) error {
 	if err := e.recordServedNumbers(ctx, recs); err != nil {
 		return err
 	}
-	latest := map[string]*NumberRecord{}
+	latest := map[string]*model.NumberRecord{}
 	for i := range recs {
 		r := &recs[i]
 		sc := e.scopeOf(r.PhoneNumberID)
@@ -251,14 +205,14 @@ func (e *Engine) numberKey(display string) (key, id string) {
 }
 
 // updateNumber changes the record key (new if unknown) and stores it.
-func (e *Engine) updateNumber(ctx context.Context, key string, fn func(*NumberRecord)) (*NumberRecord, error) {
+func (e *Engine) updateNumber(ctx context.Context, key string, fn func(*model.NumberRecord)) (*model.NumberRecord, error) {
 	e.limits.mu.Lock()
 	defer e.limits.mu.Unlock()
 	recs, err := e.store.Numbers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading phone number records: %w", err)
 	}
-	rec := NumberRecord{Key: key}
+	rec := model.NumberRecord{Key: key}
 	for _, r := range recs {
 		if r.Key == key {
 			rec = r
@@ -285,7 +239,7 @@ func (e *Engine) ApplyNumberUpdate(ctx context.Context, u whatsapp.NumberUpdate)
 	}
 	key, id := e.numberKey(u.DisplayPhoneNumber)
 	limit, tier, hasTier := u.MessagingLimit()
-	_, err := e.updateNumber(ctx, key, func(r *NumberRecord) {
+	_, err := e.updateNumber(ctx, key, func(r *model.NumberRecord) {
 		if id != "" {
 			r.PhoneNumberID = id
 		}
@@ -295,7 +249,7 @@ func (e *Engine) ApplyNumberUpdate(ctx context.Context, u whatsapp.NumberUpdate)
 		if u.WABAID != "" {
 			r.WABAID = u.WABAID
 		}
-		ev := NumberEvent{At: at, Field: whatsapp.FieldPhoneNumberQuality, Event: u.Event, OldTier: u.OldLimit}
+		ev := model.NumberEvent{At: at, Field: whatsapp.FieldPhoneNumberQuality, Event: u.Event, OldTier: u.OldLimit}
 		if hasTier {
 			ev.Tier = tier
 			if !at.Before(r.TierAt) {
@@ -308,7 +262,7 @@ func (e *Engine) ApplyNumberUpdate(ctx context.Context, u whatsapp.NumberUpdate)
 				r.QualityEvent, r.Flagged, r.QualityAt = u.Event, u.Event == whatsapp.NumberEventFlagged, at
 			}
 		}
-		r.addEvent(ev)
+		r.AddEvent(ev)
 	})
 	if err != nil {
 		return err
@@ -345,7 +299,7 @@ func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdat
 		keys = append(keys, "waba:"+a.WABAID)
 	}
 	for _, key := range keys {
-		_, err := e.updateNumber(ctx, key, func(r *NumberRecord) {
+		_, err := e.updateNumber(ctx, key, func(r *model.NumberRecord) {
 			if r.PhoneNumberID == "" && key != "waba:"+a.WABAID {
 				r.PhoneNumberID = key
 			}
@@ -355,7 +309,7 @@ func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdat
 			for _, x := range rs {
 				detail += fmt.Sprintf("%s until %s; ", x.Type, x.Expiration.UTC().Format(time.RFC3339))
 			}
-			r.addEvent(NumberEvent{At: at, Field: whatsapp.FieldAccountUpdate, Event: a.Event, Detail: detail})
+			r.AddEvent(model.NumberEvent{At: at, Field: whatsapp.FieldAccountUpdate, Event: a.Event, Detail: detail})
 		})
 		if err != nil {
 			return err
@@ -369,7 +323,7 @@ func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdat
 // record and the messaging limit's state now. The limit and its usage are
 // the portfolio's, shared by all its numbers (docs/whatsapp.md §4.6).
 type NumberView struct {
-	NumberRecord
+	model.NumberRecord
 	// Portfolio is the reach scope whose limit the number shares
 	// ("default" unless configured).
 	Portfolio string `json:"portfolio"`
@@ -394,13 +348,13 @@ func (e *Engine) Numbers(ctx context.Context) ([]NumberView, error) {
 	if err != nil {
 		return nil, err
 	}
-	byKey := map[string]NumberRecord{}
+	byKey := map[string]model.NumberRecord{}
 	for _, r := range recs {
 		byKey[r.Key] = r
 	}
 	for _, n := range e.limits.numbers {
 		if _, ok := byKey[n.ID]; !ok {
-			byKey[n.ID] = NumberRecord{Key: n.ID, PhoneNumberID: n.ID, DisplayPhoneNumber: n.Display}
+			byKey[n.ID] = model.NumberRecord{Key: n.ID, PhoneNumberID: n.ID, DisplayPhoneNumber: n.Display}
 		}
 	}
 	out := make([]NumberView, 0, len(byKey))
@@ -437,12 +391,12 @@ func (e *Engine) DefaultPhoneNumberID() string {
 // recordServedNumbers stores a record for each number Parley serves that
 // has none yet, so that what runs on the data file while Parley is stopped
 // (`parley contacts import`) knows the business's numbers: StoredNumbers.
-func (e *Engine) recordServedNumbers(ctx context.Context, recs []NumberRecord) error {
+func (e *Engine) recordServedNumbers(ctx context.Context, recs []model.NumberRecord) error {
 	for _, n := range e.limits.numbers {
-		if slices.ContainsFunc(recs, func(r NumberRecord) bool { return r.Key == n.ID }) {
+		if slices.ContainsFunc(recs, func(r model.NumberRecord) bool { return r.Key == n.ID }) {
 			continue
 		}
-		r := NumberRecord{Key: n.ID, PhoneNumberID: n.ID, DisplayPhoneNumber: n.Display}
+		r := model.NumberRecord{Key: n.ID, PhoneNumberID: n.ID, DisplayPhoneNumber: n.Display}
 		if err := e.store.SaveNumber(ctx, r); err != nil {
 			return fmt.Errorf("recording phone number %s: %w", n.ID, err)
 		}
@@ -453,7 +407,7 @@ func (e *Engine) recordServedNumbers(ctx context.Context, recs []NumberRecord) e
 // StoredNumbers are the business numbers a store knows by id: those a
 // Parley served on it, and those Meta reported on. Commands that open the
 // data file while Parley is stopped pass them as Options.PhoneNumbers.
-func StoredNumbers(ctx context.Context, s Store) ([]PhoneNumber, error) {
+func StoredNumbers(ctx context.Context, s model.Store) ([]PhoneNumber, error) {
 	recs, err := s.Numbers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading phone number records: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -91,7 +92,7 @@ func TestReachUsage(t *testing.T) {
 	h, _ := limitHarness(t, 5)
 	for i, wa := range []string{"1", "2", "1"} {
 		at := t0.Add(time.Duration(i) * time.Hour)
-		if err := h.store.Commit(h.ctx, &engine.Change{At: at, Reached: []engine.Reach{{Scope: engine.ReachScope, At: at, Contact: engine.NewContactKey(phone, wa)}}}); err != nil {
+		if err := h.store.Commit(h.ctx, &model.Change{At: at, Reached: []model.Reach{{Scope: model.ReachScope, At: at, Contact: model.NewContactKey(phone, wa)}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

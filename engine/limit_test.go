@@ -12,6 +12,8 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 )
 
 // remindFlow waits 25 h (the window closes), then sends a template, and an
@@ -37,7 +39,7 @@ func limitHarness(t *testing.T, limit int) (*harness, *metrics.Registry) {
 	reg := metrics.NewRegistry()
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
 	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Logger: slog.New(slog.DiscardHandler), Metrics: reg,
-		Templates:      engine.NewTemplateSet(engine.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: engine.TemplateApproved}),
+		Templates:      templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved}),
 		MessagingLimit: limit})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +53,7 @@ func limitHarness(t *testing.T, limit int) (*harness, *metrics.Registry) {
 func (h *harness) greet(waID string) {
 	h.t.Helper()
 	h.say(waID, "hi")
-	if _, err := h.eng.UpdateContact(h.ctx, engine.NewContactKey(phone, waID), func(c *engine.Contact) { c.OptedIn = true }); err != nil {
+	if _, err := h.eng.UpdateContact(h.ctx, model.NewContactKey(phone, waID), func(c *model.Contact) { c.OptedIn = true }); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -66,7 +68,7 @@ func (h *harness) fire(d time.Duration) {
 
 func (h *harness) reach() int {
 	h.t.Helper()
-	n, _, err := h.store.ReachCount(h.ctx, engine.ReachScope, h.clock.Now().Add(-engine.LimitWindow))
+	n, _, err := h.store.ReachCount(h.ctx, model.ReachScope, h.clock.Now().Add(-model.LimitWindow))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestMessagingLimitHoldsAtDispatch(t *testing.T) {
 		}
 	}
 	waitFor("the first send", func() bool { return len(sender.all()) == 1 })
-	var held *engine.Message
+	var held *model.Message
 	waitFor("the held message", func() bool {
 		items, err := h.store.Outbox(h.ctx, 0, 10)
 		if err != nil {
@@ -184,19 +186,19 @@ func TestMessagingLimitHoldsAtDispatch(t *testing.T) {
 	if n := len(sender.all()); n != 1 {
 		t.Fatalf("%d sends while over the limit, want 1", n)
 	}
-	if m, err := h.store.Message(h.ctx, held.Conversation, held.Seq); err != nil || m.State != engine.Queued {
+	if m, err := h.store.Message(h.ctx, held.Conversation, held.Seq); err != nil || m.State != model.Queued {
 		t.Fatalf("held message: %+v, %v; want queued", m, err)
 	}
 
-	h.clock.Advance(engine.LimitWindow) // the first reach leaves the window
+	h.clock.Advance(model.LimitWindow) // the first reach leaves the window
 	waitFor("the held send", func() bool { return len(sender.all()) == 2 })
 	waitFor("the record", func() bool {
 		m, err := h.store.Message(h.ctx, held.Conversation, held.Seq)
-		return err == nil && m.State == engine.Accepted && m.Error == ""
+		return err == nil && m.State == model.Accepted && m.Error == ""
 	})
 }
 
-func transcriptText(ms []*engine.Message) string {
+func transcriptText(ms []*model.Message) string {
 	var b strings.Builder
 	for _, m := range ms {
 		b.WriteString(m.Text + " " + m.Error + "\n")

@@ -3,12 +3,13 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/parleyhq/parley/engine/model"
 	"sync"
 )
 
 // lock takes key's lock: in this process, and in every process sharing
 // the store when it is a SharedStore. The returned function releases both.
-func (e *Engine) lock(ctx context.Context, key ContactKey) (func(), error) {
+func (e *Engine) lock(ctx context.Context, key model.ContactKey) (func(), error) {
 	unlock := e.locks.lock(key)
 	if e.shared == nil {
 		return unlock, nil
@@ -25,7 +26,7 @@ func (e *Engine) lock(ctx context.Context, key ContactKey) (func(), error) {
 // while letting different contacts run in parallel.
 type keyLocks struct {
 	mu sync.Mutex
-	m  map[ContactKey]*keyLock
+	m  map[model.ContactKey]*keyLock
 }
 
 type keyLock struct {
@@ -33,10 +34,10 @@ type keyLock struct {
 	refs int
 }
 
-func (l *keyLocks) lock(k ContactKey) func() {
+func (l *keyLocks) lock(k model.ContactKey) func() {
 	l.mu.Lock()
 	if l.m == nil {
-		l.m = map[ContactKey]*keyLock{}
+		l.m = map[model.ContactKey]*keyLock{}
 	}
 	e := l.m[k]
 	if e == nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -72,13 +74,13 @@ func (e *Engine) scopeOf(id string) string {
 	if n, ok := e.number(id); ok && n.Portfolio != "" {
 		return n.Portfolio
 	}
-	return ReachScope
+	return model.ReachScope
 }
 
 // wabaTemplateSets is a Templates that holds the templates of several
 // WhatsApp Business Accounts: *Registry.
 type wabaTemplateSets interface {
-	TemplatesOf(waba string) Templates
+	TemplatesOf(waba string) templates.Templates
 }
 
 // templatesFrom is the engine's templates as a send from business number
@@ -87,7 +89,7 @@ type wabaTemplateSets interface {
 // names no WABA, or a registry that keeps one set, sees the default set.
 // Every check of a send — at queue time, at dispatch, and the fill of its
 // parameters — goes through it.
-func (e *Engine) templatesFrom(id string) Templates {
+func (e *Engine) templatesFrom(id string) templates.Templates {
 	if e.templates == nil {
 		return nil
 	}
@@ -103,10 +105,10 @@ func (e *Engine) templatesFrom(id string) Templates {
 
 // TemplateFrom returns a template as a send from business number id sees
 // it: one of the WABA of that number (templatesFrom).
-func (e *Engine) TemplateFrom(id, name, language string) (TemplateInfo, bool) {
+func (e *Engine) TemplateFrom(id, name, language string) (model.TemplateInfo, bool) {
 	reg := e.templatesFrom(id)
 	if reg == nil {
-		return TemplateInfo{}, false
+		return model.TemplateInfo{}, false
 	}
 	return reg.Template(name, language)
 }
@@ -133,7 +135,7 @@ func (e *Engine) checkFlowTemplates(f *flows.Flow) flows.Problems {
 		if len(accounts) == 1 {
 			reg = e.templatesFrom(accounts[0].number)
 		}
-		return CheckFlowTemplates(f, reg)
+		return templates.CheckFlowTemplates(f, reg)
 	}
 	var ps flows.Problems
 	for _, a := range accounts {
@@ -141,7 +143,7 @@ func (e *Engine) checkFlowTemplates(f *flows.Flow) flows.Problems {
 		if waba == "" {
 			waba = "the default account"
 		}
-		for _, p := range CheckFlowTemplates(f, e.templatesFrom(a.number)) {
+		for _, p := range templates.CheckFlowTemplates(f, e.templatesFrom(a.number)) {
 			p.Message = fmt.Sprintf("in WABA %s (of number %s): %s", waba, a.number, p.Message)
 			ps = append(ps, p)
 		}

@@ -1,6 +1,9 @@
 package engine
 
-import "sync"
+import (
+	"github.com/parleyhq/parley/engine/model"
+	"sync"
+)
 
 // Committed is what one commit made durable, as observers see it: the
 // contact and its current conversation after the commit (nil when the
@@ -12,12 +15,12 @@ import "sync"
 // state, shared by every observer. An observer that keeps any of it past
 // its call must keep it unchanged.
 type Committed struct {
-	Contact      *Contact
-	Conversation *Conversation
-	Messages     []*Message
-	Updates      []*Message
+	Contact      *model.Contact
+	Conversation *model.Conversation
+	Messages     []*model.Message
+	Updates      []*model.Message
 	// Events are the events the commit recorded (Change.Events).
-	Events []Event
+	Events []model.Event
 }
 
 // Observer learns of every commit that changed a contact, a conversation
@@ -53,7 +56,7 @@ func (e *Engine) Observe(o Observer) {
 
 // notify tells every observer of a commit. Timer-only commits (stale
 // timers dropped) change nothing an observer sees and are not reported.
-func (os *observers) notify(c *Change, contact *Contact, conv *Conversation) {
+func (os *observers) notify(c *model.Change, contact *model.Contact, conv *model.Conversation) {
 	os.mu.RLock()
 	list := os.list
 	os.mu.RUnlock()

@@ -13,6 +13,8 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -52,7 +54,7 @@ func onErrorHarness(t *testing.T, withExit bool) (*harness, *syncBuffer) {
 	t.Cleanup(func() { st.Close() })
 	logs := &syncBuffer{}
 	h := &harness{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st}
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: engine.NewTemplateSet(),
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(),
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
@@ -121,23 +123,23 @@ func TestRenderedMessageOverItsLimit(t *testing.T) {
 		profile    string
 		say        []string
 		wantSent   []string
-		wantStatus engine.Status
+		wantStatus model.Status
 		wantNode   string
 		wantReason string
 		exitAt     string // node whose on_error exit is counted
 		failedAt   string // node whose failed drop-off is counted
 	}{
 		{name: "fits", withExit: true, profile: shortName, say: []string{"hi"},
-			wantSent: []string{"Who is writing?"}, wantStatus: engine.Waiting, wantNode: "ask"},
+			wantSent: []string{"Who is writing?"}, wantStatus: model.Waiting, wantNode: "ask"},
 		{name: "title over 20, on_error", withExit: true, profile: longName, say: []string{"hi"},
-			wantSent: []string{"Who is writing? Type your name."}, wantStatus: engine.Waiting, wantNode: "plain", exitAt: "ask"},
+			wantSent: []string{"Who is writing? Type your name."}, wantStatus: model.Waiting, wantNode: "plain", exitAt: "ask"},
 		{name: "title over 20, no on_error", profile: longName, say: []string{"hi"},
-			wantStatus: engine.Failed, wantNode: "ask", failedAt: "ask",
+			wantStatus: model.Failed, wantNode: "ask", failedAt: "ask",
 			wantReason: `node "ask"'s prompt cannot be sent as rendered: button 2's title is 29 characters; WhatsApp allows 20`},
 		{name: "text over 4096, on_error", withExit: true, profile: shortName, say: []string{"hi", long},
-			wantSent: []string{"Who is writing?", "Sorry, that did not work."}, wantStatus: engine.Waiting, wantNode: "more", exitAt: "echo"},
+			wantSent: []string{"Who is writing?", "Sorry, that did not work."}, wantStatus: model.Waiting, wantNode: "more", exitAt: "echo"},
 		{name: "text over 4096, no on_error", profile: shortName, say: []string{"hi", long},
-			wantSent: []string{"Who is writing?"}, wantStatus: engine.Failed, wantNode: "echo", failedAt: "echo",
+			wantSent: []string{"Who is writing?"}, wantStatus: model.Failed, wantNode: "echo", failedAt: "echo",
 			wantReason: `node "echo"'s message cannot be sent as rendered: the text is 4100 characters; WhatsApp allows 4096`},
 	}
 	for _, tc := range tests {
@@ -218,30 +220,30 @@ func TestMessageFailedForGood(t *testing.T) {
 		sendErr    error // the dispatcher's send of "ask"'s prompt
 		status     int   // else: a failed status for it, with this code
 		wantSent   []string
-		wantStatus engine.Status
+		wantStatus model.Status
 		wantNode   string
 		wantReason string
 		wantCode   string
 	}{
 		{name: "unsupported at send, on_error", withExit: true, sendErr: apiError(131051),
-			wantSent: []string{"Who is writing? Type your name."}, wantStatus: engine.Waiting, wantNode: "plain", wantCode: "131051"},
+			wantSent: []string{"Who is writing? Type your name."}, wantStatus: model.Waiting, wantNode: "plain", wantCode: "131051"},
 		{name: "unsupported at send, no on_error", sendErr: apiError(131051),
-			wantStatus: engine.Failed, wantNode: "ask", wantCode: "131051",
+			wantStatus: model.Failed, wantNode: "ask", wantCode: "131051",
 			wantReason: `node "ask"'s message was not delivered (131051: whatsapp: graph api error 131051 (HTTP 400): (#131051) refused)`},
 		{name: "invalid at the client, on_error", withExit: true, sendErr: &whatsapp.InvalidMessageError{Problems: []string{"the body text is empty"}},
-			wantSent: []string{"Who is writing? Type your name."}, wantStatus: engine.Waiting, wantNode: "plain", wantCode: "0"},
+			wantSent: []string{"Who is writing? Type your name."}, wantStatus: model.Waiting, wantNode: "plain", wantCode: "0"},
 		{name: "failed status, on_error", withExit: true, status: 131052,
-			wantSent: []string{"Who is writing?", "Who is writing? Type your name."}, wantStatus: engine.Waiting, wantNode: "plain", wantCode: "131052"},
+			wantSent: []string{"Who is writing?", "Who is writing? Type your name."}, wantStatus: model.Waiting, wantNode: "plain", wantCode: "131052"},
 		{name: "failed status, no on_error", status: 131052,
-			wantSent: []string{"Who is writing?"}, wantStatus: engine.Failed, wantNode: "ask", wantCode: "131052",
+			wantSent: []string{"Who is writing?"}, wantStatus: model.Failed, wantNode: "ask", wantCode: "131052",
 			wantReason: `node "ask"'s message was not delivered (131052: failed: details)`},
 		{name: "undeliverable status, on_error", withExit: true, status: engine.CodeUndeliverable,
 			// the contact is unreachable now: on_error's prompt is refused
 			// by the dispatcher too, and plain has no on_error
-			wantSent: []string{"Who is writing?"}, wantStatus: engine.Failed, wantNode: "plain", wantCode: "131026",
+			wantSent: []string{"Who is writing?"}, wantStatus: model.Failed, wantNode: "plain", wantCode: "131026",
 			wantReason: `node "plain"'s message was not delivered (the contact is unreachable`},
 		{name: "ecosystem hold status, on_error", withExit: true, status: engine.CodeEcosystemLimit,
-			wantSent: []string{"Who is writing?", "Who is writing? Type your name."}, wantStatus: engine.Waiting, wantNode: "plain", wantCode: "131049"},
+			wantSent: []string{"Who is writing?", "Who is writing? Type your name."}, wantStatus: model.Waiting, wantNode: "plain", wantCode: "131049"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,14 +312,14 @@ func TestMessageFailedLeavesMovedOnConversations(t *testing.T) {
 		h.named("1", shortName, "me") // seq 3; echo: seq 4; waits at more
 		h.sent("1")
 		failed(h, h.conv("1").ID, 2, "ask", 131052)
-		if got := h.conv("1"); got.Status != engine.Waiting || got.Node != "more" {
+		if got := h.conv("1"); got.Status != model.Waiting || got.Node != "more" {
 			t.Errorf("conversation %s at %q, want waiting at more", got.Status, got.Node)
 		}
 		equal(t, h.sent("1"), nil)
 	})
 	t.Run("an agent holds it", func(t *testing.T) {
 		h := newHarness(t, agentFlow)
-		key := engine.NewContactKey(phone, "2")
+		key := model.NewContactKey(phone, "2")
 		h.say("2", "hi") // the handoff's message: seq 2
 		if err := h.eng.AgentReply(h.ctx, key, "sam", flows.Message{Type: flows.MsgText, Text: "hello"}); err != nil {
 			t.Fatal(err) // seq 3
@@ -326,7 +328,7 @@ func TestMessageFailedLeavesMovedOnConversations(t *testing.T) {
 		conv := h.conv("2").ID
 		failed(h, conv, 3, "", 131052) // the agent's own message
 		failed(h, conv, 2, "hand", 131052)
-		if got := h.conv("2"); got.Status != engine.Agent || got.Node != "hand" {
+		if got := h.conv("2"); got.Status != model.Agent || got.Node != "hand" {
 			t.Errorf("conversation %s at %q, want agent at hand", got.Status, got.Node)
 		}
 		equal(t, h.sent("2"), nil)
@@ -338,8 +340,8 @@ func TestMessageFailedLeavesMovedOnConversations(t *testing.T) {
 		h.named("1", shortName, "done") // "Done.", seq 6: ended
 		h.named("1", shortName, "hi")   // a second conversation waits at ask
 		h.sent("1")
-		failed(h, string(engine.NewContactKey(phone, "1"))+"#1", 6, "done", 131052)
-		if got := h.conv("1"); got.Status != engine.Waiting || got.Node != "ask" || !strings.HasSuffix(got.ID, "#2") {
+		failed(h, string(model.NewContactKey(phone, "1"))+"#1", 6, "done", 131052)
+		if got := h.conv("1"); got.Status != model.Waiting || got.Node != "ask" || !strings.HasSuffix(got.ID, "#2") {
 			t.Errorf("conversation %s %s at %q, want the second waiting at ask", got.ID, got.Status, got.Node)
 		}
 	})
@@ -350,7 +352,7 @@ func TestMessageFailedLeavesMovedOnConversations(t *testing.T) {
 		h.sent("1")
 		failed(h, h.conv("1").ID, 4, "echo", engine.CodeWindowClosed)
 		got := h.conv("1")
-		if got.Status != engine.Failed || !strings.Contains(got.Reason, "24-hour window closed") {
+		if got.Status != model.Failed || !strings.Contains(got.Reason, "24-hour window closed") {
 			t.Errorf("conversation %s, reason %q; want failed for the closed window", got.Status, got.Reason)
 		}
 		equal(t, h.sent("1"), nil)
@@ -367,7 +369,7 @@ func TestHandoffMessageOverItsLimit(t *testing.T) {
 	   "message": {"type": "buttons", "text": "Connecting you…", "buttons": [{"id": "me", "title": "{{ contact.name }}"}]}}
 	 ]}`)
 	out := h.named("1", longName, "hi")
-	if out.Status != engine.Agent {
+	if out.Status != model.Agent {
 		t.Fatalf("status %s, want agent", out.Status)
 	}
 	equal(t, h.sent("1"), nil)

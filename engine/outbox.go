@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -110,14 +111,14 @@ type Dispatcher struct {
 	now  func() time.Time // pacing runs on real time
 
 	mu        sync.Mutex
-	queues    map[string][]OutboxItem // conversation → its queued messages, in order
-	order     []string                // conversations with queued messages, oldest first
-	lastSeq   uint64                  // highest outbox sequence read
-	inflight  map[string]bool         // conversation → a send is under way
-	notBefore map[string]time.Time    // conversation → retry after
-	attempts  map[uint64]int          // outbox seq → tries so far
-	numbers   map[string]*bucket      // phone number id → throughput
-	pairs     map[ContactKey]*bucket
+	queues    map[string][]model.OutboxItem // conversation → its queued messages, in order
+	order     []string                      // conversations with queued messages, oldest first
+	lastSeq   uint64                        // highest outbox sequence read
+	inflight  map[string]bool               // conversation → a send is under way
+	notBefore map[string]time.Time          // conversation → retry after
+	attempts  map[uint64]int                // outbox seq → tries so far
+	numbers   map[string]*bucket            // phone number id → throughput
+	pairs     map[model.ContactKey]*bucket
 	done      chan struct{}
 	depth     int
 
@@ -137,7 +138,7 @@ type Dispatcher struct {
 // job is a message handed to a worker; probe: it is sent alone to see
 // whether a pause is over.
 type job struct {
-	it    OutboxItem
+	it    model.OutboxItem
 	probe bool
 }
 
@@ -173,9 +174,9 @@ func (e *Engine) NewDispatcher(o DispatchOptions) *Dispatcher {
 	}
 	wire, abandon := context.WithCancel(context.Background())
 	return &Dispatcher{
-		e: e, opts: o, now: now, queues: map[string][]OutboxItem{},
+		e: e, opts: o, now: now, queues: map[string][]model.OutboxItem{},
 		inflight: map[string]bool{}, notBefore: map[string]time.Time{}, attempts: map[uint64]int{},
-		numbers: map[string]*bucket{}, pairs: map[ContactKey]*bucket{}, done: make(chan struct{}, 1),
+		numbers: map[string]*bucket{}, pairs: map[model.ContactKey]*bucket{}, done: make(chan struct{}, 1),
 		wire: wire, abandon: abandon,
 	}
 }
@@ -360,7 +361,7 @@ func (d *Dispatcher) rescan(ctx context.Context) error {
 
 // finish records a send's end: a message that left the outbox leaves its
 // queue; one to be retried stays at the head.
-func (d *Dispatcher) finish(it OutboxItem, dequeued bool) {
+func (d *Dispatcher) finish(it model.OutboxItem, dequeued bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	conv := it.Message.Conversation
@@ -420,13 +421,13 @@ func (d *Dispatcher) round(ctx context.Context, jobs chan<- job) (time.Duration,
 			hold(w)
 			continue
 		}
-		w, probe := d.pauses.admit(phoneOf(it.Message.Contact), now)
+		w, probe := d.pauses.admit(it.Message.Contact.PhoneNumberID(), now)
 		if w > 0 {
 			d.pair(it.Message.Contact).give()
 			hold(w)
 			continue
 		}
-		number := d.number(phoneOf(it.Message.Contact))
+		number := d.number(it.Message.Contact.PhoneNumberID())
 		for w := number.take(now); w > 0; w = number.take(d.now()) {
 			select {
 			case <-ctx.Done():
@@ -446,7 +447,7 @@ func (d *Dispatcher) round(ctx context.Context, jobs chan<- job) (time.Duration,
 	return soonest, nil
 }
 
-func (d *Dispatcher) pair(k ContactKey) *bucket {
+func (d *Dispatcher) pair(k model.ContactKey) *bucket {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b := d.pairs[k]
@@ -495,10 +496,10 @@ const unknownAfterCrash = "its send was not recorded (Parley stopped or its stor
 // settleUnknown takes out of the outbox a message whose send was claimed
 // but whose outcome was never recorded, marking it unknown: it may or may
 // not have reached Meta, so it is never sent again.
-func (d *Dispatcher) settleUnknown(ctx context.Context, it OutboxItem) error {
-	err := d.e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
-		m.State, m.Error = Unknown, unknownAfterCrash
-		t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+func (d *Dispatcher) settleUnknown(ctx context.Context, it model.OutboxItem) error {
+	err := d.e.withSendTurn(ctx, it.Message, func(t sendTurn, m *model.Message) {
+		m.State, m.Error = model.Unknown, unknownAfterCrash
+		t.Dequeue(it.Seq)
 	})
 	if err == nil {
 		d.e.metrics.sends.Inc("unknown", "")
@@ -519,7 +520,7 @@ func (d *Dispatcher) settle(ctx context.Context) error {
 		}
 		for _, it := range items {
 			after = it.Seq
-			if it.Message.State != Sending {
+			if it.Message.State != model.Sending {
 				continue
 			}
 			if err := d.settleUnknown(ctx, it); err != nil {
@@ -537,63 +538,64 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	var out *whatsapp.OutboundMessage
 	proceed := false
 	var held time.Duration // > 0: held by the messaging limit this long
-	serial := e.MessagingLimitOf(phoneOf(it.Message.Contact)) > 0 && it.Message.Template != nil
-	var reached []Reach // the reach this send records, for the cache (limit_cache.go)
-	var readKey ContactKey
+	serial := e.MessagingLimitOf(it.Message.Contact.PhoneNumberID()) > 0 && it.Message.Template != nil
+	var reached []model.Reach // the reach this send records, for the cache (limit_cache.go)
+	var readKey model.ContactKey
 	var readWAMID string // a reply: the customer's message it marks read
 	if serial {
 		e.reachMu.Lock() // the check and the reach's record are one step
 	}
-	err := e.withQueued(ctx, it, func(t *turn, m *Message) (send bool) {
-		if m.State != Queued {
+	err := e.withQueued(ctx, it, func(t sendTurn, m *model.Message) (send bool) {
+		c, now := t.Contact(), t.Now()
+		if m.State != model.Queued {
 			// Not the dispatcher's any more (no such entry is left behind
 			// today; an older file may hold one): it leaves the outbox.
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			t.Dequeue(it.Seq)
 			return false
 		}
-		if reason, why := deliveryBlock(e.templatesFrom(m.Contact.PhoneNumberID()), m, t.contact, t.now); why != "" {
+		if reason, why := deliveryBlock(e.templatesFrom(m.Contact.PhoneNumberID()), m, c, now); why != "" {
 			// Unreachable (131026) or a marketing hold (131049): refused
 			// here, without asking Meta.
-			m.State, m.ErrorCode, m.Error = SendFailed, 0, why
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			t.block(StageDispatch, m.Conversation, m.Node, m.Template, reason, why)
-			t.sendFailed(m)
+			m.State, m.ErrorCode, m.Error = model.SendFailed, 0, why
+			t.Dequeue(it.Seq)
+			t.Block(m, reason, why)
+			t.Failed(m)
 			e.metrics.sends.Inc("blocked", "")
 			return false
 		}
-		if m.Message != nil && !WindowOpen(t.contact, t.now) {
+		if m.Message != nil && !WindowOpen(c, now) {
 			// The window closed while the message waited: it is not sent,
 			// and the conversation takes its template path.
-			m.State, m.ErrorCode, m.Error = SendFailed, CodeWindowClosed, "the 24-hour window closed before it could be sent"
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			t.windowClosed(m)
+			m.State, m.ErrorCode, m.Error = model.SendFailed, CodeWindowClosed, "the 24-hour window closed before it could be sent"
+			t.Dequeue(it.Seq)
+			t.WindowClosed(m)
 			e.metrics.sends.Inc("window_closed", "")
 			return false
 		}
-		if m.Template != nil && t.now.Sub(m.At) > d.opts.TemplateRetryFor {
+		if m.Template != nil && now.Sub(m.At) > d.opts.TemplateRetryFor {
 			// Tried for as long as it was worth it (an outage, a paused
 			// account): it fails, with the last reason it did not go.
 			why := fmt.Sprintf("not sent within %v of being queued", d.opts.TemplateRetryFor)
 			if m.Error != "" {
 				why += "; last: " + m.Error
 			}
-			m.State, m.Error = SendFailed, why
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			t.sendFailed(m)
+			m.State, m.Error = model.SendFailed, why
+			t.Dequeue(it.Seq)
+			t.Failed(m)
 			e.metrics.sends.Inc("expired", fmt.Sprint(m.ErrorCode))
 			return false
 		}
 		var err error
-		if out, err = toWhatsApp(m, t.contact, e.templatesFrom(m.Contact.PhoneNumberID())); err != nil {
-			m.State, m.Error = SendFailed, err.Error()
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
-			t.sendFailed(m)
+		if out, err = toWhatsApp(m, c, e.templatesFrom(m.Contact.PhoneNumberID())); err != nil {
+			m.State, m.Error = model.SendFailed, err.Error()
+			t.Dequeue(it.Seq)
+			t.Failed(m)
 			return false
 		}
-		if !WindowOpen(t.contact, t.now) {
+		if !WindowOpen(c, now) {
 			// Business-initiated: counted against the messaging limit,
 			// and held, not sent, while it is reached (limit.go).
-			why, freeAt, err := e.limitBlock(ctx, t.contact, t.now)
+			why, freeAt, err := e.limitBlock(ctx, c, now)
 			if err != nil {
 				e.log.Error("checking the messaging limit", "conversation", m.Conversation, "err", err)
 				held = time.Second
@@ -602,20 +604,19 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			if why != "" {
 				m.ErrorCode = 0
 				m.Error = fmt.Sprintf("held: %s; it may go from %s", why, freeAt.UTC().Format(time.RFC3339))
-				held = max(freeAt.Sub(t.now), time.Millisecond)
+				held = max(freeAt.Sub(now), time.Millisecond)
 				e.metrics.sends.Inc("limit_held", "")
 				return false
 			}
-			r := Reach{Scope: e.scopeOf(phoneOf(t.contact.Key)), At: t.now, Contact: t.contact.Key}
+			r := model.Reach{Scope: e.scopeOf(c.Key.PhoneNumberID()), At: now, Contact: c.Key}
 			if e.shared != nil {
 				// Other processes reach customers too: the store
 				// checks the limit again, atomically with the record.
-				r.Limit = e.MessagingLimitOf(phoneOf(t.contact.Key))
+				r.Limit = e.MessagingLimitOf(c.Key.PhoneNumberID())
 			}
-			t.change.Reached = append(t.change.Reached, r)
-			reached = t.change.Reached
+			reached = t.Reach(r)
 		} else {
-			readKey, readWAMID = t.contact.Key, t.contact.LastInboundWAMID
+			readKey, readWAMID = c.Key, c.LastInboundWAMID
 		}
 		proceed = true
 		return true
@@ -631,18 +632,18 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 		// that did not go frees its pause for the next one.
 		d.refund(it)
 		if j.probe {
-			d.pauses.unprobe(phoneOf(it.Message.Contact))
+			d.pauses.unprobe(it.Message.Contact.PhoneNumberID())
 		}
 	}
 	switch {
-	case errors.Is(err, ErrNotQueued):
+	case errors.Is(err, model.ErrNotQueued):
 		return true // cancelled while it waited (an opt-out)
-	case errors.Is(err, ErrClaimedElsewhere):
+	case errors.Is(err, model.ErrClaimedElsewhere):
 		// Another process holds it, or an earlier message of its
 		// conversation: it sends them in order. Out of this queue; a
 		// rescan brings it back if that process lets go of it.
 		return true
-	case errors.Is(err, ErrOverLimit):
+	case errors.Is(err, model.ErrOverLimit):
 		// Another process took the last place first (a SharedStore
 		// checks Reach.Limit as it records the reach). The reach cache,
 		// forgotten by reachRecorded, loads the store's count at the next
@@ -651,7 +652,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 		e.metrics.sends.Inc("limit_held", "")
 		d.retryLater(it, min(time.Second, d.opts.LimitRecheck))
 		return false
-	case errors.Is(err, ErrClaimed):
+	case errors.Is(err, model.ErrClaimed):
 		// An earlier attempt could not record its outcome.
 		if err = d.settleUnknown(ctx, it); err == nil {
 			return true
@@ -673,7 +674,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	start := time.Now()
 	// From the number the customer wrote to (a whatsapp.Router sends
 	// from it; a single Client has only its own).
-	sendCtx, cancel := context.WithTimeout(whatsapp.WithNumber(d.wire, phoneOf(it.Message.Contact)), SendTimeout)
+	sendCtx, cancel := context.WithTimeout(whatsapp.WithNumber(d.wire, it.Message.Contact.PhoneNumberID()), SendTimeout)
 	res, sendErr := d.opts.Sender.Send(sendCtx, out)
 	cancel()
 	e.metrics.sendLatency.Observe(time.Since(start).Seconds())
@@ -685,7 +686,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 // outbox.
 func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult, sendErr error) bool {
 	it, e := j.it, d.e
-	number := phoneOf(it.Message.Contact)
+	number := it.Message.Contact.PhoneNumberID()
 	class := whatsapp.Classify(sendErr)
 	code := 0
 	var apiErr *whatsapp.APIError
@@ -723,26 +724,26 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 
 	retry := class == whatsapp.Retry || (pausing && class == whatsapp.Permanent)
 	left := true // the message left the outbox
-	err := e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
-		if class != whatsapp.Success && stateRank[m.State] > stateRank[Unknown] {
+	err := e.withSendTurn(ctx, it.Message, func(t sendTurn, m *model.Message) {
+		if class != whatsapp.Success && m.State.Rank() > model.Unknown.Rank() {
 			// A status already says Meta has it: whatever this attempt
 			// says, it is never sent again, and its state stands.
-			t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+			t.Dequeue(it.Seq)
 			return
 		}
 		if retry {
 			// Not sent, unambiguously: it stays queued, with the reason.
 			m.ErrorCode, m.Error = code, sendErr.Error()
-			t.change.Unclaim = append(t.change.Unclaim, it.Seq)
+			t.Unclaim(it.Seq)
 			left = false
 			return
 		}
-		t.change.Dequeue = append(t.change.Dequeue, it.Seq)
+		t.Dequeue(it.Seq)
 		switch class {
 		case whatsapp.Success:
 			m.WAMID = res.WAMID
-			m.advance(Accepted)
-			if m.State != SendFailed {
+			m.Advance(model.Accepted)
+			if m.State != model.SendFailed {
 				// An earlier attempt's throttling is history, not this
 				// message's error (a failed status that overtook this
 				// record is, and stays).
@@ -752,14 +753,14 @@ func (d *Dispatcher) record(ctx context.Context, j job, res whatsapp.SendResult,
 		case whatsapp.Ambiguous:
 			// A status that overtook this record tells more than a
 			// timeout: the state only moves forward.
-			if m.advance(Unknown) {
+			if m.Advance(model.Unknown) {
 				m.Error = sendErr.Error()
 			}
 			e.metrics.sends.Inc("unknown", "")
 		case whatsapp.Retry, whatsapp.Permanent:
-			if m.advance(SendFailed) {
+			if m.Advance(model.SendFailed) {
 				m.ErrorCode, m.Error = code, sendErr.Error()
-				t.sendFailed(m)
+				t.Failed(m)
 			}
 			e.metrics.sends.Inc("failed", fmt.Sprint(code))
 		}
@@ -876,7 +877,7 @@ func pauseNumberLabel(number string) string {
 	return number
 }
 
-func (d *Dispatcher) retryLater(it OutboxItem, wait time.Duration) {
+func (d *Dispatcher) retryLater(it model.OutboxItem, wait time.Duration) {
 	d.mu.Lock()
 	d.notBefore[it.Message.Conversation] = d.now().Add(wait)
 	d.mu.Unlock()
@@ -889,21 +890,11 @@ func backoff(n int) time.Duration {
 	return min(d, maxRetryWait)
 }
 
-func phoneOf(k ContactKey) string {
-	s := string(k)
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			return s[:i]
-		}
-	}
-	return s
-}
-
 // refund gives back the pair-rate and throughput tokens round took for a
 // message that was not sent.
-func (d *Dispatcher) refund(it OutboxItem) {
+func (d *Dispatcher) refund(it model.OutboxItem) {
 	d.pair(it.Message.Contact).give()
-	d.number(phoneOf(it.Message.Contact)).give()
+	d.number(it.Message.Contact.PhoneNumberID()).give()
 }
 
 // bucket is a token bucket: capacity tokens, refilled at rate per second.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/parleyhq/parley/engine/model"
 	"testing"
 	"time"
 )
@@ -14,7 +15,7 @@ func TestPrunePairs(t *testing.T) {
 	d := &Dispatcher{
 		opts:  DispatchOptions{PairInterval: DefaultPairInterval, PairBurst: DefaultPairBurst},
 		now:   func() time.Time { return now },
-		pairs: map[ContactKey]*bucket{},
+		pairs: map[model.ContactKey]*bucket{},
 	}
 	for range 3 {
 		d.pair("1:a").take(now) // three tokens: full again in 18 s
@@ -46,27 +47,27 @@ func TestPrunePairs(t *testing.T) {
 // stays within its bound.
 func TestMessageCache(t *testing.T) {
 	var c messageCache
-	out := &Message{Conversation: "1:a#1", Seq: 2, Direction: Out, State: Queued}
-	in := &Message{Conversation: "1:a#1", Seq: 1, Direction: In, State: Received}
-	c.put([]*Message{in, out})
+	out := &model.Message{Conversation: "1:a#1", Seq: 2, Direction: model.Out, State: model.Queued}
+	in := &model.Message{Conversation: "1:a#1", Seq: 1, Direction: model.In, State: model.Received}
+	c.put([]*model.Message{in, out})
 	if _, ok := c.get("1:a#1", 1); ok {
 		t.Error("an inbound message was cached")
 	}
 	m, ok := c.get("1:a#1", 2)
-	if !ok || m.State != Queued {
+	if !ok || m.State != model.Queued {
 		t.Fatalf("cached outbound message: %+v, %v", m, ok)
 	}
-	m.State = Read
-	if again, _ := c.get("1:a#1", 2); again.State != Queued {
+	m.State = model.Read
+	if again, _ := c.get("1:a#1", 2); again.State != model.Queued {
 		t.Error("changing a copy changed the cache")
 	}
-	out.State = Accepted
-	c.put([]*Message{out})
-	if again, _ := c.get("1:a#1", 2); again.State != Accepted {
+	out.State = model.Accepted
+	c.put([]*model.Message{out})
+	if again, _ := c.get("1:a#1", 2); again.State != model.Accepted {
 		t.Errorf("after put: %s, want accepted", again.State)
 	}
 	for i := range messageCacheSize + 10 {
-		c.put([]*Message{{Conversation: "1:b#1", Seq: uint64(i), Direction: Out}})
+		c.put([]*model.Message{{Conversation: "1:b#1", Seq: uint64(i), Direction: model.Out}})
 	}
 	if n := len(c.m); n != messageCacheSize {
 		t.Errorf("%d messages cached, want the bound %d", n, messageCacheSize)

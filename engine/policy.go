@@ -3,100 +3,23 @@ package engine
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
-// Template statuses (docs/whatsapp.md §4.4); only APPROVED may be sent.
-const (
-	TemplateApproved = "APPROVED"
-	TemplatePending  = "PENDING"
-)
-
-// TemplateInfo is what the engine needs to know of a template before
-// sending it.
-type TemplateInfo struct {
-	Name     string `json:"name"`
-	Language string `json:"language"`
-	Category string `json:"category,omitempty"` // MARKETING, UTILITY, AUTHENTICATION
-	Status   string `json:"status"`
-	// Parameter counts per component, and the number of quick-reply buttons.
-	HeaderParams int `json:"header_params"`
-	BodyParams   int `json:"body_params"`
-	QuickReplies int `json:"quick_replies"`
-	// Shape is what the template takes, part by part; nil for a template
-	// known by its counts only (recorded before shapes were, or put in a
-	// TemplateSet by hand), which is checked by the counts.
-	Shape *TemplateShape `json:"shape,omitempty"`
-}
-
-// Templates is the registry of the business's templates.
-type Templates interface {
-	// Template returns a template by name and language.
-	Template(name, language string) (TemplateInfo, bool)
-}
-
-// TemplateSet is an in-memory Templates.
-type TemplateSet struct {
-	mu sync.RWMutex
-	m  map[string]TemplateInfo
-}
-
-// NewTemplateSet returns a registry holding ts.
-func NewTemplateSet(ts ...TemplateInfo) *TemplateSet {
-	s := &TemplateSet{m: map[string]TemplateInfo{}}
-	for _, t := range ts {
-		s.Put(t)
-	}
-	return s
-}
-
-// Put adds or replaces a template.
-func (s *TemplateSet) Put(t TemplateInfo) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[t.Name+"/"+t.Language] = t
-}
-
-// Template implements Templates.
-func (s *TemplateSet) Template(name, language string) (TemplateInfo, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t, ok := s.m[name+"/"+language]
-	return t, ok
-}
-
-// ApproveFlowTemplates adds every template f names, approved, shaped as f
-// fills it: what `parley simulate` assumes when no registry is given.
-func (s *TemplateSet) ApproveFlowTemplates(f *flows.Flow) {
-	for _, n := range f.Nodes {
-		if n.Template == nil {
-			continue
-		}
-		if _, ok := s.Template(n.Template.Name, n.Template.Language); ok {
-			continue
-		}
-		ts := flows.TemplateSend(*n.Template)
-		s.Put(TemplateInfo{
-			Name: n.Template.Name, Language: n.Template.Language, Status: TemplateApproved,
-			HeaderParams: len(n.Template.Header), BodyParams: len(n.Template.Body),
-			QuickReplies: len(n.Template.Buttons), Shape: shapeOfSend(&ts),
-		})
-	}
-}
-
 // blockTemplate says why a template may not be sent to c now, or "": a
 // reason of templateBlock, or a text of the send that breaks Meta's rules
 // once filled in (CheckTemplateSend).
-func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Time) string {
+func blockTemplate(reg templates.Templates, t *flows.TemplateSend, c *model.Contact, now time.Time) string {
 	if _, why := templateBlock(reg, t, c, now); why != "" {
 		return why
 	}
-	if info, ok := templateShape(reg, t); ok {
-		if why := problemsOf(CheckTemplateSend(info, t, true), ProblemText); why != "" {
+	if info, ok := templates.ShapeOf(reg, t); ok {
+		if why := templates.ProblemsOf(templates.CheckTemplateSend(info, t, true), templates.ProblemText); why != "" {
 			return fmt.Sprintf("template %s/%s cannot be sent as filled in: %s", t.Name, t.Language, why)
 		}
 	}
@@ -109,13 +32,13 @@ func blockTemplate(reg Templates, t *flows.TemplateSend, c *Contact, now time.Ti
 // no template; one who stopped marketing messages gets no MARKETING one.
 // An unreachable contact (131026) gets none until they write again, and one
 // under a 131049 hold no MARKETING one until it ends (delivery.go).
-func templateBlock(reg Templates, t *flows.TemplateSend, c *Contact, now time.Time) (BlockReason, string) {
+func templateBlock(reg templates.Templates, t *flows.TemplateSend, c *model.Contact, now time.Time) (model.BlockReason, string) {
 	if reason, why := recipientBlock(reg, t.Name, t.Language, c, now); why != "" {
 		return reason, why
 	}
 	info, _ := reg.Template(t.Name, t.Language)
-	if why := problemsOf(CheckTemplateSend(info, t, true), ProblemFit); why != "" {
-		return BlockTemplate, fmt.Sprintf("template %s/%s does not fit what is sent: %s", t.Name, t.Language, why) // Meta: 132000, 132012, 131008, 131009
+	if why := templates.ProblemsOf(templates.CheckTemplateSend(info, t, true), templates.ProblemFit); why != "" {
+		return model.BlockTemplate, fmt.Sprintf("template %s/%s does not fit what is sent: %s", t.Name, t.Language, why) // Meta: 132000, 132012, 131008, 131009
 	}
 	return "", ""
 }
@@ -124,30 +47,30 @@ func templateBlock(reg Templates, t *flows.TemplateSend, c *Contact, now time.Ti
 // parameters: the contact's consent and reachability, and the template's
 // approval. The inbox asks it before the agent fills a template in
 // (TemplateRefusal).
-func recipientBlock(reg Templates, name, language string, c *Contact, now time.Time) (BlockReason, string) {
+func recipientBlock(reg templates.Templates, name, language string, c *model.Contact, now time.Time) (model.BlockReason, string) {
 	id := name + "/" + language
 	if c.OptedOut {
-		return BlockOptedOut, "the contact opted out"
+		return model.BlockOptedOut, "the contact opted out"
 	}
 	if why := unreachableBlock(c); why != "" {
-		return BlockUnreachable, why // Meta: 131026
+		return model.BlockUnreachable, why // Meta: 131026
 	}
 	if !WindowOpen(c, now) && !c.OptedIn {
-		return BlockNoOptIn, fmt.Sprintf("template %s is business-initiated (window closed) and the contact has no recorded opt-in", id)
+		return model.BlockNoOptIn, fmt.Sprintf("template %s is business-initiated (window closed) and the contact has no recorded opt-in", id)
 	}
 	if reg == nil {
-		return BlockTemplate, fmt.Sprintf("template %s: no template registry is configured", id)
+		return model.BlockTemplate, fmt.Sprintf("template %s: no template registry is configured", id)
 	}
 	info, ok := reg.Template(name, language)
 	switch {
 	case !ok:
-		return BlockTemplate, fmt.Sprintf("template %s is not in the registry", id) // Meta: 132001
+		return model.BlockTemplate, fmt.Sprintf("template %s is not in the registry", id) // Meta: 132001
 	case c.MarketingOptOut && strings.EqualFold(info.Category, whatsapp.CategoryMarketing):
-		return BlockMarketingOptOut, fmt.Sprintf("template %s is a marketing template and the contact stopped marketing messages", id) // Meta: 131050
+		return model.BlockMarketingOptOut, fmt.Sprintf("template %s is a marketing template and the contact stopped marketing messages", id) // Meta: 131050
 	case marketingHoldBlock(id, info.Category, c, now) != "":
-		return BlockHold, marketingHoldBlock(id, info.Category, c, now) // Meta: 131049
-	case info.Status != TemplateApproved:
-		return BlockTemplate, fmt.Sprintf("template %s is %s, not APPROVED", id, info.Status)
+		return model.BlockHold, marketingHoldBlock(id, info.Category, c, now) // Meta: 131049
+	case info.Status != model.TemplateApproved:
+		return model.BlockTemplate, fmt.Sprintf("template %s is %s, not APPROVED", id, info.Status)
 	}
 	return "", ""
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -58,8 +59,8 @@ type Receipts struct {
 	jobs chan receipt // messages to mark read
 
 	mu     sync.Mutex
-	marked map[ContactKey]string // contact → the latest wamid marked read
-	typed  map[ContactKey]shown  // contact → the typing indicator last shown
+	marked map[model.ContactKey]string // contact → the latest wamid marked read
+	typed  map[model.ContactKey]shown  // contact → the typing indicator last shown
 }
 
 // shown is a typing indicator shown: on which message, when.
@@ -75,7 +76,7 @@ func (e *Engine) NewReceipts(o ReceiptOptions) *Receipts {
 		o.Queue = 1024
 	}
 	return &Receipts{e: e, o: o, jobs: make(chan receipt, o.Queue),
-		marked: map[ContactKey]string{}, typed: map[ContactKey]shown{}}
+		marked: map[model.ContactKey]string{}, typed: map[model.ContactKey]shown{}}
 }
 
 // Run makes the queued mark-read calls, one at a time, until ctx ends.
@@ -93,7 +94,7 @@ func (r *Receipts) Run(ctx context.Context) error {
 // replied is told that a reply to the contact key, whose latest message
 // is wamid, is about to be sent: that message, unless already marked
 // read, is queued to be.
-func (r *Receipts) replied(key ContactKey, wamid string) {
+func (r *Receipts) replied(key model.ContactKey, wamid string) {
 	if r == nil || !r.o.Read || wamid == "" || !r.claim(key, wamid) {
 		return
 	}
@@ -106,7 +107,7 @@ func (r *Receipts) replied(key ContactKey, wamid string) {
 
 // claim records wamid as marked read for key, reporting whether it was not
 // already.
-func (r *Receipts) claim(key ContactKey, wamid string) bool {
+func (r *Receipts) claim(key model.ContactKey, wamid string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.marked[key] == wamid {
@@ -121,14 +122,14 @@ func (r *Receipts) claim(key ContactKey, wamid string) bool {
 
 // receipt is a message of the customer key to mark read.
 type receipt struct {
-	key   ContactKey
+	key   model.ContactKey
 	wamid string
 }
 
 // call makes one mark-read (or typing) call, from the business number
 // the customer key wrote to, and counts its result.
-func (r *Receipts) call(ctx context.Context, key ContactKey, wamid string, typing bool) bool {
-	ctx, cancel := context.WithTimeout(whatsapp.WithNumber(ctx, phoneOf(key)), receiptTimeout)
+func (r *Receipts) call(ctx context.Context, key model.ContactKey, wamid string, typing bool) bool {
+	ctx, cancel := context.WithTimeout(whatsapp.WithNumber(ctx, key.PhoneNumberID()), receiptTimeout)
 	defer cancel()
 	if err := r.o.Marker.MarkRead(ctx, wamid, typing); err != nil {
 		r.e.log.Debug("marking a message read", "wamid", wamid, "typing", typing, "err", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -125,7 +126,7 @@ func TestTyping(t *testing.T) {
 			t.Fatalf("%s: calls %q, want %q", s.name, got, s.calls)
 		}
 	}
-	if _, err := r.Typing(h.ctx, "nope"); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := r.Typing(h.ctx, "nope"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("unknown conversation: %v, want ErrNotFound", err)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -15,7 +16,7 @@ import (
 // shown. It is a summary for people and for scripts to match, not an
 // encoding: customer text comes through as it is, to be escaped where it is
 // shown.
-func Render(m *Message) string {
+func Render(m *model.Message) string {
 	switch {
 	case m.Template != nil:
 		return m.Template.Line()
@@ -62,7 +63,7 @@ func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // customer wrote or tapped, the text the bot or an agent sent, a
 // template's name and parameters, a note's text — without the type
 // prefixes and option ids that Render keeps for scripts.
-func Display(m *Message) string {
+func Display(m *model.Message) string {
 	switch {
 	case m.Template != nil:
 		s := "Template " + m.Template.Name + " (" + m.Template.Language + ")"

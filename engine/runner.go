@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/nodes"
 	"github.com/parleyhq/parley/whatsapp"
@@ -34,14 +35,14 @@ type turn struct {
 	e       *Engine
 	ctx     context.Context
 	now     time.Time
-	contact *Contact
-	conv    *Conversation
+	contact *model.Contact
+	conv    *model.Conversation
 	flow    *flows.Flow
 	env     flows.Env
 	pending *flows.Reply
-	change  Change
+	change  model.Change
 	// timers as loaded, to commit only the difference.
-	loadedTimers []Timer
+	loadedTimers []model.Timer
 	// changed is set by whatever changes the contact or conversation;
 	// a turn that only updates messages (a delivery status, a send's
 	// outcome) commits just those.
@@ -64,15 +65,15 @@ type turn struct {
 }
 
 // begin loads a contact (new if unknown) and its running conversation.
-func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*turn, error) {
+func (e *Engine) begin(ctx context.Context, key model.ContactKey, now time.Time) (*turn, error) {
 	t := &turn{e: e, ctx: ctx, now: now}
 	c, conv, cached := e.cache.get(key)
 	if !cached {
 		var err error
 		c, err = e.store.Contact(ctx, key)
 		switch {
-		case errors.Is(err, ErrNotFound):
-			c = &Contact{Key: key}
+		case errors.Is(err, model.ErrNotFound):
+			c = &model.Contact{Key: key}
 		case err != nil:
 			return nil, fmt.Errorf("loading contact %s: %w", key, err)
 		}
@@ -88,7 +89,7 @@ func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*tur
 		var err error
 		conv, err = e.store.Conversation(ctx, c.Conversation)
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, model.ErrNotFound):
 			// Deleted by the store's retention, which deletes only
 			// conversations that are done: none is running.
 			c.Conversation = ""
@@ -107,15 +108,15 @@ func (e *Engine) begin(ctx context.Context, key ContactKey, now time.Time) (*tur
 		return nil, err
 	}
 	t.attach(conv, f)
-	t.loadedTimers = append([]Timer(nil), conv.Timers...)
+	t.loadedTimers = append([]model.Timer(nil), conv.Timers...)
 	t.snapshot()
 	return t, nil
 }
 
-func (t *turn) attach(conv *Conversation, f *flows.Flow) {
+func (t *turn) attach(conv *model.Conversation, f *flows.Flow) {
 	t.conv, t.flow = conv, f
 	t.startSeq = conv.Seq
-	t.change.Conversations = []*Conversation{conv}
+	t.change.Conversations = []*model.Conversation{conv}
 }
 
 // start begins a new conversation on a published flow version.
@@ -123,12 +124,12 @@ func (t *turn) start(v flowVersion) {
 	f := v.flow
 	c := t.contact
 	c.Conversations++
-	conv := &Conversation{
+	conv := &model.Conversation{
 		ID:        fmt.Sprintf("%s#%d", c.Key, c.Conversations),
 		Contact:   c.Key,
 		Flow:      f.ID,
 		Version:   v.version,
-		Status:    Active,
+		Status:    model.Active,
 		Vars:      maps.Clone(f.Vars),
 		StartedAt: t.now,
 	}
@@ -149,32 +150,32 @@ func (t *turn) touch() {
 	conv := t.conv
 	conv.LastActivityAt = t.now
 	for _, tm := range conv.Timers {
-		if tm.Kind == TimerExpire {
+		if tm.Kind == model.TimerExpire {
 			return
 		}
 	}
-	t.addTimer(TimerExpire, "", t.flow.Expiry())
+	t.addTimer(model.TimerExpire, "", t.flow.Expiry())
 }
 
 // expiresAt is when the conversation expires if nothing else happens.
 func (t *turn) expiresAt() time.Time { return t.conv.LastActivityAt.Add(t.flow.Expiry()) }
 
 // record appends a message to the conversation's transcript.
-func (t *turn) record(m *Message) {
+func (t *turn) record(m *model.Message) {
 	if t.conv == nil {
 		return
 	}
 	t.changed = true
 	t.conv.Seq++
 	m.Conversation, m.Seq, m.At, m.Contact = t.conv.ID, t.conv.Seq, t.now, t.conv.Contact
-	if m.Direction == In {
+	if m.Direction == model.In {
 		t.conv.InboundSeq = m.Seq
 	}
 	t.change.Messages = append(t.change.Messages, m)
 }
 
 func (t *turn) note(node, text string) {
-	t.record(&Message{Direction: Note, Sender: "system", Node: node, Text: text})
+	t.record(&model.Message{Direction: model.Note, Sender: "system", Node: node, Text: text})
 }
 
 // buildEnv prepares what expressions see for this turn.
@@ -206,7 +207,7 @@ func (t *turn) run(id string, ev nodes.Event) {
 	if conv.Call != nil && ev.Kind != nodes.CallDone {
 		t.abandonCall() // calls.go
 	}
-	conv.Status = Active
+	conv.Status = model.Active
 	// `reply` is the customer's latest message: the one being answered,
 	// or the one that started or interrupted the conversation.
 	latest := t.pending
@@ -229,7 +230,7 @@ func (t *turn) run(id string, ev nodes.Event) {
 		}
 		conv.Node = id
 		if ev.Kind == nodes.Arrive {
-			t.count(id, CountEntered, "")
+			t.count(id, model.CountEntered, "")
 		}
 		view := nodes.View{Flow: t.flow, Env: &t.env, Pending: t.pending}
 		if ev.Kind != nodes.Arrive {
@@ -270,24 +271,24 @@ func (t *turn) run(id string, ev nodes.Event) {
 				return
 			}
 			t.note(id, fmt.Sprintf("not sent: %s; taking %q", reason, alt))
-			t.count(id, CountExit, exit)
+			t.count(id, model.CountExit, exit)
 			t.trace(id, exit, "", "")
 			id, ev = alt, arriveEvent()
 			continue
 		}
 		for _, s := range eff.Sends {
-			t.record(&Message{Direction: Out, Sender: "bot", Node: id, Message: s.Message, Template: s.Template, State: Queued})
+			t.record(&model.Message{Direction: model.Out, Sender: "bot", Node: id, Message: s.Message, Template: s.Template, State: model.Queued})
 		}
 		switch {
 		case eff.Call != nil:
 			t.awaitCall(n, eff.Call) // calls.go
-			t.trace(id, "", StopCall, "")
+			t.trace(id, "", model.StopCall, "")
 			return
 		case eff.Wait != nil:
-			t.trace(id, "", StopWaiting, "")
-			t.park(n, Waiting, eff.Wait.Retries)
+			t.trace(id, "", model.StopWaiting, "")
+			t.park(n, model.Waiting, eff.Wait.Retries)
 			if eff.Wait.Timeout > 0 {
-				t.addTimer(TimerTimeout, id, eff.Wait.Timeout)
+				t.addTimer(model.TimerTimeout, id, eff.Wait.Timeout)
 			}
 			if eff.Wait.WindowClosing > 0 {
 				t.armWindowClosing(id, eff.Wait.WindowClosing)
@@ -295,20 +296,20 @@ func (t *turn) run(id string, ev nodes.Event) {
 			return
 		case eff.Handoff != nil:
 			h := eff.Handoff
-			t.trace(id, "", StopAgent, "")
-			t.park(n, Agent, 0)
+			t.trace(id, "", model.StopAgent, "")
+			t.park(n, model.Agent, 0)
 			conv.Queue, conv.Priority, conv.Note = h.Queue, h.Priority, h.Note
 			t.handedOff() // assign.go
 			if h.NoAgentAfter > 0 {
-				t.addTimer(TimerNoAgent, id, h.NoAgentAfter)
+				t.addTimer(model.TimerNoAgent, id, h.NoAgentAfter)
 			}
 			return
 		case eff.Next == "":
-			t.trace(id, "", StopEnded, "")
-			t.finish(Ended, "")
+			t.trace(id, "", model.StopEnded, "")
+			t.finish(model.Ended, "")
 			return
 		}
-		t.count(id, CountExit, eff.Exit)
+		t.count(id, model.CountExit, eff.Exit)
 		t.trace(id, eff.Exit, "", "")
 		id, ev = eff.Next, arriveEvent()
 	}
@@ -346,7 +347,7 @@ func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, ex
 		}
 		if s.Template != nil {
 			if reason, why := templateBlock(t.e.templatesFrom(t.contact.Key.PhoneNumberID()), s.Template, t.contact, t.now); why != "" {
-				t.block(StageFlow, t.conv.ID, n.ID, s.Template, reason, why)
+				t.block(model.StageFlow, t.conv.ID, n.ID, s.Template, reason, why)
 				return n.OnBlocked, nodes.ExitBlocked, why, true
 			}
 			reason, why, _, err := t.e.limitCheck(t.ctx, t.contact, t.now)
@@ -355,7 +356,7 @@ func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, ex
 				t.e.log.Error("checking the messaging limit", "conversation", t.conv.ID, "err", err)
 			}
 			if why != "" {
-				t.block(StageFlow, t.conv.ID, n.ID, s.Template, reason, why)
+				t.block(model.StageFlow, t.conv.ID, n.ID, s.Template, reason, why)
 				return n.OnBlocked, nodes.ExitBlocked, why, true
 			}
 		}
@@ -379,7 +380,7 @@ func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, ex
 // can never be sent takes the node's on_error (or fails the conversation)
 // instead of leaving it waiting on a message the customer never gets.
 func (t *turn) refusal(n *flows.Node, ev nodes.Event, s nodes.Send) string {
-	out, err := toWhatsApp(&Message{Conversation: t.conv.ID, Node: n.ID, Message: s.Message, Template: s.Template}, t.contact, t.e.templatesFrom(t.contact.Key.PhoneNumberID()))
+	out, err := toWhatsApp(&model.Message{Conversation: t.conv.ID, Node: n.ID, Message: s.Message, Template: s.Template}, t.contact, t.e.templatesFrom(t.contact.Key.PhoneNumberID()))
 	if err == nil {
 		err = out.Validate()
 	}
@@ -409,14 +410,14 @@ func sendLabel(n *flows.Node, ev nodes.Event) string {
 	return "message"
 }
 
-func (t *turn) park(n *flows.Node, status Status, retries int) {
+func (t *turn) park(n *flows.Node, status model.Status, retries int) {
 	conv := t.conv
 	conv.Node, conv.Status, conv.Retries = n.ID, status, retries
-	conv.Timers = onlyKind(conv.Timers, TimerExpire)
+	conv.Timers = onlyKind(conv.Timers, model.TimerExpire)
 }
 
-func (t *turn) addTimer(kind TimerKind, node string, after time.Duration) {
-	t.conv.Timers = append(t.conv.Timers, Timer{
+func (t *turn) addTimer(kind model.TimerKind, node string, after time.Duration) {
+	t.conv.Timers = append(t.conv.Timers, model.Timer{
 		Due: t.now.Add(after), Kind: kind, Contact: t.conv.Contact, Conversation: t.conv.ID, Node: node,
 	})
 }
@@ -424,8 +425,8 @@ func (t *turn) addTimer(kind TimerKind, node string, after time.Duration) {
 func (t *turn) fail(node, reason string) {
 	t.e.log.Warn("conversation failed", "flow", t.conv.Flow, "conversation", t.conv.ID, "node", node, "reason", reason)
 	t.note(node, "conversation failed: "+reason)
-	t.trace(node, "", StopFailed, reason)
-	t.finish(Failed, reason)
+	t.trace(node, "", model.StopFailed, reason)
+	t.finish(model.Failed, reason)
 }
 
 // trace appends a step to the conversation's path, keeping the last
@@ -439,14 +440,14 @@ func (t *turn) trace(node, exit, stop, reason string) {
 	// Appending in place is safe: the cached copy has its own array
 	// (Conversation.clone). Dropping from the front keeps the copying
 	// amortized: append reallocates only when the array is used up.
-	conv.Steps = append(conv.Steps, Step{Node: node, Exit: exit, Stop: stop, Reason: reason, At: t.now})
-	if n := len(conv.Steps); n > MaxSteps {
-		conv.Steps = conv.Steps[n-MaxSteps:]
+	conv.Steps = append(conv.Steps, model.Step{Node: node, Exit: exit, Stop: stop, Reason: reason, At: t.now})
+	if n := len(conv.Steps); n > model.MaxSteps {
+		conv.Steps = conv.Steps[n-model.MaxSteps:]
 	}
 }
 
 // finish ends the conversation with a final status.
-func (t *turn) finish(status Status, reason string) {
+func (t *turn) finish(status model.Status, reason string) {
 	t.changed = true
 	conv := t.conv
 	t.count(conv.Node, finishCount[status], "")
@@ -495,13 +496,13 @@ func (t *turn) commit() error {
 		t.e.cache.forget(alias)
 	}
 	for _, tm := range t.change.SetTimers {
-		if tm.Kind == TimerCall && !tm.Due.After(t.now) {
+		if tm.Kind == model.TimerCall && !tm.Due.After(t.now) {
 			t.e.calls.wake()
 			break
 		}
 	}
 	for _, m := range t.change.Messages {
-		if m.State == Queued {
+		if m.State == model.Queued {
 			select {
 			case t.e.outboxKick <- struct{}{}:
 			default:
@@ -514,7 +515,7 @@ func (t *turn) commit() error {
 
 // commitTimersOnly deletes stale timers without touching anything else.
 func (t *turn) commitTimersOnly() error {
-	if err := t.e.store.Commit(t.ctx, &Change{At: t.now, DeleteTimers: t.change.DeleteTimers}); err != nil {
+	if err := t.e.store.Commit(t.ctx, &model.Change{At: t.now, DeleteTimers: t.change.DeleteTimers}); err != nil {
 		return fmt.Errorf("deleting stale timers: %w", err)
 	}
 	return nil
@@ -527,19 +528,7 @@ func (t *turn) outcome() Outcome {
 	return Outcome{Conversation: t.conv.ID, Status: t.conv.Status}
 }
 
-// removeTimer drops tm from the conversation's live timers, reporting
-// whether it was there.
-func (c *Conversation) removeTimer(tm Timer) bool {
-	for i, x := range c.Timers {
-		if x.Same(tm) {
-			c.Timers = append(c.Timers[:i:i], c.Timers[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
-func hasTimer(ts []Timer, tm Timer) bool {
+func hasTimer(ts []model.Timer, tm model.Timer) bool {
 	for _, x := range ts {
 		if x.Same(tm) {
 			return true
@@ -548,7 +537,7 @@ func hasTimer(ts []Timer, tm Timer) bool {
 	return false
 }
 
-func withoutKind(ts []Timer, k TimerKind) []Timer {
+func withoutKind(ts []model.Timer, k model.TimerKind) []model.Timer {
 	out := ts[:0:0]
 	for _, x := range ts {
 		if x.Kind != k {
@@ -558,7 +547,7 @@ func withoutKind(ts []Timer, k TimerKind) []Timer {
 	return out
 }
 
-func onlyKind(ts []Timer, k TimerKind) []Timer {
+func onlyKind(ts []model.Timer, k model.TimerKind) []model.Timer {
 	out := ts[:0:0]
 	for _, x := range ts {
 		if x.Kind == k {

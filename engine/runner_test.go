@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/nodes"
 )
@@ -77,10 +78,10 @@ func TestPanicFailsOnlyItsConversation(t *testing.T) {
 		t.Fatal(err)
 	}
 	conv, _ := e.Store().Conversation(ctx, out.Conversation)
-	if conv.Status != engine.Failed || !strings.Contains(conv.Reason, "crashed: boom") {
+	if conv.Status != model.Failed || !strings.Contains(conv.Reason, "crashed: boom") {
 		t.Fatalf("status %s reason %q, want failed with the panic", conv.Status, conv.Reason)
 	}
-	if out, err := e.HandleInbound(ctx, inbound("2", "w2", "good")); err != nil || out.Status != engine.Waiting {
+	if out, err := e.HandleInbound(ctx, inbound("2", "w2", "good")); err != nil || out.Status != model.Waiting {
 		t.Fatalf("other conversation: %+v %v, want waiting", out, err)
 	}
 }
@@ -98,7 +99,7 @@ func TestRunawayFlowStopsAtStepCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	conv, _ := e.Store().Conversation(ctx, out.Conversation)
-	if conv.Status != engine.Failed || !strings.Contains(conv.Reason, "without waiting") {
+	if conv.Status != model.Failed || !strings.Contains(conv.Reason, "without waiting") {
 		t.Fatalf("status %s reason %q, want failed at the step cap", conv.Status, conv.Reason)
 	}
 }

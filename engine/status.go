@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/nodes"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -21,26 +22,10 @@ const (
 	CodeMarketingOptOut = 131050
 )
 
-// stateRank orders message states: a status moves a message forward only,
-// so a late "delivered" never undoes "read". A delivered or read after a
-// failure wins (Meta reports per device).
-var stateRank = map[MessageState]int{
-	Queued: 0, Sending: 1, Unknown: 2, Accepted: 3, Sent: 4, SendFailed: 5, Delivered: 6, Read: 7,
-}
-
-// advance moves the message to s if s is further along.
-func (m *Message) advance(s MessageState) bool {
-	if stateRank[s] > stateRank[m.State] {
-		m.State = s
-		return true
-	}
-	return false
-}
-
 // statusStates maps Meta's statuses to message states.
-var statusStates = map[string]MessageState{
-	whatsapp.StatusSent: Sent, whatsapp.StatusDelivered: Delivered, whatsapp.StatusRead: Read,
-	whatsapp.StatusPlayed: Read, whatsapp.StatusFailed: SendFailed,
+var statusStates = map[string]model.MessageState{
+	whatsapp.StatusSent: model.Sent, whatsapp.StatusDelivered: model.Delivered, whatsapp.StatusRead: model.Read,
+	whatsapp.StatusPlayed: model.Read, whatsapp.StatusFailed: model.SendFailed,
 }
 
 // HandleStatus applies a status webhook to the message it is about, found
@@ -64,8 +49,8 @@ func (e *Engine) HandleStatus(ctx context.Context, st *whatsapp.Status) (err err
 		return nil
 	}
 	defer func(start time.Time) { e.observeEvent(eventKindStatus, start, false, err) }(time.Now())
-	ref := &Message{Conversation: conv, Seq: seq, Contact: contactOf(conv)}
-	return e.withMessage(ctx, ref, func(t *turn, m *Message) {
+	ref := &model.Message{Conversation: conv, Seq: seq, Contact: contactOf(conv)}
+	return e.withMessage(ctx, ref, func(t *turn, m *model.Message) {
 		if m.WAMID != "" && st.ID != "" && m.WAMID != st.ID {
 			e.log.Warn("status ignored: its wamid is not the one Meta gave for the message its callback data names",
 				"conversation", m.Conversation, "seq", m.Seq, "status", st.Status, "wamid", st.ID, "message_wamid", m.WAMID)
@@ -76,14 +61,14 @@ func (e *Engine) HandleStatus(ctx context.Context, st *whatsapp.Status) (err err
 		if m.WAMID == "" {
 			m.WAMID = st.ID
 		}
-		if state != SendFailed {
-			m.advance(state)
+		if state != model.SendFailed {
+			m.Advance(state)
 			return
 		}
-		if m.advance(SendFailed) && len(st.Errors) > 0 {
+		if m.Advance(model.SendFailed) && len(st.Errors) > 0 {
 			m.ErrorCode, m.Error = st.Errors[0].Code, errorText(st.Errors[0])
 		}
-		if m.State == SendFailed {
+		if m.State == model.SendFailed {
 			t.sendFailed(m)
 		}
 	})
@@ -104,7 +89,7 @@ func errorText(e whatsapp.Error) string {
 // exists is skipped. fn may change the message's delivery fields (State,
 // WAMID, ErrorCode, Error) and the turn; when it changed none of them (a
 // status redelivered, a "delivered" after "read"), nothing is committed.
-func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn, m *Message)) error {
+func (e *Engine) withMessage(ctx context.Context, ref *model.Message, fn func(t *turn, m *model.Message)) error {
 	unlock, err := e.lock(ctx, ref.Contact)
 	if err != nil {
 		return err
@@ -115,7 +100,7 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 		return err
 	}
 	m, err := e.message(ctx, ref.Conversation, ref.Seq)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -124,7 +109,7 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 	from := m.State
 	was := delivery{m.State, m.WAMID, m.ErrorCode, m.Error}
 	fn(t, m)
-	if !t.changed && was == (delivery{m.State, m.WAMID, m.ErrorCode, m.Error}) && t.change.empty() {
+	if !t.changed && was == (delivery{m.State, m.WAMID, m.ErrorCode, m.Error}) && t.change.Empty() {
 		// Nothing moved: a commit would cost the store's single writer a
 		// page and every waiter of its batch the time to write it, for no
 		// change.
@@ -147,7 +132,7 @@ func (e *Engine) withMessage(ctx context.Context, ref *Message, fn func(t *turn,
 
 // message returns a transcript message, from the message cache when it is
 // there. The caller holds the message's contact's lock.
-func (e *Engine) message(ctx context.Context, conversation string, seq uint64) (*Message, error) {
+func (e *Engine) message(ctx context.Context, conversation string, seq uint64) (*model.Message, error) {
 	if m, ok := e.messages.get(conversation, seq); ok {
 		return m, nil
 	}
@@ -155,7 +140,7 @@ func (e *Engine) message(ctx context.Context, conversation string, seq uint64) (
 	if err != nil {
 		return nil, err
 	}
-	e.messages.put([]*Message{m})
+	e.messages.put([]*model.Message{m})
 	return m, nil
 }
 
@@ -163,23 +148,23 @@ func (e *Engine) message(ctx context.Context, conversation string, seq uint64) (
 // out of the outbox, as the dispatcher does once Meta accepts a send; the
 // message is marked sent. It is for tools that stand in for the dispatcher
 // and WhatsApp, such as conversation scripts.
-func (e *Engine) RecordSent(ctx context.Context, it OutboxItem, wamid string) error {
-	return e.withMessage(ctx, it.Message, func(t *turn, m *Message) {
-		m.State, m.WAMID = Sent, wamid
+func (e *Engine) RecordSent(ctx context.Context, it model.OutboxItem, wamid string) error {
+	return e.withMessage(ctx, it.Message, func(t *turn, m *model.Message) {
+		m.State, m.WAMID = model.Sent, wamid
 		t.change.Dequeue = append(t.change.Dequeue, it.Seq)
 	})
 }
 
 // messageOnly is the turn's change without its contact and conversation,
 // for a turn that changed neither: a commit of it leaves them be.
-func (t *turn) messageOnly() Change {
+func (t *turn) messageOnly() model.Change {
 	c := t.change
-	return Change{At: c.At, Updates: c.Updates, Dequeue: c.Dequeue, Claim: c.Claim, Unclaim: c.Unclaim, Reached: c.Reached, Counts: c.Counts, Events: c.Events}
+	return model.Change{At: c.At, Updates: c.Updates, Dequeue: c.Dequeue, Claim: c.Claim, Unclaim: c.Unclaim, Reached: c.Reached, Counts: c.Counts, Events: c.Events}
 }
 
 // withQueued is withMessage for a message waiting in the outbox, as the
 // dispatcher read it: fn decides whether to send it (and may change the
-// message and the turn when not). The change claims the outbox entry
+// message and, through its sendTurn, the turn when not). The change claims the outbox entry
 // (Change.Claim), which makes it commit only while the entry is still
 // queued and unclaimed: ErrNotQueued when an opt-out cancelled it meanwhile,
 // ErrClaimed when an earlier attempt's outcome was never recorded. Nothing
@@ -188,7 +173,7 @@ func (t *turn) messageOnly() Change {
 // neither reads nor rewrites the transcript: it writes only the claim.
 // When fn does not send, the claim is taken back in the same change,
 // unless fn dequeued the message.
-func (e *Engine) withQueued(ctx context.Context, it OutboxItem, fn func(t *turn, m *Message) (send bool)) error {
+func (e *Engine) withQueued(ctx context.Context, it model.OutboxItem, fn func(t sendTurn, m *model.Message) (send bool)) error {
 	unlock, err := e.lock(ctx, it.Message.Contact)
 	if err != nil {
 		return err
@@ -201,7 +186,7 @@ func (e *Engine) withQueued(ctx context.Context, it OutboxItem, fn func(t *turn,
 	m := *it.Message
 	from := m.State
 	was := delivery{m.State, m.WAMID, m.ErrorCode, m.Error}
-	send := fn(t, &m)
+	send := fn(dispatchTurn{t}, &m)
 	t.change.Claim = append(t.change.Claim, it.Seq)
 	if !send && !slices.Contains(t.change.Dequeue, it.Seq) {
 		t.change.Unclaim = append(t.change.Unclaim, it.Seq)
@@ -227,19 +212,10 @@ func (e *Engine) withQueued(ctx context.Context, it OutboxItem, fn func(t *turn,
 
 // delivery is what withMessage's fn may change of a message.
 type delivery struct {
-	state     MessageState
+	state     model.MessageState
 	wamid     string
 	errorCode int
 	err       string
-}
-
-// empty reports whether c holds nothing to write beyond its contact and
-// conversations (which a turn always carries, changed or not).
-func (c *Change) empty() bool {
-	return c.InboundID == "" && len(c.Messages) == 0 && len(c.Updates) == 0 && len(c.Dequeue) == 0 &&
-		len(c.Claim) == 0 && len(c.Unclaim) == 0 &&
-		len(c.SetTimers) == 0 && len(c.DeleteTimers) == 0 && len(c.Aliases) == 0 &&
-		len(c.Reached) == 0 && len(c.Counts) == 0 && len(c.Events) == 0
 }
 
 // sendFailed acts on a message that failed for good: refused by Meta with
@@ -251,7 +227,7 @@ func (c *Change) empty() bool {
 // first record what they say about the customer (a marketing stop, an
 // unreachable customer, a marketing hold), which stands whatever the
 // conversation does.
-func (t *turn) sendFailed(m *Message) {
+func (t *turn) sendFailed(m *model.Message) {
 	t.e.log.Warn("message failed for good", "code", m.ErrorCode, "conversation", m.Conversation, "seq", m.Seq, "node", m.Node, "error", m.Error)
 	switch m.ErrorCode {
 	case CodeWindowClosed:
@@ -278,9 +254,9 @@ func (t *turn) sendFailed(m *Message) {
 // since the message was sent (after that the conversation has moved on,
 // and the failure stays in the transcript). A burst of failures moves it
 // once, like a window-closed reroute.
-func (t *turn) messageFailed(m *Message) {
+func (t *turn) messageFailed(m *model.Message) {
 	conv := t.conv
-	if m.Direction != Out || m.Node == "" || conv == nil || conv.ID != m.Conversation || conv.Status == Agent {
+	if m.Direction != model.Out || m.Node == "" || conv == nil || conv.ID != m.Conversation || conv.Status == model.Agent {
 		return
 	}
 	if m.Seq <= conv.ReroutedThrough || m.Seq < conv.InboundSeq {
@@ -300,7 +276,7 @@ func (t *turn) messageFailed(m *Message) {
 		return
 	}
 	t.note(m.Node, fmt.Sprintf("%s; taking %q", reason, n.OnError))
-	t.count(m.Node, CountExit, nodes.ExitError)
+	t.count(m.Node, model.CountExit, nodes.ExitError)
 	t.trace(m.Node, nodes.ExitError, "", "")
 	conv.Retries = 0
 	t.run(n.OnError, arriveEvent())
@@ -310,9 +286,9 @@ func (t *turn) messageFailed(m *Message) {
 // that could not go out (the window closed) down its template path: the
 // node's on_window_closed, else the flow's reengage, else the conversation
 // fails. A burst of such failures reroutes once.
-func (t *turn) windowClosed(m *Message) {
+func (t *turn) windowClosed(m *model.Message) {
 	conv := t.conv
-	if m.Message == nil || m.Node == "" || conv == nil || conv.ID != m.Conversation || conv.Status == Agent {
+	if m.Message == nil || m.Node == "" || conv == nil || conv.ID != m.Conversation || conv.Status == model.Agent {
 		return // an agent's message, or a conversation that has moved on
 	}
 	if m.Seq <= conv.ReroutedThrough {
@@ -333,7 +309,7 @@ func (t *turn) windowClosed(m *Message) {
 		return
 	}
 	t.note(m.Node, fmt.Sprintf("WhatsApp did not deliver node %q's message: the window had closed; taking %q", m.Node, alt))
-	t.count(m.Node, CountExit, exit)
+	t.count(m.Node, model.CountExit, exit)
 	t.trace(m.Node, exit, "", "")
 	conv.Retries = 0
 	t.run(alt, arriveEvent())

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 const stepsFlow = `{"format": "parley/flow@1", "id": "steps", "start": "hi",
@@ -25,25 +25,25 @@ const stepsFlow = `{"format": "parley/flow@1", "id": "steps", "start": "hi",
 // why it stopped there; nodes that send nothing are among them.
 func TestStepsRecordThePath(t *testing.T) {
 	ctx := context.Background()
-	step := func(node, exit, stop string) engine.Step { return engine.Step{Node: node, Exit: exit, Stop: stop} }
+	step := func(node, exit, stop string) model.Step { return model.Step{Node: node, Exit: exit, Stop: stop} }
 	tests := []struct {
 		name    string
 		replies []string
-		want    []engine.Step
+		want    []model.Step
 	}{
-		{"waits at the question", nil, []engine.Step{
+		{"waits at the question", nil, []model.Step{
 			step("hi", "next", ""), step("ask", "", "waiting"),
 		}},
-		{"a retry, then a big number", []string{"what?", "7"}, []engine.Step{
+		{"a retry, then a big number", []string{"what?", "7"}, []model.Step{
 			step("hi", "next", ""), step("ask", "", "waiting"),
 			step("ask", "", "waiting"),
 			step("ask", "next", ""), step("keep", "next", ""), step("route", "cases/0", ""), step("bye", "", "ended"),
 		}},
-		{"a small number loops back", []string{"2"}, []engine.Step{
+		{"a small number loops back", []string{"2"}, []model.Step{
 			step("hi", "next", ""), step("ask", "", "waiting"),
 			step("ask", "next", ""), step("keep", "next", ""), step("route", "default", ""), step("ask", "", "waiting"),
 		}},
-		{"misfits take on_invalid", []string{"a", "b"}, []engine.Step{
+		{"misfits take on_invalid", []string{"a", "b"}, []model.Step{
 			step("hi", "next", ""), step("ask", "", "waiting"),
 			step("ask", "", "waiting"),
 			step("ask", "on_invalid", ""), step("bye", "", "ended"),
@@ -100,7 +100,7 @@ func TestStepsRecordFailure(t *testing.T) {
 		t.Fatalf("steps = %+v, want one", conv.Steps)
 	}
 	s := conv.Steps[0]
-	if s.Node != "a" || s.Stop != engine.StopFailed || !strings.Contains(s.Reason, "crashed: boom") {
+	if s.Node != "a" || s.Stop != model.StopFailed || !strings.Contains(s.Reason, "crashed: boom") {
 		t.Errorf("step = %+v, want a failure at a with the reason", s)
 	}
 }
@@ -117,7 +117,7 @@ func TestStepsAreCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each small number runs ask, keep, route and waits at ask: 4 steps.
-	const loops = engine.MaxSteps/4 + 10
+	const loops = model.MaxSteps/4 + 10
 	for i := range loops {
 		if _, err := e.HandleInbound(ctx, inbound("1", fmt.Sprintf("w%d", i+1), "1")); err != nil {
 			t.Fatal(err)
@@ -127,10 +127,10 @@ func TestStepsAreCapped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(conv.Steps) != engine.MaxSteps {
-		t.Fatalf("%d steps, want %d", len(conv.Steps), engine.MaxSteps)
+	if len(conv.Steps) != model.MaxSteps {
+		t.Fatalf("%d steps, want %d", len(conv.Steps), model.MaxSteps)
 	}
-	if last := conv.Steps[len(conv.Steps)-1]; last.Node != "ask" || last.Stop != engine.StopWaiting {
+	if last := conv.Steps[len(conv.Steps)-1]; last.Node != "ask" || last.Stop != model.StopWaiting {
 		t.Errorf("last step = %+v, want the wait at ask", last)
 	}
 	if first := conv.Steps[0]; first.Node == "hi" {

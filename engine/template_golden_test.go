@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
@@ -132,18 +134,18 @@ func goldenSandbox(t *testing.T, opts ...whatsapp.Option) (*sandbox.Sandbox, *wh
 // checks templates as Meta does — accepts it.
 func TestTemplateGolden(t *testing.T) {
 	sb, client := goldenSandbox(t)
-	contact := &Contact{WaID: "15551234567"}
+	contact := &model.Contact{WaID: "15551234567"}
 	for i, k := range templateKinds {
 		t.Run(k.kind, func(t *testing.T) {
 			def := demoTemplate(t, k.template)
-			info := TemplateInfoFromWhatsApp(def)
+			info := templates.TemplateInfoFromWhatsApp(def)
 			ts := k.send
 			ts.Name, ts.Language = def.Name, def.Language
-			if ps := CheckTemplateSend(info, &ts, true); len(ps) > 0 {
+			if ps := templates.CheckTemplateSend(info, &ts, true); len(ps) > 0 {
 				t.Fatalf("CheckTemplateSend: %v", ps)
 			}
-			m := &Message{Conversation: "15551234567#1", Seq: uint64(i + 1), Node: "send", Template: &ts}
-			out, err := toWhatsApp(m, contact, NewTemplateSet(info))
+			m := &model.Message{Conversation: "15551234567#1", Seq: uint64(i + 1), Node: "send", Template: &ts}
+			out, err := toWhatsApp(m, contact, templates.NewTemplateSet(info))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -248,52 +250,52 @@ func TestTemplateRulesAgree(t *testing.T) {
 		kind, path     string
 		code           int
 	}{
-		{"newline in a parameter", "order_followup", flows.TemplateSend{Body: flows.TextParams("Ann\nLee")}, ProblemText, "body/0", 100},
-		{"tab in a parameter", "order_followup", flows.TemplateSend{Body: flows.TextParams("Ann\tLee")}, ProblemText, "body/0", 100},
-		{"five spaces in a row", "order_followup", flows.TemplateSend{Body: flows.TextParams("Ann     Lee")}, ProblemText, "body/0", 100},
-		{"empty parameter", "order_followup", flows.TemplateSend{Body: flows.TextParams("")}, ProblemText, "body/0", 131008},
+		{"newline in a parameter", "order_followup", flows.TemplateSend{Body: flows.TextParams("Ann\nLee")}, templates.ProblemText, "body/0", 100},
+		{"tab in a parameter", "order_followup", flows.TemplateSend{Body: flows.TextParams("Ann\tLee")}, templates.ProblemText, "body/0", 100},
+		{"five spaces in a row", "order_followup", flows.TemplateSend{Body: flows.TextParams("Ann     Lee")}, templates.ProblemText, "body/0", 100},
+		{"empty parameter", "order_followup", flows.TemplateSend{Body: flows.TextParams("")}, templates.ProblemText, "body/0", 131008},
 		{"header over 60 once filled", "order_update", flows.TemplateSend{
 			Header:  []flows.TemplateParam{{Name: "order_number", Text: strings.Repeat("9", 60)}},
 			Body:    []flows.TemplateParam{{Name: "first_name", Text: "Ann"}, {Name: "total", Text: "€1"}, {Name: "ship_date", Text: "today"}},
-			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, ProblemText, "header", 132005},
-		{"body over 1024 once filled", "appointment_reminder", flows.TemplateSend{Body: flows.TextParams("Ann", long, "Friday")}, ProblemText, "body", 132005},
-		{"too few body parameters", "appointment_reminder", flows.TemplateSend{Body: flows.TextParams("Ann")}, ProblemFit, "body", 132000},
+			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, templates.ProblemText, "header", 132005},
+		{"body over 1024 once filled", "appointment_reminder", flows.TemplateSend{Body: flows.TextParams("Ann", long, "Friday")}, templates.ProblemText, "body", 132005},
+		{"too few body parameters", "appointment_reminder", flows.TemplateSend{Body: flows.TextParams("Ann")}, templates.ProblemFit, "body", 132000},
 		{"a named template given a wrong name", "order_update", flows.TemplateSend{
 			Header:  []flows.TemplateParam{{Name: "order_number", Text: "A-1"}},
 			Body:    []flows.TemplateParam{{Name: "first_name", Text: "Ann"}, {Name: "amount", Text: "€1"}, {Name: "ship_date", Text: "today"}},
-			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, ProblemFit, "body/1/name", 132000},
+			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, templates.ProblemFit, "body/1/name", 132000},
 		{"a dynamic URL button left out", "order_shipped_photo", flows.TemplateSend{
 			Header: []flows.TemplateParam{{Image: &flows.TemplateMedia{Link: "https://x.example/a.jpg"}}},
-			Body:   flows.TextParams("Ann", "A-1")}, ProblemFit, "", 131008},
+			Body:   flows.TextParams("Ann", "A-1")}, templates.ProblemFit, "", 131008},
 		{"a media header left out", "order_shipped_photo", flows.TemplateSend{
-			Body: flows.TextParams("Ann", "A-1"), Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, ProblemFit, "header", 132012},
+			Body: flows.TextParams("Ann", "A-1"), Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, templates.ProblemFit, "header", 132012},
 		{"a video where the header is an image", "order_shipped_photo", flows.TemplateSend{
 			Header: []flows.TemplateParam{{Video: &flows.TemplateMedia{ID: "1"}}},
-			Body:   flows.TextParams("Ann", "A-1"), Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, ProblemFit, "header/0", 132012},
+			Body:   flows.TextParams("Ann", "A-1"), Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, templates.ProblemFit, "header/0", 132012},
 		{"a quick reply where the button is a URL", "order_update", flows.TemplateSend{
 			Header:  flows.TextParams("A-1"),
 			Body:    flows.TextParams("Ann", "€1", "today"),
-			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}, {Type: flows.ButtonQuickReply, Index: 0, Payload: "p"}}}, ProblemFit, "buttons/1", 131009},
+			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}, {Type: flows.ButtonQuickReply, Index: 0, Payload: "p"}}}, templates.ProblemFit, "buttons/1", 131009},
 		{"text for a static URL", "invoice_ready", flows.TemplateSend{
 			Header:  []flows.TemplateParam{{Document: &flows.TemplateMedia{ID: "1"}}},
 			Body:    flows.TextParams("Ann", "INV-1"),
-			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, ProblemFit, "buttons/0", 131009},
-		{"a copy code left out", "welcome_coupon", flows.TemplateSend{Body: flows.TextParams("Ann")}, ProblemFit, "", 131008},
+			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "x"}}}, templates.ProblemFit, "buttons/0", 131009},
+		{"a copy code left out", "welcome_coupon", flows.TemplateSend{Body: flows.TextParams("Ann")}, templates.ProblemFit, "", 131008},
 		{"a carousel short of a card", "new_arrivals", flows.TemplateSend{Body: flows.TextParams("Ann"), Cards: []flows.TemplateCard{{
 			Header: []flows.TemplateParam{{Image: &flows.TemplateMedia{Link: "https://x.example/a.jpg"}}}, Body: flows.TextParams("Shirt"),
-			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 1, Text: "shirt"}}}}}, ProblemFit, "cards", 132000},
+			Buttons: []flows.TemplateButton{{Type: flows.ButtonURL, Index: 1, Text: "shirt"}}}}}, templates.ProblemFit, "cards", 132000},
 		{"an offer without its end", "flash_sale", flows.TemplateSend{
 			Header:  []flows.TemplateParam{{Image: &flows.TemplateMedia{Link: "https://x.example/a.jpg"}}},
 			Body:    flows.TextParams("Ann", "FLASH25"),
-			Buttons: []flows.TemplateButton{{Type: flows.ButtonCopyCode, Index: 0, Code: "FLASH25"}, {Type: flows.ButtonURL, Index: 1, Text: "f"}}}, ProblemFit, "", 131008},
+			Buttons: []flows.TemplateButton{{Type: flows.ButtonCopyCode, Index: 0, Code: "FLASH25"}, {Type: flows.ButtonURL, Index: 1, Text: "f"}}}, templates.ProblemFit, "", 131008},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			def := demoTemplate(t, c.template)
-			info := TemplateInfoFromWhatsApp(def)
+			info := templates.TemplateInfoFromWhatsApp(def)
 			ts := c.send
 			ts.Name, ts.Language = def.Name, def.Language
-			ps := CheckTemplateSend(info, &ts, true)
+			ps := templates.CheckTemplateSend(info, &ts, true)
 			found := false
 			for _, p := range ps {
 				found = found || (p.Kind == c.kind && p.Path == c.path)
@@ -301,7 +303,7 @@ func TestTemplateRulesAgree(t *testing.T) {
 			if !found {
 				t.Errorf("CheckTemplateSend = %v; want a %s problem at %q", ps, c.kind, c.path)
 			}
-			comps, err := templateComponents(info.Shape, &ts)
+			comps, err := templates.Components(info.Shape, &ts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -321,12 +323,12 @@ func TestTemplateRulesAgree(t *testing.T) {
 // the position to write; {"type": "quick_reply", "index": 1} is the same.
 func TestLegacyButtonIndex(t *testing.T) {
 	def := demoTemplate(t, "order_update")
-	info := TemplateInfoFromWhatsApp(def)
+	info := templates.TemplateInfoFromWhatsApp(def)
 	base := flows.TemplateSend{Name: def.Name, Language: def.Language, Header: flows.TextParams("A-1"), Body: flows.TextParams("Ann", "€1", "today")}
 	for _, b := range []flows.TemplateButton{{Index: 0, Payload: "help"}, {Type: flows.ButtonQuickReply, Index: 1, Payload: "help"}} {
 		ts := base
 		ts.Buttons = []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "A-1"}, b}
-		comps, err := templateComponents(info.Shape, &ts)
+		comps, err := templates.Components(info.Shape, &ts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,8 +337,8 @@ func TestLegacyButtonIndex(t *testing.T) {
 			t.Errorf("%+v sent as %+v; want the quick reply at index 1", b, last)
 		}
 		var warned bool
-		for _, p := range CheckTemplateSend(info, &ts, false) {
-			if p.Kind != ProblemWarning {
+		for _, p := range templates.CheckTemplateSend(info, &ts, false) {
+			if p.Kind != templates.ProblemWarning {
 				t.Errorf("%+v: %v", b, p)
 			}
 			warned = warned || p.Path == "buttons/1"
@@ -347,7 +349,7 @@ func TestLegacyButtonIndex(t *testing.T) {
 	}
 	ts := base
 	ts.Buttons = []flows.TemplateButton{{Type: flows.ButtonURL, Index: 0, Text: "A-1"}, {Index: 1, Payload: "help"}}
-	if ps := CheckTemplateSend(info, &ts, true); len(ps) == 0 || ps[0].Kind != ProblemFit {
+	if ps := templates.CheckTemplateSend(info, &ts, true); len(ps) == 0 || ps[0].Kind != templates.ProblemFit {
 		t.Errorf("the second quick reply of a template with one: %v", ps)
 	}
 }
@@ -365,11 +367,11 @@ func TestEveryKindFlowFitsTheDemoTemplates(t *testing.T) {
 	if f == nil || problems.Err() != nil {
 		t.Fatalf("parse: %v", problems)
 	}
-	reg := NewTemplateSet()
+	reg := templates.NewTemplateSet()
 	for _, st := range sandbox.DemoTemplates() {
-		reg.Put(TemplateInfoFromWhatsApp(demoTemplate(t, st.Name)))
+		reg.Put(templates.TemplateInfoFromWhatsApp(demoTemplate(t, st.Name)))
 	}
-	if ps := CheckFlowTemplates(f, reg); len(ps) > 0 {
+	if ps := templates.CheckFlowTemplates(f, reg); len(ps) > 0 {
 		t.Errorf("problems: %v", ps)
 	}
 }
@@ -380,15 +382,15 @@ func TestEveryKindFlowFitsTheDemoTemplates(t *testing.T) {
 func BenchmarkTemplateSendCheck(b *testing.B) {
 	t := &testing.T{}
 	def := demoTemplate(t, "order_update")
-	info := TemplateInfoFromWhatsApp(def)
+	info := templates.TemplateInfoFromWhatsApp(def)
 	ts := templateKinds[1].send
 	ts.Name, ts.Language = def.Name, def.Language
-	reg := NewTemplateSet(info)
-	m := &Message{Conversation: "15551234567#1", Seq: 1, Node: "send", Template: &ts}
-	c := &Contact{WaID: "15551234567"}
+	reg := templates.NewTemplateSet(info)
+	m := &model.Message{Conversation: "15551234567#1", Seq: 1, Node: "send", Template: &ts}
+	c := &model.Contact{WaID: "15551234567"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if ps := CheckTemplateSend(info, &ts, true); len(ps) > 0 {
+		if ps := templates.CheckTemplateSend(info, &ts, true); len(ps) > 0 {
 			b.Fatal(ps)
 		}
 		if _, err := toWhatsApp(m, c, reg); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // TemplateRefusal says why an agent's template would be refused for a
@@ -11,10 +12,10 @@ import (
 // makes that do not depend on the parameters (opt-in while the window is
 // closed, opt-outs, reachability, approval, the messaging limit), so that
 // the inbox can mark a template before the agent fills it in.
-func (e *Engine) TemplateRefusal(ctx context.Context, key ContactKey, name, language string) (string, error) {
+func (e *Engine) TemplateRefusal(ctx context.Context, key model.ContactKey, name, language string) (string, error) {
 	c, err := e.store.Contact(ctx, key)
-	if errors.Is(err, ErrNotFound) {
-		c = &Contact{Key: key} // never wrote: no window, no opt-in
+	if errors.Is(err, model.ErrNotFound) {
+		c = &model.Contact{Key: key} // never wrote: no window, no opt-in
 	} else if err != nil {
 		return "", fmt.Errorf("reading contact %s: %w", key, err)
 	}

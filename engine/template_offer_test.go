@@ -10,6 +10,8 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -21,10 +23,10 @@ func TestTemplateRefusal(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	ctx, clock := context.Background(), engine.NewManualClock(t0)
-	tpl := engine.NewTemplateSet(
-		engine.TemplateInfo{Name: "followup", Language: "en_US", Status: engine.TemplateApproved, Category: "UTILITY", BodyParams: 2},
-		engine.TemplateInfo{Name: "spring", Language: "en_US", Status: engine.TemplateApproved, Category: "MARKETING"},
-		engine.TemplateInfo{Name: "draft", Language: "en_US", Status: engine.TemplatePending, Category: "UTILITY"},
+	tpl := templates.NewTemplateSet(
+		model.TemplateInfo{Name: "followup", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", BodyParams: 2},
+		model.TemplateInfo{Name: "spring", Language: "en_US", Status: model.TemplateApproved, Category: "MARKETING"},
+		model.TemplateInfo{Name: "draft", Language: "en_US", Status: model.TemplatePending, Category: "UTILITY"},
 	)
 	eng, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: tpl, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -37,7 +39,7 @@ func TestTemplateRefusal(t *testing.T) {
 	if _, err := eng.HandleInbound(ctx, &engine.Inbound{PhoneNumberID: phone, ID: "wamid.1", WaID: wa, At: clock.Now(), Reply: flows.Reply{Type: flows.MsgText, Text: "hi"}}); err != nil {
 		t.Fatal(err)
 	}
-	key := engine.NewContactKey(phone, wa)
+	key := model.NewContactKey(phone, wa)
 	refusal := func(name string) string {
 		t.Helper()
 		why, err := eng.TemplateRefusal(ctx, key, name, "en_US")
@@ -48,18 +50,18 @@ func TestTemplateRefusal(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name   string
-		before func(*engine.Contact)
+		before func(*model.Contact)
 		after  time.Duration
 		want   map[string]string // template → part of the reason, "" for none
 	}{
 		{"window open: parameters are not checked yet", nil, 0, map[string]string{"followup": "", "spring": "", "draft": "not APPROVED", "nope": "not in the registry"}},
 		{"window closed, no opt-in", nil, 25 * time.Hour, map[string]string{"followup": "no recorded opt-in", "spring": "no recorded opt-in"}},
-		{"opted in", func(c *engine.Contact) { c.OptedIn = true }, 0, map[string]string{"followup": "", "spring": ""}},
-		{"no marketing", func(c *engine.Contact) { c.MarketingOptOut = true }, 0, map[string]string{"followup": "", "spring": "stopped marketing"}},
-		{"opted out", func(c *engine.Contact) { c.OptedOut = true }, 0, map[string]string{"followup": "opted out"}},
+		{"opted in", func(c *model.Contact) { c.OptedIn = true }, 0, map[string]string{"followup": "", "spring": ""}},
+		{"no marketing", func(c *model.Contact) { c.MarketingOptOut = true }, 0, map[string]string{"followup": "", "spring": "stopped marketing"}},
+		{"opted out", func(c *model.Contact) { c.OptedOut = true }, 0, map[string]string{"followup": "opted out"}},
 	} {
 		if c.before != nil {
-			if _, err := eng.UpdateContact(ctx, key, func(ct *engine.Contact) { c.before(ct) }); err != nil {
+			if _, err := eng.UpdateContact(ctx, key, func(ct *model.Contact) { c.before(ct) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -71,7 +73,7 @@ func TestTemplateRefusal(t *testing.T) {
 			}
 		}
 	}
-	if why, err := eng.TemplateRefusal(ctx, engine.NewContactKey(phone, "15559999999"), "followup", "en_US"); err != nil || !strings.Contains(why, "opt-in") {
+	if why, err := eng.TemplateRefusal(ctx, model.NewContactKey(phone, "15559999999"), "followup", "en_US"); err != nil || !strings.Contains(why, "opt-in") {
 		t.Errorf("a contact never seen: %q, %v", why, err)
 	}
 }

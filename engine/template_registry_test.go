@@ -14,6 +14,8 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
@@ -84,12 +86,12 @@ func tpl(name, lang, status string, header, body int, replies ...string) whatsap
 
 // failingStore refuses SaveTemplates while fail is set.
 type failingStore struct {
-	engine.Store
+	model.Store
 	mu   sync.Mutex
 	fail bool
 }
 
-func (s *failingStore) SaveTemplates(ctx context.Context, rs []engine.TemplateRecord) error {
+func (s *failingStore) SaveTemplates(ctx context.Context, rs []model.TemplateRecord) error {
 	s.mu.Lock()
 	fail := s.fail
 	s.mu.Unlock()
@@ -106,7 +108,7 @@ type regFixture struct {
 	path  string
 	store *failingStore
 	graph *fakeGraph
-	reg   *engine.Registry
+	reg   *templates.Registry
 }
 
 // newRegistry is an empty registry over a fresh bbolt file, with a fake
@@ -127,7 +129,7 @@ func (f *regFixture) open() {
 	}
 	f.t.Cleanup(func() { st.Close() })
 	f.store = &failingStore{Store: st}
-	f.reg = engine.NewRegistry(engine.RegistryOptions{Store: f.store, Clock: f.clock, Logger: slog.New(slog.DiscardHandler), Graph: f.graph, WABAID: "waba"})
+	f.reg = templates.NewRegistry(templates.RegistryOptions{Store: f.store, Clock: f.clock, Logger: slog.New(slog.DiscardHandler), Graph: f.graph, WABAID: "waba"})
 	if err := f.reg.Load(f.ctx); err != nil {
 		f.t.Fatal(err)
 	}
@@ -145,7 +147,7 @@ func (f *regFixture) restart() {
 	sameJSON(f.t, "registry after a restart", f.reg.List(), before)
 }
 
-func (f *regFixture) sync() engine.SyncResult {
+func (f *regFixture) sync() templates.SyncResult {
 	f.t.Helper()
 	res, err := f.reg.Sync(f.ctx, f.graph, "waba")
 	if err != nil {
@@ -161,7 +163,7 @@ func (f *regFixture) apply(u whatsapp.TemplateUpdate) {
 	}
 }
 
-func (f *regFixture) record(name, lang string) engine.TemplateRecord {
+func (f *regFixture) record(name, lang string) model.TemplateRecord {
 	f.t.Helper()
 	rec, ok := f.reg.Record(name, lang)
 	if !ok {
@@ -172,7 +174,7 @@ func (f *regFixture) record(name, lang string) engine.TemplateRecord {
 
 // history is a record's history, one change a line:
 // "source kind from>to event reason".
-func history(rec engine.TemplateRecord) []string {
+func history(rec model.TemplateRecord) []string {
 	var out []string
 	for _, h := range rec.History {
 		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s>%s %s %s", h.Source, h.Kind, h.From, h.To, h.Event, h.Reason)))
@@ -207,14 +209,14 @@ func TestRegistrySyncMergesAndRecordsHistory(t *testing.T) {
 		tpl("order_update", "en_US", "APPROVED", 1, 2, "Track", "Stop"),
 		tpl("order_update", "de", "PENDING", 0, 2),
 		tpl("promo", "en_US", "APPROVED", 0, 0))
-	if res := f.sync(); res != (engine.SyncResult{Listed: 3, Added: 3}) {
+	if res := f.sync(); res != (templates.SyncResult{Listed: 3, Added: 3}) {
 		t.Errorf("first sync: %+v", res)
 	}
 	if got := f.reg.LastSync(); !got.Equal(t0) {
 		t.Errorf("LastSync = %v, want %v", got, t0)
 	}
 	info, ok := f.reg.Template("order_update", "en_US")
-	want := engine.TemplateInfo{Name: "order_update", Language: "en_US", Category: "UTILITY", Status: "APPROVED", HeaderParams: 1, BodyParams: 2, QuickReplies: 2}
+	want := model.TemplateInfo{Name: "order_update", Language: "en_US", Category: "UTILITY", Status: "APPROVED", HeaderParams: 1, BodyParams: 2, QuickReplies: 2}
 	shape := info.Shape
 	info.Shape = nil
 	if !ok || info != want || shape == nil || len(shape.Buttons) != 2 || shape.HeaderFormat != "TEXT" {
@@ -222,13 +224,13 @@ func TestRegistrySyncMergesAndRecordsHistory(t *testing.T) {
 	}
 	rec := f.record("order_update", "en_US")
 	if rec.ID != "id-order_update-en_US" || rec.ParameterFormat != "POSITIONAL" || rec.Quality != "GREEN" ||
-		len(rec.Buttons) != 2 || rec.Buttons[1] != (engine.TemplateButtonInfo{Type: "QUICK_REPLY", Text: "Stop"}) {
+		len(rec.Buttons) != 2 || rec.Buttons[1] != (model.TemplateButtonInfo{Type: "QUICK_REPLY", Text: "Stop"}) {
 		t.Errorf("record: %+v", rec)
 	}
 	sameLines(t, history(rec), []string{"sync status >APPROVED"})
 
 	// Nothing changed: nothing is written, nothing recorded.
-	if res := f.sync(); res != (engine.SyncResult{Listed: 3}) {
+	if res := f.sync(); res != (templates.SyncResult{Listed: 3}) {
 		t.Errorf("sync of the same list: %+v", res)
 	}
 
@@ -240,7 +242,7 @@ func TestRegistrySyncMergesAndRecordsHistory(t *testing.T) {
 	en := tpl("order_update", "en_US", "APPROVED", 1, 2, "Track", "Stop")
 	en.Category, en.QualityScore = whatsapp.CategoryMarketing, &whatsapp.TemplateQuality{Score: "YELLOW"}
 	f.graph.set(en, de)
-	if res := f.sync(); res != (engine.SyncResult{Listed: 2, Changed: 2, Deleted: 1}) {
+	if res := f.sync(); res != (templates.SyncResult{Listed: 2, Changed: 2, Deleted: 1}) {
 		t.Errorf("second sync: %+v", res)
 	}
 	sameLines(t, history(f.record("order_update", "de")), []string{"sync status >PENDING", "sync status PENDING>REJECTED  INVALID_FORMAT"})
@@ -260,7 +262,7 @@ func TestRegistrySyncMergesAndRecordsHistory(t *testing.T) {
 	f.graph.err = errors.New("connection reset")
 	lastSync := f.reg.LastSync()
 	res, err := f.reg.Sync(f.ctx, f.graph, "waba")
-	if err == nil || res != (engine.SyncResult{Listed: 1, Changed: 1}) {
+	if err == nil || res != (templates.SyncResult{Listed: 1, Changed: 1}) {
 		t.Errorf("partial sync: %+v, %v", res, err)
 	}
 	if r := f.record("order_update", "en_US"); r.Status != "APPROVED" {
@@ -326,7 +328,7 @@ func TestRegistryApplyUpdate(t *testing.T) {
 		updates []whatsapp.TemplateUpdate
 		status  string
 		history []string // after the sync's own first line
-		check   func(t *testing.T, rec engine.TemplateRecord)
+		check   func(t *testing.T, rec model.TemplateRecord)
 	}{
 		{
 			name: "approved after review", listed: "PENDING",
@@ -337,7 +339,7 @@ func TestRegistryApplyUpdate(t *testing.T) {
 			name: "rejected, with the reason and Meta's advice", listed: "PENDING",
 			updates: []whatsapp.TemplateUpdate{rejected},
 			status:  "REJECTED", history: []string{"webhook status PENDING>REJECTED REJECTED INVALID_FORMAT"},
-			check: func(t *testing.T, rec engine.TemplateRecord) {
+			check: func(t *testing.T, rec model.TemplateRecord) {
 				if rec.RejectedReason != "INVALID_FORMAT" || rec.History[1].Detail != "Adjacent parameters. Put text between them." {
 					t.Errorf("reason %q, detail %q", rec.RejectedReason, rec.History[1].Detail)
 				}
@@ -372,7 +374,7 @@ func TestRegistryApplyUpdate(t *testing.T) {
 			name: "out of order: an older pause arriving after the reinstatement changes nothing", listed: "APPROVED",
 			updates: []whatsapp.TemplateUpdate{statusEvent("REINSTATED", "NONE", 3*time.Hour), statusEvent("PAUSED", "NONE", time.Minute)},
 			status:  "APPROVED", history: []string{"webhook status APPROVED>APPROVED REINSTATED", "webhook status APPROVED>APPROVED PAUSED"},
-			check: func(t *testing.T, rec engine.TemplateRecord) {
+			check: func(t *testing.T, rec model.TemplateRecord) {
 				if d := rec.History[2].Detail; !strings.Contains(d, "the status is kept") {
 					t.Errorf("the late event's detail: %q", d)
 				}
@@ -382,7 +384,7 @@ func TestRegistryApplyUpdate(t *testing.T) {
 			name: "disabled, with the date", listed: "PAUSED",
 			updates: []whatsapp.TemplateUpdate{disabled},
 			status:  "DISABLED", history: []string{"webhook status PAUSED>DISABLED DISABLED"},
-			check: func(t *testing.T, rec engine.TemplateRecord) {
+			check: func(t *testing.T, rec model.TemplateRecord) {
 				if d := rec.History[1].Detail; d != "disabled on 2026-01-05" {
 					t.Errorf("detail %q", d)
 				}
@@ -402,7 +404,7 @@ func TestRegistryApplyUpdate(t *testing.T) {
 			name: "quality, by template id, once", listed: "APPROVED",
 			updates: []whatsapp.TemplateUpdate{quality("GREEN", "YELLOW", time.Minute), quality("GREEN", "YELLOW", time.Minute), quality("YELLOW", "RED", time.Hour)},
 			status:  "APPROVED", history: []string{"webhook quality GREEN>YELLOW", "webhook quality YELLOW>RED"},
-			check: func(t *testing.T, rec engine.TemplateRecord) {
+			check: func(t *testing.T, rec model.TemplateRecord) {
 				if rec.Quality != "RED" {
 					t.Errorf("quality %s", rec.Quality)
 				}
@@ -412,7 +414,7 @@ func TestRegistryApplyUpdate(t *testing.T) {
 			name: "recategorised", listed: "APPROVED",
 			updates: []whatsapp.TemplateUpdate{category, category},
 			status:  "APPROVED", history: []string{"webhook category UTILITY>MARKETING"},
-			check: func(t *testing.T, rec engine.TemplateRecord) {
+			check: func(t *testing.T, rec model.TemplateRecord) {
 				if rec.Category != "MARKETING" {
 					t.Errorf("category %s", rec.Category)
 				}
@@ -422,7 +424,7 @@ func TestRegistryApplyUpdate(t *testing.T) {
 			name: "a recategorisation announced: recorded, the category kept until it happens", listed: "APPROVED",
 			updates: []whatsapp.TemplateUpdate{notice, notice},
 			status:  "APPROVED", history: []string{"webhook category UTILITY>MARKETING correct_category"},
-			check: func(t *testing.T, rec engine.TemplateRecord) {
+			check: func(t *testing.T, rec model.TemplateRecord) {
 				if rec.Category != "UTILITY" {
 					t.Errorf("category %s", rec.Category)
 				}
@@ -510,15 +512,15 @@ func TestRegistryHistoryIsCapped(t *testing.T) {
 	f := newRegistry(t, tpl("order_update", "en_US", "APPROVED", 0, 1))
 	f.sync()
 	scores := []string{"GREEN", "YELLOW"}
-	for i := range engine.MaxTemplateHistory + 20 {
+	for i := range model.MaxTemplateHistory + 20 {
 		f.apply(whatsapp.TemplateUpdate{Field: whatsapp.FieldTemplateQuality, Time: hookAt(time.Duration(i) * time.Minute),
 			TemplateName: "order_update", Language: "en_US", NewQuality: scores[(i+1)%2]})
 	}
 	rec := f.record("order_update", "en_US")
-	if len(rec.History) != engine.MaxTemplateHistory {
-		t.Fatalf("%d changes kept, want %d", len(rec.History), engine.MaxTemplateHistory)
+	if len(rec.History) != model.MaxTemplateHistory {
+		t.Fatalf("%d changes kept, want %d", len(rec.History), model.MaxTemplateHistory)
 	}
-	if last := rec.History[len(rec.History)-1]; !last.At.Equal(hookAt(time.Duration(engine.MaxTemplateHistory+19) * time.Minute)) {
+	if last := rec.History[len(rec.History)-1]; !last.At.Equal(hookAt(time.Duration(model.MaxTemplateHistory+19) * time.Minute)) {
 		t.Errorf("the newest change was dropped: %+v", last)
 	}
 }
@@ -603,12 +605,12 @@ func TestRegistryCreate(t *testing.T) {
 	sameLines(t, history(rec), []string{"local status >PENDING", "webhook status PENDING>APPROVED APPROVED"})
 
 	for _, bad := range []whatsapp.Template{{Name: "x", Language: "en_US"}, {Name: "x", Language: "en_US", Category: "UTILITY"}} {
-		if _, err := f.reg.Create(f.ctx, bad, ""); !errors.Is(err, engine.ErrInvalidTemplate) {
+		if _, err := f.reg.Create(f.ctx, bad, ""); !errors.Is(err, templates.ErrInvalidTemplate) {
 			t.Errorf("create %+v: %v", bad, err)
 		}
 	}
-	none := engine.NewRegistry(engine.RegistryOptions{Store: f.store})
-	if _, err := none.Create(f.ctx, newTemplate("x"), ""); !errors.Is(err, engine.ErrNoTemplateAPI) {
+	none := templates.NewRegistry(templates.RegistryOptions{Store: f.store})
+	if _, err := none.Create(f.ctx, newTemplate("x"), ""); !errors.Is(err, templates.ErrNoTemplateAPI) {
 		t.Errorf("create without a Graph API: %v", err)
 	}
 }
@@ -634,7 +636,7 @@ func TestTemplateInfoFromWhatsApp(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			info := engine.TemplateInfoFromWhatsApp(whatsapp.Template{Name: "x", Language: "en_US", Components: tc.components})
+			info := templates.TemplateInfoFromWhatsApp(whatsapp.Template{Name: "x", Language: "en_US", Components: tc.components})
 			if info.HeaderParams != tc.header || info.BodyParams != tc.body || info.QuickReplies != tc.replies {
 				t.Errorf("header %d, body %d, quick replies %d; want %d, %d, %d", info.HeaderParams, info.BodyParams, info.QuickReplies, tc.header, tc.body, tc.replies)
 			}

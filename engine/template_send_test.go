@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -68,7 +69,7 @@ func TestDispatcherMarksARefusedTemplate(t *testing.T) {
 		_ = eng.NewDispatcher(engine.DispatchOptions{Sender: sender, Poll: 5 * time.Millisecond}).Run(ctx)
 	}()
 	deadline := time.Now().Add(time.Minute) // a bound for a busy machine, not a timing
-	for f.record("order_update", "en_US").Status != engine.TemplatePaused {
+	for f.record("order_update", "en_US").Status != model.TemplatePaused {
 		if time.Now().After(deadline) {
 			t.Fatalf("not paused after %d refused send(s)", sender.tries.Load())
 		}
@@ -85,7 +86,7 @@ func TestDispatcherMarksARefusedTemplate(t *testing.T) {
 	}
 	var got []string
 	for _, it := range items {
-		if it.Message.Contact == engine.NewContactKey(phone, "15557654321") {
+		if it.Message.Contact == model.NewContactKey(phone, "15557654321") {
 			switch m := it.Message; {
 			case m.Template != nil:
 				got = append(got, "template "+m.Template.Name)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -45,20 +47,20 @@ func TestTemplatesPerWABA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	legacy := engine.TemplateRecord{TemplateInfo: engine.TemplateInfo{Name: "old", Language: "en", Status: engine.TemplateApproved}}
-	if err := st.SaveTemplates(ctx, []engine.TemplateRecord{legacy}); err != nil {
+	legacy := model.TemplateRecord{TemplateInfo: model.TemplateInfo{Name: "old", Language: "en", Status: model.TemplateApproved}}
+	if err := st.SaveTemplates(ctx, []model.TemplateRecord{legacy}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
 
-	open := func() (*engine.Registry, *engine.Engine, func()) {
+	open := func() (*templates.Registry, *engine.Engine, func()) {
 		t.Helper()
 		st, err := boltstore.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		reg := engine.NewRegistry(engine.RegistryOptions{Store: st, Logger: slog.New(slog.DiscardHandler), Graph: g10, WABAID: "10",
-			Accounts: []engine.TemplateAccount{{WABAID: "10", Graph: g10}, {WABAID: "20", Graph: l20}}})
+		reg := templates.NewRegistry(templates.RegistryOptions{Store: st, Logger: slog.New(slog.DiscardHandler), Graph: g10, WABAID: "10",
+			Accounts: []templates.TemplateAccount{{WABAID: "10", Graph: g10}, {WABAID: "20", Graph: l20}}})
 		if err := reg.Load(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +97,7 @@ func TestTemplatesPerWABA(t *testing.T) {
 		}
 		// The record stored without a WABA is the default WABA's, and the
 		// default WABA's sync found it no longer listed.
-		if rec, ok := reg.RecordIn("10", "old", "en"); !ok || rec.WABAID != "10" || rec.Status != engine.TemplateDeleted {
+		if rec, ok := reg.RecordIn("10", "old", "en"); !ok || rec.WABAID != "10" || rec.Status != model.TemplateDeleted {
 			t.Errorf("%s: the legacy record: %+v, %v", when, rec, ok)
 		}
 		if _, ok := reg.RecordIn("20", "old", "en"); ok {
@@ -112,10 +114,10 @@ func TestTemplatesPerWABA(t *testing.T) {
 		Language: "en", Event: "PAUSED", Time: t0}); err != nil {
 		t.Fatal(err)
 	}
-	if info, _ := reg.TemplateIn("20", "welcome", "en"); info.Status != engine.TemplatePaused {
+	if info, _ := reg.TemplateIn("20", "welcome", "en"); info.Status != model.TemplatePaused {
 		t.Errorf("welcome in WABA 20 is %s after its PAUSED webhook", info.Status)
 	}
-	if info, _ := reg.TemplateIn("10", "welcome", "en"); info.Status != engine.TemplateApproved {
+	if info, _ := reg.TemplateIn("10", "welcome", "en"); info.Status != model.TemplateApproved {
 		t.Errorf("welcome in WABA 10 is %s after WABA 20's webhook", info.Status)
 	}
 	// A webhook of an account the registry does not sync is the default
@@ -134,7 +136,7 @@ func TestTemplatesPerWABA(t *testing.T) {
 	if _, err := reg.Sync(ctx, &wabaLister{waba: "10"}, "10"); err != nil {
 		t.Fatal(err)
 	}
-	if info, ok := reg.TemplateIn("20", "promo", "en"); !ok || info.Status != engine.TemplateApproved {
+	if info, ok := reg.TemplateIn("20", "promo", "en"); !ok || info.Status != model.TemplateApproved {
 		t.Errorf("WABA 10's empty listing touched WABA 20's promo: %+v, %v", info, ok)
 	}
 	if err := reg.ApplyUpdate(ctx, whatsapp.TemplateUpdate{Field: whatsapp.FieldTemplateStatus, WABAID: "20", TemplateName: "welcome",
@@ -202,7 +204,7 @@ func TestTemplatesPerWABA(t *testing.T) {
 		number string
 		body   []string
 	}{{"111", []string{"x"}}, {"222", []string{"x", "y"}}} {
-		k := engine.NewContactKey(c.number, "15550009999")
+		k := model.NewContactKey(c.number, "15550009999")
 		if _, err := e.SendTemplateOnce(ctx, engine.Initiation{Contact: k, DedupeKey: "welcome:" + c.number},
 			flows.TemplateSend{Name: "welcome", Language: "en", Body: flows.TextParams(c.body...)}); err != nil {
 			t.Fatalf("welcome from %s: %v", c.number, err)

@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"github.com/parleyhq/parley/engine/model"
+	"time"
+)
 
 // WindowLength is WhatsApp's customer-service window: free-form messages may
 // be sent for 24 hours after the customer's last message (docs/whatsapp.md
@@ -13,7 +16,7 @@ const WindowMargin = time.Minute
 
 // WindowExpiry is when the contact's window closes for our sends, or the
 // zero time when it has never opened or Meta closed it early.
-func WindowExpiry(c *Contact) time.Time {
+func WindowExpiry(c *model.Contact) time.Time {
 	if c.LastInboundAt.IsZero() {
 		return time.Time{}
 	}
@@ -24,14 +27,14 @@ func WindowExpiry(c *Contact) time.Time {
 }
 
 // WindowOpen reports whether a free-form message may be sent to c at now.
-func WindowOpen(c *Contact, now time.Time) bool {
+func WindowOpen(c *model.Contact, now time.Time) bool {
 	exp := WindowExpiry(c)
 	return !exp.IsZero() && now.Before(exp)
 }
 
 // openWindow records a customer's message at t (the time they sent it,
 // never later than now): the window runs 24 hours from the latest one.
-func openWindow(c *Contact, t, now time.Time) {
+func openWindow(c *model.Contact, t, now time.Time) {
 	if t.IsZero() || t.After(now) {
 		t = now
 	}
@@ -44,7 +47,7 @@ func openWindow(c *Contact, t, now time.Time) {
 // ahead of the moment WhatsApp closes the contact's window (the margin
 // WindowExpiry keeps back is not counted twice), or the zero time when the
 // window is not open.
-func windowClosingAt(c *Contact, before time.Duration) time.Time {
+func windowClosingAt(c *model.Contact, before time.Duration) time.Time {
 	exp := WindowExpiry(c)
 	if exp.IsZero() || before <= 0 {
 		return time.Time{}
@@ -64,8 +67,8 @@ func (t *turn) armWindowClosing(node string, before time.Duration) {
 	if due.IsZero() || !due.After(t.now) || !WindowOpen(t.contact, t.now) {
 		return
 	}
-	t.conv.Timers = append(t.conv.Timers, Timer{
-		Due: due, Kind: TimerWindowClosing, Contact: t.conv.Contact, Conversation: t.conv.ID, Node: node,
+	t.conv.Timers = append(t.conv.Timers, model.Timer{
+		Due: due, Kind: model.TimerWindowClosing, Contact: t.conv.Contact, Conversation: t.conv.ID, Node: node,
 	})
 }
 
@@ -73,7 +76,7 @@ func (t *turn) armWindowClosing(node string, before time.Duration) {
 // fired while the window is later than when it was set (a reaction moves
 // the window but not the flow, so nothing re-parked the wait), or the zero
 // time when the timer fires on time.
-func (t *turn) windowClosingMoved(tm Timer) time.Time {
+func (t *turn) windowClosingMoved(tm model.Timer) time.Time {
 	n := t.flow.Node(tm.Node)
 	if n == nil || n.OnWindowClosing == nil {
 		return time.Time{}

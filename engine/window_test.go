@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // closingFlow waits for a number of nights, with a last call 30 minutes
@@ -20,10 +20,10 @@ const closingFlow = `{"format": "parley/flow@1", "id": "closing", "start": "ask"
  ]}`
 
 // closingTimers is the conversation's live window-closing timers.
-func closingTimers(conv *engine.Conversation) []time.Time {
+func closingTimers(conv *model.Conversation) []time.Time {
 	var due []time.Time
 	for _, tm := range conv.Timers {
-		if tm.Kind == engine.TimerWindowClosing {
+		if tm.Kind == model.TimerWindowClosing {
 			due = append(due, tm.Due)
 		}
 	}
@@ -53,7 +53,7 @@ func TestWindowClosingTimerFollowsTheWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tm := range due {
-		if tm.Kind == engine.TimerWindowClosing {
+		if tm.Kind == model.TimerWindowClosing {
 			t.Errorf("the first window's timer (due %v) is still stored", tm.Due)
 		}
 	}
@@ -64,7 +64,7 @@ func TestWindowClosingTimerFollowsTheWindow(t *testing.T) {
 // so no timer is armed.
 func TestWindowClosingNeedsAnOpenWindow(t *testing.T) {
 	h := newHarness(t, closingFlow)
-	key := engine.NewContactKey(phone, "2")
+	key := model.NewContactKey(phone, "2")
 	if _, err := h.eng.StartFlow(h.ctx, key, "closing", ""); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -230,7 +232,7 @@ func firstNonEmpty(a, b string) string {
 // callbackData is what Parley puts in biz_opaque_callback_data: the
 // conversation, the transcript position and the node, so a status webhook
 // finds its message without an index.
-func callbackData(m *Message) string {
+func callbackData(m *model.Message) string {
 	return m.Conversation + "|" + strconv.FormatUint(m.Seq, 10) + "|" + m.Node
 }
 
@@ -248,14 +250,14 @@ func parseCallbackData(s string) (conversation string, seq uint64, ok bool) {
 }
 
 // ConversationContact is the contact key within a conversation id.
-func ConversationContact(conversation string) ContactKey { return contactOf(conversation) }
+func ConversationContact(conversation string) model.ContactKey { return contactOf(conversation) }
 
 // contactOf is the contact key within a conversation id.
-func contactOf(conversation string) ContactKey {
+func contactOf(conversation string) model.ContactKey {
 	if i := strings.LastIndexByte(conversation, '#'); i > 0 {
-		return ContactKey(conversation[:i])
+		return model.ContactKey(conversation[:i])
 	}
-	return ContactKey(conversation)
+	return model.ContactKey(conversation)
 }
 
 // toWhatsApp builds the Cloud API request for a transcript message. A
@@ -266,7 +268,7 @@ func contactOf(conversation string) ContactKey {
 // its texts are checked once filled in (CheckTemplateSend; a text Meta
 // would refuse is an *whatsapp.InvalidMessageError), a NAMED template's
 // parameters carry their names, and buttons go to their positions.
-func toWhatsApp(m *Message, c *Contact, reg Templates) (*whatsapp.OutboundMessage, error) {
+func toWhatsApp(m *model.Message, c *model.Contact, reg templates.Templates) (*whatsapp.OutboundMessage, error) {
 	to := c.WaID
 	if to == "" {
 		to = c.UserID
@@ -275,11 +277,11 @@ func toWhatsApp(m *Message, c *Contact, reg Templates) (*whatsapp.OutboundMessag
 	switch {
 	case m.Template != nil:
 		t := m.Template
-		var shape *TemplateShape
-		if info, ok := templateShape(reg, t); ok {
+		var shape *model.TemplateShape
+		if info, ok := templates.ShapeOf(reg, t); ok {
 			var texts []string
-			for _, p := range CheckTemplateSend(info, t, true) {
-				if p.Kind == ProblemText {
+			for _, p := range templates.CheckTemplateSend(info, t, true) {
+				if p.Kind == templates.ProblemText {
 					texts = append(texts, p.String())
 				}
 			}
@@ -288,7 +290,7 @@ func toWhatsApp(m *Message, c *Contact, reg Templates) (*whatsapp.OutboundMessag
 			}
 			shape = info.Shape
 		}
-		comps, err := templateComponents(shape, t)
+		comps, err := templates.Components(shape, t)
 		if err != nil {
 			return nil, err
 		}

@@ -15,7 +15,7 @@ import "github.com/parleyhq/parley/flows"
 // and location headers, named variables, currency and dates, URL,
 // copy-code and OTP buttons, carousel cards, an offer's end). The engine
 // checks that the template is approved and takes these parameters
-// (engine.CheckTemplateSend) and, for a business-initiated send, that the
+// (templates.CheckTemplateSend) and, for a business-initiated send, that the
 // contact opted in; when it cannot be sent the flow takes on_blocked, else
 // the conversation fails.
 func init() { Register(flows.TypeTemplate, TypeFunc(stepTemplate)) }

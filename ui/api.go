@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
 )
@@ -78,9 +79,9 @@ func apiErr(err error, what string) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, engine.ErrNotFound):
+	case errors.Is(err, model.ErrNotFound):
 		return fiber.NewError(fiber.StatusNotFound, what+" not found")
-	case errors.Is(err, engine.ErrInvalidCursor):
+	case errors.Is(err, model.ErrInvalidCursor):
 		return fiber.NewError(fiber.StatusBadRequest, "invalid cursor: use next_cursor from the previous page")
 	}
 	return err

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -60,7 +61,7 @@ func (s *Server) flowAnalytics(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	to := engine.Day(s.cfg.Engine.Clock().Now())
+	to := model.Day(s.cfg.Engine.Clock().Now())
 	if q := c.Query("to"); q != "" {
 		if to, err = time.Parse(dayLayout, q); err != nil {
 			return fiber.NewError(fiber.StatusBadRequest, "to must be a date like 2026-01-31")
@@ -112,21 +113,21 @@ func (s *Server) flowTrend(ctx context.Context, flow string, from, to time.Time,
 		days = append(days, dayTrend{Day: d.Format(dayLayout)})
 	}
 	for _, fs := range stats {
-		i, ok := index[engine.Day(fs.Day).Format(dayLayout)]
+		i, ok := index[model.Day(fs.Day).Format(dayLayout)]
 		if !ok || (version != 0 && fs.Version != version) {
 			continue
 		}
 		switch fs.Kind {
-		case engine.CountEnded:
+		case model.CountEnded:
 			days[i].Ended += fs.N
-		case engine.CountExpired:
+		case model.CountExpired:
 			days[i].Expired += fs.N
-		case engine.CountFailed:
+		case model.CountFailed:
 			days[i].Failed += fs.N
 		}
 	}
-	err = eachConversation(ctx, st, engine.ConversationFilter{Flow: flow}, func(conv *engine.Conversation) bool {
-		if i, ok := index[engine.Day(conv.StartedAt).Format(dayLayout)]; ok && (version == 0 || conv.Version == version) {
+	err = eachConversation(ctx, st, model.ConversationFilter{Flow: flow}, func(conv *model.Conversation) bool {
+		if i, ok := index[model.Day(conv.StartedAt).Format(dayLayout)]; ok && (version == 0 || conv.Version == version) {
 			days[i].Started++
 		}
 		return true
@@ -139,7 +140,7 @@ func (s *Server) flowTrend(ctx context.Context, flow string, from, to time.Time,
 
 // eachConversation calls fn for every conversation passing f, a page of
 // the store at a time, newest activity first, until fn returns false.
-func eachConversation(ctx context.Context, st engine.Store, f engine.ConversationFilter, fn func(*engine.Conversation) bool) error {
+func eachConversation(ctx context.Context, st model.Store, f model.ConversationFilter, fn func(*model.Conversation) bool) error {
 	f.Limit = MaxPageSize
 	for {
 		page, next, err := st.ListConversations(ctx, f)

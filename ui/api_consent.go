@@ -9,7 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -23,21 +23,21 @@ func (s *Server) consentRoutes(api fiber.Router) {
 // consentView is a contact's effective consent and its history, oldest
 // first; the history is an empty list, never null.
 type consentView struct {
-	Contact         engine.ContactKey     `json:"contact"`
-	OptedIn         bool                  `json:"opted_in"`
-	OptedInAt       time.Time             `json:"opted_in_at,omitzero"`
-	OptedOut        bool                  `json:"opted_out"`
-	MarketingOptOut bool                  `json:"marketing_opt_out"`
-	Consent         []engine.ConsentEvent `json:"consent"`
+	Contact         model.ContactKey     `json:"contact"`
+	OptedIn         bool                 `json:"opted_in"`
+	OptedInAt       time.Time            `json:"opted_in_at,omitzero"`
+	OptedOut        bool                 `json:"opted_out"`
+	MarketingOptOut bool                 `json:"marketing_opt_out"`
+	Consent         []model.ConsentEvent `json:"consent"`
 }
 
-func consentOf(c *engine.Contact) consentView {
+func consentOf(c *model.Contact) consentView {
 	v := consentView{
 		Contact: c.Key, OptedIn: c.OptedIn, OptedInAt: c.OptedInAt, OptedOut: c.OptedOut,
 		MarketingOptOut: c.MarketingOptOut, Consent: c.Consent,
 	}
 	if v.Consent == nil {
-		v.Consent = []engine.ConsentEvent{}
+		v.Consent = []model.ConsentEvent{}
 	}
 	return v
 }
@@ -47,10 +47,10 @@ func (s *Server) getConsent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if ok, err := s.mayReadContact(c, engine.ContactKey(key)); err != nil || !ok {
+	if ok, err := s.mayReadContact(c, model.ContactKey(key)); err != nil || !ok {
 		return cmp.Or(err, errContactNotFound)
 	}
-	contact, err := s.cfg.Engine.Contact(c.UserContext(), engine.ContactKey(key))
+	contact, err := s.cfg.Engine.Contact(c.UserContext(), model.ContactKey(key))
 	if err != nil {
 		return apiErr(err, "contact")
 	}
@@ -62,10 +62,10 @@ const maxPurposeBytes = 2000
 
 // consentRequest is the body of POST /contacts/:key/consent.
 type consentRequest struct {
-	Kind    engine.ConsentKind   `json:"kind"`
-	Source  engine.ConsentSource `json:"source"`
-	Purpose string               `json:"purpose"`
-	By      string               `json:"by"`
+	Kind    model.ConsentKind   `json:"kind"`
+	Source  model.ConsentSource `json:"source"`
+	Purpose string              `json:"purpose"`
+	By      string              `json:"by"`
 }
 
 // postConsent records a consent event, creating the contact if it is not
@@ -79,7 +79,7 @@ func (s *Server) postConsent(c *fiber.Ctx) error {
 	if phone, id, ok := strings.Cut(key, ":"); !ok || phone == "" || id == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "a contact key is <phone_number_id>:<wa_id or user_id>")
 	}
-	if ok, err := s.mayReadContact(c, engine.ContactKey(key)); err != nil || !ok {
+	if ok, err := s.mayReadContact(c, model.ContactKey(key)); err != nil || !ok {
 		return cmp.Or(err, errContactNotFound)
 	}
 	var req consentRequest
@@ -92,10 +92,10 @@ func (s *Server) postConsent(c *fiber.Ctx) error {
 	if req.By == "" {
 		req.By = actor(c)
 	}
-	contact, err := s.cfg.Engine.RecordConsent(c.UserContext(), engine.ContactKey(key), engine.ConsentEvent{
+	contact, err := s.cfg.Engine.RecordConsent(c.UserContext(), model.ContactKey(key), model.ConsentEvent{
 		Kind: req.Kind, Source: req.Source, Purpose: req.Purpose, By: req.By,
 	})
-	if errors.Is(err, engine.ErrInvalidConsent) {
+	if errors.Is(err, model.ErrInvalidConsent) {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
 	if err != nil {

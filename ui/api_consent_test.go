@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
@@ -76,7 +76,7 @@ func TestConsentAPI(t *testing.T) {
 		{
 			name: "record: marketing stop and resume", method: "POST", url: annURL,
 			before: func(t *testing.T, f *fixture) {
-				if _, err := f.eng.RecordConsent(f.ctx, key(ann), engine.ConsentEvent{Kind: engine.ConsentMarketingStop, Source: engine.SourceAPI}); err != nil {
+				if _, err := f.eng.RecordConsent(f.ctx, key(ann), model.ConsentEvent{Kind: model.ConsentMarketingStop, Source: model.SourceAPI}); err != nil {
 					t.Fatal(err)
 				}
 			},

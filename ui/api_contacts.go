@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -43,24 +44,24 @@ const (
 
 // contactItem is a contact in the listing.
 type contactItem struct {
-	Key             engine.ContactKey `json:"key"`
-	PhoneNumberID   string            `json:"phone_number_id"`
-	WaID            string            `json:"wa_id,omitempty"`
-	UserID          string            `json:"user_id,omitempty"`
-	Name            string            `json:"name,omitempty"`
-	Language        string            `json:"language,omitempty"`
-	Tags            []string          `json:"tags"`
-	Fields          map[string]any    `json:"fields"`
-	OptedIn         bool              `json:"opted_in"`
-	OptedOut        bool              `json:"opted_out"`
-	MarketingOptOut bool              `json:"marketing_opt_out"`
-	Unreachable     bool              `json:"unreachable"`
-	LastInboundAt   time.Time         `json:"last_inbound_at,omitzero"`
+	Key             model.ContactKey `json:"key"`
+	PhoneNumberID   string           `json:"phone_number_id"`
+	WaID            string           `json:"wa_id,omitempty"`
+	UserID          string           `json:"user_id,omitempty"`
+	Name            string           `json:"name,omitempty"`
+	Language        string           `json:"language,omitempty"`
+	Tags            []string         `json:"tags"`
+	Fields          map[string]any   `json:"fields"`
+	OptedIn         bool             `json:"opted_in"`
+	OptedOut        bool             `json:"opted_out"`
+	MarketingOptOut bool             `json:"marketing_opt_out"`
+	Unreachable     bool             `json:"unreachable"`
+	LastInboundAt   time.Time        `json:"last_inbound_at,omitzero"`
 	// WindowClosedAt: Meta closed the window early (a late 131047).
 	WindowClosedAt time.Time `json:"window_closed_at,omitzero"`
 }
 
-func contactItemOf(c *engine.Contact) contactItem {
+func contactItemOf(c *model.Contact) contactItem {
 	it := contactItem{
 		Key: c.Key, PhoneNumberID: c.PhoneNumberID, WaID: c.WaID, UserID: c.UserID, Name: c.Name, Language: c.Language,
 		Tags: c.Tags, Fields: c.Fields, OptedIn: c.OptedIn, OptedOut: c.OptedOut, MarketingOptOut: c.MarketingOptOut,
@@ -105,14 +106,14 @@ func (s *Server) listContacts(c *fiber.Ctx) error {
 		}
 		optedIn = &b
 	}
-	match := func(ct *engine.Contact) bool {
+	match := func(ct *model.Contact) bool {
 		if tag != "" && !hasTag(ct.Tags, tag) {
 			return false
 		}
 		return optedIn == nil || *optedIn == (ct.OptedIn && !ct.OptedOut)
 	}
 	ctx, st := c.UserContext(), s.cfg.Engine.Store()
-	after := engine.ContactKey(c.Query("after"))
+	after := model.ContactKey(c.Query("after"))
 	items := make([]contactItem, 0, limit)
 	next, scanned := "", 0
 	for {
@@ -211,7 +212,7 @@ func (s *Server) putContact(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	existing, err := s.cfg.Engine.Contact(ctx, engine.ContactKey(key))
+	existing, err := s.cfg.Engine.Contact(ctx, model.ContactKey(key))
 	if err != nil {
 		return apiErr(err, "contact")
 	}
@@ -287,22 +288,22 @@ func (s *Server) importContacts(c *fiber.Ctx) error {
 // the window and its remaining time, consent and its history, whether they
 // can be reached, and the latest blocked sends with their reasons.
 type policyView struct {
-	Window          windowView            `json:"window"`
-	OptedIn         bool                  `json:"opted_in"`
-	OptedOut        bool                  `json:"opted_out"`
-	MarketingOptOut bool                  `json:"marketing_opt_out"`
-	Consent         []engine.ConsentEvent `json:"consent"`
+	Window          windowView           `json:"window"`
+	OptedIn         bool                 `json:"opted_in"`
+	OptedOut        bool                 `json:"opted_out"`
+	MarketingOptOut bool                 `json:"marketing_opt_out"`
+	Consent         []model.ConsentEvent `json:"consent"`
 	// Unreachable (131026): nothing is sent until the customer writes.
 	Unreachable       bool      `json:"unreachable"`
 	UnreachableAt     time.Time `json:"unreachable_at,omitzero"`
 	UnreachableReason string    `json:"unreachable_reason,omitempty"`
 	// HoldUntil (131049): no marketing template before it; Held while so.
-	Held      bool           `json:"held"`
-	HoldUntil time.Time      `json:"hold_until,omitzero"`
-	Blocks    []engine.Block `json:"blocks"`
+	Held      bool          `json:"held"`
+	HoldUntil time.Time     `json:"hold_until,omitzero"`
+	Blocks    []model.Block `json:"blocks"`
 }
 
-func (s *Server) policyOf(c *engine.Contact) policyView {
+func (s *Server) policyOf(c *model.Contact) policyView {
 	now := s.cfg.Engine.Clock().Now()
 	v := policyView{
 		Window: s.windowOf(c), OptedIn: c.OptedIn, OptedOut: c.OptedOut, MarketingOptOut: c.MarketingOptOut,
@@ -310,10 +311,10 @@ func (s *Server) policyOf(c *engine.Contact) policyView {
 		Held: now.Before(c.HoldUntil), HoldUntil: c.HoldUntil, Blocks: c.Blocks,
 	}
 	if v.Consent == nil {
-		v.Consent = []engine.ConsentEvent{}
+		v.Consent = []model.ConsentEvent{}
 	}
 	if v.Blocks == nil {
-		v.Blocks = []engine.Block{}
+		v.Blocks = []model.Block{}
 	}
 	return v
 }

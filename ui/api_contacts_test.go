@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 var csvHeader = map[string]string{"Content-Type": "text/csv"}
 
 // contact reads a stored contact, or fails.
-func (f *fixture) contact(wa string) *engine.Contact {
+func (f *fixture) contact(wa string) *model.Contact {
 	f.t.Helper()
 	c, err := f.eng.Contact(f.ctx, key(wa))
 	if err != nil {
@@ -24,7 +24,7 @@ func (f *fixture) contact(wa string) *engine.Contact {
 func TestContactsAPI(t *testing.T) {
 	optIn := func(wa string) func(t *testing.T, f *fixture) {
 		return func(t *testing.T, f *fixture) {
-			if _, err := f.eng.RecordConsent(f.ctx, key(wa), engine.ConsentEvent{Kind: engine.ConsentOptIn, Source: engine.SourceWebForm}); err != nil {
+			if _, err := f.eng.RecordConsent(f.ctx, key(wa), model.ConsentEvent{Kind: model.ConsentOptIn, Source: model.SourceWebForm}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -61,7 +61,7 @@ func TestContactsAPI(t *testing.T) {
 		{
 			name: "list: by tag", method: "GET", url: "/api/v1/contacts?tag=vip", status: http.StatusOK,
 			before: func(t *testing.T, f *fixture) {
-				if _, err := f.eng.UpdateContact(f.ctx, key(cyd), func(c *engine.Contact) { c.Tags = []string{"vip"} }); err != nil {
+				if _, err := f.eng.UpdateContact(f.ctx, key(cyd), func(c *model.Contact) { c.Tags = []string{"vip"} }); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -123,7 +123,7 @@ func TestContactsAPI(t *testing.T) {
 			name: "get: the policy state of a contact", method: "GET", url: "/api/v1/contacts/" + string(key(ann)), status: http.StatusOK,
 			before: func(t *testing.T, f *fixture) {
 				f.say(ann, "STOP")
-				if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *engine.Contact) { c.HoldUntil = f.clock.Now().Add(time.Hour) }); err != nil {
+				if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *model.Contact) { c.HoldUntil = f.clock.Now().Add(time.Hour) }); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -151,7 +151,7 @@ func TestContactsImport(t *testing.T) {
 					t.Errorf("Eve: %+v", eve)
 				}
 				ev := eve.Consent[0]
-				if ev.Source != engine.SourceImport || ev.By != "admin@parley.test" || ev.Detail != "collected via web_form" ||
+				if ev.Source != model.SourceImport || ev.By != "admin@parley.test" || ev.Detail != "collected via web_form" ||
 					ev.Purpose != "Order updates from Acme" || !ev.At.Equal(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)) {
 					t.Errorf("Eve's consent: %+v", ev)
 				}

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
 	"github.com/parleyhq/parley/whatsapp"
@@ -41,22 +42,22 @@ const (
 
 // conversationItem is a conversation in a listing.
 type conversationItem struct {
-	ID             string            `json:"id"`
-	Contact        engine.ContactKey `json:"contact"`
-	Flow           string            `json:"flow"`
-	Version        int               `json:"version"`
-	Node           string            `json:"node"`
-	Status         engine.Status     `json:"status"`
-	Reason         string            `json:"reason,omitempty"`
-	StartedAt      time.Time         `json:"started_at"`
-	LastActivityAt time.Time         `json:"last_activity_at"`
+	ID             string           `json:"id"`
+	Contact        model.ContactKey `json:"contact"`
+	Flow           string           `json:"flow"`
+	Version        int              `json:"version"`
+	Node           string           `json:"node"`
+	Status         model.Status     `json:"status"`
+	Reason         string           `json:"reason,omitempty"`
+	StartedAt      time.Time        `json:"started_at"`
+	LastActivityAt time.Time        `json:"last_activity_at"`
 	// ContactName and WaID say who the customer is in a listing (a
 	// contact's key may hold a user id rather than their number).
 	ContactName string `json:"contact_name,omitempty"`
 	WaID        string `json:"wa_id,omitempty"`
 }
 
-func itemOf(c *engine.Conversation) conversationItem {
+func itemOf(c *model.Conversation) conversationItem {
 	return conversationItem{
 		ID: c.ID, Contact: c.Contact, Flow: c.Flow, Version: c.Version, Node: c.Node,
 		Status: c.Status, Reason: c.Reason, StartedAt: c.StartedAt, LastActivityAt: c.LastActivityAt,
@@ -68,19 +69,19 @@ func itemOf(c *engine.Conversation) conversationItem {
 // outbound messages the delivery state (queued, sending, accepted, sent,
 // delivered, read, failed with Meta's code and error, or unknown).
 type transcriptEntry struct {
-	Seq       uint64           `json:"seq"`
-	Direction engine.Direction `json:"direction"`
-	Sender    string           `json:"sender"`
-	At        time.Time        `json:"at"`
-	Node      string           `json:"node,omitempty"`
-	Text      string           `json:"text"`
+	Seq       uint64          `json:"seq"`
+	Direction model.Direction `json:"direction"`
+	Sender    string          `json:"sender"`
+	At        time.Time       `json:"at"`
+	Node      string          `json:"node,omitempty"`
+	Text      string          `json:"text"`
 	// Display is the text as a person reads it (engine.Display); Text is
 	// the scripts' rendering, with type prefixes and option ids.
 	Display   string              `json:"display"`
 	Inbound   *flows.Reply        `json:"inbound,omitempty"`
 	Message   *flows.Message      `json:"message,omitempty"`
 	Template  *flows.TemplateSend `json:"template,omitempty"`
-	State     engine.MessageState `json:"state,omitempty"`
+	State     model.MessageState  `json:"state,omitempty"`
 	WAMID     string              `json:"wamid,omitempty"`
 	ErrorCode int                 `json:"error_code,omitempty"`
 	Error     string              `json:"error,omitempty"`
@@ -91,10 +92,10 @@ type transcriptEntry struct {
 	Original  *flows.Reply `json:"original,omitempty"`
 	// Call, on a note, is an http step's attempt: method, URL (secrets
 	// masked), status, duration, error.
-	Call *engine.CallRecord `json:"call,omitempty"`
+	Call *model.CallRecord `json:"call,omitempty"`
 }
 
-func entryOf(m *engine.Message) transcriptEntry {
+func entryOf(m *model.Message) transcriptEntry {
 	return transcriptEntry{
 		Seq: m.Seq, Direction: m.Direction, Sender: m.Sender, At: m.At, Node: m.Node,
 		Text: engine.Render(m), Display: engine.Display(m), Inbound: m.Inbound, Message: m.Message, Template: m.Template,
@@ -113,7 +114,7 @@ type windowView struct {
 	RemainingSeconds int64     `json:"remaining_seconds"`
 }
 
-func (s *Server) windowOf(c *engine.Contact) windowView {
+func (s *Server) windowOf(c *model.Contact) windowView {
 	now := s.cfg.Engine.Clock().Now()
 	w := windowView{Open: engine.WindowOpen(c, now), ExpiresAt: engine.WindowExpiry(c)}
 	if w.Open {
@@ -123,14 +124,14 @@ func (s *Server) windowOf(c *engine.Contact) windowView {
 }
 
 // validStatus is every status a filter may name.
-var validStatus = map[engine.Status]bool{
-	engine.Active: true, engine.Waiting: true, engine.Agent: true,
-	engine.Ended: true, engine.Expired: true, engine.Failed: true,
+var validStatus = map[model.Status]bool{
+	model.Active: true, model.Waiting: true, model.Agent: true,
+	model.Ended: true, model.Expired: true, model.Failed: true,
 }
 
 func (s *Server) listConversations(c *fiber.Ctx) error {
-	f := engine.ConversationFilter{
-		Status: engine.Status(c.Query("status")),
+	f := model.ConversationFilter{
+		Status: model.Status(c.Query("status")),
 		Flow:   c.Query("flow"),
 		Cursor: c.Query("cursor"),
 		Limit:  DefaultPageSize,
@@ -154,7 +155,7 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 	// A whole contact key goes to the store, which lists that contact's
 	// conversations only; a customer's number alone is matched below.
 	if strings.Contains(lf.contact, ":") {
-		f.Contact, lf.contact = engine.ContactKey(lf.contact), ""
+		f.Contact, lf.contact = model.ContactKey(lf.contact), ""
 	} else if wa, ok := engine.NormalizePhone(lf.contact); ok {
 		// A contact's key holds the customer's user id where Meta sends
 		// one, not their number: the number finds the contacts that have it.
@@ -162,7 +163,7 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		lf.keys = map[engine.ContactKey]bool{}
+		lf.keys = map[model.ContactKey]bool{}
 		for _, ct := range found {
 			lf.keys[ct.Key] = true
 		}
@@ -172,12 +173,12 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 		return apiErr(err, "conversation")
 	}
 	items := make([]conversationItem, 0, len(convs))
-	names := map[engine.ContactKey]*engine.Contact{}
+	names := map[model.ContactKey]*model.Contact{}
 	for _, conv := range convs {
 		it := itemOf(conv)
 		ct, ok := names[conv.Contact]
 		if !ok {
-			if ct, err = s.cfg.Engine.Store().Contact(c.UserContext(), conv.Contact); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			if ct, err = s.cfg.Engine.Store().Contact(c.UserContext(), conv.Contact); err != nil && !errors.Is(err, model.ErrNotFound) {
 				return err
 			}
 			names[conv.Contact] = ct
@@ -197,8 +198,8 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 // in.
 type logFilter struct {
 	node, number, contact string
-	keys                  map[engine.ContactKey]bool // the contacts with the phone number contact, if it is one
-	from, until           time.Time                  // started at or after from, before until
+	keys                  map[model.ContactKey]bool // the contacts with the phone number contact, if it is one
+	from, until           time.Time                 // started at or after from, before until
 }
 
 // parseLogFilter reads node=, number=, contact=, from= and to= (dates,
@@ -228,7 +229,7 @@ func parseLogFilter(c *fiber.Ctx) (logFilter, error) {
 }
 
 // keep is the filter's check, nil when it has none.
-func (lf logFilter) keep() func(*engine.Conversation) bool {
+func (lf logFilter) keep() func(*model.Conversation) bool {
 	if lf.node == "" && lf.number == "" && lf.contact == "" && lf.from.IsZero() && lf.until.IsZero() {
 		return nil
 	}
@@ -236,7 +237,7 @@ func (lf logFilter) keep() func(*engine.Conversation) bool {
 }
 
 // match reports whether conv passes the filter.
-func (lf logFilter) match(conv *engine.Conversation) bool {
+func (lf logFilter) match(conv *model.Conversation) bool {
 	pn, id, _ := strings.Cut(string(conv.Contact), ":")
 	return (lf.node == "" || conv.Node == lf.node) &&
 		(lf.number == "" || pn == lf.number) &&
@@ -270,7 +271,7 @@ func (s *Server) getConversation(c *fiber.Ctx) error {
 // nodeLabels maps the nodes of a conversation's flow version that have a
 // label (meta.label, the name the editor shows) to it, for the page to name the steps as the editor does; empty
 // when the version cannot be read (the ids alone still tell the path).
-func (s *Server) nodeLabels(ctx context.Context, conv *engine.Conversation) map[string]string {
+func (s *Server) nodeLabels(ctx context.Context, conv *model.Conversation) map[string]string {
 	labels := map[string]string{}
 	f, err := s.cfg.Engine.Flow(ctx, conv.Flow, conv.Version)
 	if err != nil {
@@ -286,7 +287,7 @@ func (s *Server) nodeLabels(ctx context.Context, conv *engine.Conversation) map[
 
 // transcriptAndContact reads a conversation's transcript, oldest first,
 // and its contact.
-func (s *Server) transcriptAndContact(ctx context.Context, conv *engine.Conversation) ([]transcriptEntry, *engine.Contact, error) {
+func (s *Server) transcriptAndContact(ctx context.Context, conv *model.Conversation) ([]transcriptEntry, *model.Contact, error) {
 	st := s.cfg.Engine.Store()
 	msgs, err := st.Transcript(ctx, conv.ID)
 	if err != nil {
@@ -297,9 +298,9 @@ func (s *Server) transcriptAndContact(ctx context.Context, conv *engine.Conversa
 		transcript = append(transcript, entryOf(m))
 	}
 	contact, err := st.Contact(ctx, conv.Contact)
-	if errors.Is(err, engine.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		// A conversation always has its contact; without one, no window.
-		contact = &engine.Contact{Key: conv.Contact}
+		contact = &model.Contact{Key: conv.Contact}
 	} else if err != nil {
 		return nil, nil, err
 	}
@@ -316,7 +317,7 @@ var errContactNotFound error = fiber.NewError(fiber.StatusNotFound, "contact not
 // mayReadContact reports whether the caller may read or act on a
 // contact: an admin any; an agent one with a conversation they may read
 // (an agent reads a contact through a conversation of theirs).
-func (s *Server) mayReadContact(c *fiber.Ctx, key engine.ContactKey) (bool, error) {
+func (s *Server) mayReadContact(c *fiber.Ctx, key model.ContactKey) (bool, error) {
 	if viewer(c).Admin {
 		return true, nil
 	}
@@ -324,7 +325,7 @@ func (s *Server) mayReadContact(c *fiber.Ctx, key engine.ContactKey) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	return slices.ContainsFunc(convs, func(conv *engine.Conversation) bool { return s.mayRead(c, conv) }), nil
+	return slices.ContainsFunc(convs, func(conv *model.Conversation) bool { return s.mayRead(c, conv) }), nil
 }
 
 func (s *Server) getContact(c *fiber.Ctx) error {
@@ -333,7 +334,7 @@ func (s *Server) getContact(c *fiber.Ctx) error {
 		return err
 	}
 	ctx, st := c.UserContext(), s.cfg.Engine.Store()
-	contact, err := st.Contact(ctx, engine.ContactKey(key))
+	contact, err := st.Contact(ctx, model.ContactKey(key))
 	if err != nil {
 		return apiErr(err, "contact")
 	}

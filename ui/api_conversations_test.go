@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // conversationIDs is the ids a listing holds, in order.
@@ -38,7 +38,7 @@ func listed(ids ...string) func(t *testing.T, f *fixture, body []byte) {
 // cursorAfter is the cursor the API hands out after a conversation with
 // that activity time: cursors are (activity, id), so tests can name them.
 func cursorAfter(id string, activity time.Time) string {
-	return url.QueryEscape(engine.ConversationCursor(&engine.Conversation{ID: id, LastActivityAt: activity}))
+	return url.QueryEscape(model.ConversationCursor(&model.Conversation{ID: id, LastActivityAt: activity}))
 }
 
 func TestConversationsAPI(t *testing.T) {
@@ -177,7 +177,7 @@ func TestConversationsAPI(t *testing.T) {
 		{
 			name: "contact: a window Meta closed early (131047) has no expiry", method: "GET", url: "/api/v1/contacts/" + string(key(ann)),
 			before: func(t *testing.T, f *fixture) {
-				if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *engine.Contact) { c.WindowClosedAt = f.clock.Now() }); err != nil {
+				if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *model.Contact) { c.WindowClosedAt = f.clock.Now() }); err != nil {
 					t.Fatal(err)
 				}
 			},

@@ -8,8 +8,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -78,7 +78,7 @@ func (s *Server) listSubscriptions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"subscriptions": list, "event_types": engine.EventTypes})
+	return c.JSON(fiber.Map{"subscriptions": list, "event_types": model.EventTypes})
 }
 
 // createSubscription answers 201 with the subscription and its secret:

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // TestEventSubscriptionsAPI walks a subscription's life through the API:
@@ -69,8 +69,8 @@ func TestEventSubscriptionsAPI(t *testing.T) {
 	if a := decode[events.Attempt](t, call("POST", "/event-subscriptions/"+id+"/test", "", http.StatusOK)); a.Status != 200 || a.Error != "" {
 		t.Fatalf("test event: %+v", a)
 	}
-	key := engine.NewContactKey("100000000000001", "15550001111")
-	if _, err := f.eng.RecordConsent(f.ctx, key, engine.ConsentEvent{Kind: engine.ConsentOptIn, Source: engine.SourceAPI}); err != nil {
+	key := model.NewContactKey("100000000000001", "15550001111")
+	if _, err := f.eng.RecordConsent(f.ctx, key, model.ConsentEvent{Kind: model.ConsentOptIn, Source: model.SourceAPI}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.events.Pass(f.ctx); err != nil {
@@ -85,7 +85,7 @@ func TestEventSubscriptionsAPI(t *testing.T) {
 		Deliveries []events.Delivery
 		Next       uint64
 	}](t, call("GET", "/event-subscriptions/"+id+"/deliveries?state=delivered", "", http.StatusOK))
-	if len(page.Deliveries) != 1 || page.Deliveries[0].Event.Type != engine.EventContactOptedIn || page.Deliveries[0].AttemptCount != 1 || page.Next != 0 {
+	if len(page.Deliveries) != 1 || page.Deliveries[0].Event.Type != model.EventContactOptedIn || page.Deliveries[0].AttemptCount != 1 || page.Next != 0 {
 		t.Fatalf("deliveries %+v", page)
 	}
 	seq := page.Deliveries[0].Seq

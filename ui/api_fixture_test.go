@@ -21,8 +21,10 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/ui/auth"
@@ -44,8 +46,8 @@ const (
 	cyd = "15550000003" // echo v1, timed out: ended
 )
 
-func key(wa string) engine.ContactKey { return engine.NewContactKey(phone, wa) }
-func convID(wa string, n int) string  { return fmt.Sprintf("%s#%d", key(wa), n) }
+func key(wa string) model.ContactKey { return model.NewContactKey(phone, wa) }
+func convID(wa string, n int) string { return fmt.Sprintf("%s#%d", key(wa), n) }
 
 // pathID escapes an id for a URL path as clients must: '#' would start a
 // fragment. ':' is left as it is (it is valid in a path).
@@ -85,14 +87,14 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	clock *engine.ManualClock
-	store engine.Store
+	store model.Store
 	eng   *engine.Engine
 	srv   *ui.Server
 	seq   int
 
 	// With templates (see withTemplates): the registry, and the sandbox
 	// standing in for Meta, on a clock of its own.
-	reg     *engine.Registry
+	reg     *templates.Registry
 	sb      *sandbox.Sandbox
 	sbClock *sandbox.ManualClock
 
@@ -176,7 +178,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: engine.NewTemplateSet(), Logger: log, Secrets: f.secrets})
+	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: templates.NewTemplateSet(), Logger: log, Secrets: f.secrets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +200,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: f.logger(), AppSecret: sandbox.DefaultAppSecret, Auth: f.auth, Inbox: ib, EventStreamMaxAge: time.Millisecond,
 		Backup: st, BackupDir: t.TempDir(), Quarantine: quarantine.New(st), Secrets: f.secrets, Events: f.events,
-		TestChatStore: func(dir string) (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "chat.db")) }})
+		TestChatStore: func(dir string) (model.Store, error) { return boltstore.Open(filepath.Join(dir, "chat.db")) }})
 	return f
 }
 
@@ -236,10 +238,10 @@ func seeded(t *testing.T) *fixture {
 	f.say(bob, "hi")
 	f.clock.Set(t0.Add(2*time.Hour + 3*time.Minute))
 	f.say(ann, "order 42")
-	f.deliver(ann, engine.Delivered, 0, "")
+	f.deliver(ann, model.Delivered, 0, "")
 	f.clock.Set(t0.Add(2*time.Hour + 4*time.Minute))
 	f.say(ann, scriptText)
-	f.deliver(ann, engine.SendFailed, 131047, "Re-engagement message")
+	f.deliver(ann, model.SendFailed, 131047, "Re-engagement message")
 	return f
 }
 
@@ -272,7 +274,7 @@ func (f *fixture) say(wa, text string) engine.Outcome {
 
 // deliver moves every queued message to wa to state, as the dispatcher and
 // Meta's status webhooks would.
-func (f *fixture) deliver(wa string, state engine.MessageState, code int, msg string) {
+func (f *fixture) deliver(wa string, state model.MessageState, code int, msg string) {
 	f.t.Helper()
 	items, err := f.store.Outbox(f.ctx, 0, 0)
 	if err != nil {
@@ -284,7 +286,7 @@ func (f *fixture) deliver(wa string, state engine.MessageState, code int, msg st
 			continue
 		}
 		m.State, m.WAMID, m.ErrorCode, m.Error = state, fmt.Sprintf("wamid.out.%d", it.Seq), code, msg
-		if err := f.store.Commit(f.ctx, &engine.Change{Updates: []*engine.Message{m}, Dequeue: []uint64{it.Seq}}); err != nil {
+		if err := f.store.Commit(f.ctx, &model.Change{Updates: []*model.Message{m}, Dequeue: []uint64{it.Seq}}); err != nil {
 			f.t.Fatal(err)
 		}
 	}

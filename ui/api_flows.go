@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
 )
@@ -129,7 +130,7 @@ type publishPreview struct {
 	Problems         flows.Problems  `json:"problems"`
 }
 
-func (s *Server) summarize(ctx context.Context, rec *engine.FlowRecord) (flowSummary, error) {
+func (s *Server) summarize(ctx context.Context, rec *model.FlowRecord) (flowSummary, error) {
 	sum := flowSummary{
 		ID: rec.ID, Name: rec.Name, PublishedVersion: rec.Published,
 		DraftUpdatedAt: rec.DraftAt, DraftUpdatedBy: rec.DraftBy, DraftRev: rec.DraftRev, Archived: rec.Archived,
@@ -166,7 +167,7 @@ func (s *Server) listFlows(c *fiber.Ctx) error {
 }
 
 // flowRecord loads the flow named in the path, or answers 404.
-func (s *Server) flowRecord(c *fiber.Ctx) (*engine.FlowRecord, error) {
+func (s *Server) flowRecord(c *fiber.Ctx) (*model.FlowRecord, error) {
 	id, err := flowParam(c)
 	if err != nil {
 		return nil, err
@@ -292,7 +293,7 @@ func (s *Server) publishFlow(c *fiber.Ctx) error {
 	}
 	ctx, by, eng := c.UserContext(), actor(c), s.cfg.Engine
 	var (
-		v        *engine.FlowVersion
+		v        *model.FlowVersion
 		problems flows.Problems
 		from     int
 		what     = "flow"
@@ -337,7 +338,7 @@ func (s *Server) publishFlow(c *fiber.Ctx) error {
 	})
 }
 
-func summarizeVersion(v *engine.FlowVersion) versionSummary {
+func summarizeVersion(v *model.FlowVersion) versionSummary {
 	return versionSummary{Flow: v.Flow, Version: v.Version, PublishedAt: v.PublishedAt, PublishedBy: v.PublishedBy, Note: v.Note}
 }
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -269,7 +269,7 @@ func TestFlowsAPI(t *testing.T) {
 				if out := f.say("15559999999", "hi"); out.Conversation != "" {
 					t.Errorf("an archived flow started %s", out.Conversation)
 				}
-				if out := f.say(bob, "still there?"); out.Status != engine.Waiting || out.Conversation != convID(bob, 2) {
+				if out := f.say(bob, "still there?"); out.Status != model.Waiting || out.Conversation != convID(bob, 2) {
 					t.Errorf("a running conversation of an archived flow stopped: %+v", out)
 				}
 				_, body := f.do("GET", "/api/v1/flows", "", nil)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
 )
@@ -88,7 +90,7 @@ func inboxErr(err error, what string) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, inbox.ErrNotFound), errors.Is(err, engine.ErrNotFound):
+	case errors.Is(err, inbox.ErrNotFound), errors.Is(err, model.ErrNotFound):
 		return fiber.NewError(fiber.StatusNotFound, what+" not found")
 	case errors.Is(err, inbox.ErrInvalid):
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
@@ -306,20 +308,20 @@ func (s *Server) inboxList(c *fiber.Ctx) error {
 // contactView is what the inbox shows of a contact: details, consent and
 // tags.
 type contactView struct {
-	Key             engine.ContactKey     `json:"key"`
-	Name            string                `json:"name,omitempty"`
-	WaID            string                `json:"wa_id,omitempty"`
-	Language        string                `json:"language,omitempty"`
-	Tags            []string              `json:"tags"`
-	Fields          map[string]any        `json:"fields,omitempty"`
-	OptedIn         bool                  `json:"opted_in"`
-	OptedOut        bool                  `json:"opted_out"`
-	MarketingOptOut bool                  `json:"marketing_opt_out"`
-	Consent         []engine.ConsentEvent `json:"consent"`
-	Unreachable     bool                  `json:"unreachable,omitempty"`
+	Key             model.ContactKey     `json:"key"`
+	Name            string               `json:"name,omitempty"`
+	WaID            string               `json:"wa_id,omitempty"`
+	Language        string               `json:"language,omitempty"`
+	Tags            []string             `json:"tags"`
+	Fields          map[string]any       `json:"fields,omitempty"`
+	OptedIn         bool                 `json:"opted_in"`
+	OptedOut        bool                 `json:"opted_out"`
+	MarketingOptOut bool                 `json:"marketing_opt_out"`
+	Consent         []model.ConsentEvent `json:"consent"`
+	Unreachable     bool                 `json:"unreachable,omitempty"`
 }
 
-func contactViewOf(c *engine.Contact) contactView {
+func contactViewOf(c *model.Contact) contactView {
 	v := contactView{
 		Key: c.Key, Name: c.Name, WaID: c.WaID, Language: c.Language, Tags: c.Tags, Fields: c.Fields,
 		OptedIn: c.OptedIn, OptedOut: c.OptedOut, MarketingOptOut: c.MarketingOptOut, Consent: c.Consent,
@@ -329,13 +331,13 @@ func contactViewOf(c *engine.Contact) contactView {
 		v.Tags = []string{}
 	}
 	if v.Consent == nil {
-		v.Consent = []engine.ConsentEvent{}
+		v.Consent = []model.ConsentEvent{}
 	}
 	return v
 }
 
 // visibleConversation loads a conversation the caller may see, or 404.
-func (s *Server) visibleConversation(c *fiber.Ctx) (*engine.Conversation, error) {
+func (s *Server) visibleConversation(c *fiber.Ctx) (*model.Conversation, error) {
 	id, err := conversationParam(c)
 	if err != nil {
 		return nil, err
@@ -381,9 +383,9 @@ func (s *Server) inboxConversation(c *fiber.Ctx) error {
 		}
 	}
 	w := s.windowOf(contact)
-	reply := fiber.Map{"freeform": w.Open && conv.Status == engine.Agent, "template": conv.Status == engine.Agent}
+	reply := fiber.Map{"freeform": w.Open && conv.Status == model.Agent, "template": conv.Status == model.Agent}
 	switch {
-	case conv.Status != engine.Agent:
+	case conv.Status != model.Agent:
 		reply["reason"] = "the conversation is not handed off to an agent"
 	case !w.Open:
 		reply["reason"] = "the 24-hour window is closed: only a template may be sent"
@@ -506,7 +508,7 @@ func (s *Server) inboxTemplate(c *fiber.Ctx) error {
 // checkTemplateParams holds an agent's template, sent from business number
 // number, to what the registry says it takes in that number's WABA (GET
 // /inbox/templates), by the engine's one check of a template send
-// (engine.CheckTemplateSend): every part filled with the kind it
+// (templates.CheckTemplateSend): every part filled with the kind it
 // takes, buttons at their positions, no parameter empty or breaking
 // WhatsApp's text rules. 422 otherwise, in the agent's terms. A template
 // the registry does not know is left to the engine, which refuses it with
@@ -523,8 +525,8 @@ func checkTemplateParams(eng *engine.Engine, number string, req *flows.TemplateS
 		return nil
 	}
 	var msgs []string
-	for _, p := range engine.CheckTemplateSend(info, req, true) {
-		if p.Kind != engine.ProblemWarning {
+	for _, p := range templates.CheckTemplateSend(info, req, true) {
+		if p.Kind != templates.ProblemWarning {
 			msgs = append(msgs, p.String())
 		}
 	}
@@ -575,7 +577,7 @@ func (s *Server) inboxTags(c *fiber.Ctx) error {
 	}
 	contact, err := s.cfg.Engine.SetTags(c.UserContext(), conv.Contact, req.Tags)
 	if err != nil {
-		if errors.Is(err, engine.ErrNotFound) {
+		if errors.Is(err, model.ErrNotFound) {
 			return apiErr(err, "contact")
 		}
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
@@ -716,10 +718,10 @@ type inboxTemplate struct {
 	BodyParams   int    `json:"body_params"`
 	QuickReplies int    `json:"quick_replies"`
 	// Texts let the agent read what the customer will get.
-	Texts engine.TemplateTexts `json:"texts,omitzero"`
+	Texts model.TemplateTexts `json:"texts,omitzero"`
 	// Shape is what the agent fills, part by part (media header, named
 	// variables, buttons, cards, an offer's end).
-	Shape *engine.TemplateShape `json:"shape,omitempty"`
+	Shape *model.TemplateShape `json:"shape,omitempty"`
 	// WABAID is the WhatsApp Business Account the template belongs to.
 	WABAID string `json:"waba_id,omitempty"`
 	// Refused, with ?conversation=, says why sending it in that
@@ -732,7 +734,7 @@ type inboxTemplate struct {
 // ?conversation=ID (one the caller may see), each says whether it would
 // be refused to that conversation's customer now, and why.
 func (s *Server) inboxTemplates(c *fiber.Ctx) error {
-	var contact engine.ContactKey
+	var contact model.ContactKey
 	if c.Query("conversation") != "" {
 		id, err := url.QueryUnescape(c.Query("conversation"))
 		if err != nil {
@@ -758,7 +760,7 @@ func (s *Server) inboxTemplates(c *fiber.Ctx) error {
 			}
 		}
 		for _, r := range s.cfg.Templates.List() {
-			if r.Status != engine.TemplateApproved || r.Incomplete || only != "" && r.WABAID != waba {
+			if r.Status != model.TemplateApproved || r.Incomplete || only != "" && r.WABAID != waba {
 				continue
 			}
 			t := inboxTemplate{
@@ -783,7 +785,7 @@ func (s *Server) inboxTemplates(c *fiber.Ctx) error {
 // conversations API: an admin any, an agent those of their queues and
 // those assigned to them (the inbox's rule); without an inbox, an agent
 // none.
-func (s *Server) mayRead(c *fiber.Ctx, conv *engine.Conversation) bool {
+func (s *Server) mayRead(c *fiber.Ctx, conv *model.Conversation) bool {
 	v := viewer(c)
 	if v.Admin {
 		return true
@@ -803,7 +805,7 @@ func (s *Server) readsLog(c *fiber.Ctx) bool {
 // may read. A page so thinned is filled from the following pages of the
 // store (up to maxScopedScans of them, so a listing that keeps little
 // stays bounded; an early short page still carries next_cursor).
-func (s *Server) scopedConversations(c *fiber.Ctx, f engine.ConversationFilter, keep func(*engine.Conversation) bool) ([]*engine.Conversation, string, error) {
+func (s *Server) scopedConversations(c *fiber.Ctx, f model.ConversationFilter, keep func(*model.Conversation) bool) ([]*model.Conversation, string, error) {
 	st := s.cfg.Engine.Store()
 	all := s.readsLog(c)
 	if all && keep == nil {
@@ -811,7 +813,7 @@ func (s *Server) scopedConversations(c *fiber.Ctx, f engine.ConversationFilter, 
 	}
 	const maxScopedScans = 20
 	limit := f.Limit
-	var out []*engine.Conversation
+	var out []*model.Conversation
 	for range maxScopedScans {
 		convs, next, err := st.ListConversations(c.UserContext(), f)
 		if err != nil {
@@ -823,7 +825,7 @@ func (s *Server) scopedConversations(c *fiber.Ctx, f engine.ConversationFilter, 
 			}
 			out = append(out, conv)
 			if len(out) == limit {
-				return out, engine.ConversationCursor(conv), nil
+				return out, model.ConversationCursor(conv), nil
 			}
 		}
 		if next == "" {
@@ -840,7 +842,7 @@ type numberView struct {
 	DisplayPhoneNumber string `json:"display_phone_number,omitempty"`
 }
 
-func (s *Server) numberOf(k engine.ContactKey) numberView {
+func (s *Server) numberOf(k model.ContactKey) numberView {
 	v := numberView{PhoneNumberID: k.PhoneNumberID()}
 	for _, n := range s.cfg.Engine.PhoneNumbers() {
 		if n.ID == v.PhoneNumberID {

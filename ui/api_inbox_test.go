@@ -18,6 +18,8 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/ui/auth"
@@ -57,9 +59,9 @@ func inboxFixture(t *testing.T) (*fixture, *inbox.Inbox) {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st, tokens: map[string]string{}}
 	log := slog.New(slog.DiscardHandler)
-	tpl := engine.NewTemplateSet(
-		engine.TemplateInfo{Name: "followup", Language: "en_US", Status: engine.TemplateApproved, Category: "UTILITY", BodyParams: 1},
-		engine.TemplateInfo{Name: "order_update", Language: "en_US", Status: engine.TemplateApproved, Category: "UTILITY", HeaderParams: 1, BodyParams: 2},
+	tpl := templates.NewTemplateSet(
+		model.TemplateInfo{Name: "followup", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", BodyParams: 1},
+		model.TemplateInfo{Name: "order_update", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", HeaderParams: 1, BodyParams: 2},
 	)
 	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: tpl, Logger: log})
 	if err != nil {
@@ -259,7 +261,7 @@ func TestInboxDesk(t *testing.T) {
 	if status != http.StatusUnprocessableEntity || !strings.Contains(string(b), "opt-in") {
 		t.Errorf("template without opt-in: %d %s, want 422", status, b)
 	}
-	if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *engine.Contact) { c.OptedIn = true }); err != nil {
+	if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *model.Contact) { c.OptedIn = true }); err != nil {
 		t.Fatal(err)
 	}
 	f.expect("POST", inboxURL(conv)+"/template", `{"name":"followup","language":"en_US","body":["Ann"]}`, agentAnn, http.StatusAccepted)
@@ -270,16 +272,16 @@ func TestInboxDesk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Status != engine.Ended || c.Vars["handoff_outcome"] != "refunded" {
+	if c.Status != model.Ended || c.Vars["handoff_outcome"] != "refunded" {
 		t.Errorf("after resolve: %s %v (%s)", c.Status, c.Vars, body)
 	}
 	ms, _ := f.store.Transcript(f.ctx, conv)
 	var notes, sends []string
 	for _, m := range ms {
 		switch {
-		case m.Direction == engine.Note:
+		case m.Direction == model.Note:
 			notes = append(notes, m.Text)
-		case m.Direction == engine.Out:
+		case m.Direction == model.Out:
 			sends = append(sends, engine.Render(m))
 		}
 	}
@@ -453,7 +455,7 @@ func TestInboxTemplateParams(t *testing.T) {
 	conv := convID(ann, 1)
 	f.expect("PUT", "/api/v1/inbox/me/status", `{"status":"online"}`, agentAnn, 200)
 	f.clock.Advance(engine.WindowLength)
-	if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *engine.Contact) { c.OptedIn = true }); err != nil {
+	if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *model.Contact) { c.OptedIn = true }); err != nil {
 		t.Fatal(err)
 	}
 	before, err := f.store.Transcript(f.ctx, conv)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // MaxResultRows bounds one results export: a flow's conversations beyond
@@ -48,9 +48,9 @@ func (s *Server) flowResults(c *fiber.Ctx) error {
 			return fiber.NewError(fiber.StatusBadRequest, "version must be a version number (1, 2, …)")
 		}
 	}
-	var rows []*engine.Conversation
+	var rows []*model.Conversation
 	truncated := false
-	err = eachConversation(c.UserContext(), s.cfg.Engine.Store(), engine.ConversationFilter{Flow: rec.ID}, func(conv *engine.Conversation) bool {
+	err = eachConversation(c.UserContext(), s.cfg.Engine.Store(), model.ConversationFilter{Flow: rec.ID}, func(conv *model.Conversation) bool {
 		if (version == 0 || conv.Version == version) && lf.match(conv) {
 			if len(rows) == MaxResultRows {
 				truncated = true

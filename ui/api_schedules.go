@@ -8,7 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/ui/auth"
 )
@@ -275,7 +275,7 @@ func (s *Server) listSends(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sends, err := s.cfg.Schedules.Sends(c.UserContext(), fid, engine.ContactKey(c.Query("after")), limit)
+	sends, err := s.cfg.Schedules.Sends(c.UserContext(), fid, model.ContactKey(c.Query("after")), limit)
 	if err != nil {
 		return err
 	}

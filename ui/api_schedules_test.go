@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
@@ -24,7 +24,7 @@ func scheduleFixture(t *testing.T) (*fixture, *schedule.Scheduler) {
 	}
 	f.srv = ui.New(ui.Config{Engine: f.eng, Logger: log, AppSecret: sandbox.DefaultAppSecret, Auth: f.auth, Schedules: s})
 	for _, wa := range []string{ann, bob} {
-		if _, err := f.eng.RecordConsent(f.ctx, key(wa), engine.ConsentEvent{Kind: engine.ConsentOptIn, Source: engine.SourceAPI}); err != nil {
+		if _, err := f.eng.RecordConsent(f.ctx, key(wa), model.ConsentEvent{Kind: model.ConsentOptIn, Source: model.SourceAPI}); err != nil {
 			t.Fatal(err)
 		}
 	}

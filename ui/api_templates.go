@@ -9,7 +9,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/ui/auth"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -46,8 +47,8 @@ type templateSummary struct {
 	WABAID string `json:"waba_id,omitempty"`
 	// Shape is what a send fills, part by part; Texts its words, variables
 	// unfilled: what the editor's template node shows filled in.
-	Shape *engine.TemplateShape `json:"shape,omitempty"`
-	Texts engine.TemplateTexts  `json:"texts,omitzero"`
+	Shape *model.TemplateShape `json:"shape,omitempty"`
+	Texts model.TemplateTexts  `json:"texts,omitzero"`
 	// Incomplete: known from a webhook only, not sendable until a sync.
 	Incomplete bool      `json:"incomplete,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
@@ -57,12 +58,12 @@ type templateSummary struct {
 // change first.
 type templateDetail struct {
 	templateSummary
-	Texts   engine.TemplateTexts        `json:"texts"`
-	Buttons []engine.TemplateButtonInfo `json:"buttons"`
-	History []engine.TemplateChange     `json:"history"`
+	Texts   model.TemplateTexts        `json:"texts"`
+	Buttons []model.TemplateButtonInfo `json:"buttons"`
+	History []model.TemplateChange     `json:"history"`
 }
 
-func summarizeTemplate(r *engine.TemplateRecord) templateSummary {
+func summarizeTemplate(r *model.TemplateRecord) templateSummary {
 	return templateSummary{
 		Name: r.Name, Language: r.Language, Category: r.Category, Status: r.Status, Quality: r.Quality,
 		RejectedReason: r.RejectedReason, ParameterFormat: r.ParameterFormat,
@@ -71,19 +72,19 @@ func summarizeTemplate(r *engine.TemplateRecord) templateSummary {
 	}
 }
 
-func detailTemplate(r *engine.TemplateRecord) templateDetail {
+func detailTemplate(r *model.TemplateRecord) templateDetail {
 	d := templateDetail{templateSummary: summarizeTemplate(r), Texts: r.Texts, Buttons: r.Buttons, History: r.History}
 	if d.Buttons == nil {
-		d.Buttons = []engine.TemplateButtonInfo{}
+		d.Buttons = []model.TemplateButtonInfo{}
 	}
 	if d.History == nil {
-		d.History = []engine.TemplateChange{}
+		d.History = []model.TemplateChange{}
 	}
 	return d
 }
 
 // registry is the template registry, or a 503 when none is configured.
-func (s *Server) registry(c *fiber.Ctx) (*engine.Registry, error) {
+func (s *Server) registry(c *fiber.Ctx) (*templates.Registry, error) {
 	if s.cfg.Templates == nil {
 		return nil, c.Status(fiber.StatusServiceUnavailable).JSON(apiError{Error: "no template registry is configured"})
 	}
@@ -155,9 +156,9 @@ func (s *Server) createTemplate(c *fiber.Ctx) error {
 	rec, err := reg.Create(c.UserContext(), t, actor(c))
 	var apiErr *whatsapp.APIError
 	switch {
-	case errors.Is(err, engine.ErrInvalidTemplate):
+	case errors.Is(err, templates.ErrInvalidTemplate):
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
-	case errors.Is(err, engine.ErrNoTemplateAPI):
+	case errors.Is(err, templates.ErrNoTemplateAPI):
 		return c.Status(fiber.StatusServiceUnavailable).JSON(apiError{Error: err.Error()})
 	case errors.As(err, &apiErr) && whatsapp.Classify(err) == whatsapp.Permanent && apiErr.HTTPStatus < 500:
 		return c.Status(fiber.StatusUnprocessableEntity).JSON(apiError{Error: "Meta refused the template: " + metaWords(apiErr)})

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/whatsapp"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
@@ -55,7 +55,7 @@ func withTemplates(t *testing.T) *fixture {
 	t.Cleanup(func() { f.sb.Close() })
 	log := slog.New(slog.DiscardHandler)
 	client := whatsapp.NewClient(url, sandbox.DefaultAccessToken, sandbox.DefaultPhoneNumberID)
-	f.reg = engine.NewRegistry(engine.RegistryOptions{Store: f.store, Clock: f.clock, Logger: log, Graph: client, WABAID: sandbox.DefaultWABAID})
+	f.reg = templates.NewRegistry(templates.RegistryOptions{Store: f.store, Clock: f.clock, Logger: log, Graph: client, WABAID: sandbox.DefaultWABAID})
 	if err := f.reg.Load(f.ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/httpcall"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/script"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
@@ -98,7 +99,7 @@ type chatWindow struct {
 type chatMessage struct {
 	Conversation string              `json:"conversation"`
 	Seq          uint64              `json:"seq"`
-	Direction    engine.Direction    `json:"dir"`
+	Direction    model.Direction     `json:"dir"`
 	Sender       string              `json:"sender"`
 	At           time.Time           `json:"at"`
 	Node         string              `json:"node"`
@@ -106,9 +107,9 @@ type chatMessage struct {
 	Message      *flows.Message      `json:"message,omitempty"`
 	Template     *flows.TemplateSend `json:"template,omitempty"`
 	Text         string              `json:"text,omitempty"`
-	State        engine.MessageState `json:"state"`
+	State        model.MessageState  `json:"state"`
 	// Call is an http step's attempt, on a note (secrets masked).
-	Call *engine.CallRecord `json:"call,omitempty"`
+	Call *model.CallRecord `json:"call,omitempty"`
 }
 
 // chat finds the chat named in the path and locks it; the caller unlocks.

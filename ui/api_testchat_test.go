@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // chatFlow has a step for every kind of customer message the test chat
@@ -173,7 +173,7 @@ func TestTestChatAPI(t *testing.T) {
 				if vs, _ := f.store.FlowVersions(f.ctx, "chat"); len(vs) != 0 {
 					t.Errorf("the test chat published into the production store: %d versions", len(vs))
 				}
-				if convs, _, _ := f.store.ListConversations(f.ctx, engine.ConversationFilter{Limit: 10}); len(convs) != 0 {
+				if convs, _, _ := f.store.ListConversations(f.ctx, model.ConversationFilter{Limit: 10}); len(convs) != 0 {
 					t.Errorf("the test chat ran a conversation in the production store")
 				}
 			},

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // withBody calls fn with a request context whose body is body, as a route
@@ -96,9 +97,9 @@ func FuzzConsentBody(f *testing.F) {
 		if json.Unmarshal(body, &req) != nil {
 			return
 		}
-		ev := engine.ConsentEvent{Kind: req.Kind, Source: req.Source, Purpose: req.Purpose, By: req.By}
+		ev := model.ConsentEvent{Kind: req.Kind, Source: req.Source, Purpose: req.Purpose, By: req.By}
 		err := ev.Validate()
-		if err != nil && !errors.Is(err, engine.ErrInvalidConsent) {
+		if err != nil && !errors.Is(err, model.ErrInvalidConsent) {
 			t.Fatalf("Validate = %v, want ErrInvalidConsent", err)
 		}
 		known := strings.Contains(" opt_in opt_out marketing_stop marketing_resume ", " "+string(req.Kind)+" ") &&

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -58,7 +58,7 @@ func (s *Server) inboxMedia(c *fiber.Ctx) error {
 	if err != nil {
 		return apiErr(err, "message")
 	}
-	if m.Direction != engine.In || m.Inbound == nil || m.Inbound.Media == nil || m.Inbound.Media.ID == "" {
+	if m.Direction != model.In || m.Inbound == nil || m.Inbound.Media == nil || m.Inbound.Media.ID == "" {
 		return fiber.NewError(fiber.StatusNotFound, "that message has no media")
 	}
 	// The media was sent to one business number: fetched with its token.

@@ -17,9 +17,11 @@ import (
 	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/ui/auth"
 )
 
@@ -35,7 +37,7 @@ type Config struct {
 	// Templates is the template registry: template webhooks update it and
 	// the templates API reads and creates through it. Nil: template
 	// webhooks are only acknowledged, and the templates API answers 503.
-	Templates *engine.Registry
+	Templates *templates.Registry
 	// Ready reports whether the server can take traffic (nil: always).
 	Ready func() error
 	// Auth signs users in and guards /api/v1 (see api_auth.go). Nil:
@@ -75,7 +77,7 @@ type Config struct {
 	// TestChatStore opens the store of one test chat of the editor
 	// (testchat.go) in dir, a fresh temporary directory of its own; serve
 	// gives a bbolt file there. Nil: starting a test chat answers 503.
-	TestChatStore func(dir string) (engine.Store, error)
+	TestChatStore func(dir string) (model.Store, error)
 	// Events manages the event webhooks (api_events.go). Nil: their API
 	// answers 503.
 	Events *events.Service

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/script"
 	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/flows"
@@ -59,7 +60,7 @@ func (c *testChat) close() {
 type testChats struct {
 	log *slog.Logger
 	// open opens a chat's store in its directory (Config.TestChatStore).
-	open func(dir string) (engine.Store, error)
+	open func(dir string) (model.Store, error)
 	// caller and secrets are the server engine's: a test chat's http
 	// steps make real calls (an analyst tries their staging API), with
 	// the same address checks and secrets.
@@ -73,7 +74,7 @@ type testChats struct {
 	stop   chan struct{} // stops the sweeper; nil while none runs
 }
 
-func newTestChats(log *slog.Logger, open func(dir string) (engine.Store, error)) *testChats {
+func newTestChats(log *slog.Logger, open func(dir string) (model.Store, error)) *testChats {
 	return &testChats{log: log, open: open, now: time.Now, chats: map[string]*testChat{}}
 }
 
@@ -81,7 +82,7 @@ func newTestChats(log *slog.Logger, open func(dir string) (engine.Store, error))
 var errNoTestChatStore = errors.New("test chats are not available in this server (no store for them)")
 
 // errTestChatsClosed is returned when a chat is asked for after Close.
-var errTestChatsClosed = fmt.Errorf("test chats are closed: %w", engine.ErrClosed)
+var errTestChatsClosed = fmt.Errorf("test chats are closed: %w", model.ErrClosed)
 
 // create starts a chat on flow document doc, at node ("" for the start);
 // byHand holds its http calls for the analyst to answer instead of making
@@ -105,7 +106,7 @@ func (cs *testChats) createAs(ctx context.Context, doc []byte, node string, byHa
 		// Templates: nil approves every template the flow names, with the
 		// parameters it gives. The test chat tries the flow's logic; the
 		// registry's verdict is the validator's business.
-		OpenStore: func() (engine.Store, error) { return cs.open(dir) },
+		OpenStore: func() (model.Store, error) { return cs.open(dir) },
 		HTTP:      cs.caller,
 		Secrets:   cs.secrets,
 		ByHand:    byHand,

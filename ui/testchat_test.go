@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 const tinyFlow = `{"format": "parley/flow@1", "id": "tiny", "start": "ask",
@@ -20,7 +20,7 @@ const tinyFlow = `{"format": "parley/flow@1", "id": "tiny", "start": "ask",
 // Close closes the rest and refuses new chats.
 func TestTestChatsIdleAndCap(t *testing.T) {
 	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	cs := newTestChats(slog.New(slog.DiscardHandler), func(dir string) (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "chat.db")) })
+	cs := newTestChats(slog.New(slog.DiscardHandler), func(dir string) (model.Store, error) { return boltstore.Open(filepath.Join(dir, "chat.db")) })
 	cs.now = func() time.Time { return now }
 	defer cs.Close()
 	create := func() *testChat {

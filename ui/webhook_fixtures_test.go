@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
@@ -171,7 +172,7 @@ func TestWebhookFixtureContent(t *testing.T) {
 			if code, body := f.webhook(named[tc.fixture]); code != http.StatusOK {
 				t.Fatalf("answered %d: %s", code, body)
 			}
-			_, body := f.do("GET", "/api/v1/conversations/"+pathID(string(engine.NewContactKey("106540352242922", "16505551234"))+"#1"), "", nil)
+			_, body := f.do("GET", "/api/v1/conversations/"+pathID(string(model.NewContactKey("106540352242922", "16505551234"))+"#1"), "", nil)
 			for _, w := range tc.want {
 				if !strings.Contains(string(body), w) {
 					t.Errorf("transcript lacks %s:\n%s", w, body)
@@ -188,9 +189,9 @@ func (f *fixture) webhook(body []byte) (int, []byte) {
 }
 
 // transcripts is every inbound transcript message, by wamid.
-func (f *fixture) transcripts() map[string]*engine.Message {
+func (f *fixture) transcripts() map[string]*model.Message {
 	f.t.Helper()
-	out := map[string]*engine.Message{}
+	out := map[string]*model.Message{}
 	contacts, err := f.store.ListContacts(f.ctx, "", 0)
 	if err != nil {
 		f.t.Fatal(err)
@@ -206,7 +207,7 @@ func (f *fixture) transcripts() map[string]*engine.Message {
 				f.t.Fatal(err)
 			}
 			for _, m := range msgs {
-				if m.Direction == engine.In && m.WAMID != "" {
+				if m.Direction == model.In && m.WAMID != "" {
 					out[m.WAMID] = m
 				}
 			}
@@ -226,7 +227,7 @@ func original(m *whatsapp.InboundMessage) string {
 	return ""
 }
 
-func checkAmended(t *testing.T, m *whatsapp.InboundMessage, got *engine.Message) {
+func checkAmended(t *testing.T, m *whatsapp.InboundMessage, got *model.Message) {
 	t.Helper()
 	if got == nil {
 		t.Fatalf("the message %s changes is gone", original(m))

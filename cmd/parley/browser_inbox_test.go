@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -159,7 +159,7 @@ func TestBrowserInbox(t *testing.T) {
 	b.waitJS(`$$t('inbox-item').length === 1`, "the second conversation")
 	b.click("inbox-item")
 	b.wait("reply-freeform")
-	if _, err := h.eng.UpdateContact(context.Background(), h.key(bob), func(c *engine.Contact) {
+	if _, err := h.eng.UpdateContact(context.Background(), h.key(bob), func(c *model.Contact) {
 		c.WindowClosedAt = time.Now()
 		c.OptedIn = true
 	}); err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -107,7 +107,7 @@ func TestBrowserInboxPhone(t *testing.T) {
 
 	// A send refused by the server is said in plain words: the window
 	// closes while the page still offers free text.
-	if _, err := h.eng.UpdateContact(context.Background(), h.key(ann), func(c *engine.Contact) { c.WindowClosedAt = time.Now() }); err != nil {
+	if _, err := h.eng.UpdateContact(context.Background(), h.key(ann), func(c *model.Contact) { c.WindowClosedAt = time.Now() }); err != nil {
 		t.Fatal(err)
 	}
 	b.fill("reply-text", "Still there?")

@@ -22,7 +22,7 @@ import (
 
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -88,7 +88,7 @@ func TestBrowserSchedules(t *testing.T) {
 		{"4915100000005", "Eva", false, true, false},
 	}
 	for _, s := range seed {
-		_, err := h.eng.UpdateContact(context.Background(), engine.NewContactKey(phone, s.wa), func(c *engine.Contact) {
+		_, err := h.eng.UpdateContact(context.Background(), model.NewContactKey(phone, s.wa), func(c *model.Contact) {
 			c.PhoneNumberID, c.WaID, c.Name = phone, s.wa, s.name
 			c.Fields = map[string]any{"slot": "10:30"}
 			if s.patient {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -139,7 +140,7 @@ func TestClusterPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		url, types := "http://"+hooks.addr+"/parley", []engine.EventType{engine.EventMessageReceived}
+		url, types := "http://"+hooks.addr+"/parley", []model.EventType{model.EventMessageReceived}
 		_, secret, err := svc.Create(context.Background(), events.Input{URL: &url, Types: &types}, "test")
 		if err != nil {
 			t.Fatal(err)
@@ -330,11 +331,11 @@ func TestClusterPostgres(t *testing.T) {
 	}
 	defer st.Close()
 	inbound := map[string]int{}
-	replies := map[string][]*engine.Message{}
+	replies := map[string][]*model.Message{}
 	scan := func(cfg *loadgenConfig, run string, custs int) {
 		for i := range custs {
 			_, uid := cfg.lgCustomer(i)
-			convs, err := st.Conversations(ctx, engine.NewContactKey(sandbox.DefaultPhoneNumberID, uid))
+			convs, err := st.Conversations(ctx, model.NewContactKey(sandbox.DefaultPhoneNumberID, uid))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -345,11 +346,11 @@ func TestClusterPostgres(t *testing.T) {
 				}
 				for _, m := range tr {
 					switch {
-					case m.Direction == engine.In && m.Inbound != nil:
+					case m.Direction == model.In && m.Inbound != nil:
 						if n, ok := lgTokenNumber(m.Inbound.Text, run); ok {
 							inbound[fmt.Sprintf("%s%d", run, n)]++
 						}
-					case m.Direction == engine.Out && m.Message != nil:
+					case m.Direction == model.Out && m.Message != nil:
 						if n, ok := lgTokenNumber(m.Message.Text, run); ok {
 							replies[fmt.Sprintf("%s%d", run, n)] = append(replies[fmt.Sprintf("%s%d", run, n)], m)
 						}
@@ -380,12 +381,12 @@ func TestClusterPostgres(t *testing.T) {
 			report("message %s: its %s was sent %d times", id, what, accepted[id])
 		}
 		switch rs[0].State {
-		case engine.Accepted, engine.Sent, engine.Delivered, engine.Read:
+		case model.Accepted, model.Sent, model.Delivered, model.Read:
 			sent++
 			if accepted[id] != 1 {
 				report("message %s: %s recorded %s, but the sandbox accepted it %d times", id, what, rs[0].State, accepted[id])
 			}
-		case engine.Unknown:
+		case model.Unknown:
 			unknown++
 		default:
 			report("message %s: %s left in state %s (%s)", id, what, rs[0].State, rs[0].Error)
@@ -405,8 +406,8 @@ func TestClusterPostgres(t *testing.T) {
 	hooked := map[string]int{}
 	hooks.mu.Lock()
 	for _, ev := range hooks.got {
-		var d engine.ReceivedData
-		if ev.Type != engine.EventMessageReceived || json.Unmarshal(ev.Data, &d) != nil {
+		var d model.ReceivedData
+		if ev.Type != model.EventMessageReceived || json.Unmarshal(ev.Data, &d) != nil {
 			report("the subscriber got %s, not a message.received", ev.ID)
 			continue
 		}

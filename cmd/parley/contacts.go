@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/templates"
 )
 
 const contactsUsage = `parley contacts import [flags] FILE.csv
@@ -89,7 +90,7 @@ func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
+	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
 		PhoneNumbers: numbers})
 	if err != nil {
 		return fail(err)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 )
 
 // TestContactsImport drives `parley contacts import` on a temp data dir: a
@@ -64,11 +66,11 @@ func TestContactsImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ida, err := st.Contact(t.Context(), engine.NewContactKey("1065", "4915123456789"))
+	ida, err := st.Contact(t.Context(), model.NewContactKey("1065", "4915123456789"))
 	if err != nil || ida.Name != "Ida" || !ida.OptedIn || len(ida.Consent) != 1 || !strings.HasPrefix(ida.Consent[0].By, "cli:") {
 		t.Fatalf("imported contact: %+v, %v", ida, err)
 	}
-	if _, err := st.Contact(t.Context(), engine.NewContactKey("1065", "15550000001")); err == nil {
+	if _, err := st.Contact(t.Context(), model.NewContactKey("1065", "15550000001")); err == nil {
 		t.Error("a contact of the bad file was stored")
 	}
 	// While the file is open (as by a running serve), the command says so.
@@ -89,7 +91,7 @@ func TestContactsImportNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What serve does at start: the engine records the number it serves.
-	if _, err := engine.New(t.Context(), engine.Options{Store: st, Templates: engine.NewTemplateSet(),
+	if _, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewTemplateSet(),
 		PhoneNumbers: []engine.PhoneNumber{{ID: "100000000000001", Display: "15550000001"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestContactsImportNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if c, err := st.Contact(t.Context(), engine.NewContactKey("100000000000001", "15551234567")); err != nil || c.Name != "Ann" {
+	if c, err := st.Contact(t.Context(), model.NewContactKey("100000000000001", "15551234567")); err != nil || c.Name != "Ann" {
 		t.Errorf("the imported contact of the number served: %+v, %v", c, err)
 	}
 }

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -476,10 +476,10 @@ func crashRecovery(t *testing.T, storeURL string) {
 		}
 	}
 	inbound := map[int]int{}
-	replies := map[int][]*engine.Message{}
+	replies := map[int][]*model.Message{}
 	for i := range customers {
 		_, uid := lg.lgCustomer(i)
-		convs, err := st.Conversations(ctx, engine.NewContactKey(sandbox.DefaultPhoneNumberID, uid))
+		convs, err := st.Conversations(ctx, model.NewContactKey(sandbox.DefaultPhoneNumberID, uid))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -490,14 +490,14 @@ func crashRecovery(t *testing.T, storeURL string) {
 			}
 			for _, m := range tr {
 				switch {
-				case m.Direction == engine.In && m.Inbound != nil:
+				case m.Direction == model.In && m.Inbound != nil:
 					n, ok := crashToken(m.Inbound.Text)
 					if !ok {
 						t.Errorf("transcript %s has an inbound message no webhook carried: %q", c.ID, m.Inbound.Text)
 						continue
 					}
 					inbound[n]++
-				case m.Direction == engine.Out && m.Message != nil:
+				case m.Direction == model.Out && m.Message != nil:
 					n, ok := crashToken(m.Message.Text)
 					if !ok {
 						t.Errorf("transcript %s has a reply to no message: %q", c.ID, m.Message.Text)
@@ -543,7 +543,7 @@ func crashRecovery(t *testing.T, storeURL string) {
 			continue
 		}
 		switch r.State {
-		case engine.Accepted, engine.Sent, engine.Delivered, engine.Read:
+		case model.Accepted, model.Sent, model.Delivered, model.Read:
 			if len(sbw) != 1 || r.WAMID != sbw[0] {
 				report("message %d: reply %s with wamid %q, but the sandbox accepted %v", n, r.State, r.WAMID, sbw)
 			}
@@ -551,7 +551,7 @@ func crashRecovery(t *testing.T, storeURL string) {
 			if strings.Contains(r.Error, "not sent again") {
 				healed++ // unknown after a kill, then a status webhook proved it sent
 			}
-		case engine.Unknown:
+		case model.Unknown:
 			// The kill cut the send: it may or may not have gone out, and
 			// it was not sent again.
 			if len(sbw) == 1 {

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -60,7 +60,7 @@ func TestEventWebhooksCrash(t *testing.T) {
 	// The receiver: fails a third of the posts with a 503.
 	var mu sync.Mutex
 	var secret string
-	var got []engine.Event
+	var got []model.Event
 	var refused int
 	flaky := true // the receiver fails a third of the posts while traffic lasts
 	rcvRNG := rand.New(rand.NewPCG(seed, 0x503))
@@ -78,7 +78,7 @@ func TestEventWebhooksCrash(t *testing.T) {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
-		var ev engine.Event
+		var ev model.Event
 		if err := json.Unmarshal(body, &ev); err != nil {
 			t.Errorf("receiver: %v", err)
 		}
@@ -227,11 +227,11 @@ func TestEventWebhooksCrash(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	byWAMID := map[string]map[string]bool{}
-	first := map[engine.ContactKey][]string{} // contact → wamids, by first arrival of their event
+	first := map[model.ContactKey][]string{} // contact → wamids, by first arrival of their event
 	seen := map[string]bool{}
 	repeats := 0
 	for _, ev := range got {
-		var d engine.ReceivedData
+		var d model.ReceivedData
 		if err := json.Unmarshal(ev.Data, &d); err != nil {
 			t.Fatal(err)
 		}

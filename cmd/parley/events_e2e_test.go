@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -28,7 +29,7 @@ type hookReceiver struct {
 	// secret is the subscription's, from the API.
 	secret   string
 	refused  int // 503s answered
-	got      []engine.Event
+	got      []model.Event
 	received map[string]int
 }
 
@@ -78,7 +79,7 @@ func (r *hookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	var ev engine.Event
+	var ev model.Event
 	if err := json.Unmarshal(body, &ev); err != nil || ev.ID != req.Header.Get(events.HeaderEventID) {
 		r.t.Errorf("receiver: event %s (%v), header %s", ev.ID, err, req.Header.Get(events.HeaderEventID))
 	}
@@ -88,7 +89,7 @@ func (r *hookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 }
 
 // seen returns "type[ text]" of the events received for a contact, in order.
-func (r *hookReceiver) seen(key engine.ContactKey) []string {
+func (r *hookReceiver) seen(key model.ContactKey) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
@@ -97,8 +98,8 @@ func (r *hookReceiver) seen(key engine.ContactKey) []string {
 			continue
 		}
 		s := string(ev.Type)
-		var d engine.ReceivedData
-		if ev.Type == engine.EventMessageReceived && json.Unmarshal(ev.Data, &d) == nil {
+		var d model.ReceivedData
+		if ev.Type == model.EventMessageReceived && json.Unmarshal(ev.Data, &d) == nil {
 			s += " " + d.Message.Text
 		}
 		out = append(out, s)
@@ -162,7 +163,7 @@ func TestEventWebhooksE2E(t *testing.T) {
 	h.says("15550100002", sandbox.Inbound{Type: "text", Text: "B-2"})
 	eventually(t, e2eTimeout, func() bool {
 		conv, _ := h.conversation("15550100001")
-		return conv != nil && conv.Status == engine.Ended
+		return conv != nil && conv.Status == model.Ended
 	}, "Ann's conversation ending")
 
 	// Back up, on the same address.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -87,8 +88,8 @@ func (w *faultWorld) nothingFailed(customers []string) {
 	w.t.Helper()
 	for _, c := range customers {
 		_, msgs := w.conversation(c)
-		for _, m := range byDirection(msgs, engine.Out) {
-			if m.State == engine.SendFailed || m.State == engine.Unknown {
+		for _, m := range byDirection(msgs, model.Out) {
+			if m.State == model.SendFailed || m.State == model.Unknown {
 				w.t.Fatalf("%s: reply %q is %s (%s) during the fault", c, m.Message.Text, m.State, m.Error)
 			}
 		}
@@ -231,17 +232,17 @@ func TestFaultsStatusesBeforeTheOutcome(t *testing.T) {
 		return passThrough
 	})
 	w.says(cus, sandbox.Text("m0"))
-	state := func() engine.MessageState {
+	state := func() model.MessageState {
 		_, msgs := w.conversation(cus)
-		if out := byDirection(msgs, engine.Out); len(out) > 0 {
+		if out := byDirection(msgs, model.Out); len(out) > 0 {
 			return out[0].State
 		}
 		return ""
 	}
-	eventually(t, e2eTimeout, func() bool { return state() == engine.Read }, "the read status processed while the send hangs (is %q)", state())
+	eventually(t, e2eTimeout, func() bool { return state() == model.Read }, "the read status processed while the send hangs (is %q)", state())
 	close(w.graph.held)
 	eventually(t, e2eTimeout, func() bool { return w.outboundSettled(cus) }, "the send's outcome recorded")
-	if s := state(); s != engine.Read {
+	if s := state(); s != model.Read {
 		t.Errorf("the reply is %s after its send's outcome, want read", s)
 	}
 	if n := len(w.accepted(cus)); n != 1 {
@@ -288,7 +289,7 @@ func TestFaultsShutdownCutsOffAHungSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := byDirection(msgs, engine.Out); len(out) != 1 || out[0].State != engine.Unknown {
+	if out := byDirection(msgs, model.Out); len(out) != 1 || out[0].State != model.Unknown {
 		t.Fatalf("the cut-off reply is %v, want unknown", msgStates(out))
 	}
 

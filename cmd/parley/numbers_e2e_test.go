@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -102,11 +102,11 @@ func TestServeE2ETwoNumbers(t *testing.T) {
 	}
 	// The messaging limit (1, pinned) is per portfolio: one new customer
 	// reached outside the window on each number; a second on A is blocked.
-	reach := func(sb *sandbox.Sandbox, wa string) engine.ContactKey {
+	reach := func(sb *sandbox.Sandbox, wa string) model.ContactKey {
 		sb.AddCustomer(sandbox.Customer{WaID: wa, Name: "Cold " + wa})
 		id := customerID(t, sb, wa)
-		key := engine.NewContactKey(sb.Config().PhoneNumberID, id)
-		if _, err := h.eng.UpdateContact(ctx, key, func(c *engine.Contact) {
+		key := model.NewContactKey(sb.Config().PhoneNumberID, id)
+		if _, err := h.eng.UpdateContact(ctx, key, func(c *model.Contact) {
 			c.PhoneNumberID, c.UserID, c.WaID, c.OptedIn, c.OptedInAt = sb.Config().PhoneNumberID, id, wa, true, time.Now()
 		}); err != nil {
 			t.Fatal(err)
@@ -136,7 +136,7 @@ func TestServeE2ETwoNumbers(t *testing.T) {
 		}
 		conv = convs[len(convs)-1]
 	}
-	if conv.Status != engine.Failed || !strings.Contains(conv.Reason, "messaging limit") {
+	if conv.Status != model.Failed || !strings.Contains(conv.Reason, "messaging limit") {
 		t.Errorf("the second new customer on A: %s %q, want failed at the messaging limit", conv.Status, conv.Reason)
 	}
 	for _, n := range []string{numA, numB} {
@@ -165,7 +165,7 @@ func TestServeE2ETwoNumbers(t *testing.T) {
 	if got := h.metric(`parley_webhook_items_ignored_total{field="account_update"}`); got != 1 {
 		t.Errorf("ignored account updates counted %v, want 1", got)
 	}
-	if c, err := h.eng.Store().Contact(ctx, engine.NewContactKey("999000000000001", "15550000099")); err == nil {
+	if c, err := h.eng.Store().Contact(ctx, model.NewContactKey("999000000000001", "15550000099")); err == nil {
 		t.Errorf("a customer of another number was kept: %+v", c)
 	}
 	for _, n := range []string{numA, numB} {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -35,16 +35,16 @@ const e2eReceiptFlow = `{
 // shows in it.
 type apiConvReason struct {
 	Conversation struct {
-		Status engine.Status `json:"status"`
-		Node   string        `json:"node"`
-		Reason string        `json:"reason"`
+		Status model.Status `json:"status"`
+		Node   string       `json:"node"`
+		Reason string       `json:"reason"`
 	} `json:"conversation"`
 	Transcript []apiLine `json:"transcript"`
 }
 
 type apiLine struct {
-	Direction engine.Direction `json:"direction"`
-	Text      string           `json:"text"`
+	Direction model.Direction `json:"direction"`
+	Text      string          `json:"text"`
 }
 
 // TestServeE2EOnError: no silent dead ends, over real HTTP. A button title
@@ -67,7 +67,7 @@ func TestServeE2EOnError(t *testing.T) {
 		}
 		return c
 	}
-	settled := func(waID string, status engine.Status, node string) {
+	settled := func(waID string, status model.Status, node string) {
 		t.Helper()
 		eventually(t, e2eTimeout, func() bool {
 			c, _ := h.conversation(waID)
@@ -82,10 +82,10 @@ func TestServeE2EOnError(t *testing.T) {
 	if got := sentBodies(h.waitAccepted(ann, 1)); !slices.Equal(got, []string{"Who is writing? Please type your name."}) {
 		t.Fatalf("sent %q", got)
 	}
-	settled(ann, engine.Waiting, "ask_plain")
+	settled(ann, model.Waiting, "ask_plain")
 	c := conversation(ann)
 	if !slices.ContainsFunc(c.Transcript, func(m apiLine) bool {
-		return m.Direction == engine.Note && strings.Contains(m.Text, `node "ask"'s prompt cannot be sent as rendered: button 1's title is 29 characters; WhatsApp allows 20`)
+		return m.Direction == model.Note && strings.Contains(m.Text, `node "ask"'s prompt cannot be sent as rendered: button 1's title is 29 characters; WhatsApp allows 20`)
 	}) {
 		t.Errorf("no note of the refused prompt in %+v", c.Transcript)
 	}
@@ -103,7 +103,7 @@ func TestServeE2EOnError(t *testing.T) {
 	if got := sentBodies(h.waitAccepted(bo, 2)); !slices.Equal(got, []string{"Who is writing?", "Sorry, we could not send your receipt."}) {
 		t.Fatalf("sent %q", got)
 	}
-	settled(bo, engine.Waiting, "await")
+	settled(bo, model.Waiting, "await")
 	conv, _ := h.conversation(bo)
 	if got, want := h.apiOutbound(conv.ID), []string{"accepted buttons: Who is writing? [me:Bo] [other:Someone else]",
 		"failed text: Here is your receipt.", "accepted text: Sorry, we could not send your receipt."}; !slices.Equal(got, want) {
@@ -123,13 +123,13 @@ func TestServeE2EOnError(t *testing.T) {
 	if second.Body != "Who is writing? Please type your name." {
 		t.Fatalf("after the failed buttons: %q", second.Body)
 	}
-	settled(cy, engine.Waiting, "ask_plain")
+	settled(cy, model.Waiting, "ask_plain")
 	if err := h.sb.SetStatus(second.WAMID, "failed", 131052); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, e2eTimeout, func() bool {
 		c, _ := h.conversation(cy)
-		return c.Status == engine.Failed
+		return c.Status == model.Failed
 	}, "conversation failed")
 	c = conversation(cy)
 	if c.Conversation.Node != "ask_plain" || !strings.HasPrefix(c.Conversation.Reason, `node "ask_plain"'s message was not delivered (131052: `) {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -44,45 +45,45 @@ type policyGroup struct {
 	// the failures this scenario injects.
 	rejected []int
 	// status is their last conversation's; blocks the reasons recorded.
-	status engine.Status
-	blocks []engine.BlockReason
+	status model.Status
+	blocks []model.BlockReason
 }
 
 var policyGroups = []policyGroup{
-	{name: "ok", optIn: true, status: engine.Ended,
+	{name: "ok", optIn: true, status: model.Ended,
 		received: []string{pWelcome, pLastCall, "reminder_ok", "reminder_ok"}},
-	{name: "pending", optIn: true, status: engine.Ended, received: []string{pWelcome, pLastCall}, blocks: []engine.BlockReason{engine.BlockTemplate}},
-	{name: "rejected", optIn: true, status: engine.Ended, received: []string{pWelcome, pLastCall}, blocks: []engine.BlockReason{engine.BlockTemplate}},
-	{name: "paused", optIn: true, status: engine.Ended, received: []string{pWelcome, pLastCall}, blocks: []engine.BlockReason{engine.BlockTemplate}},
-	{name: "disabled", optIn: true, status: engine.Ended, received: []string{pWelcome, pLastCall}, blocks: []engine.BlockReason{engine.BlockTemplate}},
-	{name: "no_optin", status: engine.Ended, received: []string{pWelcome, pLastCall}, blocks: []engine.BlockReason{engine.BlockNoOptIn}},
+	{name: "pending", optIn: true, status: model.Ended, received: []string{pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockTemplate}},
+	{name: "rejected", optIn: true, status: model.Ended, received: []string{pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockTemplate}},
+	{name: "paused", optIn: true, status: model.Ended, received: []string{pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockTemplate}},
+	{name: "disabled", optIn: true, status: model.Ended, received: []string{pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockTemplate}},
+	{name: "no_optin", status: model.Ended, received: []string{pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockNoOptIn}},
 	// STOP at 1 h, START at 2 h: the flow ends at the STOP; nothing after.
-	{name: "stop_start", optIn: true, status: engine.Ended,
+	{name: "stop_start", optIn: true, status: model.Ended,
 		received: []string{pWelcome, engine.DefaultOptOutReply, engine.DefaultOptInReply}},
 	// STOP at 1 h, "join" again at 2 h: they may write and be answered,
 	// but the reminder (business-initiated) is blocked.
-	{name: "stop_rejoin", optIn: true, status: engine.Ended,
-		received: []string{pWelcome, engine.DefaultOptOutReply, pWelcome, pLastCall}, blocks: []engine.BlockReason{engine.BlockOptedOut}},
-	{name: "answers", optIn: true, status: engine.Ended, received: []string{pWelcome, pThanks}},
+	{name: "stop_rejoin", optIn: true, status: model.Ended,
+		received: []string{pWelcome, engine.DefaultOptOutReply, pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockOptedOut}},
+	{name: "answers", optIn: true, status: model.Ended, received: []string{pWelcome, pThanks}},
 	// The sandbox cannot deliver to them (131026 on the welcome, whose
 	// on_error waits on at ask): the last call is refused at dispatch (its
 	// on_error goes to the reminder), the reminder at flow time.
-	{name: "undeliverable", optIn: true, status: engine.Ended, received: []string{pWelcome + " [131026]"}, rejected: []int{131026},
-		blocks: []engine.BlockReason{engine.BlockUnreachable, engine.BlockUnreachable}},
+	{name: "undeliverable", optIn: true, status: model.Ended, received: []string{pWelcome + " [131026]"}, rejected: []int{131026},
+		blocks: []model.BlockReason{model.BlockUnreachable, model.BlockUnreachable}},
 	// A marketing template that Meta holds back (131049, posted by the
 	// test; its on_error waits on at after_promo): the next marketing
 	// template is not tried for 24 h.
-	{name: "hold", optIn: true, status: engine.Ended, received: []string{pWelcome, pLastCall, "promo_ok [131049]"}, rejected: []int{131049},
-		blocks: []engine.BlockReason{engine.BlockHold}},
+	{name: "hold", optIn: true, status: model.Ended, received: []string{pWelcome, pLastCall, "promo_ok [131049]"}, rejected: []int{131049},
+		blocks: []model.BlockReason{model.BlockHold}},
 	// Meta's clock says the window closed before Parley's (131047 on the
 	// last call): the conversation takes its template path at once.
-	{name: "late_131047", optIn: true, status: engine.Ended, received: []string{pWelcome, pLastCall + " [131047]", "reminder_ok", "reminder_ok"},
+	{name: "late_131047", optIn: true, status: model.Ended, received: []string{pWelcome, pLastCall + " [131047]", "reminder_ok", "reminder_ok"},
 		rejected: []int{131047}},
 	// They stop marketing messages in WhatsApp (user_preferences).
-	{name: "pref_stop", optIn: true, status: engine.Ended, received: []string{pWelcome, pLastCall}, blocks: []engine.BlockReason{engine.BlockMarketingOptOut}},
+	{name: "pref_stop", optIn: true, status: model.Ended, received: []string{pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockMarketingOptOut}},
 	// They change number at 2 h and answer from the new one: one
 	// conversation, continued (the new number's phone shows the thanks).
-	{name: "identity", optIn: true, status: engine.Ended, received: []string{pWelcome}},
+	{name: "identity", optIn: true, status: model.Ended, received: []string{pWelcome}},
 }
 
 // policyCustomers is the suite's size: every group, many times.
@@ -374,7 +375,7 @@ func (p *policyRun) checkCustomer(i int, reached *int) {
 		}
 	}
 	ctx := context.Background()
-	key := engine.NewContactKey(h.sb.Config().PhoneNumberID, wa) // imported by phone number
+	key := model.NewContactKey(h.sb.Config().PhoneNumberID, wa) // imported by phone number
 	c, err := h.eng.Contact(ctx, key)
 	if err != nil {
 		t.Errorf("customer %s (%s): %v", wa, g.name, err)
@@ -384,14 +385,14 @@ func (p *policyRun) checkCustomer(i int, reached *int) {
 	if err != nil || conv.Status != g.status {
 		t.Errorf("customer %s (%s): last conversation %+v, %v; want %s", wa, g.name, conv, err, g.status)
 	}
-	var reasons []engine.BlockReason
+	var reasons []model.BlockReason
 	for _, b := range c.Blocks {
 		reasons = append(reasons, b.Reason)
 	}
 	if !slices.Equal(reasons, g.blocks) {
 		t.Errorf("customer %s (%s): blocks %+v, want reasons %v", wa, g.name, c.Blocks, g.blocks)
 	}
-	if g.optIn && (len(c.Consent) == 0 || c.Consent[0].Source != engine.SourceImport || c.Consent[0].By != "e2e@acme.test") {
+	if g.optIn && (len(c.Consent) == 0 || c.Consent[0].Source != model.SourceImport || c.Consent[0].By != "e2e@acme.test") {
 		t.Errorf("customer %s (%s): consent %+v, want the import first", wa, g.name, c.Consent)
 	}
 	switch g.name {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
 )
 
@@ -161,23 +161,23 @@ func TestServeRetentionOnPostgres(t *testing.T) {
 	}
 	defer st.Close()
 	old := time.Now().Add(-48 * time.Hour)
-	commitOld := func(wa string, status engine.Status) string {
-		key := engine.NewContactKey("100000000000001", wa)
+	commitOld := func(wa string, status model.Status) string {
+		key := model.NewContactKey("100000000000001", wa)
 		id := string(key) + "#1"
-		if err := st.Commit(ctx, &engine.Change{At: old, Contact: &engine.Contact{Key: key, PhoneNumberID: "100000000000001", WaID: wa, Conversation: id},
-			Conversations: []*engine.Conversation{{ID: id, Contact: key, Flow: "f", Status: status, StartedAt: old, LastActivityAt: old}},
-			Messages:      []*engine.Message{{Conversation: id, Seq: 1, Contact: key, Direction: engine.In, State: engine.Received, At: old}}}); err != nil {
+		if err := st.Commit(ctx, &model.Change{At: old, Contact: &model.Contact{Key: key, PhoneNumberID: "100000000000001", WaID: wa, Conversation: id},
+			Conversations: []*model.Conversation{{ID: id, Contact: key, Flow: "f", Status: status, StartedAt: old, LastActivityAt: old}},
+			Messages:      []*model.Message{{Conversation: id, Seq: 1, Contact: key, Direction: model.In, State: model.Received, At: old}}}); err != nil {
 			t.Fatal(err)
 		}
 		return id
 	}
-	ended, waiting := commitOld("15550001111", engine.Ended), commitOld("15550002222", engine.Waiting)
+	ended, waiting := commitOld("15550001111", model.Ended), commitOld("15550002222", model.Waiting)
 
 	h := newE2E(t, e2eOptions{serve: func(c *serveConfig) { c.store, c.retention = u, time.Hour }})
 	h.start()
 	eventually(t, e2eTimeout, func() bool {
 		_, err := st.Conversation(ctx, ended)
-		return errors.Is(err, engine.ErrNotFound)
+		return errors.Is(err, model.ErrNotFound)
 	}, "the retention deleting %s", ended)
 	if tr, err := st.Transcript(ctx, ended); err != nil || len(tr) != 0 {
 		t.Fatalf("the deleted conversation's transcript: %d messages, %v", len(tr), err)

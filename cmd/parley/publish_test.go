@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/templates"
 )
 
 // TestPublishAllListsProblems: a flow file that cannot be published at
@@ -21,7 +22,7 @@ func TestPublishAllListsProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: engine.NewTemplateSet(),
+	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewTemplateSet(),
 		Logger: slog.New(slog.DiscardHandler), CheckTemplatesOnPublish: true})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -123,7 +124,7 @@ func TestScheduleE2EDailyReminderUnderTheLimit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				_, err := h.eng.UpdateContact(context.Background(), engine.NewContactKey(phone, wa(i)), func(c *engine.Contact) {
+				_, err := h.eng.UpdateContact(context.Background(), model.NewContactKey(phone, wa(i)), func(c *model.Contact) {
 					c.PhoneNumberID, c.WaID, c.Name = phone, wa(i), fmt.Sprintf("Customer %d", i)
 					c.Tags, c.Fields = []string{"patient"}, map[string]any{"slot": "10:30"}
 					c.OptedIn = i%10 != 0

@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/flows/examples"
 	"github.com/parleyhq/parley/ui"
@@ -339,16 +340,16 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return err
 	}
 	reg := metrics.NewRegistry()
-	templates := engine.NewRegistry(engine.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock,
+	registry := templates.NewRegistry(templates.RegistryOptions{Store: store, Logger: log, Graph: client, WABAID: c.wabaID, Clock: c.clock,
 		Accounts: templateAccounts(router, numbers)})
-	if was := templates.WABAs(); len(was) > 1 {
+	if was := registry.WABAs(); len(was) > 1 {
 		log.Info("templates are kept per WhatsApp Business Account: each send is checked against its number's account; templates created through Parley go to the default account",
 			"wabas", strings.Join(was, ","), "default", c.wabaID)
 	}
-	if err := templates.Load(ctx); err != nil {
+	if err := registry.Load(ctx); err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx, engine.Options{Store: store, Clock: c.clock, Templates: templates, Logger: log, Metrics: reg,
+	eng, err := engine.New(ctx, engine.Options{Store: store, Clock: c.clock, Templates: registry, Logger: log, Metrics: reg,
 		MessagingLimit: c.messagingLimit, MessagingLimitPinned: c.messagingLimitPinned, PhoneNumbers: phones,
 		CheckTemplatesOnPublish: true, HTTP: caller, Secrets: vault})
 	if err != nil {
@@ -370,7 +371,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 			return err
 		}
 	}
-	templates.SyncAll(ctx, true)
+	registry.SyncAll(ctx, true)
 	if err := publishAll(ctx, eng, docs, log); err != nil {
 		return err
 	}
@@ -400,7 +401,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	bgLoops := newLoops(bg)
-	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: templates,
+	srv := ui.New(ui.Config{Engine: eng, AppSecret: c.appSecret, VerifyToken: c.verifyToken, Metrics: reg, Logger: log, Templates: registry,
 		Auth: authSvc, Inbox: desk, Schedules: sched, Media: router, Typing: receipts, Sending: disp, Ready: readiness(store, bgLoops, disp),
 		Backup: backuper(store), BackupDir: c.data, TestChatStore: openTestChatStore, Quarantine: quarantine.New(store), Secrets: vault, Events: hooks,
 		MetricsToken: c.metricsToken, MetricsApart: c.metricsAddr != "" || c.metricsListener != nil})
@@ -417,7 +418,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bgLoops.run("the outbox dispatcher", disp.Run)
 	bgLoops.run("the read receipts", receipts.Run)
 	bgLoops.run("the template sync", func(ctx context.Context) error {
-		templates.RunSync(ctx, engine.DefaultTemplateSyncInterval)
+		registry.RunSync(ctx, templates.DefaultTemplateSyncInterval)
 		return nil
 	})
 	bgLoops.run("the timers", func(ctx context.Context) error { eng.RunTimers(ctx, c.timerInterval); return nil })
@@ -609,7 +610,7 @@ func seedSandboxTemplates(ctx context.Context, client *whatsapp.Client, sb *sand
 			}
 			seen[n.Template.Name+"/"+n.Template.Language] = true
 			log.Warn("sandbox: a flow file names a template the sandbox does not have; it is created from the flow", "file", d.name, "template", n.Template.Name, "language", n.Template.Language)
-			created, err := client.CreateTemplate(ctx, wabaID, engine.SandboxTemplate(n.Template))
+			created, err := client.CreateTemplate(ctx, wabaID, templates.SandboxTemplate(n.Template))
 			if err != nil {
 				return fmt.Errorf("creating sandbox template %s: %w", n.Template.Name, err)
 			}

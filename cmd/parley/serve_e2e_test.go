@@ -34,6 +34,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
@@ -364,12 +365,12 @@ func (h *e2e) customer(waID, name string) string {
 
 // key is Parley's contact key of a sandbox customer: the business number
 // and the customer's BSUID, which the sandbox sends in every webhook.
-func (h *e2e) key(waID string) engine.ContactKey {
+func (h *e2e) key(waID string) model.ContactKey {
 	c, ok := h.sb.Customer(waID)
 	if !ok {
 		h.t.Fatalf("sandbox has no customer %s", waID)
 	}
-	return engine.NewContactKey(h.sb.Config().PhoneNumberID, c.UserID)
+	return model.NewContactKey(h.sb.Config().PhoneNumberID, c.UserID)
 }
 
 // says makes the customer write text through the sandbox.
@@ -423,11 +424,11 @@ func (h *e2e) waitAccepted(waID string, n int) []sandbox.Entry {
 
 // conversation returns the customer's current (or last) conversation and
 // its transcript, read from the running Parley; nil if there is none.
-func (h *e2e) conversation(waID string) (*engine.Conversation, []*engine.Message) {
+func (h *e2e) conversation(waID string) (*model.Conversation, []*model.Message) {
 	h.t.Helper()
 	ctx := context.Background()
 	conv, err := h.eng.CurrentConversation(ctx, h.key(waID))
-	if errors.Is(err, engine.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -440,8 +441,8 @@ func (h *e2e) conversation(waID string) (*engine.Conversation, []*engine.Message
 	return conv, msgs
 }
 
-func byDirection(msgs []*engine.Message, d engine.Direction) []*engine.Message {
-	var out []*engine.Message
+func byDirection(msgs []*model.Message, d model.Direction) []*model.Message {
+	var out []*model.Message
 	for _, m := range msgs {
 		if m.Direction == d {
 			out = append(out, m)
@@ -450,8 +451,8 @@ func byDirection(msgs []*engine.Message, d engine.Direction) []*engine.Message {
 	return out
 }
 
-func msgStates(msgs []*engine.Message) []engine.MessageState {
-	out := make([]engine.MessageState, len(msgs))
+func msgStates(msgs []*model.Message) []model.MessageState {
+	out := make([]model.MessageState, len(msgs))
 	for i, m := range msgs {
 		out[i] = m.State
 	}
@@ -462,8 +463,8 @@ func msgStates(msgs []*engine.Message) []engine.MessageState {
 // customer has left the outbox (whatever became of it).
 func (h *e2e) outboundSettled(waID string) bool {
 	_, msgs := h.conversation(waID)
-	for _, m := range byDirection(msgs, engine.Out) {
-		if m.State == engine.Queued || m.State == engine.Sending {
+	for _, m := range byDirection(msgs, model.Out) {
+		if m.State == model.Queued || m.State == model.Sending {
 			return false
 		}
 	}
@@ -566,19 +567,19 @@ func (h *e2e) openStore() *boltstore.Store {
 // tests read it.
 type apiConversation struct {
 	Conversation struct {
-		ID     string        `json:"id"`
-		Status engine.Status `json:"status"`
-		Node   string        `json:"node"`
+		ID     string       `json:"id"`
+		Status model.Status `json:"status"`
+		Node   string       `json:"node"`
 	} `json:"conversation"`
 	Window struct {
 		Open bool `json:"open"`
 	} `json:"window"`
 	Transcript []struct {
-		Direction engine.Direction    `json:"direction"`
-		Text      string              `json:"text"`
-		State     engine.MessageState `json:"state"`
-		WAMID     string              `json:"wamid"`
-		ErrorCode int                 `json:"error_code"`
+		Direction model.Direction    `json:"direction"`
+		Text      string             `json:"text"`
+		State     model.MessageState `json:"state"`
+		WAMID     string             `json:"wamid"`
+		ErrorCode int                `json:"error_code"`
 	} `json:"transcript"`
 }
 
@@ -605,7 +606,7 @@ func (h *e2e) apiOutbound(convID string) []string {
 	}
 	var out []string
 	for _, m := range c.Transcript {
-		if m.Direction == engine.Out {
+		if m.Direction == model.Out {
 			out = append(out, string(m.State)+" "+m.Text)
 		}
 	}
@@ -695,28 +696,28 @@ func TestServeE2EFlowRoundTrip(t *testing.T) {
 	// Statuses flow back: sent → delivered → read for every message.
 	eventually(t, e2eTimeout, func() bool {
 		_, msgs := h.conversation(ann)
-		out := byDirection(msgs, engine.Out)
+		out := byDirection(msgs, model.Out)
 		if len(out) != 3 {
 			return false
 		}
 		for _, m := range out {
-			if m.State != engine.Read {
+			if m.State != model.Read {
 				return false
 			}
 		}
 		return true
 	}, "every outbound message read")
 	conv, msgs := h.conversation(ann)
-	if conv.Status != engine.Ended || conv.Flow != "greet" || conv.Vars["drink"] != "coffee" {
+	if conv.Status != model.Ended || conv.Flow != "greet" || conv.Vars["drink"] != "coffee" {
 		t.Errorf("conversation: status %s flow %s vars %v", conv.Status, conv.Flow, conv.Vars)
 	}
-	out := byDirection(msgs, engine.Out)
+	out := byDirection(msgs, model.Out)
 	for i, m := range out {
 		if m.WAMID != sent[i].WAMID || m.Error != "" {
 			t.Errorf("message %d: wamid %q error %q, the sandbox accepted %q", i, m.WAMID, m.Error, sent[i].WAMID)
 		}
 	}
-	if in := byDirection(msgs, engine.In); len(in) != 2 || in[1].Inbound.ButtonID != "coffee" {
+	if in := byDirection(msgs, model.In); len(in) != 2 || in[1].Inbound.ButtonID != "coffee" {
 		t.Errorf("inbound messages: %d", len(in))
 	}
 	// The REST API shows the same transcript with its delivery states.
@@ -727,12 +728,12 @@ func TestServeE2EFlowRoundTrip(t *testing.T) {
 	}
 	var list struct {
 		Conversations []struct {
-			ID     string        `json:"id"`
-			Status engine.Status `json:"status"`
+			ID     string       `json:"id"`
+			Status model.Status `json:"status"`
 		} `json:"conversations"`
 	}
 	if code := h.api("/conversations?contact="+url.QueryEscape(string(h.key(ann))), &list); code != http.StatusOK ||
-		len(list.Conversations) != 1 || list.Conversations[0].ID != conv.ID || list.Conversations[0].Status != engine.Ended {
+		len(list.Conversations) != 1 || list.Conversations[0].ID != conv.ID || list.Conversations[0].Status != model.Ended {
 		t.Errorf("REST listing: %d %+v", code, list)
 	}
 	for _, turn := range h.sb.Transcript(ann) {
@@ -784,7 +785,7 @@ func TestServeE2EDuplicateWebhook(t *testing.T) {
 		// Both answered 200: both are durably processed, so the transcript
 		// is final as far as this message goes.
 		_, msgs := h.conversation(tc.waID)
-		if in, out := byDirection(msgs, engine.In), byDirection(msgs, engine.Out); len(in) != 1 || len(out) != 2 {
+		if in, out := byDirection(msgs, model.In), byDirection(msgs, model.Out); len(in) != 1 || len(out) != 2 {
 			t.Fatalf("%s: %d inbound and %d outbound messages in the transcript, want 1 and 2", tc.waID, len(in), len(out))
 		}
 		eventually(t, e2eTimeout, func() bool { return h.outboundSettled(tc.waID) }, "outbox of %s drained", tc.waID)
@@ -793,7 +794,7 @@ func TestServeE2EDuplicateWebhook(t *testing.T) {
 			t.Fatalf("%s third post: %d %v", tc.waID, code, err)
 		}
 		_, msgs = h.conversation(tc.waID)
-		if in, out := byDirection(msgs, engine.In), byDirection(msgs, engine.Out); len(in) != 1 || len(out) != 2 {
+		if in, out := byDirection(msgs, model.In), byDirection(msgs, model.Out); len(in) != 1 || len(out) != 2 {
 			t.Fatalf("%s after a third delivery: %d inbound and %d outbound messages", tc.waID, len(in), len(out))
 		}
 		if got, want := sentBodies(h.accepted(tc.waID)), []string{"Hi Ann!", "Tea or coffee?"}; !slices.Equal(got, want) {
@@ -889,7 +890,7 @@ func TestServeE2EWebhookSecurity(t *testing.T) {
 	st := h.openStore()
 	defer st.Close()
 	ctx := context.Background()
-	if c, err := st.Contact(ctx, malloryKey); !errors.Is(err, engine.ErrNotFound) {
+	if c, err := st.Contact(ctx, malloryKey); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("contact of the forged message: %+v, %v", c, err)
 	}
 	if convs, err := st.Conversations(ctx, malloryKey); err != nil || len(convs) != 0 {
@@ -925,7 +926,7 @@ func TestServeE2ERestartMidConversation(t *testing.T) {
 
 	h.start()
 	conv, _ := h.conversation(cus)
-	if conv.Status != engine.Waiting || conv.Node != "ask_email" || conv.Vars["order"] != "482913" {
+	if conv.Status != model.Waiting || conv.Node != "ask_email" || conv.Vars["order"] != "482913" {
 		t.Fatalf("after restart: status %s node %s vars %v", conv.Status, conv.Node, conv.Vars)
 	}
 	h.says(cus, sandbox.Text("cus@example.com"))
@@ -936,7 +937,7 @@ func TestServeE2ERestartMidConversation(t *testing.T) {
 	}
 	eventually(t, e2eTimeout, func() bool {
 		c, _ := h.conversation(cus)
-		return c.Status == engine.Ended
+		return c.Status == model.Ended
 	}, "conversation ended")
 	if got := h.accepted(cus); len(got) != 3 {
 		t.Errorf("customer received %d messages, want 3: %q", len(got), sentBodies(got))
@@ -954,16 +955,16 @@ func TestServeE2EStatusesOutOfOrder(t *testing.T) {
 	h.says(cus, sandbox.Text("order"))
 	wamid := h.waitAccepted(cus, 1)[0].WAMID
 	// The state as the REST API shows it.
-	state := func() engine.MessageState {
+	state := func() model.MessageState {
 		conv, _ := h.conversation(cus)
 		var c apiConversation
 		if code := h.api("/conversations/"+url.PathEscape(conv.ID), &c); code != http.StatusOK {
 			t.Fatalf("GET conversation: %d", code)
 		}
-		var out []engine.MessageState
+		var out []model.MessageState
 		for _, m := range c.Transcript {
-			if m.Direction == engine.Out {
-				if m.State != engine.Queued && m.State != engine.Sending && m.WAMID != wamid {
+			if m.Direction == model.Out {
+				if m.State != model.Queued && m.State != model.Sending && m.WAMID != wamid {
 					t.Fatalf("REST transcript: %s with wamid %q, the sandbox accepted %q", m.State, m.WAMID, wamid)
 				}
 				out = append(out, m.State)
@@ -974,14 +975,14 @@ func TestServeE2EStatusesOutOfOrder(t *testing.T) {
 		}
 		return out[0]
 	}
-	eventually(t, e2eTimeout, func() bool { return state() == engine.Accepted }, "the prompt accepted (is %q)", state())
+	eventually(t, e2eTimeout, func() bool { return state() == model.Accepted }, "the prompt accepted (is %q)", state())
 
 	for _, st := range []string{"read", "delivered", "sent", "delivered", "read"} {
 		if err := h.sb.SetStatus(wamid, st, 0); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, e2eTimeout, func() bool { return h.webhookAnswered(wamid, st) }, "status %s processed", st)
-		if got := state(); got != engine.Read {
+		if got := state(); got != model.Read {
 			t.Fatalf("after %s: state %s, want read", st, got)
 		}
 	}
@@ -990,10 +991,10 @@ func TestServeE2EStatusesOutOfOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, e2eTimeout, func() bool { return h.webhookAnswered(wamid, "failed") }, "status failed processed")
-	if got := state(); got != engine.Read {
+	if got := state(); got != model.Read {
 		t.Fatalf("after failed: state %s, want read", got)
 	}
-	if conv, _ := h.conversation(cus); conv.Status != engine.Waiting {
+	if conv, _ := h.conversation(cus); conv.Status != model.Waiting {
 		t.Errorf("conversation %s, want waiting", conv.Status)
 	}
 }
@@ -1035,7 +1036,7 @@ func TestServeE2ELateWindowClosed(t *testing.T) {
 	h.customer(cus, "Ann")
 	// A template outside the window is business-initiated: it needs the
 	// contact's opt-in (docs/whatsapp.md §4.8).
-	if _, err := h.eng.UpdateContact(context.Background(), h.key(cus), func(c *engine.Contact) {
+	if _, err := h.eng.UpdateContact(context.Background(), h.key(cus), func(c *model.Contact) {
 		c.OptedIn, c.OptedInAt = true, time.Now()
 	}); err != nil {
 		t.Fatal(err)
@@ -1071,15 +1072,15 @@ func TestServeE2ELateWindowClosed(t *testing.T) {
 
 	eventually(t, e2eTimeout, func() bool {
 		_, msgs := h.conversation(cus)
-		out := byDirection(msgs, engine.Out)
-		return len(out) == 3 && out[1].State == engine.SendFailed && out[2].State == engine.Read
+		out := byDirection(msgs, model.Out)
+		return len(out) == 3 && out[1].State == model.SendFailed && out[2].State == model.Read
 	}, "nudge failed and template read in Parley")
 	conv, msgs := h.conversation(cus)
-	out := byDirection(msgs, engine.Out)
+	out := byDirection(msgs, model.Out)
 	if out[1].ErrorCode != engine.CodeWindowClosed || out[1].WAMID != sent[1].WAMID {
 		t.Errorf("nudge: code %d wamid %q", out[1].ErrorCode, out[1].WAMID)
 	}
-	if conv.Status != engine.Waiting || conv.Node != "await" {
+	if conv.Status != model.Waiting || conv.Node != "await" {
 		t.Errorf("conversation %s at %s, want waiting at await", conv.Status, conv.Node)
 	}
 	var c apiConversation
@@ -1100,8 +1101,8 @@ func TestServeE2ELateWindowClosed(t *testing.T) {
 	}
 	eventually(t, e2eTimeout, func() bool {
 		c, msgs := h.conversation(cus)
-		out := byDirection(msgs, engine.Out)
-		return c.Status == engine.Ended && len(out) == 4 && out[3].State == engine.Read
+		out := byDirection(msgs, model.Out)
+		return c.Status == model.Ended && len(out) == 4 && out[3].State == model.Read
 	}, "conversation ended with the last message read")
 	if n := len(h.rejected(cus)); n != 1 {
 		t.Errorf("%d rejections, want 1", n)
@@ -1153,11 +1154,11 @@ func TestServeE2EThrottlingRetried(t *testing.T) {
 	}
 	eventually(t, e2eTimeout, func() bool {
 		_, msgs := h.conversation(cus)
-		out := byDirection(msgs, engine.Out)
-		return len(out) == 3 && !slices.ContainsFunc(out, func(m *engine.Message) bool { return m.State != engine.Read })
+		out := byDirection(msgs, model.Out)
+		return len(out) == 3 && !slices.ContainsFunc(out, func(m *model.Message) bool { return m.State != model.Read })
 	}, "all three read")
 	_, msgs := h.conversation(cus)
-	for i, m := range byDirection(msgs, engine.Out) {
+	for i, m := range byDirection(msgs, model.Out) {
 		if m.Error != "" || m.ErrorCode != 0 {
 			t.Errorf("message %d is %s but still carries the error of an earlier attempt: %d %q", i, m.State, m.ErrorCode, m.Error)
 		}
@@ -1201,8 +1202,8 @@ func TestServeE2EAmbiguousSend(t *testing.T) {
 	}
 	eventually(t, e2eTimeout, func() bool { return h.outboundSettled(cus) }, "outbox drained")
 	_, msgs := h.conversation(cus)
-	out := byDirection(msgs, engine.Out)
-	if got := msgStates(out); !slices.Equal(got, []engine.MessageState{engine.Unknown, engine.Accepted}) {
+	out := byDirection(msgs, model.Out)
+	if got := msgStates(out); !slices.Equal(got, []model.MessageState{model.Unknown, model.Accepted}) {
 		t.Fatalf("states %v, want [unknown accepted]", got)
 	}
 	if out[0].WAMID != "" || out[0].Error == "" {
@@ -1229,8 +1230,8 @@ func TestServeE2EAmbiguousSend(t *testing.T) {
 	}
 	eventually(t, e2eTimeout, func() bool { return h.webhookAnswered(sent[0].WAMID, "delivered") }, "status processed")
 	_, msgs = h.conversation(cus)
-	out = byDirection(msgs, engine.Out)
-	if out[0].State != engine.Delivered || out[0].WAMID != sent[0].WAMID {
+	out = byDirection(msgs, model.Out)
+	if out[0].State != model.Delivered || out[0].WAMID != sent[0].WAMID {
 		t.Errorf("after its status: %s %q", out[0].State, out[0].WAMID)
 	}
 	if n := len(h.accepted(cus)); n != 3 {
@@ -1309,7 +1310,7 @@ func TestServeE2EShutdownWithWebhooksInFlight(t *testing.T) {
 			continue
 		}
 		msgs, err := st.Transcript(ctx, convs[0].ID)
-		if err != nil || len(byDirection(msgs, engine.Out)) != 1 {
+		if err != nil || len(byDirection(msgs, model.Out)) != 1 {
 			t.Errorf("%s answered 200: reply not recorded (%v)", hk.wamid, err)
 		}
 	}
@@ -1334,7 +1335,7 @@ func TestServeE2EShutdownWithWebhooksInFlight(t *testing.T) {
 			t.Errorf("customer %s received %q, want exactly [%q]", hk.waID, got, want)
 		}
 		_, msgs := h.conversation(hk.waID)
-		if out := byDirection(msgs, engine.Out); len(out) != 1 || out[0].State == engine.Unknown || out[0].State == engine.SendFailed {
+		if out := byDirection(msgs, model.Out); len(out) != 1 || out[0].State == model.Unknown || out[0].State == model.SendFailed {
 			t.Errorf("customer %s: outbound states %v", hk.waID, msgStates(out))
 		}
 	}
@@ -1401,9 +1402,9 @@ func TestServeE2EShutdownFinishesSendsInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := byDirection(msgs, engine.Out)
+	out := byDirection(msgs, model.Out)
 	sent := h.accepted(cus)
-	if len(out) != 1 || len(sent) != 1 || out[0].State != engine.Accepted || out[0].WAMID != sent[0].WAMID {
+	if len(out) != 1 || len(sent) != 1 || out[0].State != model.Accepted || out[0].WAMID != sent[0].WAMID {
 		t.Fatalf("after a graceful stop the reply is %v (wamid %q, error %q); the sandbox accepted %d (dropped while held: %d)",
 			msgStates(out), e2eFirstWAMID(out), e2eFirstError(out), len(sent), gate.dropped.Load())
 	}
@@ -1417,14 +1418,14 @@ func TestServeE2EShutdownFinishesSendsInFlight(t *testing.T) {
 	}
 }
 
-func e2eFirstWAMID(ms []*engine.Message) string {
+func e2eFirstWAMID(ms []*model.Message) string {
 	if len(ms) == 0 {
 		return ""
 	}
 	return ms[0].WAMID
 }
 
-func e2eFirstError(ms []*engine.Message) string {
+func e2eFirstError(ms []*model.Message) string {
 	if len(ms) == 0 {
 		return ""
 	}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/httpcall"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/script"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -69,7 +71,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		dir = tmp
 	}
 	opts := script.Options{
-		OpenStore: func() (engine.Store, error) { return openScratchStore(filepath.Join(dir, "simulate.db")) },
+		OpenStore: func() (model.Store, error) { return openScratchStore(filepath.Join(dir, "simulate.db")) },
 		Reopen:    *reopen,
 	}
 	if *templatesPath != "" {
@@ -96,7 +98,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	return chat(ctx, flowDoc, opts, stdin, stdout, stderr)
 }
 
-func loadTemplates(path string) (*engine.TemplateSet, error) {
+func loadTemplates(path string) (*templates.TemplateSet, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -105,7 +107,7 @@ func loadTemplates(path string) (*engine.TemplateSet, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%s: want a JSON array of templates: %w", path, err)
 	}
-	set := engine.NewTemplateSet()
+	set := templates.NewTemplateSet()
 	for i, r := range raw {
 		// A template as the Graph API lists it (with its components) is
 		// read whole, its shape included; else by its counts.
@@ -119,12 +121,12 @@ func loadTemplates(path string) (*engine.TemplateSet, error) {
 				return nil, fmt.Errorf("%s: template %d: %w", path, i, err)
 			}
 			if t.Status == "" {
-				t.Status = engine.TemplateApproved
+				t.Status = model.TemplateApproved
 			}
-			set.Put(engine.TemplateInfoFromWhatsApp(t))
+			set.Put(templates.TemplateInfoFromWhatsApp(t))
 			continue
 		}
-		var info engine.TemplateInfo
+		var info model.TemplateInfo
 		if err := json.Unmarshal(r, &info); err != nil {
 			return nil, fmt.Errorf("%s: template %d: %w", path, i, err)
 		}

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // TestLoadTemplates: simulate's template file takes templates as the
@@ -31,7 +31,7 @@ func TestLoadTemplates(t *testing.T) {
 		len(info.Shape.Buttons) != 2 || !info.Shape.Buttons[0].Dynamic {
 		t.Errorf("order_update: %+v %+v", info, info.Shape)
 	}
-	if info, ok := reg.Template("hello", "en"); !ok || info.Shape != nil || info.BodyParams != 1 || info.Status != engine.TemplateApproved {
+	if info, ok := reg.Template("hello", "en"); !ok || info.Shape != nil || info.BodyParams != 1 || info.Status != model.TemplateApproved {
 		t.Errorf("hello: %+v", info)
 	}
 }

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
@@ -30,7 +30,7 @@ import (
 // dataStore is everything Parley keeps, behind one handle: the engine's
 // store and each subsystem's records.
 type dataStore interface {
-	engine.Store
+	model.Store
 	inbox.Records
 	auth.Records
 	schedule.Records
@@ -102,7 +102,7 @@ func openCommandStore(ctx context.Context, url, dir string, create bool, instead
 
 // openScratchStore opens a throwaway store, the file path (`parley
 // simulate`): always a bbolt file.
-func openScratchStore(path string) (engine.Store, error) {
+func openScratchStore(path string) (model.Store, error) {
 	st, err := boltstore.Open(path)
 	if err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ func openScratchStore(path string) (engine.Store, error) {
 
 // openTestChatStore opens the store of a test chat of the editor in its
 // directory (ui.Config.TestChatStore).
-func openTestChatStore(dir string) (engine.Store, error) {
+func openTestChatStore(dir string) (model.Store, error) {
 	return openScratchStore(filepath.Join(dir, "chat.db"))
 }
 

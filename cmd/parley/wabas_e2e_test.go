@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
 
@@ -64,8 +64,8 @@ func TestServeE2ETemplatesPerWABA(t *testing.T) {
 
 	sbB.AddCustomer(sandbox.Customer{WaID: "15550000021", Name: "Dee"})
 	id := customerID(t, sbB, "15550000021")
-	key := engine.NewContactKey(numB, id)
-	if _, err := h.eng.UpdateContact(ctx, key, func(c *engine.Contact) {
+	key := model.NewContactKey(numB, id)
+	if _, err := h.eng.UpdateContact(ctx, key, func(c *model.Contact) {
 		c.PhoneNumberID, c.UserID, c.WaID, c.OptedIn, c.OptedInAt = numB, id, "15550000021", true, time.Now()
 	}); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -72,12 +72,12 @@ func TestServeE2EUnprocessableWebhookItems(t *testing.T) {
 
 	// The sound message is processed: Ann's conversation has it, once.
 	_, msgs := h.conversation(ann)
-	if in := byDirection(msgs, engine.In); len(in) != 1 || in[0].Inbound.Text != "hello" {
+	if in := byDirection(msgs, model.In); len(in) != 1 || in[0].Inbound.Text != "hello" {
 		t.Fatalf("Ann's inbound messages: %d, want the one sound message", len(in))
 	}
 	// The others made no contact and no conversation.
 	for _, id := range []string{passwd, ""} {
-		if _, err := h.eng.Store().Contact(t.Context(), engine.NewContactKey(c.PhoneNumberID, id)); err == nil {
+		if _, err := h.eng.Store().Contact(t.Context(), model.NewContactKey(c.PhoneNumberID, id)); err == nil {
 			t.Errorf("a contact was stored for sender %q", id)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Contact aliases: a customer who changed their number or user id is known
@@ -16,14 +16,14 @@ import (
 // writes it, in the change's transaction.
 
 // Alias returns the contact key key stands for, if it is an alias.
-func (s *Store) Alias(ctx context.Context, key engine.ContactKey) (engine.ContactKey, bool, error) {
+func (s *Store) Alias(ctx context.Context, key model.ContactKey) (model.ContactKey, bool, error) {
 	if key == "" {
 		return "", false, nil
 	}
-	var to engine.ContactKey
+	var to model.ContactKey
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketAliases).Get([]byte(key)); v != nil {
-			to = engine.ContactKey(v)
+			to = model.ContactKey(v)
 		}
 		return nil
 	})
@@ -35,7 +35,7 @@ func (s *Store) Alias(ctx context.Context, key engine.ContactKey) (engine.Contac
 
 // encodeAliases encodes a change's aliases, in key order so the writes of
 // a change are the same whatever the map's order.
-func encodeAliases(m map[engine.ContactKey]engine.ContactKey) ([]keyValue, error) {
+func encodeAliases(m map[model.ContactKey]model.ContactKey) ([]keyValue, error) {
 	if len(m) == 0 {
 		return nil, nil
 	}

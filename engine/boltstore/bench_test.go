@@ -12,7 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -25,7 +25,7 @@ const benchContacts = 10_000
 // benchmark: contact n % benchContacts answers the bot, which queues its
 // next question, re-arms the wait's timeout (deleting the previous one)
 // and counts the step for analytics.
-func benchEvent(n int) *engine.Change { return benchEventOf(n, false) }
+func benchEvent(n int) *model.Change { return benchEventOf(n, false) }
 
 // benchScatter is a multiplier prime to benchContacts: event n of a round
 // goes to contact n*benchScatter % benchContacts, so that consecutive
@@ -35,50 +35,50 @@ const benchScatter = 7919
 // benchEventOf is benchEvent, to the round's contacts in key order or,
 // when scattered, in an order that spreads consecutive events over the
 // whole key space. Either way each contact has one event per round.
-func benchEventOf(n int, scattered bool) *engine.Change {
+func benchEventOf(n int, scattered bool) *model.Change {
 	i, round := n%benchContacts, n/benchContacts
 	if scattered {
 		i = i * benchScatter % benchContacts
 	}
 	wa := fmt.Sprintf("49151%07d", i)
-	key := engine.NewContactKey("106540352242922", wa)
+	key := model.NewContactKey("106540352242922", wa)
 	now := t0.Add(time.Duration(n) * time.Millisecond)
 	convID := string(key) + "#1"
-	timeout := engine.Timer{Due: now.Add(10 * time.Minute), Kind: engine.TimerTimeout, Contact: key, Conversation: convID, Node: "ask_order"}
+	timeout := model.Timer{Due: now.Add(10 * time.Minute), Kind: model.TimerTimeout, Contact: key, Conversation: convID, Node: "ask_order"}
 	previous := timeout
 	previous.Due = previous.Due.Add(-benchContacts * time.Millisecond)
 	seq := uint64(2*round + 1)
-	return &engine.Change{
+	return &model.Change{
 		InboundID: fmt.Sprintf("wamid.HBgNNDkxNTE%07dFQIAEhgUM0EwQjE2RjY%d", i, round),
 		At:        now,
-		Contact: &engine.Contact{
+		Contact: &model.Contact{
 			Key: key, PhoneNumberID: "106540352242922", WaID: wa, Name: "Maria Schmidt", Language: "de",
 			Tags: []string{"customer"}, Fields: map[string]any{"city": "Berlin", "orders": 3},
 			OptedIn: true, OptedInAt: t0, LastInboundAt: now, Conversation: convID, Conversations: 1,
 		},
-		Conversations: []*engine.Conversation{{
-			ID: convID, Contact: key, Flow: "order-status", Version: 3, Node: "ask_order", Status: engine.Waiting,
+		Conversations: []*model.Conversation{{
+			ID: convID, Contact: key, Flow: "order-status", Version: 3, Node: "ask_order", Status: model.Waiting,
 			Vars:      map[string]any{"order": "A-1042", "attempts": 2, "express": false, "name": "Maria"},
 			StartedAt: t0, UpdatedAt: now, LastActivityAt: now,
 			LastReply: &flows.Reply{Type: "text", Text: "A-1042"},
-			Timers:    []engine.Timer{timeout},
+			Timers:    []model.Timer{timeout},
 			Seq:       seq + 1,
 		}},
-		Messages: []*engine.Message{
-			{Conversation: convID, Seq: seq, Direction: engine.In, At: now, Node: "ask_order", Sender: "customer", Contact: key,
-				Inbound: &flows.Reply{Type: "text", Text: "A-1042"}, State: engine.Received, WAMID: "wamid.HBgNNDkxNTE"},
-			{Conversation: convID, Seq: seq + 1, Direction: engine.Out, At: now, Node: "status", Sender: "bot", Contact: key,
-				Message: &flows.Message{Type: flows.MsgText, Text: "Your order A-1042 left our warehouse today and arrives tomorrow."}, State: engine.Queued},
+		Messages: []*model.Message{
+			{Conversation: convID, Seq: seq, Direction: model.In, At: now, Node: "ask_order", Sender: "customer", Contact: key,
+				Inbound: &flows.Reply{Type: "text", Text: "A-1042"}, State: model.Received, WAMID: "wamid.HBgNNDkxNTE"},
+			{Conversation: convID, Seq: seq + 1, Direction: model.Out, At: now, Node: "status", Sender: "bot", Contact: key,
+				Message: &flows.Message{Type: flows.MsgText, Text: "Your order A-1042 left our warehouse today and arrives tomorrow."}, State: model.Queued},
 		},
-		SetTimers:    []engine.Timer{timeout},
-		DeleteTimers: []engine.Timer{previous},
+		SetTimers:    []model.Timer{timeout},
+		DeleteTimers: []model.Timer{previous},
 		// The analytics of the step: the answer leaves the wait, the bot
 		// passes through the send node and waits again.
-		Counts: []engine.Count{
-			{Flow: "order-status", Version: 3, Node: "ask_order", Kind: engine.CountExit, Exit: "next", N: 1},
-			{Flow: "order-status", Version: 3, Node: "status", Kind: engine.CountEntered, N: 1},
-			{Flow: "order-status", Version: 3, Node: "status", Kind: engine.CountExit, Exit: "next", N: 1},
-			{Flow: "order-status", Version: 3, Node: "ask_order", Kind: engine.CountEntered, N: 1},
+		Counts: []model.Count{
+			{Flow: "order-status", Version: 3, Node: "ask_order", Kind: model.CountExit, Exit: "next", N: 1},
+			{Flow: "order-status", Version: 3, Node: "status", Kind: model.CountEntered, N: 1},
+			{Flow: "order-status", Version: 3, Node: "status", Kind: model.CountExit, Exit: "next", N: 1},
+			{Flow: "order-status", Version: 3, Node: "ask_order", Kind: model.CountEntered, N: 1},
 		},
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Commit makes c durable, all or nothing, sharing the transaction and its
@@ -19,10 +19,10 @@ import (
 // the whole change; outbound ones in state Queued enter the outbox in the
 // order of c.Messages. Updates then rewrite messages, each of which must
 // be stored or appended by c (else the change is refused with an error
-// wrapping engine.ErrNotFound); they never enter the outbox. Dequeue
+// wrapping model.ErrNotFound); they never enter the outbox. Dequeue
 // removes outbox items (one already gone is no error). DeleteTimers are
 // removed before SetTimers are set, so a timer in both stays set. With an
-// InboundID already committed, Commit returns engine.ErrDuplicate. A
+// InboundID already committed, Commit returns model.ErrDuplicate. A
 // refused change writes nothing. The inbound id's retention counts from
 // c.At, or from the wall clock if c.At is zero.
 //
@@ -30,7 +30,7 @@ import (
 // Commit returns. A ctx already done commits nothing; a ctx that ends while
 // the change waits makes Commit return ctx.Err() at once, though the change
 // may still commit if the committer had taken it (see the package doc).
-func (s *Store) Commit(ctx context.Context, c *engine.Change) error {
+func (s *Store) Commit(ctx context.Context, c *model.Change) error {
 	w, err := encodeChange(c)
 	if err != nil {
 		return err
@@ -49,7 +49,7 @@ type changeWrite struct {
 	inboundTime []byte // inbound_by_time key: time + id
 	inboundVal  []byte // inbound_by_time value (inboundTimeValue)
 	contact     *keyValue
-	contactKey  engine.ContactKey // with contact: its key and wa_id (contacts_by_wa_id)
+	contactKey  model.ContactKey // with contact: its key and wa_id (contacts_by_wa_id)
 	contactWaID string
 	convs       []convWrite
 	msgs        []msgWrite
@@ -62,23 +62,23 @@ type changeWrite struct {
 	aliases     []keyValue
 	reached     []keyValue // reach key, reach_by_contact key
 	counts      []keyValue // flow_stats key, increment (stats.go)
-	events      [][]byte   // engine.Event as JSON, for the event log (events.go)
+	events      [][]byte   // model.Event as JSON, for the event log (events.go)
 }
 
 type convWrite struct {
 	keyValue
 	id      string
-	contact engine.ContactKey
+	contact model.ContactKey
 	sum     convSummary // what conversation_index keeps of it (index.go)
 }
 
 type msgWrite struct {
 	keyValue
 	queued bool
-	m      *engine.Message // for error messages only
+	m      *model.Message // for error messages only
 }
 
-func encodeChange(c *engine.Change) (*changeWrite, error) {
+func encodeChange(c *model.Change) (*changeWrite, error) {
 	w := &changeWrite{}
 	if c.InboundID != "" {
 		at := c.At
@@ -152,7 +152,7 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 		}
 		w.msgs = append(w.msgs, msgWrite{
 			keyValue: keyValue{messageKey(m.Conversation, m.Seq), v},
-			queued:   m.Direction == engine.Out && m.State == engine.Queued,
+			queued:   m.Direction == model.Out && m.State == model.Queued,
 			m:        m,
 		})
 	}
@@ -219,7 +219,7 @@ func encodeChange(c *engine.Change) (*changeWrite, error) {
 
 func (w *changeWrite) check(t *txn) error {
 	if w.inboundID != nil && (t.data.Get(w.inboundKey) != nil || t.inbound.Get(w.inboundID) != nil) {
-		return engine.ErrDuplicate
+		return model.ErrDuplicate
 	}
 	for _, m := range w.msgs {
 		if t.data.Get(m.key) != nil {
@@ -236,14 +236,14 @@ updates:
 				continue updates
 			}
 		}
-		return fmt.Errorf("boltstore: update of message %s #%d: %w", u.m.Conversation, u.m.Seq, engine.ErrNotFound)
+		return fmt.Errorf("boltstore: update of message %s #%d: %w", u.m.Conversation, u.m.Seq, model.ErrNotFound)
 	}
 	for _, k := range w.claim {
 		switch v := t.outbox.Get(k); {
 		case v == nil:
-			return fmt.Errorf("boltstore: claim of outbox item %d: gone: %w", binary.BigEndian.Uint64(k), engine.ErrNotQueued)
+			return fmt.Errorf("boltstore: claim of outbox item %d: gone: %w", binary.BigEndian.Uint64(k), model.ErrNotQueued)
 		case claimed(v):
-			return fmt.Errorf("boltstore: claim of outbox item %d: %w", binary.BigEndian.Uint64(k), engine.ErrClaimed)
+			return fmt.Errorf("boltstore: claim of outbox item %d: %w", binary.BigEndian.Uint64(k), model.ErrClaimed)
 		}
 	}
 	return nil
@@ -352,7 +352,7 @@ func (t *txn) putConversation(c convWrite) error {
 		if t.otherContact.Get(idx) == nil {
 			if old := t.data.Get(c.key); old != nil {
 				var was struct {
-					Contact engine.ContactKey `json:"contact"`
+					Contact model.ContactKey `json:"contact"`
 				}
 				if err := json.Unmarshal(old, &was); err == nil && was.Contact != "" && was.Contact != c.contact {
 					if err := t.otherContact.Delete(otherContactKey(was.Contact, c.id)); err != nil {
@@ -408,7 +408,7 @@ func (w *inboundPrune) apply(t *txn) error {
 		// in the inbound bucket (schema 2).
 		b, key := t.inbound, id
 		if len(e.value) > 1 && e.value[0] == kindInbound {
-			b, key = t.data, inboundKey(engine.ContactKey(e.value[1:]), string(id))
+			b, key = t.data, inboundKey(model.ContactKey(e.value[1:]), string(id))
 		}
 		// Never drop an id whose record is newer than this index entry.
 		if v := b.Get(key); v != nil && binary.BigEndian.Uint64(v) == binary.BigEndian.Uint64(e.key) {

@@ -12,7 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Report is what Check found in a data file.
@@ -125,7 +125,7 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 				r.problem("contacts_by_wa_id: a key with no contact: %q", k)
 				return nil
 			}
-			v := data.Get(contactRecordKey(engine.ContactKey(k[i+1:])))
+			v := data.Get(contactRecordKey(model.ContactKey(k[i+1:])))
 			var ct struct {
 				WaID string `json:"wa_id"`
 			}
@@ -154,7 +154,7 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 	if tb := tx.Bucket(bucketTimers); tb != nil && data != nil {
 		if err := tb.ForEach(func(k, v []byte) error {
 			r.Timers++
-			var t engine.Timer
+			var t model.Timer
 			if err := json.Unmarshal(v, &t); err != nil {
 				r.problem("timer %q: %v", k, err)
 				return nil
@@ -194,12 +194,12 @@ func checkData(data, idx, byWaID *bolt.Bucket, indexes bool, r *Report) error {
 		switch {
 		case d.kind == kindContact:
 			r.Contacts++
-			var ct engine.Contact
+			var ct model.Contact
 			if err := json.Unmarshal(v, &ct); err != nil {
 				r.problem("contact %q: %v", d.group, err)
 				continue
 			}
-			if indexes && ct.WaID != "" && !keyNamesWaID(engine.ContactKey(d.group), ct.WaID) && byWaID.Get(waIDKey(ct.WaID, engine.ContactKey(d.group))) == nil {
+			if indexes && ct.WaID != "" && !keyNamesWaID(model.ContactKey(d.group), ct.WaID) && byWaID.Get(waIDKey(ct.WaID, model.ContactKey(d.group))) == nil {
 				r.problem("contact %q: no contacts_by_wa_id entry for its wa_id", d.group)
 			}
 			if ct.Conversation != "" && (checkID("conversation id", ct.Conversation) != nil || data.Get(conversationKey(ct.Conversation)) == nil) {
@@ -212,7 +212,7 @@ func checkData(data, idx, byWaID *bolt.Bucket, indexes bool, r *Report) error {
 			if !indexes {
 				continue
 			}
-			var conv engine.Conversation
+			var conv model.Conversation
 			if err := json.Unmarshal(v, &conv); err != nil {
 				r.problem("conversation %q: %v", d.conversation, err)
 				continue

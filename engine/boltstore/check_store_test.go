@@ -9,7 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Check finds nothing wrong with a file only commits and the retention
@@ -21,7 +21,7 @@ func TestCheck(t *testing.T) {
 		c := change(fmt.Sprint("wamid.", i), i)
 		c.Contact.WaID = fmt.Sprint("49300", i) // not the key's: indexed
 		if i%2 == 0 {
-			c.Conversations[0].Status, c.Messages[0].State, c.SetTimers = engine.Ended, engine.Sent, nil
+			c.Conversations[0].Status, c.Messages[0].State, c.SetTimers = model.Ended, model.Sent, nil
 		}
 		if err := s.Commit(ctx, c); err != nil {
 			t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // A write is one unit of work of the committer: a Commit's change, a flow
@@ -64,7 +64,7 @@ func newTxn(tx *bolt.Tx) *txn {
 // returns ctx.Err(). If ctx ends once the committer has taken w, do still
 // returns ctx.Err() at once, but w may be committed anyway: the caller
 // cannot tell. A change with an inbound id can be retried safely (a second
-// commit returns engine.ErrDuplicate); others must be idempotent or be
+// commit returns model.ErrDuplicate); others must be idempotent or be
 // checked by reading the store.
 func (s *Store) do(ctx context.Context, w write) error {
 	if err := ctx.Err(); err != nil {
@@ -73,7 +73,7 @@ func (s *Store) do(ctx context.Context, w write) error {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return engine.ErrClosed
+		return model.ErrClosed
 	}
 	s.senders.Add(1)
 	s.mu.RUnlock()

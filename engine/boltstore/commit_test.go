@@ -12,7 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 var t0 = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
@@ -31,24 +31,24 @@ func openTest(t testing.TB, opts ...Option) (*Store, string) {
 // sender is the key every change of these tests names for its inbound id,
 // as redeliveries of one message do, so that one id given twice is a
 // duplicate whichever contact the changes write.
-var sender = engine.NewContactKey("1065", "sender")
+var sender = model.NewContactKey("1065", "sender")
 
-func change(id string, n int) *engine.Change {
-	key := engine.NewContactKey("1065", fmt.Sprint("49151", n))
-	conv := &engine.Conversation{ID: fmt.Sprintf("%s#1", key), Contact: key, Status: engine.Active, StartedAt: t0, Seq: 1}
-	return &engine.Change{
+func change(id string, n int) *model.Change {
+	key := model.NewContactKey("1065", fmt.Sprint("49151", n))
+	conv := &model.Conversation{ID: fmt.Sprintf("%s#1", key), Contact: key, Status: model.Active, StartedAt: t0, Seq: 1}
+	return &model.Change{
 		InboundID:     id,
 		InboundKey:    sender,
 		At:            t0,
-		Contact:       &engine.Contact{Key: key, PhoneNumberID: "1065"},
-		Conversations: []*engine.Conversation{conv},
-		Messages:      []*engine.Message{{Conversation: conv.ID, Seq: 1, Direction: engine.Out, State: engine.Queued, Contact: key}},
-		SetTimers:     []engine.Timer{{Due: t0.Add(time.Hour), Kind: engine.TimerExpire, Contact: key, Conversation: conv.ID}},
+		Contact:       &model.Contact{Key: key, PhoneNumberID: "1065"},
+		Conversations: []*model.Conversation{conv},
+		Messages:      []*model.Message{{Conversation: conv.ID, Seq: 1, Direction: model.Out, State: model.Queued, Contact: key}},
+		SetTimers:     []model.Timer{{Due: t0.Add(time.Hour), Kind: model.TimerExpire, Contact: key, Conversation: conv.ID}},
 	}
 }
 
 // pendingOf encodes changes as the committer gets them.
-func pendingOf(t *testing.T, changes ...*engine.Change) []*pending {
+func pendingOf(t *testing.T, changes ...*model.Change) []*pending {
 	var batch []*pending
 	for _, c := range changes {
 		w, err := encodeChange(c)
@@ -82,7 +82,7 @@ func TestBatchRefusesAndIsolates(t *testing.T) {
 	if errs[0] != nil || errs[3] != nil {
 		t.Errorf("good writes failed: %v, %v", errs[0], errs[3])
 	}
-	if !errors.Is(errs[1], engine.ErrDuplicate) {
+	if !errors.Is(errs[1], model.ErrDuplicate) {
 		t.Errorf("second of one inbound id in a batch: got %v, want ErrDuplicate", errs[1])
 	}
 	if errs[2] == nil {
@@ -95,7 +95,7 @@ func TestBatchRefusesAndIsolates(t *testing.T) {
 		n    int
 		want bool
 	}{{1, true}, {2, false}, {3, false}, {4, true}, {5, false}} {
-		_, err := s.Contact(ctx, engine.NewContactKey("1065", fmt.Sprint("49151", c.n)))
+		_, err := s.Contact(ctx, model.NewContactKey("1065", fmt.Sprint("49151", c.n)))
 		if got := err == nil; got != c.want {
 			t.Errorf("contact %d stored: %v, want %v (%v)", c.n, got, c.want, err)
 		}
@@ -115,23 +115,23 @@ func TestCommitRefusesUnstorable(t *testing.T) {
 	s, _ := openTest(t)
 	tests := []struct {
 		name   string
-		change func(c *engine.Change)
+		change func(c *model.Change)
 	}{
-		{"NUL in contact key", func(c *engine.Change) { c.Contact.Key += "\x00x" }},
-		{"empty contact key", func(c *engine.Change) { c.Contact.Key = "" }},
-		{"empty conversation id", func(c *engine.Change) { c.Conversations[0].ID = "" }},
-		{"NUL in conversation contact", func(c *engine.Change) { c.Conversations[0].Contact = "a\x00" }},
-		{"nil conversation", func(c *engine.Change) { c.Conversations = append(c.Conversations, nil) }},
-		{"nil message", func(c *engine.Change) { c.Messages = append(c.Messages, nil) }},
-		{"message without conversation", func(c *engine.Change) { c.Messages[0].Conversation = "" }},
-		{"one message twice", func(c *engine.Change) { c.Messages = append(c.Messages, c.Messages[0]) }},
-		{"nil update", func(c *engine.Change) { c.Updates = []*engine.Message{nil} }},
-		{"timer before 1678", func(c *engine.Change) { c.SetTimers[0].Due = time.Time{} }},
-		{"timer after 2262", func(c *engine.Change) {
-			c.DeleteTimers = []engine.Timer{{Due: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), Conversation: "x"}}
+		{"NUL in contact key", func(c *model.Change) { c.Contact.Key += "\x00x" }},
+		{"empty contact key", func(c *model.Change) { c.Contact.Key = "" }},
+		{"empty conversation id", func(c *model.Change) { c.Conversations[0].ID = "" }},
+		{"NUL in conversation contact", func(c *model.Change) { c.Conversations[0].Contact = "a\x00" }},
+		{"nil conversation", func(c *model.Change) { c.Conversations = append(c.Conversations, nil) }},
+		{"nil message", func(c *model.Change) { c.Messages = append(c.Messages, nil) }},
+		{"message without conversation", func(c *model.Change) { c.Messages[0].Conversation = "" }},
+		{"one message twice", func(c *model.Change) { c.Messages = append(c.Messages, c.Messages[0]) }},
+		{"nil update", func(c *model.Change) { c.Updates = []*model.Message{nil} }},
+		{"timer before 1678", func(c *model.Change) { c.SetTimers[0].Due = time.Time{} }},
+		{"timer after 2262", func(c *model.Change) {
+			c.DeleteTimers = []model.Timer{{Due: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), Conversation: "x"}}
 		}},
-		{"NUL in timer node", func(c *engine.Change) { c.SetTimers[0].Node = "a\x00b" }},
-		{"inbound at outside the range", func(c *engine.Change) { c.At = time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"NUL in timer node", func(c *model.Change) { c.SetTimers[0].Node = "a\x00b" }},
+		{"inbound at outside the range", func(c *model.Change) { c.At = time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC) }},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,7 +196,7 @@ func TestCloseKeepsAcknowledged(t *testing.T) {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("wamid.%d.%d", w, i)
 				err := s.Commit(ctx, change(id, w*100000+i))
-				if errors.Is(err, engine.ErrClosed) {
+				if errors.Is(err, model.ErrClosed) {
 					return
 				}
 				if err != nil {
@@ -244,7 +244,7 @@ func TestStats(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := s.Commit(t.Context(), change("wamid.stats.0", 0)); !errors.Is(err, engine.ErrDuplicate) {
+	if err := s.Commit(t.Context(), change("wamid.stats.0", 0)); !errors.Is(err, model.ErrDuplicate) {
 		t.Fatalf("duplicate: %v", err)
 	}
 	st := s.Stats()

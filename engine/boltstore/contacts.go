@@ -6,7 +6,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // ListContacts returns up to limit contacts with keys after after, in key
@@ -14,8 +14,8 @@ import (
 // one per group, and groups sort as their keys do: it reads the first key
 // of each group, looks up the group's contact record, and seeks to the
 // next group, two seeks per contact, never a transcript.
-func (s *Store) ListContacts(ctx context.Context, after engine.ContactKey, limit int) ([]*engine.Contact, error) {
-	var out []*engine.Contact
+func (s *Store) ListContacts(ctx context.Context, after model.ContactKey, limit int) ([]*model.Contact, error) {
+	var out []*model.Contact
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		data := tx.Bucket(bucketData)
 		c := data.Cursor()
@@ -32,8 +32,8 @@ func (s *Store) ListContacts(ctx context.Context, after engine.ContactKey, limit
 				continue
 			}
 			group := bytes.Clone(k[:i])
-			if v := data.Get(contactRecordKey(engine.ContactKey(group))); v != nil {
-				var ct engine.Contact
+			if v := data.Get(contactRecordKey(model.ContactKey(group))); v != nil {
+				var ct model.Contact
 				if err := decode(v, &ct, "contact", string(group)); err != nil {
 					return err
 				}

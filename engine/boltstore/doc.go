@@ -1,4 +1,4 @@
-// Package boltstore is the embedded engine.Store: one bbolt file, buckets
+// Package boltstore is the embedded model.Store: one bbolt file, buckets
 // per kind, keys chosen so that every hot read is one lookup or a short
 // range scan.
 //
@@ -33,7 +33,7 @@
 //	                          contact_data keeps what it is indexed under (sub-kind 'x')
 //	contacts_by_wa_id         wa_id 0x00 contact key → 1, for contacts not keyed by their
 //	                          wa_id (index.go)
-//	events_log                sequence (8 bytes BE) → engine.Event (JSON): Change.Events, made
+//	events_log                sequence (8 bytes BE) → model.Event (JSON): Change.Events, made
 //	                          by the first commit that records one; it and the event
 //	                          webhooks' events_* buckets are listed in events.go
 //	meta                      "schema" → schema version (8 bytes BE); "migrating_from_1" → 1
@@ -80,7 +80,7 @@
 // Within a batch, writes apply in order and each sees the ones before it.
 // A write first checks, reading only, whether it must be refused: a Change
 // whose inbound id is stored — by an earlier batch or earlier in the same
-// batch — gets engine.ErrDuplicate; one that appends over a stored message,
+// batch — gets model.ErrDuplicate; one that appends over a stored message,
 // or updates a missing one, gets an error too. A refused write has written
 // nothing, and the rest of the batch commits. Any failure while writing
 // aborts the transaction instead, and every write of the batch is retried
@@ -90,7 +90,7 @@
 //
 //   - A write whose ctx ends after the committer took it may still commit,
 //     though the caller got ctx.Err(). A Change with an inbound id can be
-//     retried: a second commit is refused with engine.ErrDuplicate. Other
+//     retried: a second commit is refused with model.ErrDuplicate. Other
 //     writes cannot tell: a Publish retried so may make two versions.
 //   - Commit appends Change.Messages and never over a stored message: one
 //     already stored at (Conversation, Seq) refuses the change. Rewriting
@@ -108,5 +108,5 @@
 //     the meta pages and bucket roots of a larger one; Check (`parley
 //     check`) reads every page and compares the indexes with the records.
 //   - Close commits the writes already queued, waits for running reads, and
-//     closes the file; every call after it returns engine.ErrClosed.
+//     closes the file; every call after it returns model.ErrClosed.
 package boltstore

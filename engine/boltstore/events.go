@@ -10,15 +10,15 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // The event log and the event webhooks' records (engine/events). Every
 // bucket is made by the first write that needs it: a file with no
 // subscription never has them.
 //
-//	events_log               sequence (8 bytes BE) → engine.Event (JSON), written by Commit
+//	events_log               sequence (8 bytes BE) → model.Event (JSON), written by Commit
 //	events_subscriptions     subscription id → events.Subscription (JSON)
 //	events_deliveries        delivery seq (8 bytes BE) → events.Delivery (JSON)
 //	events_due               next attempt (8 bytes) delivery seq (8 bytes) → 1, for the one
@@ -36,11 +36,11 @@ var (
 )
 
 var (
-	_ engine.EventLog = (*Store)(nil)
-	_ events.Store    = (*Store)(nil)
+	_ model.EventLog = (*Store)(nil)
+	_ events.Store   = (*Store)(nil)
 )
 
-func encodeEvents(evs []engine.Event) ([][]byte, error) {
+func encodeEvents(evs []model.Event) ([][]byte, error) {
 	if len(evs) == 0 {
 		return nil, nil
 	}
@@ -79,9 +79,9 @@ func appendEvents(t *txn, evs [][]byte) error {
 	return nil
 }
 
-// EventsAfter implements engine.EventLog.
-func (s *Store) EventsAfter(ctx context.Context, after uint64, limit int) ([]engine.LoggedEvent, error) {
-	var out []engine.LoggedEvent
+// EventsAfter implements model.EventLog.
+func (s *Store) EventsAfter(ctx context.Context, after uint64, limit int) ([]model.LoggedEvent, error) {
+	var out []model.LoggedEvent
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEventLog)
 		if b == nil {
@@ -89,7 +89,7 @@ func (s *Store) EventsAfter(ctx context.Context, after uint64, limit int) ([]eng
 		}
 		c := b.Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			le := engine.LoggedEvent{Seq: binary.BigEndian.Uint64(k)}
+			le := model.LoggedEvent{Seq: binary.BigEndian.Uint64(k)}
 			if err := json.Unmarshal(v, &le.Event); err != nil {
 				return fmt.Errorf("boltstore: logged event %d: %w", le.Seq, err)
 			}

@@ -11,14 +11,14 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // SaveFlow stores a flow record: its name, draft and archived flag.
 // Published belongs to Publish: SaveFlow keeps the stored latest version
 // whatever r.Published says, so a record read before a publish cannot
 // take it back. r is not modified.
-func (s *Store) SaveFlow(ctx context.Context, r *engine.FlowRecord) error {
+func (s *Store) SaveFlow(ctx context.Context, r *model.FlowRecord) error {
 	if r == nil {
 		return fmt.Errorf("boltstore: nil flow record")
 	}
@@ -29,7 +29,7 @@ func (s *Store) SaveFlow(ctx context.Context, r *engine.FlowRecord) error {
 	return s.do(ctx, &flowSave{rec: &rec})
 }
 
-type flowSave struct{ rec *engine.FlowRecord }
+type flowSave struct{ rec *model.FlowRecord }
 
 func (w *flowSave) check(*txn) error { return nil }
 
@@ -46,17 +46,17 @@ func (w *flowSave) apply(t *txn) error {
 // respect to other publishes, and sets the record's Published to it. A
 // flow without a record gets one, with doc as its draft. Versions are
 // never rewritten.
-func (s *Store) Publish(ctx context.Context, id string, doc []byte, by string, at time.Time) (*engine.FlowVersion, error) {
+func (s *Store) Publish(ctx context.Context, id string, doc []byte, by string, at time.Time) (*model.FlowVersion, error) {
 	return s.PublishNoted(ctx, id, doc, by, "", at)
 }
 
 // PublishNoted is Publish with the publisher's note, kept in the version
-// (engine.VersionNoter).
-func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, note string, at time.Time) (*engine.FlowVersion, error) {
+// (model.VersionNoter).
+func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, note string, at time.Time) (*model.FlowVersion, error) {
 	if err := checkID("flow id", id); err != nil {
 		return nil, err
 	}
-	w := &flowPublish{v: engine.FlowVersion{Flow: id, Doc: bytes.Clone(doc), PublishedAt: at, PublishedBy: by, Note: note}}
+	w := &flowPublish{v: model.FlowVersion{Flow: id, Doc: bytes.Clone(doc), PublishedAt: at, PublishedBy: by, Note: note}}
 	if err := s.do(ctx, w); err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, not
 	return &v, nil
 }
 
-type flowPublish struct{ v engine.FlowVersion }
+type flowPublish struct{ v model.FlowVersion }
 
 func (w *flowPublish) check(t *txn) error {
 	if lastVersion(t.flowsVers, w.v.Flow) == math.MaxUint32 {
@@ -83,9 +83,9 @@ func (w *flowPublish) apply(t *txn) error {
 	if err := t.flowsVers.Put(versionKey(id, w.v.Version), v); err != nil {
 		return err
 	}
-	rec := engine.FlowRecord{ID: id, Draft: w.v.Doc, DraftAt: w.v.PublishedAt, DraftBy: w.v.PublishedBy}
+	rec := model.FlowRecord{ID: id, Draft: w.v.Doc, DraftAt: w.v.PublishedAt, DraftBy: w.v.PublishedBy}
 	if old := t.flows.Get([]byte(id)); old != nil {
-		rec = engine.FlowRecord{}
+		rec = model.FlowRecord{}
 		if err := decode(old, &rec, "flow", id); err != nil {
 			return err
 		}
@@ -117,9 +117,9 @@ func lastVersion(b *bolt.Bucket, id string) int {
 	return int(binary.BigEndian.Uint32(k[len(p):]))
 }
 
-// Flow returns a flow record, or engine.ErrNotFound.
-func (s *Store) Flow(ctx context.Context, id string) (*engine.FlowRecord, error) {
-	var r engine.FlowRecord
+// Flow returns a flow record, or model.ErrNotFound.
+func (s *Store) Flow(ctx context.Context, id string) (*model.FlowRecord, error) {
+	var r model.FlowRecord
 	if err := s.get(ctx, bucketFlows, []byte(id), &r, "flow", id); err != nil {
 		return nil, err
 	}
@@ -127,11 +127,11 @@ func (s *Store) Flow(ctx context.Context, id string) (*engine.FlowRecord, error)
 }
 
 // Flows lists every flow record, by id.
-func (s *Store) Flows(ctx context.Context) ([]*engine.FlowRecord, error) {
-	var out []*engine.FlowRecord
+func (s *Store) Flows(ctx context.Context) ([]*model.FlowRecord, error) {
+	var out []*model.FlowRecord
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketFlows).ForEach(func(k, v []byte) error {
-			r := &engine.FlowRecord{}
+			r := &model.FlowRecord{}
 			if err := decode(v, r, "flow", string(k)); err != nil {
 				return err
 			}
@@ -142,12 +142,12 @@ func (s *Store) Flows(ctx context.Context) ([]*engine.FlowRecord, error) {
 	return out, err
 }
 
-// FlowVersion returns one published version, or engine.ErrNotFound.
-func (s *Store) FlowVersion(ctx context.Context, id string, version int) (*engine.FlowVersion, error) {
+// FlowVersion returns one published version, or model.ErrNotFound.
+func (s *Store) FlowVersion(ctx context.Context, id string, version int) (*model.FlowVersion, error) {
 	if checkID("flow id", id) != nil || version < 1 || version > math.MaxUint32 {
-		return nil, fmt.Errorf("boltstore: flow %q version %d: %w", id, version, engine.ErrNotFound)
+		return nil, fmt.Errorf("boltstore: flow %q version %d: %w", id, version, model.ErrNotFound)
 	}
-	var v engine.FlowVersion
+	var v model.FlowVersion
 	if err := s.get(ctx, bucketFlowVersions, versionKey(id, version), &v, "flow version", fmt.Sprintf("%s v%d", id, version)); err != nil {
 		return nil, err
 	}
@@ -156,16 +156,16 @@ func (s *Store) FlowVersion(ctx context.Context, id string, version int) (*engin
 
 // FlowVersions lists a flow's versions, oldest first; none (and no error)
 // for an unknown flow.
-func (s *Store) FlowVersions(ctx context.Context, id string) ([]*engine.FlowVersion, error) {
+func (s *Store) FlowVersions(ctx context.Context, id string) ([]*model.FlowVersion, error) {
 	if err := checkID("flow id", id); err != nil {
 		return nil, err
 	}
 	p := prefix(id)
-	var out []*engine.FlowVersion
+	var out []*model.FlowVersion
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketFlowVersions).Cursor()
 		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-			fv := &engine.FlowVersion{}
+			fv := &model.FlowVersion{}
 			if err := decode(v, fv, "flow version", fmt.Sprintf("%s v%d", id, binary.BigEndian.Uint32(k[len(p):]))); err != nil {
 				return err
 			}

@@ -9,7 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Indexes kept by the commits that change what they index, so that
@@ -67,10 +67,10 @@ type convSummary struct {
 	at      []byte // LastActivityAt as keyed (timeBound: clamped, never refused)
 	status  string
 	flow    string
-	contact engine.ContactKey
+	contact model.ContactKey
 }
 
-func summaryOf(c *engine.Conversation) convSummary {
+func summaryOf(c *model.Conversation) convSummary {
 	return convSummary{at: timeBound(c.LastActivityAt), status: string(c.Status), flow: c.Flow, contact: c.Contact}
 }
 
@@ -103,7 +103,7 @@ func parseIndexValue(v []byte) (convSummary, bool) {
 	if len(parts) != 3 {
 		return convSummary{}, false
 	}
-	return convSummary{status: string(parts[0]), flow: string(parts[1]), contact: engine.ContactKey(parts[2])}, true
+	return convSummary{status: string(parts[0]), flow: string(parts[1]), contact: model.ContactKey(parts[2])}, true
 }
 
 // indexPrefix is the start of a dimension's range: dim, then each part
@@ -184,7 +184,7 @@ func unindexConversation(data, idx *bolt.Bucket, id string) error {
 }
 
 // waIDKey is wa_id + sep + contact key.
-func waIDKey(waID string, contact engine.ContactKey) []byte {
+func waIDKey(waID string, contact model.ContactKey) []byte {
 	k := make([]byte, 0, len(waID)+1+len(contact))
 	k = append(append(k, waID...), sep)
 	return append(k, contact...)
@@ -197,7 +197,7 @@ func waIDKey(waID string, contact engine.ContactKey) []byte {
 // written only when missing, so the hot path only reads. When it is
 // missing, the stored record's wa_id (a number that changed) loses its
 // entry.
-func (t *txn) indexContact(key engine.ContactKey, waID string) error {
+func (t *txn) indexContact(key model.ContactKey, waID string) error {
 	if waID == "" || strings.IndexByte(waID, sep) >= 0 || keyNamesWaID(key, waID) {
 		return nil
 	}
@@ -226,7 +226,7 @@ func (t *txn) indexContact(key engine.ContactKey, waID string) error {
 // by one seek each). more says another one follows; stop, when not nil, is
 // where a page cut short by listScanCap stopped reading, for the next page
 // to go on from.
-func listIndexed(tx *bolt.Tx, f engine.ConversationFilter, after *engine.Cursor, limit int) (ids []string, more bool, stop *engine.Cursor) {
+func listIndexed(tx *bolt.Tx, f model.ConversationFilter, after *model.Cursor, limit int) (ids []string, more bool, stop *model.Cursor) {
 	b := tx.Bucket(bucketConvIndex)
 	var prefixes [][]byte
 	if f.Status != "" {
@@ -255,12 +255,12 @@ func listIndexed(tx *bolt.Tx, f engine.ConversationFilter, after *engine.Cursor,
 		if scanned == listScanCap && limit > 0 {
 			// The page ends after the entry read last: the next one
 			// starts right after it.
-			return ids, true, &engine.Cursor{At: decodeTime(last[:indexedTimeSize]), ID: string(last[indexedTimeSize:])}
+			return ids, true, &model.Cursor{At: decodeTime(last[:indexedTimeSize]), ID: string(last[indexedTimeSize:])}
 		}
 		suffix := top.suffix()
 		last = append(last[:0], suffix...)
 		if s, ok := parseIndexValue(top.v); ok {
-			probe := engine.Conversation{Status: engine.Status(s.status), Flow: s.flow, Contact: s.contact}
+			probe := model.Conversation{Status: model.Status(s.status), Flow: s.flow, Contact: s.contact}
 			if f.Match(&probe) {
 				if limit > 0 && len(ids) == limit {
 					return ids, true, nil
@@ -298,7 +298,7 @@ type indexStream struct {
 
 // newIndexStream positions a stream on the last entry of range p that
 // lists after the cursor (all of them: after nil).
-func newIndexStream(b *bolt.Bucket, p []byte, after *engine.Cursor) *indexStream {
+func newIndexStream(b *bolt.Bucket, p []byte, after *model.Cursor) *indexStream {
 	st := &indexStream{c: b.Cursor(), p: p}
 	var target []byte
 	if after != nil {
@@ -341,7 +341,7 @@ func (st *indexStream) suffix() []byte { return st.k[len(st.p):] }
 
 // keyNamesWaID reports whether a contact key is phone number id + ":" +
 // waID, and so finds the contact from its wa_id without an index.
-func keyNamesWaID(key engine.ContactKey, waID string) bool {
+func keyNamesWaID(key model.ContactKey, waID string) bool {
 	_, id, ok := strings.Cut(string(key), ":")
 	return ok && id == waID
 }
@@ -351,11 +351,11 @@ func keyNamesWaID(key engine.ContactKey, waID string) bool {
 // under (one seek each), the contact keyed number + ":" + waID; and the
 // range of contacts_by_wa_id for the others. Each is checked against its
 // record (an entry a changed number left behind is skipped).
-func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*engine.Contact, error) {
+func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*model.Contact, error) {
 	if waID == "" || strings.IndexByte(waID, sep) >= 0 {
 		return nil, nil
 	}
-	var out []*engine.Contact
+	var out []*model.Contact
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		data := tx.Bucket(bucketData)
 		found := map[string]bool{}
@@ -363,11 +363,11 @@ func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*engine.Cont
 			if found[key] {
 				return nil
 			}
-			v := data.Get(contactRecordKey(engine.ContactKey(key)))
+			v := data.Get(contactRecordKey(model.ContactKey(key)))
 			if v == nil {
 				return nil
 			}
-			ct := &engine.Contact{}
+			ct := &model.Contact{}
 			if err := decode(v, ct, "contact", key); err != nil {
 				return err
 			}
@@ -400,6 +400,6 @@ func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*engine.Cont
 		}
 		return nil
 	})
-	slices.SortFunc(out, func(a, b *engine.Contact) int { return strings.Compare(string(a.Key), string(b.Key)) })
+	slices.SortFunc(out, func(a, b *model.Contact) int { return strings.Compare(string(a.Key), string(b.Key)) })
 	return out, err
 }

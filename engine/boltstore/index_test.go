@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // A filter the index does not cover (a flow) reads at most listScanCap
@@ -19,17 +19,17 @@ func TestListScanCap(t *testing.T) {
 	ctx := t.Context()
 	var want []string
 	for i := range 30 {
-		key := engine.NewContactKey("1065", fmt.Sprint("4917", i))
-		cv := &engine.Conversation{ID: string(key) + "#1", Contact: key, Flow: "common", Status: engine.Waiting, LastActivityAt: t0.Add(time.Duration(i) * time.Minute)}
+		key := model.NewContactKey("1065", fmt.Sprint("4917", i))
+		cv := &model.Conversation{ID: string(key) + "#1", Contact: key, Flow: "common", Status: model.Waiting, LastActivityAt: t0.Add(time.Duration(i) * time.Minute)}
 		if i%5 == 0 {
 			cv.Flow = "rare"
 			want = append([]string{cv.ID}, want...)
 		}
-		if err := s.Commit(ctx, &engine.Change{At: t0, Contact: &engine.Contact{Key: key}, Conversations: []*engine.Conversation{cv}}); err != nil {
+		if err := s.Commit(ctx, &model.Change{At: t0, Contact: &model.Contact{Key: key}, Conversations: []*model.Conversation{cv}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []engine.ConversationFilter{{Flow: "rare", Limit: 2}, {Flow: "rare", Status: engine.Waiting, Limit: 1}} {
+	for _, f := range []model.ConversationFilter{{Flow: "rare", Limit: 2}, {Flow: "rare", Status: model.Waiting, Limit: 1}} {
 		var got []string
 		pages := 0
 		for {
@@ -64,32 +64,32 @@ func TestContactsByWaID(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := t.Context()
 	const wa = "491701234567"
-	contacts := []*engine.Contact{
-		{Key: engine.NewContactKey("1065", wa), PhoneNumberID: "1065", WaID: wa},
-		{Key: engine.NewContactKey("2077", wa), PhoneNumberID: "2077", WaID: wa},
-		{Key: engine.NewContactKey("2077", "US.123456"), PhoneNumberID: "2077", WaID: wa, UserID: "US.123456"},
-		{Key: engine.NewContactKey("3088", "US.777"), PhoneNumberID: "3088", WaID: wa, UserID: "US.777"},
-		{Key: engine.NewContactKey("1065", "491709999999"), PhoneNumberID: "1065", WaID: "491709999999"},
+	contacts := []*model.Contact{
+		{Key: model.NewContactKey("1065", wa), PhoneNumberID: "1065", WaID: wa},
+		{Key: model.NewContactKey("2077", wa), PhoneNumberID: "2077", WaID: wa},
+		{Key: model.NewContactKey("2077", "US.123456"), PhoneNumberID: "2077", WaID: wa, UserID: "US.123456"},
+		{Key: model.NewContactKey("3088", "US.777"), PhoneNumberID: "3088", WaID: wa, UserID: "US.777"},
+		{Key: model.NewContactKey("1065", "491709999999"), PhoneNumberID: "1065", WaID: "491709999999"},
 	}
 	for _, c := range contacts {
-		if err := s.Commit(ctx, &engine.Change{At: t0, Contact: c}); err != nil {
+		if err := s.Commit(ctx, &model.Change{At: t0, Contact: c}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	moved := *contacts[3] // changed number: no longer wa's
 	moved.WaID = "491700000000"
-	if err := s.Commit(ctx, &engine.Change{At: t0, Contact: &moved}); err != nil {
+	if err := s.Commit(ctx, &model.Change{At: t0, Contact: &moved}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.ContactsByWaID(ctx, wa)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys []engine.ContactKey
+	var keys []model.ContactKey
 	for _, c := range got {
 		keys = append(keys, c.Key)
 	}
-	want := []engine.ContactKey{contacts[0].Key, contacts[1].Key, contacts[2].Key}
+	want := []model.ContactKey{contacts[0].Key, contacts[1].Key, contacts[2].Key}
 	if !slices.Equal(keys, want) {
 		t.Errorf("ContactsByWaID = %v, want %v", keys, want)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Buckets. Every hot read is one lookup or a short range scan of one of them;
@@ -133,7 +133,7 @@ func ownerOf(conversation string) string {
 }
 
 // contactRecordKey is group + sep + 'k'.
-func contactRecordKey(contact engine.ContactKey) []byte {
+func contactRecordKey(contact model.ContactKey) []byte {
 	k := make([]byte, 0, len(contact)+2)
 	return append(append(k, contact...), sep, kindContact)
 }
@@ -203,7 +203,7 @@ func prefix(id string) []byte {
 
 // otherContactKey is contact key + sep + conversation id: the index entry
 // of a conversation whose contact is not its group (see putConversation).
-func otherContactKey(contact engine.ContactKey, conversation string) []byte {
+func otherContactKey(contact model.ContactKey, conversation string) []byte {
 	k := make([]byte, 0, len(contact)+1+len(conversation))
 	k = append(k, contact...)
 	k = append(k, sep)
@@ -212,7 +212,7 @@ func otherContactKey(contact engine.ContactKey, conversation string) []byte {
 
 // timerKey is due + kind + sep + conversation + sep + node: timers sort by
 // due time, and the key names the timer exactly as Timer.Same does.
-func timerKey(t engine.Timer) ([]byte, error) {
+func timerKey(t model.Timer) ([]byte, error) {
 	if err := checkTime(t.Due); err != nil {
 		return nil, fmt.Errorf("boltstore: timer of %s: %w", t.Conversation, err)
 	}
@@ -235,7 +235,7 @@ func timerKey(t engine.Timer) ([]byte, error) {
 // id, on the page of its contact's other records (schema 3). Schema 2 kept
 // them in a bucket of their own, keyed by id alone: one more page per event,
 // at a random place.
-func inboundKey(group engine.ContactKey, id string) []byte {
+func inboundKey(group model.ContactKey, id string) []byte {
 	k := make([]byte, 0, len(group)+2+len(id))
 	k = append(append(k, group...), sep, kindInbound)
 	return append(k, id...)
@@ -244,7 +244,7 @@ func inboundKey(group engine.ContactKey, id string) []byte {
 // inboundTimeValue is the value of an inbound_by_time entry of schema 3:
 // 'i' + the group its id is stored in. Schema 2's value, 1, means the id is
 // in the inbound bucket.
-func inboundTimeValue(group engine.ContactKey) []byte {
+func inboundTimeValue(group model.ContactKey) []byte {
 	return append([]byte{kindInbound}, group...)
 }
 

@@ -9,17 +9,17 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // listed is what ListConversations reads of every candidate before it
 // knows the page: enough to filter and order, not the vars and timers.
 type listed struct {
-	ID             string            `json:"id"`
-	Contact        engine.ContactKey `json:"contact"`
-	Flow           string            `json:"flow"`
-	Status         engine.Status     `json:"status"`
-	LastActivityAt time.Time         `json:"last_activity_at"`
+	ID             string           `json:"id"`
+	Contact        model.ContactKey `json:"contact"`
+	Flow           string           `json:"flow"`
+	Status         model.Status     `json:"status"`
+	LastActivityAt time.Time        `json:"last_activity_at"`
 }
 
 // ListConversations lists the conversations that pass f, newest activity
@@ -34,10 +34,10 @@ type listed struct {
 // entries as it skips, up to listScanCap: past that the page ends short,
 // with a cursor to go on from. With f.Contact the candidates are that
 // contact's conversations (see Conversations), filtered and sorted.
-func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilter) ([]*engine.Conversation, string, error) {
-	var after *engine.Cursor
+func (s *Store) ListConversations(ctx context.Context, f model.ConversationFilter) ([]*model.Conversation, string, error) {
+	var after *model.Cursor
 	if f.Cursor != "" {
-		c, err := engine.ParseCursor(f.Cursor)
+		c, err := model.ParseCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
@@ -51,20 +51,20 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 	if f.Contact != "" {
 		return s.listContactConversations(ctx, f, after)
 	}
-	var out []*engine.Conversation
+	var out []*model.Conversation
 	var more bool
-	var stop *engine.Cursor
+	var stop *model.Cursor
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		data := tx.Bucket(bucketData)
 		var ids []string
 		ids, more, stop = listIndexed(tx, f, after, f.Limit)
-		out = make([]*engine.Conversation, 0, len(ids))
+		out = make([]*model.Conversation, 0, len(ids))
 		for _, id := range ids {
 			v := data.Get(conversationKey(id))
 			if v == nil {
 				return fmt.Errorf("boltstore: conversation_index names %q, which is not stored (run parley check)", id)
 			}
-			conv := &engine.Conversation{}
+			conv := &model.Conversation{}
 			if err := decode(v, conv, "conversation", id); err != nil {
 				return err
 			}
@@ -78,17 +78,17 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 	next := ""
 	switch {
 	case stop != nil:
-		next = engine.ConversationCursor(&engine.Conversation{ID: stop.ID, LastActivityAt: stop.At})
+		next = model.ConversationCursor(&model.Conversation{ID: stop.ID, LastActivityAt: stop.At})
 	case more && len(out) > 0:
-		next = engine.ConversationCursor(out[len(out)-1])
+		next = model.ConversationCursor(out[len(out)-1])
 	}
 	return out, next, nil
 }
 
 // listContactConversations is ListConversations of one contact: its
 // conversations read, filtered and sorted.
-func (s *Store) listContactConversations(ctx context.Context, f engine.ConversationFilter, after *engine.Cursor) ([]*engine.Conversation, string, error) {
-	var out []*engine.Conversation
+func (s *Store) listContactConversations(ctx context.Context, f model.ConversationFilter, after *model.Cursor) ([]*model.Conversation, string, error) {
+	var out []*model.Conversation
 	next := ""
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		data := tx.Bucket(bucketData)
@@ -99,7 +99,7 @@ func (s *Store) listContactConversations(ctx context.Context, f engine.Conversat
 				return err
 			}
 			l.ID = id // the key, which Get below reads
-			probe := engine.Conversation{Status: l.Status, Flow: l.Flow, Contact: l.Contact}
+			probe := model.Conversation{Status: l.Status, Flow: l.Flow, Contact: l.Contact}
 			if !f.Match(&probe) || (after != nil && !after.After(l.LastActivityAt, l.ID)) {
 				return nil
 			}
@@ -110,15 +110,15 @@ func (s *Store) listContactConversations(ctx context.Context, f engine.Conversat
 			return err
 		}
 		slices.SortFunc(cands, func(a, b listed) int {
-			return engine.CompareActivity(a.LastActivityAt, a.ID, b.LastActivityAt, b.ID)
+			return model.CompareActivity(a.LastActivityAt, a.ID, b.LastActivityAt, b.ID)
 		})
 		if f.Limit > 0 && len(cands) > f.Limit {
 			cands = cands[:f.Limit]
 			next = "more" // replaced by the last conversation's cursor below
 		}
-		out = make([]*engine.Conversation, 0, len(cands))
+		out = make([]*model.Conversation, 0, len(cands))
 		for _, l := range cands {
-			conv := &engine.Conversation{}
+			conv := &model.Conversation{}
 			if err := decode(data.Get(conversationKey(l.ID)), conv, "conversation", l.ID); err != nil {
 				return err
 			}
@@ -130,7 +130,7 @@ func (s *Store) listContactConversations(ctx context.Context, f engine.Conversat
 		return nil, "", err
 	}
 	if next != "" {
-		next = engine.ConversationCursor(out[len(out)-1])
+		next = model.ConversationCursor(out[len(out)-1])
 	}
 	return out, next, nil
 }

@@ -8,7 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Schema 1 kept contacts, conversations and messages in buckets of their
@@ -101,10 +101,10 @@ func migrateStep(db *bolt.DB) (done bool, err error) {
 			move func(k, v []byte) error
 		}{
 			{legacyContacts, func(k, v []byte) error {
-				return t.data.Put(contactRecordKey(engine.ContactKey(k)), v)
+				return t.data.Put(contactRecordKey(model.ContactKey(k)), v)
 			}},
 			{legacyConversations, func(k, v []byte) error {
-				var c engine.Conversation
+				var c model.Conversation
 				if err := json.Unmarshal(v, &c); err != nil {
 					return fmt.Errorf("conversation %q: %w", k, err)
 				}

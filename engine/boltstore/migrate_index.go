@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Schema 4 adds conversation_index and contacts_by_wa_id (index.go), which
@@ -110,9 +110,9 @@ func indexRecordOf(t *txn, r indexRecord) error {
 		if err := json.Unmarshal(r.value, &ct); err != nil {
 			return fmt.Errorf("contact %q: %w", r.d.group, err)
 		}
-		return t.indexContact(engine.ContactKey(r.d.group), ct.WaID)
+		return t.indexContact(model.ContactKey(r.d.group), ct.WaID)
 	}
-	var conv engine.Conversation
+	var conv model.Conversation
 	if err := json.Unmarshal(r.value, &conv); err != nil {
 		return fmt.Errorf("conversation %q: %w", r.d.conversation, err)
 	}

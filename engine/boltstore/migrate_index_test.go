@@ -8,7 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // listings are what the indexes answer: every filter's listing and the
@@ -17,8 +17,8 @@ func listings(t *testing.T, s *Store) map[string][]string {
 	t.Helper()
 	ctx := t.Context()
 	out := map[string][]string{}
-	for _, f := range []engine.ConversationFilter{{}, {Status: engine.Waiting}, {Status: engine.Ended}, {Flow: "bench"},
-		{Status: engine.Waiting, Flow: "bench"}, {Number: "1065"}, {Limit: 7}} {
+	for _, f := range []model.ConversationFilter{{}, {Status: model.Waiting}, {Status: model.Ended}, {Flow: "bench"},
+		{Status: model.Waiting, Flow: "bench"}, {Number: "1065"}, {Limit: 7}} {
 		convs, _, err := s.ListConversations(ctx, f)
 		if err != nil {
 			t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // testdata/v1.db.gz is a version-1 file written by the version-1 code
@@ -23,8 +23,8 @@ import (
 // benchEventOf(m, true) for m = n, n+benchContacts, n+2*benchContacts,
 // committed one by one, so 60 contacts with three events each. v1Events
 // is that list.
-func v1Events() []*engine.Change {
-	var out []*engine.Change
+func v1Events() []*model.Change {
+	var out []*model.Change
 	for n := range 60 {
 		for _, m := range []int{n, n + benchContacts, n + 2*benchContacts} {
 			out = append(out, benchEventOf(m, true))
@@ -77,14 +77,14 @@ func checkV1(t *testing.T, s *Store) {
 	t.Helper()
 	ctx := t.Context()
 	events := v1Events()
-	contacts := map[engine.ContactKey]*engine.Change{} // the last event of each
-	transcripts := map[string][]*engine.Message{}
-	var queued []*engine.Message
+	contacts := map[model.ContactKey]*model.Change{} // the last event of each
+	transcripts := map[string][]*model.Message{}
+	var queued []*model.Message
 	for _, c := range events {
 		contacts[c.Contact.Key] = c
 		for _, m := range c.Messages {
 			transcripts[m.Conversation] = append(transcripts[m.Conversation], m)
-			if m.Direction == engine.Out && m.State == engine.Queued {
+			if m.Direction == model.Out && m.State == model.Queued {
 				queued = append(queued, m)
 			}
 		}
@@ -109,7 +109,7 @@ func checkV1(t *testing.T, s *Store) {
 			t.Fatalf("Conversations(%s) = %d, %v", key, len(convs), err)
 		}
 		same(t, "Conversations "+string(key), conv, convs[0])
-		listed, _, err := s.ListConversations(ctx, engine.ConversationFilter{Contact: key})
+		listed, _, err := s.ListConversations(ctx, model.ConversationFilter{Contact: key})
 		if err != nil || len(listed) != 1 || listed[0].ID != conv.ID {
 			t.Fatalf("ListConversations(%s) = %v, %v", key, listed, err)
 		}
@@ -130,10 +130,10 @@ func checkV1(t *testing.T, s *Store) {
 	if err != nil || len(all) != len(contacts) {
 		t.Fatalf("ListContacts = %d contacts, %v; want %d", len(all), err, len(contacts))
 	}
-	if !slices.IsSortedFunc(all, func(a, b *engine.Contact) int { return cmpKey(a.Key, b.Key) }) {
+	if !slices.IsSortedFunc(all, func(a, b *model.Contact) int { return cmpKey(a.Key, b.Key) }) {
 		t.Error("ListContacts out of key order")
 	}
-	list, _, err := s.ListConversations(ctx, engine.ConversationFilter{})
+	list, _, err := s.ListConversations(ctx, model.ConversationFilter{})
 	if err != nil || len(list) != len(contacts) {
 		t.Fatalf("ListConversations = %d, %v; want %d", len(list), err, len(contacts))
 	}
@@ -154,7 +154,7 @@ func checkV1(t *testing.T, s *Store) {
 	}
 }
 
-func cmpKey(a, b engine.ContactKey) int {
+func cmpKey(a, b model.ContactKey) int {
 	switch {
 	case a < b:
 		return -1
@@ -257,7 +257,7 @@ func TestMigrateV1OddConversations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	convs := []*engine.Conversation{
+	convs := []*model.Conversation{
 		{ID: "1065:a#1", Contact: "1065:b", Flow: "f"},
 		{ID: "1065:a#2", Contact: "1065:a", Flow: "f"},
 		{ID: "loose", Flow: "f"},
@@ -271,7 +271,7 @@ func TestMigrateV1OddConversations(t *testing.T) {
 		}
 		tx.Bucket(bucketMeta).Put(keySchema, u64(1))
 		for _, k := range []string{"1065:a", "1065:b"} {
-			v, _ := json.Marshal(engine.Contact{Key: engine.ContactKey(k)})
+			v, _ := json.Marshal(model.Contact{Key: model.ContactKey(k)})
 			tx.Bucket(legacyContacts).Put([]byte(k), v)
 		}
 		for _, c := range convs {
@@ -281,7 +281,7 @@ func TestMigrateV1OddConversations(t *testing.T) {
 				tx.Bucket(legacyByContact).Put(otherContactKey(c.Contact, c.ID), present)
 			}
 			for seq := uint64(1); seq <= 3; seq++ {
-				v, _ := json.Marshal(engine.Message{Conversation: c.ID, Seq: seq})
+				v, _ := json.Marshal(model.Message{Conversation: c.ID, Seq: seq})
 				k := append(prefix(c.ID), u64(seq)...)
 				tx.Bucket(legacyMessages).Put(k, v)
 				if seq == 3 {
@@ -302,14 +302,14 @@ func TestMigrateV1OddConversations(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := t.Context()
-	ids := func(cs []*engine.Conversation) (out []string) {
+	ids := func(cs []*model.Conversation) (out []string) {
 		for _, c := range cs {
 			out = append(out, c.ID)
 		}
 		slices.Sort(out)
 		return out
 	}
-	for key, want := range map[engine.ContactKey][]string{"1065:a": {"#7", "1065:a#2"}, "1065:b": {"1065:a#1"}} {
+	for key, want := range map[model.ContactKey][]string{"1065:a": {"#7", "1065:a#2"}, "1065:b": {"1065:a#1"}} {
 		got, err := s.Conversations(ctx, key)
 		if err != nil || !slices.Equal(ids(got), want) {
 			t.Errorf("Conversations(%s) = %v, %v; want %v", key, ids(got), err, want)
@@ -335,7 +335,7 @@ func TestMigrateV1OddConversations(t *testing.T) {
 	if cs, err := s.ListContacts(ctx, "", 0); err != nil || len(cs) != 2 {
 		t.Errorf("ListContacts = %d, %v", len(cs), err)
 	}
-	if all, _, err := s.ListConversations(ctx, engine.ConversationFilter{}); err != nil || len(all) != len(convs) {
+	if all, _, err := s.ListConversations(ctx, model.ConversationFilter{}); err != nil || len(all) != len(convs) {
 		t.Errorf("ListConversations = %d, %v", len(all), err)
 	}
 }
@@ -384,7 +384,7 @@ func TestSchema2InboundIDs(t *testing.T) {
 	if seen, err := s.Seen(ctx, sender, "wamid.v2"); !seen || err != nil {
 		t.Errorf("schema-2 id: Seen = %v, %v", seen, err)
 	}
-	if err := s.Commit(ctx, change("wamid.v2", 1)); !errors.Is(err, engine.ErrDuplicate) {
+	if err := s.Commit(ctx, change("wamid.v2", 1)); !errors.Is(err, model.ErrDuplicate) {
 		t.Errorf("schema-2 id again: %v, want ErrDuplicate", err)
 	}
 	if err := s.Commit(ctx, change("wamid.v3", 2)); err != nil {

@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // bucketNumbers holds what Meta said of the business's phone numbers
@@ -15,8 +15,8 @@ import (
 // created by the first save; a store without it has no records.
 var bucketNumbers = []byte("phone_numbers")
 
-// SaveNumber implements engine.Store.
-func (s *Store) SaveNumber(ctx context.Context, r engine.NumberRecord) error {
+// SaveNumber implements model.Store.
+func (s *Store) SaveNumber(ctx context.Context, r model.NumberRecord) error {
 	if err := checkID("phone number key", r.Key); err != nil {
 		return err
 	}
@@ -39,16 +39,16 @@ func (w *numberSave) apply(t *txn) error {
 	return b.Put(w.key, w.val)
 }
 
-// Numbers implements engine.Store.
-func (s *Store) Numbers(ctx context.Context) ([]engine.NumberRecord, error) {
-	var out []engine.NumberRecord
+// Numbers implements model.Store.
+func (s *Store) Numbers(ctx context.Context) ([]model.NumberRecord, error) {
+	var out []model.NumberRecord
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketNumbers)
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var r engine.NumberRecord
+			var r model.NumberRecord
 			if err := decode(v, &r, "phone number", string(k)); err != nil {
 				return err
 			}

@@ -8,7 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // The messaging limit's reach log (engine/limit.go): Change.Reached writes
@@ -21,7 +21,7 @@ import (
 // reach_by_contact.
 
 // reachKeys encodes one reach as its two keys.
-func reachKeys(r engine.Reach) (byTime, byContact []byte, err error) {
+func reachKeys(r model.Reach) (byTime, byContact []byte, err error) {
 	if err := checkID("reach scope", r.Scope); err != nil {
 		return nil, nil, err
 	}
@@ -38,7 +38,7 @@ func reachKeys(r engine.Reach) (byTime, byContact []byte, err error) {
 	return byTime, byContact, nil
 }
 
-func encodeReached(rs []engine.Reach) ([]keyValue, error) {
+func encodeReached(rs []model.Reach) ([]keyValue, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
@@ -65,14 +65,14 @@ func putReached(t *txn, kvs []keyValue) error {
 	return nil
 }
 
-// ReachCount implements engine.Store.
+// ReachCount implements model.Store.
 func (s *Store) ReachCount(ctx context.Context, scope string, since time.Time) (int, time.Time, error) {
 	if err := checkID("reach scope", scope); err != nil {
 		return 0, time.Time{}, err
 	}
-	latest := map[engine.ContactKey]time.Time{}
+	latest := map[model.ContactKey]time.Time{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		walkReach(tx, scope, since, func(at time.Time, contact engine.ContactKey) {
+		walkReach(tx, scope, since, func(at time.Time, contact model.ContactKey) {
 			if at.After(latest[contact]) {
 				latest[contact] = at
 			}
@@ -93,7 +93,7 @@ func (s *Store) ReachCount(ctx context.Context, scope string, since time.Time) (
 
 // walkReach calls fn for each reach of scope at or after since, in time
 // order: one range scan of the reach bucket.
-func walkReach(tx *bolt.Tx, scope string, since time.Time, fn func(at time.Time, contact engine.ContactKey)) {
+func walkReach(tx *bolt.Tx, scope string, since time.Time, fn func(at time.Time, contact model.ContactKey)) {
 	p := prefix(scope)
 	c := tx.Bucket(bucketReach).Cursor()
 	for k, _ := c.Seek(append(append([]byte(nil), p...), timeBound(since)...)); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
@@ -101,12 +101,12 @@ func walkReach(tx *bolt.Tx, scope string, since time.Time, fn func(at time.Time,
 		if len(rest) < 8 {
 			continue
 		}
-		fn(decodeTime(rest[:8]), engine.ContactKey(rest[8:]))
+		fn(decodeTime(rest[:8]), model.ContactKey(rest[8:]))
 	}
 }
 
-// ReachedSince implements engine.Store.
-func (s *Store) ReachedSince(ctx context.Context, scope string, contact engine.ContactKey, since time.Time) (bool, error) {
+// ReachedSince implements model.Store.
+func (s *Store) ReachedSince(ctx context.Context, scope string, contact model.ContactKey, since time.Time) (bool, error) {
 	if err := checkID("reach scope", scope); err != nil {
 		return false, err
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // benchReaches is the reach log's size in BenchmarkReachCount: a business
@@ -26,21 +26,21 @@ func BenchmarkReachCount(b *testing.B) {
 	}
 	defer st.Close()
 	start := t0
-	step := engine.LimitWindow / benchReaches
+	step := model.LimitWindow / benchReaches
 	for i := 0; i < benchReaches; i += 1000 {
-		rs := make([]engine.Reach, 0, 1000)
+		rs := make([]model.Reach, 0, 1000)
 		for j := i; j < i+1000; j++ {
-			rs = append(rs, engine.Reach{Scope: engine.ReachScope, At: start.Add(time.Duration(j) * step),
-				Contact: engine.NewContactKey("106540352242922", fmt.Sprintf("49151%07d", j))})
+			rs = append(rs, model.Reach{Scope: model.ReachScope, At: start.Add(time.Duration(j) * step),
+				Contact: model.NewContactKey("106540352242922", fmt.Sprintf("49151%07d", j))})
 		}
-		if err := st.Commit(ctx, &engine.Change{At: start, Reached: rs}); err != nil {
+		if err := st.Commit(ctx, &model.Change{At: start, Reached: rs}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	since := start.Add(-time.Minute)
 	b.ResetTimer()
 	for b.Loop() {
-		n, _, err := st.ReachCount(ctx, engine.ReachScope, since)
+		n, _, err := st.ReachCount(ctx, model.ReachScope, since)
 		if err != nil || n != benchReaches {
 			b.Fatalf("ReachCount: %d, %v", n, err)
 		}

@@ -7,25 +7,25 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
-// Reaches implements engine.Store: one range scan of reach from since.
-func (s *Store) Reaches(ctx context.Context, scope string, since time.Time) ([]engine.Reach, error) {
+// Reaches implements model.Store: one range scan of reach from since.
+func (s *Store) Reaches(ctx context.Context, scope string, since time.Time) ([]model.Reach, error) {
 	if err := checkID("reach scope", scope); err != nil {
 		return nil, err
 	}
-	var out []engine.Reach
+	var out []model.Reach
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		walkReach(tx, scope, since, func(at time.Time, contact engine.ContactKey) {
-			out = append(out, engine.Reach{Scope: scope, At: at, Contact: contact})
+		walkReach(tx, scope, since, func(at time.Time, contact model.ContactKey) {
+			out = append(out, model.Reach{Scope: scope, At: at, Contact: contact})
 		})
 		return nil
 	})
 	return out, err
 }
 
-// PruneReach implements engine.Store. Like PruneInbound it deletes a chunk
+// PruneReach implements model.Store. Like PruneInbound it deletes a chunk
 // per transaction, so commits keep flowing during a large prune; chunks
 // already done stay done if it fails midway.
 func (s *Store) PruneReach(ctx context.Context, before time.Time) (int, error) {

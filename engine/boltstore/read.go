@@ -13,18 +13,18 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Reads run in a read transaction each: they see every commit acknowledged
 // before they started, never part of one. What they return is decoded, not
 // shared with the file: callers may keep and change it.
 
-// Contact returns a contact, or engine.ErrNotFound.
-func (s *Store) Contact(ctx context.Context, key engine.ContactKey) (*engine.Contact, error) {
-	var c engine.Contact
+// Contact returns a contact, or model.ErrNotFound.
+func (s *Store) Contact(ctx context.Context, key model.ContactKey) (*model.Contact, error) {
+	var c model.Contact
 	if checkID("contact key", string(key)) != nil {
-		return nil, fmt.Errorf("boltstore: contact %q: %w", key, engine.ErrNotFound)
+		return nil, fmt.Errorf("boltstore: contact %q: %w", key, model.ErrNotFound)
 	}
 	err := s.get(ctx, bucketData, contactRecordKey(key), &c, "contact", string(key))
 	if err != nil {
@@ -33,11 +33,11 @@ func (s *Store) Contact(ctx context.Context, key engine.ContactKey) (*engine.Con
 	return &c, nil
 }
 
-// Conversation returns a conversation, or engine.ErrNotFound.
-func (s *Store) Conversation(ctx context.Context, id string) (*engine.Conversation, error) {
-	var c engine.Conversation
+// Conversation returns a conversation, or model.ErrNotFound.
+func (s *Store) Conversation(ctx context.Context, id string) (*model.Conversation, error) {
+	var c model.Conversation
 	if checkID("conversation id", id) != nil {
-		return nil, fmt.Errorf("boltstore: conversation %q: %w", id, engine.ErrNotFound)
+		return nil, fmt.Errorf("boltstore: conversation %q: %w", id, model.ErrNotFound)
 	}
 	if err := s.get(ctx, bucketData, conversationKey(id), &c, "conversation", id); err != nil {
 		return nil, err
@@ -48,12 +48,12 @@ func (s *Store) Conversation(ctx context.Context, id string) (*engine.Conversati
 // get decodes the value of key into v, or returns ErrNotFound.
 func (s *Store) get(ctx context.Context, bucket, key []byte, v any, what, id string) error {
 	if len(key) == 0 {
-		return fmt.Errorf("boltstore: %s %q: %w", what, id, engine.ErrNotFound)
+		return fmt.Errorf("boltstore: %s %q: %w", what, id, model.ErrNotFound)
 	}
 	return s.view(ctx, func(tx *bolt.Tx) error {
 		data := tx.Bucket(bucket).Get(key)
 		if data == nil {
-			return fmt.Errorf("boltstore: %s %q: %w", what, id, engine.ErrNotFound)
+			return fmt.Errorf("boltstore: %s %q: %w", what, id, model.ErrNotFound)
 		}
 		return decode(data, v, what, id)
 	})
@@ -68,7 +68,7 @@ func decode(data []byte, v any, what, id string) error {
 
 // Seen reports whether an inbound message id has been committed (and not
 // pruned since).
-func (s *Store) Seen(ctx context.Context, key engine.ContactKey, inboundID string) (bool, error) {
+func (s *Store) Seen(ctx context.Context, key model.ContactKey, inboundID string) (bool, error) {
 	if inboundID == "" || checkID("inbound id", inboundID) != nil || checkID("inbound key", string(key)) != nil {
 		return false, nil
 	}
@@ -84,16 +84,16 @@ func (s *Store) Seen(ctx context.Context, key engine.ContactKey, inboundID strin
 // DueTimers returns up to limit timers due at or before now, earliest
 // first; limit <= 0 means no limit. It reads only the due timers: the
 // timers bucket is ordered by due time.
-func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]engine.Timer, error) {
+func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]model.Timer, error) {
 	if limit <= 0 {
 		limit = math.MaxInt
 	}
 	bound := timeBound(now)
-	var out []engine.Timer
+	var out []model.Timer
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketTimers).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit && bytes.Compare(k[:8], bound) <= 0; k, v = c.Next() {
-			var t engine.Timer
+			var t model.Timer
 			if err := decode(v, &t, "timer", string(k[8:])); err != nil {
 				return err
 			}
@@ -117,12 +117,12 @@ func (s *Store) NextTimer(ctx context.Context) (time.Time, bool, error) {
 	return due, ok, err
 }
 
-// Message returns one transcript message, or engine.ErrNotFound.
-func (s *Store) Message(ctx context.Context, conversation string, seq uint64) (*engine.Message, error) {
+// Message returns one transcript message, or model.ErrNotFound.
+func (s *Store) Message(ctx context.Context, conversation string, seq uint64) (*model.Message, error) {
 	if checkID("conversation id", conversation) != nil {
-		return nil, fmt.Errorf("boltstore: message %q #%d: %w", conversation, seq, engine.ErrNotFound)
+		return nil, fmt.Errorf("boltstore: message %q #%d: %w", conversation, seq, model.ErrNotFound)
 	}
-	m := &engine.Message{}
+	m := &model.Message{}
 	if err := s.get(ctx, bucketData, messageKey(conversation, seq), m, "message", fmt.Sprintf("%s #%d", conversation, seq)); err != nil {
 		return nil, err
 	}
@@ -131,16 +131,16 @@ func (s *Store) Message(ctx context.Context, conversation string, seq uint64) (*
 
 // Transcript returns a conversation's messages in order of Seq; none (and
 // no error) for an unknown conversation.
-func (s *Store) Transcript(ctx context.Context, conversation string) ([]*engine.Message, error) {
+func (s *Store) Transcript(ctx context.Context, conversation string) ([]*model.Message, error) {
 	if err := checkID("conversation id", conversation); err != nil {
 		return nil, err
 	}
 	p := transcriptPrefix(conversation)
-	var out []*engine.Message
+	var out []*model.Message
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketData).Cursor()
 		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-			m := &engine.Message{}
+			m := &model.Message{}
 			if err := decode(v, m, "message of", conversation); err != nil {
 				return err
 			}
@@ -155,14 +155,14 @@ func (s *Store) Transcript(ctx context.Context, conversation string) ([]*engine.
 // greater than after, in order; limit <= 0 means no limit. Items stay
 // until a Commit dequeues them (Change.Dequeue); a claimed item's message
 // is in state Sending.
-func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.OutboxItem, error) {
+func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]model.OutboxItem, error) {
 	if after == math.MaxUint64 {
 		return nil, s.view(ctx, func(*bolt.Tx) error { return nil })
 	}
 	if limit <= 0 {
 		limit = math.MaxInt
 	}
-	var out []engine.OutboxItem
+	var out []model.OutboxItem
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		msgs := tx.Bucket(bucketData)
 		c := tx.Bucket(bucketOutbox).Cursor()
@@ -176,14 +176,14 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.O
 			if v == nil {
 				return fmt.Errorf("boltstore: outbox item %d: message %q is missing", seq, ref)
 			}
-			m := &engine.Message{}
+			m := &model.Message{}
 			if err := decode(v, m, "outbox item", fmt.Sprint(seq)); err != nil {
 				return err
 			}
-			if isClaimed && m.State == engine.Queued {
-				m.State = engine.Sending
+			if isClaimed && m.State == model.Queued {
+				m.State = model.Sending
 			}
-			out = append(out, engine.OutboxItem{Seq: seq, Message: m})
+			out = append(out, model.OutboxItem{Seq: seq, Message: m})
 		}
 		return nil
 	})
@@ -194,14 +194,14 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.O
 // StartedAt, then id) first. It reads the records of the contact's group,
 // a range scan that seeks past each transcript, and the conversations that
 // contact_conversations names.
-func (s *Store) Conversations(ctx context.Context, contact engine.ContactKey) ([]*engine.Conversation, error) {
+func (s *Store) Conversations(ctx context.Context, contact model.ContactKey) ([]*model.Conversation, error) {
 	if err := checkID("contact key", string(contact)); err != nil {
 		return nil, err
 	}
-	var out []*engine.Conversation
+	var out []*model.Conversation
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return contactConversations(tx, contact, func(id string, v []byte) error {
-			conv := &engine.Conversation{}
+			conv := &model.Conversation{}
 			if err := decode(v, conv, "conversation", id); err != nil {
 				return err
 			}
@@ -211,7 +211,7 @@ func (s *Store) Conversations(ctx context.Context, contact engine.ContactKey) ([
 			return nil
 		})
 	})
-	slices.SortStableFunc(out, func(a, b *engine.Conversation) int {
+	slices.SortStableFunc(out, func(a, b *model.Conversation) int {
 		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
 			return c
 		}
@@ -224,7 +224,7 @@ func (s *Store) Conversations(ctx context.Context, contact engine.ContactKey) ([
 // contact's: those of its group, then those contact_conversations names.
 // fn must check the conversation's contact: a record of the group may name
 // another contact, an index entry may be stale.
-func contactConversations(tx *bolt.Tx, contact engine.ContactKey, fn func(id string, v []byte) error) error {
+func contactConversations(tx *bolt.Tx, contact model.ContactKey, fn func(id string, v []byte) error) error {
 	data := tx.Bucket(bucketData)
 	group := append(prefix(string(contact)), kindConversation)
 	if err := scanConversations(data, group, fn); err != nil {

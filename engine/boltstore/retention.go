@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // pruneConversationChunk caps the conversations one retention transaction
@@ -17,7 +17,7 @@ var pruneConversationChunk = 200
 
 // doneStatuses are the statuses of conversations the retention may delete:
 // a conversation in them never runs again.
-var doneStatuses = []engine.Status{engine.Ended, engine.Expired, engine.Failed}
+var doneStatuses = []model.Status{model.Ended, model.Expired, model.Failed}
 
 // PruneConversations deletes the conversations that are done (ended,
 // expired or failed) and whose last activity is before before, each with
@@ -106,8 +106,8 @@ func (t *txn) pruneConversation(id string) (bool, error) {
 		return false, nil
 	}
 	var conv struct {
-		Contact engine.ContactKey `json:"contact"`
-		Status  engine.Status     `json:"status"`
+		Contact model.ContactKey `json:"contact"`
+		Status  model.Status     `json:"status"`
 	}
 	if err := json.Unmarshal(v, &conv); err != nil {
 		return false, err
@@ -120,13 +120,13 @@ func (t *txn) pruneConversation(id string) (bool, error) {
 	c := t.data.Cursor()
 	for k, mv := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, mv = c.Next() {
 		var m struct {
-			Direction engine.Direction    `json:"dir"`
-			State     engine.MessageState `json:"state"`
+			Direction model.Direction    `json:"dir"`
+			State     model.MessageState `json:"state"`
 		}
 		if err := json.Unmarshal(mv, &m); err != nil {
 			return false, err
 		}
-		if m.Direction == engine.Out && (m.State == engine.Queued || m.State == engine.Sending) {
+		if m.Direction == model.Out && (m.State == model.Queued || m.State == model.Sending) {
 			return false, nil // the outbox still names it
 		}
 		keys = append(keys, bytes.Clone(k))
@@ -152,7 +152,7 @@ func (t *txn) pruneConversation(id string) (bool, error) {
 
 // forgetCurrent rewrites a contact whose current conversation is id (a
 // done one, being deleted) to have none, as the engine reads it anyway.
-func (t *txn) forgetCurrent(contact engine.ContactKey, id string) error {
+func (t *txn) forgetCurrent(contact model.ContactKey, id string) error {
 	if contact == "" {
 		return nil
 	}
@@ -161,7 +161,7 @@ func (t *txn) forgetCurrent(contact engine.ContactKey, id string) error {
 	if v == nil {
 		return nil
 	}
-	var ct engine.Contact
+	var ct model.Contact
 	if err := json.Unmarshal(v, &ct); err != nil {
 		return err
 	}

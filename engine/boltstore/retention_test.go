@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // PruneConversations deletes the done conversations last active before the
@@ -22,35 +22,35 @@ func TestPruneConversations(t *testing.T) {
 	old, cutoff, recent := t0, t0.Add(30*24*time.Hour), t0.Add(40*24*time.Hour)
 	type conv struct {
 		name   string
-		status engine.Status
+		status model.Status
 		at     time.Time
 		queued bool // an outbound message still queued
 		gone   bool // expected pruned
 	}
 	convs := []conv{
-		{"ended-old-1", engine.Ended, old, false, true},
-		{"ended-old-2", engine.Ended, old.Add(time.Hour), false, true},
-		{"expired-old", engine.Expired, old, false, true},
-		{"failed-old", engine.Failed, old.Add(2 * time.Hour), false, true},
-		{"ended-old-sending", engine.Ended, old, true, false},
-		{"ended-old-3", engine.Ended, old.Add(3 * time.Hour), false, true},
-		{"waiting-old", engine.Waiting, old, false, false},
-		{"agent-old", engine.Agent, old, false, false},
-		{"ended-recent", engine.Ended, recent, false, false},
+		{"ended-old-1", model.Ended, old, false, true},
+		{"ended-old-2", model.Ended, old.Add(time.Hour), false, true},
+		{"expired-old", model.Expired, old, false, true},
+		{"failed-old", model.Failed, old.Add(2 * time.Hour), false, true},
+		{"ended-old-sending", model.Ended, old, true, false},
+		{"ended-old-3", model.Ended, old.Add(3 * time.Hour), false, true},
+		{"waiting-old", model.Waiting, old, false, false},
+		{"agent-old", model.Agent, old, false, false},
+		{"ended-recent", model.Ended, recent, false, false},
 	}
 	for i, c := range convs {
-		key := engine.NewContactKey("1065", fmt.Sprint("4916", i))
-		cv := &engine.Conversation{ID: string(key) + "#1", Contact: key, Flow: "f", Status: c.status, StartedAt: c.at, LastActivityAt: c.at, Seq: 3}
-		msgs := []*engine.Message{
-			{Conversation: cv.ID, Seq: 1, Direction: engine.In, Contact: key},
-			{Conversation: cv.ID, Seq: 2, Direction: engine.Out, State: engine.Delivered, Contact: key},
-			{Conversation: cv.ID, Seq: 3, Direction: engine.Out, State: engine.Read, Contact: key},
+		key := model.NewContactKey("1065", fmt.Sprint("4916", i))
+		cv := &model.Conversation{ID: string(key) + "#1", Contact: key, Flow: "f", Status: c.status, StartedAt: c.at, LastActivityAt: c.at, Seq: 3}
+		msgs := []*model.Message{
+			{Conversation: cv.ID, Seq: 1, Direction: model.In, Contact: key},
+			{Conversation: cv.ID, Seq: 2, Direction: model.Out, State: model.Delivered, Contact: key},
+			{Conversation: cv.ID, Seq: 3, Direction: model.Out, State: model.Read, Contact: key},
 		}
 		if c.queued {
-			msgs[2].State = engine.Queued
+			msgs[2].State = model.Queued
 		}
-		ct := &engine.Contact{Key: key, PhoneNumberID: "1065", WaID: fmt.Sprint("4916", i), Conversation: cv.ID}
-		if err := s.Commit(ctx, &engine.Change{At: c.at, Contact: ct, Conversations: []*engine.Conversation{cv}, Messages: msgs}); err != nil {
+		ct := &model.Contact{Key: key, PhoneNumberID: "1065", WaID: fmt.Sprint("4916", i), Conversation: cv.ID}
+		if err := s.Commit(ctx, &model.Change{At: c.at, Contact: ct, Conversations: []*model.Conversation{cv}, Messages: msgs}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,22 +67,22 @@ func TestPruneConversations(t *testing.T) {
 	if n != want {
 		t.Errorf("PruneConversations = %d, want %d", n, want)
 	}
-	all, _, err := s.ListConversations(ctx, engine.ConversationFilter{})
+	all, _, err := s.ListConversations(ctx, model.ConversationFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range convs {
-		key := engine.NewContactKey("1065", fmt.Sprint("4916", i))
+		key := model.NewContactKey("1065", fmt.Sprint("4916", i))
 		id := string(key) + "#1"
 		_, err := s.Conversation(ctx, id)
 		tr, _ := s.Transcript(ctx, id)
-		listed := slices.ContainsFunc(all, func(cv *engine.Conversation) bool { return cv.ID == id })
+		listed := slices.ContainsFunc(all, func(cv *model.Conversation) bool { return cv.ID == id })
 		ct, cerr := s.Contact(ctx, key)
 		if cerr != nil {
 			t.Fatalf("%s: contact: %v", c.name, cerr)
 		}
 		if c.gone {
-			if !errors.Is(err, engine.ErrNotFound) || len(tr) != 0 || listed || ct.Conversation != "" {
+			if !errors.Is(err, model.ErrNotFound) || len(tr) != 0 || listed || ct.Conversation != "" {
 				t.Errorf("%s: after prune: %v, %d messages, listed %v, contact's conversation %q; want gone", c.name, err, len(tr), listed, ct.Conversation)
 			}
 		} else if err != nil || len(tr) != 3 || !listed || ct.Conversation != id {

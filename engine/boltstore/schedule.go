@@ -8,7 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/schedule"
 )
 
@@ -132,7 +132,7 @@ func (t schedTx) Active() ([]*schedule.Firing, error) {
 }
 
 // sendKey is firing id 0x00 contact key: one firing's sends are a range.
-func sendKey(firing string, c engine.ContactKey) []byte {
+func sendKey(firing string, c model.ContactKey) []byte {
 	k := append([]byte(firing), 0)
 	return append(k, c...)
 }

@@ -9,7 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Flow analytics (engine/analytics.go): Change.Counts are added, in the
@@ -34,7 +34,7 @@ func dayOf(n uint32) time.Time {
 }
 
 // appendStatKey appends a counter's key to k.
-func appendStatKey(k []byte, flow string, day uint32, version int, node string, kind engine.CountKind, exit string) []byte {
+func appendStatKey(k []byte, flow string, day uint32, version int, node string, kind model.CountKind, exit string) []byte {
 	k = append(k, flow...)
 	k = append(k, sep)
 	k = binary.BigEndian.AppendUint32(k, day)
@@ -46,7 +46,7 @@ func appendStatKey(k []byte, flow string, day uint32, version int, node string, 
 
 // encodeCounts turns a change's counts into increments, one per distinct
 // counter (the value is the increment, 8 bytes).
-func encodeCounts(cs []engine.Count, at time.Time) ([]keyValue, error) {
+func encodeCounts(cs []model.Count, at time.Time) ([]keyValue, error) {
 	if len(cs) == 0 {
 		return nil, nil
 	}
@@ -109,12 +109,12 @@ func addCounts(t *txn, kvs []keyValue) error {
 	return nil
 }
 
-// FlowStats implements engine.Store.
-func (s *Store) FlowStats(ctx context.Context, flow string, from, to time.Time) ([]engine.FlowStat, error) {
+// FlowStats implements model.Store.
+func (s *Store) FlowStats(ctx context.Context, flow string, from, to time.Time) ([]model.FlowStat, error) {
 	if err := checkID("flow id", flow); err != nil {
 		return nil, err
 	}
-	var out []engine.FlowStat
+	var out []model.FlowStat
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		p := prefix(flow)
 		start := binary.BigEndian.AppendUint32(bytes.Clone(p), dayNumber(from))
@@ -134,9 +134,9 @@ func (s *Store) FlowStats(ctx context.Context, flow string, from, to time.Time) 
 			if !ok || len(tail) == 0 {
 				return fmt.Errorf("boltstore: malformed flow_stats entry %q", k)
 			}
-			out = append(out, engine.FlowStat{
+			out = append(out, model.FlowStat{
 				Day: dayOf(day), Version: int(version), Node: string(node),
-				Kind: engine.CountKind(tail[0]), Exit: string(tail[1:]), N: binary.BigEndian.Uint64(v),
+				Kind: model.CountKind(tail[0]), Exit: string(tail[1:]), N: binary.BigEndian.Uint64(v),
 			})
 		}
 		return nil

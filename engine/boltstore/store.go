@@ -15,7 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // ErrLocked is returned by Open when another process holds the data file
@@ -66,9 +66,9 @@ func WithMaxBatch(n int) Option {
 	}
 }
 
-var _ engine.Store = (*Store)(nil)
+var _ model.Store = (*Store)(nil)
 
-// Store is an engine.Store in one bbolt file. It is safe for concurrent
+// Store is an model.Store in one bbolt file. It is safe for concurrent
 // use. Reads run in their own read transactions, concurrently with each
 // other and with the committer; all writes go through the committer.
 type Store struct {
@@ -282,12 +282,12 @@ func initBuckets(tx *bolt.Tx) error {
 
 // Close stops accepting writes, commits every write already handed to the
 // committer, and closes the file. Every call after it, Close included,
-// returns engine.ErrClosed. Close waits for running reads to finish.
+// returns model.ErrClosed. Close waits for running reads to finish.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return engine.ErrClosed
+		return model.ErrClosed
 	}
 	s.closed = true
 	s.mu.Unlock()
@@ -305,7 +305,7 @@ func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return engine.ErrClosed
+		return model.ErrClosed
 	}
 	return s.db.View(fn)
 }

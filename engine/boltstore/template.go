@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // SaveTemplates stores template records in one transaction, each replacing
@@ -16,7 +16,7 @@ import (
 // WABAs). Records are encoded by the caller's
 // goroutine; a record without a name or language, or with a NUL byte in
 // either, refuses the whole call.
-func (s *Store) SaveTemplates(ctx context.Context, rs []engine.TemplateRecord) error {
+func (s *Store) SaveTemplates(ctx context.Context, rs []model.TemplateRecord) error {
 	w := &templateSave{keys: make([][]byte, len(rs)), vals: make([][]byte, len(rs))}
 	for i := range rs {
 		r := &rs[i]
@@ -56,11 +56,11 @@ func (w *templateSave) apply(t *txn) error {
 
 // Templates lists every template record: the default WABA's by name then
 // language, and the other WABAs' among them (the bucket's key order).
-func (s *Store) Templates(ctx context.Context) ([]engine.TemplateRecord, error) {
-	var out []engine.TemplateRecord
+func (s *Store) Templates(ctx context.Context) ([]model.TemplateRecord, error) {
+	var out []model.TemplateRecord
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTemplates).ForEach(func(k, v []byte) error {
-			var r engine.TemplateRecord
+			var r model.TemplateRecord
 			if err := decode(v, &r, "template", string(k)); err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // BenchmarkDeliveries measures events delivered per second by Run to a
@@ -47,10 +48,10 @@ func benchDeliveries(b *testing.B, concurrency int) {
 		b.Fatal(err)
 	}
 	for i := 0; i < b.N; i += 100 {
-		c := &engine.Change{At: t0}
+		c := &model.Change{At: t0}
 		for j := i; j < min(i+100, b.N); j++ {
-			key := engine.NewContactKey(phone, fmt.Sprint(j%100))
-			c.Events = append(c.Events, engine.Event{ID: engine.NewEventID(), Type: engine.EventMessageReceived, At: t0, Contact: key,
+			key := model.NewContactKey(phone, fmt.Sprint(j%100))
+			c.Events = append(c.Events, model.Event{ID: model.NewEventID(), Type: model.EventMessageReceived, At: t0, Contact: key,
 				Data: []byte(`{"message":{"type":"text","text":"hello"}}`)})
 		}
 		if err := st.Commit(ctx, c); err != nil {

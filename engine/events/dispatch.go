@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // fanoutBatch is how many logged events one fan-out transaction moves.
@@ -276,7 +276,7 @@ func (s *Service) hurry(ctx context.Context, sub string, now time.Time) {
 
 // post sends ev to sub, signed, and says how it went. Nothing of the body
 // or the answer is logged.
-func (s *Service) post(ctx context.Context, sub *Subscription, ev *engine.Event, seq uint64) Attempt {
+func (s *Service) post(ctx context.Context, sub *Subscription, ev *model.Event, seq uint64) Attempt {
 	start := s.clock.Now().UTC()
 	a := Attempt{At: start}
 	fail := func(err string) Attempt {

@@ -1,9 +1,9 @@
-// Package events delivers the engine's events (engine.Event) to the
+// Package events delivers the engine's events (model.Event) to the
 // business's own systems: event webhooks.
 //
 // An admin subscribes a URL to some event types (Subscription). The
 // engine records events in the same commit as the state that makes them
-// true (engine.Change.Events) while at least one enabled subscription
+// true (model.Change.Events) while at least one enabled subscription
 // wants their type (engine.Engine.RecordEvents), into the store's event
 // log. The Service moves what it finds in the log into one Delivery per
 // matching subscription, in one store transaction that also drops those

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Errors of the Service.
@@ -24,9 +24,9 @@ type Subscription struct {
 	ID  string `json:"id"`
 	URL string `json:"url"`
 	// Types are the event types it wants; empty means all.
-	Types       []engine.EventType `json:"types,omitempty"`
-	Enabled     bool               `json:"enabled"`
-	Description string             `json:"description,omitempty"`
+	Types       []model.EventType `json:"types,omitempty"`
+	Enabled     bool              `json:"enabled"`
+	Description string            `json:"description,omitempty"`
 	// SealedSecret is the signing secret, sealed under the secrets key
 	// (secret.go); it is never shown after creation. SecretHint is its
 	// last four characters, to tell secrets apart.
@@ -39,7 +39,7 @@ type Subscription struct {
 }
 
 // Wants reports whether the subscription takes events of type t.
-func (s *Subscription) Wants(t engine.EventType) bool {
+func (s *Subscription) Wants(t model.EventType) bool {
 	return s.Enabled && (len(s.Types) == 0 || slices.Contains(s.Types, t))
 }
 
@@ -75,9 +75,9 @@ type Attempt struct {
 type Delivery struct {
 	// Seq is the delivery's number, given by the store: it orders
 	// deliveries, and a contact's deliveries go in Seq order.
-	Seq          uint64       `json:"seq"`
-	Subscription string       `json:"subscription"`
-	Event        engine.Event `json:"event"`
+	Seq          uint64      `json:"seq"`
+	Subscription string      `json:"subscription"`
+	Event        model.Event `json:"event"`
 	// OrderKey groups the deliveries that must arrive in order: the
 	// event's contact key (its conversation id, else its id, when it has
 	// none).
@@ -104,7 +104,7 @@ func (d *Delivery) LastAttempt() (Attempt, bool) {
 }
 
 // orderKey is the key an event's deliveries are ordered by.
-func orderKey(ev *engine.Event) string {
+func orderKey(ev *model.Event) string {
 	switch {
 	case ev.Contact != "":
 		return string(ev.Contact)
@@ -115,10 +115,10 @@ func orderKey(ev *engine.Event) string {
 }
 
 // Store keeps subscriptions and deliveries, beside the engine's event log
-// (engine.EventLog). *boltstore.Store implements it in the data file;
+// (model.EventLog). *boltstore.Store implements it in the data file;
 // another backend implements the same operations, each atomic.
 type Store interface {
-	engine.EventLog
+	model.EventLog
 
 	// PutSubscription stores s, replacing the one of the same id.
 	PutSubscription(ctx context.Context, s Subscription) error

@@ -16,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Limits of a subscription.
@@ -28,7 +29,7 @@ const (
 // to record, and to hear of commits that recorded some. *engine.Engine
 // implements it.
 type Recorder interface {
-	RecordEvents(wanted func(engine.EventType) bool)
+	RecordEvents(wanted func(model.EventType) bool)
 	Observe(o engine.Observer)
 }
 
@@ -208,10 +209,10 @@ func (s *Service) loadSubscriptions(ctx context.Context) error {
 		return fmt.Errorf("events: reading subscriptions: %w", err)
 	}
 	subs := make(map[string]Subscription, len(list))
-	wanted := map[engine.EventType]bool{}
+	wanted := map[model.EventType]bool{}
 	for _, sub := range list {
 		subs[sub.ID] = sub
-		for _, t := range engine.EventTypes {
+		for _, t := range model.EventTypes {
 			if sub.Wants(t) {
 				wanted[t] = true
 			}
@@ -224,7 +225,7 @@ func (s *Service) loadSubscriptions(ctx context.Context) error {
 		if len(wanted) == 0 {
 			s.rec.RecordEvents(nil)
 		} else {
-			s.rec.RecordEvents(func(t engine.EventType) bool { return wanted[t] })
+			s.rec.RecordEvents(func(t model.EventType) bool { return wanted[t] })
 		}
 	}
 	return nil
@@ -250,11 +251,11 @@ func (s *Service) subscription(id string) (Subscription, bool) {
 
 // Info is what may be shown of a subscription: everything but its secret.
 type Info struct {
-	ID          string             `json:"id"`
-	URL         string             `json:"url"`
-	Types       []engine.EventType `json:"types"`
-	Enabled     bool               `json:"enabled"`
-	Description string             `json:"description,omitempty"`
+	ID          string            `json:"id"`
+	URL         string            `json:"url"`
+	Types       []model.EventType `json:"types"`
+	Enabled     bool              `json:"enabled"`
+	Description string            `json:"description,omitempty"`
 	// SecretHint is the secret's last four characters.
 	SecretHint string    `json:"secret_hint"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -266,7 +267,7 @@ type Info struct {
 func info(sub Subscription) Info {
 	types := sub.Types
 	if types == nil {
-		types = []engine.EventType{}
+		types = []model.EventType{}
 	}
 	return Info{ID: sub.ID, URL: sub.URL, Types: types, Enabled: sub.Enabled, Description: sub.Description,
 		SecretHint: sub.SecretHint, CreatedAt: sub.CreatedAt, CreatedBy: sub.CreatedBy, UpdatedAt: sub.UpdatedAt, UpdatedBy: sub.UpdatedBy}
@@ -275,10 +276,10 @@ func info(sub Subscription) Info {
 // Input is a subscription's settings as an admin gives them; a nil field
 // of an update is left as it is.
 type Input struct {
-	URL         *string             `json:"url"`
-	Types       *[]engine.EventType `json:"types"`
-	Enabled     *bool               `json:"enabled"`
-	Description *string             `json:"description"`
+	URL         *string            `json:"url"`
+	Types       *[]model.EventType `json:"types"`
+	Enabled     *bool              `json:"enabled"`
+	Description *string            `json:"description"`
 }
 
 // apply checks in and sets its fields on sub.
@@ -290,9 +291,9 @@ func (in *Input) apply(sub *Subscription) error {
 		sub.URL = *in.URL
 	}
 	if in.Types != nil {
-		types := []engine.EventType{}
+		types := []model.EventType{}
 		for _, t := range *in.Types {
-			if !slices.Contains(engine.EventTypes, t) {
+			if !slices.Contains(model.EventTypes, t) {
 				return fmt.Errorf("%w: unknown event type %q", ErrInvalid, t)
 			}
 			if !slices.Contains(types, t) {
@@ -470,7 +471,7 @@ func (s *Service) Replay(ctx context.Context, id string, seqs []uint64) (int, er
 }
 
 // EventTest is the type of the event SendTest posts.
-const EventTest engine.EventType = "test"
+const EventTest model.EventType = "test"
 
 // SendTest posts a test event to a subscription at once, signed as any
 // other, and returns the attempt. It is not stored nor retried.
@@ -482,7 +483,7 @@ func (s *Service) SendTest(ctx context.Context, id string) (Attempt, error) {
 	if !ok {
 		return Attempt{}, fmt.Errorf("subscription %s: %w", id, ErrNotFound)
 	}
-	ev := engine.Event{ID: engine.NewEventID(), Type: EventTest, At: s.clock.Now().UTC(),
+	ev := model.Event{ID: model.NewEventID(), Type: EventTest, At: s.clock.Now().UTC(),
 		Data: []byte(`{"message":"a test event from Parley"}`)}
 	return s.post(ctx, &sub, &ev, 0), nil
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/metrics"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -70,7 +72,7 @@ func (w *world) start() {
 		w.t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	if w.eng, err = engine.New(w.ctx, engine.Options{Store: w.store, Clock: w.clock, Templates: engine.NewTemplateSet(), Logger: log}); err != nil {
+	if w.eng, err = engine.New(w.ctx, engine.Options{Store: w.store, Clock: w.clock, Templates: templates.NewTemplateSet(), Logger: log}); err != nil {
 		w.t.Fatal(err)
 	}
 	w.metrics = metrics.NewRegistry()
@@ -119,8 +121,8 @@ type receiver struct {
 	srv    *http.Server
 	down   bool // answer 503
 	// refuse answers 503 to the events of this contact only.
-	refuse engine.ContactKey
-	got    []engine.Event
+	refuse model.ContactKey
+	got    []model.Event
 	ids    map[string]int
 }
 
@@ -171,7 +173,7 @@ func (r *receiver) serve(rw http.ResponseWriter, req *http.Request) {
 		http.Error(rw, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	var ev engine.Event
+	var ev model.Event
 	if err := json.Unmarshal(body, &ev); err != nil {
 		r.t.Errorf("receiver: %v", err)
 	}
@@ -195,14 +197,14 @@ func (r *receiver) setDown(down bool) {
 
 // byContact returns the received events' "type text" per contact, in the
 // order received.
-func (r *receiver) byContact() map[engine.ContactKey][]string {
+func (r *receiver) byContact() map[model.ContactKey][]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := map[engine.ContactKey][]string{}
+	out := map[model.ContactKey][]string{}
 	for _, ev := range r.got {
 		s := string(ev.Type)
-		var d engine.ReceivedData
-		if ev.Type == engine.EventMessageReceived && json.Unmarshal(ev.Data, &d) == nil {
+		var d model.ReceivedData
+		if ev.Type == model.EventMessageReceived && json.Unmarshal(ev.Data, &d) == nil {
 			s += " " + d.Message.Text
 		}
 		out[ev.Contact] = append(out[ev.Contact], s)
@@ -210,7 +212,7 @@ func (r *receiver) byContact() map[engine.ContactKey][]string {
 	return out
 }
 
-func (w *world) subscribe(r *receiver, types ...engine.EventType) events.Info {
+func (w *world) subscribe(r *receiver, types ...model.EventType) events.Info {
 	w.t.Helper()
 	u := r.url()
 	in := events.Input{URL: &u}
@@ -315,13 +317,13 @@ func TestReceiverDownThenUp(t *testing.T) {
 		t.Fatalf("%d deliveries still pending", len(ds))
 	}
 	got := r.byContact()
-	want := map[engine.ContactKey][]string{
-		engine.NewContactKey(phone, "1"): {"message.received one", "message.received two"},
-		engine.NewContactKey(phone, "2"): {"conversation.started", "message.received uno"},
-		engine.NewContactKey(phone, "3"): {"conversation.started", "message.received hola"},
+	want := map[model.ContactKey][]string{
+		model.NewContactKey(phone, "1"): {"message.received one", "message.received two"},
+		model.NewContactKey(phone, "2"): {"conversation.started", "message.received uno"},
+		model.NewContactKey(phone, "3"): {"conversation.started", "message.received hola"},
 	}
 	for range 6 {
-		want[engine.NewContactKey(phone, "2")] = append(want[engine.NewContactKey(phone, "2")], "message.received still there?")
+		want[model.NewContactKey(phone, "2")] = append(want[model.NewContactKey(phone, "2")], "message.received still there?")
 	}
 	for k, evs := range want {
 		if !slices.Equal(got[k], evs) {
@@ -346,7 +348,7 @@ func TestReceiverDownThenUp(t *testing.T) {
 func TestGiveUpReplayDelete(t *testing.T) {
 	w := newWorld(t)
 	r := newReceiver(t, w.clock)
-	sub := w.subscribe(r, engine.EventMessageReceived)
+	sub := w.subscribe(r, model.EventMessageReceived)
 	r.setDown(true)
 	w.say("1", "lost for a while")
 	w.pass()
@@ -366,7 +368,7 @@ func TestGiveUpReplayDelete(t *testing.T) {
 	r.setDown(false)
 	w.say("1", "after")
 	w.pass()
-	if got := r.byContact()[engine.NewContactKey(phone, "1")]; !slices.Equal(got, []string{"message.received after"}) {
+	if got := r.byContact()[model.NewContactKey(phone, "1")]; !slices.Equal(got, []string{"message.received after"}) {
 		t.Fatalf("received %q", got)
 	}
 	n, err := w.svc.Replay(w.ctx, sub.ID, nil)
@@ -374,7 +376,7 @@ func TestGiveUpReplayDelete(t *testing.T) {
 		t.Fatalf("replay: %d, %v", n, err)
 	}
 	w.pass()
-	if got := r.byContact()[engine.NewContactKey(phone, "1")]; !slices.Equal(got, []string{"message.received after", "message.received lost for a while"}) {
+	if got := r.byContact()[model.NewContactKey(phone, "1")]; !slices.Equal(got, []string{"message.received after", "message.received lost for a while"}) {
 		t.Fatalf("received %q", got)
 	}
 	if r.got[1].ID != failed[0].Event.ID {
@@ -420,7 +422,7 @@ func TestSendTestAndSettings(t *testing.T) {
 		{URL: ptr("ftp://example.com/x")},
 		{URL: ptr("/relative")},
 		{URL: ptr("http://user:pw@example.com/")},
-		{Types: &[]engine.EventType{"conversation.exploded"}},
+		{Types: &[]model.EventType{"conversation.exploded"}},
 		{Description: ptr(strings.Repeat("x", 201))},
 	}
 	for _, in := range bad {
@@ -450,8 +452,8 @@ func ptr[T any](v T) *T { return &v }
 func TestOneContactDoesNotHoldUpOthers(t *testing.T) {
 	w := newWorld(t)
 	r := newReceiver(t, w.clock)
-	w.subscribe(r, engine.EventMessageReceived)
-	stuck := engine.NewContactKey(phone, "1")
+	w.subscribe(r, model.EventMessageReceived)
+	stuck := model.NewContactKey(phone, "1")
 	r.mu.Lock()
 	r.refuse = stuck
 	r.mu.Unlock()
@@ -470,8 +472,8 @@ func TestOneContactDoesNotHoldUpOthers(t *testing.T) {
 		t.Fatalf("the failing contact's events arrived: %v", got[stuck])
 	}
 	if want := []string{"message.received b1", "message.received b2", "message.received more", "message.received more",
-		"message.received more", "message.received more", "message.received more"}; !slices.Equal(got[engine.NewContactKey(phone, "2")], want) {
-		t.Fatalf("the other contact's events: %v", got[engine.NewContactKey(phone, "2")])
+		"message.received more", "message.received more", "message.received more"}; !slices.Equal(got[model.NewContactKey(phone, "2")], want) {
+		t.Fatalf("the other contact's events: %v", got[model.NewContactKey(phone, "2")])
 	}
 	r.mu.Lock()
 	r.refuse = ""

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // TestConcurrentHandoffsFairWithinCapacity hands off many customers at
@@ -199,7 +200,7 @@ func TestAgentGoingOffline(t *testing.T) {
 	}
 	for _, i := range []int{2, 3} {
 		c := h.conv(i)
-		if c.Assignee != "" || c.Status != engine.Agent {
+		if c.Assignee != "" || c.Status != model.Agent {
 			t.Errorf("conversation %d: assignee %q status %s, want waiting", i, c.Assignee, c.Status)
 		}
 		if !c.HandoffAt.Equal(t0.Add(time.Duration(i-1) * time.Minute)) {
@@ -222,24 +223,24 @@ func TestNoAgentTimeout(t *testing.T) {
 		name string
 		// before runs between the handoff and the deadline.
 		before     func(h *harness)
-		wantStatus engine.Status
+		wantStatus model.Status
 		wantText   string
 	}{
-		{"nobody online", func(h *harness) {}, engine.Ended, "nobody came"},
+		{"nobody online", func(h *harness) {}, model.Ended, "nobody came"},
 		{"assigned", func(h *harness) {
 			h.agent("ann@x.com", 1, inbox.Online, "support")
-		}, engine.Agent, ""},
+		}, model.Agent, ""},
 		{"assigned, then the agent went offline", func(h *harness) {
 			h.agent("ann@x.com", 1, inbox.Online, "support")
 			h.status("ann@x.com", inbox.Offline)
-		}, engine.Ended, "nobody came"},
+		}, model.Ended, "nobody came"},
 		{"an agent answered, then went offline", func(h *harness) {
 			h.agent("ann@x.com", 1, inbox.Online, "support")
 			if err := h.eng.AgentSend(h.ctx, convID(1), "ann@x.com", textMsg("hi, Ann here")); err != nil {
 				h.t.Fatal(err)
 			}
 			h.status("ann@x.com", inbox.Offline)
-		}, engine.Agent, "hi, Ann here"},
+		}, model.Agent, "hi, Ann here"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -258,8 +259,8 @@ func TestNoAgentTimeout(t *testing.T) {
 			if got := lastText(h.transcript(c.ID)); got != tc.wantText {
 				t.Errorf("last message %q, want %q", got, tc.wantText)
 			}
-			if _, err := h.ib.Item(c.ID); (err == nil) != (tc.wantStatus == engine.Agent) {
-				t.Errorf("in the inbox: %v, want %v", err == nil, tc.wantStatus == engine.Agent)
+			if _, err := h.ib.Item(c.ID); (err == nil) != (tc.wantStatus == model.Agent) {
+				t.Errorf("in the inbox: %v, want %v", err == nil, tc.wantStatus == model.Agent)
 			}
 		})
 	}
@@ -281,7 +282,7 @@ func TestResolveResumesFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := h.conv(1)
-	if c.Status != engine.Ended || c.Vars["handoff_outcome"] != "refunded" || c.Outcome != "refunded" {
+	if c.Status != model.Ended || c.Vars["handoff_outcome"] != "refunded" || c.Outcome != "refunded" {
 		t.Errorf("after resolve: status %s vars %v outcome %q", c.Status, c.Vars, c.Outcome)
 	}
 	if got := lastText(h.transcript(c.ID)); got != "outcome refunded" {

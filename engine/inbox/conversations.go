@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Viewer is who reads or acts: a user's email, and whether they are an
@@ -21,8 +22,8 @@ type Viewer struct {
 
 // Item is a handed-off conversation in an inbox listing.
 type Item struct {
-	Conversation string            `json:"conversation"`
-	Contact      engine.ContactKey `json:"contact"`
+	Conversation string           `json:"conversation"`
+	Contact      model.ContactKey `json:"contact"`
 	// PhoneNumberID is the business number the conversation is on.
 	PhoneNumberID string    `json:"phone_number_id"`
 	Name          string    `json:"name,omitempty"`
@@ -122,7 +123,7 @@ func (ib *Inbox) Unread(v Viewer) (mine, waiting int) {
 // CanSee reports whether the viewer may read a conversation: an admin
 // any; anyone else one in a queue of their profile, or assigned (now or
 // last) to them.
-func (ib *Inbox) CanSee(v Viewer, conv *engine.Conversation) bool {
+func (ib *Inbox) CanSee(v Viewer, conv *model.Conversation) bool {
 	ib.mu.RLock()
 	defer ib.mu.RUnlock()
 	queue, assignee := conv.Queue, conv.Assignee
@@ -293,7 +294,7 @@ func (ib *Inbox) MarkRead(ctx context.Context, conv string) error {
 	}
 	e.unread = 0
 	seq := e.lastSeq
-	ev := Event{Type: EventRead, At: ib.eng.Clock().Now(), Conversation: conv, Contact: e.contact, Status: engine.Agent, Queue: e.queue, Assignee: e.assignee}
+	ev := Event{Type: EventRead, At: ib.eng.Clock().Now(), Conversation: conv, Contact: e.contact, Status: model.Agent, Queue: e.queue, Assignee: e.assignee}
 	ib.mu.Unlock()
 	ib.hub.Publish(ev)
 	if err := ib.records.SaveRead(ctx, conv, seq); err != nil {

@@ -12,6 +12,8 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -66,7 +68,7 @@ func (h *harness) open() {
 	h.store = st
 	h.t.Cleanup(func() { st.Close() })
 	log := slog.New(slog.DiscardHandler)
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: engine.NewTemplateSet(), Logger: log})
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(), Logger: log})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -123,7 +125,7 @@ func (h *harness) rebalance() {
 	}
 }
 
-func (h *harness) conv(i int) *engine.Conversation {
+func (h *harness) conv(i int) *model.Conversation {
 	h.t.Helper()
 	c, err := h.store.Conversation(h.ctx, convID(i))
 	if err != nil {
@@ -144,7 +146,7 @@ func (h *harness) openCounts() map[string]int {
 // storedCounts counts each agent's handed-off conversations in the store.
 func (h *harness) storedCounts() map[string]int {
 	h.t.Helper()
-	convs, _, err := h.store.ListConversations(h.ctx, engine.ConversationFilter{Status: engine.Agent})
+	convs, _, err := h.store.ListConversations(h.ctx, model.ConversationFilter{Status: model.Agent})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -157,7 +159,7 @@ func (h *harness) storedCounts() map[string]int {
 	return m
 }
 
-func (h *harness) transcript(conv string) []*engine.Message {
+func (h *harness) transcript(conv string) []*model.Message {
 	h.t.Helper()
 	ms, err := h.store.Transcript(h.ctx, conv)
 	if err != nil {
@@ -166,9 +168,9 @@ func (h *harness) transcript(conv string) []*engine.Message {
 	return ms
 }
 
-func lastText(ms []*engine.Message) string {
+func lastText(ms []*model.Message) string {
 	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].Direction == engine.Out && ms[i].Message != nil {
+		if ms[i].Direction == model.Out && ms[i].Message != nil {
 			return ms[i].Message.Text
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // EventType says what a live event is about.
@@ -42,20 +43,20 @@ const (
 // is now, PrevQueue and PrevAssignee where it was before a transfer, so
 // that whoever saw it there sees it leave.
 type Event struct {
-	ID           string            `json:"id,omitempty"`
-	Type         EventType         `json:"type"`
-	At           time.Time         `json:"at,omitzero"`
-	Conversation string            `json:"conversation,omitempty"`
-	Contact      engine.ContactKey `json:"contact,omitempty"`
-	Status       engine.Status     `json:"status,omitempty"`
-	Queue        string            `json:"queue,omitempty"`
-	Assignee     string            `json:"assignee,omitempty"`
-	PrevQueue    string            `json:"prev_queue,omitempty"`
-	PrevAssignee string            `json:"prev_assignee,omitempty"`
-	Unread       int               `json:"unread,omitempty"`
-	Message      *engine.Message   `json:"message,omitempty"`
-	Paused       []engine.Pause    `json:"paused,omitempty"`
-	Agent        *Agent            `json:"agent,omitempty"`
+	ID           string           `json:"id,omitempty"`
+	Type         EventType        `json:"type"`
+	At           time.Time        `json:"at,omitzero"`
+	Conversation string           `json:"conversation,omitempty"`
+	Contact      model.ContactKey `json:"contact,omitempty"`
+	Status       model.Status     `json:"status,omitempty"`
+	Queue        string           `json:"queue,omitempty"`
+	Assignee     string           `json:"assignee,omitempty"`
+	PrevQueue    string           `json:"prev_queue,omitempty"`
+	PrevAssignee string           `json:"prev_assignee,omitempty"`
+	Unread       int              `json:"unread,omitempty"`
+	Message      *model.Message   `json:"message,omitempty"`
+	Paused       []engine.Pause   `json:"paused,omitempty"`
+	Agent        *Agent           `json:"agent,omitempty"`
 }
 
 // Limits of the hub.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Inbox assigns handed-off conversations to agents and keeps the live
@@ -49,7 +50,7 @@ type agentState struct {
 // entry is a handed-off conversation as the inbox sees it.
 type entry struct {
 	conv      string
-	contact   engine.ContactKey
+	contact   model.ContactKey
 	name      string // the contact's profile name
 	queue     string
 	priority  int
@@ -108,7 +109,7 @@ func (ib *Inbox) Start(ctx context.Context) error {
 		return err
 	}
 	st := ib.eng.Store()
-	convs, _, err := st.ListConversations(ctx, engine.ConversationFilter{Status: engine.Agent})
+	convs, _, err := st.ListConversations(ctx, model.ConversationFilter{Status: model.Agent})
 	if err != nil {
 		return fmt.Errorf("inbox: listing handed-off conversations: %w", err)
 	}
@@ -160,7 +161,7 @@ func (ib *Inbox) Start(ctx context.Context) error {
 // countUnread sets the entry's unread count and newest seq from its
 // transcript: the customer's messages after seq read and after the last
 // agent message, as observe counts them live.
-func (e *entry) countUnread(transcript []*engine.Message, read uint64) {
+func (e *entry) countUnread(transcript []*model.Message, read uint64) {
 	e.unread = 0
 	for _, m := range transcript {
 		e.lastSeq = max(e.lastSeq, m.Seq)
@@ -168,15 +169,15 @@ func (e *entry) countUnread(transcript []*engine.Message, read uint64) {
 			continue
 		}
 		switch {
-		case m.Direction == engine.In:
+		case m.Direction == model.In:
 			e.unread++
-		case m.Direction == engine.Out && isAgent(m.Sender):
+		case m.Direction == model.Out && isAgent(m.Sender):
 			e.unread = 0
 		}
 	}
 }
 
-func entryOf(c *engine.Conversation) *entry {
+func entryOf(c *model.Conversation) *entry {
 	return &entry{
 		conv: c.ID, contact: c.Contact, queue: c.Queue, priority: c.Priority, note: c.Note,
 		handoff: c.Handoffs, handoffAt: c.HandoffAt, assignee: c.Assignee, committed: c.Assignee, lastActivity: c.LastActivityAt,

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // previewRunes caps the last-message preview kept per conversation.
@@ -21,7 +22,7 @@ func (ib *Inbox) observe(c engine.Committed) {
 	if conv != nil {
 		e := ib.entries[conv.ID]
 		switch {
-		case conv.Status == engine.Agent:
+		case conv.Status == model.Agent:
 			if e == nil || e.handoff != conv.Handoffs {
 				if e != nil {
 					ib.setAssignee(e, "")
@@ -80,12 +81,12 @@ func (ib *Inbox) observe(c engine.Committed) {
 			if e := ib.entries[conv.ID]; e != nil {
 				e.lastSeq = max(e.lastSeq, m.Seq)
 				switch {
-				case m.Direction == engine.In:
+				case m.Direction == model.In:
 					e.unread++
-				case m.Direction == engine.Out && isAgent(m.Sender):
+				case m.Direction == model.Out && isAgent(m.Sender):
 					e.unread = 0
 				}
-				if m.Direction != engine.Note {
+				if m.Direction != model.Note {
 					e.preview = cut(engine.Display(m), previewRunes)
 				}
 				ev.Queue, ev.Assignee, ev.Unread = e.queue, e.assignee, e.unread

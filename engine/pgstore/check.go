@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Report is what Check found in a database.
@@ -219,7 +219,7 @@ func checkConversations(ctx context.Context, tx pgx.Tx, r *Report) error {
 	var started, activity int64
 	var data []byte
 	_, err = pgx.ForEachRow(rows, []any{&id, &contact, &flow, &status, &started, &activity, &data}, func() error {
-		var c engine.Conversation
+		var c model.Conversation
 		if err := json.Unmarshal(data, &c); err != nil {
 			r.problem("conversation %q: its record does not decode: %v", id, err)
 			return nil
@@ -267,7 +267,7 @@ func checkContacts(ctx context.Context, tx pgx.Tx, r *Report) error {
 		var data []byte
 		n, err := pgx.ForEachRow(rows, []any{&key, &data}, func() error {
 			after = key
-			var c engine.Contact
+			var c model.Contact
 			if err := json.Unmarshal(data, &c); err != nil {
 				r.problem("contact %q: its record does not decode: %v", key, err)
 				return nil
@@ -443,7 +443,7 @@ func checkFlows(ctx context.Context, tx pgx.Tx, r *Report) error {
 	var archived bool
 	var changed int64
 	_, err = pgx.ForEachRow(rows, []any{&id, &data, &published, &archived, &changed, &latest}, func() error {
-		var f engine.FlowRecord
+		var f model.FlowRecord
 		if err := json.Unmarshal(data, &f); err != nil {
 			r.problem("flow %q: its record does not decode: %v", id, err)
 			return nil

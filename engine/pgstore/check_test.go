@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
 )
 
@@ -28,10 +28,10 @@ func TestCheck(t *testing.T) {
 	u := urlAt(t, path)
 	ctx := t.Context()
 	for i := range 3 {
-		commitConv(t, st, i, engine.Ended, oldDone)
+		commitConv(t, st, i, model.Ended, oldDone)
 	}
 	queue(t, st, "queued", 2)
-	if err := st.SaveFlow(ctx, &engine.FlowRecord{ID: "greet", Draft: []byte(`{}`)}); err != nil {
+	if err := st.SaveFlow(ctx, &model.FlowRecord{ID: "greet", Draft: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Publish(ctx, "greet", []byte(`{}`), "ann", t0); err != nil {
@@ -128,7 +128,7 @@ func TestCheckAmcheck(t *testing.T) {
 	if _, err := st.Pool().Exec(ctx, `CREATE EXTENSION amcheck`); err != nil {
 		t.Skipf("amcheck cannot be installed here: %v", err)
 	}
-	commitConv(t, st, 1, engine.Ended, oldDone)
+	commitConv(t, st, 1, model.Ended, oldDone)
 	r, err := pgstore.Check(ctx, u.String())
 	if err != nil {
 		t.Fatal(err)

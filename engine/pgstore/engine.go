@@ -13,14 +13,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Reads run in a read-only transaction each, on one snapshot: they see
 // every commit acknowledged before they started, never part of one.
 
 func notFound(what, id string) error {
-	return fmt.Errorf("pgstore: %s %q: %w", what, id, engine.ErrNotFound)
+	return fmt.Errorf("pgstore: %s %q: %w", what, id, model.ErrNotFound)
 }
 
 // hasNUL reports whether a key holds a NUL byte: no stored key does
@@ -87,18 +87,18 @@ func queryAll[T any](ctx context.Context, s *Store, what, sql string, args ...an
 	return out, err
 }
 
-// Contact returns a contact, or engine.ErrNotFound.
-func (s *Store) Contact(ctx context.Context, key engine.ContactKey) (*engine.Contact, error) {
-	c := &engine.Contact{}
+// Contact returns a contact, or model.ErrNotFound.
+func (s *Store) Contact(ctx context.Context, key model.ContactKey) (*model.Contact, error) {
+	c := &model.Contact{}
 	if err := s.getOne(ctx, c, "contact", string(key), `SELECT data FROM contacts WHERE key = $1`, string(key)); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// Conversation returns a conversation, or engine.ErrNotFound.
-func (s *Store) Conversation(ctx context.Context, id string) (*engine.Conversation, error) {
-	c := &engine.Conversation{}
+// Conversation returns a conversation, or model.ErrNotFound.
+func (s *Store) Conversation(ctx context.Context, id string) (*model.Conversation, error) {
+	c := &model.Conversation{}
 	if err := s.getOne(ctx, c, "conversation", id, `SELECT data FROM conversations WHERE id = $1`, id); err != nil {
 		return nil, err
 	}
@@ -106,18 +106,18 @@ func (s *Store) Conversation(ctx context.Context, id string) (*engine.Conversati
 }
 
 // ListContacts returns a page of contacts, by key.
-func (s *Store) ListContacts(ctx context.Context, after engine.ContactKey, limit int) ([]*engine.Contact, error) {
+func (s *Store) ListContacts(ctx context.Context, after model.ContactKey, limit int) ([]*model.Contact, error) {
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
 	if hasNUL(string(after)) {
-		after = engine.ContactKey(strings.ReplaceAll(string(after), "\x00", ""))
+		after = model.ContactKey(strings.ReplaceAll(string(after), "\x00", ""))
 	}
-	return queryAll[engine.Contact](ctx, s, "contact", `SELECT data FROM contacts WHERE key > $1 ORDER BY key LIMIT $2`, string(after), limit)
+	return queryAll[model.Contact](ctx, s, "contact", `SELECT data FROM contacts WHERE key > $1 ORDER BY key LIMIT $2`, string(after), limit)
 }
 
 // Alias returns the contact key an alias points at.
-func (s *Store) Alias(ctx context.Context, key engine.ContactKey) (engine.ContactKey, bool, error) {
+func (s *Store) Alias(ctx context.Context, key model.ContactKey) (model.ContactKey, bool, error) {
 	var to string
 	if hasNUL(string(key)) {
 		return "", false, s.live(ctx)
@@ -129,11 +129,11 @@ func (s *Store) Alias(ctx context.Context, key engine.ContactKey) (engine.Contac
 		}
 		return err
 	})
-	return engine.ContactKey(to), to != "", err
+	return model.ContactKey(to), to != "", err
 }
 
 // Seen reports whether an inbound id was committed under key.
-func (s *Store) Seen(ctx context.Context, key engine.ContactKey, inboundID string) (bool, error) {
+func (s *Store) Seen(ctx context.Context, key model.ContactKey, inboundID string) (bool, error) {
 	var seen bool
 	if hasNUL(string(key), inboundID) {
 		return false, s.live(ctx)
@@ -155,8 +155,8 @@ func (s *Store) Seen(ctx context.Context, key engine.ContactKey, inboundID strin
 // one), which is why the engine's dispatcher, on a SharedStore, reads the
 // whole outbox rather than what follows the highest number it saw. A
 // reach with a Limit is recorded only within it (reserveReach), or the
-// change is refused with engine.ErrOverLimit.
-func (s *Store) Commit(ctx context.Context, c *engine.Change) error {
+// change is refused with model.ErrOverLimit.
+func (s *Store) Commit(ctx context.Context, c *model.Change) error {
 	if err := s.live(ctx); err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (s *Store) Commit(ctx context.Context, c *engine.Change) error {
 
 // change is a Change encoded for its statements.
 type change struct {
-	c        *engine.Change
+	c        *model.Change
 	lockKey  string
 	inbound  string
 	inKey    string
@@ -181,7 +181,7 @@ type change struct {
 	setTimer [][]byte
 }
 
-func encode(c *engine.Change) (*change, error) {
+func encode(c *model.Change) (*change, error) {
 	w := &change{c: c, at: c.At}
 	if w.at.IsZero() {
 		w.at = time.Now()
@@ -311,7 +311,7 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return engine.ErrDuplicate
+			return model.ErrDuplicate
 		}
 	}
 	b := &pgx.Batch{}
@@ -341,7 +341,7 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("pgstore: update of message %s #%d: %w", m.Conversation, m.Seq, engine.ErrNotFound)
+			return fmt.Errorf("pgstore: update of message %s #%d: %w", m.Conversation, m.Seq, model.ErrNotFound)
 		}
 	}
 	if len(c.Claim) > 0 {
@@ -373,11 +373,11 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 			st, ok := states[q]
 			switch {
 			case !ok:
-				return fmt.Errorf("pgstore: claim of outbox item %d: gone: %w", q, engine.ErrNotQueued)
+				return fmt.Errorf("pgstore: claim of outbox item %d: gone: %w", q, model.ErrNotQueued)
 			case st.held || (st.behind && !st.claimed):
-				return fmt.Errorf("pgstore: claim of outbox item %d: %w", q, engine.ErrClaimedElsewhere)
+				return fmt.Errorf("pgstore: claim of outbox item %d: %w", q, model.ErrClaimedElsewhere)
 			case st.claimed:
-				return fmt.Errorf("pgstore: claim of outbox item %d: %w", q, engine.ErrClaimed)
+				return fmt.Errorf("pgstore: claim of outbox item %d: %w", q, model.ErrClaimed)
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE outbox SET claimed = true, owner = $2, lease_until = now() + make_interval(secs => $3) WHERE seq = ANY($1)`,
@@ -450,12 +450,12 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 	}
 	queued := false
 	for _, m := range c.Messages {
-		queued = queued || (m.Direction == engine.Out && m.State == engine.Queued)
+		queued = queued || (m.Direction == model.Out && m.State == model.Queued)
 	}
 	if queued {
 		b = &pgx.Batch{}
 		for _, m := range c.Messages {
-			if m.Direction == engine.Out && m.State == engine.Queued {
+			if m.Direction == model.Out && m.State == model.Queued {
 				b.Queue(`INSERT INTO outbox (conversation, msg_seq) VALUES ($1, $2)`, m.Conversation, int64(m.Seq))
 			}
 		}
@@ -486,15 +486,15 @@ func dayOf(n int32) time.Time {
 
 // DueTimers returns up to limit timers due at or before now, earliest
 // first.
-func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]engine.Timer, error) {
+func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]model.Timer, error) {
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	ts, err := queryAll[engine.Timer](ctx, s, "timer", `SELECT data FROM timers WHERE due_ns <= $1 ORDER BY due_ns, kind, conversation, node LIMIT $2`, ns(now), limit)
+	ts, err := queryAll[model.Timer](ctx, s, "timer", `SELECT data FROM timers WHERE due_ns <= $1 ORDER BY due_ns, kind, conversation, node LIMIT $2`, ns(now), limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]engine.Timer, len(ts))
+	out := make([]model.Timer, len(ts))
 	for i, t := range ts {
 		out[i] = *t
 	}
@@ -514,8 +514,8 @@ func (s *Store) NextTimer(ctx context.Context) (time.Time, bool, error) {
 }
 
 // Message returns one transcript message.
-func (s *Store) Message(ctx context.Context, conversation string, seq uint64) (*engine.Message, error) {
-	m := &engine.Message{}
+func (s *Store) Message(ctx context.Context, conversation string, seq uint64) (*model.Message, error) {
+	m := &model.Message{}
 	if seq > math.MaxInt64 {
 		return nil, notFound("message", fmt.Sprintf("%s #%d", conversation, seq))
 	}
@@ -526,11 +526,11 @@ func (s *Store) Message(ctx context.Context, conversation string, seq uint64) (*
 }
 
 // Transcript returns a conversation's messages in order.
-func (s *Store) Transcript(ctx context.Context, conversation string) ([]*engine.Message, error) {
+func (s *Store) Transcript(ctx context.Context, conversation string) ([]*model.Message, error) {
 	if hasNUL(conversation) {
 		return nil, s.live(ctx)
 	}
-	out, err := queryAll[engine.Message](ctx, s, "message", `SELECT data FROM messages WHERE conversation = $1 ORDER BY seq`, conversation)
+	out, err := queryAll[model.Message](ctx, s, "message", `SELECT data FROM messages WHERE conversation = $1 ORDER BY seq`, conversation)
 	if len(out) == 0 {
 		out = nil
 	}
@@ -539,14 +539,14 @@ func (s *Store) Transcript(ctx context.Context, conversation string) ([]*engine.
 
 // Outbox returns up to limit queued messages after seq, in order; a
 // claimed entry's message reads as Sending.
-func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.OutboxItem, error) {
+func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]model.OutboxItem, error) {
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
 	if after >= math.MaxInt64 {
 		return nil, s.live(ctx)
 	}
-	var out []engine.OutboxItem
+	var out []model.OutboxItem
 	err := s.view(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
 		// Not the entries another owner holds under a running lease.
@@ -563,14 +563,14 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.O
 			if data == nil {
 				return fmt.Errorf("pgstore: outbox item %d: its message is missing", seq)
 			}
-			m := &engine.Message{}
+			m := &model.Message{}
 			if err := json.Unmarshal(data, m); err != nil {
 				return fmt.Errorf("pgstore: outbox item %d: %w", seq, err)
 			}
-			if claimed && m.State == engine.Queued {
-				m.State = engine.Sending
+			if claimed && m.State == model.Queued {
+				m.State = model.Sending
 			}
-			out = append(out, engine.OutboxItem{Seq: uint64(seq), Message: m})
+			out = append(out, model.OutboxItem{Seq: uint64(seq), Message: m})
 			return nil
 		})
 		return err
@@ -579,11 +579,11 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]engine.O
 }
 
 // Conversations lists a contact's conversations, oldest first.
-func (s *Store) Conversations(ctx context.Context, contact engine.ContactKey) ([]*engine.Conversation, error) {
+func (s *Store) Conversations(ctx context.Context, contact model.ContactKey) ([]*model.Conversation, error) {
 	if hasNUL(string(contact)) {
 		return nil, s.live(ctx)
 	}
-	out, err := queryAll[engine.Conversation](ctx, s, "conversation", `SELECT data FROM conversations WHERE contact = $1 ORDER BY started_ns, id`, string(contact))
+	out, err := queryAll[model.Conversation](ctx, s, "conversation", `SELECT data FROM conversations WHERE contact = $1 ORDER BY started_ns, id`, string(contact))
 	if len(out) == 0 {
 		out = nil
 	}
@@ -592,24 +592,24 @@ func (s *Store) Conversations(ctx context.Context, contact engine.ContactKey) ([
 
 // ListConversations lists a page of conversations, newest activity
 // first, through the indexes by activity.
-func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilter) ([]*engine.Conversation, string, error) {
+func (s *Store) ListConversations(ctx context.Context, f model.ConversationFilter) ([]*model.Conversation, string, error) {
 	cursorNS, cursorID := int64(math.MaxInt64), "\U0010FFFF"
 	hasCursor := false
 	if f.Cursor != "" {
-		c, err := engine.ParseCursor(f.Cursor)
+		c, err := model.ParseCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
 		cursorNS, cursorID, hasCursor = ns(c.At), c.ID, true
 	}
 	if hasNUL(string(f.Status), f.Flow, string(f.Contact), f.Number, cursorID) {
-		return []*engine.Conversation{}, "", s.live(ctx)
+		return []*model.Conversation{}, "", s.live(ctx)
 	}
 	limit := math.MaxInt32
 	if f.Limit > 0 {
 		limit = f.Limit + 1
 	}
-	out, err := queryAll[engine.Conversation](ctx, s, "conversation", `SELECT data FROM conversations
+	out, err := queryAll[model.Conversation](ctx, s, "conversation", `SELECT data FROM conversations
 		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR flow = $2) AND ($3 = '' OR contact = $3)
 		AND ($8 = '' OR split_part(contact, ':', 1) = $8)
 		AND (NOT $4 OR (activity_ns, id) < ($5, $6::text COLLATE "C"))
@@ -621,17 +621,17 @@ func (s *Store) ListConversations(ctx context.Context, f engine.ConversationFilt
 	next := ""
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[:f.Limit]
-		next = engine.ConversationCursor(out[len(out)-1])
+		next = model.ConversationCursor(out[len(out)-1])
 	}
 	if out == nil {
-		out = []*engine.Conversation{}
+		out = []*model.Conversation{}
 	}
 	return out, next, nil
 }
 
 // SaveFlow stores a flow record; its Published is the latest version
 // stored, whatever r says.
-func (s *Store) SaveFlow(ctx context.Context, r *engine.FlowRecord) error {
+func (s *Store) SaveFlow(ctx context.Context, r *model.FlowRecord) error {
 	if r == nil {
 		return errors.New("pgstore: nil flow record")
 	}
@@ -655,7 +655,7 @@ func (s *Store) SaveFlow(ctx context.Context, r *engine.FlowRecord) error {
 // putFlow writes a flow record, its head's columns and the next number of
 // flow_clock (FlowHeadsSince). The clock's row stays locked to the commit:
 // flow writes, rare, commit one at a time, in the order of their numbers.
-func putFlow(ctx context.Context, tx pgx.Tx, rec *engine.FlowRecord) error {
+func putFlow(ctx context.Context, tx pgx.Tx, rec *model.FlowRecord) error {
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return err
@@ -668,8 +668,8 @@ func putFlow(ctx context.Context, tx pgx.Tx, rec *engine.FlowRecord) error {
 }
 
 // Flow returns a flow record.
-func (s *Store) Flow(ctx context.Context, id string) (*engine.FlowRecord, error) {
-	r := &engine.FlowRecord{}
+func (s *Store) Flow(ctx context.Context, id string) (*model.FlowRecord, error) {
+	r := &model.FlowRecord{}
 	if err := s.getOne(ctx, r, "flow", id, `SELECT data FROM flows WHERE id = $1`, id); err != nil {
 		return nil, err
 	}
@@ -677,8 +677,8 @@ func (s *Store) Flow(ctx context.Context, id string) (*engine.FlowRecord, error)
 }
 
 // Flows lists every flow record, by id.
-func (s *Store) Flows(ctx context.Context) ([]*engine.FlowRecord, error) {
-	out, err := queryAll[engine.FlowRecord](ctx, s, "flow", `SELECT data FROM flows ORDER BY id`)
+func (s *Store) Flows(ctx context.Context) ([]*model.FlowRecord, error) {
+	out, err := queryAll[model.FlowRecord](ctx, s, "flow", `SELECT data FROM flows ORDER BY id`)
 	if len(out) == 0 {
 		out = nil
 	}
@@ -686,19 +686,19 @@ func (s *Store) Flows(ctx context.Context) ([]*engine.FlowRecord, error) {
 }
 
 var (
-	_ engine.VersionNoter = (*Store)(nil)
-	_ engine.EventLog     = (*Store)(nil)
+	_ model.VersionNoter = (*Store)(nil)
+	_ model.EventLog     = (*Store)(nil)
 )
 
-// EventsAfter returns up to limit logged events after seq (engine.EventLog).
-func (s *Store) EventsAfter(ctx context.Context, after uint64, limit int) ([]engine.LoggedEvent, error) {
+// EventsAfter returns up to limit logged events after seq (model.EventLog).
+func (s *Store) EventsAfter(ctx context.Context, after uint64, limit int) ([]model.LoggedEvent, error) {
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
 	if after >= math.MaxInt64 {
 		return nil, s.live(ctx)
 	}
-	var out []engine.LoggedEvent
+	var out []model.LoggedEvent
 	err := s.view(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT seq, data FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
@@ -708,11 +708,11 @@ func (s *Store) EventsAfter(ctx context.Context, after uint64, limit int) ([]eng
 		var seq int64
 		var data []byte
 		_, err = pgx.ForEachRow(rows, []any{&seq, &data}, func() error {
-			var ev engine.Event
+			var ev model.Event
 			if err := json.Unmarshal(data, &ev); err != nil {
 				return fmt.Errorf("pgstore: logged event %d: %w", seq, err)
 			}
-			out = append(out, engine.LoggedEvent{Seq: uint64(seq), Event: ev})
+			out = append(out, model.LoggedEvent{Seq: uint64(seq), Event: ev})
 			return nil
 		})
 		return err
@@ -721,16 +721,16 @@ func (s *Store) EventsAfter(ctx context.Context, after uint64, limit int) ([]eng
 }
 
 // Publish stores doc as the flow's next version.
-func (s *Store) Publish(ctx context.Context, id string, doc []byte, by string, at time.Time) (*engine.FlowVersion, error) {
+func (s *Store) Publish(ctx context.Context, id string, doc []byte, by string, at time.Time) (*model.FlowVersion, error) {
 	return s.PublishNoted(ctx, id, doc, by, "", at)
 }
 
-// PublishNoted is Publish with the version's note (engine.VersionNoter).
-func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, note string, at time.Time) (*engine.FlowVersion, error) {
+// PublishNoted is Publish with the version's note (model.VersionNoter).
+func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, note string, at time.Time) (*model.FlowVersion, error) {
 	if err := checkKey("flow id", id); err != nil {
 		return nil, err
 	}
-	var out engine.FlowVersion
+	var out model.FlowVersion
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockKey(ctx, tx, classFlow, id); err != nil {
 			return err
@@ -742,7 +742,7 @@ func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, not
 		if last == math.MaxInt32 {
 			return fmt.Errorf("pgstore: flow %s has no version number left", id)
 		}
-		out = engine.FlowVersion{Flow: id, Version: int(last) + 1, Doc: slices.Clone(doc), PublishedAt: at, PublishedBy: by, Note: note}
+		out = model.FlowVersion{Flow: id, Version: int(last) + 1, Doc: slices.Clone(doc), PublishedAt: at, PublishedBy: by, Note: note}
 		v, err := json.Marshal(&out)
 		if err != nil {
 			return err
@@ -750,12 +750,12 @@ func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, not
 		if _, err := tx.Exec(ctx, `INSERT INTO flow_versions (flow, version, data) VALUES ($1, $2, $3)`, id, out.Version, v); err != nil {
 			return err
 		}
-		rec := engine.FlowRecord{ID: id, Draft: out.Doc, DraftAt: at, DraftBy: by}
+		rec := model.FlowRecord{ID: id, Draft: out.Doc, DraftAt: at, DraftBy: by}
 		var old []byte
 		err = tx.QueryRow(ctx, `SELECT data FROM flows WHERE id = $1`, id).Scan(&old)
 		switch {
 		case err == nil:
-			rec = engine.FlowRecord{}
+			rec = model.FlowRecord{}
 			if err := json.Unmarshal(old, &rec); err != nil {
 				return fmt.Errorf("pgstore: decoding flow %s: %w", id, err)
 			}
@@ -772,8 +772,8 @@ func (s *Store) PublishNoted(ctx context.Context, id string, doc []byte, by, not
 }
 
 // FlowVersion returns one published version.
-func (s *Store) FlowVersion(ctx context.Context, id string, version int) (*engine.FlowVersion, error) {
-	v := &engine.FlowVersion{}
+func (s *Store) FlowVersion(ctx context.Context, id string, version int) (*model.FlowVersion, error) {
+	v := &model.FlowVersion{}
 	if version < 1 || version > math.MaxInt32 {
 		if err := s.live(ctx); err != nil {
 			return nil, err
@@ -787,11 +787,11 @@ func (s *Store) FlowVersion(ctx context.Context, id string, version int) (*engin
 }
 
 // FlowVersions lists a flow's versions, oldest first.
-func (s *Store) FlowVersions(ctx context.Context, id string) ([]*engine.FlowVersion, error) {
+func (s *Store) FlowVersions(ctx context.Context, id string) ([]*model.FlowVersion, error) {
 	if hasNUL(id) {
 		return nil, s.live(ctx)
 	}
-	out, err := queryAll[engine.FlowVersion](ctx, s, "flow version", `SELECT data FROM flow_versions WHERE flow = $1 ORDER BY version`, id)
+	out, err := queryAll[model.FlowVersion](ctx, s, "flow version", `SELECT data FROM flow_versions WHERE flow = $1 ORDER BY version`, id)
 	if len(out) == 0 {
 		out = nil
 	}
@@ -810,7 +810,7 @@ func (s *Store) PruneInbound(ctx context.Context, before time.Time) (int, error)
 }
 
 // SaveTemplates stores template records, all or none.
-func (s *Store) SaveTemplates(ctx context.Context, rs []engine.TemplateRecord) error {
+func (s *Store) SaveTemplates(ctx context.Context, rs []model.TemplateRecord) error {
 	b := &pgx.Batch{}
 	for i := range rs {
 		r := &rs[i]
@@ -830,12 +830,12 @@ func (s *Store) SaveTemplates(ctx context.Context, rs []engine.TemplateRecord) e
 }
 
 // Templates lists every template record, by name then language.
-func (s *Store) Templates(ctx context.Context) ([]engine.TemplateRecord, error) {
-	rs, err := queryAll[engine.TemplateRecord](ctx, s, "template", `SELECT data FROM templates ORDER BY name, language`)
+func (s *Store) Templates(ctx context.Context) ([]model.TemplateRecord, error) {
+	rs, err := queryAll[model.TemplateRecord](ctx, s, "template", `SELECT data FROM templates ORDER BY name, language`)
 	if err != nil {
 		return nil, err
 	}
-	var out []engine.TemplateRecord
+	var out []model.TemplateRecord
 	for _, r := range rs {
 		out = append(out, *r)
 	}
@@ -846,11 +846,11 @@ func (s *Store) Templates(ctx context.Context) ([]engine.TemplateRecord, error) 
 // it keeps its scope within the limit: under the scope's advisory lock,
 // held to the end of the transaction, so that the count and the record are
 // one step for every process sharing the database. A reach that would pass
-// the limit refuses the whole change with engine.ErrOverLimit. The scope's
+// the limit refuses the whole change with model.ErrOverLimit. The scope's
 // lock is taken after the contact's (apply's classCommit) and before the
 // event log's (lockEvents), in every commit, and by nothing else, so two
 // transactions cannot wait for each other.
-func reserveReach(ctx context.Context, tx pgx.Tx, rs []engine.Reach) error {
+func reserveReach(ctx context.Context, tx pgx.Tx, rs []model.Reach) error {
 	for _, r := range rs {
 		if r.Limit <= 0 {
 			continue
@@ -858,7 +858,7 @@ func reserveReach(ctx context.Context, tx pgx.Tx, rs []engine.Reach) error {
 		if err := lockKey(ctx, tx, classReach, r.Scope); err != nil {
 			return err
 		}
-		since := ns(r.At.Add(-engine.LimitWindow + time.Nanosecond))
+		since := ns(r.At.Add(-model.LimitWindow + time.Nanosecond))
 		var reached bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reach WHERE scope = $1 AND contact = $2 AND at_ns >= $3)`,
 			r.Scope, string(r.Contact), since).Scan(&reached); err != nil {
@@ -872,7 +872,7 @@ func reserveReach(ctx context.Context, tx pgx.Tx, rs []engine.Reach) error {
 				return err
 			}
 			if n >= int64(r.Limit) {
-				return fmt.Errorf("pgstore: reaching %s: %w (%d unique customers in the last 24 h)", r.Contact, engine.ErrOverLimit, r.Limit)
+				return fmt.Errorf("pgstore: reaching %s: %w (%d unique customers in the last 24 h)", r.Contact, model.ErrOverLimit, r.Limit)
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO reach (scope, at_ns, contact) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, r.Scope, ns(r.At), string(r.Contact)); err != nil {
@@ -897,7 +897,7 @@ func (s *Store) ReachCount(ctx context.Context, scope string, since time.Time) (
 }
 
 // ReachedSince reports whether contact has a reach of scope since since.
-func (s *Store) ReachedSince(ctx context.Context, scope string, contact engine.ContactKey, since time.Time) (bool, error) {
+func (s *Store) ReachedSince(ctx context.Context, scope string, contact model.ContactKey, since time.Time) (bool, error) {
 	var ok bool
 	if hasNUL(scope, string(contact)) {
 		return false, s.live(ctx)
@@ -909,8 +909,8 @@ func (s *Store) ReachedSince(ctx context.Context, scope string, contact engine.C
 }
 
 // Reaches returns every reach of scope since since, oldest first.
-func (s *Store) Reaches(ctx context.Context, scope string, since time.Time) ([]engine.Reach, error) {
-	var out []engine.Reach
+func (s *Store) Reaches(ctx context.Context, scope string, since time.Time) ([]model.Reach, error) {
+	var out []model.Reach
 	err := s.view(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT at_ns, contact FROM reach WHERE scope = $1 AND at_ns >= $2 ORDER BY at_ns, contact`, scope, ns(since))
@@ -920,7 +920,7 @@ func (s *Store) Reaches(ctx context.Context, scope string, since time.Time) ([]e
 		var at int64
 		var contact string
 		_, err = pgx.ForEachRow(rows, []any{&at, &contact}, func() error {
-			out = append(out, engine.Reach{Scope: scope, At: time.Unix(0, at).UTC(), Contact: engine.ContactKey(contact)})
+			out = append(out, model.Reach{Scope: scope, At: time.Unix(0, at).UTC(), Contact: model.ContactKey(contact)})
 			return nil
 		})
 		return err
@@ -940,7 +940,7 @@ func (s *Store) PruneReach(ctx context.Context, before time.Time) (int, error) {
 }
 
 // SaveNumber stores a phone number record.
-func (s *Store) SaveNumber(ctx context.Context, r engine.NumberRecord) error {
+func (s *Store) SaveNumber(ctx context.Context, r model.NumberRecord) error {
 	if err := checkKey("phone number key", r.Key); err != nil {
 		return err
 	}
@@ -955,12 +955,12 @@ func (s *Store) SaveNumber(ctx context.Context, r engine.NumberRecord) error {
 }
 
 // Numbers lists every phone number record, by key.
-func (s *Store) Numbers(ctx context.Context) ([]engine.NumberRecord, error) {
-	rs, err := queryAll[engine.NumberRecord](ctx, s, "phone number", `SELECT data FROM phone_numbers ORDER BY key`)
+func (s *Store) Numbers(ctx context.Context) ([]model.NumberRecord, error) {
+	rs, err := queryAll[model.NumberRecord](ctx, s, "phone number", `SELECT data FROM phone_numbers ORDER BY key`)
 	if err != nil {
 		return nil, err
 	}
-	var out []engine.NumberRecord
+	var out []model.NumberRecord
 	for _, r := range rs {
 		out = append(out, *r)
 	}
@@ -968,8 +968,8 @@ func (s *Store) Numbers(ctx context.Context) ([]engine.NumberRecord, error) {
 }
 
 // FlowStats returns a flow's counters of the UTC days from from's to to's.
-func (s *Store) FlowStats(ctx context.Context, flow string, from, to time.Time) ([]engine.FlowStat, error) {
-	var out []engine.FlowStat
+func (s *Store) FlowStats(ctx context.Context, flow string, from, to time.Time) ([]model.FlowStat, error) {
+	var out []model.FlowStat
 	err := s.view(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT day, version, node, kind, exit, n FROM flow_stats WHERE flow = $1 AND day BETWEEN $2 AND $3
@@ -982,7 +982,7 @@ func (s *Store) FlowStats(ctx context.Context, flow string, from, to time.Time) 
 		var kind int16
 		var n int64
 		_, err = pgx.ForEachRow(rows, []any{&day, &version, &node, &kind, &exit, &n}, func() error {
-			out = append(out, engine.FlowStat{Day: dayOf(day), Version: int(version), Node: node, Kind: engine.CountKind(kind), Exit: exit, N: uint64(n)})
+			out = append(out, model.FlowStat{Day: dayOf(day), Version: int(version), Node: node, Kind: model.CountKind(kind), Exit: exit, N: uint64(n)})
 			return nil
 		})
 		return err
@@ -993,14 +993,14 @@ func (s *Store) FlowStats(ctx context.Context, flow string, from, to time.Time) 
 	return out, err
 }
 
-var _ engine.FlowHeads = (*Store)(nil)
+var _ model.FlowHeads = (*Store)(nil)
 
 // FlowHeadsSince returns the heads of the flow records written after mark
-// (engine.FlowHeads), by id, and flow_clock's number, in one statement
+// (model.FlowHeads), by id, and flow_clock's number, in one statement
 // (one snapshot): when nothing was written since mark, it reads
 // flow_clock's one row and no flow. A mark past the clock's (a database
 // restored to an earlier state) reads every head.
-func (s *Store) FlowHeadsSince(ctx context.Context, mark uint64) ([]engine.FlowHead, uint64, error) {
+func (s *Store) FlowHeadsSince(ctx context.Context, mark uint64) ([]model.FlowHead, uint64, error) {
 	if err := s.live(ctx); err != nil {
 		return nil, 0, err
 	}
@@ -1014,14 +1014,14 @@ func (s *Store) FlowHeadsSince(ctx context.Context, mark uint64) ([]engine.FlowH
 	if err != nil {
 		return nil, 0, s.wrap(err)
 	}
-	var out []engine.FlowHead
+	var out []model.FlowHead
 	var n int64
 	var id *string
 	var published *int32
 	var archived *bool
 	if _, err := pgx.ForEachRow(rows, []any{&n, &id, &published, &archived}, func() error {
 		if id != nil {
-			out = append(out, engine.FlowHead{ID: *id, Published: int(*published), Archived: *archived})
+			out = append(out, model.FlowHead{ID: *id, Published: int(*published), Archived: *archived})
 		}
 		return nil
 	}); err != nil {
@@ -1032,6 +1032,6 @@ func (s *Store) FlowHeadsSince(ctx context.Context, mark uint64) ([]engine.FlowH
 	}
 	// Sorted here: an ORDER BY costs the statement milliseconds (a sort
 	// node, even of one row), 200 times the statement itself.
-	slices.SortFunc(out, func(a, b engine.FlowHead) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b model.FlowHead) int { return strings.Compare(a.ID, b.ID) })
 	return out, uint64(n), nil
 }

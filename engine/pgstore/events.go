@@ -12,8 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // The event webhooks' store (events.Store) in the tables of migration
@@ -162,7 +162,7 @@ func (s *Store) Enqueue(ctx context.Context, upTo uint64, ds []events.Delivery) 
 		taken := map[string]bool{}
 		var data []byte
 		if _, err := pgx.ForEachRow(rows, []any{&data}, func() error {
-			var ev engine.Event
+			var ev model.Event
 			if err := json.Unmarshal(data, &ev); err != nil {
 				return fmt.Errorf("pgstore: logged event: %w", err)
 			}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
 )
 
@@ -53,11 +53,11 @@ func TestEventsTwoServices(t *testing.T) {
 	}
 	const keys, perKey = 6, 5
 	now := time.Now().Add(time.Second) // after the subscription's creation
-	c := &engine.Change{At: now}
+	c := &model.Change{At: now}
 	for i := range perKey {
 		for k := range keys {
-			c.Events = append(c.Events, engine.Event{ID: fmt.Sprintf("evt_%d_%d", k, i), Type: engine.EventMessageReceived,
-				At: now, Contact: engine.ContactKey(fmt.Sprintf("p:%d", k))})
+			c.Events = append(c.Events, model.Event{ID: fmt.Sprintf("evt_%d_%d", k, i), Type: model.EventMessageReceived,
+				At: now, Contact: model.ContactKey(fmt.Sprintf("p:%d", k))})
 		}
 	}
 	if err := a.Commit(ctx, c); err != nil {

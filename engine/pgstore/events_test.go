@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
 	"github.com/parleyhq/parley/engine/events/eventstest"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 func TestEventsStore(t *testing.T) {
@@ -25,11 +25,11 @@ func TestEventsStore(t *testing.T) {
 func enqueueChains(t *testing.T, st eventstest.Store, sub string, keys, perKey int, due time.Time) {
 	t.Helper()
 	ctx := t.Context()
-	c := &engine.Change{At: due}
+	c := &model.Change{At: due}
 	for i := range perKey {
 		for k := range keys {
-			c.Events = append(c.Events, engine.Event{ID: fmt.Sprintf("evt_%d_%d", k, i), Type: engine.EventMessageReceived,
-				At: due, Contact: engine.ContactKey(fmt.Sprintf("p:%d", k))})
+			c.Events = append(c.Events, model.Event{ID: fmt.Sprintf("evt_%d_%d", k, i), Type: model.EventMessageReceived,
+				At: due, Contact: model.ContactKey(fmt.Sprintf("p:%d", k))})
 		}
 	}
 	if err := st.Commit(ctx, c); err != nil {
@@ -59,8 +59,8 @@ func TestClaimDueRace(t *testing.T) {
 	now := time.Now()
 	enqueueChains(t, a, "sub_a", keys, perKey, now)
 	var mu sync.Mutex
-	posted := map[uint64]string{}        // seq → handle
-	order := map[string][]engine.Event{} // key → events as posted
+	posted := map[uint64]string{}       // seq → handle
+	order := map[string][]model.Event{} // key → events as posted
 	var wg sync.WaitGroup
 	for name, st := range map[string]eventstest.Store{"a": a, "b": b} {
 		claimer := st.(events.Claimer)

@@ -12,7 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -79,8 +81,8 @@ func TestFlowRefreshReadsOnlyChanges(t *testing.T) {
 	other := openAt(t, path)
 	t.Cleanup(func() { other.Close() })
 	ctx := t.Context()
-	newEngine := func(st engine.Store) *engine.Engine {
-		eng, err := engine.New(ctx, engine.Options{Store: st, Clock: engine.NewManualClock(t0), Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+	newEngine := func(st model.Store) *engine.Engine {
+		eng, err := engine.New(ctx, engine.Options{Store: st, Clock: engine.NewManualClock(t0), Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +190,7 @@ func BenchmarkRefreshFlows(b *testing.B) {
 	st := openAt(b, filepath.Join(b.TempDir(), "db"))
 	b.Cleanup(func() { st.Close() })
 	ctx := b.Context()
-	eng, err := engine.New(ctx, engine.Options{Store: st, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+	eng, err := engine.New(ctx, engine.Options{Store: st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -203,10 +205,10 @@ func BenchmarkRefreshFlows(b *testing.B) {
 	}
 	for _, bc := range []struct {
 		name string
-		st   engine.Store
-	}{{"heads", st}, {"records", struct{ engine.SharedStore }{st}}} {
+		st   model.Store
+	}{{"heads", st}, {"records", struct{ model.SharedStore }{st}}} {
 		b.Run(bc.name, func(b *testing.B) {
-			eng, err := engine.New(ctx, engine.Options{Store: bc.st, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+			eng, err := engine.New(ctx, engine.Options{Store: bc.st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -248,17 +250,17 @@ func TestFlowHeadsMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []engine.FlowHead{{ID: "a", Published: 3}, {ID: "b", Published: 1, Archived: true}, {ID: "c"}}
+	want := []model.FlowHead{{ID: "a", Published: 3}, {ID: "b", Published: 1, Archived: true}, {ID: "c"}}
 	if fmt.Sprint(heads) != fmt.Sprint(want) {
 		t.Fatalf("heads after the migration: %v, want %v", heads, want)
 	}
 	if again, next, err := st.FlowHeadsSince(ctx, mark); len(again) != 0 || next != mark || err != nil {
 		t.Fatalf("nothing changed since the migration: %v, %d (mark %d), %v", again, next, mark, err)
 	}
-	if err := st.SaveFlow(ctx, &engine.FlowRecord{ID: "c", Draft: []byte(`{}`), Archived: true}); err != nil {
+	if err := st.SaveFlow(ctx, &model.FlowRecord{ID: "c", Draft: []byte(`{}`), Archived: true}); err != nil {
 		t.Fatal(err)
 	}
-	if changed, _, err := st.FlowHeadsSince(ctx, mark); err != nil || fmt.Sprint(changed) != fmt.Sprint([]engine.FlowHead{{ID: "c", Archived: true}}) {
+	if changed, _, err := st.FlowHeadsSince(ctx, mark); err != nil || fmt.Sprint(changed) != fmt.Sprint([]model.FlowHead{{ID: "c", Archived: true}}) {
 		t.Fatalf("after a save: %v, %v", changed, err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -22,8 +24,8 @@ func TestFlowPublishedElsewhere(t *testing.T) {
 	a, b := twoHandles(t)
 	ctx := t.Context()
 	clock := engine.NewManualClock(t0)
-	newEngine := func(st engine.Store) *engine.Engine {
-		eng, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: engine.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+	newEngine := func(st model.Store) *engine.Engine {
+		eng, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,23 +9,23 @@ import (
 	"os"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
-// Several processes share one database (engine.SharedStore):
+// Several processes share one database (model.SharedStore):
 //
 //   - A contact's lock is a session advisory lock (pg_advisory_lock of
 //     class 1 and the key's hash), held on a connection of its own for
 //     the engine's turn: every process waits for it, and a process that
 //     dies drops its connection and with it its locks.
-//   - A claim on an outbox entry (engine.Change.Claim) records its owner,
+//   - A claim on an outbox entry (model.Change.Claim) records its owner,
 //     this Store, and lease_until, now plus the lease. Outbox does not
 //     show entries another owner holds with a lease still running; once
 //     the lease runs out it shows them again, as Sending, and the
-//     dispatcher that claims one finds engine.ErrClaimed and settles it as
+//     dispatcher that claims one finds model.ErrClaimed and settles it as
 //     unknown: a send whose owner died is never sent again.
 //   - An entry is claimed only when it is its conversation's first in the
-//     outbox: else engine.ErrClaimedElsewhere, so that one conversation's
+//     outbox: else model.ErrClaimedElsewhere, so that one conversation's
 //     messages go out in order whichever process sends them.
 
 // newOwner names a Store's claims: host, process and random bits.
@@ -57,8 +57,8 @@ func takeLease(raw string) (string, time.Duration, error) {
 }
 
 // LockContact takes key's lock in every process sharing the database
-// (engine.SharedStore).
-func (s *Store) LockContact(ctx context.Context, key engine.ContactKey) (func(), error) {
+// (model.SharedStore).
+func (s *Store) LockContact(ctx context.Context, key model.ContactKey) (func(), error) {
 	if err := s.live(ctx); err != nil {
 		return nil, err
 	}

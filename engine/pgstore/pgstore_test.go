@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
 	"github.com/parleyhq/parley/engine/storetest"
 )
@@ -82,7 +82,7 @@ func urlAt(t testing.TB, path string) string {
 
 func TestStore(t *testing.T) {
 	testURL(t)
-	storetest.Run(t, func(t *testing.T, path string) engine.Store { return openAt(t, path) })
+	storetest.Run(t, func(t *testing.T, path string) model.Store { return openAt(t, path) })
 }
 
 func TestRecords(t *testing.T) {

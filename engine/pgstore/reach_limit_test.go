@@ -13,15 +13,17 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
 // reach commits a reach of contact at at with limit.
-func reach(t *testing.T, st engine.Store, contact string, at int, limit int) error {
-	return st.Commit(t.Context(), &engine.Change{At: t0, Reached: []engine.Reach{{
-		Scope: engine.ReachScope, At: t0.Add(time.Duration(at) * time.Hour), Contact: engine.ContactKey(contact), Limit: limit}}})
+func reach(t *testing.T, st model.Store, contact string, at int, limit int) error {
+	return st.Commit(t.Context(), &model.Change{At: t0, Reached: []model.Reach{{
+		Scope: model.ReachScope, At: t0.Add(time.Duration(at) * time.Hour), Contact: model.ContactKey(contact), Limit: limit}}})
 }
 
 // TestReachLimitAcrossProcesses: two processes racing to reach more
@@ -33,7 +35,7 @@ func TestReachLimitAcrossProcesses(t *testing.T) {
 	const limit, each = 20, 40
 	var ok, over atomic.Int32
 	var wg sync.WaitGroup
-	for p, st := range []engine.Store{a, b} {
+	for p, st := range []model.Store{a, b} {
 		for w := range 4 { // several senders in each process
 			wg.Add(1)
 			go func() {
@@ -43,7 +45,7 @@ func TestReachLimitAcrossProcesses(t *testing.T) {
 					switch {
 					case err == nil:
 						ok.Add(1)
-					case errors.Is(err, engine.ErrOverLimit):
+					case errors.Is(err, model.ErrOverLimit):
 						over.Add(1)
 					default:
 						t.Error(err)
@@ -56,7 +58,7 @@ func TestReachLimitAcrossProcesses(t *testing.T) {
 	if ok.Load() != limit || over.Load() != 2*each-limit {
 		t.Errorf("reached %d, refused %d; want %d and %d", ok.Load(), over.Load(), limit, 2*each-limit)
 	}
-	n, _, err := a.ReachCount(t.Context(), engine.ReachScope, t0.Add(-engine.LimitWindow))
+	n, _, err := a.ReachCount(t.Context(), model.ReachScope, t0.Add(-model.LimitWindow))
 	if err != nil || n != limit {
 		t.Fatalf("ReachCount = %d, %v; want %d", n, err, limit)
 	}
@@ -75,7 +77,7 @@ func TestReachLimitRules(t *testing.T) {
 	if err := reach(t, b, "100:2", 1, 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := reach(t, a, "100:3", 2, 2); !errors.Is(err, engine.ErrOverLimit) {
+	if err := reach(t, a, "100:3", 2, 2); !errors.Is(err, model.ErrOverLimit) {
 		t.Fatalf("a third contact = %v, want ErrOverLimit", err)
 	}
 	if err := reach(t, b, "100:1", 2, 2); err != nil {
@@ -87,13 +89,13 @@ func TestReachLimitRules(t *testing.T) {
 	// 24 h after the first reach of 100:2 (hour 1), only 100:1 (hour 2)
 	// and 100:4 (hour 2) are in the window: full for a limit of 2, and a
 	// limit of 3 has a place.
-	if err := reach(t, a, "100:5", 25, 2); !errors.Is(err, engine.ErrOverLimit) {
+	if err := reach(t, a, "100:5", 25, 2); !errors.Is(err, model.ErrOverLimit) {
 		t.Fatalf("at hour 25, limit 2 = %v, want ErrOverLimit", err)
 	}
 	if err := reach(t, a, "100:5", 25, 3); err != nil {
 		t.Fatalf("at hour 25, limit 3 = %v", err)
 	}
-	if ok, err := b.ReachedSince(t.Context(), engine.ReachScope, "100:3", t0); err != nil || ok {
+	if ok, err := b.ReachedSince(t.Context(), model.ReachScope, "100:3", t0); err != nil || ok {
 		t.Fatalf("the refused reach was recorded (%v, %v)", ok, err)
 	}
 }
@@ -115,7 +117,7 @@ func TestMessagingLimitTwoEngines(t *testing.T) {
 	a, b := twoHandles(t)
 	ctx := t.Context()
 	const limit, each = 5, 5
-	tpls := engine.NewTemplateSet(engine.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: engine.TemplateApproved})
+	tpls := templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved})
 	sender := &countingSender{}
 	var engs []*engine.Engine
 	for p, st := range []*pgstore.Store{a, b} {
@@ -173,7 +175,7 @@ func TestMessagingLimitTwoEngines(t *testing.T) {
 	if n := sender.n.Load(); n != limit {
 		t.Fatalf("%d sent, want the limit %d", n, limit)
 	}
-	n, _, err := b.ReachCount(ctx, engine.ReachScope, time.Now().Add(-engine.LimitWindow))
+	n, _, err := b.ReachCount(ctx, model.ReachScope, time.Now().Add(-model.LimitWindow))
 	if err != nil || n != limit {
 		t.Fatalf("ReachCount = %d, %v; want %d", n, err, limit)
 	}
@@ -196,14 +198,14 @@ func BenchmarkReserveReach(b *testing.B) {
 			st := openAt(b, filepath.Join(b.TempDir(), "db"))
 			b.Cleanup(func() { st.Close() })
 			if _, err := st.Pool().Exec(b.Context(), `INSERT INTO reach (scope, at_ns, contact) SELECT $1, $2::bigint + i, '100:' || i FROM generate_series(1, 100000) i`,
-				engine.ReachScope, t0.UnixNano()); err != nil {
+				model.ReachScope, t0.UnixNano()); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
-				err := st.Commit(b.Context(), &engine.Change{At: t0, Reached: []engine.Reach{{
-					Scope: engine.ReachScope, At: t0.Add(time.Hour), Contact: engine.ContactKey(fmt.Sprintf("200:%d", i)), Limit: limit}}})
-				if err != nil && !errors.Is(err, engine.ErrOverLimit) {
+				err := st.Commit(b.Context(), &model.Change{At: t0, Reached: []model.Reach{{
+					Scope: model.ReachScope, At: t0.Add(time.Hour), Contact: model.ContactKey(fmt.Sprintf("200:%d", i)), Limit: limit}}})
+				if err != nil && !errors.Is(err, model.ErrOverLimit) {
 					b.Fatal(err)
 				}
 			}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // pruneBatch caps the conversations one retention transaction deletes,
@@ -25,7 +25,7 @@ const pruneLockTimeout = "2s"
 
 // doneStatuses are the statuses of conversations the retention may
 // delete: a conversation in them never runs again.
-var doneStatuses = []engine.Status{engine.Ended, engine.Expired, engine.Failed}
+var doneStatuses = []model.Status{model.Ended, model.Expired, model.Failed}
 
 // PruneConversations deletes the conversations that are done (ended,
 // expired or failed) and whose last activity is before before, each with
@@ -80,7 +80,7 @@ type pruned struct {
 
 // pruneBatchOf deletes, in one transaction, what it may of the next
 // pruneBatch conversations of status last active before before, after cur.
-func (s *Store) pruneBatchOf(ctx context.Context, status engine.Status, before int64, cur pruneCursor) (pruned, error) {
+func (s *Store) pruneBatchOf(ctx context.Context, status model.Status, before int64, cur pruneCursor) (pruned, error) {
 	var b pruned
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		b = pruned{}
@@ -198,7 +198,7 @@ func tryContacts(ctx context.Context, tx pgx.Tx, contacts []string) (map[string]
 // lockContactRows locks the rows of the free contacts that nothing else
 // holds and returns them decoded; a contact whose row another transaction
 // holds is taken out of free. A contact with no row stays free.
-func lockContactRows(ctx context.Context, tx pgx.Tx, free map[string]bool) (map[string]*engine.Contact, error) {
+func lockContactRows(ctx context.Context, tx pgx.Tx, free map[string]bool) (map[string]*model.Contact, error) {
 	keys := make([]string, 0, len(free))
 	for k := range free {
 		keys = append(keys, k)
@@ -208,11 +208,11 @@ func lockContactRows(ctx context.Context, tx pgx.Tx, free map[string]bool) (map[
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]*engine.Contact{}
+	out := map[string]*model.Contact{}
 	var key string
 	var data []byte
 	if _, err := pgx.ForEachRow(rows, []any{&key, &data}, func() error {
-		ct := &engine.Contact{}
+		ct := &model.Contact{}
 		if err := json.Unmarshal(data, ct); err != nil {
 			return fmt.Errorf("decoding contact %q: %w", key, err)
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // BenchmarkPruneConversations: the retention deleting 20,000 old ended
@@ -26,7 +26,7 @@ func BenchmarkPruneConversations(b *testing.B) {
 	// commits commits a message to a live conversation until stop, and
 	// returns each commit's latency.
 	commits := func(stop <-chan struct{}) []time.Duration {
-		key := engine.ContactKey("100:live")
+		key := model.ContactKey("100:live")
 		var lat []time.Duration
 		for {
 			select {
@@ -35,9 +35,9 @@ func BenchmarkPruneConversations(b *testing.B) {
 			default:
 			}
 			seq++
-			c := &engine.Change{At: t0, Contact: &engine.Contact{Key: key, Conversation: "live#1"},
-				Conversations: []*engine.Conversation{{ID: "live#1", Contact: key, Flow: "f", Status: engine.Waiting, StartedAt: t0, LastActivityAt: t0, Seq: uint64(seq)}},
-				Messages:      []*engine.Message{{Conversation: "live#1", Seq: uint64(seq), Contact: key, Direction: engine.In, State: engine.Received, At: t0}}}
+			c := &model.Change{At: t0, Contact: &model.Contact{Key: key, Conversation: "live#1"},
+				Conversations: []*model.Conversation{{ID: "live#1", Contact: key, Flow: "f", Status: model.Waiting, StartedAt: t0, LastActivityAt: t0, Seq: uint64(seq)}},
+				Messages:      []*model.Message{{Conversation: "live#1", Seq: uint64(seq), Contact: key, Direction: model.In, State: model.Received, At: t0}}}
 			start := time.Now()
 			if err := st.Commit(ctx, c); err != nil {
 				b.Error(err)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
 )
 
@@ -21,15 +21,15 @@ var (
 
 // commitConv commits contact n's conversation in status at, with a
 // transcript of two messages, as the contact's current one.
-func commitConv(t *testing.T, st engine.Store, n int, status engine.Status, at time.Time) string {
+func commitConv(t *testing.T, st model.Store, n int, status model.Status, at time.Time) string {
 	t.Helper()
-	key := engine.NewContactKey("100", fmt.Sprintf("1555%07d", n))
+	key := model.NewContactKey("100", fmt.Sprintf("1555%07d", n))
 	id := string(key) + "#1"
-	c := &engine.Change{At: at, Contact: &engine.Contact{Key: key, PhoneNumberID: "100", Conversation: id},
-		Conversations: []*engine.Conversation{{ID: id, Contact: key, Flow: "f", Status: status, StartedAt: at, LastActivityAt: at, Seq: 2}},
-		Messages: []*engine.Message{
-			{Conversation: id, Seq: 1, Contact: key, Direction: engine.In, State: engine.Received, At: at},
-			{Conversation: id, Seq: 2, Contact: key, Direction: engine.Out, State: engine.Delivered, At: at},
+	c := &model.Change{At: at, Contact: &model.Contact{Key: key, PhoneNumberID: "100", Conversation: id},
+		Conversations: []*model.Conversation{{ID: id, Contact: key, Flow: "f", Status: status, StartedAt: at, LastActivityAt: at, Seq: 2}},
+		Messages: []*model.Message{
+			{Conversation: id, Seq: 1, Contact: key, Direction: model.In, State: model.Received, At: at},
+			{Conversation: id, Seq: 2, Contact: key, Direction: model.Out, State: model.Delivered, At: at},
 		}}
 	if err := st.Commit(t.Context(), c); err != nil {
 		t.Fatal(err)
@@ -57,10 +57,10 @@ func TestPruneTwoPruners(t *testing.T) {
 	ctx := t.Context()
 	const old, live = 120, 30
 	for i := range old {
-		commitConv(t, a, i, []engine.Status{engine.Ended, engine.Expired, engine.Failed}[i%3], oldDone.Add(time.Duration(i)*time.Minute))
+		commitConv(t, a, i, []model.Status{model.Ended, model.Expired, model.Failed}[i%3], oldDone.Add(time.Duration(i)*time.Minute))
 	}
 	for i := range live {
-		commitConv(t, b, old+i, []engine.Status{engine.Waiting, engine.Agent, engine.Active}[i%3], oldDone)
+		commitConv(t, b, old+i, []model.Status{model.Waiting, model.Agent, model.Active}[i%3], oldDone)
 	}
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -79,11 +79,11 @@ func TestPruneTwoPruners(t *testing.T) {
 		defer wg.Done()
 		<-start
 		for i := range 40 {
-			key := engine.NewContactKey("100", fmt.Sprintf("1666%07d", i))
+			key := model.NewContactKey("100", fmt.Sprintf("1666%07d", i))
 			id := string(key) + "#1"
-			if err := a.Commit(ctx, &engine.Change{At: t0, Contact: &engine.Contact{Key: key, Conversation: id},
-				Conversations: []*engine.Conversation{{ID: id, Contact: key, Flow: "f", Status: engine.Ended, StartedAt: t0, LastActivityAt: t0}},
-				Messages:      []*engine.Message{{Conversation: id, Seq: 1, Contact: key, Direction: engine.In, State: engine.Received, At: t0}}}); err != nil {
+			if err := a.Commit(ctx, &model.Change{At: t0, Contact: &model.Contact{Key: key, Conversation: id},
+				Conversations: []*model.Conversation{{ID: id, Contact: key, Flow: "f", Status: model.Ended, StartedAt: t0, LastActivityAt: t0}},
+				Messages:      []*model.Message{{Conversation: id, Seq: 1, Contact: key, Direction: model.In, State: model.Received, At: t0}}}); err != nil {
 				errs[2] = err
 				return
 			}
@@ -105,7 +105,7 @@ func TestPruneTwoPruners(t *testing.T) {
 		t.Fatalf("after the prune: %d conversations, %d messages; want %d and %d", convs, msgs, live+40, 2*live+40)
 	}
 	for i := range old {
-		key := engine.NewContactKey("100", fmt.Sprintf("1555%07d", i))
+		key := model.NewContactKey("100", fmt.Sprintf("1555%07d", i))
 		ct, err := a.Contact(ctx, key)
 		if err != nil || ct.Conversation != "" {
 			t.Fatalf("contact %s after its conversation's prune: %+v, %v", key, ct, err)
@@ -124,12 +124,12 @@ func TestPruneNeverWaits(t *testing.T) {
 	testURL(t)
 	a, b := twoHandles(t)
 	ctx := t.Context()
-	turn := commitConv(t, a, 1, engine.Ended, oldDone)
-	rowHeld := commitConv(t, a, 2, engine.Ended, oldDone)
-	contactHeld := commitConv(t, a, 3, engine.Expired, oldDone)
-	free := commitConv(t, a, 4, engine.Failed, oldDone)
+	turn := commitConv(t, a, 1, model.Ended, oldDone)
+	rowHeld := commitConv(t, a, 2, model.Ended, oldDone)
+	contactHeld := commitConv(t, a, 3, model.Expired, oldDone)
+	free := commitConv(t, a, 4, model.Failed, oldDone)
 
-	unlock, err := a.LockContact(ctx, engine.NewContactKey("100", fmt.Sprintf("1555%07d", 1)))
+	unlock, err := a.LockContact(ctx, model.NewContactKey("100", fmt.Sprintf("1555%07d", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestPruneNeverWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx2.Rollback(context.Background())
-	if _, err := tx2.Exec(ctx, `SELECT 1 FROM contacts WHERE key = $1 FOR UPDATE`, string(engine.NewContactKey("100", fmt.Sprintf("1555%07d", 3)))); err != nil {
+	if _, err := tx2.Exec(ctx, `SELECT 1 FROM contacts WHERE key = $1 FOR UPDATE`, string(model.NewContactKey("100", fmt.Sprintf("1555%07d", 3)))); err != nil {
 		t.Fatal(err)
 	}
 
@@ -163,7 +163,7 @@ func TestPruneNeverWaits(t *testing.T) {
 			t.Fatalf("%s, held, after the prune: %v", id, err)
 		}
 	}
-	if _, err := b.Conversation(ctx, free); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := b.Conversation(ctx, free); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("%s, free, after the prune: %v", free, err)
 	}
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
 )
 
@@ -24,14 +24,14 @@ func twoHandles(t *testing.T) (*pgstore.Store, *pgstore.Store) {
 
 // queue commits a conversation with n queued messages and returns their
 // outbox sequence numbers.
-func queue(t *testing.T, st engine.Store, conv string, n int) []uint64 {
+func queue(t *testing.T, st model.Store, conv string, n int) []uint64 {
 	t.Helper()
 	ctx := t.Context()
-	key := engine.ContactKey("100:" + conv)
-	c := &engine.Change{At: t0, Contact: &engine.Contact{Key: key},
-		Conversations: []*engine.Conversation{{ID: conv, Contact: key, Flow: "f", Status: engine.Active, StartedAt: t0, LastActivityAt: t0}}}
+	key := model.ContactKey("100:" + conv)
+	c := &model.Change{At: t0, Contact: &model.Contact{Key: key},
+		Conversations: []*model.Conversation{{ID: conv, Contact: key, Flow: "f", Status: model.Active, StartedAt: t0, LastActivityAt: t0}}}
 	for i := range n {
-		c.Messages = append(c.Messages, &engine.Message{Conversation: conv, Seq: uint64(i + 1), Contact: key, Direction: engine.Out, State: engine.Queued, Text: "m", At: t0})
+		c.Messages = append(c.Messages, &model.Message{Conversation: conv, Seq: uint64(i + 1), Contact: key, Direction: model.Out, State: model.Queued, Text: "m", At: t0})
 	}
 	if err := st.Commit(ctx, c); err != nil {
 		t.Fatal(err)
@@ -49,8 +49,8 @@ func queue(t *testing.T, st engine.Store, conv string, n int) []uint64 {
 	return seqs
 }
 
-func claim(st engine.Store, t *testing.T, seq uint64) error {
-	return st.Commit(t.Context(), &engine.Change{At: t0, Claim: []uint64{seq}})
+func claim(st model.Store, t *testing.T, seq uint64) error {
+	return st.Commit(t.Context(), &model.Change{At: t0, Claim: []uint64{seq}})
 }
 
 // TestClaimsAcrossProcesses: a claim is its owner's: another handle does
@@ -64,16 +64,16 @@ func TestClaimsAcrossProcesses(t *testing.T) {
 	if len(seqs) != 2 {
 		t.Fatalf("outbox: %v", seqs)
 	}
-	if err := claim(b, t, seqs[1]); !errors.Is(err, engine.ErrClaimedElsewhere) {
+	if err := claim(b, t, seqs[1]); !errors.Is(err, model.ErrClaimedElsewhere) {
 		t.Fatalf("claim of the second entry first = %v, want ErrClaimedElsewhere (its conversation's first is queued)", err)
 	}
 	if err := claim(a, t, seqs[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := claim(b, t, seqs[0]); !errors.Is(err, engine.ErrClaimedElsewhere) {
+	if err := claim(b, t, seqs[0]); !errors.Is(err, model.ErrClaimedElsewhere) {
 		t.Fatalf("claim of another's entry = %v, want ErrClaimedElsewhere", err)
 	}
-	if err := claim(a, t, seqs[0]); !errors.Is(err, engine.ErrClaimed) {
+	if err := claim(a, t, seqs[0]); !errors.Is(err, model.ErrClaimed) {
 		t.Fatalf("owner's second claim = %v, want ErrClaimed (an attempt whose outcome was never recorded)", err)
 	}
 	items, err := b.Outbox(ctx, 0, 0)
@@ -81,10 +81,10 @@ func TestClaimsAcrossProcesses(t *testing.T) {
 		t.Fatalf("the other's outbox = %v, %v: want only the second entry", items, err)
 	}
 	items, err = a.Outbox(ctx, 0, 0)
-	if err != nil || len(items) != 2 || items[0].Message.State != engine.Sending {
+	if err != nil || len(items) != 2 || items[0].Message.State != model.Sending {
 		t.Fatalf("the owner's outbox = %v, %v: want both, the first sending", items, err)
 	}
-	if err := a.Commit(ctx, &engine.Change{At: t0, Dequeue: []uint64{seqs[0]}}); err != nil {
+	if err := a.Commit(ctx, &model.Change{At: t0, Dequeue: []uint64{seqs[0]}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := claim(b, t, seqs[1]); err != nil {
@@ -109,10 +109,10 @@ func TestLeaseRunsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	items, err := b.Outbox(ctx, 0, 0)
-	if err != nil || len(items) != 1 || items[0].Message.State != engine.Sending {
+	if err != nil || len(items) != 1 || items[0].Message.State != model.Sending {
 		t.Fatalf("outbox after the lease = %v, %v: want the entry, sending", items, err)
 	}
-	if err := claim(b, t, seqs[0]); !errors.Is(err, engine.ErrClaimed) {
+	if err := claim(b, t, seqs[0]); !errors.Is(err, model.ErrClaimed) {
 		t.Fatalf("claim after the lease = %v, want ErrClaimed", err)
 	}
 }

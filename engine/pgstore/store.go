@@ -17,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 //go:embed migrations/*.sql
@@ -50,7 +50,7 @@ const (
 	classReach int32 = 4
 )
 
-// Store is the PostgreSQL backend: engine.Store and the subsystems'
+// Store is the PostgreSQL backend: model.Store and the subsystems'
 // records over a pgxpool. Several Stores, in one process or many, may
 // share one database. It is safe for concurrent use.
 type Store struct {
@@ -69,8 +69,8 @@ type Store struct {
 }
 
 var (
-	_ engine.Store       = (*Store)(nil)
-	_ engine.SharedStore = (*Store)(nil)
+	_ model.Store       = (*Store)(nil)
+	_ model.SharedStore = (*Store)(nil)
 )
 
 // DefaultLease is how long a claim on an outbox entry lasts: longer than
@@ -210,10 +210,10 @@ func WithQueryTracer(t pgx.QueryTracer) Option {
 	return func(s *Store) { s.tracer = t }
 }
 
-// Close closes the pool. Calls after it return engine.ErrClosed.
+// Close closes the pool. Calls after it return model.ErrClosed.
 func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
-		return engine.ErrClosed
+		return model.ErrClosed
 	}
 	s.pool.Close()
 	s.locks.Close()
@@ -227,7 +227,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // live returns ErrClosed after Close, and ctx's error once it is done.
 func (s *Store) live(ctx context.Context) error {
 	if s.closed.Load() {
-		return engine.ErrClosed
+		return model.ErrClosed
 	}
 	return ctx.Err()
 }
@@ -257,10 +257,10 @@ func (s *Store) view(ctx context.Context, fn func(pgx.Tx) error) error {
 	return s.wrap(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn))
 }
 
-// wrap turns the pool's error after Close into engine.ErrClosed.
+// wrap turns the pool's error after Close into model.ErrClosed.
 func (s *Store) wrap(err error) error {
-	if err != nil && s.closed.Load() && !errors.Is(err, engine.ErrClosed) {
-		return fmt.Errorf("pgstore: %w (%v)", engine.ErrClosed, err)
+	if err != nil && s.closed.Load() && !errors.Is(err, model.ErrClosed) {
+		return fmt.Errorf("pgstore: %w (%v)", model.ErrClosed, err)
 	}
 	return err
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // audiencePage is how many contacts CountAudience reads at a time.
@@ -33,7 +33,7 @@ func (s *Scheduler) CountAudience(ctx context.Context, audience string) (Audienc
 		return n, err
 	}
 	now := s.now()
-	after := engine.ContactKey("")
+	after := model.ContactKey("")
 	for {
 		cs, err := s.e.Store().ListContacts(ctx, after, audiencePage)
 		if err != nil {

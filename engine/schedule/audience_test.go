@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // TestCountAudience counts, over more contacts than one page, what an
@@ -13,7 +13,7 @@ import (
 func TestCountAudience(t *testing.T) {
 	w := newWorld(t, 0)
 	for i := range audiencePage + 20 {
-		w.contact(fmt.Sprintf("1555100%04d", i), func(c *engine.Contact) {
+		w.contact(fmt.Sprintf("1555100%04d", i), func(c *model.Contact) {
 			if i%2 == 0 {
 				c.Tags = []string{"vip"}
 			}
@@ -59,7 +59,7 @@ func TestCountAudience(t *testing.T) {
 // A template parameter reads the contact as flows do ({{ contact.name }});
 // the names schedules had first still work.
 func TestParameterNames(t *testing.T) {
-	c := &engine.Contact{Name: "Ana", Tags: []string{"vip"}, Fields: map[string]any{"appointment": "Friday"}}
+	c := &model.Contact{Name: "Ana", Tags: []string{"vip"}, Fields: map[string]any{"appointment": "Friday"}}
 	for src, want := range map[string]string{
 		"Hi {{ contact.name }}, see you {{ contact.fields.appointment }}": "Hi Ana, see you Friday",
 		"Hi {{ name }}, see you {{ fields.appointment }}":                 "Hi Ana, see you Friday",

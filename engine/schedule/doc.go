@@ -38,7 +38,7 @@
 // # Fan-out
 //
 // A running firing walks the contacts in key order
-// (engine.Store.ListContacts), a batch at a time, with a durable cursor
+// (model.Store.ListContacts), a batch at a time, with a durable cursor
 // (Firing.Cursor): each batch's outcomes, per-contact records (Send) and
 // the cursor commit together. For each contact of the audience, in order:
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -62,7 +63,7 @@ type WindowEnv struct {
 }
 
 // envOf is c as expressions see it at now.
-func envOf(c *engine.Contact, now time.Time) *Env {
+func envOf(c *model.Contact, now time.Time) *Env {
 	env := &Env{
 		Name: c.Name, WaID: c.WaID, Language: c.Language, Tags: c.Tags, Fields: c.Fields,
 		OptedIn: c.OptedIn, OptedOut: c.OptedOut, MarketingOptOut: c.MarketingOptOut,

@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
 // job is one contact of a batch the fan-out starts.
 type job struct {
-	contact *engine.Contact
+	contact *model.Contact
 	reach   bool // takes a place under the messaging limit
 	send    Send
 }
@@ -26,7 +28,7 @@ type job struct {
 func (s *Scheduler) advance(ctx context.Context, f *Firing) error {
 	now := s.now()
 	sc, err := s.Get(ctx, f.Schedule)
-	if errors.Is(err, engine.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		f.Status, f.Reason, f.FinishedAt = Cancelled, "the schedule was deleted", now
 		return s.saveBatch(ctx, f, nil)
 	}
@@ -155,12 +157,12 @@ func (s *Scheduler) prepare(ctx context.Context, f *Firing) (*run, string) {
 		switch {
 		case !ok:
 			return nil, fmt.Sprintf("template %s/%s is not in the registry", t.Name, t.Language)
-		case info.Status != engine.TemplateApproved:
+		case info.Status != model.TemplateApproved:
 			return nil, fmt.Sprintf("template %s/%s is %s, not APPROVED", t.Name, t.Language, info.Status)
 		}
 		ts := flows.TemplateSend(*t)
-		for _, p := range engine.CheckTemplateSend(info, &ts, false) {
-			if p.Kind == engine.ProblemFit {
+		for _, p := range templates.CheckTemplateSend(info, &ts, false) {
+			if p.Kind == templates.ProblemFit {
 				return nil, fmt.Sprintf("template %s/%s does not take what the schedule gives: %s", t.Name, t.Language, p)
 			}
 		}
@@ -171,7 +173,7 @@ func (s *Scheduler) prepare(ctx context.Context, f *Firing) (*run, string) {
 
 // decide places one contact: not in the audience (nothing), skipped (a
 // record), to start (a job), or — wait — no place under the limit.
-func (s *Scheduler) decide(ctx context.Context, r *run, f *Firing, c *engine.Contact, now time.Time, room *capacity) (*job, *Send, bool, error) {
+func (s *Scheduler) decide(ctx context.Context, r *run, f *Firing, c *model.Contact, now time.Time, room *capacity) (*job, *Send, bool, error) {
 	env := envOf(c, now.In(r.loc))
 	in, err := inAudience(r.c.audience, env)
 	rec := &Send{Contact: c.Key, At: now}
@@ -214,7 +216,7 @@ func (s *Scheduler) decide(ctx context.Context, r *run, f *Firing, c *engine.Con
 }
 
 // skipReason is why consent or reachability keep a contact out, or "".
-func skipReason(c *engine.Contact, category string, now time.Time) string {
+func skipReason(c *model.Contact, category string, now time.Time) string {
 	marketing := strings.EqualFold(category, whatsapp.CategoryMarketing)
 	switch {
 	case c.OptedOut:
@@ -285,14 +287,14 @@ func (s *Scheduler) start(ctx context.Context, r *run, f *Firing, by string, j *
 	switch {
 	case errors.Is(err, engine.ErrBusy):
 		j.send.Outcome, j.send.Reason = OutcomeSkipped, SkipBusy
-	case errors.Is(err, engine.ErrNotSendable) || errors.Is(err, engine.ErrOverLimit):
+	case errors.Is(err, engine.ErrNotSendable) || errors.Is(err, model.ErrOverLimit):
 		j.send.Outcome, j.send.Reason, j.send.Detail = OutcomeFailed, FailNotSendable, err.Error()
 	case err != nil:
 		if ctx.Err() == nil {
 			s.log.Error("schedule start failed", "firing", f.ID, "contact", j.contact.Key, "err", err)
 		}
 		j.send.Outcome, j.send.Reason, j.send.Detail = OutcomeFailed, FailError, err.Error()
-	case res.Status == engine.Failed && res.Seq == 0:
+	case res.Status == model.Failed && res.Seq == 0:
 		j.send.Outcome, j.send.Reason, j.send.Detail = OutcomeFailed, FailFlowFailed, res.Reason
 		j.send.Conversation = res.Conversation
 	default:
@@ -360,7 +362,7 @@ func (c *capacity) refresh(ctx context.Context, now time.Time) error {
 	s := c.s
 	for ref := range s.pending {
 		m, err := s.e.Store().Message(ctx, ref.conv, ref.seq)
-		if errors.Is(err, engine.ErrNotFound) || (err == nil && m.State != engine.Queued) {
+		if errors.Is(err, model.ErrNotFound) || (err == nil && m.State != model.Queued) {
 			delete(s.pending, ref)
 			continue
 		}
@@ -382,7 +384,7 @@ func (c *capacity) refresh(ctx context.Context, now time.Time) error {
 // the outbox). The messages are read after the scan: a read transaction
 // must not wait on another in the same goroutine (bbolt).
 func (s *Scheduler) loadPending(ctx context.Context) error {
-	since := s.now().Add(-engine.LimitWindow)
+	since := s.now().Add(-model.LimitWindow)
 	var refs []msgRef
 	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
 		refs = refs[:0]
@@ -403,7 +405,7 @@ func (s *Scheduler) loadPending(ctx context.Context) error {
 	}
 	for _, ref := range refs {
 		m, err := s.e.Store().Message(ctx, ref.conv, ref.seq)
-		if err == nil && m.State == engine.Queued {
+		if err == nil && m.State == model.Queued {
 			s.pending[ref] = true
 		}
 	}

@@ -7,15 +7,15 @@ import (
 	"time"
 	_ "time/tzdata" // time zones do not depend on the host's zoneinfo
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
 // Errors of the scheduler.
 var (
 	// ErrNotFound is returned for an unknown schedule or firing; it is an
-	// engine.ErrNotFound.
-	ErrNotFound = fmt.Errorf("schedule %w", engine.ErrNotFound)
+	// model.ErrNotFound.
+	ErrNotFound = fmt.Errorf("schedule %w", model.ErrNotFound)
 	// ErrPaused is returned by RunNow on a paused schedule: its firings
 	// would not advance.
 	ErrPaused = errors.New("the schedule is paused")
@@ -150,8 +150,8 @@ type Firing struct {
 	PhoneNumberID string `json:"phone_number_id,omitempty"`
 
 	// Cursor is the last contact considered.
-	Cursor engine.ContactKey `json:"cursor,omitempty"`
-	Counts Counts            `json:"counts"`
+	Cursor model.ContactKey `json:"cursor,omitempty"`
+	Counts Counts           `json:"counts"`
 	// Delivery is frozen when the firing's per-contact records are pruned
 	// after the retention period (retention.go); nil until then.
 	Delivery *Delivery `json:"delivery,omitempty"`
@@ -210,9 +210,9 @@ const (
 
 // Send is what a firing did for one contact of its audience.
 type Send struct {
-	Contact engine.ContactKey `json:"contact"`
-	Outcome string            `json:"outcome"`
-	Reason  string            `json:"reason,omitempty"`
+	Contact model.ContactKey `json:"contact"`
+	Outcome string           `json:"outcome"`
+	Reason  string           `json:"reason,omitempty"`
 	// Detail explains a failure (an error, never customer text).
 	Detail string `json:"detail,omitempty"`
 	// Conversation and Seq locate the first message sent, for its

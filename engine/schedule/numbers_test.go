@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // A schedule that names a number sends to that number's contacts only;
@@ -13,8 +14,8 @@ func TestScheduleSendsFromItsNumber(t *testing.T) {
 	w := newWorld(t, 0)
 	const other = "100000000000002"
 	ours := w.contact("15550000001", nil)
-	theirs := engine.NewContactKey(other, "15550000002")
-	if _, err := w.eng.UpdateContact(w.ctx, theirs, func(c *engine.Contact) {
+	theirs := model.NewContactKey(other, "15550000002")
+	if _, err := w.eng.UpdateContact(w.ctx, theirs, func(c *model.Contact) {
 		c.PhoneNumberID, c.WaID, c.Name, c.OptedIn, c.OptedInAt = other, "15550000002", "Bea", true, t0.Add(-1)
 	}); err != nil {
 		t.Fatal(err)

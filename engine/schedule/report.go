@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Delivery is where a firing's sends stand now, read from their messages'
@@ -74,7 +74,7 @@ func (s *Scheduler) delivery(ctx context.Context, firingID string) (Delivery, er
 			continue
 		}
 		m, err := s.e.Store().Message(ctx, sd.Conversation, sd.Seq)
-		if errors.Is(err, engine.ErrNotFound) {
+		if errors.Is(err, model.ErrNotFound) {
 			d.NoMessage++
 			continue
 		}
@@ -82,16 +82,16 @@ func (s *Scheduler) delivery(ctx context.Context, firingID string) (Delivery, er
 			return Delivery{}, fmt.Errorf("reading send %s/%d: %w", sd.Conversation, sd.Seq, err)
 		}
 		switch m.State {
-		case engine.Queued, engine.Sending:
+		case model.Queued, model.Sending:
 			d.Queued++
-		case engine.Accepted, engine.Sent:
+		case model.Accepted, model.Sent:
 			d.Accepted++
-		case engine.Delivered:
+		case model.Delivered:
 			d.Delivered++
-		case engine.Read:
+		case model.Read:
 			d.Delivered++
 			d.Read++
-		case engine.SendFailed:
+		case model.SendFailed:
 			code := "blocked"
 			if m.ErrorCode != 0 {
 				code = strconv.Itoa(m.ErrorCode)
@@ -106,7 +106,7 @@ func (s *Scheduler) delivery(ctx context.Context, firingID string) (Delivery, er
 
 // Sends lists what a firing did for each contact, in contact order, up to
 // limit after the contact key after ("" for the first).
-func (s *Scheduler) Sends(ctx context.Context, firingID string, after engine.ContactKey, limit int) ([]*Send, error) {
+func (s *Scheduler) Sends(ctx context.Context, firingID string, after model.ContactKey, limit int) ([]*Send, error) {
 	out := []*Send{}
 	err := s.records.ViewSchedules(ctx, func(tx Tx) error {
 		out = out[:0]

@@ -14,6 +14,8 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -218,7 +220,7 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 	switch sc.Action.Kind {
 	case ActionStartFlow:
 		rec, err := s.e.Store().Flow(ctx, sc.Action.Flow)
-		if errors.Is(err, engine.ErrNotFound) || (err == nil && (rec.Published == 0 || rec.Archived)) {
+		if errors.Is(err, model.ErrNotFound) || (err == nil && (rec.Published == 0 || rec.Archived)) {
 			return invalid("action.flow", "flow %q is not published", sc.Action.Flow)
 		}
 		if err != nil {
@@ -231,8 +233,8 @@ func (s *Scheduler) check(ctx context.Context, sc *Schedule) error {
 			return invalid("action.template", "template %s/%s is not in the registry", t.Name, t.Language)
 		}
 		ts := flows.TemplateSend(*t)
-		for _, p := range engine.CheckTemplateSend(info, &ts, false) {
-			if p.Kind != engine.ProblemWarning {
+		for _, p := range templates.CheckTemplateSend(info, &ts, false) {
+			if p.Kind != templates.ProblemWarning {
 				return invalid(templateField(p.Path), "template %s/%s: %s", t.Name, t.Language, p.Message)
 			}
 		}

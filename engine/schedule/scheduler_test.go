@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -30,7 +31,7 @@ func sameCounts(t *testing.T, got Counts, want Counts) {
 
 // everyoneOnce checks that each of keys got exactly one scheduled message
 // and nobody else got any.
-func everyoneOnce(t *testing.T, got map[engine.ContactKey]int, keys []engine.ContactKey) {
+func everyoneOnce(t *testing.T, got map[model.ContactKey]int, keys []model.ContactKey) {
 	t.Helper()
 	if len(got) != len(keys) {
 		t.Errorf("%d contacts got a message, want %d: %v", len(got), len(keys), got)
@@ -224,12 +225,12 @@ func TestPauseResume(t *testing.T) {
 // a marketing opt-out, a running conversation.
 func TestFanOutSkips(t *testing.T) {
 	w := newWorld(t, 0)
-	patient := func(c *engine.Contact) { c.Tags = []string{"patient"} }
+	patient := func(c *model.Contact) { c.Tags = []string{"patient"} }
 	sent := w.contact("15550000001", patient)
-	w.contact("15550000002", func(c *engine.Contact) { patient(c); c.OptedIn = false })
-	w.contact("15550000003", func(c *engine.Contact) { patient(c); c.OptedOut = true })
-	w.contact("15550000004", func(c *engine.Contact) { patient(c); c.Unreachable = true })
-	w.contact("15550000005", func(c *engine.Contact) { patient(c); c.MarketingOptOut = true })
+	w.contact("15550000002", func(c *model.Contact) { patient(c); c.OptedIn = false })
+	w.contact("15550000003", func(c *model.Contact) { patient(c); c.OptedOut = true })
+	w.contact("15550000004", func(c *model.Contact) { patient(c); c.Unreachable = true })
+	w.contact("15550000005", func(c *model.Contact) { patient(c); c.MarketingOptOut = true })
 	w.contact("15550000006", nil) // not a patient: not in the audience
 	busy := w.contact("15550000007", patient)
 	const waitFlow = `{"format": "parley/flow@1", "id": "chat", "name": "Chat", "start": "ask", "triggers": [{"type": "any"}],

@@ -3,6 +3,8 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"log/slog"
 	"path/filepath"
@@ -24,7 +26,7 @@ var t0 = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
 // TestStore is what the world runs on: an engine store that keeps the
 // scheduler's records too.
 type TestStore interface {
-	engine.Store
+	model.Store
 	Records
 }
 
@@ -45,7 +47,7 @@ type world struct {
 	clock *engine.ManualClock
 	opts  Options
 	limit int
-	tpls  *engine.TemplateSet
+	tpls  *templates.TemplateSet
 	// numbers are the business numbers served (none: any).
 	numbers []engine.PhoneNumber
 
@@ -59,9 +61,9 @@ func newWorld(t *testing.T, limit int) *world {
 	t.Helper()
 	w := &world{
 		t: t, ctx: t.Context(), path: filepath.Join(t.TempDir(), "parley.db"), clock: engine.NewManualClock(t0), limit: limit,
-		tpls: engine.NewTemplateSet(
-			engine.TemplateInfo{Name: "reminder", Language: "en", Category: "UTILITY", Status: engine.TemplateApproved, BodyParams: 2},
-			engine.TemplateInfo{Name: "offer", Language: "en", Category: "MARKETING", Status: engine.TemplateApproved},
+		tpls: templates.NewTemplateSet(
+			model.TemplateInfo{Name: "reminder", Language: "en", Category: "UTILITY", Status: model.TemplateApproved, BodyParams: 2},
+			model.TemplateInfo{Name: "offer", Language: "en", Category: "MARKETING", Status: model.TemplateApproved},
 		),
 	}
 	w.sent = &clockSender{clock: w.clock}
@@ -107,10 +109,10 @@ func (w *world) tick() {
 }
 
 // contact creates a contact, opted in unless fn says otherwise.
-func (w *world) contact(wa string, fn func(*engine.Contact)) engine.ContactKey {
+func (w *world) contact(wa string, fn func(*model.Contact)) model.ContactKey {
 	w.t.Helper()
-	key := engine.NewContactKey(phone, wa)
-	_, err := w.eng.UpdateContact(w.ctx, key, func(c *engine.Contact) {
+	key := model.NewContactKey(phone, wa)
+	_, err := w.eng.UpdateContact(w.ctx, key, func(c *model.Contact) {
 		c.PhoneNumberID, c.WaID, c.Name = phone, wa, "Customer "+wa
 		c.OptedIn, c.OptedInAt = true, t0.Add(-time.Hour)
 		if fn != nil {
@@ -123,8 +125,8 @@ func (w *world) contact(wa string, fn func(*engine.Contact)) engine.ContactKey {
 	return key
 }
 
-func (w *world) contacts(n int) []engine.ContactKey {
-	var keys []engine.ContactKey
+func (w *world) contacts(n int) []model.ContactKey {
+	var keys []model.ContactKey
 	for i := range n {
 		keys = append(keys, w.contact(fmt.Sprintf("1555000%04d", i), nil))
 	}
@@ -159,9 +161,9 @@ func (w *world) firings(id string) []*Firing {
 
 // scheduled counts, per contact, the template messages schedules queued:
 // what the outbox was given, whatever became of it.
-func (w *world) scheduled() map[engine.ContactKey]int {
+func (w *world) scheduled() map[model.ContactKey]int {
 	w.t.Helper()
-	out := map[engine.ContactKey]int{}
+	out := map[model.ContactKey]int{}
 	cs, err := w.store.ListContacts(w.ctx, "", 0)
 	if err != nil {
 		w.t.Fatal(err)
@@ -180,7 +182,7 @@ func (w *world) scheduled() map[engine.ContactKey]int {
 				w.t.Fatal(err)
 			}
 			for _, m := range ms {
-				if m.Direction == engine.Out && m.Template != nil {
+				if m.Direction == model.Out && m.Template != nil {
 					out[c.Key]++
 				}
 			}
@@ -244,7 +246,7 @@ func (s *clockSender) maxInWindow() int {
 	most := 0
 	for i := range at {
 		n := 0
-		for j := i; j < len(at) && at[j].Sub(at[i]) < engine.LimitWindow; j++ {
+		for j := i; j < len(at) && at[j].Sub(at[i]) < model.LimitWindow; j++ {
 			n++
 		}
 		most = max(most, n)

@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/httpcall"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/script"
 )
 
@@ -26,7 +27,7 @@ func TestAnswerByHand(t *testing.T) {
 	}
 	dir := t.TempDir()
 	sess, err := script.NewSession(ctx, doc, script.DefaultStart, script.Options{
-		OpenStore: func() (engine.Store, error) { return boltstore.Open(filepath.Join(dir, "s.db")) },
+		OpenStore: func() (model.Store, error) { return boltstore.Open(filepath.Join(dir, "s.db")) },
 		ByHand:    true,
 	})
 	if err != nil {

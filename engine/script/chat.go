@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -35,7 +36,7 @@ type Profile struct {
 // flow starts.
 func (s *Session) SetProfile(ctx context.Context, p *Profile) error {
 	r := s.r
-	_, err := r.eng.UpdateContact(ctx, r.key, func(c *engine.Contact) {
+	_, err := r.eng.UpdateContact(ctx, r.key, func(c *model.Contact) {
 		c.PhoneNumberID, c.WaID = PhoneNumberID, CustomerWaID
 		c.Name = ChatCustomerName
 		optIn := true
@@ -69,14 +70,14 @@ func (s *Session) SetProfile(ctx context.Context, p *Profile) error {
 // said otherwise, the customer is named ChatCustomerName and opted in.
 func (s *Session) Start(ctx context.Context, node string) error {
 	r := s.r
-	if c, err := r.eng.Store().Contact(ctx, r.key); errors.Is(err, engine.ErrNotFound) || (err == nil && c.WaID == "") {
+	if c, err := r.eng.Store().Contact(ctx, r.key); errors.Is(err, model.ErrNotFound) || (err == nil && c.WaID == "") {
 		if err := s.SetProfile(ctx, nil); err != nil {
 			return err
 		}
 	} else if err != nil {
 		return err
 	}
-	_, err := r.eng.UpdateContact(ctx, r.key, func(c *engine.Contact) { c.LastInboundAt = r.clock.Now() })
+	_, err := r.eng.UpdateContact(ctx, r.key, func(c *model.Contact) { c.LastInboundAt = r.clock.Now() })
 	if err != nil {
 		return err
 	}
@@ -165,7 +166,7 @@ func (s *Session) Tap(ctx context.Context, id string, list bool) (flows.Reply, e
 	}
 	for i := len(ms) - 1; i >= 0; i-- {
 		m := ms[i]
-		if m.Direction != engine.Out {
+		if m.Direction != model.Out {
 			continue
 		}
 		switch {
@@ -205,13 +206,13 @@ func (s *Session) Tap(ctx context.Context, id string, list bool) (flows.Reply, e
 
 // Transcript is every message of the customer's conversations, oldest
 // conversation first.
-func (s *Session) Transcript(ctx context.Context) ([]*engine.Message, error) {
+func (s *Session) Transcript(ctx context.Context) ([]*model.Message, error) {
 	r := s.r
 	convs, err := r.store.Conversations(ctx, r.key)
 	if err != nil {
 		return nil, err
 	}
-	var out []*engine.Message
+	var out []*model.Message
 	for _, c := range convs {
 		ms, err := r.store.Transcript(ctx, c.ID)
 		if err != nil {
@@ -224,9 +225,9 @@ func (s *Session) Transcript(ctx context.Context) ([]*engine.Message, error) {
 
 // Conversation is the customer's running conversation, else their last
 // one, else nil.
-func (s *Session) Conversation(ctx context.Context) (*engine.Conversation, error) {
+func (s *Session) Conversation(ctx context.Context) (*model.Conversation, error) {
 	c, err := s.r.eng.CurrentConversation(ctx, s.r.key)
-	if errors.Is(err, engine.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
 	return c, err
@@ -234,9 +235,9 @@ func (s *Session) Conversation(ctx context.Context) (*engine.Conversation, error
 
 // Customer is the simulated customer as the engine knows them; nil before
 // the session has started.
-func (s *Session) Customer(ctx context.Context) (*engine.Contact, error) {
+func (s *Session) Customer(ctx context.Context) (*model.Contact, error) {
 	c, err := s.r.eng.Contact(ctx, s.r.key)
-	if errors.Is(err, engine.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
 	return c, err

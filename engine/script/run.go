@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/secrets"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -31,13 +33,13 @@ var DefaultStart = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 type Options struct {
 	// OpenStore opens the store the run uses. With Reopen it is called
 	// again before every step, on the same underlying data.
-	OpenStore func() (engine.Store, error)
+	OpenStore func() (model.Store, error)
 	// Reopen closes and reopens the engine and its store between every
 	// step, proving that the state lives in the store.
 	Reopen bool
 	// Templates is the registry; nil approves every template the flow
 	// names, with the parameter counts it gives.
-	Templates engine.Templates
+	Templates templates.Templates
 	// Logger receives the engine's logs; nil discards them.
 	Logger *slog.Logger
 	// HTTP makes the flow's http calls; nil answers them from the
@@ -86,12 +88,12 @@ type runner struct {
 	flowDoc []byte
 	flowID  string
 	clock   *engine.ManualClock
-	store   engine.Store
+	store   model.Store
 	eng     *engine.Engine
-	key     engine.ContactKey
+	key     model.ContactKey
 	res     *Result
-	outbox  []*engine.Message // sent but not yet matched by an expectation
-	sent    []*engine.Message // everything sent in the chat, oldest first
+	outbox  []*model.Message // sent but not yet matched by an expectation
+	sent    []*model.Message // everything sent in the chat, oldest first
 	inbound int
 	// calls answers http calls from ? lines; secrets are the script's
 	// `@ secret` lines (calls.go).
@@ -163,7 +165,7 @@ func NewSession(ctx context.Context, flowDoc []byte, start time.Time, opts Optio
 	}
 	r := &runner{
 		opts: opts, flowDoc: flowDoc, clock: engine.NewManualClock(start),
-		key: engine.NewContactKey(PhoneNumberID, CustomerWaID), res: &Result{},
+		key: model.NewContactKey(PhoneNumberID, CustomerWaID), res: &Result{},
 		calls: &scriptedCaller{}, secrets: &scriptSecrets{},
 	}
 	if opts.ByHand {
@@ -184,7 +186,7 @@ func NewSession(ctx context.Context, flowDoc []byte, start time.Time, opts Optio
 			r.close()
 			return nil, err
 		}
-		reg := engine.NewTemplateSet()
+		reg := templates.NewTemplateSet()
 		reg.ApproveFlowTemplates(f)
 		r.opts.Templates = reg
 		r.close() // reopen with the registry in place
@@ -209,7 +211,7 @@ func (s *Session) Do(ctx context.Context, st Step) error {
 }
 
 // TakeSent returns the messages sent since the last call (or expectation).
-func (s *Session) TakeSent() []*engine.Message {
+func (s *Session) TakeSent() []*model.Message {
 	out := s.r.outbox
 	s.r.outbox = nil
 	return out
@@ -222,7 +224,7 @@ func (s *Session) Failures() []Failure { return s.r.res.Failures }
 func (s *Session) Engine() *engine.Engine { return s.r.eng }
 
 // Contact is the simulated customer's key.
-func (s *Session) Contact() engine.ContactKey { return s.r.key }
+func (s *Session) Contact() model.ContactKey { return s.r.key }
 
 // Now is the simulated time.
 func (s *Session) Now() time.Time { return s.r.clock.Now() }
@@ -322,7 +324,7 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		err := r.act(ctx, st.Arg)
 		if errors.Is(err, engine.ErrWindowClosed) || errors.Is(err, engine.ErrNoConversation) {
 			// A refusal is an outcome a script can expect: `< refused: …`.
-			r.outbox = append(r.outbox, &engine.Message{Text: "refused: " + err.Error()})
+			r.outbox = append(r.outbox, &model.Message{Text: "refused: " + err.Error()})
 			return nil
 		}
 		if err != nil {
@@ -351,7 +353,7 @@ func (r *runner) step(ctx context.Context, st Step) error {
 			if withReason {
 				got += ": " + conv.Reason
 			}
-		} else if !errors.Is(err, engine.ErrNotFound) {
+		} else if !errors.Is(err, model.ErrNotFound) {
 			return err
 		}
 		if got != st.Arg {
@@ -398,7 +400,7 @@ func (r *runner) drain(ctx context.Context) error {
 	}
 	for _, it := range items {
 		m := it.Message
-		m.State, m.WAMID = engine.Sent, fmt.Sprintf("wamid.out.%d", it.Seq)
+		m.State, m.WAMID = model.Sent, fmt.Sprintf("wamid.out.%d", it.Seq)
 		if err := r.eng.RecordSent(ctx, it, m.WAMID); err != nil {
 			return err
 		}
@@ -431,7 +433,7 @@ func (r *runner) set(ctx context.Context, st Step) error {
 		return r.secrets.set(strings.TrimSpace(secretName), value)
 	}
 	var setErr error
-	_, err := r.eng.UpdateContact(ctx, r.key, func(c *engine.Contact) {
+	_, err := r.eng.UpdateContact(ctx, r.key, func(c *model.Contact) {
 		c.PhoneNumberID, c.WaID = PhoneNumberID, CustomerWaID
 		switch {
 		case name == "now":
@@ -495,7 +497,7 @@ func (r *runner) reply(arg string) (reply flows.Reply, referral bool, err error)
 // A list row or reply button comes with its title; a template's quick-reply
 // button is found by its payload, which is what WhatsApp sends back. Like
 // WhatsApp, the tap names the message tapped (reply.context.message_id).
-func tap(sent []*engine.Message, id string) (flows.Reply, bool) {
+func tap(sent []*model.Message, id string) (flows.Reply, bool) {
 	for i := len(sent) - 1; i >= 0; i-- {
 		m := sent[i]
 		ctx := flows.ReplyContext{MessageID: m.WAMID}

@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/script"
+	"github.com/parleyhq/parley/engine/templates"
 )
 
 // scriptCase is one conversation script and the flow it drives.
@@ -81,7 +82,7 @@ func runCase(t *testing.T, c scriptCase, reopen bool) {
 	}
 	db := filepath.Join(t.TempDir(), "parley.db")
 	opts := script.Options{
-		OpenStore: func() (engine.Store, error) { return boltstore.Open(db) },
+		OpenStore: func() (model.Store, error) { return boltstore.Open(db) },
 		Reopen:    reopen,
 	}
 	if c.templates != "" {
@@ -89,11 +90,11 @@ func runCase(t *testing.T, c scriptCase, reopen bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ts []engine.TemplateInfo
+		var ts []model.TemplateInfo
 		if err := json.Unmarshal(data, &ts); err != nil {
 			t.Fatalf("%s: %v", c.templates, err)
 		}
-		opts.Templates = engine.NewTemplateSet(ts...)
+		opts.Templates = templates.NewTemplateSet(ts...)
 	}
 	res, err := script.Run(context.Background(), s, flowDoc, opts)
 	if err != nil {
@@ -124,7 +125,7 @@ func TestTapOfAnIDNothingOffered(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := filepath.Join(t.TempDir(), "parley.db")
-	_, err = script.Run(context.Background(), s, flowDoc, script.Options{OpenStore: func() (engine.Store, error) { return boltstore.Open(db) }})
+	_, err = script.Run(context.Background(), s, flowDoc, script.Options{OpenStore: func() (model.Store, error) { return boltstore.Open(db) }})
 	if err == nil || !strings.Contains(err.Error(), `no message sent in this chat offers the id "sushi"`) {
 		t.Fatalf("want a tap on nothing refused, got %v", err)
 	}
@@ -150,7 +151,7 @@ func TestCallLinesMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := filepath.Join(t.TempDir(), "parley.db")
-	res, err := script.Run(context.Background(), s, flowDoc, script.Options{OpenStore: func() (engine.Store, error) { return boltstore.Open(db) }})
+	res, err := script.Run(context.Background(), s, flowDoc, script.Options{OpenStore: func() (model.Store, error) { return boltstore.Open(db) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func TestCallLinesMismatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := script.Run(context.Background(), s, flowDoc, script.Options{OpenStore: func() (engine.Store, error) { return boltstore.Open(filepath.Join(t.TempDir(), "p.db")) }}); err == nil {
+		if _, err := script.Run(context.Background(), s, flowDoc, script.Options{OpenStore: func() (model.Store, error) { return boltstore.Open(filepath.Join(t.TempDir(), "p.db")) }}); err == nil {
 			t.Errorf("%q ran", bad)
 		}
 	}

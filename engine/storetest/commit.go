@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // A redelivered webhook is never processed twice, and a refused change
@@ -32,7 +32,7 @@ func testCommitAtomicDuplicate(t *testing.T, s *suite) {
 	dup.Contact.Name = "overwritten"
 	dup.DeleteTimers = first.SetTimers
 	err := st.Commit(ctx, dup)
-	if !errors.Is(err, engine.ErrDuplicate) {
+	if !errors.Is(err, model.ErrDuplicate) {
 		t.Fatalf("duplicate commit: got %v, want ErrDuplicate", err)
 	}
 
@@ -40,7 +40,7 @@ func testCommitAtomicDuplicate(t *testing.T, s *suite) {
 	must(t, err)
 	sameJSON(t, "contact after a refused duplicate", c, first.Contact)
 	dupConv := dup.Conversations[0]
-	if _, err := st.Conversation(ctx, dupConv.ID); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := st.Conversation(ctx, dupConv.ID); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("refused change's conversation: got %v, want ErrNotFound", err)
 	}
 	if m, _ := st.Transcript(ctx, dupConv.ID); len(m) != 0 {
@@ -62,14 +62,14 @@ func testCommitWithoutInboundID(t *testing.T, s *suite) {
 	// Timer firings and agent actions have no inbound id: never deduplicated.
 	c := event(1, "")
 	commit(t, st, c)
-	c2 := &engine.Change{At: at(time.Minute), Contact: c.Contact}
+	c2 := &model.Change{At: at(time.Minute), Contact: c.Contact}
 	commit(t, st, c2)
 	commit(t, st, c2)
 	if seen, err := st.Seen(ctx, c.Contact.Key, ""); seen || err != nil {
 		t.Errorf(`Seen("") = %v, %v; want false, nil`, seen, err)
 	}
 	// An empty change is allowed.
-	commit(t, st, &engine.Change{At: at(0)})
+	commit(t, st, &model.Change{At: at(0)})
 }
 
 // Pinned: a Commit whose context is already done commits nothing.
@@ -84,7 +84,7 @@ func testCommitCancelledContext(t *testing.T, s *suite) {
 	if seen, err := st.Seen(ctxOf(t), c.Contact.Key, c.InboundID); seen || err != nil {
 		t.Errorf("Seen = %v, %v; want false, nil", seen, err)
 	}
-	if _, err := st.Contact(ctxOf(t), c.Contact.Key); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := st.Contact(ctxOf(t), c.Contact.Key); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("contact of the cancelled commit: got %v, want ErrNotFound", err)
 	}
 }
@@ -157,7 +157,7 @@ func testConcurrentDuplicates(t *testing.T, s *suite) {
 					mu.Lock()
 					landed[id] = append(landed[id], w*ids+i)
 					mu.Unlock()
-				case !errors.Is(err, engine.ErrDuplicate):
+				case !errors.Is(err, model.ErrDuplicate):
 					t.Errorf("worker %d, %s: %v", w, id, err)
 				}
 			}
@@ -175,7 +175,7 @@ func testConcurrentDuplicates(t *testing.T, s *suite) {
 			if n == landed[id][0] && err != nil {
 				t.Errorf("%s: the winner's contact: %v", id, err)
 			}
-			if n != landed[id][0] && !errors.Is(err, engine.ErrNotFound) {
+			if n != landed[id][0] && !errors.Is(err, model.ErrNotFound) {
 				t.Errorf("%s: a refused attempt's contact: got %v, want ErrNotFound", id, err)
 			}
 		}
@@ -188,7 +188,7 @@ func testConcurrentDuplicates(t *testing.T, s *suite) {
 }
 
 // pruneKey is the contact key the prune test's inbound ids are kept under.
-const pruneKey engine.ContactKey = "1065:prune"
+const pruneKey model.ContactKey = "1065:prune"
 
 func testPruneInbound(t *testing.T, s *suite) {
 	st, _ := s.fresh(t)
@@ -202,7 +202,7 @@ func testPruneInbound(t *testing.T, s *suite) {
 		{"wamid.new", at(0)},
 	}
 	for _, c := range ids {
-		commit(t, st, &engine.Change{InboundID: c.id, InboundKey: pruneKey, At: c.at})
+		commit(t, st, &model.Change{InboundID: c.id, InboundKey: pruneKey, At: c.at})
 	}
 	// Strictly before: an id committed at the bound stays.
 	n, err := st.PruneInbound(ctx, at(-24*time.Hour))
@@ -218,7 +218,7 @@ func testPruneInbound(t *testing.T, s *suite) {
 		}
 	}
 	// A forgotten id is new again.
-	commit(t, st, &engine.Change{InboundID: "wamid.old", InboundKey: pruneKey, At: at(time.Hour)})
+	commit(t, st, &model.Change{InboundID: "wamid.old", InboundKey: pruneKey, At: at(time.Hour)})
 	if n, err := st.PruneInbound(ctx, at(-24*time.Hour)); n != 0 || err != nil {
 		t.Errorf("second prune: %d, %v; want 0, nil", n, err)
 	}
@@ -230,7 +230,7 @@ func testPruneInbound(t *testing.T, s *suite) {
 		wg.Go(func() {
 			for i := w; i < many; i += 50 {
 				key := contact(i).Key // spread over many groups
-				if err := st.Commit(ctx, &engine.Change{InboundID: fmt.Sprint("wamid.bulk.", i), InboundKey: key, At: at(-time.Duration(many-i) * time.Minute)}); err != nil {
+				if err := st.Commit(ctx, &model.Change{InboundID: fmt.Sprint("wamid.bulk.", i), InboundKey: key, At: at(-time.Duration(many-i) * time.Minute)}); err != nil {
 					t.Error(err)
 				}
 			}
@@ -242,7 +242,7 @@ func testPruneInbound(t *testing.T, s *suite) {
 	if n != many+1 { // and wamid.edge
 		t.Errorf("pruned %d, want %d", n, many+1)
 	}
-	for id, key := range map[string]engine.ContactKey{"wamid.bulk.0": contact(0).Key, "wamid.bulk.2499": contact(2499).Key, "wamid.edge": pruneKey} {
+	for id, key := range map[string]model.ContactKey{"wamid.bulk.0": contact(0).Key, "wamid.bulk.2499": contact(2499).Key, "wamid.edge": pruneKey} {
 		if seen, _ := st.Seen(ctx, key, id); seen {
 			t.Errorf("%s still seen after prune", id)
 		}
@@ -265,7 +265,7 @@ func testCommitNeverRewritesMessage(t *testing.T, s *suite) {
 	again := event(1, "wamid.2")
 	again.Contact.Name = "changed"
 	again.Messages[0].Inbound.Text = "rewritten"
-	if err := st.Commit(ctx, again); err == nil || errors.Is(err, engine.ErrDuplicate) {
+	if err := st.Commit(ctx, again); err == nil || errors.Is(err, model.ErrDuplicate) {
 		t.Fatalf("commit of a stored message: got %v, want an error other than ErrDuplicate", err)
 	}
 	if seen, _ := st.Seen(ctx, again.Contact.Key, again.InboundID); seen {

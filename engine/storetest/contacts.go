@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // testListContacts pins the contact list: key order, pages that neither
@@ -14,7 +14,7 @@ func testListContacts(t *testing.T, s *suite) {
 	ctx := ctxOf(t)
 	const n = 7
 	for i := n; i >= 1; i-- { // committed out of order on purpose
-		commit(t, st, &engine.Change{At: at(0), Contact: contact(i)})
+		commit(t, st, &model.Change{At: at(0), Contact: contact(i)})
 	}
 	all, err := st.ListContacts(ctx, "", 0)
 	must(t, err)
@@ -26,8 +26,8 @@ func testListContacts(t *testing.T, s *suite) {
 			t.Fatalf("contact %d = %s, want %s (key order)", i, c.Key, want)
 		}
 	}
-	var paged []engine.ContactKey
-	after := engine.ContactKey("")
+	var paged []model.ContactKey
+	after := model.ContactKey("")
 	for page := 0; ; page++ {
 		cs, err := st.ListContacts(ctx, after, 3)
 		must(t, err)
@@ -53,8 +53,8 @@ func testListContacts(t *testing.T, s *suite) {
 	}
 }
 
-func keys(cs []*engine.Contact) []engine.ContactKey {
-	out := make([]engine.ContactKey, len(cs))
+func keys(cs []*model.Contact) []model.ContactKey {
+	out := make([]model.ContactKey, len(cs))
 	for i, c := range cs {
 		out[i] = c.Key
 	}

@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 func testNotFound(t *testing.T, s *suite) {
 	st, _ := s.fresh(t)
 	ctx := ctxOf(t)
 	commit(t, st, event(1, "wamid.1"))
-	must(t, st.SaveFlow(ctx, &engine.FlowRecord{ID: "welcome", Draft: []byte(`{}`)}))
+	must(t, st.SaveFlow(ctx, &model.FlowRecord{ID: "welcome", Draft: []byte(`{}`)}))
 	_, err := st.Publish(ctx, "welcome", []byte(`{"v":1}`), "ana", at(0))
 	must(t, err)
 
@@ -39,12 +39,12 @@ func testNotFound(t *testing.T, s *suite) {
 		{"version after the last", func() error { _, err := st.FlowVersion(ctx, "welcome", 2); return err }},
 		{"update of unknown message", func() error {
 			conv := conversation(other.Key, 1, at(0))
-			return st.Commit(ctx, &engine.Change{At: at(0), Updates: []*engine.Message{outbound(conv, 1, "x", engine.Sent)}})
+			return st.Commit(ctx, &model.Change{At: at(0), Updates: []*model.Message{outbound(conv, 1, "x", model.Sent)}})
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.get(); !errors.Is(err, engine.ErrNotFound) {
+			if err := tc.get(); !errors.Is(err, model.ErrNotFound) {
 				t.Errorf("got %v, want ErrNotFound", err)
 			}
 		})
@@ -85,7 +85,7 @@ func testContactRoundTrip(t *testing.T, s *suite) {
 	c := contact(7)
 	c.UserID = "DE.1234567890"
 	c.WindowClosedAt = at(time.Minute)
-	commit(t, st, &engine.Change{At: at(0), Contact: c})
+	commit(t, st, &model.Change{At: at(0), Contact: c})
 	got, err := st.Contact(ctx, c.Key)
 	must(t, err)
 	sameJSON(t, "contact", got, c)
@@ -93,7 +93,7 @@ func testContactRoundTrip(t *testing.T, s *suite) {
 	// A later commit replaces the contact as a whole.
 	c2 := *c
 	c2.Name, c2.Tags, c2.Fields, c2.OptedOut = "Renamed", nil, nil, true
-	commit(t, st, &engine.Change{At: at(time.Second), Contact: &c2})
+	commit(t, st, &model.Change{At: at(time.Second), Contact: &c2})
 	got, err = st.Contact(ctx, c.Key)
 	must(t, err)
 	sameJSON(t, "replaced contact", got, &c2)
@@ -114,21 +114,21 @@ func testConversationRoundTrip(t *testing.T, s *suite) {
 	a := conversation(c.Key, 1, at(0))
 	a.Queue, a.Priority, a.Note = "billing", 2, "angry"
 	b := conversation(c.Key, 2, at(time.Hour))
-	b.Status, b.Reason, b.EndedAt = engine.Failed, "step budget exhausted", at(2*time.Hour)
-	b.Steps = []engine.Step{
+	b.Status, b.Reason, b.EndedAt = model.Failed, "step budget exhausted", at(2*time.Hour)
+	b.Steps = []model.Step{
 		{Node: "ask_order", Exit: "next", At: at(time.Hour)},
-		{Node: "lookup", Stop: engine.StopFailed, Reason: "step budget exhausted", At: at(2 * time.Hour)},
+		{Node: "lookup", Stop: model.StopFailed, Reason: "step budget exhausted", At: at(2 * time.Hour)},
 	}
-	commit(t, st, &engine.Change{At: at(0), Contact: c, Conversations: []*engine.Conversation{a, b}})
-	for _, want := range []*engine.Conversation{a, b} {
+	commit(t, st, &model.Change{At: at(0), Contact: c, Conversations: []*model.Conversation{a, b}})
+	for _, want := range []*model.Conversation{a, b} {
 		got, err := st.Conversation(ctx, want.ID)
 		must(t, err)
 		sameJSON(t, "conversation "+want.ID, got, want)
 	}
 
 	a2 := *a
-	a2.Node, a2.Status, a2.Vars, a2.Seq = "thanks", engine.Active, map[string]any{"order": "A-1043"}, 9
-	commit(t, st, &engine.Change{At: at(time.Second), Conversations: []*engine.Conversation{&a2}})
+	a2.Node, a2.Status, a2.Vars, a2.Seq = "thanks", model.Active, map[string]any{"order": "A-1043"}, 9
+	commit(t, st, &model.Change{At: at(time.Second), Conversations: []*model.Conversation{&a2}})
 	got, err := st.Conversation(ctx, a.ID)
 	must(t, err)
 	sameJSON(t, "replaced conversation", got, &a2)
@@ -140,19 +140,19 @@ func testConversationsOfContact(t *testing.T, s *suite) {
 	c := contact(1)
 	// "1065:491500000001" is a prefix of "1065:4915000000010": the second
 	// contact's conversations must not leak into the first one's.
-	neighbour := &engine.Contact{Key: c.Key + "0", PhoneNumberID: "1065"}
+	neighbour := &model.Contact{Key: c.Key + "0", PhoneNumberID: "1065"}
 	// Started in the order 1, 2, 10 but committed in another order, and
 	// with ids that sort differently as strings.
-	var want []*engine.Conversation
+	var want []*model.Conversation
 	for _, n := range []int{1, 2, 10} {
 		want = append(want, conversation(c.Key, n, at(time.Duration(n)*time.Hour)))
 	}
-	commit(t, st, &engine.Change{At: at(0), Contact: c, Conversations: []*engine.Conversation{want[2]}})
-	commit(t, st, &engine.Change{At: at(0), Conversations: []*engine.Conversation{want[0], want[1]}})
-	commit(t, st, &engine.Change{At: at(0), Contact: neighbour, Conversations: []*engine.Conversation{conversation(neighbour.Key, 1, at(0))}})
+	commit(t, st, &model.Change{At: at(0), Contact: c, Conversations: []*model.Conversation{want[2]}})
+	commit(t, st, &model.Change{At: at(0), Conversations: []*model.Conversation{want[0], want[1]}})
+	commit(t, st, &model.Change{At: at(0), Contact: neighbour, Conversations: []*model.Conversation{conversation(neighbour.Key, 1, at(0))}})
 	// Updating a conversation does not list it twice.
 	want[1].Node = "elsewhere"
-	commit(t, st, &engine.Change{At: at(0), Conversations: []*engine.Conversation{want[1]}})
+	commit(t, st, &model.Change{At: at(0), Conversations: []*model.Conversation{want[1]}})
 
 	got, err := st.Conversations(ctx, c.Key)
 	must(t, err)
@@ -171,24 +171,24 @@ func testTranscript(t *testing.T, s *suite) {
 	conv := conversation(c.Key, 1, at(0))
 	// Conversation "…#1" is a prefix of "…#10": transcripts must not mix.
 	conv10 := conversation(c.Key, 10, at(0))
-	var want []*engine.Message
+	var want []*model.Message
 	for seq := uint64(1); seq <= 300; seq++ {
-		var m *engine.Message
+		var m *model.Message
 		switch seq % 3 {
 		case 0:
 			m = inbound(conv, seq, fmt.Sprint("reply ", seq))
 		case 1:
-			m = outbound(conv, seq, fmt.Sprint("question ", seq), engine.Queued)
+			m = outbound(conv, seq, fmt.Sprint("question ", seq), model.Queued)
 		default:
-			m = &engine.Message{Conversation: conv.ID, Seq: seq, Direction: engine.Note, At: at(time.Duration(seq)), Sender: "system", Contact: c.Key, Text: "note"}
+			m = &model.Message{Conversation: conv.ID, Seq: seq, Direction: model.Note, At: at(time.Duration(seq)), Sender: "system", Contact: c.Key, Text: "note"}
 		}
 		want = append(want, m)
 	}
 	// Commit in chunks of 7, each with a message of the other conversation.
 	for i := 0; i < len(want); i += 7 {
 		chunk := want[i:min(i+7, len(want))]
-		msgs := append([]*engine.Message{inbound(conv10, uint64(i+1), "other")}, chunk...)
-		commit(t, st, &engine.Change{At: at(0), Conversations: []*engine.Conversation{conv, conv10}, Messages: msgs})
+		msgs := append([]*model.Message{inbound(conv10, uint64(i+1), "other")}, chunk...)
+		commit(t, st, &model.Change{At: at(0), Conversations: []*model.Conversation{conv, conv10}, Messages: msgs})
 	}
 	got, err := st.Transcript(ctx, conv.ID)
 	must(t, err)

@@ -7,23 +7,23 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
-// testEventLog: Change.Events join the store's event log (engine.EventLog)
+// testEventLog: Change.Events join the store's event log (model.EventLog)
 // with the rest of their change, in order, and only if it commits: a
 // refused change logs nothing. The log survives a reopen and pages by Seq.
-// A Store must implement engine.EventLog.
+// A Store must implement model.EventLog.
 func testEventLog(t *testing.T, s *suite) {
 	st, path := s.fresh(t)
 	ctx := ctxOf(t)
-	if _, ok := st.(engine.EventLog); !ok {
-		t.Fatalf("%T does not implement engine.EventLog: Change.Events would be lost", st)
+	if _, ok := st.(model.EventLog); !ok {
+		t.Fatalf("%T does not implement model.EventLog: Change.Events would be lost", st)
 	}
-	evs := func(c *engine.Change, n int) []engine.Event {
-		var out []engine.Event
+	evs := func(c *model.Change, n int) []model.Event {
+		var out []model.Event
 		for i := range n {
-			out = append(out, engine.Event{ID: fmt.Sprintf("evt_%s_%d", c.InboundID, i), Type: engine.EventMessageReceived, At: c.At,
+			out = append(out, model.Event{ID: fmt.Sprintf("evt_%s_%d", c.InboundID, i), Type: model.EventMessageReceived, At: c.At,
 				Contact: c.Contact.Key, Conversation: c.Conversations[0].ID, Data: json.RawMessage(`{"message":{"type":"text","text":"hallo"}}`)})
 		}
 		return out
@@ -35,12 +35,12 @@ func testEventLog(t *testing.T, s *suite) {
 	dup := event(2, first.InboundID)
 	dup.Contact.Key = first.Contact.Key
 	dup.Events = evs(dup, 1)
-	if err := st.Commit(ctx, dup); !errors.Is(err, engine.ErrDuplicate) {
+	if err := st.Commit(ctx, dup); !errors.Is(err, model.ErrDuplicate) {
 		t.Fatalf("duplicate: %v", err)
 	}
 	// Concurrent commits: each one's events stay together and in order.
 	var wg sync.WaitGroup
-	var want []engine.Event
+	var want []model.Event
 	var mu sync.Mutex
 	for i := range 8 {
 		c := event(10+i, fmt.Sprintf("wamid.events.c%d", i))
@@ -59,14 +59,14 @@ func testEventLog(t *testing.T, s *suite) {
 	wg.Wait()
 	must(t, st.Close())
 	st = s.reopen(t, path)
-	log := st.(engine.EventLog)
+	log := st.(model.EventLog)
 	all, err := log.EventsAfter(ctx, 0, 0)
 	must(t, err)
 	if len(all) != 2+8*3 {
 		t.Fatalf("%d events logged, want %d", len(all), 2+8*3)
 	}
-	sameJSON(t, "the first change's events", []engine.Event{all[0].Event, all[1].Event}, first.Events)
-	byID := map[string]engine.Event{}
+	sameJSON(t, "the first change's events", []model.Event{all[0].Event, all[1].Event}, first.Events)
+	byID := map[string]model.Event{}
 	for i, le := range all {
 		if i > 0 && le.Seq <= all[i-1].Seq {
 			t.Fatalf("Seq %d after %d", le.Seq, all[i-1].Seq)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 func testFlows(t *testing.T, s *suite) {
@@ -17,7 +17,7 @@ func testFlows(t *testing.T, s *suite) {
 		t.Fatalf("Flows of an empty store: %d, %v", len(recs), err)
 	}
 
-	draft := &engine.FlowRecord{ID: "order-status", Name: "Order status", Draft: []byte(`{"id":"order-status","v":"draft 1"}`), DraftAt: at(0), DraftBy: "ana"}
+	draft := &model.FlowRecord{ID: "order-status", Name: "Order status", Draft: []byte(`{"id":"order-status","v":"draft 1"}`), DraftAt: at(0), DraftBy: "ana"}
 	must(t, st.SaveFlow(ctx, draft))
 	got, err := st.Flow(ctx, draft.ID)
 	must(t, err)
@@ -27,7 +27,7 @@ func testFlows(t *testing.T, s *suite) {
 	for i, doc := range docs {
 		v, err := st.Publish(ctx, draft.ID, []byte(doc), "ana", at(time.Duration(i)*time.Hour))
 		must(t, err)
-		want := &engine.FlowVersion{Flow: draft.ID, Version: i + 1, Doc: []byte(doc), PublishedAt: at(time.Duration(i) * time.Hour), PublishedBy: "ana"}
+		want := &model.FlowVersion{Flow: draft.ID, Version: i + 1, Doc: []byte(doc), PublishedAt: at(time.Duration(i) * time.Hour), PublishedBy: "ana"}
 		sameJSON(t, fmt.Sprint("published version ", i+1), v, want)
 		rec, err := st.Flow(ctx, draft.ID)
 		must(t, err)
@@ -80,7 +80,7 @@ func testFlows(t *testing.T, s *suite) {
 	if rec.ID != "order-status-2" || rec.Published != 1 {
 		t.Errorf("record created by Publish: %+v", rec)
 	}
-	must(t, st.SaveFlow(ctx, &engine.FlowRecord{ID: "a-first", Name: "First"}))
+	must(t, st.SaveFlow(ctx, &model.FlowRecord{ID: "a-first", Name: "First"}))
 	recs, err := st.Flows(ctx)
 	must(t, err)
 	var ids []string

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Everything acknowledged survives Close and reopening: state, transcript,
@@ -16,7 +16,7 @@ func testReopen(t *testing.T, s *suite) {
 	c := event(1, "wamid.1")
 	commit(t, st, c)
 	conv := c.Conversations[0]
-	must(t, st.SaveFlow(ctx, &engine.FlowRecord{ID: "welcome", Name: "Welcome", Draft: []byte(`{"v":"draft"}`)}))
+	must(t, st.SaveFlow(ctx, &model.FlowRecord{ID: "welcome", Name: "Welcome", Draft: []byte(`{"v":"draft"}`)}))
 	_, err := st.Publish(ctx, "welcome", []byte(`{"v":1}`), "ana", at(0))
 	must(t, err)
 	items, err := st.Outbox(ctx, 0, 0)
@@ -30,7 +30,7 @@ func testReopen(t *testing.T, s *suite) {
 		if seen, err := st.Seen(ctx, c.Contact.Key, c.InboundID); !seen || err != nil {
 			t.Errorf("round %d: Seen = %v, %v", round, seen, err)
 		}
-		if err := st.Commit(ctx, c); !errors.Is(err, engine.ErrDuplicate) {
+		if err := st.Commit(ctx, c); !errors.Is(err, model.ErrDuplicate) {
 			t.Errorf("round %d: commit of a committed inbound id: %v", round, err)
 		}
 		got, err := st.Contact(ctx, c.Contact.Key)
@@ -72,7 +72,7 @@ func testReopen(t *testing.T, s *suite) {
 			sameJSON(t, "outbox", got2, items)
 			// Numbering goes on after a reopen: never a seq handed out before.
 			later := conversation(contact(2).Key, 1, at(0))
-			commit(t, st, &engine.Change{At: at(0), Conversations: []*engine.Conversation{later}, Messages: []*engine.Message{outbound(later, 1, "after reopen", engine.Queued)}})
+			commit(t, st, &model.Change{At: at(0), Conversations: []*model.Conversation{later}, Messages: []*model.Message{outbound(later, 1, "after reopen", model.Queued)}})
 			all, err := st.Outbox(ctx, 0, 0)
 			must(t, err)
 			if len(all) != 2 || all[1].Seq <= items[0].Seq {
@@ -117,24 +117,24 @@ func testClosed(t *testing.T, s *suite) {
 		{"Transcript", func() error { _, err := st.Transcript(ctx, conv.ID); return err }},
 		{"Outbox", func() error { _, err := st.Outbox(ctx, 0, 0); return err }},
 		{"Conversations", func() error { _, err := st.Conversations(ctx, c.Contact.Key); return err }},
-		{"SaveFlow", func() error { return st.SaveFlow(ctx, &engine.FlowRecord{ID: "welcome"}) }},
+		{"SaveFlow", func() error { return st.SaveFlow(ctx, &model.FlowRecord{ID: "welcome"}) }},
 		{"Flow", func() error { _, err := st.Flow(ctx, "welcome"); return err }},
 		{"Flows", func() error { _, err := st.Flows(ctx); return err }},
 		{"Publish", func() error { _, err := st.Publish(ctx, "welcome", []byte(`{}`), "", at(0)); return err }},
 		{"FlowVersion", func() error { _, err := st.FlowVersion(ctx, "welcome", 1); return err }},
 		{"FlowVersions", func() error { _, err := st.FlowVersions(ctx, "welcome"); return err }},
 		{"PruneInbound", func() error { _, err := st.PruneInbound(ctx, at(0)); return err }},
-		{"ReachCount", func() error { _, _, err := st.ReachCount(ctx, engine.ReachScope, at(0)); return err }},
-		{"ReachedSince", func() error { _, err := st.ReachedSince(ctx, engine.ReachScope, c.Contact.Key, at(0)); return err }},
+		{"ReachCount", func() error { _, _, err := st.ReachCount(ctx, model.ReachScope, at(0)); return err }},
+		{"ReachedSince", func() error { _, err := st.ReachedSince(ctx, model.ReachScope, c.Contact.Key, at(0)); return err }},
 		{"SaveTemplates", func() error {
-			return st.SaveTemplates(ctx, []engine.TemplateRecord{template("welcome", "en_US", "APPROVED")})
+			return st.SaveTemplates(ctx, []model.TemplateRecord{template("welcome", "en_US", "APPROVED")})
 		}},
 		{"Templates", func() error { _, err := st.Templates(ctx); return err }},
 		{"Close", st.Close}, // pinned: a second Close says so
 	}
 	for _, tc := range calls {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.call(); !errors.Is(err, engine.ErrClosed) {
+			if err := tc.call(); !errors.Is(err, model.ErrClosed) {
 				t.Errorf("got %v, want ErrClosed", err)
 			}
 		})

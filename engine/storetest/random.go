@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // randomSteps is the length of the random walk: long enough to cross many
@@ -25,19 +25,19 @@ func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 42))
 
-	var convs []*engine.Conversation
+	var convs []*model.Conversation
 	for n := range 4 {
 		convs = append(convs, conversation(contact(n).Key, 1, at(0)))
 	}
-	kinds := []engine.TimerKind{engine.TimerTimeout, engine.TimerNoAgent, engine.TimerExpire, engine.TimerWindowClosing}
-	randomTimer := func() engine.Timer {
+	kinds := []model.TimerKind{model.TimerTimeout, model.TimerNoAgent, model.TimerExpire, model.TimerWindowClosing}
+	randomTimer := func() model.Timer {
 		conv := convs[rng.IntN(len(convs))]
 		tm := timer(conv, at(time.Duration(rng.IntN(8))*time.Minute), kinds[rng.IntN(len(kinds))])
 		tm.Node = fmt.Sprint("n", rng.IntN(2))
 		return tm
 	}
-	timers := map[string]engine.Timer{} // the model, by identity
-	id := func(tm engine.Timer) string {
+	timers := map[string]model.Timer{} // the model, by identity
+	id := func(tm model.Timer) string {
 		return fmt.Sprint(tm.Due.UnixNano(), tm.Kind, tm.Conversation, tm.Node)
 	}
 	type ref struct {
@@ -50,7 +50,7 @@ func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 	for step := range randomSteps {
 		switch r := rng.IntN(10); {
 		case r < 7:
-			c := &engine.Change{At: at(0)}
+			c := &model.Change{At: at(0)}
 			for range rng.IntN(3) {
 				c.DeleteTimers = append(c.DeleteTimers, randomTimer())
 			}
@@ -60,12 +60,12 @@ func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 			for range rng.IntN(3) {
 				conv := convs[rng.IntN(len(convs))]
 				seqs[conv.ID]++
-				state := engine.Queued
+				state := model.Queued
 				if rng.IntN(4) == 0 {
-					state = engine.Sent
+					state = model.Sent
 				}
 				c.Messages = append(c.Messages, outbound(conv, seqs[conv.ID], "m", state))
-				if state == engine.Queued {
+				if state == model.Queued {
 					outbox = append(outbox, ref{conv.ID, seqs[conv.ID]})
 				}
 			}
@@ -81,8 +81,8 @@ func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 			must(t, err)
 			i := rng.IntN(len(items))
 			m := *items[i].Message
-			m.State = engine.Accepted
-			commit(t, st, &engine.Change{At: at(0), Updates: []*engine.Message{&m}, Dequeue: []uint64{items[i].Seq}})
+			m.State = model.Accepted
+			commit(t, st, &model.Change{At: at(0), Updates: []*model.Message{&m}, Dequeue: []uint64{items[i].Seq}})
 			outbox = slices.Delete(outbox, i, i+1)
 		default:
 			must(t, st.Close())
@@ -90,13 +90,13 @@ func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 		}
 
 		now := at(time.Duration(rng.IntN(10)) * time.Minute)
-		var want []engine.Timer
+		var want []model.Timer
 		for _, tm := range timers {
 			if !tm.Due.After(now) {
 				want = append(want, tm)
 			}
 		}
-		slices.SortFunc(want, func(a, b engine.Timer) int { return cmp.Compare(id(a), id(b)) })
+		slices.SortFunc(want, func(a, b model.Timer) int { return cmp.Compare(id(a), id(b)) })
 		got, err := st.DueTimers(ctx, now, 0)
 		must(t, err)
 		for i := 1; i < len(got); i++ {
@@ -104,7 +104,7 @@ func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 				t.Fatalf("step %d: timers out of order: %v before %v", step, got[i-1].Due, got[i].Due)
 			}
 		}
-		slices.SortFunc(got, func(a, b engine.Timer) int { return cmp.Compare(id(a), id(b)) })
+		slices.SortFunc(got, func(a, b model.Timer) int { return cmp.Compare(id(a), id(b)) })
 		if len(got) != len(want) {
 			t.Fatalf("step %d: %d timers due at %v, want %d", step, len(got), now, len(want))
 		}
@@ -119,7 +119,7 @@ func testRandomTimersAndOutbox(t *testing.T, s *suite) {
 			if len(first) != min(limit, len(want)) {
 				t.Fatalf("step %d: %d timers with limit %d, want %d", step, len(first), limit, min(limit, len(want)))
 			}
-			earliest := slices.MinFunc(want, func(a, b engine.Timer) int { return a.Due.Compare(b.Due) })
+			earliest := slices.MinFunc(want, func(a, b model.Timer) int { return a.Due.Compare(b.Due) })
 			if !first[0].Due.Equal(earliest.Due) {
 				t.Fatalf("step %d: first due %v, want %v", step, first[0].Due, earliest.Due)
 			}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // The messaging limit's reach log: Change.Reached writes it with the
@@ -15,27 +15,27 @@ import (
 func testReach(t *testing.T, s *suite) {
 	st, path := s.fresh(t)
 	ctx := ctxOf(t)
-	const scope = engine.ReachScope
+	const scope = model.ReachScope
 	a, b, c := contact(1).Key, contact(2).Key, contact(3).Key
 
 	if n, oldest, err := st.ReachCount(ctx, scope, at(-time.Hour)); n != 0 || !oldest.IsZero() || err != nil {
 		t.Fatalf("ReachCount of an empty store: %d, %v, %v", n, oldest, err)
 	}
-	must(t, st.Commit(ctx, &engine.Change{At: at(0), Reached: []engine.Reach{{Scope: scope, At: at(0), Contact: a}}}))
-	must(t, st.Commit(ctx, &engine.Change{At: at(time.Hour), Reached: []engine.Reach{
+	must(t, st.Commit(ctx, &model.Change{At: at(0), Reached: []model.Reach{{Scope: scope, At: at(0), Contact: a}}}))
+	must(t, st.Commit(ctx, &model.Change{At: at(time.Hour), Reached: []model.Reach{
 		{Scope: scope, At: at(time.Hour), Contact: b},
 		{Scope: scope, At: at(2 * time.Hour), Contact: a}, // a again: still one contact
 		{Scope: "other", At: at(time.Hour), Contact: c},   // another scope
 	}}))
 	// A refused change writes no reach.
-	must(t, st.Commit(ctx, &engine.Change{InboundID: "wamid.reach", InboundKey: "1065:reach", At: at(0)}))
-	err := st.Commit(ctx, &engine.Change{InboundID: "wamid.reach", InboundKey: "1065:reach", At: at(3 * time.Hour),
-		Reached: []engine.Reach{{Scope: scope, At: at(3 * time.Hour), Contact: c}}})
-	if !errors.Is(err, engine.ErrDuplicate) {
+	must(t, st.Commit(ctx, &model.Change{InboundID: "wamid.reach", InboundKey: "1065:reach", At: at(0)}))
+	err := st.Commit(ctx, &model.Change{InboundID: "wamid.reach", InboundKey: "1065:reach", At: at(3 * time.Hour),
+		Reached: []model.Reach{{Scope: scope, At: at(3 * time.Hour), Contact: c}}})
+	if !errors.Is(err, model.ErrDuplicate) {
 		t.Fatalf("duplicate commit: %v, want ErrDuplicate", err)
 	}
 
-	check := func(st engine.Store) {
+	check := func(st model.Store) {
 		t.Helper()
 		for _, tc := range []struct {
 			since  time.Time
@@ -56,7 +56,7 @@ func testReach(t *testing.T, s *suite) {
 			t.Fatalf("ReachCount of another scope: %d, %v; want 1", n, err)
 		}
 		for _, tc := range []struct {
-			contact engine.ContactKey
+			contact model.ContactKey
 			since   time.Time
 			want    bool
 		}{

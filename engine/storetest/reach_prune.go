@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -14,9 +14,9 @@ import (
 func testReachPrune(t *testing.T, s *suite) {
 	st, path := s.fresh(t)
 	ctx := ctxOf(t)
-	const scope = engine.ReachScope
+	const scope = model.ReachScope
 	a, b, c := contact(1).Key, contact(2).Key, contact(3).Key
-	must(t, st.Commit(ctx, &engine.Change{At: at(0), Reached: []engine.Reach{
+	must(t, st.Commit(ctx, &model.Change{At: at(0), Reached: []model.Reach{
 		{Scope: scope, At: at(0), Contact: a},
 		{Scope: scope, At: at(time.Hour), Contact: b},
 		{Scope: scope, At: at(3 * time.Hour), Contact: a},
@@ -25,7 +25,7 @@ func testReachPrune(t *testing.T, s *suite) {
 	}}))
 	rs, err := st.Reaches(ctx, scope, at(time.Hour))
 	must(t, err)
-	want := []engine.Reach{{Scope: scope, At: at(time.Hour), Contact: b}, {Scope: scope, At: at(3 * time.Hour), Contact: a}}
+	want := []model.Reach{{Scope: scope, At: at(time.Hour), Contact: b}, {Scope: scope, At: at(3 * time.Hour), Contact: a}}
 	sameJSON(t, "Reaches since 1h", rs, want)
 
 	n, err := st.PruneReach(ctx, at(2*time.Hour))
@@ -33,11 +33,11 @@ func testReachPrune(t *testing.T, s *suite) {
 	if n != 3 {
 		t.Fatalf("PruneReach pruned %d, want 3 (a at 0, b at 1h, other c at 0)", n)
 	}
-	check := func(st engine.Store) {
+	check := func(st model.Store) {
 		t.Helper()
 		rs, err := st.Reaches(ctx, scope, at(-time.Hour))
 		must(t, err)
-		sameJSON(t, "Reaches after the prune", rs, []engine.Reach{{Scope: scope, At: at(3 * time.Hour), Contact: a}})
+		sameJSON(t, "Reaches after the prune", rs, []model.Reach{{Scope: scope, At: at(3 * time.Hour), Contact: a}})
 		if got, err := st.ReachedSince(ctx, scope, b, at(-time.Hour)); got || err != nil {
 			t.Fatalf("ReachedSince of a pruned reach: %v, %v", got, err)
 		}
@@ -64,22 +64,22 @@ func testNumbers(t *testing.T, s *suite) {
 	if rs, err := st.Numbers(ctx); len(rs) != 0 || err != nil {
 		t.Fatalf("Numbers of an empty store: %v, %v", rs, err)
 	}
-	first := engine.NumberRecord{Key: "106540352242922", PhoneNumberID: "106540352242922", Tier: "TIER_250", TierLimit: 250, TierAt: at(0)}
-	second := engine.NumberRecord{Key: "15550001111", DisplayPhoneNumber: "15550001111", QualityEvent: "FLAGGED", Flagged: true,
+	first := model.NumberRecord{Key: "106540352242922", PhoneNumberID: "106540352242922", Tier: "TIER_250", TierLimit: 250, TierAt: at(0)}
+	second := model.NumberRecord{Key: "15550001111", DisplayPhoneNumber: "15550001111", QualityEvent: "FLAGGED", Flagged: true,
 		Restrictions: []whatsapp.Restriction{{Type: whatsapp.RestrictionBizInitiated, Expiration: at(time.Hour)}},
-		History:      []engine.NumberEvent{{At: at(0), Field: whatsapp.FieldPhoneNumberQuality, Event: "FLAGGED"}}}
+		History:      []model.NumberEvent{{At: at(0), Field: whatsapp.FieldPhoneNumberQuality, Event: "FLAGGED"}}}
 	must(t, st.SaveNumber(ctx, first))
 	must(t, st.SaveNumber(ctx, second))
 	first.Tier, first.TierLimit = "TIER_2K", 2000
 	must(t, st.SaveNumber(ctx, first))
-	if err := st.SaveNumber(ctx, engine.NumberRecord{}); err == nil {
+	if err := st.SaveNumber(ctx, model.NumberRecord{}); err == nil {
 		t.Fatal("SaveNumber without a key: no error")
 	}
-	check := func(st engine.Store) {
+	check := func(st model.Store) {
 		t.Helper()
 		rs, err := st.Numbers(ctx)
 		must(t, err)
-		sameJSON(t, "Numbers", rs, []engine.NumberRecord{first, second})
+		sameJSON(t, "Numbers", rs, []model.NumberRecord{first, second})
 	}
 	check(st)
 	must(t, st.Close())

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/quarantine"
 	"github.com/parleyhq/parley/engine/schedule"
 	"github.com/parleyhq/parley/engine/secrets"
@@ -474,7 +474,7 @@ func testScheduleRecords(t *testing.T, b Backend) {
 			}
 		}
 		for _, c := range []string{"c", "a", "b"} {
-			if err := tx.PutSend(firing("s1", 120, "").ID, &schedule.Send{Contact: engine.ContactKey("wa:" + c), Outcome: schedule.OutcomeSent, Seq: 1, At: t0}); err != nil {
+			if err := tx.PutSend(firing("s1", 120, "").ID, &schedule.Send{Contact: model.ContactKey("wa:" + c), Outcome: schedule.OutcomeSent, Seq: 1, At: t0}); err != nil {
 				return err
 			}
 		}

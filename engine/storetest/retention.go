@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // ConversationPruner is a store with a retention (PARLEY_RETENTION): it
@@ -22,7 +22,7 @@ type ConversationPruner interface {
 // retentionCase is one conversation of the retention's contract.
 type retentionCase struct {
 	name   string
-	status engine.Status
+	status model.Status
 	at     time.Time
 	queued bool // an outbound message still in the outbox
 	gone   bool // expected deleted
@@ -33,36 +33,36 @@ type retentionCase struct {
 func retentionCases() (cases []retentionCase, cutoff time.Time) {
 	old, cutoff, recent := at(0), at(30*24*time.Hour), at(40*24*time.Hour)
 	return []retentionCase{
-		{"ended-old-1", engine.Ended, old, false, true},
-		{"ended-old-2", engine.Ended, old.Add(time.Hour), false, true},
-		{"expired-old", engine.Expired, old, false, true},
-		{"failed-old", engine.Failed, old.Add(2 * time.Hour), false, true},
-		{"ended-old-sending", engine.Ended, old, true, false},
-		{"ended-old-3", engine.Ended, old.Add(3 * time.Hour), false, true},
-		{"waiting-old", engine.Waiting, old, false, false},
-		{"active-old", engine.Active, old, false, false},
-		{"agent-old", engine.Agent, old, false, false},
-		{"ended-at-cutoff", engine.Ended, cutoff, false, false},
-		{"ended-recent", engine.Ended, recent, false, false},
+		{"ended-old-1", model.Ended, old, false, true},
+		{"ended-old-2", model.Ended, old.Add(time.Hour), false, true},
+		{"expired-old", model.Expired, old, false, true},
+		{"failed-old", model.Failed, old.Add(2 * time.Hour), false, true},
+		{"ended-old-sending", model.Ended, old, true, false},
+		{"ended-old-3", model.Ended, old.Add(3 * time.Hour), false, true},
+		{"waiting-old", model.Waiting, old, false, false},
+		{"active-old", model.Active, old, false, false},
+		{"agent-old", model.Agent, old, false, false},
+		{"ended-at-cutoff", model.Ended, cutoff, false, false},
+		{"ended-recent", model.Ended, recent, false, false},
 	}, cutoff
 }
 
 // commitRetentionCase commits case i: a contact whose current conversation
 // it is, with a transcript of three messages and a timer.
-func commitRetentionCase(t *testing.T, st engine.Store, i int, c retentionCase) (engine.ContactKey, string) {
+func commitRetentionCase(t *testing.T, st model.Store, i int, c retentionCase) (model.ContactKey, string) {
 	t.Helper()
-	key := engine.NewContactKey("1065", fmt.Sprint("4916", i))
-	cv := &engine.Conversation{ID: string(key) + "#1", Contact: key, Flow: "f", Status: c.status, StartedAt: c.at, LastActivityAt: c.at, Seq: 3}
-	msgs := []*engine.Message{
-		{Conversation: cv.ID, Seq: 1, Direction: engine.In, Contact: key, State: engine.Received, At: c.at},
-		{Conversation: cv.ID, Seq: 2, Direction: engine.Out, State: engine.Delivered, Contact: key, At: c.at},
-		{Conversation: cv.ID, Seq: 3, Direction: engine.Out, State: engine.Read, Contact: key, At: c.at},
+	key := model.NewContactKey("1065", fmt.Sprint("4916", i))
+	cv := &model.Conversation{ID: string(key) + "#1", Contact: key, Flow: "f", Status: c.status, StartedAt: c.at, LastActivityAt: c.at, Seq: 3}
+	msgs := []*model.Message{
+		{Conversation: cv.ID, Seq: 1, Direction: model.In, Contact: key, State: model.Received, At: c.at},
+		{Conversation: cv.ID, Seq: 2, Direction: model.Out, State: model.Delivered, Contact: key, At: c.at},
+		{Conversation: cv.ID, Seq: 3, Direction: model.Out, State: model.Read, Contact: key, At: c.at},
 	}
 	if c.queued {
-		msgs[2].State = engine.Queued
+		msgs[2].State = model.Queued
 	}
-	ct := &engine.Contact{Key: key, PhoneNumberID: "1065", WaID: fmt.Sprint("4916", i), Conversation: cv.ID, Conversations: 1}
-	commit(t, st, &engine.Change{At: c.at, Contact: ct, Conversations: []*engine.Conversation{cv}, Messages: msgs})
+	ct := &model.Contact{Key: key, PhoneNumberID: "1065", WaID: fmt.Sprint("4916", i), Conversation: cv.ID, Conversations: 1}
+	commit(t, st, &model.Change{At: c.at, Contact: ct, Conversations: []*model.Conversation{cv}, Messages: msgs})
 	return key, cv.ID
 }
 
@@ -93,17 +93,17 @@ func testRetention(t *testing.T, s *suite) {
 	if n != want {
 		t.Errorf("PruneConversations = %d, want %d", n, want)
 	}
-	check := func(st engine.Store) {
+	check := func(st model.Store) {
 		t.Helper()
-		all, _, err := st.ListConversations(ctx, engine.ConversationFilter{})
+		all, _, err := st.ListConversations(ctx, model.ConversationFilter{})
 		must(t, err)
 		for i, c := range cases {
-			key := engine.NewContactKey("1065", fmt.Sprint("4916", i))
+			key := model.NewContactKey("1065", fmt.Sprint("4916", i))
 			id := string(key) + "#1"
 			_, err := st.Conversation(ctx, id)
 			tr, terr := st.Transcript(ctx, id)
 			must(t, terr)
-			listed := slices.ContainsFunc(all, func(cv *engine.Conversation) bool { return cv.ID == id })
+			listed := slices.ContainsFunc(all, func(cv *model.Conversation) bool { return cv.ID == id })
 			mine, merr := st.Conversations(ctx, key)
 			must(t, merr)
 			ct, cerr := st.Contact(ctx, key)
@@ -111,7 +111,7 @@ func testRetention(t *testing.T, s *suite) {
 				t.Fatalf("%s: contact: %v", c.name, cerr)
 			}
 			if c.gone {
-				if !errors.Is(err, engine.ErrNotFound) || len(tr) != 0 || listed || len(mine) != 0 || ct.Conversation != "" {
+				if !errors.Is(err, model.ErrNotFound) || len(tr) != 0 || listed || len(mine) != 0 || ct.Conversation != "" {
 					t.Errorf("%s: after prune: %v, %d messages, listed %v, %d of its contact's, contact's conversation %q; want gone",
 						c.name, err, len(tr), listed, len(mine), ct.Conversation)
 				}
@@ -122,7 +122,7 @@ func testRetention(t *testing.T, s *suite) {
 		}
 		items, err := st.Outbox(ctx, 0, 0)
 		must(t, err)
-		if len(items) != 1 || items[0].Message.Conversation != string(engine.NewContactKey("1065", "49164"))+"#1" {
+		if len(items) != 1 || items[0].Message.Conversation != string(model.NewContactKey("1065", "49164"))+"#1" {
 			t.Errorf("outbox after prune: %d items, want the kept conversation's one", len(items))
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Flow analytics: Change.Counts add to counters of the UTC day of the
@@ -16,12 +16,12 @@ import (
 func testFlowStats(t *testing.T, s *suite) {
 	st, path := s.fresh(t)
 	ctx := ctxOf(t)
-	day := func(n int) time.Time { return engine.Day(t0).AddDate(0, 0, n) }
-	entered := func(flow string, v int, node string, n uint64) engine.Count {
-		return engine.Count{Flow: flow, Version: v, Node: node, Kind: engine.CountEntered, N: n}
+	day := func(n int) time.Time { return model.Day(t0).AddDate(0, 0, n) }
+	entered := func(flow string, v int, node string, n uint64) model.Count {
+		return model.Count{Flow: flow, Version: v, Node: node, Kind: model.CountEntered, N: n}
 	}
-	exit := func(node, name string) engine.Count {
-		return engine.Count{Flow: "f", Version: 1, Node: node, Kind: engine.CountExit, Exit: name, N: 1}
+	exit := func(node, name string) model.Count {
+		return model.Count{Flow: "f", Version: 1, Node: node, Kind: model.CountExit, Exit: name, N: 1}
 	}
 
 	if got, err := st.FlowStats(ctx, "f", day(-10), day(10)); len(got) != 0 || err != nil {
@@ -29,39 +29,39 @@ func testFlowStats(t *testing.T, s *suite) {
 	}
 	// Day 0, late in the day (23:59 UTC); in another zone it is day 1 already.
 	late := day(1).Add(-time.Minute).In(time.FixedZone("UTC+3", 3*3600))
-	commit(t, st, &engine.Change{At: late, Counts: []engine.Count{
+	commit(t, st, &model.Change{At: late, Counts: []model.Count{
 		entered("f", 1, "b", 1), entered("f", 1, "a", 2), exit("a", "cases/0"), exit("a", "cases/0"), exit("a", "default"),
 		entered("f", 2, "a", 1), entered("g", 1, "a", 5), entered("f2", 1, "a", 7),
 	}})
-	commit(t, st, &engine.Change{InboundID: "wamid.stats", InboundKey: "1065:stats", At: day(1), Counts: []engine.Count{
-		entered("f", 1, "a", 1), {Flow: "f", Version: 1, Node: "a", Kind: engine.CountSendFailed, N: 1},
+	commit(t, st, &model.Change{InboundID: "wamid.stats", InboundKey: "1065:stats", At: day(1), Counts: []model.Count{
+		entered("f", 1, "a", 1), {Flow: "f", Version: 1, Node: "a", Kind: model.CountSendFailed, N: 1},
 	}})
 	// A refused change counts nothing.
-	err := st.Commit(ctx, &engine.Change{InboundID: "wamid.stats", InboundKey: "1065:stats", At: day(1), Counts: []engine.Count{entered("f", 1, "a", 100)}})
-	if !errors.Is(err, engine.ErrDuplicate) {
+	err := st.Commit(ctx, &model.Change{InboundID: "wamid.stats", InboundKey: "1065:stats", At: day(1), Counts: []model.Count{entered("f", 1, "a", 100)}})
+	if !errors.Is(err, model.ErrDuplicate) {
 		t.Fatalf("duplicate commit: %v, want ErrDuplicate", err)
 	}
-	commit(t, st, &engine.Change{At: day(3), Counts: []engine.Count{entered("f", 1, "a", 1)}})
+	commit(t, st, &model.Change{At: day(3), Counts: []model.Count{entered("f", 1, "a", 1)}})
 
-	stat := func(d, v int, node string, kind engine.CountKind, exit string, n uint64) engine.FlowStat {
-		return engine.FlowStat{Day: day(d), Version: v, Node: node, Kind: kind, Exit: exit, N: n}
+	stat := func(d, v int, node string, kind model.CountKind, exit string, n uint64) model.FlowStat {
+		return model.FlowStat{Day: day(d), Version: v, Node: node, Kind: kind, Exit: exit, N: n}
 	}
-	all := []engine.FlowStat{
-		stat(0, 1, "a", engine.CountEntered, "", 2),
-		stat(0, 1, "a", engine.CountExit, "cases/0", 2),
-		stat(0, 1, "a", engine.CountExit, "default", 1),
-		stat(0, 1, "b", engine.CountEntered, "", 1),
-		stat(0, 2, "a", engine.CountEntered, "", 1),
-		stat(1, 1, "a", engine.CountEntered, "", 1),
-		stat(1, 1, "a", engine.CountSendFailed, "", 1),
-		stat(3, 1, "a", engine.CountEntered, "", 1),
+	all := []model.FlowStat{
+		stat(0, 1, "a", model.CountEntered, "", 2),
+		stat(0, 1, "a", model.CountExit, "cases/0", 2),
+		stat(0, 1, "a", model.CountExit, "default", 1),
+		stat(0, 1, "b", model.CountEntered, "", 1),
+		stat(0, 2, "a", model.CountEntered, "", 1),
+		stat(1, 1, "a", model.CountEntered, "", 1),
+		stat(1, 1, "a", model.CountSendFailed, "", 1),
+		stat(3, 1, "a", model.CountEntered, "", 1),
 	}
-	check := func(st engine.Store) {
+	check := func(st model.Store) {
 		t.Helper()
 		for _, tc := range []struct {
 			name     string
 			from, to time.Time
-			want     []engine.FlowStat
+			want     []model.FlowStat
 		}{
 			{"every day", day(-1), day(5), all},
 			{"one day, by any time in it", day(1).Add(13 * time.Hour), day(1).Add(time.Hour), all[5:7]},
@@ -78,7 +78,7 @@ func testFlowStats(t *testing.T, s *suite) {
 		}
 		got, err := st.FlowStats(ctx, "g", day(0), day(0))
 		must(t, err)
-		sameJSON(t, "FlowStats of another flow", got, []engine.FlowStat{stat(0, 1, "a", engine.CountEntered, "", 5)})
+		sameJSON(t, "FlowStats of another flow", got, []model.FlowStat{stat(0, 1, "a", model.CountEntered, "", 5)})
 	}
 	check(st)
 	must(t, st.Close())

@@ -1,11 +1,11 @@
-// Package storetest is the contract of engine.Store as tests: every
+// Package storetest is the contract of model.Store as tests: every
 // implementation runs Run, unchanged, against its own storage. A new backend
 // is done when it passes.
 //
 // A backend's test is one function:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T, path string) engine.Store {
+//		storetest.Run(t, func(t *testing.T, path string) model.Store {
 //			s, err := boltstore.Open(path)
 //			if err != nil {
 //				t.Fatal(err)
@@ -27,7 +27,7 @@
 // ListConversations ends its last page with no cursor, even a full one;
 // SaveFlow never moves Published back; a Commit with a cancelled ctx
 // commits nothing; Close twice returns ErrClosed; a store implements
-// engine.EventLog and logs Change.Events with their change (EventLog); a
+// model.EventLog and logs Change.Events with their change (EventLog); a
 // store with a retention (ConversationPruner) deletes only what is done
 // and old (Retention).
 package storetest
@@ -40,7 +40,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -50,7 +50,7 @@ import (
 // t.TempDir(): a file-backed store uses it as its file; another backend
 // maps it to its own name (a schema, a database), one per distinct path.
 // The suite closes every store it opens.
-type Open func(t *testing.T, path string) engine.Store
+type Open func(t *testing.T, path string) model.Store
 
 // Run runs the contract suite. Its subtests run in parallel, each on stores
 // of its own.
@@ -105,14 +105,14 @@ func Run(t *testing.T, open Open) {
 type suite struct{ open Open }
 
 // fresh opens an empty store and returns it with its path.
-func (s *suite) fresh(t *testing.T) (engine.Store, string) {
+func (s *suite) fresh(t *testing.T) (model.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "store")
 	return s.reopen(t, path), path
 }
 
 // reopen opens the store at path, closed at the end of the test.
-func (s *suite) reopen(t *testing.T, path string) engine.Store {
+func (s *suite) reopen(t *testing.T, path string) model.Store {
 	t.Helper()
 	st := s.open(t, path)
 	t.Cleanup(func() { st.Close() })
@@ -124,10 +124,10 @@ var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589_793_238, time.UTC)
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
-func contact(n int) *engine.Contact {
+func contact(n int) *model.Contact {
 	wa := fmt.Sprintf("4915%08d", n)
-	return &engine.Contact{
-		Key:           engine.NewContactKey("1065", wa),
+	return &model.Contact{
+		Key:           model.NewContactKey("1065", wa),
 		PhoneNumberID: "1065",
 		WaID:          wa,
 		Name:          fmt.Sprintf("Customer %d", n),
@@ -137,65 +137,65 @@ func contact(n int) *engine.Contact {
 		OptedIn:       true,
 		OptedInAt:     at(-time.Hour),
 		LastInboundAt: at(0),
-		Conversation:  conversationID(engine.NewContactKey("1065", wa), 1),
+		Conversation:  conversationID(model.NewContactKey("1065", wa), 1),
 		Conversations: 1,
 	}
 }
 
-func conversationID(c engine.ContactKey, n int) string { return fmt.Sprintf("%s#%d", c, n) }
+func conversationID(c model.ContactKey, n int) string { return fmt.Sprintf("%s#%d", c, n) }
 
-func conversation(c engine.ContactKey, n int, started time.Time) *engine.Conversation {
-	return &engine.Conversation{
+func conversation(c model.ContactKey, n int, started time.Time) *model.Conversation {
+	return &model.Conversation{
 		ID:             conversationID(c, n),
 		Contact:        c,
 		Flow:           "order-status",
 		Version:        3,
 		Node:           "ask_order",
-		Status:         engine.Waiting,
+		Status:         model.Waiting,
 		Vars:           map[string]any{"order": "A-1042", "attempts": 2.0, "express": false},
 		StartedAt:      started,
 		UpdatedAt:      started.Add(time.Minute),
 		LastActivityAt: started.Add(time.Minute),
 		Retries:        1,
 		LastReply:      &flows.Reply{Type: "text", Text: "where is my order"},
-		Timers:         []engine.Timer{{Due: started.Add(time.Hour), Kind: engine.TimerTimeout, Contact: c, Conversation: conversationID(c, n), Node: "ask_order"}},
+		Timers:         []model.Timer{{Due: started.Add(time.Hour), Kind: model.TimerTimeout, Contact: c, Conversation: conversationID(c, n), Node: "ask_order"}},
 		Seq:            2,
 	}
 }
 
-func inbound(conv *engine.Conversation, seq uint64, text string) *engine.Message {
-	return &engine.Message{
-		Conversation: conv.ID, Seq: seq, Direction: engine.In, At: conv.StartedAt.Add(time.Duration(seq) * time.Second),
+func inbound(conv *model.Conversation, seq uint64, text string) *model.Message {
+	return &model.Message{
+		Conversation: conv.ID, Seq: seq, Direction: model.In, At: conv.StartedAt.Add(time.Duration(seq) * time.Second),
 		Node: conv.Node, Sender: "customer", Contact: conv.Contact,
-		Inbound: &flows.Reply{Type: "text", Text: text}, State: engine.Received,
+		Inbound: &flows.Reply{Type: "text", Text: text}, State: model.Received,
 	}
 }
 
-func outbound(conv *engine.Conversation, seq uint64, text string, state engine.MessageState) *engine.Message {
-	return &engine.Message{
-		Conversation: conv.ID, Seq: seq, Direction: engine.Out, At: conv.StartedAt.Add(time.Duration(seq) * time.Second),
+func outbound(conv *model.Conversation, seq uint64, text string, state model.MessageState) *model.Message {
+	return &model.Message{
+		Conversation: conv.ID, Seq: seq, Direction: model.Out, At: conv.StartedAt.Add(time.Duration(seq) * time.Second),
 		Node: conv.Node, Sender: "bot", Contact: conv.Contact,
 		Message: &flows.Message{Type: flows.MsgText, Text: text}, State: state,
 	}
 }
 
-func timer(conv *engine.Conversation, due time.Time, kind engine.TimerKind) engine.Timer {
-	return engine.Timer{Due: due, Kind: kind, Contact: conv.Contact, Conversation: conv.ID, Node: conv.Node}
+func timer(conv *model.Conversation, due time.Time, kind model.TimerKind) model.Timer {
+	return model.Timer{Due: due, Kind: kind, Contact: conv.Contact, Conversation: conv.ID, Node: conv.Node}
 }
 
 // event is a typical inbound message's change: the contact, its
 // conversation, the customer's message and the bot's queued answer, a
 // timer re-armed.
-func event(n int, inboundID string) *engine.Change {
+func event(n int, inboundID string) *model.Change {
 	c := contact(n)
 	conv := conversation(c.Key, 1, at(time.Duration(n)*time.Millisecond))
-	return &engine.Change{
+	return &model.Change{
 		InboundID:     inboundID,
 		At:            at(0),
 		Contact:       c,
-		Conversations: []*engine.Conversation{conv},
-		Messages:      []*engine.Message{inbound(conv, 1, "hi"), outbound(conv, 2, "hello", engine.Queued)},
-		SetTimers:     []engine.Timer{timer(conv, at(time.Hour), engine.TimerTimeout)},
+		Conversations: []*model.Conversation{conv},
+		Messages:      []*model.Message{inbound(conv, 1, "hi"), outbound(conv, 2, "hello", model.Queued)},
+		SetTimers:     []model.Timer{timer(conv, at(time.Hour), model.TimerTimeout)},
 	}
 }
 
@@ -225,7 +225,7 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func commit(t *testing.T, st engine.Store, c *engine.Change) {
+func commit(t *testing.T, st model.Store, c *model.Change) {
 	t.Helper()
 	if err := st.Commit(ctxOf(t), c); err != nil {
 		t.Fatalf("commit: %v", err)

@@ -4,26 +4,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // template is a record with every field set, history included.
-func template(name, language, status string) engine.TemplateRecord {
-	return engine.TemplateRecord{
-		TemplateInfo: engine.TemplateInfo{
+func template(name, language, status string) model.TemplateRecord {
+	return model.TemplateRecord{
+		TemplateInfo: model.TemplateInfo{
 			Name: name, Language: language, Category: "UTILITY", Status: status,
 			HeaderParams: 1, BodyParams: 2, QuickReplies: 2,
 		},
 		ID:              "1689556908129832",
 		ParameterFormat: "POSITIONAL",
-		Buttons:         []engine.TemplateButtonInfo{{Type: "QUICK_REPLY", Text: "Yes"}, {Type: "QUICK_REPLY", Text: "No"}, {Type: "URL", Text: "Track"}},
+		Buttons:         []model.TemplateButtonInfo{{Type: "QUICK_REPLY", Text: "Yes"}, {Type: "QUICK_REPLY", Text: "No"}, {Type: "URL", Text: "Track"}},
 		Quality:         "GREEN",
 		UpdatedAt:       at(time.Hour),
 		WebhookAt:       at(time.Hour).Truncate(time.Second),
-		History: []engine.TemplateChange{
-			{At: at(0), Kind: engine.ChangeStatus, To: "PENDING", Detail: "created through Parley by ana", Source: engine.SourceLocal},
-			{At: at(time.Hour).Truncate(time.Second), Kind: engine.ChangeStatus, From: "PENDING", To: status, Event: status, Source: engine.SourceWebhook},
-			{At: at(2 * time.Hour), Kind: engine.ChangeQuality, From: "UNKNOWN", To: "GREEN", Source: engine.SourceSync},
+		History: []model.TemplateChange{
+			{At: at(0), Kind: model.ChangeStatus, To: "PENDING", Detail: "created through Parley by ana", Source: model.SourceLocal},
+			{At: at(time.Hour).Truncate(time.Second), Kind: model.ChangeStatus, From: "PENDING", To: status, Event: status, Source: model.SourceWebhook},
+			{At: at(2 * time.Hour), Kind: model.ChangeQuality, From: "UNKNOWN", To: "GREEN", Source: model.SourceSync},
 		},
 	}
 }
@@ -43,17 +43,17 @@ func testTemplates(t *testing.T, s *suite) {
 	orderEN, orderDE := template("order", "en_US", "APPROVED"), template("order", "de", "REJECTED")
 	orderDE.RejectedReason = "INVALID_FORMAT"
 	update := template("order_update", "en_US", "PAUSED")
-	must(t, st.SaveTemplates(ctx, []engine.TemplateRecord{update, orderEN}))
-	must(t, st.SaveTemplates(ctx, []engine.TemplateRecord{orderDE}))
-	want := []engine.TemplateRecord{orderDE, orderEN, update}
+	must(t, st.SaveTemplates(ctx, []model.TemplateRecord{update, orderEN}))
+	must(t, st.SaveTemplates(ctx, []model.TemplateRecord{orderDE}))
+	want := []model.TemplateRecord{orderDE, orderEN, update}
 	got, err := st.Templates(ctx)
 	must(t, err)
 	sameJSON(t, "templates", got, want)
 
 	// Saving replaces one name and language, and only it.
 	orderEN.Status = "DISABLED"
-	orderEN.History = append(orderEN.History, engine.TemplateChange{At: at(3 * time.Hour), Kind: engine.ChangeStatus, From: "APPROVED", To: "DISABLED", Event: "132016", Source: engine.SourceSend})
-	must(t, st.SaveTemplates(ctx, []engine.TemplateRecord{orderEN}))
+	orderEN.History = append(orderEN.History, model.TemplateChange{At: at(3 * time.Hour), Kind: model.ChangeStatus, From: "APPROVED", To: "DISABLED", Event: "132016", Source: model.SourceSend})
+	must(t, st.SaveTemplates(ctx, []model.TemplateRecord{orderEN}))
 	want[1] = orderEN
 	got, err = st.Templates(ctx)
 	must(t, err)
@@ -67,8 +67,8 @@ func testTemplates(t *testing.T, s *suite) {
 
 	// A record without a name or language is refused, and so is the whole
 	// call: nothing of it is stored.
-	for _, bad := range []engine.TemplateRecord{template("", "en_US", "APPROVED"), template("welcome", "", "APPROVED")} {
-		if err := st.SaveTemplates(ctx, []engine.TemplateRecord{template("welcome", "fr", "APPROVED"), bad}); err == nil {
+	for _, bad := range []model.TemplateRecord{template("", "en_US", "APPROVED"), template("welcome", "", "APPROVED")} {
+		if err := st.SaveTemplates(ctx, []model.TemplateRecord{template("welcome", "fr", "APPROVED"), bad}); err == nil {
 			t.Errorf("a template named %q in %q was stored", bad.Name, bad.Language)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 func testTimers(t *testing.T, s *suite) {
@@ -19,15 +19,15 @@ func testTimers(t *testing.T, s *suite) {
 	// Set out of order, over several commits; one before 1970 and two at
 	// the same instant.
 	var (
-		early   = timer(a, time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC), engine.TimerExpire)
-		t1      = timer(a, at(1*time.Minute), engine.TimerTimeout)
-		t2a     = timer(a, at(2*time.Minute), engine.TimerNoAgent)
-		t2b     = timer(b, at(2*time.Minute), engine.TimerTimeout)
-		t3      = timer(b, at(3*time.Minute+time.Nanosecond), engine.TimerExpire)
-		farAway = timer(b, at(365*24*time.Hour), engine.TimerExpire)
+		early   = timer(a, time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC), model.TimerExpire)
+		t1      = timer(a, at(1*time.Minute), model.TimerTimeout)
+		t2a     = timer(a, at(2*time.Minute), model.TimerNoAgent)
+		t2b     = timer(b, at(2*time.Minute), model.TimerTimeout)
+		t3      = timer(b, at(3*time.Minute+time.Nanosecond), model.TimerExpire)
+		farAway = timer(b, at(365*24*time.Hour), model.TimerExpire)
 	)
-	commit(t, st, &engine.Change{At: at(0), SetTimers: []engine.Timer{t3, t1}})
-	commit(t, st, &engine.Change{At: at(0), SetTimers: []engine.Timer{farAway, t2b, early, t2a}})
+	commit(t, st, &model.Change{At: at(0), SetTimers: []model.Timer{t3, t1}})
+	commit(t, st, &model.Change{At: at(0), SetTimers: []model.Timer{farAway, t2b, early, t2a}})
 
 	next, ok, err := st.NextTimer(ctx)
 	must(t, err)
@@ -39,14 +39,14 @@ func testTimers(t *testing.T, s *suite) {
 		name  string
 		now   time.Time
 		limit int
-		want  []engine.Timer
+		want  []model.Timer
 	}{
 		{"none due before the first", early.Due.Add(-time.Nanosecond), 0, nil},
-		{"due at exactly now", t1.Due, 0, []engine.Timer{early, t1}},
-		{"same instant, both", t2a.Due, 0, []engine.Timer{early, t1, t2a, t2b}},
-		{"limit", t3.Due, 2, []engine.Timer{early, t1}},
-		{"one nanosecond before", t3.Due.Add(-time.Nanosecond), 0, []engine.Timer{early, t1, t2a, t2b}},
-		{"limit 0 means no limit", farAway.Due, 0, []engine.Timer{early, t1, t2a, t2b, t3, farAway}},
+		{"due at exactly now", t1.Due, 0, []model.Timer{early, t1}},
+		{"same instant, both", t2a.Due, 0, []model.Timer{early, t1, t2a, t2b}},
+		{"limit", t3.Due, 2, []model.Timer{early, t1}},
+		{"one nanosecond before", t3.Due.Add(-time.Nanosecond), 0, []model.Timer{early, t1, t2a, t2b}},
+		{"limit 0 means no limit", farAway.Due, 0, []model.Timer{early, t1, t2a, t2b, t3, farAway}},
 		{"zero time", time.Time{}, 0, nil},
 	}
 	for _, tc := range tests {
@@ -68,21 +68,21 @@ func testTimers(t *testing.T, s *suite) {
 	if due, _ := st.DueTimers(ctx, t1.Due, 0); len(due) != 2 {
 		t.Fatalf("timers left by reading: %d, want 2", len(due))
 	}
-	commit(t, st, &engine.Change{At: at(time.Minute), DeleteTimers: []engine.Timer{early, t1, t2b}})
+	commit(t, st, &model.Change{At: at(time.Minute), DeleteTimers: []model.Timer{early, t1, t2b}})
 	got, err := st.DueTimers(ctx, t3.Due, 0)
 	must(t, err)
-	sameJSON(t, "timers after deleting", got, []engine.Timer{t2a, t3})
+	sameJSON(t, "timers after deleting", got, []model.Timer{t2a, t3})
 	next, ok, err = st.NextTimer(ctx)
 	must(t, err)
 	if !ok || !next.Equal(t2a.Due) {
 		t.Errorf("NextTimer after deleting = %v, %v; want %v", next, ok, t2a.Due)
 	}
 	// Deleting a timer that is not there is no error.
-	commit(t, st, &engine.Change{At: at(time.Minute), DeleteTimers: []engine.Timer{t1}})
+	commit(t, st, &model.Change{At: at(time.Minute), DeleteTimers: []model.Timer{t1}})
 	// A timer differs from another by due, kind, conversation or node.
 	other := t2a
 	other.Node = "another_node"
-	commit(t, st, &engine.Change{At: at(time.Minute), DeleteTimers: []engine.Timer{other}})
+	commit(t, st, &model.Change{At: at(time.Minute), DeleteTimers: []model.Timer{other}})
 	if due, _ := st.DueTimers(ctx, t2a.Due, 0); len(due) != 1 {
 		t.Errorf("deleting a timer at another node deleted %v", t2a)
 	}
@@ -94,9 +94,9 @@ func testTimersDeletedBeforeSet(t *testing.T, s *suite) {
 	st, _ := s.fresh(t)
 	ctx := ctxOf(t)
 	conv := conversation(contact(1).Key, 1, at(0))
-	tm := timer(conv, at(time.Hour), engine.TimerTimeout)
-	commit(t, st, &engine.Change{At: at(0), SetTimers: []engine.Timer{tm}})
-	commit(t, st, &engine.Change{At: at(0), DeleteTimers: []engine.Timer{tm}, SetTimers: []engine.Timer{tm}})
+	tm := timer(conv, at(time.Hour), model.TimerTimeout)
+	commit(t, st, &model.Change{At: at(0), SetTimers: []model.Timer{tm}})
+	commit(t, st, &model.Change{At: at(0), DeleteTimers: []model.Timer{tm}, SetTimers: []model.Timer{tm}})
 	due, err := st.DueTimers(ctx, tm.Due, 0)
 	must(t, err)
 	if len(due) != 1 {

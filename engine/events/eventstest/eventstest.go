@@ -1,6 +1,6 @@
 // Package eventstest is the contract of events.Store as tests: every
 // backend runs Run, unchanged, against its own storage, as it runs
-// storetest for engine.Store.
+// storetest for model.Store.
 //
 //	func TestEventsStore(t *testing.T) {
 //		eventstest.Run(t, func(t *testing.T) eventstest.Store {
@@ -25,14 +25,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/events"
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Store is a backend of both the engine (which writes the event log in
 // its commits) and the event webhooks.
 type Store interface {
-	engine.Store
+	model.Store
 	events.Store
 }
 
@@ -75,15 +75,15 @@ func must(t *testing.T, err error) {
 }
 
 // logEvents commits n events of contact key and returns their log seqs.
-func logEvents(t *testing.T, st Store, key string, n int) []engine.LoggedEvent {
+func logEvents(t *testing.T, st Store, key string, n int) []model.LoggedEvent {
 	t.Helper()
 	ctx := t.Context()
 	before, err := st.EventsAfter(ctx, 0, 0)
 	must(t, err)
-	c := &engine.Change{At: t0}
+	c := &model.Change{At: t0}
 	for i := range n {
-		c.Events = append(c.Events, engine.Event{ID: fmt.Sprintf("evt_%s_%d_%d", key, len(before), i), Type: engine.EventMessageReceived,
-			At: t0, Contact: engine.ContactKey(key)})
+		c.Events = append(c.Events, model.Event{ID: fmt.Sprintf("evt_%s_%d_%d", key, len(before), i), Type: model.EventMessageReceived,
+			At: t0, Contact: model.ContactKey(key)})
 	}
 	must(t, st.Commit(ctx, c))
 	all, err := st.EventsAfter(ctx, 0, 0)
@@ -92,7 +92,7 @@ func logEvents(t *testing.T, st Store, key string, n int) []engine.LoggedEvent {
 }
 
 // delivery is a new pending delivery of ev to sub, due at due.
-func delivery(sub string, ev engine.Event, due time.Time) events.Delivery {
+func delivery(sub string, ev model.Event, due time.Time) events.Delivery {
 	return events.Delivery{Subscription: sub, Event: ev, OrderKey: string(ev.Contact), State: events.Pending,
 		NextAt: due, CreatedAt: due, GiveUpAt: due.Add(24 * time.Hour)}
 }
@@ -168,7 +168,7 @@ func testSubscriptions(t *testing.T, st Store) {
 	}
 	for _, id := range []string{"sub_b", "sub_a"} {
 		must(t, st.PutSubscription(ctx, events.Subscription{ID: id, URL: "https://x.example/" + id, Enabled: true,
-			Types: []engine.EventType{engine.EventHandoffQueued}, SealedSecret: []byte{1, 2, 3}, SecretHint: "abcd", CreatedAt: t0, UpdatedAt: t0}))
+			Types: []model.EventType{model.EventHandoffQueued}, SealedSecret: []byte{1, 2, 3}, SecretHint: "abcd", CreatedAt: t0, UpdatedAt: t0}))
 	}
 	must(t, st.PutSubscription(ctx, events.Subscription{ID: "sub_a", URL: "https://x.example/changed", CreatedAt: t0, UpdatedAt: at(time.Hour)}))
 	list, err = st.Subscriptions(ctx)

@@ -1,11 +1,12 @@
-package engine_test
+package templates_test
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -23,8 +24,8 @@ func checkedFlow(template string) string {
 func TestCheckFlowTemplates(t *testing.T) {
 	// order_update/en_US: a one-parameter header, a two-parameter body and
 	// two quick replies.
-	approved := engine.TemplateInfo{Name: "order_update", Language: "en_US", Status: engine.TemplateApproved, HeaderParams: 1, BodyParams: 2, QuickReplies: 2}
-	with := func(status string) engine.TemplateInfo {
+	approved := model.TemplateInfo{Name: "order_update", Language: "en_US", Status: model.TemplateApproved, HeaderParams: 1, BodyParams: 2, QuickReplies: 2}
+	with := func(status string) model.TemplateInfo {
 		i := approved
 		i.Status = status
 		return i
@@ -35,8 +36,8 @@ func TestCheckFlowTemplates(t *testing.T) {
 	 "buttons": [{"index": 0, "payload": "track"}, {"index": 1, "payload": "stop"}]}`
 	cases := []struct {
 		name     string
-		reg      engine.Templates // nil: approved
-		none     bool             // no registry at all
+		reg      templates.Templates // nil: approved
+		none     bool                // no registry at all
 		template string
 		want     []string // "severity pointer: message fragment"
 	}{
@@ -50,17 +51,17 @@ func TestCheckFlowTemplates(t *testing.T) {
 			name: "missing: no registry", none: true, template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is not in the template registry`},
 		},
-		{name: "pending: a warning", reg: engine.NewTemplateSet(with(engine.TemplatePending)), template: good,
+		{name: "pending: a warning", reg: templates.NewTemplateSet(with(model.TemplatePending)), template: good,
 			want: []string{`warning /nodes/1/template: template "order_update" in en_US is PENDING, not APPROVED`}},
-		{name: "in appeal: a warning", reg: engine.NewTemplateSet(with(engine.TemplateInAppeal)), template: good,
+		{name: "in appeal: a warning", reg: templates.NewTemplateSet(with(model.TemplateInAppeal)), template: good,
 			want: []string{`warning /nodes/1/template: template "order_update" in en_US is IN_APPEAL, not APPROVED`}},
-		{name: "rejected: an error", reg: engine.NewTemplateSet(with(engine.TemplateRejected)), template: good,
+		{name: "rejected: an error", reg: templates.NewTemplateSet(with(model.TemplateRejected)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is REJECTED, not APPROVED`}},
-		{name: "paused: an error", reg: engine.NewTemplateSet(with(engine.TemplatePaused)), template: good,
+		{name: "paused: an error", reg: templates.NewTemplateSet(with(model.TemplatePaused)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is PAUSED`}},
-		{name: "disabled: an error", reg: engine.NewTemplateSet(with(engine.TemplateDisabled)), template: good,
+		{name: "disabled: an error", reg: templates.NewTemplateSet(with(model.TemplateDisabled)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is DISABLED`}},
-		{name: "deleted: an error", reg: engine.NewTemplateSet(with(engine.TemplateDeleted)), template: good,
+		{name: "deleted: an error", reg: templates.NewTemplateSet(with(model.TemplateDeleted)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is DELETED`}},
 		{
 			name:     "body short of a parameter",
@@ -73,7 +74,7 @@ func TestCheckFlowTemplates(t *testing.T) {
 			want:     []string{`error /nodes/1/template: template "order_update" header takes 1 parameter(s); the send gives 0`},
 		},
 		{
-			name: "a header parameter the template has no place for", reg: engine.NewTemplateSet(noHeader), template: good,
+			name: "a header parameter the template has no place for", reg: templates.NewTemplateSet(noHeader), template: good,
 			want: []string{`error /nodes/1/template/header: template "order_update" header takes 0 parameter(s); the send gives 1`},
 		},
 		{
@@ -82,7 +83,7 @@ func TestCheckFlowTemplates(t *testing.T) {
 			want:     []string{`error /nodes/1/template/buttons/1: template "order_update" has 2 quick-reply button(s); there is no button 2 to fill`},
 		},
 		{
-			name: "paused and mis-filled: every problem", reg: engine.NewTemplateSet(with(engine.TemplatePaused)),
+			name: "paused and mis-filled: every problem", reg: templates.NewTemplateSet(with(model.TemplatePaused)),
 			template: strings.Replace(good, `["Ann", "today"]`, `[]`, 1),
 			want: []string{
 				`error /nodes/1/template: template "order_update" in en_US is PAUSED`,
@@ -101,10 +102,10 @@ func TestCheckFlowTemplates(t *testing.T) {
 			case tc.none:
 				reg = nil
 			case reg == nil:
-				reg = engine.NewTemplateSet(approved)
+				reg = templates.NewTemplateSet(approved)
 			}
 			var got []string
-			for _, p := range engine.CheckFlowTemplates(f, reg) {
+			for _, p := range templates.CheckFlowTemplates(f, reg) {
 				got = append(got, fmt.Sprintf("%s %s: %s", p.Severity, p.Pointer, p.Message))
 			}
 			if len(got) != len(tc.want) {
@@ -124,11 +125,11 @@ func TestCheckFlowTemplates(t *testing.T) {
 // body, an image header), publishing points at the part that does not
 // fit, and warns where a button without a type means another position.
 func TestCheckFlowTemplatesShaped(t *testing.T) {
-	shape := &engine.TemplateShape{
+	shape := &model.TemplateShape{
 		ParameterFormat: "NAMED", HeaderFormat: "IMAGE", BodyText: "Hi {{first_name}}, order {{order_id}} ships.",
-		Buttons: []engine.ShapeButton{{Type: "URL", Dynamic: true}, {Type: "QUICK_REPLY"}},
+		Buttons: []model.ShapeButton{{Type: "URL", Dynamic: true}, {Type: "QUICK_REPLY"}},
 	}
-	reg := engine.NewTemplateSet(engine.TemplateInfo{Name: "shipped", Language: "en_US", Status: engine.TemplateApproved, Shape: shape})
+	reg := templates.NewTemplateSet(model.TemplateInfo{Name: "shipped", Language: "en_US", Status: model.TemplateApproved, Shape: shape})
 	const header = `"header": [{"image": {"link": "https://x.example/a.jpg"}}]`
 	cases := []struct {
 		name, template string
@@ -163,7 +164,7 @@ func TestCheckFlowTemplatesShaped(t *testing.T) {
 				t.Fatalf("parse: %v", problems)
 			}
 			var got []string
-			for _, p := range engine.CheckFlowTemplates(f, reg) {
+			for _, p := range templates.CheckFlowTemplates(f, reg) {
 				got = append(got, fmt.Sprintf("%s %s: %s", p.Severity, p.Pointer, p.Message))
 			}
 			if len(got) != len(c.want) {

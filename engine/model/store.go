@@ -1,4 +1,4 @@
-package engine
+package model
 
 import (
 	"context"
@@ -28,6 +28,11 @@ var (
 	// the outbox: this process leaves it to the other, which sends the
 	// conversation's messages in order.
 	ErrClaimedElsewhere = errors.New("outbox entry held by another process")
+	// ErrOverLimit is returned when the send would reach a new customer
+	// past the messaging limit (the engine's limit.go): the caller waits for capacity.
+	// A SharedStore's Commit returns it for a change whose Reach, with a
+	// Limit, would go past it (Reach.Limit).
+	ErrOverLimit = errors.New("messaging limit reached")
 )
 
 // SharedStore is a Store that several Parley processes write at the same
@@ -271,4 +276,13 @@ type Store interface {
 	FlowStats(ctx context.Context, flow string, from, to time.Time) ([]FlowStat, error)
 
 	Close() error
+}
+
+// Empty reports whether c holds nothing to write beyond its contact and
+// conversations (which a turn always carries, changed or not).
+func (c *Change) Empty() bool {
+	return c.InboundID == "" && len(c.Messages) == 0 && len(c.Updates) == 0 && len(c.Dequeue) == 0 &&
+		len(c.Claim) == 0 && len(c.Unclaim) == 0 &&
+		len(c.SetTimers) == 0 && len(c.DeleteTimers) == 0 && len(c.Aliases) == 0 &&
+		len(c.Reached) == 0 && len(c.Counts) == 0 && len(c.Events) == 0
 }

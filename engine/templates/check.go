@@ -1,8 +1,9 @@
-package engine
+package templates
 
 import (
 	"fmt"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -11,8 +12,8 @@ import (
 // a warning — the flow may be published ahead of the verdict, its sends
 // are blocked until then — and any other status but APPROVED is an error.
 var templateStatusProblem = map[string]flows.Severity{
-	TemplatePending:  flows.Warning,
-	TemplateInAppeal: flows.Warning,
+	model.TemplatePending:  flows.Warning,
+	model.TemplateInAppeal: flows.Warning,
 }
 
 // CheckFlowTemplates checks every template node of f against the
@@ -37,7 +38,7 @@ func CheckFlowTemplates(f *flows.Flow, reg Templates) flows.Problems {
 		}
 		ptr := fmt.Sprintf("/nodes/%d/template", i)
 		var (
-			info TemplateInfo
+			info model.TemplateInfo
 			ok   bool
 		)
 		if reg != nil {
@@ -47,7 +48,7 @@ func CheckFlowTemplates(f *flows.Flow, reg Templates) flows.Problems {
 			add(flows.Error, ptr, "template %q in %s is not in the template registry: create it, or sync the templates if it exists", t.Name, t.Language)
 			continue
 		}
-		if info.Status != TemplateApproved {
+		if info.Status != model.TemplateApproved {
 			sev, soon := templateStatusProblem[info.Status]
 			if !soon {
 				sev = flows.Error

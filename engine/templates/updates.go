@@ -1,4 +1,4 @@
-package engine
+package templates
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -17,23 +18,23 @@ import (
 // to the next sync. UNARCHIVED and UNLOCKED go back to the status before
 // (see statusAfter).
 var eventStatus = map[string]string{
-	TemplateApproved:        TemplateApproved,
-	TemplatePending:         TemplatePending,
-	TemplateRejected:        TemplateRejected,
-	TemplatePaused:          TemplatePaused,
-	TemplateDisabled:        TemplateDisabled,
-	TemplateInAppeal:        TemplateInAppeal,
-	TemplatePendingDeletion: TemplatePendingDeletion,
-	TemplateDeleted:         TemplateDeleted,
-	TemplateArchived:        TemplateArchived,
-	TemplateLocked:          TemplateLocked,
-	TemplateLimitExceeded:   TemplateLimitExceeded,
-	"REINSTATED":            TemplateApproved, // a paused template back in use
+	model.TemplateApproved:        model.TemplateApproved,
+	model.TemplatePending:         model.TemplatePending,
+	model.TemplateRejected:        model.TemplateRejected,
+	model.TemplatePaused:          model.TemplatePaused,
+	model.TemplateDisabled:        model.TemplateDisabled,
+	model.TemplateInAppeal:        model.TemplateInAppeal,
+	model.TemplatePendingDeletion: model.TemplatePendingDeletion,
+	model.TemplateDeleted:         model.TemplateDeleted,
+	model.TemplateArchived:        model.TemplateArchived,
+	model.TemplateLocked:          model.TemplateLocked,
+	model.TemplateLimitExceeded:   model.TemplateLimitExceeded,
+	"REINSTATED":                  model.TemplateApproved, // a paused template back in use
 }
 
 // undoEvents are the events that end an earlier status: the template goes
 // back to what it was before it.
-var undoEvents = map[string]string{"UNARCHIVED": TemplateArchived, "UNLOCKED": TemplateLocked}
+var undoEvents = map[string]string{"UNARCHIVED": model.TemplateArchived, "UNLOCKED": model.TemplateLocked}
 
 // ApplyUpdate applies a template webhook — a status event, a quality
 // change or a category change — and stores it before it returns, so the
@@ -80,7 +81,7 @@ func (r *Registry) ApplyUpdate(ctx context.Context, u whatsapp.TemplateUpdate) e
 			changed, again = applyStatusEvent(rec, &u, at)
 			resync = resync || again
 		case whatsapp.FieldTemplateQuality:
-			changed = applyWebhookValue(rec, ChangeQuality, u.PrevQuality, u.NewQuality, at, "")
+			changed = applyWebhookValue(rec, model.ChangeQuality, u.PrevQuality, u.NewQuality, at, "")
 		case whatsapp.FieldTemplateCategory:
 			changed = applyCategoryEvent(rec, &u, at)
 		}
@@ -131,32 +132,32 @@ func lookupUpdate(tx *registryTx, waba string, u *whatsapp.TemplateUpdate) (stri
 
 // applyStatusEvent applies a status event to rec. It reports whether rec
 // changed, and whether a sync should say what the status now is.
-func applyStatusEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.Time) (changed, resync bool) {
+func applyStatusEvent(rec *model.TemplateRecord, u *whatsapp.TemplateUpdate, at time.Time) (changed, resync bool) {
 	reason := u.Reason
 	if reason == "NONE" {
 		reason = ""
 	}
-	entry := TemplateChange{At: at, Kind: ChangeStatus, Event: u.Event, Reason: reason, Detail: updateDetail(u), Source: SourceWebhook}
-	if rec.recorded(entry) {
+	entry := model.TemplateChange{At: at, Kind: model.ChangeStatus, Event: u.Event, Reason: reason, Detail: updateDetail(u), Source: model.SourceWebhook}
+	if recorded(rec, entry) {
 		return false, false
 	}
 	if at.Before(rec.WebhookAt) {
 		entry.Detail = strings.TrimSpace(fmt.Sprintf("arrived after a later status event (of %s); the status is kept. %s",
 			rec.WebhookAt.UTC().Format(time.RFC3339), entry.Detail))
 		entry.From, entry.To = rec.Status, rec.Status
-		rec.record(entry)
+		rec.Record(entry)
 		return true, false
 	}
 	moved := at.After(rec.WebhookAt)
 	rec.WebhookAt = at
-	changed = rec.setCategory(u.Category, TemplateChange{At: at, Source: SourceWebhook}) || moved
+	changed = rec.SetCategory(u.Category, model.TemplateChange{At: at, Source: model.SourceWebhook}) || moved
 	to, ok := statusAfter(rec, u.Event)
 	switch {
 	case !ok:
 		// FLAGGED (a warning while APPROVED), or an event Parley does not
 		// know: recorded, the status kept; a sync tells the rest.
 		entry.From, entry.To = rec.Status, rec.Status
-		rec.record(entry)
+		rec.Record(entry)
 		return true, u.Event != eventFlagged
 	case to == rec.Status && u.Event == to:
 		// Nothing new: the status is what a sync or the create said.
@@ -164,11 +165,11 @@ func applyStatusEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.T
 	case to == rec.Status:
 		// REINSTATED while APPROVED, say: the event is worth keeping.
 		entry.From, entry.To = to, to
-		rec.record(entry)
+		rec.Record(entry)
 	default:
-		rec.setStatus(to, entry)
+		rec.SetStatus(to, entry)
 	}
-	if to == TemplateRejected {
+	if to == model.TemplateRejected {
 		rec.RejectedReason = reason
 	}
 	return true, false
@@ -179,13 +180,13 @@ func applyStatusEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.T
 const eventFlagged = "FLAGGED"
 
 // statusAfter is the status an event leaves rec in, if Parley can tell.
-func statusAfter(rec *TemplateRecord, event string) (string, bool) {
+func statusAfter(rec *model.TemplateRecord, event string) (string, bool) {
 	if to, ok := eventStatus[event]; ok {
 		return to, true
 	}
 	if ended, ok := undoEvents[event]; ok && rec.Status == ended {
 		for i := len(rec.History) - 1; i >= 0; i-- {
-			if h := rec.History[i]; h.Kind == ChangeStatus && h.To == ended && h.From != ended && h.From != "" {
+			if h := rec.History[i]; h.Kind == model.ChangeStatus && h.To == ended && h.From != ended && h.From != "" {
 				return h.From, true
 			}
 		}
@@ -211,31 +212,31 @@ func updateDetail(u *whatsapp.TemplateUpdate) string {
 // applyCategoryEvent applies a template_category_update: new_category is
 // the change; correct_category alone is Meta's notice that it will change
 // the category (the template keeps its own until then).
-func applyCategoryEvent(rec *TemplateRecord, u *whatsapp.TemplateUpdate, at time.Time) bool {
+func applyCategoryEvent(rec *model.TemplateRecord, u *whatsapp.TemplateUpdate, at time.Time) bool {
 	if u.NewCategory != "" {
-		return applyWebhookValue(rec, ChangeCategory, u.PrevCategory, u.NewCategory, at, "")
+		return applyWebhookValue(rec, model.ChangeCategory, u.PrevCategory, u.NewCategory, at, "")
 	}
 	if u.CorrectCategory == "" {
 		return false
 	}
-	entry := TemplateChange{At: at, Kind: ChangeCategory, From: rec.Category, To: u.CorrectCategory, Event: "correct_category",
+	entry := model.TemplateChange{At: at, Kind: model.ChangeCategory, From: rec.Category, To: u.CorrectCategory, Event: "correct_category",
 		Detail: "Meta will change the category to " + u.CorrectCategory + "; sends are charged as " + rec.Category + " until then",
-		Source: SourceWebhook}
-	if rec.recorded(entry) {
+		Source: model.SourceWebhook}
+	if recorded(rec, entry) {
 		return false
 	}
-	rec.record(entry)
+	rec.Record(entry)
 	return true
 }
 
 // applyWebhookValue applies a quality or category change from a webhook.
-func applyWebhookValue(rec *TemplateRecord, kind, prev, to string, at time.Time, event string) bool {
-	entry := TemplateChange{At: at, Kind: kind, To: to, Event: event, Source: SourceWebhook}
-	if to == "" || rec.recorded(entry) {
+func applyWebhookValue(rec *model.TemplateRecord, kind, prev, to string, at time.Time, event string) bool {
+	entry := model.TemplateChange{At: at, Kind: kind, To: to, Event: event, Source: model.SourceWebhook}
+	if to == "" || recorded(rec, entry) {
 		return false
 	}
 	cur := &rec.Quality
-	if kind == ChangeCategory {
+	if kind == model.ChangeCategory {
 		cur = &rec.Category
 	}
 	if *cur == "" {
@@ -246,20 +247,20 @@ func applyWebhookValue(rec *TemplateRecord, kind, prev, to string, at time.Time,
 	}
 	entry.From = *cur
 	*cur = to
-	rec.record(entry)
+	rec.Record(entry)
 	return true
 }
 
-// recorded reports whether the webhook event ch is in the history already:
+// recorded reports whether the webhook event ch is in r's history already:
 // the same kind, event and time, and the same reason (a status) or new
 // value (a quality or category).
-func (r *TemplateRecord) recorded(ch TemplateChange) bool {
+func recorded(r *model.TemplateRecord, ch model.TemplateChange) bool {
 	for i := len(r.History) - 1; i >= 0; i-- {
 		h := r.History[i]
-		if h.Source != SourceWebhook || h.Kind != ch.Kind || !h.At.Equal(ch.At) || h.Event != ch.Event {
+		if h.Source != model.SourceWebhook || h.Kind != ch.Kind || !h.At.Equal(ch.At) || h.Event != ch.Event {
 			continue
 		}
-		if ch.Kind == ChangeStatus && h.Reason == ch.Reason || ch.Kind != ChangeStatus && h.To == ch.To {
+		if ch.Kind == model.ChangeStatus && h.Reason == ch.Reason || ch.Kind != model.ChangeStatus && h.To == ch.To {
 			return true
 		}
 	}
@@ -269,7 +270,7 @@ func (r *TemplateRecord) recorded(ch TemplateChange) bool {
 // sendStatus is the status a refused template send reveals
 // (docs/whatsapp.md §3): Meta paused the template for low quality (132015;
 // 3 h, then 6 h) or disabled it (132016, paused too often).
-var sendStatus = map[int]string{132015: TemplatePaused, 132016: TemplateDisabled}
+var sendStatus = map[int]string{132015: model.TemplatePaused, 132016: model.TemplateDisabled}
 
 // MarkFromSendError records what a send refused with code says of the
 // template: 132015 marks it PAUSED, 132016 DISABLED, at once (history
@@ -291,31 +292,13 @@ func (r *Registry) MarkFromSendErrorIn(ctx context.Context, waba, name, language
 	return r.change(ctx, func(now time.Time, tx *registryTx) {
 		key := r.wabaKey(waba, name, language)
 		old := tx.find(key)
-		if old == nil || old.Status == to || old.Status == TemplateDisabled {
+		if old == nil || old.Status == to || old.Status == model.TemplateDisabled {
 			return
 		}
 		rec := tx.edit(key)
-		rec.setStatus(to, TemplateChange{At: now, Event: strconv.Itoa(code),
-			Detail: fmt.Sprintf("a send was refused with %d", code), Source: SourceSend})
+		rec.SetStatus(to, model.TemplateChange{At: now, Event: strconv.Itoa(code),
+			Detail: fmt.Sprintf("a send was refused with %d", code), Source: model.SourceSend})
 		rec.UpdatedAt = now
 		r.log.Warn("template refused by Meta at send; marked", "template", key, "status", to, "code", code)
 	})
-}
-
-// templateSendErrors is what the dispatcher tells of refused template
-// sends: *Registry.
-type templateSendErrors interface {
-	MarkFromSendError(ctx context.Context, name, language string, code int) error
-}
-
-// noteTemplateRefusal tells the template registry, when it keeps statuses,
-// that Meta refused m, a template, for good with code (132015, 132016).
-func (e *Engine) noteTemplateRefusal(ctx context.Context, m *Message, class whatsapp.Class, code int) {
-	reg, ok := e.templatesFrom(m.Contact.PhoneNumberID()).(templateSendErrors)
-	if !ok || m.Template == nil || class != whatsapp.Permanent {
-		return
-	}
-	if err := reg.MarkFromSendError(ctx, m.Template.Name, m.Template.Language, code); err != nil {
-		e.log.Error("recording a refused template", "template", m.Template.Name, "code", code, "err", err)
-	}
 }

@@ -1,4 +1,4 @@
-package engine
+package templates
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -27,8 +28,8 @@ func countParams(text string) int {
 
 // TemplateInfoFromWhatsApp reads what the engine checks before a send from
 // a template as the Graph API lists it.
-func TemplateInfoFromWhatsApp(t whatsapp.Template) TemplateInfo {
-	info := TemplateInfo{Name: t.Name, Language: t.Language, Category: t.Category, Status: t.Status, Shape: ShapeFromWhatsApp(t)}
+func TemplateInfoFromWhatsApp(t whatsapp.Template) model.TemplateInfo {
+	info := model.TemplateInfo{Name: t.Name, Language: t.Language, Category: t.Category, Status: t.Status, Shape: ShapeFromWhatsApp(t)}
 	for _, c := range t.Components {
 		switch strings.ToUpper(c.Type) {
 		case "HEADER":
@@ -125,11 +126,11 @@ func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (S
 		for key, old := range tx.r.m {
 			// A record changed since the listing began may be a template
 			// created meanwhile: the next sync will tell.
-			if old.WABAID != wabaID || listed[key] || old.Status == TemplateDeleted || !old.UpdatedAt.Before(started) {
+			if old.WABAID != wabaID || listed[key] || old.Status == model.TemplateDeleted || !old.UpdatedAt.Before(started) {
 				continue
 			}
 			rec := tx.edit(key)
-			rec.setStatus(TemplateDeleted, TemplateChange{At: now, Detail: "no longer listed by the Graph API", Source: SourceSync})
+			rec.SetStatus(model.TemplateDeleted, model.TemplateChange{At: now, Detail: "no longer listed by the Graph API", Source: model.SourceSync})
 			rec.UpdatedAt = now
 			res.Deleted++
 		}
@@ -147,16 +148,16 @@ func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (S
 
 // mergeListed brings rec up to t as listed, recording what changed; it
 // reports whether anything did.
-func mergeListed(rec *TemplateRecord, t whatsapp.Template, now time.Time) bool {
-	before := rec.clone()
+func mergeListed(rec *model.TemplateRecord, t whatsapp.Template, now time.Time) bool {
+	before := rec.Clone()
 	fresh := templateFromGraph(t)
-	entry := TemplateChange{At: now, Source: SourceSync}
-	if fresh.Status == TemplateRejected {
+	entry := model.TemplateChange{At: now, Source: model.SourceSync}
+	if fresh.Status == model.TemplateRejected {
 		entry.Reason = fresh.RejectedReason
 	}
-	rec.setStatus(fresh.Status, entry)
-	rec.setCategory(fresh.Category, TemplateChange{At: now, Source: SourceSync})
-	rec.setQuality(fresh.Quality, TemplateChange{At: now, Source: SourceSync})
+	rec.SetStatus(fresh.Status, entry)
+	rec.SetCategory(fresh.Category, model.TemplateChange{At: now, Source: model.SourceSync})
+	rec.SetQuality(fresh.Quality, model.TemplateChange{At: now, Source: model.SourceSync})
 	rec.Name, rec.Language, rec.ID, rec.ParameterFormat = fresh.Name, fresh.Language, fresh.ID, fresh.ParameterFormat
 	rec.HeaderParams, rec.BodyParams, rec.QuickReplies = fresh.HeaderParams, fresh.BodyParams, fresh.QuickReplies
 	rec.Shape = fresh.Shape
@@ -165,7 +166,7 @@ func mergeListed(rec *TemplateRecord, t whatsapp.Template, now time.Time) bool {
 }
 
 // sameRecord compares everything a sync may change.
-func sameRecord(a, b *TemplateRecord) bool {
+func sameRecord(a, b *model.TemplateRecord) bool {
 	ai, bi := a.TemplateInfo, b.TemplateInfo
 	ai.Shape, bi.Shape = nil, nil
 	return ai == bi && sameShape(a.Shape, b.Shape) && a.ID == b.ID && a.ParameterFormat == b.ParameterFormat && a.Texts == b.Texts &&
@@ -247,7 +248,7 @@ func (r *Registry) askResync() {
 // one ends.
 func SandboxTemplate(ref *flows.TemplateRef) whatsapp.Template {
 	ts := flows.TemplateSend(*ref)
-	shape := shapeOfSend(&ts)
+	shape := ShapeOfSend(&ts)
 	t := whatsapp.Template{Name: ref.Name, Language: ref.Language, Category: "UTILITY", Status: whatsapp.TemplateApproved,
 		ParameterFormat: shape.ParameterFormat}
 	lead := func(s, text string) string { return strings.TrimSpace(s + " " + text) }
@@ -260,7 +261,7 @@ func SandboxTemplate(ref *flows.TemplateRef) whatsapp.Template {
 		}
 		return &whatsapp.TemplateComponent{Type: "HEADER", Format: format}
 	}
-	buttons := func(bs []ShapeButton) *whatsapp.TemplateComponent {
+	buttons := func(bs []model.ShapeButton) *whatsapp.TemplateComponent {
 		if len(bs) == 0 {
 			return nil
 		}

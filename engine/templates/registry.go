@@ -1,4 +1,4 @@
-package engine
+package templates
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -35,7 +36,7 @@ type TemplateGraph interface {
 // RegistryOptions configure a Registry.
 type RegistryOptions struct {
 	// Store keeps the records; required.
-	Store  Store
+	Store  model.Store
 	Clock  Clock // default SystemClock
 	Logger *slog.Logger
 	// Graph and WABAID are what Create and RunSync talk to; without them
@@ -66,7 +67,7 @@ type TemplateAccount struct {
 // the store refuses is undone in memory too, so what the registry answers
 // is always what a restart would load.
 type Registry struct {
-	store  Store
+	store  model.Store
 	clock  Clock
 	log    *slog.Logger
 	graph  TemplateGraph
@@ -78,7 +79,7 @@ type Registry struct {
 	// that stores happen in the order the changes were made.
 	writeMu sync.Mutex
 	mu      sync.RWMutex
-	m       map[string]*TemplateRecord // by wabaKey; never changed in place
+	m       map[string]*model.TemplateRecord // by wabaKey; never changed in place
 	synced  time.Time
 
 	// resync asks RunSync for a sync soon: a webhook named a template the
@@ -98,7 +99,7 @@ func NewRegistry(o RegistryOptions) *Registry {
 	}
 	r := &Registry{
 		store: o.Store, clock: o.Clock, log: o.Logger, graph: o.Graph, wabaID: o.WABAID,
-		m: map[string]*TemplateRecord{}, resync: make(chan struct{}, 1),
+		m: map[string]*model.TemplateRecord{}, resync: make(chan struct{}, 1),
 	}
 	if o.Graph != nil && o.WABAID != "" {
 		r.accounts = append(r.accounts, TemplateAccount{WABAID: o.WABAID, Graph: o.Graph})
@@ -157,7 +158,7 @@ type wabaTemplates struct {
 	waba string
 }
 
-func (w wabaTemplates) Template(name, language string) (TemplateInfo, bool) {
+func (w wabaTemplates) Template(name, language string) (model.TemplateInfo, bool) {
 	return w.r.TemplateIn(w.waba, name, language)
 }
 
@@ -174,7 +175,7 @@ func (r *Registry) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading templates: %w", err)
 	}
-	m := make(map[string]*TemplateRecord, len(recs))
+	m := make(map[string]*model.TemplateRecord, len(recs))
 	for i := range recs {
 		recs[i].WABAID = r.waba(recs[i].WABAID)
 		m[r.wabaKey(recs[i].WABAID, recs[i].Name, recs[i].Language)] = &recs[i]
@@ -188,44 +189,44 @@ func (r *Registry) Load(ctx context.Context) error {
 // Template implements Templates for the default WABA: a template known
 // only from a webhook is not returned until a sync has told its
 // components.
-func (r *Registry) Template(name, language string) (TemplateInfo, bool) {
+func (r *Registry) Template(name, language string) (model.TemplateInfo, bool) {
 	return r.TemplateIn("", name, language)
 }
 
 // TemplateIn is Template in WABA waba ("" for the default one).
-func (r *Registry) TemplateIn(waba, name, language string) (TemplateInfo, bool) {
+func (r *Registry) TemplateIn(waba, name, language string) (model.TemplateInfo, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	rec, ok := r.m[r.wabaKey(waba, name, language)]
 	if !ok || rec.Incomplete {
-		return TemplateInfo{}, false
+		return model.TemplateInfo{}, false
 	}
 	return rec.TemplateInfo, true
 }
 
 // Record returns a template's record with its history, in the default
 // WABA.
-func (r *Registry) Record(name, language string) (TemplateRecord, bool) {
+func (r *Registry) Record(name, language string) (model.TemplateRecord, bool) {
 	return r.RecordIn("", name, language)
 }
 
 // RecordIn is Record in WABA waba ("" for the default one).
-func (r *Registry) RecordIn(waba, name, language string) (TemplateRecord, bool) {
+func (r *Registry) RecordIn(waba, name, language string) (model.TemplateRecord, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	rec, ok := r.m[r.wabaKey(waba, name, language)]
 	if !ok {
-		return TemplateRecord{}, false
+		return model.TemplateRecord{}, false
 	}
-	return *rec.clone(), true
+	return *rec.Clone(), true
 }
 
 // List returns every record of every WABA, by name, language, then WABA.
-func (r *Registry) List() []TemplateRecord {
+func (r *Registry) List() []model.TemplateRecord {
 	r.mu.RLock()
-	out := make([]TemplateRecord, 0, len(r.m))
+	out := make([]model.TemplateRecord, 0, len(r.m))
 	for _, rec := range r.m {
-		out = append(out, *rec.clone())
+		out = append(out, *rec.Clone())
 	}
 	r.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool {
@@ -252,23 +253,23 @@ func (r *Registry) LastSync() time.Time {
 // records it with
 // the status Meta answers (PENDING), by whom it was created in its history.
 // The verdict arrives as a webhook (ApplyUpdate). It returns the record.
-func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (TemplateRecord, error) {
+func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (model.TemplateRecord, error) {
 	if r.graph == nil || r.wabaID == "" {
-		return TemplateRecord{}, ErrNoTemplateAPI
+		return model.TemplateRecord{}, ErrNoTemplateAPI
 	}
 	if err := checkNewTemplate(&t); err != nil {
-		return TemplateRecord{}, err
+		return model.TemplateRecord{}, err
 	}
 	created, err := r.graph.CreateTemplate(ctx, r.wabaID, t)
 	if err != nil {
-		return TemplateRecord{}, err
+		return model.TemplateRecord{}, err
 	}
 	status := created.Status
 	if status == "" {
-		status = TemplatePending
+		status = model.TemplatePending
 	}
 	key := r.wabaKey("", t.Name, t.Language)
-	var out TemplateRecord
+	var out model.TemplateRecord
 	// Meta has the template now: record it even if the caller has gone.
 	err = r.change(context.WithoutCancel(ctx), func(now time.Time, tx *registryTx) {
 		rec := tx.edit(key)
@@ -276,14 +277,14 @@ func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (
 		if by != "" {
 			detail += " by " + by
 		}
-		entry := TemplateChange{At: now, Kind: ChangeStatus, To: status, Detail: detail, Source: SourceLocal}
+		entry := model.TemplateChange{At: now, Kind: model.ChangeStatus, To: status, Detail: detail, Source: model.SourceLocal}
 		fresh := templateFromGraph(t)
 		fresh.ID, fresh.WABAID = created.ID, r.wabaID
 		switch {
 		case rec.Name == "":
 			fresh.Status = status
 			*rec = fresh
-			rec.record(entry)
+			rec.Record(entry)
 		case rec.Incomplete:
 			// The verdict's webhook overtook Meta's answer to the create:
 			// keep what it said, and put the creation first.
@@ -292,9 +293,9 @@ func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (
 			if fresh.Category == "" {
 				fresh.Category = rec.Category
 			}
-			fresh.History = append([]TemplateChange{entry}, rec.History...)
+			fresh.History = append([]model.TemplateChange{entry}, rec.History...)
 			for i := range fresh.History[1:] {
-				if h := &fresh.History[1+i]; h.Kind == ChangeStatus && h.From == "" {
+				if h := &fresh.History[1+i]; h.Kind == model.ChangeStatus && h.From == "" {
 					h.From = status
 					break
 				}
@@ -305,11 +306,11 @@ func (r *Registry) Create(ctx context.Context, t whatsapp.Template, by string) (
 			// or rejected and fixed): this is its new life.
 			fresh.Status, fresh.History = rec.Status, rec.History
 			*rec = fresh
-			rec.setStatus(status, entry)
+			rec.SetStatus(status, entry)
 		}
-		rec.setCategory(created.Category, TemplateChange{At: now, Detail: "the category Meta gave at creation", Source: SourceLocal})
+		rec.SetCategory(created.Category, model.TemplateChange{At: now, Detail: "the category Meta gave at creation", Source: model.SourceLocal})
 		rec.UpdatedAt = now
-		out = *rec.clone()
+		out = *rec.Clone()
 	})
 	return out, err
 }
@@ -341,8 +342,8 @@ func checkNewTemplate(t *whatsapp.Template) error {
 
 // templateFromGraph is what a record holds of a template as the Graph API
 // shows it.
-func templateFromGraph(t whatsapp.Template) TemplateRecord {
-	rec := TemplateRecord{TemplateInfo: TemplateInfoFromWhatsApp(t), ID: t.ID, ParameterFormat: t.ParameterFormat}
+func templateFromGraph(t whatsapp.Template) model.TemplateRecord {
+	rec := model.TemplateRecord{TemplateInfo: TemplateInfoFromWhatsApp(t), ID: t.ID, ParameterFormat: t.ParameterFormat}
 	if rec.ParameterFormat == "" {
 		rec.ParameterFormat = whatsapp.ParamsPositional
 	}
@@ -356,7 +357,7 @@ func templateFromGraph(t whatsapp.Template) TemplateRecord {
 			rec.Texts.Footer = c.Text
 		case "BUTTONS":
 			for _, b := range c.Buttons {
-				rec.Buttons = append(rec.Buttons, TemplateButtonInfo{Type: b.Type, Text: b.Text})
+				rec.Buttons = append(rec.Buttons, model.TemplateButtonInfo{Type: b.Type, Text: b.Text})
 			}
 		}
 	}
@@ -373,13 +374,13 @@ func templateFromGraph(t whatsapp.Template) TemplateRecord {
 // edits are copies, put in place by change once stored.
 type registryTx struct {
 	r      *Registry
-	edited map[string]*TemplateRecord
+	edited map[string]*model.TemplateRecord
 	order  []string
 }
 
 // find returns the record under key as the change sees it, or nil; it
 // must not be modified (edit it instead).
-func (tx *registryTx) find(key string) *TemplateRecord {
+func (tx *registryTx) find(key string) *model.TemplateRecord {
 	if rec, ok := tx.edited[key]; ok {
 		return rec
 	}
@@ -388,13 +389,13 @@ func (tx *registryTx) find(key string) *TemplateRecord {
 
 // edit returns a copy of the record under key to change, an empty one if
 // there is none (its Name is "").
-func (tx *registryTx) edit(key string) *TemplateRecord {
+func (tx *registryTx) edit(key string) *model.TemplateRecord {
 	if rec, ok := tx.edited[key]; ok {
 		return rec
 	}
-	rec := &TemplateRecord{}
+	rec := &model.TemplateRecord{}
 	if old := tx.r.m[key]; old != nil {
-		rec = old.clone()
+		rec = old.Clone()
 	}
 	tx.edited[key] = rec
 	tx.order = append(tx.order, key)
@@ -418,12 +419,12 @@ func (r *Registry) change(ctx context.Context, fn func(now time.Time, tx *regist
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	// r.m only changes under writeMu: fn may read it without r.mu.
-	tx := &registryTx{r: r, edited: map[string]*TemplateRecord{}}
+	tx := &registryTx{r: r, edited: map[string]*model.TemplateRecord{}}
 	fn(r.clock.Now(), tx)
 	if len(tx.order) == 0 {
 		return nil
 	}
-	recs := make([]TemplateRecord, 0, len(tx.order))
+	recs := make([]model.TemplateRecord, 0, len(tx.order))
 	for _, k := range tx.order {
 		rec := *tx.edited[k]
 		if rec.WABAID == r.wabaID {
@@ -441,3 +442,7 @@ func (r *Registry) change(ctx context.Context, fn func(now time.Time, tx *regist
 	r.mu.Unlock()
 	return nil
 }
+
+// templateKey is how the registry and the stores name a template: names
+// are not unique, a name and a language are (docs/whatsapp.md §4.5).
+func templateKey(name, language string) string { return name + "/" + language }

@@ -1,4 +1,4 @@
-package engine
+package templates
 
 import (
 	"fmt"
@@ -6,60 +6,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
-
-// TemplateShape is what a template takes, read from its definition as the
-// Graph API lists it: which header, which variables, which buttons, which
-// cards. The one check of a template send (CheckTemplateSend) holds a send
-// against it at publish, when the send is queued and when it is
-// dispatched, and the send's Graph API body is built from it (named
-// parameters, button positions).
-type TemplateShape struct {
-	// ParameterFormat is whatsapp.ParamsPositional or whatsapp.ParamsNamed.
-	ParameterFormat string `json:"parameter_format,omitempty"`
-	// HeaderFormat is TEXT, IMAGE, VIDEO, DOCUMENT or LOCATION; "" when the
-	// template has no header.
-	HeaderFormat string `json:"header_format,omitempty"`
-	HeaderText   string `json:"header_text,omitempty"`
-	BodyText     string `json:"body_text,omitempty"`
-	// Buttons are the template's buttons in order: their index is their
-	// position.
-	Buttons []ShapeButton `json:"buttons,omitempty"`
-	// Cards are a carousel template's cards, in order.
-	Cards []CardShape `json:"cards,omitempty"`
-	// OfferExpires is set on a limited-time offer with a countdown: each
-	// send says when the offer ends.
-	OfferExpires bool `json:"offer_expires,omitempty"`
-	// LimitedTimeOffer is set on any limited-time-offer template.
-	LimitedTimeOffer bool `json:"limited_time_offer,omitempty"`
-}
-
-// ShapeButton is one button of a template.
-type ShapeButton struct {
-	// Type is Meta's: QUICK_REPLY, URL, COPY_CODE, OTP, PHONE_NUMBER, FLOW …
-	Type string `json:"type"`
-	// Dynamic is set on a URL button whose URL ends in a variable: each
-	// send gives its text.
-	Dynamic bool `json:"dynamic,omitempty"`
-	// Text is the button's label, for people choosing what to fill.
-	Text string `json:"text,omitempty"`
-}
-
-// CardShape is one card of a carousel template.
-type CardShape struct {
-	HeaderFormat string        `json:"header_format,omitempty"`
-	BodyText     string        `json:"body_text,omitempty"`
-	Buttons      []ShapeButton `json:"buttons,omitempty"`
-}
 
 // Meta's limit on a carousel card's body after substitution (132005).
 const maxCardBodyText = 160
 
 // ShapeFromWhatsApp reads a template's shape from its definition.
-func ShapeFromWhatsApp(t whatsapp.Template) *TemplateShape {
-	s := &TemplateShape{ParameterFormat: strings.ToUpper(t.ParameterFormat)}
+func ShapeFromWhatsApp(t whatsapp.Template) *model.TemplateShape {
+	s := &model.TemplateShape{ParameterFormat: strings.ToUpper(t.ParameterFormat)}
 	if s.ParameterFormat == "" {
 		s.ParameterFormat = whatsapp.ParamsPositional
 	}
@@ -77,7 +34,7 @@ func ShapeFromWhatsApp(t whatsapp.Template) *TemplateShape {
 			s.Buttons = shapeButtons(c.Buttons)
 		case "CAROUSEL":
 			for _, card := range c.Cards {
-				var cs CardShape
+				var cs model.CardShape
 				for _, cc := range card.Components {
 					switch strings.ToUpper(cc.Type) {
 					case "HEADER":
@@ -98,17 +55,17 @@ func ShapeFromWhatsApp(t whatsapp.Template) *TemplateShape {
 	return s
 }
 
-func shapeButtons(bs []whatsapp.TemplateButton) []ShapeButton {
-	out := make([]ShapeButton, len(bs))
+func shapeButtons(bs []whatsapp.TemplateButton) []model.ShapeButton {
+	out := make([]model.ShapeButton, len(bs))
 	for i, b := range bs {
 		typ := strings.ToUpper(b.Type)
-		out[i] = ShapeButton{Type: typ, Dynamic: typ == "URL" && len(whatsapp.TemplateVariables(b.URL)) > 0, Text: b.Text}
+		out[i] = model.ShapeButton{Type: typ, Dynamic: typ == "URL" && len(whatsapp.TemplateVariables(b.URL)) > 0, Text: b.Text}
 	}
 	return out
 }
 
 // sameShape compares two shapes (records are compared when synced).
-func sameShape(a, b *TemplateShape) bool { return reflect.DeepEqual(a, b) }
+func sameShape(a, b *model.TemplateShape) bool { return reflect.DeepEqual(a, b) }
 
 // TemplateProblem is one way a template send does not fit its template or
 // breaks Meta's rules for its texts.
@@ -160,7 +117,7 @@ func (p TemplateProblem) String() string {
 //
 // A template known only by its parameter counts (no Shape) is checked by
 // those counts, as before shapes were recorded.
-func CheckTemplateSend(info TemplateInfo, ts *flows.TemplateSend, rendered bool) []TemplateProblem {
+func CheckTemplateSend(info model.TemplateInfo, ts *flows.TemplateSend, rendered bool) []TemplateProblem {
 	c := &fillCheck{rendered: rendered}
 	if info.Shape == nil {
 		c.byCounts(info, ts)
@@ -222,7 +179,7 @@ func pathOr(p string, given bool) string {
 }
 
 // byCounts is the check of a template known by its counts only.
-func (c *fillCheck) byCounts(info TemplateInfo, ts *flows.TemplateSend) {
+func (c *fillCheck) byCounts(info model.TemplateInfo, ts *flows.TemplateSend) {
 	count := func(part string, given []flows.TemplateParam, takes int) {
 		if len(given) != takes {
 			c.fit(pathOr(part, len(given) > 0), "template %q %s takes %d parameter(s); the send gives %d", info.Name, part, takes, len(given))
@@ -363,7 +320,7 @@ var metaButtonType = map[string]string{
 }
 
 // buttons checks a send's buttons against the template's (or a card's).
-func (c *fillCheck) buttons(path string, shape []ShapeButton, given []flows.TemplateButton) {
+func (c *fillCheck) buttons(path string, shape []model.ShapeButton, given []flows.TemplateButton) {
 	filled := map[int]bool{}
 	for k, b := range given {
 		at := fmt.Sprintf("%s/%d", path, k)
@@ -416,7 +373,7 @@ func sendButtonType(metaType string) string {
 	return strings.ToLower(metaType)
 }
 
-func countType(shape []ShapeButton, typ string) int {
+func countType(shape []model.ShapeButton, typ string) int {
 	n := 0
 	for _, b := range shape {
 		if b.Type == typ {
@@ -430,7 +387,7 @@ func countType(shape []ShapeButton, typ string) int {
 // and its type. A button without a type is a quick reply whose Index
 // counts quick replies only: it is found among them (ok false when there
 // is no such quick reply).
-func resolveButton(shape []ShapeButton, b flows.TemplateButton) (pos int, typ string, ok bool) {
+func resolveButton(shape []model.ShapeButton, b flows.TemplateButton) (pos int, typ string, ok bool) {
 	if !b.Legacy() {
 		return b.Index, b.Type, true
 	}
@@ -446,16 +403,16 @@ func resolveButton(shape []ShapeButton, b flows.TemplateButton) (pos int, typ st
 	return 0, flows.ButtonQuickReply, false
 }
 
-// templateComponents builds the Graph API components of a template send.
+// Components builds the Graph API components of a template send.
 // With the template's shape, the parameters of a NAMED template carry
 // their names (given, or the template's variables in order), and buttons
 // without a type go to their quick reply's real position; without it, the
 // send is written as it is.
-func templateComponents(shape *TemplateShape, ts *flows.TemplateSend) ([]whatsapp.OutTemplateComponent, error) {
+func Components(shape *model.TemplateShape, ts *flows.TemplateSend) ([]whatsapp.OutTemplateComponent, error) {
 	var comps []whatsapp.OutTemplateComponent
 	named := shape != nil && strings.EqualFold(shape.ParameterFormat, whatsapp.ParamsNamed)
 	var headerText, bodyText string
-	var buttons []ShapeButton
+	var buttons []model.ShapeButton
 	if shape != nil {
 		headerText, bodyText, buttons = shape.HeaderText, shape.BodyText, shape.Buttons
 	}
@@ -487,7 +444,7 @@ func templateComponents(shape *TemplateShape, ts *flows.TemplateSend) ([]whatsap
 	if len(ts.Cards) > 0 {
 		cards := make([]whatsapp.OutCard, len(ts.Cards))
 		for i, card := range ts.Cards {
-			var cs CardShape
+			var cs model.CardShape
 			if shape != nil && i < len(shape.Cards) {
 				cs = shape.Cards[i]
 			}
@@ -564,7 +521,7 @@ func outParams(ps []flows.TemplateParam, named bool, vars []string) ([]whatsapp.
 }
 
 // outButtons writes the button components, each at its position.
-func outButtons(shape []ShapeButton, bs []flows.TemplateButton, known bool) []whatsapp.OutTemplateComponent {
+func outButtons(shape []model.ShapeButton, bs []flows.TemplateButton, known bool) []whatsapp.OutTemplateComponent {
 	var out []whatsapp.OutTemplateComponent
 	for _, b := range bs {
 		pos, typ := b.Index, b.Type
@@ -590,16 +547,16 @@ func outButtons(shape []ShapeButton, bs []flows.TemplateButton, known bool) []wh
 	return out
 }
 
-// templateShape is the shape of the template a send names, or nil.
-func templateShape(reg Templates, ts *flows.TemplateSend) (TemplateInfo, bool) {
+// ShapeOf is the shape of the template a send names, or nil.
+func ShapeOf(reg Templates, ts *flows.TemplateSend) (model.TemplateInfo, bool) {
 	if reg == nil {
-		return TemplateInfo{}, false
+		return model.TemplateInfo{}, false
 	}
 	return reg.Template(ts.Name, ts.Language)
 }
 
-// problemsOf joins the problems of the given kinds into one reason, or "".
-func problemsOf(ps []TemplateProblem, kinds ...string) string {
+// ProblemsOf joins the problems of the given kinds into one reason, or "".
+func ProblemsOf(ps []TemplateProblem, kinds ...string) string {
 	var out []string
 	for _, p := range ps {
 		for _, k := range kinds {
@@ -611,10 +568,10 @@ func problemsOf(ps []TemplateProblem, kinds ...string) string {
 	return strings.Join(out, "; ")
 }
 
-// shapeOfSend is the shape of a template that a send fits exactly: what
+// ShapeOfSend is the shape of a template that a send fits exactly: what
 // `parley simulate` assumes of templates no registry tells it about.
-func shapeOfSend(ts *flows.TemplateSend) *TemplateShape {
-	s := &TemplateShape{ParameterFormat: whatsapp.ParamsPositional, OfferExpires: ts.OfferExpiresAt != ""}
+func ShapeOfSend(ts *flows.TemplateSend) *model.TemplateShape {
+	s := &model.TemplateShape{ParameterFormat: whatsapp.ParamsPositional, OfferExpires: ts.OfferExpiresAt != ""}
 	s.LimitedTimeOffer = s.OfferExpires
 	vars := func(ps []flows.TemplateParam) string {
 		var b strings.Builder
@@ -637,11 +594,11 @@ func shapeOfSend(ts *flows.TemplateSend) *TemplateShape {
 		}
 		return "TEXT"
 	}
-	buttons := func(bs []flows.TemplateButton) []ShapeButton {
-		var out []ShapeButton
-		put := func(pos int, b ShapeButton) {
+	buttons := func(bs []flows.TemplateButton) []model.ShapeButton {
+		var out []model.ShapeButton
+		put := func(pos int, b model.ShapeButton) {
 			for len(out) <= pos {
-				out = append(out, ShapeButton{Type: "QUICK_REPLY"})
+				out = append(out, model.ShapeButton{Type: "QUICK_REPLY"})
 			}
 			out[pos] = b
 		}
@@ -650,7 +607,7 @@ func shapeOfSend(ts *flows.TemplateSend) *TemplateShape {
 			if b.Legacy() {
 				typ = flows.ButtonQuickReply
 			}
-			put(b.Index, ShapeButton{Type: metaButtonType[typ], Dynamic: typ == flows.ButtonURL})
+			put(b.Index, model.ShapeButton{Type: metaButtonType[typ], Dynamic: typ == flows.ButtonURL})
 		}
 		return out
 	}
@@ -661,7 +618,7 @@ func shapeOfSend(ts *flows.TemplateSend) *TemplateShape {
 	s.BodyText = vars(ts.Body)
 	s.Buttons = buttons(ts.Buttons)
 	for _, c := range ts.Cards {
-		s.Cards = append(s.Cards, CardShape{HeaderFormat: headerFormat(c.Header), BodyText: vars(c.Body), Buttons: buttons(c.Buttons)})
+		s.Cards = append(s.Cards, model.CardShape{HeaderFormat: headerFormat(c.Header), BodyText: vars(c.Body), Buttons: buttons(c.Buttons)})
 	}
 	return s
 }

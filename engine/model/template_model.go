@@ -1,4 +1,4 @@
-package engine
+package model
 
 import (
 	"slices"
@@ -107,30 +107,26 @@ type TemplateChange struct {
 	Source string `json:"source"` // SourceSync, SourceWebhook, SourceLocal, SourceSend
 }
 
-// templateKey is how the registry and the stores name a template: names
-// are not unique, a name and a language are (docs/whatsapp.md §4.5).
-func templateKey(name, language string) string { return name + "/" + language }
-
-// clone is a deep copy: records in the registry are never changed in
+// Clone is a deep copy: records in the registry are never changed in
 // place, so readers may hold them without a lock.
-func (r *TemplateRecord) clone() *TemplateRecord {
+func (r *TemplateRecord) Clone() *TemplateRecord {
 	c := *r
 	c.Buttons = slices.Clone(r.Buttons)
 	c.History = slices.Clone(r.History)
 	return &c
 }
 
-// record appends a change, dropping the oldest beyond MaxTemplateHistory.
-func (r *TemplateRecord) record(ch TemplateChange) {
+// Record appends a change, dropping the oldest beyond MaxTemplateHistory.
+func (r *TemplateRecord) Record(ch TemplateChange) {
 	r.History = append(r.History, ch)
 	if n := len(r.History) - MaxTemplateHistory; n > 0 {
 		r.History = slices.Delete(r.History, 0, n)
 	}
 }
 
-// setStatus moves the record to status, recording the change; the same
+// SetStatus moves the record to status, recording the change; the same
 // status is no change.
-func (r *TemplateRecord) setStatus(to string, ch TemplateChange) bool {
+func (r *TemplateRecord) SetStatus(to string, ch TemplateChange) bool {
 	if r.Status == to {
 		return false
 	}
@@ -139,32 +135,100 @@ func (r *TemplateRecord) setStatus(to string, ch TemplateChange) bool {
 	if to != TemplateRejected {
 		r.RejectedReason = ""
 	}
-	r.record(ch)
+	r.Record(ch)
 	return true
 }
 
-// setQuality and setCategory do the same for quality and category. A first
+// SetQuality and SetCategory do the same for quality and category. A first
 // value (nothing known before) is not a change worth recording.
-func (r *TemplateRecord) setQuality(to string, ch TemplateChange) bool {
+func (r *TemplateRecord) SetQuality(to string, ch TemplateChange) bool {
 	if to == "" || r.Quality == to {
 		return false
 	}
 	if r.Quality != "" {
 		ch.Kind, ch.From, ch.To = ChangeQuality, r.Quality, to
-		r.record(ch)
+		r.Record(ch)
 	}
 	r.Quality = to
 	return true
 }
 
-func (r *TemplateRecord) setCategory(to string, ch TemplateChange) bool {
+// SetCategory is SetQuality for the category.
+func (r *TemplateRecord) SetCategory(to string, ch TemplateChange) bool {
 	if to == "" || r.Category == to {
 		return false
 	}
 	if r.Category != "" {
 		ch.Kind, ch.From, ch.To = ChangeCategory, r.Category, to
-		r.record(ch)
+		r.Record(ch)
 	}
 	r.Category = to
 	return true
+}
+
+// Template statuses (docs/whatsapp.md §4.4); only APPROVED may be sent.
+const (
+	TemplateApproved = "APPROVED"
+	TemplatePending  = "PENDING"
+)
+
+// TemplateInfo is what the engine needs to know of a template before
+// sending it.
+type TemplateInfo struct {
+	Name     string `json:"name"`
+	Language string `json:"language"`
+	Category string `json:"category,omitempty"` // MARKETING, UTILITY, AUTHENTICATION
+	Status   string `json:"status"`
+	// Parameter counts per component, and the number of quick-reply buttons.
+	HeaderParams int `json:"header_params"`
+	BodyParams   int `json:"body_params"`
+	QuickReplies int `json:"quick_replies"`
+	// Shape is what the template takes, part by part; nil for a template
+	// known by its counts only (recorded before shapes were, or put in a
+	// TemplateSet by hand), which is checked by the counts.
+	Shape *TemplateShape `json:"shape,omitempty"`
+}
+
+// TemplateShape is what a template takes, read from its definition as the
+// Graph API lists it: which header, which variables, which buttons, which
+// cards. The one check of a template send (CheckTemplateSend) holds a send
+// against it at publish, when the send is queued and when it is
+// dispatched, and the send's Graph API body is built from it (named
+// parameters, button positions).
+type TemplateShape struct {
+	// ParameterFormat is whatsapp.ParamsPositional or whatsapp.ParamsNamed.
+	ParameterFormat string `json:"parameter_format,omitempty"`
+	// HeaderFormat is TEXT, IMAGE, VIDEO, DOCUMENT or LOCATION; "" when the
+	// template has no header.
+	HeaderFormat string `json:"header_format,omitempty"`
+	HeaderText   string `json:"header_text,omitempty"`
+	BodyText     string `json:"body_text,omitempty"`
+	// Buttons are the template's buttons in order: their index is their
+	// position.
+	Buttons []ShapeButton `json:"buttons,omitempty"`
+	// Cards are a carousel template's cards, in order.
+	Cards []CardShape `json:"cards,omitempty"`
+	// OfferExpires is set on a limited-time offer with a countdown: each
+	// send says when the offer ends.
+	OfferExpires bool `json:"offer_expires,omitempty"`
+	// LimitedTimeOffer is set on any limited-time-offer template.
+	LimitedTimeOffer bool `json:"limited_time_offer,omitempty"`
+}
+
+// ShapeButton is one button of a template.
+type ShapeButton struct {
+	// Type is Meta's: QUICK_REPLY, URL, COPY_CODE, OTP, PHONE_NUMBER, FLOW …
+	Type string `json:"type"`
+	// Dynamic is set on a URL button whose URL ends in a variable: each
+	// send gives its text.
+	Dynamic bool `json:"dynamic,omitempty"`
+	// Text is the button's label, for people choosing what to fill.
+	Text string `json:"text,omitempty"`
+}
+
+// CardShape is one card of a carousel template.
+type CardShape struct {
+	HeaderFormat string        `json:"header_format,omitempty"`
+	BodyText     string        `json:"body_text,omitempty"`
+	Buttons      []ShapeButton `json:"buttons,omitempty"`
 }

@@ -1,6 +1,7 @@
-package engine
+package model
 
 import (
+	"maps"
 	"time"
 
 	"github.com/parleyhq/parley/flows"
@@ -16,8 +17,17 @@ func NewContactKey(phoneNumberID, identity string) ContactKey {
 	return ContactKey(phoneNumberID + ":" + identity)
 }
 
-// PhoneNumberID is the business phone number id of the key.
-func (k ContactKey) PhoneNumberID() string { return phoneOf(k) }
+// PhoneNumberID is the business phone number id of the key: what comes
+// before its first ':' (all of it when there is none).
+func (k ContactKey) PhoneNumberID() string {
+	s := string(k)
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return s[:i]
+		}
+	}
+	return s
+}
 
 // Contact is a customer as the engine knows them.
 type Contact struct {
@@ -301,9 +311,9 @@ type Message struct {
 	Error     string `json:"error,omitempty"`
 }
 
-// learnIdentity records the addresses a webhook gave for the contact: the
+// LearnIdentity records the addresses a webhook gave for the contact: the
 // phone number (wa_id) and the business-scoped user id, whichever it had.
-func (c *Contact) learnIdentity(waID, userID string) {
+func (c *Contact) LearnIdentity(waID, userID string) {
 	if waID != "" {
 		c.WaID = waID
 	}
@@ -329,4 +339,60 @@ type CallRecord struct {
 	Key string `json:"key"`
 	// Retry is when the next attempt is due, when there is one.
 	Retry time.Time `json:"retry,omitzero"`
+}
+
+// stateRank orders message states: a status moves a message forward only,
+// so a late "delivered" never undoes "read". A delivered or read after a
+// failure wins (Meta reports per device).
+var stateRank = map[MessageState]int{
+	Queued: 0, Sending: 1, Unknown: 2, Accepted: 3, Sent: 4, SendFailed: 5, Delivered: 6, Read: 7,
+}
+
+// Rank is s's place in stateRank: a message only ever moves to a state of
+// a higher rank.
+func (s MessageState) Rank() int { return stateRank[s] }
+
+// Advance moves the message to s if s is further along.
+func (m *Message) Advance(s MessageState) bool {
+	if stateRank[s] > stateRank[m.State] {
+		m.State = s
+		return true
+	}
+	return false
+}
+
+// Clone copies a contact deeply enough that changing the copy never
+// changes the original: nested values are replaced, never edited in place.
+func (c *Contact) Clone() *Contact {
+	if c == nil {
+		return nil
+	}
+	x := *c
+	x.Tags = append([]string(nil), c.Tags...)
+	x.Fields = maps.Clone(c.Fields)
+	return &x
+}
+
+// Clone copies a conversation likewise.
+func (c *Conversation) Clone() *Conversation {
+	if c == nil {
+		return nil
+	}
+	x := *c
+	x.Vars = maps.Clone(c.Vars)
+	x.Timers = append([]Timer(nil), c.Timers...)
+	x.Steps = append([]Step(nil), c.Steps...)
+	return &x
+}
+
+// RemoveTimer drops tm from the conversation's live timers, reporting
+// whether it was there.
+func (c *Conversation) RemoveTimer(tm Timer) bool {
+	for i, x := range c.Timers {
+		if x.Same(tm) {
+			c.Timers = append(c.Timers[:i:i], c.Timers[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
