@@ -431,6 +431,13 @@ func checkFlows(ctx context.Context, tx pgx.Tx, r *Report) error {
 	if clocks != 1 {
 		r.problem("flow_clock has %d rows, want 1: flow changes may not reach other processes", clocks)
 	}
+	var trigger bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'flows'::regclass AND tgname = 'flows_head' AND tgenabled <> 'D')`).Scan(&trigger); err != nil {
+		return err
+	}
+	if !trigger {
+		r.problem("the trigger flows_head of table flows is missing or disabled: flow changes may not reach other processes")
+	}
 	rows, err := tx.Query(ctx, `SELECT f.id, f.data, f.published, f.archived, f.changed,
 			coalesce((SELECT max(version) FROM flow_versions v WHERE v.flow = f.id), 0)
 		FROM flows f ORDER BY f.id`)

@@ -49,6 +49,7 @@ func TestCheck(t *testing.T) {
 		`DELETE FROM conversations WHERE id = '100:15550000000#1'`,                   // an orphan transcript
 		`UPDATE conversations SET status = 'waiting' WHERE id = '100:15550000001#1'`, // a column against its record
 		`UPDATE outbox SET claimed = true, owner = 'gone-host:/data', lease_until = now() - interval '1 hour'`,
+		`ALTER TABLE flows DISABLE TRIGGER flows_head`, // and then a column against its record
 		`UPDATE flows SET published = 7`,
 		`INSERT INTO timers (due_ns, kind, conversation, node, data) VALUES (1, 'timeout', 'nowhere#1', 'n', '{}')`,
 	}
@@ -69,14 +70,15 @@ func TestCheck(t *testing.T) {
 		`flow "greet": its record says version 1`,
 		`flow "greet": published version 7, but its latest stored version is 1`,
 		`names conversation "nowhere#1", which is not stored`,
+		`the trigger flows_head of table flows is missing or disabled`,
 		`contact "100:15550000000": its current conversation "100:15550000000#1" is not stored`,
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the report does not say %q:\n%s", want, all)
 		}
 	}
-	if r.OK() || len(r.Problems) != 4 {
-		t.Errorf("problems: %q; want 4", r.Problems)
+	if r.OK() || len(r.Problems) != 5 {
+		t.Errorf("problems: %q; want 5", r.Problems)
 	}
 
 	// Somewhere else than a Parley database: an error that says so.

@@ -652,18 +652,15 @@ func (s *Store) SaveFlow(ctx context.Context, r *model.FlowRecord) error {
 	})
 }
 
-// putFlow writes a flow record, its head's columns and the next number of
-// flow_clock (FlowHeadsSince). The clock's row stays locked to the commit:
-// flow writes, rare, commit one at a time, in the order of their numbers.
+// putFlow writes a flow record. Its head's columns and change number
+// (FlowHeadsSince) are the trigger's (migration 0004): they follow the
+// record whoever writes it.
 func putFlow(ctx context.Context, tx pgx.Tx, rec *model.FlowRecord) error {
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `WITH c AS (UPDATE flow_clock SET n = n + 1 RETURNING n)
-		INSERT INTO flows (id, data, published, archived, changed) SELECT $1, $2, $3, $4, c.n FROM c
-		ON CONFLICT (id) DO UPDATE SET data = excluded.data, published = excluded.published, archived = excluded.archived, changed = excluded.changed`,
-		rec.ID, v, int32(rec.Published), rec.Archived)
+	_, err = tx.Exec(ctx, `INSERT INTO flows (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data`, rec.ID, v)
 	return err
 }
 

@@ -224,7 +224,8 @@ func BenchmarkRefreshFlows(b *testing.B) {
 
 // TestFlowHeadsMigration: migration 0004 gives the flows stored before it
 // their heads (published version, archived) from their records, so that
-// the first refresh after the upgrade sees them as they are.
+// the first refresh after the upgrade sees them as they are; a write of
+// a record alone, as the version before makes it, moves its head too.
 func TestFlowHeadsMigration(t *testing.T) {
 	testURL(t)
 	path := filepath.Join(t.TempDir(), "db")
@@ -234,6 +235,8 @@ func TestFlowHeadsMigration(t *testing.T) {
 	// wrote them: their record only.
 	for _, sql := range []string{
 		`ALTER TABLE flows DROP COLUMN published, DROP COLUMN archived, DROP COLUMN changed`,
+		`DROP TRIGGER flows_head ON flows`,
+		`DROP FUNCTION flows_head()`,
 		`DROP TABLE flow_clock`,
 		`DELETE FROM schema_migrations WHERE version = 4`,
 		`INSERT INTO flows (id, data) VALUES ('a', convert_to('{"id":"a","draft":"e30=","published":3}', 'UTF8')),
@@ -260,7 +263,16 @@ func TestFlowHeadsMigration(t *testing.T) {
 	if err := st.SaveFlow(ctx, &model.FlowRecord{ID: "c", Draft: []byte(`{}`), Archived: true}); err != nil {
 		t.Fatal(err)
 	}
-	if changed, _, err := st.FlowHeadsSince(ctx, mark); err != nil || fmt.Sprint(changed) != fmt.Sprint([]model.FlowHead{{ID: "c", Archived: true}}) {
+	changed, mark, err := st.FlowHeadsSince(ctx, mark)
+	if err != nil || fmt.Sprint(changed) != fmt.Sprint([]model.FlowHead{{ID: "c", Archived: true}}) {
 		t.Fatalf("after a save: %v, %v", changed, err)
+	}
+	// A process of the version before, still running in a rolling
+	// upgrade, writes the record only: its change is seen all the same.
+	if _, err := st.Pool().Exec(ctx, `UPDATE flows SET data = convert_to('{"id":"a","published":4}', 'UTF8') WHERE id = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	if changed, _, err := st.FlowHeadsSince(ctx, mark); err != nil || fmt.Sprint(changed) != fmt.Sprint([]model.FlowHead{{ID: "a", Published: 4}}) {
+		t.Fatalf("after an older version's write: %v, %v", changed, err)
 	}
 }
