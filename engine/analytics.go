@@ -3,8 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
-	"github.com/parleyhq/parley/engine/model"
 	"time"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Flow analytics: as conversations run, the engine counts per flow

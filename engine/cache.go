@@ -1,8 +1,9 @@
 package engine
 
 import (
-	"github.com/parleyhq/parley/engine/model"
 	"sync"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // stateCacheSize bounds the contacts whose state the engine keeps in memory.

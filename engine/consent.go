@@ -44,79 +44,8 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// Default consent keywords and confirmations. A text message whose whole
-// folded text is one of the keywords acts on consent, at any point of any
-// flow. CANCEL, END and QUIT (SMS habits) are left out: in a chat they are
-// ordinary answers ("cancel" my booking), and taking them as an opt-out
-// would unsubscribe customers who meant nothing of the kind.
-var (
-	DefaultOptOutKeywords = []string{
-		"STOP", "STOPALL", "UNSUBSCRIBE",
-		"BAJA", "PARAR", "ARRET", "ARRÊT", "STOPP", "SAIR",
-	}
-	DefaultOptInKeywords = []string{"START", "UNSTOP", "SUBSCRIBE"}
-)
-
-// Default confirmations of a keyword opt-out and opt-in.
-const (
-	DefaultOptOutReply = "You're unsubscribed and won't get more messages from us. Reply START to opt back in."
-	DefaultOptInReply  = "You're subscribed again. Reply STOP to unsubscribe."
-)
-
 // ReasonOptedOut is the reason of a conversation ended by an opt-out.
 const ReasonOptedOut = "opted out"
-
-// consentKeywords holds the folded keywords and the confirmations.
-type consentKeywords struct {
-	optOut, optIn           map[string]bool
-	optOutReply, optInReply string
-}
-
-func newConsentKeywords(o Options) consentKeywords {
-	k := consentKeywords{optOut: foldSet(o.OptOutKeywords, DefaultOptOutKeywords), optIn: foldSet(o.OptInKeywords, DefaultOptInKeywords),
-		optOutReply: o.OptOutReply, optInReply: o.OptInReply}
-	if k.optOutReply == "" {
-		k.optOutReply = DefaultOptOutReply
-	}
-	if k.optInReply == "" {
-		k.optInReply = DefaultOptInReply
-	}
-	return k
-}
-
-func foldSet(ks, def []string) map[string]bool {
-	if ks == nil {
-		ks = def
-	}
-	m := map[string]bool{}
-	for _, k := range ks {
-		if f := foldKeyword(k); f != "" {
-			m[f] = true
-		}
-	}
-	return m
-}
-
-// foldKeyword folds a message's whole text for keyword matching: case,
-// accents, surrounding spaces and punctuation do not count ("Stop." is
-// STOP); words inside do ("stop sending" is not).
-func foldKeyword(s string) string {
-	return strings.Join(flows.Words(s), " ")
-}
-
-// match says which consent kind a message's text asks for, or "".
-func (k consentKeywords) match(text string) model.ConsentKind {
-	f := foldKeyword(text)
-	switch {
-	case f == "":
-		return ""
-	case k.optOut[f]:
-		return model.ConsentOptOut
-	case k.optIn[f]:
-		return model.ConsentOptIn
-	}
-	return ""
-}
 
 // consentKeyword acts on an opt-out or opt-in keyword the customer sent,
 // instead of the flow. It reports false when the message is left to the
@@ -143,9 +72,9 @@ func (t *turn) consentKeyword(kind model.ConsentKind, reply *flows.Reply) (bool,
 		return true, nil
 	}
 	c.ApplyConsent(model.ConsentEvent{At: t.now, Kind: kind, Source: model.SourceKeyword, By: "customer", Detail: reply.Text})
-	confirm := t.e.keywords.optInReply
+	confirm := t.e.keywords.OptInReply
 	if kind == model.ConsentOptOut {
-		confirm = t.e.keywords.optOutReply
+		confirm = t.e.keywords.OptOutReply
 		n, err := t.cancelQueuedTemplates()
 		if err != nil {
 			return true, err

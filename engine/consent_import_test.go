@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
@@ -17,7 +18,7 @@ import (
 func TestImportedContactIsFoundByUserID(t *testing.T) {
 	h := newHarness(t, echoFlow)
 	csv := "phone,name,opted_in,opted_in_at,purpose\n+49 151 2345 6789,Ida,true,2026-01-01,Order updates\n"
-	res, err := h.eng.ImportContacts(h.ctx, strings.NewReader(csv), engine.ImportOptions{PhoneNumberID: phone, By: "ops@example.com"})
+	res, err := h.eng.ImportContacts(h.ctx, strings.NewReader(csv), consent.ImportOptions{PhoneNumberID: phone, By: "ops@example.com"})
 	if err != nil || res.Created != 1 || res.OptIns != 1 {
 		t.Fatalf("import: %+v, %v", res, err)
 	}
@@ -52,12 +53,12 @@ func TestImportProblems(t *testing.T) {
 		{"no header", "", []string{"row 1: no header row"}},
 		{"bad quote", "phone,name\n15551234567,\"Ann\n", []string{"row 2:"}},
 		{"user id with a colon", "user_id\nUS:1\n", []string{"row 2, column user_id:"}},
-		{"too many tags", "phone,tags\n15551234567," + manyTags(engine.MaxContactTags+1) + "\n", []string{"row 2, column tags:"}},
+		{"too many tags", "phone,tags\n15551234567," + manyTags(consent.MaxContactTags+1) + "\n", []string{"row 2, column tags:"}},
 		{"withdrawal needs no date", "phone,opted_in,purpose\n15551234567,false,\n", nil},
 		{"opt-in fields without opted_in", "phone,opted_in_at\n15551234567,2026-01-01\n", []string{"row 2, column opted_in:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := h.eng.ImportContacts(h.ctx, strings.NewReader(tc.csv), engine.ImportOptions{PhoneNumberID: phone, DryRun: true})
+			res, err := h.eng.ImportContacts(h.ctx, strings.NewReader(tc.csv), consent.ImportOptions{PhoneNumberID: phone, DryRun: true})
 			var got []string
 			for _, p := range res.Problems {
 				got = append(got, p.String())
@@ -68,7 +69,7 @@ func TestImportProblems(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, engine.ErrImportInvalid) {
+			if !errors.Is(err, consent.ErrImportInvalid) {
 				t.Fatalf("err %v, want ErrImportInvalid", err)
 			}
 			for _, w := range tc.want {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
@@ -81,7 +82,7 @@ func TestOptOutKeywordCancelsQueuedTemplates(t *testing.T) {
 	if cancelled != 1 {
 		t.Fatalf("%d template(s) in the transcript, want 1", cancelled)
 	}
-	equal(t, h.sent(wa), []string{engine.DefaultOptOutReply})
+	equal(t, h.sent(wa), []string{consent.DefaultOptOutReply})
 	c := h.contact(wa)
 	if ev := lastConsent(t, c); !c.OptedOut || ev.Kind != model.ConsentOptOut || ev.Source != model.SourceKeyword {
 		t.Errorf("contact opted_out %v, event %+v", c.OptedOut, ev)
@@ -94,7 +95,7 @@ func TestOptOutKeywordCancelsQueuedTemplates(t *testing.T) {
 	}
 	// START opts back in, with its confirmation.
 	h.say(wa, "start")
-	equal(t, h.sent(wa), []string{engine.DefaultOptInReply})
+	equal(t, h.sent(wa), []string{consent.DefaultOptInReply})
 	if c := h.contact(wa); c.OptedOut || !c.OptedIn {
 		t.Errorf("after START: opted_in %v, opted_out %v", c.OptedIn, c.OptedOut)
 	}

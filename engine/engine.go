@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parleyhq/parley/engine/consent"
+	"github.com/parleyhq/parley/engine/limits"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/secrets"
@@ -43,7 +45,7 @@ type Options struct {
 	// Metrics receives the engine's series; nil keeps them private.
 	Metrics *metrics.Registry
 	// OptOutKeywords and OptInKeywords replace the default consent
-	// keywords (DefaultOptOutKeywords, DefaultOptInKeywords); an empty,
+	// keywords (consent.DefaultOptOutKeywords, DefaultOptInKeywords); an empty,
 	// non-nil list turns them off. OptOutReply and OptInReply replace the
 	// default confirmations.
 	OptOutKeywords, OptInKeywords []string
@@ -87,10 +89,14 @@ type Engine struct {
 	// checkTemplates: see Options.CheckTemplatesOnPublish.
 	checkTemplates bool
 	metrics        engineMetrics
-	keywords       consentKeywords
-	// limits is the messaging limit, its reach cache and what Meta said
-	// of the numbers (limit.go, limit_cache.go, limit_numbers.go).
-	limits limitState
+	keywords       consent.Keywords
+	// limits are the messaging limits, their reach caches and Meta's
+	// restrictions (limit.go, limit_numbers.go, package limits).
+	limits limits.Limits
+	// phoneNumbers are the business numbers served (Options.PhoneNumbers);
+	// numbersMu serialises updates of their records (limit_numbers.go).
+	phoneNumbers []PhoneNumber
+	numbersMu    sync.Mutex
 	// reachMu makes the dispatcher's check of the messaging limit and the
 	// record of the reach one step, so concurrent sends cannot both take
 	// the last place.
@@ -136,7 +142,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, clock: o.Clock, templates: o.Templates, log: o.Logger,
 		metrics: newEngineMetrics(o.Metrics), outboxKick: make(chan struct{}, 1),
-		flows: map[flowKey]*flows.Flow{}, keywords: newConsentKeywords(o),
+		flows: map[flowKey]*flows.Flow{}, keywords: consent.NewKeywords(o.OptOutKeywords, o.OptInKeywords, o.OptOutReply, o.OptInReply),
 		checkTemplates: o.CheckTemplatesOnPublish,
 	}
 	if sh, ok := o.Store.(model.SharedStore); ok {
@@ -252,7 +258,7 @@ func (e *Engine) HandleInbound(ctx context.Context, in *Inbound) (out Outcome, e
 
 	// Consent keywords come before interrupts and triggers, in any flow.
 	if reply.Type == flows.MsgText {
-		if kind := e.keywords.match(reply.Text); kind != "" {
+		if kind := e.keywords.Match(reply.Text); kind != "" {
 			handled, err := t.consentKeyword(kind, &reply)
 			if err != nil {
 				return Outcome{}, err

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+
 	"github.com/parleyhq/parley/engine/model"
 )
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
@@ -27,7 +28,7 @@ func TestContactsByWaID(t *testing.T) {
 		fmt.Fprintf(&csv, "1555000%04d,%s\n", i, phone)
 	}
 	csv.WriteString("15551234567,200000000000002\n") // the customer on a second number, by phone
-	if _, err := h.eng.ImportContacts(h.ctx, strings.NewReader(csv.String()), engine.ImportOptions{PhoneNumberID: phone}); err != nil {
+	if _, err := h.eng.ImportContacts(h.ctx, strings.NewReader(csv.String()), consent.ImportOptions{PhoneNumberID: phone}); err != nil {
 		t.Fatal(err)
 	}
 	// The customer writes to the first number: keyed by their user id.
@@ -72,16 +73,16 @@ func TestContactsOfOtherNumbersRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = eng.SaveContact(t.Context(), engine.ContactInput{PhoneNumberID: "123", WaID: "15551234567"}, "test")
-	if !errors.Is(err, engine.ErrInvalidContact) || !strings.Contains(err.Error(), "123 is not a business number Parley serves ("+phone+")") {
+	_, _, err = eng.SaveContact(t.Context(), consent.ContactInput{PhoneNumberID: "123", WaID: "15551234567"}, "test")
+	if !errors.Is(err, consent.ErrInvalidContact) || !strings.Contains(err.Error(), "123 is not a business number Parley serves ("+phone+")") {
 		t.Errorf("a contact of another number: %v", err)
 	}
-	if _, _, err := eng.SaveContact(t.Context(), engine.ContactInput{PhoneNumberID: phone, WaID: "15551234567"}, "test"); err != nil {
+	if _, _, err := eng.SaveContact(t.Context(), consent.ContactInput{PhoneNumberID: phone, WaID: "15551234567"}, "test"); err != nil {
 		t.Errorf("a contact of the number served: %v", err)
 	}
 	res, err := eng.ImportContacts(t.Context(), strings.NewReader("phone,phone_number_id\n15551234567,\n15557654321,999\n"),
-		engine.ImportOptions{PhoneNumberID: phone})
-	if !errors.Is(err, engine.ErrImportInvalid) || len(res.Problems) != 1 || res.Problems[0].String() != "row 3, column phone_number_id: 999 is not a business number Parley serves ("+phone+")" {
+		consent.ImportOptions{PhoneNumberID: phone})
+	if !errors.Is(err, consent.ErrImportInvalid) || len(res.Problems) != 1 || res.Problems[0].String() != "row 3, column phone_number_id: 999 is not a business number Parley serves ("+phone+")" {
 		t.Errorf("an import with a row of another number: %+v, %v", res.Problems, err)
 	}
 	stored, err := engine.StoredNumbers(t.Context(), st)

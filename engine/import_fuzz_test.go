@@ -8,12 +8,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/internal/fuzztest"
 )
 
 // FuzzImportContacts: any file uploaded as a contacts CSV is, in a dry run,
-// either accepted with counts that add up or refused with ErrImportInvalid
+// either accepted with counts that add up or refused with consent.ErrImportInvalid
 // and at most MaxImportProblems problems, each located and worded without
 // echoing a long cell back; never another error, never a panic, and the
 // same answer twice.
@@ -28,19 +28,19 @@ func FuzzImportContacts(f *testing.F) {
 	// A stored contact who opted out, so that updates and consent
 	// conflicts are reached too.
 	if _, err := h.eng.ImportContacts(h.ctx, strings.NewReader("phone,opted_in,opted_in_at\n15551234567,false,2026-01-02\n"),
-		engine.ImportOptions{PhoneNumberID: phone}); err != nil {
+		consent.ImportOptions{PhoneNumberID: phone}); err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		opts := engine.ImportOptions{PhoneNumberID: phone, DryRun: true}
+		opts := consent.ImportOptions{PhoneNumberID: phone, DryRun: true}
 		res, err := h.eng.ImportContacts(h.ctx, bytes.NewReader(data), opts)
 		switch {
 		case err == nil:
 			if res.Rows < 1 || res.Created+res.Updated != res.Rows || res.OptIns+res.OptOuts > res.Rows || len(res.Problems) > 0 {
 				t.Fatalf("accepted with counts that do not add up: %+v", res)
 			}
-		case errors.Is(err, engine.ErrImportInvalid):
-			if len(res.Problems) < 1 || len(res.Problems) > engine.MaxImportProblems || res.MoreProblems < 0 {
+		case errors.Is(err, consent.ErrImportInvalid):
+			if len(res.Problems) < 1 || len(res.Problems) > consent.MaxImportProblems || res.MoreProblems < 0 {
 				t.Fatalf("refused with %d problems (+%d)", len(res.Problems), res.MoreProblems)
 			}
 			for _, p := range res.Problems {
@@ -67,8 +67,8 @@ func FuzzImportContacts(f *testing.F) {
 func TestImportProblemClipsALongColumnName(t *testing.T) {
 	h := newHarness(t)
 	long := strings.Repeat("0", 5000)
-	res, err := h.eng.ImportContacts(h.ctx, strings.NewReader(long+",phone\n"), engine.ImportOptions{PhoneNumberID: phone, DryRun: true})
-	if !errors.Is(err, engine.ErrImportInvalid) || len(res.Problems) != 1 {
+	res, err := h.eng.ImportContacts(h.ctx, strings.NewReader(long+",phone\n"), consent.ImportOptions{PhoneNumberID: phone, DryRun: true})
+	if !errors.Is(err, consent.ErrImportInvalid) || len(res.Problems) != 1 {
 		t.Fatalf("import: %+v, %v", res, err)
 	}
 	if p := res.Problems[0]; len(p.Column) > 70 || !strings.HasPrefix(p.Column, "000") || !strings.HasSuffix(p.Column, "…") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parleyhq/parley/engine/limits"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 )
@@ -213,7 +214,7 @@ func (e *Engine) NeedsReach(ctx context.Context, c *model.Contact, by time.Time)
 	}
 	// The store, not the reach cache: asking the cache about a later
 	// instant would evict reaches still counted now.
-	reached, err := e.store.ReachedSince(ctx, e.scopeOf(number), c.Key, limitSince(by))
+	reached, err := e.store.ReachedSince(ctx, e.scopeOf(number), c.Key, limits.Since(by))
 	if err != nil {
 		return false, fmt.Errorf("checking the reach of %s: %w", c.Key, err)
 	}

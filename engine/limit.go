@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/parleyhq/parley/engine/limits"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -52,13 +54,13 @@ func (e *Engine) limitCheck(ctx context.Context, c *model.Contact, now time.Time
 			whatsapp.RestrictionBizInitiated, until.UTC().Format(time.RFC3339)), until, nil
 	}
 	scope := e.scopeOf(number)
-	sc := e.scope(scope)
-	limit := int(sc.limit.Load())
+	sc := e.limits.Scope(scope)
+	limit := sc.Limit()
 	if limit <= 0 {
 		return "", "", time.Time{}, nil
 	}
-	since := limitSince(now)
-	reached, n, oldest, err := sc.reach.check(ctx, e.store, c.Key, since)
+	since := limits.Since(now)
+	reached, n, oldest, err := sc.Reach().Check(ctx, e.store, c.Key, since)
 	if err != nil || reached || n < limit {
 		return "", "", time.Time{}, err
 	}
@@ -71,10 +73,6 @@ func (e *Engine) limitCheck(ctx context.Context, c *model.Contact, now time.Time
 	}
 	return model.BlockLimit, fmt.Sprintf("messaging limit of %d unique customers per 24 h reached", limit), oldest.Add(model.LimitWindow), nil
 }
-
-// limitSince is the first instant of the moving window ending at now: a
-// reach exactly LimitWindow old has left it.
-func limitSince(now time.Time) time.Time { return now.Add(-model.LimitWindow + time.Nanosecond) }
 
 // reachCount is the unique contacts reached in the moving window, for the
 // metrics.
@@ -107,9 +105,9 @@ func (e *Engine) reachUsage(ctx context.Context, scope string) (n int, nextFree 
 	if e.shared != nil {
 		// Other processes reach customers too: the store's count, not
 		// this process's cache.
-		n, oldest, err = e.store.ReachCount(ctx, scope, limitSince(e.clock.Now()))
+		n, oldest, err = e.store.ReachCount(ctx, scope, limits.Since(e.clock.Now()))
 	} else {
-		_, n, oldest, err = e.scope(scope).reach.check(ctx, e.store, "", limitSince(e.clock.Now()))
+		_, n, oldest, err = e.limits.Scope(scope).Reach().Check(ctx, e.store, "", limits.Since(e.clock.Now()))
 	}
 	if err != nil || n == 0 {
 		return n, time.Time{}, err
@@ -123,6 +121,43 @@ func (e *Engine) MessagingLimit() int { return e.messagingLimit() }
 
 // MessagingLimitOf is the limit enforced for sends from business number
 // id: its portfolio's.
-func (e *Engine) MessagingLimitOf(id string) int { return int(e.scope(e.scopeOf(id)).limit.Load()) }
+func (e *Engine) MessagingLimitOf(id string) int { return e.limits.Scope(e.scopeOf(id)).Limit() }
 
-func (e *Engine) messagingLimit() int { return int(e.scope(model.ReachScope).limit.Load()) }
+func (e *Engine) messagingLimit() int { return e.limits.Scope(model.ReachScope).Limit() }
+
+// reachRecorded tells the cache about the reaches of a send's commit: added
+// when it committed, forgotten when its outcome is not known.
+func (e *Engine) reachRecorded(rs []model.Reach, commitErr error) {
+	if len(rs) == 0 {
+		return
+	}
+	for _, scope := range scopesOf(rs) {
+		if commitErr != nil {
+			e.limits.Scope(scope).Reach().Invalidate()
+			continue
+		}
+		e.limits.Scope(scope).Reach().Add(rs)
+	}
+}
+
+// scopesOf lists the scopes of rs, each once.
+func scopesOf(rs []model.Reach) []string {
+	var out []string
+	for _, r := range rs {
+		if !slices.Contains(out, r.Scope) {
+			out = append(out, r.Scope)
+		}
+	}
+	return out
+}
+
+// pruneReach forgets reaches older than limits.ReachRetention.
+func (e *Engine) pruneReach(ctx context.Context, now time.Time) {
+	n, err := e.store.PruneReach(ctx, now.Add(-limits.ReachRetention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		e.log.Error("pruning the reach log", "err", err)
+	case n > 0:
+		e.log.Info("pruned the reach log", "count", n)
+	}
+}

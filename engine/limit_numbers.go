@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/engine/model"
@@ -51,58 +49,13 @@ const (
 	LimitFromMeta   = "meta"       // a tier Meta announced
 )
 
-// limitState is the engine's messaging limits and what feeds them: one
-// limit per business portfolio (reach scope, numbers.go), and the
-// restrictions Meta put on each account.
-type limitState struct {
-	configured int
-	pinned     bool
-	numbers    []PhoneNumber
-
-	scopesMu sync.Mutex
-	scopes   map[string]*scopeLimit // reach scope → its limit and reach
-
-	mu sync.Mutex // serialises updates of the number records
-
-	restrictMu sync.Mutex
-	// restricted is, by account (WABA id; "" for an account none of the
-	// numbers names: then every number), when a restriction of
-	// business-initiated messaging ends.
-	restricted map[string]time.Time
-}
-
-// scopeLimit is one portfolio's messaging limit and its reach.
-type scopeLimit struct {
-	limit    atomic.Int64
-	fromMeta atomic.Bool
-	reach    reachCache
-}
-
-// scope returns the state of a reach scope, made on first use with the
-// configured limit.
-func (e *Engine) scope(name string) *scopeLimit {
-	l := &e.limits
-	l.scopesMu.Lock()
-	defer l.scopesMu.Unlock()
-	if l.scopes == nil {
-		l.scopes = map[string]*scopeLimit{}
-	}
-	sc := l.scopes[name]
-	if sc == nil {
-		sc = &scopeLimit{reach: reachCache{scope: name}}
-		sc.limit.Store(int64(l.configured))
-		l.scopes[name] = sc
-	}
-	return sc
-}
-
 // initLimits sets the limits from the options and, unless pinned, from the
 // tier Meta last announced for each portfolio; and restores the active
 // restrictions.
 func (e *Engine) initLimits(ctx context.Context, o Options) error {
-	l := &e.limits
-	l.configured, l.pinned, l.numbers = max(o.MessagingLimit, 0), o.MessagingLimitPinned, o.PhoneNumbers
-	e.scope(model.ReachScope)
+	e.limits.Configure(o.MessagingLimit, o.MessagingLimitPinned)
+	e.phoneNumbers = o.PhoneNumbers
+	e.limits.Scope(model.ReachScope)
 	recs, err := e.store.Numbers(ctx)
 	if err != nil {
 		return fmt.Errorf("loading phone number records: %w", err)
@@ -120,20 +73,9 @@ func (e *Engine) initLimits(ctx context.Context, o Options) error {
 		e.noteRestrictions(r.WABAID, r.Restrictions)
 	}
 	for sc, r := range latest {
-		e.learnTier(sc, r.TierLimit)
+		e.limits.LearnTier(sc, r.TierLimit)
 	}
 	return nil
-}
-
-// learnTier makes a tier from Meta the enforced limit of a portfolio,
-// unless pinned.
-func (e *Engine) learnTier(scope string, limit int) {
-	if e.limits.pinned {
-		return
-	}
-	sc := e.scope(scope)
-	sc.limit.Store(int64(max(limit, 0)))
-	sc.fromMeta.Store(true)
 }
 
 // noteRestrictions records the restrictions Meta announced for account
@@ -148,22 +90,13 @@ func (e *Engine) noteRestrictions(waba string, rs []whatsapp.Restriction) {
 	if until.IsZero() {
 		return
 	}
-	key := e.accountKey(waba)
-	l := &e.limits
-	l.restrictMu.Lock()
-	defer l.restrictMu.Unlock()
-	if l.restricted == nil {
-		l.restricted = map[string]time.Time{}
-	}
-	if until.After(l.restricted[key]) {
-		l.restricted[key] = until
-	}
+	e.limits.Restrict(e.accountKey(waba), until)
 }
 
 // accountKey is how restrictions of account waba are kept: by the WABA
 // when a served number names it, else under "" (every number).
 func (e *Engine) accountKey(waba string) string {
-	for _, n := range e.limits.numbers {
+	for _, n := range e.phoneNumbers {
 		if waba != "" && n.WABAID == waba {
 			return waba
 		}
@@ -175,24 +108,15 @@ func (e *Engine) accountKey(waba string) string {
 // messaging from the business number id in force at now, or zero: its
 // account's, or one that concerns every number.
 func (e *Engine) restrictedUntil(id string, now time.Time) time.Time {
-	l := &e.limits
-	l.restrictMu.Lock()
-	defer l.restrictMu.Unlock()
-	until := l.restricted[""]
-	if n, ok := e.number(id); ok && n.WABAID != "" && l.restricted[n.WABAID].After(until) {
-		until = l.restricted[n.WABAID]
-	}
-	if !now.Before(until) {
-		return time.Time{}
-	}
-	return until
+	n, _ := e.number(id)
+	return e.limits.RestrictedUntil(n.WABAID, now)
 }
 
 // numberKey names the record of the number Meta calls display: the
 // configured number with that display number, the one configured number
 // when there is only one, else the display number itself.
 func (e *Engine) numberKey(display string) (key, id string) {
-	ns := e.limits.numbers
+	ns := e.phoneNumbers
 	for _, n := range ns {
 		if n.Display != "" && n.Display == display {
 			return n.ID, n.ID
@@ -206,8 +130,8 @@ func (e *Engine) numberKey(display string) (key, id string) {
 
 // updateNumber changes the record key (new if unknown) and stores it.
 func (e *Engine) updateNumber(ctx context.Context, key string, fn func(*model.NumberRecord)) (*model.NumberRecord, error) {
-	e.limits.mu.Lock()
-	defer e.limits.mu.Unlock()
+	e.numbersMu.Lock()
+	defer e.numbersMu.Unlock()
 	recs, err := e.store.Numbers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading phone number records: %w", err)
@@ -230,7 +154,7 @@ func (e *Engine) updateNumber(ctx context.Context, key string, fn func(*model.Nu
 // unless it is pinned. A redelivered event is recorded again (the history
 // shows it) but changes nothing else.
 func (e *Engine) ApplyNumberUpdate(ctx context.Context, u whatsapp.NumberUpdate) error {
-	if u.DisplayPhoneNumber == "" && len(e.limits.numbers) != 1 {
+	if u.DisplayPhoneNumber == "" && len(e.phoneNumbers) != 1 {
 		return errors.New("engine: phone_number_quality_update names no number")
 	}
 	at := u.Time
@@ -268,8 +192,8 @@ func (e *Engine) ApplyNumberUpdate(ctx context.Context, u whatsapp.NumberUpdate)
 		return err
 	}
 	if hasTier {
-		e.log.Info("Meta announced a messaging limit tier", "number", key, "event", u.Event, "tier", tier, "pinned", e.limits.pinned)
-		e.learnTier(e.scopeOf(id), limit)
+		e.log.Info("Meta announced a messaging limit tier", "number", key, "event", u.Event, "tier", tier, "pinned", e.limits.Pinned())
+		e.limits.LearnTier(e.scopeOf(id), limit)
 	}
 	return nil
 }
@@ -290,7 +214,7 @@ func (e *Engine) ApplyAccountUpdate(ctx context.Context, a whatsapp.AccountUpdat
 	}
 	account := e.accountKey(a.WABAID)
 	keys := []string{}
-	for _, n := range e.limits.numbers {
+	for _, n := range e.phoneNumbers {
 		if account == "" || n.WABAID == account {
 			keys = append(keys, n.ID)
 		}
@@ -352,7 +276,7 @@ func (e *Engine) Numbers(ctx context.Context) ([]NumberView, error) {
 	for _, r := range recs {
 		byKey[r.Key] = r
 	}
-	for _, n := range e.limits.numbers {
+	for _, n := range e.phoneNumbers {
 		if _, ok := byKey[n.ID]; !ok {
 			byKey[n.ID] = model.NumberRecord{Key: n.ID, PhoneNumberID: n.ID, DisplayPhoneNumber: n.Display}
 		}
@@ -364,13 +288,13 @@ func (e *Engine) Numbers(ctx context.Context) ([]NumberView, error) {
 		if err != nil {
 			return nil, err
 		}
-		sc := e.scope(scope)
+		sc := e.limits.Scope(scope)
 		source := LimitConfigured
-		if sc.fromMeta.Load() {
+		if sc.FromMeta() {
 			source = LimitFromMeta
 		}
 		out = append(out, NumberView{
-			NumberRecord: r, Portfolio: scope, Limit: int(sc.limit.Load()), LimitSource: source, Pinned: e.limits.pinned,
+			NumberRecord: r, Portfolio: scope, Limit: int(sc.Limit()), LimitSource: source, Pinned: e.limits.Pinned(),
 			Usage: usage, NextFreeAt: nextFree, RestrictedUntil: e.restrictedUntil(r.PhoneNumberID, e.clock.Now()),
 		})
 	}
@@ -382,8 +306,8 @@ func (e *Engine) Numbers(ctx context.Context) ([]NumberView, error) {
 // one (Options.PhoneNumbers), else "": what a contact created without a
 // number belongs to.
 func (e *Engine) DefaultPhoneNumberID() string {
-	if len(e.limits.numbers) == 1 {
-		return e.limits.numbers[0].ID
+	if len(e.phoneNumbers) == 1 {
+		return e.phoneNumbers[0].ID
 	}
 	return ""
 }
@@ -392,7 +316,7 @@ func (e *Engine) DefaultPhoneNumberID() string {
 // has none yet, so that what runs on the data file while Parley is stopped
 // (`parley contacts import`) knows the business's numbers: StoredNumbers.
 func (e *Engine) recordServedNumbers(ctx context.Context, recs []model.NumberRecord) error {
-	for _, n := range e.limits.numbers {
+	for _, n := range e.phoneNumbers {
 		if slices.ContainsFunc(recs, func(r model.NumberRecord) bool { return r.Key == n.ID }) {
 			continue
 		}
@@ -424,14 +348,14 @@ func StoredNumbers(ctx context.Context, s model.Store) ([]PhoneNumber, error) {
 // servesNumber reports whether contacts may belong to the business number
 // id: one Parley serves, or any when it was told of none (a bare engine).
 func (e *Engine) servesNumber(id string) bool {
-	ns := e.limits.numbers
+	ns := e.phoneNumbers
 	return len(ns) == 0 || slices.ContainsFunc(ns, func(n PhoneNumber) bool { return n.ID == id })
 }
 
 // servedNumbers lists the numbers Parley serves, for an error message.
 func (e *Engine) servedNumbers() string {
-	ids := make([]string, len(e.limits.numbers))
-	for i, n := range e.limits.numbers {
+	ids := make([]string, len(e.phoneNumbers))
+	for i, n := range e.phoneNumbers {
 		ids[i] = n.ID
 	}
 	return strings.Join(ids, ", ")

@@ -3,8 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
-	"github.com/parleyhq/parley/engine/model"
 	"sync"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // lock takes key's lock: in this process, and in every process sharing

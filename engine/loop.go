@@ -12,7 +12,7 @@ const DedupeRetention = 7*24*time.Hour + time.Hour
 
 // RunTimers fires due timers every interval of real time until ctx is done,
 // and forgets inbound ids older than DedupeRetention and reaches older than
-// ReachRetention once an hour. Tests
+// limits.ReachRetention once an hour. Tests
 // call FireDueTimers directly on a ManualClock instead.
 func (e *Engine) RunTimers(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
@@ -35,7 +35,7 @@ func (e *Engine) RunTimers(ctx context.Context, interval time.Duration) {
 			} else if n > 0 {
 				e.log.Info("pruned inbound ids", "count", n)
 			}
-			e.pruneReach(ctx, now) // limit_cache.go
+			e.pruneReach(ctx, now) // limit.go
 			lastPrune = now
 		}
 		select {

@@ -27,7 +27,7 @@ func (e *Engine) ServesNumber(id string) bool { return e.servesNumber(id) }
 // WABA.
 func (e *Engine) ServesWABA(id string) bool {
 	known := false
-	for _, n := range e.limits.numbers {
+	for _, n := range e.phoneNumbers {
 		if n.WABAID == "" {
 			continue
 		}
@@ -40,11 +40,11 @@ func (e *Engine) ServesWABA(id string) bool {
 }
 
 // PhoneNumbers lists the numbers Parley serves (Options.PhoneNumbers).
-func (e *Engine) PhoneNumbers() []PhoneNumber { return slices.Clone(e.limits.numbers) }
+func (e *Engine) PhoneNumbers() []PhoneNumber { return slices.Clone(e.phoneNumbers) }
 
 // number is the served number id, if it is one.
 func (e *Engine) number(id string) (PhoneNumber, bool) {
-	for _, n := range e.limits.numbers {
+	for _, n := range e.phoneNumbers {
 		if n.ID == id {
 			return n, true
 		}
@@ -55,7 +55,7 @@ func (e *Engine) number(id string) (PhoneNumber, bool) {
 // checkNumbers warns of a flow's numbers that Parley does not serve: the
 // flow never answers there (until such a number is configured).
 func (e *Engine) checkNumbers(f *flows.Flow) flows.Problems {
-	if len(e.limits.numbers) == 0 {
+	if len(e.phoneNumbers) == 0 {
 		return nil
 	}
 	var ps flows.Problems
@@ -123,7 +123,7 @@ func (e *Engine) checkFlowTemplates(f *flows.Flow) flows.Problems {
 	type account struct{ waba, number string }
 	var accounts []account
 	seen := map[string]bool{}
-	for _, n := range e.limits.numbers {
+	for _, n := range e.phoneNumbers {
 		if !f.AnswersOn(n.ID) || seen[n.WABAID] {
 			continue
 		}

@@ -1,8 +1,9 @@
 package engine
 
 import (
-	"github.com/parleyhq/parley/engine/model"
 	"sync"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Committed is what one commit made durable, as observers see it: the

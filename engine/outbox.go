@@ -539,7 +539,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 	proceed := false
 	var held time.Duration // > 0: held by the messaging limit this long
 	serial := e.MessagingLimitOf(it.Message.Contact.PhoneNumberID()) > 0 && it.Message.Template != nil
-	var reached []model.Reach // the reach this send records, for the cache (limit_cache.go)
+	var reached []model.Reach // the reach this send records, for the cache (engine/limits)
 	var readKey model.ContactKey
 	var readWAMID string // a reply: the customer's message it marks read
 	if serial {

@@ -1,9 +1,10 @@
 package engine
 
 import (
-	"github.com/parleyhq/parley/engine/model"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // Pair-rate buckets of customers not sent to lately are forgotten once

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
@@ -182,8 +183,8 @@ func TestTemplatesPerWABA(t *testing.T) {
 		number  string
 		wantErr bool
 	}{{"111", true}, {"222", false}} {
-		in := engine.ContactInput{PhoneNumberID: c.number, WaID: "15550009999",
-			Consent: &engine.ConsentInput{OptedIn: true, At: t0, Source: "web_form"}}
+		in := consent.ContactInput{PhoneNumberID: c.number, WaID: "15550009999",
+			Consent: &consent.ConsentInput{OptedIn: true, At: t0, Source: "web_form"}}
 		if _, _, err := e.SaveContact(ctx, in, "test"); err != nil {
 			t.Fatal(err)
 		}

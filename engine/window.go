@@ -1,8 +1,9 @@
 package engine
 
 import (
-	"github.com/parleyhq/parley/engine/model"
 	"time"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // WindowLength is WhatsApp's customer-service window: free-form messages may

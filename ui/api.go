@@ -7,7 +7,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
@@ -52,13 +51,13 @@ func flowParam(c *fiber.Ctx) (string, error) {
 // contactParam is the :key of a route naming a contact, checked: 400 for a
 // key no contact can have.
 func contactParam(c *fiber.Ctx) (string, error) {
-	return checkedParam(c, "key", engine.CheckContactKey)
+	return checkedParam(c, "key", model.CheckContactKey)
 }
 
 // conversationParam is the :id of a route naming a conversation, checked:
 // 400 for an id no conversation can have.
 func conversationParam(c *fiber.Ctx) (string, error) {
-	return checkedParam(c, "id", engine.CheckConversationID)
+	return checkedParam(c, "id", model.CheckConversationID)
 }
 
 func checkedParam(c *fiber.Ctx, name string, check func(string) error) (string, error) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/ui/auth"
 )
@@ -150,7 +150,7 @@ func (s *Server) listContacts(c *fiber.Ctx) error {
 // those with a conversation they may read; the others are not theirs to
 // know of.
 func (s *Server) contactsByPhone(c *fiber.Ctx, phone string) error {
-	wa, ok := engine.NormalizePhone(phone)
+	wa, ok := consent.NormalizePhone(phone)
 	if !ok {
 		return fiber.NewError(fiber.StatusBadRequest, "phone must be a phone number: 8 to 15 digits, an optional leading +")
 	}
@@ -180,8 +180,8 @@ func hasTag(tags []string, tag string) bool {
 	return false
 }
 
-func (s *Server) decodeContact(c *fiber.Ctx) (engine.ContactInput, error) {
-	var in engine.ContactInput
+func (s *Server) decodeContact(c *fiber.Ctx) (consent.ContactInput, error) {
+	var in consent.ContactInput
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
@@ -235,10 +235,10 @@ func (s *Server) putContact(c *fiber.Ctx) error {
 	return s.saveContact(c, in)
 }
 
-func (s *Server) saveContact(c *fiber.Ctx, in engine.ContactInput) error {
+func (s *Server) saveContact(c *fiber.Ctx, in consent.ContactInput) error {
 	ct, created, err := s.cfg.Engine.SaveContact(c.UserContext(), in, actor(c))
 	switch {
-	case errors.Is(err, engine.ErrInvalidContact), errors.Is(err, engine.ErrConsentConflict):
+	case errors.Is(err, consent.ErrInvalidContact), errors.Is(err, consent.ErrConsentConflict):
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	case err != nil:
 		return err
@@ -251,7 +251,7 @@ func (s *Server) saveContact(c *fiber.Ctx, in engine.ContactInput) error {
 }
 
 // importContacts imports a CSV file (text/csv, at most
-// engine.MaxImportBytes): ?dry_run=true validates and counts only;
+// consent.MaxImportBytes): ?dry_run=true validates and counts only;
 // ?phone_number_id= is the business number of rows without one. A file with
 // any problem imports nothing and answers 422 with every problem (row,
 // column, why).
@@ -260,8 +260,8 @@ func (s *Server) importContacts(c *fiber.Ctx) error {
 	if ct != "text/csv" {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the contacts as text/csv")
 	}
-	if len(c.Body()) > engine.MaxImportBytes {
-		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the file is larger than "+strconv.Itoa(engine.MaxImportBytes)+" bytes: split it")
+	if len(c.Body()) > consent.MaxImportBytes {
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the file is larger than "+strconv.Itoa(consent.MaxImportBytes)+" bytes: split it")
 	}
 	dry := false
 	if q := c.Query("dry_run"); q != "" {
@@ -272,11 +272,11 @@ func (s *Server) importContacts(c *fiber.Ctx) error {
 		dry = b
 	}
 	phone := c.Query("phone_number_id", s.cfg.Engine.DefaultPhoneNumberID())
-	res, err := s.cfg.Engine.ImportContacts(c.UserContext(), bytes.NewReader(c.Body()), engine.ImportOptions{
+	res, err := s.cfg.Engine.ImportContacts(c.UserContext(), bytes.NewReader(c.Body()), consent.ImportOptions{
 		PhoneNumberID: phone, By: actor(c), DryRun: dry,
 	})
 	switch {
-	case errors.Is(err, engine.ErrImportInvalid):
+	case errors.Is(err, consent.ErrImportInvalid):
 		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"error": err.Error(), "result": res})
 	case err != nil:
 		return err

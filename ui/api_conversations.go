@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
@@ -156,7 +157,7 @@ func (s *Server) listConversations(c *fiber.Ctx) error {
 	// conversations only; a customer's number alone is matched below.
 	if strings.Contains(lf.contact, ":") {
 		f.Contact, lf.contact = model.ContactKey(lf.contact), ""
-	} else if wa, ok := engine.NormalizePhone(lf.contact); ok {
+	} else if wa, ok := consent.NormalizePhone(lf.contact); ok {
 		// A contact's key holds the customer's user id where Meta sends
 		// one, not their number: the number finds the contacts that have it.
 		found, err := s.cfg.Engine.ContactsByWaID(c.UserContext(), wa)

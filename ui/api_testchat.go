@@ -527,7 +527,7 @@ func parseChatDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// Bounds of a test customer's profile: as a contact's (engine.ContactInput).
+// Bounds of a test customer's profile: as a contact's (consent.ContactInput).
 const (
 	maxProfileTags   = 50
 	maxProfileFields = 50

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
@@ -62,7 +62,7 @@ var bodyRoutes = []bodyRoute{
 	{method: fiber.MethodPost, path: "/api/v1/flows/validate", max: flows.MaxFlowBytes, afterSignIn: true},
 	// {"doc": <flow>, "node": …}: a flow document and the request around it.
 	{method: fiber.MethodPost, path: "/api/v1/flows/:id/test", max: flows.MaxFlowBytes + DefaultBodyBytes, afterSignIn: true},
-	{method: fiber.MethodPost, path: "/api/v1/contacts/import", max: engine.MaxImportBytes, afterSignIn: true},
+	{method: fiber.MethodPost, path: "/api/v1/contacts/import", max: consent.MaxImportBytes, afterSignIn: true},
 }
 
 // bodyRouteOf is the body route method and path match, or the default.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
 	"github.com/parleyhq/parley/whatsapp"
@@ -196,9 +196,9 @@ func TestBodyLimits(t *testing.T) {
 		{name: "flow: signed out, not read", req: rawRequest{method: "PUT", path: "/api/v1/flows/big", body: flowAtCap, send: readAhead}, status: 401},
 		{name: "flow: signed out, chunked, not read", req: rawRequest{method: "PUT", path: "/api/v1/flows/big", body: flowAtCap, chunked: true, send: readAhead}, status: 401},
 
-		{name: "import: at the cap", req: rawRequest{method: "POST", path: "/api/v1/contacts/import?dry_run=true", body: csvRow(engine.MaxImportBytes), header: csv}, status: 422, keepAlive: true},
-		{name: "import: Content-Length over the cap", req: rawRequest{method: "POST", path: "/api/v1/contacts/import", body: csvRow(engine.MaxImportBytes + 1), header: csv, send: readAhead}, status: 413},
-		{name: "import: chunked over the cap", req: rawRequest{method: "POST", path: "/api/v1/contacts/import", body: csvRow(engine.MaxImportBytes + 1), header: csv, chunked: true}, status: 413},
+		{name: "import: at the cap", req: rawRequest{method: "POST", path: "/api/v1/contacts/import?dry_run=true", body: csvRow(consent.MaxImportBytes), header: csv}, status: 422, keepAlive: true},
+		{name: "import: Content-Length over the cap", req: rawRequest{method: "POST", path: "/api/v1/contacts/import", body: csvRow(consent.MaxImportBytes + 1), header: csv, send: readAhead}, status: 413},
+		{name: "import: chunked over the cap", req: rawRequest{method: "POST", path: "/api/v1/contacts/import", body: csvRow(consent.MaxImportBytes + 1), header: csv, chunked: true}, status: 413},
 
 		{name: "other: at the cap", req: rawRequest{method: "POST", path: "/api/v1/contacts", body: smallAtCap, header: token}, status: 400, keepAlive: true},
 		{name: "other: at the cap, chunked", req: rawRequest{method: "POST", path: "/api/v1/contacts", body: smallAtCap, header: token, chunked: true}, status: 400, keepAlive: true},

@@ -11,7 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
 )
 
@@ -39,7 +39,7 @@ func FuzzContactBody(f *testing.F) {
 	s := &Server{}
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var in engine.ContactInput
+		var in consent.ContactInput
 		var err error
 		withBody(app, body, func(c *fiber.Ctx) { in, err = s.decodeContact(c) })
 		if err != nil {
@@ -73,7 +73,7 @@ func FuzzContactBody(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back engine.ContactInput
+		var back consent.ContactInput
 		withBody(app, out, func(c *fiber.Ctx) { back, err = s.decodeContact(c) })
 		if err != nil {
 			t.Fatalf("an accepted contact's JSON is refused: %v\n%s", err, out)

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/templates"
 )
 
@@ -76,8 +77,8 @@ func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil {
 		return fail(err)
-	} else if fi.Size() > engine.MaxImportBytes {
-		return fail(fmt.Errorf("%s is larger than %d bytes: split it", fs.Arg(0), engine.MaxImportBytes))
+	} else if fi.Size() > consent.MaxImportBytes {
+		return fail(fmt.Errorf("%s is larger than %d bytes: split it", fs.Arg(0), consent.MaxImportBytes))
 	}
 	store, err := openCommandStore(ctx, *storeURL, *data, false, "import through the Contacts page or POST /api/v1/contacts/import")
 	if err != nil {
@@ -101,8 +102,8 @@ func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if *phone == "" && len(numbers) == 0 {
 		fmt.Fprintln(stderr, "parley contacts import: the store knows no business number yet (start parley serve on it once): rows need a phone_number_id, or give --phone-number-id")
 	}
-	res, err := eng.ImportContacts(ctx, f, engine.ImportOptions{PhoneNumberID: *phone, By: *by, DryRun: *dry})
-	if err != nil && !errors.Is(err, engine.ErrImportInvalid) {
+	res, err := eng.ImportContacts(ctx, f, consent.ImportOptions{PhoneNumberID: *phone, By: *by, DryRun: *dry})
+	if err != nil && !errors.Is(err, consent.ErrImportInvalid) {
 		return fail(err)
 	}
 	if *asJSON {
@@ -121,7 +122,7 @@ func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 }
 
 // printImport writes what an import did, or every problem that stopped it.
-func printImport(stdout, stderr io.Writer, res engine.ImportResult) {
+func printImport(stdout, stderr io.Writer, res consent.ImportResult) {
 	if len(res.Problems) > 0 {
 		for _, p := range res.Problems {
 			fmt.Fprintln(stderr, p)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/whatsapp/sandbox"
 )
@@ -59,11 +60,11 @@ var policyGroups = []policyGroup{
 	{name: "no_optin", status: model.Ended, received: []string{pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockNoOptIn}},
 	// STOP at 1 h, START at 2 h: the flow ends at the STOP; nothing after.
 	{name: "stop_start", optIn: true, status: model.Ended,
-		received: []string{pWelcome, engine.DefaultOptOutReply, engine.DefaultOptInReply}},
+		received: []string{pWelcome, consent.DefaultOptOutReply, consent.DefaultOptInReply}},
 	// STOP at 1 h, "join" again at 2 h: they may write and be answered,
 	// but the reminder (business-initiated) is blocked.
 	{name: "stop_rejoin", optIn: true, status: model.Ended,
-		received: []string{pWelcome, engine.DefaultOptOutReply, pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockOptedOut}},
+		received: []string{pWelcome, consent.DefaultOptOutReply, pWelcome, pLastCall}, blocks: []model.BlockReason{model.BlockOptedOut}},
 	{name: "answers", optIn: true, status: model.Ended, received: []string{pWelcome, pThanks}},
 	// The sandbox cannot deliver to them (131026 on the welcome, whose
 	// on_error waits on at ask): the last call is refused at dispatch (its
@@ -152,7 +153,7 @@ func TestPolicyE2E(t *testing.T) {
 		}
 		fmt.Fprintf(&csv, "+%s,Customer %d,%s,%s\n", wa, i, g.name, optIn)
 	}
-	res, err := h.eng.ImportContacts(ctx, strings.NewReader(csv.String()), engine.ImportOptions{PhoneNumberID: sc.PhoneNumberID, By: "e2e@acme.test"})
+	res, err := h.eng.ImportContacts(ctx, strings.NewReader(csv.String()), consent.ImportOptions{PhoneNumberID: sc.PhoneNumberID, By: "e2e@acme.test"})
 	if err != nil || res.Created != policyCustomers {
 		t.Fatalf("import: %+v, %v", res, err)
 	}

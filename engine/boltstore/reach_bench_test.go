@@ -17,7 +17,7 @@ const benchReaches = 100_000
 // BenchmarkReachCount measures the messaging limit's count over a reach log
 // of benchReaches entries (unique contacts, spread over 24 h): the scan the
 // dispatcher would do for every business-initiated send to a new contact
-// without the engine's reach cache (engine/limit_cache.go).
+// without the engine's reach cache (engine/limits/reaches.go).
 func BenchmarkReachCount(b *testing.B) {
 	ctx := context.Background()
 	st, err := Open(filepath.Join(b.TempDir(), "reach.db"))

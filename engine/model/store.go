@@ -258,7 +258,7 @@ type Store interface {
 	// since.
 	ReachedSince(ctx context.Context, scope string, contact ContactKey, since time.Time) (bool, error)
 	// Reaches returns every Reach of scope at or after since, oldest
-	// first: what the engine's reach cache starts from (limit_cache.go).
+	// first: what the engine's reach cache starts from (engine/limits).
 	Reaches(ctx context.Context, scope string, since time.Time) ([]Reach, error)
 	// PruneReach forgets the reaches, of every scope, made before t, and
 	// returns how many: past LimitWindow they count for nothing.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
 	"github.com/parleyhq/parley/engine/templates"
@@ -127,8 +128,8 @@ func TestMessagingLimitTwoEngines(t *testing.T) {
 		}
 		engs = append(engs, e)
 		for i := range each {
-			in := engine.ContactInput{PhoneNumberID: "100", WaID: fmt.Sprintf("1555000%d%03d", p, i),
-				Consent: &engine.ConsentInput{OptedIn: true, At: time.Now(), Source: "web_form"}}
+			in := consent.ContactInput{PhoneNumberID: "100", WaID: fmt.Sprintf("1555000%d%03d", p, i),
+				Consent: &consent.ConsentInput{OptedIn: true, At: time.Now(), Source: "web_form"}}
 			if _, _, err := e.SaveContact(ctx, in, "test"); err != nil {
 				t.Fatal(err)
 			}

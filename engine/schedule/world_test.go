@@ -3,9 +3,6 @@ package schedule
 import (
 	"context"
 	"fmt"
-	"github.com/parleyhq/parley/engine/model"
-	"github.com/parleyhq/parley/engine/templates"
-	"github.com/parleyhq/parley/flows"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -15,6 +12,9 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine"
+	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/templates"
+	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
 )
 

@@ -1,12 +1,13 @@
-package engine
+package limits
 
 import (
 	"context"
 	"fmt"
-	"github.com/parleyhq/parley/engine/model"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // reachLog is a Store that holds only a reach log.
@@ -50,7 +51,7 @@ func TestReachCacheAgreesWithTheLog(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	log := &reachLog{}
-	rc := reachCache{scope: model.ReachScope}
+	rc := NewReaches(model.ReachScope)
 	now := start
 	for step := range 3000 {
 		now = now.Add(time.Duration(rng.IntN(120)) * time.Minute / 10)
@@ -60,14 +61,14 @@ func TestReachCacheAgreesWithTheLog(t *testing.T) {
 				r.Scope = "other"
 			}
 			log.rs = append(log.rs, r)
-			rc.add([]model.Reach{r})
+			rc.Add([]model.Reach{r})
 		}
 		if step == 1500 {
-			rc.invalidate() // an unknown commit outcome: reloaded from the log
+			rc.Invalidate() // an unknown commit outcome: reloaded from the log
 		}
-		since := limitSince(now)
+		since := Since(now)
 		who := model.ContactKey(fmt.Sprint(rng.IntN(40)))
-		reached, n, oldest, err := rc.check(ctx, log, who, since)
+		reached, n, oldest, err := rc.Check(ctx, log, who, since)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,15 +95,15 @@ func BenchmarkReachCacheCheck(b *testing.B) {
 	for i := range reaches {
 		log.rs = append(log.rs, model.Reach{Scope: model.ReachScope, At: start.Add(time.Duration(i) * step), Contact: model.ContactKey(fmt.Sprintf("106540352242922:49151%07d", i))})
 	}
-	rc := reachCache{scope: model.ReachScope}
+	rc := NewReaches(model.ReachScope)
 	ctx := context.Background()
 	since := start.Add(-time.Minute)
-	if _, n, _, err := rc.check(ctx, log, "", since); err != nil || n != reaches {
+	if _, n, _, err := rc.Check(ctx, log, "", since); err != nil || n != reaches {
 		b.Fatalf("load: %d, %v", n, err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, n, _, _ := rc.check(ctx, log, "106540352242922:491510000001", since); n != reaches {
+		if _, n, _, _ := rc.Check(ctx, log, "106540352242922:491510000001", since); n != reaches {
 			b.Fatalf("count %d", n)
 		}
 	}

@@ -1,12 +1,13 @@
-package engine
+package limits
 
 import (
 	"context"
 	"fmt"
-	"github.com/parleyhq/parley/engine/model"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/parleyhq/parley/engine/model"
 )
 
 // The reach cache: the messaging limit's count without a scan.
@@ -28,8 +29,16 @@ import (
 // a reach that still counts. RunTimers prunes older ones once an hour.
 const ReachRetention = model.LimitWindow + time.Hour
 
-// reachCache is the moving window of the reach log of one scope.
-type reachCache struct {
+// ReachLog is where Reaches loads a scope's reaches from: the Store.
+type ReachLog interface {
+	// Reaches returns every Reach of scope at or after since, oldest
+	// first (model.Store.Reaches).
+	Reaches(ctx context.Context, scope string, since time.Time) ([]model.Reach, error)
+}
+
+// Reaches is the moving window of the reach log of one scope (above). Its
+// zero value is not usable: NewReaches makes one.
+type Reaches struct {
 	scope  string
 	mu     sync.Mutex
 	loaded bool
@@ -43,10 +52,14 @@ type reachCache struct {
 	queue []model.Reach
 }
 
-// check reports whether contact (if not "") has a reach at or after since,
+// NewReaches returns the empty window of scope's reach log: its first
+// Check loads it.
+func NewReaches(scope string) *Reaches { return &Reaches{scope: scope} }
+
+// Check reports whether contact (if not "") has a reach at or after since,
 // the unique contacts reached since, and the earliest of their latest
 // reaches (zero when n is 0).
-func (rc *reachCache) check(ctx context.Context, st model.Store, contact model.ContactKey, since time.Time) (reached bool, n int, oldest time.Time, err error) {
+func (rc *Reaches) Check(ctx context.Context, st ReachLog, contact model.ContactKey, since time.Time) (reached bool, n int, oldest time.Time, err error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if !rc.loaded || since.Before(rc.from) {
@@ -65,7 +78,7 @@ func (rc *reachCache) check(ctx context.Context, st model.Store, contact model.C
 	return reached, len(rc.latest), oldest, nil
 }
 
-func (rc *reachCache) load(ctx context.Context, st model.Store, since time.Time) error {
+func (rc *Reaches) load(ctx context.Context, st ReachLog, since time.Time) error {
 	rs, err := st.Reaches(ctx, rc.scope, since)
 	if err != nil {
 		return fmt.Errorf("loading the reach log: %w", err)
@@ -82,7 +95,7 @@ func (rc *reachCache) load(ctx context.Context, st model.Store, since time.Time)
 // evict drops from the front of the queue what is older than since and
 // what a later reach of the same contact superseded, so that the front is
 // the earliest latest reach.
-func (rc *reachCache) evict(since time.Time) {
+func (rc *Reaches) evict(since time.Time) {
 	i := 0
 	for ; i < len(rc.queue); i++ {
 		r := rc.queue[i]
@@ -103,8 +116,8 @@ func (rc *reachCache) evict(since time.Time) {
 	}
 }
 
-// add records reaches just committed.
-func (rc *reachCache) add(rs []model.Reach) {
+// Add records reaches just committed; those of other scopes are skipped.
+func (rc *Reaches) Add(rs []model.Reach) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if !rc.loaded {
@@ -127,46 +140,9 @@ func (rc *reachCache) add(rs []model.Reach) {
 	}
 }
 
-// invalidate forgets the cache: the next check loads it from the store.
-func (rc *reachCache) invalidate() {
+// Invalidate forgets the cache: the next Check loads it from the store.
+func (rc *Reaches) Invalidate() {
 	rc.mu.Lock()
 	rc.loaded, rc.latest, rc.queue = false, nil, nil
 	rc.mu.Unlock()
-}
-
-// reachRecorded tells the cache about the reaches of a send's commit: added
-// when it committed, forgotten when its outcome is not known.
-func (e *Engine) reachRecorded(rs []model.Reach, commitErr error) {
-	if len(rs) == 0 {
-		return
-	}
-	for _, scope := range scopesOf(rs) {
-		if commitErr != nil {
-			e.scope(scope).reach.invalidate()
-			continue
-		}
-		e.scope(scope).reach.add(rs)
-	}
-}
-
-// scopesOf lists the scopes of rs, each once.
-func scopesOf(rs []model.Reach) []string {
-	var out []string
-	for _, r := range rs {
-		if !slices.Contains(out, r.Scope) {
-			out = append(out, r.Scope)
-		}
-	}
-	return out
-}
-
-// pruneReach forgets reaches older than ReachRetention.
-func (e *Engine) pruneReach(ctx context.Context, now time.Time) {
-	n, err := e.store.PruneReach(ctx, now.Add(-ReachRetention))
-	switch {
-	case err != nil && ctx.Err() == nil:
-		e.log.Error("pruning the reach log", "err", err)
-	case n > 0:
-		e.log.Info("pruned the reach log", "count", n)
-	}
 }

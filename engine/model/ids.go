@@ -1,4 +1,4 @@
-package engine
+package model
 
 import (
 	"errors"
@@ -15,6 +15,10 @@ import (
 // conversation can have: a route naming one refuses it (400) instead of
 // looking it up or, for a write, storing under it.
 var ErrInvalidID = errors.New("invalid id")
+
+// maxUserIDBytes bounds a customer id: a BSUID is a country code, '.', and
+// up to 128 alphanumerics.
+const maxUserIDBytes = 150
 
 // ValidIdentity reports whether s can be the customer part of a contact key
 // (a wa_id or a user id): 1 to 150 bytes of UTF-8 with no key separator
