@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
@@ -29,6 +30,16 @@ func testURL(t testing.TB) string {
 
 var schemas sync.Map // path → schema created
 
+// runSalt makes this run's schema names its own: a path may be a test's
+// name, the same in every run, and a run whose cleanup could not connect
+// (PostgreSQL's connections all taken) leaves its schemas behind; another
+// run, of another worktree say, may be using the same names meanwhile.
+var runSalt = func() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}()
+
 // openAt opens a store on the schema of path: one schema per distinct
 // path, made on first use and dropped at the end of the test that made
 // it, so tests run in parallel on one database.
@@ -51,7 +62,7 @@ func openAtWith(t testing.TB, path string, opts ...pgstore.Option) *pgstore.Stor
 func urlAt(t testing.TB, path string) string {
 	t.Helper()
 	base := testURL(t)
-	sum := sha256.Sum256([]byte(path))
+	sum := sha256.Sum256([]byte(runSalt + path))
 	schema := "t_" + hex.EncodeToString(sum[:10])
 	if _, loaded := schemas.LoadOrStore(path, schema); !loaded {
 		conn, err := pgx.Connect(context.Background(), base)
