@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -151,7 +152,7 @@ func (e *Engine) AgentSend(ctx context.Context, convID, agent string, m flows.Me
 		return err
 	}
 	defer unlock()
-	if !WindowOpen(t.contact, t.now) {
+	if !policy.WindowOpen(t.contact, t.now) {
 		return ErrWindowClosed
 	}
 	t.record(&model.Message{Direction: model.Out, Sender: "agent:" + agent, Message: &m, State: model.Queued})
@@ -170,7 +171,7 @@ func (e *Engine) AgentSendTemplate(ctx context.Context, convID, agent string, tp
 		return err
 	}
 	defer unlock()
-	if why := blockTemplate(e.templatesFrom(t.contact.Key.PhoneNumberID()), &tpl, t.contact, t.now); why != "" {
+	if why := policy.BlockTemplate(e.templatesFrom(t.contact.Key.PhoneNumberID()), &tpl, t.contact, t.now); why != "" {
 		return fmt.Errorf("%w: %s", ErrTemplateBlocked, why)
 	}
 	why, _, err := e.limitBlock(ctx, t.contact, t.now)
@@ -269,7 +270,7 @@ func (e *Engine) AutoReply(ctx context.Context, convID string, handoff int, text
 	if t.conv.Assignee != "" {
 		return nil
 	}
-	if !WindowOpen(t.contact, t.now) {
+	if !policy.WindowOpen(t.contact, t.now) {
 		return ErrWindowClosed
 	}
 	m := flows.Message{Type: flows.MsgText, Text: text}

@@ -17,7 +17,7 @@ import (
 // of each block, in full and forever; the contact's list is the index.
 //
 // Where they happen:
-//   - flow time (runner.check): a template node whose send blockTemplate
+//   - flow time (runner.check): a template node whose send BlockTemplate
 //     or the messaging limit refuses takes on_blocked;
 //   - dispatch time (Dispatcher.send): a queued message whose contact became
 //     unreachable (131026) or entered a marketing hold (131049) while it

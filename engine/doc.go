@@ -4,11 +4,11 @@
 // The engine applies one event at a time to one conversation (an inbound
 // message, a timer, an agent's action) under that conversation's lock: it
 // loads the state from the Store, runs nodes until the flow waits, hands off
-// or ends, checks every send against WhatsApp's rules (the 24-hour window in
-// window.go, templates and consent in policy.go), and commits the new state,
-// the messages to send, the timers and the inbound message's dedupe key in
-// one Store transaction. Conversations run in parallel; their commits are
-// grouped so that one fsync serves many.
+// or ends, checks every send against WhatsApp's rules (package policy: the
+// 24-hour window, templates, consent, reachability), and commits the new
+// state, the messages to send, the timers and the inbound message's dedupe
+// key in one Store transaction. Conversations run in parallel; their
+// commits are grouped so that one fsync serves many.
 //
 // Sends are checked against a templates.Templates registry (package
 // engine/templates). The durable one is templates.Registry: each served
@@ -21,7 +21,15 @@
 //
 // The data the engine reads and commits (contacts, conversations, messages,
 // timers, the Change of one event) and the Store it commits them to are
-// package engine/model's.
+// package engine/model's. Contacts and consent as the API and the CSV
+// import give them are checked by package engine/consent before the engine
+// stores them (consent_contacts.go, consent_import.go); the messaging
+// limit's state is package engine/limits', its checks the engine's
+// (limit.go).
+//
+// The dispatcher (outbox.go) sends the outbox's messages and records what
+// became of each in a commit of its conversation; it sees that commit's
+// turn only as a sendTurn (send_turn.go).
 //
 // An http step (calls.go) never runs inside a turn: the turn that reaches
 // it commits a pending call and a durable call timer; a worker claims each

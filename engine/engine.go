@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/engine/limits"
 	"github.com/parleyhq/parley/engine/metrics"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/engine/secrets"
 	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
@@ -426,7 +427,7 @@ func (e *Engine) AgentReply(ctx context.Context, key model.ContactKey, agent str
 	if t.conv == nil || t.conv.Status != model.Agent {
 		return ErrNoConversation
 	}
-	if !WindowOpen(t.contact, now) {
+	if !policy.WindowOpen(t.contact, now) {
 		return ErrWindowClosed
 	}
 	t.record(&model.Message{Direction: model.Out, Sender: "agent:" + agent, Message: &m, State: model.Queued})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/engine/limits"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -79,7 +80,7 @@ func (e *Engine) StartFlowOnce(ctx context.Context, in Initiation, flowID string
 func (e *Engine) SendTemplateOnce(ctx context.Context, in Initiation, ts flows.TemplateSend) (Initiated, error) {
 	return e.initiate(ctx, in, func(t *turn) error {
 		c := t.contact
-		if why := blockTemplate(e.templatesFrom(c.Key.PhoneNumberID()), &ts, c, t.now); why != "" {
+		if why := policy.BlockTemplate(e.templatesFrom(c.Key.PhoneNumberID()), &ts, c, t.now); why != "" {
 			return fmt.Errorf("%w: %s", ErrNotSendable, why)
 		}
 		why, _, err := e.limitBlock(t.ctx, c, t.now)
@@ -209,7 +210,7 @@ func (e *Engine) Template(name, language string) (model.TemplateInfo, bool) {
 // question for a send that waits in the outbox a while.
 func (e *Engine) NeedsReach(ctx context.Context, c *model.Contact, by time.Time) (bool, error) {
 	number := c.Key.PhoneNumberID()
-	if e.MessagingLimitOf(number) <= 0 || WindowOpen(c, by) {
+	if e.MessagingLimitOf(number) <= 0 || policy.WindowOpen(c, by) {
 		return false, nil
 	}
 	// The store, not the reach cache: asking the cache about a later

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/engine/limits"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -42,7 +43,7 @@ func (e *Engine) limitBlock(ctx context.Context, c *model.Contact, now time.Time
 // contact already reached in the window, or with no limit is never blocked
 // by the limit.
 func (e *Engine) limitCheck(ctx context.Context, c *model.Contact, now time.Time) (reason model.BlockReason, why string, freeAt time.Time, err error) {
-	if WindowOpen(c, now) {
+	if policy.WindowOpen(c, now) {
 		return "", "", time.Time{}, nil
 	}
 	number := c.PhoneNumberID

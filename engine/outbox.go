@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -553,7 +554,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			t.Dequeue(it.Seq)
 			return false
 		}
-		if reason, why := deliveryBlock(e.templatesFrom(m.Contact.PhoneNumberID()), m, c, now); why != "" {
+		if reason, why := policy.DeliveryBlock(e.templatesFrom(m.Contact.PhoneNumberID()), m, c, now); why != "" {
 			// Unreachable (131026) or a marketing hold (131049): refused
 			// here, without asking Meta.
 			m.State, m.ErrorCode, m.Error = model.SendFailed, 0, why
@@ -563,7 +564,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			e.metrics.sends.Inc("blocked", "")
 			return false
 		}
-		if m.Message != nil && !WindowOpen(c, now) {
+		if m.Message != nil && !policy.WindowOpen(c, now) {
 			// The window closed while the message waited: it is not sent,
 			// and the conversation takes its template path.
 			m.State, m.ErrorCode, m.Error = model.SendFailed, CodeWindowClosed, "the 24-hour window closed before it could be sent"
@@ -592,7 +593,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) bool {
 			t.Failed(m)
 			return false
 		}
-		if !WindowOpen(c, now) {
+		if !policy.WindowOpen(c, now) {
 			// Business-initiated: counted against the messaging limit,
 			// and held, not sent, while it is reached (limit.go).
 			why, freeAt, err := e.limitBlock(ctx, c, now)

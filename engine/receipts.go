@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/whatsapp"
 )
 
@@ -161,7 +162,7 @@ func (r *Receipts) Typing(ctx context.Context, conversation string) (bool, error
 		return false, fmt.Errorf("contact of conversation %s: %w", conversation, err)
 	}
 	now := r.e.clock.Now()
-	if !r.o.Typing || c.LastInboundWAMID == "" || !WindowOpen(c, now) {
+	if !r.o.Typing || c.LastInboundWAMID == "" || !policy.WindowOpen(c, now) {
 		return false, nil
 	}
 	wamid := c.LastInboundWAMID

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/nodes"
 	"github.com/parleyhq/parley/whatsapp"
@@ -188,7 +189,7 @@ func (t *turn) buildEnv() {
 		Contact: flows.Contact{WaID: c.WaID, Name: c.Name, Language: c.Language, Tags: c.Tags, Fields: c.Fields, OptedIn: c.OptedIn && !c.OptedOut},
 		Vars:    conv.Vars,
 		Now:     t.now,
-		Window:  flows.Window{Open: WindowOpen(c, t.now), ExpiresAt: WindowExpiry(c)},
+		Window:  flows.Window{Open: policy.WindowOpen(c, t.now), ExpiresAt: policy.WindowExpiry(c)},
 		Conversation: flows.Conversation{
 			ID: conv.ID, Flow: conv.Flow, Version: conv.Version, StartedAt: conv.StartedAt,
 		},
@@ -257,7 +258,7 @@ func (t *turn) run(id string, ev nodes.Event) {
 		if n.Type == flows.TypeHandoff && len(eff.Sends) > 0 {
 			// A person can still answer (with a template if need be): hand
 			// off without the greeting rather than fail.
-			if !WindowOpen(t.contact, t.now) {
+			if !policy.WindowOpen(t.contact, t.now) {
 				t.note(id, "handoff message not sent: the 24-hour window is closed")
 				eff.Sends = nil
 			} else if why := t.refusal(n, ev, eff.Sends[0]); why != "" {
@@ -335,7 +336,7 @@ func (t *turn) step(n *flows.Node, v *nodes.View, ev nodes.Event) (eff nodes.Eff
 // nodes.ExitError).
 func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, exit, reason string, blocked bool) {
 	for _, s := range sends {
-		if s.Message != nil && !WindowOpen(t.contact, t.now) {
+		if s.Message != nil && !policy.WindowOpen(t.contact, t.now) {
 			alt, exit = n.OnWindowClosed, nodes.ExitWindowClosed
 			if alt == "" {
 				alt, exit = t.flow.Reengage, nodes.ExitReengage
@@ -346,7 +347,7 @@ func (t *turn) check(n *flows.Node, ev nodes.Event, sends []nodes.Send) (alt, ex
 			return alt, exit, fmt.Sprintf("the 24-hour window is closed, node %q may not send a free-form message", n.ID), true
 		}
 		if s.Template != nil {
-			if reason, why := templateBlock(t.e.templatesFrom(t.contact.Key.PhoneNumberID()), s.Template, t.contact, t.now); why != "" {
+			if reason, why := policy.TemplateBlock(t.e.templatesFrom(t.contact.Key.PhoneNumberID()), s.Template, t.contact, t.now); why != "" {
 				t.block(model.StageFlow, t.conv.ID, n.ID, s.Template, reason, why)
 				return n.OnBlocked, nodes.ExitBlocked, why, true
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 )
 
 // TemplateRefusal says why an agent's template would be refused for a
@@ -21,7 +22,7 @@ func (e *Engine) TemplateRefusal(ctx context.Context, key model.ContactKey, name
 		return "", fmt.Errorf("reading contact %s: %w", key, err)
 	}
 	now := e.clock.Now()
-	if _, why := recipientBlock(e.templates, name, language, c, now); why != "" {
+	if _, why := policy.RecipientBlock(e.templates, name, language, c, now); why != "" {
 		return why, nil
 	}
 	why, _, err := e.limitBlock(ctx, c, now)

@@ -4,34 +4,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 )
-
-// WindowLength is WhatsApp's customer-service window: free-form messages may
-// be sent for 24 hours after the customer's last message (docs/whatsapp.md
-// §4.1); outside it only templates, else Meta fails the send with 131047.
-const WindowLength = 24 * time.Hour
-
-// WindowMargin is kept back from the end of the window: a message queued a
-// moment before the close could reach Meta after it.
-const WindowMargin = time.Minute
-
-// WindowExpiry is when the contact's window closes for our sends, or the
-// zero time when it has never opened or Meta closed it early.
-func WindowExpiry(c *model.Contact) time.Time {
-	if c.LastInboundAt.IsZero() {
-		return time.Time{}
-	}
-	if !c.WindowClosedAt.IsZero() && !c.WindowClosedAt.Before(c.LastInboundAt) {
-		return time.Time{} // Meta said 131047 after the customer's last message
-	}
-	return c.LastInboundAt.Add(WindowLength - WindowMargin)
-}
-
-// WindowOpen reports whether a free-form message may be sent to c at now.
-func WindowOpen(c *model.Contact, now time.Time) bool {
-	exp := WindowExpiry(c)
-	return !exp.IsZero() && now.Before(exp)
-}
 
 // openWindow records a customer's message at t (the time they sent it,
 // never later than now): the window runs 24 hours from the latest one.
@@ -49,11 +23,11 @@ func openWindow(c *model.Contact, t, now time.Time) {
 // WindowExpiry keeps back is not counted twice), or the zero time when the
 // window is not open.
 func windowClosingAt(c *model.Contact, before time.Duration) time.Time {
-	exp := WindowExpiry(c)
+	exp := policy.WindowExpiry(c)
 	if exp.IsZero() || before <= 0 {
 		return time.Time{}
 	}
-	return exp.Add(WindowMargin - before)
+	return exp.Add(policy.WindowMargin - before)
 }
 
 // armWindowClosing sets the timer of a wait's on_window_closing, when the
@@ -65,7 +39,7 @@ func windowClosingAt(c *model.Contact, before time.Duration) time.Time {
 // replaces the old one.
 func (t *turn) armWindowClosing(node string, before time.Duration) {
 	due := windowClosingAt(t.contact, before)
-	if due.IsZero() || !due.After(t.now) || !WindowOpen(t.contact, t.now) {
+	if due.IsZero() || !due.After(t.now) || !policy.WindowOpen(t.contact, t.now) {
 		return
 	}
 	t.conv.Timers = append(t.conv.Timers, model.Timer{

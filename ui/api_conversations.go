@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/consent"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
 	"github.com/parleyhq/parley/whatsapp"
@@ -106,7 +107,7 @@ func entryOf(m *model.Message) transcriptEntry {
 }
 
 // windowView is a contact's 24-hour window as of the request. ExpiresAt is
-// when free-form sends stop (engine.WindowExpiry: the margin is already
+// when free-form sends stop (policy.WindowExpiry: the margin is already
 // taken off), in the past for a window that has closed, absent when the
 // customer never wrote or Meta closed it early.
 type windowView struct {
@@ -117,7 +118,7 @@ type windowView struct {
 
 func (s *Server) windowOf(c *model.Contact) windowView {
 	now := s.cfg.Engine.Clock().Now()
-	w := windowView{Open: engine.WindowOpen(c, now), ExpiresAt: engine.WindowExpiry(c)}
+	w := windowView{Open: policy.WindowOpen(c, now), ExpiresAt: policy.WindowExpiry(c)}
 	if w.Open {
 		w.RemainingSeconds = int64(w.ExpiresAt.Sub(now) / time.Second)
 	}

@@ -262,6 +262,20 @@ func (s *Server) teamProblems(doc []byte, ps flows.Problems) flows.Problems {
 	return ps
 }
 
+// handoffProblems adds to a published document's problems the warnings
+// of its handoffs to queues nobody answers, as teamProblems does.
+func (s *Server) handoffProblems(doc []byte, ps flows.Problems) flows.Problems {
+	f, _ := flows.Parse(doc)
+	if f == nil || s.cfg.Inbox == nil {
+		return ps
+	}
+	if extra := s.cfg.Inbox.CheckHandoffs(f); len(extra) > 0 {
+		ps = append(ps, extra...)
+		flows.SortProblems(ps)
+	}
+	return ps
+}
+
 func (s *Server) validateFlow(c *fiber.Ctx) error {
 	body, err := flowBody(c)
 	if err != nil {
@@ -333,6 +347,7 @@ func (s *Server) publishFlow(c *fiber.Ctx) error {
 	if err != nil {
 		return apiErr(err, what)
 	}
+	problems = s.handoffProblems(v.Doc, problems) // the engine gave the trigger collisions
 	return c.Status(fiber.StatusCreated).JSON(published{
 		versionSummary: summarizeVersion(v), RepublishedFrom: from, Problems: problemsOrEmpty(problems),
 	})

@@ -161,14 +161,21 @@ func (s *Server) inboxSetMyStatus(c *fiber.Ctx) error {
 }
 
 // inboxQueues lists the queues with their counts; an agent gets the
-// queues they work.
+// queues they work, their waiting count without the conversations on
+// numbers the queue does not serve. number= keeps those that serve that
+// business number (a conversation's: where it may be transferred).
 func (s *Server) inboxQueues(c *fiber.Ctx) error {
 	v := viewer(c)
+	number := c.Query("number")
 	all := s.cfg.Inbox.Queues()
 	out := make([]inbox.QueueView, 0, len(all))
 	mine := s.cfg.Inbox.QueuesOf(v)
 	for _, q := range all {
-		if v.Admin || contains(mine, q.ID) {
+		if (v.Admin || contains(mine, q.ID)) && (number == "" || q.Serves(number)) {
+			if !v.Admin {
+				// An agent does not see those (engine/inbox/doc.go).
+				q.Waiting, q.OffNumber = q.Waiting-q.OffNumber, 0
+			}
 			out = append(out, q)
 		}
 	}
@@ -176,12 +183,20 @@ func (s *Server) inboxQueues(c *fiber.Ctx) error {
 }
 
 // inboxHandoffQueues lists the queues a flow's handoff may name, for the
-// flow editor's queue picker: each with how many agents serve it and
-// whether one is online, and no conversations. Analysts may read it: they
-// build the handoffs, and a queue no agent serves leaves customers
-// waiting (CheckHandoffs warns of it at save and publish).
+// flow editor's queue picker: each with how many agents serve it, whether
+// one is online and the numbers it serves, and no conversations.
+// numbers= (phone number ids, comma-separated: the flow's) keeps those
+// that serve at least one of them. Analysts may read it: they build the
+// handoffs, and a queue no agent serves leaves customers waiting
+// (CheckHandoffs warns of it at save and publish).
 func (s *Server) inboxHandoffQueues(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"queues": s.cfg.Inbox.HandoffQueues()})
+	var numbers []string
+	for _, n := range strings.Split(c.Query("numbers"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			numbers = append(numbers, n)
+		}
+	}
+	return c.JSON(fiber.Map{"queues": s.cfg.Inbox.HandoffQueues(numbers...)})
 }
 
 func contains(xs []string, x string) bool {

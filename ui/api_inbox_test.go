@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/engine/boltstore"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui"
@@ -52,6 +53,13 @@ const (
 // agents' users and profiles (offline).
 func inboxFixture(t *testing.T) (*fixture, *inbox.Inbox) {
 	t.Helper()
+	return inboxFixtureOn(t)
+}
+
+// inboxFixtureOn is inboxFixture with an engine serving these business
+// numbers (none: any).
+func inboxFixtureOn(t *testing.T, numbers ...engine.PhoneNumber) (*fixture, *inbox.Inbox) {
+	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +71,7 @@ func inboxFixture(t *testing.T) (*fixture, *inbox.Inbox) {
 		model.TemplateInfo{Name: "followup", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", BodyParams: 1},
 		model.TemplateInfo{Name: "order_update", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", HeaderParams: 1, BodyParams: 2},
 	)
-	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: tpl, Logger: log})
+	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: tpl, Logger: log, PhoneNumbers: numbers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +256,7 @@ func TestInboxDesk(t *testing.T) {
 		t.Errorf("cy replying to ann's: %s", b)
 	}
 
-	f.clock.Advance(engine.WindowLength)
+	f.clock.Advance(policy.WindowLength)
 	status, b := f.do("POST", inboxURL(conv)+"/reply", `{"text":"still there?"}`, map[string]string{asUser: agentAnn})
 	if status != http.StatusConflict || !strings.Contains(string(b), "window is closed") {
 		t.Errorf("free-form after the window: %d %s, want 409", status, b)
@@ -454,7 +462,7 @@ func TestInboxTemplateParams(t *testing.T) {
 	f.say(ann, "where is my order?")
 	conv := convID(ann, 1)
 	f.expect("PUT", "/api/v1/inbox/me/status", `{"status":"online"}`, agentAnn, 200)
-	f.clock.Advance(engine.WindowLength)
+	f.clock.Advance(policy.WindowLength)
 	if _, err := f.eng.UpdateContact(f.ctx, key(ann), func(c *model.Contact) { c.OptedIn = true }); err != nil {
 		t.Fatal(err)
 	}

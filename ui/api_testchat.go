@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/engine/script"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/ui/auth"
@@ -157,8 +158,8 @@ func (s *Server) view(c *fiber.Ctx, tc *testChat) (*testChatView, error) {
 		return nil, err
 	}
 	if cust != nil {
-		v.Window.Open = engine.WindowOpen(cust, sess.Now())
-		if exp := engine.WindowExpiry(cust); !exp.IsZero() {
+		v.Window.Open = policy.WindowOpen(cust, sess.Now())
+		if exp := policy.WindowExpiry(cust); !exp.IsZero() {
 			v.Window.ClosesAt = &exp
 		}
 	}

@@ -3,6 +3,9 @@ package main
 // Browser test of the handoff node's queue picker (issue 15 item 6): an
 // analyst, who cannot read the inbox, picks the queue from the queues the
 // inbox knows, each with who serves it; a typo is caught as it is typed.
+// Parley serves two numbers: once the flow answers on one, the picker
+// offers only the queues of that number, and a queue of the other is
+// warned of.
 
 import (
 	"net/http"
@@ -11,7 +14,12 @@ import (
 
 func TestBrowserQueuePick(t *testing.T) {
 	chromiumPath(t)
-	h := startUI(t, e2eOptions{})
+	h := newE2E(t, e2eOptions{})
+	h.serveCfg = func(c *serveConfig) {
+		c.numbers = []numberConfig{{PhoneNumberID: teamNumberB, WABAID: c.wabaID, AccessToken: "token-of-b", DisplayPhoneNumber: teamDisplayB, APIURL: c.apiURL}}
+	}
+	h.start()
+	numberA := h.sb.Config().PhoneNumberID
 	const (
 		analystEmail = "ana@e2e.test"
 		agentEmail   = "sam@e2e.test"
@@ -22,6 +30,7 @@ func TestBrowserQueuePick(t *testing.T) {
 		{"POST", "/users", `{"email":"` + agentEmail + `","name":"Sam","roles":["agent"],"password":"` + pwd + `"}`},
 		{"PUT", "/inbox/queues/support", `{"name":"Customer care"}`},
 		{"PUT", "/inbox/queues/billing", `{"name":"Billing"}`}, // nobody serves it
+		{"PUT", "/inbox/queues/care_b", `{"name":"Care (second number)","numbers":["` + teamNumberB + `"]}`},
 		{"PUT", "/inbox/agents/" + agentEmail, `{"queues":["support"],"capacity":2}`},
 		{"PUT", "/inbox/agents/" + agentEmail + "/status", `{"status":"online"}`},
 	} {
@@ -68,4 +77,25 @@ func TestBrowserQueuePick(t *testing.T) {
 	b.waitText("queue-status", "new queue")
 	b.saved()
 	b.shot("queue new")
+
+	// The flow answers on the first number only: the queue of the second
+	// is no longer offered, and naming it is warned of, as typed and by
+	// the server after the save.
+	b.mouseClick(sel("field-queue"))
+	b.fill("field-queue", "")
+	b.waitJS(`!!$t('queue-option-care_b')`, "the queue of the second number offered while the flow answers on every number")
+	b.click("tab-flow")
+	b.fill("flow-numbers", numberA)
+	b.saved()
+	b.selectNode("agent")
+	b.mouseClick(sel("field-queue"))
+	b.fill("field-queue", "")
+	b.waitJS(`!!$t('queue-option-support') && !$t('queue-option-care_b')`, "only the queues of the flow's number offered")
+	b.fill("field-queue", "care_b")
+	// The picker's own warning gives way to the server's once the draft
+	// is saved (queues.test.ts pins the picker's).
+	b.saved()
+	b.waitJS(`$$t('field-problem').some(e => e.innerText.includes('queue "care_b", which serves none of the numbers this flow answers on'))`, "the server's warning under the field")
+	b.waitJS(`!$t('queue-option-care_b')`, "the queue of the other number still not offered")
+	b.shot("queue of another number")
 }

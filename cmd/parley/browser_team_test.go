@@ -2,10 +2,11 @@ package main
 
 // Browser test of the team's admin pages (issue 15 §1): an admin invites
 // an agent with a temporary password, makes them an agent of a queue with
-// business hours, adds a canned response and an API token (shown once,
-// working, then revoked), disables and re-enables the user. The invited
-// agent signs in with the temporary password and sees neither the Team
-// page nor its API.
+// business hours and the business numbers it serves (Parley serves two
+// here), adds a canned response and an API token (shown once, working,
+// then revoked), disables and re-enables the user. The invited agent
+// signs in with the temporary password and sees neither the Team page nor
+// its API.
 
 import (
 	"net/http"
@@ -13,9 +14,17 @@ import (
 	"testing"
 )
 
+// teamNumberB is the second business number of the team test (the
+// first is the sandbox's): in the same account, so nothing more syncs.
+const teamNumberB, teamDisplayB = "120000000000002", "15550002222"
+
 func TestBrowserTeam(t *testing.T) {
 	chromiumPath(t)
-	h := startUI(t, e2eOptions{})
+	h := newE2E(t, e2eOptions{})
+	h.serveCfg = func(c *serveConfig) {
+		c.numbers = []numberConfig{{PhoneNumberID: teamNumberB, WABAID: c.wabaID, AccessToken: "token-of-b", DisplayPhoneNumber: teamDisplayB, APIURL: c.apiURL}}
+	}
+	h.start()
 	b := newBrowser(t, h.url(""))
 	b.signIn(e2eAdmin, e2ePassword)
 	b.click("nav-team")
@@ -59,13 +68,34 @@ func TestBrowserTeam(t *testing.T) {
 	b.waitText("queue-hours-error", "not a time span")
 	b.fill("queue-hours", "mon 09:00-17:30\nfri 09:00-13:00")
 	b.fill("queue-closed-reply", "We open {{opens}}.")
+	// Numbers: none ticked is every number; the admin picks the second.
+	b.waitText("queue-numbers-summary", "All numbers")
+	b.waitJS(`$t('queue-numbers-all').checked && $$t('queue-number').length === 2`, "both numbers offered, none ticked")
+	numberBox := `$$t('queue-number').find(e => e.dataset.id === ` + quote(teamNumberB) + `)`
+	js[bool](b, numberBox+`.click(), true`)
+	b.waitText("queue-numbers-summary", "Only +"+teamDisplayB)
+	b.shot("queue form with a number")
 	b.click("queue-save")
 	b.waitText("team-notice", "Saved queue support")
-	b.waitJS(`$$t('queue-row').some(r => r.dataset.id === 'support' && r.innerText.includes('fri 09:00-13:00'))`, "the queue with its hours")
-	if code, body := h.adminCall("GET", "/inbox/queues", ""); !strings.Contains(body, `"timezone":"Europe/Dublin"`) || !strings.Contains(body, `We open {{opens}}.`) {
+	supportRow := `$$t('queue-row').find(r => r.dataset.id === 'support')`
+	b.waitJS(supportRow+`?.innerText.includes('fri 09:00-13:00')`, "the queue with its hours")
+	b.waitJS(supportRow+`.querySelector('[data-testid="queue-numbers"]').innerText === '+`+teamDisplayB+`'`, "the queue with its number")
+	if code, body := h.adminCall("GET", "/inbox/queues", ""); !strings.Contains(body, `"timezone":"Europe/Dublin"`) || !strings.Contains(body, `We open {{opens}}.`) ||
+		!strings.Contains(body, `"numbers":["`+teamNumberB+`"]`) {
 		t.Errorf("queues after saving: %d %s", code, body)
 	}
-	b.shot("queue saved")
+	b.shot("queue saved with a number")
+	// Edited, the form shows the number ticked; unticked, the queue
+	// serves every number again.
+	js[bool](b, supportRow+`.querySelector('[data-testid="queue-edit"]').click(), true`)
+	b.waitJS(numberBox+`?.checked && !$t('queue-numbers-all').checked`, "the number ticked in the form")
+	js[bool](b, numberBox+`.click(), true`)
+	b.waitText("queue-numbers-summary", "All numbers")
+	b.click("queue-save")
+	b.waitJS(supportRow+`?.querySelector('[data-testid="queue-numbers"]').innerText === 'All numbers'`, "the queue serving every number")
+	if code, body := h.adminCall("GET", "/inbox/queues", ""); code != http.StatusOK || strings.Contains(body, `"numbers"`) {
+		t.Errorf("queues after unticking: %d %s", code, body)
+	}
 
 	// Canned responses.
 	b.click("team-tab-canned")

@@ -63,8 +63,12 @@ type clusterProc struct {
 //     a message.received event, posted by whichever process claimed it
 //     (a repeat only for a post the kill cut).
 //
-// Claims on the outbox carry a 5 s lease (pgstore.LeaseParam), so the
-// killed process's sends in flight are settled soon after.
+// Claims on the outbox and on event deliveries carry a 15 s lease
+// (pgstore.LeaseParam), so the killed process's sends in flight are
+// settled soon after. It is longer than an event post's 10 s timeout: a
+// live process starved of CPU by the race detector on a busy machine
+// still settles its posts before another may claim them again, so every
+// repeat is one the kill cut.
 func TestClusterPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs three Parley subprocesses; skipped with -short")
@@ -177,7 +181,7 @@ func TestClusterPostgres(t *testing.T) {
 			"WHATSAPP_VERIFY_TOKEN=cluster-verify",
 			"PARLEY_DATA="+filepath.Join(dir, fmt.Sprintf("data%d", i)),
 			"PARLEY_FLOWS="+flowsDir,
-			"PARLEY_STORE="+storeURL+"&parley_lease=5s",
+			"PARLEY_STORE="+storeURL+"&parley_lease=15s",
 			"PARLEY_SECRETS_KEY="+secretsKey,
 		)
 		cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/httpcall"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/engine/script"
 	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/whatsapp"
@@ -282,7 +283,7 @@ func showState(ctx context.Context, sess *script.Session, w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "  now: %s\n", sess.Now().Format("Mon 2006-01-02 15:04 MST"))
-	if exp := engine.WindowExpiry(c); engine.WindowOpen(c, sess.Now()) {
+	if exp := policy.WindowExpiry(c); policy.WindowOpen(c, sess.Now()) {
 		fmt.Fprintf(w, "  window: open for %s\n", exp.Sub(sess.Now()).Round(1e9))
 	} else {
 		fmt.Fprintln(w, "  window: closed (templates only)")

@@ -24,6 +24,10 @@ type QueueView struct {
 	Waiting      int  `json:"waiting"`
 	Assigned     int  `json:"assigned"`
 	AgentsOnline int  `json:"agents_online"`
+	// OffNumber counts the waiting conversations on a number the queue
+	// does not serve: no agent of it gets them; an admin moves them
+	// (doc.go).
+	OffNumber int `json:"off_number,omitempty"`
 }
 
 // Agents lists the agents' profiles, by email.
@@ -214,6 +218,9 @@ func (ib *Inbox) Queues() []QueueView {
 		v := get(e.queue)
 		if e.assignee == "" {
 			v.Waiting++
+			if ib.offNumber(e) {
+				v.OffNumber++
+			}
 		} else {
 			v.Assigned++
 		}
@@ -245,10 +252,18 @@ func (ib *Inbox) Queue(id string) (Queue, error) {
 	return *q, nil
 }
 
-// PutQueue creates or replaces a queue.
+// PutQueue creates or replaces a queue. Its numbers must be numbers
+// Parley serves (engine.ServesNumber); an unknown one is ErrInvalid,
+// naming it. Conversations waiting in the queue are placed again by the
+// new numbers at once.
 func (ib *Inbox) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 	if err := q.normalize(); err != nil {
 		return Queue{}, err
+	}
+	for _, n := range q.Numbers {
+		if !ib.eng.ServesNumber(n) {
+			return Queue{}, fmt.Errorf("%w: numbers: Parley does not serve the number %s (it serves %s)", ErrInvalid, n, ib.servedNumbers())
+		}
 	}
 	if err := ib.records.PutQueue(ctx, &q); err != nil {
 		return Queue{}, fmt.Errorf("inbox: saving queue %s: %w", q.ID, err)
@@ -256,7 +271,17 @@ func (ib *Inbox) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 	ib.mu.Lock()
 	ib.queues[q.ID] = &q
 	ib.mu.Unlock()
+	ib.Kick()
 	return q, nil
+}
+
+// servedNumbers lists the numbers Parley serves, for an error message.
+func (ib *Inbox) servedNumbers() string {
+	var ids []string
+	for _, n := range ib.eng.PhoneNumbers() {
+		ids = append(ids, n.ID)
+	}
+	return strings.Join(ids, ", ")
 }
 
 // DeleteQueue removes a queue's record. Its conversations stay where they
@@ -268,6 +293,7 @@ func (ib *Inbox) DeleteQueue(ctx context.Context, id string) error {
 	ib.mu.Lock()
 	delete(ib.queues, id)
 	ib.mu.Unlock()
+	ib.Kick() // an unknown queue serves every number
 	return nil
 }
 

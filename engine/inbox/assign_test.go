@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/inbox"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 )
 
 // TestConcurrentHandoffsFairWithinCapacity hands off many customers at
@@ -389,7 +390,7 @@ func TestAgentReplyWindow(t *testing.T) {
 	if err := h.eng.AgentSend(h.ctx, convID(1), "ann@x.com", textMsg("hello")); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.Advance(engine.WindowLength)
+	h.clock.Advance(policy.WindowLength)
 	if err := h.eng.AgentSend(h.ctx, convID(1), "ann@x.com", textMsg("late")); err != engine.ErrWindowClosed {
 		t.Errorf("after the window: %v, want ErrWindowClosed", err)
 	}

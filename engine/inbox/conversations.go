@@ -36,6 +36,9 @@ type Item struct {
 	Unread        int       `json:"unread"`
 	LastActivity  time.Time `json:"last_activity_at"`
 	Preview       string    `json:"preview,omitempty"`
+	// OffNumber: the queue does not serve the conversation's number. No
+	// agent of the queue gets it or sees it; an admin moves it (doc.go).
+	OffNumber bool `json:"off_number,omitempty"`
 }
 
 // ListFilter selects a listing: one queue (""), only the viewer's own
@@ -55,7 +58,7 @@ func (ib *Inbox) List(v Viewer, f ListFilter) []Item {
 	var es []*entry
 	for _, e := range ib.entries {
 		switch {
-		case !ib.visibleLocked(v, e.queue, e.assignee),
+		case !ib.visibleLocked(v, e.queue, e.number(), e.assignee),
 			f.Queue != "" && e.queue != f.Queue,
 			f.Mine && e.assignee != v.Email,
 			f.Unassigned && e.assignee != "":
@@ -79,9 +82,16 @@ func (ib *Inbox) List(v Viewer, f ListFilter) []Item {
 	})
 	out := make([]Item, 0, len(es))
 	for _, e := range es {
-		out = append(out, e.item())
+		out = append(out, ib.itemLocked(e))
 	}
 	return out
+}
+
+// itemLocked is e as listed. Called with mu held.
+func (ib *Inbox) itemLocked(e *entry) Item {
+	it := e.item()
+	it.OffNumber = ib.offNumber(e)
+	return it
 }
 
 func (e *entry) item() Item {
@@ -101,7 +111,7 @@ func (ib *Inbox) Item(conv string) (Item, error) {
 	if e == nil {
 		return Item{}, fmt.Errorf("conversation %s: %w", conv, ErrNotFound)
 	}
-	return e.item(), nil
+	return ib.itemLocked(e), nil
 }
 
 // Unread sums the unread counts of the viewer's own conversations and of
@@ -113,7 +123,7 @@ func (ib *Inbox) Unread(v Viewer) (mine, waiting int) {
 		switch {
 		case e.assignee == v.Email:
 			mine += e.unread
-		case e.assignee == "" && ib.visibleLocked(v, e.queue, e.assignee):
+		case e.assignee == "" && ib.visibleLocked(v, e.queue, e.number(), e.assignee):
 			waiting += e.unread
 		}
 	}
@@ -121,8 +131,8 @@ func (ib *Inbox) Unread(v Viewer) (mine, waiting int) {
 }
 
 // CanSee reports whether the viewer may read a conversation: an admin
-// any; anyone else one in a queue of their profile, or assigned (now or
-// last) to them.
+// any; anyone else one in a queue of their profile that serves its
+// number, or assigned (now or last) to them.
 func (ib *Inbox) CanSee(v Viewer, conv *model.Conversation) bool {
 	ib.mu.RLock()
 	defer ib.mu.RUnlock()
@@ -130,7 +140,7 @@ func (ib *Inbox) CanSee(v Viewer, conv *model.Conversation) bool {
 	if e := ib.entries[conv.ID]; e != nil {
 		queue, assignee = e.queue, e.assignee
 	}
-	return ib.visibleLocked(v, queue, assignee)
+	return ib.visibleLocked(v, queue, conv.Contact.PhoneNumberID(), assignee)
 }
 
 // CanSeeEvent reports whether the viewer gets a live event: by the same
@@ -142,8 +152,9 @@ func (ib *Inbox) CanSeeEvent(v Viewer, ev Event) bool {
 	}
 	ib.mu.RLock()
 	defer ib.mu.RUnlock()
-	return ib.visibleLocked(v, ev.Queue, ev.Assignee) ||
-		(ev.PrevQueue != "" || ev.PrevAssignee != "") && ib.visibleLocked(v, ev.PrevQueue, ev.PrevAssignee)
+	number := ev.Contact.PhoneNumberID()
+	return ib.visibleLocked(v, ev.Queue, number, ev.Assignee) ||
+		(ev.PrevQueue != "" || ev.PrevAssignee != "") && ib.visibleLocked(v, ev.PrevQueue, number, ev.PrevAssignee)
 }
 
 // Queues the viewer works ("" for an admin: all).
@@ -156,7 +167,9 @@ func (ib *Inbox) QueuesOf(v Viewer) []string {
 	return nil
 }
 
-func (ib *Inbox) visibleLocked(v Viewer, queue, assignee string) bool {
+// visibleLocked is the rule of CanSee for a conversation in queue on
+// business number number, held by assignee. Called with mu held.
+func (ib *Inbox) visibleLocked(v Viewer, queue, number, assignee string) bool {
 	if v.Admin {
 		return true
 	}
@@ -167,7 +180,7 @@ func (ib *Inbox) visibleLocked(v Viewer, queue, assignee string) bool {
 		return true
 	}
 	a := ib.agents[v.Email]
-	return a != nil && queue != "" && a.InQueue(queue)
+	return a != nil && queue != "" && a.InQueue(queue) && ib.queues[queue].Serves(number)
 }
 
 // Claim assigns a waiting conversation to the viewer, who must work its
@@ -179,14 +192,14 @@ func (ib *Inbox) Claim(ctx context.Context, v Viewer, conv string) (Item, error)
 	e := ib.entries[conv]
 	a := ib.agents[v.Email]
 	switch {
-	case e == nil || !ib.visibleLocked(v, e.queue, e.assignee):
+	case e == nil || !ib.visibleLocked(v, e.queue, e.number(), e.assignee):
 		ib.mu.Unlock()
 		return Item{}, fmt.Errorf("conversation %s: %w", conv, ErrNotFound)
 	case a == nil:
 		ib.mu.Unlock()
 		return Item{}, fmt.Errorf("%w: %s has no agent profile", ErrForbidden, v.Email)
 	case e.assignee == v.Email:
-		it := e.item()
+		it := ib.itemLocked(e)
 		ib.mu.Unlock()
 		return it, nil
 	case e.assignee != "":
@@ -208,22 +221,26 @@ func (ib *Inbox) Claim(ctx context.Context, v Viewer, conv string) (Item, error)
 }
 
 // Transfer moves a conversation to another queue and/or agent (queue ""
-// keeps its queue; agent "" leaves it waiting there). The target agent
-// must have a profile and, unless the viewer is an admin, work the
-// target queue. The viewer must see the conversation; an agent may move
-// only what is waiting or theirs.
+// keeps its queue; agent "" leaves it waiting there). Another queue must
+// serve the conversation's number (ErrInvalid otherwise, for admins too:
+// its agents could not see it). The target agent must have a profile
+// and, unless the viewer is an admin, work the target queue. The viewer
+// must see the conversation; an agent may move only what is waiting or
+// theirs.
 func (ib *Inbox) Transfer(ctx context.Context, v Viewer, conv, queue, agent string) (Item, error) {
 	ib.mu.RLock()
 	e := ib.entries[conv]
 	var (
 		target *agentState
 		cur    Item
+		serves bool
 	)
 	if e != nil {
-		cur = e.item()
+		cur = ib.itemLocked(e)
 		target = ib.agents[agent]
+		serves = ib.queues[queue].Serves(e.number())
 	}
-	visible := e != nil && ib.visibleLocked(v, e.queue, e.assignee)
+	visible := e != nil && ib.visibleLocked(v, e.queue, e.number(), e.assignee)
 	ib.mu.RUnlock()
 	if !visible {
 		return Item{}, fmt.Errorf("conversation %s: %w", conv, ErrNotFound)
@@ -233,6 +250,8 @@ func (ib *Inbox) Transfer(ctx context.Context, v Viewer, conv, queue, agent stri
 	}
 	q := cmp.Or(queue, cur.Queue)
 	switch {
+	case queue != "" && queue != cur.Queue && !serves:
+		return Item{}, fmt.Errorf("%w: queue %s does not serve the number %s this conversation is on", ErrInvalid, queue, cur.PhoneNumberID)
 	case agent != "" && target == nil:
 		return Item{}, fmt.Errorf("%w: agent %s has no profile", ErrInvalid, agent)
 	case agent != "" && !v.Admin && !target.InQueue(q):
@@ -266,7 +285,7 @@ func (ib *Inbox) TakeForReply(ctx context.Context, v Viewer, conv string, claim 
 		return err
 	}
 	ib.mu.RLock()
-	visible := ib.visibleLocked(v, it.Queue, it.Assignee)
+	visible := ib.visibleLocked(v, it.Queue, it.PhoneNumberID, it.Assignee)
 	ib.mu.RUnlock()
 	switch {
 	case !visible:

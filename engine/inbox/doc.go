@@ -46,6 +46,25 @@
 //   - A queue named by a flow but never created in the inbox still
 //     exists: it has no hours and no agents until an admin adds them, and
 //     its conversations wait.
+//   - Numbers. Parley may serve several business numbers, and a
+//     conversation runs on one (its contact's phone number id). A queue
+//     serves the numbers it lists (Queue.Numbers; none, as in records
+//     from before numbers existed: every number). Its agents get, see and
+//     may claim only the conversations on those numbers, plus any
+//     assigned to them. A handoff to a queue from a conversation on a
+//     number it does not serve still enters that queue — the flow named
+//     it, and the conversation's state is the engine's, not rewritten
+//     behind the analyst's back — but is flagged (Item.OffNumber,
+//     QueueView.OffNumber, an INFO log line): no agent of the queue gets
+//     or sees it; admins see it and transfer it to a queue of its number,
+//     or give it to an agent by hand. Meanwhile the handoff's
+//     no_agent_after still fires, and the queue's closed reply still
+//     goes out. A transfer to another queue must land on one that serves
+//     the conversation's number (refused otherwise, admins included).
+//     Changing a queue's numbers places its waiting conversations again;
+//     conversations already held stay with their agents. CheckHandoffs
+//     warns, at save and publish, of a handoff to a queue that leaves out
+//     numbers the flow answers on.
 //
 // Records (agents, queues, canned responses, read marks) are kept through
 // the Records interface: in the engine's bbolt file (buckets

@@ -1,6 +1,7 @@
 package inbox_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -67,13 +68,8 @@ func TestHandoffQueues(t *testing.T) {
 		{ID: "sales", Agents: 2, Online: true},          // served, never created
 		{ID: "support", Agents: 2, Online: true},
 	}
-	if len(got) != len(want) {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("queue %d: got %+v, want %+v", i, got[i], want[i])
-		}
 	}
 	if _, err := h.ib.SetStatus(h.ctx, "kim@example.com", inbox.Offline); err != nil {
 		t.Fatal(err)

@@ -45,11 +45,16 @@ type harness struct {
 	eng   *engine.Engine
 	ib    *inbox.Inbox
 	seq   atomic.Int64
+	// numbers are the business numbers the engine serves (none: any).
+	numbers []engine.PhoneNumber
 }
 
-func newHarness(t testing.TB) *harness {
+func newHarness(t testing.TB) *harness { return newHarnessOn(t) }
+
+// newHarnessOn is a harness whose engine serves these business numbers.
+func newHarnessOn(t testing.TB, numbers ...engine.PhoneNumber) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), path: filepath.Join(t.TempDir(), "parley.db"), clock: engine.NewManualClock(t0)}
+	h := &harness{t: t, ctx: context.Background(), path: filepath.Join(t.TempDir(), "parley.db"), clock: engine.NewManualClock(t0), numbers: numbers}
 	h.open()
 	v, problems, err := h.eng.Publish(h.ctx, []byte(escalateFlow), "test")
 	if err != nil || v == nil {
@@ -68,7 +73,7 @@ func (h *harness) open() {
 	h.store = st
 	h.t.Cleanup(func() { st.Close() })
 	log := slog.New(slog.DiscardHandler)
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(), Logger: log})
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(), Logger: log, PhoneNumbers: h.numbers})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -94,8 +99,14 @@ func convID(i int) string { return phone + ":" + waID(i) + "#1" }
 // say is customer i writing text.
 func (h *harness) say(i int, text string) engine.Outcome {
 	h.t.Helper()
+	return h.sayOn(phone, i, text)
+}
+
+// sayOn is customer i writing text to business number number.
+func (h *harness) sayOn(number string, i int, text string) engine.Outcome {
+	h.t.Helper()
 	out, err := h.eng.HandleInbound(h.ctx, &engine.Inbound{
-		PhoneNumberID: phone, ID: fmt.Sprintf("wamid.%d", h.seq.Add(1)), WaID: waID(i), Name: fmt.Sprintf("Customer %d", i),
+		PhoneNumberID: number, ID: fmt.Sprintf("wamid.%d", h.seq.Add(1)), WaID: waID(i), Name: fmt.Sprintf("Customer %d", i),
 		At: h.clock.Now(), Reply: flows.Reply{Type: flows.MsgText, Text: text},
 	})
 	if err != nil {

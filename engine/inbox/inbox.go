@@ -177,6 +177,14 @@ func (e *entry) countUnread(transcript []*model.Message, read uint64) {
 	}
 }
 
+// number is the business number (phone number id) the conversation is
+// on.
+func (e *entry) number() string { return e.contact.PhoneNumberID() }
+
+// offNumber reports whether e waits in a queue that does not serve its
+// number (doc.go). Called with mu held.
+func (ib *Inbox) offNumber(e *entry) bool { return !ib.queues[e.queue].Serves(e.number()) }
+
 func entryOf(c *model.Conversation) *entry {
 	return &entry{
 		conv: c.ID, contact: c.Contact, queue: c.Queue, priority: c.Priority, note: c.Note,
@@ -279,6 +287,9 @@ func (ib *Inbox) match() []reservation {
 	slices.SortFunc(waiting, queueOrder)
 	var res []reservation
 	for _, e := range waiting {
+		if ib.offNumber(e) {
+			continue // its queue's agents serve other numbers: an admin moves it
+		}
 		a := ib.pick(e.queue)
 		if a == nil {
 			continue
@@ -305,8 +316,8 @@ func queueOrder(a, b *entry) int {
 	return cmp.Compare(a.conv, b.conv)
 }
 
-// pick is the agent a conversation of queue q goes to: online, in q,
-// below capacity; fewest open, then assigned longest ago, then by email.
+// pick is the agent a conversation of queue q goes to (one on a number
+// q serves): online, in q, below capacity; fewest open, then assigned longest ago, then by email.
 func (ib *Inbox) pick(q string) *agentState {
 	var best *agentState
 	for _, a := range ib.agents {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // Errors of the inbox.
@@ -112,7 +114,22 @@ type Queue struct {
 	// becomes when the queue next opens ("Monday 09:00 (Europe/Dublin)").
 	// Empty: DefaultClosedReply.
 	ClosedReply string `json:"closed_reply,omitempty"`
+	// Numbers are the business numbers (phone number ids) whose
+	// conversations the queue serves; none: every number. Its agents get
+	// and see only conversations on these numbers (doc.go).
+	Numbers []string `json:"numbers,omitempty"`
 }
+
+// Serves reports whether the queue serves conversations on business
+// number id: one of its Numbers, or any when it names none. A queue a
+// flow named but nobody created (nil) serves every number.
+func (q *Queue) Serves(id string) bool {
+	return q == nil || len(q.Numbers) == 0 || slices.Contains(q.Numbers, id)
+}
+
+// MaxQueueNumbers bounds a queue's numbers: far more than one Parley
+// serves; beyond it a list is a mistake.
+const MaxQueueNumbers = 100
 
 // DefaultClosedReply is the closed reply of a queue with hours and none
 // of its own.
@@ -148,6 +165,21 @@ func (q *Queue) normalize() error {
 			return fmt.Errorf("%w: hours: %v", ErrInvalid, err)
 		}
 	}
+	if len(q.Numbers) > MaxQueueNumbers {
+		return fmt.Errorf("%w: numbers: at most %d", ErrInvalid, MaxQueueNumbers)
+	}
+	var ns []string
+	for _, n := range q.Numbers {
+		n = strings.TrimSpace(n)
+		if !whatsapp.ValidPhoneNumberID(n) {
+			return fmt.Errorf("%w: numbers: %q is not a phone number id (the digits Meta gives a business number, not its display number)", ErrInvalid, n)
+		}
+		if !slices.Contains(ns, n) {
+			ns = append(ns, n)
+		}
+	}
+	slices.Sort(ns)
+	q.Numbers = ns
 	return nil
 }
 

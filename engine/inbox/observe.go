@@ -15,6 +15,7 @@ const previewRunes = 120
 func (ib *Inbox) observe(c engine.Committed) {
 	var events []Event
 	rebalance, closedNow := false, false
+	var offNumber [][3]string // conversation, queue, number
 	now := ib.eng.Clock().Now()
 	conv := c.Conversation
 
@@ -34,6 +35,9 @@ func (ib *Inbox) observe(c engine.Committed) {
 				}
 				ib.entries[conv.ID] = e
 				rebalance = true
+				if ib.offNumber(e) {
+					offNumber = append(offNumber, [3]string{e.conv, e.queue, e.number()})
+				}
 				events = append(events, Event{Type: EventHandoff, At: now, Conversation: conv.ID, Contact: conv.Contact, Status: conv.Status, Queue: conv.Queue})
 			}
 			prevQ, prevA := e.queue, e.committed
@@ -103,6 +107,10 @@ func (ib *Inbox) observe(c engine.Committed) {
 	}
 	ib.mu.Unlock()
 
+	for _, o := range offNumber {
+		ib.log.Info("inbox: handoff to a queue that does not serve the conversation's number: no agent of the queue gets it; an admin moves it",
+			"conversation", o[0], "queue", o[1], "number", o[2])
+	}
 	for _, ev := range events {
 		ib.hub.Publish(ev)
 	}

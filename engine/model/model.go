@@ -51,7 +51,7 @@ type Contact struct {
 	Consent         []ConsentEvent `json:"consent,omitempty"`
 
 	// LastInboundAt opens the 24-hour window; WindowClosedAt records Meta
-	// saying it closed early (a late 131047). See window.go.
+	// saying it closed early (a late 131047). See engine/policy/window.go.
 	LastInboundAt  time.Time `json:"last_inbound_at,omitzero"`
 	WindowClosedAt time.Time `json:"window_closed_at,omitzero"`
 	// LastInboundWAMID is the id of the customer's latest message: the

@@ -9,8 +9,8 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
-	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/flows"
 )
 
@@ -67,7 +67,7 @@ func envOf(c *model.Contact, now time.Time) *Env {
 	env := &Env{
 		Name: c.Name, WaID: c.WaID, Language: c.Language, Tags: c.Tags, Fields: c.Fields,
 		OptedIn: c.OptedIn, OptedOut: c.OptedOut, MarketingOptOut: c.MarketingOptOut,
-		Unreachable: c.Unreachable, WindowOpen: engine.WindowOpen(c, now), LastInboundAt: c.LastInboundAt, Now: now,
+		Unreachable: c.Unreachable, WindowOpen: policy.WindowOpen(c, now), LastInboundAt: c.LastInboundAt, Now: now,
 	}
 	if env.Tags == nil {
 		env.Tags = []string{}

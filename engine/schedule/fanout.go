@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/engine"
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/engine/policy"
 	"github.com/parleyhq/parley/engine/templates"
 	"github.com/parleyhq/parley/flows"
 	"github.com/parleyhq/parley/whatsapp"
@@ -192,7 +193,7 @@ func (s *Scheduler) decide(ctx context.Context, r *run, f *Firing, c *model.Cont
 		rec.Outcome, rec.Reason = OutcomeSkipped, why
 		return nil, rec, false, nil
 	}
-	if !engine.WindowOpen(c, now.Add(WindowSafety)) {
+	if !policy.WindowOpen(c, now.Add(WindowSafety)) {
 		if until := s.e.RestrictedUntilOf(c.Key.PhoneNumberID()); !until.IsZero() {
 			room.restricted = until
 			return nil, nil, true, nil

@@ -156,13 +156,16 @@ func testInboxRecords(t *testing.T, b Backend) {
 		t.Fatalf("after delete: %d agents", len(as))
 	}
 
-	for _, id := range []string{"support", "sales"} {
-		if err := r.PutQueue(ctx, &inbox.Queue{ID: id, Name: id + "!"}); err != nil {
+	// A queue without numbers serves every number; one with them keeps
+	// them.
+	for _, q := range []inbox.Queue{{ID: "support", Name: "support!"}, {ID: "sales", Name: "sales!", Numbers: []string{"100000000000002"}}} {
+		if err := r.PutQueue(ctx, &q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	qs, err := r.Queues(ctx)
-	if err != nil || len(qs) != 2 || qs[0].ID != "sales" || qs[1].Name != "support!" {
+	if err != nil || len(qs) != 2 || qs[0].ID != "sales" || qs[1].Name != "support!" ||
+		len(qs[0].Numbers) != 1 || qs[0].Numbers[0] != "100000000000002" || qs[1].Numbers != nil {
 		t.Fatalf("Queues = %+v, %v", qs, err)
 	}
 	if ok, err := r.DeleteQueue(ctx, "nope"); err != nil || ok {

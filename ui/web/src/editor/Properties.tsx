@@ -203,7 +203,7 @@ export function Properties(p: PropertiesProps) {
 
       {n.type === 'handoff' && (
         <>
-          <QueuePicker value={n.queue} problems={probs} readOnly={p.readOnly} onChange={(v) => set({ queue: v }, 'queue')} />
+          <QueuePicker value={n.queue} numbers={p.doc.numbers} problems={probs} readOnly={p.readOnly} onChange={(v) => set({ queue: v }, 'queue')} />
           <Optional label="Message to the customer" on={!!n.message} onToggle={(on) => (on ? set({ message: convertMessage(undefined, 'text') }, 'message') : unset('message', 'message'))}>
             {n.message && <MessageEditor message={n.message} path="message" problems={probs} vars={p.vars} onChange={msg('message')} />}
           </Optional>

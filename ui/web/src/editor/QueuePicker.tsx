@@ -1,11 +1,12 @@
 // The handoff node's queue: typed, or picked from the queues the inbox
-// knows, each with who serves it. A queue nobody created is still allowed
+// knows that serve the flow's numbers, each with who serves it. A queue nobody created is still allowed
 // (it may be created later), with a warning under the field.
 import { useEffect, useState } from 'react';
 import { Problems, type FieldProblem } from './fields';
-import { handoffQueues, matchQueues, queueStatus, served, type HandoffQueue } from './queues';
+import { forNumbers, handoffQueues, matchQueues, queueStatus, served, type HandoffQueue } from './queues';
 
-export function QueuePicker(p: { value: string | undefined; problems: FieldProblem[]; readOnly?: boolean; onChange: (v: string) => void }) {
+/** QueuePicker offers the queues that serve the flow's numbers (numbers: the flow's; none: every number). */
+export function QueuePicker(p: { value: string | undefined; numbers?: string[]; problems: FieldProblem[]; readOnly?: boolean; onChange: (v: string) => void }) {
   const [queues, setQueues] = useState<HandoffQueue[] | null>(null);
   const [open, setOpen] = useState(false);
   useEffect(() => {
@@ -17,11 +18,11 @@ export function QueuePicker(p: { value: string | undefined; problems: FieldProbl
   }, []);
   const value = p.value ?? '';
   const mine = p.problems.filter((x) => x.field === 'queue');
-  const status = queueStatus(value, queues);
+  const status = queueStatus(value, queues, p.numbers);
   // The server's warning (after a save) says the same as ours: show one,
   // but keep the suggestion's button.
   const showMessage = status && (status.severity === 'ok' || !mine.length);
-  const options = queues ? matchQueues(value, queues) : [];
+  const options = queues ? matchQueues(value, forNumbers(queues, p.numbers)) : [];
   function refresh() {
     setOpen(true);
     void handoffQueues(true).then(setQueues); // agents come online and go

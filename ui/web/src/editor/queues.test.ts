@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closest, matchQueues, queueStatus, served, type HandoffQueue } from './queues';
+import { closest, forNumbers, matchQueues, missingNumbers, queueStatus, served, type HandoffQueue } from './queues';
 
 const queues: HandoffQueue[] = [
   { id: 'billing', name: 'Billing', created: true, agents: 0, online: false },
@@ -57,5 +57,38 @@ describe('closest', () => {
     expect(closest('SALES', ['sales'])).toBe('sales');
     expect(closest('abc', ['abd', 'abe'])).toBe('');
     expect(closest('zzz', ['support'])).toBe('');
+  });
+});
+
+describe('queues by the flow’s numbers', () => {
+  const A = '110000000000001';
+  const B = '120000000000002';
+  const byNumber: HandoffQueue[] = [
+    { id: 'shop', created: true, agents: 1, online: true, numbers: [A] },
+    { id: 'care', created: true, agents: 1, online: true, numbers: [B] },
+    { id: 'support', created: true, agents: 1, online: true },
+  ];
+  it.each([
+    ['a flow on every number is offered every queue', undefined, ['shop', 'care', 'support']],
+    ['a flow on A', [A], ['shop', 'support']],
+    ['a flow on B', [B], ['care', 'support']],
+    ['a flow on both', [A, B], ['shop', 'care', 'support']],
+  ])('%s', (_name, numbers, want) => {
+    expect(forNumbers(byNumber, numbers).map((q) => q.id)).toEqual(want);
+  });
+  it.each([
+    ['a queue of the flow’s number is fine', 'shop', [A], 'ok', 'Served by'],
+    ['a queue of none of the flow’s numbers', 'care', [A], 'warning', '"care" serves none of this flow’s numbers'],
+    ['a queue of some of them', 'shop', [A, B], 'warning', `"shop" does not serve ${B}, a number this flow answers on`],
+    ['a queue of every number', 'support', [A, B], 'ok', 'Served by'],
+    ['a flow on every number is left to the server', 'shop', undefined, 'ok', 'Served by'],
+  ])('%s', (_name, value, numbers, severity, says) => {
+    const s = queueStatus(value, byNumber, numbers);
+    expect(s?.severity).toBe(severity);
+    expect(s?.message).toContain(says);
+  });
+  it('names what is missing', () => {
+    expect(missingNumbers(byNumber[0], [A, B])).toEqual([B]);
+    expect(missingNumbers(byNumber[2], [A, B])).toEqual([]);
   });
 });

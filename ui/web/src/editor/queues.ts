@@ -12,6 +12,7 @@ export interface HandoffQueue {
   created: boolean;
   agents: number; // agents who serve it, whatever their status
   online: boolean; // one of them is online now
+  numbers?: string[]; // the business numbers it serves; none: every number
 }
 
 let cache: Promise<HandoffQueue[]> | null = null;
@@ -34,6 +35,21 @@ export function matchQueues(value: string, queues: HandoffQueue[]): HandoffQueue
   return hits.sort((a, b) => Number(b.id === value) - Number(a.id === value));
 }
 
+/**
+ * forNumbers keeps the queues that serve at least one of a flow's numbers
+ * (none: the flow answers on every number, and every queue serves some).
+ */
+export function forNumbers(queues: HandoffQueue[], numbers: string[] | undefined): HandoffQueue[] {
+  if (!numbers?.length) return queues;
+  return queues.filter((q) => !q.numbers?.length || numbers.some((n) => q.numbers!.includes(n)));
+}
+
+/** missingNumbers are the flow's numbers queue q does not serve (none for a flow on every number: the server checks that one). */
+export function missingNumbers(q: HandoffQueue, numbers: string[] | undefined): string[] {
+  if (!numbers?.length || !q.numbers?.length) return [];
+  return numbers.filter((n) => !q.numbers!.includes(n));
+}
+
 /** served says who answers a queue, in a few words. */
 export function served(q: HandoffQueue): string {
   if (!q.agents) return 'no agent';
@@ -49,13 +65,26 @@ export interface QueueStatus {
 
 /**
  * queueStatus says whether a handoff's queue has agents: nothing for an
- * empty value or before the queues are loaded; a warning for a queue no
- * agent serves, created or not (customers would wait with nobody to
- * answer), with the nearest known queue for a likely typo.
+ * empty value or before the queues are loaded; a warning for a queue that
+ * leaves out some of the flow's numbers (its agents never get those
+ * customers), and for a queue no agent serves, created or not (customers
+ * would wait with nobody to answer), with the nearest known queue for a
+ * likely typo.
  */
-export function queueStatus(value: string, queues: HandoffQueue[] | null): QueueStatus | null {
+export function queueStatus(value: string, queues: HandoffQueue[] | null, numbers?: string[]): QueueStatus | null {
   if (!value || !queues) return null;
   const q = queues.find((x) => x.id === value);
+  const missing = q ? missingNumbers(q, numbers) : [];
+  if (q && missing.length) {
+    const which =
+      missing.length === numbers!.length
+        ? 'serves none of this flow’s numbers'
+        : `does not serve ${missing.join(', ')}, ${missing.length === 1 ? 'a number' : 'numbers'} this flow answers on`;
+    return {
+      severity: 'warning',
+      message: `"${value}" ${which}: customers there would wait for an admin to move them. Pick a queue of the flow’s numbers, or add them to the queue on the Queues page.`,
+    };
+  }
   if (q && q.agents > 0) return { severity: 'ok', message: `Served by ${served(q)}.` };
   if (q) return { severity: 'warning', message: `No agent serves "${value}": customers would wait with nobody to answer. Add it to an agent on the Agents page.` };
   const suggestion = closest(value, queues.map((x) => x.id));

@@ -18,6 +18,7 @@ import { ApiError, enc, get, post, put } from '../api';
 import { plainError, plainSendError } from '../plainErrors';
 import { typingNotifier } from './typing';
 import { isTyping, neighbour, notificationText, SHORTCUTS, titleWithUnread } from './keys';
+import { OFF_NUMBER, transferQueues } from './queues';
 import type { AgentView, Canned, ConversationView, Entry, Item, LiveEvent, Me, QueueView, TemplateOption } from './types';
 import { blank, incomplete, shapeFromCounts, type TemplateFill } from '../templates/fill';
 import { TemplateFields, TemplatePreview, type FieldRenderer } from '../templates/TemplateFields';
@@ -271,6 +272,14 @@ export function InboxPage() {
             <li key={q.id} className={queue === q.id ? 'active' : ''} onClick={() => setQueue(q.id)} {...pressable(() => setQueue(q.id))} data-testid={'queue-' + q.id}>
               {q.name || q.id} <small className="muted">{q.open ? '' : '(closed) '}</small>
               <span className="pill">{q.waiting} waiting</span> <span className="pill">{q.assigned} open</span>
+              {!!q.off_number && (
+                <>
+                  {' '}
+                  <span className="badge changed" title={OFF_NUMBER} data-testid="queue-off-number">
+                    {q.off_number} on other numbers
+                  </span>
+                </>
+              )}
             </li>
           ))}
         </ul>
@@ -299,6 +308,14 @@ export function InboxPage() {
               <div className="muted small">
                 {it.queue}
                 {it.priority ? ` · priority ${it.priority}` : ''} · {it.assignee ? it.assignee : 'waiting'}
+                {it.off_number && (
+                  <>
+                    {' '}
+                    <span className="badge changed" title={OFF_NUMBER} data-testid="inbox-off-number">
+                      other number
+                    </span>
+                  </>
+                )}
               </div>
               {it.preview && <div className="preview">{it.preview}</div>}
             </li>
@@ -368,6 +385,14 @@ function ConversationPane(props: {
             )}
             flow {conv.conversation.flow} · <span data-testid="conv-status">{conv.conversation.status}</span>
             {conv.inbox && <> · queue {conv.inbox.queue} · {conv.inbox.assignee ? 'with ' + conv.inbox.assignee : 'waiting'}</>}
+            {conv.inbox?.off_number && (
+              <>
+                {' '}
+                <span className="badge changed" title={OFF_NUMBER} data-testid="conv-off-number">
+                  queue of another number
+                </span>
+              </>
+            )}
             {conv.conversation.outcome && <> · outcome {conv.conversation.outcome}</>}
           </div>
           {conv.inbox?.note && (
@@ -417,7 +442,7 @@ function ConversationPane(props: {
               <div className="transfer">
                 <select data-testid="transfer-queue" value={tq} onChange={(e) => setTq(e.target.value)}>
                   <option value="">same queue</option>
-                  {queues.map((q) => (
+                  {transferQueues(queues, conv.inbox?.phone_number_id).map((q) => (
                     <option key={q.id} value={q.id}>
                       {q.name || q.id}
                     </option>

@@ -18,6 +18,10 @@ export interface QueueView {
   waiting: number;
   assigned: number;
   agents_online: number;
+  /** The business numbers it serves; none: every number. */
+  numbers?: string[];
+  /** Waiting conversations on a number it does not serve. */
+  off_number?: number;
 }
 
 export interface Item {
@@ -34,6 +38,8 @@ export interface Item {
   unread: number;
   last_activity_at: string;
   preview?: string;
+  /** Its queue does not serve its number: no agent of the queue gets it (an admin moves it). */
+  off_number?: boolean;
 }
 
 export interface Entry {

@@ -3,13 +3,14 @@
 // pages. Only admins
 // reach them (routes.tsx), as only admins may call these routes of the API;
 // the server refuses anyone else regardless of what the page shows.
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError } from '../api';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { linkProps } from '../router';
 import { useSession } from '../session';
 import { formatTime } from '../templates/format';
 import * as T from './api';
-import { hoursText, idProblem, parseHours, splitList, temporaryPassword } from './model';
+import { hoursText, numbersText, plain, splitList, temporaryPassword } from './model';
+import { QueueForm } from './QueueForm';
+import { Section } from './Section';
 import './team.css';
 
 const TABS = [
@@ -66,16 +67,6 @@ function useList<X>(load: () => Promise<X[]>) {
   return { list, error, setError, reload };
 }
 
-/** plain says an API error in words a person acts on. */
-function plain(e: unknown): string {
-  if (e instanceof ApiError) {
-    if (e.status === 403) return 'Only admins may do this.';
-    if (e.status === 503) return 'This server has no agents’ inbox, so there is nothing to manage here.';
-    return e.message;
-  }
-  return (e as Error).message;
-}
-
 function Messages({ error, notice }: { error: string; notice: string }) {
   return (
     <>
@@ -90,15 +81,6 @@ function Messages({ error, notice }: { error: string; notice: string }) {
         </p>
       )}
     </>
-  );
-}
-
-function Section({ title, children, testid }: { title: string; children: ReactNode; testid?: string }) {
-  return (
-    <section className="team-section" data-testid={testid}>
-      <h2>{title}</h2>
-      {children}
-    </section>
   );
 }
 
@@ -393,10 +375,17 @@ function QueuesTab() {
   const [notice, setNotice] = useState('');
   const [editing, setEditing] = useState<T.Queue | null>(null);
   const [saved, setSaved] = useState(0); // a new form after each save
+  const [numbers, setNumbers] = useState<T.BusinessNumber[]>([]);
+  useEffect(() => {
+    T.listNumbers().then(setNumbers, () => {});
+  }, []);
   return (
     <>
       <Messages error={error} notice={notice} />
-      <p className="muted">A queue is what a flow’s handoff names. Outside its business hours a waiting customer gets the closed reply.</p>
+      <p className="muted">
+        A queue is what a flow’s handoff names. Outside its business hours a waiting customer gets the closed reply. A queue may serve only some business numbers: its agents then get
+        only conversations on those.
+      </p>
       {list === null ? (
         <p className="muted">Loading…</p>
       ) : (
@@ -405,6 +394,7 @@ function QueuesTab() {
             <thead>
               <tr>
                 <th>Queue</th>
+                <th>Numbers</th>
                 <th>Hours</th>
                 <th>Now</th>
                 <th>Waiting</th>
@@ -423,9 +413,17 @@ function QueuesTab() {
                       </span>
                     )}
                   </td>
+                  <td data-testid="queue-numbers">{numbersText(q.numbers, numbers)}</td>
                   <td className="pre">{q.hours ? `${hoursText(q.hours)}\n(${q.hours.timezone})` : 'always open'}</td>
                   <td>{q.open ? 'open' : 'closed'}</td>
-                  <td>{q.waiting ?? 0}</td>
+                  <td>
+                    {q.waiting ?? 0}
+                    {!!q.off_number && (
+                      <span className="badge changed" title="Waiting on a number this queue does not serve: no agent of it gets them. Transfer them from the inbox." data-testid="queue-off-number">
+                        {q.off_number} on other numbers
+                      </span>
+                    )}
+                  </td>
                   <td className={q.agents_online ? '' : 'warning'}>{q.agents_online ?? 0}</td>
                   <td className="actions">
                     <button className="small" onClick={() => setEditing(q)} data-testid="queue-edit">
@@ -446,6 +444,7 @@ function QueuesTab() {
       <QueueForm
         key={editing?.id ?? 'new' + saved}
         queue={editing}
+        numbers={numbers}
         onSaved={(q) => {
           setNotice(`Saved queue ${q.id}.`);
           setEditing(null);
@@ -454,62 +453,6 @@ function QueuesTab() {
         }}
       />
     </>
-  );
-}
-
-function QueueForm({ queue, onSaved }: { queue: T.Queue | null; onSaved: (q: T.Queue) => void }) {
-  const [id, setId] = useState(queue?.id ?? '');
-  const [name, setName] = useState(queue?.name ?? '');
-  const [tz, setTz] = useState(queue?.hours?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC');
-  const [hours, setHours] = useState(hoursText(queue?.hours));
-  const [closed, setClosed] = useState(queue?.closed_reply ?? '');
-  const [error, setError] = useState('');
-  const idErr = id ? idProblem(id) : '';
-  const parsed = parseHours(hours, tz);
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    if (idProblem(id) || parsed.error) return;
-    try {
-      onSaved(await T.putQueue({ id, name, hours: parsed.hours, closed_reply: closed }));
-    } catch (err) {
-      setError(plain(err));
-    }
-  }
-  return (
-    <Section title={queue ? `Edit queue ${queue.id}` : 'Add a queue'} testid="queue-form">
-      <form className="team-form" onSubmit={submit}>
-        <label>
-          Id (as the flow’s handoff names it)
-          <input value={id} onChange={(e) => setId(e.target.value.trim())} disabled={!!queue} required data-testid="queue-id" />
-        </label>
-        {idErr && <p className="hint error">{idErr}</p>}
-        <label>
-          Name
-          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} data-testid="queue-name" />
-        </label>
-        <label>
-          Time zone
-          <input value={tz} onChange={(e) => setTz(e.target.value)} placeholder="Europe/Dublin" data-testid="queue-timezone" />
-        </label>
-        <label>
-          Business hours, one weekday a line (empty: always open)
-          <textarea rows={4} value={hours} onChange={(e) => setHours(e.target.value)} placeholder={'mon 09:00-17:30\ntue 09:00-13:00 14:00-17:30'} data-testid="queue-hours" />
-        </label>
-        {parsed.error && <p className="hint error" data-testid="queue-hours-error">{parsed.error}</p>}
-        <label>
-          Closed reply ({'{{opens}}'} becomes when the queue next opens; empty: the default)
-          <textarea rows={2} value={closed} onChange={(e) => setClosed(e.target.value)} maxLength={1024} data-testid="queue-closed-reply" />
-        </label>
-        {error && (
-          <p className="error" role="alert" data-testid="queue-form-error">
-            {error}
-          </p>
-        )}
-        <button className="primary" disabled={!id || !!idErr || !!parsed.error} data-testid="queue-save">
-          Save queue
-        </button>
-      </form>
-    </Section>
   );
 }
 

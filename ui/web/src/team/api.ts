@@ -1,6 +1,8 @@
 // The team's REST API as the admin pages use it: users and API tokens
 // (ui/auth/routes.go), agents, queues and canned responses
-// (ui/api_inbox.go). Every call here is admin-only on the server.
+// (ui/api_inbox.go), and the business numbers a queue may serve
+// (ui/api_numbers.go). Every call here is admin-only on the server but
+// the numbers, which analysts read too.
 import { del, enc, get, post, put } from '../api';
 
 export type Role = 'admin' | 'analyst' | 'agent';
@@ -43,11 +45,22 @@ export interface Queue {
   name?: string;
   hours?: Hours;
   closed_reply?: string;
+  /** The business numbers (phone number ids) it serves; none: every number. */
+  numbers?: string[];
   known?: boolean;
   open?: boolean;
   waiting?: number;
   assigned?: number;
   agents_online?: number;
+  /** Waiting conversations on a number the queue does not serve. */
+  off_number?: number;
+}
+
+/** BusinessNumber is a number Parley serves, as GET /numbers lists it. */
+export interface BusinessNumber {
+  key: string;
+  phone_number_id?: string;
+  display_phone_number?: string;
 }
 
 export interface Canned {
@@ -79,7 +92,9 @@ export const setAgentStatus = (email: string, status: AgentStatus) => put<Agent>
 export const deleteAgent = (email: string) => del<void>('/inbox/agents/' + enc(email));
 
 export const listQueues = async () => (await get<{ queues: Queue[] }>('/inbox/queues')).queues;
-export const putQueue = (q: { id: string; name?: string; hours?: Hours; closed_reply?: string }) => put<Queue>('/inbox/queues/' + enc(q.id), q);
+export const putQueue = (q: { id: string; name?: string; hours?: Hours; closed_reply?: string; numbers?: string[] }) => put<Queue>('/inbox/queues/' + enc(q.id), q);
+/** listNumbers lists the business numbers a queue may serve: those with a phone number id. */
+export const listNumbers = async () => (await get<{ numbers: BusinessNumber[] }>('/numbers')).numbers.filter((n) => !!n.phone_number_id);
 export const deleteQueue = (id: string) => del<void>('/inbox/queues/' + enc(id));
 
 export const listCanned = async () => (await get<{ canned: Canned[] }>('/inbox/canned')).canned;

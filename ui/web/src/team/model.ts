@@ -1,7 +1,9 @@
 // Pure helpers of the team pages: business hours as the admin types them,
-// a temporary password for a new or reset user, and what the form checks
-// before the server does (the server checks again and has the last word).
-import type { Hours } from './api';
+// the business numbers a queue serves, a temporary password for a new or
+// reset user, and what the form checks before the server does (the server
+// checks again and has the last word).
+import { ApiError } from '../api';
+import type { BusinessNumber, Hours } from './api';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
@@ -68,4 +70,51 @@ export function splitList(s: string): string[] {
     .split(/[\s,]+/)
     .map((x) => x.trim())
     .filter(Boolean);
+}
+
+/** NumberChoice is one business number the queue form offers. */
+export interface NumberChoice {
+  id: string;
+  label: string;
+  /** false for a number the queue names that Parley no longer serves: offered so it can be taken off. */
+  served: boolean;
+}
+
+/** numberLabel names a business number as people know it: its display number, else its id. */
+export function numberLabel(id: string, known: BusinessNumber[]): string {
+  const n = known.find((x) => x.phone_number_id === id);
+  return n?.display_phone_number ? `+${n.display_phone_number.replace(/^\+/, '')}` : id;
+}
+
+/**
+ * numberChoices are the numbers the queue form offers: every number
+ * Parley serves, in its order, then any the queue names that it no
+ * longer serves.
+ */
+export function numberChoices(known: BusinessNumber[], selected: string[]): NumberChoice[] {
+  const out: NumberChoice[] = known.map((n) => ({ id: n.phone_number_id!, label: numberLabel(n.phone_number_id!, known), served: true }));
+  for (const id of selected) if (!out.some((c) => c.id === id)) out.push({ id, label: id, served: false });
+  return out;
+}
+
+/** toggleNumber turns one number on or off, keeping the others (none left: every number). */
+export function toggleNumber(selected: string[], id: string, on: boolean): string[] {
+  const rest = selected.filter((x) => x !== id);
+  return on ? [...rest, id] : rest;
+}
+
+/** numbersText says which numbers a queue serves: "All numbers" when it names none. */
+export function numbersText(numbers: string[] | undefined, known: BusinessNumber[]): string {
+  if (!numbers?.length) return 'All numbers';
+  return numbers.map((id) => numberLabel(id, known)).join(', ');
+}
+
+/** plain says an API error in words a person acts on. */
+export function plain(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 403) return 'Only admins may do this.';
+    if (e.status === 503) return 'This server has no agents’ inbox, so there is nothing to manage here.';
+    return e.message;
+  }
+  return (e as Error).message;
 }
