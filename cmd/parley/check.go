@@ -31,8 +31,8 @@ With --store (PARLEY_STORE), a PostgreSQL database: read in one read-only
 snapshot while serve runs, it reports the migrations applied, what the
 database holds, and anything inconsistent: a conversation's columns
 against its record, a transcript whose conversation is gone, an outbox
-entry whose message is gone, stuck leases (sends or event deliveries
-claimed by a process that died), flow records against their versions;
+entry whose message is gone, stuck leases (sends, timers or event
+deliveries claimed by a process that died), flow records against their versions;
 with the amcheck extension installed (CREATE EXTENSION amcheck), every
 index against its table.
 

@@ -81,8 +81,8 @@ var ErrNoSchema = errors.New("pgstore: no Parley tables here (schema_migrations 
 //     every contact's key against its record;
 //   - transcripts whose conversation is gone (orphans), outbox entries
 //     whose message is gone or whose claim has no owner or lease;
-//   - stuck leases: claims on sends, and on event deliveries, whose lease
-//     ran out (their process died; a running process settles them);
+//   - stuck leases: claims on sends, timers and event deliveries whose
+//     lease ran out (their process died; a running process takes them up);
 //   - timers, read marks and aliases naming what is not stored;
 //   - the flows' heads (published version, archived, change number)
 //     against their records, their versions and flow_clock;
@@ -146,6 +146,9 @@ func checkTx(ctx context.Context, tx pgx.Tx, r *Report) error {
 		steps = append(steps, checkDeliveries)
 	}
 	if applied[4] {
+		steps = append(steps, checkTimerClaims)
+	}
+	if applied[5] {
 		steps = append(steps, checkFlows)
 	}
 	steps = append(steps, checkIndexes)
@@ -418,6 +421,23 @@ func checkDeliveries(ctx context.Context, tx pgx.Tx, r *Report) error {
 		r.note("%d event deliveries belong to a subscription that is deleted: they are kept until pruned", orphans)
 	}
 	return nil
+}
+
+// checkTimerClaims reports claims on due timers whose lease ran out.
+func checkTimerClaims(ctx context.Context, tx pgx.Tx, r *Report) error {
+	rows, err := tx.Query(ctx, `SELECT owner, count(*), min(lease_ns) FROM timers WHERE owner IS NOT NULL AND lease_ns < $1 GROUP BY owner ORDER BY owner`,
+		time.Now().UnixNano())
+	if err != nil {
+		return err
+	}
+	var owner string
+	var n, oldest int64
+	_, err = pgx.ForEachRow(rows, []any{&owner, &n, &oldest}, func() error {
+		r.note("stuck lease: %d timers claimed by %s, whose lease ran out %s ago (it died while firing them): a running `parley serve` fires them",
+			n, owner, time.Since(time.Unix(0, oldest)).Round(time.Second))
+		return nil
+	})
+	return err
 }
 
 // checkFlows checks each flow's head columns against its record and its

@@ -51,7 +51,7 @@ func TestCheck(t *testing.T) {
 		`UPDATE outbox SET claimed = true, owner = 'gone-host:/data', lease_until = now() - interval '1 hour'`,
 		`ALTER TABLE flows DISABLE TRIGGER flows_head`, // and then a column against its record
 		`UPDATE flows SET published = 7`,
-		`INSERT INTO timers (due_ns, kind, conversation, node, data) VALUES (1, 'timeout', 'nowhere#1', 'n', '{}')`,
+		`INSERT INTO timers (due_ns, kind, conversation, node, data, owner, lease_ns) VALUES (1, 'timeout', 'nowhere#1', 'n', '{}', 'dead-host:/data', 1)`,
 	}
 	for _, sql := range damage {
 		if _, err := st.Pool().Exec(ctx, sql); err != nil {
@@ -70,6 +70,7 @@ func TestCheck(t *testing.T) {
 		`flow "greet": its record says version 1`,
 		`flow "greet": published version 7, but its latest stored version is 1`,
 		`names conversation "nowhere#1", which is not stored`,
+		`stuck lease: 1 timers claimed by dead-host:/data`,
 		`the trigger flows_head of table flows is missing or disabled`,
 		`contact "100:15550000000": its current conversation "100:15550000000#1" is not stored`,
 	} {

@@ -653,7 +653,7 @@ func (s *Store) SaveFlow(ctx context.Context, r *model.FlowRecord) error {
 }
 
 // putFlow writes a flow record. Its head's columns and change number
-// (FlowHeadsSince) are the trigger's (migration 0004): they follow the
+// (FlowHeadsSince) are the trigger's (migration 0005): they follow the
 // record whoever writes it.
 func putFlow(ctx context.Context, tx pgx.Tx, rec *model.FlowRecord) error {
 	v, err := json.Marshal(rec)

@@ -222,7 +222,7 @@ func BenchmarkRefreshFlows(b *testing.B) {
 	}
 }
 
-// TestFlowHeadsMigration: migration 0004 gives the flows stored before it
+// TestFlowHeadsMigration: migration 0005 gives the flows stored before it
 // their heads (published version, archived) from their records, so that
 // the first refresh after the upgrade sees them as they are; a write of
 // a record alone, as the version before makes it, moves its head too.
@@ -231,14 +231,14 @@ func TestFlowHeadsMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	st := openAt(t, path)
 	ctx := t.Context()
-	// Back to the schema before 0004, with flows as the code of then
+	// Back to the schema before 0005, with flows as the code of then
 	// wrote them: their record only.
 	for _, sql := range []string{
 		`ALTER TABLE flows DROP COLUMN published, DROP COLUMN archived, DROP COLUMN changed`,
 		`DROP TRIGGER flows_head ON flows`,
 		`DROP FUNCTION flows_head()`,
 		`DROP TABLE flow_clock`,
-		`DELETE FROM schema_migrations WHERE version = 4`,
+		`DELETE FROM schema_migrations WHERE version = 5`,
 		`INSERT INTO flows (id, data) VALUES ('a', convert_to('{"id":"a","draft":"e30=","published":3}', 'UTF8')),
 			('b', convert_to('{"id":"b","published":1,"archived":true}', 'UTF8')), ('c', convert_to('{"id":"c","draft":"e30="}', 'UTF8'))`,
 	} {
