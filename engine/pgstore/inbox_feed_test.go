@@ -76,7 +76,10 @@ func (c *cluster) startWith(name string, check time.Duration) *node {
 	ctx := context.Background()
 	// Few connections: the database is shared with other tests, and
 	// these open two or three processes.
-	st := openAtWith(t, c.path, map[string]string{"pool_max_conns": "4"})
+	st, err := pgstore.Open(context.Background(), urlAt(t, c.path)+"&pool_max_conns=4")
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("PARLEY_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil)).With("node", name)

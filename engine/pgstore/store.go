@@ -73,6 +73,8 @@ type Store struct {
 	feedID  string
 	channel string
 	schema  string
+	// tracer sees every statement of both pools (WithQueryTracer).
+	tracer pgx.QueryTracer
 }
 
 var (
@@ -120,18 +122,19 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		cfg.MaxConns = PoolConns // pgx's default, 4 on 2 cores, is what limits
 		lcfg.MaxConns = LockConns
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
-	}
-	locks, err := pgxpool.NewWithConfig(ctx, lcfg)
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("pgstore: %w", err)
-	}
-	s := &Store{pool: pool, locks: locks, owner: newOwner(), lease: lease, feedID: newFeedID()}
+	s := &Store{owner: newOwner(), lease: lease, feedID: newFeedID()}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.tracer != nil {
+		cfg.ConnConfig.Tracer, lcfg.ConnConfig.Tracer = s.tracer, s.tracer
+	}
+	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if s.locks, err = pgxpool.NewWithConfig(ctx, lcfg); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.pool.Close()
@@ -241,6 +244,13 @@ func WithOwner(name string) Option {
 			s.owner = name
 		}
 	}
+}
+
+// WithQueryTracer has t see every statement the store sends (pgx's
+// tracing: its tracelog package logs them): what a diagnosis, or a test
+// counting the statements of an operation, needs.
+func WithQueryTracer(t pgx.QueryTracer) Option {
+	return func(s *Store) { s.tracer = t }
 }
 
 // Close closes the pool. Calls after it return model.ErrClosed.
