@@ -87,6 +87,12 @@ func urlAt(t testing.TB, path string) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	if !q.Has("pool_max_conns") {
+		// Up to 8 connections a store, not 24: the tests of this package
+		// and of cmd/parley run at once on one server, and its
+		// max_connections (100 by default) is shared by them all.
+		q.Set("pool_max_conns", "4")
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
