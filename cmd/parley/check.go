@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/engine/boltstore"
+	"github.com/parleyhq/parley/engine/model"
 	"github.com/parleyhq/parley/engine/pgstore"
 )
 
@@ -79,24 +80,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "%s: %d contacts, %d conversations, %d messages, %d conversation index entries, %d queued to send, %d timers (read in %s)\n",
 		path, r.Contacts, r.Conversations, r.Messages, r.IndexEntries, r.Outbox, r.Timers, time.Since(start).Round(time.Millisecond))
-	for _, n := range r.Notes {
-		fmt.Fprintf(stdout, "note: %s\n", n)
-	}
-	if r.MoreNotes > 0 {
-		fmt.Fprintf(stdout, "note: and %d more\n", r.MoreNotes)
-	}
-	if r.OK() {
-		fmt.Fprintln(stdout, "no problem found")
-		return 0
-	}
-	for _, p := range r.Problems {
-		fmt.Fprintf(stdout, "PROBLEM: %s\n", p)
-	}
-	if r.MoreProblems > 0 {
-		fmt.Fprintf(stdout, "PROBLEM: and %d more\n", r.MoreProblems)
-	}
-	fmt.Fprintf(stdout, "%d problems: restore the file from a backup, or report them\n", len(r.Problems)+r.MoreProblems)
-	return 1
+	return printFindings(stdout, &r.Findings, "restore the file from a backup, or report them")
 }
 
 // checkPostgres runs `parley check` on a PostgreSQL database.
@@ -117,22 +101,29 @@ func checkPostgres(ctx context.Context, url string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintf(stdout, "database %s, schema %s: migrations applied up to %d (this build's: %d); %d contacts, %d conversations, %d messages, %d queued to send, %d timers, %d flows; %s (read in %s)\n",
 		r.Database, r.Schema, r.Applied, r.Known, r.Contacts, r.Conversations, r.Messages, r.Outbox, r.Timers, r.Flows, indexes, time.Since(start).Round(time.Millisecond))
-	for _, n := range r.Notes {
+	return printFindings(stdout, &r.Findings, "restore the database from a backup (pg_restore), or report them")
+}
+
+// printFindings prints a check's notes and problems, with what to do
+// about the problems, and returns the command's exit code: 0 when none
+// was found.
+func printFindings(stdout io.Writer, f *model.Findings, todo string) int {
+	for _, n := range f.Notes {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
-	if r.MoreNotes > 0 {
-		fmt.Fprintf(stdout, "note: and %d more\n", r.MoreNotes)
+	if f.MoreNotes > 0 {
+		fmt.Fprintf(stdout, "note: and %d more\n", f.MoreNotes)
 	}
-	if r.OK() {
+	if f.OK() {
 		fmt.Fprintln(stdout, "no problem found")
 		return 0
 	}
-	for _, p := range r.Problems {
+	for _, p := range f.Problems {
 		fmt.Fprintf(stdout, "PROBLEM: %s\n", p)
 	}
-	if r.MoreProblems > 0 {
-		fmt.Fprintf(stdout, "PROBLEM: and %d more\n", r.MoreProblems)
+	if f.MoreProblems > 0 {
+		fmt.Fprintf(stdout, "PROBLEM: and %d more\n", f.MoreProblems)
 	}
-	fmt.Fprintf(stdout, "%d problems: restore the database from a backup (pg_restore), or report them\n", len(r.Problems)+r.MoreProblems)
+	fmt.Fprintf(stdout, "%d problems: %s\n", len(f.Problems)+f.MoreProblems, todo)
 	return 1
 }

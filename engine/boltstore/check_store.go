@@ -20,37 +20,10 @@ type Report struct {
 	Path string
 	// Counts of what the file holds.
 	Contacts, Conversations, Messages, IndexEntries, Outbox, Timers int
-	// Problems are inconsistencies Parley does not repair by itself: an
-	// index that disagrees with the records, an outbox entry whose message
-	// is gone. Restore a backup, or report them.
-	Problems []string
-	// Notes are findings that are harmless (the engine passes over them),
-	// or that the next start settles (indexes still being built).
-	Notes []string
-	// More counts the problems and notes left out past maxFindings each.
-	MoreProblems, MoreNotes int
-}
-
-// OK reports whether Check found no problem.
-func (r *Report) OK() bool { return len(r.Problems) == 0 && r.MoreProblems == 0 }
-
-// maxFindings caps the problems, and the notes, a Report lists.
-const maxFindings = 50
-
-func (r *Report) problem(format string, args ...any) {
-	if len(r.Problems) < maxFindings {
-		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
-	} else {
-		r.MoreProblems++
-	}
-}
-
-func (r *Report) note(format string, args ...any) {
-	if len(r.Notes) < maxFindings {
-		r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
-	} else {
-		r.MoreNotes++
-	}
+	// Problems: an index that disagrees with the records, an outbox
+	// entry whose message is gone. Notes: what the engine passes over,
+	// or what the next start settles (indexes still being built).
+	model.Findings
 }
 
 // ErrInUse is returned by Check when another process (a running `parley
@@ -92,16 +65,16 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 	}
 	for _, b := range allBuckets {
 		if tx.Bucket(b) == nil {
-			r.note("bucket %s is missing: made at the next start", b)
+			r.Note("bucket %s is missing: made at the next start", b)
 		}
 	}
 	indexes := true
 	if v := meta.Get(keySchema); len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
-		r.note("schema %x: this build reads %d; the next start migrates the file, indexes not checked", v, schemaVersion)
+		r.Note("schema %x: this build reads %d; the next start migrates the file, indexes not checked", v, schemaVersion)
 		indexes = false
 	}
 	if meta.Get(keyMigrating) != nil || meta.Get(keyIndexing) != nil {
-		r.note("a migration is under way: the next start finishes it; indexes not checked")
+		r.Note("a migration is under way: the next start finishes it; indexes not checked")
 		indexes = false
 	}
 	data := tx.Bucket(bucketData)
@@ -123,7 +96,7 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 		if err := byWaID.ForEach(func(k, _ []byte) error {
 			i := bytes.IndexByte(k, sep)
 			if i < 0 {
-				r.problem("contacts_by_wa_id: a key with no contact: %q", k)
+				r.Problem("contacts_by_wa_id: a key with no contact: %q", k)
 				return nil
 			}
 			v := data.Get(ks.contact(model.ContactKey(k[i+1:])))
@@ -131,7 +104,7 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 				WaID string `json:"wa_id"`
 			}
 			if v == nil || json.Unmarshal(v, &ct) != nil || ct.WaID != string(k[:i]) {
-				r.note("contacts_by_wa_id: %q → %q is stale (its contact is gone or changed number); lookups skip it", k[:i], k[i+1:])
+				r.Note("contacts_by_wa_id: %q → %q is stale (its contact is gone or changed number); lookups skip it", k[:i], k[i+1:])
 			}
 			return nil
 		}); err != nil {
@@ -145,7 +118,7 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 				v = v[1:]
 			}
 			if data.Get(v) == nil {
-				r.problem("outbox item %d names a message that is not stored (%q)", binary.BigEndian.Uint64(k), v)
+				r.Problem("outbox item %d names a message that is not stored (%q)", binary.BigEndian.Uint64(k), v)
 			}
 			return nil
 		}); err != nil {
@@ -157,11 +130,11 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 			r.Timers++
 			var t model.Timer
 			if err := json.Unmarshal(v, &t); err != nil {
-				r.problem("timer %q: %v", k, err)
+				r.Problem("timer %q: %v", k, err)
 				return nil
 			}
 			if checkID("conversation id", t.Conversation) != nil || data.Get(ks.conversation(t.Conversation)) == nil {
-				r.note("a %s timer due %s names conversation %q, which is not stored: it is dropped when due", t.Kind, t.Due.UTC().Format(time.RFC3339), t.Conversation)
+				r.Note("a %s timer due %s names conversation %q, which is not stored: it is dropped when due", t.Kind, t.Due.UTC().Format(time.RFC3339), t.Conversation)
 			}
 			return nil
 		}); err != nil {
@@ -171,7 +144,7 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 	if oc := tx.Bucket(bucketOtherContact); oc != nil && data != nil {
 		if err := oc.ForEach(func(k, _ []byte) error {
 			if i := bytes.IndexByte(k, sep); i < 0 || data.Get(ks.conversation(string(k[i+1:]))) == nil {
-				r.note("contact_conversations: %q names a conversation that is not stored; listings skip it", k)
+				r.Note("contact_conversations: %q names a conversation that is not stored; listings skip it", k)
 			}
 			return nil
 		}); err != nil {
@@ -190,7 +163,7 @@ func checkData(ks keys, data, idx, byWaID *bolt.Bucket, indexes bool, r *Report)
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		d, ok := names.parse(k)
 		if !ok {
-			r.problem("contact_data: a key that is no record's: %q", k)
+			r.Problem("contact_data: a key that is no record's: %q", k)
 			continue
 		}
 		switch {
@@ -198,18 +171,18 @@ func checkData(ks keys, data, idx, byWaID *bolt.Bucket, indexes bool, r *Report)
 			r.Contacts++
 			var ct model.Contact
 			if err := json.Unmarshal(v, &ct); err != nil {
-				r.problem("contact %q: %v", d.owner, err)
+				r.Problem("contact %q: %v", d.owner, err)
 				continue
 			}
 			if indexes && ct.WaID != "" && !keyNamesWaID(model.ContactKey(d.owner), ct.WaID) && byWaID.Get(waIDKey(ct.WaID, model.ContactKey(d.owner))) == nil {
-				r.problem("contact %q: no contacts_by_wa_id entry for its wa_id", d.owner)
+				r.Problem("contact %q: no contacts_by_wa_id entry for its wa_id", d.owner)
 			}
 			if ct.Conversation != "" && (checkID("conversation id", ct.Conversation) != nil || data.Get(ks.conversation(ct.Conversation)) == nil) {
-				r.note("contact %q: its current conversation %q is not stored (deleted by the retention?): the engine takes it as none", d.owner, ct.Conversation)
+				r.Note("contact %q: its current conversation %q is not stored (deleted by the retention?): the engine takes it as none", d.owner, ct.Conversation)
 			}
 		case d.kind == kindOwner:
 			if g := ks.group(d.owner); !bytes.Equal(g, d.group) {
-				r.problem("slot %q names owner %q, whose group is %q: its records cannot be found", d.group, d.owner, g)
+				r.Problem("slot %q names owner %q, whose group is %q: its records cannot be found", d.group, d.owner, g)
 			}
 		case d.kind == kindConversation && d.sub == kindMessage:
 			r.Messages++
@@ -220,21 +193,21 @@ func checkData(ks keys, data, idx, byWaID *bolt.Bucket, indexes bool, r *Report)
 			}
 			var conv model.Conversation
 			if err := json.Unmarshal(v, &conv); err != nil {
-				r.problem("conversation %q: %v", d.conversation, err)
+				r.Problem("conversation %q: %v", d.conversation, err)
 				continue
 			}
 			sum := summaryOf(&conv)
 			if got := data.Get(ks.indexed(d.conversation)); !bytes.Equal(got, sum.indexed()) {
-				r.problem("conversation %q: indexed as %q, but its record says %q", d.conversation, got, sum.indexed())
+				r.Problem("conversation %q: indexed as %q, but its record says %q", d.conversation, got, sum.indexed())
 			}
 			for _, ik := range sum.keys(d.conversation) {
 				if got := idx.Get(ik); !bytes.Equal(got, sum.value()) {
-					r.problem("conversation %q: conversation_index entry %q is %q, want %q", d.conversation, ik, got, sum.value())
+					r.Problem("conversation %q: conversation_index entry %q is %q, want %q", d.conversation, ik, got, sum.value())
 				}
 			}
 		case d.kind == kindConversation && d.sub == kindIndexed:
 			if data.Get(ks.conversation(d.conversation)) == nil {
-				r.problem("conversation %q: indexed, but not stored", d.conversation)
+				r.Problem("conversation %q: indexed, but not stored", d.conversation)
 			}
 		}
 	}
@@ -248,7 +221,7 @@ func checkConversationIndex(ks keys, data, idx *bolt.Bucket, r *Report) error {
 		r.IndexEntries++
 		s, ok := parseIndexValue(v)
 		if !ok || len(k) == 0 {
-			r.problem("conversation_index: entry %q has a bad value %q", k, v)
+			r.Problem("conversation_index: entry %q has a bad value %q", k, v)
 			return nil
 		}
 		var p []byte
@@ -257,17 +230,17 @@ func checkConversationIndex(ks keys, data, idx *bolt.Bucket, r *Report) error {
 			p = indexPrefix(dimStatus, s.status)
 		}
 		if p == nil || !bytes.HasPrefix(k, p) || len(k) <= len(p)+indexedTimeSize {
-			r.problem("conversation_index: entry %q does not match its value %q", k, v)
+			r.Problem("conversation_index: entry %q does not match its value %q", k, v)
 			return nil
 		}
 		id := string(k[len(p)+indexedTimeSize:])
 		was, ok := parseIndexed(data.Get(ks.indexed(id)))
 		if !ok || data.Get(ks.conversation(id)) == nil {
-			r.problem("conversation_index: entry %q names conversation %q, which is not stored", k, id)
+			r.Problem("conversation_index: entry %q names conversation %q, which is not stored", k, id)
 			return nil
 		}
 		if !slices.ContainsFunc(was.keys(id), func(want []byte) bool { return bytes.Equal(want, k) }) {
-			r.problem("conversation_index: entry %q of conversation %q is stale", k, id)
+			r.Problem("conversation_index: entry %q of conversation %q is stale", k, id)
 		}
 		return nil
 	})

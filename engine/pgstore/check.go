@@ -32,39 +32,14 @@ type Report struct {
 	// IndexesVerified counts the B-tree indexes amcheck verified against
 	// their tables (0 when amcheck is not installed: see Notes).
 	IndexesVerified int
-	// Problems are inconsistencies Parley does not repair by itself.
-	// Notes are findings that are harmless, or that a running Parley
-	// settles (a lease that ran out, a migration the next start applies).
-	Problems, Notes []string
-	// More counts the problems and notes left out past maxFindings each.
-	MoreProblems, MoreNotes int
+	// Notes include what a running Parley settles (a lease that ran out,
+	// a migration the next start applies).
+	model.Findings
 }
-
-// OK reports whether Check found no problem.
-func (r *Report) OK() bool { return len(r.Problems) == 0 && r.MoreProblems == 0 }
 
 // checkPage is how many contacts Check reads at a time. A variable for
 // the tests.
 var checkPage = 1000
-
-// maxFindings caps the problems, and the notes, a Report lists.
-const maxFindings = 50
-
-func (r *Report) problem(format string, args ...any) {
-	if len(r.Problems) < maxFindings {
-		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
-	} else {
-		r.MoreProblems++
-	}
-}
-
-func (r *Report) note(format string, args ...any) {
-	if len(r.Notes) < maxFindings {
-		r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
-	} else {
-		r.MoreNotes++
-	}
-}
 
 // ErrNoSchema is returned by Check when the database (and search path)
 // holds no Parley schema.
@@ -136,7 +111,7 @@ func checkTx(ctx context.Context, tx pgx.Tx, r *Report) error {
 		return err
 	}
 	if !applied[1] {
-		r.note("the schema is not made yet: the next `parley serve` makes it")
+		r.Note("the schema is not made yet: the next `parley serve` makes it")
 		return nil
 	}
 	steps := []func(context.Context, pgx.Tx, *Report) error{
@@ -189,9 +164,9 @@ func checkMigrations(ctx context.Context, tx pgx.Tx, r *Report) (map[int]bool, e
 		r.Applied = max(r.Applied, int(v))
 		switch k, ok := known[int(v)]; {
 		case !ok:
-			r.note("migration %d (%s) was applied by a newer Parley than this one (which knows up to %d): what it changed is not checked", v, name, r.Known)
+			r.Note("migration %d (%s) was applied by a newer Parley than this one (which knows up to %d): what it changed is not checked", v, name, r.Known)
 		case k != name:
-			r.problem("migration %d is recorded as %s, but this build's is %s", v, name, k)
+			r.Problem("migration %d is recorded as %s, but this build's is %s", v, name, k)
 		}
 		return nil
 	}); err != nil {
@@ -199,7 +174,7 @@ func checkMigrations(ctx context.Context, tx pgx.Tx, r *Report) (map[int]bool, e
 	}
 	for _, v := range slices.Sorted(maps.Keys(known)) {
 		if !applied[v] {
-			r.note("migration %s is not applied yet: the next `parley serve` applies it", known[v])
+			r.Note("migration %s is not applied yet: the next `parley serve` applies it", known[v])
 		}
 	}
 	return applied, nil
@@ -224,7 +199,7 @@ func checkConversations(ctx context.Context, tx pgx.Tx, r *Report) error {
 	_, err = pgx.ForEachRow(rows, []any{&id, &contact, &flow, &status, &started, &activity, &data}, func() error {
 		var c model.Conversation
 		if err := json.Unmarshal(data, &c); err != nil {
-			r.problem("conversation %q: its record does not decode: %v", id, err)
+			r.Problem("conversation %q: its record does not decode: %v", id, err)
 			return nil
 		}
 		var differ []string
@@ -247,7 +222,7 @@ func checkConversations(ctx context.Context, tx pgx.Tx, r *Report) error {
 			differ = append(differ, "last activity")
 		}
 		if len(differ) > 0 {
-			r.problem("conversation %q: its record says %s: listings and the retention go by the columns", id, strings.Join(differ, ", "))
+			r.Problem("conversation %q: its record says %s: listings and the retention go by the columns", id, strings.Join(differ, ", "))
 		}
 		return nil
 	})
@@ -272,11 +247,11 @@ func checkContacts(ctx context.Context, tx pgx.Tx, r *Report) error {
 			after = key
 			var c model.Contact
 			if err := json.Unmarshal(data, &c); err != nil {
-				r.problem("contact %q: its record does not decode: %v", key, err)
+				r.Problem("contact %q: its record does not decode: %v", key, err)
 				return nil
 			}
 			if string(c.Key) != key {
-				r.problem("contact %q: its record's key is %q", key, c.Key)
+				r.Problem("contact %q: its record's key is %q", key, c.Key)
 			}
 			if c.Conversation != "" {
 				current[c.Conversation] = key
@@ -299,7 +274,7 @@ func checkContacts(ctx context.Context, tx pgx.Tx, r *Report) error {
 				delete(current, id)
 			}
 			for _, id := range slices.Sorted(maps.Keys(current)) {
-				r.note("contact %q: its current conversation %q is not stored (deleted by the retention?): the engine takes it as none", current[id], id)
+				r.Note("contact %q: its current conversation %q is not stored (deleted by the retention?): the engine takes it as none", current[id], id)
 			}
 		}
 		if n.RowsAffected() < int64(page) {
@@ -320,7 +295,7 @@ func checkOrphans(ctx context.Context, tx pgx.Tx, r *Report) error {
 	var conv string
 	var n int64
 	_, err = pgx.ForEachRow(rows, []any{&conv, &n}, func() error {
-		r.problem("orphan transcript: %d messages of conversation %q, which is not stored", n, conv)
+		r.Problem("orphan transcript: %d messages of conversation %q, which is not stored", n, conv)
 		return nil
 	})
 	return err
@@ -344,18 +319,18 @@ func checkOutbox(ctx context.Context, tx pgx.Tx, r *Report) error {
 	oldest := map[string]time.Time{}
 	_, err = pgx.ForEachRow(rows, []any{&seq, &conv, &msg, &claimed, &owner, &lease, &now, &stored}, func() error {
 		if !stored {
-			r.problem("outbox item %d names message %s #%d, which is not stored", seq, conv, msg)
+			r.Problem("outbox item %d names message %s #%d, which is not stored", seq, conv, msg)
 		}
 		switch {
 		case claimed && (owner == "" || lease == nil):
-			r.problem("outbox item %d is claimed without an owner or a lease: no process will ever take it up", seq)
+			r.Problem("outbox item %d is claimed without an owner or a lease: no process will ever take it up", seq)
 		case claimed && lease.Before(now):
 			stuck[owner]++
 			if o, ok := oldest[owner]; !ok || lease.Before(o) {
 				oldest[owner] = *lease
 			}
 		case !claimed && (owner != "" || lease != nil):
-			r.note("outbox item %d is not claimed but keeps an owner or a lease: harmless", seq)
+			r.Note("outbox item %d is not claimed but keeps an owner or a lease: harmless", seq)
 		}
 		return nil
 	})
@@ -363,7 +338,7 @@ func checkOutbox(ctx context.Context, tx pgx.Tx, r *Report) error {
 		return err
 	}
 	for _, owner := range slices.Sorted(maps.Keys(stuck)) {
-		r.note("stuck lease: %d sends claimed by %s, whose lease ran out %s ago (it died mid-send): a running `parley serve` settles them as unknown, never sending them again",
+		r.Note("stuck lease: %d sends claimed by %s, whose lease ran out %s ago (it died mid-send): a running `parley serve` settles them as unknown, never sending them again",
 			stuck[owner], owner, now.Sub(oldest[owner]).Round(time.Second))
 	}
 	return nil
@@ -380,7 +355,7 @@ func checkLeftovers(ctx context.Context, tx pgx.Tx, r *Report) error {
 	var kind, conv string
 	var due int64
 	if _, err := pgx.ForEachRow(rows, []any{&kind, &conv, &due}, func() error {
-		r.note("a %s timer due %s names conversation %q, which is not stored: it is dropped when due", kind, time.Unix(0, due).UTC().Format(time.RFC3339), conv)
+		r.Note("a %s timer due %s names conversation %q, which is not stored: it is dropped when due", kind, time.Unix(0, due).UTC().Format(time.RFC3339), conv)
 		return nil
 	}); err != nil {
 		return err
@@ -390,7 +365,7 @@ func checkLeftovers(ctx context.Context, tx pgx.Tx, r *Report) error {
 		return err
 	}
 	if reads > 0 {
-		r.note("%d inbox read marks name conversations that are not stored: the inbox passes over them", reads)
+		r.Note("%d inbox read marks name conversations that are not stored: the inbox passes over them", reads)
 	}
 	rows, err = tx.Query(ctx, `SELECT alias, key FROM aliases a WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.key = a.key) ORDER BY alias`)
 	if err != nil {
@@ -398,7 +373,7 @@ func checkLeftovers(ctx context.Context, tx pgx.Tx, r *Report) error {
 	}
 	var alias, key string
 	_, err = pgx.ForEachRow(rows, []any{&alias, &key}, func() error {
-		r.note("alias %q points at contact %q, which is not stored", alias, key)
+		r.Note("alias %q points at contact %q, which is not stored", alias, key)
 		return nil
 	})
 	return err
@@ -415,10 +390,10 @@ func checkDeliveries(ctx context.Context, tx pgx.Tx, r *Report) error {
 		return err
 	}
 	if stuck > 0 {
-		r.note("stuck lease: %d event deliveries claimed by a process whose lease ran out: a running `parley serve` takes them up", stuck)
+		r.Note("stuck lease: %d event deliveries claimed by a process whose lease ran out: a running `parley serve` takes them up", stuck)
 	}
 	if orphans > 0 {
-		r.note("%d event deliveries belong to a subscription that is deleted: they are kept until pruned", orphans)
+		r.Note("%d event deliveries belong to a subscription that is deleted: they are kept until pruned", orphans)
 	}
 	return nil
 }
@@ -433,7 +408,7 @@ func checkTimerClaims(ctx context.Context, tx pgx.Tx, r *Report) error {
 	var owner string
 	var n, oldest int64
 	_, err = pgx.ForEachRow(rows, []any{&owner, &n, &oldest}, func() error {
-		r.note("stuck lease: %d timers claimed by %s, whose lease ran out %s ago (it died while firing them): a running `parley serve` fires them",
+		r.Note("stuck lease: %d timers claimed by %s, whose lease ran out %s ago (it died while firing them): a running `parley serve` fires them",
 			n, owner, time.Since(time.Unix(0, oldest)).Round(time.Second))
 		return nil
 	})
@@ -449,14 +424,14 @@ func checkFlows(ctx context.Context, tx pgx.Tx, r *Report) error {
 		return err
 	}
 	if clocks != 1 {
-		r.problem("flow_clock has %d rows, want 1: flow changes may not reach other processes", clocks)
+		r.Problem("flow_clock has %d rows, want 1: flow changes may not reach other processes", clocks)
 	}
 	var trigger bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'flows'::regclass AND tgname = 'flows_head' AND tgenabled <> 'D')`).Scan(&trigger); err != nil {
 		return err
 	}
 	if !trigger {
-		r.problem("the trigger flows_head of table flows is missing or disabled: flow changes may not reach other processes")
+		r.Problem("the trigger flows_head of table flows is missing or disabled: flow changes may not reach other processes")
 	}
 	rows, err := tx.Query(ctx, `SELECT f.id, f.data, f.published, f.archived, f.changed,
 			coalesce((SELECT max(version) FROM flow_versions v WHERE v.flow = f.id), 0)
@@ -472,17 +447,17 @@ func checkFlows(ctx context.Context, tx pgx.Tx, r *Report) error {
 	_, err = pgx.ForEachRow(rows, []any{&id, &data, &published, &archived, &changed, &latest}, func() error {
 		var f model.FlowRecord
 		if err := json.Unmarshal(data, &f); err != nil {
-			r.problem("flow %q: its record does not decode: %v", id, err)
+			r.Problem("flow %q: its record does not decode: %v", id, err)
 			return nil
 		}
 		if f.Published != int(published) || f.Archived != archived {
-			r.problem("flow %q: its record says version %d, archived %v; its columns %d, %v: other processes go by the columns", id, f.Published, f.Archived, published, archived)
+			r.Problem("flow %q: its record says version %d, archived %v; its columns %d, %v: other processes go by the columns", id, f.Published, f.Archived, published, archived)
 		}
 		if int(published) != int(latest) {
-			r.problem("flow %q: published version %d, but its latest stored version is %d", id, published, latest)
+			r.Problem("flow %q: published version %d, but its latest stored version is %d", id, published, latest)
 		}
 		if clock != nil && changed > *clock {
-			r.problem("flow %q: change number %d is past flow_clock's %d: other processes may miss its next change", id, changed, *clock)
+			r.Problem("flow %q: change number %d is past flow_clock's %d: other processes may miss its next change", id, changed, *clock)
 		}
 		return nil
 	})
@@ -494,7 +469,7 @@ func checkFlows(ctx context.Context, tx pgx.Tx, r *Report) error {
 		return err
 	}
 	if orphans > 0 {
-		r.problem("%d flows have published versions but no record", orphans)
+		r.Problem("%d flows have published versions but no record", orphans)
 	}
 	return nil
 }
@@ -508,7 +483,7 @@ func checkIndexes(ctx context.Context, tx pgx.Tx, r *Report) error {
 		return err
 	}
 	if schema == nil {
-		r.note("PostgreSQL's indexes were not verified: the amcheck extension is not installed in this database (CREATE EXTENSION amcheck, as a superuser, makes `parley check` verify every index against its table)")
+		r.Note("PostgreSQL's indexes were not verified: the amcheck extension is not installed in this database (CREATE EXTENSION amcheck, as a superuser, makes `parley check` verify every index against its table)")
 		return nil
 	}
 	rows, err := tx.Query(ctx, `SELECT c.oid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
@@ -540,7 +515,7 @@ func checkIndexes(ctx context.Context, tx pgx.Tx, r *Report) error {
 				return err
 			}
 		case errors.As(err, &pe):
-			r.problem("index %s: amcheck: %s (REINDEX INDEX %s rebuilds it)", ix.Name, pe.Message, ix.Name)
+			r.Problem("index %s: amcheck: %s (REINDEX INDEX %s rebuilds it)", ix.Name, pe.Message, ix.Name)
 			if err := sp.Rollback(ctx); err != nil {
 				return err
 			}
