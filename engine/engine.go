@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -674,15 +675,28 @@ func (e *Engine) loadTriggers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading flows: %w", err)
 	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].ID < recs[j].ID })
+	heads := make([]model.FlowHead, len(recs))
+	for i, r := range recs {
+		heads[i] = model.FlowHead{ID: r.ID, Published: r.Published, Archived: r.Archived}
+	}
+	e.setTriggers(ctx, heads)
+	return nil
+}
+
+// setTriggers makes the published versions of heads the flows whose
+// triggers start conversations, in flow id order. It reports whether a
+// version could not be loaded: that flow's triggers are off meanwhile.
+func (e *Engine) setTriggers(ctx context.Context, heads []model.FlowHead) (failed bool) {
+	slices.SortFunc(heads, func(a, b model.FlowHead) int { return strings.Compare(a.ID, b.ID) })
 	var live []flowVersion
-	for _, r := range recs {
+	for _, r := range heads {
 		if r.Published == 0 || r.Archived {
 			continue
 		}
 		f, err := e.Flow(ctx, r.ID, r.Published)
 		if err != nil {
 			e.log.Error("published flow cannot be loaded; its triggers are off", "flow", r.ID, "err", err)
+			failed = true
 			continue
 		}
 		if len(f.Triggers) > 0 {
@@ -692,7 +706,7 @@ func (e *Engine) loadTriggers(ctx context.Context) error {
 	e.flowMu.Lock()
 	e.triggers = live
 	e.flowMu.Unlock()
-	return nil
+	return failed
 }
 
 // matchTrigger picks the flow a new conversation starts: a keyword trigger

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/parleyhq/parley/engine/model"
@@ -40,31 +39,11 @@ func (e *Engine) loadTriggersSince(ctx context.Context, fh model.FlowHeads) erro
 	for _, r := range changed {
 		h.heads[r.ID] = r
 	}
-	ids := make([]string, 0, len(h.heads))
-	for id := range h.heads {
-		ids = append(ids, id)
+	heads := make([]model.FlowHead, 0, len(h.heads))
+	for _, r := range h.heads {
+		heads = append(heads, r)
 	}
-	slices.Sort(ids)
-	var live []flowVersion
-	failed := false
-	for _, id := range ids {
-		r := h.heads[id]
-		if r.Published == 0 || r.Archived {
-			continue
-		}
-		f, err := e.Flow(ctx, r.ID, r.Published)
-		if err != nil {
-			e.log.Error("published flow cannot be loaded; its triggers are off", "flow", r.ID, "err", err)
-			failed = true
-			continue
-		}
-		if len(f.Triggers) > 0 {
-			live = append(live, flowVersion{f, r.Published})
-		}
-	}
-	e.flowMu.Lock()
-	e.triggers = live
-	e.flowMu.Unlock()
+	failed := e.setTriggers(ctx, heads)
 	if !failed {
 		h.mark = next
 	}
