@@ -27,21 +27,12 @@ func (e *Engine) RecordConsent(ctx context.Context, key model.ContactKey, ev mod
 			// call): its ids come from the key.
 			phone, id, _ := strings.Cut(string(key), ":")
 			c.PhoneNumberID = phone
-			if c.WaID == "" && c.UserID == "" && isDigits(id) {
+			if c.WaID == "" && c.UserID == "" && whatsapp.ValidWaID(id) {
 				c.WaID = id
 			}
 		}
 		c.ApplyConsent(ev)
 	})
-}
-
-func isDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // ReasonOptedOut is the reason of a conversation ended by an opt-out.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/engine/model"
+	"github.com/parleyhq/parley/whatsapp"
 )
 
 // Contacts as the REST API and the CSV import give them: who (phone number
@@ -105,7 +106,7 @@ func (in *ContactInput) Validate(now time.Time) []FieldProblem {
 	add := func(field, format string, args ...any) {
 		ps = append(ps, FieldProblem{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
-	if !isDigits(in.PhoneNumberID) {
+	if !whatsapp.ValidPhoneNumberID(in.PhoneNumberID) {
 		add("phone_number_id", "the business phone number id is required, digits only (got %q)", ClipText(in.PhoneNumberID))
 	}
 	if in.WaID != "" {
@@ -277,13 +278,3 @@ func Apply(c *model.Contact, in *ContactInput, source model.ConsentSource, by, d
 // ErrConsentConflict is returned when an opt-in would override the
 // customer's own later opt-out.
 var ErrConsentConflict = errors.New("consent conflict")
-
-// isDigits reports whether s is one or more ASCII digits.
-func isDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
