@@ -41,7 +41,7 @@ func statsHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	reg := templates.NewTemplateSet()
+	reg := templates.NewSet()
 	reg.ApproveFlowTemplates(flows.MustParse([]byte(surveyFlow)))
 	h := &harness{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st}
 	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: reg, Logger: slog.New(slog.DiscardHandler)})

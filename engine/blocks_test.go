@@ -17,14 +17,14 @@ import (
 
 // policyHarness is remindFlow over a store, with a mutable registry and the
 // given engine options.
-func policyHarness(t *testing.T, o engine.Options) (*harness, *templates.TemplateSet) {
+func policyHarness(t *testing.T, o engine.Options) (*harness, *templates.Set) {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	reg := templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved})
+	reg := templates.NewSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved})
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
 	o.Store, o.Clock, o.Logger, o.Templates = st, h.clock, slog.New(slog.DiscardHandler), reg
 	if h.eng, err = engine.New(h.ctx, o); err != nil {
@@ -41,38 +41,38 @@ func TestBlocksAreRecordedWithTheirReason(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		limit  int
-		setup  func(h *harness, reg *templates.TemplateSet, key model.ContactKey)
+		setup  func(h *harness, reg *templates.Set, key model.ContactKey)
 		reason model.BlockReason
 		detail string
 	}{
 		{name: "no opt-in", reason: model.BlockNoOptIn, detail: "no recorded opt-in",
-			setup: func(h *harness, _ *templates.TemplateSet, key model.ContactKey) {
+			setup: func(h *harness, _ *templates.Set, key model.ContactKey) {
 				h.update(key, func(c *model.Contact) { c.OptedIn = false })
 			}},
 		{name: "opted out", reason: model.BlockOptedOut, detail: "opted out",
-			setup: func(h *harness, _ *templates.TemplateSet, key model.ContactKey) {
+			setup: func(h *harness, _ *templates.Set, key model.ContactKey) {
 				h.update(key, func(c *model.Contact) { c.OptedOut = true })
 			}},
 		{name: "marketing opt-out", reason: model.BlockMarketingOptOut, detail: "stopped marketing messages",
-			setup: func(h *harness, reg *templates.TemplateSet, key model.ContactKey) {
+			setup: func(h *harness, reg *templates.Set, key model.ContactKey) {
 				reg.Put(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "MARKETING", Status: model.TemplateApproved})
 				h.update(key, func(c *model.Contact) { c.MarketingOptOut = true })
 			}},
 		{name: "unreachable", reason: model.BlockUnreachable, detail: "unreachable",
-			setup: func(h *harness, _ *templates.TemplateSet, key model.ContactKey) {
+			setup: func(h *harness, _ *templates.Set, key model.ContactKey) {
 				h.update(key, func(c *model.Contact) { c.Unreachable, c.UnreachableReason = true, "131026: Message undeliverable" })
 			}},
 		{name: "131049 hold", reason: model.BlockHold, detail: "131049",
-			setup: func(h *harness, reg *templates.TemplateSet, key model.ContactKey) {
+			setup: func(h *harness, reg *templates.Set, key model.ContactKey) {
 				reg.Put(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "MARKETING", Status: model.TemplateApproved})
 				h.update(key, func(c *model.Contact) { c.HoldUntil = h.clock.Now().Add(48 * time.Hour) })
 			}},
 		{name: "template paused", reason: model.BlockTemplate, detail: "is PAUSED, not APPROVED",
-			setup: func(_ *harness, reg *templates.TemplateSet, _ model.ContactKey) {
+			setup: func(_ *harness, reg *templates.Set, _ model.ContactKey) {
 				reg.Put(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: "PAUSED"})
 			}},
 		{name: "messaging limit", limit: 1, reason: model.BlockLimit, detail: "messaging limit of 1",
-			setup: func(h *harness, _ *templates.TemplateSet, _ model.ContactKey) {
+			setup: func(h *harness, _ *templates.Set, _ model.ContactKey) {
 				// Another contact took the only place.
 				if err := h.store.Commit(h.ctx, &model.Change{At: h.clock.Now(), Reached: []model.Reach{
 					{Scope: model.ReachScope, At: h.clock.Now(), Contact: model.NewContactKey(phone, "other")}}}); err != nil {
@@ -80,7 +80,7 @@ func TestBlocksAreRecordedWithTheirReason(t *testing.T) {
 				}
 			}},
 		{name: "account restricted", reason: model.BlockRestricted, detail: whatsapp.RestrictionBizInitiated,
-			setup: func(h *harness, _ *templates.TemplateSet, _ model.ContactKey) {
+			setup: func(h *harness, _ *templates.Set, _ model.ContactKey) {
 				err := h.eng.ApplyAccountUpdate(h.ctx, whatsapp.AccountUpdate{Event: whatsapp.AccountEventRestriction, WABAID: "200",
 					Value: []byte(`{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":"RESTRICTED_BIZ_INITIATED_MESSAGING","expiration":1893456000}]}`)})
 				if err != nil {

@@ -62,7 +62,7 @@ func BenchmarkConversationsThroughStep(b *testing.B) {
 			defer st.Close()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler), HTTP: caller})
+			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler), HTTP: caller})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -106,7 +106,7 @@ func newCallHarness(t *testing.T, path string, caller engine.Caller, doc string)
 	t.Cleanup(func() { st.Close() })
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
 	reg := metrics.NewRegistry()
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(),
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewSet(),
 		Logger: slog.New(slog.DiscardHandler), HTTP: caller, Metrics: reg,
 		Secrets: secretMap{"shop_token": "tok-s3cr3t", "shop_key": "key/s3cr3t"}})
 	if err != nil {

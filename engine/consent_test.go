@@ -18,14 +18,14 @@ import (
 
 // consentHarness is a harness whose registry holds order_update (en_US,
 // one body parameter) in category.
-func consentHarness(t *testing.T, category string) (*harness, *templates.TemplateSet) {
+func consentHarness(t *testing.T, category string) (*harness, *templates.Set) {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	reg := templates.NewTemplateSet(model.TemplateInfo{Name: "order_update", Language: "en_US", Category: category, Status: model.TemplateApproved, BodyParams: 1})
+	reg := templates.NewSet(model.TemplateInfo{Name: "order_update", Language: "en_US", Category: category, Status: model.TemplateApproved, BodyParams: 1})
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
 	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: reg, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

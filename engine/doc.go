@@ -10,7 +10,7 @@
 // key in one Store transaction. Conversations run in parallel; their
 // commits are grouped so that one fsync serves many.
 //
-// Sends are checked against a templates.Templates registry (package
+// Sends are checked against a templates.Lookup registry (package
 // engine/templates). The durable one is templates.Registry: each served
 // account's (WABA's) templates with their status history, kept current by
 // syncs with the Graph API, template webhooks and sends Meta refuses

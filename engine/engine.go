@@ -41,8 +41,8 @@ var (
 // Options configure an Engine.
 type Options struct {
 	Store     model.Store
-	Clock     Clock               // default SystemClock
-	Templates templates.Templates // the template registry; nil blocks every template
+	Clock     Clock            // default SystemClock
+	Templates templates.Lookup // the template registry; nil blocks every template
 	Logger    *slog.Logger
 	// Metrics receives the engine's series; nil keeps them private.
 	Metrics *metrics.Registry
@@ -80,7 +80,7 @@ type Options struct {
 type Engine struct {
 	store     model.Store
 	clock     Clock
-	templates templates.Templates
+	templates templates.Lookup
 	log       *slog.Logger
 	locks     keyLocks
 	// shared is the store when other processes write it too (SharedStore),

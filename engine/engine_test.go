@@ -49,7 +49,7 @@ func newHarness(t testing.TB, docs ...string) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,12 +250,12 @@ func TestPublishChecksTemplatesWhenAsked(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name      string
-		templates *templates.TemplateSet
+		templates *templates.Set
 		wantErr   bool
 	}{
-		{"missing template", templates.NewTemplateSet(), true},
-		{"wrong parameter count", templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved}), true},
-		{"approved and fitting", templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved, BodyParams: 1}), false},
+		{"missing template", templates.NewSet(), true},
+		{"wrong parameter count", templates.NewSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved}), true},
+		{"approved and fitting", templates.NewSet(model.TemplateInfo{Name: "reminder", Language: "en", Status: model.TemplateApproved, BodyParams: 1}), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			eng, err := engine.New(ctx, engine.Options{Store: st, Templates: tc.templates, CheckTemplatesOnPublish: true, Logger: slog.New(slog.DiscardHandler)})

@@ -68,7 +68,7 @@ func TestContactsOfOtherNumbersRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
+	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler),
 		PhoneNumbers: []engine.PhoneNumber{{ID: phone, Display: "15550000001"}}})
 	if err != nil {
 		t.Fatal(err)

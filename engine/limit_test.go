@@ -39,7 +39,7 @@ func limitHarness(t *testing.T, limit int) (*harness, *metrics.Registry) {
 	reg := metrics.NewRegistry()
 	h := &harness{t: t, ctx: context.Background(), clock: engine.NewManualClock(t0), store: st}
 	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Logger: slog.New(slog.DiscardHandler), Metrics: reg,
-		Templates:      templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved}),
+		Templates:      templates.NewSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved}),
 		MessagingLimit: limit})
 	if err != nil {
 		t.Fatal(err)

@@ -80,7 +80,7 @@ func (e *Engine) scopeOf(id string) string {
 // wabaTemplateSets is a Templates that holds the templates of several
 // WhatsApp Business Accounts: *Registry.
 type wabaTemplateSets interface {
-	TemplatesOf(waba string) templates.Templates
+	TemplatesOf(waba string) templates.Lookup
 }
 
 // templatesFrom is the engine's templates as a send from business number
@@ -89,7 +89,7 @@ type wabaTemplateSets interface {
 // names no WABA, or a registry that keeps one set, sees the default set.
 // Every check of a send — at queue time, at dispatch, and the fill of its
 // parameters — goes through it.
-func (e *Engine) templatesFrom(id string) templates.Templates {
+func (e *Engine) templatesFrom(id string) templates.Lookup {
 	if e.templates == nil {
 		return nil
 	}

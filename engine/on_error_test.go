@@ -54,7 +54,7 @@ func onErrorHarness(t *testing.T, withExit bool) (*harness, *syncBuffer) {
 	t.Cleanup(func() { st.Close() })
 	logs := &syncBuffer{}
 	h := &harness{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st}
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(),
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewSet(),
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)

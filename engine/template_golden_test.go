@@ -138,14 +138,14 @@ func TestTemplateGolden(t *testing.T) {
 	for i, k := range templateKinds {
 		t.Run(k.kind, func(t *testing.T) {
 			def := demoTemplate(t, k.template)
-			info := templates.TemplateInfoFromWhatsApp(def)
+			info := templates.InfoFromWhatsApp(def)
 			ts := k.send
 			ts.Name, ts.Language = def.Name, def.Language
 			if ps := templates.CheckTemplateSend(info, &ts, true); len(ps) > 0 {
 				t.Fatalf("CheckTemplateSend: %v", ps)
 			}
 			m := &model.Message{Conversation: "15551234567#1", Seq: uint64(i + 1), Node: "send", Template: &ts}
-			out, err := toWhatsApp(m, contact, templates.NewTemplateSet(info))
+			out, err := toWhatsApp(m, contact, templates.NewSet(info))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,7 +292,7 @@ func TestTemplateRulesAgree(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			def := demoTemplate(t, c.template)
-			info := templates.TemplateInfoFromWhatsApp(def)
+			info := templates.InfoFromWhatsApp(def)
 			ts := c.send
 			ts.Name, ts.Language = def.Name, def.Language
 			ps := templates.CheckTemplateSend(info, &ts, true)
@@ -323,7 +323,7 @@ func TestTemplateRulesAgree(t *testing.T) {
 // the position to write; {"type": "quick_reply", "index": 1} is the same.
 func TestLegacyButtonIndex(t *testing.T) {
 	def := demoTemplate(t, "order_update")
-	info := templates.TemplateInfoFromWhatsApp(def)
+	info := templates.InfoFromWhatsApp(def)
 	base := flows.TemplateSend{Name: def.Name, Language: def.Language, Header: flows.TextParams("A-1"), Body: flows.TextParams("Ann", "€1", "today")}
 	for _, b := range []flows.TemplateButton{{Index: 0, Payload: "help"}, {Type: flows.ButtonQuickReply, Index: 1, Payload: "help"}} {
 		ts := base
@@ -367,9 +367,9 @@ func TestEveryKindFlowFitsTheDemoTemplates(t *testing.T) {
 	if f == nil || problems.Err() != nil {
 		t.Fatalf("parse: %v", problems)
 	}
-	reg := templates.NewTemplateSet()
+	reg := templates.NewSet()
 	for _, st := range sandbox.DemoTemplates() {
-		reg.Put(templates.TemplateInfoFromWhatsApp(demoTemplate(t, st.Name)))
+		reg.Put(templates.InfoFromWhatsApp(demoTemplate(t, st.Name)))
 	}
 	if ps := templates.CheckFlowTemplates(f, reg); len(ps) > 0 {
 		t.Errorf("problems: %v", ps)
@@ -382,10 +382,10 @@ func TestEveryKindFlowFitsTheDemoTemplates(t *testing.T) {
 func BenchmarkTemplateSendCheck(b *testing.B) {
 	t := &testing.T{}
 	def := demoTemplate(t, "order_update")
-	info := templates.TemplateInfoFromWhatsApp(def)
+	info := templates.InfoFromWhatsApp(def)
 	ts := templateKinds[1].send
 	ts.Name, ts.Language = def.Name, def.Language
-	reg := templates.NewTemplateSet(info)
+	reg := templates.NewSet(info)
 	m := &model.Message{Conversation: "15551234567#1", Seq: 1, Node: "send", Template: &ts}
 	c := &model.Contact{WaID: "15551234567"}
 	b.ReportAllocs()

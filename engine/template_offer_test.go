@@ -23,7 +23,7 @@ func TestTemplateRefusal(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	ctx, clock := context.Background(), engine.NewManualClock(t0)
-	tpl := templates.NewTemplateSet(
+	tpl := templates.NewSet(
 		model.TemplateInfo{Name: "followup", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", BodyParams: 2},
 		model.TemplateInfo{Name: "spring", Language: "en_US", Status: model.TemplateApproved, Category: "MARKETING"},
 		model.TemplateInfo{Name: "draft", Language: "en_US", Status: model.TemplatePending, Category: "UTILITY"},

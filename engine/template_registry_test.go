@@ -636,7 +636,7 @@ func TestTemplateInfoFromWhatsApp(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			info := templates.TemplateInfoFromWhatsApp(whatsapp.Template{Name: "x", Language: "en_US", Components: tc.components})
+			info := templates.InfoFromWhatsApp(whatsapp.Template{Name: "x", Language: "en_US", Components: tc.components})
 			if info.HeaderParams != tc.header || info.BodyParams != tc.body || info.QuickReplies != tc.replies {
 				t.Errorf("header %d, body %d, quick replies %d; want %d, %d, %d", info.HeaderParams, info.BodyParams, info.QuickReplies, tc.header, tc.body, tc.replies)
 			}

@@ -61,7 +61,7 @@ func TestTemplatesPerWABA(t *testing.T) {
 			t.Fatal(err)
 		}
 		reg := templates.NewRegistry(templates.RegistryOptions{Store: st, Logger: slog.New(slog.DiscardHandler), Graph: g10, WABAID: "10",
-			Accounts: []templates.TemplateAccount{{WABAID: "10", Graph: g10}, {WABAID: "20", Graph: l20}}})
+			Accounts: []templates.Account{{WABAID: "10", Graph: g10}, {WABAID: "20", Graph: l20}}})
 		if err := reg.Load(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func TestTemplatesPerWABA(t *testing.T) {
 		wantErr bool
 	}{{"111", true}, {"222", false}} {
 		in := consent.ContactInput{PhoneNumberID: c.number, WaID: "15550009999",
-			Consent: &consent.ConsentInput{OptedIn: true, At: t0, Source: "web_form"}}
+			Consent: &consent.Input{OptedIn: true, At: t0, Source: "web_form"}}
 		if _, _, err := e.SaveContact(ctx, in, "test"); err != nil {
 			t.Fatal(err)
 		}

@@ -268,7 +268,7 @@ func contactOf(conversation string) model.ContactKey {
 // its texts are checked once filled in (CheckTemplateSend; a text Meta
 // would refuse is an *whatsapp.InvalidMessageError), a NAMED template's
 // parameters carry their names, and buttons go to their positions.
-func toWhatsApp(m *model.Message, c *model.Contact, reg templates.Templates) (*whatsapp.OutboundMessage, error) {
+func toWhatsApp(m *model.Message, c *model.Contact, reg templates.Lookup) (*whatsapp.OutboundMessage, error) {
 	to := c.WaID
 	if to == "" {
 		to = c.UserID

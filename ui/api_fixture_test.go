@@ -178,7 +178,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: templates.NewTemplateSet(), Logger: log, Secrets: f.secrets})
+	f.eng, err = engine.New(f.ctx, engine.Options{Store: st, Clock: f.clock, Templates: templates.NewSet(), Logger: log, Secrets: f.secrets})
 	if err != nil {
 		t.Fatal(err)
 	}

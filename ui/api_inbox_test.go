@@ -67,7 +67,7 @@ func inboxFixtureOn(t *testing.T, numbers ...engine.PhoneNumber) (*fixture, *inb
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, ctx: t.Context(), clock: engine.NewManualClock(t0), store: st, tokens: map[string]string{}}
 	log := slog.New(slog.DiscardHandler)
-	tpl := templates.NewTemplateSet(
+	tpl := templates.NewSet(
 		model.TemplateInfo{Name: "followup", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", BodyParams: 1},
 		model.TemplateInfo{Name: "order_update", Language: "en_US", Status: model.TemplateApproved, Category: "UTILITY", HeaderParams: 1, BodyParams: 2},
 	)

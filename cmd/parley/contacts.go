@@ -91,7 +91,7 @@ func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
+	eng, err := engine.New(ctx, engine.Options{Store: store, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler),
 		PhoneNumbers: numbers})
 	if err != nil {
 		return fail(err)

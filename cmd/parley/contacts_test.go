@@ -91,7 +91,7 @@ func TestContactsImportNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What serve does at start: the engine records the number it serves.
-	if _, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewTemplateSet(),
+	if _, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewSet(),
 		PhoneNumbers: []engine.PhoneNumber{{ID: "100000000000001", Display: "15550000001"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -140,11 +140,11 @@ func numberRates(ns []numberConfig) map[string]float64 {
 // templateAccounts are the WABAs of the served numbers, each with the
 // client of its first number, whose templates the registry keeps besides
 // the default WABA's (the registry skips that one and repeats).
-func templateAccounts(r *whatsapp.Router, ns []numberConfig) []templates.TemplateAccount {
-	var out []templates.TemplateAccount
+func templateAccounts(r *whatsapp.Router, ns []numberConfig) []templates.Account {
+	var out []templates.Account
 	for _, n := range ns {
 		if n.WABAID != "" {
-			out = append(out, templates.TemplateAccount{WABAID: n.WABAID, Graph: r.Client(n.PhoneNumberID)})
+			out = append(out, templates.Account{WABAID: n.WABAID, Graph: r.Client(n.PhoneNumberID)})
 		}
 	}
 	return out

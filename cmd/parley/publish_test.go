@@ -22,7 +22,7 @@ func TestPublishAllListsProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewTemplateSet(),
+	eng, err := engine.New(t.Context(), engine.Options{Store: st, Templates: templates.NewSet(),
 		Logger: slog.New(slog.DiscardHandler), CheckTemplatesOnPublish: true})
 	if err != nil {
 		t.Fatal(err)

@@ -99,7 +99,7 @@ func cmdSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	return chat(ctx, flowDoc, opts, stdin, stdout, stderr)
 }
 
-func loadTemplates(path string) (*templates.TemplateSet, error) {
+func loadTemplates(path string) (*templates.Set, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func loadTemplates(path string) (*templates.TemplateSet, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%s: want a JSON array of templates: %w", path, err)
 	}
-	set := templates.NewTemplateSet()
+	set := templates.NewSet()
 	for i, r := range raw {
 		// A template as the Graph API lists it (with its components) is
 		// read whole, its shape included; else by its counts.
@@ -124,7 +124,7 @@ func loadTemplates(path string) (*templates.TemplateSet, error) {
 			if t.Status == "" {
 				t.Status = model.TemplateApproved
 			}
-			set.Put(templates.TemplateInfoFromWhatsApp(t))
+			set.Put(templates.InfoFromWhatsApp(t))
 			continue
 		}
 		var info model.TemplateInfo

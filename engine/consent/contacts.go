@@ -48,14 +48,14 @@ type ContactInput struct {
 	Tags          []string       `json:"tags,omitempty"`
 	Fields        map[string]any `json:"fields,omitempty"`
 	// Consent, when set, records an opt-in or the withdrawal of one.
-	Consent *ConsentInput `json:"consent,omitempty"`
+	Consent *Input `json:"consent,omitempty"`
 }
 
-// ConsentInput is the consent part of a ContactInput. OptedIn true records
+// Input is the consent part of a ContactInput. OptedIn true records
 // an opt-in (At, the moment the customer gave it, is required; Purpose is
 // the text they were shown); false withdraws an opt-in on record (and does
 // nothing for a contact who has none).
-type ConsentInput struct {
+type Input struct {
 	OptedIn bool      `json:"opted_in"`
 	At      time.Time `json:"opted_in_at,omitzero"`
 	// Source is where the customer gave it (web_form, sms, in_chat, api,
@@ -212,7 +212,7 @@ func ClipText(s string) string {
 // Conflict says why recording in's consent on c would override the
 // customer's own later choice, or "": an opt-in dated before the customer
 // opted out (a keyword, WhatsApp's settings) must not opt them back in.
-func Conflict(c *model.Contact, in *ConsentInput) string {
+func Conflict(c *model.Contact, in *Input) string {
 	if in == nil || !in.OptedIn || !c.OptedOut {
 		return ""
 	}

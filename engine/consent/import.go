@@ -248,7 +248,7 @@ func parseImportRow(n int, cols, rec []string, o ImportOptions, now time.Time) (
 		if !ok {
 			bad("opted_in", "%q is not true or false", ClipText(optedIn))
 		}
-		c := &ConsentInput{OptedIn: yes, Source: model.ConsentSource(strings.ToLower(source)), Purpose: purpose}
+		c := &Input{OptedIn: yes, Source: model.ConsentSource(strings.ToLower(source)), Purpose: purpose}
 		if c.Source == "" {
 			c.Source = model.SourceImport
 		}

@@ -72,7 +72,7 @@ func (w *world) start() {
 		w.t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	if w.eng, err = engine.New(w.ctx, engine.Options{Store: w.store, Clock: w.clock, Templates: templates.NewTemplateSet(), Logger: log}); err != nil {
+	if w.eng, err = engine.New(w.ctx, engine.Options{Store: w.store, Clock: w.clock, Templates: templates.NewSet(), Logger: log}); err != nil {
 		w.t.Fatal(err)
 	}
 	w.metrics = metrics.NewRegistry()

@@ -73,7 +73,7 @@ func (h *harness) open() {
 	h.store = st
 	h.t.Cleanup(func() { st.Close() })
 	log := slog.New(slog.DiscardHandler)
-	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewTemplateSet(), Logger: log, PhoneNumbers: h.numbers})
+	h.eng, err = engine.New(h.ctx, engine.Options{Store: st, Clock: h.clock, Templates: templates.NewSet(), Logger: log, PhoneNumbers: h.numbers})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestHTTPStepTakesTheContactsLock(t *testing.T) {
 	ctx := t.Context()
 	clock := engine.NewManualClock(t0)
 	called := make(chan struct{}, 10)
-	eng, err := engine.New(ctx, engine.Options{Store: a, Clock: clock, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler),
+	eng, err := engine.New(ctx, engine.Options{Store: a, Clock: clock, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler),
 		HTTP: callerFunc(func(context.Context, httpcall.Request) httpcall.Result {
 			called <- struct{}{}
 			return httpcall.Result{Status: 200}

@@ -82,7 +82,7 @@ func TestFlowRefreshReadsOnlyChanges(t *testing.T) {
 	t.Cleanup(func() { other.Close() })
 	ctx := t.Context()
 	newEngine := func(st model.Store) *engine.Engine {
-		eng, err := engine.New(ctx, engine.Options{Store: st, Clock: engine.NewManualClock(t0), Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+		eng, err := engine.New(ctx, engine.Options{Store: st, Clock: engine.NewManualClock(t0), Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func BenchmarkRefreshFlows(b *testing.B) {
 	st := openAt(b, filepath.Join(b.TempDir(), "db"))
 	b.Cleanup(func() { st.Close() })
 	ctx := b.Context()
-	eng, err := engine.New(ctx, engine.Options{Store: st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+	eng, err := engine.New(ctx, engine.Options{Store: st, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func BenchmarkRefreshFlows(b *testing.B) {
 		st   model.Store
 	}{{"heads", st}, {"records", struct{ model.SharedStore }{st}}} {
 		b.Run(bc.name, func(b *testing.B) {
-			eng, err := engine.New(ctx, engine.Options{Store: bc.st, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+			eng, err := engine.New(ctx, engine.Options{Store: bc.st, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				b.Fatal(err)
 			}

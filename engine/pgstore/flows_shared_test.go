@@ -25,7 +25,7 @@ func TestFlowPublishedElsewhere(t *testing.T) {
 	ctx := t.Context()
 	clock := engine.NewManualClock(t0)
 	newEngine := func(st model.Store) *engine.Engine {
-		eng, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+		eng, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,7 +84,7 @@ func (c *cluster) startWith(name string, check time.Duration) *node {
 	if os.Getenv("PARLEY_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil)).With("node", name)
 	}
-	eng, err := engine.New(ctx, engine.Options{Store: st, Clock: c.clock, Templates: templates.NewTemplateSet(), Logger: log})
+	eng, err := engine.New(ctx, engine.Options{Store: st, Clock: c.clock, Templates: templates.NewSet(), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,7 @@ func newPacingRig(t *testing.T, n int) *pacingRig {
 	r := &pacingRig{stores: []*pgstore.Store{a, b}, pace: engine.NewManualClock(t0)}
 	r.sender = &stampingSender{clock: r.pace, done: make(chan struct{}), want: n}
 	for i, st := range r.stores {
-		e, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+		e, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -118,7 +118,7 @@ func TestMessagingLimitTwoEngines(t *testing.T) {
 	a, b := twoHandles(t)
 	ctx := t.Context()
 	const limit, each = 5, 5
-	tpls := templates.NewTemplateSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved})
+	tpls := templates.NewSet(model.TemplateInfo{Name: "reminder", Language: "en_US", Category: "UTILITY", Status: model.TemplateApproved})
 	sender := &countingSender{}
 	var engs []*engine.Engine
 	for p, st := range []*pgstore.Store{a, b} {
@@ -129,7 +129,7 @@ func TestMessagingLimitTwoEngines(t *testing.T) {
 		engs = append(engs, e)
 		for i := range each {
 			in := consent.ContactInput{PhoneNumberID: "100", WaID: fmt.Sprintf("1555000%d%03d", p, i),
-				Consent: &consent.ConsentInput{OptedIn: true, At: time.Now(), Source: "web_form"}}
+				Consent: &consent.Input{OptedIn: true, At: time.Now(), Source: "web_form"}}
 			if _, _, err := e.SaveContact(ctx, in, "test"); err != nil {
 				t.Fatal(err)
 			}

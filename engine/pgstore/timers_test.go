@@ -176,7 +176,7 @@ func TestTimersFireOnceAcrossEngines(t *testing.T) {
 	clock := engine.NewManualClock(t0)
 	var engs []*engine.Engine
 	for i, st := range []model.Store{a, b} {
-		e, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: templates.NewTemplateSet(), Logger: slog.New(slog.DiscardHandler)})
+		e, err := engine.New(ctx, engine.Options{Store: st, Clock: clock, Templates: templates.NewSet(), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,7 @@ import (
 // BlockTemplate says why a template may not be sent to c now, or "": a
 // reason of TemplateBlock, or a text of the send that breaks Meta's rules
 // once filled in (CheckTemplateSend).
-func BlockTemplate(reg templates.Templates, t *flows.TemplateSend, c *model.Contact, now time.Time) string {
+func BlockTemplate(reg templates.Lookup, t *flows.TemplateSend, c *model.Contact, now time.Time) string {
 	if _, why := TemplateBlock(reg, t, c, now); why != "" {
 		return why
 	}
@@ -32,7 +32,7 @@ func BlockTemplate(reg templates.Templates, t *flows.TemplateSend, c *model.Cont
 // no template; one who stopped marketing messages gets no MARKETING one.
 // An unreachable contact (131026) gets none until they write again, and one
 // under a 131049 hold no MARKETING one until it ends (delivery.go).
-func TemplateBlock(reg templates.Templates, t *flows.TemplateSend, c *model.Contact, now time.Time) (model.BlockReason, string) {
+func TemplateBlock(reg templates.Lookup, t *flows.TemplateSend, c *model.Contact, now time.Time) (model.BlockReason, string) {
 	if reason, why := RecipientBlock(reg, t.Name, t.Language, c, now); why != "" {
 		return reason, why
 	}
@@ -47,7 +47,7 @@ func TemplateBlock(reg templates.Templates, t *flows.TemplateSend, c *model.Cont
 // parameters: the contact's consent and reachability, and the template's
 // approval. The inbox asks it before the agent fills a template in
 // (TemplateRefusal).
-func RecipientBlock(reg templates.Templates, name, language string, c *model.Contact, now time.Time) (model.BlockReason, string) {
+func RecipientBlock(reg templates.Lookup, name, language string, c *model.Contact, now time.Time) (model.BlockReason, string) {
 	id := name + "/" + language
 	if c.OptedOut {
 		return model.BlockOptedOut, "the contact opted out"
@@ -99,7 +99,7 @@ func MarketingHoldBlock(id, category string, c *model.Contact, now time.Time) st
 // kind. It repeats the rules of BlockTemplate that can change while a
 // message waits: the contact became unreachable, a marketing hold began,
 // or the template no longer takes what the send gives.
-func DeliveryBlock(reg templates.Templates, m *model.Message, c *model.Contact, now time.Time) (model.BlockReason, string) {
+func DeliveryBlock(reg templates.Lookup, m *model.Message, c *model.Contact, now time.Time) (model.BlockReason, string) {
 	if why := UnreachableBlock(c); why != "" {
 		return model.BlockUnreachable, why
 	}

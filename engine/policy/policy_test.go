@@ -36,7 +36,7 @@ func TestWindow(t *testing.T) {
 }
 
 func TestTemplateBlock(t *testing.T) {
-	reg := templates.NewTemplateSet(
+	reg := templates.NewSet(
 		model.TemplateInfo{Name: "update", Language: "en", Category: "UTILITY", Status: model.TemplateApproved, BodyParams: 1},
 		model.TemplateInfo{Name: "promo", Language: "en", Category: "MARKETING", Status: model.TemplateApproved},
 		model.TemplateInfo{Name: "draft", Language: "en", Category: "UTILITY", Status: "PENDING"},

@@ -47,7 +47,7 @@ type world struct {
 	clock *engine.ManualClock
 	opts  Options
 	limit int
-	tpls  *templates.TemplateSet
+	tpls  *templates.Set
 	// numbers are the business numbers served (none: any).
 	numbers []engine.PhoneNumber
 
@@ -61,7 +61,7 @@ func newWorld(t *testing.T, limit int) *world {
 	t.Helper()
 	w := &world{
 		t: t, ctx: t.Context(), path: filepath.Join(t.TempDir(), "parley.db"), clock: engine.NewManualClock(t0), limit: limit,
-		tpls: templates.NewTemplateSet(
+		tpls: templates.NewSet(
 			model.TemplateInfo{Name: "reminder", Language: "en", Category: "UTILITY", Status: model.TemplateApproved, BodyParams: 2},
 			model.TemplateInfo{Name: "offer", Language: "en", Category: "MARKETING", Status: model.TemplateApproved},
 		),

@@ -39,7 +39,7 @@ type Options struct {
 	Reopen bool
 	// Templates is the registry; nil approves every template the flow
 	// names, with the parameter counts it gives.
-	Templates templates.Templates
+	Templates templates.Lookup
 	// Logger receives the engine's logs; nil discards them.
 	Logger *slog.Logger
 	// HTTP makes the flow's http calls; nil answers them from the
@@ -186,7 +186,7 @@ func NewSession(ctx context.Context, flowDoc []byte, start time.Time, opts Optio
 			r.close()
 			return nil, err
 		}
-		reg := templates.NewTemplateSet()
+		reg := templates.NewSet()
 		reg.ApproveFlowTemplates(f)
 		r.opts.Templates = reg
 		r.close() // reopen with the registry in place

@@ -94,7 +94,7 @@ func runCase(t *testing.T, c scriptCase, reopen bool) {
 		if err := json.Unmarshal(data, &ts); err != nil {
 			t.Fatalf("%s: %v", c.templates, err)
 		}
-		opts.Templates = templates.NewTemplateSet(ts...)
+		opts.Templates = templates.NewSet(ts...)
 	}
 	res, err := script.Run(context.Background(), s, flowDoc, opts)
 	if err != nil {

@@ -26,7 +26,7 @@ var templateStatusProblem = map[string]flows.Severity{
 // written without a type whose quick reply is not at the position its
 // index says gets a warning: it still goes to that quick reply. A nil
 // registry is one that holds nothing.
-func CheckFlowTemplates(f *flows.Flow, reg Templates) flows.Problems {
+func CheckFlowTemplates(f *flows.Flow, reg Lookup) flows.Problems {
 	var ps flows.Problems
 	add := func(sev flows.Severity, ptr, format string, a ...any) {
 		ps = append(ps, flows.Problem{Severity: sev, Pointer: ptr, Message: fmt.Sprintf(format, a...)})

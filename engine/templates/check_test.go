@@ -36,8 +36,8 @@ func TestCheckFlowTemplates(t *testing.T) {
 	 "buttons": [{"index": 0, "payload": "track"}, {"index": 1, "payload": "stop"}]}`
 	cases := []struct {
 		name     string
-		reg      templates.Templates // nil: approved
-		none     bool                // no registry at all
+		reg      templates.Lookup // nil: approved
+		none     bool             // no registry at all
 		template string
 		want     []string // "severity pointer: message fragment"
 	}{
@@ -51,17 +51,17 @@ func TestCheckFlowTemplates(t *testing.T) {
 			name: "missing: no registry", none: true, template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is not in the template registry`},
 		},
-		{name: "pending: a warning", reg: templates.NewTemplateSet(with(model.TemplatePending)), template: good,
+		{name: "pending: a warning", reg: templates.NewSet(with(model.TemplatePending)), template: good,
 			want: []string{`warning /nodes/1/template: template "order_update" in en_US is PENDING, not APPROVED`}},
-		{name: "in appeal: a warning", reg: templates.NewTemplateSet(with(model.TemplateInAppeal)), template: good,
+		{name: "in appeal: a warning", reg: templates.NewSet(with(model.TemplateInAppeal)), template: good,
 			want: []string{`warning /nodes/1/template: template "order_update" in en_US is IN_APPEAL, not APPROVED`}},
-		{name: "rejected: an error", reg: templates.NewTemplateSet(with(model.TemplateRejected)), template: good,
+		{name: "rejected: an error", reg: templates.NewSet(with(model.TemplateRejected)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is REJECTED, not APPROVED`}},
-		{name: "paused: an error", reg: templates.NewTemplateSet(with(model.TemplatePaused)), template: good,
+		{name: "paused: an error", reg: templates.NewSet(with(model.TemplatePaused)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is PAUSED`}},
-		{name: "disabled: an error", reg: templates.NewTemplateSet(with(model.TemplateDisabled)), template: good,
+		{name: "disabled: an error", reg: templates.NewSet(with(model.TemplateDisabled)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is DISABLED`}},
-		{name: "deleted: an error", reg: templates.NewTemplateSet(with(model.TemplateDeleted)), template: good,
+		{name: "deleted: an error", reg: templates.NewSet(with(model.TemplateDeleted)), template: good,
 			want: []string{`error /nodes/1/template: template "order_update" in en_US is DELETED`}},
 		{
 			name:     "body short of a parameter",
@@ -74,7 +74,7 @@ func TestCheckFlowTemplates(t *testing.T) {
 			want:     []string{`error /nodes/1/template: template "order_update" header takes 1 parameter(s); the send gives 0`},
 		},
 		{
-			name: "a header parameter the template has no place for", reg: templates.NewTemplateSet(noHeader), template: good,
+			name: "a header parameter the template has no place for", reg: templates.NewSet(noHeader), template: good,
 			want: []string{`error /nodes/1/template/header: template "order_update" header takes 0 parameter(s); the send gives 1`},
 		},
 		{
@@ -83,7 +83,7 @@ func TestCheckFlowTemplates(t *testing.T) {
 			want:     []string{`error /nodes/1/template/buttons/1: template "order_update" has 2 quick-reply button(s); there is no button 2 to fill`},
 		},
 		{
-			name: "paused and mis-filled: every problem", reg: templates.NewTemplateSet(with(model.TemplatePaused)),
+			name: "paused and mis-filled: every problem", reg: templates.NewSet(with(model.TemplatePaused)),
 			template: strings.Replace(good, `["Ann", "today"]`, `[]`, 1),
 			want: []string{
 				`error /nodes/1/template: template "order_update" in en_US is PAUSED`,
@@ -102,7 +102,7 @@ func TestCheckFlowTemplates(t *testing.T) {
 			case tc.none:
 				reg = nil
 			case reg == nil:
-				reg = templates.NewTemplateSet(approved)
+				reg = templates.NewSet(approved)
 			}
 			var got []string
 			for _, p := range templates.CheckFlowTemplates(f, reg) {
@@ -129,7 +129,7 @@ func TestCheckFlowTemplatesShaped(t *testing.T) {
 		ParameterFormat: "NAMED", HeaderFormat: "IMAGE", BodyText: "Hi {{first_name}}, order {{order_id}} ships.",
 		Buttons: []model.ShapeButton{{Type: "URL", Dynamic: true}, {Type: "QUICK_REPLY"}},
 	}
-	reg := templates.NewTemplateSet(model.TemplateInfo{Name: "shipped", Language: "en_US", Status: model.TemplateApproved, Shape: shape})
+	reg := templates.NewSet(model.TemplateInfo{Name: "shipped", Language: "en_US", Status: model.TemplateApproved, Shape: shape})
 	const header = `"header": [{"image": {"link": "https://x.example/a.jpg"}}]`
 	cases := []struct {
 		name, template string

@@ -4,8 +4,8 @@
 // Registry is the durable registry: each served account's (WABA's)
 // templates with their status history (model.TemplateRecord), kept in the
 // Store and current by syncs with the Graph API (sync.go), template
-// webhooks and sends Meta refuses (updates.go). TemplateSet is an
-// in-memory one, for tests and `parley simulate`. Both are Templates, what
+// webhooks and sends Meta refuses (updates.go). Set is an
+// in-memory one, for tests and `parley simulate`. Both are a Lookup, what
 // the engine asks before a send.
 //
 // CheckTemplateSend (fill.go) is the one check of a send against a

@@ -67,9 +67,9 @@ func shapeButtons(bs []whatsapp.TemplateButton) []model.ShapeButton {
 // sameShape compares two shapes (records are compared when synced).
 func sameShape(a, b *model.TemplateShape) bool { return reflect.DeepEqual(a, b) }
 
-// TemplateProblem is one way a template send does not fit its template or
+// Problem is one way a template send does not fit its template or
 // breaks Meta's rules for its texts.
-type TemplateProblem struct {
+type Problem struct {
 	// Path is where, relative to the template: "body/1", "buttons/0",
 	// "cards/2/header", "" for the template as a whole.
 	Path string
@@ -82,14 +82,14 @@ type TemplateProblem struct {
 	Message string
 }
 
-// Kinds of TemplateProblem.
+// Kinds of Problem.
 const (
 	ProblemFit     = "fit"
 	ProblemText    = "text"
 	ProblemWarning = "warning"
 )
 
-func (p TemplateProblem) String() string {
+func (p Problem) String() string {
 	if p.Path == "" {
 		return p.Message
 	}
@@ -117,7 +117,7 @@ func (p TemplateProblem) String() string {
 //
 // A template known only by its parameter counts (no Shape) is checked by
 // those counts, as before shapes were recorded.
-func CheckTemplateSend(info model.TemplateInfo, ts *flows.TemplateSend, rendered bool) []TemplateProblem {
+func CheckTemplateSend(info model.TemplateInfo, ts *flows.TemplateSend, rendered bool) []Problem {
 	c := &fillCheck{rendered: rendered}
 	if info.Shape == nil {
 		c.byCounts(info, ts)
@@ -156,11 +156,11 @@ func CheckTemplateSend(info model.TemplateInfo, ts *flows.TemplateSend, rendered
 // fillCheck gathers the problems of one CheckTemplateSend.
 type fillCheck struct {
 	rendered bool
-	ps       []TemplateProblem
+	ps       []Problem
 }
 
 func (c *fillCheck) add(kind, path, format string, a ...any) {
-	c.ps = append(c.ps, TemplateProblem{Path: path, Kind: kind, Message: fmt.Sprintf(format, a...)})
+	c.ps = append(c.ps, Problem{Path: path, Kind: kind, Message: fmt.Sprintf(format, a...)})
 }
 func (c *fillCheck) fit(path, format string, a ...any) { c.add(ProblemFit, path, format, a...) }
 func (c *fillCheck) text(path, format string, a ...any) {
@@ -548,7 +548,7 @@ func outButtons(shape []model.ShapeButton, bs []flows.TemplateButton, known bool
 }
 
 // ShapeOf is the shape of the template a send names, or nil.
-func ShapeOf(reg Templates, ts *flows.TemplateSend) (model.TemplateInfo, bool) {
+func ShapeOf(reg Lookup, ts *flows.TemplateSend) (model.TemplateInfo, bool) {
 	if reg == nil {
 		return model.TemplateInfo{}, false
 	}
@@ -556,7 +556,7 @@ func ShapeOf(reg Templates, ts *flows.TemplateSend) (model.TemplateInfo, bool) {
 }
 
 // ProblemsOf joins the problems of the given kinds into one reason, or "".
-func ProblemsOf(ps []TemplateProblem, kinds ...string) string {
+func ProblemsOf(ps []Problem, kinds ...string) string {
 	var out []string
 	for _, p := range ps {
 		for _, k := range kinds {

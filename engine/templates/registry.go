@@ -26,10 +26,10 @@ var (
 	ErrInvalidTemplate = errors.New("invalid template")
 )
 
-// TemplateGraph is the part of the Graph API the registry uses:
+// Graph is the part of the Graph API the registry uses:
 // *whatsapp.Client.
-type TemplateGraph interface {
-	TemplateLister
+type Graph interface {
+	Lister
 	CreateTemplate(ctx context.Context, wabaID string, t whatsapp.Template) (whatsapp.CreatedTemplate, error)
 }
 
@@ -41,26 +41,26 @@ type RegistryOptions struct {
 	Logger *slog.Logger
 	// Graph and WABAID are what Create and RunSync talk to; without them
 	// Create returns ErrNoTemplateAPI and RunSync returns at once.
-	Graph  TemplateGraph
+	Graph  Graph
 	WABAID string
 	// Accounts are the other WhatsApp Business Accounts whose templates
 	// the registry keeps (Parley serving numbers of several WABAs), each
 	// with a client holding a token of one of its numbers. WABAID is the
 	// default account: records stored without a WABA belong to it.
-	Accounts []TemplateAccount
+	Accounts []Account
 }
 
-// TemplateAccount is a WhatsApp Business Account the registry syncs, and
+// Account is a WhatsApp Business Account the registry syncs, and
 // the Graph API client (a token of one of its numbers) it syncs with.
-type TemplateAccount struct {
+type Account struct {
 	WABAID string
-	Graph  TemplateLister
+	Graph  Lister
 }
 
 // Registry is the durable template registry: every template of the
 // business with its status history, kept current by syncs (Sync, RunSync),
 // template webhooks (ApplyUpdate) and refused sends (MarkFromSendError). It
-// implements Templates, so sends are checked against it; reads never wait
+// implements Lookup, so sends are checked against it; reads never wait
 // for the store. It is safe for concurrent use.
 //
 // Every change is written to the Store before it is acknowledged; a change
@@ -70,10 +70,10 @@ type Registry struct {
 	store  model.Store
 	clock  Clock
 	log    *slog.Logger
-	graph  TemplateGraph
+	graph  Graph
 	wabaID string
 	// accounts are the WABAs RunSync syncs, the default one first.
-	accounts []TemplateAccount
+	accounts []Account
 
 	// writeMu serialises changes from computing them to storing them, so
 	// that stores happen in the order the changes were made.
@@ -87,7 +87,7 @@ type Registry struct {
 	resync chan struct{}
 }
 
-var _ Templates = (*Registry)(nil)
+var _ Lookup = (*Registry)(nil)
 
 // NewRegistry returns an empty registry; Load fills it from the store.
 func NewRegistry(o RegistryOptions) *Registry {
@@ -102,10 +102,10 @@ func NewRegistry(o RegistryOptions) *Registry {
 		m: map[string]*model.TemplateRecord{}, resync: make(chan struct{}, 1),
 	}
 	if o.Graph != nil && o.WABAID != "" {
-		r.accounts = append(r.accounts, TemplateAccount{WABAID: o.WABAID, Graph: o.Graph})
+		r.accounts = append(r.accounts, Account{WABAID: o.WABAID, Graph: o.Graph})
 	}
 	for _, a := range o.Accounts {
-		if a.WABAID == "" || a.Graph == nil || a.WABAID == o.WABAID || slices.ContainsFunc(r.accounts, func(b TemplateAccount) bool { return b.WABAID == a.WABAID }) {
+		if a.WABAID == "" || a.Graph == nil || a.WABAID == o.WABAID || slices.ContainsFunc(r.accounts, func(b Account) bool { return b.WABAID == a.WABAID }) {
 			continue
 		}
 		r.accounts = append(r.accounts, a)
@@ -150,7 +150,7 @@ func (r *Registry) WABAs() []string {
 
 // TemplatesOf is the registry as seen from WABA waba ("" for the default
 // one): the templates of that account only.
-func (r *Registry) TemplatesOf(waba string) Templates { return wabaTemplates{r, r.waba(waba)} }
+func (r *Registry) TemplatesOf(waba string) Lookup { return wabaTemplates{r, r.waba(waba)} }
 
 // wabaTemplates is the registry seen from one WABA.
 type wabaTemplates struct {
@@ -186,7 +186,7 @@ func (r *Registry) Load(ctx context.Context) error {
 	return nil
 }
 
-// Template implements Templates for the default WABA: a template known
+// Template implements Lookup for the default WABA: a template known
 // only from a webhook is not returned until a sync has told its
 // components.
 func (r *Registry) Template(name, language string) (model.TemplateInfo, bool) {
@@ -343,7 +343,7 @@ func checkNewTemplate(t *whatsapp.Template) error {
 // templateFromGraph is what a record holds of a template as the Graph API
 // shows it.
 func templateFromGraph(t whatsapp.Template) model.TemplateRecord {
-	rec := model.TemplateRecord{TemplateInfo: TemplateInfoFromWhatsApp(t), ID: t.ID, ParameterFormat: t.ParameterFormat}
+	rec := model.TemplateRecord{TemplateInfo: InfoFromWhatsApp(t), ID: t.ID, ParameterFormat: t.ParameterFormat}
 	if rec.ParameterFormat == "" {
 		rec.ParameterFormat = whatsapp.ParamsPositional
 	}

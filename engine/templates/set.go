@@ -7,21 +7,21 @@ import (
 	"github.com/parleyhq/parley/flows"
 )
 
-// Templates is the registry of the business's templates.
-type Templates interface {
+// Lookup finds the business's templates: a Registry, or a Set.
+type Lookup interface {
 	// Template returns a template by name and language.
 	Template(name, language string) (model.TemplateInfo, bool)
 }
 
-// TemplateSet is an in-memory Templates.
-type TemplateSet struct {
+// Set is an in-memory Lookup.
+type Set struct {
 	mu sync.RWMutex
 	m  map[string]model.TemplateInfo
 }
 
-// NewTemplateSet returns a registry holding ts.
-func NewTemplateSet(ts ...model.TemplateInfo) *TemplateSet {
-	s := &TemplateSet{m: map[string]model.TemplateInfo{}}
+// NewSet returns a registry holding ts.
+func NewSet(ts ...model.TemplateInfo) *Set {
+	s := &Set{m: map[string]model.TemplateInfo{}}
 	for _, t := range ts {
 		s.Put(t)
 	}
@@ -29,14 +29,14 @@ func NewTemplateSet(ts ...model.TemplateInfo) *TemplateSet {
 }
 
 // Put adds or replaces a template.
-func (s *TemplateSet) Put(t model.TemplateInfo) {
+func (s *Set) Put(t model.TemplateInfo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.m[t.Name+"/"+t.Language] = t
 }
 
-// Template implements Templates.
-func (s *TemplateSet) Template(name, language string) (model.TemplateInfo, bool) {
+// Template implements Lookup.
+func (s *Set) Template(name, language string) (model.TemplateInfo, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t, ok := s.m[name+"/"+language]
@@ -45,7 +45,7 @@ func (s *TemplateSet) Template(name, language string) (model.TemplateInfo, bool)
 
 // ApproveFlowTemplates adds every template f names, approved, shaped as f
 // fills it: what `parley simulate` assumes when no registry is given.
-func (s *TemplateSet) ApproveFlowTemplates(f *flows.Flow) {
+func (s *Set) ApproveFlowTemplates(f *flows.Flow) {
 	for _, n := range f.Nodes {
 		if n.Template == nil {
 			continue

@@ -26,9 +26,9 @@ func countParams(text string) int {
 	return len(seen)
 }
 
-// TemplateInfoFromWhatsApp reads what the engine checks before a send from
+// InfoFromWhatsApp reads what the engine checks before a send from
 // a template as the Graph API lists it.
-func TemplateInfoFromWhatsApp(t whatsapp.Template) model.TemplateInfo {
+func InfoFromWhatsApp(t whatsapp.Template) model.TemplateInfo {
 	info := model.TemplateInfo{Name: t.Name, Language: t.Language, Category: t.Category, Status: t.Status, Shape: ShapeFromWhatsApp(t)}
 	for _, c := range t.Components {
 		switch strings.ToUpper(c.Type) {
@@ -49,9 +49,9 @@ func TemplateInfoFromWhatsApp(t whatsapp.Template) model.TemplateInfo {
 	return info
 }
 
-// TemplateLister lists a WhatsApp Business Account's templates:
+// Lister lists a WhatsApp Business Account's templates:
 // *whatsapp.Client.
-type TemplateLister interface {
+type Lister interface {
 	ListTemplates(ctx context.Context, wabaID string, q whatsapp.TemplateQuery) ([]whatsapp.Template, error)
 }
 
@@ -83,7 +83,7 @@ type SyncResult struct {
 // (source "sync"); templates of that account no longer listed become
 // DELETED (another account's are left alone). If the listing fails part way, what was listed is
 // merged, nothing is deleted, and the error is returned.
-func (r *Registry) Sync(ctx context.Context, l TemplateLister, wabaID string) (SyncResult, error) {
+func (r *Registry) Sync(ctx context.Context, l Lister, wabaID string) (SyncResult, error) {
 	if l == nil || wabaID == "" {
 		return SyncResult{}, ErrNoTemplateAPI
 	}
