@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -416,12 +417,16 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 		b.Queue(`INSERT INTO reach (scope, at_ns, contact) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, r.Scope, ns(r.At), string(r.Contact))
 	}
 	day := dayNumber(w.at)
-	for _, n := range c.Counts {
+	// Each counter in the shard of this connection (migration 4): commits
+	// running at once add to different rows instead of queueing on one.
+	// In key order, so that two commits sharing a shard take its rows in
+	// the same order and never deadlock.
+	for _, n := range sortedCounts(c.Counts) {
 		if n.N == 0 {
 			continue
 		}
-		b.Queue(`INSERT INTO flow_stats (flow, day, version, node, kind, exit, n) VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (flow, day, version, node, kind, exit) DO UPDATE SET n = flow_stats.n + excluded.n`,
+		b.Queue(`INSERT INTO flow_stats (flow, day, version, node, kind, exit, shard, n) VALUES ($1, $2, $3, $4, $5, $6, pg_backend_pid() % `+flowStatShards+`, $7)
+			ON CONFLICT (flow, day, version, node, kind, exit, shard) DO UPDATE SET n = flow_stats.n + excluded.n`,
 			n.Flow, day, n.Version, n.Node, int16(n.Kind), n.Exit, int64(n.N))
 	}
 	if b.Len() > 0 {
@@ -962,13 +967,31 @@ func (s *Store) Numbers(ctx context.Context) ([]model.NumberRecord, error) {
 	return out, nil
 }
 
+// flowStatShards is the number of rows each flow counter is split into
+// (migration 4), as SQL text.
+const flowStatShards = "1024"
+
+// sortedCounts returns counts in the order of flow_stats' key, leaving
+// counts as it was.
+func sortedCounts(counts []model.Count) []model.Count {
+	if len(counts) < 2 {
+		return counts
+	}
+	out := slices.Clone(counts)
+	slices.SortStableFunc(out, func(a, b model.Count) int {
+		return cmp.Or(cmp.Compare(a.Flow, b.Flow), cmp.Compare(a.Version, b.Version), cmp.Compare(a.Node, b.Node),
+			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Exit, b.Exit))
+	})
+	return out
+}
+
 // FlowStats returns a flow's counters of the UTC days from from's to to's.
 func (s *Store) FlowStats(ctx context.Context, flow string, from, to time.Time) ([]model.FlowStat, error) {
 	var out []model.FlowStat
 	err := s.view(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
-		rows, err := tx.Query(ctx, `SELECT day, version, node, kind, exit, n FROM flow_stats WHERE flow = $1 AND day BETWEEN $2 AND $3
-			ORDER BY day, version, node, kind, exit`, flow, dayNumber(from), dayNumber(to))
+		rows, err := tx.Query(ctx, `SELECT day, version, node, kind, exit, sum(n)::bigint FROM flow_stats WHERE flow = $1 AND day BETWEEN $2 AND $3
+			GROUP BY day, version, node, kind, exit ORDER BY day, version, node, kind, exit`, flow, dayNumber(from), dayNumber(to))
 		if err != nil {
 			return err
 		}
