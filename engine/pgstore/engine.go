@@ -461,7 +461,7 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 		b = &pgx.Batch{}
 		for _, m := range c.Messages {
 			if m.Direction == model.Out && m.State == model.Queued {
-				b.Queue(`INSERT INTO outbox (conversation, msg_seq) VALUES ($1, $2)`, m.Conversation, int64(m.Seq))
+				b.Queue(`INSERT INTO outbox (conversation, msg_seq, origin, queued_at) VALUES ($1, $2, $3, now())`, m.Conversation, int64(m.Seq), s.owner)
 			}
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -554,10 +554,13 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]model.Ou
 	var out []model.OutboxItem
 	err := s.view(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
-		// Not the entries another owner holds under a running lease.
+		// Not the entries another owner holds under a running lease,
+		// nor, with WithSendAffinity, those another owner queued less
+		// than the affinity ago (its to send).
 		rows, err := tx.Query(ctx, `SELECT o.seq, o.claimed, m.data FROM outbox o LEFT JOIN messages m ON m.conversation = o.conversation AND m.seq = o.msg_seq
 			WHERE o.seq > $1 AND NOT (o.claimed AND o.owner IS DISTINCT FROM $3 AND o.lease_until > now())
-			ORDER BY o.seq LIMIT $2`, int64(after), limit, s.owner)
+				AND NOT ($4 > 0 AND NOT o.claimed AND o.origin IS DISTINCT FROM $3 AND o.queued_at > now() - make_interval(secs => $4))
+			ORDER BY o.seq LIMIT $2`, int64(after), limit, s.owner, s.affinity.Seconds())
 		if err != nil {
 			return err
 		}

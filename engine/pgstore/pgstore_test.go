@@ -32,7 +32,7 @@ var schemas sync.Map // path → schema created
 // openAt opens a store on the schema of path: one schema per distinct
 // path, made on first use and dropped at the end of the test that made
 // it, so tests run in parallel on one database.
-func openAt(t testing.TB, path string) *pgstore.Store {
+func openAt(t testing.TB, path string, opts ...pgstore.Option) *pgstore.Store {
 	t.Helper()
 	base := testURL(t)
 	sum := sha256.Sum256([]byte(path))
@@ -61,7 +61,7 @@ func openAt(t testing.TB, path string) *pgstore.Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	st, err := pgstore.Open(t.Context(), u.String())
+	st, err := pgstore.Open(t.Context(), u.String(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,6 +64,9 @@ type Store struct {
 	// long one lasts (lease.go).
 	owner string
 	lease time.Duration
+	// affinity, when positive, is how long an outbox entry is listed only
+	// to the owner that queued it (WithSendAffinity).
+	affinity time.Duration
 }
 
 var (
@@ -185,6 +188,21 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Option configures Open.
 type Option func(*Store)
+
+// WithSendAffinity has Outbox leave out the unclaimed entries another
+// owner queued less than d ago: the process whose turn queued a message
+// sends it, and the others take it up only once d has passed (its owner
+// died, or is that far behind). Without it every process's dispatcher
+// tries to claim every new entry, taking the contact's lock to learn that
+// another process was first: with three processes, two wasted claims per
+// message, each queueing on the lock of the contact whose turn is running
+// (measured: the most waited-for lock of the database). The store's owner
+// should be one that stays the same across restarts (WithOwner), or a
+// restarted process leaves its own queued entries for d. Zero (the
+// default) lists every entry to every process.
+func WithSendAffinity(d time.Duration) Option {
+	return func(s *Store) { s.affinity = max(d, 0) }
+}
 
 // WithOwner names the store's claims on outbox entries (lease.go): a name
 // that stays the same across restarts of one process (its host and data
