@@ -43,9 +43,9 @@ func (s *Store) getOne(ctx context.Context, v any, what, id, sql string, args ..
 		}
 		return notFound(what, id)
 	}
-	return s.view(ctx, func(tx pgx.Tx) error {
+	return s.read(ctx, func(q querier) error {
 		var data []byte
-		err := tx.QueryRow(ctx, sql, args...).Scan(&data)
+		err := q.QueryRow(ctx, sql, args...).Scan(&data)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound(what, id)
 		}
@@ -77,8 +77,8 @@ func collect[T any](rows pgx.Rows, what string) ([]*T, error) {
 // queryAll runs a query in a view and decodes its rows' data.
 func queryAll[T any](ctx context.Context, s *Store, what, sql string, args ...any) ([]*T, error) {
 	var out []*T
-	err := s.view(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, sql, args...)
+	err := s.read(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, sql, args...)
 		if err != nil {
 			return err
 		}
@@ -123,8 +123,8 @@ func (s *Store) Alias(ctx context.Context, key model.ContactKey) (model.ContactK
 	if hasNUL(string(key)) {
 		return "", false, s.live(ctx)
 	}
-	err := s.view(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT key FROM aliases WHERE alias = $1`, string(key)).Scan(&to)
+	err := s.read(ctx, func(q querier) error {
+		err := q.QueryRow(ctx, `SELECT key FROM aliases WHERE alias = $1`, string(key)).Scan(&to)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -139,8 +139,8 @@ func (s *Store) Seen(ctx context.Context, key model.ContactKey, inboundID string
 	if hasNUL(string(key), inboundID) {
 		return false, s.live(ctx)
 	}
-	err := s.view(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM inbound WHERE contact = $1 AND id = $2)`, string(key), inboundID).Scan(&seen)
+	err := s.read(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM inbound WHERE contact = $1 AND id = $2)`, string(key), inboundID).Scan(&seen)
 	})
 	return seen, err
 }
@@ -509,8 +509,8 @@ func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]mode
 // NextTimer returns the earliest timer's due time.
 func (s *Store) NextTimer(ctx context.Context) (time.Time, bool, error) {
 	var due *int64
-	err := s.view(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT min(due_ns) FROM timers`).Scan(&due)
+	err := s.read(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `SELECT min(due_ns) FROM timers`).Scan(&due)
 	})
 	if err != nil || due == nil {
 		return time.Time{}, false, err
@@ -552,7 +552,7 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]model.Ou
 		return nil, s.live(ctx)
 	}
 	var out []model.OutboxItem
-	err := s.view(ctx, func(tx pgx.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		out = out[:0]
 		// Not the entries another owner holds under a running lease,
 		// nor, with WithSendAffinity, those another owner queued less

@@ -265,6 +265,25 @@ func (s *Store) view(ctx context.Context, fn func(pgx.Tx) error) error {
 	return s.wrap(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn))
 }
 
+// querier is what one statement runs on: the pool, or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// read runs fn, which issues a single statement, on the pool, outside any
+// transaction: one statement sees one snapshot by itself, so a read-only
+// transaction (view) would only add the round trips of its BEGIN and
+// COMMIT. The engine's turns make several such reads each (contact,
+// conversation, message, outbox), and on a loaded machine each round trip
+// is a wait for the scheduler on both sides.
+func (s *Store) read(ctx context.Context, fn func(querier) error) error {
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	return s.wrap(fn(s.pool))
+}
+
 // wrap turns the pool's error after Close into model.ErrClosed.
 func (s *Store) wrap(err error) error {
 	if err != nil && s.closed.Load() && !errors.Is(err, model.ErrClosed) {
