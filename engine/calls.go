@@ -179,7 +179,11 @@ func timerID(tm model.Timer) string {
 // to call: the timer was stale, or the request could not be rendered (then
 // the step has failed and that is committed).
 func (e *Engine) claimCall(ctx context.Context, tm model.Timer, now time.Time) (lease model.Timer, pc model.PendingCall, req *flows.Request, ok bool, err error) {
-	defer e.locks.lock(tm.Contact)()
+	unlock, err := e.lock(ctx, tm.Contact) // in every process (SharedStore)
+	if err != nil {
+		return lease, pc, nil, false, err
+	}
+	defer unlock()
 	t, err := e.begin(ctx, tm.Contact, now)
 	if err != nil {
 		return lease, pc, nil, false, err
@@ -257,7 +261,11 @@ func (e *Engine) do(ctx context.Context, pc model.PendingCall, req *flows.Reques
 func (e *Engine) applyCall(ctx context.Context, lease model.Timer, pc model.PendingCall, req *flows.Request, res httpcall.Result) (err error) {
 	defer func(start time.Time) { e.observeEvent(eventKindCall, start, false, err) }(time.Now())
 	e.observeCall(res)
-	defer e.locks.lock(lease.Contact)()
+	unlock, err := e.lock(ctx, lease.Contact) // in every process (SharedStore)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	now := e.clock.Now()
 	t, err := e.begin(ctx, lease.Contact, now)
 	if err != nil {

@@ -337,7 +337,7 @@ func (e *Engine) FireDueTimers(ctx context.Context) (int, error) {
 	now := e.clock.Now()
 	fired := 0
 	for {
-		due, err := e.store.DueTimers(ctx, now, 256)
+		due, err := e.dueTimers(ctx, now) // claimed, on a TimerClaimer (shared_work.go)
 		if err != nil {
 			return fired, fmt.Errorf("reading due timers: %w", err)
 		}

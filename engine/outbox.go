@@ -120,6 +120,7 @@ type Dispatcher struct {
 	attempts  map[uint64]int                // outbox seq → tries so far
 	numbers   map[string]*bucket            // phone number id → throughput
 	pairs     map[model.ContactKey]*bucket
+	share     peerShare // of the numbers' throughput, with other processes (shared_work.go)
 	done      chan struct{}
 	depth     int
 
@@ -247,6 +248,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	stopBeats := d.startBeats(ctx) // shared pacing (shared_work.go)
+	defer stopBeats()              // once the sends under way are recorded
 	defer wg.Wait()
 	defer close(jobs)
 	timer := time.NewTimer(0)
@@ -397,6 +400,9 @@ func (d *Dispatcher) round(ctx context.Context, jobs chan<- job) (time.Duration,
 	d.order = live
 	convs := append([]string(nil), d.order...)
 	d.mu.Unlock()
+	if w := d.joining(d.now()); w > 0 {
+		return w, nil // the other processes have not made room yet
+	}
 
 	var soonest time.Duration
 	hold := func(w time.Duration) {
@@ -481,11 +487,8 @@ func (d *Dispatcher) number(id string) *bucket {
 	defer d.mu.Unlock()
 	b := d.numbers[id]
 	if b == nil {
-		rate := d.opts.Rate
-		if r := d.opts.Rates[id]; r > 0 {
-			rate = r
-		}
-		b = newBucket(rate, rate, d.now())
+		rate := d.rateOf(id) // this process's share
+		b = newBucket(max(1, rate), rate, d.now())
 		d.numbers[id] = b
 	}
 	return b
@@ -903,16 +906,21 @@ type bucket struct {
 	mu       sync.Mutex
 	capacity float64
 	rate     float64
+	ceil     float64 // the rate recover climbs back to
 	tokens   float64
 	last     time.Time
 }
 
 func newBucket(capacity, rate float64, now time.Time) *bucket {
-	return &bucket{capacity: capacity, rate: rate, tokens: capacity, last: now}
+	return &bucket{capacity: capacity, rate: rate, ceil: rate, tokens: capacity, last: now}
 }
 
 // take takes a token if there is one and returns 0, else returns how long
-// until there will be one.
+// until there will be one: never 0, which would read as a token taken. A
+// refill that falls short of a whole token by a float's rounding (0.1 s
+// at 20/s is 1.9999999999 tokens) counts as a whole one; else its wait
+// rounds down to 0 ns and the message would go without a token, again
+// and again while the clock stands still.
 func (b *bucket) take(now time.Time) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -920,28 +928,30 @@ func (b *bucket) take(now time.Time) time.Duration {
 		b.tokens = min(b.capacity, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 		b.last = now
 	}
-	if b.tokens >= 1 {
-		b.tokens--
+	const rounding = 1e-9
+	if b.tokens >= 1-rounding {
+		b.tokens = max(0, b.tokens-1)
 		return 0
 	}
-	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	return max(time.Nanosecond, time.Duration((1-b.tokens)/b.rate*float64(time.Second)))
 }
 
-// slow halves the bucket's rate, down to one token a second: Meta said
-// the number is over its throughput (130429).
+// slow halves the bucket's rate, down to one token a second (or its
+// ceiling, a process's share below that): Meta said the number is over
+// its throughput (130429).
 func (b *bucket) slow() {
 	b.mu.Lock()
-	b.rate = max(1, b.rate/2)
+	b.rate = max(min(1, b.ceil), b.rate/2)
 	b.mu.Unlock()
 }
 
 // recover raises a slowed bucket's rate a little after a success, back up
-// to its capacity per second (the configured rate): additive increase
-// after slow's multiplicative decrease.
+// to its ceiling (the configured rate, or this process's share of it):
+// additive increase after slow's multiplicative decrease.
 func (b *bucket) recover() {
 	b.mu.Lock()
-	if b.rate < b.capacity {
-		b.rate = min(b.capacity, b.rate+max(1, b.capacity/100))
+	if b.rate < b.ceil {
+		b.rate = min(b.ceil, b.rate+max(1, b.ceil/100))
 	}
 	b.mu.Unlock()
 }

@@ -181,7 +181,7 @@ func TestClusterPostgres(t *testing.T) {
 			"WHATSAPP_VERIFY_TOKEN=cluster-verify",
 			"PARLEY_DATA="+filepath.Join(dir, fmt.Sprintf("data%d", i)),
 			"PARLEY_FLOWS="+flowsDir,
-			"PARLEY_STORE="+storeURL+"&parley_lease=15s",
+			"PARLEY_STORE="+storeURL+"&parley_lease=15s&pool_max_conns=6",
 			"PARLEY_SECRETS_KEY="+secretsKey,
 		)
 		cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -171,7 +171,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	numbersSpec := fs.String("numbers", env("PARLEY_NUMBERS", ""), "several business numbers: a JSON file (or JSON text) listing each one's phone_number_id, waba_id, access_token_env, display_phone_number and portfolio; added after WHATSAPP_PHONE_NUMBER_ID's (PARLEY_NUMBERS)")
 	fs.IntVar(&c.messagingLimit, "messaging-limit", envInt("PARLEY_MESSAGING_LIMIT", engine.DefaultMessagingLimit),
 		"the business's messaging limit: unique customers reached outside their 24-hour window per moving 24 h (Meta tiers 250, 2000, 10000, 100000); 0 is unlimited (PARLEY_MESSAGING_LIMIT)")
-	fs.Float64Var(&c.rate, "rate", engine.DefaultRate, "messages per second per phone number")
+	fs.Float64Var(&c.rate, "rate", engine.DefaultRate, "messages per second per phone number (with PostgreSQL: shared by the processes)")
 	fs.IntVar(&c.dispatchWorkers, "dispatch-workers", envInt("PARLEY_DISPATCH_WORKERS", engine.DefaultDispatchWorkers),
 		"sends the outbox dispatcher runs at once; each waits for two commits and a Cloud API call, so this bounds replies per second (PARLEY_DISPATCH_WORKERS)")
 	fs.StringVar(&c.sandboxAddr, "sandbox-addr", env("PARLEY_SANDBOX_ADDR", defaultSandboxAddr),

@@ -417,7 +417,7 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 		b.Queue(`INSERT INTO reach (scope, at_ns, contact) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, r.Scope, ns(r.At), string(r.Contact))
 	}
 	day := dayNumber(w.at)
-	// Each counter in the shard of this connection (migration 4): commits
+	// Each counter in the shard of this connection (migration 5): commits
 	// running at once add to different rows instead of queueing on one.
 	// In key order, so that two commits sharing a shard take its rows in
 	// the same order and never deadlock.
@@ -971,7 +971,7 @@ func (s *Store) Numbers(ctx context.Context) ([]model.NumberRecord, error) {
 }
 
 // flowStatShards is the number of rows each flow counter is split into
-// (migration 4), as SQL text.
+// (migration 5), as SQL text.
 const flowStatShards = "1024"
 
 // sortedCounts returns counts in the order of flow_stats' key, leaving

@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 func TestEventsStore(t *testing.T) {
 	testURL(t)
 	eventstest.Run(t, func(t *testing.T) eventstest.Store {
-		st := openAt(t, t.Name())
+		st := openAt(t, filepath.Join(t.TempDir(), "db")) // not t.Name(): another run of this test at once would share its schema
 		t.Cleanup(func() { st.Close() })
 		return st
 	})

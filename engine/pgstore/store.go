@@ -60,8 +60,9 @@ type Store struct {
 	// through pool, so the two never wait on each other.
 	locks  *pgxpool.Pool
 	closed atomic.Bool
-	// owner names this store's claims on outbox entries; lease is how
-	// long one lasts (lease.go).
+	// owner names this store's claims on outbox entries and timers and
+	// its heartbeat (peers.go); lease is how long an outbox claim lasts
+	// (lease.go).
 	owner string
 	lease time.Duration
 	// affinity, when positive, is how long an outbox entry is listed only
@@ -80,11 +81,13 @@ var (
 const DefaultLease = 2 * time.Minute
 
 // LockConns is the most connections a Store holds contacts' locks on
-// (LockContact), beside its pool's own (PoolConns).
+// (LockContact), beside its pool's own (PoolConns), unless the URL sets
+// pool_max_conns: then the lock pool has that many too.
 const LockConns = 12
 
 // PoolConns is the size of a Store's pool unless the URL says otherwise
-// (pool_max_conns). With LockConns, a process uses up to 24 connections.
+// (pool_max_conns). With LockConns, a process uses up to 24 connections;
+// with pool_max_conns=N, up to 2N.
 const PoolConns = 12
 
 // LeaseParam is the URL query parameter that sets the lease ("10s"); it
@@ -108,9 +111,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	// per process, beyond which turns wait their turn (a PostgreSQL's
 	// max_connections, 100 by default, is shared by every process).
 	lcfg := cfg.Copy()
-	lcfg.MaxConns = LockConns
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = PoolConns // pgx's default, 4 on 2 cores, is what limits
+		lcfg.MaxConns = LockConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -142,6 +145,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	slices.Sort(names)
+	if err := distinctVersions(names); err != nil {
+		return err
+	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockMigrate); err != nil {
 			return err
@@ -186,6 +192,26 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
+// distinctVersions refuses two migrations of one version number (two
+// branches that each added the next one): the second would never be
+// applied, as its version reads as applied already.
+func distinctVersions(names []string) error {
+	seen := map[int]string{}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, _ := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("pgstore: migration %s: no version number", base)
+		}
+		if other, ok := seen[v]; ok {
+			return fmt.Errorf("pgstore: migrations %s and %s share version %d: renumber one", other, base, v)
+		}
+		seen[v] = base
+	}
+	return nil
+}
+
 // Option configures Open.
 type Option func(*Store)
 
@@ -204,11 +230,14 @@ func WithSendAffinity(d time.Duration) Option {
 	return func(s *Store) { s.affinity = max(d, 0) }
 }
 
-// WithOwner names the store's claims on outbox entries (lease.go): a name
-// that stays the same across restarts of one process (its host and data
-// directory), so that a restart finds its own claims, of sends a crash
-// cut, and settles them at once as unknown, as with bbolt, instead of
-// waiting for their lease. Two processes running at once must never share
+// WithOwner names the store's claims on outbox entries (lease.go) and
+// timers (timers.go), and its heartbeat (peers.go): a name that stays the
+// same across restarts of one process (its host and data directory), so
+// that a restart finds its own claims, of sends a crash cut, and settles
+// them at once as unknown, as with bbolt, instead of waiting for their
+// lease; takes its timers back at once; and goes on with its stretch of
+// liveness, without a join wait, if it was down for less than a beat's
+// life. Two processes running at once must never share
 // one. Without it the name is random: a restart's claims are another's.
 func WithOwner(name string) Option {
 	return func(s *Store) {

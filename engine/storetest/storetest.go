@@ -18,6 +18,8 @@
 // promise: atomic, deduplicated commits under concurrency; timers by due
 // time; the outbox in order; transcripts in order; immutable, numbered flow
 // versions; template records by name and language; pruning of dedupe keys;
+// timer claims, on a store that claims (model.TimerClaimer), against a
+// second handle when it is a SharedStore;
 // durability across Close and reopen; ErrNotFound, ErrDuplicate and
 // ErrClosed where they belong. It also pins
 // a few points the interface leaves implicit, each named in its test:
@@ -72,6 +74,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentDuplicates", testConcurrentDuplicates},
 		{"Timers", testTimers},
 		{"TimersDeletedBeforeSet", testTimersDeletedBeforeSet},
+		{"TimerClaims", testTimerClaims},
 		{"Outbox", testOutbox},
 		{"OutboxClaim", testOutboxClaim},
 		{"CommitUpdatesAndDequeue", testCommitUpdatesAndDequeue},
