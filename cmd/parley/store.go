@@ -45,7 +45,7 @@ var (
 
 // sendAffinity is how long a message queued by one process on a shared
 // PostgreSQL store is left to that process to send (pgstore.WithSendAffinity).
-const sendAffinity = 5 * time.Second
+const sendAffinity = time.Second
 
 // openServeStore opens the store `parley serve` runs on: with url empty,
 // the bbolt file parley.db in the data directory; with a postgres:// (or
