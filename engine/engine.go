@@ -114,6 +114,7 @@ type Engine struct {
 	flowMu   sync.RWMutex
 	flows    map[flowKey]*flows.Flow
 	triggers []flowVersion // latest published version of each live flow, by id
+	heads    flowHeads     // with a model.FlowHeads store (flow_heads.go)
 }
 
 // flowVersion is a parsed flow with its version number.
@@ -654,7 +655,9 @@ func (e *Engine) latest(ctx context.Context, id string) (flowVersion, error) {
 // the published flows again: a flow published or archived through another
 // process starts (or stops starting) conversations here that much later
 // at most. Versions are immutable, so only the list of live versions is
-// read; a version already parsed is not parsed again.
+// read; a version already parsed is not parsed again. A store that tells
+// what changed (model.FlowHeads: PostgreSQL) makes a refresh that finds
+// nothing changed one small read.
 const SharedFlowsRefresh = 5 * time.Second
 
 // RefreshFlows reads the published flows from the store again: the flows
@@ -664,6 +667,9 @@ const SharedFlowsRefresh = 5 * time.Second
 func (e *Engine) RefreshFlows(ctx context.Context) error { return e.loadTriggers(ctx) }
 
 func (e *Engine) loadTriggers(ctx context.Context) error {
+	if fh, ok := e.store.(model.FlowHeads); ok {
+		return e.loadTriggersSince(ctx, fh)
+	}
 	recs, err := e.store.Flows(ctx)
 	if err != nil {
 		return fmt.Errorf("loading flows: %w", err)

@@ -51,7 +51,9 @@ func (s *Server) listRejected(c *fiber.Ctx) error {
 // the file is unlinked at once and streamed from its open handle.
 func (s *Server) backup(c *fiber.Ctx) error {
 	if s.cfg.Backup == nil {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "backups are not available in this server")
+		// The only store without one is PostgreSQL's, which backs
+		// itself up.
+		return fiber.NewError(fiber.StatusServiceUnavailable, "this server keeps its data in PostgreSQL, which backs itself up: use pg_dump (`parley backup --store URL FILE` runs it)")
 	}
 	dir, err := os.MkdirTemp(s.cfg.BackupDir, ".parley-backup-")
 	if err != nil {

@@ -26,10 +26,12 @@ file adds nothing twice; an opt-in older than the customer's own STOP is
 refused.
 
 It opens the data file itself, so it runs while 'parley serve' is stopped;
-while it runs, use the web app or the API instead.
+while it runs, use the web app or the API instead. On PostgreSQL (--store)
+it runs beside serving processes.
 
 Flags:
   --data DIR              data directory (PARLEY_DATA, default ./parley-data)
+  --store URL             a postgres:// URL (PARLEY_STORE), as serve's -store
   --phone-number-id ID    the business number of rows without one (WHATSAPP_PHONE_NUMBER_ID;
                           default: the number Parley serves on this data directory, when
                           it serves one); a number Parley does not serve is refused
@@ -52,6 +54,7 @@ func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, contactsUsage) }
 	data := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
+	storeURL := fs.String("store", env("PARLEY_STORE", ""), storeUsage)
 	phone := fs.String("phone-number-id", env("WHATSAPP_PHONE_NUMBER_ID", ""), "the business number of rows without one")
 	by := fs.String("by", "cli:"+env("USER", "unknown"), "who imports, recorded with each opt-in")
 	dry := fs.Bool("dry-run", false, "check and count only")
@@ -77,7 +80,7 @@ func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	} else if fi.Size() > consent.MaxImportBytes {
 		return fail(fmt.Errorf("%s is larger than %d bytes: split it", fs.Arg(0), consent.MaxImportBytes))
 	}
-	store, err := openData(*data, false, "import through the Contacts page or POST /api/v1/contacts/import")
+	store, err := openCommandStore(ctx, *storeURL, *data, false, "import through the Contacts page or POST /api/v1/contacts/import")
 	if err != nil {
 		return fail(err)
 	}
@@ -97,7 +100,7 @@ func cmdContacts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		*phone = eng.DefaultPhoneNumberID()
 	}
 	if *phone == "" && len(numbers) == 0 {
-		fmt.Fprintln(stderr, "parley contacts import: the data directory knows no business number yet (start parley serve on it once): rows need a phone_number_id, or give --phone-number-id")
+		fmt.Fprintln(stderr, "parley contacts import: the store knows no business number yet (start parley serve on it once): rows need a phone_number_id, or give --phone-number-id")
 	}
 	res, err := eng.ImportContacts(ctx, f, consent.ImportOptions{PhoneNumberID: *phone, By: *by, DryRun: *dry})
 	if err != nil && !errors.Is(err, consent.ErrImportInvalid) {

@@ -16,7 +16,9 @@ const retentionEvery = 10 * time.Minute
 // runRetention deletes, a first time at start and then every
 // retentionEvery, the conversations that are done (ended, expired, failed)
 // and were last active more than keep ago, with their transcripts
-// (boltstore.PruneConversations: small transactions between the commits).
+// (boltstore's and pgstore's PruneConversations: small transactions
+// between the commits; on PostgreSQL every process runs it, and each
+// deletes what the others have not taken).
 // It returns when ctx ends. A pass that fails is logged and tried again at
 // the next one.
 func runRetention(ctx context.Context, store conversationPruner, clock engine.Clock, keep time.Duration, log *slog.Logger) error {

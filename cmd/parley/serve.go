@@ -430,7 +430,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if pruner, ok := store.(conversationPruner); c.retention > 0 && ok {
 		bgLoops.run("the retention", func(ctx context.Context) error { return runRetention(ctx, pruner, eng.Clock(), c.retention, log) })
 	} else if c.retention > 0 {
-		log.Warn("retention is not available on this store (PostgreSQL) yet: old conversations are kept")
+		log.Warn("retention is not available on this store: old conversations are kept")
 	}
 
 	listenErr := make(chan error, 2) // the main address's, the metrics address's

@@ -52,8 +52,8 @@ const sendAffinity = time.Second
 // postgresql://) URL, that database, which several processes may share.
 func openServeStore(ctx context.Context, url, dir string, log *slog.Logger) (dataStore, error) {
 	if url != "" {
-		if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
-			return nil, fmt.Errorf("PARLEY_STORE (-store) must be a postgres:// URL, or empty for the bbolt file in the data directory")
+		if err := checkStoreURL(url); err != nil {
+			return nil, err
 		}
 		// The claims of this process: the same name across its restarts,
 		// another's for every other process (each has its own data
@@ -78,6 +78,33 @@ func openServeStore(ctx context.Context, url, dir string, log *slog.Logger) (dat
 		return nil, err
 	}
 	return st, nil
+}
+
+// checkStoreURL refuses a PARLEY_STORE that is not a postgres:// URL.
+func checkStoreURL(url string) error {
+	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+		return fmt.Errorf("PARLEY_STORE (-store) must be a postgres:// URL, or empty for the bbolt file in the data directory")
+	}
+	return nil
+}
+
+// storeUsage is the --store flag's line in the offline commands' usage.
+const storeUsage = "PostgreSQL: a postgres:// URL (PARLEY_STORE), as serve's -store; default: the bbolt file in --data"
+
+// openCommandStore opens the store of a command run beside serve (user,
+// token, contacts import): with url empty the data directory's bbolt
+// file (openData, while serve is stopped: instead says what to do
+// meanwhile), created only when create is set; with a postgres:// URL
+// that database, which serving processes may be using meanwhile (it is
+// migrated as serve would; the command's claims are its own).
+func openCommandStore(ctx context.Context, url, dir string, create bool, instead string) (dataStore, error) {
+	if url == "" {
+		return openData(dir, create, instead)
+	}
+	if err := checkStoreURL(url); err != nil {
+		return nil, err
+	}
+	return pgstore.Open(ctx, url)
 }
 
 // openScratchStore opens a throwaway store, the file path (`parley
@@ -111,7 +138,7 @@ func startEvents(ctx context.Context, store dataStore, o events.Options) (*event
 }
 
 // conversationPruner is a store that deletes old conversations
-// (boltstore.PruneConversations; retention.go).
+// (boltstore's and pgstore's PruneConversations; retention.go).
 type conversationPruner interface {
 	PruneConversations(ctx context.Context, before time.Time) (int, error)
 }

@@ -28,7 +28,9 @@ The password is read from the terminal (twice, not echoed) or, when stdin
 is not a terminal or with --password-stdin, as one line from stdin; never
 from a flag, which would leave it in the shell history and the process
 list. Every command takes --data (PARLEY_DATA), as serve does, and cannot
-run while serve holds the data file: use the users API then.
+run while serve holds the data file: use the users API then. With
+--store postgres://… (PARLEY_STORE) they work on that database, while
+serve runs too.
 `
 
 const tokenUsage = `Usage:
@@ -41,7 +43,8 @@ An API token (Authorization: Bearer prl_…) acts as its user, with that
 user's roles. --expires ends it after that long (days "90d", weeks "2w",
 or hours "12h"); without it, it lasts until revoked. Changing the user's
 password revokes their tokens, except those made with --service (for a
-system that must keep running). Every command takes --data (PARLEY_DATA).
+system that must keep running). Every command takes --data (PARLEY_DATA),
+or --store postgres://… (PARLEY_STORE) for PostgreSQL, as serve does.
 `
 
 // cmdUser runs `parley user …`.
@@ -53,6 +56,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
+	storeURL := fs.String("store", env("PARLEY_STORE", ""), storeUsage)
 	email := fs.String("email", "", "the user's email (their id)")
 	name := fs.String("name", "", "the user's display name")
 	roles := fs.String("role", "", "roles, comma-separated: admin, analyst, agent")
@@ -96,7 +100,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return fail(err)
 		}
-		svc, closeStore, err := openAuth(*data, true)
+		svc, closeStore, err := openAuth(ctx, *storeURL, *data, true)
 		if err != nil {
 			return fail(err)
 		}
@@ -107,7 +111,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		fmt.Fprintf(stdout, "user %s added with roles %s\n", u.Email, joinRoles(u.Roles))
 	case "list":
-		svc, closeStore, err := openAuth(*data, false)
+		svc, closeStore, err := openAuth(ctx, *storeURL, *data, false)
 		if err != nil {
 			return fail(err)
 		}
@@ -141,7 +145,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			fmt.Fprintln(stderr, "parley user passwd: --email is required")
 			return 2
 		}
-		svc, closeStore, err := openAuth(*data, false)
+		svc, closeStore, err := openAuth(ctx, *storeURL, *data, false)
 		if err != nil {
 			return fail(err)
 		}
@@ -171,6 +175,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory (PARLEY_DATA)")
+	storeURL := fs.String("store", env("PARLEY_STORE", ""), storeUsage)
 	email := fs.String("email", "", "the user the token acts as")
 	name := fs.String("name", "", "what the token is for (\"crm\")")
 	id := fs.String("id", "", "the token's id (from token list)")
@@ -197,7 +202,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "parley token %s: --expires: %v\n", args[0], err)
 		return 2
 	}
-	svc, closeStore, err := openAuth(*data, false)
+	svc, closeStore, err := openAuth(ctx, *storeURL, *data, false)
 	if err != nil {
 		return fail(err)
 	}
@@ -262,10 +267,11 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-// openAuth opens the data directory's store for the auth commands. Only
-// `user add` may create it (the first admin before the first serve).
-func openAuth(dir string, create bool) (*auth.Service, func(), error) {
-	store, err := openData(dir, create, "manage users through the API (/api/v1/users, /api/v1/auth/tokens)")
+// openAuth opens the store for the auth commands: the database url
+// names, or the data directory's file. Only `user add` may create the
+// file (the first admin before the first serve).
+func openAuth(ctx context.Context, url, dir string, create bool) (*auth.Service, func(), error) {
+	store, err := openCommandStore(ctx, url, dir, create, "manage users through the API (/api/v1/users, /api/v1/auth/tokens)")
 	if err != nil {
 		return nil, nil, err
 	}

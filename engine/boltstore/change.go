@@ -45,10 +45,10 @@ type keyValue struct{ key, value []byte }
 // committer's path.
 type changeWrite struct {
 	inboundID   []byte // the id, for the inbound bucket of schema 2
-	inboundKey  []byte // contact_data key of the id (inboundKey)
+	inboundKey  dkey   // contact_data key of the id (inboundDKey)
 	inboundTime []byte // inbound_by_time key: time + id
 	inboundVal  []byte // inbound_by_time value (inboundTimeValue)
-	contact     *keyValue
+	contact     *dkeyValue
 	contactKey  model.ContactKey // with contact: its key and wa_id (contacts_by_wa_id)
 	contactWaID string
 	convs       []convWrite
@@ -65,15 +65,21 @@ type changeWrite struct {
 	events      [][]byte   // model.Event as JSON, for the event log (events.go)
 }
 
+// dkeyValue is a contact_data record to write, its group not yet known.
+type dkeyValue struct {
+	key   dkey
+	value []byte
+}
+
 type convWrite struct {
-	keyValue
+	dkeyValue
 	id      string
 	contact model.ContactKey
 	sum     convSummary // what conversation_index keeps of it (index.go)
 }
 
 type msgWrite struct {
-	keyValue
+	dkeyValue
 	queued bool
 	m      *model.Message // for error messages only
 }
@@ -99,7 +105,10 @@ func encodeChange(c *model.Change) (*changeWrite, error) {
 			return nil, fmt.Errorf("boltstore: change of inbound %s: %w", c.InboundID, err)
 		}
 		w.inboundID = []byte(c.InboundID)
-		w.inboundKey = inboundKey(key, c.InboundID)
+		if err := checkOwner("inbound key", string(key)); err != nil {
+			return nil, err
+		}
+		w.inboundKey = inboundDKey(key, c.InboundID)
 		w.inboundTime = inboundTimeKey(at, c.InboundID)
 		w.inboundVal = inboundTimeValue(key)
 	}
@@ -111,7 +120,10 @@ func encodeChange(c *model.Change) (*changeWrite, error) {
 		if err != nil {
 			return nil, fmt.Errorf("boltstore: contact %s: %w", c.Contact.Key, err)
 		}
-		w.contact = &keyValue{contactRecordKey(c.Contact.Key), v}
+		if err := checkOwner("contact key", string(c.Contact.Key)); err != nil {
+			return nil, err
+		}
+		w.contact = &dkeyValue{contactDKey(c.Contact.Key), v}
 		w.contactKey, w.contactWaID = c.Contact.Key, c.Contact.WaID
 	}
 	w.convs = make([]convWrite, 0, len(c.Conversations))
@@ -131,7 +143,10 @@ func encodeChange(c *model.Change) (*changeWrite, error) {
 		if err != nil {
 			return nil, fmt.Errorf("boltstore: conversation %s: %w", conv.ID, err)
 		}
-		w.convs = append(w.convs, convWrite{keyValue{conversationKey(conv.ID), v}, conv.ID, conv.Contact, summaryOf(conv)})
+		if err := checkOwner("conversation id", conv.ID); err != nil {
+			return nil, err
+		}
+		w.convs = append(w.convs, convWrite{dkeyValue{conversationDKey(conv.ID), v}, conv.ID, conv.Contact, summaryOf(conv)})
 	}
 	w.msgs = make([]msgWrite, 0, len(c.Messages))
 	for i, m := range c.Messages {
@@ -151,9 +166,9 @@ func encodeChange(c *model.Change) (*changeWrite, error) {
 			return nil, fmt.Errorf("boltstore: message %s #%d: %w", m.Conversation, m.Seq, err)
 		}
 		w.msgs = append(w.msgs, msgWrite{
-			keyValue: keyValue{messageKey(m.Conversation, m.Seq), v},
-			queued:   m.Direction == model.Out && m.State == model.Queued,
-			m:        m,
+			dkeyValue: dkeyValue{messageDKey(m.Conversation, m.Seq), v},
+			queued:    m.Direction == model.Out && m.State == model.Queued,
+			m:         m,
 		})
 	}
 	w.updates = make([]msgWrite, 0, len(c.Updates))
@@ -168,7 +183,7 @@ func encodeChange(c *model.Change) (*changeWrite, error) {
 		if err != nil {
 			return nil, fmt.Errorf("boltstore: message %s #%d: %w", m.Conversation, m.Seq, err)
 		}
-		w.updates = append(w.updates, msgWrite{keyValue: keyValue{messageKey(m.Conversation, m.Seq), v}, m: m})
+		w.updates = append(w.updates, msgWrite{dkeyValue: dkeyValue{messageDKey(m.Conversation, m.Seq), v}, m: m})
 	}
 	w.dequeue = make([][]byte, 0, len(c.Dequeue))
 	for _, seq := range c.Dequeue {
@@ -218,21 +233,24 @@ func encodeChange(c *model.Change) (*changeWrite, error) {
 }
 
 func (w *changeWrite) check(t *txn) error {
-	if w.inboundID != nil && (t.data.Get(w.inboundKey) != nil || t.inbound.Get(w.inboundID) != nil) {
-		return model.ErrDuplicate
+	if w.inboundID != nil {
+		forgotten := forgottenBefore(t.tx)
+		if inboundLive(t.data.Get(t.keys.of(w.inboundKey)), forgotten) || inboundLive(t.inbound.Get(w.inboundID), forgotten) {
+			return model.ErrDuplicate
+		}
 	}
 	for _, m := range w.msgs {
-		if t.data.Get(m.key) != nil {
+		if t.data.Get(t.keys.of(m.key)) != nil {
 			return fmt.Errorf("boltstore: message %s #%d is already stored", m.m.Conversation, m.m.Seq)
 		}
 	}
 updates:
 	for _, u := range w.updates {
-		if t.data.Get(u.key) != nil {
+		if t.data.Get(t.keys.of(u.key)) != nil {
 			continue
 		}
 		for _, m := range w.msgs {
-			if bytes.Equal(m.key, u.key) {
+			if m.key.owner == u.key.owner && bytes.Equal(m.key.rest, u.key.rest) {
 				continue updates
 			}
 		}
@@ -259,7 +277,17 @@ func claimedValue(v []byte) []byte { return append([]byte{sep}, v...) }
 
 func (w *changeWrite) apply(t *txn) error {
 	if w.inboundID != nil {
-		if err := t.data.Put(w.inboundKey, w.inboundTime[:8]); err != nil {
+		key, err := t.keyFor(w.inboundKey)
+		if err != nil {
+			return err
+		}
+		if err := t.data.Put(key, w.inboundTime[:8]); err != nil {
+			return err
+		}
+		// The group's forgotten ids go while its page is written anyway
+		// (inbound.go).
+		p := key[:len(key)-len(w.inboundID)]
+		if err := t.forgetInGroup(p, key, forgottenBefore(t.tx)); err != nil {
 			return err
 		}
 		if err := t.inboundByTime.Put(w.inboundTime, w.inboundVal); err != nil {
@@ -270,7 +298,11 @@ func (w *changeWrite) apply(t *txn) error {
 		if err := t.indexContact(w.contactKey, w.contactWaID); err != nil {
 			return err
 		}
-		if err := t.data.Put(w.contact.key, w.contact.value); err != nil {
+		key, err := t.keyFor(w.contact.key)
+		if err != nil {
+			return err
+		}
+		if err := t.data.Put(key, w.contact.value); err != nil {
 			return err
 		}
 	}
@@ -280,7 +312,11 @@ func (w *changeWrite) apply(t *txn) error {
 		}
 	}
 	for _, m := range w.msgs {
-		if err := t.data.Put(m.key, m.value); err != nil {
+		key, err := t.keyFor(m.key)
+		if err != nil {
+			return err
+		}
+		if err := t.data.Put(key, m.value); err != nil {
 			return err
 		}
 		if m.queued {
@@ -288,13 +324,17 @@ func (w *changeWrite) apply(t *txn) error {
 			if err != nil {
 				return err
 			}
-			if err := t.outbox.Put(u64(seq), m.key); err != nil {
+			if err := t.outbox.Put(u64(seq), key); err != nil {
 				return err
 			}
 		}
 	}
 	for _, u := range w.updates {
-		if err := t.data.Put(u.key, u.value); err != nil {
+		key, err := t.keyFor(u.key)
+		if err != nil {
+			return err
+		}
+		if err := t.data.Put(key, u.value); err != nil {
 			return err
 		}
 	}
@@ -347,10 +387,14 @@ func (w *changeWrite) apply(t *txn) error {
 // left behind by a conversation that changed contact again is harmless,
 // since readers keep only conversations whose contact is the one asked.
 func (t *txn) putConversation(c convWrite) error {
+	key, err := t.keyFor(c.key)
+	if err != nil {
+		return err
+	}
 	if c.contact != "" && string(c.contact) != ownerOf(c.id) {
 		idx := otherContactKey(c.contact, c.id)
 		if t.otherContact.Get(idx) == nil {
-			if old := t.data.Get(c.key); old != nil {
+			if old := t.data.Get(key); old != nil {
 				var was struct {
 					Contact model.ContactKey `json:"contact"`
 				}
@@ -365,61 +409,8 @@ func (t *txn) putConversation(c convWrite) error {
 			}
 		}
 	}
-	if err := t.data.Put(c.key, c.value); err != nil {
+	if err := t.data.Put(key, c.value); err != nil {
 		return err
 	}
 	return t.indexConversation(c)
-}
-
-// PruneInbound forgets the inbound ids committed before t (by their
-// change's At) and returns how many. It deletes them a chunk per
-// transaction, so commits keep flowing during a large prune; if it fails
-// or ctx ends midway, the chunks already done stay done.
-func (s *Store) PruneInbound(ctx context.Context, before time.Time) (int, error) {
-	total := 0
-	for {
-		w := &inboundPrune{before: timeBound(before)}
-		if err := s.do(ctx, w); err != nil {
-			return total, err
-		}
-		total += w.n
-		if w.n < pruneChunk {
-			return total, nil
-		}
-	}
-}
-
-type inboundPrune struct {
-	before []byte
-	n      int
-}
-
-func (w *inboundPrune) check(*txn) error { return nil }
-
-func (w *inboundPrune) apply(t *txn) error {
-	var entries []keyValue
-	c := t.inboundByTime.Cursor()
-	for k, v := c.First(); k != nil && len(entries) < pruneChunk && bytes.Compare(k[:8], w.before) < 0; k, v = c.Next() {
-		entries = append(entries, keyValue{bytes.Clone(k), bytes.Clone(v)})
-	}
-	for _, e := range entries {
-		id := e.key[8:]
-		// Where the id is stored: in its contact's group (schema 3), or
-		// in the inbound bucket (schema 2).
-		b, key := t.inbound, id
-		if len(e.value) > 1 && e.value[0] == kindInbound {
-			b, key = t.data, inboundKey(model.ContactKey(e.value[1:]), string(id))
-		}
-		// Never drop an id whose record is newer than this index entry.
-		if v := b.Get(key); v != nil && binary.BigEndian.Uint64(v) == binary.BigEndian.Uint64(e.key) {
-			if err := b.Delete(key); err != nil {
-				return err
-			}
-		}
-		if err := t.inboundByTime.Delete(e.key); err != nil {
-			return err
-		}
-	}
-	w.n = len(entries)
-	return nil
 }

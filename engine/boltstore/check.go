@@ -311,8 +311,15 @@ func (w *walker) tree(id uint64, low, high []byte, depth int) error {
 	if err := ordered(keys, low, high); err != nil {
 		return fmt.Errorf("page %d: %w", id, err)
 	}
+	// The pages of the file's root bucket (depth 0) are all read, however
+	// many levels it has: the bounded check of a large file reads the
+	// root page of every bucket, whatever the number of buckets.
+	down := depth + 1
+	if depth == 0 {
+		down = 0
+	}
 	for i, child := range children {
-		if depth+1 > w.maxDepth { // not read: its id at least must be the file's
+		if down > w.maxDepth { // not read: its id at least must be the file's
 			if child < 2 || child >= w.hwm {
 				return fmt.Errorf("page %d: child page %d out of bounds (the file has %d)", id, child, w.hwm)
 			}
@@ -322,7 +329,7 @@ func (w *walker) tree(id uint64, low, high []byte, depth int) error {
 		if i+1 < n {
 			next = keys[i+1]
 		}
-		if err := w.tree(child, keys[i], next, depth+1); err != nil {
+		if err := w.tree(child, keys[i], next, down); err != nil {
 			return err
 		}
 	}

@@ -105,18 +105,19 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 		indexes = false
 	}
 	data := tx.Bucket(bucketData)
+	ks := keysIn(tx)
 	idx := tx.Bucket(bucketConvIndex)
 	byWaID := tx.Bucket(bucketContactsByWaID)
 	if data == nil || idx == nil || byWaID == nil {
 		indexes = false
 	}
 	if data != nil {
-		if err := checkData(data, idx, byWaID, indexes, r); err != nil {
+		if err := checkData(ks, data, idx, byWaID, indexes, r); err != nil {
 			return err
 		}
 	}
 	if indexes {
-		if err := checkConversationIndex(data, idx, r); err != nil {
+		if err := checkConversationIndex(ks, data, idx, r); err != nil {
 			return err
 		}
 		if err := byWaID.ForEach(func(k, _ []byte) error {
@@ -125,7 +126,7 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 				r.problem("contacts_by_wa_id: a key with no contact: %q", k)
 				return nil
 			}
-			v := data.Get(contactRecordKey(model.ContactKey(k[i+1:])))
+			v := data.Get(ks.contact(model.ContactKey(k[i+1:])))
 			var ct struct {
 				WaID string `json:"wa_id"`
 			}
@@ -159,7 +160,7 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 				r.problem("timer %q: %v", k, err)
 				return nil
 			}
-			if checkID("conversation id", t.Conversation) != nil || data.Get(conversationKey(t.Conversation)) == nil {
+			if checkID("conversation id", t.Conversation) != nil || data.Get(ks.conversation(t.Conversation)) == nil {
 				r.note("a %s timer due %s names conversation %q, which is not stored: it is dropped when due", t.Kind, t.Due.UTC().Format(time.RFC3339), t.Conversation)
 			}
 			return nil
@@ -169,7 +170,7 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 	}
 	if oc := tx.Bucket(bucketOtherContact); oc != nil && data != nil {
 		if err := oc.ForEach(func(k, _ []byte) error {
-			if i := bytes.IndexByte(k, sep); i < 0 || data.Get(conversationKey(string(k[i+1:]))) == nil {
+			if i := bytes.IndexByte(k, sep); i < 0 || data.Get(ks.conversation(string(k[i+1:]))) == nil {
 				r.note("contact_conversations: %q names a conversation that is not stored; listings skip it", k)
 			}
 			return nil
@@ -183,10 +184,11 @@ func checkTx(tx *bolt.Tx, r *Report) error {
 // checkData walks contact_data: every conversation against what it is
 // indexed under and its index entries, every contact against its wa_id
 // entry and current conversation.
-func checkData(data, idx, byWaID *bolt.Bucket, indexes bool, r *Report) error {
+func checkData(ks keys, data, idx, byWaID *bolt.Bucket, indexes bool, r *Report) error {
+	names := &ownerNames{data: data}
 	c := data.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		d, ok := parseDataKey(k)
+		d, ok := names.parse(k)
 		if !ok {
 			r.problem("contact_data: a key that is no record's: %q", k)
 			continue
@@ -196,14 +198,18 @@ func checkData(data, idx, byWaID *bolt.Bucket, indexes bool, r *Report) error {
 			r.Contacts++
 			var ct model.Contact
 			if err := json.Unmarshal(v, &ct); err != nil {
-				r.problem("contact %q: %v", d.group, err)
+				r.problem("contact %q: %v", d.owner, err)
 				continue
 			}
-			if indexes && ct.WaID != "" && !keyNamesWaID(model.ContactKey(d.group), ct.WaID) && byWaID.Get(waIDKey(ct.WaID, model.ContactKey(d.group))) == nil {
-				r.problem("contact %q: no contacts_by_wa_id entry for its wa_id", d.group)
+			if indexes && ct.WaID != "" && !keyNamesWaID(model.ContactKey(d.owner), ct.WaID) && byWaID.Get(waIDKey(ct.WaID, model.ContactKey(d.owner))) == nil {
+				r.problem("contact %q: no contacts_by_wa_id entry for its wa_id", d.owner)
 			}
-			if ct.Conversation != "" && (checkID("conversation id", ct.Conversation) != nil || data.Get(conversationKey(ct.Conversation)) == nil) {
-				r.note("contact %q: its current conversation %q is not stored (deleted by the retention?): the engine takes it as none", d.group, ct.Conversation)
+			if ct.Conversation != "" && (checkID("conversation id", ct.Conversation) != nil || data.Get(ks.conversation(ct.Conversation)) == nil) {
+				r.note("contact %q: its current conversation %q is not stored (deleted by the retention?): the engine takes it as none", d.owner, ct.Conversation)
+			}
+		case d.kind == kindOwner:
+			if g := ks.group(d.owner); !bytes.Equal(g, d.group) {
+				r.problem("slot %q names owner %q, whose group is %q: its records cannot be found", d.group, d.owner, g)
 			}
 		case d.kind == kindConversation && d.sub == kindMessage:
 			r.Messages++
@@ -218,7 +224,7 @@ func checkData(data, idx, byWaID *bolt.Bucket, indexes bool, r *Report) error {
 				continue
 			}
 			sum := summaryOf(&conv)
-			if got := data.Get(indexedKey(d.conversation)); !bytes.Equal(got, sum.indexed()) {
+			if got := data.Get(ks.indexed(d.conversation)); !bytes.Equal(got, sum.indexed()) {
 				r.problem("conversation %q: indexed as %q, but its record says %q", d.conversation, got, sum.indexed())
 			}
 			for _, ik := range sum.keys(d.conversation) {
@@ -227,7 +233,7 @@ func checkData(data, idx, byWaID *bolt.Bucket, indexes bool, r *Report) error {
 				}
 			}
 		case d.kind == kindConversation && d.sub == kindIndexed:
-			if data.Get(conversationKey(d.conversation)) == nil {
+			if data.Get(ks.conversation(d.conversation)) == nil {
 				r.problem("conversation %q: indexed, but not stored", d.conversation)
 			}
 		}
@@ -237,7 +243,7 @@ func checkData(data, idx, byWaID *bolt.Bucket, indexes bool, r *Report) error {
 
 // checkConversationIndex checks every conversation_index entry names a
 // stored conversation that is indexed so.
-func checkConversationIndex(data, idx *bolt.Bucket, r *Report) error {
+func checkConversationIndex(ks keys, data, idx *bolt.Bucket, r *Report) error {
 	return idx.ForEach(func(k, v []byte) error {
 		r.IndexEntries++
 		s, ok := parseIndexValue(v)
@@ -255,8 +261,8 @@ func checkConversationIndex(data, idx *bolt.Bucket, r *Report) error {
 			return nil
 		}
 		id := string(k[len(p)+indexedTimeSize:])
-		was, ok := parseIndexed(data.Get(indexedKey(id)))
-		if !ok || data.Get(conversationKey(id)) == nil {
+		was, ok := parseIndexed(data.Get(ks.indexed(id)))
+		if !ok || data.Get(ks.conversation(id)) == nil {
 			r.problem("conversation_index: entry %q names conversation %q, which is not stored", k, id)
 			return nil
 		}

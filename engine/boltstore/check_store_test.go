@@ -57,7 +57,7 @@ func TestCheck(t *testing.T) {
 		if err := idx.Put(append(indexPrefix(dimStatus, "ended"), append(timeBound(t0), "1065:nobody#1"...)...), []byte("ended\x00f\x001065:nobody")); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketOutbox).Put(u64(999), messageKey("1065:nobody#1", 1)); err != nil {
+		if err := tx.Bucket(bucketOutbox).Put(u64(999), named(messageDKey("1065:nobody#1", 1))); err != nil {
 			return err
 		}
 		w := tx.Bucket(bucketContactsByWaID)

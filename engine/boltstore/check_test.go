@@ -30,7 +30,8 @@ func filledFile(t *testing.T) string {
 }
 
 // dataPages returns the page size and pages of contact_data's tree: its
-// root, which must be a branch page, and that root's first child, a leaf.
+// root, which must be a branch page, and its first leaf (the root's first
+// child, or that child's first child, ...).
 func dataPages(t *testing.T, path string) (pageSize int64, branch, leaf uint64) {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, PreLoadFreelist: true})
@@ -49,9 +50,25 @@ func dataPages(t *testing.T, path string) (pageSize int64, branch, leaf uint64) 
 		t.Fatal(err)
 	}
 	pageSize = int64(db.Info().PageSize)
-	b := readAt(t, path, int64(branch)*pageSize+pageHeaderSize, elementSize)
-	return pageSize, branch, native.Uint64(b[8:])
+	leaf = branch
+	for {
+		b := readAt(t, path, int64(leaf)*pageSize+pageHeaderSize, elementSize)
+		leaf = native.Uint64(b[8:])
+		if err := db.View(func(tx *bolt.Tx) error {
+			info, err := tx.Page(int(leaf))
+			if err == nil && info.Type != "branch" {
+				err = errLeaf
+			}
+			return err
+		}); err == errLeaf {
+			return pageSize, branch, leaf
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
+
+var errLeaf = errors.New("a leaf")
 
 func readAt(t *testing.T, path string, off int64, n int) []byte {
 	t.Helper()
@@ -133,7 +150,7 @@ func TestOpenRefusesDamagedFiles(t *testing.T) {
 		{"keys out of order", func(t *testing.T, path string) {
 			ps, _, leaf := dataPages(t, path)
 			pos := native.Uint32(readAt(t, path, elem(leaf, ps)+4, 4))
-			writeAt(t, path, elem(leaf, ps)+int64(pos), []byte{0xFF})
+			writeAt(t, path, elem(leaf, ps)+int64(pos), []byte{0x00}) // below its parent's key
 		}, "key 0 lies outside the range its parent gives"},
 		{"a bbolt file of another program", func(t *testing.T, path string) {
 			os.Remove(path)

@@ -38,6 +38,13 @@ type txn struct {
 	inbound, inboundByTime, flows, flowsVers *bolt.Bucket
 	templates, aliases                       *bolt.Bucket
 	reach, reachByContact                    *bolt.Bucket
+	groups                                   *bolt.Bucket
+	keys                                     keys
+	// slots are the groups groupFor resolved in this transaction.
+	slots map[string][]byte
+	// named makes groupFor name every group by its owner (the migration
+	// of schema 1).
+	named bool
 }
 
 func newTxn(tx *bolt.Tx) *txn {
@@ -55,6 +62,8 @@ func newTxn(tx *bolt.Tx) *txn {
 		aliases:        tx.Bucket(bucketAliases),
 		reach:          tx.Bucket(bucketReach),
 		reachByContact: tx.Bucket(bucketReachByContact),
+		groups:         tx.Bucket(bucketGroups),
+		keys:           keysIn(tx),
 	}
 }
 
@@ -184,6 +193,9 @@ func (s *Store) commitBatch(batch []*pending) {
 			if applyErr = p.w.apply(t); applyErr != nil {
 				return applyErr
 			}
+		}
+		if s.beforeCommit != nil {
+			s.beforeCommit(tx)
 		}
 		return nil
 	})

@@ -5,13 +5,18 @@
 // # Buckets
 //
 //	contact_data              a customer's records together, under group 0x00 (keys.go):
-//	                            group 0x00 'k' → Contact (JSON), group = contact key
+//	                            group 0x00 'k' → Contact (JSON), owner = contact key
 //	                            group 0x00 'c' suffix 0x00 'r' → Conversation (JSON)
 //	                            group 0x00 'c' suffix 0x00 'm' seq (8 bytes BE) → Message (JSON)
-//	                            group 0x00 'i' inbound id → committed at (8 bytes), group =
+//	                            group 0x00 'i' inbound id → committed at (8 bytes), owner =
 //	                              the key the message named (Change.InboundKey)
-//	                          where a conversation's group is its id up to the last '#'
-//	                          (the contact key, for ids the engine makes) and suffix the rest
+//	                            slot 0x00 'a' → owner, in a slot group
+//	                          where a conversation's owner is its id up to the last '#'
+//	                          (the contact key, for ids the engine makes) and suffix the
+//	                          rest; the group is the owner's slot (0xff + its number in
+//	                          16 hex digits, in order of creation: groups.go) or, for an
+//	                          owner first written before schema 5, the owner itself
+//	contact_groups            owner → its slot group in contact_data
 //	contact_conversations     contact key 0x00 conversation id → 1, only for a conversation
 //	                          whose contact is not its group
 //	outbox                    sequence (8 bytes BE) → contact_data key of a queued message,
@@ -20,13 +25,16 @@
 //	inbound                   inbound message id → committed at (8 bytes), as schema 2
 //	                          kept them; read until pruned, never written
 //	inbound_by_time           committed at (8 bytes) inbound message id → 'i' group
-//	                          (1 for an id in inbound)
+//	                          (1 for an id in inbound); PruneInbound deletes its front
+//	                          and moves meta's inbound_forgotten_before (inbound.go)
 //	flows                     flow id → FlowRecord (JSON)
 //	flow_versions             flow id 0x00 version (4 bytes BE) → FlowVersion (JSON)
 //	templates                 template name 0x00 language → TemplateRecord (JSON)
 //	contact_aliases           contact key → contact key it stands for
 //	reach                     scope 0x00 time (8 bytes) contact key → 1 (messaging limit, reach.go)
-//	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1
+//	reach_by_contact          scope 0x00 contact key 0x00 time (8 bytes) → 1; PruneReach
+//	                          deletes the front of reach and moves meta's
+//	                          reach_forgotten_before (reach_prune.go)
 //	flow_stats                flow id 0x00 day (yyyymmdd, 4 bytes BE) version (4 bytes BE) node 0x00 kind (1 byte) exit → count (8 bytes BE; stats.go)
 //	conversation_index        's' status 0x00 activity time id → status 0x00 flow 0x00
 //	                          contact (index.go); beside each conversation record,
@@ -36,7 +44,10 @@
 //	events_log                sequence (8 bytes BE) → model.Event (JSON): Change.Events, made
 //	                          by the first commit that records one; it and the event
 //	                          webhooks' events_* buckets are listed in events.go
-//	meta                      "schema" → schema version (8 bytes BE); "migrating_from_1" → 1
+//	meta                      "schema" → schema version (8 bytes BE); "inbound_forgotten_before"
+//	                          → the time (8 bytes) before which inbound ids are forgotten,
+//	                          stored or not (inbound.go); "reach_forgotten_before" → the
+//	                          same for reaches; "migrating_from_1" → 1
 //	                          while Open moves a version-1 file's records (migrate.go);
 //	                          "indexing_from" while Open builds schema 4's indexes
 //	                          (migrate_index.go)
@@ -47,24 +58,31 @@
 // conversation), so the event dirties one or two leaf pages there instead
 // of one in each of three buckets. No index maps a conversation to its
 // contact: the engine's conversation ids are contact key + "#" + n, so the
-// id names its group. (A contact's tenth conversation, "#10", sorts before
-// "#2": from then on the contact record is a transcript away from the
-// active conversation, one page more per event.)
+// id names its owner, and contact_groups the owner's group. (A contact's
+// tenth conversation, "#10", sorts before "#2": from then on the contact
+// record is a transcript away from the active conversation, one page more
+// per event.) Groups are numbered in order of creation, so a new
+// customer's records are appended at the right edge of contact_data
+// rather than at a random place of a tree of every customer ever seen
+// (groups.go).
 //
 // Times in keys are UnixNano, big-endian with the sign bit flipped, so byte
 // order is time order. So DueTimers and NextTimer read the front of timers
-// and start-up never scans conversations; PruneInbound reads the front of
-// inbound_by_time; a transcript and a flow's versions are each one range
-// scan; a contact's conversations are a range scan of its group that seeks
-// past each transcript; ListContacts seeks from group to group;
+// and start-up never scans conversations; PruneInbound reads and deletes
+// the front of inbound_by_time, never the ids in contact_data (inbound.go);
+// a transcript and a flow's versions are each one range scan; a contact's
+// conversations are a range scan of its group that seeks past each
+// transcript; ListContacts seeks from group to group and merges the owners
+// of contact_groups;
 // ListConversations reads a range of conversation_index backwards (index.go)
 // and ContactsByWaID one of contacts_by_wa_id. Reads that grow with the
 // history are only those that must: ListContacts' walk of every contact
 // (schedules' audiences), Check, and the retention's prune (retention.go),
 // which deletes it.
 // Ids, keys, timer kinds and nodes must not contain a NUL byte, which ends
-// their part of a composite key; times stored in keys must lie between the
-// years 1678 and 2262.
+// their part of a composite key, and contact keys and conversation ids must
+// not start with byte 0xff, which starts a slot's name; times stored in
+// keys must lie between the years 1678 and 2262.
 //
 // # Group commit
 //

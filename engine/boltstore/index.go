@@ -131,19 +131,16 @@ func (s convSummary) keys(id string) [][]byte {
 	return prefixes
 }
 
-// indexedKey is the contact_data key of what a conversation is indexed
-// under, right after its record.
-func indexedKey(conversation string) []byte {
-	return append(conversationPrefix(conversation), kindIndexed)
-}
-
 // indexConversation brings conversation_index up to date with the
 // conversation written: its entries under what it was indexed as (if
 // that changed) go, the new ones come. A conversation rewritten with the
 // same activity, status and flow writes nothing more.
 func (t *txn) indexConversation(c convWrite) error {
 	idx := t.tx.Bucket(bucketConvIndex)
-	key := indexedKey(c.id)
+	key, err := t.keyFor(indexedDKey(c.id))
+	if err != nil {
+		return err
+	}
 	now := c.sum.indexed()
 	old := t.data.Get(key)
 	if bytes.Equal(old, now) {
@@ -168,8 +165,8 @@ func (t *txn) indexConversation(c convWrite) error {
 }
 
 // unindexConversation removes a conversation's entries (retention).
-func unindexConversation(data, idx *bolt.Bucket, id string) error {
-	key := indexedKey(id)
+func unindexConversation(ks keys, data, idx *bolt.Bucket, id string) error {
+	key := ks.indexed(id)
 	if old := data.Get(key); old != nil {
 		if was, ok := parseIndexed(old); ok {
 			for _, k := range was.keys(id) {
@@ -206,7 +203,7 @@ func (t *txn) indexContact(key model.ContactKey, waID string) error {
 	if b.Get(k) != nil {
 		return nil
 	}
-	if old := t.data.Get(contactRecordKey(key)); old != nil {
+	if old := t.data.Get(t.keys.contact(key)); old != nil {
 		var was struct {
 			WaID string `json:"wa_id"`
 		}
@@ -363,7 +360,7 @@ func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*model.Conta
 			if found[key] {
 				return nil
 			}
-			v := data.Get(contactRecordKey(model.ContactKey(key)))
+			v := data.Get(keysIn(tx).contact(model.ContactKey(key)))
 			if v == nil {
 				return nil
 			}
@@ -377,8 +374,10 @@ func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*model.Conta
 			}
 			return nil
 		}
+		// The business numbers: those of the named groups, then of the
+		// slots' owners (groups.go).
 		c := data.Cursor()
-		for k, _ := c.First(); k != nil; {
+		for k, _ := c.First(); k != nil && (len(k) == 0 || k[0] != slotMark); {
 			group := k[:max(bytes.IndexByte(k, sep), 0)]
 			i := bytes.IndexByte(group, ':')
 			if i < 0 { // not a contact key: past this group
@@ -390,6 +389,19 @@ func (s *Store) ContactsByWaID(ctx context.Context, waID string) ([]*model.Conta
 				return err
 			}
 			k, _ = c.Seek([]byte(number + string(rune(':'+1)))) // the next number's contacts
+		}
+		gc := tx.Bucket(bucketGroups).Cursor()
+		for k, _ := gc.First(); k != nil; {
+			i := bytes.IndexByte(k, ':')
+			if i < 0 {
+				k, _ = gc.Next()
+				continue
+			}
+			number := string(k[:i])
+			if err := consider(number + ":" + waID); err != nil {
+				return err
+			}
+			k, _ = gc.Seek([]byte(number + string(rune(':'+1))))
 		}
 		p := append([]byte(waID), sep)
 		ic := tx.Bucket(bucketContactsByWaID).Cursor()

@@ -28,12 +28,12 @@ var (
 	bucketAliases        = []byte("contact_aliases")
 	bucketReach          = []byte("reach")
 	bucketReachByContact = []byte("reach_by_contact")
-	allBuckets           = [][]byte{bucketMeta, bucketData, bucketOtherContact, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases, bucketReach, bucketReachByContact, bucketFlowStats, bucketConvIndex, bucketContactsByWaID}
+	allBuckets           = [][]byte{bucketMeta, bucketData, bucketOtherContact, bucketOutbox, bucketTimers, bucketInbound, bucketInboundByTime, bucketFlows, bucketFlowVersions, bucketTemplates, bucketAliases, bucketReach, bucketReachByContact, bucketFlowStats, bucketConvIndex, bucketContactsByWaID, bucketGroups}
 	keySchema            = []byte("schema")
 	// keyMigrating, in meta, marks a file whose version-1 records are
 	// still being moved (migrate.go).
 	keyMigrating         = []byte("migrating_from_1")
-	schemaVersion uint64 = 4
+	schemaVersion uint64 = 5
 )
 
 // sep ends a variable-length part of a composite key. Ids and keys that
@@ -99,17 +99,19 @@ func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0,
 
 // The contact_data bucket keeps everything of one customer together: the
 // contact record, its conversations and their messages share the key
-// prefix group + sep, where the group of a contact is its key and the
-// group of a conversation is ownerOf(its id). Engine conversation ids are
-// contact key + "#" + n, so a contact's conversations are in its group and
-// one event's writes (contact, conversation, the newest messages) sit side
-// by side, on one or two pages. Within a group:
+// prefix group + sep, where the owner of a contact's group is its key and
+// the owner of a conversation's is ownerOf(its id), and the group is the
+// owner's slot, numbered in order of creation (groups.go), or, for owners
+// first written before schema 5, the owner itself. Engine conversation ids
+// are contact key + "#" + n, so a contact's conversations are in its group
+// and one event's writes (contact, conversation, the newest messages) sit
+// side by side, on one or two pages. Within a group:
 //
 //	group 0x00 'c' suffix 0x00 'm' seq (8 bytes BE)  message
 //	group 0x00 'c' suffix 0x00 'r'                   conversation record
 //	group 0x00 'k'                                   contact record
 //
-// where suffix is the conversation id without its group (id = group +
+// where suffix is the conversation id without its owner (id = owner +
 // suffix). So a transcript is one range scan, the conversation's record
 // comes right after its newest message, and the contact record right after
 // its last conversation.
@@ -121,10 +123,10 @@ const (
 	kindRecord       = 'r'
 )
 
-// ownerOf is the group of a conversation id: the id up to its last '#'
-// (the contact key, for the ids the engine makes), or the whole id when it
-// has no '#' past its first byte. It depends on the id alone, so a message
-// or conversation is found from its id without an index.
+// ownerOf is the owner of a conversation id's group: the id up to its
+// last '#' (the contact key, for the ids the engine makes), or the whole id
+// when it has no '#' past its first byte. It depends on the id alone, so a
+// message or conversation is found from its id and the owner's slot.
 func ownerOf(conversation string) string {
 	if i := strings.LastIndexByte(conversation, '#'); i > 0 {
 		return conversation[:i]
@@ -132,56 +134,27 @@ func ownerOf(conversation string) string {
 	return conversation
 }
 
-// contactRecordKey is group + sep + 'k'.
-func contactRecordKey(contact model.ContactKey) []byte {
-	k := make([]byte, 0, len(contact)+2)
-	return append(append(k, contact...), sep, kindContact)
-}
-
-// conversationPrefix is group + sep + 'c' + suffix + sep: the start of
-// every key of the conversation.
-func conversationPrefix(conversation string) []byte {
-	g := ownerOf(conversation)
-	k := make([]byte, 0, len(conversation)+12)
-	k = append(k, g...)
-	k = append(k, sep, kindConversation)
-	k = append(k, conversation[len(g):]...)
-	return append(k, sep)
-}
-
-// conversationKey is the key of a conversation's record.
-func conversationKey(conversation string) []byte {
-	return append(conversationPrefix(conversation), kindRecord)
-}
-
-// messageKey is the key of a message: a conversation's transcript is one
-// range scan, in order of seq.
-func messageKey(conversation string, seq uint64) []byte {
-	k := append(conversationPrefix(conversation), kindMessage)
-	return binary.BigEndian.AppendUint64(k, seq)
-}
-
-// transcriptPrefix is the start of every message key of a conversation.
-func transcriptPrefix(conversation string) []byte {
-	return append(conversationPrefix(conversation), kindMessage)
-}
-
-// dataKey is a contact_data key taken apart: its group, its kind
-// (kindContact or kindConversation) and, for a conversation's key, the
-// conversation id and sub-kind (kindMessage or kindRecord).
+// dataKey is a contact_data key taken apart: its group, the group's
+// owner (the group itself, or a slot's owner: groups.go), its kind
+// (kindContact, kindConversation, kindInbound, kindOwner) and, for a
+// conversation's key, the conversation id and sub-kind (kindMessage,
+// kindRecord or kindIndexed).
 type dataKey struct {
 	group        []byte
+	owner        string
 	kind         byte
 	conversation string
 	sub          byte
 }
 
-func parseDataKey(k []byte) (dataKey, bool) {
+// parse takes a contact_data key apart, naming its group's owner.
+func (o *ownerNames) parse(k []byte) (dataKey, bool) {
 	i := bytes.IndexByte(k, sep)
 	if i < 0 || i+1 >= len(k) {
 		return dataKey{}, false
 	}
 	d := dataKey{group: k[:i], kind: k[i+1]}
+	d.owner = o.of(d.group)
 	if d.kind != kindConversation {
 		return d, true
 	}
@@ -190,7 +163,7 @@ func parseDataKey(k []byte) (dataKey, bool) {
 	if j < 0 || j+1 >= len(rest) {
 		return dataKey{}, false
 	}
-	d.conversation = string(d.group) + string(rest[:j])
+	d.conversation = d.owner + string(rest[:j])
 	d.sub = rest[j+1]
 	return d, true
 }
@@ -229,16 +202,6 @@ func timerKey(t model.Timer) ([]byte, error) {
 	k = append(k, t.Conversation...)
 	k = append(k, sep)
 	return append(k, t.Node...), nil
-}
-
-// inboundKey is group + sep + 'i' + inbound message id: a committed inbound
-// id, on the page of its contact's other records (schema 3). Schema 2 kept
-// them in a bucket of their own, keyed by id alone: one more page per event,
-// at a random place.
-func inboundKey(group model.ContactKey, id string) []byte {
-	k := make([]byte, 0, len(group)+2+len(id))
-	k = append(append(k, group...), sep, kindInbound)
-	return append(k, id...)
 }
 
 // inboundTimeValue is the value of an inbound_by_time entry of schema 3:

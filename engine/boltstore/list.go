@@ -60,7 +60,7 @@ func (s *Store) ListConversations(ctx context.Context, f model.ConversationFilte
 		ids, more, stop = listIndexed(tx, f, after, f.Limit)
 		out = make([]*model.Conversation, 0, len(ids))
 		for _, id := range ids {
-			v := data.Get(conversationKey(id))
+			v := data.Get(keysIn(tx).conversation(id))
 			if v == nil {
 				return fmt.Errorf("boltstore: conversation_index names %q, which is not stored (run parley check)", id)
 			}
@@ -119,7 +119,7 @@ func (s *Store) listContactConversations(ctx context.Context, f model.Conversati
 		out = make([]*model.Conversation, 0, len(cands))
 		for _, l := range cands {
 			conv := &model.Conversation{}
-			if err := decode(data.Get(conversationKey(l.ID)), conv, "conversation", l.ID); err != nil {
+			if err := decode(data.Get(keysIn(tx).conversation(l.ID)), conv, "conversation", l.ID); err != nil {
 				return err
 			}
 			out = append(out, conv)

@@ -54,7 +54,7 @@ func startMigration(tx *bolt.Tx) error {
 			}
 			conv := string(v[:len(v)-9])
 			seq := binary.BigEndian.Uint64(v[len(v)-8:])
-			kvs = append(kvs, keyValue{bytes.Clone(k), messageKey(conv, seq)})
+			kvs = append(kvs, keyValue{bytes.Clone(k), named(messageDKey(conv, seq))})
 			return nil
 		})
 		if err != nil {
@@ -95,26 +95,27 @@ func migrateStep(db *bolt.DB) (done bool, err error) {
 			return nil
 		}
 		t := newTxn(tx)
+		t.named = true // the records of schema 1 keep their owners' names
 		left := migrateChunk
 		moves := []struct {
 			name []byte
 			move func(k, v []byte) error
 		}{
 			{legacyContacts, func(k, v []byte) error {
-				return t.data.Put(contactRecordKey(model.ContactKey(k)), v)
+				return t.data.Put(named(contactDKey(model.ContactKey(k))), v)
 			}},
 			{legacyConversations, func(k, v []byte) error {
 				var c model.Conversation
 				if err := json.Unmarshal(v, &c); err != nil {
 					return fmt.Errorf("conversation %q: %w", k, err)
 				}
-				return t.putConversation(convWrite{keyValue{conversationKey(string(k)), v}, string(k), c.Contact, summaryOf(&c)})
+				return t.putConversation(convWrite{dkeyValue{conversationDKey(string(k)), v}, string(k), c.Contact, summaryOf(&c)})
 			}},
 			{legacyMessages, func(k, v []byte) error {
 				if len(k) < 10 || k[len(k)-9] != sep {
 					return fmt.Errorf("bad message key %q", k)
 				}
-				return t.data.Put(messageKey(string(k[:len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:])), v)
+				return t.data.Put(named(messageDKey(string(k[:len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:]))), v)
 			}},
 		}
 		for _, m := range moves {

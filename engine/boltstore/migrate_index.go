@@ -69,6 +69,7 @@ func indexStep(db *bolt.DB) (done bool, err error) {
 			return nil
 		}
 		t := newTxn(tx)
+		names := &ownerNames{data: t.data}
 		var recs []indexRecord
 		c := t.data.Cursor()
 		k, v := c.First()
@@ -76,10 +77,10 @@ func indexStep(db *bolt.DB) (done bool, err error) {
 			k, v = c.Seek(from[1:])
 		}
 		for k != nil && len(recs) < indexChunk {
-			d, ok := parseDataKey(k)
+			d, ok := names.parse(k)
 			switch {
 			case ok && d.kind == kindConversation && d.sub == kindMessage:
-				k, v = c.Seek(conversationKey(d.conversation))
+				k, v = c.Seek(append(bytes.Clone(d.group), conversationDKey(d.conversation).rest...))
 				continue
 			case ok && d.kind == kindContact, ok && d.kind == kindConversation && d.sub == kindRecord:
 				d.group = bytes.Clone(d.group)
@@ -108,9 +109,9 @@ func indexRecordOf(t *txn, r indexRecord) error {
 			WaID string `json:"wa_id"`
 		}
 		if err := json.Unmarshal(r.value, &ct); err != nil {
-			return fmt.Errorf("contact %q: %w", r.d.group, err)
+			return fmt.Errorf("contact %q: %w", r.d.owner, err)
 		}
-		return t.indexContact(model.ContactKey(r.d.group), ct.WaID)
+		return t.indexContact(model.ContactKey(r.d.owner), ct.WaID)
 	}
 	var conv model.Conversation
 	if err := json.Unmarshal(r.value, &conv); err != nil {

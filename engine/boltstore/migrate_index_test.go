@@ -56,8 +56,9 @@ func unindex(t *testing.T, path string) {
 		}
 		data := tx.Bucket(bucketData)
 		var del [][]byte
+		names := &ownerNames{data: data}
 		if err := data.ForEach(func(k, _ []byte) error {
-			if d, ok := parseDataKey(k); ok && d.kind == kindConversation && d.sub == kindIndexed {
+			if d, ok := names.parse(k); ok && d.kind == kindConversation && d.sub == kindIndexed {
 				del = append(del, bytes.Clone(k))
 			}
 			return nil

@@ -391,7 +391,7 @@ func TestSchema2InboundIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.view(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketData).Get(inboundKey(sender, "wamid.v3")) == nil {
+		if tx.Bucket(bucketData).Get(keysIn(tx).inbound(sender, "wamid.v3")) == nil {
 			t.Error("new id not in its contact's group")
 		}
 		if tx.Bucket(bucketInbound).Get([]byte("wamid.v3")) != nil {

@@ -18,7 +18,8 @@ import (
 //	reach_by_contact  scope + sep + contact key + sep + time   → present
 //
 // ReachCount is a range scan of reach from since; ReachedSince one seek in
-// reach_by_contact.
+// reach_by_contact, from since or the prune's bound, whichever is later
+// (reach_prune.go).
 
 // reachKeys encodes one reach as its two keys.
 func reachKeys(r model.Reach) (byTime, byContact []byte, err error) {
@@ -59,6 +60,9 @@ func putReached(t *txn, kvs []keyValue) error {
 			return err
 		}
 		if err := t.reachByContact.Put(kv.value, present); err != nil {
+			return err
+		}
+		if err := t.forgetTwins(kv.value[:len(kv.value)-8]); err != nil {
 			return err
 		}
 	}
@@ -117,7 +121,13 @@ func (s *Store) ReachedSince(ctx context.Context, scope string, contact model.Co
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		p := append(prefix(scope), contact...)
 		p = append(p, sep)
-		k, _ := tx.Bucket(bucketReachByContact).Cursor().Seek(append(append([]byte(nil), p...), timeBound(since)...))
+		from := timeBound(since)
+		// Reaches before the prune's bound are forgotten, though their
+		// entries here may stay (reach_prune.go).
+		if bound := tx.Bucket(bucketMeta).Get(keyReachForgotten); len(bound) == 8 && bytes.Compare(bound, from) > 0 {
+			from = bound
+		}
+		k, _ := tx.Bucket(bucketReachByContact).Cursor().Seek(append(append([]byte(nil), p...), from...))
 		found = k != nil && bytes.HasPrefix(k, p)
 		return nil
 	})

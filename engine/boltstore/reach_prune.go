@@ -25,9 +25,16 @@ func (s *Store) Reaches(ctx context.Context, scope string, since time.Time) ([]m
 	return out, err
 }
 
-// PruneReach implements model.Store. Like PruneInbound it deletes a chunk
-// per transaction, so commits keep flowing during a large prune; chunks
-// already done stay done if it fails midway.
+// PruneReach implements model.Store. Like PruneInbound (inbound.go) it
+// forgets by a bound and deletes only a contiguous front: its first
+// transaction moves meta's reach_forgotten_before, below which
+// ReachedSince sees no reach; then it deletes the front of each scope's
+// range of reach, up to before, a chunk per transaction, so commits keep
+// flowing. The reach_by_contact twins are keyed by contact, spread over
+// the bucket: deleting each with its reach dirtied a page per reach (a
+// chunk of 1000, ~1000 pages in one transaction). They go when their
+// contact is reached again, on the page that reach writes (putReached);
+// those of a contact never reached again stay, ~50 bytes each.
 func (s *Store) PruneReach(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	for {
@@ -42,6 +49,10 @@ func (s *Store) PruneReach(ctx context.Context, before time.Time) (int, error) {
 	}
 }
 
+// keyReachForgotten, in meta: the time (8 bytes, as keyed) before which
+// reaches are forgotten (PruneReach).
+var keyReachForgotten = []byte("reach_forgotten_before")
+
 type reachPrune struct {
 	before []byte
 	n      int
@@ -49,10 +60,15 @@ type reachPrune struct {
 
 func (w *reachPrune) check(*txn) error { return nil }
 
-// apply walks reach scope by scope (keys are scope sep time contact): the
-// front of each scope's range, up to before, goes, with its
-// reach_by_contact twin (scope sep contact sep time).
+// apply moves the bound, then walks reach scope by scope (keys are scope
+// sep time contact): the front of each scope's range, up to before, goes.
 func (w *reachPrune) apply(t *txn) error {
+	meta := t.tx.Bucket(bucketMeta)
+	if old := meta.Get(keyReachForgotten); len(old) != 8 || bytes.Compare(old, w.before) < 0 {
+		if err := meta.Put(keyReachForgotten, bytes.Clone(w.before)); err != nil {
+			return err
+		}
+	}
 	w.n = 0
 	var keys [][]byte
 	c := t.reach.Cursor()
@@ -73,16 +89,35 @@ func (w *reachPrune) apply(t *txn) error {
 		k, _ = c.Seek(next)
 	}
 	for _, k := range keys {
-		i := bytes.IndexByte(k, sep)
-		scope, at, contact := k[:i+1], k[i+1:i+9], k[i+9:]
-		twin := append(append(append(bytes.Clone(scope), contact...), sep), at...)
 		if err := t.reach.Delete(k); err != nil {
-			return err
-		}
-		if err := t.reachByContact.Delete(twin); err != nil {
 			return err
 		}
 	}
 	w.n = len(keys)
+	return nil
+}
+
+// forgetTwins deletes the reach_by_contact entries of one scope and
+// contact (keys starting with p: scope sep contact sep) older than the
+// bound, up to forgetScan of them: the entries a prune left behind, on
+// the page a new reach of the contact writes.
+func (t *txn) forgetTwins(p []byte) error {
+	bound := t.tx.Bucket(bucketMeta).Get(keyReachForgotten)
+	if len(bound) != 8 {
+		return nil
+	}
+	var gone [][]byte
+	c := t.reachByContact.Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && len(k) == len(p)+8 && len(gone) < forgetScan; k, _ = c.Next() {
+		if bytes.Compare(k[len(p):], bound) >= 0 {
+			break // in time order: the rest are newer
+		}
+		gone = append(gone, bytes.Clone(k))
+	}
+	for _, k := range gone {
+		if err := t.reachByContact.Delete(k); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -26,7 +26,7 @@ func (s *Store) Contact(ctx context.Context, key model.ContactKey) (*model.Conta
 	if checkID("contact key", string(key)) != nil {
 		return nil, fmt.Errorf("boltstore: contact %q: %w", key, model.ErrNotFound)
 	}
-	err := s.get(ctx, bucketData, contactRecordKey(key), &c, "contact", string(key))
+	err := s.getData(ctx, func(ks keys) []byte { return ks.contact(key) }, &c, "contact", string(key))
 	if err != nil {
 		return nil, err
 	}
@@ -39,10 +39,22 @@ func (s *Store) Conversation(ctx context.Context, id string) (*model.Conversatio
 	if checkID("conversation id", id) != nil {
 		return nil, fmt.Errorf("boltstore: conversation %q: %w", id, model.ErrNotFound)
 	}
-	if err := s.get(ctx, bucketData, conversationKey(id), &c, "conversation", id); err != nil {
+	if err := s.getData(ctx, func(ks keys) []byte { return ks.conversation(id) }, &c, "conversation", id); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// getData decodes the value of the contact_data key that key names in the
+// read transaction into v, or returns ErrNotFound.
+func (s *Store) getData(ctx context.Context, key func(keys) []byte, v any, what, id string) error {
+	return s.view(ctx, func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucketData).Get(key(keysIn(tx)))
+		if data == nil {
+			return fmt.Errorf("boltstore: %s %q: %w", what, id, model.ErrNotFound)
+		}
+		return decode(data, v, what, id)
+	})
 }
 
 // get decodes the value of key into v, or returns ErrNotFound.
@@ -64,21 +76,6 @@ func decode(data []byte, v any, what, id string) error {
 		return fmt.Errorf("boltstore: decoding %s %q: %w", what, id, err)
 	}
 	return nil
-}
-
-// Seen reports whether an inbound message id has been committed (and not
-// pruned since).
-func (s *Store) Seen(ctx context.Context, key model.ContactKey, inboundID string) (bool, error) {
-	if inboundID == "" || checkID("inbound id", inboundID) != nil || checkID("inbound key", string(key)) != nil {
-		return false, nil
-	}
-	var seen bool
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		seen = tx.Bucket(bucketData).Get(inboundKey(key, inboundID)) != nil ||
-			tx.Bucket(bucketInbound).Get([]byte(inboundID)) != nil
-		return nil
-	})
-	return seen, err
 }
 
 // DueTimers returns up to limit timers due at or before now, earliest
@@ -123,7 +120,7 @@ func (s *Store) Message(ctx context.Context, conversation string, seq uint64) (*
 		return nil, fmt.Errorf("boltstore: message %q #%d: %w", conversation, seq, model.ErrNotFound)
 	}
 	m := &model.Message{}
-	if err := s.get(ctx, bucketData, messageKey(conversation, seq), m, "message", fmt.Sprintf("%s #%d", conversation, seq)); err != nil {
+	if err := s.getData(ctx, func(ks keys) []byte { return ks.message(conversation, seq) }, m, "message", fmt.Sprintf("%s #%d", conversation, seq)); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -135,9 +132,9 @@ func (s *Store) Transcript(ctx context.Context, conversation string) ([]*model.M
 	if err := checkID("conversation id", conversation); err != nil {
 		return nil, err
 	}
-	p := transcriptPrefix(conversation)
 	var out []*model.Message
 	err := s.view(ctx, func(tx *bolt.Tx) error {
+		p := keysIn(tx).transcript(conversation)
 		c := tx.Bucket(bucketData).Cursor()
 		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 			m := &model.Message{}
@@ -226,7 +223,8 @@ func (s *Store) Conversations(ctx context.Context, contact model.ContactKey) ([]
 // another contact, an index entry may be stale.
 func contactConversations(tx *bolt.Tx, contact model.ContactKey, fn func(id string, v []byte) error) error {
 	data := tx.Bucket(bucketData)
-	group := append(prefix(string(contact)), kindConversation)
+	ks := keysIn(tx)
+	group := append(append(ks.group(string(contact)), sep), kindConversation)
 	if err := scanConversations(data, group, fn); err != nil {
 		return err
 	}
@@ -234,7 +232,7 @@ func contactConversations(tx *bolt.Tx, contact model.ContactKey, fn func(id stri
 	c := tx.Bucket(bucketOtherContact).Cursor()
 	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
 		id := string(k[len(p):])
-		if v := data.Get(conversationKey(id)); v != nil {
+		if v := data.Get(ks.conversation(id)); v != nil {
 			if err := fn(id, v); err != nil {
 				return err
 			}
@@ -247,18 +245,19 @@ func contactConversations(tx *bolt.Tx, contact model.ContactKey, fn func(id stri
 // key starts with p, in key order. It seeks past each transcript, so it
 // reads one record per conversation, not its messages.
 func scanConversations(data *bolt.Bucket, p []byte, fn func(id string, v []byte) error) error {
+	names := &ownerNames{data: data}
 	c := data.Cursor()
 	k, v := c.First()
 	if len(p) > 0 {
 		k, v = c.Seek(p)
 	}
 	for k != nil && bytes.HasPrefix(k, p) {
-		d, ok := parseDataKey(k)
+		d, ok := names.parse(k)
 		if ok && d.kind == kindConversation {
 			switch d.sub {
 			case kindMessage:
 				// Seek to the conversation's record, after its messages.
-				k, v = c.Seek(conversationKey(d.conversation))
+				k, v = c.Seek(append(bytes.Clone(d.group), conversationDKey(d.conversation).rest...))
 				continue
 			case kindRecord:
 				if err := fn(d.conversation, v); err != nil {

@@ -101,7 +101,7 @@ func (w *conversationPrune) apply(t *txn) error {
 // pruneConversation deletes conversation id with its transcript and index
 // entries, unless it is not done or has a message still to send.
 func (t *txn) pruneConversation(id string) (bool, error) {
-	v := t.data.Get(conversationKey(id))
+	v := t.data.Get(t.keys.conversation(id))
 	if v == nil {
 		return false, nil
 	}
@@ -115,7 +115,7 @@ func (t *txn) pruneConversation(id string) (bool, error) {
 	if !conv.Status.Done() {
 		return false, nil
 	}
-	p := transcriptPrefix(id)
+	p := t.keys.transcript(id)
 	var keys [][]byte
 	c := t.data.Cursor()
 	for k, mv := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, mv = c.Next() {
@@ -136,10 +136,10 @@ func (t *txn) pruneConversation(id string) (bool, error) {
 			return false, err
 		}
 	}
-	if err := unindexConversation(t.data, t.tx.Bucket(bucketConvIndex), id); err != nil {
+	if err := unindexConversation(t.keys, t.data, t.tx.Bucket(bucketConvIndex), id); err != nil {
 		return false, err
 	}
-	if err := t.data.Delete(conversationKey(id)); err != nil {
+	if err := t.data.Delete(t.keys.conversation(id)); err != nil {
 		return false, err
 	}
 	if conv.Contact != "" && string(conv.Contact) != ownerOf(id) {
@@ -156,7 +156,7 @@ func (t *txn) forgetCurrent(contact model.ContactKey, id string) error {
 	if contact == "" {
 		return nil
 	}
-	key := contactRecordKey(contact)
+	key := t.keys.contact(contact)
 	v := t.data.Get(key)
 	if v == nil {
 		return nil

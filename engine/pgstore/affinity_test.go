@@ -18,9 +18,9 @@ import (
 // does a store without the option.
 func TestSendAffinity(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
-	a := openAt(t, path, pgstore.WithOwner("proc-a"), pgstore.WithSendAffinity(time.Minute))
-	b := openAt(t, path, pgstore.WithOwner("proc-b"), pgstore.WithSendAffinity(time.Minute))
-	plain := openAt(t, path, pgstore.WithOwner("proc-c"))
+	a := openAtWith(t, path, pgstore.WithOwner("proc-a"), pgstore.WithSendAffinity(time.Minute))
+	b := openAtWith(t, path, pgstore.WithOwner("proc-b"), pgstore.WithSendAffinity(time.Minute))
+	plain := openAtWith(t, path, pgstore.WithOwner("proc-c"))
 	t.Cleanup(func() { a.Close(); b.Close(); plain.Close() })
 	ctx := t.Context()
 

@@ -36,11 +36,23 @@
 //   - Each number's throughput is shared: every dispatcher beats in table
 //     live_processes (Heartbeat, peers.go; model.Peers) and paces at the
 //     number's rate divided by the processes live.
+//   - Flows published elsewhere are found by a one-row read
+//     (FlowHeadsSince, engine.go; model.FlowHeads): a trigger numbers
+//     every write of a flow record in flow_clock.
 //
 // A Store's owner names its claims and its heartbeat: WithOwner gives a
 // name that stays across restarts (serve: host and data directory);
 // without it, a random one. Leases of outbox claims last DefaultLease,
 // or the URL's parley_lease (LeaseParam).
+//
+// # Retention, checks and backups
+//
+// PruneConversations (retention.go) deletes old done conversations in
+// batches taken FOR UPDATE SKIP LOCKED, passing over, without waiting, what
+// a turn or a commit holds: several processes prune at once. Check
+// (check.go) is `parley check --store`: one read-only snapshot beside the
+// running processes. DumpCommand (dump.go) is `parley backup --store`'s
+// pg_dump.
 //
 // # Connections
 //

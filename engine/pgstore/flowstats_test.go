@@ -14,7 +14,7 @@ import (
 // TestFlowStatsConcurrentCommits: two processes' commits, many at once,
 // all adding to the same counters (as every turn of one flow does), lose
 // no increment, and each process reads the whole total. The counters are
-// split into shards by connection (migration 5), so commits at once add
+// split into shards by connection (migration 6), so commits at once add
 // to different rows instead of waiting on one: the rows written are of
 // several shards. The counts of a change come in an order that differs
 // from change to change; commits sharing a shard still never deadlock.

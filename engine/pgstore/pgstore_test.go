@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
@@ -29,13 +30,39 @@ func testURL(t testing.TB) string {
 
 var schemas sync.Map // path → schema created
 
+// runSalt makes this run's schema names its own: a path may be a test's
+// name, the same in every run, and a run whose cleanup could not connect
+// (PostgreSQL's connections all taken) leaves its schemas behind; another
+// run, of another worktree say, may be using the same names meanwhile.
+var runSalt = func() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}()
+
 // openAt opens a store on the schema of path: one schema per distinct
 // path, made on first use and dropped at the end of the test that made
 // it, so tests run in parallel on one database.
-func openAt(t testing.TB, path string, opts ...pgstore.Option) *pgstore.Store {
+func openAt(t testing.TB, path string) *pgstore.Store {
+	t.Helper()
+	return openAtWith(t, path)
+}
+
+// openAtWith is openAt with options.
+func openAtWith(t testing.TB, path string, opts ...pgstore.Option) *pgstore.Store {
+	t.Helper()
+	st, err := pgstore.Open(t.Context(), urlAt(t, path), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// urlAt is the URL of path's schema, made on first use.
+func urlAt(t testing.TB, path string) string {
 	t.Helper()
 	base := testURL(t)
-	sum := sha256.Sum256([]byte(path))
+	sum := sha256.Sum256([]byte(runSalt + path))
 	schema := "t_" + hex.EncodeToString(sum[:10])
 	if _, loaded := schemas.LoadOrStore(path, schema); !loaded {
 		conn, err := pgx.Connect(context.Background(), base)
@@ -60,12 +87,14 @@ func openAt(t testing.TB, path string, opts ...pgstore.Option) *pgstore.Store {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := pgstore.Open(t.Context(), u.String(), opts...)
-	if err != nil {
-		t.Fatal(err)
+	if !q.Has("pool_max_conns") {
+		// Up to 8 connections a store, not 24: the tests of this package
+		// and of cmd/parley run at once on one server, and its
+		// max_connections (100 by default) is shared by them all.
+		q.Set("pool_max_conns", "4")
 	}
-	return st
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func TestStore(t *testing.T) {

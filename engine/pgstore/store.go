@@ -68,6 +68,8 @@ type Store struct {
 	// affinity, when positive, is how long an outbox entry is listed only
 	// to the owner that queued it (WithSendAffinity).
 	affinity time.Duration
+	// tracer sees every statement of both pools (WithQueryTracer).
+	tracer pgx.QueryTracer
 }
 
 var (
@@ -115,18 +117,19 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		cfg.MaxConns = PoolConns // pgx's default, 4 on 2 cores, is what limits
 		lcfg.MaxConns = LockConns
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
-	}
-	locks, err := pgxpool.NewWithConfig(ctx, lcfg)
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("pgstore: %w", err)
-	}
-	s := &Store{pool: pool, locks: locks, owner: newOwner(), lease: lease}
+	s := &Store{owner: newOwner(), lease: lease}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.tracer != nil {
+		cfg.ConnConfig.Tracer, lcfg.ConnConfig.Tracer = s.tracer, s.tracer
+	}
+	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if s.locks, err = pgxpool.NewWithConfig(ctx, lcfg); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.pool.Close()
@@ -245,6 +248,13 @@ func WithOwner(name string) Option {
 			s.owner = name
 		}
 	}
+}
+
+// WithQueryTracer has t see every statement the store sends (pgx's
+// tracing: its tracelog package logs them): what a diagnosis, or a test
+// counting the statements of an operation, needs.
+func WithQueryTracer(t pgx.QueryTracer) Option {
+	return func(s *Store) { s.tracer = t }
 }
 
 // Close closes the pool. Calls after it return model.ErrClosed.

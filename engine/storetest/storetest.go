@@ -29,7 +29,9 @@
 // ListConversations ends its last page with no cursor, even a full one;
 // SaveFlow never moves Published back; a Commit with a cancelled ctx
 // commits nothing; Close twice returns ErrClosed; a store implements
-// model.EventLog and logs Change.Events with their change (EventLog).
+// model.EventLog and logs Change.Events with their change (EventLog); a
+// store with a retention (ConversationPruner) deletes only what is done
+// and old (Retention).
 package storetest
 
 import (
@@ -92,6 +94,8 @@ func Run(t *testing.T, open Open) {
 		{"Closed", testClosed},
 		{"RandomTimersAndOutbox", testRandomTimersAndOutbox},
 		{"EventLog", testEventLog},
+		{"Retention", testRetention},
+		{"FlowHeads", testFlowHeads},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
