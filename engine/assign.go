@@ -31,6 +31,13 @@ var (
 	// ErrStaleHandoff is returned when an action was decided for a handoff
 	// that is over: the conversation was resolved and handed off again.
 	ErrStaleHandoff = errors.New("the conversation has been handed off again since")
+	// ErrAssigned is returned when an automatic assignment or a claim
+	// (Assign with by "" or by the agent) was decided for a conversation
+	// nobody held, and another agent holds it now, or when an agent's
+	// return to the queue finds the conversation held by someone else: a
+	// decision made on a view that another process's commit (or a
+	// transfer) has overtaken. Nothing is changed.
+	ErrAssigned = errors.New("the conversation is held by another agent")
 	// ErrTemplateBlocked is returned when an agent's template may not be
 	// sent (not approved, wrong parameters, no opt-in, limit reached); the
 	// reason comes with it.
@@ -86,7 +93,11 @@ func (e *Engine) agentTurn(ctx context.Context, convID string, handoff int) (*tu
 // Assign gives a handed-off conversation to an agent (a user's email), or
 // back to its queue when agent is "". handoff is the Conversation.Handoffs
 // the decision was made for (0: whichever is current). by is who decided
-// ("" for the automatic assignment); the transcript gets a note.
+// ("" for the automatic assignment); the transcript gets a note. The
+// automatic assignment and a claim (by == agent) take only a conversation
+// nobody holds, and a return to the queue (agent "") by an agent only one
+// they hold: else ErrAssigned, so that a decision made on a view another
+// process has overtaken never takes a conversation from its holder.
 func (e *Engine) Assign(ctx context.Context, convID string, handoff int, agent, by string) error {
 	t, unlock, err := e.agentTurn(ctx, convID, handoff)
 	if err != nil {
@@ -96,6 +107,9 @@ func (e *Engine) Assign(ctx context.Context, convID string, handoff int, agent, 
 	c := t.conv
 	if c.Assignee == agent {
 		return nil
+	}
+	if (agent != "" && (by == "" || by == agent) && c.Assignee != "") || (agent == "" && by != "" && c.Assignee != by) {
+		return fmt.Errorf("conversation %s is held by %q: %w", convID, c.Assignee, ErrAssigned)
 	}
 	switch {
 	case agent == "":

@@ -21,7 +21,9 @@ import (
 // A browser's EventSource reconnects by itself and sends Last-Event-ID:
 // the events since are replayed from the hub's ring. When they cannot be
 // (the server restarted, or the client was away too long) the stream
-// starts with {"type":"reset"}: reload the lists. The first event of
+// starts with {"type":"reset"}: reload the lists. A reset may also come
+// mid-stream: on several processes, the inbox read its view again after
+// its feed of the others' changes reconnected (engine/inbox's doc). The first event of
 // every stream is {"type":"hello"} with the caller's unread counts.
 const (
 	// sseHeartbeat keeps proxies and the browser from closing an idle
@@ -59,7 +61,7 @@ func sseOf(ev inbox.Event) sseEvent {
 // first, and a reset when Last-Event-ID is older than the replay ring.
 const (
 	eventHello inbox.EventType = "hello"
-	eventReset inbox.EventType = "reset"
+	eventReset                 = inbox.EventReset
 )
 
 // writeSSE writes one event; an id, when set, becomes the client's

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -39,6 +41,14 @@ const clusterTimerFlow = `{
   ]
 }`
 
+// clusterDeskFlow hands a customer who writes "agent" to the support
+// queue, and sends nothing.
+const clusterDeskFlow = `{
+  "format": "parley/flow@1", "id": "desk", "name": "Desk", "language": "en_US", "start": "h",
+  "triggers": [{"type": "keyword", "keywords": ["agent"]}],
+  "nodes": [{"id": "h", "type": "handoff", "queue": "support"}]
+}`
+
 // clusterProc is one `parley serve` of the cluster.
 type clusterProc struct {
 	addr    string
@@ -61,7 +71,12 @@ type clusterProc struct {
 //  4. nothing is left in the outbox or the timers;
 //  5. the event webhooks: every inbound message reached the subscriber as
 //     a message.received event, posted by whichever process claimed it
-//     (a repeat only for a post the kill cut).
+//     (a repeat only for a post the kill cut);
+//  6. the inbox, before the traffic: an admin's live stream on one process
+//     shows the handoffs whose webhooks went to the two others, and the
+//     assignment one of the three made; an agent of capacity 1 gets one
+//     of three handoffs, the others wait; after the kill, exactly one
+//     process leads the inbox (parley_inbox_leader).
 //
 // Claims on the outbox and on event deliveries carry a 15 s lease
 // (pgstore.LeaseParam), so the killed process's sends in flight are
@@ -83,7 +98,7 @@ func TestClusterPostgres(t *testing.T) {
 	if err := os.MkdirAll(flowsDir, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	for name, doc := range map[string]string{"echo.json": crashEchoFlow, "timer.json": clusterTimerFlow} {
+	for name, doc := range map[string]string{"echo.json": crashEchoFlow, "timer.json": clusterTimerFlow, "desk.json": clusterDeskFlow} {
 		if err := os.WriteFile(filepath.Join(flowsDir, name), []byte(doc), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -183,6 +198,8 @@ func TestClusterPostgres(t *testing.T) {
 			"PARLEY_FLOWS="+flowsDir,
 			"PARLEY_STORE="+storeURL+"&parley_lease=15s&pool_max_conns=6",
 			"PARLEY_SECRETS_KEY="+secretsKey,
+			"PARLEY_ADMIN_EMAIL="+e2eAdmin,
+			"PARLEY_ADMIN_PASSWORD="+e2ePassword,
 		)
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		// Dies with the test binary, even one that panics on its timeout.
@@ -225,6 +242,7 @@ func TestClusterPostgres(t *testing.T) {
 	for i := range procs {
 		start(i, 1)
 	}
+	clusterInbox(t, procs)
 
 	// Traffic: every message posted until one process answers 200.
 	var msgs []*lgMessage
@@ -305,6 +323,31 @@ func TestClusterPostgres(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("drained after %v", time.Since(trafficStart).Round(time.Millisecond))
+	// The inbox's lead: exactly one process holds it, after the kill of
+	// process 0 (which, started first, likely held it).
+	deadline = time.Now().Add(e2eTimeout)
+	for {
+		var leaders []int
+		for i, p := range procs {
+			resp, err := http.Get("http://" + p.addr + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "\nparley_inbox_leader 1\n") {
+				leaders = append(leaders, i)
+			}
+		}
+		if len(leaders) == 1 {
+			t.Logf("process %d makes the inbox's assignment passes", leaders[0])
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes leading the inbox: %v, want exactly one", leaders)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	for i, p := range procs {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -448,4 +491,104 @@ func TestClusterPostgres(t *testing.T) {
 	if t.Failed() {
 		t.Logf("log:\n%s", crashTail(logPath))
 	}
+}
+
+// clusterInbox checks the inbox across the cluster: an agent of capacity
+// 1 made through process 0, an admin's live stream on process 1, three
+// customers asking for an agent through processes 2, 0 and 2.
+func clusterInbox(t *testing.T, procs []*clusterProc) {
+	t.Helper()
+	base := func(i int) string { return "http://" + procs[i].addr }
+	if st, body := adminCallAt(t, base(0), "POST", "/users",
+		`{"email":"agent@cluster.test","name":"Agent","roles":["agent"],"password":"cluster agent password"}`); st != http.StatusCreated && st != http.StatusOK {
+		t.Fatalf("creating the agent: %d %s", st, body)
+	}
+	if st, body := adminCallAt(t, base(0), "PUT", "/inbox/agents/agent@cluster.test",
+		`{"capacity":1,"queues":["support"],"status":"online"}`); st != http.StatusOK {
+		t.Fatalf("the agent's profile: %d %s", st, body)
+	}
+
+	// The admin's stream on process 1.
+	resp, err := http.Post(base(1)+"/api/v1/auth/login", "application/json",
+		strings.NewReader(`{"email":"`+e2eAdmin+`","password":"`+e2ePassword+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", base(1)+"/api/v1/inbox/events", nil)
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
+	defer cancel()
+	resp, err = http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	type event struct {
+		Type         string `json:"type"`
+		Conversation string `json:"conversation"`
+		Assignee     string `json:"assignee"`
+	}
+	events := make(chan event, 64)
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var ev event
+				if json.Unmarshal([]byte(data), &ev) == nil {
+					events <- ev
+				}
+			}
+		}
+	}()
+	if ev := <-events; ev.Type != "hello" {
+		t.Fatalf("the stream began with %+v", ev)
+	}
+
+	desk := loadgenConfig{URL: "x", Secret: sandbox.DefaultAppSecret, PhoneNumberID: sandbox.DefaultPhoneNumberID,
+		Customers: 3, Texts: []string{"agent {id}"}, RunID: "cld", WaPrefix: "8"}
+	desk.setDefaults()
+	hc := lgClient(1, 5*time.Second)
+	for n, p := range []int{2, 0, 2} {
+		m := desk.lgBuild(n, time.Now())
+		if status, err := lgPost(context.Background(), hc, base(p)+"/webhook/whatsapp", m.Body, m.Sig); status != http.StatusOK {
+			t.Fatalf("customer %d's webhook to process %d: %d %v", n, p, status, err)
+		}
+	}
+	handoffs, assigned := map[string]bool{}, map[string]bool{}
+	for len(handoffs) < 3 || len(assigned) < 1 {
+		ev, ok := <-events
+		if !ok {
+			t.Fatalf("the stream on process 1 ended after %d handoffs and %d assignments", len(handoffs), len(assigned))
+		}
+		switch ev.Type {
+		case "handoff":
+			handoffs[ev.Conversation] = true
+		case "assigned":
+			if ev.Assignee != "agent@cluster.test" {
+				t.Errorf("assigned to %q", ev.Assignee)
+			}
+			assigned[ev.Conversation] = true
+		}
+	}
+	cancel()
+	// Every process's view, each as soon as the feed brought it: one
+	// assigned, two waiting.
+	for i := range procs {
+		deadline := time.Now().Add(e2eTimeout)
+		for {
+			st, body := adminCallAt(t, base(i), "GET", "/inbox/queues", "")
+			if st == http.StatusOK && strings.Contains(body, `"waiting":2`) && strings.Contains(body, `"assigned":1`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("process %d's queues: %d %s", i, st, body)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	t.Logf("inbox: process 1's stream showed the 3 handoffs made through processes 0 and 2, and the one assignment")
 }

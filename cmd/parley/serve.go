@@ -357,7 +357,8 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 	// The agents' inbox observes the engine's commits from here on, and
 	// rebuilds its queues from the store before any traffic.
-	desk := inbox.New(inbox.Options{Engine: eng, Records: store, Logger: log})
+	feed := inboxFeed(store, log)
+	desk := inbox.New(inbox.Options{Engine: eng, Records: store, Logger: log, Feed: feed})
 	if err := desk.Start(ctx); err != nil {
 		return err
 	}
@@ -380,8 +381,25 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	disp := eng.NewDispatcher(engine.DispatchOptions{Sender: router, Receipts: receipts, Rate: c.rate, Rates: numberRates(numbers), Workers: c.dispatchWorkers, TemplateRetryFor: c.templateRetryFor, Clock: c.paceClock,
 		OnPauses: func(ps []engine.Pause) {
 			desk.Hub().Publish(inbox.Event{Type: inbox.EventSending, At: time.Now(), Paused: ps})
+			if feed != nil {
+				// The other processes' inboxes tell their agents too; not
+				// on the dispatcher's time.
+				go func() {
+					sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+					defer cancel()
+					if err := feed.Send(sctx, inbox.Note{Kind: inbox.NoteSending, Paused: ps}); err != nil {
+						log.Warn("inbox: telling the other processes of a pause of sending", "err", err)
+					}
+				}()
+			}
 		}})
 	reg.GaugeFunc("parley_outbox_depth", "Messages queued for sending.", func() float64 { return float64(disp.Depth()) })
+	reg.GaugeFunc("parley_inbox_leader", "1 when this process makes the inbox's assignment passes (always alone; one process of several on PostgreSQL).", func() float64 {
+		if desk.Leader() {
+			return 1
+		}
+		return 0
+	})
 	reg.GaugeFunc("parley_sending_paused", "Pauses of sending in force (by number, or of every number).", func() float64 { return float64(len(disp.Pauses())) })
 	storeMetrics(reg, store)
 	authSvc, err := startAuth(ctx, c, store, log)

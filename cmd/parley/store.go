@@ -137,6 +137,16 @@ func startEvents(ctx context.Context, store dataStore, o events.Options) (*event
 	return events.New(ctx, o)
 }
 
+// inboxFeed is the inbox's feed of the other processes' changes on a
+// store several processes share (PostgreSQL; engine/inbox's doc), nil on
+// bbolt: the process is alone.
+func inboxFeed(store dataStore, log *slog.Logger) inbox.Feed {
+	if st, ok := store.(*pgstore.Store); ok {
+		return st.Feed(log, 0)
+	}
+	return nil
+}
+
 // conversationPruner is a store that deletes old conversations
 // (boltstore's and pgstore's PruneConversations; retention.go).
 type conversationPruner interface {

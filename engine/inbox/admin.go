@@ -105,10 +105,13 @@ func (ib *Inbox) EnsureAgent(ctx context.Context, email, name string) (AgentView
 
 // saveAgent writes a profile, durably first, then into the view.
 func (ib *Inbox) saveAgent(ctx context.Context, a Agent) error {
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := ib.records.PutAgent(ctx, &a); err != nil {
 		return fmt.Errorf("inbox: saving agent %s: %w", a.Email, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	st := ib.agents[a.Email]
 	if st == nil {
 		st = &agentState{}
@@ -145,7 +148,12 @@ func (ib *Inbox) SetStatus(ctx context.Context, email string, s Status) (AgentVi
 		}
 	}
 	if s == Offline {
-		if err := ib.returnHeld(ctx, a.Email); err != nil {
+		// After any pass in flight: one may have given them one more
+		// before it saw them go offline.
+		ib.pass.Lock()
+		err := ib.returnHeld(ctx, a.Email)
+		ib.pass.Unlock()
+		if err != nil {
 			return AgentView{}, err
 		}
 	}
@@ -184,10 +192,13 @@ func (ib *Inbox) DeleteAgent(ctx context.Context, email string) error {
 	if _, err := ib.SetStatus(ctx, email, Offline); err != nil {
 		return err
 	}
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := notFound(ib.records.DeleteAgent(ctx, email)); err != nil {
 		return fmt.Errorf("agent %s: %w", email, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	delete(ib.agents, email)
 	ib.mu.Unlock()
 	return nil
@@ -265,10 +276,13 @@ func (ib *Inbox) PutQueue(ctx context.Context, q Queue) (Queue, error) {
 			return Queue{}, fmt.Errorf("%w: numbers: Parley does not serve the number %s (it serves %s)", ErrInvalid, n, ib.servedNumbers())
 		}
 	}
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := ib.records.PutQueue(ctx, &q); err != nil {
 		return Queue{}, fmt.Errorf("inbox: saving queue %s: %w", q.ID, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	ib.queues[q.ID] = &q
 	ib.mu.Unlock()
 	ib.Kick()
@@ -287,10 +301,13 @@ func (ib *Inbox) servedNumbers() string {
 // DeleteQueue removes a queue's record. Its conversations stay where they
 // are; the queue lives on, unknown, while it has any.
 func (ib *Inbox) DeleteQueue(ctx context.Context, id string) error {
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := notFound(ib.records.DeleteQueue(ctx, id)); err != nil {
 		return fmt.Errorf("queue %s: %w", id, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	delete(ib.queues, id)
 	ib.mu.Unlock()
 	ib.Kick() // an unknown queue serves every number
@@ -340,10 +357,13 @@ func (ib *Inbox) PutCanned(ctx context.Context, c Canned) (Canned, error) {
 	} else if _, err := ib.Canned(c.ID); err != nil {
 		return Canned{}, err
 	}
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := ib.records.PutCanned(ctx, &c); err != nil {
 		return Canned{}, fmt.Errorf("inbox: saving canned response: %w", err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	ib.canned[c.ID] = &c
 	ib.mu.Unlock()
 	return c, nil
@@ -351,10 +371,13 @@ func (ib *Inbox) PutCanned(ctx context.Context, c Canned) (Canned, error) {
 
 // DeleteCanned removes a canned response.
 func (ib *Inbox) DeleteCanned(ctx context.Context, id string) error {
+	ib.recMu.Lock()
+	defer ib.recMu.Unlock()
 	if err := notFound(ib.records.DeleteCanned(ctx, id)); err != nil {
 		return fmt.Errorf("canned response %s: %w", id, err)
 	}
 	ib.mu.Lock()
+	ib.dirtyRecords = true
 	delete(ib.canned, id)
 	ib.mu.Unlock()
 	return nil

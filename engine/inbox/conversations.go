@@ -147,7 +147,7 @@ func (ib *Inbox) CanSee(v Viewer, conv *model.Conversation) bool {
 // rule as CanSee, where the conversation is now or was just before. Agent
 // events go to everyone.
 func (ib *Inbox) CanSeeEvent(v Viewer, ev Event) bool {
-	if ev.Type == EventAgent || ev.Type == EventSending || v.Admin {
+	if ev.Type == EventAgent || ev.Type == EventSending || ev.Type == EventReset || v.Admin {
 		return true
 	}
 	ib.mu.RLock()
@@ -311,8 +311,8 @@ func (ib *Inbox) MarkRead(ctx context.Context, conv string) error {
 		ib.mu.Unlock()
 		return nil
 	}
-	e.unread = 0
 	seq := e.lastSeq
+	e.readUpTo(seq)
 	ev := Event{Type: EventRead, At: ib.eng.Clock().Now(), Conversation: conv, Contact: e.contact, Status: model.Agent, Queue: e.queue, Assignee: e.assignee}
 	ib.mu.Unlock()
 	ib.hub.Publish(ev)
@@ -323,7 +323,8 @@ func (ib *Inbox) MarkRead(ctx context.Context, conv string) error {
 }
 
 // moved reports whether an engine error means the conversation moved on
-// (resolved, handed off again) rather than a failure.
+// (resolved, handed off again, taken by another agent) rather than a
+// failure.
 func moved(err error) bool {
-	return errors.Is(err, engine.ErrNoConversation) || errors.Is(err, engine.ErrStaleHandoff)
+	return errors.Is(err, engine.ErrNoConversation) || errors.Is(err, engine.ErrStaleHandoff) || errors.Is(err, engine.ErrAssigned)
 }

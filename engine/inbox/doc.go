@@ -66,6 +66,61 @@
 //     warns, at save and publish, of a handoff to a queue that leaves out
 //     numbers the flow answers on.
 //
+// Several processes. On a store several Parley processes share
+// (PostgreSQL), each process's inbox keeps its own view, and a Feed
+// (pgstore.Feed) ties the views together:
+//   - Other processes' changes. Every commit that writes a conversation
+//     that is or was handed off, or a message of one, and every write of
+//     the records, sends a Note (ids only) in its own transaction; the
+//     other inboxes read the conversation, its contact and the named
+//     messages again from the store and apply them as the observer does
+//     this process's commits, so every process's live streams get every
+//     event (a few milliseconds later than the committing process's). A
+//     read that a commit of this process overtook is read again; records
+//     are read again whole (they are few). A pause of sending, which no
+//     commit carries, is sent as a note too.
+//   - A dropped connection. Notes sent while the feed was away are lost:
+//     when it connects again the inbox reads its whole view again (only
+//     the conversations in status agent, small) and tells its live
+//     streams to reload (EventReset). Synced reports whether it is
+//     connected.
+//   - Assignment: one leader. Only the process that holds the cluster's
+//     lead (a PostgreSQL session advisory lock on the feed's connection)
+//     makes assignment passes and closed-hours replies; Rebalance does
+//     nothing elsewhere. Every handoff, release and agent change reaches
+//     the leader as a note, which kicks its pass as its own commits do, so
+//     no Kick needs forwarding. Its decisions are the one-process
+//     decisions above, on a view that holds its own reservations at once,
+//     so capacity binds and round robin is fair across the cluster as in
+//     one process. When the leader stops it gives the lock up and says so,
+//     and another process takes it at once; when it dies, PostgreSQL drops
+//     its connection and lock, and another takes it within
+//     pgstore.FeedCheck (2 s); so too when its store is closed under it.
+//     A new leader counts every conversation it knows as replied to (as a
+//     restart does) and orders round robin by the agents' latest
+//     assignments.
+//   - Why a leader, not a check in each assignment's commit: the check
+//     would need the agent's count and status in the database, under a
+//     lock per agent, in every commit that assigns, and every process
+//     would race for the same waiting conversations; a leader decides as
+//     one process does, with the counts it keeps, and costs one
+//     connection per process and a query every pgstore.FeedCheck.
+//   - What still races, and how it ends. An explicit claim, a transfer or
+//     a return to the queue made in another process reaches the leader a
+//     few milliseconds late; engine.Assign makes the automatic assignment
+//     and a claim take only a conversation nobody holds (ErrAssigned), so
+//     a decision on a view overtaken never takes a conversation from its
+//     holder: the loser is given back. An agent who goes offline in
+//     another process while the leader gives them one more gets it back
+//     from the leader, which returns what an agent who went offline holds
+//     once its passes in flight are done. The one window left: a leader
+//     cut from the database while its process lives (not a crash, which
+//     ends its commits too) may still have one pass's commits on the way
+//     when another process takes the lead, and the two passes together
+//     may give an agent one over capacity; the new leader learns of it
+//     through the feed and gives that agent nothing more until they are
+//     below capacity.
+//
 // Records (agents, queues, canned responses, read marks) are kept through
 // the Records interface: in the engine's bbolt file (buckets
 // "inbox_agents", "inbox_queues", "inbox_canned", "inbox_read") or in

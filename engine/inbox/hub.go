@@ -37,6 +37,11 @@ const (
 	// pauses now in force; none: sending runs). Everyone sees it: while
 	// it lasts, agents' replies wait in the queue too.
 	EventSending EventType = "sending"
+	// EventReset: what the client shows may be out of date (the inbox
+	// read its view again after losing touch with the other processes):
+	// reload the lists. Also sent to a client whose Last-Event-ID cannot
+	// be replayed.
+	EventReset EventType = "reset"
 )
 
 // Event is one live event. Queue and Assignee are where the conversation

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/engine"
@@ -23,6 +24,13 @@ type Inbox struct {
 	records Records
 	log     *slog.Logger
 	hub     *Hub
+	// feed connects this inbox to the other processes' (nil: alone).
+	feed Feed
+	// leading: this process makes the assignment passes (always without
+	// a feed; with one, while it holds the cluster's lead: cluster.go).
+	leading atomic.Bool
+	// synced: the feed is connected (cluster.go).
+	synced atomic.Bool
 
 	// pass is the assignment lock: one pass decides at a time.
 	pass sync.Mutex
@@ -38,6 +46,19 @@ type Inbox struct {
 	// tick numbers assignments, for round robin: the agent assigned
 	// longest ago (lowest lastAssigned) wins a tie.
 	tick uint64
+	// dirty, while a reload reads the store (cluster.go), collects the
+	// conversations this process's commits touched meanwhile, and
+	// dirtyRecords whether it wrote records: they are read again after.
+	dirty        map[string]bool
+	dirtyRecords bool
+	// watch counts, for each conversation being read again after another
+	// process's note, this process's commits of it observed since the
+	// read began (cluster.go).
+	watch map[string]int
+	// recMu serialises a write of the records with its change of the
+	// view, and a read of them with its: a read older than a write never
+	// lands after it (cluster.go).
+	recMu sync.Mutex
 }
 
 // agentState is an agent's profile and what they hold.
@@ -64,13 +85,42 @@ type entry struct {
 	committed string
 	// replied: the closed-hours reply was sent (or is no longer due).
 	replied bool
-	// unread counts the customer's messages since the handoff, an agent's
-	// last message or an agent opening it, whichever is latest; lastSeq
+	// assignedAt is when the committed assignee got it.
+	assignedAt time.Time
+	// unread counts the customer's messages (unreadSeqs) after readSeq:
+	// the handoff, an agent's last message or an agent opening it,
+	// whichever is latest. Kept by seq, not counted, so that the same
+	// messages learnt twice or out of order (another process's commits
+	// come through the feed, later than this one's) count once. lastSeq
 	// is the newest transcript seq seen.
 	unread       int
+	unreadSeqs   []uint64
+	readSeq      uint64
 	lastSeq      uint64
 	lastActivity time.Time
 	preview      string
+}
+
+// customerSaid counts the customer's message seq as unread, unless it is
+// read already.
+func (e *entry) customerSaid(seq uint64) {
+	e.lastSeq = max(e.lastSeq, seq)
+	if seq <= e.readSeq || slices.Contains(e.unreadSeqs, seq) {
+		return
+	}
+	e.unreadSeqs = append(e.unreadSeqs, seq)
+	e.unread = len(e.unreadSeqs)
+}
+
+// readUpTo marks everything up to seq read (an agent's message, an agent
+// opening the conversation) and reports whether the unread count moved.
+func (e *entry) readUpTo(seq uint64) bool {
+	e.lastSeq = max(e.lastSeq, seq)
+	e.readSeq = max(e.readSeq, seq)
+	e.unreadSeqs = slices.DeleteFunc(e.unreadSeqs, func(s uint64) bool { return s <= e.readSeq })
+	was := e.unread
+	e.unread = len(e.unreadSeqs)
+	return was != e.unread
 }
 
 // Options configure an Inbox.
@@ -78,6 +128,10 @@ type Options struct {
 	Engine  *engine.Engine
 	Records Records
 	Logger  *slog.Logger
+	// Feed, when the store is shared with other processes, tells this
+	// inbox of their commits and elects the process that assigns
+	// (cluster.go). Nil: this process is alone and assigns.
+	Feed Feed
 }
 
 // New returns an inbox observing the engine's commits. Register it before
@@ -90,8 +144,9 @@ func New(o Options) *Inbox {
 		eng: o.Engine, records: o.Records, log: o.Logger, hub: NewHub(),
 		kick:   make(chan struct{}, 1),
 		agents: map[string]*agentState{}, queues: map[string]*Queue{}, canned: map[string]*Canned{},
-		entries: map[string]*entry{},
+		entries: map[string]*entry{}, feed: o.Feed, watch: map[string]int{},
 	}
+	ib.leading.Store(o.Feed == nil)
 	o.Engine.Observe(ib.observe)
 	return ib
 }
@@ -104,18 +159,57 @@ func (ib *Inbox) Hub() *Hub { return ib.hub }
 // (one listing of the store). Commits observed before Start are part of
 // what it reads.
 func (ib *Inbox) Start(ctx context.Context) error {
-	agents, queues, canned, err := loadRecords(ctx, ib.records)
+	v, err := ib.load(ctx)
 	if err != nil {
 		return err
+	}
+	var stale []string
+	for id := range v.reads {
+		if v.entries[id] == nil {
+			stale = append(stale, id)
+		}
+	}
+	if err := ib.records.ForgetReads(ctx, stale); err != nil {
+		return fmt.Errorf("inbox: forgetting read marks: %w", err)
+	}
+	ib.mu.Lock()
+	ib.agents, ib.queues, ib.canned = v.agents, v.queues, v.canned
+	// Commits observed since New are newer than the listing, or the same.
+	for id, e := range ib.entries {
+		v.entries[id] = e
+	}
+	ib.entries = v.entries
+	ib.countOpen()
+	ib.mu.Unlock()
+	ib.log.Info("inbox loaded", "agents", len(v.agents), "queues", len(v.queues), "handed_off", len(v.entries))
+	ib.Kick()
+	return nil
+}
+
+// view is the inbox's state as read from the store.
+type view struct {
+	agents  map[string]*agentState
+	queues  map[string]*Queue
+	canned  map[string]*Canned
+	entries map[string]*entry
+	reads   map[string]uint64
+}
+
+// load reads the records and the conversations in status agent, with
+// their unread counts.
+func (ib *Inbox) load(ctx context.Context) (*view, error) {
+	agents, queues, canned, err := loadRecords(ctx, ib.records)
+	if err != nil {
+		return nil, err
 	}
 	st := ib.eng.Store()
 	convs, _, err := st.ListConversations(ctx, model.ConversationFilter{Status: model.Agent})
 	if err != nil {
-		return fmt.Errorf("inbox: listing handed-off conversations: %w", err)
+		return nil, fmt.Errorf("inbox: listing handed-off conversations: %w", err)
 	}
 	reads, err := ib.records.Reads(ctx)
 	if err != nil {
-		return fmt.Errorf("inbox: loading read marks: %w", err)
+		return nil, fmt.Errorf("inbox: loading read marks: %w", err)
 	}
 	entries := map[string]*entry{}
 	for _, c := range convs {
@@ -126,53 +220,39 @@ func (ib *Inbox) Start(ctx context.Context) error {
 		}
 		tr, err := st.Transcript(ctx, c.ID)
 		if err != nil {
-			return fmt.Errorf("inbox: reading %s: %w", c.ID, err)
+			return nil, fmt.Errorf("inbox: reading %s: %w", c.ID, err)
 		}
 		e.countUnread(tr, max(c.HandoffSeq, reads[c.ID]))
 		entries[c.ID] = e
 	}
-	var stale []string
-	for id := range reads {
-		if entries[id] == nil {
-			stale = append(stale, id)
-		}
+	return &view{agents: agents, queues: queues, canned: canned, entries: entries, reads: reads}, nil
+}
+
+// countOpen sets each agent's count from the entries. Called with mu
+// held.
+func (ib *Inbox) countOpen() {
+	for _, a := range ib.agents {
+		a.open = 0
 	}
-	if err := ib.records.ForgetReads(ctx, stale); err != nil {
-		return fmt.Errorf("inbox: forgetting read marks: %w", err)
-	}
-	ib.mu.Lock()
-	ib.agents, ib.queues, ib.canned = agents, queues, canned
-	// Commits observed since New are newer than the listing, or the same.
-	for id, e := range ib.entries {
-		entries[id] = e
-	}
-	ib.entries = entries
 	for _, e := range ib.entries {
 		if a := ib.agents[e.assignee]; a != nil {
 			a.open++
 		}
 	}
-	ib.mu.Unlock()
-	ib.log.Info("inbox loaded", "agents", len(agents), "queues", len(queues), "handed_off", len(entries))
-	ib.Kick()
-	return nil
 }
 
 // countUnread sets the entry's unread count and newest seq from its
 // transcript: the customer's messages after seq read and after the last
 // agent message, as observe counts them live.
 func (e *entry) countUnread(transcript []*model.Message, read uint64) {
-	e.unread = 0
+	e.unread, e.unreadSeqs, e.readSeq = 0, nil, read
 	for _, m := range transcript {
 		e.lastSeq = max(e.lastSeq, m.Seq)
-		if m.Seq <= read {
-			continue
-		}
 		switch {
 		case m.Direction == model.In:
-			e.unread++
+			e.customerSaid(m.Seq)
 		case m.Direction == model.Out && isAgent(m.Sender):
-			e.unread = 0
+			e.readUpTo(m.Seq)
 		}
 	}
 }
@@ -189,6 +269,7 @@ func entryOf(c *model.Conversation) *entry {
 	return &entry{
 		conv: c.ID, contact: c.Contact, queue: c.Queue, priority: c.Priority, note: c.Note,
 		handoff: c.Handoffs, handoffAt: c.HandoffAt, assignee: c.Assignee, committed: c.Assignee, lastActivity: c.LastActivityAt,
+		assignedAt: c.AssignedAt, readSeq: c.HandoffSeq,
 	}
 }
 
@@ -205,8 +286,20 @@ func (ib *Inbox) Kick() {
 // is in trouble): soon enough, without spinning.
 const retryAfter = time.Second
 
-// Run makes an assignment pass whenever kicked, until ctx is done.
+// Run makes an assignment pass whenever kicked, until ctx is done. With
+// a feed it also runs the feed, and returns once the feed has stopped
+// (it gives up the lead as it stops).
 func (ib *Inbox) Run(ctx context.Context) {
+	if ib.feed != nil {
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			if err := ib.feed.Run(ctx, listener{ib}); err != nil && ctx.Err() == nil {
+				ib.log.Error("inbox: the feed of other processes' changes stopped", "err", err)
+			}
+		}()
+		defer func() { <-stopped }()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -234,10 +327,15 @@ type reservation struct {
 // Rebalance makes one assignment pass: it assigns waiting conversations
 // to online agents with room (doc.go), commits the assignments, and sends
 // the closed-hours replies due. It returns how many it assigned. Passes
-// are serialised; Run calls it when kicked, tests call it directly.
+// are serialised; Run calls it when kicked, tests call it directly. In a
+// process that does not lead (cluster.go) it does nothing: the leader's
+// pass follows the same commits, which the feed brings it.
 func (ib *Inbox) Rebalance(ctx context.Context) (int, error) {
 	ib.pass.Lock()
 	defer ib.pass.Unlock()
+	if !ib.leading.Load() {
+		return 0, nil
+	}
 	ib.mu.Lock()
 	res := ib.match()
 	ib.mu.Unlock()
@@ -264,7 +362,7 @@ func (ib *Inbox) Rebalance(ctx context.Context) (int, error) {
 			continue
 		}
 		ib.release(r)
-		if !errors.Is(errs[i], engine.ErrNoConversation) && !errors.Is(errs[i], engine.ErrStaleHandoff) {
+		if !moved(errs[i]) {
 			failed = errors.Join(failed, fmt.Errorf("assigning %s to %s: %w", r.conv, r.agent, errs[i]))
 		}
 	}

@@ -12,7 +12,14 @@ const previewRunes = 120
 // view up to date with the commit and publishes what changed. It holds mu
 // for work in memory only, publishes after releasing it, and never calls
 // the engine: a pass it calls for is run by Run.
-func (ib *Inbox) observe(c engine.Committed) {
+func (ib *Inbox) observe(c engine.Committed) { ib.update(c, "") }
+
+// update is observe, for this process's commits (refreshing "") and for
+// a conversation read again from the store after another process's
+// commit (refreshing its id): then it changes nothing and returns false
+// when a commit of this process touched the conversation since the read
+// began (its state, observed, may be newer than what was read).
+func (ib *Inbox) update(c engine.Committed, refreshing string) bool {
 	var events []Event
 	rebalance, closedNow := false, false
 	var offNumber [][3]string // conversation, queue, number
@@ -20,6 +27,32 @@ func (ib *Inbox) observe(c engine.Committed) {
 	conv := c.Conversation
 
 	ib.mu.Lock()
+	if refreshing != "" {
+		if ib.watch[refreshing] != 0 {
+			ib.mu.Unlock()
+			return false
+		}
+		delete(ib.watch, refreshing)
+	} else {
+		if conv != nil {
+			if n, ok := ib.watch[conv.ID]; ok {
+				ib.watch[conv.ID] = n + 1
+			}
+		}
+		for _, m := range c.Updates {
+			if n, ok := ib.watch[m.Conversation]; ok {
+				ib.watch[m.Conversation] = n + 1
+			}
+		}
+	}
+	if ib.dirty != nil {
+		if conv != nil {
+			ib.dirty[conv.ID] = true
+		}
+		for _, m := range c.Updates {
+			ib.dirty[m.Conversation] = true
+		}
+	}
 	if conv != nil {
 		e := ib.entries[conv.ID]
 		switch {
@@ -29,7 +62,11 @@ func (ib *Inbox) observe(c engine.Committed) {
 					ib.setAssignee(e, "")
 				}
 				e = entryOf(conv)
-				e.assignee = ""
+				// Unassigned until the switch below, which counts the
+				// assignee and, when the conversation came in through the
+				// feed already assigned (the leader is quick), tells it
+				// as an assignment after the handoff.
+				e.assignee, e.committed = "", ""
 				if c.Contact != nil {
 					e.name = c.Contact.Name
 				}
@@ -60,6 +97,9 @@ func (ib *Inbox) observe(c engine.Committed) {
 			if e.assignee == "" && (prevA != "" || prevQ != conv.Queue) {
 				rebalance = true
 			}
+			if e.committed != conv.Assignee {
+				e.assignedAt = conv.AssignedAt
+			}
 			e.committed = conv.Assignee
 			if e.queue != prevQ || e.committed != prevA {
 				events = append(events, Event{Type: EventAssigned, At: now, Conversation: conv.ID, Contact: conv.Contact, Status: conv.Status,
@@ -86,9 +126,9 @@ func (ib *Inbox) observe(c engine.Committed) {
 				e.lastSeq = max(e.lastSeq, m.Seq)
 				switch {
 				case m.Direction == model.In:
-					e.unread++
+					e.customerSaid(m.Seq)
 				case m.Direction == model.Out && isAgent(m.Sender):
-					e.unread = 0
+					e.readUpTo(m.Seq)
 				}
 				if m.Direction != model.Note {
 					e.preview = cut(engine.Display(m), previewRunes)
@@ -117,6 +157,7 @@ func (ib *Inbox) observe(c engine.Committed) {
 	if rebalance {
 		ib.Kick()
 	}
+	return true
 }
 
 func isAgent(sender string) bool { return len(sender) > 6 && sender[:6] == "agent:" }

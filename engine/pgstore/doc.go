@@ -39,6 +39,12 @@
 //   - Flows published elsewhere are found by a one-row read
 //     (FlowHeadsSince, engine.go; model.FlowHeads): a trigger numbers
 //     every write of a flow record in flow_clock.
+//   - The inbox's views are tied together by a feed (Feed, feed.go;
+//     inbox.Feed): commits and record writes that touch the inbox send a
+//     NOTIFY of ids in their own transaction, each process listens on a
+//     connection of its own and reads those rows again, and that
+//     connection holds the inbox's lead, a session advisory lock: one
+//     process at a time makes the assignment passes.
 //
 // A Store's owner names its claims and its heartbeat: WithOwner gives a
 // name that stays across restarts (serve: host and data directory);
@@ -58,4 +64,5 @@
 //
 // A Store holds up to PoolConns connections for its reads and commits
 // (pool_max_conns changes it) and LockConns more for contacts' locks.
+// Its inbox feed, when run, holds one more, outside both pools.
 package pgstore

@@ -156,7 +156,9 @@ func (s *Store) Seen(ctx context.Context, key model.ContactKey, inboundID string
 // one), which is why the engine's dispatcher, on a SharedStore, reads the
 // whole outbox rather than what follows the highest number it saw. A
 // reach with a Limit is recorded only within it (reserveReach), or the
-// change is refused with model.ErrOverLimit.
+// change is refused with model.ErrOverLimit. A change that writes a
+// conversation that is or was handed off, or a message of one, tells the
+// other processes' inboxes in the same transaction (feed.go).
 func (s *Store) Commit(ctx context.Context, c *model.Change) error {
 	if err := s.live(ctx); err != nil {
 		return err
@@ -315,34 +317,63 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 			return model.ErrDuplicate
 		}
 	}
+	// Each statement that writes a conversation or a message also
+	// returns the conversation's status (before the write, for the
+	// conversation itself): the inbox's feed is told of the ones that are
+	// or were handed off (feed.go).
+	var inbox inboxNotes
 	b := &pgx.Batch{}
 	if w.contact != nil {
 		b.Queue(`INSERT INTO contacts (key, data) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET data = excluded.data`, string(c.Contact.Key), w.contact)
 	}
 	for i, conv := range c.Conversations {
-		b.Queue(`INSERT INTO conversations (id, contact, flow, status, started_ns, activity_ns, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		b.Queue(`WITH old AS (SELECT status FROM conversations WHERE id = $1)
+			INSERT INTO conversations (id, contact, flow, status, started_ns, activity_ns, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (id) DO UPDATE SET contact = excluded.contact, flow = excluded.flow, status = excluded.status,
-			started_ns = excluded.started_ns, activity_ns = excluded.activity_ns, data = excluded.data`,
-			conv.ID, string(conv.Contact), conv.Flow, string(conv.Status), ns(conv.StartedAt), ns(conv.LastActivityAt), w.convs[i])
+			started_ns = excluded.started_ns, activity_ns = excluded.activity_ns, data = excluded.data
+			RETURNING (SELECT status FROM old)`,
+			conv.ID, string(conv.Contact), conv.Flow, string(conv.Status), ns(conv.StartedAt), ns(conv.LastActivityAt), w.convs[i]).
+			QueryRow(func(r pgx.Row) error {
+				var old *string
+				if err := r.Scan(&old); err != nil {
+					return err
+				}
+				inbox.status(conv.ID, string(conv.Status))
+				if old != nil {
+					inbox.status(conv.ID, *old)
+				}
+				return nil
+			})
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
 	for i, m := range c.Messages {
-		if _, err := tx.Exec(ctx, `INSERT INTO messages (conversation, seq, data) VALUES ($1, $2, $3)`, m.Conversation, int64(m.Seq), w.msgs[i]); err != nil {
+		var status *string
+		err := tx.QueryRow(ctx, `INSERT INTO messages (conversation, seq, data) VALUES ($1, $2, $3)
+			RETURNING (SELECT status FROM conversations WHERE id = $1)`, m.Conversation, int64(m.Seq), w.msgs[i]).Scan(&status)
+		if err != nil {
 			if isUniqueViolation(err) {
 				return fmt.Errorf("pgstore: message %s #%d is already stored", m.Conversation, m.Seq)
 			}
 			return err
 		}
+		if status != nil {
+			inbox.status(m.Conversation, *status)
+		}
 	}
 	for i, m := range c.Updates {
-		tag, err := tx.Exec(ctx, `UPDATE messages SET data = $3 WHERE conversation = $1 AND seq = $2`, m.Conversation, int64(m.Seq), w.updates[i])
+		var status *string
+		err := tx.QueryRow(ctx, `UPDATE messages SET data = $3 WHERE conversation = $1 AND seq = $2
+			RETURNING (SELECT status FROM conversations WHERE id = $1)`, m.Conversation, int64(m.Seq), w.updates[i]).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("pgstore: update of message %s #%d: %w", m.Conversation, m.Seq, model.ErrNotFound)
+		}
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("pgstore: update of message %s #%d: %w", m.Conversation, m.Seq, model.ErrNotFound)
+		if status != nil {
+			inbox.status(m.Conversation, *status)
 		}
 	}
 	if len(c.Claim) > 0 {
@@ -429,6 +460,10 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 			ON CONFLICT (flow, day, version, node, kind, exit, shard) DO UPDATE SET n = flow_stats.n + excluded.n`,
 			n.Flow, day, n.Version, n.Node, int16(n.Kind), n.Exit, int64(n.N))
 	}
+	// The inbox's notes ride in this batch, not a round trip of their
+	// own: NOTIFY is delivered at commit wherever it stands in the
+	// transaction.
+	s.queueNotes(b, inbox.notes(c))
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err

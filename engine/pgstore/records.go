@@ -109,19 +109,28 @@ func deleteWhere[T any](ctx context.Context, tx pgx.Tx, table string, match func
 
 // Inbox (inbox.Records).
 
-func (s *Store) putIn(ctx context.Context, table, key string, v any) error {
+// putIn and delIn write an inbox record and tell the other processes'
+// inboxes in the same transaction (feed.go).
+func (s *Store) putIn(ctx context.Context, table, key string, v any, kind inbox.NoteKind) error {
 	if err := checkKey(table+" key", key); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error { return putRow(ctx, tx, table, key, v) })
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := putRow(ctx, tx, table, key, v); err != nil {
+			return err
+		}
+		return s.notifyInbox(ctx, tx, []inbox.Note{{Kind: kind, ID: key}})
+	})
 }
 
-func (s *Store) delIn(ctx context.Context, table, key string) (bool, error) {
+func (s *Store) delIn(ctx context.Context, table, key string, kind inbox.NoteKind) (bool, error) {
 	var ok bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
-		ok, err = delRow(ctx, tx, table, key)
-		return err
+		if ok, err = delRow(ctx, tx, table, key); err != nil || !ok {
+			return err
+		}
+		return s.notifyInbox(ctx, tx, []inbox.Note{{Kind: kind, ID: key}})
 	})
 	return ok, err
 }
@@ -138,12 +147,12 @@ func listIn[T any](ctx context.Context, s *Store, table string) ([]*T, error) {
 
 // PutAgent stores an agent's profile (inbox.Records).
 func (s *Store) PutAgent(ctx context.Context, a *inbox.Agent) error {
-	return s.putIn(ctx, "inbox_agents", a.Email, a)
+	return s.putIn(ctx, "inbox_agents", a.Email, a, inbox.NoteAgent)
 }
 
 // DeleteAgent removes an agent's profile (inbox.Records).
 func (s *Store) DeleteAgent(ctx context.Context, email string) (bool, error) {
-	return s.delIn(ctx, "inbox_agents", email)
+	return s.delIn(ctx, "inbox_agents", email, inbox.NoteAgent)
 }
 
 // Agents lists the agents' profiles (inbox.Records).
@@ -153,12 +162,12 @@ func (s *Store) Agents(ctx context.Context) ([]*inbox.Agent, error) {
 
 // PutQueue stores a queue (inbox.Records).
 func (s *Store) PutQueue(ctx context.Context, q *inbox.Queue) error {
-	return s.putIn(ctx, "inbox_queues", q.ID, q)
+	return s.putIn(ctx, "inbox_queues", q.ID, q, inbox.NoteQueue)
 }
 
 // DeleteQueue removes a queue (inbox.Records).
 func (s *Store) DeleteQueue(ctx context.Context, id string) (bool, error) {
-	return s.delIn(ctx, "inbox_queues", id)
+	return s.delIn(ctx, "inbox_queues", id, inbox.NoteQueue)
 }
 
 // Queues lists the queues (inbox.Records).
@@ -168,12 +177,12 @@ func (s *Store) Queues(ctx context.Context) ([]*inbox.Queue, error) {
 
 // PutCanned stores a canned response (inbox.Records).
 func (s *Store) PutCanned(ctx context.Context, c *inbox.Canned) error {
-	return s.putIn(ctx, "inbox_canned", c.ID, c)
+	return s.putIn(ctx, "inbox_canned", c.ID, c, inbox.NoteCanned)
 }
 
 // DeleteCanned removes a canned response (inbox.Records).
 func (s *Store) DeleteCanned(ctx context.Context, id string) (bool, error) {
-	return s.delIn(ctx, "inbox_canned", id)
+	return s.delIn(ctx, "inbox_canned", id, inbox.NoteCanned)
 }
 
 // CannedResponses lists the canned responses (inbox.Records).
@@ -187,9 +196,11 @@ func (s *Store) SaveRead(ctx context.Context, conv string, seq uint64) error {
 		return err
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO inbox_reads (conversation, seq) VALUES ($1, $2)
-			ON CONFLICT (conversation) DO UPDATE SET seq = greatest(inbox_reads.seq, excluded.seq)`, conv, int64(seq))
-		return err
+		if _, err := tx.Exec(ctx, `INSERT INTO inbox_reads (conversation, seq) VALUES ($1, $2)
+			ON CONFLICT (conversation) DO UPDATE SET seq = greatest(inbox_reads.seq, excluded.seq)`, conv, int64(seq)); err != nil {
+			return err
+		}
+		return s.notifyInbox(ctx, tx, []inbox.Note{{Kind: inbox.NoteRead, ID: conv, Seq: seq}})
 	})
 }
 

@@ -48,6 +48,9 @@ const (
 	// classReach is a reach scope's, taken by a commit that records a
 	// Reach with a Limit, after its contact's (classCommit).
 	classReach int32 = 4
+	// classInboxLead is the inbox's lead (feed.go): a session lock on
+	// the hash of the store's schema, held by one process at a time.
+	classInboxLead int32 = 16
 )
 
 // Store is the PostgreSQL backend: model.Store and the subsystems'
@@ -68,6 +71,11 @@ type Store struct {
 	// affinity, when positive, is how long an outbox entry is listed only
 	// to the owner that queued it (WithSendAffinity).
 	affinity time.Duration
+	// feedID names this store's inbox notes (feed.go); channel and
+	// schema are the feed's NOTIFY channel and the schema it is of.
+	feedID  string
+	channel string
+	schema  string
 	// tracer sees every statement of both pools (WithQueryTracer).
 	tracer pgx.QueryTracer
 }
@@ -117,7 +125,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		cfg.MaxConns = PoolConns // pgx's default, 4 on 2 cores, is what limits
 		lcfg.MaxConns = LockConns
 	}
-	s := &Store{owner: newOwner(), lease: lease}
+	s := &Store{owner: newOwner(), lease: lease, feedID: newFeedID()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -136,6 +144,12 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		s.locks.Close()
 		return nil, err
 	}
+	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&s.schema); err != nil {
+		s.pool.Close()
+		s.locks.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s.channel = feedChannel(s.schema)
 	return s, nil
 }
 
