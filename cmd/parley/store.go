@@ -43,6 +43,10 @@ var (
 	_ dataStore = (*pgstore.Store)(nil)
 )
 
+// sendAffinity is how long a message queued by one process on a shared
+// PostgreSQL store is left to that process to send (pgstore.WithSendAffinity).
+const sendAffinity = time.Second
+
 // openServeStore opens the store `parley serve` runs on: with url empty,
 // the bbolt file parley.db in the data directory; with a postgres:// (or
 // postgresql://) URL, that database, which several processes may share.
@@ -59,7 +63,10 @@ func openServeStore(ctx context.Context, url, dir string, log *slog.Logger) (dat
 		if err != nil {
 			return nil, err
 		}
-		st, err := pgstore.Open(ctx, url, pgstore.WithOwner(host+":"+abs))
+		// The process whose turn queued a message sends it; another
+		// takes it up after sendAffinity (this one died or is that far
+		// behind) rather than every process racing to claim it.
+		st, err := pgstore.Open(ctx, url, pgstore.WithOwner(host+":"+abs), pgstore.WithSendAffinity(sendAffinity))
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,9 +43,9 @@ func (s *Store) getOne(ctx context.Context, v any, what, id, sql string, args ..
 		}
 		return notFound(what, id)
 	}
-	return s.view(ctx, func(tx pgx.Tx) error {
+	return s.read(ctx, func(q querier) error {
 		var data []byte
-		err := tx.QueryRow(ctx, sql, args...).Scan(&data)
+		err := q.QueryRow(ctx, sql, args...).Scan(&data)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound(what, id)
 		}
@@ -76,8 +77,8 @@ func collect[T any](rows pgx.Rows, what string) ([]*T, error) {
 // queryAll runs a query in a view and decodes its rows' data.
 func queryAll[T any](ctx context.Context, s *Store, what, sql string, args ...any) ([]*T, error) {
 	var out []*T
-	err := s.view(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, sql, args...)
+	err := s.read(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, sql, args...)
 		if err != nil {
 			return err
 		}
@@ -122,8 +123,8 @@ func (s *Store) Alias(ctx context.Context, key model.ContactKey) (model.ContactK
 	if hasNUL(string(key)) {
 		return "", false, s.live(ctx)
 	}
-	err := s.view(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT key FROM aliases WHERE alias = $1`, string(key)).Scan(&to)
+	err := s.read(ctx, func(q querier) error {
+		err := q.QueryRow(ctx, `SELECT key FROM aliases WHERE alias = $1`, string(key)).Scan(&to)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -138,8 +139,8 @@ func (s *Store) Seen(ctx context.Context, key model.ContactKey, inboundID string
 	if hasNUL(string(key), inboundID) {
 		return false, s.live(ctx)
 	}
-	err := s.view(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM inbound WHERE contact = $1 AND id = $2)`, string(key), inboundID).Scan(&seen)
+	err := s.read(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM inbound WHERE contact = $1 AND id = $2)`, string(key), inboundID).Scan(&seen)
 	})
 	return seen, err
 }
@@ -447,12 +448,16 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 		b.Queue(`INSERT INTO reach (scope, at_ns, contact) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, r.Scope, ns(r.At), string(r.Contact))
 	}
 	day := dayNumber(w.at)
-	for _, n := range c.Counts {
+	// Each counter in the shard of this connection (migration 6): commits
+	// running at once add to different rows instead of queueing on one.
+	// In key order, so that two commits sharing a shard take its rows in
+	// the same order and never deadlock.
+	for _, n := range sortedCounts(c.Counts) {
 		if n.N == 0 {
 			continue
 		}
-		b.Queue(`INSERT INTO flow_stats (flow, day, version, node, kind, exit, n) VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (flow, day, version, node, kind, exit) DO UPDATE SET n = flow_stats.n + excluded.n`,
+		b.Queue(`INSERT INTO flow_stats (flow, day, version, node, kind, exit, shard, n) VALUES ($1, $2, $3, $4, $5, $6, pg_backend_pid() % `+flowStatShards+`, $7)
+			ON CONFLICT (flow, day, version, node, kind, exit, shard) DO UPDATE SET n = flow_stats.n + excluded.n`,
 			n.Flow, day, n.Version, n.Node, int16(n.Kind), n.Exit, int64(n.N))
 	}
 	// The inbox's notes ride in this batch, not a round trip of their
@@ -491,7 +496,7 @@ func (w *change) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
 		b = &pgx.Batch{}
 		for _, m := range c.Messages {
 			if m.Direction == model.Out && m.State == model.Queued {
-				b.Queue(`INSERT INTO outbox (conversation, msg_seq) VALUES ($1, $2)`, m.Conversation, int64(m.Seq))
+				b.Queue(`INSERT INTO outbox (conversation, msg_seq, origin, queued_at) VALUES ($1, $2, $3, now())`, m.Conversation, int64(m.Seq), s.owner)
 			}
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -539,8 +544,8 @@ func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]mode
 // NextTimer returns the earliest timer's due time.
 func (s *Store) NextTimer(ctx context.Context) (time.Time, bool, error) {
 	var due *int64
-	err := s.view(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT min(due_ns) FROM timers`).Scan(&due)
+	err := s.read(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `SELECT min(due_ns) FROM timers`).Scan(&due)
 	})
 	if err != nil || due == nil {
 		return time.Time{}, false, err
@@ -582,12 +587,15 @@ func (s *Store) Outbox(ctx context.Context, after uint64, limit int) ([]model.Ou
 		return nil, s.live(ctx)
 	}
 	var out []model.OutboxItem
-	err := s.view(ctx, func(tx pgx.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		out = out[:0]
-		// Not the entries another owner holds under a running lease.
+		// Not the entries another owner holds under a running lease,
+		// nor, with WithSendAffinity, those another owner queued less
+		// than the affinity ago (its to send).
 		rows, err := tx.Query(ctx, `SELECT o.seq, o.claimed, m.data FROM outbox o LEFT JOIN messages m ON m.conversation = o.conversation AND m.seq = o.msg_seq
 			WHERE o.seq > $1 AND NOT (o.claimed AND o.owner IS DISTINCT FROM $3 AND o.lease_until > now())
-			ORDER BY o.seq LIMIT $2`, int64(after), limit, s.owner)
+				AND NOT ($4 > 0 AND NOT o.claimed AND o.origin IS DISTINCT FROM $3 AND o.queued_at > now() - make_interval(secs => $4))
+			ORDER BY o.seq LIMIT $2`, int64(after), limit, s.owner, s.affinity.Seconds())
 		if err != nil {
 			return err
 		}
@@ -999,13 +1007,31 @@ func (s *Store) Numbers(ctx context.Context) ([]model.NumberRecord, error) {
 	return out, nil
 }
 
+// flowStatShards is the number of rows each flow counter is split into
+// (migration 6), as SQL text.
+const flowStatShards = "1024"
+
+// sortedCounts returns counts in the order of flow_stats' key, leaving
+// counts as it was.
+func sortedCounts(counts []model.Count) []model.Count {
+	if len(counts) < 2 {
+		return counts
+	}
+	out := slices.Clone(counts)
+	slices.SortStableFunc(out, func(a, b model.Count) int {
+		return cmp.Or(cmp.Compare(a.Flow, b.Flow), cmp.Compare(a.Version, b.Version), cmp.Compare(a.Node, b.Node),
+			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Exit, b.Exit))
+	})
+	return out
+}
+
 // FlowStats returns a flow's counters of the UTC days from from's to to's.
 func (s *Store) FlowStats(ctx context.Context, flow string, from, to time.Time) ([]model.FlowStat, error) {
 	var out []model.FlowStat
 	err := s.view(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
-		rows, err := tx.Query(ctx, `SELECT day, version, node, kind, exit, n FROM flow_stats WHERE flow = $1 AND day BETWEEN $2 AND $3
-			ORDER BY day, version, node, kind, exit`, flow, dayNumber(from), dayNumber(to))
+		rows, err := tx.Query(ctx, `SELECT day, version, node, kind, exit, sum(n)::bigint FROM flow_stats WHERE flow = $1 AND day BETWEEN $2 AND $3
+			GROUP BY day, version, node, kind, exit ORDER BY day, version, node, kind, exit`, flow, dayNumber(from), dayNumber(to))
 		if err != nil {
 			return err
 		}

@@ -68,6 +68,9 @@ type Store struct {
 	// (lease.go).
 	owner string
 	lease time.Duration
+	// affinity, when positive, is how long an outbox entry is listed only
+	// to the owner that queued it (WithSendAffinity).
+	affinity time.Duration
 	// feedID names this store's inbox notes (feed.go); channel and
 	// schema are the feed's NOTIFY channel and the schema it is of.
 	feedID  string
@@ -229,6 +232,21 @@ func distinctVersions(names []string) error {
 // Option configures Open.
 type Option func(*Store)
 
+// WithSendAffinity has Outbox leave out the unclaimed entries another
+// owner queued less than d ago: the process whose turn queued a message
+// sends it, and the others take it up only once d has passed (its owner
+// died, or is that far behind). Without it every process's dispatcher
+// tries to claim every new entry, taking the contact's lock to learn that
+// another process was first: with three processes, two wasted claims per
+// message, each queueing on the lock of the contact whose turn is running
+// (measured: the most waited-for lock of the database). The store's owner
+// should be one that stays the same across restarts (WithOwner), or a
+// restarted process leaves its own queued entries for d. Zero (the
+// default) lists every entry to every process.
+func WithSendAffinity(d time.Duration) Option {
+	return func(s *Store) { s.affinity = max(d, 0) }
+}
+
 // WithOwner names the store's claims on outbox entries (lease.go) and
 // timers (timers.go), and its heartbeat (peers.go): a name that stays the
 // same across restarts of one process (its host and data directory), so
@@ -298,6 +316,25 @@ func (s *Store) view(ctx context.Context, fn func(pgx.Tx) error) error {
 		return err
 	}
 	return s.wrap(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn))
+}
+
+// querier is what one statement runs on: the pool, or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// read runs fn, which issues a single statement, on the pool, outside any
+// transaction: one statement sees one snapshot by itself, so a read-only
+// transaction (view) would only add the round trips of its BEGIN and
+// COMMIT. The engine's turns make several such reads each (contact,
+// conversation, message, outbox), and on a loaded machine each round trip
+// is a wait for the scheduler on both sides.
+func (s *Store) read(ctx context.Context, fn func(querier) error) error {
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	return s.wrap(fn(s.pool))
 }
 
 // wrap turns the pool's error after Close into model.ErrClosed.
