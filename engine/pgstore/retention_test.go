@@ -48,7 +48,8 @@ func counts(t *testing.T, st *pgstore.Store) (convs, msgs int) {
 
 // TestPruneTwoPruners: two processes prune at once, in small batches,
 // while a third writer commits: every old done conversation is deleted
-// once (the two counts add up), nothing live or recent is touched, and the
+// once (the counts add up, with a pass alone for what each passed over
+// while the other held it), nothing live or recent is touched, and the
 // commits all land.
 func TestPruneTwoPruners(t *testing.T) {
 	testURL(t)
@@ -96,10 +97,26 @@ func TestPruneTwoPruners(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got[0]+got[1] != old {
-		t.Fatalf("the pruners deleted %d and %d, want %d in all", got[0], got[1], old)
+	// A pruner passes over what the other holds at that moment; the next
+	// pass takes it. So the two together may leave a few, never delete
+	// one twice.
+	rest := 0
+	for pass := 0; ; pass++ {
+		n, err := b.PruneConversations(ctx, cutoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if rest += n; pass == 3 {
+			t.Fatalf("still pruning after %d passes alone: %d", pass+1, rest)
+		}
 	}
-	t.Logf("deleted %d and %d", got[0], got[1])
+	if got[0]+got[1]+rest != old {
+		t.Fatalf("the pruners deleted %d and %d, then %d alone; want %d in all", got[0], got[1], rest, old)
+	}
+	t.Logf("deleted %d and %d together, then %d alone", got[0], got[1], rest)
 	convs, msgs := counts(t, a)
 	if convs != live+40 || msgs != 2*live+40 {
 		t.Fatalf("after the prune: %d conversations, %d messages; want %d and %d", convs, msgs, live+40, 2*live+40)
@@ -110,9 +127,6 @@ func TestPruneTwoPruners(t *testing.T) {
 		if err != nil || ct.Conversation != "" {
 			t.Fatalf("contact %s after its conversation's prune: %+v, %v", key, ct, err)
 		}
-	}
-	if n, err := b.PruneConversations(ctx, cutoff); n != 0 || err != nil {
-		t.Fatalf("a third prune: %d, %v", n, err)
 	}
 }
 
