@@ -2,7 +2,7 @@
 // shared by the editor's template node, the inbox's template picker and
 // scheduled sends. The shapes mirror the flow format's template parameters
 // (docs/flow-format.md, "Template parameters") and the registry's
-// TemplateShape (engine/template_fill.go).
+// TemplateShape (engine/model/template_model.go).
 
 /** A text parameter is a string; any other an object with one value. */
 export type TemplateParam =
