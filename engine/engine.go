@@ -94,7 +94,7 @@ type Engine struct {
 	keywords       consent.Keywords
 	// limits are the messaging limits, their reach caches and Meta's
 	// restrictions (limit.go, limit_numbers.go, package limits).
-	limits limits.Limits
+	limits limits.State
 	// phoneNumbers are the business numbers served (Options.PhoneNumbers);
 	// numbersMu serialises updates of their records (limit_numbers.go).
 	phoneNumbers []PhoneNumber

@@ -12,12 +12,12 @@ import (
 // exactly model.LimitWindow old has left it.
 func Since(now time.Time) time.Time { return now.Add(-model.LimitWindow + time.Nanosecond) }
 
-// Limits are the business's messaging limits, one per business portfolio
+// State is the business's messaging limits, one per business portfolio
 // (reach scope), and the restrictions of business-initiated messaging Meta
 // put on its accounts. Its zero value enforces no limit and knows of no
 // restriction; Configure sets the configured limit. It is safe for
 // concurrent use once configured.
-type Limits struct {
+type State struct {
 	configured int
 	pinned     bool
 
@@ -33,7 +33,7 @@ type Limits struct {
 // Configure sets the limit every portfolio starts with (0: none), before
 // any Scope is made; pinned keeps it whatever tier Meta announces
 // (LearnTier).
-func (l *Limits) Configure(configured int, pinned bool) {
+func (l *State) Configure(configured int, pinned bool) {
 	l.configured, l.pinned = max(configured, 0), pinned
 }
 
@@ -56,11 +56,11 @@ func (sc *Scope) Reach() *Reaches { return sc.reach }
 
 // Pinned reports whether the configured limit holds whatever Meta
 // announces.
-func (l *Limits) Pinned() bool { return l.pinned }
+func (l *State) Pinned() bool { return l.pinned }
 
 // Scope returns the state of a reach scope, made on first use with the
 // configured limit.
-func (l *Limits) Scope(name string) *Scope {
+func (l *State) Scope(name string) *Scope {
 	l.scopesMu.Lock()
 	defer l.scopesMu.Unlock()
 	if l.scopes == nil {
@@ -77,7 +77,7 @@ func (l *Limits) Scope(name string) *Scope {
 
 // LearnTier makes a tier from Meta the enforced limit of a portfolio,
 // unless pinned.
-func (l *Limits) LearnTier(scope string, limit int) {
+func (l *State) LearnTier(scope string, limit int) {
 	if l.pinned {
 		return
 	}
@@ -89,7 +89,7 @@ func (l *Limits) LearnTier(scope string, limit int) {
 // Restrict records that business-initiated messaging from account (a
 // WABA id; "" for every account) is restricted until until. A shorter
 // restriction than one recorded changes nothing.
-func (l *Limits) Restrict(account string, until time.Time) {
+func (l *State) Restrict(account string, until time.Time) {
 	l.restrictMu.Lock()
 	defer l.restrictMu.Unlock()
 	if l.restricted == nil {
@@ -103,7 +103,7 @@ func (l *Limits) Restrict(account string, until time.Time) {
 // RestrictedUntil is the end of a restriction of business-initiated
 // messaging from a number of account (a WABA id; "" when not known) in
 // force at now, or zero: the account's, or one on every account.
-func (l *Limits) RestrictedUntil(account string, now time.Time) time.Time {
+func (l *State) RestrictedUntil(account string, now time.Time) time.Time {
 	l.restrictMu.Lock()
 	defer l.restrictMu.Unlock()
 	until := l.restricted[""]

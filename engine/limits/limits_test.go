@@ -25,7 +25,7 @@ func TestTiers(t *testing.T) {
 		{"no limit", -5, false, -1, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var l limits.Limits
+			var l limits.State
 			l.Configure(tc.configured, tc.pinned)
 			if tc.tier >= 0 {
 				l.LearnTier("care", tc.tier)
@@ -45,7 +45,7 @@ func TestTiers(t *testing.T) {
 }
 
 func TestRestrictions(t *testing.T) {
-	var l limits.Limits
+	var l limits.State
 	l.Restrict("waba-a", t0.Add(2*time.Hour))
 	l.Restrict("waba-a", t0.Add(time.Hour)) // shorter: changes nothing
 	for _, tc := range []struct {
