@@ -2,7 +2,7 @@
 // next fire times and history, each firing's report, and the form to
 // create or edit one. Admins and analysts. Every name, expression and
 // contact key is rendered as text.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'react';
 import { ApiError } from '../api';
 import { countAudience, deleteSchedule, listFirings, listSchedules, runNow, setPaused, type AudienceCount, type Firing, type Schedule } from './api';
 import { activeStatus, describeCron, formatZoned, pending, sum } from './model';
@@ -134,7 +134,9 @@ function ScheduleDetail(p: { schedule: Schedule; onChanged: (s: Schedule) => voi
   const [busy, setBusy] = useState(false);
   // Run now asks first, saying how many contacts it reaches now.
   const [confirmRun, setConfirmRun] = useState<AudienceCount | null>(null);
-  useEffect(() => {
+  // A layout effect: Escape closes the question from the moment it shows,
+  // not a frame later, when a passive effect would listen.
+  useLayoutEffect(() => {
     if (!confirmRun) return;
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setConfirmRun(null);
     window.addEventListener('keydown', onKey);
