@@ -59,8 +59,12 @@ func TestServeE2EReadReceipts(t *testing.T) {
 				}
 			}
 			if tc.on {
-				if n := h.metric(`parley_read_receipts_total{result="read"}`); n != 2 {
-					t.Errorf("parley_read_receipts_total{result=\"read\"} = %v, want 2", n)
+				// The sandbox records a mark-read when its request arrives;
+				// Parley counts it when the answer is back.
+				const read = `parley_read_receipts_total{result="read"}`
+				eventually(t, e2eTimeout, func() bool { return h.metric(read) >= 2 }, "two read receipts counted")
+				if n := h.metric(read); n != 2 {
+					t.Errorf("%s = %v, want 2", read, n)
 				}
 			}
 		})
