@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -33,20 +32,7 @@ func TestClusterPacing(t *testing.T) {
 		t.Skip("builds and runs three Parley subprocesses; skipped with -short")
 	}
 	storeURL := testPostgresURL(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "parley")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	flowsDir := filepath.Join(dir, "flows")
-	if err := os.MkdirAll(flowsDir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(flowsDir, "echo.json"), []byte(crashEchoFlow), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
+	dir, bin, flowsDir, key := clusterFiles(t, map[string]string{"echo.json": crashEchoFlow})
 	secretsKey := base64.StdEncoding.EncodeToString(key)
 
 	const rate, customers = 30, 150

@@ -89,22 +89,7 @@ func TestClusterPostgres(t *testing.T) {
 		t.Skip("builds and runs three Parley subprocesses; skipped with -short")
 	}
 	storeURL := testPostgresURL(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "parley")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	flowsDir := filepath.Join(dir, "flows")
-	if err := os.MkdirAll(flowsDir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	for name, doc := range map[string]string{"echo.json": crashEchoFlow, "timer.json": clusterTimerFlow, "desk.json": clusterDeskFlow} {
-		if err := os.WriteFile(filepath.Join(flowsDir, name), []byte(doc), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
+	dir, bin, flowsDir, key := clusterFiles(t, map[string]string{"echo.json": crashEchoFlow, "timer.json": clusterTimerFlow, "desk.json": clusterDeskFlow})
 	secretsKey := base64.StdEncoding.EncodeToString(key)
 
 	procs := make([]*clusterProc, 3)
@@ -591,4 +576,28 @@ func clusterInbox(t *testing.T, procs []*clusterProc) {
 		}
 	}
 	t.Logf("inbox: process 1's stream showed the 3 handoffs made through processes 0 and 2, and the one assignment")
+}
+
+// clusterFiles builds parley into a directory of the test's own, writes
+// flows into its flows/ directory, and makes the secrets key the
+// cluster's processes share (PARLEY_SECRETS_KEY is its base64).
+func clusterFiles(t *testing.T, flows map[string]string) (dir, bin, flowsDir string, key []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "parley")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	flowsDir = filepath.Join(dir, "flows")
+	if err := os.MkdirAll(flowsDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range flows {
+		if err := os.WriteFile(filepath.Join(flowsDir, name), []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key = make([]byte, 32)
+	_, _ = rand.Read(key)
+	return dir, bin, flowsDir, key
 }
